@@ -1,0 +1,4 @@
+//! The façade.
+
+/// A device.
+pub struct Device;

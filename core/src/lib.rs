@@ -1,0 +1,16 @@
+//! Xiangying (响应) core: everything a grid worker's or street chief's phone does, in plain Rust.
+//!
+//! - [`org`]: the roster (places, people, roles) and the category catalogue.
+//! - [`case`]: the case document (one automerge document per case), its events, the fold
+//!   that computes a case's state from them, and the rules of who may do what.
+//! - [`store`]: the device's SQLite store: documents, index tables, the outbox.
+//! - [`Device`]: the façade the bindings wrap.
+
+pub mod case;
+mod device;
+mod error;
+pub mod org;
+pub mod store;
+
+pub use device::Device;
+pub use error::Error;

@@ -1,4 +1,4 @@
-//! The crate's error type.
+//! The crate's error type: one enum whose variants an app can act on.
 
 /// Everything that can go wrong in the core.
 #[derive(Debug, thiserror::Error)]
@@ -6,4 +6,61 @@ pub enum Error {
     /// A roster or catalogue file is invalid.
     #[error(transparent)]
     Org(#[from] crate::org::OrgError),
+    /// The action is not allowed for this person on this case now; nothing was written.
+    #[error("cannot {action}: {reason}")]
+    NotAllowed {
+        /// The action tried, e.g. `escalate`.
+        action: String,
+        /// Why not, in words a user can read.
+        reason: String,
+    },
+    /// Something named does not exist.
+    #[error("{what} {id:?} not found")]
+    NotFound {
+        /// What kind of thing, e.g. `case`, `person`, `category`.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// An input is invalid; nothing was written.
+    #[error("invalid {field}: {problem}")]
+    InvalidInput {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// One case's stored document cannot be read; every other case still reads.
+    #[error("case {case_id} is corrupt: {reason}")]
+    CorruptCase {
+        /// The case.
+        case_id: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The device has no identity or no roster yet.
+    #[error("this device is not set up: {0}")]
+    NotSetUp(&'static str),
+    /// The store was written by a newer version of the app.
+    #[error("the store has schema version {found}, newer than this app's {supported}")]
+    SchemaTooNew {
+        /// The version found on disk.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// SQLite failed.
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
 }
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -11,6 +11,8 @@ mod device;
 mod error;
 pub mod org;
 pub mod store;
+#[cfg(test)]
+mod testkit;
 
-pub use device::Device;
-pub use error::Error;
+pub use device::{CaseView, Clock, Device, NewReport, NewRequest, system_clock};
+pub use error::{Error, Result};

@@ -1,1 +1,19 @@
-//! Case documents.
+//! Cases: one automerge document per case (a problem report or a resident request), its
+//! append-only events, the fold that computes its state, and the rules of who may do what.
+//!
+//! - [`facts`](Facts): what never changes once a case is raised;
+//! - [`Event`]: one action, with the author's recorded claim;
+//! - [`fold()`]: the state computed from the events;
+//! - [`CaseDoc`]: the automerge document and its layout.
+
+pub mod chunks;
+mod doc;
+mod event;
+mod facts;
+mod fold;
+mod rules;
+
+pub use doc::{CaseDoc, DocError};
+pub use event::{Action, Assignee, Author, Claim, Event};
+pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
+pub use fold::{CaseState, FoldedEvent, Outcome, Status, check, fold, inbox_keys_for};

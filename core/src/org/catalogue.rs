@@ -63,3 +63,14 @@ impl Catalogue {
         self.index.get(code).map(|&i| &self.categories[i])
     }
 }
+
+impl Catalogue {
+    /// Parses a catalogue from JSON text; `file` names it in errors.
+    pub fn from_json(file: &str, text: &str) -> Result<Catalogue, super::OrgError> {
+        let c: Catalogue = serde_json::from_str(text).map_err(|e| super::OrgError::Parse {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        Ok(Catalogue::new(c.categories))
+    }
+}

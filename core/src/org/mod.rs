@@ -9,6 +9,7 @@
 mod catalogue;
 mod geo;
 mod load;
+pub mod sample;
 pub mod zhenxing;
 
 pub use catalogue::{Catalogue, Category, CategoryKind};

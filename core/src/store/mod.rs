@@ -1,1 +1,198 @@
-//! The device store.
+//! The device store: one SQLite database in the device's data folder.
+//!
+//! - [`schema`]: numbered migrations;
+//! - `docs`: case documents as a compacted snapshot plus incremental changes;
+//! - `index`: the index tables every list of the app is answered from;
+//! - `outbox`: changes not yet acknowledged by a server;
+//! - `meta`: small device settings (actor id, identity, roster copy).
+//!
+//! One writer connection and one reader connection, WAL mode: readers never wait for the
+//! writer. Every case write (document change + index rows + outbox entry) is one transaction,
+//! so a process killed at any instruction leaves either all of it or none of it.
+
+mod docs;
+mod index;
+mod meta;
+mod outbox;
+pub mod schema;
+
+pub use index::{CaseSummary, Query};
+pub use outbox::OutboxEntry;
+
+use crate::case::{CaseDoc, CaseState, Facts};
+use crate::error::{Error, Result};
+use automerge::ActorId;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// How many incremental changes a document may collect before it is compacted on write.
+const COMPACT_AFTER: i64 = 32;
+
+/// One case write: the document bytes and the state they fold to, stored in one transaction.
+pub struct CaseWrite<'a> {
+    /// The case's facts.
+    pub facts: &'a Facts,
+    /// Its folded state after the write.
+    pub state: &'a CaseState,
+    /// Its human number, if known.
+    pub number: Option<&'a str>,
+    /// The whole document when the case is new to this store, otherwise the change bytes.
+    pub bytes: &'a [u8],
+    /// True when `bytes` is a whole document for a case this store has not seen.
+    pub new_doc: bool,
+    /// True when the bytes were made here and must reach the server.
+    pub to_outbox: bool,
+    /// Device wall clock, ms since the epoch.
+    pub now: i64,
+}
+
+/// The SQLite store.
+pub struct Store {
+    writer: Mutex<Connection>,
+    reader: Option<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        schema::migrate(&mut writer)?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        rusqlite::vtab::array::load_module(&reader)?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            reader: Some(Mutex::new(reader)),
+        })
+    }
+
+    /// A store in memory, for tests and tools: one connection serves reads and writes.
+    pub fn open_in_memory() -> Result<Store> {
+        let mut writer = Connection::open_in_memory()?;
+        rusqlite::vtab::array::load_module(&writer)?;
+        schema::migrate(&mut writer)?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            reader: None,
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.writer(),
+        }
+    }
+
+    /// Reads a device setting.
+    pub fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        meta::get(&self.reader(), key)
+    }
+
+    /// Writes a device setting.
+    pub fn meta_set(&self, key: &str, value: &[u8]) -> Result<()> {
+        meta::set(&self.writer(), key, value)
+    }
+
+    /// Loads a case's document; a damaged one gives [`Error::CorruptCase`] for that case only.
+    pub fn load_case(&self, case_id: &str, actor: &ActorId) -> Result<CaseDoc> {
+        docs::load(&self.reader(), case_id, actor)
+    }
+
+    /// True when the store holds this case.
+    pub fn has_case(&self, case_id: &str) -> Result<bool> {
+        docs::exists(&self.reader(), case_id)
+    }
+
+    /// Stores a case write: document, index rows and (if local) outbox entry, atomically.
+    pub fn write_case(&self, w: &CaseWrite<'_>) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = w.facts.id.as_str();
+        if w.new_doc {
+            docs::insert(&tx, id, w.bytes)?;
+        } else {
+            docs::append_change(&tx, id, w.bytes)?;
+        }
+        index::upsert(&tx, w.facts, w.state, w.number)?;
+        if w.to_outbox {
+            outbox::push(&tx, id, w.bytes, w.now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Compacts every document with more than `min_changes` incremental changes into one
+    /// snapshot. Safe to run at any time (the app runs it when idle); returns how many were
+    /// compacted. Documents that fail to load are left as they are.
+    pub fn compact(&self, actor: &ActorId, min_changes: i64) -> Result<usize> {
+        let ids = docs::needing_compaction(&self.reader(), min_changes)?;
+        let mut done = 0;
+        for id in ids {
+            let mut conn = self.writer();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if docs::compact(&tx, &id, actor)? {
+                done += 1;
+            }
+            tx.commit()?;
+        }
+        Ok(done)
+    }
+
+    /// Compacts the documents that have collected many changes (see [`COMPACT_AFTER`]).
+    pub fn compact_busy(&self, actor: &ActorId) -> Result<usize> {
+        self.compact(actor, COMPACT_AFTER)
+    }
+
+    /// Lists case summaries matching a query, newest first.
+    pub fn list(&self, query: &Query, now: i64, limit: u32) -> Result<Vec<CaseSummary>> {
+        index::list(&self.reader(), query, now, limit)
+    }
+
+    /// The summary of one case, from the index.
+    pub fn summary(&self, case_id: &str, now: i64) -> Result<Option<CaseSummary>> {
+        index::one(&self.reader(), case_id, now)
+    }
+
+    /// The oldest outbox entries, up to `limit`.
+    pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        outbox::pending(&self.reader(), limit)
+    }
+
+    /// Removes outbox entries the server has acknowledged.
+    pub fn outbox_ack(&self, seqs: &[i64]) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        outbox::ack(&tx, seqs)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many outbox entries wait for the server.
+    pub fn outbox_len(&self) -> Result<u64> {
+        outbox::len(&self.reader())
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::NotSetUp(
+            "the store's file system does not support WAL",
+        ));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    rusqlite::vtab::array::load_module(conn)?;
+    Ok(())
+}

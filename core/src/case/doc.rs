@@ -1,0 +1,283 @@
+//! The case document: one automerge document per case.
+//!
+//! Layout of the root map:
+//! - the facts as scalars: `id`, `kind`, `category`, `category_name`, `limit_hours`, `reporter`,
+//!   `created_at`, `lon`, `lat`, `grid`, `community`, `segment` (absent when none),
+//!   `description`; written once, when the case is raised;
+//! - `number`: the human case number, written by the server on first sight;
+//! - `photos`: a list of photo references, each one JSON string, only ever appended;
+//! - `events`: the history, a list of events, each one JSON string, only ever appended.
+//!
+//! An event or photo reference is a single immutable scalar so that "append only" is a plain
+//! property of the change ops (inserts into a list, never puts on existing elements), which the
+//! server can check. Every mutation returns the bytes of the change it made, for the store's
+//! change log and outbox.
+
+use super::event::Event;
+use super::facts::{CaseKind, Facts, PhotoRef};
+use crate::org::Point;
+use automerge::{
+    ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue,
+    Value, transaction::Transactable,
+};
+
+/// What is wrong with a case document.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// automerge refused the bytes or the operation.
+    #[error("automerge: {0}")]
+    Automerge(#[from] AutomergeError),
+    /// A field the layout requires is missing or has the wrong type.
+    #[error("field `{0}` is missing or has the wrong type")]
+    Field(&'static str),
+    /// Received bytes are not whole, valid automerge chunks.
+    #[error("damaged bytes: {0}")]
+    Bytes(String),
+    /// A value could not be encoded.
+    #[error("cannot encode: {0}")]
+    Encode(String),
+    /// An event or photo entry is not valid JSON of its shape.
+    #[error("{what} #{index} is invalid: {message}")]
+    Entry {
+        /// `event` or `photo`.
+        what: &'static str,
+        /// Its position in its list.
+        index: usize,
+        /// serde's description.
+        message: String,
+    },
+}
+
+/// One case's automerge document, with typed accessors.
+#[derive(Debug)]
+pub struct CaseDoc {
+    doc: AutoCommit,
+    events: ObjId,
+    photos: ObjId,
+}
+
+impl CaseDoc {
+    /// Makes the document of a new case: its facts and its first event, as one change.
+    pub fn create(actor: &ActorId, facts: &Facts, first: &Event) -> Result<CaseDoc, DocError> {
+        let mut doc = AutoCommit::new().with_actor(actor.clone());
+        doc.put(ROOT, "id", facts.id.as_str())?;
+        doc.put(ROOT, "kind", facts.kind.as_str())?;
+        doc.put(ROOT, "category", facts.category.as_str())?;
+        doc.put(ROOT, "category_name", facts.category_name.as_str())?;
+        doc.put(ROOT, "limit_hours", u64::from(facts.limit_hours))?;
+        doc.put(ROOT, "reporter", facts.reporter.as_str())?;
+        doc.put(ROOT, "created_at", facts.created_at)?;
+        doc.put(ROOT, "lon", facts.location.lon)?;
+        doc.put(ROOT, "lat", facts.location.lat)?;
+        doc.put(ROOT, "grid", facts.grid.as_str())?;
+        doc.put(ROOT, "community", facts.community.as_str())?;
+        if let Some(seg) = &facts.segment {
+            doc.put(ROOT, "segment", seg.as_str())?;
+        }
+        doc.put(ROOT, "description", facts.description.as_str())?;
+        let photos = doc.put_object(ROOT, "photos", ObjType::List)?;
+        let events = doc.put_object(ROOT, "events", ObjType::List)?;
+        doc.insert(&events, 0, to_json(first)?)?;
+        doc.commit();
+        Ok(CaseDoc {
+            doc,
+            events,
+            photos,
+        })
+    }
+
+    /// Loads a document from a saved snapshot, or from any concatenation of saved documents and
+    /// changes; new changes will carry `actor`.
+    pub fn load(bytes: &[u8], actor: &ActorId) -> Result<CaseDoc, DocError> {
+        let doc = AutoCommit::load(bytes)?.with_actor(actor.clone());
+        CaseDoc::wrap(doc)
+    }
+
+    /// Builds a document from bytes received from elsewhere (a whole document or changes).
+    pub fn from_remote(bytes: &[u8], actor: &ActorId) -> Result<CaseDoc, DocError> {
+        check_bytes(bytes)?;
+        let mut doc = AutoCommit::new().with_actor(actor.clone());
+        doc.load_incremental(bytes)?;
+        CaseDoc::wrap(doc)
+    }
+
+    fn wrap(doc: AutoCommit) -> Result<CaseDoc, DocError> {
+        let events = list_id(&doc, "events")?;
+        let photos = list_id(&doc, "photos")?;
+        Ok(CaseDoc {
+            doc,
+            events,
+            photos,
+        })
+    }
+
+    /// Applies saved changes or documents received from elsewhere. Unknown changes are added,
+    /// known ones ignored.
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        check_bytes(bytes)?;
+        self.apply_trusted(bytes)
+    }
+
+    /// Like [`CaseDoc::apply`] for bytes this device stored itself, already checked once.
+    pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        self.doc.load_incremental(bytes)?;
+        // A document that arrived as changes only now has its lists.
+        self.events = list_id(&self.doc, "events")?;
+        self.photos = list_id(&self.doc, "photos")?;
+        Ok(())
+    }
+
+    /// The current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The hashes of changes that arrived changes depend on but that have not arrived yet.
+    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_missing_deps(&[])
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made since `heads`, as bytes [`CaseDoc::apply`] accepts.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// Appends an event and returns the bytes of the change.
+    pub fn append_event(&mut self, event: &Event) -> Result<Vec<u8>, DocError> {
+        let heads = self.doc.get_heads();
+        let n = self.doc.length(&self.events);
+        self.doc.insert(&self.events, n, to_json(event)?)?;
+        self.doc.commit();
+        Ok(self.doc.save_after(&heads))
+    }
+
+    /// Appends a photo reference and returns the bytes of the change.
+    pub fn add_photo(&mut self, photo: &PhotoRef) -> Result<Vec<u8>, DocError> {
+        let heads = self.doc.get_heads();
+        let n = self.doc.length(&self.photos);
+        self.doc.insert(&self.photos, n, to_json(photo)?)?;
+        self.doc.commit();
+        Ok(self.doc.save_after(&heads))
+    }
+
+    /// Writes the human case number (the server does this once) and returns the change bytes.
+    pub fn set_number(&mut self, number: &str) -> Result<Vec<u8>, DocError> {
+        let heads = self.doc.get_heads();
+        self.doc.put(ROOT, "number", number)?;
+        self.doc.commit();
+        Ok(self.doc.save_after(&heads))
+    }
+
+    /// The human case number, once the server has assigned it.
+    pub fn number(&self) -> Option<String> {
+        str_at(&self.doc, "number")
+    }
+
+    /// The immutable facts.
+    pub fn facts(&self) -> Result<Facts, DocError> {
+        let d = &self.doc;
+        let s = |k: &'static str| str_at(d, k).ok_or(DocError::Field(k));
+        Ok(Facts {
+            id: s("id")?,
+            kind: CaseKind::parse(&s("kind")?).ok_or(DocError::Field("kind"))?,
+            category: s("category")?,
+            category_name: s("category_name")?,
+            limit_hours: match scalar_at(d, "limit_hours") {
+                Some(ScalarValue::Uint(h)) => u32::try_from(h).ok(),
+                Some(ScalarValue::Int(h)) => u32::try_from(h).ok(),
+                _ => None,
+            }
+            .ok_or(DocError::Field("limit_hours"))?,
+            reporter: s("reporter")?,
+            created_at: match scalar_at(d, "created_at") {
+                Some(ScalarValue::Int(t)) => Some(t),
+                _ => None,
+            }
+            .ok_or(DocError::Field("created_at"))?,
+            location: Point {
+                lon: f64_at(d, "lon").ok_or(DocError::Field("lon"))?,
+                lat: f64_at(d, "lat").ok_or(DocError::Field("lat"))?,
+            },
+            grid: s("grid")?,
+            community: s("community")?,
+            segment: str_at(d, "segment"),
+            description: s("description")?,
+        })
+    }
+
+    /// The events in document order.
+    pub fn events(&self) -> Result<Vec<Event>, DocError> {
+        entries(&self.doc, &self.events, "event")
+    }
+
+    /// The photo references in document order.
+    pub fn photos(&self) -> Result<Vec<PhotoRef>, DocError> {
+        entries(&self.doc, &self.photos, "photo")
+    }
+}
+
+fn check_bytes(bytes: &[u8]) -> Result<(), DocError> {
+    super::chunks::check(bytes).map_err(DocError::Bytes)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, DocError> {
+    serde_json::to_string(value).map_err(|e| DocError::Encode(e.to_string()))
+}
+
+fn list_id(doc: &AutoCommit, key: &'static str) -> Result<ObjId, DocError> {
+    match doc.get(ROOT, key)? {
+        Some((Value::Object(ObjType::List), id)) => Ok(id),
+        _ => Err(DocError::Field(key)),
+    }
+}
+
+fn scalar_at(doc: &AutoCommit, key: &str) -> Option<ScalarValue> {
+    match doc.get(ROOT, key) {
+        Ok(Some((Value::Scalar(v), _))) => Some(v.into_owned()),
+        _ => None,
+    }
+}
+
+fn str_at(doc: &AutoCommit, key: &str) -> Option<String> {
+    match scalar_at(doc, key) {
+        Some(ScalarValue::Str(s)) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+fn f64_at(doc: &AutoCommit, key: &str) -> Option<f64> {
+    match scalar_at(doc, key) {
+        Some(ScalarValue::F64(f)) => Some(f),
+        _ => None,
+    }
+}
+
+fn entries<T: serde::de::DeserializeOwned>(
+    doc: &AutoCommit,
+    list: &ObjId,
+    what: &'static str,
+) -> Result<Vec<T>, DocError> {
+    let n = doc.length(list);
+    let mut out = Vec::with_capacity(n);
+    for index in 0..n {
+        let text = match doc.get(list, index)? {
+            Some((Value::Scalar(v), _)) => match v.as_ref() {
+                ScalarValue::Str(s) => s.to_string(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        let item = serde_json::from_str(&text).map_err(|e| DocError::Entry {
+            what,
+            index,
+            message: e.to_string(),
+        })?;
+        out.push(item);
+    }
+    Ok(out)
+}

@@ -1,0 +1,115 @@
+//! The immutable facts of a case and its photo references.
+
+use crate::org::Point;
+use serde::{Deserialize, Serialize};
+
+/// A problem report (问题上报) or a resident request (群众点单).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// A problem seen on patrol.
+    Problem,
+    /// A resident's request, dispatched by the community to volunteers.
+    Request,
+}
+
+impl CaseKind {
+    /// The stable identifier used in documents and index tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Problem => "problem",
+            CaseKind::Request => "request",
+        }
+    }
+
+    /// Parses [`CaseKind::as_str`] back.
+    pub fn parse(s: &str) -> Option<CaseKind> {
+        match s {
+            "problem" => Some(CaseKind::Problem),
+            "request" => Some(CaseKind::Request),
+            _ => None,
+        }
+    }
+}
+
+/// What never changes once a case is raised. The category's name and time limit are copied
+/// from the catalogue at report time, so the fold never depends on the catalogue version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    /// The case id, a UUIDv7 made on the reporting device.
+    pub id: String,
+    /// Problem or request.
+    pub kind: CaseKind,
+    /// The small category code.
+    pub category: String,
+    /// The category's Chinese name, as the catalogue had it.
+    pub category_name: String,
+    /// The category's time limit in hours, as the catalogue had it.
+    pub limit_hours: u32,
+    /// The reporter's person id.
+    pub reporter: String,
+    /// When it was raised, device wall clock, ms since the epoch.
+    pub created_at: i64,
+    /// Where.
+    pub location: Point,
+    /// The grid it lies in.
+    pub grid: String,
+    /// The community of that grid.
+    pub community: String,
+    /// The road segment, when reported on one.
+    pub segment: Option<String>,
+    /// The reporter's words.
+    pub description: String,
+}
+
+/// Which moment a photo shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoStage {
+    /// The problem as found.
+    Before,
+    /// The place after the work.
+    After,
+    /// Other evidence (a document, a signed form).
+    Evidence,
+}
+
+impl PhotoStage {
+    /// The stable identifier used in documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhotoStage::Before => "before",
+            PhotoStage::After => "after",
+            PhotoStage::Evidence => "evidence",
+        }
+    }
+
+    /// Parses [`PhotoStage::as_str`] back.
+    pub fn parse(s: &str) -> Option<PhotoStage> {
+        match s {
+            "before" => Some(PhotoStage::Before),
+            "after" => Some(PhotoStage::After),
+            "evidence" => Some(PhotoStage::Evidence),
+            _ => None,
+        }
+    }
+}
+
+/// A photo attached to a case. The bytes live outside the document, named by their hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRef {
+    /// Lowercase hex SHA-256 of the processed photo's bytes.
+    pub hash: String,
+    /// Lowercase hex SHA-256 of its thumbnail's bytes.
+    pub thumb: String,
+    /// Before, after or evidence.
+    pub stage: PhotoStage,
+    /// Size of the processed photo in bytes.
+    pub bytes: u64,
+    /// When it was taken, from its metadata, ms since the epoch, if known.
+    pub captured_at: Option<i64>,
+    /// Who attached it.
+    pub added_by: String,
+    /// When it was attached, device wall clock, ms since the epoch.
+    pub added_at: i64,
+}

@@ -1,4 +1,0 @@
-//! The façade.
-
-/// A device.
-pub struct Device;

@@ -1,0 +1,209 @@
+//! Raising a case: a problem report on patrol, or a resident's request. The device fills in
+//! the place (grid, community, segment) and who holds the case first from its roster copy.
+
+use super::{Device, Org};
+use crate::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, check, fold};
+use crate::error::{Error, Result};
+use crate::org::{Point, Role, Scope};
+
+/// What a reporter enters for a problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    /// The small category code from the catalogue.
+    pub category: String,
+    /// Where the problem is.
+    pub location: Point,
+    /// The grid, when the reporter chose one; otherwise found from the location.
+    pub grid: Option<String>,
+    /// The road segment, when on one; a street chief's own segment by default.
+    pub segment: Option<String>,
+    /// A few words.
+    pub description: String,
+}
+
+/// What a resident (or a grid worker or community chief on their behalf) enters for a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequest {
+    /// The small category code from the catalogue.
+    pub category: String,
+    /// Where help is needed.
+    pub location: Point,
+    /// The grid, when chosen; otherwise found from the location or the resident's own grid.
+    pub grid: Option<String>,
+    /// What is asked for.
+    pub description: String,
+}
+
+const MAX_DESCRIPTION: usize = 2_000;
+
+impl Device {
+    /// Raises a problem report and returns its case id. Checked in full before anything is
+    /// written: an unknown category, a place outside the street, a role that may not report.
+    pub fn report(&self, r: &NewReport) -> Result<String> {
+        let claim = self.claim()?;
+        let org = self.org()?;
+        let segment = match (&r.segment, &claim.scope) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Scope::Segment(s)) => Some(s.clone()),
+            _ => None,
+        };
+        if let Some(s) = &segment
+            && org.roster.segment(s).is_none()
+        {
+            return Err(Error::NotFound {
+                what: "road segment",
+                id: s.clone(),
+            });
+        }
+        let facts = self.facts(
+            &org,
+            &claim,
+            CaseKind::Problem,
+            &r.category,
+            r.location,
+            r.grid.as_deref(),
+            segment,
+            &r.description,
+        )?;
+        let assignee = match claim.role {
+            Role::StreetCenter => Assignee::Center,
+            Role::GridWorker | Role::CommunityChief => Assignee::Person(claim.person.clone()),
+            r if r.is_street_chief() => Assignee::Person(claim.person.clone()),
+            _ => Assignee::Person(grid_worker(&org, &facts.grid)?),
+        };
+        self.raise(facts, claim, assignee)
+    }
+
+    /// Raises a resident request; it goes to the community grid chief, who dispatches it to
+    /// the community's volunteers.
+    pub fn request(&self, r: &NewRequest) -> Result<String> {
+        let claim = self.claim()?;
+        let org = self.org()?;
+        let facts = self.facts(
+            &org,
+            &claim,
+            CaseKind::Request,
+            &r.category,
+            r.location,
+            r.grid.as_deref(),
+            None,
+            &r.description,
+        )?;
+        let assignee = if claim.role == Role::CommunityChief {
+            Assignee::Person(claim.person.clone())
+        } else {
+            let chief = org
+                .roster
+                .community_chief_of(&facts.community)
+                .ok_or_else(|| Error::NotFound {
+                    what: "community grid chief of community",
+                    id: facts.community.clone(),
+                })?;
+            Assignee::Person(chief.id.clone())
+        };
+        self.raise(facts, claim, assignee)
+    }
+
+    fn raise(&self, facts: Facts, claim: Claim, assignee: Assignee) -> Result<String> {
+        let event = Event::new(facts.created_at, claim, Action::Reported { assignee });
+        let empty = fold(&facts, &[]);
+        check(&facts, &empty, &event).map_err(|reason| Error::NotAllowed {
+            action: format!("raise a {}", facts.kind.as_str()),
+            reason,
+        })?;
+        let mut doc =
+            CaseDoc::create(&self.actor, &facts, &event).map_err(|e| Error::InvalidInput {
+                field: "case",
+                problem: e.to_string(),
+            })?;
+        let snapshot = doc.save();
+        self.write(&doc, &snapshot, true, true, facts.created_at)?;
+        Ok(facts.id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn facts(
+        &self,
+        org: &Org,
+        claim: &Claim,
+        kind: CaseKind,
+        category: &str,
+        location: Point,
+        grid: Option<&str>,
+        segment: Option<String>,
+        description: &str,
+    ) -> Result<Facts> {
+        let cat = org.catalogue.get(category).ok_or_else(|| Error::NotFound {
+            what: "category",
+            id: category.to_string(),
+        })?;
+        let description = description.trim();
+        if description.is_empty() {
+            return Err(Error::InvalidInput {
+                field: "description",
+                problem: "say in a few words what is wrong".into(),
+            });
+        }
+        if description.chars().count() > MAX_DESCRIPTION {
+            return Err(Error::InvalidInput {
+                field: "description",
+                problem: format!("longer than {MAX_DESCRIPTION} characters"),
+            });
+        }
+        if !(location.lat.is_finite()
+            && location.lon.is_finite()
+            && (-90.0..=90.0).contains(&location.lat)
+            && (-180.0..=180.0).contains(&location.lon))
+        {
+            return Err(Error::InvalidInput {
+                field: "location",
+                problem: format!("({}, {}) is not a position", location.lon, location.lat),
+            });
+        }
+        let grid = match grid {
+            Some(g) => org.roster.grid(g).ok_or_else(|| Error::NotFound {
+                what: "grid",
+                id: g.to_string(),
+            })?,
+            None => match org.roster.grid_at(location) {
+                Some(g) => g,
+                None => match &claim.scope {
+                    Scope::Grid(g) => org.roster.grid(g).ok_or_else(|| Error::NotFound {
+                        what: "grid",
+                        id: g.clone(),
+                    })?,
+                    _ => {
+                        return Err(Error::InvalidInput {
+                            field: "location",
+                            problem: "outside every grid of the street: choose the grid".into(),
+                        });
+                    }
+                },
+            },
+        };
+        Ok(Facts {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind,
+            category: cat.code.clone(),
+            category_name: cat.name.clone(),
+            limit_hours: cat.limit_hours,
+            reporter: claim.person.clone(),
+            created_at: self.now(),
+            location,
+            grid: grid.id.clone(),
+            community: grid.community.clone(),
+            segment,
+            description: description.to_string(),
+        })
+    }
+}
+
+fn grid_worker(org: &Org, grid: &str) -> Result<String> {
+    org.roster
+        .grid_worker_of(grid)
+        .map(|p| p.id.clone())
+        .ok_or_else(|| Error::NotFound {
+            what: "grid worker of grid",
+            id: grid.to_string(),
+        })
+}

@@ -1,0 +1,89 @@
+//! Case documents on disk: a compacted snapshot per case plus the incremental changes written
+//! since, folded into a new snapshot by compaction.
+
+use crate::case::CaseDoc;
+use crate::error::{Error, Result};
+use automerge::ActorId;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Stores the whole document of a case new to this store.
+pub fn insert(conn: &Connection, case_id: &str, snapshot: &[u8]) -> Result<()> {
+    conn.prepare_cached("INSERT INTO docs (case_id, snapshot) VALUES (?1, ?2)")?
+        .execute(params![case_id, snapshot])?;
+    Ok(())
+}
+
+/// Appends change bytes to a stored case.
+pub fn append_change(conn: &Connection, case_id: &str, bytes: &[u8]) -> Result<()> {
+    let updated = conn
+        .prepare_cached("UPDATE docs SET pending_changes = pending_changes + 1 WHERE case_id = ?1")?
+        .execute([case_id])?;
+    if updated == 0 {
+        return Err(Error::NotFound {
+            what: "case",
+            id: case_id.to_string(),
+        });
+    }
+    conn.prepare_cached("INSERT INTO doc_changes (case_id, bytes) VALUES (?1, ?2)")?
+        .execute(params![case_id, bytes])?;
+    Ok(())
+}
+
+/// True when the case is stored.
+pub fn exists(conn: &Connection, case_id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM docs WHERE case_id = ?1")?
+        .query_row([case_id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Loads a case: the snapshot, then every change in order.
+pub fn load(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<CaseDoc> {
+    let snapshot: Vec<u8> = conn
+        .prepare_cached("SELECT snapshot FROM docs WHERE case_id = ?1")?
+        .query_row([case_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            what: "case",
+            id: case_id.to_string(),
+        })?;
+    let corrupt = |reason: String| Error::CorruptCase {
+        case_id: case_id.to_string(),
+        reason,
+    };
+    let mut doc = CaseDoc::load(&snapshot, actor).map_err(|e| corrupt(e.to_string()))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM doc_changes WHERE case_id = ?1 ORDER BY id")?;
+    let mut rows = stmt.query([case_id])?;
+    while let Some(row) = rows.next()? {
+        let bytes: Vec<u8> = row.get(0)?;
+        doc.apply_trusted(&bytes)
+            .map_err(|e| corrupt(e.to_string()))?;
+    }
+    Ok(doc)
+}
+
+/// The cases with more than `min_changes` incremental changes.
+pub fn needing_compaction(conn: &Connection, min_changes: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT case_id FROM docs WHERE pending_changes > ?1")?;
+    let rows = stmt.query_map([min_changes], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Replaces a case's snapshot and changes by one compacted snapshot. Returns false (and
+/// changes nothing) when the stored document does not load.
+pub fn compact(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<bool> {
+    let mut doc = match load(conn, case_id, actor) {
+        Ok(doc) => doc,
+        Err(Error::CorruptCase { .. }) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let snapshot = doc.save();
+    conn.execute(
+        "UPDATE docs SET snapshot = ?2, pending_changes = 0 WHERE case_id = ?1",
+        params![case_id, snapshot],
+    )?;
+    conn.execute("DELETE FROM doc_changes WHERE case_id = ?1", [case_id])?;
+    Ok(true)
+}

@@ -649,3 +649,7 @@ fn note(facts: &Facts, s: &CaseState, claim: &Claim, action: &Action) -> Result<
         Err(format!("{} is not involved in this case", claim.person))
     }
 }
+
+#[cfg(test)]
+#[path = "fold_tests.rs"]
+mod tests;

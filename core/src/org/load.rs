@@ -507,11 +507,6 @@ impl Roster {
             out.id(&entry, &c.id);
             out.unique(&entry, "communities", i, &c.id, &idx.communities);
             out.name(&entry, "name", &c.name);
-            if idx.communities.get(&c.id) == Some(&i)
-                && !self.grids.iter().any(|g| g.community == c.id)
-            {
-                out.add(&entry, "the community has no grids");
-            }
         }
 
         for (i, g) in self.grids.iter().enumerate() {
@@ -666,6 +661,14 @@ impl Roster {
                     at("grids", i, &g.id),
                     "the grid has no grid worker (a person with role grid_worker and this grid as scope)",
                 );
+            }
+        }
+        // What is missing comes last: it is often the consequence of an error above.
+        for (i, c) in self.communities.iter().enumerate() {
+            if idx.communities.get(&c.id) == Some(&i)
+                && !self.grids.iter().any(|g| g.community == c.id)
+            {
+                out.add(at("communities", i, &c.id), "the community has no grids");
             }
         }
         for (i, c) in self.communities.iter().enumerate() {

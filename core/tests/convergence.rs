@@ -78,14 +78,14 @@ impl Replicas {
                 let d = &self.devices[who];
                 let r = if request {
                     d.request(&NewRequest {
-                        category: "help".into(),
+                        category: sample::HELP.into(),
                         location: sample::IN_G1,
                         grid: None,
                         description: "求助".into(),
                     })
                 } else {
                     d.report(&NewReport {
-                        category: "manhole".into(),
+                        category: sample::MANHOLE.into(),
                         location: sample::IN_G1,
                         grid: None,
                         segment: None,
@@ -147,7 +147,11 @@ impl Replicas {
             entries.swap(i, (s % (i as u64 + 1)) as usize);
         }
         for e in entries {
-            let known = b.all_cases(u32::MAX).unwrap().iter().any(|c| c.id == e.case_id);
+            let known = b
+                .all_cases(u32::MAX)
+                .unwrap()
+                .iter()
+                .any(|c| c.id == e.case_id);
             let bytes = if known {
                 e.bytes
             } else {
@@ -171,7 +175,7 @@ impl Replicas {
 
     fn check(&self) {
         for id in &self.cases {
-            let first = self.devices[0].export_case(id).unwrap();
+            let first = self.devices[0].canonical_case(id).unwrap();
             let view = self.devices[0].case(id).unwrap();
             assert_eq!(
                 view.state.history.len(),
@@ -179,7 +183,11 @@ impl Replicas {
                 "case {id}: every accepted action is in the history"
             );
             for d in &self.devices[1..] {
-                assert_eq!(d.export_case(id).unwrap(), first, "byte-identical documents");
+                assert_eq!(
+                    d.canonical_case(id).unwrap(),
+                    first,
+                    "byte-identical documents"
+                );
                 assert_eq!(d.case(id).unwrap(), view, "identical folded states");
                 let row = d
                     .all_cases(u32::MAX)

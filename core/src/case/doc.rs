@@ -20,6 +20,7 @@ use automerge::{
     ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue,
     Value, transaction::Transactable,
 };
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What is wrong with a case document.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,52 @@ impl CaseDoc {
     /// The whole document, compacted.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
+    }
+
+    /// The document saved from its changes applied in a canonical order (dependencies first,
+    /// ties broken by hash): byte-identical on every replica that holds the same changes,
+    /// whatever order they arrived in. (A plain [`CaseDoc::save`] keeps arrival order.)
+    pub fn canonical_save(&mut self) -> Result<Vec<u8>, DocError> {
+        let changes = self.doc.get_changes(&[]);
+        let known: HashSet<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+        let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
+        let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+        let mut by_hash = HashMap::new();
+        for c in changes {
+            let deps: Vec<_> = c
+                .deps()
+                .iter()
+                .filter(|d| known.contains(d))
+                .copied()
+                .collect();
+            waiting.insert(c.hash(), deps.len());
+            for d in deps {
+                dependents.entry(d).or_default().push(c.hash());
+            }
+            by_hash.insert(c.hash(), c);
+        }
+        let mut ready: BTreeSet<ChangeHash> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(h, _)| *h)
+            .collect();
+        let mut ordered = Vec::with_capacity(by_hash.len());
+        while let Some(h) = ready.pop_first() {
+            for d in dependents.remove(&h).unwrap_or_default() {
+                if let Some(n) = waiting.get_mut(&d) {
+                    *n -= 1;
+                    if *n == 0 {
+                        ready.insert(d);
+                    }
+                }
+            }
+            if let Some(c) = by_hash.remove(&h) {
+                ordered.push(c);
+            }
+        }
+        let mut fresh = AutoCommit::new();
+        fresh.apply_changes(ordered)?;
+        Ok(fresh.save())
     }
 
     /// The changes made since `heads`, as bytes [`CaseDoc::apply`] accepts.

@@ -1,7 +1,9 @@
 //! Every role against every action, on cases in the states the flows pass through. Each table
 //! row lists exactly who may act; everybody else must be refused with a reason.
 
-use crate::case::{Action, Assignee, Author, CaseKind, Claim, Event, Facts, Outcome, Status, check, fold};
+use crate::case::{
+    Action, Assignee, Author, CaseKind, Claim, Event, Facts, Outcome, Status, check, fold,
+};
 use crate::org::{Level, sample};
 
 const T0: i64 = 1_795_939_200_000;
@@ -29,7 +31,7 @@ fn facts(reporter: &str) -> Facts {
     Facts {
         id: "case-1".into(),
         kind: CaseKind::Problem,
-        category: "manhole".into(),
+        category: sample::MANHOLE.into(),
         category_name: "井盖破损".into(),
         limit_hours: 24,
         reporter: reporter.into(),
@@ -71,22 +73,30 @@ fn all_actions() -> Vec<Action> {
             departments: vec!["police".into()],
             note: String::new(),
         },
-        Action::DispatchedToVolunteers { note: String::new() },
+        Action::DispatchedToVolunteers {
+            note: String::new(),
+        },
         Action::Claimed,
         Action::Note { text: "n".into() },
         Action::Resolved {
             note: "done".into(),
             photos: vec![],
         },
-        Action::Verified { note: String::new() },
+        Action::Verified {
+            note: String::new(),
+        },
         Action::Reworked { reason: "r".into() },
         Action::Extended {
             hours: 24,
             reason: "r".into(),
         },
-        Action::Closed { note: String::new() },
+        Action::Closed {
+            note: String::new(),
+        },
         Action::Voided { reason: "r".into() },
-        Action::MarkedDuplicate { of: "case-2".into() },
+        Action::MarkedDuplicate {
+            of: "case-2".into(),
+        },
     ]
 }
 
@@ -261,7 +271,7 @@ fn a_closed_case_takes_only_notes() {
 fn two_claims_first_in_document_order_wins() {
     let f = Facts {
         kind: CaseKind::Request,
-        category: "help".into(),
+        category: sample::HELP.into(),
         segment: None,
         ..facts("res1")
     };
@@ -272,7 +282,12 @@ fn two_claims_first_in_document_order_wins() {
                 assignee: Assignee::Person("cc1".into()),
             },
         ),
-        ev("cc1", Action::DispatchedToVolunteers { note: String::new() }),
+        ev(
+            "cc1",
+            Action::DispatchedToVolunteers {
+                note: String::new(),
+            },
+        ),
         ev("vol2", Action::Claimed),
         ev("vol1", Action::Claimed),
     ];

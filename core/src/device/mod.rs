@@ -251,6 +251,16 @@ impl Device {
         Ok(doc.save())
     }
 
+    /// The case's document in canonical form: byte-identical on every device that holds the
+    /// same changes, whatever order they arrived in.
+    pub fn canonical_case(&self, case_id: &str) -> Result<Vec<u8>> {
+        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        doc.canonical_save().map_err(|e| Error::CorruptCase {
+            case_id: case_id.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
     /// Takes in document bytes (whole documents or changes) received from elsewhere. Known
     /// changes are ignored, so applying the same bytes twice changes nothing.
     pub fn apply_remote(&self, case_id: &str, bytes: &[u8]) -> Result<()> {

@@ -32,7 +32,7 @@ const EVERYONE: &[&str] = &[
 fn street_chief_handles_on_the_spot_with_an_after_photo() {
     let w = World::new(&["psc1"]);
     let d = w.dev("psc1");
-    let id = d.report(&report("litter")).unwrap();
+    let id = d.report(&report(sample::LITTER)).unwrap();
     let v = d.case(&id).unwrap();
     assert_eq!(v.state.status, Status::Reported);
     assert_eq!(v.facts.segment.as_deref(), Some("s1"));
@@ -50,7 +50,7 @@ fn street_chief_handles_on_the_spot_with_an_after_photo() {
 #[test]
 fn street_chief_forwards_to_the_grid_worker_who_resolves_and_the_chief_verifies() {
     let w = World::new(&["psc1", "gw1", "cc1"]);
-    let id = w.dev("psc1").report(&report("manhole")).unwrap();
+    let id = w.dev("psc1").report(&report(sample::MANHOLE)).unwrap();
     let s = w.dev("psc1").forward(&id, "需要更换井盖").unwrap();
     assert_eq!(s.status, Status::Forwarded);
     assert_eq!(s.assignee, Some(Assignee::Person("gw1".into())));
@@ -82,7 +82,7 @@ fn street_chief_forwards_to_the_grid_worker_who_resolves_and_the_chief_verifies(
 #[test]
 fn an_informants_report_goes_straight_to_the_grid_worker() {
     let w = World::new(&["inf1", "gw1"]);
-    let id = w.dev("inf1").report(&report("litter")).unwrap();
+    let id = w.dev("inf1").report(&report(sample::LITTER)).unwrap();
     let v = w.dev("inf1").case(&id).unwrap();
     assert_eq!(v.state.status, Status::Forwarded);
     assert_eq!(v.state.assignee, Some(Assignee::Person("gw1".into())));
@@ -93,7 +93,7 @@ fn an_informants_report_goes_straight_to_the_grid_worker() {
 #[test]
 fn escalation_from_grid_to_community_to_street_to_a_department() {
     let w = World::new(&["gw1", "cc1", "center", "police1", "enf1"]);
-    let id = w.dev("gw1").report(&report("stall")).unwrap();
+    let id = w.dev("gw1").report(&report(sample::STALL)).unwrap();
     assert_eq!(
         w.dev("gw1").case(&id).unwrap().state.status,
         Status::InProgress
@@ -137,7 +137,7 @@ fn escalation_from_grid_to_community_to_street_to_a_department() {
 #[test]
 fn joint_enforcement_takes_several_departments() {
     let w = World::new(&["center", "police1", "enf1"]);
-    let id = w.dev("center").report(&report("stall")).unwrap();
+    let id = w.dev("center").report(&report(sample::STALL)).unwrap();
     let v = w.dev("center").case(&id).unwrap();
     assert_eq!(
         (v.state.level, v.state.status),
@@ -162,7 +162,7 @@ fn joint_enforcement_takes_several_departments() {
 #[test]
 fn rework_sends_the_case_back_to_the_handler() {
     let w = World::new(&["psc1", "gw1"]);
-    let id = w.dev("psc1").report(&report("manhole")).unwrap();
+    let id = w.dev("psc1").report(&report(sample::MANHOLE)).unwrap();
     w.dev("psc1").forward(&id, "").unwrap();
     w.sync_all();
     w.dev("gw1").resolve(&id, "已处理", &[]).unwrap();
@@ -183,7 +183,7 @@ fn rework_sends_the_case_back_to_the_handler() {
 #[test]
 fn extensions_move_the_deadline_and_only_supervisors_extend() {
     let w = World::new(&["gw1", "cc1", "cc2"]);
-    let id = w.dev("gw1").report(&report("litter")).unwrap();
+    let id = w.dev("gw1").report(&report(sample::LITTER)).unwrap();
     w.advance(5 * HOUR);
     assert_eq!(w.dev("gw1").overdue(10).unwrap().len(), 1);
     assert!(
@@ -205,13 +205,13 @@ fn extensions_move_the_deadline_and_only_supervisors_extend() {
 #[test]
 fn a_reporter_voids_only_before_anyone_accepted() {
     let w = World::new(&["psc1", "msc1", "gw1", "center"]);
-    let a = w.dev("psc1").report(&report("litter")).unwrap();
+    let a = w.dev("psc1").report(&report(sample::LITTER)).unwrap();
     assert!(not_allowed(w.dev("psc1").void(&a, "")).contains("reason"));
     assert_eq!(
         w.dev("psc1").void(&a, "误报").unwrap().status,
         Status::Voided
     );
-    let b = w.dev("msc1").report(&report("litter")).unwrap();
+    let b = w.dev("msc1").report(&report(sample::LITTER)).unwrap();
     w.dev("msc1").forward(&b, "").unwrap();
     w.sync_all();
     w.dev("gw1").accept(&b).unwrap();
@@ -229,8 +229,8 @@ fn a_reporter_voids_only_before_anyone_accepted() {
 #[test]
 fn a_duplicate_points_at_the_case_that_carries_on() {
     let w = World::new(&["gw1", "psc1"]);
-    let a = w.dev("gw1").report(&report("manhole")).unwrap();
-    let b = w.dev("psc1").report(&report("manhole")).unwrap();
+    let a = w.dev("gw1").report(&report(sample::MANHOLE)).unwrap();
+    let b = w.dev("psc1").report(&report(sample::MANHOLE)).unwrap();
     w.sync_all();
     assert!(matches!(
         w.dev("gw1").mark_duplicate(&b, "nope"),
@@ -248,7 +248,7 @@ fn a_duplicate_points_at_the_case_that_carries_on() {
 #[test]
 fn notes_need_involvement() {
     let w = World::new(&["gw1", "gw3", "cc1"]);
-    let id = w.dev("gw1").report(&report("dispute")).unwrap();
+    let id = w.dev("gw1").report(&report(sample::DISPUTE)).unwrap();
     w.sync_all();
     assert!(not_allowed(w.dev("gw3").note(&id, "看看")).contains("not involved"));
     w.dev("cc1").note(&id, "周一调解").unwrap();
@@ -261,7 +261,7 @@ fn a_resident_request_is_dispatched_and_one_volunteer_claims_it() {
     let id = w
         .dev("res1")
         .request(&NewRequest {
-            category: "help".into(),
+            category: sample::HELP.into(),
             location: sample::IN_G1,
             grid: None,
             description: "独居老人需要代买药品".into(),
@@ -298,7 +298,7 @@ fn who_may_raise_what() {
     let w = World::new(EVERYONE);
     for p in EVERYONE {
         let d = w.dev(p);
-        let problem = d.report(&report("manhole"));
+        let problem = d.report(&report(sample::MANHOLE));
         let may = !matches!(
             *p,
             "vol1" | "vol2" | "vol3" | "res1" | "gw2" | "gw3" | "cc2"
@@ -309,7 +309,7 @@ fn who_may_raise_what() {
             "{p} raising a problem in g1: {problem:?}"
         );
         let request = d.request(&NewRequest {
-            category: "help".into(),
+            category: sample::HELP.into(),
             location: sample::IN_G1,
             grid: None,
             description: "求助".into(),
@@ -335,7 +335,7 @@ fn bad_input_names_the_field_and_writes_nothing() {
             ..
         })
     ));
-    r.category = "litter".into();
+    r.category = sample::LITTER.into();
     r.description = "   ".into();
     assert!(matches!(
         d.report(&r),
@@ -370,7 +370,7 @@ fn bad_input_names_the_field_and_writes_nothing() {
 fn a_refused_action_writes_nothing() {
     let w = World::new(&["gw1"]);
     let d = w.dev("gw1");
-    let id = d.report(&report("litter")).unwrap();
+    let id = d.report(&report(sample::LITTER)).unwrap();
     let before = (d.outbox_len().unwrap(), d.export_case(&id).unwrap());
     assert!(d.close(&id, "").is_err());
     assert!(d.verify(&id, "").is_err());
@@ -391,7 +391,7 @@ fn the_store_survives_a_reopen_with_identity_and_cases() {
         )
         .unwrap();
         d.set_person("gw1").unwrap();
-        d.report(&report("litter")).unwrap()
+        d.report(&report(sample::LITTER)).unwrap()
     };
     let d = crate::Device::open(dir.path()).unwrap();
     assert_eq!(d.me().unwrap().person, "gw1");
@@ -402,7 +402,7 @@ fn the_store_survives_a_reopen_with_identity_and_cases() {
 #[test]
 fn applying_the_same_bytes_twice_changes_nothing() {
     let w = World::new(&["gw1", "cc1"]);
-    let id = w.dev("gw1").report(&report("litter")).unwrap();
+    let id = w.dev("gw1").report(&report(sample::LITTER)).unwrap();
     w.dev("gw1").note(&id, "a").unwrap();
     let bytes = w.dev("gw1").export_case(&id).unwrap();
     w.dev("cc1").apply_remote(&id, &bytes).unwrap();
@@ -426,7 +426,7 @@ fn applying_the_same_bytes_twice_changes_nothing() {
 #[test]
 fn conflicting_offline_escalation_and_rework_resolve_alike_everywhere() {
     let w = World::new(&["psc1", "msc1", "gw1", "cc1"]);
-    let id = w.dev("psc1").report(&report("manhole")).unwrap();
+    let id = w.dev("psc1").report(&report(sample::MANHOLE)).unwrap();
     w.dev("psc1").forward(&id, "").unwrap();
     w.sync_all();
     w.dev("gw1").resolve(&id, "已处理", &[]).unwrap();
@@ -462,8 +462,8 @@ fn conflicting_offline_escalation_and_rework_resolve_alike_everywhere() {
 fn a_corrupt_document_fails_alone() {
     let w = World::new(&["gw1"]);
     let d = w.dev("gw1");
-    let a = d.report(&report("litter")).unwrap();
-    let b = d.report(&report("manhole")).unwrap();
+    let a = d.report(&report(sample::LITTER)).unwrap();
+    let b = d.report(&report(sample::MANHOLE)).unwrap();
     {
         let conn = rusqlite::Connection::open(d.dir().join("xiangying.db")).unwrap();
         conn.execute(
@@ -483,7 +483,7 @@ fn a_corrupt_document_fails_alone() {
 fn compaction_keeps_every_event() {
     let w = World::new(&["gw1"]);
     let d = w.dev("gw1");
-    let id = d.report(&report("dispute")).unwrap();
+    let id = d.report(&report(sample::DISPUTE)).unwrap();
     for i in 0..40 {
         d.note(&id, &format!("第{i}次走访")).unwrap();
     }

@@ -2,6 +2,7 @@
 //! take and which department answers for it (GB/T 30428 / CJ/T 214 shape, plus grid duties).
 
 use super::Level;
+use super::load::MEMORY;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -39,38 +40,94 @@ pub struct Category {
 }
 
 /// The whole catalogue, indexed by code.
+///
+/// Build it with [`Catalogue::try_new`] or load it with [`Catalogue::from_json`] /
+/// [`Catalogue::load`], which check it; [`Catalogue::new`] only indexes. Deserializing with
+/// serde indexes too (but does not check).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "CatalogueData")]
 pub struct Catalogue {
     /// Every small category.
     pub categories: Vec<Category>,
     #[serde(skip)]
-    index: HashMap<String, usize>,
+    pub(super) index: HashMap<String, usize>,
+    /// The file it was loaded from, named in errors (`<memory>` when built in code).
+    #[serde(skip)]
+    pub(super) source: String,
+}
+
+/// The serialized form of a catalogue: `{"categories": [...]}`.
+#[derive(Deserialize)]
+pub(super) struct CatalogueData {
+    pub(super) categories: Vec<Category>,
+}
+
+impl From<CatalogueData> for Catalogue {
+    fn from(data: CatalogueData) -> Catalogue {
+        Catalogue::new(data.categories)
+    }
 }
 
 impl Catalogue {
-    /// Builds a catalogue, indexing it by code.
+    /// Builds a catalogue, indexing it by code (where codes repeat, the first wins; use
+    /// [`Catalogue::try_new`] to refuse that).
     pub fn new(categories: Vec<Category>) -> Catalogue {
-        let index = categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.code.clone(), i))
-            .collect();
-        Catalogue { categories, index }
+        let mut index = HashMap::with_capacity(categories.len());
+        for (i, c) in categories.iter().enumerate() {
+            index.entry(c.code.clone()).or_insert(i);
+        }
+        Catalogue {
+            categories,
+            index,
+            source: MEMORY.to_string(),
+        }
     }
 
     /// The category with this code.
     pub fn get(&self, code: &str) -> Option<&Category> {
         self.index.get(code).map(|&i| &self.categories[i])
     }
+
+    /// The number of small categories.
+    pub fn len(&self) -> usize {
+        self.categories.len()
+    }
+
+    /// True when the catalogue has no categories.
+    pub fn is_empty(&self) -> bool {
+        self.categories.is_empty()
+    }
+
+    /// The categories of one kind, in catalogue order.
+    pub fn of_kind(&self, kind: CategoryKind) -> impl Iterator<Item = &Category> {
+        self.categories.iter().filter(move |c| c.kind == kind)
+    }
+
+    /// The big categories of one kind as `(big_code, big_name)`, each once, in catalogue
+    /// order (the first level of a category picker).
+    pub fn big_categories(&self, kind: CategoryKind) -> Vec<(&str, &str)> {
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for c in self.of_kind(kind) {
+            if !seen.iter().any(|&(code, _)| code == c.big_code) {
+                seen.push((&c.big_code, &c.big_name));
+            }
+        }
+        seen
+    }
+
+    /// The small categories of one big category, in catalogue order (the second level of a
+    /// category picker).
+    pub fn in_big(&self, big_code: &str) -> impl Iterator<Item = &Category> {
+        self.categories
+            .iter()
+            .filter(move |c| c.big_code == big_code)
+    }
 }
 
-impl Catalogue {
-    /// Parses a catalogue from JSON text; `file` names it in errors.
-    pub fn from_json(file: &str, text: &str) -> Result<Catalogue, super::OrgError> {
-        let c: Catalogue = serde_json::from_str(text).map_err(|e| super::OrgError::Parse {
-            file: file.to_string(),
-            message: e.to_string(),
-        })?;
-        Ok(Catalogue::new(c.categories))
+impl PartialEq for Catalogue {
+    /// Two catalogues are equal when they hold the same categories in the same order, wherever
+    /// they were loaded from.
+    fn eq(&self, other: &Catalogue) -> bool {
+        self.categories == other.categories
     }
 }

@@ -7,14 +7,19 @@
 //! lookups: the case rules in [`crate::case`] decide what a role may do.
 
 mod catalogue;
+mod catalogue_data;
 mod geo;
 mod load;
+mod lookup;
 pub mod sample;
 pub mod zhenxing;
 
 pub use catalogue::{Catalogue, Category, CategoryKind};
-pub use geo::{Point, point_in_polygon};
-pub use load::OrgError;
+pub use geo::{
+    EARTH_RADIUS_M, Point, distance_m, distance_to_polyline_m, point_in_polygon, polygon_area_m2,
+    polygon_centroid, polyline_length_m,
+};
+pub use load::{MAX_LIMIT_HOURS, MEMORY, OrgError};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -266,6 +271,7 @@ struct RosterIndex {
     segments: HashMap<String, usize>,
     communities: HashMap<String, usize>,
     departments: HashMap<String, usize>,
+    roads: HashMap<String, usize>,
     grid_worker: HashMap<String, usize>,
     community_chief: HashMap<String, usize>,
 }
@@ -325,6 +331,11 @@ impl Roster {
             .departments
             .get(id)
             .map(|&i| &self.departments[i])
+    }
+
+    /// The road with this id.
+    pub fn road(&self, id: &str) -> Option<&Road> {
+        self.index.roads.get(id).map(|&i| &self.roads[i])
     }
 
     /// The grid worker of a grid.

@@ -124,15 +124,24 @@ pub fn roster() -> Result<Roster, OrgError> {
     )
 }
 
-/// A few categories: `manhole` (component, grid, 24 h), `litter` (event, grid, 4 h),
-/// `stall` (event, community, 48 h, enforcement), `dispute` (duty, grid, 72 h),
-/// `help` (duty, community, 24 h: resident requests).
+/// 井盖破损: a component, handled in the grid within 24 h.
+pub const MANHOLE: &str = "010101";
+/// 垃圾满溢: an event, handled in the grid within 4 h.
+pub const LITTER: &str = "020101";
+/// 占道经营: an event, handled by the community within 48 h, enforcement answers for it.
+pub const STALL: &str = "020501";
+/// 邻里纠纷: a grid duty, 72 h.
+pub const DISPUTE: &str = "030201";
+/// 居民求助: a grid duty used for resident requests, community, 24 h.
+pub const HELP: &str = "030901";
+
+/// A few categories: [`MANHOLE`], [`LITTER`], [`STALL`], [`DISPUTE`], [`HELP`].
 pub fn catalogue() -> Catalogue {
     let cat =
         |code: &str, kind, big: &str, name: &str, level, hours, dept: Option<&str>| Category {
             code: code.into(),
             kind,
-            big_code: big.into(),
+            big_code: code[..4].into(),
             big_name: big.into(),
             name: name.into(),
             level,
@@ -142,7 +151,7 @@ pub fn catalogue() -> Catalogue {
     use CategoryKind::*;
     Catalogue::new(vec![
         cat(
-            "manhole",
+            MANHOLE,
             Component,
             "公用设施",
             "井盖破损",
@@ -150,17 +159,9 @@ pub fn catalogue() -> Catalogue {
             24,
             None,
         ),
+        cat(LITTER, Event, "市容环境", "垃圾满溢", Level::Grid, 4, None),
         cat(
-            "litter",
-            Event,
-            "市容环境",
-            "垃圾满溢",
-            Level::Grid,
-            4,
-            None,
-        ),
-        cat(
-            "stall",
+            STALL,
             Event,
             "街面秩序",
             "占道经营",
@@ -168,17 +169,9 @@ pub fn catalogue() -> Catalogue {
             48,
             Some("enforcement"),
         ),
+        cat(DISPUTE, Duty, "矛盾调处", "邻里纠纷", Level::Grid, 72, None),
         cat(
-            "dispute",
-            Duty,
-            "矛盾调处",
-            "邻里纠纷",
-            Level::Grid,
-            72,
-            None,
-        ),
-        cat(
-            "help",
+            HELP,
             Duty,
             "社会服务",
             "居民求助",
@@ -229,6 +222,6 @@ mod tests {
         assert_eq!(r.community_chief_of("c2").unwrap().id, "cc2");
         assert_eq!(r.grid_at(IN_G3).unwrap().id, "g3");
         let c = Catalogue::from_json("sample", &catalogue_json().unwrap()).unwrap();
-        assert_eq!(c.get("stall").unwrap().limit_hours, 48);
+        assert_eq!(c.get(STALL).unwrap().limit_hours, 48);
     }
 }

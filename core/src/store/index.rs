@@ -5,9 +5,7 @@
 use crate::case::{Assignee, CaseKind, CaseState, Facts, Status};
 use crate::error::Result;
 use crate::org::Level;
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use std::rc::Rc;
 
 /// Which cases to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,9 +113,10 @@ pub fn upsert(
     ])?;
     conn.prepare_cached("DELETE FROM case_inbox WHERE case_id = ?1")?
         .execute([&facts.id])?;
-    let mut ins = conn.prepare_cached("INSERT INTO case_inbox (key, case_id) VALUES (?1, ?2)")?;
+    let mut ins = conn
+        .prepare_cached("INSERT INTO case_inbox (key, case_id, updated_at) VALUES (?1, ?2, ?3)")?;
     for key in state.waiting_on(facts) {
-        ins.execute(params![key, facts.id])?;
+        ins.execute(params![key, facts.id, state.updated_at])?;
     }
     Ok(())
 }
@@ -163,16 +162,7 @@ fn summary(row: &Row<'_>, now: i64) -> rusqlite::Result<CaseSummary> {
 /// Lists cases, newest activity first.
 pub fn list(conn: &Connection, query: &Query, now: i64, limit: u32) -> Result<Vec<CaseSummary>> {
     let (sql, arg): (String, Box<dyn ToSql>) = match query {
-        Query::Inbox(keys) => (
-            format!(
-                "SELECT {COLUMNS} FROM cases c WHERE c.case_id IN
-                   (SELECT case_id FROM case_inbox WHERE key IN rarray(?1))
-                 ORDER BY c.updated_at DESC LIMIT ?2"
-            ),
-            Box::new(Rc::new(
-                keys.iter().cloned().map(Value::Text).collect::<Vec<_>>(),
-            )),
-        ),
+        Query::Inbox(keys) => return inbox(conn, keys, now, limit),
         Query::ReportedBy(p) => (
             format!(
                 "SELECT {COLUMNS} FROM cases c WHERE c.reporter = ?1
@@ -219,6 +209,26 @@ pub fn list(conn: &Connection, query: &Query, now: i64, limit: u32) -> Result<Ve
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![arg, limit], |r| summary(r, now))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The inbox: one indexed, limited scan per key, merged newest first without duplicates.
+fn inbox(conn: &Connection, keys: &[String], now: i64, limit: u32) -> Result<Vec<CaseSummary>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM case_inbox i JOIN cases c ON c.case_id = i.case_id
+         WHERE i.key = ?1 ORDER BY i.updated_at DESC LIMIT ?2"
+    ))?;
+    let mut all = Vec::new();
+    for key in keys {
+        let rows = stmt.query_map(params![key, limit], |r| summary(r, now))?;
+        for row in rows {
+            all.push(row?);
+        }
+    }
+    all.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|c| seen.insert(c.id.clone()));
+    all.truncate(limit as usize);
+    Ok(all)
 }
 
 /// One case's summary.

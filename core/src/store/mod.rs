@@ -64,7 +64,6 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
-        rusqlite::vtab::array::load_module(&reader)?;
         Ok(Store {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
@@ -74,7 +73,6 @@ impl Store {
     /// A store in memory, for tests and tools: one connection serves reads and writes.
     pub fn open_in_memory() -> Result<Store> {
         let mut writer = Connection::open_in_memory()?;
-        rusqlite::vtab::array::load_module(&writer)?;
         schema::migrate(&mut writer)?;
         Ok(Store {
             writer: Mutex::new(writer),
@@ -193,6 +191,5 @@ fn configure(conn: &Connection) -> Result<()> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    rusqlite::vtab::array::load_module(conn)?;
     Ok(())
 }

@@ -48,9 +48,11 @@ pub const MIGRATIONS: &[&str] = &[
      CREATE TABLE case_inbox (
         key TEXT NOT NULL,
         case_id TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
         PRIMARY KEY (key, case_id)
      ) WITHOUT ROWID;
      CREATE INDEX case_inbox_by_case ON case_inbox(case_id);
+     CREATE INDEX case_inbox_by_key_time ON case_inbox(key, updated_at);
      CREATE TABLE outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         case_id TEXT NOT NULL,

@@ -14,7 +14,7 @@ use xiangying_core::{Device, NewReport};
 
 fn report(i: usize) -> NewReport {
     NewReport {
-        category: if i % 2 == 0 {
+        category: if i.is_multiple_of(2) {
             sample::LITTER.into()
         } else {
             sample::MANHOLE.into()

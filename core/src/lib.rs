@@ -4,6 +4,7 @@
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
 //!   that computes a case's state from them, and the rules of who may do what.
 //! - [`store`]: the device's SQLite store: documents, index tables, the outbox.
+//! - [`sync`]: the sync protocol's wire types and the push checks shared with the server.
 //! - [`Device`]: the façade the bindings wrap.
 
 pub mod case;
@@ -11,6 +12,7 @@ mod device;
 mod error;
 pub mod org;
 pub mod store;
+pub mod sync;
 #[cfg(test)]
 mod testkit;
 

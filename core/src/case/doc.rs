@@ -220,6 +220,17 @@ impl CaseDoc {
         Ok(self.doc.save_after(&heads))
     }
 
+    /// The underlying automerge document, for tests that must tamper with it.
+    #[cfg(test)]
+    pub(crate) fn raw_mut(&mut self) -> (&mut AutoCommit, &ObjId) {
+        (&mut self.doc, &self.events)
+    }
+
+    /// The keys of the root map.
+    pub fn root_keys(&self) -> Vec<String> {
+        self.doc.keys(ROOT).collect()
+    }
+
     /// The human case number, once the server has assigned it.
     pub fn number(&self) -> Option<String> {
         str_at(&self.doc, "number")

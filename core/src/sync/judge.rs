@@ -1,0 +1,306 @@
+//! Judging a device's push against the server's copy of a case: the checks that make the
+//! event history append-only and every event signed by the person who pushed it.
+//!
+//! The server applies a device's changes to a copy of its document and compares the two
+//! states. Anything other than appending events and photos by the pushing person, or raising a
+//! new case as its reporter, is tampering: refused outright (see DESIGN.md, Sharp edges).
+//! Whether each new event was *allowed* is not judged here: the fold does that, and the server
+//! voids events whose claim its roster does not back.
+
+use crate::case::{Author, CaseDoc, Event, PhotoRef};
+use std::collections::{HashMap, HashSet};
+
+/// The root keys a case document may hold.
+pub const ROOT_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "category",
+    "category_name",
+    "limit_hours",
+    "reporter",
+    "created_at",
+    "lon",
+    "lat",
+    "grid",
+    "community",
+    "segment",
+    "description",
+    "number",
+    "photos",
+    "events",
+];
+
+/// Why a push is refused as tampering.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Tamper {
+    /// The document does not have the case layout.
+    #[error("not a case document: {0}")]
+    Malformed(String),
+    /// A fact (or the case number) differs from the server's.
+    #[error("changes the fact `{0}`, which never changes")]
+    FactChanged(&'static str),
+    /// A key outside the case layout.
+    #[error("adds the unknown key `{0}`")]
+    UnknownKey(String),
+    /// An existing event is gone.
+    #[error("removes event {0}")]
+    EventRemoved(String),
+    /// An existing event's content changed.
+    #[error("edits event {0}")]
+    EventEdited(String),
+    /// Two events share an id.
+    #[error("repeats event id {0}")]
+    DuplicateEvent(String),
+    /// A new event is signed by somebody other than the pusher.
+    #[error("event {event} claims to be by {claimed}, but the device belongs to {pusher}")]
+    Forged {
+        /// The event.
+        event: String,
+        /// Who it claims to be by.
+        claimed: String,
+        /// Who pushed it.
+        pusher: String,
+    },
+    /// An existing photo reference is gone or changed.
+    #[error("removes or edits photo {0}")]
+    PhotoChanged(String),
+    /// A new case raised by somebody other than the pusher.
+    #[error("raises a case as {reporter}, but the device belongs to {pusher}")]
+    ForgedReporter {
+        /// The reporter the document names.
+        reporter: String,
+        /// Who pushed it.
+        pusher: String,
+    },
+}
+
+/// What an accepted push adds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Additions {
+    /// New events, in document order.
+    pub events: Vec<Event>,
+    /// New photo references.
+    pub photos: Vec<PhotoRef>,
+}
+
+/// Compares the document after a push with the server's copy before it (`None` for a case the
+/// server has not seen) and returns what the push added, or why it is tampering.
+pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<Additions, Tamper> {
+    let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
+    for key in after.root_keys() {
+        if !ROOT_KEYS.contains(&key.as_str()) {
+            return Err(Tamper::UnknownKey(key));
+        }
+    }
+    let facts = after.facts().map_err(malformed)?;
+    let events = after.events().map_err(malformed)?;
+    let photos = after.photos().map_err(malformed)?;
+    let mut ids = HashSet::new();
+    for e in &events {
+        if !ids.insert(e.id.as_str()) {
+            return Err(Tamper::DuplicateEvent(e.id.clone()));
+        }
+    }
+    let (old_events, old_photos) = match before {
+        None => {
+            if facts.reporter != pusher {
+                return Err(Tamper::ForgedReporter {
+                    reporter: facts.reporter,
+                    pusher: pusher.to_string(),
+                });
+            }
+            if after.number().is_some() {
+                return Err(Tamper::FactChanged("number"));
+            }
+            (Vec::new(), Vec::new())
+        }
+        Some(b) => {
+            let old = b.facts().map_err(malformed)?;
+            if let Some(field) = changed_fact(&old, &facts) {
+                return Err(Tamper::FactChanged(field));
+            }
+            if b.number() != after.number() {
+                return Err(Tamper::FactChanged("number"));
+            }
+            (
+                b.events().map_err(malformed)?,
+                b.photos().map_err(malformed)?,
+            )
+        }
+    };
+    let now: HashMap<&str, &Event> = events.iter().map(|e| (e.id.as_str(), e)).collect();
+    for old in &old_events {
+        match now.get(old.id.as_str()) {
+            None => return Err(Tamper::EventRemoved(old.id.clone())),
+            Some(e) if *e != old => return Err(Tamper::EventEdited(old.id.clone())),
+            Some(_) => {}
+        }
+    }
+    let known: HashSet<&str> = old_events.iter().map(|e| e.id.as_str()).collect();
+    let mut added = Additions::default();
+    for e in events.iter().filter(|e| !known.contains(e.id.as_str())) {
+        match &e.by {
+            Author::Person(c) if c.person == pusher => added.events.push(e.clone()),
+            Author::Person(c) => {
+                return Err(Tamper::Forged {
+                    event: e.id.clone(),
+                    claimed: c.person.clone(),
+                    pusher: pusher.to_string(),
+                });
+            }
+            Author::Server { .. } => {
+                return Err(Tamper::Forged {
+                    event: e.id.clone(),
+                    claimed: "the server".into(),
+                    pusher: pusher.to_string(),
+                });
+            }
+        }
+    }
+    let mut remaining: Vec<&PhotoRef> = photos.iter().collect();
+    for old in &old_photos {
+        match remaining.iter().position(|p| *p == old) {
+            Some(i) => {
+                remaining.remove(i);
+            }
+            None => return Err(Tamper::PhotoChanged(old.hash.clone())),
+        }
+    }
+    for p in remaining {
+        if p.added_by != pusher {
+            return Err(Tamper::Forged {
+                event: format!("photo {}", p.hash),
+                claimed: p.added_by.clone(),
+                pusher: pusher.to_string(),
+            });
+        }
+        added.photos.push(p.clone());
+    }
+    Ok(added)
+}
+
+fn changed_fact(a: &crate::case::Facts, b: &crate::case::Facts) -> Option<&'static str> {
+    let checks: [(&'static str, bool); 13] = [
+        ("id", a.id == b.id),
+        ("kind", a.kind == b.kind),
+        ("category", a.category == b.category),
+        ("category_name", a.category_name == b.category_name),
+        ("limit_hours", a.limit_hours == b.limit_hours),
+        ("reporter", a.reporter == b.reporter),
+        ("created_at", a.created_at == b.created_at),
+        ("lon", a.location.lon.to_bits() == b.location.lon.to_bits()),
+        ("lat", a.location.lat.to_bits() == b.location.lat.to_bits()),
+        ("grid", a.grid == b.grid),
+        ("community", a.community == b.community),
+        ("segment", a.segment == b.segment),
+        ("description", a.description == b.description),
+    ];
+    checks.iter().find(|(_, same)| !same).map(|(k, _)| *k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Action, Assignee, CaseKind, Claim, Facts};
+    use crate::org::{Role, Scope, sample};
+    use automerge::{ActorId, ROOT, transaction::Transactable};
+
+    fn claim(p: &str) -> Claim {
+        Claim {
+            person: p.into(),
+            role: Role::GridWorker,
+            scope: Scope::Grid("g1".into()),
+        }
+    }
+
+    fn new_case() -> CaseDoc {
+        let facts = Facts {
+            id: "c1".into(),
+            kind: CaseKind::Problem,
+            category: sample::LITTER.into(),
+            category_name: "垃圾满溢".into(),
+            limit_hours: 4,
+            reporter: "gw1".into(),
+            created_at: 1,
+            location: sample::IN_G1,
+            grid: "g1".into(),
+            community: "c1".into(),
+            segment: None,
+            description: "d".into(),
+        };
+        let first = Event::new(
+            1,
+            claim("gw1"),
+            Action::Reported {
+                assignee: Assignee::Person("gw1".into()),
+            },
+        );
+        CaseDoc::create(&ActorId::random(), &facts, &first).unwrap()
+    }
+
+    fn fork(doc: &mut CaseDoc) -> CaseDoc {
+        CaseDoc::load(&doc.save(), &ActorId::random()).unwrap()
+    }
+
+    #[test]
+    fn a_new_case_by_its_reporter_and_appended_events_pass() {
+        let mut doc = new_case();
+        assert_eq!(judge(None, &doc, "gw1").unwrap().events.len(), 1);
+        assert!(matches!(
+            judge(None, &doc, "gw2"),
+            Err(Tamper::ForgedReporter { .. })
+        ));
+        let mut after = fork(&mut doc);
+        after
+            .append_event(&Event::new(2, claim("gw1"), Action::Accepted))
+            .unwrap();
+        let added = judge(Some(&doc), &after, "gw1").unwrap();
+        assert_eq!(added.events.len(), 1);
+        assert!(matches!(
+            judge(Some(&doc), &after, "gw2"),
+            Err(Tamper::Forged { .. })
+        ));
+    }
+
+    #[test]
+    fn edits_deletions_new_keys_and_fact_changes_are_tampering() {
+        let mut doc = new_case();
+        let mut edited = fork(&mut doc);
+        let (raw, events) = edited.raw_mut();
+        let events = events.clone();
+        raw.put(&events, 0, "{}").unwrap();
+        raw.commit();
+        assert!(judge(Some(&doc), &edited, "gw1").is_err());
+
+        let mut deleted = fork(&mut doc);
+        let (raw, events) = deleted.raw_mut();
+        let events = events.clone();
+        raw.delete(&events, 0).unwrap();
+        raw.commit();
+        assert!(matches!(
+            judge(Some(&doc), &deleted, "gw1"),
+            Err(Tamper::EventRemoved(_))
+        ));
+
+        let mut keyed = fork(&mut doc);
+        keyed.raw_mut().0.put(ROOT, "evil", 1).unwrap();
+        assert_eq!(
+            judge(Some(&doc), &keyed, "gw1"),
+            Err(Tamper::UnknownKey("evil".into()))
+        );
+
+        let mut moved = fork(&mut doc);
+        moved.raw_mut().0.put(ROOT, "grid", "g2").unwrap();
+        assert_eq!(
+            judge(Some(&doc), &moved, "gw1"),
+            Err(Tamper::FactChanged("grid"))
+        );
+
+        let mut numbered = fork(&mut doc);
+        numbered.set_number("ZX-1").unwrap();
+        assert_eq!(
+            judge(Some(&doc), &numbered, "gw1"),
+            Err(Tamper::FactChanged("number"))
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Sync: the wire types shared with the server, the push judgement the server applies, and
+//! (with the client) the device side of a sync.
+
+pub mod judge;
+pub mod wire;

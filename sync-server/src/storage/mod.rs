@@ -1,0 +1,194 @@
+//! Storage behind one trait, with two real backends: SQLite (the embedded default: a data
+//! folder, nothing to set up) and PostgreSQL (several stateless server instances over one
+//! database).
+//!
+//! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
+//! trait, so both backends share it. A transaction either commits whole or not at all.
+//!
+//! Feed positions are handed out by [`Tx::allocate_positions`], which both backends implement
+//! with a counter row updated inside the writing transaction: the row stays locked until
+//! commit, so positions become visible in the order they were handed out and a reader that
+//! stops at [`Tx::max_position`] never skips a change that commits late.
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::error::ServerError;
+
+/// Shorthand.
+pub type Result<T> = std::result::Result<T, ServerError>;
+
+/// The published roster and catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgRow {
+    /// Bumped on every publication.
+    pub version: u64,
+    /// Roster JSON.
+    pub roster: String,
+    /// Catalogue JSON.
+    pub catalogue: String,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    /// Random id.
+    pub id: String,
+    /// The person it belongs to.
+    pub person: String,
+    /// A name the person gave it.
+    pub name: String,
+    /// SHA-256 of its bearer token, hex.
+    pub token_hash: String,
+    /// When it enrolled (ms).
+    pub created_at: i64,
+    /// Revoked devices get 401.
+    pub revoked: bool,
+    /// Why the device was quarantined for tampering, if it was.
+    pub quarantined: Option<String>,
+}
+
+/// A case as the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// The whole document.
+    pub snapshot: Vec<u8>,
+    /// Its feed position (of its latest change).
+    pub feed_pos: u64,
+}
+
+/// Index columns of a case, for listings and rankings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseMeta {
+    /// Case id.
+    pub case_id: String,
+    /// Human number.
+    pub number: Option<String>,
+    /// Status (as `Status::as_str`).
+    pub status: String,
+    /// Level (as `Level::as_str`).
+    pub level: String,
+    /// Grid.
+    pub grid: String,
+    /// Community.
+    pub community: String,
+    /// Reporter.
+    pub reporter: String,
+    /// Category code.
+    pub category: String,
+    /// Raised at (ms, device clock).
+    pub created_at: i64,
+    /// Last change received (ms, server clock).
+    pub received_at: i64,
+}
+
+/// One change to store in the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChange {
+    /// automerge change bytes.
+    pub bytes: Vec<u8>,
+    /// The device that pushed it, `None` for the server's own.
+    pub device: Option<String>,
+}
+
+/// The operations the sync logic needs, inside one transaction.
+pub trait Tx {
+    /// The published roster and catalogue.
+    fn org(&mut self) -> Result<Option<OrgRow>>;
+    /// Publishes a roster and catalogue; returns the new version.
+    fn set_org(&mut self, roster: &str, catalogue: &str) -> Result<u64>;
+
+    /// Stores a one-time enrolment code (hashed) for a person.
+    fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()>;
+    /// Consumes an unused code: returns its person and marks it used, or `None`.
+    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>>;
+    /// Revokes an unused code; false when there was none.
+    fn revoke_code(&mut self, code_hash: &str) -> Result<bool>;
+    /// Stores a newly enrolled device.
+    fn insert_device(&mut self, device: &DeviceRow) -> Result<()>;
+    /// The device holding a token (by hash).
+    fn device_by_token(&mut self, token_hash: &str) -> Result<Option<DeviceRow>>;
+    /// Every device.
+    fn devices(&mut self) -> Result<Vec<DeviceRow>>;
+    /// Revokes a device; false when unknown.
+    fn revoke_device(&mut self, device_id: &str) -> Result<bool>;
+    /// Quarantines a device for tampering.
+    fn quarantine_device(&mut self, device_id: &str, reason: &str) -> Result<()>;
+
+    /// The device that first wrote with an automerge actor id.
+    fn actor_owner(&mut self, actor: &str) -> Result<Option<String>>;
+    /// Records the device that writes with an actor id.
+    fn set_actor_owner(&mut self, actor: &str, device: &str) -> Result<()>;
+
+    /// Loads a case and locks it against other writers until the transaction ends.
+    fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
+    /// Reads a case without locking it.
+    fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
+    /// Hands out `n` consecutive feed positions (see the module doc); returns the first.
+    fn allocate_positions(&mut self, n: u64) -> Result<u64>;
+    /// Stores a case's new snapshot, index columns, access keys and new changes at positions
+    /// `first_pos..`; the case's feed position becomes the last of them.
+    fn save_case(
+        &mut self,
+        meta: &CaseMeta,
+        snapshot: &[u8],
+        changes: &[NewChange],
+        first_pos: u64,
+        access: &[String],
+        photos: &[String],
+    ) -> Result<()>;
+    /// The next sequence number under a key (case numbers per street and day), from 1.
+    fn next_number(&mut self, key: &str) -> Result<u64>;
+
+    /// The highest feed position handed out and committed.
+    fn max_position(&mut self) -> Result<u64>;
+    /// Cases visible through any of `keys` (or all, when `all`) with a feed position in
+    /// `(after, upto]`, in feed order, at most `limit`.
+    fn feed_cases(
+        &mut self,
+        keys: &[String],
+        all: bool,
+        after: u64,
+        upto: u64,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>>;
+    /// A case's changes with positions in `(after, upto]` not pushed by `device`.
+    fn changes_between(
+        &mut self,
+        case_id: &str,
+        after: u64,
+        upto: u64,
+        exclude_device: &str,
+    ) -> Result<Vec<Vec<u8>>>;
+    /// From which feed position a device holds a case whole (0: it wrote to it).
+    fn device_case(&mut self, device: &str, case_id: &str) -> Result<Option<u64>>;
+    /// Records that a device holds a case whole from `since`.
+    fn set_device_case(&mut self, device: &str, case_id: &str, since: u64) -> Result<()>;
+    /// A case's access keys.
+    fn access(&mut self, case_id: &str) -> Result<Vec<String>>;
+    /// The cases that reference a photo hash.
+    fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>>;
+    /// How many cases, changes and devices there are.
+    fn counts(&mut self) -> Result<(u64, u64, u64)>;
+}
+
+/// A storage backend: runs closures in transactions.
+pub trait Storage: Send + Sync + 'static {
+    /// Runs `f` in a transaction; commits when it returns `Ok`, rolls back otherwise.
+    fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// A short name for logs: `sqlite` or `postgres`.
+    fn kind(&self) -> &'static str;
+}
+
+/// Runs `f` in a transaction and returns its value.
+pub fn with_tx<T>(
+    storage: &dyn Storage,
+    mut f: impl FnMut(&mut dyn Tx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    storage.transact(&mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| ServerError::Internal("transaction returned nothing".into()))
+}

@@ -1,0 +1,423 @@
+//! The SQLite backend: one file in the server's data folder, WAL, one connection behind a
+//! mutex (SQLite has one writer at a time anyway; `BEGIN IMMEDIATE` makes every transaction a
+//! writer, so feed positions are handed out in commit order).
+
+use super::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, Result, Storage, Tx};
+use crate::error::ServerError;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::Mutex;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS org (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
+    roster TEXT NOT NULL, catalogue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (code_hash TEXT PRIMARY KEY, person TEXT NOT NULL,
+    created_at INTEGER NOT NULL, used_at INTEGER);
+CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, person TEXT NOT NULL, name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+    quarantined TEXT);
+CREATE TABLE IF NOT EXISTS actors (actor TEXT PRIMARY KEY, device TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, snapshot BLOB NOT NULL,
+    feed_pos INTEGER NOT NULL, number TEXT, status TEXT NOT NULL, level TEXT NOT NULL,
+    grid TEXT NOT NULL, community TEXT NOT NULL, reporter TEXT NOT NULL, category TEXT NOT NULL,
+    created_at INTEGER NOT NULL, received_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS cases_by_pos ON cases(feed_pos);
+CREATE TABLE IF NOT EXISTS case_access (key TEXT NOT NULL, case_id TEXT NOT NULL,
+    PRIMARY KEY (key, case_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (pos INTEGER PRIMARY KEY, case_id TEXT NOT NULL,
+    bytes BLOB NOT NULL, device TEXT);
+CREATE INDEX IF NOT EXISTS changes_by_case ON changes(case_id, pos);
+CREATE TABLE IF NOT EXISTS device_cases (device TEXT NOT NULL, case_id TEXT NOT NULL,
+    since INTEGER NOT NULL, PRIMARY KEY (device, case_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS photo_refs (hash TEXT NOT NULL, case_id TEXT NOT NULL,
+    PRIMARY KEY (hash, case_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters (name, next) VALUES ('feed', 1);
+";
+
+/// The SQLite backend.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `server.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<SqliteStorage> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
+        let conn = Connection::open(dir.join("server.db"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStorage {
+            conn: Mutex::new(conn),
+        })
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut t = SqliteTx { tx: &tx };
+        f(&mut t)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok(DeviceRow {
+        id: r.get(0)?,
+        person: r.get(1)?,
+        name: r.get(2)?,
+        token_hash: r.get(3)?,
+        created_at: r.get(4)?,
+        revoked: r.get(5)?,
+        quarantined: r.get(6)?,
+    })
+}
+
+const DEVICE_COLS: &str = "id, person, name, token_hash, created_at, revoked, quarantined";
+
+fn pos(v: i64) -> u64 {
+    v.max(0).unsigned_abs()
+}
+
+fn sql_pos(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Tx for SqliteTx<'_> {
+    fn org(&mut self) -> Result<Option<OrgRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT version, roster, catalogue FROM org WHERE id = 1",
+                [],
+                |r| {
+                    Ok(OrgRow {
+                        version: pos(r.get(0)?),
+                        roster: r.get(1)?,
+                        catalogue: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn set_org(&mut self, roster: &str, catalogue: &str) -> Result<u64> {
+        let v: i64 = self.tx.query_row(
+            "INSERT INTO org (id, version, roster, catalogue) VALUES (1, 1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET version = version + 1, roster = excluded.roster,
+                catalogue = excluded.catalogue
+             RETURNING version",
+            params![roster, catalogue],
+            |r| r.get(0),
+        )?;
+        Ok(pos(v))
+    }
+
+    fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO codes (code_hash, person, created_at) VALUES (?1, ?2, ?3)",
+            params![code_hash, person, now],
+        )?;
+        Ok(())
+    }
+
+    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "UPDATE codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL
+                 RETURNING person",
+                params![code_hash, now],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn revoke_code(&mut self, code_hash: &str) -> Result<bool> {
+        Ok(self.tx.execute(
+            "DELETE FROM codes WHERE code_hash = ?1 AND used_at IS NULL",
+            [code_hash],
+        )? > 0)
+    }
+
+    fn insert_device(&mut self, d: &DeviceRow) -> Result<()> {
+        self.tx.execute(
+            &format!("INSERT INTO devices ({DEVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+            params![
+                d.id,
+                d.person,
+                d.name,
+                d.token_hash,
+                d.created_at,
+                d.revoked,
+                d.quarantined
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn device_by_token(&mut self, token_hash: &str) -> Result<Option<DeviceRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {DEVICE_COLS} FROM devices WHERE token_hash = ?1"
+            ))?
+            .query_row([token_hash], device_row)
+            .optional()?)
+    }
+
+    fn devices(&mut self) -> Result<Vec<DeviceRow>> {
+        let mut stmt = self
+            .tx
+            .prepare(&format!("SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"))?;
+        let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn revoke_device(&mut self, device_id: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device_id])?
+            > 0)
+    }
+
+    fn quarantine_device(&mut self, device_id: &str, reason: &str) -> Result<()> {
+        self.tx.execute(
+            "UPDATE devices SET quarantined = ?2 WHERE id = ?1",
+            params![device_id, reason],
+        )?;
+        Ok(())
+    }
+
+    fn actor_owner(&mut self, actor: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT device FROM actors WHERE actor = ?1")?
+            .query_row([actor], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_actor_owner(&mut self, actor: &str, device: &str) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT OR IGNORE INTO actors (actor, device) VALUES (?1, ?2)")?
+            .execute(params![actor, device])?;
+        Ok(())
+    }
+
+    fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
+        // BEGIN IMMEDIATE already holds the database's write lock.
+        self.case(case_id)
+    }
+
+    fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT snapshot, feed_pos FROM cases WHERE case_id = ?1")?
+            .query_row([case_id], |r| {
+                Ok(CaseRow {
+                    snapshot: r.get(0)?,
+                    feed_pos: pos(r.get(1)?),
+                })
+            })
+            .optional()?)
+    }
+
+    fn allocate_positions(&mut self, n: u64) -> Result<u64> {
+        let next: i64 = self.tx.query_row(
+            "UPDATE counters SET next = next + ?1 WHERE name = 'feed' RETURNING next - ?1",
+            [sql_pos(n)],
+            |r| r.get(0),
+        )?;
+        Ok(pos(next))
+    }
+
+    fn save_case(
+        &mut self,
+        m: &CaseMeta,
+        snapshot: &[u8],
+        changes: &[NewChange],
+        first_pos: u64,
+        access: &[String],
+        photos: &[String],
+    ) -> Result<()> {
+        let last = first_pos + changes.len().saturating_sub(1) as u64;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO cases (case_id, snapshot, feed_pos, number, status, level, grid,
+                    community, reporter, category, created_at, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (case_id) DO UPDATE SET snapshot = excluded.snapshot,
+                    feed_pos = excluded.feed_pos, number = excluded.number,
+                    status = excluded.status, level = excluded.level,
+                    received_at = excluded.received_at",
+            )?
+            .execute(params![
+                m.case_id,
+                snapshot,
+                sql_pos(last),
+                m.number,
+                m.status,
+                m.level,
+                m.grid,
+                m.community,
+                m.reporter,
+                m.category,
+                m.created_at,
+                m.received_at
+            ])?;
+        let mut ins = self.tx.prepare_cached(
+            "INSERT INTO changes (pos, case_id, bytes, device) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (i, c) in changes.iter().enumerate() {
+            ins.execute(params![
+                sql_pos(first_pos + i as u64),
+                m.case_id,
+                c.bytes,
+                c.device
+            ])?;
+        }
+        let mut acc = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO case_access (key, case_id) VALUES (?1, ?2)")?;
+        for k in access {
+            acc.execute(params![k, m.case_id])?;
+        }
+        let mut ph = self
+            .tx
+            .prepare_cached("INSERT OR IGNORE INTO photo_refs (hash, case_id) VALUES (?1, ?2)")?;
+        for h in photos {
+            ph.execute(params![h, m.case_id])?;
+        }
+        Ok(())
+    }
+
+    fn next_number(&mut self, key: &str) -> Result<u64> {
+        let v: i64 = self.tx.query_row(
+            "INSERT INTO counters (name, next) VALUES (?1, 2)
+             ON CONFLICT (name) DO UPDATE SET next = next + 1
+             RETURNING next - 1",
+            [key],
+            |r| r.get(0),
+        )?;
+        Ok(pos(v))
+    }
+
+    fn max_position(&mut self) -> Result<u64> {
+        let next: i64 =
+            self.tx
+                .query_row("SELECT next FROM counters WHERE name = 'feed'", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(pos(next - 1))
+    }
+
+    fn feed_cases(
+        &mut self,
+        keys: &[String],
+        all: bool,
+        after: u64,
+        upto: u64,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>> {
+        let map = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, pos(r.get(1)?)));
+        if all {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT case_id, feed_pos FROM cases WHERE feed_pos > ?1 AND feed_pos <= ?2
+                 ORDER BY feed_pos LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![sql_pos(after), sql_pos(upto), limit], map)?;
+            return Ok(rows.collect::<rusqlite::Result<_>>()?);
+        }
+        let keys = serde_json::to_string(keys)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT c.case_id, c.feed_pos FROM cases c
+             WHERE c.feed_pos > ?1 AND c.feed_pos <= ?2 AND EXISTS (
+                SELECT 1 FROM case_access a, json_each(?3) k
+                WHERE a.key = k.value AND a.case_id = c.case_id)
+             ORDER BY c.feed_pos LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![sql_pos(after), sql_pos(upto), keys, limit], map)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn changes_between(
+        &mut self,
+        case_id: &str,
+        after: u64,
+        upto: u64,
+        exclude_device: &str,
+    ) -> Result<Vec<Vec<u8>>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT bytes FROM changes WHERE case_id = ?1 AND pos > ?2 AND pos <= ?3
+             AND (device IS NULL OR device <> ?4) ORDER BY pos",
+        )?;
+        let rows = stmt.query_map(
+            params![case_id, sql_pos(after), sql_pos(upto), exclude_device],
+            |r| r.get(0),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn device_case(&mut self, device: &str, case_id: &str) -> Result<Option<u64>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT since FROM device_cases WHERE device = ?1 AND case_id = ?2")?
+            .query_row(params![device, case_id], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(pos))
+    }
+
+    fn set_device_case(&mut self, device: &str, case_id: &str, since: u64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO device_cases (device, case_id, since) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device, case_id) DO UPDATE SET since = min(since, excluded.since)",
+            )?
+            .execute(params![device, case_id, sql_pos(since)])?;
+        Ok(())
+    }
+
+    fn access(&mut self, case_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT key FROM case_access WHERE case_id = ?1 ORDER BY key")?;
+        let rows = stmt.query_map([case_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT case_id FROM photo_refs WHERE hash = ?1")?;
+        let rows = stmt.query_map([hash], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn counts(&mut self) -> Result<(u64, u64, u64)> {
+        let c: i64 = self
+            .tx
+            .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))?;
+        let ch: i64 = self
+            .tx
+            .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?;
+        let d: i64 = self
+            .tx
+            .query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))?;
+        Ok((pos(c), pos(ch), pos(d)))
+    }
+}

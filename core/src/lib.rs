@@ -4,12 +4,15 @@
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
 //!   that computes a case's state from them, and the rules of who may do what.
 //! - [`store`]: the device's SQLite store: documents, index tables, the outbox.
+//! - [`photo`]: photos for cases: decode, orient, strip metadata, resize, thumbnail, and a
+//!   content-addressed file store.
 //! - [`Device`]: the façade the bindings wrap.
 
 pub mod case;
 mod device;
 mod error;
 pub mod org;
+pub mod photo;
 pub mod store;
 
 pub use device::Device;

@@ -411,14 +411,15 @@ mod tests {
         /// Damaged files never panic and never produce output with metadata.
         #[test]
         fn damaged_inputs_never_panic(
-            which in 0usize..3,
+            which in 0usize..4,
             edits in proptest::collection::vec((any::<u16>(), any::<u8>()), 1..8),
         ) {
             let upright = marker_image(48, 32);
             let mut bytes = match which {
                 0 => jpeg_rgb(&upright, 90),
                 1 => jpeg_progressive(&upright, 90),
-                _ => encode_png(&DynamicImage::ImageRgb8(upright)),
+                2 => encode_png(&DynamicImage::ImageRgb8(upright)),
+                _ => encode_webp(&DynamicImage::ImageRgb8(upright)),
             };
             for (at, v) in edits {
                 let i = usize::from(at) % bytes.len();
@@ -426,7 +427,8 @@ mod tests {
             }
             if let Ok(p) = process(&bytes, &opts()) {
                 no_metadata(&p.photo.bytes);
-                prop_assert!(p.photo.width <= 48 && p.photo.height <= 48);
+                prop_assert!(p.photo.width.max(p.photo.height) <= 1920);
+                prop_assert!(p.thumbnail.width.max(p.thumbnail.height) <= 320);
             }
         }
     }

@@ -18,7 +18,9 @@ use std::io::Cursor;
 /// A decoded picture (possibly already reduced by DCT scaling) and its EXIF block.
 #[derive(Debug)]
 pub(crate) struct Decoded {
+    /// The pixels, at full size or at the reduced JPEG scale.
     pub raster: Raster,
+    /// The TIFF-structured EXIF block, if the file had one.
     pub exif: Option<Vec<u8>>,
 }
 

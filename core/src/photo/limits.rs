@@ -26,8 +26,11 @@ pub enum SourceFormat {
 /// What the header says: the format and the stored (not yet oriented) dimensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
+    /// The encoding recognised from the magic bytes.
     pub format: SourceFormat,
+    /// Stored width in pixels.
     pub width: u32,
+    /// Stored height in pixels.
     pub height: u32,
 }
 

@@ -53,8 +53,11 @@ pub struct PhotoMeta {
 /// The parts of the EXIF block the pipeline uses.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ExifInfo {
+    /// EXIF orientation, 1–8 (1 when absent or invalid).
     pub orientation: u16,
+    /// `DateTimeOriginal` (or `DateTimeDigitized`) with offset and sub-seconds.
     pub captured_at: Option<CaptureTime>,
+    /// The GPS position in signed degrees.
     pub gps: Option<GpsPosition>,
 }
 

@@ -7,9 +7,13 @@ use fast_image_resize as fr;
 /// 8-bit pixels, rows top to bottom, no padding: 1 byte per pixel (grey) or 3 (RGB).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Raster {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// One grey channel instead of three RGB channels.
     pub gray: bool,
+    /// The pixels, `width * height * channels()` bytes.
     pub data: Vec<u8>,
 }
 

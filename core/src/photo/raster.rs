@@ -13,16 +13,11 @@ pub(crate) struct Raster {
     pub height: u32,
     /// One grey channel instead of three RGB channels.
     pub gray: bool,
-    /// The pixels, `width * height * channels()` bytes.
+    /// The pixels, `width * height` bytes (grey) or three times that (RGB).
     pub data: Vec<u8>,
 }
 
 impl Raster {
-    /// Bytes per pixel.
-    pub fn channels(&self) -> usize {
-        if self.gray { 1 } else { 3 }
-    }
-
     fn pixel_type(&self) -> fr::PixelType {
         if self.gray {
             fr::PixelType::U8

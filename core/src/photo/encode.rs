@@ -18,7 +18,8 @@ const QUALITY_STEP: u8 = 8;
 /// One output file: a baseline JPEG without metadata, and its content hash.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encoded {
-    /// The JPEG file's bytes.
+    /// The JPEG file's bytes (left out of serde output: store them with
+    /// [`super::PhotoFiles`]).
     #[serde(skip)]
     pub bytes: Vec<u8>,
     /// Width in pixels (upright).

@@ -4,6 +4,8 @@
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
 //!   that computes a case's state from them, and the rules of who may do what.
 //! - [`store`]: the device's SQLite store: documents, index tables, the outbox.
+//! - [`photo`]: photos for cases: decode, orient, strip metadata, resize, thumbnail, and a
+//!   content-addressed file store.
 //! - [`sync`]: the sync protocol's wire types and the push checks shared with the server.
 //! - [`Device`]: the façade the bindings wrap.
 
@@ -11,6 +13,7 @@ pub mod case;
 mod device;
 mod error;
 pub mod org;
+pub mod photo;
 pub mod store;
 pub mod sync;
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// A photo was refused (too large, corrupt, unsupported); nothing was stored.
+    #[error("photo rejected: {0}")]
+    Photo(#[from] crate::photo::PhotoError),
     /// The device has no identity or no roster yet.
     #[error("this device is not set up: {0}")]
     NotSetUp(&'static str),

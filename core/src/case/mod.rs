@@ -11,7 +11,7 @@ mod doc;
 mod event;
 mod facts;
 mod fold;
-mod rules;
+pub mod rules;
 
 pub use doc::{CaseDoc, DocError};
 pub use event::{Action, Assignee, Author, Claim, Event};

@@ -34,7 +34,7 @@ impl Device {
         })?;
         let change = doc.append_event(&event).map_err(corrupt)?;
         events.push(event);
-        self.write(&doc, &change, false, true, now)?;
+        self.write(&doc, &change, false, true, &[], now)?;
         Ok(fold(&facts, &events))
     }
 

@@ -4,6 +4,9 @@
 //! written; a refused action writes nothing.
 
 mod actions;
+#[cfg(test)]
+mod photo_tests;
+mod photos;
 mod raise;
 #[cfg(test)]
 mod tests;
@@ -279,7 +282,7 @@ impl Device {
             if doc.heads() == before && !waiting {
                 return Ok(());
             }
-            self.write(&doc, bytes, false, false, now)?;
+            self.write(&doc, bytes, false, false, &[], now)?;
             Ok(())
         } else {
             let mut doc = CaseDoc::from_remote(bytes, &self.actor).map_err(corrupt)?;
@@ -291,7 +294,7 @@ impl Device {
                 });
             }
             let snapshot = doc.save();
-            self.write(&doc, &snapshot, true, false, now)
+            self.write(&doc, &snapshot, true, false, &[], now)
         }
     }
 
@@ -306,6 +309,7 @@ impl Device {
         bytes: &[u8],
         new_doc: bool,
         to_outbox: bool,
+        uploads: &[(String, u64)],
         now: i64,
     ) -> Result<()> {
         let view = view_of(doc)?;
@@ -316,6 +320,7 @@ impl Device {
             bytes,
             new_doc,
             to_outbox,
+            uploads,
             now,
         })
     }

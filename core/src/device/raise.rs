@@ -2,7 +2,9 @@
 //! the place (grid, community, segment) and who holds the case first from its roster copy.
 
 use super::{Device, Org};
-use crate::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, check, fold};
+use crate::case::{
+    Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoStage, check, fold,
+};
 use crate::error::{Error, Result};
 use crate::org::{Point, Role, Scope};
 
@@ -40,6 +42,13 @@ impl Device {
     /// Raises a problem report and returns its case id. Checked in full before anything is
     /// written: an unknown category, a place outside the street, a role that may not report.
     pub fn report(&self, r: &NewReport) -> Result<String> {
+        self.report_with_photos(r, &[])
+    }
+
+    /// Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP) in
+    /// one step: every photo is processed first, so a rejected photo writes nothing, and the
+    /// report never exists without the photos it was sent with.
+    pub fn report_with_photos(&self, r: &NewReport, photos: &[&[u8]]) -> Result<String> {
         let claim = self.claim()?;
         let org = self.org()?;
         let segment = match (&r.segment, &claim.scope) {
@@ -71,7 +80,7 @@ impl Device {
             r if r.is_street_chief() => Assignee::Person(claim.person.clone()),
             _ => Assignee::Person(grid_worker(&org, &facts.grid)?),
         };
-        self.raise(facts, claim, assignee)
+        self.raise(facts, claim, assignee, photos)
     }
 
     /// Raises a resident request; it goes to the community grid chief, who dispatches it to
@@ -101,10 +110,17 @@ impl Device {
                 })?;
             Assignee::Person(chief.id.clone())
         };
-        self.raise(facts, claim, assignee)
+        self.raise(facts, claim, assignee, &[])
     }
 
-    fn raise(&self, facts: Facts, claim: Claim, assignee: Assignee) -> Result<String> {
+    fn raise(
+        &self,
+        facts: Facts,
+        claim: Claim,
+        assignee: Assignee,
+        photos: &[&[u8]],
+    ) -> Result<String> {
+        let person = claim.person.clone();
         let event = Event::new(facts.created_at, claim, Action::Reported { assignee });
         let empty = fold(&facts, &[]);
         check(&facts, &empty, &event).map_err(|reason| Error::NotAllowed {
@@ -116,8 +132,18 @@ impl Device {
                 field: "case",
                 problem: e.to_string(),
             })?;
+        let mut uploads = Vec::new();
+        for bytes in photos {
+            let (photo, files) =
+                self.prepare_photo(bytes, PhotoStage::Before, &person, facts.created_at)?;
+            doc.add_photo(&photo).map_err(|e| Error::InvalidInput {
+                field: "photo",
+                problem: e.to_string(),
+            })?;
+            uploads.extend(files);
+        }
         let snapshot = doc.save();
-        self.write(&doc, &snapshot, true, true, facts.created_at)?;
+        self.write(&doc, &snapshot, true, true, &uploads, facts.created_at)?;
         Ok(facts.id)
     }
 

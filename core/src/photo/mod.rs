@@ -28,7 +28,7 @@ mod orient;
 mod pipeline;
 mod raster;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use encode::{Encoded, sha256_hex};
 pub use error::PhotoError;

@@ -15,9 +15,11 @@ mod index;
 mod meta;
 mod outbox;
 pub mod schema;
+mod uploads;
 
 pub use index::{CaseSummary, Query};
 pub use outbox::OutboxEntry;
+pub use uploads::Upload;
 
 use crate::case::{CaseDoc, CaseState, Facts};
 use crate::error::{Error, Result};
@@ -43,6 +45,8 @@ pub struct CaseWrite<'a> {
     pub new_doc: bool,
     /// True when the bytes were made here and must reach the server.
     pub to_outbox: bool,
+    /// Photo files (hash, size) to queue for upload with this write.
+    pub uploads: &'a [(String, u64)],
     /// Device wall clock, ms since the epoch.
     pub now: i64,
 }
@@ -125,6 +129,9 @@ impl Store {
         if w.to_outbox {
             outbox::push(&tx, id, w.bytes, w.now)?;
         }
+        for (hash, bytes) in w.uploads {
+            uploads::push(&tx, hash, id, *bytes, w.now)?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -173,6 +180,21 @@ impl Store {
         outbox::ack(&tx, seqs)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Removes every outbox entry up to and including `seq` (a server acknowledged them).
+    pub fn outbox_ack_through(&self, seq: i64) -> Result<()> {
+        outbox::ack_through(&self.writer(), seq)
+    }
+
+    /// The photo files waiting for upload, oldest first.
+    pub fn uploads_pending(&self, limit: u32) -> Result<Vec<Upload>> {
+        uploads::pending(&self.reader(), limit)
+    }
+
+    /// Removes an upload from the queue once the server holds the file.
+    pub fn upload_done(&self, hash: &str) -> Result<()> {
+        uploads::done(&self.writer(), hash)
     }
 
     /// How many outbox entries wait for the server.

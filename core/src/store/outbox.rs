@@ -45,6 +45,12 @@ pub fn ack(conn: &Connection, seqs: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// Removes every entry up to and including `seq`.
+pub fn ack_through(conn: &Connection, seq: i64) -> Result<()> {
+    conn.execute("DELETE FROM outbox WHERE seq <= ?1", [seq])?;
+    Ok(())
+}
+
 /// How many entries wait.
 pub fn len(conn: &Connection) -> Result<u64> {
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;

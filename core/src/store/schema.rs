@@ -59,6 +59,13 @@ pub const MIGRATIONS: &[&str] = &[
         bytes BLOB NOT NULL,
         created_at INTEGER NOT NULL
      );",
+    // 2: the photo upload queue: files referenced by a case that no server has yet.
+    "CREATE TABLE uploads (
+        hash TEXT PRIMARY KEY,
+        case_id TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
@@ -112,7 +119,24 @@ mod tests {
             }
             conn.pragma_update(None, "user_version", start as i64)
                 .unwrap();
+            if start >= 1 {
+                conn.execute(
+                    "INSERT INTO docs (case_id, snapshot) VALUES ('kept', x'01')",
+                    [],
+                )
+                .unwrap();
+            }
             migrate(&mut conn).unwrap();
+            if start >= 1 {
+                let n: i64 = conn
+                    .query_row(
+                        "SELECT COUNT(*) FROM docs WHERE case_id = 'kept'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                assert_eq!(n, 1, "data written at version {start} survives");
+            }
             let v: i64 = conn
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap();

@@ -1,0 +1,97 @@
+//! Photos on cases: camera bytes are processed ([`crate::photo`]), stored by hash under the
+//! data folder's `photos/`, referenced from the case document with their stage, and queued for
+//! upload, all before the reference is committed, so a case never points at a missing file.
+
+use super::Device;
+use crate::case::{PhotoRef, PhotoStage, fold, rules};
+use crate::error::{Error, Result};
+use crate::photo::{PhotoFiles, PhotoOptions, process};
+use crate::store::Upload;
+
+/// Minutes east of UTC assumed for a capture time that carries no offset: the street's zone.
+const LOCAL_OFFSET_MINUTES: i64 = 8 * 60;
+
+impl Device {
+    /// The device's photo files.
+    pub fn photo_files(&self) -> PhotoFiles {
+        PhotoFiles::new(self.dir.join("photos"))
+    }
+
+    /// Processes camera bytes (JPEG, PNG or WebP; HEIC must be converted by the platform
+    /// first), stores photo and thumbnail, and returns the reference and the files to upload.
+    pub(super) fn prepare_photo(
+        &self,
+        bytes: &[u8],
+        stage: PhotoStage,
+        person: &str,
+        now: i64,
+    ) -> Result<(PhotoRef, Vec<(String, u64)>)> {
+        let processed = process(bytes, &PhotoOptions::default())?;
+        let stored = self.photo_files().store(&processed)?;
+        let captured_at = processed
+            .meta
+            .captured_at
+            .as_ref()
+            .map(|t| match t.unix_seconds {
+                Some(s) => s * 1000,
+                None => (t.local.and_utc().timestamp() - LOCAL_OFFSET_MINUTES * 60) * 1000,
+            });
+        let photo = PhotoRef {
+            hash: stored.photo.sha256.clone(),
+            thumb: stored.thumbnail.sha256.clone(),
+            stage,
+            bytes: stored.photo.bytes,
+            captured_at,
+            added_by: person.to_string(),
+            added_at: now,
+        };
+        let files = vec![
+            (stored.photo.sha256, stored.photo.bytes),
+            (stored.thumbnail.sha256, stored.thumbnail.bytes),
+        ];
+        Ok((photo, files))
+    }
+
+    /// Attaches a photo to a case the person is involved in. The bytes are processed and stored
+    /// first; a rejected photo ([`Error::Photo`]) writes nothing.
+    pub fn attach_photo(&self, case_id: &str, bytes: &[u8], stage: PhotoStage) -> Result<PhotoRef> {
+        let claim = self.claim()?;
+        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let corrupt = |e: crate::case::DocError| Error::CorruptCase {
+            case_id: case_id.to_string(),
+            reason: e.to_string(),
+        };
+        let facts = doc.facts().map_err(corrupt)?;
+        let state = fold(&facts, &doc.events().map_err(corrupt)?);
+        if !rules::involved(&facts, &state, &claim) {
+            return Err(Error::NotAllowed {
+                action: "attach a photo".into(),
+                reason: format!("{} is not involved in this case", claim.person),
+            });
+        }
+        let now = self.now();
+        let (photo, files) = self.prepare_photo(bytes, stage, &claim.person, now)?;
+        // The same photo attached again at the same stage is already there.
+        if let Some(existing) = doc
+            .photos()
+            .map_err(corrupt)?
+            .into_iter()
+            .find(|p| p.hash == photo.hash && p.stage == stage)
+        {
+            return Ok(existing);
+        }
+        let change = doc.add_photo(&photo).map_err(corrupt)?;
+        self.write(&doc, &change, false, true, &files, now)?;
+        Ok(photo)
+    }
+
+    /// Reads a stored photo or thumbnail by hash, checking its bytes against the hash.
+    pub fn photo(&self, hash: &str) -> Result<Vec<u8>> {
+        Ok(self.photo_files().read(hash)?)
+    }
+
+    /// Photo files waiting for upload, oldest first.
+    pub fn pending_uploads(&self, limit: u32) -> Result<Vec<Upload>> {
+        self.store.uploads_pending(limit)
+    }
+}

@@ -95,6 +95,8 @@ pub struct NewChange {
 pub trait Tx {
     /// The published roster and catalogue.
     fn org(&mut self) -> Result<Option<OrgRow>>;
+    /// The published version (0 before the first publication), without the texts.
+    fn org_version(&mut self) -> Result<u64>;
     /// Publishes a roster and catalogue; returns the new version.
     fn set_org(&mut self, roster: &str, catalogue: &str) -> Result<u64>;
 
@@ -181,10 +183,7 @@ pub trait Storage: Send + Sync + 'static {
 }
 
 /// Runs `f` in a transaction and returns its value.
-pub fn with_tx<T>(
-    storage: &dyn Storage,
-    mut f: impl FnMut(&mut dyn Tx) -> Result<T>,
-) -> Result<T> {
+pub fn with_tx<T>(storage: &dyn Storage, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut out = None;
     storage.transact(&mut |tx| {
         out = Some(f(tx)?);

@@ -115,6 +115,14 @@ impl Tx for SqliteTx<'_> {
             .optional()?)
     }
 
+    fn org_version(&mut self) -> Result<u64> {
+        let v: Option<i64> = self
+            .tx
+            .query_row("SELECT version FROM org WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        Ok(v.map(pos).unwrap_or(0))
+    }
+
     fn set_org(&mut self, roster: &str, catalogue: &str) -> Result<u64> {
         let v: i64 = self.tx.query_row(
             "INSERT INTO org (id, version, roster, catalogue) VALUES (1, 1, ?1, ?2)
@@ -181,9 +189,9 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn devices(&mut self) -> Result<Vec<DeviceRow>> {
-        let mut stmt = self
-            .tx
-            .prepare(&format!("SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"))?;
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT {DEVICE_COLS} FROM devices ORDER BY created_at"
+        ))?;
         let rows = stmt.query_map([], device_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -342,8 +350,7 @@ impl Tx for SqliteTx<'_> {
             let rows = stmt.query_map(params![sql_pos(after), sql_pos(upto), limit], map)?;
             return Ok(rows.collect::<rusqlite::Result<_>>()?);
         }
-        let keys = serde_json::to_string(keys)
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        let keys = serde_json::to_string(keys).map_err(|e| ServerError::Internal(e.to_string()))?;
         let mut stmt = self.tx.prepare_cached(
             "SELECT c.case_id, c.feed_pos FROM cases c
              WHERE c.feed_pos > ?1 AND c.feed_pos <= ?2 AND EXISTS (

@@ -1,0 +1,4 @@
+//! The Xiangying sync server.
+
+pub mod error;
+pub mod storage;

@@ -1,0 +1,1 @@
+//! The PostgreSQL backend (to be written).

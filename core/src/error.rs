@@ -41,6 +41,20 @@ pub enum Error {
     /// A photo was refused (too large, corrupt, unsupported); nothing was stored.
     #[error("photo rejected: {0}")]
     Photo(#[from] crate::photo::PhotoError),
+    /// The server could not be reached, or the connection broke; retrying later is safe.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server does not accept this device's token (revoked, or never enrolled).
+    #[error("unauthorised: {0}")]
+    Unauthorised(String),
+    /// The server refused the request and said why.
+    #[error("the server refused ({status}): {message}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The server's words.
+        message: String,
+    },
     /// The device has no identity or no roster yet.
     #[error("this device is not set up: {0}")]
     NotSetUp(&'static str),

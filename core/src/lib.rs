@@ -19,5 +19,7 @@ pub mod sync;
 #[cfg(test)]
 mod testkit;
 
-pub use device::{CaseView, Clock, Device, NewReport, NewRequest, system_clock};
+pub use device::{
+    CaseView, Clock, Device, NewReport, NewRequest, SyncPhase, SyncReport, system_clock,
+};
 pub use error::{Error, Result};

@@ -1,4 +1,148 @@
-//! The Xiangying sync server.
+//! The Xiangying sync server: enrolment, scoped case sync with a change feed, resumable photo
+//! uploads, an admin CLI and a demo.
+//!
+//! - [`storage`]: the storage trait and its SQLite and PostgreSQL backends;
+//! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
+//! - [`api`]: the HTTP routes; [`auth`]: codes and tokens; [`blobs`]: photo files;
+//! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day.
 
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod demo;
 pub mod error;
+pub mod state;
 pub mod storage;
+pub mod sync;
+
+use crate::blobs::BlobStore;
+use crate::error::ServerError;
+use crate::state::{AppState, Limits};
+use crate::storage::Storage;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a server keeps its data.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data folder: the SQLite store (unless PostgreSQL is used) and the photo files.
+    pub data: PathBuf,
+    /// A PostgreSQL URL, to use PostgreSQL instead of SQLite.
+    pub postgres: Option<String>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+/// Opens the configured storage backend.
+pub fn open_storage(cfg: &Config) -> Result<Arc<dyn Storage>, ServerError> {
+    Ok(match &cfg.postgres {
+        Some(url) => Arc::new(storage::postgres::PostgresStorage::connect(url)?),
+        None => Arc::new(storage::sqlite::SqliteStorage::open(&cfg.data)?),
+    })
+}
+
+/// The shared state of one server process.
+pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
+    let storage = open_storage(cfg)?;
+    let blobs = BlobStore::new(cfg.data.join("photos"), cfg.limits.max_photo);
+    Ok(Arc::new(AppState::new(storage, blobs, cfg.limits.clone())))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A server running on its own threads (for tests, the demo and tools).
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state.
+    pub state: Arc<AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts a server on `addr` (port 0 picks one) on a runtime of its own.
+pub fn spawn(state: Arc<AppState>, addr: SocketAddr) -> Result<Running, ServerError> {
+    let std_listener = std::net::TcpListener::bind(addr)
+        .map_err(|e| ServerError::Internal(format!("bind {addr}: {e}")))?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|e| ServerError::Internal(e.to_string()))?;
+    let addr = std_listener
+        .local_addr()
+        .map_err(|e| ServerError::Internal(e.to_string()))?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let st = state.clone();
+    let thread = std::thread::Builder::new()
+        .name("xiangying-server".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the runtime");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(listener) => {
+                        let stop = async {
+                            let _ = rx.await;
+                        };
+                        if let Err(e) = serve(listener, st, stop).await {
+                            tracing::error!(error = %e, "server stopped");
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "listener"),
+                }
+            });
+        })
+        .map_err(|e| ServerError::Internal(e.to_string()))?;
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(tx),
+        thread: Some(thread),
+    })
+}

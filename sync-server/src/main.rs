@@ -1,1 +1,176 @@
-fn main() {}
+//! `xiangying-server`: serve, administer, or run the demo.
+//!
+//! Configuration comes from flags or the environment: `XIANGYING_DATA` (data folder),
+//! `XIANGYING_LISTEN` (address), `XIANGYING_POSTGRES` (PostgreSQL URL; SQLite otherwise),
+//! `XIANGYING_LOG` (log filter, e.g. `info`), `XIANGYING_LOG_JSON=1` (JSON logs).
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use xiangying_server::state::Limits;
+use xiangying_server::{Config, admin, app_state, demo};
+
+#[derive(Parser)]
+#[command(name = "xiangying-server", version, about = "The Xiangying (响应) sync server")]
+struct Cli {
+    /// Data folder: the SQLite store and photo files.
+    #[arg(long, env = "XIANGYING_DATA", default_value = "xiangying-data", global = true)]
+    data: PathBuf,
+    /// PostgreSQL URL; without it the embedded SQLite store in the data folder is used.
+    #[arg(long, env = "XIANGYING_POSTGRES", global = true)]
+    postgres: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "XIANGYING_LISTEN", default_value = "127.0.0.1:8470")]
+        listen: SocketAddr,
+    },
+    /// Administer the street.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+    /// Set up the Zhenxing example, run a simulated field day through real HTTP, check every
+    /// device against the server, print a summary, and keep serving.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: SocketAddr,
+        /// Reports per device in the field day.
+        #[arg(long, default_value_t = 5)]
+        reports: usize,
+        /// How many grids take part (1 to 64).
+        #[arg(long, default_value_t = 64)]
+        grids: usize,
+        /// Exit after the summary instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Publish a street's roster and catalogue files (checked first).
+    Setup {
+        /// Roster JSON file.
+        #[arg(long)]
+        roster: PathBuf,
+        /// Catalogue JSON file.
+        #[arg(long)]
+        catalogue: PathBuf,
+    },
+    /// Issue a one-time enrolment code for a person.
+    IssueCode {
+        /// The person's id in the roster.
+        person: String,
+    },
+    /// Revoke an unused enrolment code.
+    RevokeCode {
+        /// The code.
+        code: String,
+    },
+    /// Revoke an enrolled device.
+    RevokeDevice {
+        /// The device id.
+        device: String,
+    },
+    /// List enrolled devices.
+    Devices,
+    /// Show the server's status.
+    Status,
+}
+
+fn main() -> ExitCode {
+    init_logs();
+    let cli = Cli::parse();
+    let cfg = Config {
+        data: cli.data,
+        postgres: cli.postgres,
+        limits: Limits::default(),
+    };
+    match run(cfg, cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XIANGYING_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var("XIANGYING_LOG_JSON").is_ok_and(|v| v == "1") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run(cfg: Config, command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve { listen } => {
+            let state = app_state(&cfg)?;
+            tracing::info!(%listen, storage = state.storage.kind(), instance = %state.instance, "serving");
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen).await?;
+                let stop = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                xiangying_server::serve(listener, state, stop).await
+            })?;
+        }
+        Command::Admin { action } => {
+            let storage = xiangying_server::open_storage(&cfg)?;
+            let s = storage.as_ref();
+            match action {
+                AdminCommand::Setup { roster, catalogue } => {
+                    let v = admin::setup(s, &roster, &catalogue)?;
+                    println!("published roster and catalogue, version {v}");
+                }
+                AdminCommand::IssueCode { person } => {
+                    println!("{}", admin::issue_code(s, &person)?);
+                }
+                AdminCommand::RevokeCode { code } => {
+                    if !admin::revoke_code(s, &code)? {
+                        return Err("no unused code like that".into());
+                    }
+                    println!("revoked");
+                }
+                AdminCommand::RevokeDevice { device } => {
+                    if !admin::revoke_device(s, &device)? {
+                        return Err(format!("no device {device}").into());
+                    }
+                    println!("revoked {device}");
+                }
+                AdminCommand::Devices => {
+                    for d in admin::devices(s)? {
+                        let state = match (&d.quarantined, d.revoked) {
+                            (_, true) => "revoked".to_string(),
+                            (Some(why), _) => format!("quarantined: {why}"),
+                            _ => "active".to_string(),
+                        };
+                        println!("{}\t{}\t{}\t{}", d.id, d.person, d.name, state);
+                    }
+                }
+                AdminCommand::Status => println!("{}", admin::status(s)?),
+            }
+        }
+        Command::Demo {
+            listen,
+            reports,
+            grids,
+            no_serve,
+        } => demo::run(&cfg, listen, reports, grids, no_serve).map_err(|e| e.to_string())?,
+    }
+    Ok(())
+}

@@ -49,6 +49,15 @@ pub enum DocError {
     },
 }
 
+/// One automerge change: its author actor and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChange {
+    /// The actor that made it.
+    pub actor: ActorId,
+    /// The change chunk.
+    pub bytes: Vec<u8>,
+}
+
 /// One case's automerge document, with typed accessors.
 #[derive(Debug)]
 pub struct CaseDoc {
@@ -187,6 +196,19 @@ impl CaseDoc {
         let mut fresh = AutoCommit::new();
         fresh.apply_changes(ordered)?;
         Ok(fresh.save())
+    }
+
+    /// The changes not reachable from `heads` (all of them for empty heads), in causal order,
+    /// each with its author actor and its raw bytes.
+    pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<RawChange> {
+        self.doc
+            .get_changes(heads)
+            .into_iter()
+            .map(|mut c| RawChange {
+                actor: c.actor_id().clone(),
+                bytes: c.bytes().to_vec(),
+            })
+            .collect()
     }
 
     /// The changes made since `heads`, as bytes [`CaseDoc::apply`] accepts.

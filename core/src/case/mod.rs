@@ -13,7 +13,7 @@ mod facts;
 mod fold;
 pub mod rules;
 
-pub use doc::{CaseDoc, DocError};
+pub use doc::{CaseDoc, DocError, RawChange};
 pub use event::{Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
 pub use fold::{CaseState, FoldedEvent, Outcome, Status, check, fold, inbox_keys_for};

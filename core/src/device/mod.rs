@@ -8,10 +8,12 @@ mod actions;
 mod photo_tests;
 mod photos;
 mod raise;
+mod sync;
 #[cfg(test)]
 mod tests;
 
 pub use raise::{NewReport, NewRequest};
+pub use sync::{SyncPhase, SyncReport};
 
 use crate::case::{CaseDoc, CaseState, Claim, Facts, PhotoRef, Status, fold, inbox_keys_for};
 use crate::error::{Error, Result};

@@ -103,10 +103,15 @@ impl PhotoFiles {
 
     /// Stores one encoded file under its hash (a no-op when it is already there).
     pub fn put(&self, file: &Encoded) -> Result<StoredFile, PhotoError> {
-        // Never trust the struct's hash field for the name: recompute it.
-        let sha256 = sha256_hex(&file.bytes);
+        self.put_bytes(&file.bytes)
+    }
+
+    /// Stores raw bytes (e.g. a photo downloaded from the server) under their SHA-256.
+    pub fn put_bytes(&self, data: &[u8]) -> Result<StoredFile, PhotoError> {
+        // Never trust a given hash for the name: compute it.
+        let sha256 = sha256_hex(data);
         let path = self.path_of(&sha256)?;
-        let bytes = file.bytes.len() as u64;
+        let bytes = data.len() as u64;
         if path.is_file() {
             return Ok(StoredFile {
                 sha256,
@@ -120,7 +125,7 @@ impl PhotoFiles {
             .ok_or_else(|| PhotoError::BadHash(sha256.clone()))?
             .to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| PhotoError::io(&dir, e))?;
-        write_atomically(&dir, &path, &file.bytes)?;
+        write_atomically(&dir, &path, data)?;
         Ok(StoredFile {
             sha256,
             path,

@@ -1,5 +1,7 @@
 //! Sync: the wire types shared with the server, the push judgement the server applies, and
 //! (with the client) the device side of a sync.
 
+pub mod client;
 pub mod judge;
+pub mod scope;
 pub mod wire;

@@ -1,0 +1,204 @@
+//! The device side of sync: enrolment, then "sync now": push the outbox and pull the feed in
+//! one round trip per page, then upload queued photos.
+//!
+//! Everything needed survives a kill between any two steps: outbox entries are removed only
+//! after the server acknowledged them, the cursor is stored only after the feed items it covers
+//! are applied (applying twice changes nothing), and photo uploads resume from the offset the
+//! server reports.
+
+use super::Device;
+use crate::error::{Error, Result};
+use crate::sync::client::SyncClient;
+use crate::sync::wire::{PushedChange, SyncRequest};
+
+const META_SERVER: &str = "server_url";
+const META_TOKEN: &str = "token";
+const META_DEVICE: &str = "device_id";
+const META_CURSOR: &str = "cursor";
+const META_ORG_VERSION: &str = "org_version";
+
+/// Outbox entries per round trip.
+const PUSH_ENTRIES: u32 = 500;
+/// Feed bytes asked for per round trip.
+const FEED_BYTES: u32 = 4 << 20;
+
+/// Which part of a sync is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// Pushing changes and pulling the feed.
+    Exchanging,
+    /// Uploading photos.
+    UploadingPhotos,
+    /// Finished.
+    Done,
+}
+
+/// Progress of a sync, reported after every step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// The phase the sync is in (`None` before it starts).
+    pub phase: Option<SyncPhase>,
+    /// Round trips to the sync endpoint.
+    pub round_trips: u32,
+    /// Outbox entries the server acknowledged.
+    pub pushed: u64,
+    /// Feed items applied (changes to or whole documents of cases).
+    pub pulled: u64,
+    /// Photo files uploaded.
+    pub photos_uploaded: u64,
+    /// Request body bytes sent.
+    pub bytes_sent: u64,
+    /// Response body bytes received.
+    pub bytes_received: u64,
+}
+
+impl Device {
+    fn meta_str(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .store
+            .meta_get(key)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned()))
+    }
+
+    fn meta_u64(&self, key: &str) -> Result<u64> {
+        Ok(self
+            .meta_str(key)?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0))
+    }
+
+    fn client(&self) -> Result<(SyncClient, String)> {
+        let url = self
+            .meta_str(META_SERVER)?
+            .ok_or(Error::NotSetUp("this device is not enrolled with a server"))?;
+        let token = self
+            .meta_str(META_TOKEN)?
+            .ok_or(Error::NotSetUp("this device is not enrolled with a server"))?;
+        Ok((SyncClient::new(&url)?, token))
+    }
+
+    /// Enrols this device with a server using the one-time code an administrator issued:
+    /// stores the token, installs the server's roster and catalogue, and sets the person.
+    /// Returns the person's id.
+    pub fn enrol(&self, server_url: &str, code: &str, device_name: &str) -> Result<String> {
+        let client = SyncClient::new(server_url)?;
+        let enrolled = client.enrol(code, device_name)?;
+        let org = client.org(&enrolled.token)?;
+        self.install_org(org.roster.get(), org.catalogue.get())?;
+        self.store.meta_set(META_SERVER, server_url.as_bytes())?;
+        self.store.meta_set(META_TOKEN, enrolled.token.as_bytes())?;
+        self.store
+            .meta_set(META_DEVICE, enrolled.device_id.as_bytes())?;
+        self.store
+            .meta_set(META_ORG_VERSION, org.version.to_string().as_bytes())?;
+        self.set_person(&enrolled.person)?;
+        Ok(enrolled.person)
+    }
+
+    /// The server-assigned device id, once enrolled.
+    pub fn device_id(&self) -> Result<Option<String>> {
+        self.meta_str(META_DEVICE)
+    }
+
+    /// Syncs now: pushes every unacknowledged change, pulls everything new in scope, uploads
+    /// queued photos. `progress` is called after every step. Network trouble is retried with
+    /// backoff; if it persists the error says so and the next sync carries on where this one
+    /// stopped.
+    pub fn sync_now(&self, progress: &dyn Fn(&SyncReport)) -> Result<SyncReport> {
+        let (client, token) = self.client()?;
+        let mut report = SyncReport {
+            phase: Some(SyncPhase::Exchanging),
+            ..SyncReport::default()
+        };
+        progress(&report);
+        loop {
+            let entries = self.store.outbox_pending(PUSH_ENTRIES)?;
+            let mut push = Vec::with_capacity(entries.len());
+            for e in &entries {
+                let case_id = uuid::Uuid::parse_str(&e.case_id).map_err(|err| {
+                    Error::CorruptCase {
+                        case_id: e.case_id.clone(),
+                        reason: format!("not a UUID: {err}"),
+                    }
+                })?;
+                push.push(PushedChange {
+                    seq: e.seq,
+                    case_id,
+                    bytes: e.bytes.clone(),
+                });
+            }
+            let org_version = self.meta_u64(META_ORG_VERSION)?;
+            let req = SyncRequest {
+                push,
+                cursor: self.meta_u64(META_CURSOR)?,
+                max_feed_bytes: FEED_BYTES,
+                org_version,
+            };
+            let (resp, sent, received) = client.sync(&token, &req)?;
+            report.round_trips += 1;
+            report.bytes_sent += sent;
+            report.bytes_received += received;
+            if let Some(seq) = resp.acked_through {
+                self.store.outbox_ack_through(seq)?;
+                report.pushed += entries.iter().filter(|e| e.seq <= seq).count() as u64;
+            }
+            for item in &resp.feed {
+                self.apply_remote(&item.case_id.to_string(), &item.bytes)?;
+                report.pulled += 1;
+            }
+            let mut cursor = resp.cursor;
+            let mut rescope = false;
+            if resp.org_version != org_version {
+                let before = self.me();
+                let org = client.org(&token)?;
+                self.install_org(org.roster.get(), org.catalogue.get())?;
+                self.store
+                    .meta_set(META_ORG_VERSION, org.version.to_string().as_bytes())?;
+                if self.me() != before {
+                    // The person's scope changed: pull everything in the new scope.
+                    cursor = 0;
+                    rescope = true;
+                }
+            }
+            self.store
+                .meta_set(META_CURSOR, cursor.to_string().as_bytes())?;
+            progress(&report);
+            if !(resp.more || rescope || entries.len() == PUSH_ENTRIES as usize) {
+                break;
+            }
+        }
+        report.phase = Some(SyncPhase::UploadingPhotos);
+        progress(&report);
+        loop {
+            let uploads = self.store.uploads_pending(50)?;
+            if uploads.is_empty() {
+                break;
+            }
+            for u in uploads {
+                let bytes = self.photo(&u.hash)?;
+                report.bytes_sent += client.upload(&token, &u.hash, &bytes)?;
+                self.store.upload_done(&u.hash)?;
+                report.photos_uploaded += 1;
+                progress(&report);
+            }
+        }
+        report.phase = Some(SyncPhase::Done);
+        progress(&report);
+        Ok(report)
+    }
+
+    /// A photo or thumbnail by hash: from the device's files, or downloaded from the server
+    /// (and kept) when the device does not have it yet.
+    pub fn fetch_photo(&self, hash: &str) -> Result<Vec<u8>> {
+        if self.photo_files().contains(hash) {
+            return self.photo(hash);
+        }
+        let (client, token) = self.client()?;
+        let bytes = client.download(&token, hash)?;
+        if crate::photo::sha256_hex(&bytes) != hash {
+            return Err(Error::Network(format!("photo {hash} arrived damaged")));
+        }
+        self.photo_files().put_bytes(&bytes)?;
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,234 @@
+//! The HTTP side of the device's sync: requests with timeouts, retries with backoff on network
+//! failures and server errors, and the mapping of answers to [`Error`]s.
+
+use crate::error::{Error, Result};
+use crate::sync::wire::{self, SyncRequest, SyncResponse};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use std::time::Duration;
+
+/// Attempts per request before giving up (the first try included).
+const ATTEMPTS: u32 = 6;
+/// Chunk size of photo uploads.
+pub const UPLOAD_CHUNK: usize = 256 * 1024;
+
+/// A connection to one sync server.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: Client,
+    base: String,
+}
+
+/// What enrolment returns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Enrolled {
+    /// The new device id.
+    pub device_id: String,
+    /// The person the code was for.
+    pub person: String,
+    /// The bearer token.
+    pub token: String,
+}
+
+/// The published roster and catalogue.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OrgDoc {
+    /// Version.
+    pub version: u64,
+    /// Roster JSON.
+    pub roster: Box<serde_json::value::RawValue>,
+    /// Catalogue JSON.
+    pub catalogue: Box<serde_json::value::RawValue>,
+}
+
+fn network(e: reqwest::Error) -> Error {
+    Error::Network(e.to_string())
+}
+
+fn refused(status: StatusCode, body: String) -> Error {
+    let message = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
+        .unwrap_or(body);
+    if status == StatusCode::UNAUTHORIZED {
+        Error::Unauthorised("the server does not accept this device's token".into())
+    } else {
+        Error::Rejected {
+            status: status.as_u16(),
+            message,
+        }
+    }
+}
+
+/// Retries `op` on network errors and 5xx answers, with exponential backoff.
+fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match op() {
+            Err(Error::Network(_)) | Err(Error::Rejected { status: 500..=599, .. })
+                if attempt < ATTEMPTS =>
+            {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn ok(resp: Response) -> Result<Response> {
+    let status = resp.status();
+    if status.is_success() {
+        Ok(resp)
+    } else {
+        let body = resp.text().unwrap_or_default();
+        Err(refused(status, body))
+    }
+}
+
+impl SyncClient {
+    /// A client for the server at `base` (e.g. `https://sync.example/`).
+    pub fn new(base: &str) -> Result<SyncClient> {
+        let http = Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(network)?;
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::InvalidInput {
+                field: "server_url",
+                problem: format!("{base:?} is not an http(s) URL"),
+            });
+        }
+        Ok(SyncClient { http, base })
+    }
+
+    /// Trades an enrolment code for a token.
+    pub fn enrol(&self, code: &str, device_name: &str) -> Result<Enrolled> {
+        let body = serde_json::json!({ "code": code, "device_name": device_name });
+        retry(|| {
+            let resp = self
+                .http
+                .post(format!("{}/v1/enrol", self.base))
+                .json(&body)
+                .send()
+                .map_err(network)?;
+            if resp.status() == StatusCode::UNAUTHORIZED {
+                return Err(Error::Unauthorised(
+                    "the enrolment code is unknown or already used".into(),
+                ));
+            }
+            ok(resp)?.json::<Enrolled>().map_err(network)
+        })
+    }
+
+    /// The published roster and catalogue.
+    pub fn org(&self, token: &str) -> Result<OrgDoc> {
+        retry(|| {
+            ok(self
+                .http
+                .get(format!("{}/v1/org", self.base))
+                .bearer_auth(token)
+                .send()
+                .map_err(network)?)?
+            .json::<OrgDoc>()
+            .map_err(network)
+        })
+    }
+
+    /// One sync round trip; returns the answer and the body bytes sent and received.
+    pub fn sync(&self, token: &str, req: &SyncRequest) -> Result<(SyncResponse, u64, u64)> {
+        let body = wire::encode(req).map_err(|e| Error::InvalidInput {
+            field: "sync request",
+            problem: e.to_string(),
+        })?;
+        retry(|| {
+            let resp = self
+                .http
+                .post(format!("{}/v1/sync", self.base))
+                .bearer_auth(token)
+                .header("content-type", "application/x-xiangying-sync")
+                .body(body.clone())
+                .send()
+                .map_err(network)?;
+            let bytes = ok(resp)?.bytes().map_err(network)?;
+            let parsed: SyncResponse = wire::decode(&bytes)
+                .map_err(|e| Error::Network(format!("garbled sync response: {e}")))?;
+            Ok((parsed, body.len() as u64, bytes.len() as u64))
+        })
+    }
+
+    /// How many bytes of a photo the server holds: `None` when it holds it whole.
+    pub fn upload_offset(&self, token: &str, hash: &str) -> Result<Option<u64>> {
+        retry(|| {
+            let resp = self
+                .http
+                .head(format!("{}/v1/photos/{hash}", self.base))
+                .bearer_auth(token)
+                .send()
+                .map_err(network)?;
+            match resp.status() {
+                StatusCode::OK => Ok(None),
+                StatusCode::NOT_FOUND => match resp.headers().get("upload-offset") {
+                    Some(v) => Ok(Some(
+                        v.to_str().ok().and_then(|s| s.parse().ok()).unwrap_or(0),
+                    )),
+                    None => Err(Error::Rejected {
+                        status: 404,
+                        message: format!("the server knows no case with photo {hash}"),
+                    }),
+                },
+                s => Err(refused(s, String::new())),
+            }
+        })
+    }
+
+    /// Uploads `bytes` from where the server left off, chunk by chunk; returns bytes sent.
+    pub fn upload(&self, token: &str, hash: &str, bytes: &[u8]) -> Result<u64> {
+        let mut sent = 0u64;
+        loop {
+            let Some(offset) = self.upload_offset(token, hash)? else {
+                return Ok(sent);
+            };
+            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+            let end = (start + UPLOAD_CHUNK).min(bytes.len());
+            let chunk = bytes[start..end].to_vec();
+            let result = retry(|| {
+                let resp = self
+                    .http
+                    .patch(format!("{}/v1/photos/{hash}", self.base))
+                    .bearer_auth(token)
+                    .header("upload-offset", offset.to_string())
+                    .header("upload-length", bytes.len().to_string())
+                    .body(chunk.clone())
+                    .send()
+                    .map_err(network)?;
+                ok(resp).map(|_| ())
+            });
+            match result {
+                Ok(()) => sent += chunk.len() as u64,
+                // Another attempt got further than we knew: ask again.
+                Err(Error::Rejected { status: 409, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Downloads a photo or thumbnail by hash.
+    pub fn download(&self, token: &str, hash: &str) -> Result<Vec<u8>> {
+        retry(|| {
+            Ok(ok(self
+                .http
+                .get(format!("{}/v1/photos/{hash}", self.base))
+                .bearer_auth(token)
+                .send()
+                .map_err(network)?)?
+            .bytes()
+            .map_err(network)?
+            .to_vec())
+        })
+    }
+}

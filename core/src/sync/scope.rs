@@ -1,0 +1,74 @@
+//! Who may see a case: the access keys a case carries and the keys a person reads with.
+//!
+//! A case is visible to a person when the two sets meet (or the person sees everything).
+//! Keys accumulate: once a person held a case, or a department was dispatched to it, they keep
+//! seeing it. Grid worker: their grid and what was sent to them; street chief: their segment;
+//! community chief: the community; centre and officials: everything; department: what was
+//! dispatched to it; volunteer: requests dispatched to their community's pool.
+
+use crate::case::{Action, Assignee, CaseState, Claim, Facts, Outcome};
+use crate::org::{Role, Scope};
+
+/// What a person reads with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadScope {
+    /// True for the centre and officials: every case.
+    pub all: bool,
+    /// Otherwise, the keys.
+    pub keys: Vec<String>,
+}
+
+/// The keys a person reads with, from their current claim.
+pub fn read_scope(claim: &Claim) -> ReadScope {
+    let mut keys = vec![format!("person:{}", claim.person)];
+    let all = matches!(claim.role, Role::StreetCenter | Role::StreetOfficial);
+    match (&claim.role, &claim.scope) {
+        (Role::CommunityChief, Scope::Community(c)) => keys.push(format!("community:{c}")),
+        (Role::GridWorker, Scope::Grid(g)) => keys.push(format!("grid:{g}")),
+        (Role::PartyStreetChief | Role::MerchantStreetChief, Scope::Segment(s)) => {
+            keys.push(format!("segment:{s}"))
+        }
+        (Role::DepartmentStaff, Scope::Department(d)) => keys.push(format!("dept:{d}")),
+        (Role::Volunteer, Scope::Community(c)) => keys.push(format!("volunteers:{c}")),
+        _ => {}
+    }
+    ReadScope { all, keys }
+}
+
+/// The keys a case is visible through, from its facts and folded state.
+pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<String> {
+    let mut keys = vec![
+        format!("grid:{}", facts.grid),
+        format!("community:{}", facts.community),
+        format!("person:{}", facts.reporter),
+    ];
+    if let Some(s) = &facts.segment {
+        keys.push(format!("segment:{s}"));
+    }
+    keys.extend(state.holders.iter().map(|h| format!("person:{h}")));
+    for e in &state.history {
+        if e.outcome != Outcome::Applied {
+            continue;
+        }
+        match &e.event.action {
+            Action::Dispatched { departments, .. } => {
+                keys.extend(departments.iter().map(|d| format!("dept:{d}")))
+            }
+            Action::DispatchedToVolunteers { .. } => {
+                keys.push(format!("volunteers:{}", facts.community))
+            }
+            _ => {}
+        }
+    }
+    if let Some(Assignee::Departments(ds)) = &state.assignee {
+        keys.extend(ds.iter().map(|d| format!("dept:{d}")));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// True when a person with `scope` may see a case with `keys`.
+pub fn may_see(scope: &ReadScope, keys: &[String]) -> bool {
+    scope.all || scope.keys.iter().any(|k| keys.contains(k))
+}

@@ -1,0 +1,448 @@
+//! The demo: the Zhenxing sub-district (振兴街道) on the embedded store, and a simulated field
+//! day through real HTTP.
+//!
+//! Every grid worker, the street chiefs of the segments through the chosen grids, the
+//! community chiefs, two volunteers per community, a resident per grid and a centre staff
+//! member each get a real device store in a folder of their own and enrol with a one-time
+//! code. Then, offline all day: street chiefs report with photos and fix or forward; grid
+//! workers report and escalate; residents ask for help. Sync. Grid workers take on and resolve
+//! what was forwarded; community chiefs take escalations and dispatch requests. Sync. Two
+//! volunteers claim the same request while offline, reporters verify while community chiefs
+//! send work back. Sync until quiet. Finally every device's copy of every case it holds is
+//! compared with the server's, byte for byte, and each device must hold exactly the cases its
+//! person may see.
+
+use crate::error::ServerError;
+use crate::state::AppState;
+use crate::storage::with_tx;
+use crate::sync::scope_of;
+use crate::{Config, admin, app_state, spawn};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+use xiangying_core::case::{CaseDoc, CaseKind, Outcome, PhotoStage, Status};
+use xiangying_core::org::{
+    Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
+};
+use xiangying_core::sync::scope::may_see;
+use xiangying_core::{Device, NewReport, NewRequest};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a field day did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Devices that took part.
+    pub devices: usize,
+    /// Cases on the server.
+    pub cases: usize,
+    /// Events in all cases.
+    pub events: usize,
+    /// Events that lost a conflict (kept in the history with the reason).
+    pub rejected: usize,
+    /// Photo files uploaded.
+    pub photos: u64,
+    /// Sync body bytes, both ways.
+    pub sync_bytes: u64,
+    /// Photo bytes uploaded.
+    pub photo_bytes: u64,
+    /// automerge bytes pushed (the outbox entries' bytes).
+    pub change_bytes: u64,
+    /// Sync round trips.
+    pub round_trips: u64,
+    /// Wall-clock seconds of the whole day, set-up included.
+    pub seconds: f64,
+    /// Device copies compared with the server's.
+    pub compared: usize,
+}
+
+/// Who takes part.
+struct Cast {
+    people: Vec<String>,
+}
+
+fn cast(roster: &Roster, grids: usize) -> Cast {
+    let chosen: BTreeSet<&str> = roster
+        .grids
+        .iter()
+        .take(grids.clamp(1, roster.grids.len()))
+        .map(|g| g.id.as_str())
+        .collect();
+    let communities: BTreeSet<&str> = roster
+        .grids
+        .iter()
+        .filter(|g| chosen.contains(g.id.as_str()))
+        .map(|g| g.community.as_str())
+        .collect();
+    let mut people = Vec::new();
+    let mut volunteers: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut residents: BTreeSet<&str> = BTreeSet::new();
+    let mut centre = false;
+    for p in &roster.people {
+        let take = match (&p.role, &p.scope) {
+            (Role::GridWorker, Scope::Grid(g)) => chosen.contains(g.as_str()),
+            (Role::PartyStreetChief | Role::MerchantStreetChief, Scope::Segment(s)) => roster
+                .grids_along(s)
+                .iter()
+                .any(|g| chosen.contains(g.id.as_str())),
+            (Role::CommunityChief, Scope::Community(c)) => communities.contains(c.as_str()),
+            (Role::Volunteer, Scope::Community(c)) if communities.contains(c.as_str()) => {
+                let n = volunteers.entry(c.as_str()).or_default();
+                *n += 1;
+                *n <= 2
+            }
+            (Role::Resident, Scope::Grid(g)) if chosen.contains(g.as_str()) => {
+                residents.insert(g.as_str())
+            }
+            (Role::StreetCenter, _) if !centre => {
+                centre = true;
+                true
+            }
+            _ => false,
+        };
+        if take {
+            people.push(p.id.clone());
+        }
+    }
+    Cast { people }
+}
+
+/// A small synthetic photo (a gradient with a block), different for every `seed`.
+pub fn synthetic_photo(seed: u32) -> Vec<u8> {
+    let mut img = image::RgbImage::new(640, 480);
+    let s = seed.to_le_bytes();
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        let block = (x / 80 + y / 80 + seed) % 3 == 0;
+        *p = image::Rgb([
+            (x as u8).wrapping_add(s[0]),
+            (y as u8).wrapping_add(s[1]),
+            if block { 200 } else { s[2] },
+        ]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    match image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Jpeg) {
+        Ok(()) => out.into_inner(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Runs `f` for every device on a few threads.
+fn each(
+    devices: &BTreeMap<String, Device>,
+    f: &(dyn Fn(&str, &Device) -> Result<(), BoxError> + Sync),
+) -> Result<(), BoxError> {
+    let names: Vec<&String> = devices.keys().collect();
+    let next = Mutex::new(0usize);
+    let failure: Mutex<Option<String>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(name) = names.get(i) else { break };
+                    if let Err(e) = f(name, &devices[*name]) {
+                        *failure.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(format!("{name}: {e}"));
+                    }
+                }
+            });
+        }
+    });
+    match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+fn midpoint(line: &[Point]) -> Option<Point> {
+    let (a, b) = (line.first()?, line.get(1)?);
+    Some(Point {
+        lon: (a.lon + b.lon) / 2.0,
+        lat: (a.lat + b.lat) / 2.0,
+    })
+}
+
+/// Runs a field day against the server at `url` with devices under `dir`. `reports` is the
+/// number of reports each street chief and grid worker makes.
+pub fn field_day(
+    state: &AppState,
+    url: &str,
+    dir: &Path,
+    grids: usize,
+    reports: usize,
+) -> Result<Summary, BoxError> {
+    let started = Instant::now();
+    let storage = state.storage.as_ref();
+    let org = with_tx(storage, |tx| tx.org())?.ok_or(ServerError::NoOrg)?;
+    let roster = Roster::from_json("roster", &org.roster)?;
+    let catalogue = Catalogue::from_json("catalogue", &org.catalogue)?;
+    let problem = catalogue
+        .categories
+        .iter()
+        .find(|c| c.kind != CategoryKind::Duty && c.level == Level::Grid)
+        .ok_or("no grid-level category")?
+        .code
+        .clone();
+    let help = catalogue
+        .categories
+        .iter()
+        .find(|c| c.kind == CategoryKind::Duty && c.level == Level::Community)
+        .ok_or("no community-level duty")?
+        .code
+        .clone();
+
+    let cast = cast(&roster, grids);
+    let mut devices = BTreeMap::new();
+    for p in &cast.people {
+        let code = admin::issue_code(storage, p)?;
+        let d = Device::open(&dir.join(p))?;
+        d.enrol(url, &code, &format!("{p} 的手机"))?;
+        devices.insert(p.clone(), d);
+    }
+    let summary = Mutex::new(Summary {
+        devices: devices.len(),
+        ..Summary::default()
+    });
+    let sync = |_: &str, d: &Device| -> Result<(), BoxError> {
+        let outbox: u64 = d.outbox(u32::MAX)?.iter().map(|e| e.bytes.len() as u64).sum();
+        let r = d.sync_now(&|_| {})?;
+        let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
+        s.change_bytes += outbox;
+        s.sync_bytes += r.bytes_sent + r.bytes_received;
+        s.photos += r.photos_uploaded;
+        s.round_trips += u64::from(r.round_trips);
+        Ok(())
+    };
+
+    // Morning, offline.
+    each(&devices, &|who, d| {
+        let Some(me) = d.me() else { return Ok(()) };
+        let mut seed = who.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let mut next_photo = || {
+            seed = seed.wrapping_add(1);
+            synthetic_photo(seed)
+        };
+        match (&me.role, &me.scope) {
+            (r, Scope::Segment(s)) if r.is_street_chief() => {
+                let seg = roster.segment(s).ok_or("segment")?;
+                let at = midpoint(&seg.polyline).ok_or("segment geometry")?;
+                for i in 0..reports {
+                    let before = next_photo();
+                    let id = d.report_with_photos(
+                        &NewReport {
+                            category: problem.clone(),
+                            location: at,
+                            grid: None,
+                            segment: None,
+                            description: format!("{} 巡查发现第{}处问题", seg.name, i + 1),
+                        },
+                        &[&before],
+                    )?;
+                    if i % 2 == 0 {
+                        let after = d.attach_photo(&id, &next_photo(), PhotoStage::After)?;
+                        d.handle_on_spot(&id, "现场已处置", &[after.hash])?;
+                    } else {
+                        d.forward(&id, "请网格员处理")?;
+                    }
+                }
+            }
+            (Role::GridWorker, Scope::Grid(g)) => {
+                let grid = roster.grid(g).ok_or("grid")?;
+                let at = polygon_centroid(&grid.polygon).ok_or("grid geometry")?;
+                for i in 0..reports {
+                    let id = d.report_with_photos(
+                        &NewReport {
+                            category: problem.clone(),
+                            location: at,
+                            grid: Some(g.clone()),
+                            segment: None,
+                            description: format!("{} 网格巡查第{}项", grid.name, i + 1),
+                        },
+                        &[&next_photo()],
+                    )?;
+                    if i == 0 {
+                        d.escalate(&id, "需要社区协调")?;
+                    }
+                }
+            }
+            (Role::Resident, Scope::Grid(g)) => {
+                let grid = roster.grid(g).ok_or("grid")?;
+                d.request(&NewRequest {
+                    category: help.clone(),
+                    location: polygon_centroid(&grid.polygon).ok_or("grid geometry")?,
+                    grid: Some(g.clone()),
+                    description: "家中老人需要帮忙买菜".into(),
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    each(&devices, &sync)?;
+    each(&devices, &sync)?;
+
+    // Afternoon, offline.
+    each(&devices, &|_, d| {
+        let Some(me) = d.me() else { return Ok(()) };
+        for c in d.inbox(1000)? {
+            let r = match (me.role, c.status, c.kind) {
+                (Role::GridWorker, Status::Forwarded, _) => d
+                    .accept(&c.id)
+                    .and_then(|_| d.resolve(&c.id, "已处理完毕", &[])),
+                (Role::CommunityChief, Status::Escalated, _) => d.accept(&c.id),
+                (Role::CommunityChief, Status::Requested, CaseKind::Request) => {
+                    d.dispatch_to_volunteers(&c.id, "请志愿者接单")
+                }
+                _ => continue,
+            };
+            r?;
+        }
+        Ok(())
+    })?;
+    each(&devices, &sync)?;
+    each(&devices, &sync)?;
+
+    // Evening, offline: conflicting actions.
+    each(&devices, &|_, d| {
+        let Some(me) = d.me() else { return Ok(()) };
+        for c in d.inbox(1000)? {
+            // Failures here are the conflicts' losers on this device's own view; they are
+            // expected and leave nothing behind.
+            let _ = match (me.role, c.status) {
+                (Role::Volunteer, Status::Dispatched) => d.claim_request(&c.id),
+                (r, Status::Resolved) if r.is_street_chief() => d.verify(&c.id, "确认"),
+                (Role::CommunityChief, Status::Resolved) => d.rework(&c.id, "请补充照片"),
+                _ => continue,
+            };
+        }
+        Ok(())
+    })?;
+    for _ in 0..3 {
+        each(&devices, &sync)?;
+    }
+
+    // Check every device against the server.
+    let mut s = summary.into_inner().unwrap_or_else(|e| e.into_inner());
+    let actor = automerge::ActorId::random();
+    let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<String>)> = BTreeMap::new();
+    with_tx(storage, |tx| {
+        let ids: Vec<String> = tx
+            .feed_cases(&[], true, 0, u64::MAX >> 1, u32::MAX)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        for id in ids {
+            let row = tx.case(&id)?.ok_or(ServerError::NotFound)?;
+            let mut doc = CaseDoc::load(&row.snapshot, &actor)
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+            let canonical = doc
+                .canonical_save()
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+            server_cases.insert(id.clone(), (canonical, tx.access(&id)?));
+        }
+        Ok(())
+    })?;
+    s.cases = server_cases.len();
+    for (id, (bytes, _)) in &server_cases {
+        let doc = CaseDoc::load(bytes, &actor)?;
+        let facts = doc.facts()?;
+        let state = xiangying_core::case::fold(&facts, &doc.events()?);
+        s.events += state.history.len();
+        s.rejected += state
+            .history
+            .iter()
+            .filter(|e| !matches!(e.outcome, Outcome::Applied))
+            .count();
+        let _ = id;
+    }
+    for (who, d) in &devices {
+        let scope = scope_of(&roster, who);
+        let held: BTreeSet<String> = d.all_cases(u32::MAX)?.into_iter().map(|c| c.id).collect();
+        let visible: BTreeSet<String> = server_cases
+            .iter()
+            .filter(|(_, (_, keys))| may_see(&scope, keys))
+            .map(|(id, _)| id.clone())
+            .collect();
+        if held != visible {
+            return Err(format!(
+                "{who} holds {} cases but may see {}",
+                held.len(),
+                visible.len()
+            )
+            .into());
+        }
+        for id in &held {
+            if d.canonical_case(id)? != server_cases[id].0 {
+                return Err(format!("{who}'s copy of case {id} differs from the server's").into());
+            }
+            s.compared += 1;
+        }
+    }
+    s.photo_bytes = state
+        .metrics
+        .photo_bytes_in
+        .load(std::sync::atomic::Ordering::Relaxed);
+    s.seconds = started.elapsed().as_secs_f64();
+    Ok(s)
+}
+
+/// `xiangying-server demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
+/// day, the summary, then serving until Ctrl-C (unless `no_serve`).
+pub fn run(
+    cfg: &Config,
+    listen: SocketAddr,
+    reports: usize,
+    grids: usize,
+    no_serve: bool,
+) -> Result<(), BoxError> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let data = cfg.data.join(format!("demo-{stamp}"));
+    let demo_cfg = Config {
+        data: data.join("server"),
+        postgres: None,
+        limits: cfg.limits.clone(),
+    };
+    let state = app_state(&demo_cfg)?;
+    let roster = serde_json::to_string(&zhenxing::roster())?;
+    let catalogue = serde_json::to_string(&zhenxing::catalogue())?;
+    admin::publish(state.storage.as_ref(), &roster, &catalogue)?;
+    let running = spawn(state.clone(), listen)?;
+    println!("振兴街道 demo: serving on {} (data in {})", running.url(), data.display());
+    let s = field_day(&state, &running.url(), &data.join("devices"), grids, reports)?;
+    println!(
+        "field day done in {:.1} s: {} devices, {} cases, {} events ({} lost a conflict and stay in the history), {} photos",
+        s.seconds, s.devices, s.cases, s.events, s.rejected, s.photos
+    );
+    println!(
+        "on the wire: {} sync bytes in {} round trips for {} automerge change bytes pushed ({:.2}x), plus {} photo bytes",
+        s.sync_bytes,
+        s.round_trips,
+        s.change_bytes,
+        s.sync_bytes as f64 / s.change_bytes.max(1) as f64,
+        s.photo_bytes
+    );
+    println!(
+        "checked: {} device copies of cases are byte-identical to the server's, and every device holds exactly the cases its person may see",
+        s.compared
+    );
+    if no_serve {
+        running.stop();
+        return Ok(());
+    }
+    println!("still serving on {}; Ctrl-C to stop", running.url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    running.stop();
+    Ok(())
+}

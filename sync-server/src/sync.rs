@@ -1,0 +1,303 @@
+//! The sync logic, over any storage backend: push (judge, void, number, store) and pull (the
+//! scoped change feed after a cursor).
+
+use crate::error::ServerError;
+use crate::storage::{CaseMeta, DeviceRow, NewChange, Result, Tx};
+use automerge::ActorId;
+use std::collections::BTreeMap;
+use xiangying_core::case::{
+    Action, Author, CaseDoc, Claim, Event, Facts, fold,
+};
+use xiangying_core::org::Roster;
+use xiangying_core::sync::judge::judge;
+use xiangying_core::sync::scope::{ReadScope, access_keys, read_scope};
+use xiangying_core::sync::wire::{FeedItem, PushedChange};
+
+/// What a request runs with.
+pub struct Ctx<'a> {
+    /// The server's roster.
+    pub roster: &'a Roster,
+    /// The calling device.
+    pub device: &'a DeviceRow,
+    /// This server instance's automerge actor id (never shared with another writer).
+    pub actor: &'a ActorId,
+    /// This server instance's name, recorded on its events.
+    pub instance: &'a str,
+    /// Server clock, ms since the epoch.
+    pub now: i64,
+}
+
+/// The person's current claim from the server's roster.
+pub fn claim_of(roster: &Roster, person: &str) -> Option<Claim> {
+    roster.person(person).map(|p| Claim {
+        person: p.id.clone(),
+        role: p.role,
+        scope: p.scope.clone(),
+    })
+}
+
+/// What the caller reads with; a person missing from the roster sees only their own cases.
+pub fn scope_of(roster: &Roster, person: &str) -> ReadScope {
+    match claim_of(roster, person) {
+        Some(c) => read_scope(&c),
+        None => ReadScope {
+            all: false,
+            keys: vec![format!("person:{person}")],
+        },
+    }
+}
+
+/// Applies a device's pushed changes, all or nothing, and returns the highest outbox sequence
+/// number stored. Tampering gives [`ServerError::Tamper`] (the caller quarantines the device
+/// outside this transaction, which rolls back).
+pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, changes: &[PushedChange]) -> Result<Option<i64>> {
+    let mut by_case: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
+    for c in changes {
+        by_case
+            .entry(c.case_id.to_string())
+            .or_default()
+            .push(&c.bytes);
+    }
+    // Cases are locked in id order, so two pushes never wait on each other in a cycle.
+    for (case_id, parts) in &by_case {
+        push_case(tx, ctx, case_id, parts)?;
+    }
+    Ok(changes.iter().map(|c| c.seq).max())
+}
+
+fn bad(case_id: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::BadRequest(format!("case {case_id}: {e}"))
+}
+
+fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> Result<()> {
+    let row = tx.lock_case(case_id)?;
+    let load = |bytes: &[u8]| {
+        CaseDoc::load(bytes, ctx.actor)
+            .map_err(|e| ServerError::Internal(format!("stored case {case_id}: {e}")))
+    };
+    let mut before = row.as_ref().map(|r| load(&r.snapshot)).transpose()?;
+    let heads_before = before.as_mut().map(|b| b.heads()).unwrap_or_default();
+    let (mut after, rest) = match &row {
+        Some(r) => (load(&r.snapshot)?, parts),
+        None => {
+            let (first, rest) = parts.split_first().ok_or_else(|| bad(case_id, "no bytes"))?;
+            let doc = CaseDoc::from_remote(first, ctx.actor).map_err(|e| bad(case_id, e))?;
+            (doc, rest)
+        }
+    };
+    for p in rest {
+        after.apply(p).map_err(|e| bad(case_id, e))?;
+    }
+    if !after.missing_deps().is_empty() {
+        return Err(ServerError::Conflict(format!(
+            "case {case_id}: the changes depend on changes the server does not hold; push the whole document"
+        )));
+    }
+    let incoming = after.changes_since(&heads_before);
+    if incoming.is_empty() {
+        // A retry of changes the server already holds.
+        tx.set_device_case(&ctx.device.id, case_id, 0)?;
+        return Ok(());
+    }
+    let facts = after.facts().map_err(|e| bad(case_id, e))?;
+    if facts.id != case_id {
+        return Err(bad(case_id, format!("the document is of case {}", facts.id)));
+    }
+    for c in &incoming {
+        let actor = c.actor.to_hex_string();
+        match tx.actor_owner(&actor)? {
+            Some(owner) if owner != ctx.device.id => {
+                return Err(ServerError::Tamper {
+                    case_id: case_id.to_string(),
+                    reason: format!("writes with actor {actor}, which belongs to another device"),
+                });
+            }
+            Some(_) => {}
+            None => tx.set_actor_owner(&actor, &ctx.device.id)?,
+        }
+    }
+    let added = judge(before.as_ref(), &after, &ctx.device.person).map_err(|t| {
+        ServerError::Tamper {
+            case_id: case_id.to_string(),
+            reason: t.to_string(),
+        }
+    })?;
+
+    // Honest but stale claims (the person moved while offline) are voided, not refused.
+    let current = claim_of(ctx.roster, &ctx.device.person);
+    for e in &added.events {
+        if let Author::Person(claim) = &e.by
+            && current.as_ref() != Some(claim)
+        {
+            let reason = match &current {
+                Some(c) => format!(
+                    "{} acted as {} of {:?}, but the roster has them as {} of {:?}",
+                    claim.person,
+                    claim.role.as_str(),
+                    claim.scope,
+                    c.role.as_str(),
+                    c.scope
+                ),
+                None => format!("{} is not in the roster", claim.person),
+            };
+            let void = Event {
+                id: uuid::Uuid::now_v7().to_string(),
+                at: ctx.now,
+                by: Author::Server {
+                    instance: ctx.instance.to_string(),
+                },
+                action: Action::ServerVoid {
+                    event: e.id.clone(),
+                    reason,
+                },
+            };
+            after
+                .append_event(&void)
+                .map_err(|e| ServerError::Internal(e.to_string()))?;
+        }
+    }
+    let mut number = after.number();
+    if before.is_none() && number.is_none() {
+        let n = case_number(tx, ctx.roster, &facts)?;
+        after
+            .set_number(&n)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+        number = Some(n);
+    }
+
+    let all_new = after.changes_since(&heads_before);
+    let changes: Vec<NewChange> = all_new
+        .into_iter()
+        .map(|c| NewChange {
+            device: (c.actor != *ctx.actor).then(|| ctx.device.id.clone()),
+            bytes: c.bytes,
+        })
+        .collect();
+    let events = after.events().map_err(|e| bad(case_id, e))?;
+    let state = fold(&facts, &events);
+    let photos: Vec<String> = after
+        .photos()
+        .map_err(|e| bad(case_id, e))?
+        .into_iter()
+        .flat_map(|p| [p.hash, p.thumb])
+        .collect();
+    let meta = CaseMeta {
+        case_id: case_id.to_string(),
+        number,
+        status: state.status.as_str().to_string(),
+        level: state.level.as_str().to_string(),
+        grid: facts.grid.clone(),
+        community: facts.community.clone(),
+        reporter: facts.reporter.clone(),
+        category: facts.category.clone(),
+        created_at: facts.created_at,
+        received_at: ctx.now,
+    };
+    let snapshot = after.save();
+    let first = tx.allocate_positions(changes.len() as u64)?;
+    tx.save_case(
+        &meta,
+        &snapshot,
+        &changes,
+        first,
+        &access_keys(&facts, &state),
+        &photos,
+    )?;
+    tx.set_device_case(&ctx.device.id, case_id, 0)?;
+    Ok(())
+}
+
+/// Street prefix, the report's date in the street's zone (UTC+8) and a per-day sequence:
+/// `ZX-20261129-0001`.
+fn case_number(tx: &mut dyn Tx, roster: &Roster, facts: &Facts) -> Result<String> {
+    let zone = chrono::FixedOffset::east_opt(8 * 3600)
+        .ok_or_else(|| ServerError::Internal("time zone".into()))?;
+    let day = chrono::DateTime::from_timestamp_millis(facts.created_at)
+        .ok_or_else(|| ServerError::BadRequest("created_at is out of range".into()))?
+        .with_timezone(&zone)
+        .format("%Y%m%d");
+    let key = format!("{}-{day}", roster.street.case_prefix);
+    let seq = tx.next_number(&key)?;
+    Ok(format!("{key}-{seq:04}"))
+}
+
+/// One page of the feed.
+pub struct Page {
+    /// The items.
+    pub items: Vec<FeedItem>,
+    /// The cursor after them.
+    pub cursor: u64,
+    /// More is waiting.
+    pub more: bool,
+}
+
+/// Reads the feed after `cursor` for the device: changes to cases it holds, whole documents
+/// for cases new to it. Stops after about `max_bytes` or `max_cases`.
+pub fn pull(
+    tx: &mut dyn Tx,
+    ctx: &Ctx<'_>,
+    cursor: u64,
+    max_bytes: usize,
+    max_cases: u32,
+) -> Result<Page> {
+    let scope = scope_of(ctx.roster, &ctx.device.person);
+    let upto = tx.max_position()?;
+    if cursor >= upto {
+        return Ok(Page {
+            items: Vec::new(),
+            cursor: cursor.max(upto),
+            more: false,
+        });
+    }
+    let cases = tx.feed_cases(&scope.keys, scope.all, cursor, upto, max_cases)?;
+    let full_page = cases.len() as u32 == max_cases;
+    let mut items = Vec::new();
+    let mut bytes = 0usize;
+    let mut next = upto;
+    let mut more = false;
+    for (case_id, pos) in &cases {
+        let id = uuid::Uuid::parse_str(case_id)
+            .map_err(|e| ServerError::Internal(format!("stored case id {case_id}: {e}")))?;
+        let holds = tx
+            .device_case(&ctx.device.id, case_id)?
+            .is_some_and(|since| since <= cursor);
+        let item = if holds {
+            let changes = tx.changes_between(case_id, cursor, upto, &ctx.device.id)?;
+            if changes.is_empty() {
+                None
+            } else {
+                Some(FeedItem {
+                    case_id: id,
+                    whole: false,
+                    bytes: changes.concat(),
+                })
+            }
+        } else {
+            let row = tx.case(case_id)?.ok_or(ServerError::NotFound)?;
+            tx.set_device_case(&ctx.device.id, case_id, *pos)?;
+            Some(FeedItem {
+                case_id: id,
+                whole: true,
+                bytes: row.snapshot,
+            })
+        };
+        if let Some(item) = item {
+            bytes += item.bytes.len();
+            items.push(item);
+        }
+        if bytes >= max_bytes {
+            next = *pos;
+            more = true;
+            break;
+        }
+    }
+    if !more && full_page {
+        next = cases.last().map(|(_, p)| *p).unwrap_or(upto);
+        more = true;
+    }
+    Ok(Page {
+        items,
+        cursor: next,
+        more,
+    })
+}

@@ -1,0 +1,109 @@
+//! The end-to-end harness: a real `xiangying-server` on 127.0.0.1 (SQLite in a temp folder,
+//! or PostgreSQL when asked), real device stores in temp folders enrolled through real HTTP,
+//! and a fault-injecting TCP proxy.
+
+pub mod proxy;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use xiangying_core::Device;
+use xiangying_server::state::Limits;
+use xiangying_server::{Config, Running, admin, app_state, spawn};
+
+/// A server and the devices enrolled with it.
+pub struct Field {
+    /// The running server.
+    pub server: Running,
+    /// Devices by person id.
+    pub devices: BTreeMap<String, Device>,
+    /// Each device's folder, by person id.
+    pub dirs: BTreeMap<String, PathBuf>,
+    root: tempfile::TempDir,
+}
+
+/// The sample street's roster and catalogue as JSON.
+pub fn sample_org() -> (String, String) {
+    use xiangying_core::org::sample;
+    (
+        sample::roster_json().expect("sample roster"),
+        sample::catalogue_json().expect("sample catalogue"),
+    )
+}
+
+/// The Zhenxing example's roster and catalogue as JSON.
+pub fn zhenxing_org() -> (String, String) {
+    use xiangying_core::org::zhenxing;
+    (
+        serde_json::to_string(&zhenxing::roster()).expect("roster"),
+        serde_json::to_string(&zhenxing::catalogue()).expect("catalogue"),
+    )
+}
+
+impl Field {
+    /// A fresh server with the given org, on SQLite.
+    pub fn new(org: (String, String)) -> Field {
+        Field::with_config(org, None, Limits::default())
+    }
+
+    /// A fresh server with the given org, backend and limits.
+    pub fn with_config(org: (String, String), postgres: Option<String>, limits: Limits) -> Field {
+        let root = tempfile::tempdir().expect("temp dir");
+        let cfg = Config {
+            data: root.path().join("server"),
+            postgres,
+            limits,
+        };
+        let state = app_state(&cfg).expect("server state");
+        admin::publish(state.storage.as_ref(), &org.0, &org.1).expect("publish org");
+        let server = spawn(state, "127.0.0.1:0".parse().expect("addr")).expect("spawn");
+        Field {
+            server,
+            devices: BTreeMap::new(),
+            dirs: BTreeMap::new(),
+            root,
+        }
+    }
+
+    /// Enrols a device for `person` through the given base URL (the server's, or a proxy's).
+    pub fn enrol_via(&mut self, person: &str, url: &str) -> &Device {
+        let code = admin::issue_code(self.server.state.storage.as_ref(), person).expect("code");
+        let dir = self.root.path().join("devices").join(person);
+        let d = Device::open(&dir).expect("open device");
+        d.enrol(url, &code, &format!("{person}'s phone"))
+            .expect("enrol");
+        self.dirs.insert(person.to_string(), dir);
+        self.devices.insert(person.to_string(), d);
+        &self.devices[person]
+    }
+
+    /// Enrols a device for `person` directly with the server.
+    pub fn enrol(&mut self, person: &str) -> &Device {
+        let url = self.server.url();
+        self.enrol_via(person, &url)
+    }
+
+    /// The device of `person`.
+    pub fn dev(&self, person: &str) -> &Device {
+        &self.devices[person]
+    }
+
+    /// Syncs every device once, in id order.
+    pub fn sync_all(&self) {
+        for (p, d) in &self.devices {
+            d.sync_now(&|_| {})
+                .unwrap_or_else(|e| panic!("sync of {p}: {e}"));
+        }
+    }
+
+    /// Syncs every device twice, so that what a later device pushed reaches earlier ones.
+    pub fn settle(&self) {
+        self.sync_all();
+        self.sync_all();
+    }
+
+    /// The server's state.
+    pub fn state(&self) -> Arc<xiangying_server::state::AppState> {
+        self.server.state.clone()
+    }
+}

@@ -41,9 +41,7 @@ INSERT INTO counters (name, next) VALUES ('feed', 1) ON CONFLICT (name) DO NOTHI
 pub(super) fn quote_schema(name: &str) -> Result<String> {
     let plain = !name.is_empty()
         && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if plain {
         Ok(format!("\"{name}\""))

@@ -486,11 +486,7 @@ impl Tx for PgTx<'_> {
                 (SELECT COUNT(*) FROM devices)",
             &[],
         )?;
-        Ok((
-            pos(r.try_get(0)?),
-            pos(r.try_get(1)?),
-            pos(r.try_get(2)?),
-        ))
+        Ok((pos(r.try_get(0)?), pos(r.try_get(1)?), pos(r.try_get(2)?)))
     }
 }
 

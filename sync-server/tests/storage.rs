@@ -668,6 +668,50 @@ fn postgres_lock_case_serialises_writers_across_instances() {
 }
 
 #[test]
+fn postgres_lock_case_serialises_creation_of_a_new_case() {
+    let Some(b) = postgres("create") else { return };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = [b.storage.clone(), b.second.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(w, s)| {
+            let (seen, barrier) = (seen.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut first = true;
+                with_tx(&*s, |t| {
+                    if std::mem::take(&mut first) {
+                        barrier.wait();
+                    }
+                    if w == 1 {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    let cur = t.lock_case("new")?;
+                    seen.lock().unwrap().push(cur.map(|c| c.snapshot));
+                    std::thread::sleep(Duration::from_millis(200));
+                    let p = t.allocate_positions(1)?;
+                    let snapshot = format!("by {w}");
+                    t.save_case(
+                        &meta("new"),
+                        snapshot.as_bytes(),
+                        &[change("n", None)],
+                        p,
+                        &[],
+                        &[],
+                    )
+                })
+                .unwrap();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    // The second writer waited for the first to create the case, and found it.
+    assert_eq!(*seen.lock().unwrap(), [None, Some(b"by 0".to_vec())]);
+}
+
+#[test]
 fn postgres_deadlock_is_retried() {
     let Some(b) = postgres("deadlock") else {
         return;

@@ -304,8 +304,15 @@ impl Tx for PgTx<'_> {
     }
 
     fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
-        // The row lock is the per-document lock for server writes, across server instances;
-        // READ COMMITTED returns the newest committed row once the lock is granted.
+        // The per-document lock for writes, across server instances. A row lock alone does
+        // not cover a case that does not exist yet (two pushes creating it at once would both
+        // read nothing), so an advisory lock on the case id (per schema) comes first; it is
+        // held until the transaction ends. Then, in a new statement and so a new snapshot
+        // (READ COMMITTED), the newest committed row, locked too for writers that skip this.
+        self.query_opt(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || $1, 0))",
+            &[&case_id],
+        )?;
         self.query_opt(
             "SELECT snapshot, feed_pos FROM cases WHERE case_id = $1 FOR UPDATE",
             &[&case_id],

@@ -1,0 +1,176 @@
+//! The PostgreSQL backend: the scale-out path, several stateless server instances over one
+//! database (docs/decisions/0006-postgres-backend.md).
+//!
+//! - A small pool of blocking connections ([`pool`]); `transact` is called from tokio's
+//!   `spawn_blocking` threads.
+//! - Every transaction runs at READ COMMITTED. Serialization failures, deadlocks and a
+//!   connection lost before the commit re-run the whole closure (it is `FnMut` and has no
+//!   effect outside the transaction), a few times, with a short randomised back-off.
+//! - Feed positions come from a counter row updated inside the writing transaction, whose row
+//!   lock is held until commit, so positions become visible in the order handed out; see
+//!   [`Tx::max_position`](crate::storage::Tx::max_position) and `feed_cases` in [`tx`].
+//! - The schema is created if missing under an advisory lock ([`schema`]).
+
+mod pool;
+mod schema;
+mod tx;
+
+use super::{Result, Storage, Tx};
+use crate::error::ServerError;
+use ::postgres::{Config, IsolationLevel};
+use pool::Pool;
+use std::time::Duration;
+use tx::{Failure, PgTx};
+
+/// How many times a transaction is run at most when it keeps hitting serialization failures,
+/// deadlocks or lost connections.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// A schema to hold the tables (created if missing) instead of the URL's `search_path`
+    /// (normally `public`): lets tests, or several deployments, share one database.
+    pub schema: Option<String>,
+    /// The most connections this instance opens.
+    pub pool_size: usize,
+    /// How long `transact` waits for a free connection before failing.
+    pub pool_wait: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            schema: None,
+            pool_size: 8,
+            pool_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The PostgreSQL backend.
+pub struct PostgresStorage {
+    pool: Pool,
+}
+
+impl PostgresStorage {
+    /// Connects to `url` (`postgres://user:password@host:port/db`, or key=value form; no TLS),
+    /// creating the tables if missing.
+    pub fn connect(url: &str) -> Result<PostgresStorage> {
+        Self::connect_with(url, &PgOptions::default())
+    }
+
+    /// Like [`connect`](Self::connect), with the tables in `schema` (created if missing).
+    pub fn connect_with_schema(url: &str, schema: &str) -> Result<PostgresStorage> {
+        Self::connect_with(
+            url,
+            &PgOptions {
+                schema: Some(schema.to_owned()),
+                ..PgOptions::default()
+            },
+        )
+    }
+
+    /// Connects with explicit [`PgOptions`].
+    pub fn connect_with(url: &str, options: &PgOptions) -> Result<PostgresStorage> {
+        let mut config: Config = url
+            .parse()
+            .map_err(|e| ServerError::Storage(format!("PostgreSQL URL: {e}")))?;
+        if config.get_application_name().is_none() {
+            config.application_name("xiangying-server");
+        }
+        let quoted = options
+            .schema
+            .as_deref()
+            .map(schema::quote_schema)
+            .transpose()?;
+        let pool = Pool::new(config, quoted.clone(), options.pool_size, options.pool_wait);
+        let mut client = pool.open()?;
+        schema::create(&mut client, quoted.as_deref())?;
+        Ok(PostgresStorage { pool })
+    }
+
+    /// Runs `f` once in a transaction; on failure says whether a retry may succeed.
+    fn attempt(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+    ) -> std::result::Result<(), (ServerError, bool)> {
+        let mut pooled = self.pool.get().map_err(|e| (e, false))?;
+        let conn = pooled.conn().map_err(|e| (e, false))?;
+        let started = conn
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start();
+        let tx = match started {
+            Ok(tx) => tx,
+            Err(e) => {
+                let retry = Failure::of(&e).retryable();
+                return Err((e.into(), retry));
+            }
+        };
+        let mut t = PgTx {
+            tx,
+            stmts: &mut conn.stmts,
+            failure: None,
+        };
+        let out = f(&mut t);
+        let PgTx { tx, failure, .. } = t;
+        // A closed connection is dropped, not returned, when `pooled` goes out of scope.
+        match (out, failure) {
+            (Ok(()), None) => match tx.commit() {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    // A lost connection during COMMIT leaves the outcome unknown: no retry.
+                    // A serialization failure at commit rolled everything back: retry.
+                    let failure = Failure::of(&e);
+                    let retry = failure != Failure::Closed && failure.retryable();
+                    Err((e.into(), retry))
+                }
+            },
+            (Ok(()), Some(failure)) => {
+                // The closure swallowed a database error; PostgreSQL would silently turn the
+                // COMMIT of the failed transaction into a ROLLBACK.
+                let _ = tx.rollback();
+                Err((
+                    ServerError::Storage(format!(
+                        "transaction failed ({failure:?}) but its error was ignored"
+                    )),
+                    failure.retryable(),
+                ))
+            }
+            (Err(e), failure) => {
+                let _ = tx.rollback();
+                let retry = failure.as_ref().is_some_and(Failure::retryable);
+                Err((e, retry))
+            }
+        }
+    }
+}
+
+impl Storage for PostgresStorage {
+    fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        let mut attempt = 1;
+        loop {
+            match self.attempt(f) {
+                Ok(()) => return Ok(()),
+                Err((e, true)) if attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %e, "retrying a PostgreSQL transaction");
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+/// A short randomised pause before retry `attempt` (1-based): up to 2 ms × 2^attempt.
+fn backoff(attempt: u32) -> Duration {
+    let cap_us = 2_000u64 << attempt.min(8);
+    Duration::from_micros(rand::random_range(cap_us / 4..cap_us))
+}

@@ -23,7 +23,8 @@ pub fn publish(storage: &dyn Storage, roster: &str, catalogue: &str) -> Result<u
 /// Reads the two files and publishes them (see [`publish`]).
 pub fn setup(storage: &dyn Storage, roster: &Path, catalogue: &Path) -> Result<u64, ServerError> {
     let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| ServerError::BadRequest(format!("{}: {e}", p.display())))
+        std::fs::read_to_string(p)
+            .map_err(|e| ServerError::BadRequest(format!("{}: {e}", p.display())))
     };
     publish(storage, &read(roster)?, &read(catalogue)?)
 }

@@ -281,7 +281,9 @@ async fn photo_head(
     .await?;
     Ok(match status {
         BlobStatus::Complete => StatusCode::OK.into_response(),
-        BlobStatus::Partial(n) => (StatusCode::NOT_FOUND, [("upload-offset", n.to_string())]).into_response(),
+        BlobStatus::Partial(n) => {
+            (StatusCode::NOT_FOUND, [("upload-offset", n.to_string())]).into_response()
+        }
     })
 }
 

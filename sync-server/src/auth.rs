@@ -83,7 +83,10 @@ mod tests {
     fn codes_are_readable_and_hash_case_insensitively() {
         let c = new_code();
         assert_eq!(c.len(), 9);
-        assert!(c.chars().all(|ch| ch == '-' || CODE_ALPHABET.contains(&(ch as u8))));
+        assert!(
+            c.chars()
+                .all(|ch| ch == '-' || CODE_ALPHABET.contains(&(ch as u8)))
+        );
         assert_eq!(hash_secret(&c), hash_secret(&c.to_lowercase()));
         assert_ne!(new_token(), new_token());
     }

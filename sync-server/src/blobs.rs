@@ -31,7 +31,10 @@ fn io(path: &Path, e: std::io::Error) -> ServerError {
 
 /// True for 64 lowercase hex digits.
 pub fn valid_hash(hash: &str) -> bool {
-    hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl BlobStore {
@@ -61,7 +64,9 @@ impl BlobStore {
             return Ok(BlobStatus::Complete);
         }
         let p = self.partial_path(hash);
-        Ok(BlobStatus::Partial(fs::metadata(&p).map(|m| m.len()).unwrap_or(0)))
+        Ok(BlobStatus::Partial(
+            fs::metadata(&p).map(|m| m.len()).unwrap_or(0),
+        ))
     }
 
     /// Appends `chunk` at `offset` to a file of `total` bytes. A wrong offset is a
@@ -147,14 +152,23 @@ mod tests {
         let hash = hex::encode(Sha256::digest(&data));
         assert_eq!(store.status(&hash).unwrap(), BlobStatus::Partial(0));
         let n = data.len() as u64;
-        assert_eq!(store.append(&hash, 0, n, &data[..5]).unwrap(), BlobStatus::Partial(5));
+        assert_eq!(
+            store.append(&hash, 0, n, &data[..5]).unwrap(),
+            BlobStatus::Partial(5)
+        );
         assert!(matches!(
             store.append(&hash, 3, n, &data[3..]),
             Err(ServerError::Conflict(m)) if m.contains('5')
         ));
-        assert_eq!(store.append(&hash, 5, n, &data[5..]).unwrap(), BlobStatus::Complete);
+        assert_eq!(
+            store.append(&hash, 5, n, &data[5..]).unwrap(),
+            BlobStatus::Complete
+        );
         assert_eq!(store.read(&hash).unwrap(), data);
-        assert_eq!(store.append(&hash, 0, n, &data).unwrap(), BlobStatus::Complete);
+        assert_eq!(
+            store.append(&hash, 0, n, &data).unwrap(),
+            BlobStatus::Complete
+        );
         let wrong = hex::encode(Sha256::digest(b"other"));
         assert!(store.append(&wrong, 0, n, &data).is_err());
         assert_eq!(store.status(&wrong).unwrap(), BlobStatus::Partial(0));

@@ -114,7 +114,7 @@ pub fn synthetic_photo(seed: u32) -> Vec<u8> {
     let mut img = image::RgbImage::new(640, 480);
     let s = seed.to_le_bytes();
     for (x, y, p) in img.enumerate_pixels_mut() {
-        let block = (x / 80 + y / 80 + seed) % 3 == 0;
+        let block = (x / 80 + y / 80 + seed).is_multiple_of(3);
         *p = image::Rgb([
             (x as u8).wrapping_add(s[0]),
             (y as u8).wrapping_add(s[1]),
@@ -211,7 +211,11 @@ pub fn field_day(
         ..Summary::default()
     });
     let sync = |_: &str, d: &Device| -> Result<(), BoxError> {
-        let outbox: u64 = d.outbox(u32::MAX)?.iter().map(|e| e.bytes.len() as u64).sum();
+        let outbox: u64 = d
+            .outbox(u32::MAX)?
+            .iter()
+            .map(|e| e.bytes.len() as u64)
+            .sum();
         let r = d.sync_now(&|_| {})?;
         let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
         s.change_bytes += outbox;
@@ -224,7 +228,9 @@ pub fn field_day(
     // Morning, offline.
     each(&devices, &|who, d| {
         let Some(me) = d.me() else { return Ok(()) };
-        let mut seed = who.bytes().fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
+        let mut seed = who
+            .bytes()
+            .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)));
         let mut next_photo = || {
             seed = seed.wrapping_add(1);
             synthetic_photo(seed)
@@ -414,8 +420,18 @@ pub fn run(
     let catalogue = serde_json::to_string(&zhenxing::catalogue())?;
     admin::publish(state.storage.as_ref(), &roster, &catalogue)?;
     let running = spawn(state.clone(), listen)?;
-    println!("振兴街道 demo: serving on {} (data in {})", running.url(), data.display());
-    let s = field_day(&state, &running.url(), &data.join("devices"), grids, reports)?;
+    println!(
+        "振兴街道 demo: serving on {} (data in {})",
+        running.url(),
+        data.display()
+    );
+    let s = field_day(
+        &state,
+        &running.url(),
+        &data.join("devices"),
+        grids,
+        reports,
+    )?;
     println!(
         "field day done in {:.1} s: {} devices, {} cases, {} events ({} lost a conflict and stay in the history), {} photos",
         s.seconds, s.devices, s.cases, s.events, s.rejected, s.photos

@@ -12,10 +12,19 @@ use xiangying_server::state::Limits;
 use xiangying_server::{Config, admin, app_state, demo};
 
 #[derive(Parser)]
-#[command(name = "xiangying-server", version, about = "The Xiangying (响应) sync server")]
+#[command(
+    name = "xiangying-server",
+    version,
+    about = "The Xiangying (响应) sync server"
+)]
 struct Cli {
     /// Data folder: the SQLite store and photo files.
-    #[arg(long, env = "XIANGYING_DATA", default_value = "xiangying-data", global = true)]
+    #[arg(
+        long,
+        env = "XIANGYING_DATA",
+        default_value = "xiangying-data",
+        global = true
+    )]
     data: PathBuf,
     /// PostgreSQL URL; without it the embedded SQLite store in the data folder is used.
     #[arg(long, env = "XIANGYING_POSTGRES", global = true)]

@@ -5,9 +5,7 @@ use crate::error::ServerError;
 use crate::storage::{CaseMeta, DeviceRow, NewChange, Result, Tx};
 use automerge::ActorId;
 use std::collections::BTreeMap;
-use xiangying_core::case::{
-    Action, Author, CaseDoc, Claim, Event, Facts, fold,
-};
+use xiangying_core::case::{Action, Author, CaseDoc, Claim, Event, Facts, fold};
 use xiangying_core::org::Roster;
 use xiangying_core::sync::judge::judge;
 use xiangying_core::sync::scope::{ReadScope, access_keys, read_scope};
@@ -80,7 +78,9 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
     let (mut after, rest) = match &row {
         Some(r) => (load(&r.snapshot)?, parts),
         None => {
-            let (first, rest) = parts.split_first().ok_or_else(|| bad(case_id, "no bytes"))?;
+            let (first, rest) = parts
+                .split_first()
+                .ok_or_else(|| bad(case_id, "no bytes"))?;
             let doc = CaseDoc::from_remote(first, ctx.actor).map_err(|e| bad(case_id, e))?;
             (doc, rest)
         }
@@ -101,7 +101,10 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
     }
     let facts = after.facts().map_err(|e| bad(case_id, e))?;
     if facts.id != case_id {
-        return Err(bad(case_id, format!("the document is of case {}", facts.id)));
+        return Err(bad(
+            case_id,
+            format!("the document is of case {}", facts.id),
+        ));
     }
     for c in &incoming {
         let actor = c.actor.to_hex_string();
@@ -116,12 +119,11 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
             None => tx.set_actor_owner(&actor, &ctx.device.id)?,
         }
     }
-    let added = judge(before.as_ref(), &after, &ctx.device.person).map_err(|t| {
-        ServerError::Tamper {
+    let added =
+        judge(before.as_ref(), &after, &ctx.device.person).map_err(|t| ServerError::Tamper {
             case_id: case_id.to_string(),
             reason: t.to_string(),
-        }
-    })?;
+        })?;
 
     // Honest but stale claims (the person moved while offline) are voided, not refused.
     let current = claim_of(ctx.roster, &ctx.device.person);
@@ -217,7 +219,7 @@ fn case_number(tx: &mut dyn Tx, roster: &Roster, facts: &Facts) -> Result<String
         .with_timezone(&zone)
         .format("%Y%m%d");
     let key = format!("{}-{day}", roster.street.case_prefix);
-    let seq = tx.next_number(&key)?;
+    let seq = tx.next_number(&format!("number:{key}"))?;
     Ok(format!("{key}-{seq:04}"))
 }
 
@@ -232,7 +234,9 @@ pub struct Page {
 }
 
 /// Reads the feed after `cursor` for the device: changes to cases it holds, whole documents
-/// for cases new to it. Stops after about `max_bytes` or `max_cases`.
+/// for cases new to it. Stops after about `max_bytes` or `max_cases`, at a cursor below which
+/// everything was delivered (what lies above it in a delivered case comes again next time:
+/// applying known changes changes nothing).
 pub fn pull(
     tx: &mut dyn Tx,
     ctx: &Ctx<'_>,
@@ -250,50 +254,51 @@ pub fn pull(
         });
     }
     let cases = tx.feed_cases(&scope.keys, scope.all, cursor, upto, max_cases)?;
-    let full_page = cases.len() as u32 == max_cases;
+    let (mut next, mut more) = match cases.last() {
+        // Every change up to the last listed first position belongs to a listed case.
+        Some((_, first)) if cases.len() as u32 == max_cases => (*first, true),
+        _ => (upto, false),
+    };
     let mut items = Vec::new();
+    let mut whole = Vec::new();
     let mut bytes = 0usize;
-    let mut next = upto;
-    let mut more = false;
-    for (case_id, pos) in &cases {
+    for (case_id, first) in &cases {
+        if bytes > 0 && bytes >= max_bytes {
+            // Everything below this case's first change belongs to the cases already sent.
+            next = first - 1;
+            more = true;
+            break;
+        }
         let id = uuid::Uuid::parse_str(case_id)
             .map_err(|e| ServerError::Internal(format!("stored case id {case_id}: {e}")))?;
         let holds = tx
             .device_case(&ctx.device.id, case_id)?
             .is_some_and(|since| since <= cursor);
-        let item = if holds {
+        if holds {
             let changes = tx.changes_between(case_id, cursor, upto, &ctx.device.id)?;
-            if changes.is_empty() {
-                None
-            } else {
-                Some(FeedItem {
+            if !changes.is_empty() {
+                let item = FeedItem {
                     case_id: id,
                     whole: false,
                     bytes: changes.concat(),
-                })
+                };
+                bytes += item.bytes.len();
+                items.push(item);
             }
         } else {
             let row = tx.case(case_id)?.ok_or(ServerError::NotFound)?;
-            tx.set_device_case(&ctx.device.id, case_id, *pos)?;
-            Some(FeedItem {
+            bytes += row.snapshot.len();
+            items.push(FeedItem {
                 case_id: id,
                 whole: true,
                 bytes: row.snapshot,
-            })
-        };
-        if let Some(item) = item {
-            bytes += item.bytes.len();
-            items.push(item);
-        }
-        if bytes >= max_bytes {
-            next = *pos;
-            more = true;
-            break;
+            });
+            whole.push(case_id.clone());
         }
     }
-    if !more && full_page {
-        next = cases.last().map(|(_, p)| *p).unwrap_or(upto);
-        more = true;
+    // The device holds these whole once it has applied this page and moved to `next`.
+    for case_id in whole {
+        tx.set_device_case(&ctx.device.id, &case_id, next)?;
     }
     Ok(Page {
         items,

@@ -363,13 +363,14 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
     let pairs = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
         v.iter().map(|(c, p)| (c.to_string(), *p)).collect()
     };
+    // Each case at its first change in the range, in that order.
     assert_eq!(
         feed(&[], true, 0, max, 100),
-        pairs(&[("b", 2), ("c", 4), ("d", 5), ("a", 6)])
+        pairs(&[("a", 1), ("b", 2), ("c", 3), ("d", 5)])
     );
     assert_eq!(
         feed(&["grid:g1"], false, 0, max, 100),
-        pairs(&[("c", 4), ("a", 6)])
+        pairs(&[("a", 1), ("c", 3)])
     );
     assert_eq!(
         feed(&["grid:g2", "community:c"], false, 0, max, 100),
@@ -377,7 +378,7 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
     );
     assert_eq!(
         feed(&["person:p", "grid:g1"], false, 0, max, 100),
-        pairs(&[("c", 4), ("a", 6)]),
+        pairs(&[("a", 1), ("c", 3)]),
         "a case visible through two keys is listed once"
     );
     assert_eq!(feed(&["nobody"], false, 0, max, 100), vec![]);
@@ -387,11 +388,16 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
         "no keys, not all: nothing"
     );
     // Range: (after, upto].
-    assert_eq!(feed(&[], true, 2, 5, 100), pairs(&[("c", 4), ("d", 5)]));
+    assert_eq!(feed(&[], true, 2, 5, 100), pairs(&[("c", 3), ("d", 5)]));
+    assert_eq!(feed(&[], true, 3, 4, 100), pairs(&[("c", 4)]));
     assert_eq!(feed(&[], true, 4, 4, 100), vec![]);
+    assert_eq!(
+        feed(&[], true, 2, max, 100),
+        pairs(&[("c", 3), ("d", 5), ("a", 6)])
+    );
     assert_eq!(feed(&["grid:g2"], false, 0, 3, 100), pairs(&[("b", 2)]));
     // Limit keeps the first in feed order.
-    assert_eq!(feed(&[], true, 0, max, 2), pairs(&[("b", 2), ("c", 4)]));
+    assert_eq!(feed(&[], true, 0, max, 2), pairs(&[("a", 1), ("b", 2)]));
 }
 
 fn changes_between_excludes_device_and_respects_range(b: &Backend) {

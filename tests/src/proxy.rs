@@ -51,7 +51,7 @@ impl Proxy {
                         let roll = next(&mut rng) % 10_000;
                         let cut_at = ((roll as f64) < cut * 10_000.0).then(|| {
                             let at = next(&mut rng) % max_cut_at.max(1);
-                            let up = next(&mut rng) % 2 == 0;
+                            let up = next(&mut rng).is_multiple_of(2);
                             (at, up)
                         });
                         let st = st.clone();

@@ -37,7 +37,10 @@ fn a_forwarded_report_reaches_the_grid_worker_with_its_photo_and_number() {
         f.enrol(p);
     }
     let before = photo(1);
-    let id = f.dev("psc1").report_with_photos(&report(), &[&before]).unwrap();
+    let id = f
+        .dev("psc1")
+        .report_with_photos(&report(), &[&before])
+        .unwrap();
     f.dev("psc1").forward(&id, "请网格员处理").unwrap();
     let r = f.dev("psc1").sync_now(&|_| {}).unwrap();
     assert_eq!(r.pushed, 2);
@@ -45,7 +48,10 @@ fn a_forwarded_report_reaches_the_grid_worker_with_its_photo_and_number() {
     assert_eq!(f.dev("psc1").outbox_len().unwrap(), 0);
     assert!(f.dev("psc1").pending_uploads(10).unwrap().is_empty());
     let number = f.dev("psc1").case(&id).unwrap().number.unwrap();
-    assert!(number.starts_with("YL-2026") && number.ends_with("-0001"), "{number}");
+    assert!(
+        number.starts_with("YL-2026") && number.ends_with("-0001"),
+        "{number}"
+    );
 
     f.dev("gw1").sync_now(&|_| {}).unwrap();
     let inbox = f.dev("gw1").inbox(10).unwrap();
@@ -53,7 +59,10 @@ fn a_forwarded_report_reaches_the_grid_worker_with_its_photo_and_number() {
     assert_eq!(inbox[0].number.as_deref(), Some(number.as_str()));
     let v = f.dev("gw1").case(&id).unwrap();
     let hash = v.photos[0].hash.clone();
-    assert_eq!(f.dev("gw1").fetch_photo(&hash).unwrap(), f.dev("psc1").photo(&hash).unwrap());
+    assert_eq!(
+        f.dev("gw1").fetch_photo(&hash).unwrap(),
+        f.dev("psc1").photo(&hash).unwrap()
+    );
 
     f.dev("gw1").accept(&id).unwrap();
     f.dev("gw1").escalate(&id, "需要社区协调").unwrap();
@@ -83,8 +92,7 @@ fn server_doc(f: &Field, id: &str) -> Vec<u8> {
     let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(id))
         .unwrap()
         .unwrap();
-    let mut doc =
-        xiangying_core::case::CaseDoc::load(&row.snapshot, &automerge_actor()).unwrap();
+    let mut doc = xiangying_core::case::CaseDoc::load(&row.snapshot, &automerge_actor()).unwrap();
     doc.canonical_save().unwrap()
 }
 
@@ -100,7 +108,8 @@ fn an_after_photo_attached_offline_arrives_and_a_quiet_sync_is_one_small_round_t
     let id = d.report(&report()).unwrap();
     d.sync_now(&|_| {}).unwrap();
     let p = d.attach_photo(&id, &photo(9), PhotoStage::After).unwrap();
-    d.handle_on_spot(&id, "已处置", std::slice::from_ref(&p.hash)).unwrap();
+    d.handle_on_spot(&id, "已处置", std::slice::from_ref(&p.hash))
+        .unwrap();
     let r = d.sync_now(&|_| {}).unwrap();
     assert_eq!((r.pushed, r.photos_uploaded), (2, 2));
     let quiet = d.sync_now(&|_| {}).unwrap();

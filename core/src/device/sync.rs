@@ -115,12 +115,11 @@ impl Device {
             let entries = self.store.outbox_pending(PUSH_ENTRIES)?;
             let mut push = Vec::with_capacity(entries.len());
             for e in &entries {
-                let case_id = uuid::Uuid::parse_str(&e.case_id).map_err(|err| {
-                    Error::CorruptCase {
+                let case_id =
+                    uuid::Uuid::parse_str(&e.case_id).map_err(|err| Error::CorruptCase {
                         case_id: e.case_id.clone(),
                         reason: format!("not a UUID: {err}"),
-                    }
-                })?;
+                    })?;
                 push.push(PushedChange {
                     seq: e.seq,
                     case_id,

@@ -66,9 +66,10 @@ fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
     let mut attempt = 1;
     loop {
         match op() {
-            Err(Error::Network(_)) | Err(Error::Rejected { status: 500..=599, .. })
-                if attempt < ATTEMPTS =>
-            {
+            Err(Error::Network(_))
+            | Err(Error::Rejected {
+                status: 500..=599, ..
+            }) if attempt < ATTEMPTS => {
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_secs(5));
                 attempt += 1;
@@ -193,7 +194,9 @@ impl SyncClient {
             let Some(offset) = self.upload_offset(token, hash)? else {
                 return Ok(sent);
             };
-            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
             let end = (start + UPLOAD_CHUNK).min(bytes.len());
             let chunk = bytes[start..end].to_vec();
             let result = retry(|| {

@@ -144,8 +144,12 @@ pub trait Tx {
 
     /// The highest feed position handed out and committed.
     fn max_position(&mut self) -> Result<u64>;
-    /// Cases visible through any of `keys` (or all, when `all`) with a feed position in
-    /// `(after, upto]`, in feed order, at most `limit`.
+    /// The cases visible through any of `keys` (or all, when `all`) that have a change at a
+    /// position in `(after, upto]`, each with the first such position, ordered by it, at most
+    /// `limit`. Read from the change rows, which never change once committed, so the answer
+    /// is the same whatever commits concurrently above `upto`. Because positions are unique,
+    /// every change at a position up to the last listed first position belongs to a listed
+    /// case: a reader may safely move its cursor there when it stops early.
     fn feed_cases(
         &mut self,
         keys: &[String],

@@ -344,19 +344,19 @@ impl Tx for SqliteTx<'_> {
         let map = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, pos(r.get(1)?)));
         if all {
             let mut stmt = self.tx.prepare_cached(
-                "SELECT case_id, feed_pos FROM cases WHERE feed_pos > ?1 AND feed_pos <= ?2
-                 ORDER BY feed_pos LIMIT ?3",
+                "SELECT case_id, MIN(pos) AS p FROM changes WHERE pos > ?1 AND pos <= ?2
+                 GROUP BY case_id ORDER BY p LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![sql_pos(after), sql_pos(upto), limit], map)?;
             return Ok(rows.collect::<rusqlite::Result<_>>()?);
         }
         let keys = serde_json::to_string(keys).map_err(|e| ServerError::Internal(e.to_string()))?;
         let mut stmt = self.tx.prepare_cached(
-            "SELECT c.case_id, c.feed_pos FROM cases c
-             WHERE c.feed_pos > ?1 AND c.feed_pos <= ?2 AND EXISTS (
+            "SELECT ch.case_id, MIN(ch.pos) AS p FROM changes ch
+             WHERE ch.pos > ?1 AND ch.pos <= ?2 AND EXISTS (
                 SELECT 1 FROM case_access a, json_each(?3) k
-                WHERE a.key = k.value AND a.case_id = c.case_id)
-             ORDER BY c.feed_pos LIMIT ?4",
+                WHERE a.key = k.value AND a.case_id = ch.case_id)
+             GROUP BY ch.case_id ORDER BY p LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![sql_pos(after), sql_pos(upto), keys, limit], map)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

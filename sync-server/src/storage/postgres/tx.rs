@@ -89,33 +89,20 @@ fn first_i64(r: &Row) -> Result<i64> {
     Ok(r.try_get(0)?)
 }
 
-/// Cases with a feed position in `(after, upto]`, or whose position has moved past `upto`
-/// since the caller read `upto` (a transaction committed in between: READ COMMITTED takes a
-/// new snapshot per statement) but which have changes in `(after, upto]`; those are listed
-/// at their last change within the range, so that no change at or below `upto` is skipped.
+/// The visible cases with a change in `($1, $2]`, each at its first such position (see
+/// `Tx::feed_cases`). Read from the immutable change rows, so the answer does not depend on
+/// what commits above `$2` while it runs, even at READ COMMITTED.
 const FEED_ALL: &str = "
-SELECT c.case_id,
-    CASE WHEN c.feed_pos <= $2 THEN c.feed_pos
-    ELSE (SELECT MAX(ch.pos) FROM changes ch
-          WHERE ch.case_id = c.case_id AND ch.pos > $1 AND ch.pos <= $2) END AS p
-FROM cases c
-WHERE c.feed_pos > $1
-  AND (c.feed_pos <= $2 OR EXISTS (SELECT 1 FROM changes ch
-        WHERE ch.case_id = c.case_id AND ch.pos > $1 AND ch.pos <= $2))
-ORDER BY p, c.case_id LIMIT $3";
+SELECT ch.case_id, MIN(ch.pos) AS p FROM changes ch
+WHERE ch.pos > $1 AND ch.pos <= $2
+GROUP BY ch.case_id ORDER BY p LIMIT $3";
 
 /// [`FEED_ALL`] restricted to the cases visible through any of the keys in `$4`.
 const FEED_KEYS: &str = "
-SELECT c.case_id,
-    CASE WHEN c.feed_pos <= $2 THEN c.feed_pos
-    ELSE (SELECT MAX(ch.pos) FROM changes ch
-          WHERE ch.case_id = c.case_id AND ch.pos > $1 AND ch.pos <= $2) END AS p
-FROM cases c
-WHERE c.feed_pos > $1
-  AND (c.feed_pos <= $2 OR EXISTS (SELECT 1 FROM changes ch
-        WHERE ch.case_id = c.case_id AND ch.pos > $1 AND ch.pos <= $2))
-  AND EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = c.case_id AND a.key = ANY($4))
-ORDER BY p, c.case_id LIMIT $3";
+SELECT ch.case_id, MIN(ch.pos) AS p FROM changes ch
+WHERE ch.pos > $1 AND ch.pos <= $2
+  AND EXISTS (SELECT 1 FROM case_access a WHERE a.case_id = ch.case_id AND a.key = ANY($4))
+GROUP BY ch.case_id ORDER BY p LIMIT $3";
 
 impl PgTx<'_> {
     /// Remembers the first failure and converts the error.

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `GET /health` | `{"status":"ok"}` once the storage answers |
 //! | `GET /metrics` | counters in the Prometheus text format |
-//! | `POST /v1/enrol` | JSON `{code, device_name}` → `{device_id, person, token}`; a bad code is 401 |
+//! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401 |
 //! | `GET /v1/org` | the roster and catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
 //! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file, else 404 with `Upload-Offset` |
@@ -110,6 +110,8 @@ async fn metrics(State(state): State<Shared>) -> String {
 pub struct EnrolRequest {
     /// The one-time code the administrator issued.
     pub code: String,
+    /// The bearer token the device made for itself (at least 32 random hex digits).
+    pub token: String,
     /// A name for the device.
     #[serde(default)]
     pub device_name: String,
@@ -122,8 +124,6 @@ pub struct EnrolResponse {
     pub device_id: String,
     /// The person the code was issued for.
     pub person: String,
-    /// The bearer token (shown only now).
-    pub token: String,
 }
 
 async fn enrol(
@@ -133,16 +133,15 @@ async fn enrol(
     let st = state.clone();
     let done = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            auth::enrol(tx, &req.code, &req.device_name, now())
+            auth::enrol(tx, &req.code, &req.token, &req.device_name, now())
         })
     })
     .await?;
-    let (device, token) = done.ok_or(ServerError::Unauthorised)?;
+    let device = done.ok_or(ServerError::Unauthorised)?;
     tracing::info!(device = %device.id, person = %device.person, "enrolled");
     Ok(Json(EnrolResponse {
         device_id: device.id,
         person: device.person,
-        token,
     }))
 }
 

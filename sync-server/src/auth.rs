@@ -1,5 +1,7 @@
-//! Enrolment codes and bearer tokens. Both are random, shown once, and stored only as SHA-256
-//! hashes; a code is spent by the first device that trades it for a token.
+//! Enrolment codes and bearer tokens. Both are random and stored only as SHA-256 hashes. A code
+//! is spent by the first device that trades it for a token. The device makes its token itself
+//! (256 random bits) and sends it with the code, so that a retried enrolment whose answer was
+//! lost finds the device it already made instead of failing on a spent code.
 
 use crate::error::ServerError;
 use crate::storage::{DeviceRow, Tx};
@@ -38,28 +40,41 @@ pub fn issue_code(tx: &mut dyn Tx, person: &str, now: i64) -> Result<String, Ser
     Ok(code)
 }
 
-/// Trades a code for a new device and its token; `None` for an unknown or spent code.
+/// The shortest token a device may bring (hex digits: 128 bits).
+pub const MIN_TOKEN_LEN: usize = 32;
+
+/// Trades a code and the device's own token for a new device; `None` for an unknown or spent
+/// code. A retry with the same token returns the device the first attempt made.
 pub fn enrol(
     tx: &mut dyn Tx,
     code: &str,
+    token: &str,
     device_name: &str,
     now: i64,
-) -> Result<Option<(DeviceRow, String)>, ServerError> {
+) -> Result<Option<DeviceRow>, ServerError> {
+    if token.trim().len() < MIN_TOKEN_LEN {
+        return Err(ServerError::BadRequest(format!(
+            "the device token must have at least {MIN_TOKEN_LEN} characters"
+        )));
+    }
+    let token_hash = hash_secret(token);
+    if let Some(existing) = tx.device_by_token(&token_hash)? {
+        return Ok((!existing.revoked).then_some(existing));
+    }
     let Some(person) = tx.take_code(&hash_secret(code), now)? else {
         return Ok(None);
     };
-    let token = new_token();
     let device = DeviceRow {
         id: format!("dev-{}", &new_token()[..16]),
         person,
         name: device_name.chars().take(100).collect(),
-        token_hash: hash_secret(&token),
+        token_hash,
         created_at: now,
         revoked: false,
         quarantined: None,
     };
     tx.insert_device(&device)?;
-    Ok(Some((device, token)))
+    Ok(Some(device))
 }
 
 /// The device a bearer token belongs to. Unknown and revoked tokens are [`ServerError::Unauthorised`];

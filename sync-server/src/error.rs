@@ -20,6 +20,9 @@ pub enum ServerError {
         /// What the push did.
         reason: String,
     },
+    /// The device may not do this (e.g. write to a case outside its person's scope).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The request is malformed.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -60,7 +63,9 @@ impl ServerError {
     pub fn status(&self) -> StatusCode {
         match self {
             ServerError::Unauthorised => StatusCode::UNAUTHORIZED,
-            ServerError::Quarantined(_) | ServerError::Tamper { .. } => StatusCode::FORBIDDEN,
+            ServerError::Quarantined(_)
+            | ServerError::Tamper { .. }
+            | ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::NotFound => StatusCode::NOT_FOUND,

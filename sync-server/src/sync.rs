@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use xiangying_core::case::{Action, Author, CaseDoc, Claim, Event, Facts, fold};
 use xiangying_core::org::Roster;
 use xiangying_core::sync::judge::judge;
-use xiangying_core::sync::scope::{ReadScope, access_keys, read_scope};
+use xiangying_core::sync::scope::{ReadScope, access_keys, may_see, read_scope};
 use xiangying_core::sync::wire::{FeedItem, PushedChange};
 
 /// What a request runs with.
@@ -69,6 +69,12 @@ fn bad(case_id: &str, e: impl std::fmt::Display) -> ServerError {
 
 fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> Result<()> {
     let row = tx.lock_case(case_id)?;
+    if row.is_some() && !may_write(tx, ctx, case_id)? {
+        return Err(ServerError::Forbidden(format!(
+            "case {case_id} is outside the scope of {}",
+            ctx.device.person
+        )));
+    }
     let load = |bytes: &[u8]| {
         CaseDoc::load(bytes, ctx.actor)
             .map_err(|e| ServerError::Internal(format!("stored case {case_id}: {e}")))
@@ -207,6 +213,16 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
     )?;
     tx.set_device_case(&ctx.device.id, case_id, 0)?;
     Ok(())
+}
+
+/// A device may write to a case its person may see now, or to one it held before (an honest
+/// change made before a scope change is voided, not refused).
+fn may_write(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str) -> Result<bool> {
+    if tx.device_case(&ctx.device.id, case_id)?.is_some() {
+        return Ok(true);
+    }
+    let scope = scope_of(ctx.roster, &ctx.device.person);
+    Ok(scope.all || may_see(&scope, &tx.access(case_id)?))
 }
 
 /// Street prefix, the report's date in the street's zone (UTC+8) and a per-day sequence:

@@ -82,11 +82,22 @@ impl Device {
     /// Returns the person's id.
     pub fn enrol(&self, server_url: &str, code: &str, device_name: &str) -> Result<String> {
         let client = SyncClient::new(server_url)?;
-        let enrolled = client.enrol(code, device_name)?;
-        let org = client.org(&enrolled.token)?;
+        // The token is made and kept before the first attempt, so that a retry after a lost
+        // answer (or a restart) presents the same token and finds the same device.
+        let token = match self.meta_str(META_TOKEN)? {
+            Some(t) => t,
+            None => {
+                let mut raw = [0u8; 32];
+                rand::fill(&mut raw);
+                let t = hex::encode(raw);
+                self.store.meta_set(META_TOKEN, t.as_bytes())?;
+                t
+            }
+        };
+        let enrolled = client.enrol(code, &token, device_name)?;
+        let org = client.org(&token)?;
         self.install_org(org.roster.get(), org.catalogue.get())?;
         self.store.meta_set(META_SERVER, server_url.as_bytes())?;
-        self.store.meta_set(META_TOKEN, enrolled.token.as_bytes())?;
         self.store
             .meta_set(META_DEVICE, enrolled.device_id.as_bytes())?;
         self.store

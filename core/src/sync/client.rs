@@ -26,8 +26,6 @@ pub struct Enrolled {
     pub device_id: String,
     /// The person the code was for.
     pub person: String,
-    /// The bearer token.
-    pub token: String,
 }
 
 /// The published roster and catalogue.
@@ -107,9 +105,10 @@ impl SyncClient {
         Ok(SyncClient { http, base })
     }
 
-    /// Trades an enrolment code for a token.
-    pub fn enrol(&self, code: &str, device_name: &str) -> Result<Enrolled> {
-        let body = serde_json::json!({ "code": code, "device_name": device_name });
+    /// Registers the device's own `token` with an enrolment code. Retrying with the same
+    /// token after a lost answer finds the device the first attempt made.
+    pub fn enrol(&self, code: &str, token: &str, device_name: &str) -> Result<Enrolled> {
+        let body = serde_json::json!({ "code": code, "token": token, "device_name": device_name });
         retry(|| {
             let resp = self
                 .http

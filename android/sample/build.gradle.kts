@@ -1,0 +1,34 @@
+// A small sample app: report screen, inbox, and a sync button placeholder.
+plugins {
+    id("com.android.application")
+    id("org.jetbrains.kotlin.android")
+    id("org.jetbrains.kotlin.plugin.compose")
+}
+
+android {
+    namespace = "cn.xiangying.sample"
+    compileSdk = 35
+    defaultConfig {
+        applicationId = "cn.xiangying.sample"
+        minSdk = 24
+        targetSdk = 35
+        versionCode = 1
+        versionName = "0.1.0"
+    }
+    buildFeatures { compose = true }
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_17
+        targetCompatibility = JavaVersion.VERSION_17
+    }
+    kotlinOptions { jvmTarget = "17" }
+    // The sample street of the tests, shipped as assets (a real app gets it from the server).
+    sourceSets["main"].assets.srcDirs("../../bindings/testdata")
+}
+
+dependencies {
+    implementation(project(":xiangying"))
+    implementation(platform("androidx.compose:compose-bom:2024.12.01"))
+    implementation("androidx.compose.material3:material3")
+    implementation("androidx.activity:activity-compose:1.9.3")
+    implementation("androidx.lifecycle:lifecycle-runtime-compose:2.8.7")
+}

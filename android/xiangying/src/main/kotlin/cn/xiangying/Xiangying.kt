@@ -1,0 +1,240 @@
+// The Kotlin face of the Xiangying core: suspend functions that run the (blocking, SQLite)
+// core calls on an IO dispatcher, and Flows that re-query when the core says cases changed.
+// The generated bindings (package cn.xiangying.ffi, file ffi/xiangying_ffi.kt) stay usable
+// directly; this layer only makes them comfortable in coroutines and Compose.
+package cn.xiangying
+
+import cn.xiangying.ffi.ApiException
+import cn.xiangying.ffi.CancelToken
+import cn.xiangying.ffi.CaseDetail
+import cn.xiangying.ffi.CaseListener
+import cn.xiangying.ffi.CaseState
+import cn.xiangying.ffi.CaseStatus
+import cn.xiangying.ffi.CaseSummary
+import cn.xiangying.ffi.Claim
+import cn.xiangying.ffi.GeoPoint
+import cn.xiangying.ffi.ImportReport
+import cn.xiangying.ffi.NewReport
+import cn.xiangying.ffi.NewRequest
+import cn.xiangying.ffi.ProgressListener
+import cn.xiangying.ffi.RemoteCase
+import cn.xiangying.ffi.XiangyingDevice
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.SharedFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asSharedFlow
+import kotlinx.coroutines.flow.conflate
+import kotlinx.coroutines.flow.filter
+import kotlinx.coroutines.flow.flowOn
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.onSubscription
+import kotlinx.coroutines.withContext
+import java.io.File
+
+/**
+ * One phone's Xiangying store: open it once per data folder and keep it for the app's life.
+ *
+ * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
+ * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, …); see `ApiException` in the
+ * generated bindings.
+ */
+class Xiangying private constructor(
+    /** The generated object, for anything this layer does not wrap. */
+    val device: XiangyingDevice,
+    private val io: CoroutineDispatcher,
+) : AutoCloseable {
+
+    private val changesFlow = MutableSharedFlow<List<String>>(
+        extraBufferCapacity = 64,
+        onBufferOverflow = BufferOverflow.DROP_OLDEST,
+    )
+
+    /**
+     * The ids of the cases each action touched, as the core reports them; an empty list means
+     * "anything may have changed" (a new roster or person). Hot: only changes after you
+     * started collecting arrive.
+     */
+    val changes: SharedFlow<List<String>> = changesFlow.asSharedFlow()
+
+    /** How many collectors follow [changes] (the Flows below included): for tests and diagnostics. */
+    val collectors: StateFlow<Int> = changesFlow.subscriptionCount
+
+    private val listenerHandle: ULong = device.addCaseListener(object : CaseListener {
+        override fun casesChanged(ids: List<String>) {
+            changesFlow.tryEmit(ids)
+        }
+    })
+
+    companion object {
+        /** Opens (creating if needed) the store in [dir]. */
+        suspend fun open(dir: File, io: CoroutineDispatcher = Dispatchers.IO): Xiangying =
+            withContext(io) { Xiangying(XiangyingDevice.open(dir.absolutePath), io) }
+    }
+
+    private suspend fun <T> onIo(block: XiangyingDevice.() -> T): T = withContext(io) { device.block() }
+
+    // ---- set-up ----
+
+    /** Installs the roster and catalogue JSON published by the server. */
+    suspend fun installOrg(rosterJson: String, catalogueJson: String) = onIo { installOrg(rosterJson, catalogueJson) }
+
+    /** Sets who uses this device (enrolment will do this). */
+    suspend fun setPerson(personId: String) = onIo { setPerson(personId) }
+
+    /** Who uses this device, if set. */
+    suspend fun me(): Claim? = onIo { me() }
+
+    // Sync arrives with the sync server: enrol(serverUrl, code) and syncNow(progress) will be
+    // suspend functions here, throwing ApiException.Network / ApiException.Unauthorized.
+
+    // ---- raising cases ----
+
+    /** Raises a problem report; returns the case id. */
+    suspend fun report(
+        category: String,
+        location: GeoPoint,
+        description: String,
+        grid: String? = null,
+        segment: String? = null,
+    ): String = onIo { report(NewReport(category, location, description, grid, segment)) }
+
+    /** Raises a resident request; returns the case id. */
+    suspend fun request(category: String, location: GeoPoint, description: String, grid: String? = null): String =
+        onIo { request(NewRequest(category, location, description, grid)) }
+
+    // Photos arrive with the photo issue: attachPhoto(caseId, bytes, stage) will throw
+    // ApiException.PhotoRejected for what cannot be taken in.
+
+    // ---- actions ----
+
+    /** Sends the case to the grid worker of its grid. */
+    suspend fun forward(caseId: String, note: String = ""): CaseState = onIo { forward(caseId, note) }
+
+    /** Takes on a case forwarded, escalated or dispatched to me. */
+    suspend fun accept(caseId: String): CaseState = onIo { accept(caseId) }
+
+    /** Sends the case up one level. */
+    suspend fun escalate(caseId: String, reason: String): CaseState = onIo { escalate(caseId, reason) }
+
+    /** The centre sends the case to departments. */
+    suspend fun dispatch(caseId: String, departments: List<String>, note: String = ""): CaseState =
+        onIo { dispatch(caseId, departments, note) }
+
+    /** A community chief publishes a request to the community's volunteers. */
+    suspend fun dispatchToVolunteers(caseId: String, note: String = ""): CaseState =
+        onIo { dispatchToVolunteers(caseId, note) }
+
+    /** A volunteer takes a dispatched request. */
+    suspend fun claimRequest(caseId: String): CaseState = onIo { claimRequest(caseId) }
+
+    /** Settles the case on the spot, with after-photo hashes. */
+    suspend fun handleOnSpot(caseId: String, note: String, photos: List<String> = emptyList()): CaseState =
+        onIo { handleOnSpot(caseId, note, photos) }
+
+    /** Reports the work done. */
+    suspend fun resolve(caseId: String, note: String, photos: List<String> = emptyList()): CaseState =
+        onIo { resolve(caseId, note, photos) }
+
+    /** Confirms the work. */
+    suspend fun verify(caseId: String, note: String = ""): CaseState = onIo { verify(caseId, note) }
+
+    /** Sends the work back. */
+    suspend fun rework(caseId: String, reason: String): CaseState = onIo { rework(caseId, reason) }
+
+    /** Moves the deadline by [hours]. */
+    suspend fun extend(caseId: String, hours: Int, reason: String): CaseState =
+        onIo { extend(caseId, hours.toUInt(), reason) }
+
+    /** Closes a verified case. */
+    suspend fun close(caseId: String, note: String = ""): CaseState = onIo { close(caseId, note) }
+
+    /** Withdraws a case as invalid. */
+    suspend fun void(caseId: String, reason: String): CaseState = onIo { void(caseId, reason) }
+
+    /** Marks the case as a duplicate of [of]. */
+    suspend fun markDuplicate(caseId: String, of: String): CaseState = onIo { markDuplicate(caseId, of) }
+
+    /** Adds a note. */
+    suspend fun note(caseId: String, text: String): CaseState = onIo { note(caseId, text) }
+
+    // ---- one-shot queries ----
+
+    /** A case with its whole history. */
+    suspend fun case(caseId: String): CaseDetail = onIo { case(caseId) }
+
+    /** The cases waiting on me. */
+    suspend fun inbox(limit: Int = 50): List<CaseSummary> = onIo { inbox(limit.toUInt()) }
+
+    /** The cases I raised. */
+    suspend fun myReports(limit: Int = 50): List<CaseSummary> = onIo { myReports(limit.toUInt()) }
+
+    /** The cases in a status. */
+    suspend fun byStatus(status: CaseStatus, limit: Int = 50): List<CaseSummary> =
+        onIo { byStatus(status, limit.toUInt()) }
+
+    /** Open cases past their deadline. */
+    suspend fun overdue(limit: Int = 50): List<CaseSummary> = onIo { overdue(limit.toUInt()) }
+
+    /** Changes waiting for a server. */
+    suspend fun outboxLen(): Long = onIo { outboxLen().toLong() }
+
+    // ---- observed queries: emit now, and again after every relevant change ----
+
+    /** The inbox, refreshed after every change. */
+    fun inboxFlow(limit: Int = 50): Flow<List<CaseSummary>> = watch({ true }) { inbox(limit.toUInt()) }
+
+    /** My reports, refreshed after every change. */
+    fun myReportsFlow(limit: Int = 50): Flow<List<CaseSummary>> = watch({ true }) { myReports(limit.toUInt()) }
+
+    /** One case, refreshed when it (or everything) changed. */
+    fun caseFlow(caseId: String): Flow<CaseDetail> = watch({ it.isEmpty() || caseId in it }) { case(caseId) }
+
+    private fun <T> watch(relevant: (List<String>) -> Boolean, query: XiangyingDevice.() -> T): Flow<T> =
+        changesFlow
+            // Subscribed before the first query, so no change between the two is missed.
+            .onSubscription { emit(emptyList()) }
+            .filter(relevant)
+            .conflate()
+            .map { device.query() }
+            .flowOn(io)
+
+    // ---- moving documents ----
+
+    /** The whole document of a case, for another device's [applyRemote]. */
+    suspend fun exportCase(caseId: String): ByteArray = onIo { exportCase(caseId) }
+
+    /** Takes in document bytes received from elsewhere. */
+    suspend fun applyRemote(caseId: String, bytes: ByteArray) = onIo { applyRemote(caseId, bytes) }
+
+    /**
+     * Takes in many cases on the core's worker thread. [onProgress] gets (done, total) on that
+     * thread. Cancelling the calling coroutine stops the import at the next case.
+     */
+    suspend fun importCases(cases: List<RemoteCase>, onProgress: ((Long, Long) -> Unit)? = null): ImportReport {
+        val progress = onProgress?.let { f ->
+            object : ProgressListener {
+                override fun progress(done: ULong, total: ULong) = f(done.toLong(), total.toLong())
+            }
+        }
+        val token = CancelToken()
+        return try {
+            device.importCases(cases, progress, token)
+        } finally {
+            token.cancel()
+            token.close()
+        }
+    }
+
+    /** Compacts documents; call when idle. */
+    suspend fun compact(): Long = onIo { compact().toLong() }
+
+    /** Unregisters from the core and frees the native object. */
+    override fun close() {
+        device.removeCaseListener(listenerHandle)
+        device.close()
+    }
+}

@@ -1,0 +1,136 @@
+//! The Rust side of the boundary benchmark: the same work the Kotlin benchmark
+//! (android/xiangying/src/test/kotlin/cn/xiangying/BoundaryBench.kt) does through the
+//! generated bindings, done here through `XiangyingDevice` in Rust with no FFI, so the
+//! difference is the cost of crossing the boundary.
+//!
+//! `cargo bench -p xiangying-ffi --bench boundary`. Prints:
+//! - report: 5,000 reports by a grid worker, throughput and latency p50/p99 (dominated by
+//!   the fsync of each commit, which varies on a shared disk);
+//! - me(): the smallest call (the per-call floor), 20,000 times;
+//! - inbox(50): 50 summaries out of a 5,200-case store, 1,000 times (records crossing);
+//! - bytes: a case document of about 300 KB, `export_case` (bytes out) and `apply_remote` of
+//!   the same bytes on a second store (bytes in; the changes are known, so the store does
+//!   not grow), each 100 times.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use xiangying_core::org::sample;
+use xiangying_ffi::{NewReport, XiangyingDevice};
+
+fn device(dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
+    let d = XiangyingDevice::open(dir.display().to_string()).expect("open");
+    d.install_org(
+        sample::roster_json().expect("roster"),
+        sample::catalogue_json().expect("catalogue"),
+    )
+    .expect("install");
+    d.set_person(person.into()).expect("person");
+    d
+}
+
+fn report(i: usize) -> NewReport {
+    NewReport {
+        category: if i.is_multiple_of(2) {
+            sample::LITTER.into()
+        } else {
+            sample::MANHOLE.into()
+        },
+        location: sample::IN_G1.into(),
+        description: format!("第{i}号问题：井盖破损，需要更换"),
+        grid: None,
+        segment: None,
+    }
+}
+
+/// Incompressible note text (a simple LCG over letters), so the document is really ~300 KB.
+pub fn noise(seed: u64, len: usize) -> String {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (b'a' + ((x >> 33) % 26) as u8) as char
+        })
+        .collect()
+}
+
+fn stats(name: &str, mut lat: Vec<Duration>) {
+    let n = lat.len();
+    let total: Duration = lat.iter().sum();
+    lat.sort();
+    println!(
+        "{name} x{n}: {:.0}/s, mean {:?}, p50 {:?}, p99 {:?}",
+        n as f64 / total.as_secs_f64(),
+        total / n as u32,
+        lat[n / 2],
+        lat[n * 99 / 100]
+    );
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = device(dir.path(), "gw1");
+    for i in 0..200 {
+        d.report(report(i)).expect("warm-up");
+    }
+    let lat: Vec<Duration> = (0..5_000)
+        .map(|i| {
+            let t = Instant::now();
+            black_box(d.report(report(i)).expect("report"));
+            t.elapsed()
+        })
+        .collect();
+    stats("rust report", lat);
+    stats(
+        "rust me() (call floor)",
+        (0..20_000)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(d.me());
+                t.elapsed()
+            })
+            .collect(),
+    );
+    stats(
+        "rust inbox(50) of 5200",
+        (0..1_000)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(d.inbox(50).expect("inbox"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+
+    let id = d.report(report(0)).expect("report");
+    let mut i = 0;
+    while d.export_case(id.clone()).expect("export").len() < 300_000 {
+        d.note(id.clone(), noise(i, 4_000)).expect("note");
+        i += 1;
+    }
+    let bytes = d.export_case(id.clone()).expect("export");
+    println!("document: {} bytes, {i} notes", bytes.len());
+    let lat: Vec<Duration> = (0..100)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(d.export_case(id.clone()).expect("export"));
+            t.elapsed()
+        })
+        .collect();
+    stats("rust export_case 300KB", lat);
+
+    let other = tempfile::tempdir().expect("tempdir");
+    let o = device(other.path(), "cc1");
+    o.apply_remote(id.clone(), bytes.clone())
+        .expect("first apply");
+    let lat: Vec<Duration> = (0..100)
+        .map(|_| {
+            let t = Instant::now();
+            o.apply_remote(id.clone(), bytes.clone()).expect("apply");
+            t.elapsed()
+        })
+        .collect();
+    stats("rust apply_remote 300KB (known)", lat);
+}

@@ -1,0 +1,823 @@
+//! The records and enums that cross the boundary, and their conversions from the core's
+//! types. They are plain data (Kotlin data classes and sealed classes, Swift structs and
+//! enums); times are milliseconds since the Unix epoch, device wall clock.
+//!
+//! Status, level, role and scope are matched exhaustively: a new one in the core must be
+//! mapped here on purpose (the build says so). Actions fall back to [`CaseAction::Other`], so
+//! a case that carries an action this layer does not know yet still shows.
+
+use xiangying_core::case as core_case;
+use xiangying_core::org as core_org;
+use xiangying_core::store::CaseSummary as CoreSummary;
+use xiangying_core::{CaseView, NewReport as CoreNewReport, NewRequest as CoreNewRequest};
+
+/// A WGS-84 position in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GeoPoint {
+    /// Longitude, degrees east.
+    pub lon: f64,
+    /// Latitude, degrees north.
+    pub lat: f64,
+}
+
+impl From<core_org::Point> for GeoPoint {
+    fn from(p: core_org::Point) -> GeoPoint {
+        GeoPoint {
+            lon: p.lon,
+            lat: p.lat,
+        }
+    }
+}
+
+impl From<GeoPoint> for core_org::Point {
+    fn from(p: GeoPoint) -> core_org::Point {
+        core_org::Point {
+            lon: p.lon,
+            lat: p.lat,
+        }
+    }
+}
+
+/// A problem report (问题上报) or a resident request (群众点单).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum CaseKind {
+    /// A problem seen on patrol.
+    Problem,
+    /// A resident's request, dispatched by the community to volunteers.
+    Request,
+}
+
+impl From<core_case::CaseKind> for CaseKind {
+    fn from(k: core_case::CaseKind) -> CaseKind {
+        match k {
+            core_case::CaseKind::Problem => CaseKind::Problem,
+            core_case::CaseKind::Request => CaseKind::Request,
+        }
+    }
+}
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum CaseStatus {
+    /// Raised by a street chief, who still holds it (handle or forward).
+    Reported,
+    /// Sent to a person who has not accepted it yet.
+    Forwarded,
+    /// A resident request waiting for the community.
+    Requested,
+    /// Somebody is working on it.
+    InProgress,
+    /// Sent up a level, not yet accepted there.
+    Escalated,
+    /// Sent to departments, or to the community's volunteers.
+    Dispatched,
+    /// The handler reports it done; waiting for verification.
+    Resolved,
+    /// The reporter's side confirmed the work; waiting to be closed.
+    Verified,
+    /// Finished.
+    Closed,
+    /// Withdrawn as invalid.
+    Voided,
+    /// Folded into another case.
+    Duplicate,
+}
+
+impl From<core_case::Status> for CaseStatus {
+    fn from(s: core_case::Status) -> CaseStatus {
+        use core_case::Status as S;
+        match s {
+            S::Reported => CaseStatus::Reported,
+            S::Forwarded => CaseStatus::Forwarded,
+            S::Requested => CaseStatus::Requested,
+            S::InProgress => CaseStatus::InProgress,
+            S::Escalated => CaseStatus::Escalated,
+            S::Dispatched => CaseStatus::Dispatched,
+            S::Resolved => CaseStatus::Resolved,
+            S::Verified => CaseStatus::Verified,
+            S::Closed => CaseStatus::Closed,
+            S::Voided => CaseStatus::Voided,
+            S::Duplicate => CaseStatus::Duplicate,
+        }
+    }
+}
+
+impl From<CaseStatus> for core_case::Status {
+    fn from(s: CaseStatus) -> core_case::Status {
+        use core_case::Status as S;
+        match s {
+            CaseStatus::Reported => S::Reported,
+            CaseStatus::Forwarded => S::Forwarded,
+            CaseStatus::Requested => S::Requested,
+            CaseStatus::InProgress => S::InProgress,
+            CaseStatus::Escalated => S::Escalated,
+            CaseStatus::Dispatched => S::Dispatched,
+            CaseStatus::Resolved => S::Resolved,
+            CaseStatus::Verified => S::Verified,
+            CaseStatus::Closed => S::Closed,
+            CaseStatus::Voided => S::Voided,
+            CaseStatus::Duplicate => S::Duplicate,
+        }
+    }
+}
+
+/// The management level a case sits at (小事不出网格，大事不出社区，重大事情不出街道).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Level {
+    /// 网格: settled by the grid worker.
+    Grid,
+    /// 社区: settled by the community grid chief.
+    Community,
+    /// 街道: settled by the sub-district grid centre.
+    Street,
+    /// 联合执法: dispatched by the centre to departments acting together.
+    JointEnforcement,
+}
+
+impl From<core_org::Level> for Level {
+    fn from(l: core_org::Level) -> Level {
+        match l {
+            core_org::Level::Grid => Level::Grid,
+            core_org::Level::Community => Level::Community,
+            core_org::Level::Street => Level::Street,
+            core_org::Level::JointEnforcement => Level::JointEnforcement,
+        }
+    }
+}
+
+/// A person's role; one person holds exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Role {
+    /// 街道网格中心 staff: sees everything, dispatches, verifies, closes.
+    StreetCenter,
+    /// 社区网格长: oversees the grids of one community.
+    CommunityChief,
+    /// 网格员: one per grid; patrols, reports, handles or escalates.
+    GridWorker,
+    /// 网格信息员: part-time; reports to the grid worker.
+    GridInformant,
+    /// 党员街长 (green): patrols a road segment; fixes small things, forwards the rest.
+    PartyStreetChief,
+    /// 商户街长 (blue): a shop keeper on the segment with the same duties.
+    MerchantStreetChief,
+    /// 街道干部: accompanies grid workers on patrol.
+    StreetOfficial,
+    /// 驻街执法部门 staff: handles what the centre dispatches to the department.
+    DepartmentStaff,
+    /// 志愿者: claims resident requests dispatched by the community.
+    Volunteer,
+    /// 居民: raises requests (点单).
+    Resident,
+}
+
+impl From<core_org::Role> for Role {
+    fn from(r: core_org::Role) -> Role {
+        use core_org::Role as R;
+        match r {
+            R::StreetCenter => Role::StreetCenter,
+            R::CommunityChief => Role::CommunityChief,
+            R::GridWorker => Role::GridWorker,
+            R::GridInformant => Role::GridInformant,
+            R::PartyStreetChief => Role::PartyStreetChief,
+            R::MerchantStreetChief => Role::MerchantStreetChief,
+            R::StreetOfficial => Role::StreetOfficial,
+            R::DepartmentStaff => Role::DepartmentStaff,
+            R::Volunteer => Role::Volunteer,
+            R::Resident => Role::Resident,
+        }
+    }
+}
+
+/// Where a person's responsibility lies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum Scope {
+    /// The whole street (centre staff, officials).
+    Street,
+    /// One community (community chiefs, volunteers).
+    Community {
+        /// The community's id.
+        id: String,
+    },
+    /// One grid (grid workers, informants, residents).
+    Grid {
+        /// The grid's id.
+        id: String,
+    },
+    /// One road segment (street chiefs).
+    Segment {
+        /// The segment's id.
+        id: String,
+    },
+    /// One department (department staff).
+    Department {
+        /// The department's id.
+        id: String,
+    },
+}
+
+impl From<core_org::Scope> for Scope {
+    fn from(s: core_org::Scope) -> Scope {
+        use core_org::Scope as S;
+        match s {
+            S::Street => Scope::Street,
+            S::Community(id) => Scope::Community { id },
+            S::Grid(id) => Scope::Grid { id },
+            S::Segment(id) => Scope::Segment { id },
+            S::Department(id) => Scope::Department { id },
+        }
+    }
+}
+
+/// Who acted (or who uses this device), with the role and scope they held.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Claim {
+    /// The person's id in the roster.
+    pub person: String,
+    /// The role they held.
+    pub role: Role,
+    /// The scope of that role.
+    pub scope: Scope,
+}
+
+impl From<core_case::Claim> for Claim {
+    fn from(c: core_case::Claim) -> Claim {
+        Claim {
+            person: c.person,
+            role: c.role.into(),
+            scope: c.scope.into(),
+        }
+    }
+}
+
+/// Who a case waits on.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Assignee {
+    /// One person.
+    Person {
+        /// The person's id.
+        id: String,
+    },
+    /// The sub-district grid centre: any of its staff.
+    Center,
+    /// One or more departments (several for joint enforcement).
+    Departments {
+        /// The departments' ids.
+        ids: Vec<String>,
+    },
+    /// The volunteers of a community, until one of them claims the request.
+    Volunteers {
+        /// The community's id.
+        community: String,
+    },
+}
+
+impl From<core_case::Assignee> for Assignee {
+    fn from(a: core_case::Assignee) -> Assignee {
+        use core_case::Assignee as A;
+        match a {
+            A::Person(id) => Assignee::Person { id },
+            A::Center => Assignee::Center,
+            A::Departments(ids) => Assignee::Departments { ids },
+            A::Volunteers(community) => Assignee::Volunteers { community },
+        }
+    }
+}
+
+/// What was done in one event of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CaseAction {
+    /// The case was raised (always the first event); `assignee` holds it first.
+    Reported {
+        /// Who holds the case after the report.
+        assignee: Assignee,
+    },
+    /// Settled on the spot (自行处置), with after photos.
+    HandledOnSpot {
+        /// What was done.
+        note: String,
+        /// SHA-256 of the after photos.
+        photos: Vec<String>,
+    },
+    /// Sent on to another person.
+    Forwarded {
+        /// The receiver's person id.
+        to: String,
+        /// Why, or what to look at.
+        note: String,
+    },
+    /// The assignee took the case on.
+    Accepted,
+    /// Sent up one level.
+    Escalated {
+        /// The level it goes to.
+        to_level: Level,
+        /// Who holds it there.
+        to: Assignee,
+        /// Why it cannot be settled at this level.
+        reason: String,
+    },
+    /// The centre sent it to one department, or to several for joint enforcement.
+    Dispatched {
+        /// The departments' ids.
+        departments: Vec<String>,
+        /// Instructions.
+        note: String,
+    },
+    /// A community chief published a resident request to the community's volunteers.
+    DispatchedToVolunteers {
+        /// Instructions.
+        note: String,
+    },
+    /// A volunteer took a dispatched request.
+    Claimed,
+    /// A remark that changes nothing.
+    Note {
+        /// The text.
+        text: String,
+    },
+    /// The handler reports the work done, with evidence.
+    Resolved {
+        /// What was done.
+        note: String,
+        /// SHA-256 of the evidence photos.
+        photos: Vec<String>,
+    },
+    /// The reporter's side confirms the work.
+    Verified {
+        /// Remarks.
+        note: String,
+    },
+    /// The reporter's side sends it back.
+    Reworked {
+        /// What is still wrong.
+        reason: String,
+    },
+    /// The deadline was moved.
+    Extended {
+        /// Hours added to the deadline.
+        hours: u32,
+        /// Why.
+        reason: String,
+    },
+    /// Closed after verification.
+    Closed {
+        /// Remarks.
+        note: String,
+    },
+    /// Withdrawn as invalid.
+    Voided {
+        /// Why.
+        reason: String,
+    },
+    /// The same problem as another case, which carries on.
+    MarkedDuplicate {
+        /// The other case's id.
+        of: String,
+    },
+    /// The server voided an event it found unauthorised against its roster.
+    ServerVoid {
+        /// The voided event's id.
+        event: String,
+        /// Why.
+        reason: String,
+    },
+    /// An action this version of the bindings does not know yet; `name` says which.
+    Other {
+        /// The action's stable name.
+        name: String,
+    },
+}
+
+impl From<core_case::Action> for CaseAction {
+    // New core actions land in `Other` until mapped here.
+    #[allow(unreachable_patterns)]
+    fn from(a: core_case::Action) -> CaseAction {
+        use core_case::Action as A;
+        match a {
+            A::Reported { assignee } => CaseAction::Reported {
+                assignee: assignee.into(),
+            },
+            A::HandledOnSpot { note, photos } => CaseAction::HandledOnSpot { note, photos },
+            A::Forwarded { to, note } => CaseAction::Forwarded { to, note },
+            A::Accepted => CaseAction::Accepted,
+            A::Escalated {
+                to_level,
+                to,
+                reason,
+            } => CaseAction::Escalated {
+                to_level: to_level.into(),
+                to: to.into(),
+                reason,
+            },
+            A::Dispatched { departments, note } => CaseAction::Dispatched { departments, note },
+            A::DispatchedToVolunteers { note } => CaseAction::DispatchedToVolunteers { note },
+            A::Claimed => CaseAction::Claimed,
+            A::Note { text } => CaseAction::Note { text },
+            A::Resolved { note, photos } => CaseAction::Resolved { note, photos },
+            A::Verified { note } => CaseAction::Verified { note },
+            A::Reworked { reason } => CaseAction::Reworked { reason },
+            A::Extended { hours, reason } => CaseAction::Extended { hours, reason },
+            A::Closed { note } => CaseAction::Closed { note },
+            A::Voided { reason } => CaseAction::Voided { reason },
+            A::MarkedDuplicate { of } => CaseAction::MarkedDuplicate { of },
+            A::ServerVoid { event, reason } => CaseAction::ServerVoid { event, reason },
+            other => CaseAction::Other {
+                name: other.name().to_string(),
+            },
+        }
+    }
+}
+
+/// The author of an event.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum EventAuthor {
+    /// A person acting through their device, as they were when they acted.
+    Person {
+        /// Their recorded claim.
+        claim: Claim,
+    },
+    /// A sync server instance (case numbers, voids of unauthorised events).
+    Server {
+        /// Which server instance wrote it.
+        instance: String,
+    },
+}
+
+impl From<core_case::Author> for EventAuthor {
+    fn from(a: core_case::Author) -> EventAuthor {
+        match a {
+            core_case::Author::Person(c) => EventAuthor::Person { claim: c.into() },
+            core_case::Author::Server { instance } => EventAuthor::Server { instance },
+        }
+    }
+}
+
+/// What the fold made of one event.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum EventOutcome {
+    /// It took effect.
+    Applied,
+    /// It lost or was not allowed (e.g. a second volunteer's claim); `reason` says why.
+    Rejected {
+        /// Why, in words a user can read.
+        reason: String,
+    },
+    /// The server voided it.
+    VoidedByServer {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<core_case::Outcome> for EventOutcome {
+    fn from(o: core_case::Outcome) -> EventOutcome {
+        match o {
+            core_case::Outcome::Applied => EventOutcome::Applied,
+            core_case::Outcome::Rejected(reason) => EventOutcome::Rejected { reason },
+            core_case::Outcome::VoidedByServer(reason) => EventOutcome::VoidedByServer { reason },
+        }
+    }
+}
+
+/// One entry of a case's history, with what the fold made of it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CaseEvent {
+    /// The event's id (a UUIDv7).
+    pub id: String,
+    /// The author's device wall clock when the work was done (ms).
+    pub at_ms: i64,
+    /// Who did it.
+    pub author: EventAuthor,
+    /// What they did.
+    pub action: CaseAction,
+    /// Whether it took effect.
+    pub outcome: EventOutcome,
+}
+
+impl From<core_case::FoldedEvent> for CaseEvent {
+    fn from(f: core_case::FoldedEvent) -> CaseEvent {
+        CaseEvent {
+            id: f.event.id,
+            at_ms: f.event.at,
+            author: f.event.by.into(),
+            action: f.event.action.into(),
+            outcome: f.outcome.into(),
+        }
+    }
+}
+
+/// A case's state as the fold computes it from the events; every action returns it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CaseState {
+    /// Where it stands.
+    pub status: CaseStatus,
+    /// The level it sits at.
+    pub level: Level,
+    /// Who it waits on.
+    pub assignee: Option<Assignee>,
+    /// When it must be resolved by (ms): report time + the category's limit + extensions.
+    pub deadline_ms: i64,
+    /// Settled on the spot by the person who found it (自行处置).
+    pub handled_on_spot: bool,
+    /// Who reported the work done, while it waits for verification.
+    pub resolved_by: Option<String>,
+    /// When the work was last reported done (ms).
+    pub resolved_at_ms: Option<i64>,
+    /// When it was closed (ms).
+    pub closed_at_ms: Option<i64>,
+    /// Everybody who has held the case, in order of first holding it.
+    pub holders: Vec<String>,
+    /// The volunteer who claimed a request.
+    pub claimed_by: Option<String>,
+    /// The case this one duplicates.
+    pub duplicate_of: Option<String>,
+    /// How many times it was sent back for rework.
+    pub reworks: u32,
+    /// How many times its deadline was extended.
+    pub extensions: u32,
+    /// The latest device time of any applied event (ms).
+    pub updated_at_ms: i64,
+    /// Every event, with its outcome, in document order.
+    pub history: Vec<CaseEvent>,
+}
+
+impl From<core_case::CaseState> for CaseState {
+    fn from(s: core_case::CaseState) -> CaseState {
+        CaseState {
+            status: s.status.into(),
+            level: s.level.into(),
+            assignee: s.assignee.map(Into::into),
+            deadline_ms: s.deadline,
+            handled_on_spot: s.handled_on_spot,
+            resolved_by: s.resolved_by,
+            resolved_at_ms: s.resolved_at,
+            closed_at_ms: s.closed_at,
+            holders: s.holders,
+            claimed_by: s.claimed_by,
+            duplicate_of: s.duplicate_of,
+            reworks: s.reworks,
+            extensions: s.extensions,
+            updated_at_ms: s.updated_at,
+            history: s.history.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Which moment a photo shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum PhotoStage {
+    /// The problem as found.
+    Before,
+    /// The place after the work.
+    After,
+    /// Other evidence (a document, a signed form).
+    Evidence,
+}
+
+impl From<core_case::PhotoStage> for PhotoStage {
+    fn from(s: core_case::PhotoStage) -> PhotoStage {
+        match s {
+            core_case::PhotoStage::Before => PhotoStage::Before,
+            core_case::PhotoStage::After => PhotoStage::After,
+            core_case::PhotoStage::Evidence => PhotoStage::Evidence,
+        }
+    }
+}
+
+/// A photo attached to a case; the bytes live outside the document, named by their hash.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PhotoRef {
+    /// Lowercase hex SHA-256 of the processed photo's bytes.
+    pub hash: String,
+    /// Lowercase hex SHA-256 of its thumbnail's bytes.
+    pub thumb: String,
+    /// Before, after or evidence.
+    pub stage: PhotoStage,
+    /// Size of the processed photo in bytes.
+    pub bytes: u64,
+    /// When it was taken, from its metadata (ms), if known.
+    pub captured_at_ms: Option<i64>,
+    /// Who attached it.
+    pub added_by: String,
+    /// When it was attached (ms).
+    pub added_at_ms: i64,
+}
+
+impl From<core_case::PhotoRef> for PhotoRef {
+    fn from(p: core_case::PhotoRef) -> PhotoRef {
+        PhotoRef {
+            hash: p.hash,
+            thumb: p.thumb,
+            stage: p.stage.into(),
+            bytes: p.bytes,
+            captured_at_ms: p.captured_at,
+            added_by: p.added_by,
+            added_at_ms: p.added_at,
+        }
+    }
+}
+
+/// Everything a case's detail screen shows: its facts, number, state and photos.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CaseDetail {
+    /// The case id, a UUIDv7 made on the reporting device.
+    pub id: String,
+    /// The human number (street prefix + date + sequence), once a server assigned it.
+    pub number: Option<String>,
+    /// Problem or request.
+    pub kind: CaseKind,
+    /// The small category code.
+    pub category: String,
+    /// The category's Chinese name, as the catalogue had it at report time.
+    pub category_name: String,
+    /// The category's time limit in hours, as the catalogue had it at report time.
+    pub limit_hours: u32,
+    /// The reporter's person id.
+    pub reporter: String,
+    /// When it was raised (ms).
+    pub created_at_ms: i64,
+    /// Where.
+    pub location: GeoPoint,
+    /// The grid it lies in.
+    pub grid: String,
+    /// The community of that grid.
+    pub community: String,
+    /// The road segment, when reported on one.
+    pub segment: Option<String>,
+    /// The reporter's words.
+    pub description: String,
+    /// The folded state with the whole history.
+    pub state: CaseState,
+    /// The photos attached.
+    pub photos: Vec<PhotoRef>,
+}
+
+impl From<CaseView> for CaseDetail {
+    fn from(v: CaseView) -> CaseDetail {
+        let f = v.facts;
+        CaseDetail {
+            id: f.id,
+            number: v.number,
+            kind: f.kind.into(),
+            category: f.category,
+            category_name: f.category_name,
+            limit_hours: f.limit_hours,
+            reporter: f.reporter,
+            created_at_ms: f.created_at,
+            location: f.location.into(),
+            grid: f.grid,
+            community: f.community,
+            segment: f.segment,
+            description: f.description,
+            state: v.state.into(),
+            photos: v.photos.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One row of a case list: what a list screen shows, read from the index without loading
+/// the case's document.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CaseSummary {
+    /// Case id.
+    pub id: String,
+    /// Human number, once a server assigned it.
+    pub number: Option<String>,
+    /// Problem or request.
+    pub kind: CaseKind,
+    /// Category code.
+    pub category: String,
+    /// Category name.
+    pub category_name: String,
+    /// Where it stands.
+    pub status: CaseStatus,
+    /// Its level.
+    pub level: Level,
+    /// Who it waits on, as `person-id`, `center`, `dept:a,b` or `volunteers:community`.
+    pub assignee: Option<String>,
+    /// Reporter's person id.
+    pub reporter: String,
+    /// Grid id.
+    pub grid: String,
+    /// Community id.
+    pub community: String,
+    /// Road segment id.
+    pub segment: Option<String>,
+    /// Reporter's words.
+    pub description: String,
+    /// Raised at (ms).
+    pub created_at_ms: i64,
+    /// Last applied event at (ms).
+    pub updated_at_ms: i64,
+    /// Deadline (ms).
+    pub deadline_ms: i64,
+    /// Past its deadline with work still open, at the time of the query.
+    pub overdue: bool,
+}
+
+impl From<CoreSummary> for CaseSummary {
+    fn from(s: CoreSummary) -> CaseSummary {
+        CaseSummary {
+            id: s.id,
+            number: s.number,
+            kind: s.kind.into(),
+            category: s.category,
+            category_name: s.category_name,
+            status: s.status.into(),
+            level: s.level.into(),
+            assignee: s.assignee,
+            reporter: s.reporter,
+            grid: s.grid,
+            community: s.community,
+            segment: s.segment,
+            description: s.description,
+            created_at_ms: s.created_at,
+            updated_at_ms: s.updated_at,
+            deadline_ms: s.deadline,
+            overdue: s.overdue,
+        }
+    }
+}
+
+/// What a reporter enters for a problem.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NewReport {
+    /// The small category code from the catalogue.
+    pub category: String,
+    /// Where the problem is.
+    pub location: GeoPoint,
+    /// A few words.
+    pub description: String,
+    /// The grid, when the reporter chose one; otherwise found from the location.
+    #[uniffi(default = None)]
+    pub grid: Option<String>,
+    /// The road segment, when on one; a street chief's own segment by default.
+    #[uniffi(default = None)]
+    pub segment: Option<String>,
+}
+
+impl From<NewReport> for CoreNewReport {
+    fn from(r: NewReport) -> CoreNewReport {
+        CoreNewReport {
+            category: r.category,
+            location: r.location.into(),
+            grid: r.grid,
+            segment: r.segment,
+            description: r.description,
+        }
+    }
+}
+
+/// What a resident (or a grid worker or community chief on their behalf) enters for a request.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NewRequest {
+    /// The small category code from the catalogue.
+    pub category: String,
+    /// Where help is needed.
+    pub location: GeoPoint,
+    /// What is asked for.
+    pub description: String,
+    /// The grid, when chosen; otherwise found from the location or the resident's own grid.
+    #[uniffi(default = None)]
+    pub grid: Option<String>,
+}
+
+impl From<NewRequest> for CoreNewRequest {
+    fn from(r: NewRequest) -> CoreNewRequest {
+        CoreNewRequest {
+            category: r.category,
+            location: r.location.into(),
+            grid: r.grid,
+            description: r.description,
+        }
+    }
+}
+
+/// One case's document bytes received from elsewhere, for [`crate::XiangyingDevice::import_cases`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RemoteCase {
+    /// The case id the bytes belong to.
+    pub case_id: String,
+    /// Whole-document or change bytes, as [`crate::XiangyingDevice::export_case`] gives them.
+    pub bytes: Vec<u8>,
+}
+
+/// One case an import could not take in.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportFailure {
+    /// The case.
+    pub case_id: String,
+    /// Why.
+    pub error: crate::ApiError,
+}
+
+/// What a bulk import did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportReport {
+    /// The cases taken in (or already known: applying known bytes again changes nothing).
+    pub imported: Vec<String>,
+    /// The cases refused, each with its error; the others were still taken in.
+    pub failed: Vec<ImportFailure>,
+    /// True when the import was cancelled before the end; what was taken in stays.
+    pub cancelled: bool,
+}

@@ -1,0 +1,223 @@
+// The Swift face of the Xiangying core: async functions that run the (blocking, SQLite) core
+// calls off the caller's thread, and AsyncStreams that re-query when the core says cases
+// changed. The generated bindings (module XiangyingFFI) stay usable directly.
+import Foundation
+@_exported import XiangyingFFI
+
+/// One phone's Xiangying store: open it once per data folder and keep it for the app's life.
+/// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
+/// `.CorruptCase`, `.NotSetUp`, …).
+public final class Xiangying: @unchecked Sendable {
+    /// The generated object, for anything this layer does not wrap.
+    public let device: XiangyingDevice
+    private let hub: ChangeHub
+    private let listenerHandle: UInt64
+    private let queue = DispatchQueue(label: "cn.xiangying.core", qos: .userInitiated, attributes: .concurrent)
+
+    private init(device: XiangyingDevice) {
+        self.device = device
+        self.hub = ChangeHub()
+        self.listenerHandle = device.addCaseListener(listener: hub)
+    }
+
+    deinit {
+        _ = device.removeCaseListener(handle: listenerHandle)
+        hub.finishAll()
+    }
+
+    /// Opens (creating if needed) the store in `dir`.
+    public static func open(dir: URL) async throws -> Xiangying {
+        try await Task.detached(priority: .userInitiated) {
+            Xiangying(device: try XiangyingDevice.open(dir: dir.path))
+        }.value
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (XiangyingDevice) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { cont in
+            queue.async { [device] in cont.resume(with: Result { try body(device) }) }
+        }
+    }
+
+    // MARK: set-up
+
+    /// Installs the roster and catalogue JSON published by the server.
+    public func installOrg(rosterJson: String, catalogueJson: String) async throws {
+        try await run { try $0.installOrg(rosterJson: rosterJson, catalogueJson: catalogueJson) }
+    }
+
+    /// Sets who uses this device (enrolment will do this).
+    public func setPerson(_ personId: String) async throws {
+        try await run { try $0.setPerson(personId: personId) }
+    }
+
+    /// Who uses this device, if set.
+    public func me() async throws -> Claim? {
+        try await run { $0.me() }
+    }
+
+    // Sync arrives with the sync server: enrol(serverUrl:code:) and syncNow(progress:) will be
+    // async throwing functions here (ApiError.Network, ApiError.Unauthorized).
+
+    // MARK: raising cases
+
+    /// Raises a problem report; returns the case id.
+    public func report(category: String, location: GeoPoint, description: String,
+                       grid: String? = nil, segment: String? = nil) async throws -> String {
+        let r = NewReport(category: category, location: location, description: description, grid: grid, segment: segment)
+        return try await run { try $0.report(report: r) }
+    }
+
+    /// Raises a resident request; returns the case id.
+    public func request(category: String, location: GeoPoint, description: String, grid: String? = nil) async throws -> String {
+        let r = NewRequest(category: category, location: location, description: description, grid: grid)
+        return try await run { try $0.request(request: r) }
+    }
+
+    // Photos arrive with the photo issue: attachPhoto(caseId:bytes:stage:) will throw
+    // ApiError.PhotoRejected for what cannot be taken in.
+
+    // MARK: actions
+
+    /// Sends the case to the grid worker of its grid.
+    public func forward(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.forward(caseId: caseId, note: note) }
+    }
+
+    /// Takes on a case forwarded, escalated or dispatched to me.
+    public func accept(_ caseId: String) async throws -> CaseState {
+        try await run { try $0.accept(caseId: caseId) }
+    }
+
+    /// Sends the case up one level.
+    public func escalate(_ caseId: String, reason: String) async throws -> CaseState {
+        try await run { try $0.escalate(caseId: caseId, reason: reason) }
+    }
+
+    /// Settles the case on the spot, with after-photo hashes.
+    public func handleOnSpot(_ caseId: String, note: String, photos: [String] = []) async throws -> CaseState {
+        try await run { try $0.handleOnSpot(caseId: caseId, note: note, photos: photos) }
+    }
+
+    /// Reports the work done.
+    public func resolve(_ caseId: String, note: String, photos: [String] = []) async throws -> CaseState {
+        try await run { try $0.resolve(caseId: caseId, note: note, photos: photos) }
+    }
+
+    /// Adds a note.
+    public func note(_ caseId: String, text: String) async throws -> CaseState {
+        try await run { try $0.note(caseId: caseId, text: text) }
+    }
+
+    // MARK: queries
+
+    /// A case with its whole history.
+    public func detail(_ caseId: String) async throws -> CaseDetail {
+        try await run { try $0.`case`(caseId: caseId) }
+    }
+
+    /// The cases waiting on me.
+    public func inbox(limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.inbox(limit: limit) }
+    }
+
+    /// The cases I raised.
+    public func myReports(limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.myReports(limit: limit) }
+    }
+
+    // MARK: observing
+
+    /// The ids of the cases each action touched; an empty array means "reload everything".
+    public func changes() -> AsyncStream<[String]> {
+        hub.stream()
+    }
+
+    /// The inbox now, and again after every change, until the task is cancelled.
+    public func inboxUpdates(limit: UInt32 = 50) -> AsyncThrowingStream<[CaseSummary], Error> {
+        updates { _ in true } query: { try $0.inbox(limit: limit) }
+    }
+
+    /// One case now, and again whenever it changes.
+    public func caseUpdates(_ caseId: String) -> AsyncThrowingStream<CaseDetail, Error> {
+        updates { $0.isEmpty || $0.contains(caseId) } query: { try $0.`case`(caseId: caseId) }
+    }
+
+    private func updates<T: Sendable>(relevant: @escaping @Sendable ([String]) -> Bool,
+                                      query: @escaping @Sendable (XiangyingDevice) throws -> T) -> AsyncThrowingStream<T, Error> {
+        // Subscribed before the first query, so no change between the two is missed.
+        let changes = hub.stream()
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    continuation.yield(try await self.run(query))
+                    for await ids in changes where relevant(ids) {
+                        continuation.yield(try await self.run(query))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: moving documents
+
+    /// The whole document of a case, for another device's `applyRemote`.
+    public func exportCase(_ caseId: String) async throws -> Data {
+        try await run { try $0.exportCase(caseId: caseId) }
+    }
+
+    /// Takes in document bytes received from elsewhere.
+    public func applyRemote(_ caseId: String, bytes: Data) async throws {
+        try await run { try $0.applyRemote(caseId: caseId, bytes: bytes) }
+    }
+
+    /// Takes in many cases on the core's worker thread; cancelling the task stops the import
+    /// at the next case (uniffi does not pass Swift task cancellation on, so a CancelToken does).
+    public func importCases(_ cases: [RemoteCase], progress: ProgressListener? = nil) async throws -> ImportReport {
+        let token = CancelToken()
+        return try await withTaskCancellationHandler {
+            try await device.importCases(cases: cases, progress: progress, cancel: token)
+        } onCancel: {
+            token.cancel()
+        }
+    }
+}
+
+/// Fans the core's change callbacks out to any number of AsyncStreams.
+final class ChangeHub: CaseListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuations: [UUID: AsyncStream<[String]>.Continuation] = [:]
+
+    func casesChanged(ids: [String]) {
+        lock.lock()
+        let all = Array(continuations.values)
+        lock.unlock()
+        for c in all { c.yield(ids) }
+    }
+
+    func stream() -> AsyncStream<[String]> {
+        let id = UUID()
+        return AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
+            lock.lock()
+            continuations[id] = continuation
+            lock.unlock()
+            continuation.onTermination = { [weak self] _ in
+                guard let self else { return }
+                self.lock.lock()
+                self.continuations[id] = nil
+                self.lock.unlock()
+            }
+        }
+    }
+
+    func finishAll() {
+        lock.lock()
+        let all = Array(continuations.values)
+        continuations = [:]
+        lock.unlock()
+        for c in all { c.finish() }
+    }
+}

@@ -148,6 +148,16 @@ impl Device {
         Ok(())
     }
 
+    /// The category catalogue the device holds (for a category picker).
+    pub fn catalogue(&self) -> Result<Catalogue> {
+        Ok(self.org()?.catalogue.clone())
+    }
+
+    /// The roster the device holds (places and people, for pickers and notice boards).
+    pub fn roster(&self) -> Result<Roster> {
+        Ok(self.org()?.roster.clone())
+    }
+
     /// Sets who uses this device (enrolment does this); the person must be in the roster.
     pub fn set_person(&self, person_id: &str) -> Result<()> {
         let claim = self.claim_of(person_id)?;

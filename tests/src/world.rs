@@ -213,6 +213,13 @@ pub fn settle_and_check(f: &Field, ledger: &Ledger) {
     check(f, ledger);
 }
 
+/// A case as the server holds it.
+struct ServerCase {
+    canonical: Vec<u8>,
+    keys: Vec<String>,
+    events: Vec<String>,
+}
+
 /// The invariants, against the server's storage.
 pub fn check(f: &Field, ledger: &Ledger) {
     let state = f.state();
@@ -222,7 +229,7 @@ pub fn check(f: &Field, ledger: &Ledger) {
         .expect("published");
     let roster = Roster::from_json("roster", &org.roster).expect("roster");
     let actor = ActorId::random();
-    let mut server: BTreeMap<String, (Vec<u8>, Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut server: BTreeMap<String, ServerCase> = BTreeMap::new();
     with_tx(storage, |tx| {
         let ids: Vec<String> = tx
             .feed_cases(&[], true, 0, u64::MAX >> 1, u32::MAX)?
@@ -239,7 +246,15 @@ pub fn check(f: &Field, ledger: &Ledger) {
                 .map(|e| e.id)
                 .collect();
             let canonical = doc.canonical_save().expect("canonical");
-            server.insert(id.clone(), (canonical, tx.access(&id)?, ids));
+            let keys = tx.access(&id)?;
+            server.insert(
+                id.clone(),
+                ServerCase {
+                    canonical,
+                    keys,
+                    events: ids,
+                },
+            );
         }
         Ok(())
     })
@@ -272,14 +287,14 @@ pub fn check(f: &Field, ledger: &Ledger) {
             .collect();
         let visible: BTreeSet<String> = server
             .iter()
-            .filter(|(_, (_, keys, _))| may_see(&scope, keys))
+            .filter(|(_, c)| may_see(&scope, &c.keys))
             .map(|(id, _)| id.clone())
             .collect();
         assert_eq!(held, visible, "{who} holds what they may see");
         for id in &held {
             assert_eq!(
                 d.canonical_case(id).expect("canonical"),
-                server[id].0,
+                server[id].canonical,
                 "{who}'s copy of {id}"
             );
         }

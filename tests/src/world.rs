@@ -261,9 +261,10 @@ pub fn check(f: &Field, ledger: &Ledger) {
     .expect("read server");
     // Every accepted action is on the server exactly once.
     for (case, events) in &ledger.events {
-        let (_, _, ids) = server
+        let ids = &server
             .get(case)
-            .unwrap_or_else(|| panic!("case {case} missing on the server"));
+            .unwrap_or_else(|| panic!("case {case} missing on the server"))
+            .events;
         for e in events {
             let n = ids.iter().filter(|i| *i == e).count();
             assert_eq!(n, 1, "event {e} of case {case} is on the server {n} times");

@@ -47,6 +47,11 @@ impl BlobStore {
         }
     }
 
+    /// The folder the files live in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn final_path(&self, hash: &str) -> PathBuf {
         self.root.join(&hash[..2]).join(hash)
     }

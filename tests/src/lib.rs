@@ -142,3 +142,35 @@ impl Field {
         self.server.state.clone()
     }
 }
+
+/// The bearer token a device keeps in its store (tests use it to send hand-made requests).
+pub fn token_of(f: &Field, person: &str) -> String {
+    let db = f.dirs[person].join("xiangying.db");
+    let conn = rusqlite::Connection::open(db).expect("open device db");
+    let v: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'token'", [], |r| {
+            r.get(0)
+        })
+        .expect("token");
+    String::from_utf8(v).expect("utf-8")
+}
+
+/// Posts raw bytes to `/v1/sync` with a token; returns the status and body.
+pub fn post_sync(f: &Field, token: Option<&str>, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let client = reqwest::blocking::Client::new();
+    let mut req = client
+        .post(format!("{}/v1/sync", f.server.url()))
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().expect("send");
+    let status = resp.status().as_u16();
+    (status, resp.bytes().expect("body").to_vec())
+}
+
+/// How many cases, changes and devices the server holds.
+pub fn server_counts(f: &Field) -> (u64, u64, u64) {
+    let state = f.state();
+    xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.counts()).expect("counts")
+}

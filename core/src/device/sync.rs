@@ -106,6 +106,16 @@ impl Device {
         Ok(enrolled.person)
     }
 
+    /// Points an enrolled device at another address of its server (a new host name, another
+    /// instance behind a load balancer). The token stays the same.
+    pub fn set_server_url(&self, server_url: &str) -> Result<()> {
+        SyncClient::new(server_url)?;
+        if self.meta_str(META_TOKEN)?.is_none() {
+            return Err(Error::NotSetUp("this device is not enrolled with a server"));
+        }
+        self.store.meta_set(META_SERVER, server_url.as_bytes())
+    }
+
     /// The server-assigned device id, once enrolled.
     pub fn device_id(&self) -> Result<Option<String>> {
         self.meta_str(META_DEVICE)

@@ -22,7 +22,9 @@ pub enum BlobStatus {
 pub struct BlobStore {
     root: PathBuf,
     max_bytes: u64,
-    lock: Mutex<()>,
+    /// Uploads of the same file are serialised; different files go in parallel (the lock is
+    /// picked by the hash's first byte).
+    locks: Vec<Mutex<()>>,
 }
 
 fn io(path: &Path, e: std::io::Error) -> ServerError {
@@ -43,7 +45,7 @@ impl BlobStore {
         BlobStore {
             root,
             max_bytes,
-            lock: Mutex::new(()),
+            locks: (0..256).map(|_| Mutex::new(())).collect(),
         }
     }
 
@@ -90,7 +92,8 @@ impl BlobStore {
                 self.max_bytes
             )));
         }
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let shard = usize::from(u8::from_str_radix(hash.get(..2).unwrap_or("00"), 16).unwrap_or(0));
+        let _guard = self.locks[shard].lock().unwrap_or_else(|e| e.into_inner());
         match self.status(hash)? {
             BlobStatus::Complete => return Ok(BlobStatus::Complete),
             BlobStatus::Partial(have) if have != offset => {

@@ -48,7 +48,7 @@ pub struct Summary {
     pub sync_bytes: u64,
     /// Photo bytes uploaded.
     pub photo_bytes: u64,
-    /// automerge bytes pushed (the outbox entries' bytes).
+    /// automerge bytes carried by the sync bodies, both ways.
     pub change_bytes: u64,
     /// Sync round trips.
     pub round_trips: u64,
@@ -437,7 +437,7 @@ pub fn run(
         s.seconds, s.devices, s.cases, s.events, s.rejected, s.photos
     );
     println!(
-        "on the wire: {} sync bytes in {} round trips for {} automerge change bytes pushed ({:.2}x), plus {} photo bytes",
+        "on the wire: {} sync body bytes in {} round trips carrying {} automerge bytes ({:.3}x), plus {} photo bytes",
         s.sync_bytes,
         s.round_trips,
         s.change_bytes,

@@ -137,6 +137,15 @@ impl Field {
         self.sync_all();
     }
 
+    /// The roster the server publishes.
+    pub fn dev_roster(&self) -> xiangying_core::org::Roster {
+        let state = self.state();
+        let org = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.org())
+            .expect("org")
+            .expect("published");
+        xiangying_core::org::Roster::from_json("roster", &org.roster).expect("roster")
+    }
+
     /// The server's state.
     pub fn state(&self) -> Arc<xiangying_server::state::AppState> {
         self.server.state.clone()

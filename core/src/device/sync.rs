@@ -46,10 +46,16 @@ pub struct SyncReport {
     pub pulled: u64,
     /// Photo files uploaded.
     pub photos_uploaded: u64,
-    /// Request body bytes sent.
+    /// Sync request body bytes sent (photos apart).
     pub bytes_sent: u64,
-    /// Response body bytes received.
+    /// Sync response body bytes received.
     pub bytes_received: u64,
+    /// Photo bytes uploaded.
+    pub photo_bytes_sent: u64,
+    /// automerge bytes pushed (the payload inside `bytes_sent`, photos apart).
+    pub change_bytes_sent: u64,
+    /// automerge bytes pulled (the payload inside `bytes_received`).
+    pub change_bytes_received: u64,
 }
 
 impl Device {
@@ -158,6 +164,9 @@ impl Device {
             report.round_trips += 1;
             report.bytes_sent += sent;
             report.bytes_received += received;
+            report.change_bytes_sent += req.push.iter().map(|p| p.bytes.len() as u64).sum::<u64>();
+            report.change_bytes_received +=
+                resp.feed.iter().map(|i| i.bytes.len() as u64).sum::<u64>();
             if let Some(seq) = resp.acked_through {
                 self.store.outbox_ack_through(seq)?;
                 report.pushed += entries.iter().filter(|e| e.seq <= seq).count() as u64;
@@ -196,7 +205,7 @@ impl Device {
             }
             for u in uploads {
                 let bytes = self.photo(&u.hash)?;
-                report.bytes_sent += client.upload(&token, &u.hash, &bytes)?;
+                report.photo_bytes_sent += client.upload(&token, &u.hash, &bytes)?;
                 self.store.upload_done(&u.hash)?;
                 report.photos_uploaded += 1;
                 progress(&report);

@@ -187,6 +187,8 @@ impl SyncClient {
     }
 
     /// Uploads `bytes` from where the server left off, chunk by chunk; returns bytes sent.
+    /// The server is asked first, so a file it already holds (the same photo on two cases, a
+    /// repeated upload) costs one small request instead of the whole file on a data plan.
     pub fn upload(&self, token: &str, hash: &str, bytes: &[u8]) -> Result<u64> {
         let mut sent = 0u64;
         loop {

@@ -83,7 +83,7 @@ pub fn big_jpeg() -> Vec<u8> {
         x = x
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let n = ((x >> 59) as u8).wrapping_sub(16);
+        let n = (x >> 60) as u8;
         image::Rgb([
             ((i * 255 / w) as u8).wrapping_add(n),
             ((j * 255 / h) as u8).wrapping_add(n / 2),

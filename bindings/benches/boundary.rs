@@ -10,7 +10,12 @@
 //! - inbox(50): 50 summaries out of a 5,200-case store, 1,000 times (records crossing);
 //! - bytes: a case document of about 300 KB, `export_case` (bytes out) and `apply_remote` of
 //!   the same bytes on a second store (bytes in; the changes are known, so the store does
-//!   not grow), each 100 times.
+//!   not grow), each 100 times;
+//! - a photo passed as bytes: `report_with_photos` with one ~3 MB, 12 MP JPEG (made here and
+//!   written to `target/boundary-photo.jpg` for the Kotlin side to read), 20 times, through
+//!   the async FFI method and straight through the core, to compare with Kotlin.
+//!
+//! `cargo bench -p xiangying-ffi --bench boundary -- photo` runs the photo part only.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -69,7 +74,97 @@ fn stats(name: &str, mut lat: Vec<Duration>) {
     );
 }
 
+/// A 4000 × 3000 JPEG of about 3 MB: smooth gradients with fine noise, as a phone photo of a
+/// street is neither flat nor pure noise.
+pub fn big_jpeg() -> Vec<u8> {
+    let (w, h) = (4000u32, 3000u32);
+    let mut x: u64 = 42;
+    let img = image::RgbImage::from_fn(w, h, |i, j| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let n = (x >> 60) as u8;
+        image::Rgb([
+            ((i * 255 / w) as u8).wrapping_add(n),
+            ((j * 255 / h) as u8).wrapping_add(n / 2),
+            (((i + j) / 30) as u8).wrapping_add(n),
+        ])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&img)
+        .expect("encode");
+    out.into_inner()
+}
+
+/// A minimal executor for the async FFI methods (they run on their own thread and wake us).
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+fn photo_bench() {
+    let photo = big_jpeg();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/boundary-photo.jpg");
+    std::fs::write(&path, &photo).expect("write the photo for the Kotlin side");
+    println!(
+        "photo: {} bytes, 4000x3000, {}",
+        photo.len(),
+        path.display()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = device(dir.path(), "gw1");
+    for i in 0..3 {
+        block_on(d.report_with_photos(report(i), vec![photo.clone()])).expect("warm-up");
+    }
+    stats(
+        "rust report_with_photos 3MB (async FFI method)",
+        (0..20)
+            .map(|i| {
+                let bytes = photo.clone();
+                let t = Instant::now();
+                black_box(block_on(d.report_with_photos(report(i), vec![bytes])).expect("report"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+    stats(
+        "rust report_with_photos 3MB (core, no FFI layer)",
+        (0..20)
+            .map(|i| {
+                let r = xiangying_core::NewReport {
+                    category: sample::LITTER.into(),
+                    location: sample::IN_G1,
+                    grid: None,
+                    segment: None,
+                    description: format!("第{i}号"),
+                };
+                let t = Instant::now();
+                black_box(d.core().report_with_photos(&r, &[&photo]).expect("report"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "photo") {
+        return photo_bench();
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = device(dir.path(), "gw1");
     for i in 0..200 {

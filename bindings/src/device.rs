@@ -4,20 +4,27 @@
 //! touched.
 //!
 //! Calls are blocking (SQLite on the calling thread, a few milliseconds): the Kotlin and Swift
-//! layers call them off the main thread. Long work (bulk import now; sync and photos later)
-//! is `async`, runs on its own thread, reports progress and can be cancelled.
+//! layers call them off the main thread. Long work (photo processing, enrolment, sync, photo
+//! download, bulk import) is `async` and runs on its own thread, never on an async runtime's
+//! (the core's HTTP client is blocking); sync and import report progress and take a
+//! [`CancelToken`].
 
 use crate::error::{ApiError, ApiResult};
-use crate::listener::{CancelToken, CaseListener, Listeners, ProgressListener, report_progress};
+use crate::listener::{
+    CancelToken, CaseListener, Listeners, ProgressListener, SyncListener, report_progress,
+    report_sync,
+};
 use crate::types::{
-    CaseDetail, CaseState, CaseStatus, CaseSummary, Claim, ImportFailure, ImportReport, NewReport,
-    NewRequest, RemoteCase,
+    CaseDetail, CaseState, CaseStatus, CaseSummary, Category, Claim, ImportFailure, ImportReport,
+    NewReport, NewRequest, PendingUpload, PhotoRef, PhotoStage, RemoteCase, SyncReport,
 };
 use crate::work::off_thread;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use xiangying_core::Device;
+use xiangying_core::photo::is_sha256_hex;
 
 /// One phone's view of the system: its store in a data folder, the person using it, and its
 /// copy of the roster and category catalogue. Safe to share between threads.
@@ -31,6 +38,85 @@ fn list(
     r: xiangying_core::Result<Vec<xiangying_core::store::CaseSummary>>,
 ) -> ApiResult<Vec<CaseSummary>> {
     Ok(r?.into_iter().map(Into::into).collect())
+}
+
+/// Runs `work` on its own thread named `name` and waits for it without blocking the caller's
+/// thread (see [`off_thread`]); a panic or a thread that cannot start becomes `Internal`.
+async fn on_worker<T, F>(name: &'static str, work: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&AtomicBool) -> ApiResult<T> + Send + 'static,
+{
+    let future = off_thread(name, work, |e| {
+        Err(ApiError::Internal {
+            detail: format!("cannot start the {name} thread: {e}"),
+        })
+    });
+    future.await.unwrap_or_else(|| {
+        Err(ApiError::Internal {
+            detail: format!("{name} stopped on an internal error"),
+        })
+    })
+}
+
+/// A hash argument checked before it reaches the file store or the server.
+fn check_hash(hash: &str) -> ApiResult<()> {
+    if is_sha256_hex(hash) {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidInput {
+            field: "hash".into(),
+            problem: format!("{hash:?} is not 64 lowercase hex digits (a SHA-256)"),
+        })
+    }
+}
+
+/// What a screen may show, taken before and after a sync to tell the listeners what changed.
+struct Seen {
+    cases: HashMap<String, xiangying_core::store::CaseSummary>,
+    me: Option<xiangying_core::case::Claim>,
+    catalogue: Option<xiangying_core::org::Catalogue>,
+}
+
+impl Seen {
+    fn take(device: &Device) -> Seen {
+        Seen {
+            cases: device
+                .all_cases(u32::MAX)
+                .map(|l| l.into_iter().map(|s| (s.id.clone(), s)).collect())
+                .unwrap_or_default(),
+            me: device.me(),
+            catalogue: device.catalogue().ok(),
+        }
+    }
+
+    /// The ids to tell the listeners after a sync that applied `pulled` feed items, or an
+    /// empty list ("reload everything"), or `None` when nothing changed.
+    ///
+    /// Each feed item changes one case; every case whose list row changed took at least one.
+    /// When there are no more items than changed rows, the rows name every case touched.
+    /// When there are more, some item may have changed a case without changing its row (a
+    /// photo, a rejected claim): the listeners are told to reload everything. A new person
+    /// or catalogue (the server published a new roster) also means "reload everything".
+    fn changes_since(&self, after: &Seen, pulled: u64) -> Option<Vec<String>> {
+        if self.me != after.me || self.catalogue != after.catalogue {
+            return Some(Vec::new());
+        }
+        let mut ids: Vec<String> = after
+            .cases
+            .iter()
+            .filter(|(id, s)| self.cases.get(*id) != Some(*s))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        if pulled > ids.len() as u64 {
+            Some(Vec::new())
+        } else if ids.is_empty() {
+            None
+        } else {
+            Some(ids)
+        }
+    }
 }
 
 impl XiangyingDevice {
@@ -75,7 +161,7 @@ impl XiangyingDevice {
     }
 
     /// Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
-    /// Enrolment with a server will do this.
+    /// [`XiangyingDevice::enrol`] does this; call it directly only without a server.
     pub fn set_person(&self, person_id: String) -> ApiResult<()> {
         self.device.set_person(&person_id)?;
         self.listeners.notify(Vec::new());
@@ -87,12 +173,111 @@ impl XiangyingDevice {
         self.device.me().map(Into::into)
     }
 
-    // Coming with the sync issue (not available yet):
-    //   async fn enrol(&self, server_url: String, code: String) -> ApiResult<Claim>
-    //     (errors: Network, Unauthorized, InvalidInput)
-    //   async fn sync_now(&self, progress: Option<Arc<dyn ProgressListener>>,
-    //                     cancel: Option<Arc<CancelToken>>) -> ApiResult<SyncReport>
-    //     (runs off-thread like `import_cases`; tells the CaseListeners what arrived)
+    /// The category catalogue the device holds, in catalogue order: what a category picker
+    /// shows (group by `big_code` for its first level). `NotSetUp` before enrolment.
+    pub fn categories(&self) -> ApiResult<Vec<Category>> {
+        Ok(self
+            .device
+            .catalogue()?
+            .categories
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    // ---- sync ---------------------------------------------------------------------------
+
+    /// Enrols this device with the server at `server_url` (`https://…`) using the one-time
+    /// code an administrator issued (`xiangying-server admin issue-code <person>`): installs
+    /// the server's roster and catalogue and sets the person. Returns who uses the device
+    /// now; the listeners are told to reload everything.
+    ///
+    /// Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+    /// server there, after retries for about 3 s), `InvalidInput` with field `server_url`
+    /// (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+    /// a lost answer is safe: the device brings the same token and finds the same enrolment.
+    pub async fn enrol(
+        &self,
+        server_url: String,
+        code: String,
+        device_name: String,
+    ) -> ApiResult<Claim> {
+        let device = Arc::clone(&self.device);
+        let listeners = Arc::clone(&self.listeners);
+        on_worker("xiangying-enrol", move |_| {
+            device.enrol(&server_url, code.trim(), &device_name)?;
+            listeners.notify(Vec::new());
+            device.me().map(Into::into).ok_or(ApiError::Internal {
+                detail: "enrolment set no person".into(),
+            })
+        })
+        .await
+    }
+
+    /// The id the server gave this device at enrolment (for an administrator revoking it),
+    /// or none before enrolment.
+    pub fn device_id(&self) -> ApiResult<Option<String>> {
+        Ok(self.device.device_id()?)
+    }
+
+    /// Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+    /// everything new in this person's scope (case numbers included), then uploads queued
+    /// photos. `listener` hears the totals after every step. The case listeners are told what
+    /// the sync changed once it ends (with an error too: what was pulled before stays).
+    ///
+    /// Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
+    /// interrupt a sync that has started**: the core has no cancel hook inside a sync. A
+    /// token cancelled before the call makes it return `Cancelled` without contacting the
+    /// server; once started, cancelling silences `listener` at once, the sync runs to its end
+    /// (everything it does is safe to keep), and the call returns `Cancelled` instead of the
+    /// report. A sync that failed returns its error, cancelled or not.
+    ///
+    /// Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
+    /// where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+    /// `ServerRejected` (the server refused a change: 403 outside the person's scope).
+    pub async fn sync_now(
+        &self,
+        listener: Option<Arc<dyn SyncListener>>,
+        cancel: Option<Arc<CancelToken>>,
+    ) -> ApiResult<SyncReport> {
+        let device = Arc::clone(&self.device);
+        let listeners = Arc::clone(&self.listeners);
+        on_worker("xiangying-sync", move |stop| {
+            let cancelled =
+                || stop.load(Ordering::SeqCst) || cancel.as_ref().is_some_and(|t| t.is_cancelled());
+            if cancelled() {
+                return Err(ApiError::Cancelled {
+                    detail: "the sync was cancelled before it started".into(),
+                });
+            }
+            let before = Seen::take(&device);
+            let result = device.sync_now(&|r| {
+                if !cancelled() {
+                    report_sync(listener.as_ref(), &r.into());
+                }
+            });
+            let pulled = match &result {
+                Ok(r) => r.pulled,
+                // How much a failed sync applied is not reported: assume anything.
+                Err(_) => u64::MAX,
+            };
+            if let Some(ids) = before.changes_since(&Seen::take(&device), pulled) {
+                listeners.notify(ids);
+            }
+            let report = result?;
+            if cancelled() {
+                return Err(ApiError::Cancelled {
+                    detail: format!(
+                        "the sync was cancelled, but ran to its end: pushed {}, pulled {}, \
+                         uploaded {} photo files",
+                        report.pushed, report.pulled, report.photos_uploaded
+                    ),
+                });
+            }
+            Ok((&report).into())
+        })
+        .await
+    }
 
     // ---- raising cases ----------------------------------------------------------------
 
@@ -113,10 +298,83 @@ impl XiangyingDevice {
         Ok(id)
     }
 
-    // Coming with the photo issue (not available yet):
-    //   fn attach_photo(&self, case_id: String, bytes: Vec<u8>, stage: PhotoStage)
-    //     -> ApiResult<PhotoRef>   (errors: PhotoRejected, NotFound, NotAllowed)
-    //   probably async with a ProgressListener, as processing a 12 MP photo takes ~250 ms.
+    /// Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
+    /// converted by the platform first) in one step, on a worker thread (processing a 12 MP
+    /// photo takes a few hundred ms). Every photo is processed first: a rejected photo
+    /// (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
+    /// started it runs to its end even if the caller stops waiting.
+    pub async fn report_with_photos(
+        &self,
+        report: NewReport,
+        photos: Vec<Vec<u8>>,
+    ) -> ApiResult<String> {
+        let device = Arc::clone(&self.device);
+        let listeners = Arc::clone(&self.listeners);
+        on_worker("xiangying-photo", move |_| {
+            let refs: Vec<&[u8]> = photos.iter().map(Vec::as_slice).collect();
+            let id = device.report_with_photos(&report.into(), &refs)?;
+            listeners.notify(vec![id.clone()]);
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Attaches a photo to a case this person is involved in, on a worker thread: processed
+    /// (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
+    /// Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
+    /// `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
+    /// involved). Attaching the same photo at the same stage again returns the first one.
+    pub async fn attach_photo(
+        &self,
+        case_id: String,
+        bytes: Vec<u8>,
+        stage: PhotoStage,
+    ) -> ApiResult<PhotoRef> {
+        let device = Arc::clone(&self.device);
+        let listeners = Arc::clone(&self.listeners);
+        on_worker("xiangying-photo", move |_| {
+            let photo = device.attach_photo(&case_id, &bytes, stage.into())?;
+            listeners.notify(vec![case_id]);
+            Ok(photo.into())
+        })
+        .await
+    }
+
+    /// A processed photo or thumbnail (JPEG bytes) stored on this device, by hash (from
+    /// [`PhotoRef`]). `NotFound` when the device does not have it (use
+    /// [`XiangyingDevice::fetch_photo`]), `InvalidInput` for a malformed hash, `Storage` when
+    /// the file on disk no longer matches its hash.
+    pub fn photo(&self, hash: String) -> ApiResult<Vec<u8>> {
+        check_hash(&hash)?;
+        if !self.device.photo_files().contains(&hash) {
+            return Err(ApiError::NotFound {
+                what: "photo".into(),
+                id: hash,
+            });
+        }
+        Ok(self.device.photo(&hash)?)
+    }
+
+    /// A photo or thumbnail by hash: from this device, or downloaded from the server (and
+    /// kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+    /// have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
+    /// not on the device), `InvalidInput` (malformed hash).
+    pub async fn fetch_photo(&self, hash: String) -> ApiResult<Vec<u8>> {
+        check_hash(&hash)?;
+        let device = Arc::clone(&self.device);
+        on_worker("xiangying-fetch", move |_| Ok(device.fetch_photo(&hash)?)).await
+    }
+
+    /// Photo files (photos and thumbnails) waiting for upload, oldest first; the next sync
+    /// uploads them.
+    pub fn pending_uploads(&self, limit: u32) -> ApiResult<Vec<PendingUpload>> {
+        Ok(self
+            .device
+            .pending_uploads(limit)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
 
     // ---- actions on a case: each returns the new state --------------------------------
 
@@ -262,7 +520,7 @@ impl XiangyingDevice {
         Ok(self.device.outbox_len()?)
     }
 
-    // ---- moving documents between devices (until the sync server exists) --------------
+    // ---- moving documents between devices without a server ------------------------------
 
     /// The whole document of a case, compacted: what another device needs to take it in with
     /// [`XiangyingDevice::apply_remote`].

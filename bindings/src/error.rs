@@ -6,6 +6,7 @@
 //! have a `message` property, and uniffi 0.32 would generate a clashing one.
 
 use xiangying_core::Error as CoreError;
+use xiangying_core::photo::PhotoError;
 
 /// What went wrong, in a form an app can act on. In Kotlin this is the sealed class
 /// `ApiException` (one subclass per variant); in Swift the enum `ApiError`.
@@ -43,26 +44,46 @@ pub enum ApiError {
         /// What failed.
         detail: String,
     },
-    /// The server could not be reached or the connection broke. Nothing is lost: retry later.
-    /// Not produced yet: sync arrives with the sync server.
+    /// The server could not be reached or the connection broke (after the core's retries
+    /// with backoff). Nothing is lost: retry later; the next sync carries on where this one
+    /// stopped.
     #[error("network: {detail}")]
     Network {
         /// What failed.
         detail: String,
     },
-    /// The server refused this device (token revoked or expired): enrol again.
-    /// Not produced yet: enrolment arrives with the sync server.
+    /// The server refused this device (token revoked, or never enrolled), or refused an
+    /// enrolment code (unknown, revoked or already used): enrol again with a new code.
     #[error("unauthorised: {detail}")]
     Unauthorized {
         /// What the server said.
         detail: String,
     },
-    /// A photo could not be taken in (not an image, too small, damaged).
-    /// Not produced yet: photo attachment arrives with the photo issue.
+    /// A photo could not be taken in (not JPEG, PNG or WebP, damaged, too large, too many
+    /// pixels); nothing was written. HEIC must be converted to JPEG by the platform first.
     #[error("photo rejected: {reason}")]
     PhotoRejected {
         /// Why, in words a user can read.
         reason: String,
+    },
+    /// The server answered but refused the request (HTTP `status`): 403 a write outside this
+    /// person's scope or a tampered change, 404 a photo or case the server does not show
+    /// this device, 400 a malformed request, 409 a conflict, 413 too large. Retrying the
+    /// same request will not help; show `detail` (the server's words) and report it.
+    #[error("the server refused ({status}): {detail}")]
+    ServerRejected {
+        /// The HTTP status.
+        status: u16,
+        /// What the server said.
+        detail: String,
+    },
+    /// The caller cancelled the work (a [`crate::CancelToken`] or, in Kotlin, the coroutine).
+    /// What finished before stays: a sync cancelled part-way keeps what it pushed and pulled,
+    /// and the next sync carries on.
+    #[error("cancelled: {detail}")]
+    Cancelled {
+        /// What was done before the work stopped.
+        detail: String,
     },
     /// One case's stored document cannot be read; every other case still works.
     #[error("case {case_id} is corrupt: {reason}")]
@@ -87,9 +108,36 @@ pub enum ApiError {
     },
 }
 
+impl From<PhotoError> for ApiError {
+    fn from(e: PhotoError) -> ApiError {
+        match e {
+            PhotoError::TooLarge { .. }
+            | PhotoError::TooManyPixels { .. }
+            | PhotoError::UnsupportedFormat(_)
+            | PhotoError::Corrupt(_)
+            | PhotoError::Encode(_) => ApiError::PhotoRejected {
+                reason: e.to_string(),
+            },
+            PhotoError::BadHash(h) => ApiError::InvalidInput {
+                field: "hash".to_string(),
+                problem: format!("{h:?} is not a SHA-256 hex digest"),
+            },
+            PhotoError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                ApiError::NotFound {
+                    what: "photo".to_string(),
+                    id: e.to_string(),
+                }
+            }
+            e @ (PhotoError::HashMismatch { .. } | PhotoError::Io { .. }) => ApiError::Storage {
+                detail: e.to_string(),
+            },
+        }
+    }
+}
+
 impl From<CoreError> for ApiError {
-    // The core will grow error variants (photos, sync); until this layer maps them they
-    // arrive as `Internal`, so the fallback arm must stay even while it is unreachable.
+    // The core will grow error variants; until this layer maps them they arrive as
+    // `Internal`, so the fallback arm must stay even while it is unreachable.
     #[allow(unreachable_patterns)]
     fn from(e: CoreError) -> ApiError {
         match e {
@@ -107,6 +155,13 @@ impl From<CoreError> for ApiError {
                 problem: e.to_string(),
             },
             CoreError::CorruptCase { case_id, reason } => ApiError::CorruptCase { case_id, reason },
+            CoreError::Photo(e) => e.into(),
+            CoreError::Network(detail) => ApiError::Network { detail },
+            CoreError::Unauthorised(detail) => ApiError::Unauthorized { detail },
+            CoreError::Rejected { status, message } => ApiError::ServerRejected {
+                status,
+                detail: message,
+            },
             CoreError::NotSetUp(what) => ApiError::NotSetUp {
                 detail: what.to_string(),
             },
@@ -150,5 +205,46 @@ mod tests {
         }
         .into();
         assert!(matches!(e, ApiError::Storage { detail } if detail.contains("disk full")));
+    }
+
+    #[test]
+    fn photo_and_sync_errors_map_to_their_variants() {
+        let e: ApiError = CoreError::Photo(PhotoError::Corrupt("truncated".into())).into();
+        assert!(matches!(e, ApiError::PhotoRejected { reason } if reason.contains("truncated")));
+        let e: ApiError = CoreError::Photo(PhotoError::BadHash("x".into())).into();
+        assert!(matches!(e, ApiError::InvalidInput { field, .. } if field == "hash"));
+        let e: ApiError = CoreError::Photo(PhotoError::Io {
+            path: "/p/ab".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+        .into();
+        assert!(matches!(e, ApiError::NotFound { what, .. } if what == "photo"));
+        let e: ApiError = CoreError::Photo(PhotoError::HashMismatch {
+            hash: "a".into(),
+            actual: "b".into(),
+        })
+        .into();
+        assert!(matches!(e, ApiError::Storage { .. }), "{e:?}");
+        let e: ApiError = CoreError::Network("refused".into()).into();
+        assert_eq!(
+            e,
+            ApiError::Network {
+                detail: "refused".into()
+            }
+        );
+        let e: ApiError = CoreError::Unauthorised("revoked".into()).into();
+        assert!(matches!(e, ApiError::Unauthorized { .. }));
+        let e: ApiError = CoreError::Rejected {
+            status: 403,
+            message: "outside scope".into(),
+        }
+        .into();
+        assert_eq!(
+            e,
+            ApiError::ServerRejected {
+                status: 403,
+                detail: "outside scope".into()
+            }
+        );
     }
 }

@@ -1,12 +1,12 @@
 //! `xiangying-ffi`: the uniffi layer that Kotlin and Swift see. A thin, task-shaped API over
 //! `xiangying-core`:
 //!
-//! - [`XiangyingDevice`]: open a data folder, set up, raise and move cases, list them,
-//!   exchange documents, listen for changes;
+//! - [`XiangyingDevice`]: open a data folder, enrol with a server, raise and move cases
+//!   (with photos), list them, sync, exchange documents, listen for changes;
 //! - plain records and enums for what crosses the boundary ([`types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
-//! - callbacks: [`CaseListener`] (what changed), [`ProgressListener`] and [`CancelToken`]
-//!   (long work).
+//! - callbacks: [`CaseListener`] (what changed), [`ProgressListener`], [`SyncListener`] and
+//!   [`CancelToken`] (long work).
 //!
 //! Nothing here panics across the boundary: errors are `Result`s, listener calls are fenced,
 //! and uniffi turns any remaining panic into an internal error on the foreign side.
@@ -21,7 +21,7 @@ mod work;
 
 pub use device::XiangyingDevice;
 pub use error::{ApiError, ApiResult};
-pub use listener::{CancelToken, CaseListener, ProgressListener};
+pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
 pub use types::*;
 
 uniffi::setup_scaffolding!();

@@ -1,6 +1,6 @@
-//! Callbacks into the app: [`CaseListener`] (which cases changed, so a screen can refresh)
-//! and [`ProgressListener`] (how far long work has got), and [`CancelToken`] to stop long
-//! work from the app's side.
+//! Callbacks into the app: [`CaseListener`] (which cases changed, so a screen can refresh),
+//! [`ProgressListener`] and [`SyncListener`] (how far long work has got), and [`CancelToken`]
+//! to stop long work from the app's side.
 //!
 //! A listener is called on the thread that did the work, after the work is committed. A
 //! listener that fails (a Kotlin exception, a Swift crash in the closure) must not turn a
@@ -19,15 +19,25 @@ pub trait CaseListener: Send + Sync {
     fn cases_changed(&self, ids: Vec<String>);
 }
 
-/// Told how far long work has got. Sync and photo processing will report through it too.
+/// Told how far long work (a bulk import) has got.
 #[uniffi::export(foreign)]
 pub trait ProgressListener: Send + Sync {
     /// `done` of `total` steps are finished.
     fn progress(&self, done: u64, total: u64);
 }
 
-/// Stops long work early when the app asks (a Swift task cancelled, a screen closed). Work
-/// stops at the next step boundary; what was finished stays.
+/// Told how far a sync has got, after every step (each round trip, each photo uploaded) and
+/// once more with phase `Done`. Called on the sync's worker thread: post to your UI.
+#[uniffi::export(foreign)]
+pub trait SyncListener: Send + Sync {
+    /// The totals so far.
+    fn progress(&self, report: crate::types::SyncReport);
+}
+
+/// Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
+/// import stops at the next case; what was finished stays. A sync cannot be interrupted once
+/// started: it is silenced and its result replaced by `Cancelled` (see
+/// [`crate::XiangyingDevice::sync_now`]).
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelToken {
     flag: AtomicBool,
@@ -97,5 +107,12 @@ impl Listeners {
 pub(crate) fn report_progress(l: Option<&Arc<dyn ProgressListener>>, done: u64, total: u64) {
     if let Some(l) = l {
         let _ = catch_unwind(AssertUnwindSafe(|| l.progress(done, total)));
+    }
+}
+
+/// Calls a sync listener, fenced like [`Listeners::notify`].
+pub(crate) fn report_sync(l: Option<&Arc<dyn SyncListener>>, report: &crate::types::SyncReport) {
+    if let Some(l) = l {
+        let _ = catch_unwind(AssertUnwindSafe(|| l.progress(report.clone())));
     }
 }

@@ -223,3 +223,186 @@ fn sample_testdata_matches_the_core_sample() {
         );
     }
 }
+
+// ---- photos and sync, against a real server on loopback ----------------------------------
+
+/// A small real JPEG.
+fn jpeg(seed: u8) -> Vec<u8> {
+    let mut img = image::RgbImage::new(320, 240);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        *p = image::Rgb([(x as u8).wrapping_add(seed), y as u8, seed]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+struct Server {
+    running: xiangying_server::Running,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = xiangying_server::Config {
+            data: dir.path().join("server"),
+            postgres: None,
+            limits: xiangying_server::state::Limits::default(),
+        };
+        let state = xiangying_server::app_state(&cfg).unwrap();
+        xiangying_server::admin::publish(
+            state.storage.as_ref(),
+            &sample::roster_json().unwrap(),
+            &sample::catalogue_json().unwrap(),
+        )
+        .unwrap();
+        let running = xiangying_server::spawn(state, "127.0.0.1:0".parse().unwrap()).unwrap();
+        Server { running, _dir: dir }
+    }
+
+    fn code(&self, person: &str) -> String {
+        xiangying_server::admin::issue_code(self.running.state.storage.as_ref(), person).unwrap()
+    }
+
+    fn enrol(&self, dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
+        let d = XiangyingDevice::open(dir.display().to_string()).unwrap();
+        let claim =
+            block_on(d.enrol(self.running.url(), self.code(person), "test".into())).unwrap();
+        assert_eq!(claim.person, person);
+        d
+    }
+}
+
+#[derive(Default)]
+struct Steps(Mutex<Vec<SyncReport>>);
+
+impl SyncListener for Steps {
+    fn progress(&self, report: SyncReport) {
+        self.0.lock().unwrap().push(report);
+    }
+}
+
+#[test]
+fn a_report_with_a_photo_syncs_to_the_grid_worker_and_listeners_hear_of_it() {
+    let server = Server::start();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let chief = server.enrol(a.path(), "psc1");
+    let worker = server.enrol(b.path(), "gw1");
+    assert!(chief.device_id().unwrap().is_some());
+    assert!(
+        chief
+            .categories()
+            .unwrap()
+            .iter()
+            .any(|c| c.code == sample::LITTER)
+    );
+
+    let id = block_on(chief.report_with_photos(litter(), vec![jpeg(1)])).unwrap();
+    chief.forward(id.clone(), "请处理".into()).unwrap();
+    let hash = chief.case(id.clone()).unwrap().photos[0].hash.clone();
+    assert_eq!(chief.pending_uploads(10).unwrap().len(), 2);
+    let steps = Arc::new(Steps::default());
+    let r = block_on(chief.sync_now(Some(steps.clone()), None)).unwrap();
+    assert_eq!((r.pushed, r.photos_uploaded), (2, 2));
+    assert_eq!(r.phase, Some(SyncPhase::Done));
+    assert_eq!(steps.0.lock().unwrap().last(), Some(&r));
+    assert!(chief.pending_uploads(10).unwrap().is_empty());
+
+    let heard = Arc::new(Recorder::default());
+    worker.add_case_listener(heard.clone());
+    let r = block_on(worker.sync_now(None, None)).unwrap();
+    assert!(r.pulled >= 1);
+    let heard = heard.0.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert!(
+        heard[0].is_empty() || heard[0] == vec![id.clone()],
+        "{heard:?}"
+    );
+    let inbox = worker.inbox(10).unwrap();
+    assert_eq!(inbox[0].id, id);
+    assert!(inbox[0].number.is_some());
+    assert!(matches!(
+        worker.photo(hash.clone()),
+        Err(ApiError::NotFound { .. })
+    ));
+    let fetched = block_on(worker.fetch_photo(hash.clone())).unwrap();
+    assert_eq!(fetched, chief.photo(hash.clone()).unwrap());
+    assert_eq!(worker.photo(hash).unwrap(), fetched);
+    assert!(matches!(
+        block_on(worker.fetch_photo("0".repeat(64))),
+        Err(ApiError::ServerRejected { status: 404, .. })
+    ));
+}
+
+#[test]
+fn photo_and_sync_errors_are_typed() {
+    let server = Server::start();
+    let a = tempfile::tempdir().unwrap();
+    let d = server.enrol(a.path(), "gw1");
+    let id = d.report(litter()).unwrap();
+    assert!(matches!(
+        block_on(d.attach_photo(id.clone(), b"not a photo".to_vec(), PhotoStage::After)),
+        Err(ApiError::PhotoRejected { .. })
+    ));
+    assert!(matches!(
+        block_on(d.report_with_photos(litter(), vec![jpeg(2)[..200].to_vec()])),
+        Err(ApiError::PhotoRejected { .. })
+    ));
+    assert_eq!(
+        d.all_cases(10).unwrap().len(),
+        1,
+        "a rejected photo writes nothing"
+    );
+    assert!(matches!(
+        d.photo("xyz".into()),
+        Err(ApiError::InvalidInput { field, .. }) if field == "hash"
+    ));
+    let p = block_on(d.attach_photo(id, jpeg(3), PhotoStage::After)).unwrap();
+    assert_eq!(d.photo(p.hash).unwrap()[..2], [0xff, 0xd8]);
+
+    // A token cancelled before the call: no sync at all.
+    let token = CancelToken::new();
+    token.cancel();
+    assert!(matches!(
+        block_on(d.sync_now(None, Some(token))),
+        Err(ApiError::Cancelled { .. })
+    ));
+    assert!(d.outbox_len().unwrap() > 0);
+    // Cancelled from the first progress call: silenced, runs to its end, returns Cancelled.
+    struct CancelAtFirst(Arc<CancelToken>, Mutex<u32>);
+    impl SyncListener for CancelAtFirst {
+        fn progress(&self, _: SyncReport) {
+            *self.1.lock().unwrap() += 1;
+            self.0.cancel();
+        }
+    }
+    let token = CancelToken::new();
+    let l = Arc::new(CancelAtFirst(token.clone(), Mutex::new(0)));
+    assert!(matches!(
+        block_on(d.sync_now(Some(l.clone()), Some(token))),
+        Err(ApiError::Cancelled { .. })
+    ));
+    assert_eq!(*l.1.lock().unwrap(), 1);
+    assert_eq!(
+        d.outbox_len().unwrap(),
+        0,
+        "the cancelled sync still ran to its end"
+    );
+
+    let fresh = XiangyingDevice::open(a.path().join("fresh").display().to_string()).unwrap();
+    assert!(matches!(
+        block_on(fresh.sync_now(None, None)),
+        Err(ApiError::NotSetUp { .. })
+    ));
+    assert!(matches!(
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into())),
+        Err(ApiError::Unauthorized { .. })
+    ));
+    assert!(matches!(
+        block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into())),
+        Err(ApiError::InvalidInput { field, .. }) if field == "server_url"
+    ));
+}

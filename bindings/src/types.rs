@@ -821,3 +821,148 @@ pub struct ImportReport {
     /// True when the import was cancelled before the end; what was taken in stays.
     pub cancelled: bool,
 }
+
+/// Whether a category is a component (部件), an event (事件) or a grid duty (网格职责).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum CategoryKind {
+    /// 部件: a physical thing in public space (a manhole cover, a street light).
+    Component,
+    /// 事件: something happening (littering, illegal parking, a burst pipe).
+    Event,
+    /// 网格职责: one of the duties assigned to grids (综治信访, 矛盾调处, …).
+    Duty,
+}
+
+impl From<core_org::CategoryKind> for CategoryKind {
+    fn from(k: core_org::CategoryKind) -> CategoryKind {
+        match k {
+            core_org::CategoryKind::Component => CategoryKind::Component,
+            core_org::CategoryKind::Event => CategoryKind::Event,
+            core_org::CategoryKind::Duty => CategoryKind::Duty,
+        }
+    }
+}
+
+/// One small category (小类) of the catalogue the device holds, with its big category (大类):
+/// what a category picker shows. Group by `big_code` for the picker's first level.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Category {
+    /// The small category code, unique in the catalogue, e.g. `010101`; pass it as
+    /// [`NewReport::category`].
+    pub code: String,
+    /// The small category's Chinese name, e.g. 井盖.
+    pub name: String,
+    /// The big category code, e.g. `0101`.
+    pub big_code: String,
+    /// The big category's Chinese name, e.g. 公用设施.
+    pub big_name: String,
+    /// Component, event or duty.
+    pub kind: CategoryKind,
+    /// The level that handles it by default.
+    pub level: Level,
+    /// The time limit from report to resolution, in hours.
+    pub limit_hours: u32,
+    /// The department that answers for it when dispatched, if any.
+    pub department: Option<String>,
+}
+
+impl From<core_org::Category> for Category {
+    fn from(c: core_org::Category) -> Category {
+        Category {
+            code: c.code,
+            name: c.name,
+            big_code: c.big_code,
+            big_name: c.big_name,
+            kind: c.kind.into(),
+            level: c.level.into(),
+            limit_hours: c.limit_hours,
+            department: c.department,
+        }
+    }
+}
+
+impl From<PhotoStage> for core_case::PhotoStage {
+    fn from(s: PhotoStage) -> core_case::PhotoStage {
+        match s {
+            PhotoStage::Before => core_case::PhotoStage::Before,
+            PhotoStage::After => core_case::PhotoStage::After,
+            PhotoStage::Evidence => core_case::PhotoStage::Evidence,
+        }
+    }
+}
+
+/// A photo file (a photo or its thumbnail) that no server has yet.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PendingUpload {
+    /// Lowercase hex SHA-256 of the file.
+    pub hash: String,
+    /// The case that references it.
+    pub case_id: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+impl From<xiangying_core::store::Upload> for PendingUpload {
+    fn from(u: xiangying_core::store::Upload) -> PendingUpload {
+        PendingUpload {
+            hash: u.hash,
+            case_id: u.case_id,
+            bytes: u.bytes,
+        }
+    }
+}
+
+/// Which part of a sync is running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SyncPhase {
+    /// Pushing changes and pulling the feed (one round trip per page).
+    Exchanging,
+    /// Uploading queued photos.
+    UploadingPhotos,
+    /// Finished.
+    Done,
+}
+
+impl From<xiangying_core::SyncPhase> for SyncPhase {
+    fn from(p: xiangying_core::SyncPhase) -> SyncPhase {
+        match p {
+            xiangying_core::SyncPhase::Exchanging => SyncPhase::Exchanging,
+            xiangying_core::SyncPhase::UploadingPhotos => SyncPhase::UploadingPhotos,
+            xiangying_core::SyncPhase::Done => SyncPhase::Done,
+        }
+    }
+}
+
+/// How far a sync has got: reported after every step, and returned at the end. The counts
+/// are totals since the sync started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// The phase the sync is in (`None` before it starts).
+    pub phase: Option<SyncPhase>,
+    /// Round trips to the sync endpoint.
+    pub round_trips: u32,
+    /// Changes of this device the server acknowledged.
+    pub pushed: u64,
+    /// Feed items applied (changes to, or whole documents of, cases).
+    pub pulled: u64,
+    /// Photo files (photos and thumbnails) uploaded.
+    pub photos_uploaded: u64,
+    /// Request body bytes sent.
+    pub bytes_sent: u64,
+    /// Response body bytes received.
+    pub bytes_received: u64,
+}
+
+impl From<&xiangying_core::SyncReport> for SyncReport {
+    fn from(r: &xiangying_core::SyncReport) -> SyncReport {
+        SyncReport {
+            phase: r.phase.map(Into::into),
+            round_trips: r.round_trips,
+            pushed: r.pushed,
+            pulled: r.pulled,
+            photos_uploaded: r.photos_uploaded,
+            bytes_sent: r.bytes_sent,
+            bytes_received: r.bytes_received,
+        }
+    }
+}

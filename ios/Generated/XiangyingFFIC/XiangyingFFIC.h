@@ -257,6 +257,13 @@ typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, uint64_
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CASE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CASE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceCaseListener {
@@ -273,6 +280,15 @@ typedef struct UniffiVTableCallbackInterfaceProgressListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceProgressListenerMethod0 _Nonnull progress;
 } UniffiVTableCallbackInterfaceProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncListenerMethod0 _Nonnull progress;
+} UniffiVTableCallbackInterfaceSyncListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_XIANGYINGDEVICE
@@ -310,6 +326,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_all_cases(uint64_t ptr
 void uniffi_xiangying_ffi_fn_method_xiangyingdevice_apply_remote(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustBuffer stage
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_BY_COMMUNITY
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_BY_COMMUNITY
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_by_community(uint64_t ptr, RustBuffer community, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -330,6 +351,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_by_status(uint64_t ptr
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_case(uint64_t ptr, RustBuffer case_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_CATEGORIES
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_CATEGORIES
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_categories(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_CLAIM_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_CLAIM_REQUEST
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_claim_request(uint64_t ptr, RustBuffer case_id, RustCallStatus *_Nonnull out_status
@@ -345,6 +371,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_close(uint64_t ptr, Ru
 uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_compact(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DEVICE_ID
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DEVICE_ID
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DISPATCH
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DISPATCH
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch(uint64_t ptr, RustBuffer case_id, RustBuffer departments, RustBuffer note, RustCallStatus *_Nonnull out_status
@@ -353,6 +384,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DISPATCH_TO_VOLUNTEERS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DISPATCH_TO_VOLUNTEERS
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch_to_volunteers(uint64_t ptr, RustBuffer case_id, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ENROL
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_name
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ESCALATE
@@ -368,6 +404,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_export_case(uint64_t p
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_EXTEND
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_EXTEND
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_extend(uint64_t ptr, RustBuffer case_id, uint32_t hours, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_FETCH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_FETCH_PHOTO
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_fetch_photo(uint64_t ptr, RustBuffer hash
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_FORWARD
@@ -425,6 +466,16 @@ uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_outbox_len(uint64_t ptr,
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_overdue(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_PENDING_UPLOADS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_PENDING_UPLOADS
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_pending_uploads(uint64_t ptr, uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_PHOTO
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_photo(uint64_t ptr, RustBuffer hash, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REMOVE_CASE_LISTENER
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REMOVE_CASE_LISTENER
 int8_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_remove_case_listener(uint64_t ptr, uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -433,6 +484,11 @@ int8_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_remove_case_listener(uint6
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REPORT
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_report(uint64_t ptr, RustBuffer report, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REPORT_WITH_PHOTOS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REPORT_WITH_PHOTOS
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(uint64_t ptr, RustBuffer report, RustBuffer photos
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_REQUEST
@@ -453,6 +509,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_rework(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_PERSON
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_PERSON
 void uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(uint64_t ptr, RustBuffer person_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SYNC_NOW
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SYNC_NOW
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_sync_now(uint64_t ptr, RustBuffer listener, RustBuffer cancel
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_VERIFY
@@ -529,6 +590,26 @@ void uniffi_xiangying_ffi_fn_init_callback_vtable_progresslistener(const UniffiV
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_PROGRESSLISTENER_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_PROGRESSLISTENER_PROGRESS
 void uniffi_xiangying_ffi_fn_method_progresslistener_progress(uint64_t ptr, uint64_t done, uint64_t total, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_SYNCLISTENER
+uint64_t uniffi_xiangying_ffi_fn_clone_synclistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_SYNCLISTENER
+void uniffi_xiangying_ffi_fn_free_synclistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
+void uniffi_xiangying_ffi_fn_init_callback_vtable_synclistener(const UniffiVTableCallbackInterfaceSyncListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_SYNCLISTENER_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_SYNCLISTENER_PROGRESS
+void uniffi_xiangying_ffi_fn_method_synclistener_progress(uint64_t ptr, RustBuffer report, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_XIANGYING_FFI_RUSTBUFFER_ALLOC
@@ -815,6 +896,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_BY_COMMUNITY
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_BY_COMMUNITY
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community(void
@@ -839,6 +926,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_case(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_CATEGORIES
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_CATEGORIES
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_categories(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_CLAIM_REQUEST
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_CLAIM_REQUEST
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_claim_request(void
@@ -857,6 +950,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_compact(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DEVICE_ID
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DEVICE_ID
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_device_id(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DISPATCH
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DISPATCH
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch(void
@@ -866,6 +965,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DISPATCH_TO_VOLUNTEERS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DISPATCH_TO_VOLUNTEERS
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_ENROL
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol(void
     
 );
 #endif
@@ -884,6 +989,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_export_case(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_EXTEND
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_EXTEND
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_FETCH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_FETCH_PHOTO
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo(void
     
 );
 #endif
@@ -953,6 +1064,18 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_overdue(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_PENDING_UPLOADS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_PENDING_UPLOADS
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_pending_uploads(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_PHOTO
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_REMOVE_CASE_LISTENER
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_REMOVE_CASE_LISTENER
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener(void
@@ -962,6 +1085,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listen
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_REPORT
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_REPORT_WITH_PHOTOS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_REPORT_WITH_PHOTOS
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos(void
     
 );
 #endif
@@ -986,6 +1115,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_PERSON
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_PERSON
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SYNC_NOW
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SYNC_NOW
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now(void
     
 );
 #endif
@@ -1022,6 +1157,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_caselistener_cases_changed(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_PROGRESSLISTENER_PROGRESS
 uint16_t uniffi_xiangying_ffi_checksum_method_progresslistener_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_SYNCLISTENER_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_SYNCLISTENER_PROGRESS
+uint16_t uniffi_xiangying_ffi_checksum_method_synclistener_progress(void
     
 );
 #endif

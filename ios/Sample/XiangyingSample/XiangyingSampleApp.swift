@@ -1,6 +1,8 @@
-// A tiny SwiftUI sample: set up the sample street as a street chief, report a problem, watch
-// the inbox refresh, and a sync button that says sync arrives with the server. Add it to an
-// Xcode iOS app target that depends on the Xiangying package (see ../../README.md).
+// A tiny SwiftUI sample: enrol with a sync server using a code from its administrator, pick a
+// category from the catalogue, report a problem with a photo, watch the inbox refresh, and
+// sync with progress. Add it to an Xcode iOS app target that depends on the Xiangying package
+// (see ../../README.md).
+import PhotosUI
 import SwiftUI
 import Xiangying
 
@@ -14,7 +16,10 @@ struct XiangyingSampleApp: App {
 @MainActor
 final class Model: ObservableObject {
     @Published var inbox: [CaseSummary] = []
+    @Published var categories: [Category] = []
     @Published var status = "打开中…"
+    @Published var enrolled = false
+    @Published var syncing: SyncReport?
     private(set) var store: Xiangying?
 
     func start() async {
@@ -23,32 +28,72 @@ final class Model: ObservableObject {
                 .appendingPathComponent("xiangying", isDirectory: true)
             let store = try await Xiangying.open(dir: dir)
             self.store = store
-            if try await store.me() == nil {
-                // The sample street of the tests; a real app gets these files from the server.
-                let roster = try String(contentsOf: Bundle.main.url(forResource: "sample-roster", withExtension: "json")!)
-                let catalogue = try String(contentsOf: Bundle.main.url(forResource: "sample-catalogue", withExtension: "json")!)
-                try await store.installOrg(rosterJson: roster, catalogueJson: catalogue)
-                try await store.setPerson("psc1")
+            enrolled = try await store.me() != nil
+            if enrolled {
+                categories = try await store.categories()
             }
-            status = "已就绪"
+            status = enrolled ? "已就绪" : "请输入服务器地址和注册码"
             for try await list in store.inboxUpdates() {
                 inbox = list
             }
-        } catch let e as ApiError {
-            status = "\(e)"
+        } catch ApiError.NotSetUp {
+            status = "请输入服务器地址和注册码"
         } catch {
-            status = error.localizedDescription
+            status = "\(error)"
         }
     }
 
-    func report(_ text: String) async {
+    func enrol(url: String, code: String) async {
         guard let store else { return }
         do {
-            _ = try await store.report(category: "020101", location: GeoPoint(lon: 0.05, lat: 0.05), description: text)
-            status = "已上报"
+            let me = try await store.enrol(serverUrl: url, code: code, deviceName: UIDevice.current.name)
+            categories = try await store.categories()
+            enrolled = true
+            status = "已注册：\(me.person)"
+            for try await list in store.inboxUpdates() {
+                inbox = list
+            }
+        } catch ApiError.Unauthorized {
+            status = "注册码无效或已使用"
+        } catch ApiError.Network(let detail) {
+            status = "无法连接服务器：\(detail)"
+        } catch {
+            status = "\(error)"
+        }
+    }
+
+    func report(_ text: String, category: String, photo: Data?) async {
+        guard let store else { return }
+        do {
+            _ = try await store.reportWithPhotos(category: category, location: GeoPoint(lon: 0.05, lat: 0.05),
+                                                 description: text, photos: photo.map { [$0] } ?? [])
+            status = "已上报，等待同步"
         } catch ApiError.InvalidInput(let field, let problem) {
             status = "\(field): \(problem)"
+        } catch ApiError.PhotoRejected(let reason) {
+            status = "照片无法使用：\(reason)"
         } catch {
+            status = "\(error)"
+        }
+    }
+
+    func sync() async {
+        guard let store else { return }
+        do {
+            let report = try await store.syncNow { step in
+                Task { @MainActor in self.syncing = step }
+            }
+            syncing = nil
+            status = "已同步：上传 \(report.pushed)，下载 \(report.pulled)，照片 \(report.photosUploaded)"
+        } catch ApiError.Network {
+            syncing = nil
+            status = "网络不可用，稍后再试；数据已保存在本机"
+        } catch ApiError.Unauthorized {
+            syncing = nil
+            enrolled = false
+            status = "本机已被停用，请重新注册"
+        } catch {
+            syncing = nil
             status = "\(error)"
         }
     }
@@ -57,18 +102,42 @@ final class Model: ObservableObject {
 struct ContentView: View {
     @StateObject private var model = Model()
     @State private var text = ""
-    @State private var showSync = false
+    @State private var category = "020101"
+    @State private var url = "https://"
+    @State private var code = ""
+    @State private var picked: PhotosPickerItem?
+    @State private var photo: Data?
 
     var body: some View {
         NavigationStack {
             List {
+                if !model.enrolled {
+                    Section("注册") {
+                        TextField("服务器地址", text: $url)
+                        TextField("注册码", text: $code)
+                        Button("注册") { Task { await model.enrol(url: url, code: code) } }
+                    }
+                }
                 Section("上报问题") {
+                    Picker("类别", selection: $category) {
+                        ForEach(model.categories, id: \.code) { c in
+                            Text("\(c.bigName) / \(c.name)").tag(c.code)
+                        }
+                    }
                     TextField("几句话说明问题", text: $text)
-                    Button("上报") { Task { await model.report(text); text = "" } }
+                    PhotosPicker(photo == nil ? "加一张照片" : "已选照片", selection: $picked, matching: .images)
+                    Button("上报") {
+                        Task {
+                            await model.report(text, category: category, photo: photo)
+                            text = ""
+                            photo = nil
+                        }
+                    }
                 }
                 Section("待办 (\(model.inbox.count))") {
                     ForEach(model.inbox, id: \.id) { c in
                         VStack(alignment: .leading) {
+                            Text(c.number ?? "未编号").font(.caption)
                             Text(c.categoryName).font(.headline)
                             Text(c.description).font(.subheadline)
                         }
@@ -77,12 +146,16 @@ struct ContentView: View {
             }
             .navigationTitle("响应")
             .toolbar {
-                Button("同步") { showSync = true }
+                Button(model.syncing == nil ? "同步" : "同步中…") { Task { await model.sync() } }
+                    .disabled(model.syncing != nil || !model.enrolled)
             }
-            .alert("同步功能将随同步服务器一起提供", isPresented: $showSync) {
-                Button("好") {}
-            } message: {
-                Text("Sync arrives with the sync server; until then cases stay on this phone.")
+            .onChange(of: picked) { _, item in
+                Task {
+                    // A JPEG for the core: HEIC photos are converted here, not in Rust.
+                    if let data = try? await item?.loadTransferable(type: Data.self), let image = UIImage(data: data) {
+                        photo = image.jpegData(compressionQuality: 0.9)
+                    }
+                }
             }
             .safeAreaInset(edge: .bottom) { Text(model.status).font(.footnote) }
         }

@@ -6,7 +6,8 @@ import Foundation
 
 /// One phone's Xiangying store: open it once per data folder and keep it for the app's life.
 /// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
-/// `.CorruptCase`, `.NotSetUp`, …).
+/// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorized`,
+/// `.ServerRejected`, `.Cancelled`, `.Internal`).
 public final class Xiangying: @unchecked Sendable {
     /// The generated object, for anything this layer does not wrap.
     public let device: XiangyingDevice
@@ -45,7 +46,7 @@ public final class Xiangying: @unchecked Sendable {
         try await run { try $0.installOrg(rosterJson: rosterJson, catalogueJson: catalogueJson) }
     }
 
-    /// Sets who uses this device (enrolment will do this).
+    /// Sets who uses this device without a server (`enrol` does this with one).
     public func setPerson(_ personId: String) async throws {
         try await run { try $0.setPerson(personId: personId) }
     }
@@ -55,8 +56,54 @@ public final class Xiangying: @unchecked Sendable {
         try await run { $0.me() }
     }
 
-    // Sync arrives with the sync server: enrol(serverUrl:code:) and syncNow(progress:) will be
-    // async throwing functions here (ApiError.Network, ApiError.Unauthorized).
+    /// The category catalogue, for a picker: group by `bigCode` for its first level.
+    public func categories() async throws -> [Category] {
+        try await run { try $0.categories() }
+    }
+
+    // MARK: sync
+
+    /// Enrols with the server at `serverUrl` using an administrator's one-time `code`; installs
+    /// the server's roster and catalogue and sets the person. Throws `ApiError.Unauthorized`
+    /// (bad, used or revoked code), `.Network` (no server there), `.InvalidInput` (bad URL).
+    public func enrol(serverUrl: String, code: String, deviceName: String) async throws -> Claim {
+        try await device.enrol(serverUrl: serverUrl, code: code, deviceName: deviceName)
+    }
+
+    /// The id the server gave this device, once enrolled.
+    public func deviceId() async throws -> String? {
+        try await run { try $0.deviceId() }
+    }
+
+    /// Syncs now (push, pull, upload photos) on the core's worker thread; `progress` gets the
+    /// totals after every step, on that thread. A started sync cannot be interrupted: cancelling
+    /// the task silences `progress` at once, the sync runs to its end (what it does is safe to
+    /// keep) and this throws `ApiError.Cancelled`. `changes()` hears what the sync changed.
+    public func syncNow(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        let token = CancelToken()
+        let listener = progress.map { ClosureSyncListener($0) }
+        return try await withTaskCancellationHandler {
+            try await device.syncNow(listener: listener, cancel: token)
+        } onCancel: {
+            token.cancel()
+        }
+    }
+
+    /// One sync as a stream of its progress reports, the last with phase `.done`; it finishes
+    /// with the sync's error, if any. Ending the iteration cancels the sync as `syncNow` does.
+    public func syncUpdates() -> AsyncThrowingStream<SyncReport, Error> {
+        AsyncThrowingStream(bufferingPolicy: .unbounded) { continuation in
+            let task = Task {
+                do {
+                    _ = try await self.syncNow { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
 
     // MARK: raising cases
 
@@ -73,8 +120,36 @@ public final class Xiangying: @unchecked Sendable {
         return try await run { try $0.request(request: r) }
     }
 
-    // Photos arrive with the photo issue: attachPhoto(caseId:bytes:stage:) will throw
-    // ApiError.PhotoRejected for what cannot be taken in.
+    // MARK: photos
+
+    /// Raises a problem report with its before photos (JPEG, PNG or WebP bytes: convert HEIC
+    /// with `UIImage.jpegData` first), processed on the core's worker thread. A rejected
+    /// photo (`ApiError.PhotoRejected`) writes nothing.
+    public func reportWithPhotos(category: String, location: GeoPoint, description: String, photos: [Data],
+                                 grid: String? = nil, segment: String? = nil) async throws -> String {
+        let r = NewReport(category: category, location: location, description: description, grid: grid, segment: segment)
+        return try await device.reportWithPhotos(report: r, photos: photos)
+    }
+
+    /// Attaches a photo to a case I am involved in; pass the returned hash to `handleOnSpot` or `resolve`.
+    public func attachPhoto(_ caseId: String, bytes: Data, stage: PhotoStage) async throws -> PhotoRef {
+        try await device.attachPhoto(caseId: caseId, bytes: bytes, stage: stage)
+    }
+
+    /// A photo or thumbnail stored on this device (JPEG bytes); `ApiError.NotFound` when it is not here.
+    public func photo(_ hash: String) async throws -> Data {
+        try await run { try $0.photo(hash: hash) }
+    }
+
+    /// A photo or thumbnail from this device, or downloaded from the server and kept.
+    public func fetchPhoto(_ hash: String) async throws -> Data {
+        try await device.fetchPhoto(hash: hash)
+    }
+
+    /// Photo files waiting for the next sync to upload them.
+    public func pendingUploads(limit: UInt32 = 100) async throws -> [PendingUpload] {
+        try await run { try $0.pendingUploads(limit: limit) }
+    }
 
     // MARK: actions
 
@@ -183,6 +258,19 @@ public final class Xiangying: @unchecked Sendable {
         } onCancel: {
             token.cancel()
         }
+    }
+}
+
+/// A `SyncListener` over a closure.
+final class ClosureSyncListener: SyncListener, @unchecked Sendable {
+    private let body: @Sendable (SyncReport) -> Void
+
+    init(_ body: @escaping @Sendable (SyncReport) -> Void) {
+        self.body = body
+    }
+
+    func progress(report: SyncReport) {
+        body(report)
     }
 }
 

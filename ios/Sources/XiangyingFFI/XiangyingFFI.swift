@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -624,8 +640,10 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * Stops long work early when the app asks (a Swift task cancelled, a screen closed). Work
- * stops at the next step boundary; what was finished stays.
+ * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
+ * import stops at the next case; what was finished stays. A sync cannot be interrupted once
+ * started: it is silenced and its result replaced by `Cancelled` (see
+ * [`crate::XiangyingDevice::sync_now`]).
  */
 public protocol CancelTokenProtocol: AnyObject, Sendable {
     
@@ -641,8 +659,10 @@ public protocol CancelTokenProtocol: AnyObject, Sendable {
     
 }
 /**
- * Stops long work early when the app asks (a Swift task cancelled, a screen closed). Work
- * stops at the next step boundary; what was finished stays.
+ * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
+ * import stops at the next case; what was finished stays. A sync cannot be interrupted once
+ * started: it is silenced and its result replaced by `Cancelled` (see
+ * [`crate::XiangyingDevice::sync_now`]).
  */
 open class CancelToken: CancelTokenProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -996,7 +1016,7 @@ public func FfiConverterTypeCaseListener_lower(_ value: CaseListener) -> UInt64 
 
 
 /**
- * Told how far long work has got. Sync and photo processing will report through it too.
+ * Told how far long work (a bulk import) has got.
  */
 public protocol ProgressListener: AnyObject, Sendable {
     
@@ -1007,7 +1027,7 @@ public protocol ProgressListener: AnyObject, Sendable {
     
 }
 /**
- * Told how far long work has got. Sync and photo processing will report through it too.
+ * Told how far long work (a bulk import) has got.
  */
 open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1209,6 +1229,218 @@ public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) ->
 
 
 /**
+ * Told how far a sync has got, after every step (each round trip, each photo uploaded) and
+ * once more with phase `Done`. Called on the sync's worker thread: post to your UI.
+ */
+public protocol SyncListener: AnyObject, Sendable {
+    
+    /**
+     * The totals so far.
+     */
+    func progress(report: SyncReport) 
+    
+}
+/**
+ * Told how far a sync has got, after every step (each round trip, each photo uploaded) and
+ * once more with phase `Done`. Called on the sync's worker thread: post to your UI.
+ */
+open class SyncListenerImpl: SyncListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_xiangying_ffi_fn_clone_synclistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_xiangying_ffi_fn_free_synclistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The totals so far.
+     */
+open func progress(report: SyncReport)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_synclistener_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncReport_lower(report),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncListener = UniffiVTableCallbackInterfaceSyncListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncListener: handle missing in uniffiClone")
+            }
+        },
+        progress: { (
+            uniffiHandle: UInt64,
+            report: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.progress(
+                     report: try FfiConverterTypeSyncReport_lift(report)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncListener() {
+    uniffi_xiangying_ffi_fn_init_callback_vtable_synclistener(UniffiCallbackInterfaceSyncListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncListener) -> UInt64 {
+         if let rustImpl = value as? SyncListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncListener_lift(_ handle: UInt64) throws -> SyncListener {
+    return try FfiConverterTypeSyncListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncListener_lower(_ value: SyncListener) -> UInt64 {
+    return FfiConverterTypeSyncListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * One phone's view of the system: its store in a data folder, the person using it, and its
  * copy of the roster and category catalogue. Safe to share between threads.
  */
@@ -1239,6 +1471,15 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func applyRemote(caseId: String, bytes: Data) throws 
     
     /**
+     * Attaches a photo to a case this person is involved in, on a worker thread: processed
+     * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
+     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
+     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
+     * involved). Attaching the same photo at the same stage again returns the first one.
+     */
+    func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage) async throws  -> PhotoRef
+    
+    /**
      * The cases in a community.
      */
     func byCommunity(community: String, limit: UInt32) throws  -> [CaseSummary]
@@ -1259,6 +1500,12 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func `case`(caseId: String) throws  -> CaseDetail
     
     /**
+     * The category catalogue the device holds, in catalogue order: what a category picker
+     * shows (group by `big_code` for its first level). `NotSetUp` before enrolment.
+     */
+    func categories() throws  -> [Category]
+    
+    /**
      * A volunteer takes a dispatched request. When two claim it offline, the first in
      * document order wins; the other sees the claim rejected in the history after syncing.
      */
@@ -1276,6 +1523,12 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func compact() throws  -> UInt64
     
     /**
+     * The id the server gave this device at enrolment (for an administrator revoking it),
+     * or none before enrolment.
+     */
+    func deviceId() throws  -> String?
+    
+    /**
      * The centre sends the case to one department, or to several for joint enforcement.
      */
     func dispatch(caseId: String, departments: [String], note: String) throws  -> CaseState
@@ -1284,6 +1537,19 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * A community chief publishes a resident request to the community's volunteers.
      */
     func dispatchToVolunteers(caseId: String, note: String) throws  -> CaseState
+    
+    /**
+     * Enrols this device with the server at `server_url` (`https://…`) using the one-time
+     * code an administrator issued (`xiangying-server admin issue-code <person>`): installs
+     * the server's roster and catalogue and sets the person. Returns who uses the device
+     * now; the listeners are told to reload everything.
+     *
+     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
+     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * a lost answer is safe: the device brings the same token and finds the same enrolment.
+     */
+    func enrol(serverUrl: String, code: String, deviceName: String) async throws  -> Claim
     
     /**
      * Sends the case up one level: grid → community chief, community → street centre.
@@ -1300,6 +1566,14 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * Moves the deadline by `hours`.
      */
     func extend(caseId: String, hours: UInt32, reason: String) throws  -> CaseState
+    
+    /**
+     * A photo or thumbnail by hash: from this device, or downloaded from the server (and
+     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
+     * not on the device), `InvalidInput` (malformed hash).
+     */
+    func fetchPhoto(hash: String) async throws  -> Data
     
     /**
      * A street chief (or an informant's grid worker) sends the case to the grid worker of its
@@ -1364,6 +1638,20 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func overdue(limit: UInt32) throws  -> [CaseSummary]
     
     /**
+     * Photo files (photos and thumbnails) waiting for upload, oldest first; the next sync
+     * uploads them.
+     */
+    func pendingUploads(limit: UInt32) throws  -> [PendingUpload]
+    
+    /**
+     * A processed photo or thumbnail (JPEG bytes) stored on this device, by hash (from
+     * [`PhotoRef`]). `NotFound` when the device does not have it (use
+     * [`XiangyingDevice::fetch_photo`]), `InvalidInput` for a malformed hash, `Storage` when
+     * the file on disk no longer matches its hash.
+     */
+    func photo(hash: String) throws  -> Data
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */
     func removeCaseListener(handle: UInt64)  -> Bool
@@ -1374,6 +1662,15 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * description (`InvalidInput`), a role that may not report (`NotAllowed`).
      */
     func report(report: NewReport) throws  -> String
+    
+    /**
+     * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
+     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
+     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
+     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
+     * started it runs to its end even if the caller stops waiting.
+     */
+    func reportWithPhotos(report: NewReport, photos: [Data]) async throws  -> String
     
     /**
      * Raises a resident request (群众点单) and returns its case id; it goes to the community
@@ -1393,9 +1690,28 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
-     * Enrolment with a server will do this.
+     * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
     func setPerson(personId: String) throws 
+    
+    /**
+     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * everything new in this person's scope (case numbers included), then uploads queued
+     * photos. `listener` hears the totals after every step. The case listeners are told what
+     * the sync changed once it ends (with an error too: what was pulled before stays).
+     *
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
+     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
+     * token cancelled before the call makes it return `Cancelled` without contacting the
+     * server; once started, cancelling silences `listener` at once, the sync runs to its end
+     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
+     * report. A sync that failed returns its error, cancelled or not.
+     *
+     * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
+     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     */
+    func syncNow(listener: SyncListener?, cancel: CancelToken?) async throws  -> SyncReport
     
     /**
      * Confirms the work (the reporter's side or a supervisor).
@@ -1535,6 +1851,29 @@ open func applyRemote(caseId: String, bytes: Data)throws   {try rustCallWithErro
 }
     
     /**
+     * Attaches a photo to a case this person is involved in, on a worker thread: processed
+     * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
+     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
+     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
+     * involved). Attaching the same photo at the same stage again returns the first one.
+     */
+open func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage)async throws  -> PhotoRef  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterData.lower(bytes),FfiConverterTypePhotoStage_lower(stage)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePhotoRef_lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
+}
+    
+    /**
      * The cases in a community.
      */
 open func byCommunity(community: String, limit: UInt32)throws  -> [CaseSummary]  {
@@ -1590,6 +1929,19 @@ open func `case`(caseId: String)throws  -> CaseDetail  {
 }
     
     /**
+     * The category catalogue the device holds, in catalogue order: what a category picker
+     * shows (group by `big_code` for its first level). `NotSetUp` before enrolment.
+     */
+open func categories()throws  -> [Category]  {
+    return try  FfiConverterSequenceTypeCategory.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_categories(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * A volunteer takes a dispatched request. When two claim it offline, the first in
      * document order wins; the other sees the claim rejected in the history after syncing.
      */
@@ -1631,6 +1983,19 @@ open func compact()throws  -> UInt64  {
 }
     
     /**
+     * The id the server gave this device at enrolment (for an administrator revoking it),
+     * or none before enrolment.
+     */
+open func deviceId()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_device_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The centre sends the case to one department, or to several for joint enforcement.
      */
 open func dispatch(caseId: String, departments: [String], note: String)throws  -> CaseState  {
@@ -1657,6 +2022,33 @@ open func dispatchToVolunteers(caseId: String, note: String)throws  -> CaseState
         FfiConverterString.lower(note),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Enrols this device with the server at `server_url` (`https://…`) using the one-time
+     * code an administrator issued (`xiangying-server admin issue-code <person>`): installs
+     * the server's roster and catalogue and sets the person. Returns who uses the device
+     * now; the listeners are told to reload everything.
+     *
+     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
+     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * a lost answer is safe: the device brings the same token and finds the same enrolment.
+     */
+open func enrol(serverUrl: String, code: String, deviceName: String)async throws  -> Claim  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterString.lower(code),FfiConverterString.lower(deviceName)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeClaim_lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
 }
     
     /**
@@ -1700,6 +2092,28 @@ open func extend(caseId: String, hours: UInt32, reason: String)throws  -> CaseSt
         FfiConverterString.lower(reason),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * A photo or thumbnail by hash: from this device, or downloaded from the server (and
+     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
+     * not on the device), `InvalidInput` (malformed hash).
+     */
+open func fetchPhoto(hash: String)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_fetch_photo(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(hash)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
 }
     
     /**
@@ -1862,6 +2276,36 @@ open func overdue(limit: UInt32)throws  -> [CaseSummary]  {
 }
     
     /**
+     * Photo files (photos and thumbnails) waiting for upload, oldest first; the next sync
+     * uploads them.
+     */
+open func pendingUploads(limit: UInt32)throws  -> [PendingUpload]  {
+    return try  FfiConverterSequenceTypePendingUpload.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_pending_uploads(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A processed photo or thumbnail (JPEG bytes) stored on this device, by hash (from
+     * [`PhotoRef`]). `NotFound` when the device does not have it (use
+     * [`XiangyingDevice::fetch_photo`]), `InvalidInput` for a malformed hash, `Storage` when
+     * the file on disk no longer matches its hash.
+     */
+open func photo(hash: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(hash),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */
 open func removeCaseListener(handle: UInt64) -> Bool  {
@@ -1887,6 +2331,29 @@ open func report(report: NewReport)throws  -> String  {
         FfiConverterTypeNewReport_lower(report),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
+     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
+     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
+     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
+     * started it runs to its end even if the caller stops waiting.
+     */
+open func reportWithPhotos(report: NewReport, photos: [Data])async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewReport_lower(report),FfiConverterSequenceData.lower(photos)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
 }
     
     /**
@@ -1934,7 +2401,7 @@ open func rework(caseId: String, reason: String)throws  -> CaseState  {
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
-     * Enrolment with a server will do this.
+     * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
 open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
         uniffiCallStatus in
@@ -1943,6 +2410,39 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
         FfiConverterString.lower(personId),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * everything new in this person's scope (case numbers included), then uploads queued
+     * photos. `listener` hears the totals after every step. The case listeners are told what
+     * the sync changed once it ends (with an error too: what was pulled before stays).
+     *
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
+     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
+     * token cancelled before the call makes it return `Cancelled` without contacting the
+     * server; once started, cancelling silences `listener` at once, the sync runs to its end
+     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
+     * report. A sync that failed returns its error, cancelled or not.
+     *
+     * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
+     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     */
+open func syncNow(listener: SyncListener?, cancel: CancelToken?)async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_sync_now(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeSyncListener.lower(listener),FfiConverterOptionTypeCancelToken.lower(cancel)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
 }
     
     /**
@@ -2739,6 +3239,138 @@ public func FfiConverterTypeCaseSummary_lower(_ value: CaseSummary) -> RustBuffe
 
 
 /**
+ * One small category (小类) of the catalogue the device holds, with its big category (大类):
+ * what a category picker shows. Group by `big_code` for the picker's first level.
+ */
+public struct Category: Equatable, Hashable {
+    /**
+     * The small category code, unique in the catalogue, e.g. `010101`; pass it as
+     * [`NewReport::category`].
+     */
+    public let code: String
+    /**
+     * The small category's Chinese name, e.g. 井盖.
+     */
+    public let name: String
+    /**
+     * The big category code, e.g. `0101`.
+     */
+    public let bigCode: String
+    /**
+     * The big category's Chinese name, e.g. 公用设施.
+     */
+    public let bigName: String
+    /**
+     * Component, event or duty.
+     */
+    public let kind: CategoryKind
+    /**
+     * The level that handles it by default.
+     */
+    public let level: Level
+    /**
+     * The time limit from report to resolution, in hours.
+     */
+    public let limitHours: UInt32
+    /**
+     * The department that answers for it when dispatched, if any.
+     */
+    public let department: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The small category code, unique in the catalogue, e.g. `010101`; pass it as
+         * [`NewReport::category`].
+         */code: String, 
+        /**
+         * The small category's Chinese name, e.g. 井盖.
+         */name: String, 
+        /**
+         * The big category code, e.g. `0101`.
+         */bigCode: String, 
+        /**
+         * The big category's Chinese name, e.g. 公用设施.
+         */bigName: String, 
+        /**
+         * Component, event or duty.
+         */kind: CategoryKind, 
+        /**
+         * The level that handles it by default.
+         */level: Level, 
+        /**
+         * The time limit from report to resolution, in hours.
+         */limitHours: UInt32, 
+        /**
+         * The department that answers for it when dispatched, if any.
+         */department: String?) {
+        self.code = code
+        self.name = name
+        self.bigCode = bigCode
+        self.bigName = bigName
+        self.kind = kind
+        self.level = level
+        self.limitHours = limitHours
+        self.department = department
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Category: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCategory: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Category {
+        return
+            try Category(
+                code: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                bigCode: FfiConverterString.read(from: &buf), 
+                bigName: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeCategoryKind.read(from: &buf), 
+                level: FfiConverterTypeLevel.read(from: &buf), 
+                limitHours: FfiConverterUInt32.read(from: &buf), 
+                department: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Category, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.bigCode, into: &buf)
+        FfiConverterString.write(value.bigName, into: &buf)
+        FfiConverterTypeCategoryKind.write(value.kind, into: &buf)
+        FfiConverterTypeLevel.write(value.level, into: &buf)
+        FfiConverterUInt32.write(value.limitHours, into: &buf)
+        FfiConverterOptionString.write(value.department, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategory_lift(_ buf: RustBuffer) throws -> Category {
+    return try FfiConverterTypeCategory.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategory_lower(_ value: Category) -> RustBuffer {
+    return FfiConverterTypeCategory.lower(value)
+}
+
+
+/**
  * Who acted (or who uses this device), with the role and scope they held.
  */
 public struct Claim: Equatable, Hashable {
@@ -3223,6 +3855,85 @@ public func FfiConverterTypeNewRequest_lower(_ value: NewRequest) -> RustBuffer 
 
 
 /**
+ * A photo file (a photo or its thumbnail) that no server has yet.
+ */
+public struct PendingUpload: Equatable, Hashable {
+    /**
+     * Lowercase hex SHA-256 of the file.
+     */
+    public let hash: String
+    /**
+     * The case that references it.
+     */
+    public let caseId: String
+    /**
+     * Its size in bytes.
+     */
+    public let bytes: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lowercase hex SHA-256 of the file.
+         */hash: String, 
+        /**
+         * The case that references it.
+         */caseId: String, 
+        /**
+         * Its size in bytes.
+         */bytes: UInt64) {
+        self.hash = hash
+        self.caseId = caseId
+        self.bytes = bytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PendingUpload: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingUpload: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingUpload {
+        return
+            try PendingUpload(
+                hash: FfiConverterString.read(from: &buf), 
+                caseId: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PendingUpload, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.hash, into: &buf)
+        FfiConverterString.write(value.caseId, into: &buf)
+        FfiConverterUInt64.write(value.bytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingUpload_lift(_ buf: RustBuffer) throws -> PendingUpload {
+    return try FfiConverterTypePendingUpload.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingUpload_lower(_ value: PendingUpload) -> RustBuffer {
+    return FfiConverterTypePendingUpload.lower(value)
+}
+
+
+/**
  * A photo attached to a case; the bytes live outside the document, named by their hash.
  */
 public struct PhotoRef: Equatable, Hashable {
@@ -3411,6 +4122,126 @@ public func FfiConverterTypeRemoteCase_lower(_ value: RemoteCase) -> RustBuffer 
 
 
 /**
+ * How far a sync has got: reported after every step, and returned at the end. The counts
+ * are totals since the sync started.
+ */
+public struct SyncReport: Equatable, Hashable {
+    /**
+     * The phase the sync is in (`None` before it starts).
+     */
+    public let phase: SyncPhase?
+    /**
+     * Round trips to the sync endpoint.
+     */
+    public let roundTrips: UInt32
+    /**
+     * Changes of this device the server acknowledged.
+     */
+    public let pushed: UInt64
+    /**
+     * Feed items applied (changes to, or whole documents of, cases).
+     */
+    public let pulled: UInt64
+    /**
+     * Photo files (photos and thumbnails) uploaded.
+     */
+    public let photosUploaded: UInt64
+    /**
+     * Request body bytes sent.
+     */
+    public let bytesSent: UInt64
+    /**
+     * Response body bytes received.
+     */
+    public let bytesReceived: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The phase the sync is in (`None` before it starts).
+         */phase: SyncPhase?, 
+        /**
+         * Round trips to the sync endpoint.
+         */roundTrips: UInt32, 
+        /**
+         * Changes of this device the server acknowledged.
+         */pushed: UInt64, 
+        /**
+         * Feed items applied (changes to, or whole documents of, cases).
+         */pulled: UInt64, 
+        /**
+         * Photo files (photos and thumbnails) uploaded.
+         */photosUploaded: UInt64, 
+        /**
+         * Request body bytes sent.
+         */bytesSent: UInt64, 
+        /**
+         * Response body bytes received.
+         */bytesReceived: UInt64) {
+        self.phase = phase
+        self.roundTrips = roundTrips
+        self.pushed = pushed
+        self.pulled = pulled
+        self.photosUploaded = photosUploaded
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SyncReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
+        return
+            try SyncReport(
+                phase: FfiConverterOptionTypeSyncPhase.read(from: &buf), 
+                roundTrips: FfiConverterUInt32.read(from: &buf), 
+                pushed: FfiConverterUInt64.read(from: &buf), 
+                pulled: FfiConverterUInt64.read(from: &buf), 
+                photosUploaded: FfiConverterUInt64.read(from: &buf), 
+                bytesSent: FfiConverterUInt64.read(from: &buf), 
+                bytesReceived: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeSyncPhase.write(value.phase, into: &buf)
+        FfiConverterUInt32.write(value.roundTrips, into: &buf)
+        FfiConverterUInt64.write(value.pushed, into: &buf)
+        FfiConverterUInt64.write(value.pulled, into: &buf)
+        FfiConverterUInt64.write(value.photosUploaded, into: &buf)
+        FfiConverterUInt64.write(value.bytesSent, into: &buf)
+        FfiConverterUInt64.write(value.bytesReceived, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncReport {
+    return try FfiConverterTypeSyncReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+    return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
  * What went wrong, in a form an app can act on. In Kotlin this is the sealed class
  * `ApiException` (one subclass per variant); in Swift the enum `ApiError`.
  */
@@ -3463,8 +4294,9 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
-     * The server could not be reached or the connection broke. Nothing is lost: retry later.
-     * Not produced yet: sync arrives with the sync server.
+     * The server could not be reached or the connection broke (after the core's retries
+     * with backoff). Nothing is lost: retry later; the next sync carries on where this one
+     * stopped.
      */
     case Network(
         /**
@@ -3472,8 +4304,8 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
-     * The server refused this device (token revoked or expired): enrol again.
-     * Not produced yet: enrolment arrives with the sync server.
+     * The server refused this device (token revoked, or never enrolled), or refused an
+     * enrolment code (unknown, revoked or already used): enrol again with a new code.
      */
     case Unauthorized(
         /**
@@ -3481,13 +4313,37 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
-     * A photo could not be taken in (not an image, too small, damaged).
-     * Not produced yet: photo attachment arrives with the photo issue.
+     * A photo could not be taken in (not JPEG, PNG or WebP, damaged, too large, too many
+     * pixels); nothing was written. HEIC must be converted to JPEG by the platform first.
      */
     case PhotoRejected(
         /**
          * Why, in words a user can read.
          */reason: String
+    )
+    /**
+     * The server answered but refused the request (HTTP `status`): 403 a write outside this
+     * person's scope or a tampered change, 404 a photo or case the server does not show
+     * this device, 400 a malformed request, 409 a conflict, 413 too large. Retrying the
+     * same request will not help; show `detail` (the server's words) and report it.
+     */
+    case ServerRejected(
+        /**
+         * The HTTP status.
+         */status: UInt16, 
+        /**
+         * What the server said.
+         */detail: String
+    )
+    /**
+     * The caller cancelled the work (a [`crate::CancelToken`] or, in Kotlin, the coroutine).
+     * What finished before stays: a sync cancelled part-way keeps what it pushed and pulled,
+     * and the next sync carries on.
+     */
+    case Cancelled(
+        /**
+         * What was done before the work stopped.
+         */detail: String
     )
     /**
      * One case's stored document cannot be read; every other case still works.
@@ -3570,14 +4426,21 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         case 7: return .PhotoRejected(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .CorruptCase(
+        case 8: return .ServerRejected(
+            status: try FfiConverterUInt16.read(from: &buf), 
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .Cancelled(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .CorruptCase(
             caseId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .NotSetUp(
+        case 11: return .NotSetUp(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .Internal(
+        case 12: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -3630,19 +4493,30 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .CorruptCase(caseId,reason):
+        case let .ServerRejected(status,detail):
             writeInt(&buf, Int32(8))
+            FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Cancelled(detail):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .CorruptCase(caseId,reason):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(caseId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotSetUp(detail):
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4382,6 +5256,91 @@ public func FfiConverterTypeCaseStatus_lower(_ value: CaseStatus) -> RustBuffer 
 
 
 /**
+ * Whether a category is a component (部件), an event (事件) or a grid duty (网格职责).
+ */
+
+public enum CategoryKind: Equatable, Hashable {
+    
+    /**
+     * 部件: a physical thing in public space (a manhole cover, a street light).
+     */
+    case component
+    /**
+     * 事件: something happening (littering, illegal parking, a burst pipe).
+     */
+    case event
+    /**
+     * 网格职责: one of the duties assigned to grids (综治信访, 矛盾调处, …).
+     */
+    case duty
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CategoryKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCategoryKind: FfiConverterRustBuffer {
+    typealias SwiftType = CategoryKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CategoryKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .component
+        
+        case 2: return .event
+        
+        case 3: return .duty
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CategoryKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .component:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .event:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .duty:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategoryKind_lift(_ buf: RustBuffer) throws -> CategoryKind {
+    return try FfiConverterTypeCategoryKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategoryKind_lower(_ value: CategoryKind) -> RustBuffer {
+    return FfiConverterTypeCategoryKind.lower(value)
+}
+
+
+
+/**
  * The author of an event.
  */
 
@@ -5028,6 +5987,91 @@ public func FfiConverterTypeScope_lower(_ value: Scope) -> RustBuffer {
 }
 
 
+
+/**
+ * Which part of a sync is running.
+ */
+
+public enum SyncPhase: Equatable, Hashable {
+    
+    /**
+     * Pushing changes and pulling the feed (one round trip per page).
+     */
+    case exchanging
+    /**
+     * Uploading queued photos.
+     */
+    case uploadingPhotos
+    /**
+     * Finished.
+     */
+    case done
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncPhase: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncPhase: FfiConverterRustBuffer {
+    typealias SwiftType = SyncPhase
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncPhase {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .exchanging
+        
+        case 2: return .uploadingPhotos
+        
+        case 3: return .done
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncPhase, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .exchanging:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .uploadingPhotos:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncPhase_lift(_ buf: RustBuffer) throws -> SyncPhase {
+    return try FfiConverterTypeSyncPhase.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncPhase_lower(_ value: SyncPhase) -> RustBuffer {
+    return FfiConverterTypeSyncPhase.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -5127,6 +6171,30 @@ fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSyncListener: FfiConverterRustBuffer {
+    typealias SwiftType = SyncListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeClaim: FfiConverterRustBuffer {
     typealias SwiftType = Claim?
 
@@ -5175,6 +6243,30 @@ fileprivate struct FfiConverterOptionTypeAssignee: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSyncPhase: FfiConverterRustBuffer {
+    typealias SwiftType = SyncPhase?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSyncPhase.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSyncPhase.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -5192,6 +6284,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
         }
         return seq
     }
@@ -5250,6 +6367,31 @@ fileprivate struct FfiConverterSequenceTypeCaseSummary: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCategory: FfiConverterRustBuffer {
+    typealias SwiftType = [Category]
+
+    public static func write(_ value: [Category], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCategory.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Category] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Category]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCategory.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer {
     typealias SwiftType = [ImportFailure]
 
@@ -5267,6 +6409,31 @@ fileprivate struct FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeImportFailure.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePendingUpload: FfiConverterRustBuffer {
+    typealias SwiftType = [PendingUpload]
+
+    public static func write(_ value: [PendingUpload], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePendingUpload.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PendingUpload] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PendingUpload]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePendingUpload.read(from: &buf))
         }
         return seq
     }
@@ -5397,6 +6564,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() != 7284) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 19571) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() != 43048) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5409,6 +6579,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_case() != 8349) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_categories() != 62945) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_claim_request() != 8746) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5418,10 +6591,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_compact() != 2716) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_device_id() != 35497) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch() != 51539) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() != 20827) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 53639) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() != 14210) {
@@ -5431,6 +6610,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() != 47949) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() != 18297) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward() != 52204) {
@@ -5466,10 +6648,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_overdue() != 35167) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_pending_uploads() != 11537) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo() != 46365) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() != 65064) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() != 59045) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 54342) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() != 29882) {
@@ -5481,7 +6672,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework() != 55600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 48677) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 17782) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() != 50988) {
@@ -5502,6 +6696,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_progresslistener_progress() != 41871) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_synclistener_progress() != 12156) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open() != 50878) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5511,6 +6708,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitCaseListener()
     uniffiCallbackInitProgressListener()
+    uniffiCallbackInitSyncListener()
     return InitializationResult.ok
 }()
 

@@ -11,18 +11,29 @@ import cn.xiangying.ffi.CaseListener
 import cn.xiangying.ffi.CaseState
 import cn.xiangying.ffi.CaseStatus
 import cn.xiangying.ffi.CaseSummary
+import cn.xiangying.ffi.Category
 import cn.xiangying.ffi.Claim
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.ImportReport
 import cn.xiangying.ffi.NewReport
 import cn.xiangying.ffi.NewRequest
+import cn.xiangying.ffi.PendingUpload
+import cn.xiangying.ffi.PhotoRef
+import cn.xiangying.ffi.PhotoStage
 import cn.xiangying.ffi.ProgressListener
 import cn.xiangying.ffi.RemoteCase
+import cn.xiangying.ffi.SyncListener
+import cn.xiangying.ffi.SyncReport
 import cn.xiangying.ffi.XiangyingDevice
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.BufferOverflow
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.flow.MutableSharedFlow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.StateFlow
@@ -39,7 +50,8 @@ import java.io.File
  * One phone's Xiangying store: open it once per data folder and keep it for the app's life.
  *
  * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
- * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, …); see `ApiException` in the
+ * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`,
+ * `Unauthorized`, `ServerRejected`, `Cancelled`, `Internal`); see `ApiException` in the
  * generated bindings.
  */
 class Xiangying private constructor(
@@ -82,14 +94,66 @@ class Xiangying private constructor(
     /** Installs the roster and catalogue JSON published by the server. */
     suspend fun installOrg(rosterJson: String, catalogueJson: String) = onIo { installOrg(rosterJson, catalogueJson) }
 
-    /** Sets who uses this device (enrolment will do this). */
+    /** Sets who uses this device without a server ([enrol] does this with one). */
     suspend fun setPerson(personId: String) = onIo { setPerson(personId) }
 
     /** Who uses this device, if set. */
     suspend fun me(): Claim? = onIo { me() }
 
-    // Sync arrives with the sync server: enrol(serverUrl, code) and syncNow(progress) will be
-    // suspend functions here, throwing ApiException.Network / ApiException.Unauthorized.
+    /** The category catalogue, for a picker: group by `bigCode` for its first level. */
+    suspend fun categories(): List<Category> = onIo { categories() }
+
+    // ---- sync ----
+
+    /**
+     * Enrols with the server at [serverUrl] using an administrator's one-time [code]; installs
+     * the server's roster and catalogue and sets the person. Throws `Unauthorized` (bad, used
+     * or revoked code), `Network` (no server there), `InvalidInput` (not an http(s) URL).
+     */
+    suspend fun enrol(serverUrl: String, code: String, deviceName: String): Claim =
+        device.enrol(serverUrl, code, deviceName)
+
+    /** The id the server gave this device, once enrolled. */
+    suspend fun deviceId(): String? = onIo { deviceId() }
+
+    /**
+     * Syncs now (push, pull, upload photos) on the core's worker thread; [onProgress] gets the
+     * totals after every step, on that thread. Cancelling the coroutine (or the sync's own
+     * cancellation) cannot interrupt a sync that started: progress stops at once, the sync
+     * runs to its end in the background (what it does is safe to keep) and this throws
+     * `CancellationException`. The [changes] flow hears what the sync changed.
+     */
+    suspend fun syncNow(onProgress: ((SyncReport) -> Unit)? = null): SyncReport {
+        val listener = onProgress?.let { f ->
+            object : SyncListener {
+                override fun progress(report: SyncReport) = f(report)
+            }
+        }
+        val token = CancelToken()
+        return try {
+            device.syncNow(listener, token)
+        } finally {
+            token.cancel() // a no-op after the end; silences progress when the coroutine was cancelled
+            token.close()
+        }
+    }
+
+    /**
+     * A sync as a cold Flow: collecting it starts one sync and emits every progress report,
+     * the last with phase `DONE`; it completes when the sync ends and fails with the sync's
+     * [ApiException]. Stopping the collection stops the reports (see [syncNow]).
+     */
+    fun syncFlow(): Flow<SyncReport> = callbackFlow {
+        val job = launch {
+            try {
+                syncNow { trySend(it) }
+                channel.close()
+            } catch (e: Throwable) {
+                channel.close(e)
+            }
+        }
+        awaitClose { job.cancel() }
+    }.buffer(Channel.UNLIMITED)
 
     // ---- raising cases ----
 
@@ -106,8 +170,32 @@ class Xiangying private constructor(
     suspend fun request(category: String, location: GeoPoint, description: String, grid: String? = null): String =
         onIo { request(NewRequest(category, location, description, grid)) }
 
-    // Photos arrive with the photo issue: attachPhoto(caseId, bytes, stage) will throw
-    // ApiException.PhotoRejected for what cannot be taken in.
+    /**
+     * Raises a problem report with its before photos (camera JPEG, PNG or WebP bytes; convert
+     * HEIC with `ImageDecoder` first), processed on the core's worker thread. A rejected
+     * photo (`PhotoRejected`) writes nothing.
+     */
+    suspend fun reportWithPhotos(
+        category: String,
+        location: GeoPoint,
+        description: String,
+        photos: List<ByteArray>,
+        grid: String? = null,
+        segment: String? = null,
+    ): String = device.reportWithPhotos(NewReport(category, location, description, grid, segment), photos)
+
+    /** Attaches a photo to a case I am involved in; pass the returned hash to [handleOnSpot] or [resolve]. */
+    suspend fun attachPhoto(caseId: String, bytes: ByteArray, stage: PhotoStage): PhotoRef =
+        device.attachPhoto(caseId, bytes, stage)
+
+    /** A photo or thumbnail stored on this device (JPEG bytes); `NotFound` when it is not here. */
+    suspend fun photo(hash: String): ByteArray = onIo { photo(hash) }
+
+    /** A photo or thumbnail from this device, or downloaded from the server and kept. */
+    suspend fun fetchPhoto(hash: String): ByteArray = device.fetchPhoto(hash)
+
+    /** Photo files waiting for the next sync to upload them. */
+    suspend fun pendingUploads(limit: Int = 100): List<PendingUpload> = onIo { pendingUploads(limit.toUInt()) }
 
     // ---- actions ----
 

@@ -54,6 +54,17 @@ class BoundaryBench {
     }
 
     @Test
+    fun photo() {
+        val path = System.getProperty("xiangying.benchPhoto").orEmpty()
+        val photo = if (path.isNotBlank()) java.io.File(path).readBytes() else jpeg(1, 4000, 3000)
+        println("photo: ${photo.size} bytes${if (path.isBlank()) " (made with javax.imageio)" else " from $path"}")
+        val d = device("gw1")
+        runBlocking { repeat(3) { d.reportWithPhotos(report(it), listOf(photo)) } }
+        stats("kotlin report_with_photos 3MB (suspend, generated)", timed(20) { i -> runBlocking { d.reportWithPhotos(report(i), listOf(photo)) } })
+        d.close()
+    }
+
+    @Test
     fun boundary() {
         val d = device("gw1")
         repeat(200) { d.report(report(it)) } // warm-up (JIT, JNA)

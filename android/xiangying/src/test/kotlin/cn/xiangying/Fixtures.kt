@@ -14,6 +14,9 @@ object Sample {
         File(d ?: error("run the tests inside the repository"), "bindings/testdata")
     }
 
+    /** A file of bindings/testdata. */
+    fun file(name: String): File = File(dir, name)
+
     val rosterJson: String by lazy { File(dir, "sample-roster.json").readText() }
     val catalogueJson: String by lazy { File(dir, "sample-catalogue.json").readText() }
 
@@ -37,5 +40,24 @@ suspend fun deviceOf(person: String): Xiangying {
     val d = Xiangying.open(tempDir(person))
     d.installOrg(Sample.rosterJson, Sample.catalogueJson)
     d.setPerson(person)
+    return d
+}
+
+/** A small real JPEG (javax.imageio), different for each [seed]. */
+fun jpeg(seed: Int, width: Int = 320, height: Int = 240): ByteArray {
+    val img = java.awt.image.BufferedImage(width, height, java.awt.image.BufferedImage.TYPE_INT_RGB)
+    for (y in 0 until height) for (x in 0 until width) {
+        img.setRGB(x, y, (((x + seed) and 0xff) shl 16) or ((y and 0xff) shl 8) or (seed and 0xff))
+    }
+    val out = java.io.ByteArrayOutputStream()
+    check(javax.imageio.ImageIO.write(img, "jpg", out)) { "no JPEG writer" }
+    return out.toByteArray()
+}
+
+/** Opens a store in a fresh folder and enrols it with [server] as [person]. */
+suspend fun enrolled(server: SyncServer, person: String): Xiangying {
+    val d = Xiangying.open(tempDir("$person-synced"))
+    val claim = d.enrol(server.url, server.issueCode(person), "$person's test phone")
+    check(claim.person == person)
     return d
 }

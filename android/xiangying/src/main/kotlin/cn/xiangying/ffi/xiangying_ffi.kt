@@ -663,6 +663,9 @@ internal interface UniffiCallbackInterfaceCaseListenerMethod0 : com.sun.jna.Call
 internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`done`: Long,`total`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceSyncListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`report`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "casesChanged")
 internal open class UniffiVTableCallbackInterfaceCaseListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -695,6 +698,25 @@ internal open class UniffiVTableCallbackInterfaceProgressListener(
     ): UniffiVTableCallbackInterfaceProgressListener(`uniffiFree`,`uniffiClone`,`progress`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceProgressListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `progress` = other.`progress`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "progress")
+internal open class UniffiVTableCallbackInterfaceSyncListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `progress`: UniffiCallbackInterfaceSyncListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `progress`: UniffiCallbackInterfaceSyncListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceSyncListener(`uniffiFree`,`uniffiClone`,`progress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSyncListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `progress` = other.`progress`
@@ -734,6 +756,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_grid(
@@ -742,21 +766,29 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_case(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_categories(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_claim_request(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_close(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_compact(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_device_id(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_export_case(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward(
     ): Int
@@ -780,9 +812,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_overdue(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_pending_uploads(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request(
     ): Int
@@ -791,6 +829,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify(
     ): Int
@@ -803,6 +843,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_xiangying_ffi_checksum_method_caselistener_cases_changed(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_progresslistener_progress(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_synclistener_progress(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open(
     ): Int
@@ -826,6 +868,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "xiangying_ffi"))
         uniffiCallbackInterfaceCaseListener.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
+        uniffiCallbackInterfaceSyncListener.register(this)
         
     }
 
@@ -844,6 +887,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_apply_remote(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,`stage`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_by_community(`ptr`: Long,`community`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_by_grid(`ptr`: Long,`grid`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
@@ -852,22 +897,30 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_case(`ptr`: Long,`caseId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_categories(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_claim_request(`ptr`: Long,`caseId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_close(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_compact(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch(`ptr`: Long,`caseId`: RustBuffer.ByValue,`departments`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch_to_volunteers(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_escalate(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_export_case(`ptr`: Long,`caseId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_extend(`ptr`: Long,`caseId`: RustBuffer.ByValue,`hours`: Int,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_fetch_photo(`ptr`: Long,`hash`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_forward(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_handle_on_spot(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`photos`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -890,10 +943,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_overdue(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_pending_uploads(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_photo(`ptr`: Long,`hash`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_remove_case_listener(`ptr`: Long,`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_report(`ptr`: Long,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(`ptr`: Long,`report`: RustBuffer.ByValue,`photos`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_request(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_resolve(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,`photos`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -902,6 +961,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(`ptr`: Long,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_sync_now(`ptr`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_verify(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_void(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -931,6 +992,14 @@ internal object UniffiLib {
     external fun uniffi_xiangying_ffi_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_progresslistener_progress(`ptr`: Long,`done`: Long,`total`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_clone_synclistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_xiangying_ffi_fn_free_synclistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_init_callback_vtable_synclistener(`vtable`: UniffiVTableCallbackInterfaceSyncListener,
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_synclistener_progress(`ptr`: Long,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_xiangying_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1063,6 +1132,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() and 0xFFFF) != 7284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 19571) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() and 0xFFFF) != 43048) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1075,6 +1147,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_case() and 0xFFFF) != 8349) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_categories() and 0xFFFF) != 62945) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_claim_request() and 0xFFFF) != 8746) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1084,10 +1159,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_compact() and 0xFFFF) != 2716) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_device_id() and 0xFFFF) != 35497) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch() and 0xFFFF) != 51539) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() and 0xFFFF) != 20827) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 53639) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() and 0xFFFF) != 14210) {
@@ -1097,6 +1178,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() and 0xFFFF) != 47949) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() and 0xFFFF) != 18297) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward() and 0xFFFF) != 52204) {
@@ -1132,10 +1216,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_overdue() and 0xFFFF) != 35167) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_pending_uploads() and 0xFFFF) != 11537) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo() and 0xFFFF) != 46365) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() and 0xFFFF) != 65064) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() and 0xFFFF) != 59045) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 54342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() and 0xFFFF) != 29882) {
@@ -1147,7 +1240,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework() and 0xFFFF) != 55600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 48677) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 17782) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() and 0xFFFF) != 50988) {
@@ -1166,6 +1262,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_progresslistener_progress() and 0xFFFF) != 41871) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_synclistener_progress() and 0xFFFF) != 12156) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open() and 0xFFFF) != 50878) {
@@ -1400,6 +1499,33 @@ private class JavaLangRefCleanable(
     val cleanable: java.lang.ref.Cleaner.Cleanable
 ) : UniffiCleaner.Cleanable {
     override fun clean() = cleanable.clean()
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
 }
 
 /**
@@ -1690,8 +1816,10 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 
 /**
- * Stops long work early when the app asks (a Swift task cancelled, a screen closed). Work
- * stops at the next step boundary; what was finished stays.
+ * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
+ * import stops at the next case; what was finished stays. A sync cannot be interrupted once
+ * started: it is silenced and its result replaced by `Cancelled` (see
+ * [`crate::XiangyingDevice::sync_now`]).
  */
 public interface CancelTokenInterface {
     
@@ -1709,8 +1837,10 @@ public interface CancelTokenInterface {
 }
 
 /**
- * Stops long work early when the app asks (a Swift task cancelled, a screen closed). Work
- * stops at the next step boundary; what was finished stays.
+ * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
+ * import stops at the next case; what was finished stays. A sync cannot be interrupted once
+ * started: it is silenced and its result replaced by `Cancelled` (see
+ * [`crate::XiangyingDevice::sync_now`]).
  */
 open class CancelToken: Disposable, AutoCloseable, CancelTokenInterface
 {
@@ -2317,7 +2447,7 @@ public object FfiConverterTypeCaseListener: FfiConverter<CaseListener, Long> {
 
 
 /**
- * Told how far long work has got. Sync and photo processing will report through it too.
+ * Told how far long work (a bulk import) has got.
  */
 public interface ProgressListener {
     
@@ -2330,7 +2460,7 @@ public interface ProgressListener {
 }
 
 /**
- * Told how far long work has got. Sync and photo processing will report through it too.
+ * Told how far long work (a bulk import) has got.
  */
 open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
 {
@@ -2642,6 +2772,331 @@ public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, L
 
 
 /**
+ * Told how far a sync has got, after every step (each round trip, each photo uploaded) and
+ * once more with phase `Done`. Called on the sync's worker thread: post to your UI.
+ */
+public interface SyncListener {
+    
+    /**
+     * The totals so far.
+     */
+    fun `progress`(`report`: SyncReport)
+    
+    companion object
+}
+
+/**
+ * Told how far a sync has got, after every step (each round trip, each photo uploaded) and
+ * once more with phase `Done`. Called on the sync's worker thread: post to your UI.
+ */
+open class SyncListenerImpl: Disposable, AutoCloseable, SyncListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_xiangying_ffi_fn_free_synclistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_xiangying_ffi_fn_clone_synclistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The totals so far.
+     */override fun `progress`(`report`: SyncReport)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_synclistener_progress(
+        it,
+        
+        FfiConverterTypeSyncReport.lower(`report`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSyncListener {
+    internal object `progress`: UniffiCallbackInterfaceSyncListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`report`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSyncListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`progress`(
+                    FfiConverterTypeSyncReport.lift(`report`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSyncListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSyncListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSyncListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `progress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_xiangying_ffi_fn_init_callback_vtable_synclistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncListener: FfiConverter<SyncListener, Long> {
+    internal val handleMap = UniffiHandleMap<SyncListener>()
+
+    override fun lower(value: SyncListener): Long {
+        if (value is SyncListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SyncListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SyncListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncListener) = 8UL
+
+    override fun write(value: SyncListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * One phone's view of the system: its store in a data folder, the person using it, and its
  * copy of the roster and category catalogue. Safe to share between threads.
  */
@@ -2672,6 +3127,15 @@ public interface XiangyingDeviceInterface {
     fun `applyRemote`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray)
     
     /**
+     * Attaches a photo to a case this person is involved in, on a worker thread: processed
+     * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
+     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
+     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
+     * involved). Attaching the same photo at the same stage again returns the first one.
+     */
+    suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage): PhotoRef
+    
+    /**
      * The cases in a community.
      */
     fun `byCommunity`(`community`: kotlin.String, `limit`: kotlin.UInt): List<CaseSummary>
@@ -2692,6 +3156,12 @@ public interface XiangyingDeviceInterface {
     fun `case`(`caseId`: kotlin.String): CaseDetail
     
     /**
+     * The category catalogue the device holds, in catalogue order: what a category picker
+     * shows (group by `big_code` for its first level). `NotSetUp` before enrolment.
+     */
+    fun `categories`(): List<Category>
+    
+    /**
      * A volunteer takes a dispatched request. When two claim it offline, the first in
      * document order wins; the other sees the claim rejected in the history after syncing.
      */
@@ -2709,6 +3179,12 @@ public interface XiangyingDeviceInterface {
     fun `compact`(): kotlin.ULong
     
     /**
+     * The id the server gave this device at enrolment (for an administrator revoking it),
+     * or none before enrolment.
+     */
+    fun `deviceId`(): kotlin.String?
+    
+    /**
      * The centre sends the case to one department, or to several for joint enforcement.
      */
     fun `dispatch`(`caseId`: kotlin.String, `departments`: List<kotlin.String>, `note`: kotlin.String): CaseState
@@ -2717,6 +3193,19 @@ public interface XiangyingDeviceInterface {
      * A community chief publishes a resident request to the community's volunteers.
      */
     fun `dispatchToVolunteers`(`caseId`: kotlin.String, `note`: kotlin.String): CaseState
+    
+    /**
+     * Enrols this device with the server at `server_url` (`https://…`) using the one-time
+     * code an administrator issued (`xiangying-server admin issue-code <person>`): installs
+     * the server's roster and catalogue and sets the person. Returns who uses the device
+     * now; the listeners are told to reload everything.
+     *
+     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
+     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * a lost answer is safe: the device brings the same token and finds the same enrolment.
+     */
+    suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String): Claim
     
     /**
      * Sends the case up one level: grid → community chief, community → street centre.
@@ -2733,6 +3222,14 @@ public interface XiangyingDeviceInterface {
      * Moves the deadline by `hours`.
      */
     fun `extend`(`caseId`: kotlin.String, `hours`: kotlin.UInt, `reason`: kotlin.String): CaseState
+    
+    /**
+     * A photo or thumbnail by hash: from this device, or downloaded from the server (and
+     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
+     * not on the device), `InvalidInput` (malformed hash).
+     */
+    suspend fun `fetchPhoto`(`hash`: kotlin.String): kotlin.ByteArray
     
     /**
      * A street chief (or an informant's grid worker) sends the case to the grid worker of its
@@ -2797,6 +3294,20 @@ public interface XiangyingDeviceInterface {
     fun `overdue`(`limit`: kotlin.UInt): List<CaseSummary>
     
     /**
+     * Photo files (photos and thumbnails) waiting for upload, oldest first; the next sync
+     * uploads them.
+     */
+    fun `pendingUploads`(`limit`: kotlin.UInt): List<PendingUpload>
+    
+    /**
+     * A processed photo or thumbnail (JPEG bytes) stored on this device, by hash (from
+     * [`PhotoRef`]). `NotFound` when the device does not have it (use
+     * [`XiangyingDevice::fetch_photo`]), `InvalidInput` for a malformed hash, `Storage` when
+     * the file on disk no longer matches its hash.
+     */
+    fun `photo`(`hash`: kotlin.String): kotlin.ByteArray
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */
     fun `removeCaseListener`(`handle`: kotlin.ULong): kotlin.Boolean
@@ -2807,6 +3318,15 @@ public interface XiangyingDeviceInterface {
      * description (`InvalidInput`), a role that may not report (`NotAllowed`).
      */
     fun `report`(`report`: NewReport): kotlin.String
+    
+    /**
+     * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
+     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
+     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
+     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
+     * started it runs to its end even if the caller stops waiting.
+     */
+    suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<kotlin.ByteArray>): kotlin.String
     
     /**
      * Raises a resident request (群众点单) and returns its case id; it goes to the community
@@ -2826,9 +3346,28 @@ public interface XiangyingDeviceInterface {
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
-     * Enrolment with a server will do this.
+     * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
     fun `setPerson`(`personId`: kotlin.String)
+    
+    /**
+     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * everything new in this person's scope (case numbers included), then uploads queued
+     * photos. `listener` hears the totals after every step. The case listeners are told what
+     * the sync changed once it ends (with an error too: what was pulled before stays).
+     *
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
+     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
+     * token cancelled before the call makes it return `Cancelled` without contacting the
+     * server; once started, cancelling silences `listener` at once, the sync runs to its end
+     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
+     * report. A sync that failed returns its error, cancelled or not.
+     *
+     * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
+     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     */
+    suspend fun `syncNow`(`listener`: SyncListener?, `cancel`: CancelToken?): SyncReport
     
     /**
      * Confirms the work (the reporter's side or a supervisor).
@@ -3025,6 +3564,37 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * Attaches a photo to a case this person is involved in, on a worker thread: processed
+     * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
+     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
+     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
+     * involved). Attaching the same photo at the same stage again returns the first one.
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage) : PhotoRef {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`caseId`),
+        FfiConverterByteArray.lower(`bytes`),
+        FfiConverterTypePhotoStage.lower(`stage`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePhotoRef.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The cases in a community.
      */
     @Throws(ApiException::class)override fun `byCommunity`(`community`: kotlin.String, `limit`: kotlin.UInt): List<CaseSummary> {
@@ -3100,6 +3670,24 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The category catalogue the device holds, in catalogue order: what a category picker
+     * shows (group by `big_code` for its first level). `NotSetUp` before enrolment.
+     */
+    @Throws(ApiException::class)override fun `categories`(): List<Category> {
+            return FfiConverterSequenceTypeCategory.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_categories(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * A volunteer takes a dispatched request. When two claim it offline, the first in
      * document order wins; the other sees the claim rejected in the history after syncing.
      */
@@ -3156,6 +3744,24 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The id the server gave this device at enrolment (for an administrator revoking it),
+     * or none before enrolment.
+     */
+    @Throws(ApiException::class)override fun `deviceId`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_device_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The centre sends the case to one department, or to several for joint enforcement.
      */
     @Throws(ApiException::class)override fun `dispatch`(`caseId`: kotlin.String, `departments`: List<kotlin.String>, `note`: kotlin.String): CaseState {
@@ -3192,6 +3798,41 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     )
     }
     
+
+    
+    /**
+     * Enrols this device with the server at `server_url` (`https://…`) using the one-time
+     * code an administrator issued (`xiangying-server admin issue-code <person>`): installs
+     * the server's roster and catalogue and sets the person. Returns who uses the device
+     * now; the listeners are told to reload everything.
+     *
+     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
+     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * a lost answer is safe: the device brings the same token and finds the same enrolment.
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String) : Claim {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`serverUrl`),
+        FfiConverterString.lower(`code`),
+        FfiConverterString.lower(`deviceName`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeClaim.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3250,6 +3891,34 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     )
     }
     
+
+    
+    /**
+     * A photo or thumbnail by hash: from this device, or downloaded from the server (and
+     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
+     * not on the device), `InvalidInput` (malformed hash).
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchPhoto`(`hash`: kotlin.String) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_fetch_photo(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`hash`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3469,6 +4138,46 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * Photo files (photos and thumbnails) waiting for upload, oldest first; the next sync
+     * uploads them.
+     */
+    @Throws(ApiException::class)override fun `pendingUploads`(`limit`: kotlin.UInt): List<PendingUpload> {
+            return FfiConverterSequenceTypePendingUpload.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_pending_uploads(
+        it,
+        
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A processed photo or thumbnail (JPEG bytes) stored on this device, by hash (from
+     * [`PhotoRef`]). `NotFound` when the device does not have it (use
+     * [`XiangyingDevice::fetch_photo`]), `InvalidInput` for a malformed hash, `Storage` when
+     * the file on disk no longer matches its hash.
+     */
+    @Throws(ApiException::class)override fun `photo`(`hash`: kotlin.String): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_photo(
+        it,
+        
+        FfiConverterString.lower(`hash`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */override fun `removeCaseListener`(`handle`: kotlin.ULong): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -3503,6 +4212,36 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     )
     }
     
+
+    
+    /**
+     * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
+     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
+     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
+     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
+     * started it runs to its end even if the caller stops waiting.
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<kotlin.ByteArray>) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(
+                uniffiHandle,
+                
+        FfiConverterTypeNewReport.lower(`report`),
+        FfiConverterSequenceByteArray.lower(`photos`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3565,7 +4304,7 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
-     * Enrolment with a server will do this.
+     * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
     @Throws(ApiException::class)override fun `setPerson`(`personId`: kotlin.String)
         = 
@@ -3579,6 +4318,46 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     }
     
     
+
+    
+    /**
+     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * everything new in this person's scope (case numbers included), then uploads queued
+     * photos. `listener` hears the totals after every step. The case listeners are told what
+     * the sync changed once it ends (with an error too: what was pulled before stays).
+     *
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
+     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
+     * token cancelled before the call makes it return `Cancelled` without contacting the
+     * server; once started, cancelling silences `listener` at once, the sync runs to its end
+     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
+     * report. A sync that failed returns its error, cancelled or not.
+     *
+     * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
+     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `syncNow`(`listener`: SyncListener?, `cancel`: CancelToken?) : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_sync_now(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeSyncListener.lower(`listener`),
+        FfiConverterOptionalTypeCancelToken.lower(`cancel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4215,6 +4994,103 @@ public object FfiConverterTypeCaseSummary: FfiConverterRustBuffer<CaseSummary> {
 
 
 /**
+ * One small category (小类) of the catalogue the device holds, with its big category (大类):
+ * what a category picker shows. Group by `big_code` for the picker's first level.
+ */
+data class Category (
+    /**
+     * The small category code, unique in the catalogue, e.g. `010101`; pass it as
+     * [`NewReport::category`].
+     */
+    val `code`: kotlin.String
+    , 
+    /**
+     * The small category's Chinese name, e.g. 井盖.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The big category code, e.g. `0101`.
+     */
+    val `bigCode`: kotlin.String
+    , 
+    /**
+     * The big category's Chinese name, e.g. 公用设施.
+     */
+    val `bigName`: kotlin.String
+    , 
+    /**
+     * Component, event or duty.
+     */
+    val `kind`: CategoryKind
+    , 
+    /**
+     * The level that handles it by default.
+     */
+    val `level`: Level
+    , 
+    /**
+     * The time limit from report to resolution, in hours.
+     */
+    val `limitHours`: kotlin.UInt
+    , 
+    /**
+     * The department that answers for it when dispatched, if any.
+     */
+    val `department`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCategory: FfiConverterRustBuffer<Category> {
+    override fun read(buf: ByteBuffer): Category {
+        return Category(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeCategoryKind.read(buf),
+            FfiConverterTypeLevel.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Category) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`bigCode`) +
+            FfiConverterString.allocationSize(value.`bigName`) +
+            FfiConverterTypeCategoryKind.allocationSize(value.`kind`) +
+            FfiConverterTypeLevel.allocationSize(value.`level`) +
+            FfiConverterUInt.allocationSize(value.`limitHours`) +
+            FfiConverterOptionalString.allocationSize(value.`department`)
+    )
+
+    override fun write(value: Category, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`bigCode`, buf)
+            FfiConverterString.write(value.`bigName`, buf)
+            FfiConverterTypeCategoryKind.write(value.`kind`, buf)
+            FfiConverterTypeLevel.write(value.`level`, buf)
+            FfiConverterUInt.write(value.`limitHours`, buf)
+            FfiConverterOptionalString.write(value.`department`, buf)
+    }
+}
+
+
+
+/**
  * Who acted (or who uses this device), with the role and scope they held.
  */
 data class Claim (
@@ -4553,6 +5429,61 @@ public object FfiConverterTypeNewRequest: FfiConverterRustBuffer<NewRequest> {
 
 
 /**
+ * A photo file (a photo or its thumbnail) that no server has yet.
+ */
+data class PendingUpload (
+    /**
+     * Lowercase hex SHA-256 of the file.
+     */
+    val `hash`: kotlin.String
+    , 
+    /**
+     * The case that references it.
+     */
+    val `caseId`: kotlin.String
+    , 
+    /**
+     * Its size in bytes.
+     */
+    val `bytes`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePendingUpload: FfiConverterRustBuffer<PendingUpload> {
+    override fun read(buf: ByteBuffer): PendingUpload {
+        return PendingUpload(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PendingUpload) = (
+            FfiConverterString.allocationSize(value.`hash`) +
+            FfiConverterString.allocationSize(value.`caseId`) +
+            FfiConverterULong.allocationSize(value.`bytes`)
+    )
+
+    override fun write(value: PendingUpload, buf: ByteBuffer) {
+            FfiConverterString.write(value.`hash`, buf)
+            FfiConverterString.write(value.`caseId`, buf)
+            FfiConverterULong.write(value.`bytes`, buf)
+    }
+}
+
+
+
+/**
  * A photo attached to a case; the bytes live outside the document, named by their hash.
  */
 data class PhotoRef (
@@ -4686,6 +5617,94 @@ public object FfiConverterTypeRemoteCase: FfiConverterRustBuffer<RemoteCase> {
 
 
 
+/**
+ * How far a sync has got: reported after every step, and returned at the end. The counts
+ * are totals since the sync started.
+ */
+data class SyncReport (
+    /**
+     * The phase the sync is in (`None` before it starts).
+     */
+    val `phase`: SyncPhase?
+    , 
+    /**
+     * Round trips to the sync endpoint.
+     */
+    val `roundTrips`: kotlin.UInt
+    , 
+    /**
+     * Changes of this device the server acknowledged.
+     */
+    val `pushed`: kotlin.ULong
+    , 
+    /**
+     * Feed items applied (changes to, or whole documents of, cases).
+     */
+    val `pulled`: kotlin.ULong
+    , 
+    /**
+     * Photo files (photos and thumbnails) uploaded.
+     */
+    val `photosUploaded`: kotlin.ULong
+    , 
+    /**
+     * Request body bytes sent.
+     */
+    val `bytesSent`: kotlin.ULong
+    , 
+    /**
+     * Response body bytes received.
+     */
+    val `bytesReceived`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
+    override fun read(buf: ByteBuffer): SyncReport {
+        return SyncReport(
+            FfiConverterOptionalTypeSyncPhase.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SyncReport) = (
+            FfiConverterOptionalTypeSyncPhase.allocationSize(value.`phase`) +
+            FfiConverterUInt.allocationSize(value.`roundTrips`) +
+            FfiConverterULong.allocationSize(value.`pushed`) +
+            FfiConverterULong.allocationSize(value.`pulled`) +
+            FfiConverterULong.allocationSize(value.`photosUploaded`) +
+            FfiConverterULong.allocationSize(value.`bytesSent`) +
+            FfiConverterULong.allocationSize(value.`bytesReceived`)
+    )
+
+    override fun write(value: SyncReport, buf: ByteBuffer) {
+            FfiConverterOptionalTypeSyncPhase.write(value.`phase`, buf)
+            FfiConverterUInt.write(value.`roundTrips`, buf)
+            FfiConverterULong.write(value.`pushed`, buf)
+            FfiConverterULong.write(value.`pulled`, buf)
+            FfiConverterULong.write(value.`photosUploaded`, buf)
+            FfiConverterULong.write(value.`bytesSent`, buf)
+            FfiConverterULong.write(value.`bytesReceived`, buf)
+    }
+}
+
+
+
 
 
 /**
@@ -4768,8 +5787,9 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
-     * The server could not be reached or the connection broke. Nothing is lost: retry later.
-     * Not produced yet: sync arrives with the sync server.
+     * The server could not be reached or the connection broke (after the core's retries
+     * with backoff). Nothing is lost: retry later; the next sync carries on where this one
+     * stopped.
      */
     class Network(
         
@@ -4783,8 +5803,8 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
-     * The server refused this device (token revoked or expired): enrol again.
-     * Not produced yet: enrolment arrives with the sync server.
+     * The server refused this device (token revoked, or never enrolled), or refused an
+     * enrolment code (unknown, revoked or already used): enrol again with a new code.
      */
     class Unauthorized(
         
@@ -4798,8 +5818,8 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
-     * A photo could not be taken in (not an image, too small, damaged).
-     * Not produced yet: photo attachment arrives with the photo issue.
+     * A photo could not be taken in (not JPEG, PNG or WebP, damaged, too large, too many
+     * pixels); nothing was written. HEIC must be converted to JPEG by the platform first.
      */
     class PhotoRejected(
         
@@ -4810,6 +5830,44 @@ sealed class ApiException: kotlin.Exception() {
         ) : ApiException() {
         override val message
             get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * The server answered but refused the request (HTTP `status`): 403 a write outside this
+     * person's scope or a tampered change, 404 a photo or case the server does not show
+     * this device, 400 a malformed request, 409 a conflict, 413 too large. Retrying the
+     * same request will not help; show `detail` (the server's words) and report it.
+     */
+    class ServerRejected(
+        
+        /**
+         * The HTTP status.
+         */
+        val `status`: kotlin.UShort, 
+        
+        /**
+         * What the server said.
+         */
+        val `detail`: kotlin.String
+        ) : ApiException() {
+        override val message
+            get() = "status=${ `status` }, detail=${ `detail` }"
+    }
+    
+    /**
+     * The caller cancelled the work (a [`crate::CancelToken`] or, in Kotlin, the coroutine).
+     * What finished before stays: a sync cancelled part-way keeps what it pushed and pulled,
+     * and the next sync carries on.
+     */
+    class Cancelled(
+        
+        /**
+         * What was done before the work stopped.
+         */
+        val `detail`: kotlin.String
+        ) : ApiException() {
+        override val message
+            get() = "detail=${ `detail` }"
     }
     
     /**
@@ -4903,14 +5961,21 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             7 -> ApiException.PhotoRejected(
                 FfiConverterString.read(buf),
                 )
-            8 -> ApiException.CorruptCase(
+            8 -> ApiException.ServerRejected(
+                FfiConverterUShort.read(buf),
+                FfiConverterString.read(buf),
+                )
+            9 -> ApiException.Cancelled(
+                FfiConverterString.read(buf),
+                )
+            10 -> ApiException.CorruptCase(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            9 -> ApiException.NotSetUp(
+            11 -> ApiException.NotSetUp(
                 FfiConverterString.read(buf),
                 )
-            10 -> ApiException.Internal(
+            12 -> ApiException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -4956,6 +6021,17 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is ApiException.ServerRejected -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is ApiException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is ApiException.CorruptCase -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -5016,19 +6092,30 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is ApiException.CorruptCase -> {
+            is ApiException.ServerRejected -> {
                 buf.putInt(8)
+                FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is ApiException.Cancelled -> {
+                buf.putInt(9)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is ApiException.CorruptCase -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`caseId`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is ApiException.NotSetUp -> {
-                buf.putInt(9)
+                buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is ApiException.Internal -> {
-                buf.putInt(10)
+                buf.putInt(12)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -5915,6 +7002,53 @@ public object FfiConverterTypeCaseStatus: FfiConverterRustBuffer<CaseStatus> {
 
 
 /**
+ * Whether a category is a component (部件), an event (事件) or a grid duty (网格职责).
+ */
+
+enum class CategoryKind {
+    
+    /**
+     * 部件: a physical thing in public space (a manhole cover, a street light).
+     */
+    COMPONENT,
+    /**
+     * 事件: something happening (littering, illegal parking, a burst pipe).
+     */
+    EVENT,
+    /**
+     * 网格职责: one of the duties assigned to grids (综治信访, 矛盾调处, …).
+     */
+    DUTY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCategoryKind: FfiConverterRustBuffer<CategoryKind> {
+    override fun read(buf: ByteBuffer) = try {
+        CategoryKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CategoryKind) = 4UL
+
+    override fun write(value: CategoryKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The author of an event.
  */
 sealed class EventAuthor {
@@ -6475,6 +7609,53 @@ public object FfiConverterTypeScope : FfiConverterRustBuffer<Scope>{
 
 
 
+/**
+ * Which part of a sync is running.
+ */
+
+enum class SyncPhase {
+    
+    /**
+     * Pushing changes and pulling the feed (one round trip per page).
+     */
+    EXCHANGING,
+    /**
+     * Uploading queued photos.
+     */
+    UPLOADING_PHOTOS,
+    /**
+     * Finished.
+     */
+    DONE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncPhase: FfiConverterRustBuffer<SyncPhase> {
+    override fun read(buf: ByteBuffer) = try {
+        SyncPhase.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SyncPhase) = 4UL
+
+    override fun write(value: SyncPhase, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -6607,6 +7788,38 @@ public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<P
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSyncListener: FfiConverterRustBuffer<SyncListener?> {
+    override fun read(buf: ByteBuffer): SyncListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncListener.read(buf)
+    }
+
+    override fun allocationSize(value: SyncListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeClaim: FfiConverterRustBuffer<Claim?> {
     override fun read(buf: ByteBuffer): Claim? {
         if (buf.get().toInt() == 0) {
@@ -6671,6 +7884,38 @@ public object FfiConverterOptionalTypeAssignee: FfiConverterRustBuffer<Assignee?
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSyncPhase: FfiConverterRustBuffer<SyncPhase?> {
+    override fun read(buf: ByteBuffer): SyncPhase? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSyncPhase.read(buf)
+    }
+
+    override fun allocationSize(value: SyncPhase?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSyncPhase.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SyncPhase?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSyncPhase.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -6689,6 +7934,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+        val len = buf.getInt()
+        return List<kotlin.ByteArray>(len) {
+            FfiConverterByteArray.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterByteArray.write(it, buf)
         }
     }
 }
@@ -6755,6 +8028,34 @@ public object FfiConverterSequenceTypeCaseSummary: FfiConverterRustBuffer<List<C
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCategory: FfiConverterRustBuffer<List<Category>> {
+    override fun read(buf: ByteBuffer): List<Category> {
+        val len = buf.getInt()
+        return List<Category>(len) {
+            FfiConverterTypeCategory.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Category>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCategory.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Category>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCategory.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer<List<ImportFailure>> {
     override fun read(buf: ByteBuffer): List<ImportFailure> {
         val len = buf.getInt()
@@ -6773,6 +8074,34 @@ public object FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeImportFailure.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePendingUpload: FfiConverterRustBuffer<List<PendingUpload>> {
+    override fun read(buf: ByteBuffer): List<PendingUpload> {
+        val len = buf.getInt()
+        return List<PendingUpload>(len) {
+            FfiConverterTypePendingUpload.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PendingUpload>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePendingUpload.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PendingUpload>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePendingUpload.write(it, buf)
         }
     }
 }

@@ -19,7 +19,6 @@ use crate::types::{
     NewReport, NewRequest, PendingUpload, PhotoRef, PhotoStage, RemoteCase, SyncReport,
 };
 use crate::work::off_thread;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,54 +67,6 @@ fn check_hash(hash: &str) -> ApiResult<()> {
             field: "hash".into(),
             problem: format!("{hash:?} is not 64 lowercase hex digits (a SHA-256)"),
         })
-    }
-}
-
-/// What a screen may show, taken before and after a sync to tell the listeners what changed.
-struct Seen {
-    cases: HashMap<String, xiangying_core::store::CaseSummary>,
-    me: Option<xiangying_core::case::Claim>,
-    catalogue: Option<xiangying_core::org::Catalogue>,
-}
-
-impl Seen {
-    fn take(device: &Device) -> Seen {
-        Seen {
-            cases: device
-                .all_cases(u32::MAX)
-                .map(|l| l.into_iter().map(|s| (s.id.clone(), s)).collect())
-                .unwrap_or_default(),
-            me: device.me(),
-            catalogue: device.catalogue().ok(),
-        }
-    }
-
-    /// The ids to tell the listeners after a sync that applied `pulled` feed items, or an
-    /// empty list ("reload everything"), or `None` when nothing changed.
-    ///
-    /// Each feed item changes one case; every case whose list row changed took at least one.
-    /// When there are no more items than changed rows, the rows name every case touched.
-    /// When there are more, some item may have changed a case without changing its row (a
-    /// photo, a rejected claim): the listeners are told to reload everything. A new person
-    /// or catalogue (the server published a new roster) also means "reload everything".
-    fn changes_since(&self, after: &Seen, pulled: u64) -> Option<Vec<String>> {
-        if self.me != after.me || self.catalogue != after.catalogue {
-            return Some(Vec::new());
-        }
-        let mut ids: Vec<String> = after
-            .cases
-            .iter()
-            .filter(|(id, s)| self.cases.get(*id) != Some(*s))
-            .map(|(id, _)| id.clone())
-            .collect();
-        ids.sort();
-        if pulled > ids.len() as u64 {
-            Some(Vec::new())
-        } else if ids.is_empty() {
-            None
-        } else {
-            Some(ids)
-        }
     }
 }
 
@@ -225,12 +176,11 @@ impl XiangyingDevice {
     /// photos. `listener` hears the totals after every step. The case listeners are told what
     /// the sync changed once it ends (with an error too: what was pulled before stays).
     ///
-    /// Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
-    /// interrupt a sync that has started**: the core has no cancel hook inside a sync. A
-    /// token cancelled before the call makes it return `Cancelled` without contacting the
-    /// server; once started, cancelling silences `listener` at once, the sync runs to its end
-    /// (everything it does is safe to keep), and the call returns `Cancelled` instead of the
-    /// report. A sync that failed returns its error, cancelled or not.
+    /// Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
+    /// between two steps (a round trip, a photo upload) and the call returns `Cancelled`
+    /// saying how far it got; everything done before stays done, and the next sync carries on.
+    /// A token cancelled before the call returns `Cancelled` without contacting the server.
+    /// `listener` hears nothing after the cancellation.
     ///
     /// Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
     /// where this one stopped), `Unauthorized` (the device was revoked: enrol again),
@@ -250,30 +200,23 @@ impl XiangyingDevice {
                     detail: "the sync was cancelled before it started".into(),
                 });
             }
-            let before = Seen::take(&device);
-            let result = device.sync_now(&|r| {
-                if !cancelled() {
-                    report_sync(listener.as_ref(), &r.into());
-                }
-            });
-            let pulled = match &result {
-                Ok(r) => r.pulled,
-                // How much a failed sync applied is not reported: assume anything.
-                Err(_) => u64::MAX,
-            };
-            if let Some(ids) = before.changes_since(&Seen::take(&device), pulled) {
-                listeners.notify(ids);
+            let result = device.sync_now_until(
+                &|r| {
+                    if !cancelled() {
+                        report_sync(listener.as_ref(), &r.into());
+                    }
+                },
+                &cancelled,
+            );
+            match &result {
+                // A new roster may rename anything on screen: reload everything.
+                Ok(r) if r.org_changed => listeners.notify(Vec::new()),
+                Ok(r) if !r.changed.is_empty() => listeners.notify(r.changed.clone()),
+                Ok(_) => {}
+                // How much a failed or cancelled sync applied is not reported: reload all.
+                Err(_) => listeners.notify(Vec::new()),
             }
             let report = result?;
-            if cancelled() {
-                return Err(ApiError::Cancelled {
-                    detail: format!(
-                        "the sync was cancelled, but ran to its end: pushed {}, pulled {}, \
-                         uploaded {} photo files",
-                        report.pushed, report.pulled, report.photos_uploaded
-                    ),
-                });
-            }
             Ok((&report).into())
         })
         .await

@@ -165,6 +165,7 @@ impl From<CoreError> for ApiError {
             CoreError::NotSetUp(what) => ApiError::NotSetUp {
                 detail: what.to_string(),
             },
+            CoreError::Cancelled(detail) => ApiError::Cancelled { detail },
             e @ (CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. }) => {
                 ApiError::Storage {
                     detail: e.to_string(),

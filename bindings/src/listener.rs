@@ -35,9 +35,8 @@ pub trait SyncListener: Send + Sync {
 }
 
 /// Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
-/// import stops at the next case; what was finished stays. A sync cannot be interrupted once
-/// started: it is silenced and its result replaced by `Cancelled` (see
-/// [`crate::XiangyingDevice::sync_now`]).
+/// import stops at the next case; a sync at its next step (a round trip, a photo upload);
+/// what was finished stays (see [`crate::XiangyingDevice::sync_now`]).
 #[derive(Debug, Default, uniffi::Object)]
 pub struct CancelToken {
     flag: AtomicBool,

@@ -55,6 +55,9 @@ pub enum Error {
         /// The server's words.
         message: String,
     },
+    /// The work was cancelled; what was done before stays done and the next run carries on.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
     /// The device has no identity or no roster yet.
     #[error("this device is not set up: {0}")]
     NotSetUp(&'static str),

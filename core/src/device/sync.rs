@@ -56,6 +56,11 @@ pub struct SyncReport {
     pub change_bytes_sent: u64,
     /// automerge bytes pulled (the payload inside `bytes_received`).
     pub change_bytes_received: u64,
+    /// The cases the pulled feed items touched, in the order first touched.
+    pub changed: Vec<String>,
+    /// True when the server's roster and catalogue were installed (names, places or the
+    /// person's own role or scope may have changed).
+    pub org_changed: bool,
 }
 
 impl Device {
@@ -132,13 +137,35 @@ impl Device {
     /// backoff; if it persists the error says so and the next sync carries on where this one
     /// stopped.
     pub fn sync_now(&self, progress: &dyn Fn(&SyncReport)) -> Result<SyncReport> {
+        self.sync_now_until(progress, &|| false)
+    }
+
+    /// [`Device::sync_now`], stopping with [`Error::Cancelled`] as soon as `cancelled` says so
+    /// between two steps (a round trip, a photo upload). Everything done before stays done.
+    pub fn sync_now_until(
+        &self,
+        progress: &dyn Fn(&SyncReport),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<SyncReport> {
+        let stop = |r: &SyncReport| -> Result<()> {
+            if cancelled() {
+                Err(Error::Cancelled(format!(
+                    "sync stopped after pushing {} changes, pulling {} and uploading {} photo files",
+                    r.pushed, r.pulled, r.photos_uploaded
+                )))
+            } else {
+                Ok(())
+            }
+        };
         let (client, token) = self.client()?;
+        let mut changed = std::collections::HashSet::new();
         let mut report = SyncReport {
             phase: Some(SyncPhase::Exchanging),
             ..SyncReport::default()
         };
         progress(&report);
         loop {
+            stop(&report)?;
             let entries = self.store.outbox_pending(PUSH_ENTRIES)?;
             let mut push = Vec::with_capacity(entries.len());
             for e in &entries {
@@ -172,8 +199,12 @@ impl Device {
                 report.pushed += entries.iter().filter(|e| e.seq <= seq).count() as u64;
             }
             for item in &resp.feed {
-                self.apply_remote(&item.case_id.to_string(), &item.bytes)?;
+                let id = item.case_id.to_string();
+                self.apply_remote(&id, &item.bytes)?;
                 report.pulled += 1;
+                if changed.insert(id.clone()) {
+                    report.changed.push(id);
+                }
             }
             let mut cursor = resp.cursor;
             let mut rescope = false;
@@ -183,6 +214,7 @@ impl Device {
                 self.install_org(org.roster.get(), org.catalogue.get())?;
                 self.store
                     .meta_set(META_ORG_VERSION, org.version.to_string().as_bytes())?;
+                report.org_changed = true;
                 if self.me() != before {
                     // The person's scope changed: pull everything in the new scope.
                     cursor = 0;
@@ -204,6 +236,7 @@ impl Device {
                 break;
             }
             for u in uploads {
+                stop(&report)?;
                 let bytes = self.photo(&u.hash)?;
                 report.photo_bytes_sent += client.upload(&token, &u.hash, &bytes)?;
                 self.store.upload_done(&u.hash)?;

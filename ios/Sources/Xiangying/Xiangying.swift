@@ -76,9 +76,9 @@ public final class Xiangying: @unchecked Sendable {
     }
 
     /// Syncs now (push, pull, upload photos) on the core's worker thread; `progress` gets the
-    /// totals after every step, on that thread. A started sync cannot be interrupted: cancelling
-    /// the task silences `progress` at once, the sync runs to its end (what it does is safe to
-    /// keep) and this throws `ApiError.Cancelled`. `changes()` hears what the sync changed.
+    /// totals after every step, on that thread. Cancelling the task silences `progress` at once
+    /// and stops the sync at its next step (what it did stays done); this then throws
+    /// `ApiError.Cancelled`. `changes()` hears what the sync changed.
     public func syncNow(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
         let token = CancelToken()
         let listener = progress.map { ClosureSyncListener($0) }

@@ -641,9 +641,8 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 /**
  * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
- * import stops at the next case; what was finished stays. A sync cannot be interrupted once
- * started: it is silenced and its result replaced by `Cancelled` (see
- * [`crate::XiangyingDevice::sync_now`]).
+ * import stops at the next case; a sync at its next step (a round trip, a photo upload);
+ * what was finished stays (see [`crate::XiangyingDevice::sync_now`]).
  */
 public protocol CancelTokenProtocol: AnyObject, Sendable {
     
@@ -660,9 +659,8 @@ public protocol CancelTokenProtocol: AnyObject, Sendable {
 }
 /**
  * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
- * import stops at the next case; what was finished stays. A sync cannot be interrupted once
- * started: it is silenced and its result replaced by `Cancelled` (see
- * [`crate::XiangyingDevice::sync_now`]).
+ * import stops at the next case; a sync at its next step (a round trip, a photo upload);
+ * what was finished stays (see [`crate::XiangyingDevice::sync_now`]).
  */
 open class CancelToken: CancelTokenProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1700,12 +1698,11 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * photos. `listener` hears the totals after every step. The case listeners are told what
      * the sync changed once it ends (with an error too: what was pulled before stays).
      *
-     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
-     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
-     * token cancelled before the call makes it return `Cancelled` without contacting the
-     * server; once started, cancelling silences `listener` at once, the sync runs to its end
-     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
-     * report. A sync that failed returns its error, cancelled or not.
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
+     * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
+     * saying how far it got; everything done before stays done, and the next sync carries on.
+     * A token cancelled before the call returns `Cancelled` without contacting the server.
+     * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
@@ -2418,12 +2415,11 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
      * photos. `listener` hears the totals after every step. The case listeners are told what
      * the sync changed once it ends (with an error too: what was pulled before stays).
      *
-     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
-     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
-     * token cancelled before the call makes it return `Cancelled` without contacting the
-     * server; once started, cancelling silences `listener` at once, the sync runs to its end
-     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
-     * report. A sync that failed returns its error, cancelled or not.
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
+     * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
+     * saying how far it got; everything done before stays done, and the next sync carries on.
+     * A token cancelled before the call returns `Cancelled` without contacting the server.
+     * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
@@ -6675,7 +6671,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 17782) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 65153) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() != 50988) {

@@ -118,10 +118,10 @@ class Xiangying private constructor(
 
     /**
      * Syncs now (push, pull, upload photos) on the core's worker thread; [onProgress] gets the
-     * totals after every step, on that thread. Cancelling the coroutine (or the sync's own
-     * cancellation) cannot interrupt a sync that started: progress stops at once, the sync
-     * runs to its end in the background (what it does is safe to keep) and this throws
-     * `CancellationException`. The [changes] flow hears what the sync changed.
+     * totals after every step, on that thread. Cancelling the coroutine stops the reports at
+     * once and the sync at its next step (a round trip, a photo upload); what it did stays
+     * done and this throws `CancellationException`. The [changes] flow hears what the sync
+     * changed.
      */
     suspend fun syncNow(onProgress: ((SyncReport) -> Unit)? = null): SyncReport {
         val listener = onProgress?.let { f ->

@@ -154,7 +154,7 @@ class SyncTest {
     }
 
     @Test
-    fun `a sync cannot be interrupted, but a cancelled one is silenced and says Cancelled`() = runBlocking {
+    fun `a cancelled sync stops between steps, says Cancelled, and the next sync carries on`() = runBlocking {
         val d = enrolled(server, "gw1")
         d.report(Sample.LITTER, Sample.IN_G1, "取消测试")
         val raw: XiangyingDevice = d.device
@@ -164,7 +164,8 @@ class SyncTest {
         assertThrows<ApiException.Cancelled> { runBlocking { raw.syncNow(null, early) } }
         assertEquals(1L, d.outboxLen())
 
-        // Cancelled at the first report: no more reports, the sync runs to its end.
+        // Cancelled at the first report: no more reports, the sync stops before its first
+        // round trip.
         val token = CancelToken()
         val calls = Collections.synchronizedList(mutableListOf<SyncReport>())
         val listener = object : SyncListener {
@@ -174,19 +175,26 @@ class SyncTest {
             }
         }
         val e = assertThrows<ApiException.Cancelled> { runBlocking { raw.syncNow(listener, token) } }
-        assertTrue(e.detail.contains("pushed 1"), e.detail)
+        assertTrue(e.detail.contains("pushing 0"), e.detail)
         assertEquals(1, calls.size)
+        assertEquals(1L, d.outboxLen())
+        assertEquals(1uL, d.syncNow().pushed)
         assertEquals(0L, d.outboxLen())
 
-        // A coroutine cancelled mid-sync: the call ends with CancellationException, the sync
-        // finishes in the background.
+        // A coroutine cancelled mid-sync: the call ends with CancellationException; the sync
+        // stops at its next step and the next sync finishes the work.
         d.report(Sample.LITTER, Sample.IN_G1, "协程取消")
         val started = CompletableDeferred<Unit>()
         val job = async(Dispatchers.Default) { d.syncNow { started.complete(Unit) } }
         started.await()
         job.cancel()
         assertTrue(runCatching { job.await() }.exceptionOrNull() is kotlinx.coroutines.CancellationException)
-        withTimeout(30_000) { while (d.outboxLen() != 0L) delay(20) }
+        withTimeout(30_000) {
+            while (d.outboxLen() != 0L) {
+                runCatching { d.syncNow() }
+                delay(20)
+            }
+        }
         d.close()
     }
 

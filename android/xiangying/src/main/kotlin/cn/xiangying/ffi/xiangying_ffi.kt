@@ -1243,7 +1243,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 17782) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 65153) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() and 0xFFFF) != 50988) {
@@ -1817,9 +1817,8 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 /**
  * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
- * import stops at the next case; what was finished stays. A sync cannot be interrupted once
- * started: it is silenced and its result replaced by `Cancelled` (see
- * [`crate::XiangyingDevice::sync_now`]).
+ * import stops at the next case; a sync at its next step (a round trip, a photo upload);
+ * what was finished stays (see [`crate::XiangyingDevice::sync_now`]).
  */
 public interface CancelTokenInterface {
     
@@ -1838,9 +1837,8 @@ public interface CancelTokenInterface {
 
 /**
  * Stops long work early when the app asks (a Swift task cancelled, a screen closed). An
- * import stops at the next case; what was finished stays. A sync cannot be interrupted once
- * started: it is silenced and its result replaced by `Cancelled` (see
- * [`crate::XiangyingDevice::sync_now`]).
+ * import stops at the next case; a sync at its next step (a round trip, a photo upload);
+ * what was finished stays (see [`crate::XiangyingDevice::sync_now`]).
  */
 open class CancelToken: Disposable, AutoCloseable, CancelTokenInterface
 {
@@ -3356,12 +3354,11 @@ public interface XiangyingDeviceInterface {
      * photos. `listener` hears the totals after every step. The case listeners are told what
      * the sync changed once it ends (with an error too: what was pulled before stays).
      *
-     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
-     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
-     * token cancelled before the call makes it return `Cancelled` without contacting the
-     * server; once started, cancelling silences `listener` at once, the sync runs to its end
-     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
-     * report. A sync that failed returns its error, cancelled or not.
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
+     * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
+     * saying how far it got; everything done before stays done, and the next sync carries on.
+     * A token cancelled before the call returns `Cancelled` without contacting the server.
+     * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
@@ -4326,12 +4323,11 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      * photos. `listener` hears the totals after every step. The case listeners are told what
      * the sync changed once it ends (with an error too: what was pulled before stays).
      *
-     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) **does not
-     * interrupt a sync that has started**: the core has no cancel hook inside a sync. A
-     * token cancelled before the call makes it return `Cancelled` without contacting the
-     * server; once started, cancelling silences `listener` at once, the sync runs to its end
-     * (everything it does is safe to keep), and the call returns `Cancelled` instead of the
-     * report. A sync that failed returns its error, cancelled or not.
+     * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
+     * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
+     * saying how far it got; everything done before stays done, and the next sync carries on.
+     * A token cancelled before the call returns `Cancelled` without contacting the server.
+     * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),

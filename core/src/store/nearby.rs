@@ -234,3 +234,39 @@ pub fn missing_place(conn: &Connection, limit: u32) -> Result<Vec<String>> {
     let rows = stmt.query_map([limit], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema;
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+    }
+
+    #[test]
+    fn the_nearby_query_uses_the_category_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let p = plan(
+            &conn,
+            "SELECT c.case_id FROM cases c WHERE c.category = 'x' AND c.open = 1
+               AND c.created_at >= 0 AND c.lon BETWEEN 0 AND 1 AND c.lat BETWEEN 0 AND 1",
+        );
+        assert!(p.contains("cases_by_category"), "{p}");
+    }
+
+    #[test]
+    fn a_position_that_is_not_one_finds_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let bad = Point::new(f64::NAN, 0.0);
+        assert!(open_near(&conn, "x", bad, 250.0, 0, 0).unwrap().is_empty());
+        let ok = Point::new(0.0, 0.0);
+        assert!(open_near(&conn, "x", ok, -1.0, 0, 0).unwrap().is_empty());
+        assert_eq!(Period::Quarter.ms(), 91 * DAY_MS);
+        assert_eq!(Period::Month.as_str(), "month");
+    }
+}

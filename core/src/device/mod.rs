@@ -4,6 +4,9 @@
 //! written; a refused action writes nothing.
 
 mod actions;
+mod field;
+#[cfg(test)]
+mod field_tests;
 #[cfg(test)]
 mod photo_tests;
 mod photos;

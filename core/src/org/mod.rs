@@ -11,6 +11,7 @@ mod catalogue_data;
 mod geo;
 mod load;
 mod lookup;
+mod route;
 pub mod sample;
 pub mod zhenxing;
 
@@ -20,6 +21,7 @@ pub use geo::{
     polygon_centroid, polyline_length_m,
 };
 pub use load::{MAX_LIMIT_HOURS, MEMORY, OrgError};
+pub use route::{DEFAULT_SEGMENT_RADIUS_M, Route, Router};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

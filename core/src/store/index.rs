@@ -2,7 +2,7 @@
 //! the same transaction as every document write. Every list the app shows is a query here;
 //! no list ever loads a document.
 
-use crate::case::{Assignee, CaseKind, CaseState, Facts, Status};
+use crate::case::{Action, Assignee, CaseKind, CaseState, Facts, Outcome, Status};
 use crate::error::Result;
 use crate::org::Level;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
@@ -85,12 +85,14 @@ pub fn upsert(
     conn.prepare_cached(
         "INSERT INTO cases (case_id, number, kind, category, category_name, status, level,
             assignee, reporter, grid, community, segment, description, created_at, updated_at,
-            deadline, open)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+            deadline, open, lon, lat, escalated, reworks)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, ?20, ?21)
          ON CONFLICT (case_id) DO UPDATE SET number = excluded.number,
             status = excluded.status, level = excluded.level, assignee = excluded.assignee,
             updated_at = excluded.updated_at, deadline = excluded.deadline,
-            open = excluded.open",
+            open = excluded.open, lon = excluded.lon, lat = excluded.lat,
+            escalated = excluded.escalated, reworks = excluded.reworks",
     )?
     .execute(params![
         facts.id,
@@ -110,6 +112,10 @@ pub fn upsert(
         state.updated_at,
         state.deadline,
         state.status.is_open(),
+        place(facts).map(|p| p.lon),
+        place(facts).map(|p| p.lat),
+        was_escalated(state),
+        state.reworks,
     ])?;
     conn.prepare_cached("DELETE FROM case_inbox WHERE case_id = ?1")?
         .execute([&facts.id])?;
@@ -121,11 +127,24 @@ pub fn upsert(
     Ok(())
 }
 
-const COLUMNS: &str = "c.case_id, c.number, c.kind, c.category, c.category_name, c.status,
+/// The case's location, when it is a real position (a NaN would defeat the range query).
+fn place(facts: &Facts) -> Option<crate::org::Point> {
+    Some(facts.location).filter(|p| p.is_valid())
+}
+
+/// True when an escalation of the case took effect (whatever happened after).
+fn was_escalated(state: &CaseState) -> bool {
+    state.history.iter().any(|e| {
+        matches!(e.outcome, Outcome::Applied) && matches!(e.event.action, Action::Escalated { .. })
+    })
+}
+
+pub(super) const COLUMNS: &str =
+    "c.case_id, c.number, c.kind, c.category, c.category_name, c.status,
     c.level, c.assignee, c.reporter, c.grid, c.community, c.segment, c.description,
     c.created_at, c.updated_at, c.deadline, c.open";
 
-fn summary(row: &Row<'_>, now: i64) -> rusqlite::Result<CaseSummary> {
+pub(super) fn summary(row: &Row<'_>, now: i64) -> rusqlite::Result<CaseSummary> {
     let bad = |i: usize, what: &str| {
         rusqlite::Error::FromSqlConversionFailure(
             i,

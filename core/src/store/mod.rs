@@ -13,11 +13,13 @@
 mod docs;
 mod index;
 mod meta;
+mod nearby;
 mod outbox;
 pub mod schema;
 mod uploads;
 
 pub use index::{CaseSummary, Query};
+pub use nearby::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingGroup, MeetingList, Period};
 pub use outbox::OutboxEntry;
 pub use uploads::Upload;
 
@@ -200,6 +202,44 @@ impl Store {
     /// How many outbox entries wait for the server.
     pub fn outbox_len(&self) -> Result<u64> {
         outbox::len(&self.reader())
+    }
+
+    /// Open cases of `category` raised at or after `since` within `radius_m` metres of `at`,
+    /// nearest first, with their distances; from the index alone.
+    pub fn open_near(
+        &self,
+        category: &str,
+        at: crate::org::Point,
+        radius_m: f64,
+        since: i64,
+        now: i64,
+    ) -> Result<Vec<(CaseSummary, f64)>> {
+        nearby::open_near(&self.reader(), category, at, radius_m, since, now)
+    }
+
+    /// The lists of a review meeting for `period` ending at `now`, from the index alone.
+    pub fn meeting_list(&self, period: Period, now: i64) -> Result<MeetingList> {
+        nearby::meeting_list(&self.reader(), period, now)
+    }
+
+    /// Cases whose index row lacks the columns of migration 3 (written before it), up to
+    /// `limit`.
+    pub fn cases_missing_place(&self, limit: u32) -> Result<Vec<String>> {
+        nearby::missing_place(&self.reader(), limit)
+    }
+
+    /// Rewrites a case's index rows from its facts and state, without touching its document.
+    pub fn reindex_case(
+        &self,
+        facts: &Facts,
+        state: &CaseState,
+        number: Option<&str>,
+    ) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        index::upsert(&tx, facts, state, number)?;
+        tx.commit()?;
+        Ok(())
     }
 }
 

@@ -66,6 +66,14 @@ pub const MIGRATIONS: &[&str] = &[
         bytes INTEGER NOT NULL,
         created_at INTEGER NOT NULL
      );",
+    // 3: where a case is (for nearby duplicates) and how it went (for meeting lists). Rows
+    // written before get these on their next write (or `Device::reindex_places`); until then
+    // their place is NULL and the nearby query skips them.
+    "ALTER TABLE cases ADD COLUMN lon REAL;
+     ALTER TABLE cases ADD COLUMN lat REAL;
+     ALTER TABLE cases ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE cases ADD COLUMN reworks INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX cases_by_category ON cases(category, open, created_at);",
 ];
 
 /// The schema version this build writes.

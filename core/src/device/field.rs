@@ -3,34 +3,13 @@
 //! report is started, and the lists of the review meetings. All offline, from the roster copy
 //! and the index tables.
 
-use super::{Device, NewReport, Org};
+use super::{Device, NewReport};
 use crate::case::CaseState;
 use crate::error::{Error, Result};
-use crate::org::{Point, Route, Router};
+use crate::org::{Point, Route};
 use crate::store::{CaseSummary, DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingList, Period};
-use std::sync::{Arc, Mutex, Weak};
 
 const DAY_MS: i64 = 86_400_000;
-
-/// One router per roster copy in use, built on first use. Keyed by the copy's allocation: a
-/// `Weak` keeps that address from being reused while the entry exists, and entries whose copy
-/// is gone are dropped on the next lookup.
-type RouterCache = Mutex<Vec<(Weak<Org>, Arc<Router>)>>;
-static ROUTERS: RouterCache = Mutex::new(Vec::new());
-
-fn router_for(org: &Arc<Org>) -> Arc<Router> {
-    let mut cache = ROUTERS.lock().unwrap_or_else(|e| e.into_inner());
-    cache.retain(|(w, _)| w.strong_count() > 0);
-    if let Some((_, r)) = cache
-        .iter()
-        .find(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(org)))
-    {
-        return r.clone();
-    }
-    let r = Arc::new(Router::new(&org.roster));
-    cache.push((Arc::downgrade(org), r.clone()));
-    r
-}
 
 fn check_location(p: Point) -> Result<()> {
     if p.is_valid() {
@@ -51,7 +30,8 @@ impl Device {
     pub fn route(&self, location: Point) -> Result<Route> {
         check_location(location)?;
         let org = self.org()?;
-        router_for(&org)
+        org.router
+            .clone()
             .route(location)
             .ok_or(Error::NotSetUp("the roster has no grids"))
     }

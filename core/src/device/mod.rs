@@ -52,6 +52,8 @@ pub struct CaseView {
 struct Org {
     roster: Roster,
     catalogue: Catalogue,
+    /// Built once per roster copy: routing a location takes microseconds.
+    router: Arc<crate::org::Router>,
 }
 
 /// One phone's view of the system: its store, its identity, its roster copy.
@@ -361,5 +363,10 @@ fn view_of(doc: &CaseDoc) -> Result<CaseView> {
 fn parse_org(roster: &[u8], catalogue: &[u8]) -> Result<Org> {
     let roster = Roster::from_json("roster", &String::from_utf8_lossy(roster))?;
     let catalogue = Catalogue::from_json("catalogue", &String::from_utf8_lossy(catalogue))?;
-    Ok(Org { roster, catalogue })
+    let router = Arc::new(crate::org::Router::new(&roster));
+    Ok(Org {
+        roster,
+        catalogue,
+        router,
+    })
 }

@@ -8,6 +8,7 @@ mod actions;
 mod photo_tests;
 mod photos;
 mod raise;
+mod reports;
 mod sync;
 #[cfg(test)]
 mod tests;

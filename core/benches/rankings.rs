@@ -116,7 +116,7 @@ fn generate() -> Vec<(Facts, CaseState)> {
                     ev(&cc, at + 12 * H, close()),
                 ]),
                 8 => {
-                    let dept = ids[i % ids.len()];
+                    let dept = ids[(i / 10) % ids.len()];
                     let staff = zhenxing::ids::department_staff(dept, 1);
                     events.extend([
                         ev(

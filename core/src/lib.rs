@@ -6,6 +6,8 @@
 //! - [`store`]: the device's SQLite store: documents, index tables, the outbox.
 //! - [`photo`]: photos for cases: decode, orient, strip metadata, resize, thumbnail, and a
 //!   content-addressed file store.
+//! - [`report`]: rankings of grids, communities, departments and people, and the street
+//!   chiefs' notice boards.
 //! - [`sync`]: the sync protocol's wire types and the push checks shared with the server.
 //! - [`Device`]: the façade the bindings wrap.
 
@@ -14,6 +16,7 @@ mod device;
 mod error;
 pub mod org;
 pub mod photo;
+pub mod report;
 pub mod store;
 pub mod sync;
 #[cfg(test)]

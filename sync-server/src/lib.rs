@@ -12,6 +12,7 @@ pub mod auth;
 pub mod blobs;
 pub mod demo;
 pub mod error;
+pub mod reports;
 pub mod state;
 pub mod storage;
 pub mod sync;

@@ -94,6 +94,25 @@ enum AdminCommand {
     Devices,
     /// Show the server's status.
     Status,
+    /// Print the rankings (绩效排名) over a period as a tab-separated table. Dates are read in
+    /// China time (UTC+8); the period runs from the start of --from to the end of --to.
+    Rankings {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day (included), YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// What to rank.
+        #[arg(long, default_value = "grid", value_parser = ["grid", "community", "department", "person"])]
+        by: String,
+    },
+    /// Write the street chiefs' notice boards (街长公示栏) as one printable HTML page.
+    NoticeBoard {
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -172,6 +191,20 @@ fn run(cfg: Config, command: Command) -> Result<(), Box<dyn std::error::Error>> 
                     }
                 }
                 AdminCommand::Status => println!("{}", admin::status(s)?),
+                AdminCommand::Rankings { from, to, by } => {
+                    let kind = xiangying_core::report::UnitKind::parse(&by)
+                        .ok_or_else(|| format!("cannot rank by {by}"))?;
+                    let (start, end) = xiangying_server::reports::period(&from, &to)?;
+                    print!(
+                        "{}",
+                        xiangying_server::reports::rankings_table(s, start, end, kind)?
+                    );
+                }
+                AdminCommand::NoticeBoard { out } => {
+                    let html = xiangying_server::reports::notice_board_html(s)?;
+                    std::fs::write(&out, html).map_err(|e| format!("{}: {e}", out.display()))?;
+                    println!("wrote {}", out.display());
+                }
             }
         }
         Command::Demo {

@@ -11,6 +11,7 @@ mod field_tests;
 mod photo_tests;
 mod photos;
 mod raise;
+mod reports;
 mod sync;
 #[cfg(test)]
 mod tests;

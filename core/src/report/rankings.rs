@@ -1,0 +1,441 @@
+//! Rankings (绩效排名): the standard evaluation figures of digital urban management per grid,
+//! community, department and person over a period, a composite score and a ranking.
+//!
+//! One pure function of the folded cases, so the device (over its own store) and the server
+//! (over every case) give the same numbers for the same cases. Every time used is a device
+//! time: the case's `created_at` and the `at` of the events that resolved, closed or extended
+//! it, never the time a server received them, so offline work is credited when it was done.
+//!
+//! # Which cases count
+//! A case counts when its report applied (the fold accepted its `Reported` event) and it is
+//! neither voided (作废) nor a duplicate: those were never real cases. Problems and resident
+//! requests both count. A case belongs to:
+//! - its **grid** and **community** (from its facts);
+//! - every **department** an applied `Dispatched` event sent it to (a joint-enforcement case
+//!   counts once for each of its departments);
+//! - one **person**, its handler (承办人): the author of its last applied `Resolved` or
+//!   `HandledOnSpot` event, or, while nobody has reported work done, the person it waits on;
+//!   a case waiting on the centre, departments or volunteers counts for no person.
+//!
+//! # The figures, for a period `[from, to)` in ms
+//! - 立案数 `raised`: counted cases with `created_at` in the period.
+//! - 结案数 `closed`: cases with status closed whose `closed_at` (the device time of the
+//!   `Closed` or `HandledOnSpot` event) is in the period; handled-on-the-spot cases included.
+//! - 应结案数 `due`: cases whose deadline (report time + the category's limit + extensions)
+//!   is in the period, plus cases closed in the period whatever their deadline (a case closed
+//!   early was due as soon as it was closed). So 结案 ⊆ 应结案; an overdue case still open
+//!   counts as due in the period of its deadline, and again in the period it is finally closed.
+//! - 按期结案数 `closed_on_time`: closed cases (as above) whose last resolution (`resolved_at`,
+//!   the device time of the work) is at or before the deadline.
+//! - 处置数 `resolved`: cases whose last reported resolution (`Resolved` or `HandledOnSpot`)
+//!   is in the period; 返工数 `reworked`: of these, those sent back at least once.
+//! - 延期数 `extended`: due cases whose deadline was extended at least once.
+//! - 自行处置数 `handled_on_spot`: closed cases (as above) settled on the spot.
+//! - 结案率 = 结案 ÷ 应结案; 按期结案率 = 按期结案 ÷ 应结案; 返工率 = 返工 ÷ 处置;
+//!   延期率 = 延期 ÷ 应结案; 平均处置时长 = mean of (last resolution − report) over the resolved
+//!   cases, in hours (a negative span from a wrong device clock counts as 0).
+//! - 综合得分 = 100 × (40% 结案率 + 30% 按期结案率 + 20% (1 − 返工率) + 10% (1 − 延期率)),
+//!   rounded to 0.01; a 返工率 without resolved cases counts as 0. A unit without due cases has
+//!   no score and no rank.
+//! - Ranking: by score (high first), then more 结案, then more 立案, then the unit id; ranks are
+//!   1, 2, 3, … without gaps or shared places.
+//!
+//! Patrol time and accompaniments (三陪同) are not included: patrols are not recorded yet.
+
+use crate::case::{Action, Assignee, Author, CaseState, Facts, Outcome, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Weight of 结案率 in the score.
+pub const WEIGHT_CLOSE_RATE: f64 = 0.4;
+/// Weight of 按期结案率 in the score.
+pub const WEIGHT_ON_TIME_RATE: f64 = 0.3;
+/// Weight of 1 − 返工率 in the score.
+pub const WEIGHT_NO_REWORK: f64 = 0.2;
+/// Weight of 1 − 延期率 in the score.
+pub const WEIGHT_NO_EXTENSION: f64 = 0.1;
+
+const HOUR_MS: f64 = 3_600_000.0;
+
+/// What a ranked unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// A grid (网格).
+    Grid,
+    /// A community (社区).
+    Community,
+    /// An enforcement department (驻街执法部门).
+    Department,
+    /// A person, as a case's handler (承办人).
+    Person,
+}
+
+impl UnitKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [UnitKind; 4] = [
+        UnitKind::Grid,
+        UnitKind::Community,
+        UnitKind::Department,
+        UnitKind::Person,
+    ];
+
+    /// The stable identifier (`grid`, `community`, `department`, `person`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Grid => "grid",
+            UnitKind::Community => "community",
+            UnitKind::Department => "department",
+            UnitKind::Person => "person",
+        }
+    }
+
+    /// Parses [`UnitKind::as_str`] back.
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        UnitKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The Chinese name shown in tables.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            UnitKind::Grid => "网格",
+            UnitKind::Community => "社区",
+            UnitKind::Department => "部门",
+            UnitKind::Person => "人员",
+        }
+    }
+}
+
+/// The counts of one unit over the period (see the module doc for each definition).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    /// 立案数: cases raised in the period.
+    pub raised: u64,
+    /// 应结案数: cases due in the period (deadline in it, or closed in it).
+    pub due: u64,
+    /// 结案数: cases closed in the period, handled on the spot included.
+    pub closed: u64,
+    /// 按期结案数: closed cases whose work was done by the deadline.
+    pub closed_on_time: u64,
+    /// 处置数: cases whose last resolution falls in the period.
+    pub resolved: u64,
+    /// 返工数: resolved cases sent back at least once.
+    pub reworked: u64,
+    /// 延期数: due cases whose deadline was extended.
+    pub extended: u64,
+    /// 自行处置数: closed cases settled on the spot.
+    pub handled_on_spot: u64,
+    /// Sum over the resolved cases of (last resolution − report), ms.
+    pub handling_ms: i64,
+}
+
+fn ratio(n: u64, d: u64) -> Option<f64> {
+    // Counts stay far below 2^53, where u64 → f64 is exact.
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+impl Figures {
+    /// 结案率 = 结案 ÷ 应结案; `None` without due cases.
+    pub fn close_rate(&self) -> Option<f64> {
+        ratio(self.closed, self.due)
+    }
+
+    /// 按期结案率 = 按期结案 ÷ 应结案; `None` without due cases.
+    pub fn on_time_rate(&self) -> Option<f64> {
+        ratio(self.closed_on_time, self.due)
+    }
+
+    /// 返工率 = 返工 ÷ 处置; `None` without resolved cases.
+    pub fn rework_rate(&self) -> Option<f64> {
+        ratio(self.reworked, self.resolved)
+    }
+
+    /// 延期率 = 延期 ÷ 应结案; `None` without due cases.
+    pub fn extension_rate(&self) -> Option<f64> {
+        ratio(self.extended, self.due)
+    }
+
+    /// 平均处置时长 in hours, report to last resolution; `None` without resolved cases.
+    pub fn avg_handling_hours(&self) -> Option<f64> {
+        (self.resolved > 0).then(|| self.handling_ms as f64 / self.resolved as f64 / HOUR_MS)
+    }
+
+    /// 综合得分 (0–100, rounded to 0.01; weights in the module doc); `None` without due cases.
+    pub fn score(&self) -> Option<f64> {
+        let close = self.close_rate()?;
+        let on_time = self.on_time_rate()?;
+        let extension = self.extension_rate()?;
+        let rework = self.rework_rate().unwrap_or(0.0);
+        let raw = 100.0
+            * (WEIGHT_CLOSE_RATE * close
+                + WEIGHT_ON_TIME_RATE * on_time
+                + WEIGHT_NO_REWORK * (1.0 - rework)
+                + WEIGHT_NO_EXTENSION * (1.0 - extension));
+        Some((raw * 100.0).round() / 100.0)
+    }
+
+    fn add(&mut self, o: &Figures) {
+        self.raised += o.raised;
+        self.due += o.due;
+        self.closed += o.closed;
+        self.closed_on_time += o.closed_on_time;
+        self.resolved += o.resolved;
+        self.reworked += o.reworked;
+        self.extended += o.extended;
+        self.handled_on_spot += o.handled_on_spot;
+        self.handling_ms += o.handling_ms;
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Figures::default()
+    }
+}
+
+/// One unit's line of a ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedUnit {
+    /// Its id (grid, community, department or person id).
+    pub unit: String,
+    /// Its place, from 1; `None` when it had no due cases (no score).
+    pub rank: Option<u32>,
+    /// 综合得分, see [`Figures::score`].
+    pub score: Option<f64>,
+    /// Its counts.
+    pub figures: Figures,
+}
+
+/// The rankings of every kind of unit over one period. Units appear when at least one case
+/// counts for them in the period; ranked units first, in rank order, then the unranked by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rankings {
+    /// Start of the period, ms since the epoch, inclusive.
+    pub from: i64,
+    /// End of the period, ms since the epoch, exclusive.
+    pub to: i64,
+    /// The grids.
+    pub grids: Vec<RankedUnit>,
+    /// The communities.
+    pub communities: Vec<RankedUnit>,
+    /// The departments.
+    pub departments: Vec<RankedUnit>,
+    /// The people, as handlers.
+    pub people: Vec<RankedUnit>,
+}
+
+impl Rankings {
+    /// The ranking of one kind of unit.
+    pub fn by(&self, kind: UnitKind) -> &[RankedUnit] {
+        match kind {
+            UnitKind::Grid => &self.grids,
+            UnitKind::Community => &self.communities,
+            UnitKind::Department => &self.departments,
+            UnitKind::Person => &self.people,
+        }
+    }
+
+    /// A tab-separated table of one kind with a Chinese header; `name` gives a unit's display
+    /// name (the id is shown when it gives `None`). Rates in percent, `-` when undefined.
+    pub fn table(&self, kind: UnitKind, name: &dyn Fn(&str) -> Option<String>) -> String {
+        let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+        let num = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.2}"));
+        let mut out = format!(
+            "排名\t{}\t名称\t立案数\t应结案数\t结案数\t结案率\t按期结案率\t返工率\t延期率\t自行处置数\t平均处置时长(小时)\t综合得分\n",
+            kind.label_zh()
+        );
+        for u in self.by(kind) {
+            let f = &u.figures;
+            let _ = writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                u.rank.map_or("-".to_string(), |r| r.to_string()),
+                u.unit,
+                name(&u.unit).unwrap_or_else(|| u.unit.clone()),
+                f.raised,
+                f.due,
+                f.closed,
+                pct(f.close_rate()),
+                pct(f.on_time_rate()),
+                pct(f.rework_rate()),
+                pct(f.extension_rate()),
+                f.handled_on_spot,
+                num(f.avg_handling_hours()),
+                num(u.score),
+            );
+        }
+        out
+    }
+}
+
+/// Collects cases one at a time (so a server need not hold them all) and ranks them.
+#[derive(Debug, Clone)]
+pub struct RankingsBuilder {
+    from: i64,
+    to: i64,
+    units: BTreeMap<(UnitKind, String), Figures>,
+}
+
+impl RankingsBuilder {
+    /// A builder for the period `[from, to)`, ms since the epoch.
+    pub fn new(from: i64, to: i64) -> RankingsBuilder {
+        RankingsBuilder {
+            from,
+            to,
+            units: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one case for its units. Adding the same cases in any order gives the same result.
+    pub fn add(&mut self, facts: &Facts, state: &CaseState) {
+        let Some(fig) = case_figures(facts, state, self.from, self.to) else {
+            return;
+        };
+        if fig.is_empty() {
+            return;
+        }
+        let mut add = |kind: UnitKind, id: &str| {
+            self.units
+                .entry((kind, id.to_string()))
+                .or_default()
+                .add(&fig);
+        };
+        add(UnitKind::Grid, &facts.grid);
+        add(UnitKind::Community, &facts.community);
+        for d in departments(state) {
+            add(UnitKind::Department, d);
+        }
+        if let Some(p) = handler(state) {
+            add(UnitKind::Person, p);
+        }
+    }
+
+    /// The rankings of every kind.
+    pub fn finish(self) -> Rankings {
+        let mut by_kind: BTreeMap<UnitKind, Vec<RankedUnit>> = BTreeMap::new();
+        for ((kind, unit), figures) in self.units {
+            by_kind.entry(kind).or_default().push(RankedUnit {
+                unit,
+                rank: None,
+                score: figures.score(),
+                figures,
+            });
+        }
+        let mut take = |k: UnitKind| rank(by_kind.remove(&k).unwrap_or_default());
+        Rankings {
+            from: self.from,
+            to: self.to,
+            grids: take(UnitKind::Grid),
+            communities: take(UnitKind::Community),
+            departments: take(UnitKind::Department),
+            people: take(UnitKind::Person),
+        }
+    }
+}
+
+/// The rankings of the folded cases over `[from, to)` (ms since the epoch). See the module doc
+/// for what counts and how each figure is defined.
+pub fn rankings<'a>(
+    cases: impl IntoIterator<Item = (&'a Facts, &'a CaseState)>,
+    from: i64,
+    to: i64,
+) -> Rankings {
+    let mut b = RankingsBuilder::new(from, to);
+    for (facts, state) in cases {
+        b.add(facts, state);
+    }
+    b.finish()
+}
+
+/// Sorts and numbers one kind's units.
+fn rank(mut units: Vec<RankedUnit>) -> Vec<RankedUnit> {
+    units.sort_by(|a, b| match (a.score, b.score) {
+        (Some(x), Some(y)) => y
+            .total_cmp(&x)
+            .then(b.figures.closed.cmp(&a.figures.closed))
+            .then(b.figures.raised.cmp(&a.figures.raised))
+            .then(a.unit.cmp(&b.unit)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.unit.cmp(&b.unit),
+    });
+    let mut next = 1u32;
+    for u in &mut units {
+        if u.score.is_some() {
+            u.rank = Some(next);
+            next += 1;
+        }
+    }
+    units
+}
+
+/// One case's contribution over the period, or `None` when it does not count at all.
+fn case_figures(facts: &Facts, s: &CaseState, from: i64, to: i64) -> Option<Figures> {
+    let reported = s.history.iter().any(|h| {
+        matches!(h.event.action, Action::Reported { .. }) && h.outcome == Outcome::Applied
+    });
+    if !reported || matches!(s.status, Status::Voided | Status::Duplicate) {
+        return None;
+    }
+    let within = |t: i64| from <= t && t < to;
+    let b = u64::from;
+    let closed = s.status == Status::Closed && s.closed_at.is_some_and(within);
+    let due = within(s.deadline) || closed;
+    let resolved = s.resolved_at.is_some_and(within);
+    Some(Figures {
+        raised: b(within(facts.created_at)),
+        due: b(due),
+        closed: b(closed),
+        closed_on_time: b(closed && s.resolved_at.is_some_and(|r| r <= s.deadline)),
+        resolved: b(resolved),
+        reworked: b(resolved && s.reworks > 0),
+        extended: b(due && s.extensions > 0),
+        handled_on_spot: b(closed && s.handled_on_spot),
+        handling_ms: match s.resolved_at {
+            Some(r) if resolved => (r - facts.created_at).max(0),
+            _ => 0,
+        },
+    })
+}
+
+/// The departments applied dispatches sent the case to, each once, in order.
+fn departments(s: &CaseState) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for h in &s.history {
+        if let (Action::Dispatched { departments, .. }, Outcome::Applied) =
+            (&h.event.action, &h.outcome)
+        {
+            for d in departments {
+                if !out.contains(&d.as_str()) {
+                    out.push(d);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The case's handler: who last reported the work done, else the person it waits on.
+fn handler(s: &CaseState) -> Option<&str> {
+    let last_work = s
+        .history
+        .iter()
+        .rev()
+        .find_map(|h| match (&h.event, &h.outcome) {
+            (e, Outcome::Applied)
+                if matches!(
+                    e.action,
+                    Action::Resolved { .. } | Action::HandledOnSpot { .. }
+                ) =>
+            {
+                match &e.by {
+                    Author::Person(c) => Some(c.person.as_str()),
+                    Author::Server { .. } => None,
+                }
+            }
+            _ => None,
+        });
+    last_work.or(match &s.assignee {
+        Some(Assignee::Person(p)) => Some(p.as_str()),
+        _ => None,
+    })
+}

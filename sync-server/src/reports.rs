@@ -1,0 +1,299 @@
+//! Reports on the server: the rankings over every case it stores and the street chiefs'
+//! notice boards from the published roster, with the same core functions a device runs
+//! ([`xiangying_core::report`]), so the numbers agree for the same cases.
+
+use crate::error::ServerError;
+use crate::storage::{Storage, Tx, with_tx};
+use automerge::ActorId;
+use chrono::{FixedOffset, NaiveDate, TimeZone};
+use xiangying_core::case::{CaseDoc, fold};
+use xiangying_core::org::Roster;
+use xiangying_core::report::{NoticeBoard, Rankings, RankingsBuilder, UnitKind};
+
+/// The offset of China Standard Time, in which the admin CLI reads dates.
+const CHINA_OFFSET_S: i32 = 8 * 3600;
+
+/// Midnight at the start of `date` (`YYYY-MM-DD`) in China Standard Time (UTC+8), in ms
+/// since the epoch.
+pub fn day_start_ms(date: &str) -> Result<i64, ServerError> {
+    let bad = || ServerError::BadRequest(format!("{date:?} is not a date like 2026-01-31"));
+    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| bad())?;
+    let tz = FixedOffset::east_opt(CHINA_OFFSET_S).ok_or_else(bad)?;
+    let midnight = day.and_hms_opt(0, 0, 0).ok_or_else(bad)?;
+    tz.from_local_datetime(&midnight)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(bad)
+}
+
+/// The period from the start of `from` to the end of `to` (both `YYYY-MM-DD`, China time,
+/// `to` included) as `[from, to)` in ms.
+pub fn period(from: &str, to: &str) -> Result<(i64, i64), ServerError> {
+    let start = day_start_ms(from)?;
+    let end = day_start_ms(to)? + 24 * 3_600_000;
+    if end <= start {
+        return Err(ServerError::BadRequest(format!(
+            "the period {from} to {to} is empty"
+        )));
+    }
+    Ok((start, end))
+}
+
+/// The rankings over `[from, to)` (ms) of every case the server stores.
+pub fn rankings(storage: &dyn Storage, from: i64, to: i64) -> Result<Rankings, ServerError> {
+    with_tx(storage, |tx| rankings_in(tx, from, to))
+}
+
+fn rankings_in(tx: &mut dyn Tx, from: i64, to: i64) -> Result<Rankings, ServerError> {
+    // Read only: the actor id is never written with.
+    let actor = ActorId::from(b"xiangying-reports".to_vec());
+    let upto = tx.max_position()?;
+    let mut b = RankingsBuilder::new(from, to);
+    for (case_id, _) in tx.feed_cases(&[], true, 0, upto, u32::MAX)? {
+        let Some(row) = tx.case(&case_id)? else {
+            continue;
+        };
+        let corrupt = |e: xiangying_core::case::DocError| {
+            ServerError::Internal(format!("stored case {case_id}: {e}"))
+        };
+        let doc = CaseDoc::load(&row.snapshot, &actor).map_err(corrupt)?;
+        let facts = doc.facts().map_err(corrupt)?;
+        let events = doc.events().map_err(corrupt)?;
+        b.add(&facts, &fold(&facts, &events));
+    }
+    Ok(b.finish())
+}
+
+/// The published roster.
+pub fn roster(storage: &dyn Storage) -> Result<Roster, ServerError> {
+    let org = with_tx(storage, |tx| tx.org())?.ok_or(ServerError::NoOrg)?;
+    Roster::from_json("roster", &org.roster).map_err(|e| ServerError::BadRequest(e.to_string()))
+}
+
+/// One kind's ranking as a tab-separated table, units named from the published roster (ids
+/// only when no roster is published).
+pub fn rankings_table(
+    storage: &dyn Storage,
+    from: i64,
+    to: i64,
+    kind: UnitKind,
+) -> Result<String, ServerError> {
+    let r = rankings(storage, from, to)?;
+    let roster = match roster(storage) {
+        Ok(r) => Some(r),
+        Err(ServerError::NoOrg) => None,
+        Err(e) => return Err(e),
+    };
+    let name = |id: &str| -> Option<String> {
+        let roster = roster.as_ref()?;
+        match kind {
+            UnitKind::Grid => roster.grid(id).map(|g| g.name.clone()),
+            UnitKind::Community => roster.community(id).map(|c| c.name.clone()),
+            UnitKind::Department => roster.department(id).map(|d| d.name.clone()),
+            UnitKind::Person => roster.person(id).map(|p| p.name.clone()),
+        }
+    };
+    Ok(r.table(kind, &name))
+}
+
+/// The notice boards (街长公示栏) of the published roster.
+pub fn notice_board(storage: &dyn Storage) -> Result<NoticeBoard, ServerError> {
+    Ok(NoticeBoard::of(&roster(storage)?))
+}
+
+/// The notice boards as one printable, self-contained HTML page.
+pub fn notice_board_html(storage: &dyn Storage) -> Result<String, ServerError> {
+    Ok(notice_board(storage)?.html())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStorage;
+    use crate::storage::{CaseMeta, NewChange};
+    use std::sync::Arc;
+    use xiangying_core::Device;
+    use xiangying_core::case::{Action, Assignee, CaseKind, Claim, Event, Facts};
+    use xiangying_core::org::zhenxing::{self, ids};
+
+    const H: i64 = 3_600_000;
+    const T0: i64 = 1_795_939_200_000;
+
+    fn claim(roster: &Roster, person: &str) -> Claim {
+        let p = roster.person(person).unwrap();
+        Claim {
+            person: p.id.clone(),
+            role: p.role,
+            scope: p.scope.clone(),
+        }
+    }
+
+    /// Forty cases over four grids with varied flows, as whole saved documents.
+    fn documents() -> Vec<(Facts, Vec<u8>)> {
+        let roster = zhenxing::roster();
+        let actor = ActorId::from(b"test-device".to_vec());
+        (0..40)
+            .map(|i| {
+                let g = i % 4 + 1;
+                let grid = roster.grid(&ids::grid(g)).unwrap().clone();
+                let gw = ids::grid_worker(g);
+                let cc = roster
+                    .community_chief_of(&grid.community)
+                    .unwrap()
+                    .id
+                    .clone();
+                let at = T0 + i64::try_from(i).unwrap() * 5 * H;
+                let facts = Facts {
+                    id: format!("case-{i:03}"),
+                    kind: CaseKind::Problem,
+                    category: "010101".into(),
+                    category_name: "井盖破损".into(),
+                    limit_hours: 24,
+                    reporter: gw.clone(),
+                    created_at: at,
+                    location: zhenxing::CENTRE,
+                    grid: grid.id.clone(),
+                    community: grid.community.clone(),
+                    segment: None,
+                    description: "井盖缺失".into(),
+                };
+                let ev = |p: &str, t: i64, a: Action| Event::new(t, claim(&roster, p), a);
+                let first = ev(
+                    &gw,
+                    at,
+                    Action::Reported {
+                        assignee: Assignee::Person(gw.clone()),
+                    },
+                );
+                let mut doc = CaseDoc::create(&actor, &facts, &first).unwrap();
+                let done = || Action::Resolved {
+                    note: "修好".into(),
+                    photos: vec![],
+                };
+                let rest: Vec<Event> = match i % 5 {
+                    0 => vec![
+                        ev(&gw, at + 3 * H, done()),
+                        ev(&cc, at + 4 * H, Action::Verified { note: "好".into() }),
+                        ev(&cc, at + 5 * H, Action::Closed { note: "结".into() }),
+                    ],
+                    1 => vec![ev(
+                        &gw,
+                        at + H,
+                        Action::HandledOnSpot {
+                            note: "处置".into(),
+                            photos: vec!["ab".into()],
+                        },
+                    )],
+                    2 => vec![
+                        ev(
+                            &cc,
+                            at + H,
+                            Action::Extended {
+                                hours: 24,
+                                reason: "等".into(),
+                            },
+                        ),
+                        ev(&gw, at + 30 * H, done()),
+                    ],
+                    3 => vec![
+                        ev(&gw, at + 30 * H, done()),
+                        ev(
+                            &cc,
+                            at + 31 * H,
+                            Action::Reworked {
+                                reason: "再修".into(),
+                            },
+                        ),
+                    ],
+                    _ => vec![],
+                };
+                for e in &rest {
+                    doc.append_event(e).unwrap();
+                }
+                (facts, doc.save())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn device_and_server_rank_the_same_cases_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("server")).unwrap();
+        let device =
+            Device::open_with_clock(&dir.path().join("device"), Arc::new(|| T0 + 400 * H)).unwrap();
+        let docs = documents();
+        with_tx(&storage, |tx| {
+            for (facts, snapshot) in &docs {
+                let pos = tx.allocate_positions(1)?;
+                let meta = CaseMeta {
+                    case_id: facts.id.clone(),
+                    number: None,
+                    status: "in_progress".into(),
+                    level: "grid".into(),
+                    grid: facts.grid.clone(),
+                    community: facts.community.clone(),
+                    reporter: facts.reporter.clone(),
+                    category: facts.category.clone(),
+                    created_at: facts.created_at,
+                    received_at: facts.created_at,
+                };
+                let change = NewChange {
+                    bytes: snapshot.clone(),
+                    device: None,
+                };
+                tx.save_case(&meta, snapshot, &[change], pos, &[], &[])?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        for (facts, snapshot) in &docs {
+            device.apply_remote(&facts.id, snapshot).unwrap();
+        }
+        for (from, to) in [
+            (T0, T0 + 100 * H),
+            (T0 + 50 * H, T0 + 250 * H),
+            (0, i64::MAX),
+        ] {
+            let on_server = rankings(&storage, from, to).unwrap();
+            let on_device = device.rankings(from, to).unwrap();
+            assert_eq!(on_server, on_device);
+            assert_eq!(on_server.grids.len(), 4);
+            assert!(on_server.grids.iter().all(|u| u.rank.is_some()));
+        }
+        let all = rankings(&storage, 0, i64::MAX).unwrap();
+        let total: u64 = all.grids.iter().map(|u| u.figures.raised).sum();
+        assert_eq!(total, 40);
+        let spot: u64 = all.grids.iter().map(|u| u.figures.handled_on_spot).sum();
+        assert_eq!(spot, 8);
+        let reworked: u64 = all.grids.iter().map(|u| u.figures.reworked).sum();
+        assert_eq!(reworked, 8);
+
+        // The table names units from the published roster once there is one.
+        let no_names = rankings_table(&storage, 0, i64::MAX, UnitKind::Grid).unwrap();
+        assert!(no_names.contains("\tg01\tg01\t"));
+        let roster = serde_json::to_string(&zhenxing::roster()).unwrap();
+        let catalogue = serde_json::to_string(&zhenxing::catalogue()).unwrap();
+        crate::admin::publish(&storage, &roster, &catalogue).unwrap();
+        let named = rankings_table(&storage, 0, i64::MAX, UnitKind::Community).unwrap();
+        assert!(named.contains("兴隆社区"), "{named}");
+        let html = notice_board_html(&storage).unwrap();
+        assert_eq!(
+            html.matches("<section class=\"board\"").count(),
+            zhenxing::SEGMENTS
+        );
+    }
+
+    #[test]
+    fn dates_are_read_in_china_time() {
+        // 2026-01-01T00:00:00+08:00 = 2025-12-31T16:00:00Z.
+        assert_eq!(day_start_ms("2026-01-01").unwrap(), 1_767_196_800_000);
+        let (a, b) = period("2026-01-01", "2026-01-31").unwrap();
+        assert_eq!(b - a, 31 * 24 * H);
+        assert!(period("2026-02-01", "2026-01-01").is_err());
+        assert!(day_start_ms("2026-13-01").is_err());
+        assert!(matches!(
+            notice_board(&SqliteStorage::open(tempfile::tempdir().unwrap().path()).unwrap()),
+            Err(ServerError::NoOrg)
+        ));
+    }
+}

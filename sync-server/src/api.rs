@@ -79,10 +79,6 @@ fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
         .ok_or(ServerError::Unauthorised)
 }
 
-fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<DeviceRow, ServerError> {
-    auth::device_for(tx, token)
-}
-
 async fn health(State(state): State<Shared>) -> Result<Json<serde_json::Value>, ServerError> {
     let st = state.clone();
     blocking(move || with_tx(st.storage.as_ref(), |tx| tx.org_version())).await?;
@@ -150,7 +146,7 @@ async fn org(State(state): State<Shared>, headers: HeaderMap) -> Result<Response
     let st = state.clone();
     let org = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            authenticate(tx, &token)?;
+            auth::device_for(tx, &token)?;
             tx.org()?.ok_or(ServerError::NoOrg)
         })
     })
@@ -192,7 +188,7 @@ fn sync_blocking(
     req: &SyncRequest,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
-    let device = with_tx(storage, |tx| authenticate(tx, token))?;
+    let device = with_tx(storage, |tx| auth::device_for(tx, token))?;
     let pushed = with_tx(storage, |tx| {
         let roster = state.roster(tx)?;
         let ctx = Ctx {
@@ -257,7 +253,7 @@ fn may_see_photo(
 
 fn authorised_photo(state: &AppState, token: &str, hash: &str) -> Result<(), ServerError> {
     with_tx(state.storage.as_ref(), |tx| {
-        let device = authenticate(tx, token)?;
+        let device = auth::device_for(tx, token)?;
         if may_see_photo(state, tx, &device, hash)? {
             Ok(())
         } else {

@@ -81,8 +81,12 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
     };
     let mut before = row.as_ref().map(|r| load(&r.snapshot)).transpose()?;
     let heads_before = before.as_mut().map(|b| b.heads()).unwrap_or_default();
-    let (mut after, rest) = match &row {
-        Some(r) => (load(&r.snapshot)?, parts),
+    let (mut after, rest) = match before.as_mut() {
+        Some(b) => (
+            b.fork(ctx.actor)
+                .map_err(|e| ServerError::Internal(format!("stored case {case_id}: {e}")))?,
+            parts,
+        ),
         None => {
             let (first, rest) = parts
                 .split_first()

@@ -248,6 +248,11 @@ impl CaseDoc {
         (&mut self.doc, &self.events)
     }
 
+    /// A copy of the document at its current state, writing with `actor` from now on.
+    pub fn fork(&mut self, actor: &ActorId) -> Result<CaseDoc, DocError> {
+        CaseDoc::wrap(self.doc.fork().with_actor(actor.clone()))
+    }
+
     /// The keys of the root map.
     pub fn root_keys(&self) -> Vec<String> {
         self.doc.keys(ROOT).collect()

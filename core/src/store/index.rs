@@ -5,7 +5,7 @@
 use crate::case::{Action, Assignee, CaseKind, CaseState, Facts, Outcome, Status};
 use crate::error::Result;
 use crate::org::Level;
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::{Connection, Row, ToSql, params};
 
 /// Which cases to list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,14 +248,4 @@ fn inbox(conn: &Connection, keys: &[String], now: i64, limit: u32) -> Result<Vec
     all.retain(|c| seen.insert(c.id.clone()));
     all.truncate(limit as usize);
     Ok(all)
-}
-
-/// One case's summary.
-pub fn one(conn: &Connection, case_id: &str, now: i64) -> Result<Option<CaseSummary>> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM cases c WHERE c.case_id = ?1"
-        ))?
-        .query_row([case_id], |r| summary(r, now))
-        .optional()?)
 }

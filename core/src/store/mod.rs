@@ -165,11 +165,6 @@ impl Store {
         index::list(&self.reader(), query, now, limit)
     }
 
-    /// The summary of one case, from the index.
-    pub fn summary(&self, case_id: &str, now: i64) -> Result<Option<CaseSummary>> {
-        index::one(&self.reader(), case_id, now)
-    }
-
     /// The oldest outbox entries, up to `limit`.
     pub fn outbox_pending(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
         outbox::pending(&self.reader(), limit)

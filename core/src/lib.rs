@@ -8,6 +8,7 @@
 //!   content-addressed file store.
 //! - [`report`]: rankings of grids, communities, departments and people, and the street
 //!   chiefs' notice boards.
+//! - [`patrol`]: patrols: the track, who walked along (三陪同), the weekly accompaniment count.
 //! - [`sync`]: the sync protocol's wire types and the push checks shared with the server.
 //! - [`Device`]: the façade the bindings wrap.
 
@@ -15,6 +16,7 @@ pub mod case;
 mod device;
 mod error;
 pub mod org;
+pub mod patrol;
 pub mod photo;
 pub mod report;
 pub mod store;
@@ -23,6 +25,7 @@ pub mod sync;
 mod testkit;
 
 pub use device::{
-    CaseView, Clock, Device, NewReport, NewRequest, SyncPhase, SyncReport, system_clock,
+    CHUNK_POINTS, CaseView, Clock, Device, NewReport, NewRequest, PatrolView, SyncPhase,
+    SyncReport, system_clock,
 };
 pub use error::{Error, Result};

@@ -53,14 +53,16 @@ impl World {
         self.now.fetch_add(ms, Ordering::SeqCst);
     }
 
-    /// Every device gets every case every other device holds.
+    /// Every device gets every case and patrol every other device holds.
     pub fn sync_all(&self) {
         for (from, a) in &self.devices {
-            for c in a.all_cases(u32::MAX).unwrap() {
-                let bytes = a.export_case(&c.id).unwrap();
+            let cases = a.all_cases(u32::MAX).unwrap().into_iter().map(|c| c.id);
+            let patrols = a.patrols(u32::MAX).unwrap().into_iter().map(|p| p.id);
+            for id in cases.chain(patrols) {
+                let bytes = a.export_case(&id).unwrap();
                 for (to, b) in &self.devices {
                     if to != from {
-                        b.apply_remote(&c.id, &bytes).unwrap();
+                        b.apply_remote(&id, &bytes).unwrap();
                     }
                 }
             }

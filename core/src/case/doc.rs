@@ -111,7 +111,8 @@ impl CaseDoc {
         CaseDoc::wrap(doc)
     }
 
-    fn wrap(doc: AutoCommit) -> Result<CaseDoc, DocError> {
+    /// Wraps an automerge document that has the case layout.
+    pub(crate) fn wrap(doc: AutoCommit) -> Result<CaseDoc, DocError> {
         let events = list_id(&doc, "events")?;
         let photos = list_id(&doc, "photos")?;
         Ok(CaseDoc {
@@ -156,59 +157,18 @@ impl CaseDoc {
     /// ties broken by hash): byte-identical on every replica that holds the same changes,
     /// whatever order they arrived in. (A plain [`CaseDoc::save`] keeps arrival order.)
     pub fn canonical_save(&mut self) -> Result<Vec<u8>, DocError> {
-        let changes = self.doc.get_changes(&[]);
-        let known: HashSet<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
-        let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
-        let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
-        let mut by_hash = HashMap::new();
-        for c in changes {
-            let deps: Vec<_> = c
-                .deps()
-                .iter()
-                .filter(|d| known.contains(d))
-                .copied()
-                .collect();
-            waiting.insert(c.hash(), deps.len());
-            for d in deps {
-                dependents.entry(d).or_default().push(c.hash());
-            }
-            by_hash.insert(c.hash(), c);
-        }
-        let mut ready: BTreeSet<ChangeHash> = waiting
-            .iter()
-            .filter(|(_, n)| **n == 0)
-            .map(|(h, _)| *h)
-            .collect();
-        let mut ordered = Vec::with_capacity(by_hash.len());
-        while let Some(h) = ready.pop_first() {
-            for d in dependents.remove(&h).unwrap_or_default() {
-                if let Some(n) = waiting.get_mut(&d) {
-                    *n -= 1;
-                    if *n == 0 {
-                        ready.insert(d);
-                    }
-                }
-            }
-            if let Some(c) = by_hash.remove(&h) {
-                ordered.push(c);
-            }
-        }
-        let mut fresh = AutoCommit::new();
-        fresh.apply_changes(ordered)?;
-        Ok(fresh.save())
+        canonical_save(&mut self.doc)
     }
 
     /// The changes not reachable from `heads` (all of them for empty heads), in causal order,
     /// each with its author actor and its raw bytes.
     pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<RawChange> {
-        self.doc
-            .get_changes(heads)
-            .into_iter()
-            .map(|mut c| RawChange {
-                actor: c.actor_id().clone(),
-                bytes: c.bytes().to_vec(),
-            })
-            .collect()
+        changes_since(&mut self.doc, heads)
+    }
+
+    /// The automerge document, for code shared by every synced document kind.
+    pub(crate) fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
     }
 
     /// The changes made since `heads`, as bytes [`CaseDoc::apply`] accepts.
@@ -306,43 +266,99 @@ impl CaseDoc {
     }
 }
 
-fn check_bytes(bytes: &[u8]) -> Result<(), DocError> {
+/// A document saved from its changes applied in a canonical order (dependencies first, ties
+/// broken by hash): byte-identical on every replica holding the same changes.
+pub(crate) fn canonical_save(doc: &mut AutoCommit) -> Result<Vec<u8>, DocError> {
+    let changes = doc.get_changes(&[]);
+    let known: HashSet<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+    let mut waiting: HashMap<ChangeHash, usize> = HashMap::new();
+    let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+    let mut by_hash = HashMap::new();
+    for c in changes {
+        let deps: Vec<_> = c
+            .deps()
+            .iter()
+            .filter(|d| known.contains(d))
+            .copied()
+            .collect();
+        waiting.insert(c.hash(), deps.len());
+        for d in deps {
+            dependents.entry(d).or_default().push(c.hash());
+        }
+        by_hash.insert(c.hash(), c);
+    }
+    let mut ready: BTreeSet<ChangeHash> = waiting
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(h, _)| *h)
+        .collect();
+    let mut ordered = Vec::with_capacity(by_hash.len());
+    while let Some(h) = ready.pop_first() {
+        for d in dependents.remove(&h).unwrap_or_default() {
+            if let Some(n) = waiting.get_mut(&d) {
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert(d);
+                }
+            }
+        }
+        if let Some(c) = by_hash.remove(&h) {
+            ordered.push(c);
+        }
+    }
+    let mut fresh = AutoCommit::new();
+    fresh.apply_changes(ordered)?;
+    Ok(fresh.save())
+}
+
+/// The changes of `doc` not reachable from `heads`, in causal order, with their actors.
+pub(crate) fn changes_since(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Vec<RawChange> {
+    doc.get_changes(heads)
+        .into_iter()
+        .map(|mut c| RawChange {
+            actor: c.actor_id().clone(),
+            bytes: c.bytes().to_vec(),
+        })
+        .collect()
+}
+
+pub(crate) fn check_bytes(bytes: &[u8]) -> Result<(), DocError> {
     super::chunks::check(bytes).map_err(DocError::Bytes)
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, DocError> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, DocError> {
     serde_json::to_string(value).map_err(|e| DocError::Encode(e.to_string()))
 }
 
-fn list_id(doc: &AutoCommit, key: &'static str) -> Result<ObjId, DocError> {
+pub(crate) fn list_id(doc: &AutoCommit, key: &'static str) -> Result<ObjId, DocError> {
     match doc.get(ROOT, key)? {
         Some((Value::Object(ObjType::List), id)) => Ok(id),
         _ => Err(DocError::Field(key)),
     }
 }
 
-fn scalar_at(doc: &AutoCommit, key: &str) -> Option<ScalarValue> {
+pub(crate) fn scalar_at(doc: &AutoCommit, key: &str) -> Option<ScalarValue> {
     match doc.get(ROOT, key) {
         Ok(Some((Value::Scalar(v), _))) => Some(v.into_owned()),
         _ => None,
     }
 }
 
-fn str_at(doc: &AutoCommit, key: &str) -> Option<String> {
+pub(crate) fn str_at(doc: &AutoCommit, key: &str) -> Option<String> {
     match scalar_at(doc, key) {
         Some(ScalarValue::Str(s)) => Some(s.to_string()),
         _ => None,
     }
 }
 
-fn f64_at(doc: &AutoCommit, key: &str) -> Option<f64> {
+pub(crate) fn f64_at(doc: &AutoCommit, key: &str) -> Option<f64> {
     match scalar_at(doc, key) {
         Some(ScalarValue::F64(f)) => Some(f),
         _ => None,
     }
 }
 
-fn entries<T: serde::de::DeserializeOwned>(
+pub(crate) fn entries<T: serde::de::DeserializeOwned>(
     doc: &AutoCommit,
     list: &ObjId,
     what: &'static str,

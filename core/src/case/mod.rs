@@ -7,7 +7,7 @@
 //! - [`CaseDoc`]: the automerge document and its layout.
 
 pub mod chunks;
-mod doc;
+pub(crate) mod doc;
 mod event;
 mod facts;
 mod fold;

@@ -8,6 +8,9 @@ mod field;
 #[cfg(test)]
 mod field_tests;
 #[cfg(test)]
+mod patrol_tests;
+mod patrols;
+#[cfg(test)]
 mod photo_tests;
 mod photos;
 mod raise;
@@ -16,6 +19,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
+pub use patrols::{CHUNK_POINTS, PatrolView};
 pub use raise::{NewReport, NewRequest};
 pub use sync::{SyncPhase, SyncReport};
 
@@ -23,6 +27,7 @@ use crate::case::{CaseDoc, CaseState, Claim, Facts, PhotoRef, Status, fold, inbo
 use crate::error::{Error, Result};
 use crate::org::{Catalogue, Roster};
 use crate::store::{CaseSummary, CaseWrite, OutboxEntry, Query, Store};
+use crate::sync::synced::SyncedDoc;
 use automerge::ActorId;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -266,16 +271,17 @@ impl Device {
         self.store.outbox_ack(seqs)
     }
 
-    /// The whole document of a case, compacted (what a peer needs to take it in).
+    /// The whole document of a case (or a patrol), compacted (what a peer needs to take it
+    /// in).
     pub fn export_case(&self, case_id: &str) -> Result<Vec<u8>> {
-        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let mut doc = self.store.load_synced(case_id, &self.actor)?;
         Ok(doc.save())
     }
 
-    /// The case's document in canonical form: byte-identical on every device that holds the
+    /// The case's (or patrol's) document in canonical form: byte-identical on every device that holds the
     /// same changes, whatever order they arrived in.
     pub fn canonical_case(&self, case_id: &str) -> Result<Vec<u8>> {
-        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let mut doc = self.store.load_synced(case_id, &self.actor)?;
         doc.canonical_save().map_err(|e| Error::CorruptCase {
             case_id: case_id.to_string(),
             reason: e.to_string(),
@@ -290,6 +296,9 @@ impl Device {
             problem: format!("not a valid change for case {case_id}: {e}"),
         };
         let now = self.now();
+        if self.store.is_patrol(case_id)? {
+            return self.apply_remote_patrol(case_id, bytes);
+        }
         if self.store.has_case(case_id)? {
             let mut doc = self.store.load_case(case_id, &self.actor)?;
             let before = doc.heads();
@@ -303,7 +312,10 @@ impl Device {
             self.write(&doc, bytes, false, false, &[], now)?;
             Ok(())
         } else {
-            let mut doc = CaseDoc::from_remote(bytes, &self.actor).map_err(corrupt)?;
+            let mut doc = match SyncedDoc::from_remote(bytes, &self.actor).map_err(corrupt)? {
+                SyncedDoc::Case(doc) => doc,
+                SyncedDoc::Patrol(doc) => return self.take_new_patrol(case_id, doc),
+            };
             let facts = doc.facts().map_err(corrupt)?;
             if facts.id != case_id {
                 return Err(Error::InvalidInput {

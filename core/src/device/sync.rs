@@ -158,6 +158,8 @@ impl Device {
             }
         };
         let (client, token) = self.client()?;
+        // Fixes still buffered go out with this sync.
+        self.pack_all_tracks()?;
         let mut changed = std::collections::HashSet::new();
         let mut report = SyncReport {
             phase: Some(SyncPhase::Exchanging),

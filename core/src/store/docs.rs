@@ -1,10 +1,50 @@
-//! Case documents on disk: a compacted snapshot per case plus the incremental changes written
-//! since, folded into a new snapshot by compaction.
+//! Synced documents (cases and patrols) on disk: a compacted snapshot per document plus the
+//! incremental changes written since, folded into a new snapshot by compaction.
 
-use crate::case::CaseDoc;
+use crate::case::{CaseDoc, DocError};
 use crate::error::{Error, Result};
+use crate::patrol::PatrolDoc;
+use crate::sync::synced::SyncedDoc;
 use automerge::ActorId;
 use rusqlite::{Connection, OptionalExtension, params};
+
+/// A document type the store can load: from a snapshot, then its stored changes.
+pub trait StoredDoc: Sized {
+    /// Loads a saved snapshot.
+    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError>;
+    /// Applies change bytes this store wrote itself.
+    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError>;
+}
+
+impl StoredDoc for CaseDoc {
+    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError> {
+        CaseDoc::load(bytes, actor)
+    }
+    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError> {
+        self.apply_trusted(bytes)
+    }
+}
+
+impl StoredDoc for PatrolDoc {
+    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError> {
+        PatrolDoc::load(bytes, actor)
+    }
+    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError> {
+        self.apply_trusted(bytes)
+    }
+}
+
+impl StoredDoc for SyncedDoc {
+    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError> {
+        SyncedDoc::load(bytes, actor)
+    }
+    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError> {
+        match self {
+            SyncedDoc::Case(d) => d.apply_trusted(bytes),
+            SyncedDoc::Patrol(d) => d.apply_trusted(bytes),
+        }
+    }
+}
 
 /// Stores the whole document of a case new to this store.
 pub fn insert(conn: &Connection, case_id: &str, snapshot: &[u8]) -> Result<()> {
@@ -38,8 +78,8 @@ pub fn exists(conn: &Connection, case_id: &str) -> Result<bool> {
         .is_some())
 }
 
-/// Loads a case: the snapshot, then every change in order.
-pub fn load(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<CaseDoc> {
+/// Loads a document: the snapshot, then every change in order.
+pub fn load<D: StoredDoc>(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<D> {
     let snapshot: Vec<u8> = conn
         .prepare_cached("SELECT snapshot FROM docs WHERE case_id = ?1")?
         .query_row([case_id], |r| r.get(0))
@@ -52,13 +92,13 @@ pub fn load(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<CaseDoc
         case_id: case_id.to_string(),
         reason,
     };
-    let mut doc = CaseDoc::load(&snapshot, actor).map_err(|e| corrupt(e.to_string()))?;
+    let mut doc = D::from_snapshot(&snapshot, actor).map_err(|e| corrupt(e.to_string()))?;
     let mut stmt =
         conn.prepare_cached("SELECT bytes FROM doc_changes WHERE case_id = ?1 ORDER BY id")?;
     let mut rows = stmt.query([case_id])?;
     while let Some(row) = rows.next()? {
         let bytes: Vec<u8> = row.get(0)?;
-        doc.apply_trusted(&bytes)
+        doc.apply_stored(&bytes)
             .map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(doc)
@@ -74,7 +114,7 @@ pub fn needing_compaction(conn: &Connection, min_changes: i64) -> Result<Vec<Str
 /// Replaces a case's snapshot and changes by one compacted snapshot. Returns false (and
 /// changes nothing) when the stored document does not load.
 pub fn compact(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<bool> {
-    let mut doc = match load(conn, case_id, actor) {
+    let mut doc: SyncedDoc = match load(conn, case_id, actor) {
         Ok(doc) => doc,
         Err(Error::CorruptCase { .. }) => return Ok(false),
         Err(e) => return Err(e),

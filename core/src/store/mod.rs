@@ -4,6 +4,7 @@
 //! - `docs`: case documents as a compacted snapshot plus incremental changes;
 //! - `index`: the index tables every list of the app is answered from;
 //! - `outbox`: changes not yet acknowledged by a server;
+//! - `patrols`: patrol index rows and fixes not yet packed into the track;
 //! - `meta`: small device settings (actor id, identity, roster copy).
 //!
 //! One writer connection and one reader connection, WAL mode: readers never wait for the
@@ -15,16 +16,19 @@ mod index;
 mod meta;
 mod nearby;
 mod outbox;
+mod patrols;
 pub mod schema;
 mod uploads;
 
 pub use index::{CaseSummary, Query};
 pub use nearby::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingGroup, MeetingList, Period};
 pub use outbox::OutboxEntry;
+pub use patrols::PatrolSummary;
 pub use uploads::Upload;
 
 use crate::case::{CaseDoc, CaseState, Facts};
 use crate::error::{Error, Result};
+use crate::patrol::{PatrolDoc, PatrolFacts, PatrolState, TrackPoint};
 use automerge::ActorId;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
@@ -49,6 +53,25 @@ pub struct CaseWrite<'a> {
     pub to_outbox: bool,
     /// Photo files (hash, size) to queue for upload with this write.
     pub uploads: &'a [(String, u64)],
+    /// Device wall clock, ms since the epoch.
+    pub now: i64,
+}
+
+/// One patrol write: the document bytes, the state they fold to, and the buffered fixes they
+/// packed, stored in one transaction.
+pub struct PatrolWrite<'a> {
+    /// The patrol's facts.
+    pub facts: &'a PatrolFacts,
+    /// Its folded state after the write.
+    pub state: &'a PatrolState,
+    /// The whole document when the patrol is new to this store, otherwise the change bytes.
+    pub bytes: &'a [u8],
+    /// True when `bytes` is a whole document for a patrol this store has not seen.
+    pub new_doc: bool,
+    /// True when the bytes were made here and must reach the server.
+    pub to_outbox: bool,
+    /// Buffered fixes up to this row id were packed into the change: drop them.
+    pub packed_upto: Option<i64>,
     /// Device wall clock, ms since the epoch.
     pub now: i64,
 }
@@ -110,6 +133,77 @@ impl Store {
     /// Loads a case's document; a damaged one gives [`Error::CorruptCase`] for that case only.
     pub fn load_case(&self, case_id: &str, actor: &ActorId) -> Result<CaseDoc> {
         docs::load(&self.reader(), case_id, actor)
+    }
+
+    /// Loads a document of either kind (case or patrol).
+    pub fn load_synced(&self, id: &str, actor: &ActorId) -> Result<crate::sync::synced::SyncedDoc> {
+        docs::load(&self.reader(), id, actor)
+    }
+
+    /// Loads a patrol's document.
+    pub fn load_patrol(&self, patrol_id: &str, actor: &ActorId) -> Result<PatrolDoc> {
+        docs::load(&self.reader(), patrol_id, actor)
+    }
+
+    /// True when the id is a patrol this store holds.
+    pub fn is_patrol(&self, id: &str) -> Result<bool> {
+        patrols::exists(&self.reader(), id)
+    }
+
+    /// Stores a patrol write: document, index row, outbox entry and the drop of the packed
+    /// fixes, atomically.
+    pub fn write_patrol(&self, w: &PatrolWrite<'_>) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = w.facts.id.as_str();
+        if w.new_doc {
+            docs::insert(&tx, id, w.bytes)?;
+        } else {
+            docs::append_change(&tx, id, w.bytes)?;
+        }
+        patrols::upsert(&tx, w.facts, w.state)?;
+        if w.to_outbox {
+            outbox::push(&tx, id, w.bytes, w.now)?;
+        }
+        if let Some(upto) = w.packed_upto {
+            patrols::drop_buffered(&tx, id, upto)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Buffers fixes of a patrol; returns how many the buffer holds now.
+    pub fn buffer_points(&self, patrol_id: &str, points: &[TrackPoint]) -> Result<u32> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = patrols::buffer_points(&tx, patrol_id, points)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// A patrol's buffered fixes in order, with the row id of the last.
+    pub fn buffered_points(&self, patrol_id: &str) -> Result<(Vec<TrackPoint>, Option<i64>)> {
+        patrols::buffered(&self.reader(), patrol_id)
+    }
+
+    /// The time of a patrol's last buffered fix.
+    pub fn last_buffered_at(&self, patrol_id: &str) -> Result<Option<i64>> {
+        patrols::last_buffered_at(&self.reader(), patrol_id)
+    }
+
+    /// The patrols with buffered fixes.
+    pub fn patrols_with_buffered_points(&self) -> Result<Vec<String>> {
+        patrols::with_buffered(&self.reader())
+    }
+
+    /// Patrols newest first: all, or one walker's; optionally only those not ended.
+    pub fn list_patrols(
+        &self,
+        walker: Option<&str>,
+        only_open: bool,
+        limit: u32,
+    ) -> Result<Vec<PatrolSummary>> {
+        patrols::list(&self.reader(), walker, only_open, limit)
     }
 
     /// True when the store holds this case.

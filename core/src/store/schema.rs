@@ -74,6 +74,32 @@ pub const MIGRATIONS: &[&str] = &[
      ALTER TABLE cases ADD COLUMN escalated INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE cases ADD COLUMN reworks INTEGER NOT NULL DEFAULT 0;
      CREATE INDEX cases_by_category ON cases(category, open, created_at);",
+    // 4: patrols: one index row per patrol document (documents live in `docs` like cases), and
+    // the fixes recorded but not yet packed into a track chunk.
+    "CREATE TABLE patrols (
+        patrol_id TEXT PRIMARY KEY,
+        walker TEXT NOT NULL,
+        place_kind TEXT NOT NULL,
+        place TEXT NOT NULL,
+        community TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        points INTEGER NOT NULL,
+        distance_m REAL NOT NULL,
+        companions INTEGER NOT NULL,
+        voided INTEGER NOT NULL
+     );
+     CREATE INDEX patrols_by_start ON patrols(started_at);
+     CREATE INDEX patrols_by_walker ON patrols(walker, ended_at);
+     CREATE TABLE patrol_points (
+        id INTEGER PRIMARY KEY,
+        patrol_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        lon REAL NOT NULL,
+        lat REAL NOT NULL,
+        accuracy_m REAL NOT NULL
+     );
+     CREATE INDEX patrol_points_by_patrol ON patrol_points(patrol_id, id);",
 ];
 
 /// The schema version this build writes.

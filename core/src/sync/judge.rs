@@ -64,6 +64,9 @@ pub enum Tamper {
     /// An existing photo reference is gone or changed.
     #[error("removes or edits photo {0}")]
     PhotoChanged(String),
+    /// An existing track chunk is gone or changed, or a new one does not decode.
+    #[error("removes, edits or damages track chunk {0}")]
+    TrackChanged(usize),
     /// A new case raised by somebody other than the pusher.
     #[error("raises a case as {reporter}, but the device belongs to {pusher}")]
     ForgedReporter {

@@ -3,5 +3,7 @@
 
 pub mod client;
 pub mod judge;
+pub mod patrol_judge;
 pub mod scope;
+pub mod synced;
 pub mod wire;

@@ -72,3 +72,25 @@ pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<String> {
 pub fn may_see(scope: &ReadScope, keys: &[String]) -> bool {
     scope.all || scope.keys.iter().any(|k| keys.contains(k))
 }
+
+/// The keys a patrol is visible through: its walker and companions, its place and community
+/// (so the community chief and the centre see it).
+pub fn patrol_access_keys(
+    facts: &crate::patrol::PatrolFacts,
+    state: &crate::patrol::PatrolState,
+) -> Vec<String> {
+    let mut keys = vec![
+        format!("person:{}", facts.walker.person),
+        format!("community:{}", facts.community),
+        format!("{}:{}", facts.place.kind_str(), facts.place.id()),
+    ];
+    keys.extend(
+        state
+            .companions
+            .iter()
+            .map(|c| format!("person:{}", c.claim.person)),
+    );
+    keys.sort();
+    keys.dedup();
+    keys
+}

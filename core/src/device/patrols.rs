@@ -1,0 +1,337 @@
+//! Patrols on the device: start one on my grid or segment, record the phone's fixes, record
+//! who walked along (三陪同), end it; list patrols and the weekly accompaniment count.
+//!
+//! Fixes are buffered in the store and packed into one track chunk every [`CHUNK_POINTS`]
+//! fixes, when the patrol ends and before every sync, so a two-hour patrol at one fix every
+//! 5 s costs about a dozen small document changes.
+
+use super::Device;
+use crate::error::{Error, Result};
+use crate::org::{Role, Scope};
+use crate::patrol::track::check_points;
+use crate::patrol::weekly::{WeeklyAccompaniment, week_start, weekly_accompaniments};
+use crate::patrol::{
+    PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
+    fold_patrol,
+};
+use crate::store::{PatrolSummary, PatrolWrite};
+
+/// Fixes packed into one track chunk (10 minutes at one fix every 5 s).
+pub const CHUNK_POINTS: u32 = 120;
+
+/// Everything about one patrol that a detail screen shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolView {
+    /// The immutable facts.
+    pub facts: PatrolFacts,
+    /// The folded state (of the packed track; `track` also has the buffered fixes).
+    pub state: PatrolState,
+    /// Every fix: the packed track, then those still buffered on this device.
+    pub track: Vec<TrackPoint>,
+}
+
+impl Device {
+    /// Starts a patrol of my grid (grid workers) or my segment (street chiefs) and returns its
+    /// id. Refused while another of my patrols is under way.
+    pub fn start_patrol(&self, place: PatrolPlace) -> Result<String> {
+        let me = self.claim()?;
+        let refuse = |reason: String| Error::NotAllowed {
+            action: "start a patrol".into(),
+            reason,
+        };
+        let allowed = match (&me.role, &me.scope, &place) {
+            (Role::GridWorker, Scope::Grid(mine), PatrolPlace::Grid(g)) => mine == g,
+            (r, Scope::Segment(mine), PatrolPlace::Segment(s)) if r.is_street_chief() => mine == s,
+            _ => false,
+        };
+        if !allowed {
+            return Err(refuse(format!(
+                "a {} of {:?} does not patrol {} {}",
+                me.role.label_zh(),
+                me.scope,
+                place.kind_str(),
+                place.id()
+            )));
+        }
+        if let Some(open) = self
+            .store
+            .list_patrols(Some(&me.person), true, 1)?
+            .into_iter()
+            .next()
+        {
+            return Err(refuse(format!(
+                "patrol {} is still under way; end it first",
+                open.id
+            )));
+        }
+        let org = self.org()?;
+        let community = match &place {
+            PatrolPlace::Grid(g) => org.roster.grid(g).map(|g| g.community.clone()),
+            PatrolPlace::Segment(s) => org.roster.segment(s).map(|s| s.community.clone()),
+        }
+        .ok_or_else(|| Error::NotFound {
+            what: place.kind_str(),
+            id: place.id().to_string(),
+        })?;
+        let facts = PatrolFacts {
+            id: uuid::Uuid::now_v7().to_string(),
+            walker: me,
+            place,
+            community,
+            started_at: self.now(),
+        };
+        let mut doc = PatrolDoc::create(&self.actor, &facts).map_err(|e| Error::InvalidInput {
+            field: "patrol",
+            problem: e.to_string(),
+        })?;
+        let bytes = doc.save();
+        self.write_patrol(&doc, &bytes, true, None)?;
+        Ok(facts.id)
+    }
+
+    /// Records fixes of my patrol under way (in time order, not before its start or the last
+    /// fix). A bad fix refuses the whole batch, naming it; nothing is stored then. Returns how
+    /// many fixes wait to be packed.
+    pub fn record_track(&self, patrol_id: &str, points: &[TrackPoint]) -> Result<u32> {
+        let (doc, facts, state) = self.my_patrol(patrol_id, "record a track")?;
+        if state.is_ended() {
+            return Err(Error::NotAllowed {
+                action: "record a track".into(),
+                reason: format!("patrol {patrol_id} has ended"),
+            });
+        }
+        let last = match self.store.last_buffered_at(patrol_id)? {
+            Some(t) => Some(t),
+            None => state.last_fix_at,
+        };
+        let not_before = last.unwrap_or(facts.started_at).max(facts.started_at);
+        check_points(points, not_before).map_err(|e| Error::InvalidInput {
+            field: "track",
+            problem: e.to_string(),
+        })?;
+        let waiting = self.store.buffer_points(patrol_id, points)?;
+        if waiting >= CHUNK_POINTS {
+            self.pack_track(doc)?;
+            return Ok(0);
+        }
+        Ok(waiting)
+    }
+
+    /// Records that somebody walks along on my patrol (三陪同): a sub-district official,
+    /// enforcement department staff, or (on a street chief's segment patrol) a grid worker.
+    pub fn add_companion(&self, patrol_id: &str, person_id: &str) -> Result<PatrolView> {
+        let companion = self.claim_of(person_id)?;
+        let action = PatrolAction::Accompanied { companion };
+        self.log_patrol(patrol_id, "record a companion", action)
+    }
+
+    /// Ends my patrol: packs the buffered fixes and records the end.
+    pub fn end_patrol(&self, patrol_id: &str) -> Result<PatrolView> {
+        let (doc, _, _) = self.my_patrol(patrol_id, "end a patrol")?;
+        self.pack_track(doc)?;
+        self.log_patrol(patrol_id, "end a patrol", PatrolAction::Ended)
+    }
+
+    /// A patrol with its state and its whole track.
+    pub fn patrol(&self, patrol_id: &str) -> Result<PatrolView> {
+        let doc = self.store.load_patrol(patrol_id, &self.actor)?;
+        let (facts, state) = patrol_state(&doc)?;
+        let mut track = doc.track().map_err(|e| corrupt(patrol_id, e))?;
+        track.extend(self.store.buffered_points(patrol_id)?.0);
+        Ok(PatrolView {
+            facts,
+            state,
+            track,
+        })
+    }
+
+    /// The patrols this device holds (mine and, for chiefs and the centre, those of their
+    /// scope), newest first.
+    pub fn patrols(&self, limit: u32) -> Result<Vec<PatrolSummary>> {
+        self.store.list_patrols(None, false, limit)
+    }
+
+    /// My patrol under way, if any (to resume recording after the app restarts).
+    pub fn active_patrol(&self) -> Result<Option<PatrolSummary>> {
+        let me = self.claim()?.person;
+        Ok(self
+            .store
+            .list_patrols(Some(&me), true, 1)?
+            .into_iter()
+            .next())
+    }
+
+    /// The accompaniment count of the week holding `at` (Monday 00:00 China time onwards) for
+    /// every grid worker in my scope (a grid worker: themself), from the patrols this device
+    /// holds, against the rule "≥ 2 official accompaniments a week".
+    pub fn weekly_accompaniments(&self, at: i64) -> Result<Vec<WeeklyAccompaniment>> {
+        let me = self.claim()?;
+        let org = self.org()?;
+        let people: Vec<String> = org
+            .roster
+            .people_with_role(Role::GridWorker)
+            .filter(|p| match (&me.role, &me.scope, &p.scope) {
+                (Role::StreetCenter | Role::StreetOfficial, _, _) => true,
+                (Role::CommunityChief, Scope::Community(c), Scope::Grid(g)) => {
+                    org.roster.grid(g).is_some_and(|g| &g.community == c)
+                }
+                _ => p.id == me.person,
+            })
+            .map(|p| p.id.clone())
+            .collect();
+        let week = week_start(at);
+        let patrols = self.folded_patrols()?;
+        Ok(weekly_accompaniments(
+            &people,
+            patrols.iter().map(|(f, s)| (f, s)),
+            week,
+        ))
+    }
+
+    /// Every patrol this device holds, folded.
+    pub(crate) fn folded_patrols(&self) -> Result<Vec<(PatrolFacts, PatrolState)>> {
+        let mut out = Vec::new();
+        for s in self.store.list_patrols(None, false, u32::MAX)? {
+            let doc = self.store.load_patrol(&s.id, &self.actor)?;
+            out.push(patrol_state(&doc)?);
+        }
+        Ok(out)
+    }
+
+    /// Packs the buffered fixes of every patrol into their tracks (before a sync).
+    pub(crate) fn pack_all_tracks(&self) -> Result<()> {
+        for id in self.store.patrols_with_buffered_points()? {
+            let doc = self.store.load_patrol(&id, &self.actor)?;
+            self.pack_track(doc)?;
+        }
+        Ok(())
+    }
+
+    fn pack_track(&self, mut doc: PatrolDoc) -> Result<()> {
+        let id = doc.facts().map_err(|e| corrupt("", e))?.id;
+        let (points, upto) = self.store.buffered_points(&id)?;
+        if points.is_empty() {
+            return Ok(());
+        }
+        let bytes = doc.append_track(&points).map_err(|e| corrupt(&id, e))?;
+        self.write_patrol(&doc, &bytes, false, upto)
+    }
+
+    fn my_patrol(
+        &self,
+        patrol_id: &str,
+        action: &str,
+    ) -> Result<(PatrolDoc, PatrolFacts, PatrolState)> {
+        let me = self.claim()?;
+        let doc = self.store.load_patrol(patrol_id, &self.actor)?;
+        let (facts, state) = patrol_state(&doc)?;
+        if facts.walker.person != me.person {
+            return Err(Error::NotAllowed {
+                action: action.into(),
+                reason: format!(
+                    "patrol {patrol_id} is walked by {}; only the walker records it",
+                    facts.walker.person
+                ),
+            });
+        }
+        Ok((doc, facts, state))
+    }
+
+    fn log_patrol(&self, patrol_id: &str, what: &str, action: PatrolAction) -> Result<PatrolView> {
+        let (mut doc, facts, _) = self.my_patrol(patrol_id, what)?;
+        let event = PatrolEvent::new(self.now(), self.claim()?, action);
+        let mut events = doc.events().map_err(|e| corrupt(patrol_id, e))?;
+        events.push(event.clone());
+        let track = doc.track().map_err(|e| corrupt(patrol_id, e))?;
+        let state = fold_patrol(&facts, &events, &track);
+        if let Some((_, crate::case::Outcome::Rejected(reason))) = state.history.last() {
+            return Err(Error::NotAllowed {
+                action: what.into(),
+                reason: reason.clone(),
+            });
+        }
+        let bytes = doc
+            .append_event(&event)
+            .map_err(|e| corrupt(patrol_id, e))?;
+        self.write_patrol(&doc, &bytes, false, None)?;
+        self.patrol(patrol_id)
+    }
+
+    fn write_patrol(
+        &self,
+        doc: &PatrolDoc,
+        bytes: &[u8],
+        new_doc: bool,
+        packed_upto: Option<i64>,
+    ) -> Result<()> {
+        self.store_patrol(doc, bytes, new_doc, true, packed_upto)
+    }
+
+    /// Stores a patrol's bytes with its index row (and, when made here, its outbox entry).
+    pub(crate) fn store_patrol(
+        &self,
+        doc: &PatrolDoc,
+        bytes: &[u8],
+        new_doc: bool,
+        to_outbox: bool,
+        packed_upto: Option<i64>,
+    ) -> Result<()> {
+        let (facts, state) = patrol_state(doc)?;
+        self.store.write_patrol(&PatrolWrite {
+            facts: &facts,
+            state: &state,
+            bytes,
+            new_doc,
+            to_outbox,
+            packed_upto,
+            now: self.now(),
+        })
+    }
+}
+
+/// A patrol document's facts and folded state.
+pub(crate) fn patrol_state(doc: &PatrolDoc) -> Result<(PatrolFacts, PatrolState)> {
+    let id = || doc.facts().map(|f| f.id).unwrap_or_default();
+    let facts = doc.facts().map_err(|e| corrupt(&id(), e))?;
+    let events = doc.events().map_err(|e| corrupt(&facts.id, e))?;
+    let track = doc.track().map_err(|e| corrupt(&facts.id, e))?;
+    let state = fold_patrol(&facts, &events, &track);
+    Ok((facts, state))
+}
+
+fn corrupt(id: &str, e: crate::case::DocError) -> Error {
+    Error::CorruptCase {
+        case_id: id.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl Device {
+    /// Takes in bytes received for a patrol this device holds.
+    pub(crate) fn apply_remote_patrol(&self, patrol_id: &str, bytes: &[u8]) -> Result<()> {
+        let mut doc = self.store.load_patrol(patrol_id, &self.actor)?;
+        let before = doc.heads();
+        doc.apply(bytes).map_err(|e| Error::InvalidInput {
+            field: "bytes",
+            problem: format!("not a valid change for patrol {patrol_id}: {e}"),
+        })?;
+        // As for cases: bytes waiting on changes not yet here are kept, to apply later.
+        if doc.heads() == before && doc.missing_deps().is_empty() {
+            return Ok(());
+        }
+        self.store_patrol(&doc, bytes, false, false, None)
+    }
+
+    /// Stores a patrol received whole from elsewhere.
+    pub(crate) fn take_new_patrol(&self, patrol_id: &str, mut doc: PatrolDoc) -> Result<()> {
+        let (facts, _) = patrol_state(&doc)?;
+        if facts.id != patrol_id {
+            return Err(Error::InvalidInput {
+                field: "case_id",
+                problem: format!("the bytes are of patrol {}, not {patrol_id}", facts.id),
+            });
+        }
+        let snapshot = doc.save();
+        self.store_patrol(&doc, &snapshot, true, false, None)
+    }
+}

@@ -1,0 +1,267 @@
+//! The patrol document: one automerge document per patrol.
+//!
+//! Layout of the root map:
+//! - the facts as scalars, written once when the patrol starts: `id`, `kind` (= `patrol`),
+//!   `walker` (the walker's claim as JSON), `place` (JSON), `community`, `started_at`;
+//! - `track`: a list of track chunks (byte strings, see [`super::track`]), only ever appended;
+//! - `log`: a list of [`PatrolEvent`]s, each one JSON string, only ever appended.
+//!
+//! As in the case document, every list element is one immutable scalar, so "append only" is a
+//! property of the change ops that the server checks. Every mutation returns the bytes of the
+//! change it made, for the store's change log and outbox.
+
+use super::track::{ChunkError, TrackPoint, decode_chunk, encode_chunk};
+use super::{PATROL_KIND, PatrolEvent, PatrolFacts};
+use crate::case::DocError;
+use crate::case::doc::{canonical_save, check_bytes, entries, list_id, scalar_at, str_at, to_json};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    transaction::Transactable,
+};
+
+/// One patrol's automerge document, with typed accessors.
+#[derive(Debug)]
+pub struct PatrolDoc {
+    doc: AutoCommit,
+    track: ObjId,
+    log: ObjId,
+}
+
+impl PatrolDoc {
+    /// Makes the document of a new patrol: its facts and empty track and log, as one change.
+    pub fn create(actor: &ActorId, facts: &PatrolFacts) -> Result<PatrolDoc, DocError> {
+        let mut doc = AutoCommit::new().with_actor(actor.clone());
+        doc.put(ROOT, "id", facts.id.as_str())?;
+        doc.put(ROOT, "kind", PATROL_KIND)?;
+        doc.put(ROOT, "walker", to_json(&facts.walker)?)?;
+        doc.put(ROOT, "place", to_json(&facts.place)?)?;
+        doc.put(ROOT, "community", facts.community.as_str())?;
+        doc.put(ROOT, "started_at", facts.started_at)?;
+        let track = doc.put_object(ROOT, "track", ObjType::List)?;
+        let log = doc.put_object(ROOT, "log", ObjType::List)?;
+        doc.commit();
+        Ok(PatrolDoc { doc, track, log })
+    }
+
+    /// Loads a document from a saved snapshot (or saved documents and changes).
+    pub fn load(bytes: &[u8], actor: &ActorId) -> Result<PatrolDoc, DocError> {
+        PatrolDoc::wrap(AutoCommit::load(bytes)?.with_actor(actor.clone()))
+    }
+
+    /// Wraps an automerge document that has the patrol layout.
+    pub(crate) fn wrap(doc: AutoCommit) -> Result<PatrolDoc, DocError> {
+        let track = list_id(&doc, "track")?;
+        let log = list_id(&doc, "log")?;
+        Ok(PatrolDoc { doc, track, log })
+    }
+
+    /// Applies changes or documents received from elsewhere (checked for whole chunks first).
+    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        check_bytes(bytes)?;
+        self.apply_trusted(bytes)
+    }
+
+    /// Like [`PatrolDoc::apply`] for bytes this device stored itself.
+    pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        self.doc.load_incremental(bytes)?;
+        self.track = list_id(&self.doc, "track")?;
+        self.log = list_id(&self.doc, "log")?;
+        Ok(())
+    }
+
+    /// The current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Changes that arrived changes depend on but that have not arrived.
+    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_missing_deps(&[])
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The document in canonical form (byte-identical on every replica with the same changes).
+    pub fn canonical_save(&mut self) -> Result<Vec<u8>, DocError> {
+        canonical_save(&mut self.doc)
+    }
+
+    /// A copy writing with `actor` from now on.
+    pub fn fork(&mut self, actor: &ActorId) -> Result<PatrolDoc, DocError> {
+        PatrolDoc::wrap(self.doc.fork().with_actor(actor.clone()))
+    }
+
+    /// The automerge document, for code shared by every synced document kind.
+    pub(crate) fn automerge_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// The underlying document, for tests that tamper with it.
+    #[cfg(test)]
+    pub(crate) fn raw_mut(&mut self) -> (&mut AutoCommit, &ObjId, &ObjId) {
+        (&mut self.doc, &self.track, &self.log)
+    }
+
+    /// Appends one chunk of fixes and returns the change bytes.
+    pub fn append_track(&mut self, points: &[TrackPoint]) -> Result<Vec<u8>, DocError> {
+        let chunk = encode_chunk(points).map_err(|e| DocError::Encode(e.to_string()))?;
+        let heads = self.doc.get_heads();
+        let n = self.doc.length(&self.track);
+        self.doc.insert(&self.track, n, ScalarValue::Bytes(chunk))?;
+        self.doc.commit();
+        Ok(self.doc.save_after(&heads))
+    }
+
+    /// Appends a log entry and returns the change bytes.
+    pub fn append_event(&mut self, event: &PatrolEvent) -> Result<Vec<u8>, DocError> {
+        let heads = self.doc.get_heads();
+        let n = self.doc.length(&self.log);
+        self.doc.insert(&self.log, n, to_json(event)?)?;
+        self.doc.commit();
+        Ok(self.doc.save_after(&heads))
+    }
+
+    /// The keys of the root map.
+    pub fn root_keys(&self) -> Vec<String> {
+        self.doc.keys(ROOT).collect()
+    }
+
+    /// The immutable facts.
+    pub fn facts(&self) -> Result<PatrolFacts, DocError> {
+        let d = &self.doc;
+        let s = |k: &'static str| str_at(d, k).ok_or(DocError::Field(k));
+        if s("kind")? != PATROL_KIND {
+            return Err(DocError::Field("kind"));
+        }
+        Ok(PatrolFacts {
+            id: s("id")?,
+            walker: json_at(d, "walker")?,
+            place: json_at(d, "place")?,
+            community: s("community")?,
+            started_at: match scalar_at(d, "started_at") {
+                Some(ScalarValue::Int(t)) => Some(t),
+                _ => None,
+            }
+            .ok_or(DocError::Field("started_at"))?,
+        })
+    }
+
+    /// The log in document order.
+    pub fn events(&self) -> Result<Vec<PatrolEvent>, DocError> {
+        entries(&self.doc, &self.log, "patrol event")
+    }
+
+    /// The raw track chunks in document order.
+    pub fn chunks(&self) -> Result<Vec<Vec<u8>>, DocError> {
+        let n = self.doc.length(&self.track);
+        let mut out = Vec::with_capacity(n);
+        for index in 0..n {
+            match self.doc.get(&self.track, index)? {
+                Some((Value::Scalar(v), _)) => match v.as_ref() {
+                    ScalarValue::Bytes(b) => out.push(b.clone()),
+                    _ => return Err(chunk_error(index, "not a byte string")),
+                },
+                _ => return Err(chunk_error(index, "not a byte string")),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every fix of the track, chunk after chunk.
+    pub fn track(&self) -> Result<Vec<TrackPoint>, DocError> {
+        let mut out = Vec::new();
+        for (index, c) in self.chunks()?.iter().enumerate() {
+            out.extend(
+                decode_chunk(c).map_err(|e: ChunkError| chunk_error(index, &e.to_string()))?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn json_at<T: serde::de::DeserializeOwned>(d: &AutoCommit, k: &'static str) -> Result<T, DocError> {
+    let text = str_at(d, k).ok_or(DocError::Field(k))?;
+    serde_json::from_str(&text).map_err(|_| DocError::Field(k))
+}
+
+fn chunk_error(index: usize, message: &str) -> DocError {
+    DocError::Entry {
+        what: "track chunk",
+        index,
+        message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Claim;
+    use crate::org::{Role, Scope};
+    use crate::patrol::{PatrolAction, PatrolPlace};
+
+    pub(crate) fn facts() -> PatrolFacts {
+        PatrolFacts {
+            id: "p1".into(),
+            walker: Claim {
+                person: "gw1".into(),
+                role: Role::GridWorker,
+                scope: Scope::Grid("g1".into()),
+            },
+            place: PatrolPlace::Grid("g1".into()),
+            community: "c1".into(),
+            started_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn a_patrol_round_trips_through_its_bytes() {
+        let actor = ActorId::random();
+        let mut doc = PatrolDoc::create(&actor, &facts()).unwrap();
+        let initial = doc.save();
+        let pts = vec![
+            TrackPoint {
+                at: 2_000,
+                lon: 121.1,
+                lat: 31.1,
+                accuracy_m: 5.0,
+            },
+            TrackPoint {
+                at: 7_000,
+                lon: 121.10005,
+                lat: 31.10004,
+                accuracy_m: 6.0,
+            },
+        ];
+        let c1 = doc.append_track(&pts).unwrap();
+        let end = PatrolEvent::new(9_000, facts().walker, PatrolAction::Ended);
+        let c2 = doc.append_event(&end).unwrap();
+        let saved = doc.save();
+        let back = PatrolDoc::load(&saved, &ActorId::random()).unwrap();
+        assert_eq!(back.facts().unwrap(), facts());
+        assert_eq!(back.track().unwrap().len(), 2);
+        assert_eq!(back.events().unwrap(), vec![end]);
+
+        // The same document rebuilt from its start plus the two increments.
+        let mut other = PatrolDoc::load(&initial, &ActorId::random()).unwrap();
+        other.apply(&c1).unwrap();
+        other.apply(&c2).unwrap();
+        assert_eq!(
+            other.canonical_save().unwrap(),
+            doc.canonical_save().unwrap()
+        );
+        assert!(other.apply(b"junk").is_err());
+    }
+
+    #[test]
+    fn a_case_is_not_a_patrol() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "kind", "problem").unwrap();
+        doc.put_object(ROOT, "track", ObjType::List).unwrap();
+        doc.put_object(ROOT, "log", ObjType::List).unwrap();
+        let p = PatrolDoc::wrap(doc).unwrap();
+        assert!(matches!(p.facts(), Err(DocError::Field(_))));
+    }
+}

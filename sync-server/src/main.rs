@@ -107,6 +107,13 @@ enum AdminCommand {
         #[arg(long, default_value = "grid", value_parser = ["grid", "community", "department", "person"])]
         by: String,
     },
+    /// Print the weekly accompaniment count (三陪同) of every grid worker, against the rule of
+    /// at least two official accompaniments a week, as a tab-separated table.
+    Accompaniments {
+        /// Any day of the week (Monday to Sunday, China time), YYYY-MM-DD.
+        #[arg(long)]
+        week: String,
+    },
     /// Write the street chiefs' notice boards (街长公示栏) as one printable HTML page.
     NoticeBoard {
         /// The HTML file to write.
@@ -198,6 +205,12 @@ fn run(cfg: Config, command: Command) -> Result<(), Box<dyn std::error::Error>> 
                     print!(
                         "{}",
                         xiangying_server::reports::rankings_table(s, start, end, kind)?
+                    );
+                }
+                AdminCommand::Accompaniments { week } => {
+                    print!(
+                        "{}",
+                        xiangying_server::reports::accompaniments_table(s, &week)?
                     );
                 }
                 AdminCommand::NoticeBoard { out } => {

@@ -1,12 +1,19 @@
-//! Reports on the server: the rankings over every case it stores and the street chiefs'
-//! notice boards from the published roster, with the same core functions a device runs
-//! ([`xiangying_core::report`]), so the numbers agree for the same cases.
+//! Reports on the server: the rankings over every case and patrol it stores, the weekly
+//! accompaniment count (三陪同) and the street chiefs' notice boards from the published roster,
+//! with the same core functions a device runs ([`xiangying_core::report`],
+//! [`xiangying_core::patrol::weekly`]), so the numbers agree for the same documents.
 
 use crate::error::ServerError;
 use crate::storage::{Storage, Tx, with_tx};
 use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
-use xiangying_core::case::{CaseDoc, fold};
+use xiangying_core::case::{CaseState, Facts, fold};
+use xiangying_core::org::Role;
+use xiangying_core::patrol::weekly::{
+    OFFICIAL_PER_WEEK, WeeklyAccompaniment, week_start, weekly_accompaniments,
+};
+use xiangying_core::patrol::{PatrolFacts, PatrolState, fold_patrol_doc};
+use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_core::org::Roster;
 use xiangying_core::report::{NoticeBoard, Rankings, RankingsBuilder, UnitKind};
 
@@ -39,16 +46,37 @@ pub fn period(from: &str, to: &str) -> Result<(i64, i64), ServerError> {
     Ok((start, end))
 }
 
-/// The rankings over `[from, to)` (ms) of every case the server stores.
+/// The rankings over `[from, to)` (ms) of every case and patrol the server stores.
 pub fn rankings(storage: &dyn Storage, from: i64, to: i64) -> Result<Rankings, ServerError> {
     with_tx(storage, |tx| rankings_in(tx, from, to))
 }
 
 fn rankings_in(tx: &mut dyn Tx, from: i64, to: i64) -> Result<Rankings, ServerError> {
+    let mut b = RankingsBuilder::new(from, to);
+    for_each_doc(tx, &mut |doc| {
+        match doc {
+            Folded::Case(facts, state) => b.add(&facts, &state),
+            Folded::Patrol(facts, state) => b.add_patrol(&facts, &state),
+        }
+        Ok(())
+    })?;
+    Ok(b.finish())
+}
+
+/// One stored document, folded.
+enum Folded {
+    Case(Facts, CaseState),
+    Patrol(PatrolFacts, PatrolState),
+}
+
+/// Calls `f` with every case and patrol the server stores, folded.
+fn for_each_doc(
+    tx: &mut dyn Tx,
+    f: &mut dyn FnMut(Folded) -> Result<(), ServerError>,
+) -> Result<(), ServerError> {
     // Read only: the actor id is never written with.
     let actor = ActorId::from(b"xiangying-reports".to_vec());
     let upto = tx.max_position()?;
-    let mut b = RankingsBuilder::new(from, to);
     for (case_id, _) in tx.feed_cases(&[], true, 0, upto, u32::MAX)? {
         let Some(row) = tx.case(&case_id)? else {
             continue;
@@ -56,12 +84,71 @@ fn rankings_in(tx: &mut dyn Tx, from: i64, to: i64) -> Result<Rankings, ServerEr
         let corrupt = |e: xiangying_core::case::DocError| {
             ServerError::Internal(format!("stored case {case_id}: {e}"))
         };
-        let doc = CaseDoc::load(&row.snapshot, &actor).map_err(corrupt)?;
-        let facts = doc.facts().map_err(corrupt)?;
-        let events = doc.events().map_err(corrupt)?;
-        b.add(&facts, &fold(&facts, &events));
+        match SyncedDoc::load(&row.snapshot, &actor).map_err(corrupt)? {
+            SyncedDoc::Case(doc) => {
+                let facts = doc.facts().map_err(corrupt)?;
+                let events = doc.events().map_err(corrupt)?;
+                let state = fold(&facts, &events);
+                f(Folded::Case(facts, state))?;
+            }
+            SyncedDoc::Patrol(doc) => {
+                let (facts, state) = fold_patrol_doc(&doc).map_err(corrupt)?;
+                f(Folded::Patrol(facts, state))?;
+            }
+        }
     }
-    Ok(b.finish())
+    Ok(())
+}
+
+/// The accompaniment count (三陪同) of the week holding `at` (ms) for every grid worker of the
+/// published roster, from every patrol the server stores.
+pub fn accompaniments(
+    storage: &dyn Storage,
+    at: i64,
+) -> Result<Vec<WeeklyAccompaniment>, ServerError> {
+    let people: Vec<String> = roster(storage)?
+        .people_with_role(Role::GridWorker)
+        .map(|p| p.id.clone())
+        .collect();
+    let mut patrols = Vec::new();
+    with_tx(storage, |tx| {
+        patrols.clear();
+        for_each_doc(tx, &mut |doc| {
+            if let Folded::Patrol(facts, state) = doc {
+                patrols.push((facts, state));
+            }
+            Ok(())
+        })
+    })?;
+    Ok(weekly_accompaniments(
+        &people,
+        patrols.iter().map(|(f, s)| (f, s)),
+        week_start(at),
+    ))
+}
+
+/// The weekly accompaniment count as a tab-separated table with a Chinese header, for the week
+/// holding `date` (`YYYY-MM-DD`, China time).
+pub fn accompaniments_table(storage: &dyn Storage, date: &str) -> Result<String, ServerError> {
+    let rows = accompaniments(storage, day_start_ms(date)?)?;
+    let roster = roster(storage)?;
+    let mut out = format!(
+        "网格员\t姓名\t巡查次数\t巡查时长(小时)\t街道干部陪同\t部门陪同\t达标(≥{OFFICIAL_PER_WEEK}次/周)\n"
+    );
+    for r in rows {
+        let name = roster.person(&r.person).map_or("", |p| p.name.as_str());
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\n",
+            r.person,
+            name,
+            r.patrols,
+            r.patrol_ms as f64 / 3_600_000.0,
+            r.official,
+            r.department,
+            if r.meets_rule { "是" } else { "否" }
+        ));
+    }
+    Ok(out)
 }
 
 /// The published roster.

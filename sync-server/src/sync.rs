@@ -1,14 +1,21 @@
 //! The sync logic, over any storage backend: push (judge, void, number, store) and pull (the
-//! scoped change feed after a cursor).
+//! scoped change feed after a cursor), for both kinds of synced document: cases and patrols.
 
 use crate::error::ServerError;
 use crate::storage::{CaseMeta, DeviceRow, NewChange, Result, Tx};
 use automerge::ActorId;
 use std::collections::BTreeMap;
-use xiangying_core::case::{Action, Author, CaseDoc, Claim, Event, Facts, fold};
+use xiangying_core::case::{Action, Author, CaseDoc, Claim, DocError, Event, Facts, fold};
 use xiangying_core::org::Roster;
-use xiangying_core::sync::judge::judge;
-use xiangying_core::sync::scope::{ReadScope, access_keys, may_see, read_scope};
+use xiangying_core::patrol::{
+    PATROL_KIND, PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace, fold_patrol_doc,
+};
+use xiangying_core::sync::judge::{Tamper, judge};
+use xiangying_core::sync::patrol_judge::judge_patrol;
+use xiangying_core::sync::scope::{
+    ReadScope, access_keys, may_see, patrol_access_keys, read_scope,
+};
+use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_core::sync::wire::{FeedItem, PushedChange};
 
 /// What a request runs with.
@@ -75,23 +82,19 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
             ctx.device.person
         )));
     }
-    let load = |bytes: &[u8]| {
-        CaseDoc::load(bytes, ctx.actor)
-            .map_err(|e| ServerError::Internal(format!("stored case {case_id}: {e}")))
-    };
-    let mut before = row.as_ref().map(|r| load(&r.snapshot)).transpose()?;
+    let stored = |e: DocError| ServerError::Internal(format!("stored case {case_id}: {e}"));
+    let mut before = row
+        .as_ref()
+        .map(|r| SyncedDoc::load(&r.snapshot, ctx.actor).map_err(stored))
+        .transpose()?;
     let heads_before = before.as_mut().map(|b| b.heads()).unwrap_or_default();
     let (mut after, rest) = match before.as_mut() {
-        Some(b) => (
-            b.fork(ctx.actor)
-                .map_err(|e| ServerError::Internal(format!("stored case {case_id}: {e}")))?,
-            parts,
-        ),
+        Some(b) => (b.fork(ctx.actor).map_err(stored)?, parts),
         None => {
             let (first, rest) = parts
                 .split_first()
                 .ok_or_else(|| bad(case_id, "no bytes"))?;
-            let doc = CaseDoc::from_remote(first, ctx.actor).map_err(|e| bad(case_id, e))?;
+            let doc = SyncedDoc::from_remote(first, ctx.actor).map_err(|e| bad(case_id, e))?;
             (doc, rest)
         }
     };
@@ -109,55 +112,119 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
         tx.set_device_case(&ctx.device.id, case_id, 0)?;
         return Ok(());
     }
-    let facts = after.facts().map_err(|e| bad(case_id, e))?;
-    if facts.id != case_id {
-        return Err(bad(
-            case_id,
-            format!("the document is of case {}", facts.id),
-        ));
+    let id = after.id().map_err(|e| bad(case_id, e))?;
+    if id != case_id {
+        return Err(bad(case_id, format!("the document is of case {id}")));
     }
+    let tamper = |reason: String| ServerError::Tamper {
+        case_id: case_id.to_string(),
+        reason,
+    };
     for c in &incoming {
         let actor = c.actor.to_hex_string();
         match tx.actor_owner(&actor)? {
             Some(owner) if owner != ctx.device.id => {
-                return Err(ServerError::Tamper {
-                    case_id: case_id.to_string(),
-                    reason: format!("writes with actor {actor}, which belongs to another device"),
-                });
+                return Err(tamper(format!(
+                    "writes with actor {actor}, which belongs to another device"
+                )));
             }
             Some(_) => {}
             None => tx.set_actor_owner(&actor, &ctx.device.id)?,
         }
     }
-    let added =
-        judge(before.as_ref(), &after, &ctx.device.person).map_err(|t| ServerError::Tamper {
-            case_id: case_id.to_string(),
-            reason: t.to_string(),
-        })?;
+    let indexed = match (before.as_ref(), &mut after) {
+        (None | Some(SyncedDoc::Case(_)), SyncedDoc::Case(a)) => {
+            let b = match before.as_ref() {
+                Some(SyncedDoc::Case(b)) => Some(b),
+                _ => None,
+            };
+            accept_case(tx, ctx, case_id, b, a)?
+        }
+        (None | Some(SyncedDoc::Patrol(_)), SyncedDoc::Patrol(a)) => {
+            let b = match before.as_ref() {
+                Some(SyncedDoc::Patrol(b)) => Some(b),
+                _ => None,
+            };
+            accept_patrol(ctx, case_id, b, a)?
+        }
+        _ => return Err(tamper(Tamper::FactChanged("kind").to_string())),
+    };
 
+    let all_new = after.changes_since(&heads_before);
+    let changes: Vec<NewChange> = all_new
+        .into_iter()
+        .map(|c| NewChange {
+            device: (c.actor != *ctx.actor).then(|| ctx.device.id.clone()),
+            bytes: c.bytes,
+        })
+        .collect();
+    let snapshot = after.save();
+    let first = tx.allocate_positions(changes.len() as u64)?;
+    tx.save_case(
+        &indexed.meta,
+        &snapshot,
+        &changes,
+        first,
+        &indexed.access,
+        &indexed.photos,
+    )?;
+    tx.set_device_case(&ctx.device.id, case_id, 0)?;
+    Ok(())
+}
+
+/// What the server indexes of an accepted document.
+struct Indexed {
+    meta: CaseMeta,
+    access: Vec<String>,
+    photos: Vec<String>,
+}
+
+/// The reason for voiding an event whose claim the roster does not back now, if it does not.
+fn stale_claim(ctx: &Ctx<'_>, claim: &Claim) -> Option<String> {
+    let current = claim_of(ctx.roster, &claim.person);
+    if current.as_ref() == Some(claim) {
+        return None;
+    }
+    Some(match &current {
+        Some(c) => format!(
+            "{} acted as {} of {:?}, but the roster has them as {} of {:?}",
+            claim.person,
+            claim.role.as_str(),
+            claim.scope,
+            c.role.as_str(),
+            c.scope
+        ),
+        None => format!("{} is not in the roster", claim.person),
+    })
+}
+
+fn server_author(ctx: &Ctx<'_>) -> Author {
+    Author::Server {
+        instance: ctx.instance.to_string(),
+    }
+}
+
+/// Judges a push to a case, voids events the roster does not back, numbers a new case.
+fn accept_case(
+    tx: &mut dyn Tx,
+    ctx: &Ctx<'_>,
+    case_id: &str,
+    before: Option<&CaseDoc>,
+    after: &mut CaseDoc,
+) -> Result<Indexed> {
+    let added = judge(before, after, &ctx.device.person).map_err(|t| ServerError::Tamper {
+        case_id: case_id.to_string(),
+        reason: t.to_string(),
+    })?;
     // Honest but stale claims (the person moved while offline) are voided, not refused.
-    let current = claim_of(ctx.roster, &ctx.device.person);
     for e in &added.events {
         if let Author::Person(claim) = &e.by
-            && current.as_ref() != Some(claim)
+            && let Some(reason) = stale_claim(ctx, claim)
         {
-            let reason = match &current {
-                Some(c) => format!(
-                    "{} acted as {} of {:?}, but the roster has them as {} of {:?}",
-                    claim.person,
-                    claim.role.as_str(),
-                    claim.scope,
-                    c.role.as_str(),
-                    c.scope
-                ),
-                None => format!("{} is not in the roster", claim.person),
-            };
             let void = Event {
                 id: uuid::Uuid::now_v7().to_string(),
                 at: ctx.now,
-                by: Author::Server {
-                    instance: ctx.instance.to_string(),
-                },
+                by: server_author(ctx),
                 action: Action::ServerVoid {
                     event: e.id.clone(),
                     reason,
@@ -168,6 +235,7 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
                 .map_err(|e| ServerError::Internal(e.to_string()))?;
         }
     }
+    let facts = after.facts().map_err(|e| bad(case_id, e))?;
     let mut number = after.number();
     if before.is_none() && number.is_none() {
         let n = case_number(tx, ctx.roster, &facts)?;
@@ -176,15 +244,6 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
             .map_err(|e| ServerError::Internal(e.to_string()))?;
         number = Some(n);
     }
-
-    let all_new = after.changes_since(&heads_before);
-    let changes: Vec<NewChange> = all_new
-        .into_iter()
-        .map(|c| NewChange {
-            device: (c.actor != *ctx.actor).then(|| ctx.device.id.clone()),
-            bytes: c.bytes,
-        })
-        .collect();
     let events = after.events().map_err(|e| bad(case_id, e))?;
     let state = fold(&facts, &events);
     let photos: Vec<String> = after
@@ -193,30 +252,97 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
         .into_iter()
         .flat_map(|p| [p.hash, p.thumb])
         .collect();
-    let meta = CaseMeta {
-        case_id: case_id.to_string(),
-        number,
-        status: state.status.as_str().to_string(),
-        level: state.level.as_str().to_string(),
-        grid: facts.grid.clone(),
-        community: facts.community.clone(),
-        reporter: facts.reporter.clone(),
-        category: facts.category.clone(),
-        created_at: facts.created_at,
-        received_at: ctx.now,
+    Ok(Indexed {
+        meta: CaseMeta {
+            case_id: case_id.to_string(),
+            number,
+            status: state.status.as_str().to_string(),
+            level: state.level.as_str().to_string(),
+            grid: facts.grid.clone(),
+            community: facts.community.clone(),
+            reporter: facts.reporter.clone(),
+            category: facts.category.clone(),
+            created_at: facts.created_at,
+            received_at: ctx.now,
+        },
+        access: access_keys(&facts, &state),
+        photos,
+    })
+}
+
+/// Judges a push to a patrol and voids what the roster does not back: the whole patrol when
+/// the walker's claim at its start is stale, an entry when its author's claim is, an
+/// accompaniment when the companion is not who the walker's roster copy said.
+fn accept_patrol(
+    ctx: &Ctx<'_>,
+    patrol_id: &str,
+    before: Option<&PatrolDoc>,
+    after: &mut PatrolDoc,
+) -> Result<Indexed> {
+    let added =
+        judge_patrol(before, after, &ctx.device.person).map_err(|t| ServerError::Tamper {
+            case_id: patrol_id.to_string(),
+            reason: t.to_string(),
+        })?;
+    let facts = after.facts().map_err(|e| bad(patrol_id, e))?;
+    let mut voids = Vec::new();
+    if before.is_none()
+        && let Some(reason) = stale_claim(ctx, &facts.walker)
+    {
+        voids.push((facts.id.clone(), reason));
+    }
+    for e in &added.events {
+        let author = match &e.by {
+            Author::Person(claim) => stale_claim(ctx, claim),
+            Author::Server { .. } => None,
+        };
+        let companion = match &e.action {
+            PatrolAction::Accompanied { companion } => stale_claim(ctx, companion),
+            _ => None,
+        };
+        if let Some(reason) = author.or(companion) {
+            voids.push((e.id.clone(), reason));
+        }
+    }
+    for (event, reason) in voids {
+        let void = PatrolEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: ctx.now,
+            by: server_author(ctx),
+            action: PatrolAction::ServerVoid { event, reason },
+        };
+        after
+            .append_event(&void)
+            .map_err(|e| ServerError::Internal(e.to_string()))?;
+    }
+    let (facts, state) = fold_patrol_doc(after).map_err(|e| bad(patrol_id, e))?;
+    let status = if state.voided.is_some() {
+        "voided"
+    } else if state.is_ended() {
+        "ended"
+    } else {
+        "walking"
     };
-    let snapshot = after.save();
-    let first = tx.allocate_positions(changes.len() as u64)?;
-    tx.save_case(
-        &meta,
-        &snapshot,
-        &changes,
-        first,
-        &access_keys(&facts, &state),
-        &photos,
-    )?;
-    tx.set_device_case(&ctx.device.id, case_id, 0)?;
-    Ok(())
+    let grid = match &facts.place {
+        PatrolPlace::Grid(g) => g.clone(),
+        PatrolPlace::Segment(_) => String::new(),
+    };
+    Ok(Indexed {
+        meta: CaseMeta {
+            case_id: patrol_id.to_string(),
+            number: None,
+            status: status.to_string(),
+            level: PATROL_KIND.to_string(),
+            grid,
+            community: facts.community.clone(),
+            reporter: facts.walker.person.clone(),
+            category: PATROL_KIND.to_string(),
+            created_at: facts.started_at,
+            received_at: ctx.now,
+        },
+        access: patrol_access_keys(&facts, &state),
+        photos: Vec::new(),
+    })
 }
 
 /// A device may write to a case its person may see now, or to one it held before (an honest

@@ -12,7 +12,7 @@ use crate::patrol::track::check_points;
 use crate::patrol::weekly::{WeeklyAccompaniment, week_start, weekly_accompaniments};
 use crate::patrol::{
     PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
-    fold_patrol,
+    fold_patrol, fold_patrol_doc,
 };
 use crate::store::{PatrolSummary, PatrolWrite};
 
@@ -291,12 +291,7 @@ impl Device {
 
 /// A patrol document's facts and folded state.
 pub(crate) fn patrol_state(doc: &PatrolDoc) -> Result<(PatrolFacts, PatrolState)> {
-    let id = || doc.facts().map(|f| f.id).unwrap_or_default();
-    let facts = doc.facts().map_err(|e| corrupt(&id(), e))?;
-    let events = doc.events().map_err(|e| corrupt(&facts.id, e))?;
-    let track = doc.track().map_err(|e| corrupt(&facts.id, e))?;
-    let state = fold_patrol(&facts, &events, &track);
-    Ok((facts, state))
+    fold_patrol_doc(doc).map_err(|e| corrupt(&doc.facts().map(|f| f.id).unwrap_or_default(), e))
 }
 
 fn corrupt(id: &str, e: crate::case::DocError) -> Error {

@@ -7,7 +7,8 @@ use crate::error::Result;
 use crate::report::{NoticeBoard, Rankings, RankingsBuilder};
 
 impl Device {
-    /// The rankings over `[from, to)` (ms since the epoch) of every case this device holds.
+    /// The rankings over `[from, to)` (ms since the epoch) of every case and patrol this
+    /// device holds.
     /// A device holds only the cases of its scope, so its figures cover that scope; the
     /// server's cover the whole street. Same cases, same figures.
     pub fn rankings(&self, from: i64, to: i64) -> Result<Rankings> {
@@ -15,6 +16,9 @@ impl Device {
         for summary in self.all_cases(u32::MAX)? {
             let view = self.case(&summary.id)?;
             b.add(&view.facts, &view.state);
+        }
+        for (facts, state) in self.folded_patrols()? {
+            b.add_patrol(&facts, &state);
         }
         Ok(b.finish())
     }

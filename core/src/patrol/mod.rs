@@ -150,3 +150,14 @@ impl CompanionKind {
         }
     }
 }
+
+/// A patrol document's facts and folded state.
+pub fn fold_patrol_doc(
+    doc: &PatrolDoc,
+) -> Result<(PatrolFacts, PatrolState), crate::case::DocError> {
+    let facts = doc.facts()?;
+    let events = doc.events()?;
+    let track = doc.track()?;
+    let state = fold_patrol(&facts, &events, &track);
+    Ok((facts, state))
+}

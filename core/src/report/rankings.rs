@@ -40,9 +40,21 @@
 //! - Ranking: by score (high first), then more 结案, then more 立案, then the unit id; ranks are
 //!   1, 2, 3, … without gaps or shared places.
 //!
-//! Patrol time and accompaniments (三陪同) are not included: patrols are not recorded yet.
+//! # Patrols
+//! A patrol counts in the period it started in, unless a server voided it. It adds to its
+//! grid (a grid patrol), its community and its walker (as a person):
+//! - 巡查次数 `patrols`; 巡查时长 `patrol_ms` (end − start of ended patrols);
+//! - 陪同巡查次数 `accompanied`: of these, patrols somebody walked along (三陪同).
+//!
+//! and to each companion (as a person) and a companion's department:
+//! - 参与陪同次数 `accompaniments`: patrols they walked along.
+//!
+//! Patrol figures are shown beside the case figures; they do not enter the score (the
+//! standard score is about cases), and a unit with only patrols has no score and no rank.
 
 use crate::case::{Action, Assignee, Author, CaseState, Facts, Outcome, Status};
+use crate::org::Scope;
+use crate::patrol::{PatrolFacts, PatrolPlace, PatrolState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -128,6 +140,14 @@ pub struct Figures {
     pub handled_on_spot: u64,
     /// Sum over the resolved cases of (last resolution − report), ms.
     pub handling_ms: i64,
+    /// 巡查次数: patrols started in the period.
+    pub patrols: u64,
+    /// 巡查时长: their time (ended patrols), ms.
+    pub patrol_ms: i64,
+    /// 陪同巡查次数: of these, patrols somebody walked along.
+    pub accompanied: u64,
+    /// 参与陪同次数: patrols this unit (a person or department) walked along.
+    pub accompaniments: u64,
 }
 
 fn ratio(n: u64, d: u64) -> Option<f64> {
@@ -154,6 +174,11 @@ impl Figures {
     /// 延期率 = 延期 ÷ 应结案; `None` without due cases.
     pub fn extension_rate(&self) -> Option<f64> {
         ratio(self.extended, self.due)
+    }
+
+    /// 巡查时长 in hours.
+    pub fn patrol_hours(&self) -> f64 {
+        self.patrol_ms as f64 / HOUR_MS
     }
 
     /// 平均处置时长 in hours, report to last resolution; `None` without resolved cases.
@@ -185,6 +210,10 @@ impl Figures {
         self.extended += o.extended;
         self.handled_on_spot += o.handled_on_spot;
         self.handling_ms += o.handling_ms;
+        self.patrols += o.patrols;
+        self.patrol_ms += o.patrol_ms;
+        self.accompanied += o.accompanied;
+        self.accompaniments += o.accompaniments;
     }
 
     fn is_empty(&self) -> bool {
@@ -240,14 +269,14 @@ impl Rankings {
         let pct = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
         let num = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.2}"));
         let mut out = format!(
-            "排名\t{}\t名称\t立案数\t应结案数\t结案数\t结案率\t按期结案率\t返工率\t延期率\t自行处置数\t平均处置时长(小时)\t综合得分\n",
+            "排名\t{}\t名称\t立案数\t应结案数\t结案数\t结案率\t按期结案率\t返工率\t延期率\t自行处置数\t平均处置时长(小时)\t巡查次数\t巡查时长(小时)\t陪同巡查次数\t参与陪同次数\t综合得分\n",
             kind.label_zh()
         );
         for u in self.by(kind) {
             let f = &u.figures;
             let _ = writeln!(
                 out,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.2}\t{}\t{}\t{}",
                 u.rank.map_or("-".to_string(), |r| r.to_string()),
                 u.unit,
                 name(&u.unit).unwrap_or_else(|| u.unit.clone()),
@@ -260,6 +289,10 @@ impl Rankings {
                 pct(f.extension_rate()),
                 f.handled_on_spot,
                 num(f.avg_handling_hours()),
+                f.patrols,
+                f.patrol_hours(),
+                f.accompanied,
+                f.accompaniments,
                 num(u.score),
             );
         }
@@ -306,6 +339,41 @@ impl RankingsBuilder {
         }
         if let Some(p) = handler(state) {
             add(UnitKind::Person, p);
+        }
+    }
+
+    /// Counts one patrol for its units (see the module doc). Adding the same patrols in any
+    /// order gives the same result.
+    pub fn add_patrol(&mut self, facts: &PatrolFacts, state: &PatrolState) {
+        if state.voided.is_some() || facts.started_at < self.from || facts.started_at >= self.to {
+            return;
+        }
+        let walked = Figures {
+            patrols: 1,
+            patrol_ms: state.duration_ms(facts),
+            accompanied: u64::from(!state.companions.is_empty()),
+            ..Figures::default()
+        };
+        let mut add = |kind: UnitKind, id: &str, fig: &Figures| {
+            self.units
+                .entry((kind, id.to_string()))
+                .or_default()
+                .add(fig);
+        };
+        if let PatrolPlace::Grid(g) = &facts.place {
+            add(UnitKind::Grid, g, &walked);
+        }
+        add(UnitKind::Community, &facts.community, &walked);
+        add(UnitKind::Person, &facts.walker.person, &walked);
+        let along = Figures {
+            accompaniments: 1,
+            ..Figures::default()
+        };
+        for c in &state.companions {
+            add(UnitKind::Person, &c.claim.person, &along);
+            if let Scope::Department(d) = &c.claim.scope {
+                add(UnitKind::Department, d, &along);
+            }
         }
     }
 
@@ -394,6 +462,7 @@ fn case_figures(facts: &Facts, s: &CaseState, from: i64, to: i64) -> Option<Figu
             Some(r) if resolved => (r - facts.created_at).max(0),
             _ => 0,
         },
+        ..Figures::default()
     })
 }
 

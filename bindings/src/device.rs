@@ -8,6 +8,10 @@
 //! download, bulk import) is `async` and runs on its own thread, never on an async runtime's
 //! (the core's HTTP client is blocking); sync and import report progress and take a
 //! [`CancelToken`].
+//!
+//! The field operations (routing, routed reports, duplicate suggestions, meeting lists) are
+//! exported from `field.rs` and the reports (rankings, notice boards) from `reports.rs`, as
+//! further `#[uniffi::export]` blocks of the same object.
 
 use crate::error::{ApiError, ApiResult};
 use crate::listener::{
@@ -29,8 +33,8 @@ use xiangying_core::photo::is_sha256_hex;
 /// copy of the roster and category catalogue. Safe to share between threads.
 #[derive(uniffi::Object)]
 pub struct XiangyingDevice {
-    device: Arc<Device>,
-    listeners: Arc<Listeners>,
+    pub(crate) device: Arc<Device>,
+    pub(crate) listeners: Arc<Listeners>,
 }
 
 fn list(
@@ -41,7 +45,7 @@ fn list(
 
 /// Runs `work` on its own thread named `name` and waits for it without blocking the caller's
 /// thread (see [`off_thread`]); a panic or a thread that cannot start becomes `Internal`.
-async fn on_worker<T, F>(name: &'static str, work: F) -> ApiResult<T>
+pub(crate) async fn on_worker<T, F>(name: &'static str, work: F) -> ApiResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&AtomicBool) -> ApiResult<T> + Send + 'static,

@@ -2,8 +2,11 @@
 //! `xiangying-core`:
 //!
 //! - [`XiangyingDevice`]: open a data folder, enrol with a server, raise and move cases
-//!   (with photos), list them, sync, exchange documents, listen for changes;
-//! - plain records and enums for what crosses the boundary ([`types`]);
+//!   (with photos), list them, sync, exchange documents, listen for changes (`device.rs`);
+//!   route by place, report and forward by route, suggest duplicates, list review meetings
+//!   (`field.rs`); rankings and notice boards (`reports.rs`);
+//! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
+//!   [`report_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
 //! - callbacks: [`CaseListener`] (what changed), [`ProgressListener`], [`SyncListener`] and
 //!   [`CancelToken`] (long work).
@@ -15,13 +18,19 @@
 
 mod device;
 mod error;
+mod field;
+pub mod field_types;
 mod listener;
+pub mod report_types;
+mod reports;
 pub mod types;
 mod work;
 
 pub use device::XiangyingDevice;
 pub use error::{ApiError, ApiResult};
+pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
+pub use report_types::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!();

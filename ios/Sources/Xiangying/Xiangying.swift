@@ -200,6 +200,71 @@ public final class Xiangying: @unchecked Sendable {
         try await run { try $0.myReports(limit: limit) }
     }
 
+    // MARK: field operations (offline, from the roster copy and the index)
+
+    /// Where `location` falls and who answers for it: grid, community, road segment (within
+    /// 30 m), grid worker, community chief and street chiefs. Outside the street it is the
+    /// nearest grid with `outsideStreet` set. Throws `ApiError.InvalidInput` (field
+    /// `location`) for a position that is not one, `.NotSetUp` without a roster.
+    public func route(_ location: GeoPoint) async throws -> Route {
+        try await run { try $0.route(location: location) }
+    }
+
+    /// Raises a problem report placed by the router: `grid` and `segment` default to those of
+    /// the location's route. Accepted outside the street too, filed in the nearest grid
+    /// (`route.outsideStreet`). Returns the case id with the route.
+    public func reportRouted(category: String, location: GeoPoint, description: String,
+                             grid: String? = nil, segment: String? = nil) async throws -> RoutedReport {
+        let r = NewReport(category: category, location: location, description: description, grid: grid, segment: segment)
+        return try await run { try $0.reportRouted(report: r) }
+    }
+
+    /// Sends the case to the grid worker of its grid, with the route of its location.
+    public func forwardRouted(_ caseId: String, note: String = "") async throws -> RoutedForward {
+        try await run { try $0.forwardRouted(caseId: caseId, note: note) }
+    }
+
+    /// Open cases of `category` within `radiusM` metres (default 250) of `location`, raised in
+    /// the last `days` days (default 7) before `nowMs` (default the device clock), nearest
+    /// first: the duplicates to suggest when a report is started.
+    public func duplicateCandidates(category: String, location: GeoPoint, radiusM: Double? = nil,
+                                    days: UInt32? = nil, nowMs: Int64? = nil) async throws -> [DuplicateCandidate] {
+        try await run {
+            try $0.duplicateCandidates(category: category, location: location, radiusM: radiusM, days: days, nowMs: nowMs)
+        }
+    }
+
+    /// The lists of a weekly, monthly or quarterly review ending at `nowMs` (default the device
+    /// clock): per grid and community, the overdue, escalated, reworked and long-open cases.
+    public func meetingList(_ period: ReviewPeriod, nowMs: Int64? = nil) async throws -> MeetingList {
+        try await run { try $0.meetingList(period: period, nowMs: nowMs) }
+    }
+
+    /// Indexes the places of cases stored by an app version before duplicate suggestions, on
+    /// the core's worker thread; call once after an upgrade. Returns how many were rewritten.
+    public func reindexPlaces() async throws -> UInt64 {
+        try await device.reindexPlaces()
+    }
+
+    // MARK: reports
+
+    /// The rankings of grids, communities, departments and people over `[fromMs, toMs)` from
+    /// the cases this device holds, on the core's worker thread (it loads every case). Rates
+    /// are fractions (0–1), `nil` where undefined.
+    public func rankings(fromMs: Int64, toMs: Int64) async throws -> Rankings {
+        try await device.rankings(fromMs: fromMs, toMs: toMs)
+    }
+
+    /// The street chiefs' notice boards (街长公示栏) of every segment, from the roster copy.
+    public func noticeBoard() async throws -> NoticeBoard {
+        try await run { try $0.noticeBoard() }
+    }
+
+    /// The notice boards as one printable HTML page, for a `WKWebView` or `UIPrintInteractionController`.
+    public func noticeBoardHtml() async throws -> String {
+        try await run { try $0.noticeBoardHtml() }
+    }
+
     // MARK: observing
 
     /// The ids of the cases each action touched; an empty array means "reload everything".

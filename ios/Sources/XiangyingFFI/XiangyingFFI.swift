@@ -1720,6 +1720,104 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      */
     func void(caseId: String, reason: String) throws  -> CaseState
     
+    /**
+     * The open cases of `category` near `location`, raised in the last days: the duplicates
+     * to suggest when a report is started (then [`XiangyingDevice::mark_duplicate`] the new
+     * one, or report anyway). Nearest first (same distance: newest first), with distances in
+     * metres; across grid borders; from the index tables only, offline.
+     *
+     * `radius_m` defaults to 250 m (included), `days` to 7 (the window's first instant
+     * included), `now_ms` to the device clock. Errors: `InvalidInput` with field `location`,
+     * `radius_m` (negative or not a number) or `now_ms` (before 1970 or after 9999).
+     */
+    func duplicateCandidates(category: String, location: GeoPoint, radiusM: Double?, days: UInt32?, nowMs: Int64?) throws  -> [DuplicateCandidate]
+    
+    /**
+     * Forwards a case to the grid worker of its grid, as [`XiangyingDevice::forward`] does,
+     * and returns the new state with the route of the case's location (who answers for the
+     * place). The case's recorded grid decides the receiver: when the reporter chose another
+     * grid than the one the location lies in, the route shows the difference.
+     */
+    func forwardRouted(caseId: String, note: String) throws  -> RoutedForward
+    
+    /**
+     * The lists of a weekly, monthly or quarterly review meeting ending at `now_ms` (the
+     * device clock by default): per grid and per community, the overdue, escalated, reworked
+     * and long-open cases this device holds. From the index tables, offline. `InvalidInput`
+     * with field `now_ms` for a time before 1970 or after 9999.
+     */
+    func meetingList(period: ReviewPeriod, nowMs: Int64?) throws  -> MeetingList
+    
+    /**
+     * Fills the place, escalation and rework index columns for cases stored by an app
+     * version before duplicate suggestions and meeting lists existed, loading each such case
+     * once, on a worker thread; returns how many were rewritten (0 on a store made by this
+     * version). Until it ran, those cases are missing from
+     * [`XiangyingDevice::duplicate_candidates`] and may be missing from meeting lists: call
+     * it once after an upgrade, when idle. Cases that cannot be loaded are skipped.
+     */
+    func reindexPlaces() async throws  -> UInt64
+    
+    /**
+     * Raises a problem report placed by the router: the grid and segment left empty in
+     * `report` are filled from the route of its location (a chosen grid or segment is kept;
+     * with no segment in reach, a street chief's own segment applies as in
+     * [`XiangyingDevice::report`]). Unlike `report`, a location outside the street is
+     * accepted and filed in the nearest grid; the returned route says so (`outside_street`,
+     * `distance_to_street_m`). Returns the case id and the route; the listeners hear of it.
+     *
+     * Errors as [`XiangyingDevice::report`]: `NotFound` (unknown category), `InvalidInput`
+     * (an empty description, a location that is not a position), `NotAllowed`.
+     */
+    func reportRouted(report: NewReport) throws  -> RoutedReport
+    
+    /**
+     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
+     * listed first), its community, the road segment within 30 m, the grid worker, the
+     * community grid chief and the segment's street chiefs. A location outside every grid
+     * is routed to the nearest grid with `outside_street` set and its distance.
+     *
+     * Errors: `InvalidInput` with field `location` (not a position: NaN, out of range),
+     * `NotSetUp` (no roster installed, or a roster without grids).
+     */
+    func route(location: GeoPoint) throws  -> Route
+    
+    /**
+     * The notice boards (街长公示栏) of the street's road segments from the device's roster
+     * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
+     * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
+     * without a roster.
+     */
+    func noticeBoard() throws  -> NoticeBoard
+    
+    /**
+     * The notice boards as one printable, self-contained HTML page (inline CSS, A4 print
+     * styles, one block per segment, each on its own page when printed; all roster text
+     * escaped): show it in a web view or hand it to the platform's print service.
+     * `NotSetUp` without a roster.
+     */
+    func noticeBoardHtml() throws  -> String
+    
+    /**
+     * The rankings (绩效排名) of the grids, communities, departments and people over
+     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
+     * each case's document). A device holds only the cases of its person's
+     * scope, so its figures cover that scope; the server's cover the whole street.
+     *
+     * A case counts unless voided or a duplicate, for its grid, its community, every
+     * department it was dispatched to, and its handler (who last reported the work done,
+     * else the person it waits on). Times are the devices' times of the work. 立案 = raised
+     * in the period; 结案 = closed in it; 应结案 = deadline in it, or closed in it; 按期结案 =
+     * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
+     * Ranked by score, then more 结案, then more 立案, then id.
+     *
+     * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
+     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * waiting.
+     */
+    func rankings(fromMs: Int64, toMs: Int64) async throws  -> Rankings
+    
 }
 /**
  * One phone's view of the system: its store in a data folder, the person using it, and its
@@ -2467,6 +2565,192 @@ open func void(caseId: String, reason: String)throws  -> CaseState  {
         FfiConverterString.lower(reason),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The open cases of `category` near `location`, raised in the last days: the duplicates
+     * to suggest when a report is started (then [`XiangyingDevice::mark_duplicate`] the new
+     * one, or report anyway). Nearest first (same distance: newest first), with distances in
+     * metres; across grid borders; from the index tables only, offline.
+     *
+     * `radius_m` defaults to 250 m (included), `days` to 7 (the window's first instant
+     * included), `now_ms` to the device clock. Errors: `InvalidInput` with field `location`,
+     * `radius_m` (negative or not a number) or `now_ms` (before 1970 or after 9999).
+     */
+open func duplicateCandidates(category: String, location: GeoPoint, radiusM: Double? = nil, days: UInt32? = nil, nowMs: Int64? = nil)throws  -> [DuplicateCandidate]  {
+    return try  FfiConverterSequenceTypeDuplicateCandidate.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_duplicate_candidates(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(category),
+        FfiConverterTypeGeoPoint_lower(location),
+        FfiConverterOptionDouble.lower(radiusM),
+        FfiConverterOptionUInt32.lower(days),
+        FfiConverterOptionInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Forwards a case to the grid worker of its grid, as [`XiangyingDevice::forward`] does,
+     * and returns the new state with the route of the case's location (who answers for the
+     * place). The case's recorded grid decides the receiver: when the reporter chose another
+     * grid than the one the location lies in, the route shows the difference.
+     */
+open func forwardRouted(caseId: String, note: String)throws  -> RoutedForward  {
+    return try  FfiConverterTypeRoutedForward_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_forward_routed(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(caseId),
+        FfiConverterString.lower(note),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The lists of a weekly, monthly or quarterly review meeting ending at `now_ms` (the
+     * device clock by default): per grid and per community, the overdue, escalated, reworked
+     * and long-open cases this device holds. From the index tables, offline. `InvalidInput`
+     * with field `now_ms` for a time before 1970 or after 9999.
+     */
+open func meetingList(period: ReviewPeriod, nowMs: Int64? = nil)throws  -> MeetingList  {
+    return try  FfiConverterTypeMeetingList_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_meeting_list(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeReviewPeriod_lower(period),
+        FfiConverterOptionInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Fills the place, escalation and rework index columns for cases stored by an app
+     * version before duplicate suggestions and meeting lists existed, loading each such case
+     * once, on a worker thread; returns how many were rewritten (0 on a store made by this
+     * version). Until it ran, those cases are missing from
+     * [`XiangyingDevice::duplicate_candidates`] and may be missing from meeting lists: call
+     * it once after an upgrade, when idle. Cases that cannot be loaded are skipped.
+     */
+open func reindexPlaces()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_reindex_places(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_u64,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_u64,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
+}
+    
+    /**
+     * Raises a problem report placed by the router: the grid and segment left empty in
+     * `report` are filled from the route of its location (a chosen grid or segment is kept;
+     * with no segment in reach, a street chief's own segment applies as in
+     * [`XiangyingDevice::report`]). Unlike `report`, a location outside the street is
+     * accepted and filed in the nearest grid; the returned route says so (`outside_street`,
+     * `distance_to_street_m`). Returns the case id and the route; the listeners hear of it.
+     *
+     * Errors as [`XiangyingDevice::report`]: `NotFound` (unknown category), `InvalidInput`
+     * (an empty description, a location that is not a position), `NotAllowed`.
+     */
+open func reportRouted(report: NewReport)throws  -> RoutedReport  {
+    return try  FfiConverterTypeRoutedReport_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_routed(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewReport_lower(report),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
+     * listed first), its community, the road segment within 30 m, the grid worker, the
+     * community grid chief and the segment's street chiefs. A location outside every grid
+     * is routed to the nearest grid with `outside_street` set and its distance.
+     *
+     * Errors: `InvalidInput` with field `location` (not a position: NaN, out of range),
+     * `NotSetUp` (no roster installed, or a roster without grids).
+     */
+open func route(location: GeoPoint)throws  -> Route  {
+    return try  FfiConverterTypeRoute_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_route(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGeoPoint_lower(location),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The notice boards (街长公示栏) of the street's road segments from the device's roster
+     * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
+     * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
+     * without a roster.
+     */
+open func noticeBoard()throws  -> NoticeBoard  {
+    return try  FfiConverterTypeNoticeBoard_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The notice boards as one printable, self-contained HTML page (inline CSS, A4 print
+     * styles, one block per segment, each on its own page when printed; all roster text
+     * escaped): show it in a web view or hand it to the platform's print service.
+     * `NotSetUp` without a roster.
+     */
+open func noticeBoardHtml()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board_html(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The rankings (绩效排名) of the grids, communities, departments and people over
+     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
+     * each case's document). A device holds only the cases of its person's
+     * scope, so its figures cover that scope; the server's cover the whole street.
+     *
+     * A case counts unless voided or a duplicate, for its grid, its community, every
+     * department it was dispatched to, and its handler (who last reported the work done,
+     * else the person it waits on). Times are the devices' times of the work. 立案 = raised
+     * in the period; 结案 = closed in it; 应结案 = deadline in it, or closed in it; 按期结案 =
+     * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
+     * Ranked by score, then more 结案, then more 立案, then id.
+     *
+     * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
+     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * waiting.
+     */
+open func rankings(fromMs: Int64, toMs: Int64)async throws  -> Rankings  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_rankings(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(fromMs),FfiConverterInt64.lower(toMs)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRankings_lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
 }
     
 
@@ -3446,6 +3730,75 @@ public func FfiConverterTypeClaim_lower(_ value: Claim) -> RustBuffer {
 
 
 /**
+ * An open case that may be the same problem as a report being started.
+ */
+public struct DuplicateCandidate: Equatable, Hashable {
+    /**
+     * The case, as a list row.
+     */
+    public let summary: CaseSummary
+    /**
+     * Its distance from the new report's location, in metres.
+     */
+    public let distanceM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The case, as a list row.
+         */summary: CaseSummary, 
+        /**
+         * Its distance from the new report's location, in metres.
+         */distanceM: Double) {
+        self.summary = summary
+        self.distanceM = distanceM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DuplicateCandidate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDuplicateCandidate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DuplicateCandidate {
+        return
+            try DuplicateCandidate(
+                summary: FfiConverterTypeCaseSummary.read(from: &buf), 
+                distanceM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DuplicateCandidate, into buf: inout [UInt8]) {
+        FfiConverterTypeCaseSummary.write(value.summary, into: &buf)
+        FfiConverterDouble.write(value.distanceM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateCandidate_lift(_ buf: RustBuffer) throws -> DuplicateCandidate {
+    return try FfiConverterTypeDuplicateCandidate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateCandidate_lower(_ value: DuplicateCandidate) -> RustBuffer {
+    return FfiConverterTypeDuplicateCandidate.lower(value)
+}
+
+
+/**
  * A WGS-84 position in degrees.
  */
 public struct GeoPoint: Equatable, Hashable {
@@ -3663,6 +4016,211 @@ public func FfiConverterTypeImportReport_lower(_ value: ImportReport) -> RustBuf
 
 
 /**
+ * The cases one grid or community brings to a review meeting. A case may stand in several
+ * lists.
+ */
+public struct MeetingGroup: Equatable, Hashable {
+    /**
+     * The grid's or community's id.
+     */
+    public let id: String
+    /**
+     * Open and past their deadline, most overdue first.
+     */
+    public let overdue: [CaseSummary]
+    /**
+     * Escalated at some point, and still not finished or finished within the period; oldest
+     * first.
+     */
+    public let escalated: [CaseSummary]
+    /**
+     * Sent back for rework at least once, and still not finished or finished within the
+     * period; oldest first.
+     */
+    public let reworked: [CaseSummary]
+    /**
+     * Open and raised before the period began; oldest first.
+     */
+    public let longOpen: [CaseSummary]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grid's or community's id.
+         */id: String, 
+        /**
+         * Open and past their deadline, most overdue first.
+         */overdue: [CaseSummary], 
+        /**
+         * Escalated at some point, and still not finished or finished within the period; oldest
+         * first.
+         */escalated: [CaseSummary], 
+        /**
+         * Sent back for rework at least once, and still not finished or finished within the
+         * period; oldest first.
+         */reworked: [CaseSummary], 
+        /**
+         * Open and raised before the period began; oldest first.
+         */longOpen: [CaseSummary]) {
+        self.id = id
+        self.overdue = overdue
+        self.escalated = escalated
+        self.reworked = reworked
+        self.longOpen = longOpen
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MeetingGroup: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMeetingGroup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MeetingGroup {
+        return
+            try MeetingGroup(
+                id: FfiConverterString.read(from: &buf), 
+                overdue: FfiConverterSequenceTypeCaseSummary.read(from: &buf), 
+                escalated: FfiConverterSequenceTypeCaseSummary.read(from: &buf), 
+                reworked: FfiConverterSequenceTypeCaseSummary.read(from: &buf), 
+                longOpen: FfiConverterSequenceTypeCaseSummary.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MeetingGroup, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterSequenceTypeCaseSummary.write(value.overdue, into: &buf)
+        FfiConverterSequenceTypeCaseSummary.write(value.escalated, into: &buf)
+        FfiConverterSequenceTypeCaseSummary.write(value.reworked, into: &buf)
+        FfiConverterSequenceTypeCaseSummary.write(value.longOpen, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMeetingGroup_lift(_ buf: RustBuffer) throws -> MeetingGroup {
+    return try FfiConverterTypeMeetingGroup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMeetingGroup_lower(_ value: MeetingGroup) -> RustBuffer {
+    return FfiConverterTypeMeetingGroup.lower(value)
+}
+
+
+/**
+ * The lists of a weekly, monthly or quarterly review, per grid and per community, from the
+ * cases the device holds. "Open" means not yet resolved, verified or finished; "finished"
+ * means closed, voided or marked duplicate.
+ */
+public struct MeetingList: Equatable, Hashable {
+    /**
+     * The review.
+     */
+    public let period: ReviewPeriod
+    /**
+     * When the list was made (ms): the period's end.
+     */
+    public let nowMs: Int64
+    /**
+     * When the period began (ms): `now_ms` minus its length.
+     */
+    public let sinceMs: Int64
+    /**
+     * Grids with anything to discuss, by id.
+     */
+    public let grids: [MeetingGroup]
+    /**
+     * Communities with anything to discuss, by id (their grids' cases together).
+     */
+    public let communities: [MeetingGroup]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The review.
+         */period: ReviewPeriod, 
+        /**
+         * When the list was made (ms): the period's end.
+         */nowMs: Int64, 
+        /**
+         * When the period began (ms): `now_ms` minus its length.
+         */sinceMs: Int64, 
+        /**
+         * Grids with anything to discuss, by id.
+         */grids: [MeetingGroup], 
+        /**
+         * Communities with anything to discuss, by id (their grids' cases together).
+         */communities: [MeetingGroup]) {
+        self.period = period
+        self.nowMs = nowMs
+        self.sinceMs = sinceMs
+        self.grids = grids
+        self.communities = communities
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MeetingList: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMeetingList: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MeetingList {
+        return
+            try MeetingList(
+                period: FfiConverterTypeReviewPeriod.read(from: &buf), 
+                nowMs: FfiConverterInt64.read(from: &buf), 
+                sinceMs: FfiConverterInt64.read(from: &buf), 
+                grids: FfiConverterSequenceTypeMeetingGroup.read(from: &buf), 
+                communities: FfiConverterSequenceTypeMeetingGroup.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MeetingList, into buf: inout [UInt8]) {
+        FfiConverterTypeReviewPeriod.write(value.period, into: &buf)
+        FfiConverterInt64.write(value.nowMs, into: &buf)
+        FfiConverterInt64.write(value.sinceMs, into: &buf)
+        FfiConverterSequenceTypeMeetingGroup.write(value.grids, into: &buf)
+        FfiConverterSequenceTypeMeetingGroup.write(value.communities, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMeetingList_lift(_ buf: RustBuffer) throws -> MeetingList {
+    return try FfiConverterTypeMeetingList.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMeetingList_lower(_ value: MeetingList) -> RustBuffer {
+    return FfiConverterTypeMeetingList.lower(value)
+}
+
+
+/**
  * What a reporter enters for a problem.
  */
 public struct NewReport: Equatable, Hashable {
@@ -3847,6 +4405,174 @@ public func FfiConverterTypeNewRequest_lift(_ buf: RustBuffer) throws -> NewRequ
 #endif
 public func FfiConverterTypeNewRequest_lower(_ value: NewRequest) -> RustBuffer {
     return FfiConverterTypeNewRequest.lower(value)
+}
+
+
+/**
+ * The notice boards (街长公示栏) of the whole street, from the device's roster copy.
+ */
+public struct NoticeBoard: Equatable, Hashable {
+    /**
+     * The street's name.
+     */
+    public let street: String
+    /**
+     * One block per road segment, in roster order.
+     */
+    public let segments: [SegmentBoard]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The street's name.
+         */street: String, 
+        /**
+         * One block per road segment, in roster order.
+         */segments: [SegmentBoard]) {
+        self.street = street
+        self.segments = segments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NoticeBoard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNoticeBoard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NoticeBoard {
+        return
+            try NoticeBoard(
+                street: FfiConverterString.read(from: &buf), 
+                segments: FfiConverterSequenceTypeSegmentBoard.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NoticeBoard, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.street, into: &buf)
+        FfiConverterSequenceTypeSegmentBoard.write(value.segments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoticeBoard_lift(_ buf: RustBuffer) throws -> NoticeBoard {
+    return try FfiConverterTypeNoticeBoard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoticeBoard_lower(_ value: NoticeBoard) -> RustBuffer {
+    return FfiConverterTypeNoticeBoard.lower(value)
+}
+
+
+/**
+ * One responsible person on a segment's notice board.
+ */
+public struct NoticeEntry: Equatable, Hashable {
+    /**
+     * Role label as printed, e.g. 党员街长, 网格员（第g1网格）, or a department's name.
+     */
+    public let role: String
+    /**
+     * The person's id.
+     */
+    public let person: String
+    /**
+     * Name.
+     */
+    public let name: String
+    /**
+     * Phone.
+     */
+    public let phone: String
+    /**
+     * Short duty text.
+     */
+    public let duty: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Role label as printed, e.g. 党员街长, 网格员（第g1网格）, or a department's name.
+         */role: String, 
+        /**
+         * The person's id.
+         */person: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Phone.
+         */phone: String, 
+        /**
+         * Short duty text.
+         */duty: String) {
+        self.role = role
+        self.person = person
+        self.name = name
+        self.phone = phone
+        self.duty = duty
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NoticeEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNoticeEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NoticeEntry {
+        return
+            try NoticeEntry(
+                role: FfiConverterString.read(from: &buf), 
+                person: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                phone: FfiConverterString.read(from: &buf), 
+                duty: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NoticeEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.role, into: &buf)
+        FfiConverterString.write(value.person, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.phone, into: &buf)
+        FfiConverterString.write(value.duty, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoticeEntry_lift(_ buf: RustBuffer) throws -> NoticeEntry {
+    return try FfiConverterTypeNoticeEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoticeEntry_lower(_ value: NoticeEntry) -> RustBuffer {
+    return FfiConverterTypeNoticeEntry.lower(value)
 }
 
 
@@ -4049,6 +4775,340 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
 
 
 /**
+ * One unit's line of a ranking, with every figure of the period. See
+ * [`crate::XiangyingDevice::rankings`] for which cases count and how.
+ */
+public struct RankedUnit: Equatable, Hashable {
+    /**
+     * The unit's id (grid, community, department or person id).
+     */
+    public let id: String
+    /**
+     * Its name from the device's roster; the id when the roster does not know it.
+     */
+    public let name: String
+    /**
+     * Its place, from 1 without gaps; `None` when it had no due cases (no score).
+     */
+    public let rank: UInt32?
+    /**
+     * 综合得分, 0–100 rounded to 0.01: 100 × (40% 结案率 + 30% 按期结案率 +
+     * 20% (1 − 返工率) + 10% (1 − 延期率)); `None` without due cases.
+     */
+    public let score: Double?
+    /**
+     * 立案数: cases raised in the period.
+     */
+    public let raised: UInt64
+    /**
+     * 应结案数: cases due in the period (deadline in it, or closed in it).
+     */
+    public let due: UInt64
+    /**
+     * 结案数: cases closed in the period, handled on the spot included.
+     */
+    public let closed: UInt64
+    /**
+     * 按期结案数: closed cases whose work was done by the deadline.
+     */
+    public let closedOnTime: UInt64
+    /**
+     * 处置数: cases whose last reported resolution falls in the period.
+     */
+    public let resolved: UInt64
+    /**
+     * 返工数: resolved cases sent back for rework at least once.
+     */
+    public let reworked: UInt64
+    /**
+     * 延期数: due cases whose deadline was extended.
+     */
+    public let extended: UInt64
+    /**
+     * 自行处置数: closed cases settled on the spot.
+     */
+    public let handledOnSpot: UInt64
+    /**
+     * 结案率 = 结案数 ÷ 应结案数 (0–1); `None` without due cases.
+     */
+    public let closeRate: Double?
+    /**
+     * 按期结案率 = 按期结案数 ÷ 应结案数 (0–1); `None` without due cases.
+     */
+    public let onTimeRate: Double?
+    /**
+     * 返工率 = 返工数 ÷ 处置数 (0–1); `None` without resolved cases.
+     */
+    public let reworkRate: Double?
+    /**
+     * 延期率 = 延期数 ÷ 应结案数 (0–1); `None` without due cases.
+     */
+    public let extensionRate: Double?
+    /**
+     * 平均处置时长: mean hours from report to last resolution over the resolved cases;
+     * `None` without resolved cases.
+     */
+    public let avgHandlingHours: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The unit's id (grid, community, department or person id).
+         */id: String, 
+        /**
+         * Its name from the device's roster; the id when the roster does not know it.
+         */name: String, 
+        /**
+         * Its place, from 1 without gaps; `None` when it had no due cases (no score).
+         */rank: UInt32?, 
+        /**
+         * 综合得分, 0–100 rounded to 0.01: 100 × (40% 结案率 + 30% 按期结案率 +
+         * 20% (1 − 返工率) + 10% (1 − 延期率)); `None` without due cases.
+         */score: Double?, 
+        /**
+         * 立案数: cases raised in the period.
+         */raised: UInt64, 
+        /**
+         * 应结案数: cases due in the period (deadline in it, or closed in it).
+         */due: UInt64, 
+        /**
+         * 结案数: cases closed in the period, handled on the spot included.
+         */closed: UInt64, 
+        /**
+         * 按期结案数: closed cases whose work was done by the deadline.
+         */closedOnTime: UInt64, 
+        /**
+         * 处置数: cases whose last reported resolution falls in the period.
+         */resolved: UInt64, 
+        /**
+         * 返工数: resolved cases sent back for rework at least once.
+         */reworked: UInt64, 
+        /**
+         * 延期数: due cases whose deadline was extended.
+         */extended: UInt64, 
+        /**
+         * 自行处置数: closed cases settled on the spot.
+         */handledOnSpot: UInt64, 
+        /**
+         * 结案率 = 结案数 ÷ 应结案数 (0–1); `None` without due cases.
+         */closeRate: Double?, 
+        /**
+         * 按期结案率 = 按期结案数 ÷ 应结案数 (0–1); `None` without due cases.
+         */onTimeRate: Double?, 
+        /**
+         * 返工率 = 返工数 ÷ 处置数 (0–1); `None` without resolved cases.
+         */reworkRate: Double?, 
+        /**
+         * 延期率 = 延期数 ÷ 应结案数 (0–1); `None` without due cases.
+         */extensionRate: Double?, 
+        /**
+         * 平均处置时长: mean hours from report to last resolution over the resolved cases;
+         * `None` without resolved cases.
+         */avgHandlingHours: Double?) {
+        self.id = id
+        self.name = name
+        self.rank = rank
+        self.score = score
+        self.raised = raised
+        self.due = due
+        self.closed = closed
+        self.closedOnTime = closedOnTime
+        self.resolved = resolved
+        self.reworked = reworked
+        self.extended = extended
+        self.handledOnSpot = handledOnSpot
+        self.closeRate = closeRate
+        self.onTimeRate = onTimeRate
+        self.reworkRate = reworkRate
+        self.extensionRate = extensionRate
+        self.avgHandlingHours = avgHandlingHours
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RankedUnit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRankedUnit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RankedUnit {
+        return
+            try RankedUnit(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                rank: FfiConverterOptionUInt32.read(from: &buf), 
+                score: FfiConverterOptionDouble.read(from: &buf), 
+                raised: FfiConverterUInt64.read(from: &buf), 
+                due: FfiConverterUInt64.read(from: &buf), 
+                closed: FfiConverterUInt64.read(from: &buf), 
+                closedOnTime: FfiConverterUInt64.read(from: &buf), 
+                resolved: FfiConverterUInt64.read(from: &buf), 
+                reworked: FfiConverterUInt64.read(from: &buf), 
+                extended: FfiConverterUInt64.read(from: &buf), 
+                handledOnSpot: FfiConverterUInt64.read(from: &buf), 
+                closeRate: FfiConverterOptionDouble.read(from: &buf), 
+                onTimeRate: FfiConverterOptionDouble.read(from: &buf), 
+                reworkRate: FfiConverterOptionDouble.read(from: &buf), 
+                extensionRate: FfiConverterOptionDouble.read(from: &buf), 
+                avgHandlingHours: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RankedUnit, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionUInt32.write(value.rank, into: &buf)
+        FfiConverterOptionDouble.write(value.score, into: &buf)
+        FfiConverterUInt64.write(value.raised, into: &buf)
+        FfiConverterUInt64.write(value.due, into: &buf)
+        FfiConverterUInt64.write(value.closed, into: &buf)
+        FfiConverterUInt64.write(value.closedOnTime, into: &buf)
+        FfiConverterUInt64.write(value.resolved, into: &buf)
+        FfiConverterUInt64.write(value.reworked, into: &buf)
+        FfiConverterUInt64.write(value.extended, into: &buf)
+        FfiConverterUInt64.write(value.handledOnSpot, into: &buf)
+        FfiConverterOptionDouble.write(value.closeRate, into: &buf)
+        FfiConverterOptionDouble.write(value.onTimeRate, into: &buf)
+        FfiConverterOptionDouble.write(value.reworkRate, into: &buf)
+        FfiConverterOptionDouble.write(value.extensionRate, into: &buf)
+        FfiConverterOptionDouble.write(value.avgHandlingHours, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRankedUnit_lift(_ buf: RustBuffer) throws -> RankedUnit {
+    return try FfiConverterTypeRankedUnit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRankedUnit_lower(_ value: RankedUnit) -> RustBuffer {
+    return FfiConverterTypeRankedUnit.lower(value)
+}
+
+
+/**
+ * The rankings of every kind of unit over one period. A unit appears when at least one case
+ * counts for it in the period; ranked units come first in rank order, then the unranked by id.
+ */
+public struct Rankings: Equatable, Hashable {
+    /**
+     * Start of the period (ms), included.
+     */
+    public let fromMs: Int64
+    /**
+     * End of the period (ms), excluded.
+     */
+    public let toMs: Int64
+    /**
+     * The grids (网格).
+     */
+    public let grids: [RankedUnit]
+    /**
+     * The communities (社区).
+     */
+    public let communities: [RankedUnit]
+    /**
+     * The departments (驻街执法部门) the cases were dispatched to.
+     */
+    public let departments: [RankedUnit]
+    /**
+     * The people, as the cases' handlers (承办人).
+     */
+    public let people: [RankedUnit]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Start of the period (ms), included.
+         */fromMs: Int64, 
+        /**
+         * End of the period (ms), excluded.
+         */toMs: Int64, 
+        /**
+         * The grids (网格).
+         */grids: [RankedUnit], 
+        /**
+         * The communities (社区).
+         */communities: [RankedUnit], 
+        /**
+         * The departments (驻街执法部门) the cases were dispatched to.
+         */departments: [RankedUnit], 
+        /**
+         * The people, as the cases' handlers (承办人).
+         */people: [RankedUnit]) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+        self.grids = grids
+        self.communities = communities
+        self.departments = departments
+        self.people = people
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Rankings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRankings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Rankings {
+        return
+            try Rankings(
+                fromMs: FfiConverterInt64.read(from: &buf), 
+                toMs: FfiConverterInt64.read(from: &buf), 
+                grids: FfiConverterSequenceTypeRankedUnit.read(from: &buf), 
+                communities: FfiConverterSequenceTypeRankedUnit.read(from: &buf), 
+                departments: FfiConverterSequenceTypeRankedUnit.read(from: &buf), 
+                people: FfiConverterSequenceTypeRankedUnit.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Rankings, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.fromMs, into: &buf)
+        FfiConverterInt64.write(value.toMs, into: &buf)
+        FfiConverterSequenceTypeRankedUnit.write(value.grids, into: &buf)
+        FfiConverterSequenceTypeRankedUnit.write(value.communities, into: &buf)
+        FfiConverterSequenceTypeRankedUnit.write(value.departments, into: &buf)
+        FfiConverterSequenceTypeRankedUnit.write(value.people, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRankings_lift(_ buf: RustBuffer) throws -> Rankings {
+    return try FfiConverterTypeRankings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRankings_lower(_ value: Rankings) -> RustBuffer {
+    return FfiConverterTypeRankings.lower(value)
+}
+
+
+/**
  * One case's document bytes received from elsewhere, for [`crate::XiangyingDevice::import_cases`].
  */
 public struct RemoteCase: Equatable, Hashable {
@@ -4114,6 +5174,402 @@ public func FfiConverterTypeRemoteCase_lift(_ buf: RustBuffer) throws -> RemoteC
 #endif
 public func FfiConverterTypeRemoteCase_lower(_ value: RemoteCase) -> RustBuffer {
     return FfiConverterTypeRemoteCase.lower(value)
+}
+
+
+/**
+ * Where a location falls and who answers for it, from the device's roster copy.
+ */
+public struct Route: Equatable, Hashable {
+    /**
+     * The grid containing the location; outside the street, the nearest grid.
+     */
+    public let grid: String
+    /**
+     * The community of that grid.
+     */
+    public let community: String
+    /**
+     * The nearest road segment within 30 m, if any.
+     */
+    public let segment: String?
+    /**
+     * The distance to that segment in metres.
+     */
+    public let segmentDistanceM: Double?
+    /**
+     * The grid worker of the grid (person id), if the roster has one.
+     */
+    public let gridWorker: String?
+    /**
+     * The community grid chief of the community (person id), if the roster has one.
+     */
+    public let communityChief: String?
+    /**
+     * The street chiefs of the segment (person ids, roster order); empty without a segment.
+     */
+    public let streetChiefs: [String]
+    /**
+     * True when the location lies outside every grid of the street (filed in the nearest).
+     */
+    public let outsideStreet: Bool
+    /**
+     * How far outside the street the location lies in metres (0 inside): the distance to the
+     * boundary of the grid chosen.
+     */
+    public let distanceToStreetM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grid containing the location; outside the street, the nearest grid.
+         */grid: String, 
+        /**
+         * The community of that grid.
+         */community: String, 
+        /**
+         * The nearest road segment within 30 m, if any.
+         */segment: String?, 
+        /**
+         * The distance to that segment in metres.
+         */segmentDistanceM: Double?, 
+        /**
+         * The grid worker of the grid (person id), if the roster has one.
+         */gridWorker: String?, 
+        /**
+         * The community grid chief of the community (person id), if the roster has one.
+         */communityChief: String?, 
+        /**
+         * The street chiefs of the segment (person ids, roster order); empty without a segment.
+         */streetChiefs: [String], 
+        /**
+         * True when the location lies outside every grid of the street (filed in the nearest).
+         */outsideStreet: Bool, 
+        /**
+         * How far outside the street the location lies in metres (0 inside): the distance to the
+         * boundary of the grid chosen.
+         */distanceToStreetM: Double) {
+        self.grid = grid
+        self.community = community
+        self.segment = segment
+        self.segmentDistanceM = segmentDistanceM
+        self.gridWorker = gridWorker
+        self.communityChief = communityChief
+        self.streetChiefs = streetChiefs
+        self.outsideStreet = outsideStreet
+        self.distanceToStreetM = distanceToStreetM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Route: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoute: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Route {
+        return
+            try Route(
+                grid: FfiConverterString.read(from: &buf), 
+                community: FfiConverterString.read(from: &buf), 
+                segment: FfiConverterOptionString.read(from: &buf), 
+                segmentDistanceM: FfiConverterOptionDouble.read(from: &buf), 
+                gridWorker: FfiConverterOptionString.read(from: &buf), 
+                communityChief: FfiConverterOptionString.read(from: &buf), 
+                streetChiefs: FfiConverterSequenceString.read(from: &buf), 
+                outsideStreet: FfiConverterBool.read(from: &buf), 
+                distanceToStreetM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Route, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.grid, into: &buf)
+        FfiConverterString.write(value.community, into: &buf)
+        FfiConverterOptionString.write(value.segment, into: &buf)
+        FfiConverterOptionDouble.write(value.segmentDistanceM, into: &buf)
+        FfiConverterOptionString.write(value.gridWorker, into: &buf)
+        FfiConverterOptionString.write(value.communityChief, into: &buf)
+        FfiConverterSequenceString.write(value.streetChiefs, into: &buf)
+        FfiConverterBool.write(value.outsideStreet, into: &buf)
+        FfiConverterDouble.write(value.distanceToStreetM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoute_lift(_ buf: RustBuffer) throws -> Route {
+    return try FfiConverterTypeRoute.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoute_lower(_ value: Route) -> RustBuffer {
+    return FfiConverterTypeRoute.lower(value)
+}
+
+
+/**
+ * A forward done by [`crate::XiangyingDevice::forward_routed`]: the case's new state and the
+ * route of its location.
+ */
+public struct RoutedForward: Equatable, Hashable {
+    /**
+     * The case's state after the forward (its `assignee` is the receiver).
+     */
+    public let state: CaseState
+    /**
+     * The route of the case's location; its grid differs from the case's own when the
+     * reporter chose another grid.
+     */
+    public let route: Route
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The case's state after the forward (its `assignee` is the receiver).
+         */state: CaseState, 
+        /**
+         * The route of the case's location; its grid differs from the case's own when the
+         * reporter chose another grid.
+         */route: Route) {
+        self.state = state
+        self.route = route
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RoutedForward: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoutedForward: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoutedForward {
+        return
+            try RoutedForward(
+                state: FfiConverterTypeCaseState.read(from: &buf), 
+                route: FfiConverterTypeRoute.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RoutedForward, into buf: inout [UInt8]) {
+        FfiConverterTypeCaseState.write(value.state, into: &buf)
+        FfiConverterTypeRoute.write(value.route, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoutedForward_lift(_ buf: RustBuffer) throws -> RoutedForward {
+    return try FfiConverterTypeRoutedForward.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoutedForward_lower(_ value: RoutedForward) -> RustBuffer {
+    return FfiConverterTypeRoutedForward.lower(value)
+}
+
+
+/**
+ * A report raised by [`crate::XiangyingDevice::report_routed`]: its case id and the route of
+ * its location.
+ */
+public struct RoutedReport: Equatable, Hashable {
+    /**
+     * The new case's id.
+     */
+    public let caseId: String
+    /**
+     * Where its location falls and who answers for it (`outside_street` says when it was
+     * filed in the nearest grid).
+     */
+    public let route: Route
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new case's id.
+         */caseId: String, 
+        /**
+         * Where its location falls and who answers for it (`outside_street` says when it was
+         * filed in the nearest grid).
+         */route: Route) {
+        self.caseId = caseId
+        self.route = route
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RoutedReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRoutedReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoutedReport {
+        return
+            try RoutedReport(
+                caseId: FfiConverterString.read(from: &buf), 
+                route: FfiConverterTypeRoute.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RoutedReport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.caseId, into: &buf)
+        FfiConverterTypeRoute.write(value.route, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoutedReport_lift(_ buf: RustBuffer) throws -> RoutedReport {
+    return try FfiConverterTypeRoutedReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRoutedReport_lower(_ value: RoutedReport) -> RustBuffer {
+    return FfiConverterTypeRoutedReport.lower(value)
+}
+
+
+/**
+ * One road segment's notice board block.
+ */
+public struct SegmentBoard: Equatable, Hashable {
+    /**
+     * The segment's id.
+     */
+    public let segment: String
+    /**
+     * The segment's name: its patrol range.
+     */
+    public let name: String
+    /**
+     * The road's name, when the roster has it.
+     */
+    public let road: String?
+    /**
+     * The name of the community that answers for it, when the roster has it.
+     */
+    public let community: String?
+    /**
+     * Length of the patrol range in metres, rounded.
+     */
+    public let lengthM: UInt32
+    /**
+     * The responsible people: street chiefs, grid workers of the grids it runs along,
+     * enforcement staff, greening staff.
+     */
+    public let people: [NoticeEntry]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The segment's id.
+         */segment: String, 
+        /**
+         * The segment's name: its patrol range.
+         */name: String, 
+        /**
+         * The road's name, when the roster has it.
+         */road: String?, 
+        /**
+         * The name of the community that answers for it, when the roster has it.
+         */community: String?, 
+        /**
+         * Length of the patrol range in metres, rounded.
+         */lengthM: UInt32, 
+        /**
+         * The responsible people: street chiefs, grid workers of the grids it runs along,
+         * enforcement staff, greening staff.
+         */people: [NoticeEntry]) {
+        self.segment = segment
+        self.name = name
+        self.road = road
+        self.community = community
+        self.lengthM = lengthM
+        self.people = people
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SegmentBoard: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSegmentBoard: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SegmentBoard {
+        return
+            try SegmentBoard(
+                segment: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                road: FfiConverterOptionString.read(from: &buf), 
+                community: FfiConverterOptionString.read(from: &buf), 
+                lengthM: FfiConverterUInt32.read(from: &buf), 
+                people: FfiConverterSequenceTypeNoticeEntry.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SegmentBoard, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.segment, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.road, into: &buf)
+        FfiConverterOptionString.write(value.community, into: &buf)
+        FfiConverterUInt32.write(value.lengthM, into: &buf)
+        FfiConverterSequenceTypeNoticeEntry.write(value.people, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentBoard_lift(_ buf: RustBuffer) throws -> SegmentBoard {
+    return try FfiConverterTypeSegmentBoard.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSegmentBoard_lower(_ value: SegmentBoard) -> RustBuffer {
+    return FfiConverterTypeSegmentBoard.lower(value)
 }
 
 
@@ -5701,6 +7157,92 @@ public func FfiConverterTypePhotoStage_lower(_ value: PhotoStage) -> RustBuffer 
 
 
 /**
+ * Which review meeting a list is for. Fixed lengths, so a list never depends on the calendar
+ * or the time zone.
+ */
+
+public enum ReviewPeriod: Equatable, Hashable {
+    
+    /**
+     * The weekly review: the last 7 days.
+     */
+    case week
+    /**
+     * The monthly review: the last 30 days.
+     */
+    case month
+    /**
+     * The quarterly review: the last 91 days.
+     */
+    case quarter
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ReviewPeriod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReviewPeriod: FfiConverterRustBuffer {
+    typealias SwiftType = ReviewPeriod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReviewPeriod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .week
+        
+        case 2: return .month
+        
+        case 3: return .quarter
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReviewPeriod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .week:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .month:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .quarter:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewPeriod_lift(_ buf: RustBuffer) throws -> ReviewPeriod {
+    return try FfiConverterTypeReviewPeriod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReviewPeriod_lower(_ value: ReviewPeriod) -> RustBuffer {
+    return FfiConverterTypeReviewPeriod.lower(value)
+}
+
+
+
+/**
  * A person's role; one person holds exactly one.
  */
 
@@ -6071,6 +7613,30 @@ public func FfiConverterTypeSyncPhase_lower(_ value: SyncPhase) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -6087,6 +7653,30 @@ fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6388,6 +7978,31 @@ fileprivate struct FfiConverterSequenceTypeCategory: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDuplicateCandidate: FfiConverterRustBuffer {
+    typealias SwiftType = [DuplicateCandidate]
+
+    public static func write(_ value: [DuplicateCandidate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDuplicateCandidate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DuplicateCandidate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DuplicateCandidate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDuplicateCandidate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer {
     typealias SwiftType = [ImportFailure]
 
@@ -6405,6 +8020,56 @@ fileprivate struct FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeImportFailure.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMeetingGroup: FfiConverterRustBuffer {
+    typealias SwiftType = [MeetingGroup]
+
+    public static func write(_ value: [MeetingGroup], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMeetingGroup.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MeetingGroup] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MeetingGroup]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMeetingGroup.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeNoticeEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [NoticeEntry]
+
+    public static func write(_ value: [NoticeEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNoticeEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [NoticeEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [NoticeEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNoticeEntry.read(from: &buf))
         }
         return seq
     }
@@ -6463,6 +8128,31 @@ fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRankedUnit: FfiConverterRustBuffer {
+    typealias SwiftType = [RankedUnit]
+
+    public static func write(_ value: [RankedUnit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRankedUnit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RankedUnit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RankedUnit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRankedUnit.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRemoteCase: FfiConverterRustBuffer {
     typealias SwiftType = [RemoteCase]
 
@@ -6480,6 +8170,31 @@ fileprivate struct FfiConverterSequenceTypeRemoteCase: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRemoteCase.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSegmentBoard: FfiConverterRustBuffer {
+    typealias SwiftType = [SegmentBoard]
+
+    public static func write(_ value: [SegmentBoard], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSegmentBoard.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SegmentBoard] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SegmentBoard]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSegmentBoard.read(from: &buf))
         }
         return seq
     }
@@ -6678,6 +8393,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void() != 37918) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 55232) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() != 55157) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_meeting_list() != 35125) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_reindex_places() != 3310) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() != 26001) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 20672) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board() != 51319) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html() != 38119) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() != 58742) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_canceltoken_cancel() != 51991) {

@@ -13,15 +13,23 @@ import cn.xiangying.ffi.CaseStatus
 import cn.xiangying.ffi.CaseSummary
 import cn.xiangying.ffi.Category
 import cn.xiangying.ffi.Claim
+import cn.xiangying.ffi.DuplicateCandidate
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.ImportReport
+import cn.xiangying.ffi.MeetingList
 import cn.xiangying.ffi.NewReport
 import cn.xiangying.ffi.NewRequest
+import cn.xiangying.ffi.NoticeBoard
 import cn.xiangying.ffi.PendingUpload
 import cn.xiangying.ffi.PhotoRef
 import cn.xiangying.ffi.PhotoStage
 import cn.xiangying.ffi.ProgressListener
+import cn.xiangying.ffi.Rankings
 import cn.xiangying.ffi.RemoteCase
+import cn.xiangying.ffi.ReviewPeriod
+import cn.xiangying.ffi.Route
+import cn.xiangying.ffi.RoutedForward
+import cn.xiangying.ffi.RoutedReport
 import cn.xiangying.ffi.SyncListener
 import cn.xiangying.ffi.SyncReport
 import cn.xiangying.ffi.XiangyingDevice
@@ -269,6 +277,74 @@ class Xiangying private constructor(
 
     /** Changes waiting for a server. */
     suspend fun outboxLen(): Long = onIo { outboxLen().toLong() }
+
+    // ---- field operations: by place, offline, from the roster copy and the index ----
+
+    /**
+     * Where [location] falls and who answers for it: grid, community, road segment (within
+     * 30 m), grid worker, community chief and street chiefs. Outside the street it is the
+     * nearest grid with `outsideStreet` set and `distanceToStreetM`. Throws `InvalidInput`
+     * (field `location`) for a position that is not one, `NotSetUp` without a roster.
+     */
+    suspend fun route(location: GeoPoint): Route = onIo { route(location) }
+
+    /**
+     * Raises a problem report placed by the router: [grid] and [segment] default to those of
+     * [location]'s route. Accepted outside the street too, filed in the nearest grid
+     * (`route.outsideStreet`). Returns the case id with the route.
+     */
+    suspend fun reportRouted(
+        category: String,
+        location: GeoPoint,
+        description: String,
+        grid: String? = null,
+        segment: String? = null,
+    ): RoutedReport = onIo { reportRouted(NewReport(category, location, description, grid, segment)) }
+
+    /** Sends the case to the grid worker of its grid, with the route of its location. */
+    suspend fun forwardRouted(caseId: String, note: String = ""): RoutedForward =
+        onIo { forwardRouted(caseId, note) }
+
+    /**
+     * Open cases of [category] within [radiusM] metres (default 250) of [location], raised in
+     * the last [days] days (default 7) before [nowMs] (default the device clock), nearest
+     * first: the duplicates to suggest when a report is started.
+     */
+    suspend fun duplicateCandidates(
+        category: String,
+        location: GeoPoint,
+        radiusM: Double? = null,
+        days: Int? = null,
+        nowMs: Long? = null,
+    ): List<DuplicateCandidate> = onIo { duplicateCandidates(category, location, radiusM, days?.toUInt(), nowMs) }
+
+    /**
+     * The lists of a weekly, monthly or quarterly review ending at [nowMs] (default the device
+     * clock): per grid and community, the overdue, escalated, reworked and long-open cases.
+     */
+    suspend fun meetingList(period: ReviewPeriod, nowMs: Long? = null): MeetingList =
+        onIo { meetingList(period, nowMs) }
+
+    /**
+     * Indexes the places of cases stored by an app version before duplicate suggestions, on
+     * the core's worker thread; call once after an upgrade. Returns how many were rewritten.
+     */
+    suspend fun reindexPlaces(): Long = device.reindexPlaces().toLong()
+
+    // ---- reports ----
+
+    /**
+     * The rankings of grids, communities, departments and people over `[fromMs, toMs)` from
+     * the cases this device holds, on the core's worker thread (it loads every case). Rates
+     * are fractions (0–1), `null` where undefined.
+     */
+    suspend fun rankings(fromMs: Long, toMs: Long): Rankings = device.rankings(fromMs, toMs)
+
+    /** The street chiefs' notice boards (街长公示栏) of every segment, from the roster copy. */
+    suspend fun noticeBoard(): NoticeBoard = onIo { noticeBoard() }
+
+    /** The notice boards as one printable HTML page, for a WebView or the print service. */
+    suspend fun noticeBoardHtml(): String = onIo { noticeBoardHtml() }
 
     // ---- observed queries: emit now, and again after every relevant change ----
 

@@ -2,13 +2,16 @@
 // codes from the admin CLI, a street chief's report with a photo, forward, sync, the grid
 // worker's inbox with the server's case number and the photo downloaded, escalation, the
 // community chief's inbox; progress, change notifications and cancellation of a sync; and
-// every error variant that a server makes reachable, caught as its Kotlin type.
+// every error variant that a server makes reachable, caught as its Kotlin type; a routed
+// report reaching the grid worker of its place.
 package cn.xiangying
 
 import cn.xiangying.ffi.ApiException
+import cn.xiangying.ffi.Assignee
 import cn.xiangying.ffi.CancelToken
 import cn.xiangying.ffi.CaseStatus
 import cn.xiangying.ffi.CategoryKind
+import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.Level
 import cn.xiangying.ffi.PhotoStage
 import cn.xiangying.ffi.SyncListener
@@ -118,6 +121,32 @@ class SyncTest {
         chief.syncNow()
         assertEquals(CaseStatus.ESCALATED, chief.case(id).state.status)
         listOf(chief, worker, community).forEach { it.close() }
+    }
+
+    @Test
+    fun `a routed report reaches the grid worker of its place through the server`() = runBlocking {
+        val chief = enrolled(server, "psc1")
+        val g2 = enrolled(server, "gw2")
+        val g1 = enrolled(server, "gw1")
+        // In g2 on the segment: the street chief chooses nothing, the route says who answers.
+        val r = chief.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05), "井盖破损")
+        assertEquals("g2", r.route.grid)
+        assertEquals("gw2", r.route.gridWorker)
+        val f = chief.forwardRouted(r.caseId, "请处理")
+        assertEquals(Assignee.Person("gw2"), f.state.assignee)
+        chief.syncNow()
+
+        g2.syncNow()
+        val inbox = g2.inbox().filter { it.id == r.caseId }
+        assertEquals(1, inbox.size)
+        assertEquals("g2", inbox[0].grid)
+        assertEquals(CaseStatus.FORWARDED, inbox[0].status)
+        g1.syncNow()
+        assertTrue(g1.inbox().none { it.id == r.caseId }, "the worker of g1 does not get it")
+        // The grid worker's device suggests it as a duplicate of a second report nearby.
+        val dup = g2.duplicateCandidates(Sample.MANHOLE, GeoPoint(lon = 0.15 + deg(30.0), lat = 0.05))
+        assertEquals(listOf(r.caseId), dup.map { it.summary.id })
+        listOf(chief, g2, g1).forEach { it.close() }
     }
 
     @Test

@@ -836,6 +836,24 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_meeting_list(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_reindex_places(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_canceltoken_cancel(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_canceltoken_is_cancelled(
@@ -967,6 +985,24 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_void(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_duplicate_candidates(`ptr`: Long,`category`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,`radiusM`: RustBuffer.ByValue,`days`: RustBuffer.ByValue,`nowMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_forward_routed(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_meeting_list(`ptr`: Long,`period`: RustBuffer.ByValue,`nowMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_reindex_places(`ptr`: Long,
+    ): Long
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_routed(`ptr`: Long,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_route(`ptr`: Long,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board_html(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_rankings(`ptr`: Long,`fromMs`: Long,`toMs`: Long,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_clone_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_xiangying_ffi_fn_free_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1250,6 +1286,33 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void() and 0xFFFF) != 37918) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 55232) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() and 0xFFFF) != 55157) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_meeting_list() and 0xFFFF) != 35125) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_reindex_places() and 0xFFFF) != 3310) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() and 0xFFFF) != 26001) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 20672) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board() and 0xFFFF) != 51319) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html() and 0xFFFF) != 38119) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() and 0xFFFF) != 58742) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 51991) {
@@ -3376,6 +3439,104 @@ public interface XiangyingDeviceInterface {
      */
     fun `void`(`caseId`: kotlin.String, `reason`: kotlin.String): CaseState
     
+    /**
+     * The open cases of `category` near `location`, raised in the last days: the duplicates
+     * to suggest when a report is started (then [`XiangyingDevice::mark_duplicate`] the new
+     * one, or report anyway). Nearest first (same distance: newest first), with distances in
+     * metres; across grid borders; from the index tables only, offline.
+     *
+     * `radius_m` defaults to 250 m (included), `days` to 7 (the window's first instant
+     * included), `now_ms` to the device clock. Errors: `InvalidInput` with field `location`,
+     * `radius_m` (negative or not a number) or `now_ms` (before 1970 or after 9999).
+     */
+    fun `duplicateCandidates`(`category`: kotlin.String, `location`: GeoPoint, `radiusM`: kotlin.Double? = null, `days`: kotlin.UInt? = null, `nowMs`: kotlin.Long? = null): List<DuplicateCandidate>
+    
+    /**
+     * Forwards a case to the grid worker of its grid, as [`XiangyingDevice::forward`] does,
+     * and returns the new state with the route of the case's location (who answers for the
+     * place). The case's recorded grid decides the receiver: when the reporter chose another
+     * grid than the one the location lies in, the route shows the difference.
+     */
+    fun `forwardRouted`(`caseId`: kotlin.String, `note`: kotlin.String): RoutedForward
+    
+    /**
+     * The lists of a weekly, monthly or quarterly review meeting ending at `now_ms` (the
+     * device clock by default): per grid and per community, the overdue, escalated, reworked
+     * and long-open cases this device holds. From the index tables, offline. `InvalidInput`
+     * with field `now_ms` for a time before 1970 or after 9999.
+     */
+    fun `meetingList`(`period`: ReviewPeriod, `nowMs`: kotlin.Long? = null): MeetingList
+    
+    /**
+     * Fills the place, escalation and rework index columns for cases stored by an app
+     * version before duplicate suggestions and meeting lists existed, loading each such case
+     * once, on a worker thread; returns how many were rewritten (0 on a store made by this
+     * version). Until it ran, those cases are missing from
+     * [`XiangyingDevice::duplicate_candidates`] and may be missing from meeting lists: call
+     * it once after an upgrade, when idle. Cases that cannot be loaded are skipped.
+     */
+    suspend fun `reindexPlaces`(): kotlin.ULong
+    
+    /**
+     * Raises a problem report placed by the router: the grid and segment left empty in
+     * `report` are filled from the route of its location (a chosen grid or segment is kept;
+     * with no segment in reach, a street chief's own segment applies as in
+     * [`XiangyingDevice::report`]). Unlike `report`, a location outside the street is
+     * accepted and filed in the nearest grid; the returned route says so (`outside_street`,
+     * `distance_to_street_m`). Returns the case id and the route; the listeners hear of it.
+     *
+     * Errors as [`XiangyingDevice::report`]: `NotFound` (unknown category), `InvalidInput`
+     * (an empty description, a location that is not a position), `NotAllowed`.
+     */
+    fun `reportRouted`(`report`: NewReport): RoutedReport
+    
+    /**
+     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
+     * listed first), its community, the road segment within 30 m, the grid worker, the
+     * community grid chief and the segment's street chiefs. A location outside every grid
+     * is routed to the nearest grid with `outside_street` set and its distance.
+     *
+     * Errors: `InvalidInput` with field `location` (not a position: NaN, out of range),
+     * `NotSetUp` (no roster installed, or a roster without grids).
+     */
+    fun `route`(`location`: GeoPoint): Route
+    
+    /**
+     * The notice boards (街长公示栏) of the street's road segments from the device's roster
+     * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
+     * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
+     * without a roster.
+     */
+    fun `noticeBoard`(): NoticeBoard
+    
+    /**
+     * The notice boards as one printable, self-contained HTML page (inline CSS, A4 print
+     * styles, one block per segment, each on its own page when printed; all roster text
+     * escaped): show it in a web view or hand it to the platform's print service.
+     * `NotSetUp` without a roster.
+     */
+    fun `noticeBoardHtml`(): kotlin.String
+    
+    /**
+     * The rankings (绩效排名) of the grids, communities, departments and people over
+     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
+     * each case's document). A device holds only the cases of its person's
+     * scope, so its figures cover that scope; the server's cover the whole street.
+     *
+     * A case counts unless voided or a duplicate, for its grid, its community, every
+     * department it was dispatched to, and its handler (who last reported the work done,
+     * else the person it waits on). Times are the devices' times of the work. 立案 = raised
+     * in the period; 结案 = closed in it; 应结案 = deadline in it, or closed in it; 按期结案 =
+     * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
+     * Ranked by score, then more 结案, then more 立案, then id.
+     *
+     * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
+     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * waiting.
+     */
+    suspend fun `rankings`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long): Rankings
+    
     companion object
 }
 
@@ -4394,6 +4555,239 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
 
     
+    /**
+     * The open cases of `category` near `location`, raised in the last days: the duplicates
+     * to suggest when a report is started (then [`XiangyingDevice::mark_duplicate`] the new
+     * one, or report anyway). Nearest first (same distance: newest first), with distances in
+     * metres; across grid borders; from the index tables only, offline.
+     *
+     * `radius_m` defaults to 250 m (included), `days` to 7 (the window's first instant
+     * included), `now_ms` to the device clock. Errors: `InvalidInput` with field `location`,
+     * `radius_m` (negative or not a number) or `now_ms` (before 1970 or after 9999).
+     */
+    @Throws(ApiException::class)override fun `duplicateCandidates`(`category`: kotlin.String, `location`: GeoPoint, `radiusM`: kotlin.Double?, `days`: kotlin.UInt?, `nowMs`: kotlin.Long?): List<DuplicateCandidate> {
+            return FfiConverterSequenceTypeDuplicateCandidate.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_duplicate_candidates(
+        it,
+        
+        FfiConverterString.lower(`category`),
+        FfiConverterTypeGeoPoint.lower(`location`),
+        FfiConverterOptionalDouble.lower(`radiusM`),
+        FfiConverterOptionalUInt.lower(`days`),
+        FfiConverterOptionalLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Forwards a case to the grid worker of its grid, as [`XiangyingDevice::forward`] does,
+     * and returns the new state with the route of the case's location (who answers for the
+     * place). The case's recorded grid decides the receiver: when the reporter chose another
+     * grid than the one the location lies in, the route shows the difference.
+     */
+    @Throws(ApiException::class)override fun `forwardRouted`(`caseId`: kotlin.String, `note`: kotlin.String): RoutedForward {
+            return FfiConverterTypeRoutedForward.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_forward_routed(
+        it,
+        
+        FfiConverterString.lower(`caseId`),
+        FfiConverterString.lower(`note`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The lists of a weekly, monthly or quarterly review meeting ending at `now_ms` (the
+     * device clock by default): per grid and per community, the overdue, escalated, reworked
+     * and long-open cases this device holds. From the index tables, offline. `InvalidInput`
+     * with field `now_ms` for a time before 1970 or after 9999.
+     */
+    @Throws(ApiException::class)override fun `meetingList`(`period`: ReviewPeriod, `nowMs`: kotlin.Long?): MeetingList {
+            return FfiConverterTypeMeetingList.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_meeting_list(
+        it,
+        
+        FfiConverterTypeReviewPeriod.lower(`period`),
+        FfiConverterOptionalLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Fills the place, escalation and rework index columns for cases stored by an app
+     * version before duplicate suggestions and meeting lists existed, loading each such case
+     * once, on a worker thread; returns how many were rewritten (0 on a store made by this
+     * version). Until it ran, those cases are missing from
+     * [`XiangyingDevice::duplicate_candidates`] and may be missing from meeting lists: call
+     * it once after an upgrade, when idle. Cases that cannot be loaded are skipped.
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reindexPlaces`() : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_reindex_places(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Raises a problem report placed by the router: the grid and segment left empty in
+     * `report` are filled from the route of its location (a chosen grid or segment is kept;
+     * with no segment in reach, a street chief's own segment applies as in
+     * [`XiangyingDevice::report`]). Unlike `report`, a location outside the street is
+     * accepted and filed in the nearest grid; the returned route says so (`outside_street`,
+     * `distance_to_street_m`). Returns the case id and the route; the listeners hear of it.
+     *
+     * Errors as [`XiangyingDevice::report`]: `NotFound` (unknown category), `InvalidInput`
+     * (an empty description, a location that is not a position), `NotAllowed`.
+     */
+    @Throws(ApiException::class)override fun `reportRouted`(`report`: NewReport): RoutedReport {
+            return FfiConverterTypeRoutedReport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_routed(
+        it,
+        
+        FfiConverterTypeNewReport.lower(`report`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
+     * listed first), its community, the road segment within 30 m, the grid worker, the
+     * community grid chief and the segment's street chiefs. A location outside every grid
+     * is routed to the nearest grid with `outside_street` set and its distance.
+     *
+     * Errors: `InvalidInput` with field `location` (not a position: NaN, out of range),
+     * `NotSetUp` (no roster installed, or a roster without grids).
+     */
+    @Throws(ApiException::class)override fun `route`(`location`: GeoPoint): Route {
+            return FfiConverterTypeRoute.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_route(
+        it,
+        
+        FfiConverterTypeGeoPoint.lower(`location`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The notice boards (街长公示栏) of the street's road segments from the device's roster
+     * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
+     * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
+     * without a roster.
+     */
+    @Throws(ApiException::class)override fun `noticeBoard`(): NoticeBoard {
+            return FfiConverterTypeNoticeBoard.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The notice boards as one printable, self-contained HTML page (inline CSS, A4 print
+     * styles, one block per segment, each on its own page when printed; all roster text
+     * escaped): show it in a web view or hand it to the platform's print service.
+     * `NotSetUp` without a roster.
+     */
+    @Throws(ApiException::class)override fun `noticeBoardHtml`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board_html(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The rankings (绩效排名) of the grids, communities, departments and people over
+     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
+     * each case's document). A device holds only the cases of its person's
+     * scope, so its figures cover that scope; the server's cover the whole street.
+     *
+     * A case counts unless voided or a duplicate, for its grid, its community, every
+     * department it was dispatched to, and its handler (who last reported the work done,
+     * else the person it waits on). Times are the devices' times of the work. 立案 = raised
+     * in the period; 结案 = closed in it; 应结案 = deadline in it, or closed in it; 按期结案 =
+     * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
+     * Ranked by score, then more 结案, then more 立案, then id.
+     *
+     * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
+     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * waiting.
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rankings`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long) : Rankings {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_rankings(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`fromMs`),
+        FfiConverterLong.lower(`toMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRankings.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -5142,6 +5536,53 @@ public object FfiConverterTypeClaim: FfiConverterRustBuffer<Claim> {
 
 
 /**
+ * An open case that may be the same problem as a report being started.
+ */
+data class DuplicateCandidate (
+    /**
+     * The case, as a list row.
+     */
+    val `summary`: CaseSummary
+    , 
+    /**
+     * Its distance from the new report's location, in metres.
+     */
+    val `distanceM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDuplicateCandidate: FfiConverterRustBuffer<DuplicateCandidate> {
+    override fun read(buf: ByteBuffer): DuplicateCandidate {
+        return DuplicateCandidate(
+            FfiConverterTypeCaseSummary.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DuplicateCandidate) = (
+            FfiConverterTypeCaseSummary.allocationSize(value.`summary`) +
+            FfiConverterDouble.allocationSize(value.`distanceM`)
+    )
+
+    override fun write(value: DuplicateCandidate, buf: ByteBuffer) {
+            FfiConverterTypeCaseSummary.write(value.`summary`, buf)
+            FfiConverterDouble.write(value.`distanceM`, buf)
+    }
+}
+
+
+
+/**
  * A WGS-84 position in degrees.
  */
 data class GeoPoint (
@@ -5291,6 +5732,153 @@ public object FfiConverterTypeImportReport: FfiConverterRustBuffer<ImportReport>
 
 
 /**
+ * The cases one grid or community brings to a review meeting. A case may stand in several
+ * lists.
+ */
+data class MeetingGroup (
+    /**
+     * The grid's or community's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Open and past their deadline, most overdue first.
+     */
+    val `overdue`: List<CaseSummary>
+    , 
+    /**
+     * Escalated at some point, and still not finished or finished within the period; oldest
+     * first.
+     */
+    val `escalated`: List<CaseSummary>
+    , 
+    /**
+     * Sent back for rework at least once, and still not finished or finished within the
+     * period; oldest first.
+     */
+    val `reworked`: List<CaseSummary>
+    , 
+    /**
+     * Open and raised before the period began; oldest first.
+     */
+    val `longOpen`: List<CaseSummary>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMeetingGroup: FfiConverterRustBuffer<MeetingGroup> {
+    override fun read(buf: ByteBuffer): MeetingGroup {
+        return MeetingGroup(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeCaseSummary.read(buf),
+            FfiConverterSequenceTypeCaseSummary.read(buf),
+            FfiConverterSequenceTypeCaseSummary.read(buf),
+            FfiConverterSequenceTypeCaseSummary.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MeetingGroup) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterSequenceTypeCaseSummary.allocationSize(value.`overdue`) +
+            FfiConverterSequenceTypeCaseSummary.allocationSize(value.`escalated`) +
+            FfiConverterSequenceTypeCaseSummary.allocationSize(value.`reworked`) +
+            FfiConverterSequenceTypeCaseSummary.allocationSize(value.`longOpen`)
+    )
+
+    override fun write(value: MeetingGroup, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterSequenceTypeCaseSummary.write(value.`overdue`, buf)
+            FfiConverterSequenceTypeCaseSummary.write(value.`escalated`, buf)
+            FfiConverterSequenceTypeCaseSummary.write(value.`reworked`, buf)
+            FfiConverterSequenceTypeCaseSummary.write(value.`longOpen`, buf)
+    }
+}
+
+
+
+/**
+ * The lists of a weekly, monthly or quarterly review, per grid and per community, from the
+ * cases the device holds. "Open" means not yet resolved, verified or finished; "finished"
+ * means closed, voided or marked duplicate.
+ */
+data class MeetingList (
+    /**
+     * The review.
+     */
+    val `period`: ReviewPeriod
+    , 
+    /**
+     * When the list was made (ms): the period's end.
+     */
+    val `nowMs`: kotlin.Long
+    , 
+    /**
+     * When the period began (ms): `now_ms` minus its length.
+     */
+    val `sinceMs`: kotlin.Long
+    , 
+    /**
+     * Grids with anything to discuss, by id.
+     */
+    val `grids`: List<MeetingGroup>
+    , 
+    /**
+     * Communities with anything to discuss, by id (their grids' cases together).
+     */
+    val `communities`: List<MeetingGroup>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMeetingList: FfiConverterRustBuffer<MeetingList> {
+    override fun read(buf: ByteBuffer): MeetingList {
+        return MeetingList(
+            FfiConverterTypeReviewPeriod.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeMeetingGroup.read(buf),
+            FfiConverterSequenceTypeMeetingGroup.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MeetingList) = (
+            FfiConverterTypeReviewPeriod.allocationSize(value.`period`) +
+            FfiConverterLong.allocationSize(value.`nowMs`) +
+            FfiConverterLong.allocationSize(value.`sinceMs`) +
+            FfiConverterSequenceTypeMeetingGroup.allocationSize(value.`grids`) +
+            FfiConverterSequenceTypeMeetingGroup.allocationSize(value.`communities`)
+    )
+
+    override fun write(value: MeetingList, buf: ByteBuffer) {
+            FfiConverterTypeReviewPeriod.write(value.`period`, buf)
+            FfiConverterLong.write(value.`nowMs`, buf)
+            FfiConverterLong.write(value.`sinceMs`, buf)
+            FfiConverterSequenceTypeMeetingGroup.write(value.`grids`, buf)
+            FfiConverterSequenceTypeMeetingGroup.write(value.`communities`, buf)
+    }
+}
+
+
+
+/**
  * What a reporter enters for a problem.
  */
 data class NewReport (
@@ -5419,6 +6007,124 @@ public object FfiConverterTypeNewRequest: FfiConverterRustBuffer<NewRequest> {
             FfiConverterTypeGeoPoint.write(value.`location`, buf)
             FfiConverterString.write(value.`description`, buf)
             FfiConverterOptionalString.write(value.`grid`, buf)
+    }
+}
+
+
+
+/**
+ * The notice boards (街长公示栏) of the whole street, from the device's roster copy.
+ */
+data class NoticeBoard (
+    /**
+     * The street's name.
+     */
+    val `street`: kotlin.String
+    , 
+    /**
+     * One block per road segment, in roster order.
+     */
+    val `segments`: List<SegmentBoard>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNoticeBoard: FfiConverterRustBuffer<NoticeBoard> {
+    override fun read(buf: ByteBuffer): NoticeBoard {
+        return NoticeBoard(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeSegmentBoard.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NoticeBoard) = (
+            FfiConverterString.allocationSize(value.`street`) +
+            FfiConverterSequenceTypeSegmentBoard.allocationSize(value.`segments`)
+    )
+
+    override fun write(value: NoticeBoard, buf: ByteBuffer) {
+            FfiConverterString.write(value.`street`, buf)
+            FfiConverterSequenceTypeSegmentBoard.write(value.`segments`, buf)
+    }
+}
+
+
+
+/**
+ * One responsible person on a segment's notice board.
+ */
+data class NoticeEntry (
+    /**
+     * Role label as printed, e.g. 党员街长, 网格员（第g1网格）, or a department's name.
+     */
+    val `role`: kotlin.String
+    , 
+    /**
+     * The person's id.
+     */
+    val `person`: kotlin.String
+    , 
+    /**
+     * Name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Phone.
+     */
+    val `phone`: kotlin.String
+    , 
+    /**
+     * Short duty text.
+     */
+    val `duty`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNoticeEntry: FfiConverterRustBuffer<NoticeEntry> {
+    override fun read(buf: ByteBuffer): NoticeEntry {
+        return NoticeEntry(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NoticeEntry) = (
+            FfiConverterString.allocationSize(value.`role`) +
+            FfiConverterString.allocationSize(value.`person`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`phone`) +
+            FfiConverterString.allocationSize(value.`duty`)
+    )
+
+    override fun write(value: NoticeEntry, buf: ByteBuffer) {
+            FfiConverterString.write(value.`role`, buf)
+            FfiConverterString.write(value.`person`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`phone`, buf)
+            FfiConverterString.write(value.`duty`, buf)
     }
 }
 
@@ -5567,6 +6273,256 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
 
 
 /**
+ * One unit's line of a ranking, with every figure of the period. See
+ * [`crate::XiangyingDevice::rankings`] for which cases count and how.
+ */
+data class RankedUnit (
+    /**
+     * The unit's id (grid, community, department or person id).
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its name from the device's roster; the id when the roster does not know it.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Its place, from 1 without gaps; `None` when it had no due cases (no score).
+     */
+    val `rank`: kotlin.UInt?
+    , 
+    /**
+     * 综合得分, 0–100 rounded to 0.01: 100 × (40% 结案率 + 30% 按期结案率 +
+     * 20% (1 − 返工率) + 10% (1 − 延期率)); `None` without due cases.
+     */
+    val `score`: kotlin.Double?
+    , 
+    /**
+     * 立案数: cases raised in the period.
+     */
+    val `raised`: kotlin.ULong
+    , 
+    /**
+     * 应结案数: cases due in the period (deadline in it, or closed in it).
+     */
+    val `due`: kotlin.ULong
+    , 
+    /**
+     * 结案数: cases closed in the period, handled on the spot included.
+     */
+    val `closed`: kotlin.ULong
+    , 
+    /**
+     * 按期结案数: closed cases whose work was done by the deadline.
+     */
+    val `closedOnTime`: kotlin.ULong
+    , 
+    /**
+     * 处置数: cases whose last reported resolution falls in the period.
+     */
+    val `resolved`: kotlin.ULong
+    , 
+    /**
+     * 返工数: resolved cases sent back for rework at least once.
+     */
+    val `reworked`: kotlin.ULong
+    , 
+    /**
+     * 延期数: due cases whose deadline was extended.
+     */
+    val `extended`: kotlin.ULong
+    , 
+    /**
+     * 自行处置数: closed cases settled on the spot.
+     */
+    val `handledOnSpot`: kotlin.ULong
+    , 
+    /**
+     * 结案率 = 结案数 ÷ 应结案数 (0–1); `None` without due cases.
+     */
+    val `closeRate`: kotlin.Double?
+    , 
+    /**
+     * 按期结案率 = 按期结案数 ÷ 应结案数 (0–1); `None` without due cases.
+     */
+    val `onTimeRate`: kotlin.Double?
+    , 
+    /**
+     * 返工率 = 返工数 ÷ 处置数 (0–1); `None` without resolved cases.
+     */
+    val `reworkRate`: kotlin.Double?
+    , 
+    /**
+     * 延期率 = 延期数 ÷ 应结案数 (0–1); `None` without due cases.
+     */
+    val `extensionRate`: kotlin.Double?
+    , 
+    /**
+     * 平均处置时长: mean hours from report to last resolution over the resolved cases;
+     * `None` without resolved cases.
+     */
+    val `avgHandlingHours`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRankedUnit: FfiConverterRustBuffer<RankedUnit> {
+    override fun read(buf: ByteBuffer): RankedUnit {
+        return RankedUnit(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RankedUnit) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalUInt.allocationSize(value.`rank`) +
+            FfiConverterOptionalDouble.allocationSize(value.`score`) +
+            FfiConverterULong.allocationSize(value.`raised`) +
+            FfiConverterULong.allocationSize(value.`due`) +
+            FfiConverterULong.allocationSize(value.`closed`) +
+            FfiConverterULong.allocationSize(value.`closedOnTime`) +
+            FfiConverterULong.allocationSize(value.`resolved`) +
+            FfiConverterULong.allocationSize(value.`reworked`) +
+            FfiConverterULong.allocationSize(value.`extended`) +
+            FfiConverterULong.allocationSize(value.`handledOnSpot`) +
+            FfiConverterOptionalDouble.allocationSize(value.`closeRate`) +
+            FfiConverterOptionalDouble.allocationSize(value.`onTimeRate`) +
+            FfiConverterOptionalDouble.allocationSize(value.`reworkRate`) +
+            FfiConverterOptionalDouble.allocationSize(value.`extensionRate`) +
+            FfiConverterOptionalDouble.allocationSize(value.`avgHandlingHours`)
+    )
+
+    override fun write(value: RankedUnit, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalUInt.write(value.`rank`, buf)
+            FfiConverterOptionalDouble.write(value.`score`, buf)
+            FfiConverterULong.write(value.`raised`, buf)
+            FfiConverterULong.write(value.`due`, buf)
+            FfiConverterULong.write(value.`closed`, buf)
+            FfiConverterULong.write(value.`closedOnTime`, buf)
+            FfiConverterULong.write(value.`resolved`, buf)
+            FfiConverterULong.write(value.`reworked`, buf)
+            FfiConverterULong.write(value.`extended`, buf)
+            FfiConverterULong.write(value.`handledOnSpot`, buf)
+            FfiConverterOptionalDouble.write(value.`closeRate`, buf)
+            FfiConverterOptionalDouble.write(value.`onTimeRate`, buf)
+            FfiConverterOptionalDouble.write(value.`reworkRate`, buf)
+            FfiConverterOptionalDouble.write(value.`extensionRate`, buf)
+            FfiConverterOptionalDouble.write(value.`avgHandlingHours`, buf)
+    }
+}
+
+
+
+/**
+ * The rankings of every kind of unit over one period. A unit appears when at least one case
+ * counts for it in the period; ranked units come first in rank order, then the unranked by id.
+ */
+data class Rankings (
+    /**
+     * Start of the period (ms), included.
+     */
+    val `fromMs`: kotlin.Long
+    , 
+    /**
+     * End of the period (ms), excluded.
+     */
+    val `toMs`: kotlin.Long
+    , 
+    /**
+     * The grids (网格).
+     */
+    val `grids`: List<RankedUnit>
+    , 
+    /**
+     * The communities (社区).
+     */
+    val `communities`: List<RankedUnit>
+    , 
+    /**
+     * The departments (驻街执法部门) the cases were dispatched to.
+     */
+    val `departments`: List<RankedUnit>
+    , 
+    /**
+     * The people, as the cases' handlers (承办人).
+     */
+    val `people`: List<RankedUnit>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRankings: FfiConverterRustBuffer<Rankings> {
+    override fun read(buf: ByteBuffer): Rankings {
+        return Rankings(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeRankedUnit.read(buf),
+            FfiConverterSequenceTypeRankedUnit.read(buf),
+            FfiConverterSequenceTypeRankedUnit.read(buf),
+            FfiConverterSequenceTypeRankedUnit.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Rankings) = (
+            FfiConverterLong.allocationSize(value.`fromMs`) +
+            FfiConverterLong.allocationSize(value.`toMs`) +
+            FfiConverterSequenceTypeRankedUnit.allocationSize(value.`grids`) +
+            FfiConverterSequenceTypeRankedUnit.allocationSize(value.`communities`) +
+            FfiConverterSequenceTypeRankedUnit.allocationSize(value.`departments`) +
+            FfiConverterSequenceTypeRankedUnit.allocationSize(value.`people`)
+    )
+
+    override fun write(value: Rankings, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`fromMs`, buf)
+            FfiConverterLong.write(value.`toMs`, buf)
+            FfiConverterSequenceTypeRankedUnit.write(value.`grids`, buf)
+            FfiConverterSequenceTypeRankedUnit.write(value.`communities`, buf)
+            FfiConverterSequenceTypeRankedUnit.write(value.`departments`, buf)
+            FfiConverterSequenceTypeRankedUnit.write(value.`people`, buf)
+    }
+}
+
+
+
+/**
  * One case's document bytes received from elsewhere, for [`crate::XiangyingDevice::import_cases`].
  */
 data class RemoteCase (
@@ -5608,6 +6564,288 @@ public object FfiConverterTypeRemoteCase: FfiConverterRustBuffer<RemoteCase> {
     override fun write(value: RemoteCase, buf: ByteBuffer) {
             FfiConverterString.write(value.`caseId`, buf)
             FfiConverterByteArray.write(value.`bytes`, buf)
+    }
+}
+
+
+
+/**
+ * Where a location falls and who answers for it, from the device's roster copy.
+ */
+data class Route (
+    /**
+     * The grid containing the location; outside the street, the nearest grid.
+     */
+    val `grid`: kotlin.String
+    , 
+    /**
+     * The community of that grid.
+     */
+    val `community`: kotlin.String
+    , 
+    /**
+     * The nearest road segment within 30 m, if any.
+     */
+    val `segment`: kotlin.String?
+    , 
+    /**
+     * The distance to that segment in metres.
+     */
+    val `segmentDistanceM`: kotlin.Double?
+    , 
+    /**
+     * The grid worker of the grid (person id), if the roster has one.
+     */
+    val `gridWorker`: kotlin.String?
+    , 
+    /**
+     * The community grid chief of the community (person id), if the roster has one.
+     */
+    val `communityChief`: kotlin.String?
+    , 
+    /**
+     * The street chiefs of the segment (person ids, roster order); empty without a segment.
+     */
+    val `streetChiefs`: List<kotlin.String>
+    , 
+    /**
+     * True when the location lies outside every grid of the street (filed in the nearest).
+     */
+    val `outsideStreet`: kotlin.Boolean
+    , 
+    /**
+     * How far outside the street the location lies in metres (0 inside): the distance to the
+     * boundary of the grid chosen.
+     */
+    val `distanceToStreetM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRoute: FfiConverterRustBuffer<Route> {
+    override fun read(buf: ByteBuffer): Route {
+        return Route(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Route) = (
+            FfiConverterString.allocationSize(value.`grid`) +
+            FfiConverterString.allocationSize(value.`community`) +
+            FfiConverterOptionalString.allocationSize(value.`segment`) +
+            FfiConverterOptionalDouble.allocationSize(value.`segmentDistanceM`) +
+            FfiConverterOptionalString.allocationSize(value.`gridWorker`) +
+            FfiConverterOptionalString.allocationSize(value.`communityChief`) +
+            FfiConverterSequenceString.allocationSize(value.`streetChiefs`) +
+            FfiConverterBoolean.allocationSize(value.`outsideStreet`) +
+            FfiConverterDouble.allocationSize(value.`distanceToStreetM`)
+    )
+
+    override fun write(value: Route, buf: ByteBuffer) {
+            FfiConverterString.write(value.`grid`, buf)
+            FfiConverterString.write(value.`community`, buf)
+            FfiConverterOptionalString.write(value.`segment`, buf)
+            FfiConverterOptionalDouble.write(value.`segmentDistanceM`, buf)
+            FfiConverterOptionalString.write(value.`gridWorker`, buf)
+            FfiConverterOptionalString.write(value.`communityChief`, buf)
+            FfiConverterSequenceString.write(value.`streetChiefs`, buf)
+            FfiConverterBoolean.write(value.`outsideStreet`, buf)
+            FfiConverterDouble.write(value.`distanceToStreetM`, buf)
+    }
+}
+
+
+
+/**
+ * A forward done by [`crate::XiangyingDevice::forward_routed`]: the case's new state and the
+ * route of its location.
+ */
+data class RoutedForward (
+    /**
+     * The case's state after the forward (its `assignee` is the receiver).
+     */
+    val `state`: CaseState
+    , 
+    /**
+     * The route of the case's location; its grid differs from the case's own when the
+     * reporter chose another grid.
+     */
+    val `route`: Route
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRoutedForward: FfiConverterRustBuffer<RoutedForward> {
+    override fun read(buf: ByteBuffer): RoutedForward {
+        return RoutedForward(
+            FfiConverterTypeCaseState.read(buf),
+            FfiConverterTypeRoute.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RoutedForward) = (
+            FfiConverterTypeCaseState.allocationSize(value.`state`) +
+            FfiConverterTypeRoute.allocationSize(value.`route`)
+    )
+
+    override fun write(value: RoutedForward, buf: ByteBuffer) {
+            FfiConverterTypeCaseState.write(value.`state`, buf)
+            FfiConverterTypeRoute.write(value.`route`, buf)
+    }
+}
+
+
+
+/**
+ * A report raised by [`crate::XiangyingDevice::report_routed`]: its case id and the route of
+ * its location.
+ */
+data class RoutedReport (
+    /**
+     * The new case's id.
+     */
+    val `caseId`: kotlin.String
+    , 
+    /**
+     * Where its location falls and who answers for it (`outside_street` says when it was
+     * filed in the nearest grid).
+     */
+    val `route`: Route
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRoutedReport: FfiConverterRustBuffer<RoutedReport> {
+    override fun read(buf: ByteBuffer): RoutedReport {
+        return RoutedReport(
+            FfiConverterString.read(buf),
+            FfiConverterTypeRoute.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RoutedReport) = (
+            FfiConverterString.allocationSize(value.`caseId`) +
+            FfiConverterTypeRoute.allocationSize(value.`route`)
+    )
+
+    override fun write(value: RoutedReport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`caseId`, buf)
+            FfiConverterTypeRoute.write(value.`route`, buf)
+    }
+}
+
+
+
+/**
+ * One road segment's notice board block.
+ */
+data class SegmentBoard (
+    /**
+     * The segment's id.
+     */
+    val `segment`: kotlin.String
+    , 
+    /**
+     * The segment's name: its patrol range.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The road's name, when the roster has it.
+     */
+    val `road`: kotlin.String?
+    , 
+    /**
+     * The name of the community that answers for it, when the roster has it.
+     */
+    val `community`: kotlin.String?
+    , 
+    /**
+     * Length of the patrol range in metres, rounded.
+     */
+    val `lengthM`: kotlin.UInt
+    , 
+    /**
+     * The responsible people: street chiefs, grid workers of the grids it runs along,
+     * enforcement staff, greening staff.
+     */
+    val `people`: List<NoticeEntry>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSegmentBoard: FfiConverterRustBuffer<SegmentBoard> {
+    override fun read(buf: ByteBuffer): SegmentBoard {
+        return SegmentBoard(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeNoticeEntry.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SegmentBoard) = (
+            FfiConverterString.allocationSize(value.`segment`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`road`) +
+            FfiConverterOptionalString.allocationSize(value.`community`) +
+            FfiConverterUInt.allocationSize(value.`lengthM`) +
+            FfiConverterSequenceTypeNoticeEntry.allocationSize(value.`people`)
+    )
+
+    override fun write(value: SegmentBoard, buf: ByteBuffer) {
+            FfiConverterString.write(value.`segment`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`road`, buf)
+            FfiConverterOptionalString.write(value.`community`, buf)
+            FfiConverterUInt.write(value.`lengthM`, buf)
+            FfiConverterSequenceTypeNoticeEntry.write(value.`people`, buf)
     }
 }
 
@@ -7356,6 +8594,54 @@ public object FfiConverterTypePhotoStage: FfiConverterRustBuffer<PhotoStage> {
 
 
 /**
+ * Which review meeting a list is for. Fixed lengths, so a list never depends on the calendar
+ * or the time zone.
+ */
+
+enum class ReviewPeriod {
+    
+    /**
+     * The weekly review: the last 7 days.
+     */
+    WEEK,
+    /**
+     * The monthly review: the last 30 days.
+     */
+    MONTH,
+    /**
+     * The quarterly review: the last 91 days.
+     */
+    QUARTER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReviewPeriod: FfiConverterRustBuffer<ReviewPeriod> {
+    override fun read(buf: ByteBuffer) = try {
+        ReviewPeriod.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ReviewPeriod) = 4UL
+
+    override fun write(value: ReviewPeriod, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * A person's role; one person holds exactly one.
  */
 
@@ -7656,6 +8942,38 @@ public object FfiConverterTypeSyncPhase: FfiConverterRustBuffer<SyncPhase> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
+    override fun read(buf: ByteBuffer): kotlin.UInt? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UInt?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
     override fun read(buf: ByteBuffer): kotlin.Long? {
         if (buf.get().toInt() == 0) {
@@ -7678,6 +8996,38 @@ public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
         } else {
             buf.put(1)
             FfiConverterLong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
         }
     }
 }
@@ -8052,6 +9402,34 @@ public object FfiConverterSequenceTypeCategory: FfiConverterRustBuffer<List<Cate
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeDuplicateCandidate: FfiConverterRustBuffer<List<DuplicateCandidate>> {
+    override fun read(buf: ByteBuffer): List<DuplicateCandidate> {
+        val len = buf.getInt()
+        return List<DuplicateCandidate>(len) {
+            FfiConverterTypeDuplicateCandidate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DuplicateCandidate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDuplicateCandidate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DuplicateCandidate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDuplicateCandidate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer<List<ImportFailure>> {
     override fun read(buf: ByteBuffer): List<ImportFailure> {
         val len = buf.getInt()
@@ -8070,6 +9448,62 @@ public object FfiConverterSequenceTypeImportFailure: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeImportFailure.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMeetingGroup: FfiConverterRustBuffer<List<MeetingGroup>> {
+    override fun read(buf: ByteBuffer): List<MeetingGroup> {
+        val len = buf.getInt()
+        return List<MeetingGroup>(len) {
+            FfiConverterTypeMeetingGroup.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MeetingGroup>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMeetingGroup.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MeetingGroup>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMeetingGroup.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeNoticeEntry: FfiConverterRustBuffer<List<NoticeEntry>> {
+    override fun read(buf: ByteBuffer): List<NoticeEntry> {
+        val len = buf.getInt()
+        return List<NoticeEntry>(len) {
+            FfiConverterTypeNoticeEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<NoticeEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeNoticeEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<NoticeEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeNoticeEntry.write(it, buf)
         }
     }
 }
@@ -8136,6 +9570,34 @@ public object FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer<List<Phot
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeRankedUnit: FfiConverterRustBuffer<List<RankedUnit>> {
+    override fun read(buf: ByteBuffer): List<RankedUnit> {
+        val len = buf.getInt()
+        return List<RankedUnit>(len) {
+            FfiConverterTypeRankedUnit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RankedUnit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRankedUnit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RankedUnit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRankedUnit.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeRemoteCase: FfiConverterRustBuffer<List<RemoteCase>> {
     override fun read(buf: ByteBuffer): List<RemoteCase> {
         val len = buf.getInt()
@@ -8154,6 +9616,34 @@ public object FfiConverterSequenceTypeRemoteCase: FfiConverterRustBuffer<List<Re
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRemoteCase.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSegmentBoard: FfiConverterRustBuffer<List<SegmentBoard>> {
+    override fun read(buf: ByteBuffer): List<SegmentBoard> {
+        val len = buf.getInt()
+        return List<SegmentBoard>(len) {
+            FfiConverterTypeSegmentBoard.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SegmentBoard>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSegmentBoard.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SegmentBoard>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSegmentBoard.write(it, buf)
         }
     }
 }

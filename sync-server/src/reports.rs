@@ -149,6 +149,8 @@ mod tests {
                     category: "010101".into(),
                     category_name: "井盖破损".into(),
                     limit_hours: 24,
+                    clock: None,
+                    deadline: None,
                     reporter: gw.clone(),
                     created_at: at,
                     location: zhenxing::CENTRE,
@@ -191,6 +193,7 @@ mod tests {
                             Action::Extended {
                                 hours: 24,
                                 reason: "等".into(),
+                                until: None,
                             },
                         ),
                         ev(&gw, at + 30 * H, done()),

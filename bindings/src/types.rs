@@ -416,7 +416,7 @@ impl From<core_case::Action> for CaseAction {
             A::Resolved { note, photos } => CaseAction::Resolved { note, photos },
             A::Verified { note } => CaseAction::Verified { note },
             A::Reworked { reason } => CaseAction::Reworked { reason },
-            A::Extended { hours, reason } => CaseAction::Extended { hours, reason },
+            A::Extended { hours, reason, .. } => CaseAction::Extended { hours, reason },
             A::Closed { note } => CaseAction::Closed { note },
             A::Voided { reason } => CaseAction::Voided { reason },
             A::MarkedDuplicate { of } => CaseAction::MarkedDuplicate { of },

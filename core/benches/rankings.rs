@@ -48,6 +48,8 @@ fn generate() -> Vec<(Facts, CaseState)> {
                 category: "010101".into(),
                 category_name: "井盖破损".into(),
                 limit_hours: 24,
+                clock: None,
+                deadline: None,
                 reporter: gw.clone(),
                 created_at: at,
                 location: zhenxing::CENTRE,
@@ -96,6 +98,7 @@ fn generate() -> Vec<(Facts, CaseState)> {
                         Action::Extended {
                             hours: 24,
                             reason: "等配件".into(),
+                            until: None,
                         },
                     ),
                     ev(&gw, at + 40 * H, resolved()),

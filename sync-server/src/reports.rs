@@ -236,6 +236,8 @@ mod tests {
                     category: "010101".into(),
                     category_name: "井盖破损".into(),
                     limit_hours: 24,
+                    clock: None,
+                    deadline: None,
                     reporter: gw.clone(),
                     created_at: at,
                     location: zhenxing::CENTRE,
@@ -278,6 +280,7 @@ mod tests {
                             Action::Extended {
                                 hours: 24,
                                 reason: "等".into(),
+                                until: None,
                             },
                         ),
                         ev(&gw, at + 30 * H, done()),

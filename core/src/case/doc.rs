@@ -1,9 +1,10 @@
 //! The case document: one automerge document per case.
 //!
 //! Layout of the root map:
-//! - the facts as scalars: `id`, `kind`, `category`, `category_name`, `limit_hours`, `reporter`,
-//!   `created_at`, `lon`, `lat`, `grid`, `community`, `segment` (absent when none),
-//!   `description`; written once, when the case is raised;
+//! - the facts as scalars: `id`, `kind`, `category`, `category_name`, `limit_hours`, `clock`
+//!   (`working` or `natural`), `reporter`, `created_at`, `deadline` (ms), `lon`, `lat`, `grid`,
+//!   `community`, `segment` (absent when none), `description`; written once, when the case is
+//!   raised (`clock` and `deadline` are absent in documents made before they were recorded);
 //! - `number`: the human case number, written by the server on first sight;
 //! - `photos`: a list of photo references, each one JSON string, only ever appended;
 //! - `events`: the history, a list of events, each one JSON string, only ever appended.
@@ -15,6 +16,7 @@
 
 use super::event::Event;
 use super::facts::{CaseKind, Facts, PhotoRef};
+use crate::org::LimitClock;
 use crate::org::Point;
 use automerge::{
     ActorId, AutoCommit, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue,
@@ -75,8 +77,14 @@ impl CaseDoc {
         doc.put(ROOT, "category", facts.category.as_str())?;
         doc.put(ROOT, "category_name", facts.category_name.as_str())?;
         doc.put(ROOT, "limit_hours", u64::from(facts.limit_hours))?;
+        if let Some(clock) = facts.clock {
+            doc.put(ROOT, "clock", clock.as_str())?;
+        }
         doc.put(ROOT, "reporter", facts.reporter.as_str())?;
         doc.put(ROOT, "created_at", facts.created_at)?;
+        if let Some(deadline) = facts.deadline {
+            doc.put(ROOT, "deadline", deadline)?;
+        }
         doc.put(ROOT, "lon", facts.location.lon)?;
         doc.put(ROOT, "lat", facts.location.lat)?;
         doc.put(ROOT, "grid", facts.grid.as_str())?;
@@ -238,12 +246,24 @@ impl CaseDoc {
                 _ => None,
             }
             .ok_or(DocError::Field("limit_hours"))?,
+            clock: match scalar_at(d, "clock") {
+                None => None,
+                Some(ScalarValue::Str(c)) => {
+                    Some(LimitClock::parse(&c).ok_or(DocError::Field("clock"))?)
+                }
+                Some(_) => return Err(DocError::Field("clock")),
+            },
             reporter: s("reporter")?,
             created_at: match scalar_at(d, "created_at") {
                 Some(ScalarValue::Int(t)) => Some(t),
                 _ => None,
             }
             .ok_or(DocError::Field("created_at"))?,
+            deadline: match scalar_at(d, "deadline") {
+                None => None,
+                Some(ScalarValue::Int(t)) => Some(t),
+                Some(_) => return Err(DocError::Field("deadline")),
+            },
             location: Point {
                 lon: f64_at(d, "lon").ok_or(DocError::Field("lon"))?,
                 lat: f64_at(d, "lat").ok_or(DocError::Field("lat"))?,

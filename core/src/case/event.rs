@@ -126,10 +126,15 @@ pub enum Action {
     },
     /// The deadline was moved.
     Extended {
-        /// Hours added to the deadline.
+        /// Hours added to the deadline, on the case's clock (working or natural hours).
         hours: u32,
         /// Why.
         reason: String,
+        /// The new deadline, ms since the epoch, computed by the extending device: the
+        /// deadline it saw plus `hours` in its calendar. `None` in events made before
+        /// deadlines were recorded (the fold then adds `hours` natural hours).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<i64>,
     },
     /// Closed after verification.
     Closed {

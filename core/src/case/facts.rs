@@ -1,6 +1,6 @@
 //! The immutable facts of a case and its photo references.
 
-use crate::org::Point;
+use crate::org::{LimitClock, Point};
 use serde::{Deserialize, Serialize};
 
 /// A problem report (问题上报) or a resident request (群众点单).
@@ -32,8 +32,13 @@ impl CaseKind {
     }
 }
 
-/// What never changes once a case is raised. The category's name and time limit are copied
-/// from the catalogue at report time, so the fold never depends on the catalogue version.
+/// What never changes once a case is raised. The category's name, time limit and clock are
+/// copied from the catalogue at report time, and the deadline is computed then with the
+/// reporting device's calendar, so the fold never depends on the catalogue version.
+///
+/// `clock` and `deadline` are absent (`None`) in documents made before deadlines were
+/// recorded; the fold then counts the limit in natural hours from `created_at`, as it always
+/// did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     /// The case id, a UUIDv7 made on the reporting device.
@@ -46,6 +51,13 @@ pub struct Facts {
     pub category_name: String,
     /// The category's time limit in hours, as the catalogue had it.
     pub limit_hours: u32,
+    /// How the limit counts (working or natural hours), as the catalogue had it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<LimitClock>,
+    /// When it must be resolved by, ms since the epoch, before any extension: `created_at`
+    /// plus the limit on its clock in the reporting device's calendar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<i64>,
     /// The reporter's person id.
     pub reporter: String,
     /// When it was raised, device wall clock, ms since the epoch.

@@ -5,6 +5,11 @@
 //! volunteer's claim, a close that lost to a rework, an escalation by someone who no longer
 //! holds the case) stays in the history with the reason it lost. Events the server voided are
 //! skipped and marked. The same events give the same state on every replica.
+//!
+//! The fold reads no calendar: the deadline is the one the reporting device recorded in the
+//! facts, moved by the deadline each extension recorded (see
+//! `docs/decisions/0011-working-hours-deadlines.md`). Documents and events made before
+//! deadlines were recorded count natural hours, as they always did.
 
 use super::event::{Action, Assignee, Author, Claim, Event};
 use super::facts::{CaseKind, Facts};
@@ -120,7 +125,9 @@ pub struct CaseState {
     pub level: Level,
     /// Who it waits on.
     pub assignee: Option<Assignee>,
-    /// When it must be resolved by, ms since the epoch (report time + limit + extensions).
+    /// When it must be resolved by, ms since the epoch: the deadline recorded in the facts
+    /// (report time + limit on its clock), moved by extensions. Older documents without one:
+    /// report time + limit + extension hours, in natural hours.
     pub deadline: i64,
     /// Settled on the spot by the person who found it (自行处置).
     pub handled_on_spot: bool,
@@ -220,7 +227,9 @@ pub fn fold(facts: &Facts, events: &[Event]) -> CaseState {
         status: Status::Reported,
         level: Level::Grid,
         assignee: None,
-        deadline: facts.created_at + i64::from(facts.limit_hours) * HOUR_MS,
+        deadline: facts
+            .deadline
+            .unwrap_or(facts.created_at + i64::from(facts.limit_hours) * HOUR_MS),
         handled_on_spot: false,
         resolved_by: None,
         resolved_at: None,
@@ -527,7 +536,7 @@ fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> 
             s.reworks += 1;
             Ok(())
         }
-        Action::Extended { hours, .. } => {
+        Action::Extended { hours, until, .. } => {
             if !(1..=720).contains(hours) {
                 return Err("an extension is 1 to 720 hours".into());
             }
@@ -536,7 +545,15 @@ fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> 
                     "only the community grid chief or the centre may extend a deadline".into(),
                 );
             }
-            s.deadline += i64::from(*hours) * HOUR_MS;
+            let moved = until.unwrap_or(s.deadline + i64::from(*hours) * HOUR_MS);
+            if moved <= s.deadline {
+                // Two extensions made offline from the same deadline: one earlier in document
+                // order already gives more time than this one would.
+                return Err(
+                    "the deadline is already later than this extension would make it".into(),
+                );
+            }
+            s.deadline = moved;
             s.extensions += 1;
             Ok(())
         }

@@ -34,6 +34,8 @@ fn facts(reporter: &str) -> Facts {
         category: sample::MANHOLE.into(),
         category_name: "井盖破损".into(),
         limit_hours: 24,
+        clock: None,
+        deadline: None,
         reporter: reporter.into(),
         created_at: T0,
         location: sample::IN_G1,
@@ -89,6 +91,7 @@ fn all_actions() -> Vec<Action> {
         Action::Extended {
             hours: 24,
             reason: "r".into(),
+            until: None,
         },
         Action::Closed {
             note: String::new(),
@@ -355,4 +358,108 @@ fn a_report_by_someone_else_than_the_reporter_is_rejected() {
     )];
     let s = fold(&facts("psc1"), &h);
     assert!(matches!(&s.history[0].outcome, Outcome::Rejected(r) if r.contains("reporter")));
+}
+
+// ---- deadlines ----------------------------------------------------------------------------
+
+const H: i64 = 3_600_000;
+
+fn extended(by: &str, hours: u32, until: Option<i64>) -> Event {
+    ev(
+        by,
+        Action::Extended {
+            hours,
+            reason: "等待配件".into(),
+            until,
+        },
+    )
+}
+
+fn reported(by: &str) -> Event {
+    ev(
+        by,
+        Action::Reported {
+            assignee: Assignee::Person(by.into()),
+        },
+    )
+}
+
+#[test]
+fn the_recorded_deadline_and_extensions_are_folded_as_recorded() {
+    let f = Facts {
+        clock: Some(crate::org::LimitClock::Working),
+        deadline: Some(T0 + 50 * H),
+        ..facts("gw1")
+    };
+    assert_eq!(fold(&f, &[reported("gw1")]).deadline, T0 + 50 * H);
+    let s = fold(
+        &f,
+        &[reported("gw1"), extended("cc1", 8, Some(T0 + 80 * H))],
+    );
+    assert_eq!((s.deadline, s.extensions), (T0 + 80 * H, 1));
+    // A second extension made offline from the same deadline gives less time: it loses.
+    let s = fold(
+        &f,
+        &[
+            reported("gw1"),
+            extended("cc1", 8, Some(T0 + 80 * H)),
+            extended("center", 2, Some(T0 + 60 * H)),
+        ],
+    );
+    assert_eq!((s.deadline, s.extensions), (T0 + 80 * H, 1));
+    assert_eq!(
+        s.history[2].outcome,
+        Outcome::Rejected("the deadline is already later than this extension would make it".into())
+    );
+    // The other order: both apply.
+    let s = fold(
+        &f,
+        &[
+            reported("gw1"),
+            extended("center", 2, Some(T0 + 60 * H)),
+            extended("cc1", 8, Some(T0 + 80 * H)),
+        ],
+    );
+    assert_eq!((s.deadline, s.extensions), (T0 + 80 * H, 2));
+    // Only supervisors extend, recorded deadline or not.
+    let s = fold(
+        &f,
+        &[reported("gw1"), extended("gw1", 8, Some(T0 + 90 * H))],
+    );
+    assert_eq!(s.deadline, T0 + 50 * H);
+}
+
+#[test]
+fn a_document_from_before_recorded_deadlines_folds_as_before() {
+    // No recorded deadline or clock: report time + limit + extension hours, natural hours.
+    let f = facts("gw1");
+    assert_eq!((f.clock, f.deadline), (None, None));
+    assert_eq!(fold(&f, &[reported("gw1")]).deadline, T0 + 24 * H);
+    let s = fold(
+        &f,
+        &[
+            reported("gw1"),
+            extended("cc1", 24, None),
+            extended("center", 2, None),
+        ],
+    );
+    assert_eq!((s.deadline, s.extensions), (T0 + 50 * H, 2));
+    // An old event parses, and is written back byte for byte.
+    let old = r#"{"type":"extended","hours":24,"reason":"r"}"#;
+    let a: Action = serde_json::from_str(old).unwrap();
+    assert_eq!(
+        a,
+        Action::Extended {
+            hours: 24,
+            reason: "r".into(),
+            until: None
+        }
+    );
+    assert_eq!(serde_json::to_string(&a).unwrap(), old);
+    // Old facts JSON parses too.
+    let mut v = serde_json::to_value(&f).unwrap();
+    assert!(v.get("deadline").is_none() && v.get("clock").is_none());
+    v["deadline"] = serde_json::json!(T0 + H);
+    let g: Facts = serde_json::from_value(v).unwrap();
+    assert_eq!(g.deadline, Some(T0 + H));
 }

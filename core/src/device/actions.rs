@@ -5,7 +5,7 @@
 use super::{Device, Org};
 use crate::case::{Action, Assignee, CaseState, Claim, Event, Facts, check, fold};
 use crate::error::{Error, Result};
-use crate::org::Level;
+use crate::org::{Level, LimitClock};
 
 impl Device {
     /// Appends the event `build` makes, after checking it; returns the new state.
@@ -170,12 +170,21 @@ impl Device {
         })
     }
 
-    /// Moves the deadline by `hours`.
+    /// Moves the deadline by `hours` on the case's clock: working hours of this device's
+    /// calendar for a working-hours category (an extension from Friday 17:00 by 2 hours ends
+    /// on Monday at 10:30), natural hours for a natural-hours one or for a case raised before
+    /// deadlines were recorded. The new deadline is recorded in the event.
     pub fn extend(&self, case_id: &str, hours: u32, reason: &str) -> Result<CaseState> {
-        self.act(case_id, |_, _, _, _| {
+        self.act(case_id, |org, facts, state, _| {
+            let clock = facts.clock.unwrap_or(LimitClock::Natural);
+            let until = org
+                .catalogue
+                .calendar
+                .add_hours(state.deadline, hours, clock);
             Ok(Action::Extended {
                 hours,
                 reason: reason.to_string(),
+                until: Some(until),
             })
         })
     }

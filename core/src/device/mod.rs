@@ -4,6 +4,8 @@
 //! written; a refused action writes nothing.
 
 mod actions;
+#[cfg(test)]
+mod deadline_tests;
 mod field;
 #[cfg(test)]
 mod field_tests;

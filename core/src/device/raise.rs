@@ -1,5 +1,7 @@
 //! Raising a case: a problem report on patrol, or a resident's request. The device fills in
-//! the place (grid, community, segment) and who holds the case first from its roster copy.
+//! the place (grid, community, segment) and who holds the case first from its roster copy, and
+//! the deadline from its catalogue copy: the category's limit on its clock, counted in the
+//! catalogue's working calendar from the moment of the report.
 
 use super::{Device, Org};
 use crate::case::{
@@ -207,14 +209,21 @@ impl Device {
                 },
             },
         };
+        let created_at = self.now();
         Ok(Facts {
             id: uuid::Uuid::now_v7().to_string(),
             kind,
             category: cat.code.clone(),
             category_name: cat.name.clone(),
             limit_hours: cat.limit_hours,
+            clock: Some(cat.clock),
+            deadline: Some(org.catalogue.calendar.add_hours(
+                created_at,
+                cat.limit_hours,
+                cat.clock,
+            )),
             reporter: claim.person.clone(),
-            created_at: self.now(),
+            created_at,
             location,
             grid: grid.id.clone(),
             community: grid.community.clone(),

@@ -1,8 +1,9 @@
 //! The category catalogue: what can be reported, at which level it is handled, how long it may
-//! take and which department answers for it (GB/T 30428 / CJ/T 214 shape, plus grid duties).
+//! take and which department answers for it (GB/T 30428 / CJ/T 214 shape, plus grid duties),
+//! with the working calendar its time limits are counted in.
 
-use super::Level;
 use super::load::MEMORY;
+use super::{Calendar, Level, LimitClock};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -33,20 +34,28 @@ pub struct Category {
     pub name: String,
     /// The level that handles it by default.
     pub level: Level,
-    /// The time limit from report to resolution, in hours.
+    /// The time limit from report to resolution, in hours counted on [`Category::clock`]:
+    /// working hours of the catalogue's [`Calendar`] unless the category says otherwise.
     pub limit_hours: u32,
     /// The department that answers for it when dispatched, if any.
     pub department: Option<String>,
+    /// How the limit is counted: working hours (the default, left out of files) or natural
+    /// hours (for emergencies such as a missing manhole cover).
+    #[serde(default, skip_serializing_if = "LimitClock::is_working")]
+    pub clock: LimitClock,
 }
 
 /// The whole catalogue, indexed by code.
 ///
 /// Build it with [`Catalogue::try_new`] or load it with [`Catalogue::from_json`] /
 /// [`Catalogue::load`], which check it; [`Catalogue::new`] only indexes. Deserializing with
-/// serde indexes too (but does not check).
+/// serde indexes too (but does not check the categories; the calendar is always checked).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "CatalogueData")]
 pub struct Catalogue {
+    /// The working calendar the time limits are counted in, published with the catalogue
+    /// ([`Calendar::china_2026`] for a catalogue file without one).
+    pub calendar: Calendar,
     /// Every small category.
     pub categories: Vec<Category>,
     #[serde(skip)]
@@ -56,15 +65,18 @@ pub struct Catalogue {
     pub(super) source: String,
 }
 
-/// The serialized form of a catalogue: `{"categories": [...]}`.
+/// The serialized form of a catalogue: `{"calendar": {...}, "categories": [...]}`, the
+/// calendar optional.
 #[derive(Deserialize)]
 pub(super) struct CatalogueData {
+    #[serde(default)]
+    pub(super) calendar: Calendar,
     pub(super) categories: Vec<Category>,
 }
 
 impl From<CatalogueData> for Catalogue {
     fn from(data: CatalogueData) -> Catalogue {
-        Catalogue::new(data.categories)
+        Catalogue::new(data.categories).with_calendar(data.calendar)
     }
 }
 
@@ -77,10 +89,24 @@ impl Catalogue {
             index.entry(c.code.clone()).or_insert(i);
         }
         Catalogue {
+            calendar: Calendar::default(),
             categories,
             index,
             source: MEMORY.to_string(),
         }
+    }
+
+    /// The same catalogue with another working calendar.
+    pub fn with_calendar(mut self, calendar: Calendar) -> Catalogue {
+        self.calendar = calendar;
+        self
+    }
+
+    /// When a case of category `code` raised at `start` (ms since the epoch) is due: its
+    /// limit counted on its clock in this catalogue's calendar. `None` for an unknown code.
+    pub fn deadline(&self, code: &str, start: i64) -> Option<i64> {
+        let c = self.get(code)?;
+        Some(self.calendar.add_hours(start, c.limit_hours, c.clock))
     }
 
     /// The category with this code.
@@ -125,9 +151,9 @@ impl Catalogue {
 }
 
 impl PartialEq for Catalogue {
-    /// Two catalogues are equal when they hold the same categories in the same order, wherever
-    /// they were loaded from.
+    /// Two catalogues are equal when they hold the same categories in the same order and the
+    /// same calendar, wherever they were loaded from.
     fn eq(&self, other: &Catalogue) -> bool {
-        self.categories == other.categories
+        self.categories == other.categories && self.calendar == other.calendar
     }
 }

@@ -8,8 +8,12 @@
 //! field worker reports ("井盖破损" rather than the standard's bare object "井盖"), levels say
 //! where the matter is settled by default (小事不出网格，大事不出社区，重大事情不出街道) and
 //! departments are the ids of the six departments stationed in the street.
+//!
+//! Time limits are working hours (工作时) of the catalogue's calendar (a working day has 7.5 of
+//! them), except the urgent ones, which run on natural hours (自然时): a missing manhole cover
+//! found on Friday evening cannot wait for Monday.
 
-use super::{Category, CategoryKind, Level};
+use super::{Category, CategoryKind, Level, LimitClock};
 
 use CategoryKind::{Component, Duty, Event};
 use Level::{Community as C, Grid as G, JointEnforcement as J, Street as S};
@@ -42,11 +46,15 @@ const BIG: &[(&str, CategoryKind, &str)] = &[
     ("0311", Duty, "残疾人服务"),
 ];
 
-/// Time limits in hours.
+/// Time limits in hours. [`URGENT`] counts natural hours; the others count working hours of a
+/// 7.5-hour working day, rounded up to whole hours.
 const URGENT: u32 = 2;
-const DAY: u32 = 24;
-const THREE_DAYS: u32 = 72;
-const WEEK: u32 = 168;
+/// About one working day.
+const DAY: u32 = 8;
+/// About three working days.
+const THREE_DAYS: u32 = 24;
+/// About a working week.
+const WEEK: u32 = 40;
 
 /// Small categories: code, Chinese name, default level, time limit, default department.
 const SMALL: &[(&str, &str, Level, u32, Option<&str>)] = &[
@@ -177,6 +185,11 @@ pub(super) fn categories() -> Vec<Category> {
                 level,
                 limit_hours,
                 department: department.map(str::to_string),
+                clock: if limit_hours <= URGENT {
+                    LimitClock::Natural
+                } else {
+                    LimitClock::Working
+                },
             })
         })
         .collect()
@@ -213,6 +226,24 @@ mod tests {
             assert!(c.code.starts_with(kind), "{} is {:?}", c.code, c.kind);
         }
         assert!(all.windows(2).all(|w| w[0].code < w[1].code));
+    }
+
+    #[test]
+    fn urgent_categories_run_on_natural_hours_and_the_rest_on_working_hours() {
+        let all = categories();
+        let cover = all.iter().find(|c| c.name == "井盖缺失").unwrap();
+        assert_eq!(
+            (cover.limit_hours, cover.clock),
+            (URGENT, LimitClock::Natural)
+        );
+        for c in &all {
+            assert_eq!(
+                c.clock == LimitClock::Natural,
+                c.limit_hours <= URGENT,
+                "{c:?}"
+            );
+        }
+        assert!(all.iter().any(|c| c.clock == LimitClock::Working));
     }
 
     #[test]

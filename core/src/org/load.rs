@@ -7,11 +7,14 @@
 //! misspelt field or a wrong type names the entry, e.g. `people[12] (id "gw-07")`), and last
 //! the whole roster is checked for what JSON cannot express (duplicate ids, dangling
 //! references, a role in the wrong kind of scope, a grid without its grid worker, …).
-//! The rules are listed in `docs/decisions/0003-roster-and-catalogue-files.md`.
+//! The rules are listed in `docs/decisions/0003-roster-and-catalogue-files.md`; a catalogue's
+//! working calendar is checked by [`Calendar::new`] (`docs/decisions/0011-working-hours-deadlines.md`).
 
+use super::calendar::{CALENDAR_FIELDS, HOLIDAY_FIELDS, PERIOD_FIELDS};
 use super::geo::{polygon_area_m2, polyline_length_m};
 use super::{
-    Catalogue, Category, Level, Point, Role, Roster, RosterIndex, Scope, catalogue::CatalogueData,
+    Calendar, CalendarSpec, Catalogue, Category, Level, Point, Role, Roster, RosterIndex, Scope,
+    catalogue::CatalogueData,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -80,11 +83,23 @@ struct RosterFile {
     people: Vec<Value>,
 }
 
-/// The outline of a catalogue file.
+/// The outline of a catalogue file; a file without a calendar gets the default one.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogueFile {
+    #[serde(default)]
+    calendar: Option<Value>,
     categories: Vec<Value>,
+}
+
+/// The outline of a catalogue's calendar: the lists are decoded entry by entry later.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    utc_offset: String,
+    periods: Vec<Value>,
+    weekdays: Vec<String>,
+    holidays: Vec<Value>,
 }
 
 /// How to decode one kind of entry.
@@ -120,11 +135,14 @@ pub(super) const CATEGORY_FIELDS: &[&str] = &[
     "level",
     "limit_hours",
     "department",
+    "clock",
 ];
 /// The `kind` of every [`Scope`] variant, as written in files.
 pub(super) const SCOPE_KINDS: &[&str] = &["street", "community", "grid", "segment", "department"];
 /// Every [`super::CategoryKind`], as written in files.
 pub(super) const CATEGORY_KINDS: &[&str] = &["component", "event", "duty"];
+/// Every [`super::LimitClock`], as written in files.
+pub(super) const CLOCKS: &[&str] = &["working", "natural"];
 /// Every [`Level`], as written in files.
 pub(super) const LEVELS: &[&str] = &["grid", "community", "street", "joint_enforcement"];
 
@@ -176,6 +194,18 @@ const CATEGORY: Shape = Shape {
     fields: CATEGORY_FIELDS,
     check: check_category,
 };
+const PERIOD: Shape = Shape {
+    list: "calendar.periods",
+    key: "start",
+    fields: PERIOD_FIELDS,
+    check: no_check,
+};
+const HOLIDAY: Shape = Shape {
+    list: "calendar.holidays",
+    key: "name",
+    fields: HOLIDAY_FIELDS,
+    check: no_check,
+};
 
 /// `field` holds a string outside `allowed`: say so, listing what is allowed. Anything else
 /// (missing, another type) is left to serde, whose message is clear enough for those.
@@ -214,6 +244,7 @@ fn check_person(map: &Map<String, Value>) -> Option<String> {
 fn check_category(map: &Map<String, Value>) -> Option<String> {
     unknown_word(map, "kind", "category kind", CATEGORY_KINDS)
         .or_else(|| unknown_word(map, "level", "level", LEVELS))
+        .or_else(|| unknown_word(map, "clock", "clock", CLOCKS))
 }
 
 /// How messages name an entry: `people[12] (id "gw-07")`, or `people[12]` without an id.
@@ -275,6 +306,39 @@ fn decode_list<T: DeserializeOwned>(
         .enumerate()
         .map(|(i, v)| decode_entry(file, shape, Some(i), v))
         .collect()
+}
+
+/// Decodes and checks a catalogue's calendar: its outline, each period and holiday on its own,
+/// then [`Calendar::new`].
+fn decode_calendar(file: &str, v: Value) -> Result<Calendar, OrgError> {
+    let fail = |entry: &str, problem: String| OrgError::Entry {
+        file: file.to_string(),
+        entry: entry.to_string(),
+        problem,
+    };
+    let Some(map) = v.as_object() else {
+        return Err(fail(
+            "calendar",
+            format!("expected an object, found {}", type_name(&v)),
+        ));
+    };
+    if let Some(k) = map.keys().find(|k| !CALENDAR_FIELDS.contains(&k.as_str())) {
+        return Err(fail(
+            "calendar",
+            format!(
+                "unknown field {k:?} (expected: {})",
+                CALENDAR_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let raw = CalendarFile::deserialize(&v).map_err(|e| fail("calendar", e.to_string()))?;
+    let spec = CalendarSpec {
+        utc_offset: raw.utc_offset,
+        periods: decode_list(file, &PERIOD, raw.periods)?,
+        weekdays: raw.weekdays,
+        holidays: decode_list(file, &HOLIDAY, raw.holidays)?,
+    };
+    Calendar::new(spec).map_err(|e| fail(&e.entry, e.problem))
 }
 
 fn parse_outline<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, OrgError> {
@@ -695,8 +759,15 @@ impl Catalogue {
     /// Parses and checks a catalogue from JSON text; `file` names it in errors.
     pub fn from_json(file: &str, text: &str) -> Result<Catalogue, OrgError> {
         let raw: CatalogueFile = parse_outline(file, text)?;
+        let calendar = match raw.calendar {
+            Some(v) => decode_calendar(file, v)?,
+            None => Calendar::default(),
+        };
         let categories: Vec<Category> = decode_list(file, &CATEGORY, raw.categories)?;
-        let mut catalogue = Catalogue::from(CatalogueData { categories });
+        let mut catalogue = Catalogue::from(CatalogueData {
+            calendar,
+            categories,
+        });
         catalogue.source = file.to_string();
         catalogue.check()?;
         Ok(catalogue)

@@ -1,4 +1,4 @@
-//! The organisation: places, people, roles and the category catalogue.
+//! The organisation: places, people, roles, the category catalogue and its working calendar.
 //!
 //! A street (街道) holds communities (社区), which hold grids (网格, polygons); road segments
 //! (责任路段, polylines) run along the street's roads. People hold one role and one scope.
@@ -6,6 +6,7 @@
 //! administrator can edit; a device holds a read-only copy. Everything here is plain data plus
 //! lookups: the case rules in [`crate::case`] decide what a role may do.
 
+mod calendar;
 mod catalogue;
 mod catalogue_data;
 mod geo;
@@ -15,6 +16,10 @@ mod route;
 pub mod sample;
 pub mod zhenxing;
 
+pub use calendar::{
+    Calendar, CalendarError, CalendarSpec, Holiday, LimitClock, MAX_HOLIDAY_DAYS, WEEKDAYS,
+    WorkPeriod,
+};
 pub use catalogue::{Catalogue, Category, CategoryKind};
 pub use geo::{
     EARTH_RADIUS_M, Point, distance_m, distance_to_polyline_m, point_in_polygon, polygon_area_m2,

@@ -7,8 +7,8 @@
 //! and `g2`.
 
 use super::{
-    Catalogue, Category, CategoryKind, Community, Department, Grid, Level, OrgError, Person, Point,
-    Road, RoadSegment, Role, Roster, Scope, Street,
+    Catalogue, Category, CategoryKind, Community, Department, Grid, Level, LimitClock, OrgError,
+    Person, Point, Road, RoadSegment, Role, Roster, Scope, Street,
 };
 
 fn square(x0: f64) -> Vec<Point> {
@@ -135,7 +135,9 @@ pub const DISPUTE: &str = "030201";
 /// 居民求助: a grid duty used for resident requests, community, 24 h.
 pub const HELP: &str = "030901";
 
-/// A few categories: [`MANHOLE`], [`LITTER`], [`STALL`], [`DISPUTE`], [`HELP`].
+/// A few categories: [`MANHOLE`], [`LITTER`], [`STALL`], [`DISPUTE`], [`HELP`]. Their limits
+/// run on natural hours, so that tests reason with plain arithmetic whatever the day; the
+/// calendar is the default one ([`crate::org::Calendar::china_2026`]).
 pub fn catalogue() -> Catalogue {
     let cat =
         |code: &str, kind, big: &str, name: &str, level, hours, dept: Option<&str>| Category {
@@ -147,6 +149,7 @@ pub fn catalogue() -> Catalogue {
             level,
             limit_hours: hours,
             department: dept.map(Into::into),
+            clock: LimitClock::Natural,
         };
     use CategoryKind::*;
     Catalogue::new(vec![

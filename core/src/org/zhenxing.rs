@@ -12,8 +12,8 @@
 
 use super::geo::EARTH_RADIUS_M;
 use super::{
-    Catalogue, Community, Department, Grid, Person, Point, Road, RoadSegment, Role, Roster,
-    RosterIndex, Scope, Street, catalogue_data,
+    Calendar, Catalogue, Community, Department, Grid, Person, Point, Road, RoadSegment, Role,
+    Roster, RosterIndex, Scope, Street, catalogue_data,
 };
 
 /// The centre of the street's block.
@@ -211,11 +211,11 @@ pub fn roster() -> Roster {
     roster
 }
 
-/// The standard category catalogue (components, events and grid duties) used by Zhenxing. Tests
-/// check that it passes every rule of [`Catalogue::from_json`] and names only Zhenxing's
-/// departments.
+/// The standard category catalogue (components, events and grid duties) used by Zhenxing, with
+/// the 2026 working calendar ([`Calendar::china_2026`]). Tests check that it passes every rule
+/// of [`Catalogue::from_json`] and names only Zhenxing's departments.
 pub fn catalogue() -> Catalogue {
-    Catalogue::new(catalogue_data::categories())
+    Catalogue::new(catalogue_data::categories()).with_calendar(Calendar::china_2026())
 }
 
 /// The grid lines and the community of every cell.

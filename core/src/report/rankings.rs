@@ -21,8 +21,8 @@
 //! - 立案数 `raised`: counted cases with `created_at` in the period.
 //! - 结案数 `closed`: cases with status closed whose `closed_at` (the device time of the
 //!   `Closed` or `HandledOnSpot` event) is in the period; handled-on-the-spot cases included.
-//! - 应结案数 `due`: cases whose deadline (report time + the category's limit + extensions)
-//!   is in the period, plus cases closed in the period whatever their deadline (a case closed
+//! - 应结案数 `due`: cases whose deadline (the one recorded at report time, in working hours
+//!   of the reporting device's calendar, moved by extensions) is in the period, plus cases closed in the period whatever their deadline (a case closed
 //!   early was due as soon as it was closed). So 结案 ⊆ 应结案; an overdue case still open
 //!   counts as due in the period of its deadline, and again in the period it is finally closed.
 //! - 按期结案数 `closed_on_time`: closed cases (as above) whose last resolution (`resolved_at`,

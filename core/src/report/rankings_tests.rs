@@ -28,6 +28,8 @@ fn facts(id: &str, reporter: &str, grid: &str, created_at: i64) -> Facts {
         category: sample::MANHOLE.into(),
         category_name: "井盖破损".into(),
         limit_hours: 24,
+        clock: None,
+        deadline: None,
         reporter: reporter.into(),
         created_at,
         location: if grid == "g3" {
@@ -151,6 +153,7 @@ fn cases() -> Vec<(Facts, CaseState)> {
                 Action::Extended {
                     hours: 48,
                     reason: "等配件".into(),
+                    until: None,
                 },
             ),
         ],

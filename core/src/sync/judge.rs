@@ -6,6 +6,11 @@
 //! new case as its reporter, is tampering: refused outright (see DESIGN.md, Sharp edges).
 //! Whether each new event was *allowed* is not judged here: the fold does that, and the server
 //! voids events whose claim its roster does not back.
+//!
+//! The recorded deadline is a fact like the others: it never changes. The server does not
+//! recompute it with its own calendar (the device may hold an older catalogue, and refusing an
+//! honest change would leave it unable to sync); it only refuses a new case whose deadline
+//! is before the case was raised, which no honest device writes.
 
 use crate::case::{Author, CaseDoc, Event, PhotoRef};
 use std::collections::{HashMap, HashSet};
@@ -17,8 +22,10 @@ pub const ROOT_KEYS: &[&str] = &[
     "category",
     "category_name",
     "limit_hours",
+    "clock",
     "reporter",
     "created_at",
+    "deadline",
     "lon",
     "lat",
     "grid",
@@ -115,6 +122,11 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
             if after.number().is_some() {
                 return Err(Tamper::FactChanged("number"));
             }
+            if facts.deadline.is_some_and(|d| d < facts.created_at) {
+                return Err(Tamper::Malformed(
+                    "the deadline is before the case was raised".into(),
+                ));
+            }
             (Vec::new(), Vec::new())
         }
         Some(b) => {
@@ -183,14 +195,16 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
 }
 
 fn changed_fact(a: &crate::case::Facts, b: &crate::case::Facts) -> Option<&'static str> {
-    let checks: [(&'static str, bool); 13] = [
+    let checks: [(&'static str, bool); 15] = [
         ("id", a.id == b.id),
         ("kind", a.kind == b.kind),
         ("category", a.category == b.category),
         ("category_name", a.category_name == b.category_name),
         ("limit_hours", a.limit_hours == b.limit_hours),
+        ("clock", a.clock == b.clock),
         ("reporter", a.reporter == b.reporter),
         ("created_at", a.created_at == b.created_at),
+        ("deadline", a.deadline == b.deadline),
         ("lon", a.location.lon.to_bits() == b.location.lon.to_bits()),
         ("lat", a.location.lat.to_bits() == b.location.lat.to_bits()),
         ("grid", a.grid == b.grid),
@@ -205,7 +219,7 @@ fn changed_fact(a: &crate::case::Facts, b: &crate::case::Facts) -> Option<&'stat
 mod tests {
     use super::*;
     use crate::case::{Action, Assignee, CaseKind, Claim, Facts};
-    use crate::org::{Role, Scope, sample};
+    use crate::org::{LimitClock, Role, Scope, sample};
     use automerge::{ActorId, ROOT, transaction::Transactable};
 
     fn claim(p: &str) -> Claim {
@@ -217,12 +231,18 @@ mod tests {
     }
 
     fn new_case() -> CaseDoc {
+        new_case_with(None, None)
+    }
+
+    fn new_case_with(clock: Option<LimitClock>, deadline: Option<i64>) -> CaseDoc {
         let facts = Facts {
             id: "c1".into(),
             kind: CaseKind::Problem,
             category: sample::LITTER.into(),
             category_name: "垃圾满溢".into(),
             limit_hours: 4,
+            clock,
+            deadline,
             reporter: "gw1".into(),
             created_at: 1,
             location: sample::IN_G1,
@@ -305,5 +325,57 @@ mod tests {
             judge(Some(&doc), &numbered, "gw1"),
             Err(Tamper::FactChanged("number"))
         );
+    }
+
+    #[test]
+    fn the_recorded_deadline_and_clock_never_change() {
+        let mut doc = new_case_with(Some(LimitClock::Working), Some(100));
+        assert!(judge(None, &doc, "gw1").is_ok());
+        let facts = doc.facts().unwrap();
+        assert_eq!(
+            (facts.clock, facts.deadline),
+            (Some(LimitClock::Working), Some(100))
+        );
+
+        let mut later = fork(&mut doc);
+        later.raw_mut().0.put(ROOT, "deadline", 200_i64).unwrap();
+        assert_eq!(
+            judge(Some(&doc), &later, "gw1"),
+            Err(Tamper::FactChanged("deadline"))
+        );
+        let mut natural = fork(&mut doc);
+        natural.raw_mut().0.put(ROOT, "clock", "natural").unwrap();
+        assert_eq!(
+            judge(Some(&doc), &natural, "gw1"),
+            Err(Tamper::FactChanged("clock"))
+        );
+        let mut gone = fork(&mut doc);
+        gone.raw_mut().0.delete(ROOT, "deadline").unwrap();
+        assert_eq!(
+            judge(Some(&doc), &gone, "gw1"),
+            Err(Tamper::FactChanged("deadline"))
+        );
+        let mut odd = fork(&mut doc);
+        odd.raw_mut().0.put(ROOT, "deadline", "soon").unwrap();
+        assert!(matches!(
+            judge(Some(&doc), &odd, "gw1"),
+            Err(Tamper::Malformed(_))
+        ));
+
+        // A document made before deadlines were recorded may not gain one later.
+        let mut old = new_case();
+        let mut added = fork(&mut old);
+        added.raw_mut().0.put(ROOT, "deadline", 200_i64).unwrap();
+        assert_eq!(
+            judge(Some(&old), &added, "gw1"),
+            Err(Tamper::FactChanged("deadline"))
+        );
+
+        // No honest device raises a case due before it was raised.
+        let early = new_case_with(Some(LimitClock::Working), Some(0));
+        assert!(matches!(
+            judge(None, &early, "gw1"),
+            Err(Tamper::Malformed(_))
+        ));
     }
 }

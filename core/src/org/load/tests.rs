@@ -661,6 +661,133 @@ fn catalogue_entry_problems() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// The calendar published with a catalogue.
+
+#[test]
+fn a_catalogue_without_a_calendar_gets_the_default_one_and_clock() {
+    let Ok(c) = cat_load(&cat_base()) else {
+        panic!("cat loads")
+    };
+    assert_eq!(c.calendar, crate::org::Calendar::china_2026());
+    assert_eq!(c.categories[0].clock, crate::org::LimitClock::Working);
+    // Written back, a working clock is left out and the calendar is spelt out.
+    let v = serde_json::to_value(&c).unwrap();
+    assert!(v["categories"][0].get("clock").is_none());
+    assert_eq!(v["calendar"]["utc_offset"], "+08:00");
+    let again = cat_load(&v).unwrap();
+    assert_eq!(again, c);
+}
+
+#[test]
+fn a_catalogue_carries_its_own_calendar_and_natural_clocks() {
+    let mut v = cat_base();
+    v["calendar"] = json!({
+        "utc_offset": "+08:00",
+        "periods": [{"start": "09:00", "end": "17:00"}],
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat"],
+        "holidays": [{"name": "国庆节", "from": "2027-10-01", "to": "2027-10-07"}]
+    });
+    v["categories"][1]["clock"] = json!("natural");
+    let Ok(c) = cat_load(&v) else {
+        panic!("cat loads")
+    };
+    assert_eq!(c.calendar.minutes_per_day(), 480);
+    assert_eq!(c.categories[1].clock, crate::org::LimitClock::Natural);
+    assert_eq!(c.calendar.spec().holidays[0].workdays, Vec::<String>::new());
+    // The deadline of a category counts on its clock in this calendar.
+    // 2026-11-28 16:00 +08:00, a working Saturday here; 24 working hours are 1 h on Saturday,
+    // 8 h on Monday and Tuesday, and 7 h on Wednesday: Wednesday 16:00.
+    let sat_16h = 1_795_852_800_000;
+    assert_eq!(
+        c.deadline("020501", sat_16h),
+        Some(sat_16h + 4 * 86_400_000)
+    );
+    assert_eq!(
+        c.deadline("020502", sat_16h),
+        Some(sat_16h + 24 * 3_600_000)
+    );
+    assert_eq!(c.deadline("999999", sat_16h), None);
+}
+
+#[test]
+fn calendar_problems_name_the_file_and_the_entry() {
+    let with = |calendar: Value| {
+        let mut v = cat_base();
+        v["calendar"] = calendar;
+        v
+    };
+    let good = || serde_json::to_value(crate::org::Calendar::china_2026_spec()).unwrap();
+
+    let mut c = good();
+    c["holidays"][6]["from"] = json!("2026-13-01");
+    cat_fails(
+        &with(c),
+        r#"calendar.holidays[6] (name "国庆节")"#,
+        r#"from "2026-13-01" is not a date (expected YYYY-MM-DD)"#,
+    );
+    let mut c = good();
+    c["periods"][0]["end"] = json!("08:00");
+    cat_fails(
+        &with(c),
+        r#"calendar.periods[0] (start "08:30")"#,
+        "the period ends at 08:00, not after it starts at 08:30",
+    );
+    let mut c = good();
+    c["periods"][1]["start"] = json!("11:00");
+    cat_fails(
+        &with(c),
+        r#"calendar.periods[1] (start "11:00")"#,
+        "overlaps calendar.periods[0] (08:30–12:00)",
+    );
+    let mut c = good();
+    c["holidays"][0]["workdays"] = json!(["2026-01-04", "2026-01-03"]);
+    cat_fails(
+        &with(c),
+        r#"calendar.holidays[0] (name "元旦")"#,
+        "2026-01-03 is both a make-up working day here and a day off",
+    );
+    let mut c = good();
+    c["weekdays"] = json!(["monday"]);
+    cat_fails(
+        &with(c),
+        "calendar.weekdays[0]",
+        r#"unknown weekday "monday""#,
+    );
+    let mut c = good();
+    c["holidays"][2]["until"] = json!("2026-04-06");
+    cat_fails(
+        &with(c),
+        r#"calendar.holidays[2] (name "清明节")"#,
+        r#"unknown field "until" (expected: name, from, to, workdays)"#,
+    );
+    let mut c = good();
+    c["periods"][0]["stop"] = json!("12:00");
+    cat_fails(
+        &with(c),
+        r#"calendar.periods[0] (start "08:30")"#,
+        r#"unknown field "stop""#,
+    );
+    let mut c = good();
+    c["timezone"] = json!("Asia/Shanghai");
+    cat_fails(&with(c), "calendar", r#"unknown field "timezone""#);
+    let mut c = good();
+    c.as_object_mut().unwrap().remove("weekdays");
+    cat_fails(&with(c), "calendar", "missing field `weekdays`");
+    cat_fails(
+        &with(json!([])),
+        "calendar",
+        "expected an object, found a list",
+    );
+    let mut v = cat_base();
+    v["categories"][0]["clock"] = json!("wall");
+    cat_fails(
+        &v,
+        r#"categories[0] (code "020501")"#,
+        r#"unknown clock "wall" (expected one of: working, natural)"#,
+    );
+}
+
 #[test]
 fn catalogue_parse_errors_name_the_file() {
     let e = Catalogue::from_json(CAT_FILE, "{\"categories\": [")
@@ -823,8 +950,18 @@ fn field_lists_match_the_serialized_types() -> Result<(), serde_json::Error> {
         level: Level::Street,
         limit_hours: 24,
         department: Some("police".into()),
+        clock: crate::org::LimitClock::Natural,
     };
     check(serde_json::to_value(&category)?, CATEGORY_FIELDS);
+    let calendar = crate::org::Calendar::china_2026_spec();
+    check(serde_json::to_value(&calendar)?, CALENDAR_FIELDS);
+    check(serde_json::to_value(&calendar.periods[0])?, PERIOD_FIELDS);
+    check(serde_json::to_value(&calendar.holidays[0])?, HOLIDAY_FIELDS);
+    for clock in crate::org::LimitClock::ALL {
+        assert!(CLOCKS.contains(&clock.as_str()));
+        assert_eq!(serde_json::to_value(clock)?, json!(clock.as_str()));
+    }
+    assert_eq!(CLOCKS.len(), crate::org::LimitClock::ALL.len());
     // The words lists match the enums.
     let scopes = [
         Scope::Street,

@@ -48,6 +48,10 @@ fn the_shipped_files_equal_what_the_generator_produces() {
         panic!("{loaded:?} (run the gen_zhenxing example)");
     };
     same_list("categories", &loaded.categories, &catalogue().categories);
+    assert!(
+        loaded.calendar == catalogue().calendar,
+        "the calendar differs (run the gen_zhenxing example)"
+    );
 }
 
 /// Asserts two lists are equal, naming the first entry that differs (not printing both).

@@ -9,13 +9,13 @@ use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use xiangying_core::case::{CaseState, Facts, fold};
 use xiangying_core::org::Role;
+use xiangying_core::org::Roster;
 use xiangying_core::patrol::weekly::{
     OFFICIAL_PER_WEEK, WeeklyAccompaniment, week_start, weekly_accompaniments,
 };
-use xiangying_core::patrol::{PatrolFacts, PatrolState, fold_patrol_doc};
-use xiangying_core::sync::synced::SyncedDoc;
-use xiangying_core::org::Roster;
+use xiangying_core::patrol::{PatrolFacts, PatrolState, fold_patrol_log};
 use xiangying_core::report::{NoticeBoard, Rankings, RankingsBuilder, UnitKind};
+use xiangying_core::sync::synced::SyncedDoc;
 
 /// The offset of China Standard Time, in which the admin CLI reads dates.
 const CHINA_OFFSET_S: i32 = 8 * 3600;
@@ -92,7 +92,7 @@ fn for_each_doc(
                 f(Folded::Case(facts, state))?;
             }
             SyncedDoc::Patrol(doc) => {
-                let (facts, state) = fold_patrol_doc(&doc).map_err(corrupt)?;
+                let (facts, state) = fold_patrol_log(&doc).map_err(corrupt)?;
                 f(Folded::Patrol(facts, state))?;
             }
         }
@@ -200,7 +200,7 @@ mod tests {
     use crate::storage::{CaseMeta, NewChange};
     use std::sync::Arc;
     use xiangying_core::Device;
-    use xiangying_core::case::{Action, Assignee, CaseKind, Claim, Event, Facts};
+    use xiangying_core::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event};
     use xiangying_core::org::zhenxing::{self, ids};
 
     const H: i64 = 3_600_000;

@@ -114,11 +114,26 @@ fn main() {
     batches.sort_by(f64::total_cmp);
     let p99 = batches[(batches.len() * 99 / 100).min(batches.len() - 1)];
     println!("patrol track: {FIXES} fixes in batches of {BATCH}, {runs} runs (medians)");
-    println!("  device store, document     {:>7} bytes", med(&|r| r.doc_bytes));
-    println!("  device store, outbox       {:>7} bytes", med(&|r| r.outbox_bytes));
-    println!("  pushed automerge changes   {:>7} bytes", med(&|r| r.change_bytes));
-    println!("  sync request bodies        {:>7} bytes", med(&|r| r.body_bytes));
-    println!("  server snapshot            {:>7} bytes", med(&|r| r.server_bytes));
+    println!(
+        "  device store, document     {:>7} bytes",
+        med(&|r| r.doc_bytes)
+    );
+    println!(
+        "  device store, outbox       {:>7} bytes",
+        med(&|r| r.outbox_bytes)
+    );
+    println!(
+        "  pushed automerge changes   {:>7} bytes",
+        med(&|r| r.change_bytes)
+    );
+    println!(
+        "  sync request bodies        {:>7} bytes",
+        med(&|r| r.body_bytes)
+    );
+    println!(
+        "  server snapshot            {:>7} bytes",
+        med(&|r| r.server_bytes)
+    );
     println!(
         "  record one batch           {:>7.0} µs median, {:.0} µs p99",
         median(batches.clone()),

@@ -47,7 +47,9 @@ fn two_patrols(f: &Field) -> (String, String) {
 #[test]
 fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
     let mut f = Field::new(sample_org());
-    for p in ["gw1", "gw3", "psc1", "cc1", "cc2", "center", "official", "police1"] {
+    for p in [
+        "gw1", "gw3", "psc1", "cc1", "cc2", "center", "official", "police1",
+    ] {
         f.enrol(p);
     }
     let (p, s) = two_patrols(&f);
@@ -57,7 +59,11 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
         "a two-hour track pushed {} change bytes",
         pushed.change_bytes_sent
     );
-    assert!(pushed.bytes_sent <= 31_000, "{} bytes on the wire", pushed.bytes_sent);
+    assert!(
+        pushed.bytes_sent <= 31_000,
+        "{} bytes on the wire",
+        pushed.bytes_sent
+    );
     f.settle();
 
     let held = |who: &str| -> Vec<String> {
@@ -76,7 +82,11 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
     assert_eq!(held("cc1"), both, "the community chief of c1");
     assert_eq!(held("center"), both);
     assert_eq!(held("gw1"), both, "gw1 walked along on s1");
-    assert_eq!(held("police1"), vec![s.clone()], "police1 walked along on s1");
+    assert_eq!(
+        held("police1"),
+        vec![s.clone()],
+        "police1 walked along on s1"
+    );
     assert!(held("cc2").is_empty() && held("gw3").is_empty());
     for who in ["cc1", "center", "official"] {
         assert_eq!(
@@ -103,7 +113,10 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
             .figures
     };
     assert_eq!(
-        (unit(UnitKind::Grid, "g1").patrols, unit(UnitKind::Grid, "g1").accompanied),
+        (
+            unit(UnitKind::Grid, "g1").patrols,
+            unit(UnitKind::Grid, "g1").accompanied
+        ),
         (1, 1)
     );
     assert_eq!(unit(UnitKind::Community, "c1").patrols, 2);
@@ -165,7 +178,8 @@ fn writing_to_somebody_elses_patrol_or_editing_a_track_is_refused() {
     f.settle();
     let extra = hand_change(&f, "cc1", &p, "track", |doc, track| {
         let n = doc.length(track);
-        doc.insert(track, n, ScalarValue::Bytes(vec![1, 0])).unwrap();
+        doc.insert(track, n, ScalarValue::Bytes(vec![1, 0]))
+            .unwrap();
     });
     let (status, body) = push_raw(&f, "cc1", &p, extra);
     assert_eq!(status, 403, "{body}");
@@ -214,5 +228,8 @@ fn a_walker_moved_while_offline_has_the_patrol_voided_not_refused() {
     let now = f.dev("center").now();
     let week = reports::accompaniments(state.storage.as_ref(), now).unwrap();
     assert!(week.iter().all(|r| r.patrols == 0), "{week:?}");
-    assert_eq!(f.dev("center").patrol(&p).unwrap().state.voided, v.state.voided);
+    assert_eq!(
+        f.dev("center").patrol(&p).unwrap().state.voided,
+        v.state.voided
+    );
 }

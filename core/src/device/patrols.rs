@@ -12,7 +12,7 @@ use crate::patrol::track::check_points;
 use crate::patrol::weekly::{WeeklyAccompaniment, week_start, weekly_accompaniments};
 use crate::patrol::{
     PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
-    fold_patrol, fold_patrol_doc,
+    fold_patrol, fold_patrol_doc, fold_patrol_log,
 };
 use crate::store::{PatrolSummary, PatrolWrite};
 
@@ -188,12 +188,12 @@ impl Device {
         ))
     }
 
-    /// Every patrol this device holds, folded.
+    /// Every patrol this device holds, folded from its log (tracks not decoded).
     pub(crate) fn folded_patrols(&self) -> Result<Vec<(PatrolFacts, PatrolState)>> {
         let mut out = Vec::new();
         for s in self.store.list_patrols(None, false, u32::MAX)? {
             let doc = self.store.load_patrol(&s.id, &self.actor)?;
-            out.push(patrol_state(&doc)?);
+            out.push(fold_patrol_log(&doc).map_err(|e| corrupt(&s.id, e))?);
         }
         Ok(out)
     }

@@ -161,3 +161,15 @@ pub fn fold_patrol_doc(
     let state = fold_patrol(&facts, &events, &track);
     Ok((facts, state))
 }
+
+/// A patrol's facts and state folded from its log alone, without decoding its track: what the
+/// rankings and the weekly count need. The state's `points`, `distance_m` and `last_fix_at`
+/// are left empty.
+pub fn fold_patrol_log(
+    doc: &PatrolDoc,
+) -> Result<(PatrolFacts, PatrolState), crate::case::DocError> {
+    let facts = doc.facts()?;
+    let events = doc.events()?;
+    let state = fold_patrol(&facts, &events, &[]);
+    Ok((facts, state))
+}

@@ -256,6 +256,7 @@ fn every_figure_by_hand() {
         extended: 0,
         handled_on_spot: 1, // B
         handling_ms: (4 + 1 + 40 + 120) * H,
+        ..Figures::default()
     };
     let u = unit(&r, UnitKind::Grid, "g1");
     assert_eq!(u.figures, g1);
@@ -337,6 +338,7 @@ fn every_figure_by_hand() {
             extended: 0,
             handled_on_spot: 0,
             handling_ms: (4 + 40 + 120) * H,
+            ..Figures::default()
         }
     );
     assert_eq!(gw1.score, Some(73.33));
@@ -391,10 +393,150 @@ fn table_names_units_and_shows_rates() {
     assert_eq!(lines.len(), 4);
     assert!(lines[0].starts_with("排名\t网格\t名称\t立案数"));
     assert!(lines[1].starts_with("1\tg3\tg3\t1\t1\t1\t100.0%"));
-    assert!(
-        lines[2]
-            .starts_with("2\tg1\t第一网格\t4\t4\t4\t100.0%\t50.0%\t25.0%\t0.0%\t1\t41.25\t80.00")
-    );
+    assert!(lines[2].starts_with(
+        "2\tg1\t第一网格\t4\t4\t4\t100.0%\t50.0%\t25.0%\t0.0%\t1\t41.25\t0\t0.00\t0\t0\t80.00"
+    ));
     assert_eq!(UnitKind::parse("department"), Some(UnitKind::Department));
     assert_eq!(UnitKind::parse("street"), None);
+}
+
+mod patrols {
+    use super::*;
+    use crate::case::Author;
+    use crate::org::{Role, Scope};
+    use crate::patrol::{PatrolAction, PatrolEvent, PatrolFacts, PatrolPlace, fold_patrol};
+    use crate::report::RankingsBuilder;
+
+    fn person(id: &str, role: Role, scope: Scope) -> Claim {
+        Claim {
+            person: id.into(),
+            role,
+            scope,
+        }
+    }
+
+    /// A patrol of `walker` from `start`, ended after `hours` (never when `None`), with
+    /// `companions`, voided by a server when `voided`.
+    fn patrol(
+        walker: Claim,
+        place: PatrolPlace,
+        start: i64,
+        hours: Option<i64>,
+        companions: &[Claim],
+        voided: bool,
+    ) -> (PatrolFacts, crate::patrol::PatrolState) {
+        let facts = PatrolFacts {
+            id: format!("{}-{start}", walker.person),
+            walker: walker.clone(),
+            place,
+            community: "c1".into(),
+            started_at: start,
+        };
+        let mut log: Vec<PatrolEvent> = companions
+            .iter()
+            .map(|c| {
+                PatrolEvent::new(
+                    start,
+                    walker.clone(),
+                    PatrolAction::Accompanied {
+                        companion: c.clone(),
+                    },
+                )
+            })
+            .collect();
+        if let Some(h) = hours {
+            log.push(PatrolEvent::new(
+                start + h * H,
+                walker.clone(),
+                PatrolAction::Ended,
+            ));
+        }
+        if voided {
+            log.push(PatrolEvent {
+                id: "void".into(),
+                at: start,
+                by: Author::Server {
+                    instance: "s".into(),
+                },
+                action: PatrolAction::ServerVoid {
+                    event: facts.id.clone(),
+                    reason: "moved".into(),
+                },
+            });
+        }
+        let state = fold_patrol(&facts, &log, &[]);
+        (facts, state)
+    }
+
+    #[test]
+    fn patrol_time_and_accompaniments_by_hand_without_changing_the_scores() {
+        let gw1 = person("gw1", Role::GridWorker, Scope::Grid("g1".into()));
+        let psc1 = person("psc1", Role::PartyStreetChief, Scope::Segment("s1".into()));
+        let official = person("official", Role::StreetOfficial, Scope::Street);
+        let police1 = person(
+            "police1",
+            Role::DepartmentStaff,
+            Scope::Department("police".into()),
+        );
+        let g1 = || PatrolPlace::Grid("g1".into());
+        let s1 = PatrolPlace::Segment("s1".into());
+        let patrols = [
+            // Counts: 2 h with the official.
+            patrol(gw1.clone(), g1(), FROM + H, Some(2), &[official], false),
+            // Counts: 1 h on s1 with gw1 and the police.
+            patrol(
+                psc1,
+                s1,
+                FROM + DAY,
+                Some(1),
+                &[gw1.clone(), police1],
+                false,
+            ),
+            // Voided, before the period, and not ended: 0, 0, and a patrol without time.
+            patrol(gw1.clone(), g1(), FROM + 2 * DAY, Some(5), &[], true),
+            patrol(gw1.clone(), g1(), FROM - H, Some(3), &[], false),
+            patrol(gw1, g1(), FROM + 3 * DAY, None, &[], false),
+        ];
+        let cases = cases();
+        let mut b = RankingsBuilder::new(FROM, TO);
+        for (f, s) in &cases {
+            b.add(f, s);
+        }
+        for (f, s) in &patrols {
+            b.add_patrol(f, s);
+        }
+        let r = b.finish();
+        let figs = |kind, id| unit(&r, kind, id).figures;
+        let p = |f: Figures| (f.patrols, f.patrol_ms, f.accompanied, f.accompaniments);
+        assert_eq!(p(figs(UnitKind::Grid, "g1")), (2, 2 * H, 1, 0));
+        assert_eq!(p(figs(UnitKind::Community, "c1")), (3, 3 * H, 2, 0));
+        assert_eq!(p(figs(UnitKind::Person, "gw1")), (2, 2 * H, 1, 1));
+        assert_eq!(p(figs(UnitKind::Person, "psc1")), (1, H, 1, 0));
+        assert_eq!(p(figs(UnitKind::Person, "official")), (0, 0, 0, 1));
+        assert_eq!(p(figs(UnitKind::Person, "police1")), (0, 0, 0, 1));
+        assert_eq!(p(figs(UnitKind::Department, "police")), (0, 0, 0, 1));
+        assert!(r.by(UnitKind::Grid).iter().all(|u| u.unit != "s1"));
+        // Patrols do not enter the score: the case figures and ranks are as without them.
+        let without = compute();
+        for kind in UnitKind::ALL {
+            for u in without.by(kind) {
+                let with = unit(&r, kind, &u.unit);
+                assert_eq!(
+                    (with.rank, with.score),
+                    (u.rank, u.score),
+                    "{kind:?} {}",
+                    u.unit
+                );
+            }
+        }
+        let table = r.table(UnitKind::Grid, &|_| None);
+        assert!(
+            table
+                .lines()
+                .next()
+                .unwrap()
+                .contains("巡查次数\t巡查时长(小时)\t陪同巡查次数")
+        );
+        assert!(table.contains("\t2\t2.00\t1\t0\t"), "{table}");
+    }
 }

@@ -18,7 +18,7 @@
 
 pub mod export;
 pub mod font;
-pub(crate) mod layout;
+pub mod layout;
 pub mod pdf;
 pub mod raster;
 

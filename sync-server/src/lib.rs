@@ -4,12 +4,14 @@
 //! - [`storage`]: the storage trait and its SQLite and PostgreSQL backends;
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`auth`]: codes and tokens; [`blobs`]: photo files;
-//! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day.
+//! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
+//! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod board;
 pub mod demo;
 pub mod error;
 pub mod reports;

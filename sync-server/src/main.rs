@@ -114,11 +114,27 @@ enum AdminCommand {
         #[arg(long)]
         week: String,
     },
-    /// Write the street chiefs' notice boards (街长公示栏) as one printable HTML page.
+    /// Write the street chiefs' notice boards (街长公示栏): one printable HTML page, a PDF
+    /// (one A4 page per segment, real text) or PNG images (one per A4 page: the named file for
+    /// a single page, else name-01.png, name-02.png, … beside it). The format follows the
+    /// file's extension (.html, .pdf, .png) unless --format says otherwise.
     NoticeBoard {
-        /// The HTML file to write.
+        /// The file to write.
         #[arg(long)]
         out: PathBuf,
+        /// The format, instead of the one the extension names.
+        #[arg(long, value_parser = ["html", "pdf", "png"])]
+        format: Option<String>,
+        /// A CJK font file (.ttf, .otf or .ttc) for PDF and PNG; by default the first of the
+        /// well-known system fonts found (Noto Sans CJK, WenQuanYi Micro Hei, …).
+        #[arg(long, env = "XIANGYING_FONT")]
+        font: Option<PathBuf>,
+        /// Only this segment's board (its id in the roster).
+        #[arg(long)]
+        segment: Option<String>,
+        /// Resolution of PNG pages, dots per inch (72 to 600).
+        #[arg(long, default_value_t = xiangying_server::board::DEFAULT_DPI)]
+        dpi: u32,
     },
 }
 
@@ -213,10 +229,22 @@ fn run(cfg: Config, command: Command) -> Result<(), Box<dyn std::error::Error>> 
                         xiangying_server::reports::accompaniments_table(s, &week)?
                     );
                 }
-                AdminCommand::NoticeBoard { out } => {
-                    let html = xiangying_server::reports::notice_board_html(s)?;
-                    std::fs::write(&out, html).map_err(|e| format!("{}: {e}", out.display()))?;
-                    println!("wrote {}", out.display());
+                AdminCommand::NoticeBoard {
+                    out,
+                    format,
+                    font,
+                    segment,
+                    dpi,
+                } => {
+                    use xiangying_server::board::{self, Format};
+                    let format = format.as_deref().and_then(Format::parse);
+                    let mut notice = xiangying_server::reports::notice_board(s)?;
+                    if let Some(id) = &segment {
+                        notice = board::export::only_segment(&notice, id)?;
+                    }
+                    for path in board::write_board(&notice, &out, format, font.as_deref(), dpi)? {
+                        println!("wrote {}", path.display());
+                    }
                 }
             }
         }

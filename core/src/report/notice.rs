@@ -6,7 +6,8 @@
 //! [`NoticeBoard::of`] builds the board from a roster; [`NoticeBoard::html`] renders it as one
 //! printable, self-contained HTML page (inline CSS, A4 print styles, one block per segment);
 //! [`NoticeBoard::segment_svg`] renders one segment's block as a standalone SVG (text left to
-//! the viewer's CJK fonts). PDF and PNG are not produced here.
+//! the viewer's CJK fonts). PDF and PNG are not produced here: the server's `board` module
+//! prints them from the same [`NoticeBoard`] (decision 0012).
 
 use crate::org::{Department, Person, Role, Roster, polyline_length_m};
 use serde::{Deserialize, Serialize};

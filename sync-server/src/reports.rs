@@ -4,7 +4,7 @@
 //! [`xiangying_core::patrol::weekly`]), so the numbers agree for the same documents.
 
 use crate::error::ServerError;
-use crate::storage::{Storage, Tx, with_tx};
+use crate::storage::{RankingEntry, Storage, Tx, with_tx};
 use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use xiangying_core::case::{CaseState, Facts, fold};
@@ -14,8 +14,9 @@ use xiangying_core::patrol::weekly::{
     OFFICIAL_PER_WEEK, WeeklyAccompaniment, week_start, weekly_accompaniments,
 };
 use xiangying_core::patrol::{PatrolFacts, PatrolState, fold_patrol_log};
-use xiangying_core::report::{NoticeBoard, Rankings, RankingsBuilder, UnitKind};
+use xiangying_core::report::{NoticeBoard, RankingRow, Rankings, RankingsBuilder, UnitKind};
 use xiangying_core::sync::synced::SyncedDoc;
+use xiangying_core::sync::wire;
 
 /// The offset of China Standard Time, in which the admin CLI reads dates.
 const CHINA_OFFSET_S: i32 = 8 * 3600;
@@ -53,13 +54,24 @@ pub fn rankings(storage: &dyn Storage, from: i64, to: i64) -> Result<Rankings, S
 
 fn rankings_in(tx: &mut dyn Tx, from: i64, to: i64) -> Result<Rankings, ServerError> {
     let mut b = RankingsBuilder::new(from, to);
-    for_each_doc(tx, &mut |doc| {
-        match doc {
-            Folded::Case(facts, state) => b.add(&facts, &state),
-            Folded::Patrol(facts, state) => b.add_patrol(&facts, &state),
+    for RankingEntry {
+        case_id: id,
+        row,
+        kept,
+    } in tx.ranking_rows()?
+    {
+        match (row, kept) {
+            (Some(bytes), _) => b.add_row(&decode_row(&id, &bytes)?),
+            // Never counts.
+            (None, true) => {}
+            // Stored before rows were kept: fold the document.
+            (None, false) => match load_folded(tx, &id)? {
+                Some(Folded::Case(facts, state)) => b.add(&facts, &state),
+                Some(Folded::Patrol(facts, state)) => b.add_patrol(&facts, &state),
+                None => {}
+            },
         }
-        Ok(())
-    })?;
+    }
     Ok(b.finish())
 }
 
@@ -69,35 +81,57 @@ enum Folded {
     Patrol(PatrolFacts, PatrolState),
 }
 
-/// Calls `f` with every case and patrol the server stores, folded.
-fn for_each_doc(
-    tx: &mut dyn Tx,
-    f: &mut dyn FnMut(Folded) -> Result<(), ServerError>,
-) -> Result<(), ServerError> {
+/// A stored document, folded (patrols from their log only).
+fn load_folded(tx: &mut dyn Tx, case_id: &str) -> Result<Option<Folded>, ServerError> {
     // Read only: the actor id is never written with.
     let actor = ActorId::from(b"xiangying-reports".to_vec());
-    let upto = tx.max_position()?;
-    for (case_id, _) in tx.feed_cases(&[], true, 0, upto, u32::MAX)? {
-        let Some(row) = tx.case(&case_id)? else {
-            continue;
-        };
-        let corrupt = |e: xiangying_core::case::DocError| {
-            ServerError::Internal(format!("stored case {case_id}: {e}"))
-        };
+    let Some(row) = tx.case(case_id)? else {
+        return Ok(None);
+    };
+    let corrupt = |e: xiangying_core::case::DocError| {
+        ServerError::Internal(format!("stored case {case_id}: {e}"))
+    };
+    Ok(Some(
         match SyncedDoc::load(&row.snapshot, &actor).map_err(corrupt)? {
             SyncedDoc::Case(doc) => {
                 let facts = doc.facts().map_err(corrupt)?;
                 let events = doc.events().map_err(corrupt)?;
                 let state = fold(&facts, &events);
-                f(Folded::Case(facts, state))?;
+                Folded::Case(facts, state)
             }
             SyncedDoc::Patrol(doc) => {
                 let (facts, state) = fold_patrol_log(&doc).map_err(corrupt)?;
-                f(Folded::Patrol(facts, state))?;
+                Folded::Patrol(facts, state)
             }
+        },
+    ))
+}
+
+/// Every counted patrol the server stores (found through the ranking rows, so cases are never
+/// loaded), folded from its log.
+fn counted_patrols(tx: &mut dyn Tx) -> Result<Vec<(PatrolFacts, PatrolState)>, ServerError> {
+    let mut out = Vec::new();
+    for RankingEntry {
+        case_id: id,
+        row,
+        kept,
+    } in tx.ranking_rows()?
+    {
+        let patrol = match (row, kept) {
+            (Some(bytes), _) => matches!(decode_row(&id, &bytes)?, RankingRow::Patrol(_)),
+            (None, true) => false,
+            (None, false) => true,
+        };
+        if patrol && let Some(Folded::Patrol(facts, state)) = load_folded(tx, &id)? {
+            out.push((facts, state));
         }
     }
-    Ok(())
+    Ok(out)
+}
+
+fn decode_row(id: &str, bytes: &[u8]) -> Result<RankingRow, ServerError> {
+    wire::decode(bytes)
+        .map_err(|e| ServerError::Internal(format!("stored ranking row of {id}: {e}")))
 }
 
 /// The accompaniment count (三陪同) of the week holding `at` (ms) for every grid worker of the
@@ -110,16 +144,7 @@ pub fn accompaniments(
         .people_with_role(Role::GridWorker)
         .map(|p| p.id.clone())
         .collect();
-    let mut patrols = Vec::new();
-    with_tx(storage, |tx| {
-        patrols.clear();
-        for_each_doc(tx, &mut |doc| {
-            if let Folded::Patrol(facts, state) = doc {
-                patrols.push((facts, state));
-            }
-            Ok(())
-        })
-    })?;
+    let patrols = with_tx(storage, counted_patrols)?;
     Ok(weekly_accompaniments(
         &people,
         patrols.iter().map(|(f, s)| (f, s)),
@@ -326,6 +351,11 @@ mod tests {
                     category: facts.category.clone(),
                     created_at: facts.created_at,
                     received_at: facts.created_at,
+                    ranking: {
+                        let doc = CaseDoc::load(snapshot, &ActorId::random()).unwrap();
+                        let state = fold(facts, &doc.events().unwrap());
+                        RankingRow::of_case(facts, &state).map(|r| wire::encode(&r).unwrap())
+                    },
                 };
                 let change = NewChange {
                     bytes: snapshot.clone(),
@@ -350,6 +380,18 @@ mod tests {
             assert_eq!(on_server.grids.len(), 4);
             assert!(on_server.grids.iter().all(|u| u.rank.is_some()));
         }
+        // Documents stored before ranking rows were kept are folded from their snapshots.
+        let before = rankings(&storage, 0, i64::MAX).unwrap();
+        let db = rusqlite::Connection::open(dir.path().join("server").join("server.db")).unwrap();
+        let dropped = db
+            .execute(
+                "DELETE FROM case_rankings WHERE rowid % 2 = 0 OR row IS NULL",
+                [],
+            )
+            .unwrap();
+        assert!(dropped >= 20, "{dropped}");
+        assert_eq!(rankings(&storage, 0, i64::MAX).unwrap(), before);
+
         let all = rankings(&storage, 0, i64::MAX).unwrap();
         let total: u64 = all.grids.iter().map(|u| u.figures.raised).sum();
         assert_eq!(total, 40);

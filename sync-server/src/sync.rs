@@ -10,12 +10,14 @@ use xiangying_core::org::Roster;
 use xiangying_core::patrol::{
     PATROL_KIND, PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace, fold_patrol_doc,
 };
+use xiangying_core::report::RankingRow;
 use xiangying_core::sync::judge::{Tamper, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::scope::{
     ReadScope, access_keys, may_see, patrol_access_keys, read_scope,
 };
 use xiangying_core::sync::synced::SyncedDoc;
+use xiangying_core::sync::wire;
 use xiangying_core::sync::wire::{FeedItem, PushedChange};
 
 /// What a request runs with.
@@ -179,6 +181,12 @@ struct Indexed {
     photos: Vec<String>,
 }
 
+/// A ranking row as the storage keeps it.
+fn ranking_bytes(row: Option<RankingRow>) -> Result<Option<Vec<u8>>> {
+    row.map(|r| wire::encode(&r).map_err(|e| ServerError::Internal(format!("ranking row: {e}"))))
+        .transpose()
+}
+
 /// The reason for voiding an event whose claim the roster does not back now, if it does not.
 fn stale_claim(ctx: &Ctx<'_>, claim: &Claim) -> Option<String> {
     let current = claim_of(ctx.roster, &claim.person);
@@ -264,6 +272,7 @@ fn accept_case(
             category: facts.category.clone(),
             created_at: facts.created_at,
             received_at: ctx.now,
+            ranking: ranking_bytes(RankingRow::of_case(&facts, &state))?,
         },
         access: access_keys(&facts, &state),
         photos,
@@ -339,6 +348,7 @@ fn accept_patrol(
             category: PATROL_KIND.to_string(),
             created_at: facts.started_at,
             received_at: ctx.now,
+            ranking: ranking_bytes(RankingRow::of_patrol(&facts, &state))?,
         },
         access: patrol_access_keys(&facts, &state),
         photos: Vec::new(),

@@ -12,7 +12,9 @@ use std::time::Duration;
 use xiangying_server::error::ServerError;
 use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
-use xiangying_server::storage::{CaseMeta, DeviceRow, NewChange, Storage, Tx, with_tx};
+use xiangying_server::storage::{
+    CaseMeta, DeviceRow, NewChange, RankingEntry, Storage, Tx, with_tx,
+};
 
 type R<T> = Result<T, ServerError>;
 
@@ -124,6 +126,7 @@ conformance!(
     device_case_keeps_minimum,
     next_number_counts_per_key,
     counts_cases_changes_devices,
+    ranking_rows_follow_the_last_save,
     reader_never_skips_a_late_commit,
 );
 
@@ -145,6 +148,7 @@ fn meta(case_id: &str) -> CaseMeta {
         category: "cat".into(),
         created_at: 1,
         received_at: 2,
+        ranking: (case_id != "c2").then(|| format!("row of {case_id}").into_bytes()),
     }
 }
 
@@ -465,6 +469,31 @@ fn counts_cases_changes_devices(b: &Backend) {
     save(s, "c1", &[change("4", None)], &[], &[]);
     tx(s, |t| t.insert_device(&device("d1", "t1", 1)));
     assert_eq!(tx(&*b.second, |t| t.counts()), (2, 4, 1));
+}
+
+fn ranking_rows_follow_the_last_save(b: &Backend) {
+    let s = &*b.storage;
+    assert!(tx(s, |t| t.ranking_rows()).is_empty());
+    save(s, "c2", &[change("1", None)], &[], &[]);
+    save(s, "c1", &[change("2", None)], &[], &[]);
+    let rows = tx(&*b.second, |t| t.ranking_rows());
+    let entry = |id: &str, row: Option<&[u8]>| RankingEntry {
+        case_id: id.into(),
+        row: row.map(<[u8]>::to_vec),
+        kept: true,
+    };
+    assert_eq!(
+        rows,
+        vec![entry("c1", Some(b"row of c1")), entry("c2", None)]
+    );
+    // A later save replaces the row.
+    tx(s, |t| {
+        let pos = t.allocate_positions(1)?;
+        let mut m = meta("c1");
+        m.ranking = None;
+        t.save_case(&m, b"snap", &[change("3", None)], pos, &[], &[])
+    });
+    assert_eq!(tx(s, |t| t.ranking_rows())[0], entry("c1", None));
 }
 
 /// Writers on both instances save changes (new cases and shared ones, several positions each)

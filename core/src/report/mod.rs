@@ -6,10 +6,14 @@
 //! (over every case) compute the same figures from the same data.
 
 pub mod notice;
+mod ranking_row;
 pub mod rankings;
 
 pub use notice::{NoticeBoard, NoticeEntry, SegmentBoard};
-pub use rankings::{Figures, RankedUnit, Rankings, RankingsBuilder, UnitKind, rankings};
+pub use ranking_row::{CaseRow, PatrolRow};
+pub use rankings::{
+    Figures, RankedUnit, RankingRow, Rankings, RankingsBuilder, UnitKind, rankings,
+};
 
 #[cfg(test)]
 mod notice_tests;

@@ -52,9 +52,9 @@
 //! Patrol figures are shown beside the case figures; they do not enter the score (the
 //! standard score is about cases), and a unit with only patrols has no score and no rank.
 
-use crate::case::{Action, Assignee, Author, CaseState, Facts, Outcome, Status};
-use crate::org::Scope;
-use crate::patrol::{PatrolFacts, PatrolPlace, PatrolState};
+pub use super::ranking_row::RankingRow;
+use crate::case::{CaseState, Facts};
+use crate::patrol::{PatrolFacts, PatrolState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -200,7 +200,7 @@ impl Figures {
         Some((raw * 100.0).round() / 100.0)
     }
 
-    fn add(&mut self, o: &Figures) {
+    pub(crate) fn add(&mut self, o: &Figures) {
         self.raised += o.raised;
         self.due += o.due;
         self.closed += o.closed;
@@ -216,7 +216,7 @@ impl Figures {
         self.accompaniments += o.accompaniments;
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Figures::default()
     }
 }
@@ -320,59 +320,25 @@ impl RankingsBuilder {
 
     /// Counts one case for its units. Adding the same cases in any order gives the same result.
     pub fn add(&mut self, facts: &Facts, state: &CaseState) {
-        let Some(fig) = case_figures(facts, state, self.from, self.to) else {
-            return;
-        };
-        if fig.is_empty() {
-            return;
-        }
-        let mut add = |kind: UnitKind, id: &str| {
-            self.units
-                .entry((kind, id.to_string()))
-                .or_default()
-                .add(&fig);
-        };
-        add(UnitKind::Grid, &facts.grid);
-        add(UnitKind::Community, &facts.community);
-        for d in departments(state) {
-            add(UnitKind::Department, d);
-        }
-        if let Some(p) = handler(state) {
-            add(UnitKind::Person, p);
+        if let Some(row) = RankingRow::of_case(facts, state) {
+            self.add_row(&row);
         }
     }
 
     /// Counts one patrol for its units (see the module doc). Adding the same patrols in any
     /// order gives the same result.
     pub fn add_patrol(&mut self, facts: &PatrolFacts, state: &PatrolState) {
-        if state.voided.is_some() || facts.started_at < self.from || facts.started_at >= self.to {
-            return;
+        if let Some(row) = RankingRow::of_patrol(facts, state) {
+            self.add_row(&row);
         }
-        let walked = Figures {
-            patrols: 1,
-            patrol_ms: state.duration_ms(facts),
-            accompanied: u64::from(!state.companions.is_empty()),
-            ..Figures::default()
-        };
-        let mut add = |kind: UnitKind, id: &str, fig: &Figures| {
-            self.units
-                .entry((kind, id.to_string()))
-                .or_default()
-                .add(fig);
-        };
-        if let PatrolPlace::Grid(g) = &facts.place {
-            add(UnitKind::Grid, g, &walked);
-        }
-        add(UnitKind::Community, &facts.community, &walked);
-        add(UnitKind::Person, &facts.walker.person, &walked);
-        let along = Figures {
-            accompaniments: 1,
-            ..Figures::default()
-        };
-        for c in &state.companions {
-            add(UnitKind::Person, &c.claim.person, &along);
-            if let Scope::Department(d) = &c.claim.scope {
-                add(UnitKind::Department, d, &along);
+    }
+
+    /// Counts what one document contributes, as kept by [`RankingRow`] (the server keeps one
+    /// per document so that rankings never load documents).
+    pub fn add_row(&mut self, row: &RankingRow) {
+        for (kind, unit, fig) in row.figures(self.from, self.to) {
+            if !fig.is_empty() {
+                self.units.entry((kind, unit)).or_default().add(&fig);
             }
         }
     }
@@ -434,77 +400,4 @@ fn rank(mut units: Vec<RankedUnit>) -> Vec<RankedUnit> {
         }
     }
     units
-}
-
-/// One case's contribution over the period, or `None` when it does not count at all.
-fn case_figures(facts: &Facts, s: &CaseState, from: i64, to: i64) -> Option<Figures> {
-    let reported = s.history.iter().any(|h| {
-        matches!(h.event.action, Action::Reported { .. }) && h.outcome == Outcome::Applied
-    });
-    if !reported || matches!(s.status, Status::Voided | Status::Duplicate) {
-        return None;
-    }
-    let within = |t: i64| from <= t && t < to;
-    let b = u64::from;
-    let closed = s.status == Status::Closed && s.closed_at.is_some_and(within);
-    let due = within(s.deadline) || closed;
-    let resolved = s.resolved_at.is_some_and(within);
-    Some(Figures {
-        raised: b(within(facts.created_at)),
-        due: b(due),
-        closed: b(closed),
-        closed_on_time: b(closed && s.resolved_at.is_some_and(|r| r <= s.deadline)),
-        resolved: b(resolved),
-        reworked: b(resolved && s.reworks > 0),
-        extended: b(due && s.extensions > 0),
-        handled_on_spot: b(closed && s.handled_on_spot),
-        handling_ms: match s.resolved_at {
-            Some(r) if resolved => (r - facts.created_at).max(0),
-            _ => 0,
-        },
-        ..Figures::default()
-    })
-}
-
-/// The departments applied dispatches sent the case to, each once, in order.
-fn departments(s: &CaseState) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for h in &s.history {
-        if let (Action::Dispatched { departments, .. }, Outcome::Applied) =
-            (&h.event.action, &h.outcome)
-        {
-            for d in departments {
-                if !out.contains(&d.as_str()) {
-                    out.push(d);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The case's handler: who last reported the work done, else the person it waits on.
-fn handler(s: &CaseState) -> Option<&str> {
-    let last_work = s
-        .history
-        .iter()
-        .rev()
-        .find_map(|h| match (&h.event, &h.outcome) {
-            (e, Outcome::Applied)
-                if matches!(
-                    e.action,
-                    Action::Resolved { .. } | Action::HandledOnSpot { .. }
-                ) =>
-            {
-                match &e.by {
-                    Author::Person(c) => Some(c.person.as_str()),
-                    Author::Server { .. } => None,
-                }
-            }
-            _ => None,
-        });
-    last_work.or(match &s.assignee {
-        Some(Assignee::Person(p)) => Some(p.as_str()),
-        _ => None,
-    })
 }

@@ -80,6 +80,20 @@ pub struct CaseMeta {
     pub created_at: i64,
     /// Last change received (ms, server clock).
     pub received_at: i64,
+    /// What the document contributes to the rankings (a postcard-encoded
+    /// [`xiangying_core::report::RankingRow`]), `None` when it never counts.
+    pub ranking: Option<Vec<u8>>,
+}
+
+/// A stored document's ranking row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankingEntry {
+    /// The document.
+    pub case_id: String,
+    /// Its row, `None` when it never counts (or none was kept).
+    pub row: Option<Vec<u8>>,
+    /// False when the document was stored before rows were kept: fold it to know.
+    pub kept: bool,
 }
 
 /// One change to store in the feed.
@@ -128,8 +142,8 @@ pub trait Tx {
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
     /// Hands out `n` consecutive feed positions (see the module doc); returns the first.
     fn allocate_positions(&mut self, n: u64) -> Result<u64>;
-    /// Stores a case's new snapshot, index columns, access keys and new changes at positions
-    /// `first_pos..`; the case's feed position becomes the last of them.
+    /// Stores a case's new snapshot, index columns (and ranking row), access keys and new
+    /// changes at positions `first_pos..`; the case's feed position becomes the last of them.
     fn save_case(
         &mut self,
         meta: &CaseMeta,
@@ -174,6 +188,8 @@ pub trait Tx {
     fn access(&mut self, case_id: &str) -> Result<Vec<String>>;
     /// The cases that reference a photo hash.
     fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>>;
+    /// Every stored document's ranking row (see [`CaseMeta::ranking`]), by case id.
+    fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// How many cases, changes and devices there are.
     fn counts(&mut self) -> Result<(u64, u64, u64)>;
 }

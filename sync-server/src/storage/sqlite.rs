@@ -2,7 +2,7 @@
 //! mutex (SQLite has one writer at a time anyway; `BEGIN IMMEDIATE` makes every transaction a
 //! writer, so feed positions are handed out in commit order).
 
-use super::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, Result, Storage, Tx};
+use super::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, RankingEntry, Result, Storage, Tx};
 use crate::error::ServerError;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS device_cases (device TEXT NOT NULL, case_id TEXT NOT 
 CREATE TABLE IF NOT EXISTS photo_refs (hash TEXT NOT NULL, case_id TEXT NOT NULL,
     PRIMARY KEY (hash, case_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS case_rankings (case_id TEXT PRIMARY KEY, counts INTEGER NOT NULL,
+    row BLOB);
 INSERT OR IGNORE INTO counters (name, next) VALUES ('feed', 1);
 ";
 
@@ -310,6 +312,12 @@ impl Tx for SqliteTx<'_> {
         for h in photos {
             ph.execute(params![h, m.case_id])?;
         }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO case_rankings (case_id, counts, row) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (case_id) DO UPDATE SET counts = excluded.counts, row = excluded.row",
+            )?
+            .execute(params![m.case_id, m.ranking.is_some(), m.ranking])?;
         Ok(())
     }
 
@@ -413,6 +421,21 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT case_id FROM photo_refs WHERE hash = ?1")?;
         let rows = stmt.query_map([hash], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT c.case_id, r.row, r.case_id IS NOT NULL FROM cases c
+             LEFT JOIN case_rankings r ON r.case_id = c.case_id ORDER BY c.case_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RankingEntry {
+                case_id: r.get(0)?,
+                row: r.get(1)?,
+                kept: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     fn counts(&mut self) -> Result<(u64, u64, u64)> {

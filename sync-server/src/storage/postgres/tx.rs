@@ -5,7 +5,7 @@
 //! [`ServerError`].
 
 use crate::error::ServerError;
-use crate::storage::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, Result, Tx};
+use crate::storage::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, RankingEntry, Result, Tx};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Row, Statement, Transaction};
@@ -385,6 +385,11 @@ impl Tx for PgTx<'_> {
                 &[&photos, &m.case_id],
             )?;
         }
+        self.execute(
+            "INSERT INTO case_rankings (case_id, counts, row) VALUES ($1, $2, $3)
+             ON CONFLICT (case_id) DO UPDATE SET counts = EXCLUDED.counts, row = EXCLUDED.row",
+            &[&m.case_id, &m.ranking.is_some(), &m.ranking],
+        )?;
         Ok(())
     }
 
@@ -472,6 +477,23 @@ impl Tx for PgTx<'_> {
             "SELECT case_id FROM photo_refs WHERE hash = $1 ORDER BY case_id",
             &[&hash],
         )
+    }
+
+    fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>> {
+        let rows = self.query(
+            "SELECT c.case_id, r.row, r.case_id IS NOT NULL FROM cases c
+             LEFT JOIN case_rankings r ON r.case_id = c.case_id ORDER BY c.case_id",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(RankingEntry {
+                    case_id: r.try_get(0)?,
+                    row: r.try_get(1)?,
+                    kept: r.try_get(2)?,
+                })
+            })
+            .collect()
     }
 
     fn counts(&mut self) -> Result<(u64, u64, u64)> {

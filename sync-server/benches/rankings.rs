@@ -1,16 +1,29 @@
 //! Rankings benchmark: a year of a whole street. 100,000 cases on the Zhenxing roster (every
 //! grid, short but varied histories: closed on time, handled on the spot, late, extended,
-//! reworked, escalated and dispatched to departments, still open), folded once outside the
-//! timed loop; the timed work is `report::rankings` over all of them for the year, and for one
-//! month.
+//! reworked, escalated and dispatched to departments, still open).
 //!
-//! `cargo bench -p xiangying-core --bench rankings`.
+//! Two measurements:
+//! - `core`: `report::rankings` over the cases folded once outside the timed loop, for the
+//!   year and for one month (the pure function a device and the server share);
+//! - `server`: `xiangying_server::reports::rankings` end to end on the embedded SQLite store
+//!   holding the 100,000 real case documents as a push stores them (snapshot, change, access
+//!   keys and ranking row): what `admin rankings` does for the year.
+//!
+//! `cargo bench -p xiangying-server --bench rankings`.
 
+use automerge::ActorId;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use xiangying_core::case::{Action, Assignee, CaseKind, CaseState, Claim, Event, Facts, fold};
+use xiangying_core::case::{
+    Action, Assignee, CaseDoc, CaseKind, CaseState, Claim, Event, Facts, fold,
+};
 use xiangying_core::org::{Level, Roster, zhenxing};
-use xiangying_core::report::rankings;
+use xiangying_core::report::{RankingRow, rankings};
+use xiangying_core::sync::scope::access_keys;
+use xiangying_core::sync::wire;
+use xiangying_server::reports;
+use xiangying_server::storage::sqlite::SqliteStorage;
+use xiangying_server::storage::{CaseMeta, NewChange, with_tx};
 
 const H: i64 = 3_600_000;
 /// 2026-01-01T00:00:00+08:00.
@@ -27,7 +40,7 @@ fn claim(roster: &Roster, person: &str) -> Claim {
     }
 }
 
-fn generate() -> Vec<(Facts, CaseState)> {
+fn generate() -> Vec<(Facts, Vec<Event>, CaseState)> {
     let roster = zhenxing::roster();
     let ids = zhenxing::ids::DEPARTMENTS;
     (0..CASES)
@@ -156,15 +169,62 @@ fn generate() -> Vec<(Facts, CaseState)> {
                 _ => {}
             }
             let state = fold(&facts, &events);
-            (facts, state)
+            (facts, events, state)
         })
         .collect()
+}
+
+/// A server store holding every case as a push leaves it.
+fn server_store(cases: &[(Facts, Vec<Event>, CaseState)]) -> (tempfile::TempDir, SqliteStorage) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(dir.path()).unwrap();
+    let actor = ActorId::random();
+    for batch in cases.chunks(1_000) {
+        with_tx(&storage, |tx| {
+            for (facts, events, state) in batch {
+                let mut doc = CaseDoc::create(&actor, facts, &events[0]).unwrap();
+                for e in &events[1..] {
+                    doc.append_event(e).unwrap();
+                }
+                let snapshot = doc.save();
+                let meta = CaseMeta {
+                    case_id: facts.id.clone(),
+                    number: None,
+                    status: state.status.as_str().into(),
+                    level: state.level.as_str().into(),
+                    grid: facts.grid.clone(),
+                    community: facts.community.clone(),
+                    reporter: facts.reporter.clone(),
+                    category: facts.category.clone(),
+                    created_at: facts.created_at,
+                    received_at: facts.created_at,
+                    ranking: RankingRow::of_case(facts, state).map(|r| wire::encode(&r).unwrap()),
+                };
+                let change = NewChange {
+                    bytes: snapshot.clone(),
+                    device: None,
+                };
+                let pos = tx.allocate_positions(1)?;
+                tx.save_case(
+                    &meta,
+                    &snapshot,
+                    &[change],
+                    pos,
+                    &access_keys(facts, state),
+                    &[],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    (dir, storage)
 }
 
 fn bench(c: &mut Criterion) {
     let cases = generate();
     let year = rankings(
-        cases.iter().map(|(f, s)| (f, s)),
+        cases.iter().map(|(f, _, s)| (f, s)),
         YEAR_START,
         YEAR_START + YEAR,
     );
@@ -182,7 +242,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("year_100k_cases", |b| {
         b.iter(|| {
             black_box(rankings(
-                cases.iter().map(|(f, s)| (f, s)),
+                cases.iter().map(|(f, _, s)| (f, s)),
                 YEAR_START,
                 YEAR_START + YEAR,
             ))
@@ -191,11 +251,20 @@ fn bench(c: &mut Criterion) {
     g.bench_function("month_100k_cases", |b| {
         b.iter(|| {
             black_box(rankings(
-                cases.iter().map(|(f, s)| (f, s)),
+                cases.iter().map(|(f, _, s)| (f, s)),
                 YEAR_START,
                 YEAR_START + 31 * 24 * H,
             ))
         })
+    });
+    let (_dir, storage) = server_store(&cases);
+    let on_server = reports::rankings(&storage, YEAR_START, YEAR_START + YEAR).unwrap();
+    assert_eq!(
+        on_server, year,
+        "the server ranks as the pure function does"
+    );
+    g.bench_function("server_year_100k_cases", |b| {
+        b.iter(|| black_box(reports::rankings(&storage, YEAR_START, YEAR_START + YEAR).unwrap()))
     });
     g.finish();
 }

@@ -5,12 +5,13 @@
 //! community chiefs, two volunteers per community, a resident per grid and a centre staff
 //! member each get a real device store in a folder of their own and enrol with a one-time
 //! code. Then, offline all day: street chiefs report with photos and fix or forward; grid
-//! workers report and escalate; residents ask for help. Sync. Grid workers take on and resolve
+//! workers report and escalate, and walk a patrol of their grid (every other one with a
+//! sub-district official along); residents ask for help. Sync. Grid workers take on and resolve
 //! what was forwarded; community chiefs take escalations and dispatch requests. Sync. Two
 //! volunteers claim the same request while offline, reporters verify while community chiefs
 //! send work back. Sync until quiet. Finally every device's copy of every case it holds is
-//! compared with the server's, byte for byte, and each device must hold exactly the cases its
-//! person may see.
+//! and patrol it holds is compared with the server's, byte for byte, and each device must hold
+//! exactly the cases and patrols its person may see.
 
 use crate::error::ServerError;
 use crate::state::AppState;
@@ -22,11 +23,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
-use xiangying_core::case::{CaseDoc, CaseKind, Outcome, PhotoStage, Status};
+use xiangying_core::case::{CaseKind, Outcome, PhotoStage, Status};
 use xiangying_core::org::{
     Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
 };
+use xiangying_core::patrol::{PatrolPlace, TrackPoint};
 use xiangying_core::sync::scope::may_see;
+use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_core::{Device, NewReport, NewRequest};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -56,6 +59,8 @@ pub struct Summary {
     pub seconds: f64,
     /// Device copies compared with the server's.
     pub compared: usize,
+    /// Patrols on the server.
+    pub patrols: usize,
 }
 
 /// Who takes part.
@@ -159,6 +164,30 @@ fn each(
         Some(e) => Err(e.into()),
         None => Ok(()),
     }
+}
+
+/// A short patrol of a grid: 120 fixes on a small loop around `at`, with the first
+/// sub-district official along when `accompanied`.
+fn walk_patrol(d: &Device, grid: &str, at: Point, accompanied: bool) -> Result<(), BoxError> {
+    let id = d.start_patrol(PatrolPlace::Grid(grid.to_string()))?;
+    if accompanied {
+        d.add_companion(&id, &zhenxing::ids::official(1))?;
+    }
+    let start = d.patrol(&id)?.facts.started_at;
+    let fixes: Vec<TrackPoint> = (0..120)
+        .map(|i| {
+            let a = f64::from(i) / 120.0 * std::f64::consts::TAU;
+            TrackPoint {
+                at: start + i64::from(i),
+                lon: at.lon + 0.0008 * a.cos(),
+                lat: at.lat + 0.0006 * a.sin(),
+                accuracy_m: 5.0,
+            }
+        })
+        .collect();
+    d.record_track(&id, &fixes)?;
+    d.end_patrol(&id)?;
+    Ok(())
 }
 
 fn midpoint(line: &[Point]) -> Option<Point> {
@@ -277,6 +306,8 @@ pub fn field_day(
                         d.escalate(&id, "需要社区协调")?;
                     }
                 }
+                let even = g.bytes().last().is_some_and(|b| b % 2 == 0);
+                walk_patrol(d, g, at, even)?;
             }
             (Role::Resident, Scope::Grid(g)) => {
                 let grid = roster.grid(g).ok_or("grid")?;
@@ -346,7 +377,7 @@ pub fn field_day(
             .collect();
         for id in ids {
             let row = tx.case(&id)?.ok_or(ServerError::NotFound)?;
-            let mut doc = CaseDoc::load(&row.snapshot, &actor)
+            let mut doc = SyncedDoc::load(&row.snapshot, &actor)
                 .map_err(|e| ServerError::Internal(e.to_string()))?;
             let canonical = doc
                 .canonical_save()
@@ -355,9 +386,12 @@ pub fn field_day(
         }
         Ok(())
     })?;
-    s.cases = server_cases.len();
-    for (id, (bytes, _)) in &server_cases {
-        let doc = CaseDoc::load(bytes, &actor)?;
+    for (bytes, _) in server_cases.values() {
+        let SyncedDoc::Case(doc) = SyncedDoc::load(bytes, &actor)? else {
+            s.patrols += 1;
+            continue;
+        };
+        s.cases += 1;
         let facts = doc.facts()?;
         let state = xiangying_core::case::fold(&facts, &doc.events()?);
         s.events += state.history.len();
@@ -366,11 +400,12 @@ pub fn field_day(
             .iter()
             .filter(|e| !matches!(e.outcome, Outcome::Applied))
             .count();
-        let _ = id;
     }
     for (who, d) in &devices {
         let scope = scope_of(&roster, who);
-        let held: BTreeSet<String> = d.all_cases(u32::MAX)?.into_iter().map(|c| c.id).collect();
+        let cases = d.all_cases(u32::MAX)?.into_iter().map(|c| c.id);
+        let patrols = d.patrols(u32::MAX)?.into_iter().map(|p| p.id);
+        let held: BTreeSet<String> = cases.chain(patrols).collect();
         let visible: BTreeSet<String> = server_cases
             .iter()
             .filter(|(_, (_, keys))| may_see(&scope, keys))
@@ -378,7 +413,7 @@ pub fn field_day(
             .collect();
         if held != visible {
             return Err(format!(
-                "{who} holds {} cases but may see {}",
+                "{who} holds {} cases and patrols but may see {}",
                 held.len(),
                 visible.len()
             )
@@ -433,8 +468,8 @@ pub fn run(
         reports,
     )?;
     println!(
-        "field day done in {:.1} s: {} devices, {} cases, {} events ({} lost a conflict and stay in the history), {} photos",
-        s.seconds, s.devices, s.cases, s.events, s.rejected, s.photos
+        "field day done in {:.1} s: {} devices, {} cases, {} events ({} lost a conflict and stay in the history), {} photos, {} patrols",
+        s.seconds, s.devices, s.cases, s.events, s.rejected, s.photos, s.patrols
     );
     println!(
         "on the wire: {} sync body bytes in {} round trips carrying {} automerge bytes ({:.3}x), plus {} photo bytes",
@@ -445,7 +480,7 @@ pub fn run(
         s.photo_bytes
     );
     println!(
-        "checked: {} device copies of cases are byte-identical to the server's, and every device holds exactly the cases its person may see",
+        "checked: {} device copies of cases and patrols are byte-identical to the server's, and every device holds exactly the cases and patrols its person may see",
         s.compared
     );
     if no_serve {

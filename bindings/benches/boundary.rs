@@ -16,12 +16,17 @@
 //!   the async FFI method and straight through the core, to compare with Kotlin.
 //!
 //! `cargo bench -p xiangying-ffi --bench boundary -- photo` runs the photo part only.
+//!
+//! `cargo bench -p xiangying-ffi --bench boundary -- patrol` measures the patrol calls instead
+//! (what decides which are blocking, decision 0005): `record_track` of batches of 12 fixes,
+//! `patrol(id)` of a two-hour patrol (1,440 fixes, whole track out), `patrols(50)`, and the
+//! async `weekly_accompaniments` over 30 such patrols.
 
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use xiangying_core::org::sample;
-use xiangying_ffi::{NewReport, XiangyingDevice};
+use xiangying_ffi::{NewReport, PatrolPlace, TrackPoint, XiangyingDevice};
 
 fn device(dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
     let d = XiangyingDevice::open(dir.display().to_string()).expect("open");
@@ -161,9 +166,74 @@ fn photo_bench() {
     );
 }
 
+/// 30 two-hour patrols of 1,440 fixes each by one grid worker, recorded in batches of 12.
+fn patrol_bench() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = device(dir.path(), "gw1");
+    let mut batches = Vec::new();
+    let mut last = String::new();
+    for _ in 0..30 {
+        let id = d
+            .start_patrol(PatrolPlace::Grid { id: "g1".into() })
+            .expect("start");
+        let start = d.core().now() + 1;
+        let fixes: Vec<TrackPoint> = (0..1_440)
+            .map(|i| TrackPoint {
+                at_ms: start + i as i64 * 5_000,
+                lon: 0.05 + 0.00003 * (i as f64 * 0.37).sin(),
+                lat: 0.02 + 0.00004 * i as f64,
+                accuracy_m: 5.0,
+            })
+            .collect();
+        d.add_companion(id.clone(), "official".into())
+            .expect("companion");
+        for b in fixes.chunks(12) {
+            let t = Instant::now();
+            black_box(d.record_track(id.clone(), b.to_vec()).expect("record"));
+            batches.push(t.elapsed());
+        }
+        d.end_patrol(id.clone()).expect("end");
+        last = id;
+    }
+    stats("rust record_track(12 fixes)", batches);
+    stats(
+        "rust patrol(id) of 1,440 fixes",
+        (0..100)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(d.patrol(last.clone()).expect("patrol"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+    stats(
+        "rust patrols(50) of 30",
+        (0..1_000)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(d.patrols(50).expect("patrols"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+    stats(
+        "rust weekly_accompaniments over 30 patrols (async)",
+        (0..20)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(block_on(d.weekly_accompaniments(None)).expect("weekly"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "photo") {
         return photo_bench();
+    }
+    if std::env::args().any(|a| a == "patrol") {
+        return patrol_bench();
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = device(dir.path(), "gw1");

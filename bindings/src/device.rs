@@ -10,8 +10,8 @@
 //! [`CancelToken`].
 //!
 //! The field operations (routing, routed reports, duplicate suggestions, meeting lists) are
-//! exported from `field.rs` and the reports (rankings, notice boards) from `reports.rs`, as
-//! further `#[uniffi::export]` blocks of the same object.
+//! exported from `field.rs`, the reports (rankings, notice boards) from `reports.rs` and the
+//! patrols from `patrol.rs`, as further `#[uniffi::export]` blocks of the same object.
 
 use crate::error::{ApiError, ApiResult};
 use crate::listener::{
@@ -75,13 +75,28 @@ fn check_hash(hash: &str) -> ApiResult<()> {
 }
 
 impl XiangyingDevice {
+    /// Maps a core error of a call on `case_id`: the id of a patrol (whose document does not
+    /// read as a case) is not found, rather than a corrupt case. Case and patrol ids arrive
+    /// through the same change listener, so an app may well ask for the wrong kind.
+    fn case_error(&self, case_id: &str, e: xiangying_core::Error) -> ApiError {
+        match e {
+            xiangying_core::Error::CorruptCase { .. } if self.device.patrol(case_id).is_ok() => {
+                ApiError::NotFound {
+                    what: "case".into(),
+                    id: case_id.to_string(),
+                }
+            }
+            e => e.into(),
+        }
+    }
+
     /// Runs an action on one case, then tells the listeners.
     fn act(
         &self,
         case_id: &str,
         f: impl FnOnce(&Device) -> xiangying_core::Result<xiangying_core::case::CaseState>,
     ) -> ApiResult<CaseState> {
-        let state = f(&self.device)?;
+        let state = f(&self.device).map_err(|e| self.case_error(case_id, e))?;
         self.listeners.notify(vec![case_id.to_string()]);
         Ok(state.into())
     }
@@ -175,10 +190,12 @@ impl XiangyingDevice {
         Ok(self.device.device_id()?)
     }
 
-    /// Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+    /// Syncs now on a worker thread: pushes every change of cases and patrols not yet
+    /// acknowledged (a patrol's buffered fixes are packed first, so they go too), pulls
     /// everything new in this person's scope (case numbers included), then uploads queued
     /// photos. `listener` hears the totals after every step. The case listeners are told what
-    /// the sync changed once it ends (with an error too: what was pulled before stays).
+    /// the sync changed, cases and patrols, once it ends (with an error too: what was pulled
+    /// before stays).
     ///
     /// Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
     /// between two steps (a round trip, a photo upload) and the call returns `Cancelled`
@@ -424,7 +441,11 @@ impl XiangyingDevice {
 
     /// A case with its facts, folded state, whole history and photos.
     pub fn case(&self, case_id: String) -> ApiResult<CaseDetail> {
-        Ok(self.device.case(&case_id)?.into())
+        let view = self
+            .device
+            .case(&case_id)
+            .map_err(|e| self.case_error(&case_id, e))?;
+        Ok(view.into())
     }
 
     /// The cases waiting on me (by name, or on my centre, department or volunteer pool).
@@ -548,9 +569,10 @@ impl XiangyingDevice {
 
     // ---- change listeners ------------------------------------------------------------
 
-    /// Registers a listener told of the cases each action of this object touches; returns a
-    /// handle for [`XiangyingDevice::remove_case_listener`]. Listeners are called on the
-    /// thread that did the work, after it is committed; keep them short (post to your UI).
+    /// Registers a listener told of the cases and patrols each action of this object (and
+    /// each sync) touches; returns a handle for [`XiangyingDevice::remove_case_listener`].
+    /// Listeners are called on the thread that did the work, after it is committed; keep them
+    /// short (post to your UI).
     pub fn add_case_listener(&self, listener: Arc<dyn CaseListener>) -> u64 {
         self.listeners.add(listener)
     }

@@ -20,11 +20,16 @@ const MAX_TIME_MS: i64 = 253_402_300_799_999;
 impl XiangyingDevice {
     /// `now_ms` if given and plausible, else the device clock.
     fn now_or_clock(&self, now_ms: Option<i64>) -> ApiResult<i64> {
-        match now_ms {
+        self.time_or_clock("now_ms", now_ms)
+    }
+
+    /// `t` if given and plausible (else `InvalidInput` naming `field`), or the device clock.
+    pub(crate) fn time_or_clock(&self, field: &str, t: Option<i64>) -> ApiResult<i64> {
+        match t {
             None => Ok(self.device.now()),
             Some(t) if (0..=MAX_TIME_MS).contains(&t) => Ok(t),
             Some(t) => Err(ApiError::InvalidInput {
-                field: "now_ms".into(),
+                field: field.into(),
                 problem: format!("{t} is not a time between 1970 and 9999 in ms"),
             }),
         }

@@ -4,11 +4,12 @@
 //! - [`XiangyingDevice`]: open a data folder, enrol with a server, raise and move cases
 //!   (with photos), list them, sync, exchange documents, listen for changes (`device.rs`);
 //!   route by place, report and forward by route, suggest duplicates, list review meetings
-//!   (`field.rs`); rankings and notice boards (`reports.rs`);
+//!   (`field.rs`); rankings and notice boards (`reports.rs`); patrols with their tracks,
+//!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
-//!   [`report_types`]);
+//!   [`report_types`], [`patrol_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
-//! - callbacks: [`CaseListener`] (what changed), [`ProgressListener`], [`SyncListener`] and
+//! - callbacks: [`CaseListener`] (which cases and patrols changed), [`ProgressListener`], [`SyncListener`] and
 //!   [`CancelToken`] (long work).
 //!
 //! Nothing here panics across the boundary: errors are `Result`s, listener calls are fenced,
@@ -21,6 +22,8 @@ mod error;
 mod field;
 pub mod field_types;
 mod listener;
+mod patrol;
+pub mod patrol_types;
 pub mod report_types;
 mod reports;
 pub mod types;
@@ -30,6 +33,7 @@ pub use device::XiangyingDevice;
 pub use error::{ApiError, ApiResult};
 pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
+pub use patrol_types::*;
 pub use report_types::*;
 pub use types::*;
 

@@ -10,11 +10,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Told which cases changed after every action this device object performs (report, forward,
-/// escalate, import, …), so that a list or detail screen can refresh.
+/// Told which cases and patrols changed after every action this device object performs
+/// (report, forward, escalate, import, start a patrol, record fixes, end it, …) and after every
+/// sync, so that a list or detail screen can refresh.
 #[uniffi::export(foreign)]
 pub trait CaseListener: Send + Sync {
-    /// `ids` are the cases touched. An empty list means "anything may have changed" (a new
+    /// `ids` are the cases and patrols touched (both are UUIDs; a screen refreshes when an id
+    /// it shows is among them). An empty list means "anything may have changed" (a new
     /// roster, a different person): reload every list.
     fn cases_changed(&self, ids: Vec<String>);
 }

@@ -1,16 +1,16 @@
 //! The records of the reports ([`crate::reports`]): the evaluation rankings (绩效排名) of grids,
-//! communities, departments and people, and the street chiefs' notice boards (街长公示栏),
-//! with their conversions from the core's types.
+//! communities, departments and people, with the patrol figures beside the case figures, and
+//! the street chiefs' notice boards (街长公示栏), with their conversions from the core's types.
 //!
-//! A ranked unit is one flat record (counts, rates, score, rank) so that a table screen needs
-//! no further arithmetic; rates are fractions from 0 to 1 and are `None` where the core leaves
-//! them undefined (no due or no resolved cases).
+//! A ranked unit is one flat record (counts, rates, score, rank, patrol counts and time) so
+//! that a table screen needs no further arithmetic; rates are fractions from 0 to 1 and are
+//! `None` where the core leaves them undefined (no due or no resolved cases).
 
 use xiangying_core::org::Roster;
 use xiangying_core::report as core_report;
 
 /// One unit's line of a ranking, with every figure of the period. See
-/// [`crate::XiangyingDevice::rankings`] for which cases count and how.
+/// [`crate::XiangyingDevice::rankings`] for which cases and patrols count and how.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RankedUnit {
     /// The unit's id (grid, community, department or person id).
@@ -49,6 +49,19 @@ pub struct RankedUnit {
     /// 平均处置时长: mean hours from report to last resolution over the resolved cases;
     /// `None` without resolved cases.
     pub avg_handling_hours: Option<f64>,
+    /// 巡查次数: patrols started in the period (not voided) on this grid (grid patrols), in
+    /// this community (grid and segment patrols), or walked by this person. Patrol figures do
+    /// not enter the score.
+    pub patrols: u64,
+    /// 巡查时长 in ms: end − start of those patrols that ended.
+    pub patrol_ms: i64,
+    /// 巡查时长 in hours (`patrol_ms` ÷ 3,600,000), for display.
+    pub patrol_hours: f64,
+    /// 陪同巡查次数: of those patrols, the ones somebody walked along (三陪同).
+    pub accompanied: u64,
+    /// 参与陪同次数: patrols started in the period (not voided) that this person walked along
+    /// as a companion, or (for a department) that its staff walked along.
+    pub accompaniments: u64,
 }
 
 impl RankedUnit {
@@ -73,12 +86,18 @@ impl RankedUnit {
             rework_rate: f.rework_rate(),
             extension_rate: f.extension_rate(),
             avg_handling_hours: f.avg_handling_hours(),
+            patrols: f.patrols,
+            patrol_ms: f.patrol_ms,
+            patrol_hours: f.patrol_hours(),
+            accompanied: f.accompanied,
+            accompaniments: f.accompaniments,
         }
     }
 }
 
 /// The rankings of every kind of unit over one period. A unit appears when at least one case
-/// counts for it in the period; ranked units come first in rank order, then the unranked by id.
+/// or patrol counts for it in the period; ranked units come first in rank order, then the
+/// unranked (no due cases, e.g. patrols only) by id.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Rankings {
     /// Start of the period (ms), included.
@@ -89,9 +108,10 @@ pub struct Rankings {
     pub grids: Vec<RankedUnit>,
     /// The communities (社区).
     pub communities: Vec<RankedUnit>,
-    /// The departments (驻街执法部门) the cases were dispatched to.
+    /// The departments (驻街执法部门) the cases were dispatched to, and those whose staff
+    /// walked along on patrols.
     pub departments: Vec<RankedUnit>,
-    /// The people, as the cases' handlers (承办人).
+    /// The people: the cases' handlers (承办人), patrol walkers and companions.
     pub people: Vec<RankedUnit>,
 }
 

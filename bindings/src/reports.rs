@@ -1,7 +1,7 @@
-//! Reports on [`XiangyingDevice`]: the evaluation rankings over the cases the device holds
-//! (loading every document, so on a worker thread), and the street chiefs' notice boards from
-//! its roster copy (blocking, quick). The core computes both with the same functions the
-//! server runs, so the same cases give the same figures everywhere.
+//! Reports on [`XiangyingDevice`]: the evaluation rankings over the cases and patrols the
+//! device holds (loading every document, so on a worker thread), and the street chiefs'
+//! notice boards from its roster copy (blocking, quick). The core computes both with the same
+//! functions the server runs, so the same cases and patrols give the same figures everywhere.
 
 use crate::device::{XiangyingDevice, on_worker};
 use crate::error::{ApiError, ApiResult};
@@ -11,8 +11,8 @@ use std::sync::Arc;
 #[uniffi::export]
 impl XiangyingDevice {
     /// The rankings (绩效排名) of the grids, communities, departments and people over
-    /// `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
-    /// each case's document). A device holds only the cases of its person's
+    /// `[from_ms, to_ms)`, from every case and patrol this device holds, on a worker thread
+    /// (it loads each one's document). A device holds only the cases of its person's
     /// scope, so its figures cover that scope; the server's cover the whole street.
     ///
     /// A case counts unless voided or a duplicate, for its grid, its community, every
@@ -22,8 +22,13 @@ impl XiangyingDevice {
     /// closed with the work done by the deadline; rates and the score as in `RankedUnit`.
     /// Ranked by score, then more 结案, then more 立案, then id.
     ///
+    /// Patrols started in the period count beside the cases (not in the score), unless a
+    /// server voided them: 巡查次数, 巡查时长 and 陪同巡查次数 (accompanied by somebody) for the
+    /// grid of a grid patrol, the place's community and the walker; 参与陪同次数 for each
+    /// companion and a companion's department. A unit with patrols only has no rank.
+    ///
     /// Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
-    /// case that cannot be read). Once started it runs to its end even if the caller stops
+    /// case or patrol that cannot be read). Once started it runs to its end even if the caller stops
     /// waiting.
     pub async fn rankings(&self, from_ms: i64, to_ms: i64) -> ApiResult<Rankings> {
         if to_ms < from_ms {

@@ -769,3 +769,501 @@ fn the_notice_board_names_the_street_chiefs_of_each_segment() {
         Err(ApiError::NotSetUp { .. })
     ));
 }
+
+// ---- patrols (巡查, 三陪同) ------------------------------------------------------------------
+
+/// Monday 2026-11-23 09:00 China time (01:00 UTC): the clock of the clocked devices below.
+const PATROL_T0: i64 = 1_795_363_200_000 + 9 * HOUR_MS;
+
+/// A device of the sample street whose clock the test moves.
+fn clocked(
+    dir: &std::path::Path,
+    person: &str,
+) -> (Arc<XiangyingDevice>, Arc<std::sync::atomic::AtomicI64>) {
+    let now = Arc::new(std::sync::atomic::AtomicI64::new(PATROL_T0));
+    let clock = Arc::clone(&now);
+    let core = xiangying_core::Device::open_with_clock(
+        dir,
+        Arc::new(move || clock.load(Ordering::SeqCst)),
+    )
+    .unwrap();
+    let d = Arc::new(XiangyingDevice {
+        device: Arc::new(core),
+        listeners: Default::default(),
+    });
+    d.install_org(
+        sample::roster_json().unwrap(),
+        sample::catalogue_json().unwrap(),
+    )
+    .unwrap();
+    d.set_person(person.into()).unwrap();
+    (d, now)
+}
+
+/// `n` fixes 5 s apart from `start`, walking north through grid g1.
+fn fixes(n: usize, start: i64) -> Vec<TrackPoint> {
+    (0..n)
+        .map(|i| TrackPoint {
+            at_ms: start + i as i64 * 5_000,
+            lon: 0.05 + deg(3.0) * (i as f64 * 0.3).sin(),
+            lat: 0.02 + deg(4.0) * i as f64,
+            accuracy_m: 5.0,
+        })
+        .collect()
+}
+
+fn g1() -> PatrolPlace {
+    PatrolPlace::Grid { id: "g1".into() }
+}
+
+#[test]
+fn a_grid_worker_walks_a_patrol_in_batches_with_an_official_and_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, clock) = clocked(dir.path(), "gw1");
+    let heard = Arc::new(Recorder::default());
+    d.add_case_listener(heard.clone());
+    assert_eq!(d.active_patrol().unwrap(), None);
+
+    let id = d.start_patrol(g1()).unwrap();
+    let active = d.active_patrol().unwrap().unwrap();
+    assert_eq!(
+        (
+            active.id.as_str(),
+            active.walker.as_str(),
+            active.walker_name.as_str()
+        ),
+        (id.as_str(), "gw1", "测试gw1")
+    );
+    assert_eq!(
+        (active.place.clone(), active.community.as_str()),
+        (g1(), "c1")
+    );
+    assert_eq!(
+        (active.started_at_ms, active.ended_at_ms),
+        (PATROL_T0, None)
+    );
+
+    // 300 fixes in batches of 25: buffered until 120, then packed into the document.
+    let pts = fixes(300, PATROL_T0 + 1_000);
+    let waiting: Vec<u32> = pts
+        .chunks(25)
+        .map(|b| d.record_track(id.clone(), b.to_vec()).unwrap())
+        .collect();
+    assert_eq!(waiting, [25, 50, 75, 100, 0, 25, 50, 75, 100, 0, 25, 50]);
+    let live = d.patrol(id.clone()).unwrap();
+    assert_eq!((live.points, live.track.len()), (300, 300));
+    assert_eq!(d.patrols(10).unwrap()[0].points, 300);
+
+    let v = d.add_companion(id.clone(), "official".into()).unwrap();
+    assert_eq!(
+        v.companions,
+        vec![PatrolCompanion {
+            person: "official".into(),
+            name: "测试official".into(),
+            role: Role::StreetOfficial,
+            kind: CompanionKind::Official,
+            at_ms: PATROL_T0,
+        }]
+    );
+    clock.fetch_add(2 * HOUR_MS, Ordering::SeqCst);
+    let v = d.end_patrol(id.clone()).unwrap();
+    assert_eq!(v.id, id);
+    assert_eq!(v.walker.person, "gw1");
+    assert_eq!(v.walker.scope, Scope::Grid { id: "g1".into() });
+    assert_eq!(v.walker_name, "测试gw1");
+    assert_eq!(v.ended_at_ms, Some(PATROL_T0 + 2 * HOUR_MS));
+    assert_eq!(v.duration_ms, 2 * HOUR_MS);
+    assert_eq!(v.voided, None);
+    assert_eq!((v.points, v.track.len()), (300, 300));
+    // 299 steps of about 4 m north.
+    assert!(
+        (1_150.0..1_250.0).contains(&v.distance_m),
+        "{}",
+        v.distance_m
+    );
+    for (a, b) in pts.iter().zip(&v.track) {
+        assert_eq!((a.at_ms, a.accuracy_m), (b.at_ms, b.accuracy_m));
+        assert!((a.lon - b.lon).abs() < 1e-6 && (a.lat - b.lat).abs() < 1e-6);
+    }
+    assert_eq!(d.patrol(id.clone()).unwrap(), v);
+    assert_eq!(d.active_patrol().unwrap(), None);
+    let rows = d.patrols(10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].ended_at_ms, rows[0].companions, rows[0].voided),
+        (Some(PATROL_T0 + 2 * HOUR_MS), 1, false)
+    );
+    assert!((rows[0].distance_m - v.distance_m).abs() < 1e-6);
+
+    // Every step was announced with the patrol's id: start, 12 batches, companion, end.
+    let heard = heard.0.lock().unwrap().clone();
+    assert_eq!(heard.len(), 15, "{heard:?}");
+    assert!(heard.iter().all(|ids| *ids == vec![id.clone()]));
+
+    // A second patrol may start once the first ended.
+    assert!(d.start_patrol(g1()).is_ok());
+}
+
+#[test]
+fn a_bad_fix_refuses_its_batch_and_patrol_errors_are_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, _) = clocked(dir.path(), "gw1");
+    let id = d.start_patrol(g1()).unwrap();
+    let pts = fixes(20, PATROL_T0 + 1_000);
+    assert_eq!(d.record_track(id.clone(), pts[..10].to_vec()).unwrap(), 10);
+    let heard = Arc::new(Recorder::default());
+    d.add_case_listener(heard.clone());
+
+    let mut bad = pts[10..].to_vec();
+    bad[3].lat = 91.0;
+    let e = d.record_track(id.clone(), bad).unwrap_err();
+    assert!(
+        matches!(&e, ApiError::InvalidInput { field, problem }
+            if field == "track" && problem.starts_with("track point #3")),
+        "{e:?}"
+    );
+    let mut back = pts[10..].to_vec();
+    back[0].at_ms = pts[2].at_ms;
+    let e = d.record_track(id.clone(), back).unwrap_err();
+    assert!(
+        matches!(&e, ApiError::InvalidInput { problem, .. } if problem.contains("#0")),
+        "{e:?}"
+    );
+    let mut blurred = pts[10..].to_vec();
+    blurred[7].accuracy_m = f64::NAN;
+    assert!(matches!(
+        d.record_track(id.clone(), blurred),
+        Err(ApiError::InvalidInput { .. })
+    ));
+    // Nothing of the refused batches is stored, and nobody was told of them.
+    assert_eq!(d.patrol(id.clone()).unwrap().track.len(), 10);
+    assert!(heard.0.lock().unwrap().is_empty());
+
+    // Where and who may patrol.
+    let e = d.start_patrol(g1()).unwrap_err();
+    assert!(
+        matches!(&e, ApiError::NotAllowed { reason, .. } if reason.contains("still under way")),
+        "{e:?}"
+    );
+    let (other, _) = clocked(&dir.path().join("o"), "gw2");
+    assert!(matches!(
+        other.start_patrol(g1()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        other.start_patrol(PatrolPlace::Segment { id: "s1".into() }),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    let (official, _) = clocked(&dir.path().join("x"), "official");
+    assert!(matches!(
+        official.start_patrol(g1()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+
+    // Unknown patrols and people are NotFound, naming what.
+    let e = d.patrol("nope".into()).unwrap_err();
+    assert_eq!(
+        e,
+        ApiError::NotFound {
+            what: "patrol".into(),
+            id: "nope".into()
+        }
+    );
+    assert!(matches!(
+        d.record_track("nope".into(), pts[10..].to_vec()),
+        Err(ApiError::NotFound { what, .. }) if what == "patrol"
+    ));
+    assert!(matches!(
+        d.add_companion(id.clone(), "nobody".into()),
+        Err(ApiError::NotFound { what, .. }) if what == "person"
+    ));
+    // A volunteer does not accompany patrols; nor does a grid worker on a grid patrol.
+    assert!(matches!(
+        d.add_companion(id.clone(), "vol1".into()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        d.add_companion(id.clone(), "gw2".into()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+
+    // A case id asked for as a patrol, and a patrol id as a case, are not found (both kinds
+    // of id reach the same change listener), not corrupt documents.
+    let case_id = d.report(litter()).unwrap();
+    assert!(matches!(
+        d.patrol(case_id.clone()),
+        Err(ApiError::NotFound { what, id }) if what == "patrol" && id == case_id
+    ));
+    assert!(matches!(
+        d.end_patrol(case_id),
+        Err(ApiError::NotFound { what, .. }) if what == "patrol"
+    ));
+    assert!(matches!(
+        d.case(id.clone()),
+        Err(ApiError::NotFound { what, .. }) if what == "case"
+    ));
+    assert!(matches!(
+        d.note(id.clone(), "x".into()),
+        Err(ApiError::NotFound { what, .. }) if what == "case"
+    ));
+
+    // Ended: no more fixes, no second end.
+    d.end_patrol(id.clone()).unwrap();
+    assert!(matches!(
+        d.record_track(id.clone(), pts[10..].to_vec()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    assert!(matches!(
+        d.end_patrol(id.clone()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    let bare = XiangyingDevice::open(dir.path().join("bare").display().to_string()).unwrap();
+    assert!(matches!(
+        bare.start_patrol(g1()),
+        Err(ApiError::NotSetUp { .. })
+    ));
+    assert!(matches!(
+        bare.active_patrol(),
+        Err(ApiError::NotSetUp { .. })
+    ));
+}
+
+#[test]
+fn a_street_chief_walks_with_a_grid_worker_and_the_police_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, clock) = clocked(dir.path(), "psc1");
+    let s1 = PatrolPlace::Segment { id: "s1".into() };
+    assert!(matches!(
+        d.start_patrol(PatrolPlace::Segment { id: "s9".into() }),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    let id = d.start_patrol(s1.clone()).unwrap();
+    d.add_companion(id.clone(), "gw1".into()).unwrap();
+    clock.fetch_add(60_000, Ordering::SeqCst);
+    let v = d.add_companion(id.clone(), "police1".into()).unwrap();
+    let kinds: Vec<_> = v
+        .companions
+        .iter()
+        .map(|c| (c.person.as_str(), c.role, c.kind, c.at_ms))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                "gw1",
+                Role::GridWorker,
+                CompanionKind::GridWorker,
+                PATROL_T0
+            ),
+            (
+                "police1",
+                Role::DepartmentStaff,
+                CompanionKind::Department,
+                PATROL_T0 + 60_000
+            ),
+        ]
+    );
+    let e = d.add_companion(id.clone(), "gw1".into()).unwrap_err();
+    assert!(
+        matches!(&e, ApiError::NotAllowed { reason, .. } if reason.contains("already")),
+        "{e:?}"
+    );
+    assert!(matches!(
+        d.add_companion(id.clone(), "psc1".into()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+    let v = d.end_patrol(id).unwrap();
+    assert_eq!((v.place, v.community.as_str()), (s1, "c1"));
+    assert_eq!(v.duration_ms, 60_000);
+    assert_eq!((v.points, v.distance_m), (0, 0.0));
+    assert!(v.track.is_empty());
+}
+
+#[test]
+fn the_weekly_count_follows_the_two_officials_rule_across_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gw1, c1) = clocked(&dir.path().join("gw1"), "gw1");
+    let (gw2, c2) = clocked(&dir.path().join("gw2"), "gw2");
+    let (chief, _) = clocked(&dir.path().join("cc1"), "cc1");
+    let heard = Arc::new(Recorder::default());
+    chief.add_case_listener(heard.clone());
+    // gw1: two patrols with the official on Monday and Tuesday; gw2: one with the police.
+    let walk =
+        |d: &XiangyingDevice, clock: &std::sync::atomic::AtomicI64, grid: &str, with: &str| {
+            let id = d
+                .start_patrol(PatrolPlace::Grid { id: grid.into() })
+                .unwrap();
+            d.add_companion(id.clone(), with.into()).unwrap();
+            clock.fetch_add(HOUR_MS, Ordering::SeqCst);
+            d.end_patrol(id.clone()).unwrap();
+            clock.fetch_add(23 * HOUR_MS, Ordering::SeqCst);
+            chief
+                .apply_remote(id.clone(), d.export_case(id.clone()).unwrap())
+                .unwrap();
+            id
+        };
+    let a = walk(&gw1, &c1, "g1", "official");
+    let b = walk(&gw1, &c1, "g1", "official");
+    let c = walk(&gw2, &c2, "g2", "police1");
+    assert_eq!(
+        *heard.0.lock().unwrap(),
+        vec![vec![a.clone()], vec![b.clone()], vec![c]]
+    );
+    // Newest first: gw1's Tuesday patrol, then the two of Monday 09:00.
+    let held = chief.patrols(10).unwrap();
+    assert_eq!(held.len(), 3);
+    assert_eq!(
+        (held[0].id.as_str(), held[0].walker_name.as_str()),
+        (b.as_str(), "测试gw1")
+    );
+    assert_eq!(chief.patrol(a).unwrap().duration_ms, HOUR_MS);
+
+    let week = block_on(chief.weekly_accompaniments(Some(PATROL_T0 + 3 * 24 * HOUR_MS))).unwrap();
+    assert_eq!(week.week_start_ms, PATROL_T0 - 9 * HOUR_MS);
+    let rows: Vec<_> = week
+        .people
+        .iter()
+        .map(|w| {
+            (
+                w.person.as_str(),
+                w.name.as_str(),
+                w.patrols,
+                w.patrol_ms,
+                w.official,
+                w.department,
+                w.meets_rule,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("gw1", "测试gw1", 2, 2 * HOUR_MS, 2, 0, true),
+            ("gw2", "测试gw2", 1, HOUR_MS, 0, 1, false),
+        ],
+        "the community chief sees the grid workers of c1"
+    );
+    assert!(week.people.iter().all(|w| w.official_needed == 2));
+    // A grid worker sees their own row; the week before is empty.
+    let mine = block_on(gw2.weekly_accompaniments(Some(PATROL_T0))).unwrap();
+    assert_eq!(mine.people.len(), 1);
+    assert_eq!(
+        (mine.people[0].person.as_str(), mine.people[0].patrols),
+        ("gw2", 1)
+    );
+    let before = block_on(chief.weekly_accompaniments(Some(PATROL_T0 - 24 * HOUR_MS))).unwrap();
+    assert!(
+        before
+            .people
+            .iter()
+            .all(|w| w.patrols == 0 && !w.meets_rule)
+    );
+    // The default is the device clock (Monday 09:00, the same week).
+    let now = block_on(chief.weekly_accompaniments(None)).unwrap();
+    assert_eq!(now, week);
+    assert!(matches!(
+        block_on(chief.weekly_accompaniments(Some(-1))),
+        Err(ApiError::InvalidInput { field, .. }) if field == "at_ms"
+    ));
+}
+
+#[test]
+fn rankings_show_patrol_time_and_accompaniments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, clock) = clocked(dir.path(), "psc1");
+    // The street chief walks s1 for 90 minutes with the police and gw1.
+    let id = d
+        .start_patrol(PatrolPlace::Segment { id: "s1".into() })
+        .unwrap();
+    d.add_companion(id.clone(), "police1".into()).unwrap();
+    d.add_companion(id.clone(), "gw1".into()).unwrap();
+    clock.fetch_add(90 * 60_000, Ordering::SeqCst);
+    d.end_patrol(id).unwrap();
+    // And a second one, still under way: it counts, without time.
+    d.start_patrol(PatrolPlace::Segment { id: "s1".into() })
+        .unwrap();
+
+    let r = block_on(d.rankings(PATROL_T0 - HOUR_MS, PATROL_T0 + 24 * HOUR_MS)).unwrap();
+    let fig = |u: &RankedUnit| {
+        (
+            u.id.clone(),
+            u.name.clone(),
+            u.patrols,
+            u.patrol_ms,
+            u.accompanied,
+            u.accompaniments,
+            u.rank,
+        )
+    };
+    assert!(r.grids.is_empty(), "a segment patrol counts for no grid");
+    assert_eq!(
+        r.communities.iter().map(fig).collect::<Vec<_>>(),
+        [("c1".into(), "一社区".into(), 2, 90 * 60_000, 1, 0, None)]
+    );
+    assert!((r.communities[0].patrol_hours - 1.5).abs() < 1e-9);
+    assert_eq!(
+        r.departments.iter().map(fig).collect::<Vec<_>>(),
+        [("police".into(), "派出所".into(), 0, 0, 0, 1, None)]
+    );
+    assert_eq!(
+        r.people.iter().map(fig).collect::<Vec<_>>(),
+        [
+            ("gw1".into(), "测试gw1".into(), 0, 0, 0, 1, None),
+            ("police1".into(), "测试police1".into(), 0, 0, 0, 1, None),
+            ("psc1".into(), "测试psc1".into(), 2, 90 * 60_000, 1, 0, None),
+        ]
+    );
+    assert!(r.people.iter().all(|u| u.score.is_none() && u.raised == 0));
+}
+
+#[test]
+fn a_patrol_reaches_the_community_chief_through_the_server() {
+    let server = Server::start();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let worker = server.enrol(a.path(), "gw1");
+    let chief = server.enrol(b.path(), "cc1");
+    let id = worker.start_patrol(g1()).unwrap();
+    let start = worker.patrol(id.clone()).unwrap().started_at_ms;
+    // 50 fixes stay buffered; the sync packs them and pushes them with the patrol.
+    assert_eq!(
+        worker
+            .record_track(id.clone(), fixes(50, start + 1_000))
+            .unwrap(),
+        50
+    );
+    worker.add_companion(id.clone(), "official".into()).unwrap();
+    let pushed = block_on(worker.sync_now(None, None)).unwrap();
+    assert!(pushed.pushed >= 3, "{pushed:?}");
+
+    let heard = Arc::new(Recorder::default());
+    chief.add_case_listener(heard.clone());
+    block_on(chief.sync_now(None, None)).unwrap();
+    let heard = heard.0.lock().unwrap().clone();
+    assert!(
+        heard == vec![vec![id.clone()]] || heard == vec![Vec::<String>::new()],
+        "{heard:?}"
+    );
+    let rows = chief.patrols(10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].id.as_str(), rows[0].walker.as_str()),
+        (id.as_str(), "gw1")
+    );
+    assert_eq!(rows[0].ended_at_ms, None);
+    let theirs = chief.patrol(id.clone()).unwrap();
+    assert_eq!(theirs.track.len(), 50);
+    assert_eq!(theirs.companions[0].person, "official");
+    // Only the walker writes it.
+    assert!(matches!(
+        chief.end_patrol(id.clone()),
+        Err(ApiError::NotAllowed { .. })
+    ));
+
+    // The end reaches the chief with the next two syncs.
+    worker.end_patrol(id.clone()).unwrap();
+    block_on(worker.sync_now(None, None)).unwrap();
+    block_on(chief.sync_now(None, None)).unwrap();
+    let theirs = chief.patrol(id.clone()).unwrap();
+    assert!(theirs.ended_at_ms.is_some());
+    assert_eq!(theirs, worker.patrol(id).unwrap());
+}

@@ -1,6 +1,6 @@
 // The Swift face of the Xiangying core: async functions that run the (blocking, SQLite) core
-// calls off the caller's thread, and AsyncStreams that re-query when the core says cases
-// changed. The generated bindings (module XiangyingFFI) stay usable directly.
+// calls off the caller's thread, and AsyncStreams that re-query when the core says cases or
+// patrols changed. The generated bindings (module XiangyingFFI) stay usable directly.
 import Foundation
 @_exported import XiangyingFFI
 
@@ -249,8 +249,9 @@ public final class Xiangying: @unchecked Sendable {
     // MARK: reports
 
     /// The rankings of grids, communities, departments and people over `[fromMs, toMs)` from
-    /// the cases this device holds, on the core's worker thread (it loads every case). Rates
-    /// are fractions (0–1), `nil` where undefined.
+    /// the cases and patrols this device holds, on the core's worker thread (it loads every
+    /// document). Rates are fractions (0–1), `nil` where undefined; the patrol figures
+    /// (`patrols`, `patrolMs`/`patrolHours`, `accompanied`, `accompaniments`) do not enter the score.
     public func rankings(fromMs: Int64, toMs: Int64) async throws -> Rankings {
         try await device.rankings(fromMs: fromMs, toMs: toMs)
     }
@@ -265,11 +266,75 @@ public final class Xiangying: @unchecked Sendable {
         try await run { try $0.noticeBoardHtml() }
     }
 
+    // MARK: patrols (巡查, 三陪同)
+
+    /// Starts a patrol and returns its id: a grid worker on their own grid (`.grid(id: "g1")`),
+    /// a street chief on their own segment; one at a time. Throws `ApiError.NotAllowed` (not
+    /// my place, or a patrol of mine still under way), `.NotFound` (no such place).
+    public func startPatrol(_ place: PatrolPlace) async throws -> String {
+        try await run { try $0.startPatrol(place: place) }
+    }
+
+    /// Records a batch of location fixes (in time order, from the patrol's start on) on my
+    /// patrol under way; returns how many wait on the device to be packed (0 right after a
+    /// pack, every 120 fixes). One bad fix refuses the whole batch and stores nothing:
+    /// `ApiError.InvalidInput` with field `track` and a problem starting `track point #i`.
+    /// Hand over batches of a few to a few dozen fixes from `CLLocationManager`.
+    public func recordTrack(_ patrolId: String, points: [TrackPoint]) async throws -> UInt32 {
+        try await run { try $0.recordTrack(patrolId: patrolId, points: points) }
+    }
+
+    /// Records that `personId` walks along (三陪同), once per person; returns the patrol.
+    /// Throws `ApiError.NotAllowed` (a role that does not accompany, already recorded),
+    /// `.NotFound` (no such person or patrol).
+    public func addCompanion(_ patrolId: String, personId: String) async throws -> PatrolView {
+        try await run { try $0.addCompanion(patrolId: patrolId, personId: personId) }
+    }
+
+    /// Ends my patrol (the buffered fixes are packed); returns it with its whole track and `durationMs`.
+    public func endPatrol(_ patrolId: String) async throws -> PatrolView {
+        try await run { try $0.endPatrol(patrolId: patrolId) }
+    }
+
+    /// One patrol with its companions and whole track (buffered fixes included), for a map screen.
+    public func patrol(_ patrolId: String) async throws -> PatrolView {
+        try await run { try $0.patrol(patrolId: patrolId) }
+    }
+
+    /// The patrols this device holds (mine; for chiefs and the centre, their scope's), newest first.
+    public func patrols(limit: UInt32 = 50) async throws -> [PatrolSummary] {
+        try await run { try $0.patrols(limit: limit) }
+    }
+
+    /// My patrol under way, if any: ask when the app starts, to resume recording.
+    public func activePatrol() async throws -> PatrolSummary? {
+        try await run { try $0.activePatrol() }
+    }
+
+    /// The weekly accompaniment count (三陪同) of the week holding `atMs` (default now; weeks
+    /// start Monday 00:00 China time) for every grid worker in my scope, against "an official
+    /// walks along at least twice a week"; on the core's worker thread.
+    public func weeklyAccompaniments(atMs: Int64? = nil) async throws -> WeeklyAccompaniments {
+        try await device.weeklyAccompaniments(atMs: atMs)
+    }
+
     // MARK: observing
 
-    /// The ids of the cases each action touched; an empty array means "reload everything".
+    /// The ids of the cases and patrols each action or sync touched (a patrol's id after its
+    /// start, every batch of fixes, a companion, its end); an empty array means "reload
+    /// everything".
     public func changes() -> AsyncStream<[String]> {
         hub.stream()
+    }
+
+    /// One patrol now, and again whenever it changes (fixes, a companion, the end, a sync).
+    public func patrolUpdates(_ patrolId: String) -> AsyncThrowingStream<PatrolView, Error> {
+        updates { $0.isEmpty || $0.contains(patrolId) } query: { try $0.patrol(patrolId: patrolId) }
+    }
+
+    /// The patrol list now, and again after every change.
+    public func patrolsUpdates(limit: UInt32 = 50) -> AsyncThrowingStream<[PatrolSummary], Error> {
+        updates { _ in true } query: { try $0.patrols(limit: limit) }
     }
 
     /// The inbox now, and again after every change, until the task is cancelled.

@@ -800,21 +800,24 @@ public func FfiConverterTypeCancelToken_lower(_ value: CancelToken) -> UInt64 {
 
 
 /**
- * Told which cases changed after every action this device object performs (report, forward,
- * escalate, import, …), so that a list or detail screen can refresh.
+ * Told which cases and patrols changed after every action this device object performs
+ * (report, forward, escalate, import, start a patrol, record fixes, end it, …) and after every
+ * sync, so that a list or detail screen can refresh.
  */
 public protocol CaseListener: AnyObject, Sendable {
     
     /**
-     * `ids` are the cases touched. An empty list means "anything may have changed" (a new
+     * `ids` are the cases and patrols touched (both are UUIDs; a screen refreshes when an id
+     * it shows is among them). An empty list means "anything may have changed" (a new
      * roster, a different person): reload every list.
      */
     func casesChanged(ids: [String]) 
     
 }
 /**
- * Told which cases changed after every action this device object performs (report, forward,
- * escalate, import, …), so that a list or detail screen can refresh.
+ * Told which cases and patrols changed after every action this device object performs
+ * (report, forward, escalate, import, start a patrol, record fixes, end it, …) and after every
+ * sync, so that a list or detail screen can refresh.
  */
 open class CaseListenerImpl: CaseListener, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -870,7 +873,8 @@ open class CaseListenerImpl: CaseListener, @unchecked Sendable {
 
     
     /**
-     * `ids` are the cases touched. An empty list means "anything may have changed" (a new
+     * `ids` are the cases and patrols touched (both are UUIDs; a screen refreshes when an id
+     * it shows is among them). An empty list means "anything may have changed" (a new
      * roster, a different person): reload every list.
      */
 open func casesChanged(ids: [String])  {try! rustCall() {
@@ -1450,9 +1454,10 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func accept(caseId: String) throws  -> CaseState
     
     /**
-     * Registers a listener told of the cases each action of this object touches; returns a
-     * handle for [`XiangyingDevice::remove_case_listener`]. Listeners are called on the
-     * thread that did the work, after it is committed; keep them short (post to your UI).
+     * Registers a listener told of the cases and patrols each action of this object (and
+     * each sync) touches; returns a handle for [`XiangyingDevice::remove_case_listener`].
+     * Listeners are called on the thread that did the work, after it is committed; keep them
+     * short (post to your UI).
      */
     func addCaseListener(listener: CaseListener)  -> UInt64
     
@@ -1693,10 +1698,12 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func setPerson(personId: String) throws 
     
     /**
-     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * Syncs now on a worker thread: pushes every change of cases and patrols not yet
+     * acknowledged (a patrol's buffered fixes are packed first, so they go too), pulls
      * everything new in this person's scope (case numbers included), then uploads queued
      * photos. `listener` hears the totals after every step. The case listeners are told what
-     * the sync changed once it ends (with an error too: what was pulled before stays).
+     * the sync changed, cases and patrols, once it ends (with an error too: what was pulled
+     * before stays).
      *
      * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
      * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
@@ -1784,6 +1791,83 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func route(location: GeoPoint) throws  -> Route
     
     /**
+     * My patrol under way, if any: call it when the app starts to resume recording fixes.
+     * `NotSetUp` before a person is set.
+     */
+    func activePatrol() throws  -> PatrolSummary?
+    
+    /**
+     * Records that `person_id` walks along on my patrol (三陪同): a sub-district official or
+     * enforcement department staff on any patrol, a grid worker on a street chief's segment
+     * patrol; once per person. Returns the patrol with its companions; the listeners hear
+     * of it.
+     *
+     * Errors: `NotAllowed` (not the walker, the person's role does not accompany patrols or
+     * not this kind of patrol, already recorded, the walker themself), `NotFound` (no such
+     * person in the roster, no such patrol).
+     */
+    func addCompanion(patrolId: String, personId: String) throws  -> PatrolView
+    
+    /**
+     * Ends my patrol: packs the fixes still buffered into its track and records the end.
+     * Returns the ended patrol with its whole track and `duration_ms`; the listeners hear of
+     * it. Errors: `NotAllowed` (not the walker, or already ended), `NotFound`.
+     */
+    func endPatrol(patrolId: String) throws  -> PatrolView
+    
+    /**
+     * One patrol this device holds, with its companions and its whole track (fixes still
+     * buffered included): for a detail or map screen. Errors: `NotFound` (no such patrol on
+     * this device), `CorruptCase` (its stored document cannot be read).
+     */
+    func patrol(patrolId: String) throws  -> PatrolView
+    
+    /**
+     * The patrols this device holds, newest first: mine, and for community chiefs and the
+     * centre those of their scope that a sync brought. From the index, without loading
+     * documents.
+     */
+    func patrols(limit: UInt32) throws  -> [PatrolSummary]
+    
+    /**
+     * Records a batch of the phone's location fixes on my patrol under way: in time order,
+     * not before the patrol's start nor the last fix recorded. Returns how many fixes are
+     * buffered on the device, not yet packed into the patrol's document (they are packed
+     * every 120 fixes, when the patrol ends and before every sync; 0 right after a pack).
+     * The listeners hear of the patrol (not of an empty batch). Batches of a few to a few dozen fixes are the
+     * intended size: each is one small SQLite write.
+     *
+     * One bad fix refuses the whole batch and nothing is stored: `InvalidInput` with field
+     * `track` and a problem starting `track point #i` (its index in this batch: a position
+     * that is not one, a negative or NaN accuracy, a time going back). Also `NotAllowed` (not
+     * the walker, or the patrol has ended), `NotFound` (no such patrol).
+     */
+    func recordTrack(patrolId: String, points: [TrackPoint]) throws  -> UInt32
+    
+    /**
+     * Starts a patrol and returns its id: a grid worker on their own grid, a street chief on
+     * their own segment; one patrol at a time per person. The listeners hear of it.
+     *
+     * Errors: `NotAllowed` (another person's grid or segment, a role that does not patrol, a
+     * patrol of mine still under way: the reason names it), `NotFound` (the place is not in
+     * the roster), `NotSetUp` (no roster or person).
+     */
+    func startPatrol(place: PatrolPlace) throws  -> String
+    
+    /**
+     * The weekly accompaniment count (三陪同) of the week holding `at_ms` (default the device
+     * clock; weeks start Monday 00:00 China time), for every grid worker in my scope (the
+     * centre and officials: the street; a community chief: the community; a grid worker:
+     * themself), from the patrols this device holds, against the rule "a sub-district
+     * official walks along at least twice a week". A patrol counts in the week it started
+     * unless a server voided it. On a worker thread: it folds every patrol the device holds.
+     *
+     * Errors: `InvalidInput` with field `at_ms` (before 1970 or after 9999), `NotSetUp`,
+     * `CorruptCase` (a stored patrol that cannot be read).
+     */
+    func weeklyAccompaniments(atMs: Int64?) async throws  -> WeeklyAccompaniments
+    
+    /**
      * The notice boards (街长公示栏) of the street's road segments from the device's roster
      * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
      * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
@@ -1801,8 +1885,8 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     
     /**
      * The rankings (绩效排名) of the grids, communities, departments and people over
-     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
-     * each case's document). A device holds only the cases of its person's
+     * `[from_ms, to_ms)`, from every case and patrol this device holds, on a worker thread
+     * (it loads each one's document). A device holds only the cases of its person's
      * scope, so its figures cover that scope; the server's cover the whole street.
      *
      * A case counts unless voided or a duplicate, for its grid, its community, every
@@ -1812,8 +1896,13 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
      * Ranked by score, then more 结案, then more 立案, then id.
      *
+     * Patrols started in the period count beside the cases (not in the score), unless a
+     * server voided them: 巡查次数, 巡查时长 and 陪同巡查次数 (accompanied by somebody) for the
+     * grid of a grid patrol, the place's community and the walker; 参与陪同次数 for each
+     * companion and a companion's department. A unit with patrols only has no rank.
+     *
      * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
-     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * case or patrol that cannot be read). Once started it runs to its end even if the caller stops
      * waiting.
      */
     func rankings(fromMs: Int64, toMs: Int64) async throws  -> Rankings
@@ -1903,9 +1992,10 @@ open func accept(caseId: String)throws  -> CaseState  {
 }
     
     /**
-     * Registers a listener told of the cases each action of this object touches; returns a
-     * handle for [`XiangyingDevice::remove_case_listener`]. Listeners are called on the
-     * thread that did the work, after it is committed; keep them short (post to your UI).
+     * Registers a listener told of the cases and patrols each action of this object (and
+     * each sync) touches; returns a handle for [`XiangyingDevice::remove_case_listener`].
+     * Listeners are called on the thread that did the work, after it is committed; keep them
+     * short (post to your UI).
      */
 open func addCaseListener(listener: CaseListener) -> UInt64  {
     return try!  FfiConverterUInt64.lift(try! rustCall() {
@@ -2508,10 +2598,12 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
 }
     
     /**
-     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * Syncs now on a worker thread: pushes every change of cases and patrols not yet
+     * acknowledged (a patrol's buffered fixes are packed first, so they go too), pulls
      * everything new in this person's scope (case numbers included), then uploads queued
      * photos. `listener` hears the totals after every step. The case listeners are told what
-     * the sync changed once it ends (with an error too: what was pulled before stays).
+     * the sync changed, cases and patrols, once it ends (with an error too: what was pulled
+     * before stays).
      *
      * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
      * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
@@ -2691,6 +2783,154 @@ open func route(location: GeoPoint)throws  -> Route  {
 }
     
     /**
+     * My patrol under way, if any: call it when the app starts to resume recording fixes.
+     * `NotSetUp` before a person is set.
+     */
+open func activePatrol()throws  -> PatrolSummary?  {
+    return try  FfiConverterOptionTypePatrolSummary.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_active_patrol(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records that `person_id` walks along on my patrol (三陪同): a sub-district official or
+     * enforcement department staff on any patrol, a grid worker on a street chief's segment
+     * patrol; once per person. Returns the patrol with its companions; the listeners hear
+     * of it.
+     *
+     * Errors: `NotAllowed` (not the walker, the person's role does not accompany patrols or
+     * not this kind of patrol, already recorded, the walker themself), `NotFound` (no such
+     * person in the roster, no such patrol).
+     */
+open func addCompanion(patrolId: String, personId: String)throws  -> PatrolView  {
+    return try  FfiConverterTypePatrolView_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_add_companion(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(patrolId),
+        FfiConverterString.lower(personId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ends my patrol: packs the fixes still buffered into its track and records the end.
+     * Returns the ended patrol with its whole track and `duration_ms`; the listeners hear of
+     * it. Errors: `NotAllowed` (not the walker, or already ended), `NotFound`.
+     */
+open func endPatrol(patrolId: String)throws  -> PatrolView  {
+    return try  FfiConverterTypePatrolView_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_end_patrol(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(patrolId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One patrol this device holds, with its companions and its whole track (fixes still
+     * buffered included): for a detail or map screen. Errors: `NotFound` (no such patrol on
+     * this device), `CorruptCase` (its stored document cannot be read).
+     */
+open func patrol(patrolId: String)throws  -> PatrolView  {
+    return try  FfiConverterTypePatrolView_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_patrol(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(patrolId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The patrols this device holds, newest first: mine, and for community chiefs and the
+     * centre those of their scope that a sync brought. From the index, without loading
+     * documents.
+     */
+open func patrols(limit: UInt32)throws  -> [PatrolSummary]  {
+    return try  FfiConverterSequenceTypePatrolSummary.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_patrols(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records a batch of the phone's location fixes on my patrol under way: in time order,
+     * not before the patrol's start nor the last fix recorded. Returns how many fixes are
+     * buffered on the device, not yet packed into the patrol's document (they are packed
+     * every 120 fixes, when the patrol ends and before every sync; 0 right after a pack).
+     * The listeners hear of the patrol (not of an empty batch). Batches of a few to a few dozen fixes are the
+     * intended size: each is one small SQLite write.
+     *
+     * One bad fix refuses the whole batch and nothing is stored: `InvalidInput` with field
+     * `track` and a problem starting `track point #i` (its index in this batch: a position
+     * that is not one, a negative or NaN accuracy, a time going back). Also `NotAllowed` (not
+     * the walker, or the patrol has ended), `NotFound` (no such patrol).
+     */
+open func recordTrack(patrolId: String, points: [TrackPoint])throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_record_track(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(patrolId),
+        FfiConverterSequenceTypeTrackPoint.lower(points),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts a patrol and returns its id: a grid worker on their own grid, a street chief on
+     * their own segment; one patrol at a time per person. The listeners hear of it.
+     *
+     * Errors: `NotAllowed` (another person's grid or segment, a role that does not patrol, a
+     * patrol of mine still under way: the reason names it), `NotFound` (the place is not in
+     * the roster), `NotSetUp` (no roster or person).
+     */
+open func startPatrol(place: PatrolPlace)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_patrol(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePatrolPlace_lower(place),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The weekly accompaniment count (三陪同) of the week holding `at_ms` (default the device
+     * clock; weeks start Monday 00:00 China time), for every grid worker in my scope (the
+     * centre and officials: the street; a community chief: the community; a grid worker:
+     * themself), from the patrols this device holds, against the rule "a sub-district
+     * official walks along at least twice a week". A patrol counts in the week it started
+     * unless a server voided it. On a worker thread: it folds every patrol the device holds.
+     *
+     * Errors: `InvalidInput` with field `at_ms` (before 1970 or after 9999), `NotSetUp`,
+     * `CorruptCase` (a stored patrol that cannot be read).
+     */
+open func weeklyAccompaniments(atMs: Int64? = nil)async throws  -> WeeklyAccompaniments  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_xiangying_ffi_fn_method_xiangyingdevice_weekly_accompaniments(
+                        self.uniffiCloneHandle(),FfiConverterOptionInt64.lower(atMs)
+                )
+            },
+            pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_xiangying_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_xiangying_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWeeklyAccompaniments_lift,
+            errorHandler: FfiConverterTypeApiError_lift
+        )
+}
+    
+    /**
      * The notice boards (街长公示栏) of the street's road segments from the device's roster
      * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
      * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
@@ -2722,8 +2962,8 @@ open func noticeBoardHtml()throws  -> String  {
     
     /**
      * The rankings (绩效排名) of the grids, communities, departments and people over
-     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
-     * each case's document). A device holds only the cases of its person's
+     * `[from_ms, to_ms)`, from every case and patrol this device holds, on a worker thread
+     * (it loads each one's document). A device holds only the cases of its person's
      * scope, so its figures cover that scope; the server's cover the whole street.
      *
      * A case counts unless voided or a duplicate, for its grid, its community, every
@@ -2733,8 +2973,13 @@ open func noticeBoardHtml()throws  -> String  {
      * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
      * Ranked by score, then more 结案, then more 立案, then id.
      *
+     * Patrols started in the period count beside the cases (not in the score), unless a
+     * server voided them: 巡查次数, 巡查时长 and 陪同巡查次数 (accompanied by somebody) for the
+     * grid of a grid patrol, the place's community and the walker; 参与陪同次数 for each
+     * companion and a companion's department. A unit with patrols only has no rank.
+     *
      * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
-     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * case or patrol that cannot be read). Once started it runs to its end even if the caller stops
      * waiting.
      */
 open func rankings(fromMs: Int64, toMs: Int64)async throws  -> Rankings  {
@@ -4577,6 +4822,456 @@ public func FfiConverterTypeNoticeEntry_lower(_ value: NoticeEntry) -> RustBuffe
 
 
 /**
+ * Somebody who walked along on a patrol.
+ */
+public struct PatrolCompanion: Equatable, Hashable {
+    /**
+     * The person's id.
+     */
+    public let person: String
+    /**
+     * Their name from the device's roster (the id when it does not know them).
+     */
+    public let name: String
+    /**
+     * Their role as recorded when they joined.
+     */
+    public let role: Role
+    /**
+     * Which accompaniment this is.
+     */
+    public let kind: CompanionKind
+    /**
+     * When the walker recorded them, device clock (ms).
+     */
+    public let atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The person's id.
+         */person: String, 
+        /**
+         * Their name from the device's roster (the id when it does not know them).
+         */name: String, 
+        /**
+         * Their role as recorded when they joined.
+         */role: Role, 
+        /**
+         * Which accompaniment this is.
+         */kind: CompanionKind, 
+        /**
+         * When the walker recorded them, device clock (ms).
+         */atMs: Int64) {
+        self.person = person
+        self.name = name
+        self.role = role
+        self.kind = kind
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolCompanion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolCompanion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolCompanion {
+        return
+            try PatrolCompanion(
+                person: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                kind: FfiConverterTypeCompanionKind.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolCompanion, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.person, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterTypeCompanionKind.write(value.kind, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCompanion_lift(_ buf: RustBuffer) throws -> PatrolCompanion {
+    return try FfiConverterTypePatrolCompanion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolCompanion_lower(_ value: PatrolCompanion) -> RustBuffer {
+    return FfiConverterTypePatrolCompanion.lower(value)
+}
+
+
+/**
+ * One row of a patrol list, from the index without loading the document.
+ */
+public struct PatrolSummary: Equatable, Hashable {
+    /**
+     * The patrol's id.
+     */
+    public let id: String
+    /**
+     * Who walks it (person id).
+     */
+    public let walker: String
+    /**
+     * The walker's name from the device's roster (the id when it does not know them).
+     */
+    public let walkerName: String
+    /**
+     * Where.
+     */
+    public let place: PatrolPlace
+    /**
+     * The place's community.
+     */
+    public let community: String
+    /**
+     * When it started (ms, the walker's device clock).
+     */
+    public let startedAtMs: Int64
+    /**
+     * When it ended (ms); `None` while under way.
+     */
+    public let endedAtMs: Int64?
+    /**
+     * Fixes in the track, those still buffered included.
+     */
+    public let points: UInt32
+    /**
+     * The walked length through the packed fixes, metres (fixes still buffered on the
+     * walker's device are packed every 120 fixes, at the end and before a sync; `patrol`
+     * counts them all).
+     */
+    public let distanceM: Double
+    /**
+     * How many people walked along.
+     */
+    public let companions: UInt32
+    /**
+     * True when a server voided the whole patrol.
+     */
+    public let voided: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The patrol's id.
+         */id: String, 
+        /**
+         * Who walks it (person id).
+         */walker: String, 
+        /**
+         * The walker's name from the device's roster (the id when it does not know them).
+         */walkerName: String, 
+        /**
+         * Where.
+         */place: PatrolPlace, 
+        /**
+         * The place's community.
+         */community: String, 
+        /**
+         * When it started (ms, the walker's device clock).
+         */startedAtMs: Int64, 
+        /**
+         * When it ended (ms); `None` while under way.
+         */endedAtMs: Int64?, 
+        /**
+         * Fixes in the track, those still buffered included.
+         */points: UInt32, 
+        /**
+         * The walked length through the packed fixes, metres (fixes still buffered on the
+         * walker's device are packed every 120 fixes, at the end and before a sync; `patrol`
+         * counts them all).
+         */distanceM: Double, 
+        /**
+         * How many people walked along.
+         */companions: UInt32, 
+        /**
+         * True when a server voided the whole patrol.
+         */voided: Bool) {
+        self.id = id
+        self.walker = walker
+        self.walkerName = walkerName
+        self.place = place
+        self.community = community
+        self.startedAtMs = startedAtMs
+        self.endedAtMs = endedAtMs
+        self.points = points
+        self.distanceM = distanceM
+        self.companions = companions
+        self.voided = voided
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolSummary {
+        return
+            try PatrolSummary(
+                id: FfiConverterString.read(from: &buf), 
+                walker: FfiConverterString.read(from: &buf), 
+                walkerName: FfiConverterString.read(from: &buf), 
+                place: FfiConverterTypePatrolPlace.read(from: &buf), 
+                community: FfiConverterString.read(from: &buf), 
+                startedAtMs: FfiConverterInt64.read(from: &buf), 
+                endedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                points: FfiConverterUInt32.read(from: &buf), 
+                distanceM: FfiConverterDouble.read(from: &buf), 
+                companions: FfiConverterUInt32.read(from: &buf), 
+                voided: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.walker, into: &buf)
+        FfiConverterString.write(value.walkerName, into: &buf)
+        FfiConverterTypePatrolPlace.write(value.place, into: &buf)
+        FfiConverterString.write(value.community, into: &buf)
+        FfiConverterInt64.write(value.startedAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.endedAtMs, into: &buf)
+        FfiConverterUInt32.write(value.points, into: &buf)
+        FfiConverterDouble.write(value.distanceM, into: &buf)
+        FfiConverterUInt32.write(value.companions, into: &buf)
+        FfiConverterBool.write(value.voided, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolSummary_lift(_ buf: RustBuffer) throws -> PatrolSummary {
+    return try FfiConverterTypePatrolSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolSummary_lower(_ value: PatrolSummary) -> RustBuffer {
+    return FfiConverterTypePatrolSummary.lower(value)
+}
+
+
+/**
+ * One patrol with everything a detail screen shows: who walks where, since when, who walked
+ * along, and the whole track (fixes still waiting to be packed included).
+ */
+public struct PatrolView: Equatable, Hashable {
+    /**
+     * The patrol's id (a UUIDv7 made on the walker's device).
+     */
+    public let id: String
+    /**
+     * Who walks it, with their role and scope when they started.
+     */
+    public let walker: Claim
+    /**
+     * The walker's name from the device's roster (the id when it does not know them).
+     */
+    public let walkerName: String
+    /**
+     * Where.
+     */
+    public let place: PatrolPlace
+    /**
+     * The community the place belongs to.
+     */
+    public let community: String
+    /**
+     * When it started, the walker's device clock (ms).
+     */
+    public let startedAtMs: Int64
+    /**
+     * When the walker ended it (ms); `None` while it is under way.
+     */
+    public let endedAtMs: Int64?
+    /**
+     * Why a server voided the whole patrol (the walker's claim did not hold on the server's
+     * roster); a voided patrol counts for nothing. `None` for a valid patrol.
+     */
+    public let voided: String?
+    /**
+     * Who walked along, in the order recorded (entries the fold refused or a server voided
+     * are left out).
+     */
+    public let companions: [PatrolCompanion]
+    /**
+     * How many fixes the track has, those still buffered on this device included.
+     */
+    public let points: UInt32
+    /**
+     * The walked length through every fix of `track`, metres.
+     */
+    public let distanceM: Double
+    /**
+     * The patrol time that counts (巡查时长): end − start of an ended, valid patrol; 0 while
+     * under way (show now − `started_at_ms` then) and for a voided patrol.
+     */
+    public let durationMs: Int64
+    /**
+     * Every fix in time order: the packed track, then those still buffered on this device.
+     * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+     */
+    public let track: [TrackPoint]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The patrol's id (a UUIDv7 made on the walker's device).
+         */id: String, 
+        /**
+         * Who walks it, with their role and scope when they started.
+         */walker: Claim, 
+        /**
+         * The walker's name from the device's roster (the id when it does not know them).
+         */walkerName: String, 
+        /**
+         * Where.
+         */place: PatrolPlace, 
+        /**
+         * The community the place belongs to.
+         */community: String, 
+        /**
+         * When it started, the walker's device clock (ms).
+         */startedAtMs: Int64, 
+        /**
+         * When the walker ended it (ms); `None` while it is under way.
+         */endedAtMs: Int64?, 
+        /**
+         * Why a server voided the whole patrol (the walker's claim did not hold on the server's
+         * roster); a voided patrol counts for nothing. `None` for a valid patrol.
+         */voided: String?, 
+        /**
+         * Who walked along, in the order recorded (entries the fold refused or a server voided
+         * are left out).
+         */companions: [PatrolCompanion], 
+        /**
+         * How many fixes the track has, those still buffered on this device included.
+         */points: UInt32, 
+        /**
+         * The walked length through every fix of `track`, metres.
+         */distanceM: Double, 
+        /**
+         * The patrol time that counts (巡查时长): end − start of an ended, valid patrol; 0 while
+         * under way (show now − `started_at_ms` then) and for a voided patrol.
+         */durationMs: Int64, 
+        /**
+         * Every fix in time order: the packed track, then those still buffered on this device.
+         * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+         */track: [TrackPoint]) {
+        self.id = id
+        self.walker = walker
+        self.walkerName = walkerName
+        self.place = place
+        self.community = community
+        self.startedAtMs = startedAtMs
+        self.endedAtMs = endedAtMs
+        self.voided = voided
+        self.companions = companions
+        self.points = points
+        self.distanceM = distanceM
+        self.durationMs = durationMs
+        self.track = track
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PatrolView: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolView: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolView {
+        return
+            try PatrolView(
+                id: FfiConverterString.read(from: &buf), 
+                walker: FfiConverterTypeClaim.read(from: &buf), 
+                walkerName: FfiConverterString.read(from: &buf), 
+                place: FfiConverterTypePatrolPlace.read(from: &buf), 
+                community: FfiConverterString.read(from: &buf), 
+                startedAtMs: FfiConverterInt64.read(from: &buf), 
+                endedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                voided: FfiConverterOptionString.read(from: &buf), 
+                companions: FfiConverterSequenceTypePatrolCompanion.read(from: &buf), 
+                points: FfiConverterUInt32.read(from: &buf), 
+                distanceM: FfiConverterDouble.read(from: &buf), 
+                durationMs: FfiConverterInt64.read(from: &buf), 
+                track: FfiConverterSequenceTypeTrackPoint.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PatrolView, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeClaim.write(value.walker, into: &buf)
+        FfiConverterString.write(value.walkerName, into: &buf)
+        FfiConverterTypePatrolPlace.write(value.place, into: &buf)
+        FfiConverterString.write(value.community, into: &buf)
+        FfiConverterInt64.write(value.startedAtMs, into: &buf)
+        FfiConverterOptionInt64.write(value.endedAtMs, into: &buf)
+        FfiConverterOptionString.write(value.voided, into: &buf)
+        FfiConverterSequenceTypePatrolCompanion.write(value.companions, into: &buf)
+        FfiConverterUInt32.write(value.points, into: &buf)
+        FfiConverterDouble.write(value.distanceM, into: &buf)
+        FfiConverterInt64.write(value.durationMs, into: &buf)
+        FfiConverterSequenceTypeTrackPoint.write(value.track, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolView_lift(_ buf: RustBuffer) throws -> PatrolView {
+    return try FfiConverterTypePatrolView.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolView_lower(_ value: PatrolView) -> RustBuffer {
+    return FfiConverterTypePatrolView.lower(value)
+}
+
+
+/**
  * A photo file (a photo or its thumbnail) that no server has yet.
  */
 public struct PendingUpload: Equatable, Hashable {
@@ -4776,7 +5471,7 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
 
 /**
  * One unit's line of a ranking, with every figure of the period. See
- * [`crate::XiangyingDevice::rankings`] for which cases count and how.
+ * [`crate::XiangyingDevice::rankings`] for which cases and patrols count and how.
  */
 public struct RankedUnit: Equatable, Hashable {
     /**
@@ -4849,6 +5544,29 @@ public struct RankedUnit: Equatable, Hashable {
      * `None` without resolved cases.
      */
     public let avgHandlingHours: Double?
+    /**
+     * 巡查次数: patrols started in the period (not voided) on this grid (grid patrols), in
+     * this community (grid and segment patrols), or walked by this person. Patrol figures do
+     * not enter the score.
+     */
+    public let patrols: UInt64
+    /**
+     * 巡查时长 in ms: end − start of those patrols that ended.
+     */
+    public let patrolMs: Int64
+    /**
+     * 巡查时长 in hours (`patrol_ms` ÷ 3,600,000), for display.
+     */
+    public let patrolHours: Double
+    /**
+     * 陪同巡查次数: of those patrols, the ones somebody walked along (三陪同).
+     */
+    public let accompanied: UInt64
+    /**
+     * 参与陪同次数: patrols started in the period (not voided) that this person walked along
+     * as a companion, or (for a department) that its staff walked along.
+     */
+    public let accompaniments: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4905,7 +5623,25 @@ public struct RankedUnit: Equatable, Hashable {
         /**
          * 平均处置时长: mean hours from report to last resolution over the resolved cases;
          * `None` without resolved cases.
-         */avgHandlingHours: Double?) {
+         */avgHandlingHours: Double?, 
+        /**
+         * 巡查次数: patrols started in the period (not voided) on this grid (grid patrols), in
+         * this community (grid and segment patrols), or walked by this person. Patrol figures do
+         * not enter the score.
+         */patrols: UInt64, 
+        /**
+         * 巡查时长 in ms: end − start of those patrols that ended.
+         */patrolMs: Int64, 
+        /**
+         * 巡查时长 in hours (`patrol_ms` ÷ 3,600,000), for display.
+         */patrolHours: Double, 
+        /**
+         * 陪同巡查次数: of those patrols, the ones somebody walked along (三陪同).
+         */accompanied: UInt64, 
+        /**
+         * 参与陪同次数: patrols started in the period (not voided) that this person walked along
+         * as a companion, or (for a department) that its staff walked along.
+         */accompaniments: UInt64) {
         self.id = id
         self.name = name
         self.rank = rank
@@ -4923,6 +5659,11 @@ public struct RankedUnit: Equatable, Hashable {
         self.reworkRate = reworkRate
         self.extensionRate = extensionRate
         self.avgHandlingHours = avgHandlingHours
+        self.patrols = patrols
+        self.patrolMs = patrolMs
+        self.patrolHours = patrolHours
+        self.accompanied = accompanied
+        self.accompaniments = accompaniments
     }
 
     
@@ -4957,7 +5698,12 @@ public struct FfiConverterTypeRankedUnit: FfiConverterRustBuffer {
                 onTimeRate: FfiConverterOptionDouble.read(from: &buf), 
                 reworkRate: FfiConverterOptionDouble.read(from: &buf), 
                 extensionRate: FfiConverterOptionDouble.read(from: &buf), 
-                avgHandlingHours: FfiConverterOptionDouble.read(from: &buf)
+                avgHandlingHours: FfiConverterOptionDouble.read(from: &buf), 
+                patrols: FfiConverterUInt64.read(from: &buf), 
+                patrolMs: FfiConverterInt64.read(from: &buf), 
+                patrolHours: FfiConverterDouble.read(from: &buf), 
+                accompanied: FfiConverterUInt64.read(from: &buf), 
+                accompaniments: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -4979,6 +5725,11 @@ public struct FfiConverterTypeRankedUnit: FfiConverterRustBuffer {
         FfiConverterOptionDouble.write(value.reworkRate, into: &buf)
         FfiConverterOptionDouble.write(value.extensionRate, into: &buf)
         FfiConverterOptionDouble.write(value.avgHandlingHours, into: &buf)
+        FfiConverterUInt64.write(value.patrols, into: &buf)
+        FfiConverterInt64.write(value.patrolMs, into: &buf)
+        FfiConverterDouble.write(value.patrolHours, into: &buf)
+        FfiConverterUInt64.write(value.accompanied, into: &buf)
+        FfiConverterUInt64.write(value.accompaniments, into: &buf)
     }
 }
 
@@ -5000,7 +5751,8 @@ public func FfiConverterTypeRankedUnit_lower(_ value: RankedUnit) -> RustBuffer 
 
 /**
  * The rankings of every kind of unit over one period. A unit appears when at least one case
- * counts for it in the period; ranked units come first in rank order, then the unranked by id.
+ * or patrol counts for it in the period; ranked units come first in rank order, then the
+ * unranked (no due cases, e.g. patrols only) by id.
  */
 public struct Rankings: Equatable, Hashable {
     /**
@@ -5020,11 +5772,12 @@ public struct Rankings: Equatable, Hashable {
      */
     public let communities: [RankedUnit]
     /**
-     * The departments (驻街执法部门) the cases were dispatched to.
+     * The departments (驻街执法部门) the cases were dispatched to, and those whose staff
+     * walked along on patrols.
      */
     public let departments: [RankedUnit]
     /**
-     * The people, as the cases' handlers (承办人).
+     * The people: the cases' handlers (承办人), patrol walkers and companions.
      */
     public let people: [RankedUnit]
 
@@ -5044,10 +5797,11 @@ public struct Rankings: Equatable, Hashable {
          * The communities (社区).
          */communities: [RankedUnit], 
         /**
-         * The departments (驻街执法部门) the cases were dispatched to.
+         * The departments (驻街执法部门) the cases were dispatched to, and those whose staff
+         * walked along on patrols.
          */departments: [RankedUnit], 
         /**
-         * The people, as the cases' handlers (承办人).
+         * The people: the cases' handlers (承办人), patrol walkers and companions.
          */people: [RankedUnit]) {
         self.fromMs = fromMs
         self.toMs = toMs
@@ -5690,6 +6444,300 @@ public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncRep
 #endif
 public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
     return FfiConverterTypeSyncReport.lower(value)
+}
+
+
+/**
+ * One location fix of a patrol's track, as the phone's location service gave it.
+ */
+public struct TrackPoint: Equatable, Hashable {
+    /**
+     * When the fix was taken, device clock (ms). Fixes go forward in time, never before
+     * the patrol's start.
+     */
+    public let atMs: Int64
+    /**
+     * Longitude, WGS-84 degrees east.
+     */
+    public let lon: Double
+    /**
+     * Latitude, WGS-84 degrees north.
+     */
+    public let lat: Double
+    /**
+     * The horizontal accuracy the phone reported, metres (0 when unknown). Stored rounded
+     * to whole metres.
+     */
+    public let accuracyM: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the fix was taken, device clock (ms). Fixes go forward in time, never before
+         * the patrol's start.
+         */atMs: Int64, 
+        /**
+         * Longitude, WGS-84 degrees east.
+         */lon: Double, 
+        /**
+         * Latitude, WGS-84 degrees north.
+         */lat: Double, 
+        /**
+         * The horizontal accuracy the phone reported, metres (0 when unknown). Stored rounded
+         * to whole metres.
+         */accuracyM: Double) {
+        self.atMs = atMs
+        self.lon = lon
+        self.lat = lat
+        self.accuracyM = accuracyM
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrackPoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrackPoint {
+        return
+            try TrackPoint(
+                atMs: FfiConverterInt64.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                accuracyM: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrackPoint, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.accuracyM, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackPoint_lift(_ buf: RustBuffer) throws -> TrackPoint {
+    return try FfiConverterTypeTrackPoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrackPoint_lower(_ value: TrackPoint) -> RustBuffer {
+    return FfiConverterTypeTrackPoint.lower(value)
+}
+
+
+/**
+ * One grid worker's week of patrols against the rule "a sub-district official walks along at
+ * least twice a week" (三陪同). The week runs from Monday 00:00 China time (UTC+8).
+ */
+public struct WeeklyAccompaniment: Equatable, Hashable {
+    /**
+     * The grid worker's id.
+     */
+    public let person: String
+    /**
+     * Their name from the device's roster (the id when it does not know them).
+     */
+    public let name: String
+    /**
+     * Patrols they started in the week (voided ones left out).
+     */
+    public let patrols: UInt32
+    /**
+     * Their patrol time in the week, ms (ended patrols).
+     */
+    public let patrolMs: Int64
+    /**
+     * Patrols a sub-district official walked along (a patrol with two officials counts once).
+     */
+    public let official: UInt32
+    /**
+     * Patrols enforcement department staff walked along.
+     */
+    public let department: UInt32
+    /**
+     * True when `official` reaches the weekly rule (`official_needed`).
+     */
+    public let meetsRule: Bool
+    /**
+     * Official accompaniments the rule asks for each week (2), so a screen can show
+     * "1 / 2" without a constant of its own.
+     */
+    public let officialNeeded: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grid worker's id.
+         */person: String, 
+        /**
+         * Their name from the device's roster (the id when it does not know them).
+         */name: String, 
+        /**
+         * Patrols they started in the week (voided ones left out).
+         */patrols: UInt32, 
+        /**
+         * Their patrol time in the week, ms (ended patrols).
+         */patrolMs: Int64, 
+        /**
+         * Patrols a sub-district official walked along (a patrol with two officials counts once).
+         */official: UInt32, 
+        /**
+         * Patrols enforcement department staff walked along.
+         */department: UInt32, 
+        /**
+         * True when `official` reaches the weekly rule (`official_needed`).
+         */meetsRule: Bool, 
+        /**
+         * Official accompaniments the rule asks for each week (2), so a screen can show
+         * "1 / 2" without a constant of its own.
+         */officialNeeded: UInt32) {
+        self.person = person
+        self.name = name
+        self.patrols = patrols
+        self.patrolMs = patrolMs
+        self.official = official
+        self.department = department
+        self.meetsRule = meetsRule
+        self.officialNeeded = officialNeeded
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WeeklyAccompaniment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WeeklyAccompaniment {
+        return
+            try WeeklyAccompaniment(
+                person: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                patrols: FfiConverterUInt32.read(from: &buf), 
+                patrolMs: FfiConverterInt64.read(from: &buf), 
+                official: FfiConverterUInt32.read(from: &buf), 
+                department: FfiConverterUInt32.read(from: &buf), 
+                meetsRule: FfiConverterBool.read(from: &buf), 
+                officialNeeded: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WeeklyAccompaniment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.person, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt32.write(value.patrols, into: &buf)
+        FfiConverterInt64.write(value.patrolMs, into: &buf)
+        FfiConverterUInt32.write(value.official, into: &buf)
+        FfiConverterUInt32.write(value.department, into: &buf)
+        FfiConverterBool.write(value.meetsRule, into: &buf)
+        FfiConverterUInt32.write(value.officialNeeded, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeeklyAccompaniment_lift(_ buf: RustBuffer) throws -> WeeklyAccompaniment {
+    return try FfiConverterTypeWeeklyAccompaniment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeeklyAccompaniment_lower(_ value: WeeklyAccompaniment) -> RustBuffer {
+    return FfiConverterTypeWeeklyAccompaniment.lower(value)
+}
+
+
+/**
+ * The weekly accompaniment count of the grid workers in this person's scope.
+ */
+public struct WeeklyAccompaniments: Equatable, Hashable {
+    /**
+     * Monday 00:00 China time (UTC+8) of the week counted (ms).
+     */
+    public let weekStartMs: Int64
+    /**
+     * One row per grid worker in scope, in roster order; those without patrols show 0.
+     */
+    public let people: [WeeklyAccompaniment]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Monday 00:00 China time (UTC+8) of the week counted (ms).
+         */weekStartMs: Int64, 
+        /**
+         * One row per grid worker in scope, in roster order; those without patrols show 0.
+         */people: [WeeklyAccompaniment]) {
+        self.weekStartMs = weekStartMs
+        self.people = people
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WeeklyAccompaniments: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWeeklyAccompaniments: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WeeklyAccompaniments {
+        return
+            try WeeklyAccompaniments(
+                weekStartMs: FfiConverterInt64.read(from: &buf), 
+                people: FfiConverterSequenceTypeWeeklyAccompaniment.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WeeklyAccompaniments, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.weekStartMs, into: &buf)
+        FfiConverterSequenceTypeWeeklyAccompaniment.write(value.people, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeeklyAccompaniments_lift(_ buf: RustBuffer) throws -> WeeklyAccompaniments {
+    return try FfiConverterTypeWeeklyAccompaniments.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeeklyAccompaniments_lower(_ value: WeeklyAccompaniments) -> RustBuffer {
+    return FfiConverterTypeWeeklyAccompaniments.lower(value)
 }
 
 
@@ -6793,6 +7841,91 @@ public func FfiConverterTypeCategoryKind_lower(_ value: CategoryKind) -> RustBuf
 
 
 /**
+ * Which of the three accompaniments (三陪同) a companion gives, from their role.
+ */
+
+public enum CompanionKind: Equatable, Hashable {
+    
+    /**
+     * A sub-district official (街道干部陪同网格员); a grid worker needs two a week.
+     */
+    case official
+    /**
+     * Enforcement department staff (驻街部门陪同).
+     */
+    case department
+    /**
+     * A grid worker walking with a street chief on their segment (网格员陪同街长).
+     */
+    case gridWorker
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CompanionKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompanionKind: FfiConverterRustBuffer {
+    typealias SwiftType = CompanionKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CompanionKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .official
+        
+        case 2: return .department
+        
+        case 3: return .gridWorker
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CompanionKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .official:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .department:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .gridWorker:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompanionKind_lift(_ buf: RustBuffer) throws -> CompanionKind {
+    return try FfiConverterTypeCompanionKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompanionKind_lower(_ value: CompanionKind) -> RustBuffer {
+    return FfiConverterTypeCompanionKind.lower(value)
+}
+
+
+
+/**
  * The author of an event.
  */
 
@@ -7067,6 +8200,93 @@ public func FfiConverterTypeLevel_lift(_ buf: RustBuffer) throws -> Level {
 #endif
 public func FfiConverterTypeLevel_lower(_ value: Level) -> RustBuffer {
     return FfiConverterTypeLevel.lower(value)
+}
+
+
+
+/**
+ * Where a patrol goes: grid workers walk their grid, street chiefs their road segment.
+ */
+
+public enum PatrolPlace: Equatable, Hashable {
+    
+    /**
+     * A grid (网格), walked by its grid worker.
+     */
+    case grid(
+        /**
+         * The grid's id.
+         */id: String
+    )
+    /**
+     * A road segment (路段), walked by one of its street chiefs.
+     */
+    case segment(
+        /**
+         * The segment's id.
+         */id: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PatrolPlace: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePatrolPlace: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolPlace
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PatrolPlace {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .grid(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .segment(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PatrolPlace, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .grid(id):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(id, into: &buf)
+            
+        
+        case let .segment(id):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(id, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolPlace_lift(_ buf: RustBuffer) throws -> PatrolPlace {
+    return try FfiConverterTypePatrolPlace.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePatrolPlace_lower(_ value: PatrolPlace) -> RustBuffer {
+    return FfiConverterTypePatrolPlace.lower(value)
 }
 
 
@@ -7805,6 +9025,30 @@ fileprivate struct FfiConverterOptionTypeClaim: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePatrolSummary: FfiConverterRustBuffer {
+    typealias SwiftType = PatrolSummary?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePatrolSummary.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePatrolSummary.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeAssignee: FfiConverterRustBuffer {
     typealias SwiftType = Assignee?
 
@@ -8078,6 +9322,56 @@ fileprivate struct FfiConverterSequenceTypeNoticeEntry: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePatrolCompanion: FfiConverterRustBuffer {
+    typealias SwiftType = [PatrolCompanion]
+
+    public static func write(_ value: [PatrolCompanion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePatrolCompanion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PatrolCompanion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PatrolCompanion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePatrolCompanion.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePatrolSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [PatrolSummary]
+
+    public static func write(_ value: [PatrolSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePatrolSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PatrolSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PatrolSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePatrolSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePendingUpload: FfiConverterRustBuffer {
     typealias SwiftType = [PendingUpload]
 
@@ -8199,6 +9493,56 @@ fileprivate struct FfiConverterSequenceTypeSegmentBoard: FfiConverterRustBuffer 
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTrackPoint: FfiConverterRustBuffer {
+    typealias SwiftType = [TrackPoint]
+
+    public static func write(_ value: [TrackPoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTrackPoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TrackPoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TrackPoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTrackPoint.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffer {
+    typealias SwiftType = [WeeklyAccompaniment]
+
+    public static func write(_ value: [WeeklyAccompaniment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWeeklyAccompaniment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WeeklyAccompaniment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WeeklyAccompaniment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWeeklyAccompaniment.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -8266,7 +9610,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() != 24635) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_case_listener() != 64812) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_case_listener() != 39218) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_all_cases() != 29340) {
@@ -8386,7 +9730,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 65153) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 36316) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() != 50988) {
@@ -8413,13 +9757,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 20672) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_active_patrol() != 60933) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_companion() != 53102) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_end_patrol() != 65514) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_patrol() != 32429) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_patrols() != 33709) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_record_track() != 9992) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_patrol() != 39541) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_weekly_accompaniments() != 633) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board() != 51319) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html() != 38119) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() != 58742) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() != 6009) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_canceltoken_cancel() != 51991) {
@@ -8428,7 +9796,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_canceltoken_is_cancelled() != 14272) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_caselistener_cases_changed() != 40238) {
+    if (uniffi_xiangying_ffi_checksum_method_caselistener_cases_changed() != 35319) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_progresslistener_progress() != 41871) {

@@ -1,5 +1,6 @@
 // The Kotlin face of the Xiangying core: suspend functions that run the (blocking, SQLite)
-// core calls on an IO dispatcher, and Flows that re-query when the core says cases changed.
+// core calls on an IO dispatcher, and Flows that re-query when the core says cases or patrols
+// changed.
 // The generated bindings (package cn.xiangying.ffi, file ffi/xiangying_ffi.kt) stay usable
 // directly; this layer only makes them comfortable in coroutines and Compose.
 package cn.xiangying
@@ -20,6 +21,9 @@ import cn.xiangying.ffi.MeetingList
 import cn.xiangying.ffi.NewReport
 import cn.xiangying.ffi.NewRequest
 import cn.xiangying.ffi.NoticeBoard
+import cn.xiangying.ffi.PatrolPlace
+import cn.xiangying.ffi.PatrolSummary
+import cn.xiangying.ffi.PatrolView
 import cn.xiangying.ffi.PendingUpload
 import cn.xiangying.ffi.PhotoRef
 import cn.xiangying.ffi.PhotoStage
@@ -32,6 +36,8 @@ import cn.xiangying.ffi.RoutedForward
 import cn.xiangying.ffi.RoutedReport
 import cn.xiangying.ffi.SyncListener
 import cn.xiangying.ffi.SyncReport
+import cn.xiangying.ffi.TrackPoint
+import cn.xiangying.ffi.WeeklyAccompaniments
 import cn.xiangying.ffi.XiangyingDevice
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
@@ -74,9 +80,10 @@ class Xiangying private constructor(
     )
 
     /**
-     * The ids of the cases each action touched, as the core reports them; an empty list means
-     * "anything may have changed" (a new roster or person). Hot: only changes after you
-     * started collecting arrive.
+     * The ids of the cases and patrols each action or sync touched, as the core reports them
+     * (a patrol's id after its start, every batch of fixes, a companion, its end); an empty
+     * list means "anything may have changed" (a new roster or person). Hot: only changes after
+     * you started collecting arrive.
      */
     val changes: SharedFlow<List<String>> = changesFlow.asSharedFlow()
 
@@ -335,8 +342,10 @@ class Xiangying private constructor(
 
     /**
      * The rankings of grids, communities, departments and people over `[fromMs, toMs)` from
-     * the cases this device holds, on the core's worker thread (it loads every case). Rates
-     * are fractions (0–1), `null` where undefined.
+     * the cases and patrols this device holds, on the core's worker thread (it loads every
+     * document). Rates are fractions (0–1), `null` where undefined; the patrol figures
+     * (`patrols`, `patrolMs`/`patrolHours`, `accompanied`, `accompaniments`) stand beside the
+     * case figures and do not enter the score.
      */
     suspend fun rankings(fromMs: Long, toMs: Long): Rankings = device.rankings(fromMs, toMs)
 
@@ -345,6 +354,56 @@ class Xiangying private constructor(
 
     /** The notice boards as one printable HTML page, for a WebView or the print service. */
     suspend fun noticeBoardHtml(): String = onIo { noticeBoardHtml() }
+
+    // ---- patrols (巡查, 三陪同) ----
+
+    /**
+     * Starts a patrol and returns its id: a grid worker on their own grid
+     * (`PatrolPlace.Grid("g1")`), a street chief on their own segment; one at a time. Throws
+     * `NotAllowed` (not my place, or a patrol of mine still under way), `NotFound` (no such
+     * place).
+     */
+    suspend fun startPatrol(place: PatrolPlace): String = onIo { startPatrol(place) }
+
+    /**
+     * Records a batch of location fixes (in time order, from the patrol's start on) on my
+     * patrol under way; returns how many fixes wait on the device to be packed into the
+     * patrol's document (0 right after a pack, every 120 fixes). One bad fix refuses the whole
+     * batch and stores nothing: `InvalidInput` with field `track` and a problem starting
+     * `track point #i` (its index in [points]). Hand over batches of a few to a few dozen
+     * fixes, e.g. every 30 to 60 s from the location service.
+     */
+    suspend fun recordTrack(patrolId: String, points: List<TrackPoint>): Int =
+        onIo { recordTrack(patrolId, points).toInt() }
+
+    /**
+     * Records that [personId] walks along (三陪同: an official or department staff on any
+     * patrol, a grid worker on a street chief's segment patrol), once per person; returns the
+     * patrol. Throws `NotAllowed` (a role that does not accompany, already recorded, not the
+     * walker), `NotFound` (no such person or patrol).
+     */
+    suspend fun addCompanion(patrolId: String, personId: String): PatrolView =
+        onIo { addCompanion(patrolId, personId) }
+
+    /** Ends my patrol (the buffered fixes are packed); returns it with its whole track and `durationMs`. */
+    suspend fun endPatrol(patrolId: String): PatrolView = onIo { endPatrol(patrolId) }
+
+    /** One patrol with its companions and whole track (buffered fixes included), for a map screen. */
+    suspend fun patrol(patrolId: String): PatrolView = onIo { patrol(patrolId) }
+
+    /** The patrols this device holds (mine; for chiefs and the centre, their scope's), newest first. */
+    suspend fun patrols(limit: Int = 50): List<PatrolSummary> = onIo { patrols(limit.toUInt()) }
+
+    /** My patrol under way, if any: ask when the app starts, to resume recording. */
+    suspend fun activePatrol(): PatrolSummary? = onIo { activePatrol() }
+
+    /**
+     * The weekly accompaniment count (三陪同) of the week holding [atMs] (default now; weeks
+     * start Monday 00:00 China time) for every grid worker in my scope, against "an official
+     * walks along at least twice a week"; on the core's worker thread (it folds every patrol
+     * the device holds).
+     */
+    suspend fun weeklyAccompaniments(atMs: Long? = null): WeeklyAccompaniments = device.weeklyAccompaniments(atMs)
 
     // ---- observed queries: emit now, and again after every relevant change ----
 
@@ -356,6 +415,13 @@ class Xiangying private constructor(
 
     /** One case, refreshed when it (or everything) changed. */
     fun caseFlow(caseId: String): Flow<CaseDetail> = watch({ it.isEmpty() || caseId in it }) { case(caseId) }
+
+    /** One patrol, refreshed when it changes (every batch of fixes, a companion, the end, a sync). */
+    fun patrolFlow(patrolId: String): Flow<PatrolView> =
+        watch({ it.isEmpty() || patrolId in it }) { patrol(patrolId) }
+
+    /** The patrol list, refreshed after every change. */
+    fun patrolsFlow(limit: Int = 50): Flow<List<PatrolSummary>> = watch({ true }) { patrols(limit.toUInt()) }
 
     private fun <T> watch(relevant: (List<String>) -> Boolean, query: XiangyingDevice.() -> T): Flow<T> =
         changesFlow

@@ -3,7 +3,8 @@
 // worker's inbox with the server's case number and the photo downloaded, escalation, the
 // community chief's inbox; progress, change notifications and cancellation of a sync; and
 // every error variant that a server makes reachable, caught as its Kotlin type; a routed
-// report reaching the grid worker of its place.
+// report reaching the grid worker of its place; a grid worker's patrol reaching the
+// community chief.
 package cn.xiangying
 
 import cn.xiangying.ffi.ApiException
@@ -11,6 +12,7 @@ import cn.xiangying.ffi.Assignee
 import cn.xiangying.ffi.CancelToken
 import cn.xiangying.ffi.CaseStatus
 import cn.xiangying.ffi.CategoryKind
+import cn.xiangying.ffi.CompanionKind
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.Level
 import cn.xiangying.ffi.PhotoStage
@@ -147,6 +149,45 @@ class SyncTest {
         val dup = g2.duplicateCandidates(Sample.MANHOLE, GeoPoint(lon = 0.15 + deg(30.0), lat = 0.05))
         assertEquals(listOf(r.caseId), dup.map { it.summary.id })
         listOf(chief, g2, g1).forEach { it.close() }
+    }
+
+    @Test
+    fun `a grid worker's patrol reaches the community chief through the server`() = runBlocking {
+        val worker = enrolled(server, "gw1")
+        val chief = enrolled(server, "cc1")
+        val id = worker.startPatrol(G1)
+        val start = worker.patrol(id).startedAtMs
+        // 200 fixes in batches of 20: one chunk packed at 120, the rest packed by the end.
+        fixes(200, start + 1_000).chunked(20).forEach { worker.recordTrack(id, it) }
+        worker.addCompanion(id, "official")
+        val ended = worker.endPatrol(id)
+        val pushed = worker.syncNow()
+        assertTrue(pushed.pushed >= 5uL, "$pushed") // start, two chunks, companion, end
+        assertEquals(0L, worker.outboxLen())
+
+        // The chief's changes flow hears the patrol's id.
+        val heard = CompletableDeferred<List<String>>()
+        val watcher = launch(Dispatchers.Default) {
+            heard.complete(chief.changes.first { it.isEmpty() || id in it })
+        }
+        withTimeout(5_000) { chief.collectors.first { it > 0 } }
+        chief.syncNow()
+        withTimeout(5_000) { heard.await() }
+        watcher.cancel()
+
+        val row = chief.patrols().single { it.id == id }
+        assertEquals("gw1", row.walker)
+        assertEquals(200u, row.points)
+        assertEquals(ended.endedAtMs, row.endedAtMs)
+        val theirs = chief.patrol(id)
+        assertEquals(ended, theirs)
+        assertEquals(200, theirs.track.size)
+        assertEquals(CompanionKind.OFFICIAL, theirs.companions.single().kind)
+        // Only the walker writes a patrol.
+        assertThrows<ApiException.NotAllowed> { runBlocking { chief.endPatrol(id) } }
+        val gw1 = chief.weeklyAccompaniments(start).people.single { it.person == "gw1" }
+        assertTrue(gw1.patrols >= 1u && gw1.official >= 1u, "$gw1")
+        listOf(worker, chief).forEach { it.close() }
     }
 
     @Test

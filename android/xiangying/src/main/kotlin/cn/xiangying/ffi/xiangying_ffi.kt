@@ -848,6 +848,22 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_active_patrol(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_companion(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_end_patrol(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_patrol(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_patrols(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_record_track(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_patrol(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_weekly_accompaniments(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html(
@@ -997,6 +1013,22 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_route(`ptr`: Long,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_active_patrol(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_add_companion(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_end_patrol(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_patrol(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_patrols(`ptr`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_record_track(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`points`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_patrol(`ptr`: Long,`place`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_weekly_accompaniments(`ptr`: Long,`atMs`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board_html(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1159,7 +1191,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() and 0xFFFF) != 24635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_case_listener() and 0xFFFF) != 64812) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_case_listener() and 0xFFFF) != 39218) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_all_cases() and 0xFFFF) != 29340) {
@@ -1279,7 +1311,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 65153) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 36316) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() and 0xFFFF) != 50988) {
@@ -1306,13 +1338,37 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 20672) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_active_patrol() and 0xFFFF) != 60933) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_companion() and 0xFFFF) != 53102) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_end_patrol() and 0xFFFF) != 65514) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_patrol() and 0xFFFF) != 32429) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_patrols() and 0xFFFF) != 33709) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_record_track() and 0xFFFF) != 9992) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_patrol() and 0xFFFF) != 39541) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_weekly_accompaniments() and 0xFFFF) != 633) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board() and 0xFFFF) != 51319) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html() and 0xFFFF) != 38119) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() and 0xFFFF) != 58742) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() and 0xFFFF) != 6009) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 51991) {
@@ -1321,7 +1377,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_canceltoken_is_cancelled() and 0xFFFF) != 14272) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_caselistener_cases_changed() and 0xFFFF) != 40238) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_caselistener_cases_changed() and 0xFFFF) != 35319) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_progresslistener_progress() and 0xFFFF) != 41871) {
@@ -2181,13 +2237,15 @@ public object FfiConverterTypeCancelToken: FfiConverter<CancelToken, Long> {
 
 
 /**
- * Told which cases changed after every action this device object performs (report, forward,
- * escalate, import, …), so that a list or detail screen can refresh.
+ * Told which cases and patrols changed after every action this device object performs
+ * (report, forward, escalate, import, start a patrol, record fixes, end it, …) and after every
+ * sync, so that a list or detail screen can refresh.
  */
 public interface CaseListener {
     
     /**
-     * `ids` are the cases touched. An empty list means "anything may have changed" (a new
+     * `ids` are the cases and patrols touched (both are UUIDs; a screen refreshes when an id
+     * it shows is among them). An empty list means "anything may have changed" (a new
      * roster, a different person): reload every list.
      */
     fun `casesChanged`(`ids`: List<kotlin.String>)
@@ -2196,8 +2254,9 @@ public interface CaseListener {
 }
 
 /**
- * Told which cases changed after every action this device object performs (report, forward,
- * escalate, import, …), so that a list or detail screen can refresh.
+ * Told which cases and patrols changed after every action this device object performs
+ * (report, forward, escalate, import, start a patrol, record fixes, end it, …) and after every
+ * sync, so that a list or detail screen can refresh.
  */
 open class CaseListenerImpl: Disposable, AutoCloseable, CaseListener
 {
@@ -2302,7 +2361,8 @@ open class CaseListenerImpl: Disposable, AutoCloseable, CaseListener
 
     
     /**
-     * `ids` are the cases touched. An empty list means "anything may have changed" (a new
+     * `ids` are the cases and patrols touched (both are UUIDs; a screen refreshes when an id
+     * it shows is among them). An empty list means "anything may have changed" (a new
      * roster, a different person): reload every list.
      */override fun `casesChanged`(`ids`: List<kotlin.String>)
         = 
@@ -3169,9 +3229,10 @@ public interface XiangyingDeviceInterface {
     fun `accept`(`caseId`: kotlin.String): CaseState
     
     /**
-     * Registers a listener told of the cases each action of this object touches; returns a
-     * handle for [`XiangyingDevice::remove_case_listener`]. Listeners are called on the
-     * thread that did the work, after it is committed; keep them short (post to your UI).
+     * Registers a listener told of the cases and patrols each action of this object (and
+     * each sync) touches; returns a handle for [`XiangyingDevice::remove_case_listener`].
+     * Listeners are called on the thread that did the work, after it is committed; keep them
+     * short (post to your UI).
      */
     fun `addCaseListener`(`listener`: CaseListener): kotlin.ULong
     
@@ -3412,10 +3473,12 @@ public interface XiangyingDeviceInterface {
     fun `setPerson`(`personId`: kotlin.String)
     
     /**
-     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * Syncs now on a worker thread: pushes every change of cases and patrols not yet
+     * acknowledged (a patrol's buffered fixes are packed first, so they go too), pulls
      * everything new in this person's scope (case numbers included), then uploads queued
      * photos. `listener` hears the totals after every step. The case listeners are told what
-     * the sync changed once it ends (with an error too: what was pulled before stays).
+     * the sync changed, cases and patrols, once it ends (with an error too: what was pulled
+     * before stays).
      *
      * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
      * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
@@ -3503,6 +3566,83 @@ public interface XiangyingDeviceInterface {
     fun `route`(`location`: GeoPoint): Route
     
     /**
+     * My patrol under way, if any: call it when the app starts to resume recording fixes.
+     * `NotSetUp` before a person is set.
+     */
+    fun `activePatrol`(): PatrolSummary?
+    
+    /**
+     * Records that `person_id` walks along on my patrol (三陪同): a sub-district official or
+     * enforcement department staff on any patrol, a grid worker on a street chief's segment
+     * patrol; once per person. Returns the patrol with its companions; the listeners hear
+     * of it.
+     *
+     * Errors: `NotAllowed` (not the walker, the person's role does not accompany patrols or
+     * not this kind of patrol, already recorded, the walker themself), `NotFound` (no such
+     * person in the roster, no such patrol).
+     */
+    fun `addCompanion`(`patrolId`: kotlin.String, `personId`: kotlin.String): PatrolView
+    
+    /**
+     * Ends my patrol: packs the fixes still buffered into its track and records the end.
+     * Returns the ended patrol with its whole track and `duration_ms`; the listeners hear of
+     * it. Errors: `NotAllowed` (not the walker, or already ended), `NotFound`.
+     */
+    fun `endPatrol`(`patrolId`: kotlin.String): PatrolView
+    
+    /**
+     * One patrol this device holds, with its companions and its whole track (fixes still
+     * buffered included): for a detail or map screen. Errors: `NotFound` (no such patrol on
+     * this device), `CorruptCase` (its stored document cannot be read).
+     */
+    fun `patrol`(`patrolId`: kotlin.String): PatrolView
+    
+    /**
+     * The patrols this device holds, newest first: mine, and for community chiefs and the
+     * centre those of their scope that a sync brought. From the index, without loading
+     * documents.
+     */
+    fun `patrols`(`limit`: kotlin.UInt): List<PatrolSummary>
+    
+    /**
+     * Records a batch of the phone's location fixes on my patrol under way: in time order,
+     * not before the patrol's start nor the last fix recorded. Returns how many fixes are
+     * buffered on the device, not yet packed into the patrol's document (they are packed
+     * every 120 fixes, when the patrol ends and before every sync; 0 right after a pack).
+     * The listeners hear of the patrol (not of an empty batch). Batches of a few to a few dozen fixes are the
+     * intended size: each is one small SQLite write.
+     *
+     * One bad fix refuses the whole batch and nothing is stored: `InvalidInput` with field
+     * `track` and a problem starting `track point #i` (its index in this batch: a position
+     * that is not one, a negative or NaN accuracy, a time going back). Also `NotAllowed` (not
+     * the walker, or the patrol has ended), `NotFound` (no such patrol).
+     */
+    fun `recordTrack`(`patrolId`: kotlin.String, `points`: List<TrackPoint>): kotlin.UInt
+    
+    /**
+     * Starts a patrol and returns its id: a grid worker on their own grid, a street chief on
+     * their own segment; one patrol at a time per person. The listeners hear of it.
+     *
+     * Errors: `NotAllowed` (another person's grid or segment, a role that does not patrol, a
+     * patrol of mine still under way: the reason names it), `NotFound` (the place is not in
+     * the roster), `NotSetUp` (no roster or person).
+     */
+    fun `startPatrol`(`place`: PatrolPlace): kotlin.String
+    
+    /**
+     * The weekly accompaniment count (三陪同) of the week holding `at_ms` (default the device
+     * clock; weeks start Monday 00:00 China time), for every grid worker in my scope (the
+     * centre and officials: the street; a community chief: the community; a grid worker:
+     * themself), from the patrols this device holds, against the rule "a sub-district
+     * official walks along at least twice a week". A patrol counts in the week it started
+     * unless a server voided it. On a worker thread: it folds every patrol the device holds.
+     *
+     * Errors: `InvalidInput` with field `at_ms` (before 1970 or after 9999), `NotSetUp`,
+     * `CorruptCase` (a stored patrol that cannot be read).
+     */
+    suspend fun `weeklyAccompaniments`(`atMs`: kotlin.Long? = null): WeeklyAccompaniments
+    
+    /**
      * The notice boards (街长公示栏) of the street's road segments from the device's roster
      * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
      * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
@@ -3520,8 +3660,8 @@ public interface XiangyingDeviceInterface {
     
     /**
      * The rankings (绩效排名) of the grids, communities, departments and people over
-     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
-     * each case's document). A device holds only the cases of its person's
+     * `[from_ms, to_ms)`, from every case and patrol this device holds, on a worker thread
+     * (it loads each one's document). A device holds only the cases of its person's
      * scope, so its figures cover that scope; the server's cover the whole street.
      *
      * A case counts unless voided or a duplicate, for its grid, its community, every
@@ -3531,8 +3671,13 @@ public interface XiangyingDeviceInterface {
      * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
      * Ranked by score, then more 结案, then more 立案, then id.
      *
+     * Patrols started in the period count beside the cases (not in the score), unless a
+     * server voided them: 巡查次数, 巡查时长 and 陪同巡查次数 (accompanied by somebody) for the
+     * grid of a grid patrol, the place's community and the walker; 参与陪同次数 for each
+     * companion and a companion's department. A unit with patrols only has no rank.
+     *
      * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
-     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * case or patrol that cannot be read). Once started it runs to its end even if the caller stops
      * waiting.
      */
     suspend fun `rankings`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long): Rankings
@@ -3665,9 +3810,10 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
-     * Registers a listener told of the cases each action of this object touches; returns a
-     * handle for [`XiangyingDevice::remove_case_listener`]. Listeners are called on the
-     * thread that did the work, after it is committed; keep them short (post to your UI).
+     * Registers a listener told of the cases and patrols each action of this object (and
+     * each sync) touches; returns a handle for [`XiangyingDevice::remove_case_listener`].
+     * Listeners are called on the thread that did the work, after it is committed; keep them
+     * short (post to your UI).
      */override fun `addCaseListener`(`listener`: CaseListener): kotlin.ULong {
             return FfiConverterULong.lift(
     callWithHandle {
@@ -4479,10 +4625,12 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
-     * Syncs now on a worker thread: pushes every change not yet acknowledged, pulls
+     * Syncs now on a worker thread: pushes every change of cases and patrols not yet
+     * acknowledged (a patrol's buffered fixes are packed first, so they go too), pulls
      * everything new in this person's scope (case numbers included), then uploads queued
      * photos. `listener` hears the totals after every step. The case listeners are told what
-     * the sync changed once it ends (with an error too: what was pulled before stays).
+     * the sync changed, cases and patrols, once it ends (with an error too: what was pulled
+     * before stays).
      *
      * Cancelling (`cancel`, or dropping the call: a Kotlin coroutine cancelled) stops the sync
      * between two steps (a round trip, a photo upload) and the call returns `Cancelled`
@@ -4709,6 +4857,195 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * My patrol under way, if any: call it when the app starts to resume recording fixes.
+     * `NotSetUp` before a person is set.
+     */
+    @Throws(ApiException::class)override fun `activePatrol`(): PatrolSummary? {
+            return FfiConverterOptionalTypePatrolSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_active_patrol(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records that `person_id` walks along on my patrol (三陪同): a sub-district official or
+     * enforcement department staff on any patrol, a grid worker on a street chief's segment
+     * patrol; once per person. Returns the patrol with its companions; the listeners hear
+     * of it.
+     *
+     * Errors: `NotAllowed` (not the walker, the person's role does not accompany patrols or
+     * not this kind of patrol, already recorded, the walker themself), `NotFound` (no such
+     * person in the roster, no such patrol).
+     */
+    @Throws(ApiException::class)override fun `addCompanion`(`patrolId`: kotlin.String, `personId`: kotlin.String): PatrolView {
+            return FfiConverterTypePatrolView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_add_companion(
+        it,
+        
+        FfiConverterString.lower(`patrolId`),
+        FfiConverterString.lower(`personId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Ends my patrol: packs the fixes still buffered into its track and records the end.
+     * Returns the ended patrol with its whole track and `duration_ms`; the listeners hear of
+     * it. Errors: `NotAllowed` (not the walker, or already ended), `NotFound`.
+     */
+    @Throws(ApiException::class)override fun `endPatrol`(`patrolId`: kotlin.String): PatrolView {
+            return FfiConverterTypePatrolView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_end_patrol(
+        it,
+        
+        FfiConverterString.lower(`patrolId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One patrol this device holds, with its companions and its whole track (fixes still
+     * buffered included): for a detail or map screen. Errors: `NotFound` (no such patrol on
+     * this device), `CorruptCase` (its stored document cannot be read).
+     */
+    @Throws(ApiException::class)override fun `patrol`(`patrolId`: kotlin.String): PatrolView {
+            return FfiConverterTypePatrolView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_patrol(
+        it,
+        
+        FfiConverterString.lower(`patrolId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The patrols this device holds, newest first: mine, and for community chiefs and the
+     * centre those of their scope that a sync brought. From the index, without loading
+     * documents.
+     */
+    @Throws(ApiException::class)override fun `patrols`(`limit`: kotlin.UInt): List<PatrolSummary> {
+            return FfiConverterSequenceTypePatrolSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_patrols(
+        it,
+        
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records a batch of the phone's location fixes on my patrol under way: in time order,
+     * not before the patrol's start nor the last fix recorded. Returns how many fixes are
+     * buffered on the device, not yet packed into the patrol's document (they are packed
+     * every 120 fixes, when the patrol ends and before every sync; 0 right after a pack).
+     * The listeners hear of the patrol (not of an empty batch). Batches of a few to a few dozen fixes are the
+     * intended size: each is one small SQLite write.
+     *
+     * One bad fix refuses the whole batch and nothing is stored: `InvalidInput` with field
+     * `track` and a problem starting `track point #i` (its index in this batch: a position
+     * that is not one, a negative or NaN accuracy, a time going back). Also `NotAllowed` (not
+     * the walker, or the patrol has ended), `NotFound` (no such patrol).
+     */
+    @Throws(ApiException::class)override fun `recordTrack`(`patrolId`: kotlin.String, `points`: List<TrackPoint>): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_record_track(
+        it,
+        
+        FfiConverterString.lower(`patrolId`),
+        FfiConverterSequenceTypeTrackPoint.lower(`points`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Starts a patrol and returns its id: a grid worker on their own grid, a street chief on
+     * their own segment; one patrol at a time per person. The listeners hear of it.
+     *
+     * Errors: `NotAllowed` (another person's grid or segment, a role that does not patrol, a
+     * patrol of mine still under way: the reason names it), `NotFound` (the place is not in
+     * the roster), `NotSetUp` (no roster or person).
+     */
+    @Throws(ApiException::class)override fun `startPatrol`(`place`: PatrolPlace): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_patrol(
+        it,
+        
+        FfiConverterTypePatrolPlace.lower(`place`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The weekly accompaniment count (三陪同) of the week holding `at_ms` (default the device
+     * clock; weeks start Monday 00:00 China time), for every grid worker in my scope (the
+     * centre and officials: the street; a community chief: the community; a grid worker:
+     * themself), from the patrols this device holds, against the rule "a sub-district
+     * official walks along at least twice a week". A patrol counts in the week it started
+     * unless a server voided it. On a worker thread: it folds every patrol the device holds.
+     *
+     * Errors: `InvalidInput` with field `at_ms` (before 1970 or after 9999), `NotSetUp`,
+     * `CorruptCase` (a stored patrol that cannot be read).
+     */
+    @Throws(ApiException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `weeklyAccompaniments`(`atMs`: kotlin.Long?) : WeeklyAccompaniments {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_weekly_accompaniments(
+                uniffiHandle,
+                
+        FfiConverterOptionalLong.lower(`atMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_xiangying_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeWeeklyAccompaniments.lift(it) },
+        // Error FFI converter
+        ApiException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The notice boards (街长公示栏) of the street's road segments from the device's roster
      * copy: per segment, its street chiefs, the grid workers of the grids it runs along and
      * the enforcement (and greening) staff, with names, phones and duties. `NotSetUp`
@@ -4750,8 +5087,8 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * The rankings (绩效排名) of the grids, communities, departments and people over
-     * `[from_ms, to_ms)`, from every case this device holds, on a worker thread (it loads
-     * each case's document). A device holds only the cases of its person's
+     * `[from_ms, to_ms)`, from every case and patrol this device holds, on a worker thread
+     * (it loads each one's document). A device holds only the cases of its person's
      * scope, so its figures cover that scope; the server's cover the whole street.
      *
      * A case counts unless voided or a duplicate, for its grid, its community, every
@@ -4761,8 +5098,13 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      * closed with the work done by the deadline; rates and the score as in `RankedUnit`.
      * Ranked by score, then more 结案, then more 立案, then id.
      *
+     * Patrols started in the period count beside the cases (not in the score), unless a
+     * server voided them: 巡查次数, 巡查时长 and 陪同巡查次数 (accompanied by somebody) for the
+     * grid of a grid patrol, the place's community and the walker; 参与陪同次数 for each
+     * companion and a companion's department. A unit with patrols only has no rank.
+     *
      * Errors: `InvalidInput` with field `to_ms` (before `from_ms`), `CorruptCase` (a stored
-     * case that cannot be read). Once started it runs to its end even if the caller stops
+     * case or patrol that cannot be read). Once started it runs to its end even if the caller stops
      * waiting.
      */
     @Throws(ApiException::class)
@@ -6131,6 +6473,338 @@ public object FfiConverterTypeNoticeEntry: FfiConverterRustBuffer<NoticeEntry> {
 
 
 /**
+ * Somebody who walked along on a patrol.
+ */
+data class PatrolCompanion (
+    /**
+     * The person's id.
+     */
+    val `person`: kotlin.String
+    , 
+    /**
+     * Their name from the device's roster (the id when it does not know them).
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Their role as recorded when they joined.
+     */
+    val `role`: Role
+    , 
+    /**
+     * Which accompaniment this is.
+     */
+    val `kind`: CompanionKind
+    , 
+    /**
+     * When the walker recorded them, device clock (ms).
+     */
+    val `atMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePatrolCompanion: FfiConverterRustBuffer<PatrolCompanion> {
+    override fun read(buf: ByteBuffer): PatrolCompanion {
+        return PatrolCompanion(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeRole.read(buf),
+            FfiConverterTypeCompanionKind.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PatrolCompanion) = (
+            FfiConverterString.allocationSize(value.`person`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeRole.allocationSize(value.`role`) +
+            FfiConverterTypeCompanionKind.allocationSize(value.`kind`) +
+            FfiConverterLong.allocationSize(value.`atMs`)
+    )
+
+    override fun write(value: PatrolCompanion, buf: ByteBuffer) {
+            FfiConverterString.write(value.`person`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeRole.write(value.`role`, buf)
+            FfiConverterTypeCompanionKind.write(value.`kind`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+    }
+}
+
+
+
+/**
+ * One row of a patrol list, from the index without loading the document.
+ */
+data class PatrolSummary (
+    /**
+     * The patrol's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Who walks it (person id).
+     */
+    val `walker`: kotlin.String
+    , 
+    /**
+     * The walker's name from the device's roster (the id when it does not know them).
+     */
+    val `walkerName`: kotlin.String
+    , 
+    /**
+     * Where.
+     */
+    val `place`: PatrolPlace
+    , 
+    /**
+     * The place's community.
+     */
+    val `community`: kotlin.String
+    , 
+    /**
+     * When it started (ms, the walker's device clock).
+     */
+    val `startedAtMs`: kotlin.Long
+    , 
+    /**
+     * When it ended (ms); `None` while under way.
+     */
+    val `endedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Fixes in the track, those still buffered included.
+     */
+    val `points`: kotlin.UInt
+    , 
+    /**
+     * The walked length through the packed fixes, metres (fixes still buffered on the
+     * walker's device are packed every 120 fixes, at the end and before a sync; `patrol`
+     * counts them all).
+     */
+    val `distanceM`: kotlin.Double
+    , 
+    /**
+     * How many people walked along.
+     */
+    val `companions`: kotlin.UInt
+    , 
+    /**
+     * True when a server voided the whole patrol.
+     */
+    val `voided`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePatrolSummary: FfiConverterRustBuffer<PatrolSummary> {
+    override fun read(buf: ByteBuffer): PatrolSummary {
+        return PatrolSummary(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypePatrolPlace.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PatrolSummary) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`walker`) +
+            FfiConverterString.allocationSize(value.`walkerName`) +
+            FfiConverterTypePatrolPlace.allocationSize(value.`place`) +
+            FfiConverterString.allocationSize(value.`community`) +
+            FfiConverterLong.allocationSize(value.`startedAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`endedAtMs`) +
+            FfiConverterUInt.allocationSize(value.`points`) +
+            FfiConverterDouble.allocationSize(value.`distanceM`) +
+            FfiConverterUInt.allocationSize(value.`companions`) +
+            FfiConverterBoolean.allocationSize(value.`voided`)
+    )
+
+    override fun write(value: PatrolSummary, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`walker`, buf)
+            FfiConverterString.write(value.`walkerName`, buf)
+            FfiConverterTypePatrolPlace.write(value.`place`, buf)
+            FfiConverterString.write(value.`community`, buf)
+            FfiConverterLong.write(value.`startedAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`endedAtMs`, buf)
+            FfiConverterUInt.write(value.`points`, buf)
+            FfiConverterDouble.write(value.`distanceM`, buf)
+            FfiConverterUInt.write(value.`companions`, buf)
+            FfiConverterBoolean.write(value.`voided`, buf)
+    }
+}
+
+
+
+/**
+ * One patrol with everything a detail screen shows: who walks where, since when, who walked
+ * along, and the whole track (fixes still waiting to be packed included).
+ */
+data class PatrolView (
+    /**
+     * The patrol's id (a UUIDv7 made on the walker's device).
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Who walks it, with their role and scope when they started.
+     */
+    val `walker`: Claim
+    , 
+    /**
+     * The walker's name from the device's roster (the id when it does not know them).
+     */
+    val `walkerName`: kotlin.String
+    , 
+    /**
+     * Where.
+     */
+    val `place`: PatrolPlace
+    , 
+    /**
+     * The community the place belongs to.
+     */
+    val `community`: kotlin.String
+    , 
+    /**
+     * When it started, the walker's device clock (ms).
+     */
+    val `startedAtMs`: kotlin.Long
+    , 
+    /**
+     * When the walker ended it (ms); `None` while it is under way.
+     */
+    val `endedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Why a server voided the whole patrol (the walker's claim did not hold on the server's
+     * roster); a voided patrol counts for nothing. `None` for a valid patrol.
+     */
+    val `voided`: kotlin.String?
+    , 
+    /**
+     * Who walked along, in the order recorded (entries the fold refused or a server voided
+     * are left out).
+     */
+    val `companions`: List<PatrolCompanion>
+    , 
+    /**
+     * How many fixes the track has, those still buffered on this device included.
+     */
+    val `points`: kotlin.UInt
+    , 
+    /**
+     * The walked length through every fix of `track`, metres.
+     */
+    val `distanceM`: kotlin.Double
+    , 
+    /**
+     * The patrol time that counts (巡查时长): end − start of an ended, valid patrol; 0 while
+     * under way (show now − `started_at_ms` then) and for a voided patrol.
+     */
+    val `durationMs`: kotlin.Long
+    , 
+    /**
+     * Every fix in time order: the packed track, then those still buffered on this device.
+     * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+     */
+    val `track`: List<TrackPoint>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePatrolView: FfiConverterRustBuffer<PatrolView> {
+    override fun read(buf: ByteBuffer): PatrolView {
+        return PatrolView(
+            FfiConverterString.read(buf),
+            FfiConverterTypeClaim.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypePatrolPlace.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypePatrolCompanion.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeTrackPoint.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PatrolView) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeClaim.allocationSize(value.`walker`) +
+            FfiConverterString.allocationSize(value.`walkerName`) +
+            FfiConverterTypePatrolPlace.allocationSize(value.`place`) +
+            FfiConverterString.allocationSize(value.`community`) +
+            FfiConverterLong.allocationSize(value.`startedAtMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`endedAtMs`) +
+            FfiConverterOptionalString.allocationSize(value.`voided`) +
+            FfiConverterSequenceTypePatrolCompanion.allocationSize(value.`companions`) +
+            FfiConverterUInt.allocationSize(value.`points`) +
+            FfiConverterDouble.allocationSize(value.`distanceM`) +
+            FfiConverterLong.allocationSize(value.`durationMs`) +
+            FfiConverterSequenceTypeTrackPoint.allocationSize(value.`track`)
+    )
+
+    override fun write(value: PatrolView, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeClaim.write(value.`walker`, buf)
+            FfiConverterString.write(value.`walkerName`, buf)
+            FfiConverterTypePatrolPlace.write(value.`place`, buf)
+            FfiConverterString.write(value.`community`, buf)
+            FfiConverterLong.write(value.`startedAtMs`, buf)
+            FfiConverterOptionalLong.write(value.`endedAtMs`, buf)
+            FfiConverterOptionalString.write(value.`voided`, buf)
+            FfiConverterSequenceTypePatrolCompanion.write(value.`companions`, buf)
+            FfiConverterUInt.write(value.`points`, buf)
+            FfiConverterDouble.write(value.`distanceM`, buf)
+            FfiConverterLong.write(value.`durationMs`, buf)
+            FfiConverterSequenceTypeTrackPoint.write(value.`track`, buf)
+    }
+}
+
+
+
+/**
  * A photo file (a photo or its thumbnail) that no server has yet.
  */
 data class PendingUpload (
@@ -6274,7 +6948,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
 
 /**
  * One unit's line of a ranking, with every figure of the period. See
- * [`crate::XiangyingDevice::rankings`] for which cases count and how.
+ * [`crate::XiangyingDevice::rankings`] for which cases and patrols count and how.
  */
 data class RankedUnit (
     /**
@@ -6363,6 +7037,34 @@ data class RankedUnit (
      * `None` without resolved cases.
      */
     val `avgHandlingHours`: kotlin.Double?
+    , 
+    /**
+     * 巡查次数: patrols started in the period (not voided) on this grid (grid patrols), in
+     * this community (grid and segment patrols), or walked by this person. Patrol figures do
+     * not enter the score.
+     */
+    val `patrols`: kotlin.ULong
+    , 
+    /**
+     * 巡查时长 in ms: end − start of those patrols that ended.
+     */
+    val `patrolMs`: kotlin.Long
+    , 
+    /**
+     * 巡查时长 in hours (`patrol_ms` ÷ 3,600,000), for display.
+     */
+    val `patrolHours`: kotlin.Double
+    , 
+    /**
+     * 陪同巡查次数: of those patrols, the ones somebody walked along (三陪同).
+     */
+    val `accompanied`: kotlin.ULong
+    , 
+    /**
+     * 参与陪同次数: patrols started in the period (not voided) that this person walked along
+     * as a companion, or (for a department) that its staff walked along.
+     */
+    val `accompaniments`: kotlin.ULong
     
 ){
     
@@ -6396,6 +7098,11 @@ public object FfiConverterTypeRankedUnit: FfiConverterRustBuffer<RankedUnit> {
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -6416,7 +7123,12 @@ public object FfiConverterTypeRankedUnit: FfiConverterRustBuffer<RankedUnit> {
             FfiConverterOptionalDouble.allocationSize(value.`onTimeRate`) +
             FfiConverterOptionalDouble.allocationSize(value.`reworkRate`) +
             FfiConverterOptionalDouble.allocationSize(value.`extensionRate`) +
-            FfiConverterOptionalDouble.allocationSize(value.`avgHandlingHours`)
+            FfiConverterOptionalDouble.allocationSize(value.`avgHandlingHours`) +
+            FfiConverterULong.allocationSize(value.`patrols`) +
+            FfiConverterLong.allocationSize(value.`patrolMs`) +
+            FfiConverterDouble.allocationSize(value.`patrolHours`) +
+            FfiConverterULong.allocationSize(value.`accompanied`) +
+            FfiConverterULong.allocationSize(value.`accompaniments`)
     )
 
     override fun write(value: RankedUnit, buf: ByteBuffer) {
@@ -6437,6 +7149,11 @@ public object FfiConverterTypeRankedUnit: FfiConverterRustBuffer<RankedUnit> {
             FfiConverterOptionalDouble.write(value.`reworkRate`, buf)
             FfiConverterOptionalDouble.write(value.`extensionRate`, buf)
             FfiConverterOptionalDouble.write(value.`avgHandlingHours`, buf)
+            FfiConverterULong.write(value.`patrols`, buf)
+            FfiConverterLong.write(value.`patrolMs`, buf)
+            FfiConverterDouble.write(value.`patrolHours`, buf)
+            FfiConverterULong.write(value.`accompanied`, buf)
+            FfiConverterULong.write(value.`accompaniments`, buf)
     }
 }
 
@@ -6444,7 +7161,8 @@ public object FfiConverterTypeRankedUnit: FfiConverterRustBuffer<RankedUnit> {
 
 /**
  * The rankings of every kind of unit over one period. A unit appears when at least one case
- * counts for it in the period; ranked units come first in rank order, then the unranked by id.
+ * or patrol counts for it in the period; ranked units come first in rank order, then the
+ * unranked (no due cases, e.g. patrols only) by id.
  */
 data class Rankings (
     /**
@@ -6468,12 +7186,13 @@ data class Rankings (
     val `communities`: List<RankedUnit>
     , 
     /**
-     * The departments (驻街执法部门) the cases were dispatched to.
+     * The departments (驻街执法部门) the cases were dispatched to, and those whose staff
+     * walked along on patrols.
      */
     val `departments`: List<RankedUnit>
     , 
     /**
-     * The people, as the cases' handlers (承办人).
+     * The people: the cases' handlers (承办人), patrol walkers and companions.
      */
     val `people`: List<RankedUnit>
     
@@ -6934,6 +7653,215 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.write(value.`photosUploaded`, buf)
             FfiConverterULong.write(value.`bytesSent`, buf)
             FfiConverterULong.write(value.`bytesReceived`, buf)
+    }
+}
+
+
+
+/**
+ * One location fix of a patrol's track, as the phone's location service gave it.
+ */
+data class TrackPoint (
+    /**
+     * When the fix was taken, device clock (ms). Fixes go forward in time, never before
+     * the patrol's start.
+     */
+    val `atMs`: kotlin.Long
+    , 
+    /**
+     * Longitude, WGS-84 degrees east.
+     */
+    val `lon`: kotlin.Double
+    , 
+    /**
+     * Latitude, WGS-84 degrees north.
+     */
+    val `lat`: kotlin.Double
+    , 
+    /**
+     * The horizontal accuracy the phone reported, metres (0 when unknown). Stored rounded
+     * to whole metres.
+     */
+    val `accuracyM`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
+    override fun read(buf: ByteBuffer): TrackPoint {
+        return TrackPoint(
+            FfiConverterLong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TrackPoint) = (
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`accuracyM`)
+    )
+
+    override fun write(value: TrackPoint, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`accuracyM`, buf)
+    }
+}
+
+
+
+/**
+ * One grid worker's week of patrols against the rule "a sub-district official walks along at
+ * least twice a week" (三陪同). The week runs from Monday 00:00 China time (UTC+8).
+ */
+data class WeeklyAccompaniment (
+    /**
+     * The grid worker's id.
+     */
+    val `person`: kotlin.String
+    , 
+    /**
+     * Their name from the device's roster (the id when it does not know them).
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Patrols they started in the week (voided ones left out).
+     */
+    val `patrols`: kotlin.UInt
+    , 
+    /**
+     * Their patrol time in the week, ms (ended patrols).
+     */
+    val `patrolMs`: kotlin.Long
+    , 
+    /**
+     * Patrols a sub-district official walked along (a patrol with two officials counts once).
+     */
+    val `official`: kotlin.UInt
+    , 
+    /**
+     * Patrols enforcement department staff walked along.
+     */
+    val `department`: kotlin.UInt
+    , 
+    /**
+     * True when `official` reaches the weekly rule (`official_needed`).
+     */
+    val `meetsRule`: kotlin.Boolean
+    , 
+    /**
+     * Official accompaniments the rule asks for each week (2), so a screen can show
+     * "1 / 2" without a constant of its own.
+     */
+    val `officialNeeded`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer<WeeklyAccompaniment> {
+    override fun read(buf: ByteBuffer): WeeklyAccompaniment {
+        return WeeklyAccompaniment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WeeklyAccompaniment) = (
+            FfiConverterString.allocationSize(value.`person`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterUInt.allocationSize(value.`patrols`) +
+            FfiConverterLong.allocationSize(value.`patrolMs`) +
+            FfiConverterUInt.allocationSize(value.`official`) +
+            FfiConverterUInt.allocationSize(value.`department`) +
+            FfiConverterBoolean.allocationSize(value.`meetsRule`) +
+            FfiConverterUInt.allocationSize(value.`officialNeeded`)
+    )
+
+    override fun write(value: WeeklyAccompaniment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`person`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterUInt.write(value.`patrols`, buf)
+            FfiConverterLong.write(value.`patrolMs`, buf)
+            FfiConverterUInt.write(value.`official`, buf)
+            FfiConverterUInt.write(value.`department`, buf)
+            FfiConverterBoolean.write(value.`meetsRule`, buf)
+            FfiConverterUInt.write(value.`officialNeeded`, buf)
+    }
+}
+
+
+
+/**
+ * The weekly accompaniment count of the grid workers in this person's scope.
+ */
+data class WeeklyAccompaniments (
+    /**
+     * Monday 00:00 China time (UTC+8) of the week counted (ms).
+     */
+    val `weekStartMs`: kotlin.Long
+    , 
+    /**
+     * One row per grid worker in scope, in roster order; those without patrols show 0.
+     */
+    val `people`: List<WeeklyAccompaniment>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWeeklyAccompaniments: FfiConverterRustBuffer<WeeklyAccompaniments> {
+    override fun read(buf: ByteBuffer): WeeklyAccompaniments {
+        return WeeklyAccompaniments(
+            FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeWeeklyAccompaniment.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WeeklyAccompaniments) = (
+            FfiConverterLong.allocationSize(value.`weekStartMs`) +
+            FfiConverterSequenceTypeWeeklyAccompaniment.allocationSize(value.`people`)
+    )
+
+    override fun write(value: WeeklyAccompaniments, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`weekStartMs`, buf)
+            FfiConverterSequenceTypeWeeklyAccompaniment.write(value.`people`, buf)
     }
 }
 
@@ -8283,6 +9211,53 @@ public object FfiConverterTypeCategoryKind: FfiConverterRustBuffer<CategoryKind>
 
 
 /**
+ * Which of the three accompaniments (三陪同) a companion gives, from their role.
+ */
+
+enum class CompanionKind {
+    
+    /**
+     * A sub-district official (街道干部陪同网格员); a grid worker needs two a week.
+     */
+    OFFICIAL,
+    /**
+     * Enforcement department staff (驻街部门陪同).
+     */
+    DEPARTMENT,
+    /**
+     * A grid worker walking with a street chief on their segment (网格员陪同街长).
+     */
+    GRID_WORKER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCompanionKind: FfiConverterRustBuffer<CompanionKind> {
+    override fun read(buf: ByteBuffer) = try {
+        CompanionKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: CompanionKind) = 4UL
+
+    override fun write(value: CompanionKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The author of an event.
  */
 sealed class EventAuthor {
@@ -8539,6 +9514,104 @@ public object FfiConverterTypeLevel: FfiConverterRustBuffer<Level> {
 
     override fun write(value: Level, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a patrol goes: grid workers walk their grid, street chiefs their road segment.
+ */
+sealed class PatrolPlace {
+    
+    /**
+     * A grid (网格), walked by its grid worker.
+     */
+    data class Grid(
+        /**
+         * The grid's id.
+         */
+        val `id`: kotlin.String) : PatrolPlace()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A road segment (路段), walked by one of its street chiefs.
+     */
+    data class Segment(
+        /**
+         * The segment's id.
+         */
+        val `id`: kotlin.String) : PatrolPlace()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePatrolPlace : FfiConverterRustBuffer<PatrolPlace>{
+    override fun read(buf: ByteBuffer): PatrolPlace {
+        return when(buf.getInt()) {
+            1 -> PatrolPlace.Grid(
+                FfiConverterString.read(buf),
+                )
+            2 -> PatrolPlace.Segment(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: PatrolPlace): ULong = when(value) {
+        is PatrolPlace.Grid -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+        }
+        is PatrolPlace.Segment -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+        }
+    }
+
+    override fun write(value: PatrolPlace, buf: ByteBuffer) {
+        when(value) {
+            is PatrolPlace.Grid -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+            is PatrolPlace.Segment -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -9198,6 +10271,38 @@ public object FfiConverterOptionalTypeClaim: FfiConverterRustBuffer<Claim?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePatrolSummary: FfiConverterRustBuffer<PatrolSummary?> {
+    override fun read(buf: ByteBuffer): PatrolSummary? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePatrolSummary.read(buf)
+    }
+
+    override fun allocationSize(value: PatrolSummary?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePatrolSummary.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PatrolSummary?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePatrolSummary.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeAssignee: FfiConverterRustBuffer<Assignee?> {
     override fun read(buf: ByteBuffer): Assignee? {
         if (buf.get().toInt() == 0) {
@@ -9514,6 +10619,62 @@ public object FfiConverterSequenceTypeNoticeEntry: FfiConverterRustBuffer<List<N
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePatrolCompanion: FfiConverterRustBuffer<List<PatrolCompanion>> {
+    override fun read(buf: ByteBuffer): List<PatrolCompanion> {
+        val len = buf.getInt()
+        return List<PatrolCompanion>(len) {
+            FfiConverterTypePatrolCompanion.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PatrolCompanion>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePatrolCompanion.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PatrolCompanion>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePatrolCompanion.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePatrolSummary: FfiConverterRustBuffer<List<PatrolSummary>> {
+    override fun read(buf: ByteBuffer): List<PatrolSummary> {
+        val len = buf.getInt()
+        return List<PatrolSummary>(len) {
+            FfiConverterTypePatrolSummary.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PatrolSummary>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePatrolSummary.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PatrolSummary>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePatrolSummary.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePendingUpload: FfiConverterRustBuffer<List<PendingUpload>> {
     override fun read(buf: ByteBuffer): List<PendingUpload> {
         val len = buf.getInt()
@@ -9644,6 +10805,62 @@ public object FfiConverterSequenceTypeSegmentBoard: FfiConverterRustBuffer<List<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSegmentBoard.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTrackPoint: FfiConverterRustBuffer<List<TrackPoint>> {
+    override fun read(buf: ByteBuffer): List<TrackPoint> {
+        val len = buf.getInt()
+        return List<TrackPoint>(len) {
+            FfiConverterTypeTrackPoint.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TrackPoint>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTrackPoint.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TrackPoint>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTrackPoint.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffer<List<WeeklyAccompaniment>> {
+    override fun read(buf: ByteBuffer): List<WeeklyAccompaniment> {
+        val len = buf.getInt()
+        return List<WeeklyAccompaniment>(len) {
+            FfiConverterTypeWeeklyAccompaniment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<WeeklyAccompaniment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWeeklyAccompaniment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<WeeklyAccompaniment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWeeklyAccompaniment.write(it, buf)
         }
     }
 }

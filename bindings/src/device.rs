@@ -409,7 +409,9 @@ impl XiangyingDevice {
         self.act(&case_id, |d| d.rework(&case_id, &reason))
     }
 
-    /// Moves the deadline by `hours`.
+    /// Moves the deadline by `hours`, counted on the case's clock (`limit_clock`): for a
+    /// working-hours case, 8 hours move it by one working day, skipping nights, weekends and
+    /// holidays of the street's calendar.
     pub fn extend(&self, case_id: String, hours: u32, reason: String) -> ApiResult<CaseState> {
         self.act(&case_id, |d| d.extend(&case_id, hours, &reason))
     }

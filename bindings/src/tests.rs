@@ -77,6 +77,32 @@ fn a_report_moves_to_the_grid_worker_and_is_escalated() {
 }
 
 #[test]
+fn categories_and_cases_say_how_their_hours_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = XiangyingDevice::open(dir.path().display().to_string()).unwrap();
+    let mut catalogue = sample::catalogue();
+    for c in catalogue.categories.iter_mut() {
+        if c.code == sample::LITTER {
+            c.clock = xiangying_core::org::LimitClock::Working;
+        }
+    }
+    let catalogue = serde_json::to_string(&catalogue).unwrap();
+    d.install_org(sample::roster_json().unwrap(), catalogue)
+        .unwrap();
+    d.set_person("gw1".into()).unwrap();
+    let cats = d.categories().unwrap();
+    let clock_of = |code: &str| cats.iter().find(|c| c.code == code).unwrap().limit_clock;
+    assert_eq!(clock_of(sample::LITTER), LimitClock::Working);
+    assert_eq!(clock_of(sample::MANHOLE), LimitClock::Natural);
+    let id = d.report(litter()).unwrap();
+    let detail = d.case(id).unwrap();
+    assert_eq!(detail.limit_clock, LimitClock::Working);
+    // Working hours never end before the same number of natural hours.
+    let span = detail.state.deadline_ms - detail.created_at_ms;
+    assert!(span >= i64::from(detail.limit_hours) * 3_600_000, "{span}");
+}
+
+#[test]
 fn errors_are_typed() {
     let dir = tempfile::tempdir().unwrap();
     let d = XiangyingDevice::open(dir.path().display().to_string()).unwrap();

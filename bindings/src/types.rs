@@ -632,6 +632,9 @@ pub struct CaseDetail {
     pub category_name: String,
     /// The category's time limit in hours, as the catalogue had it at report time.
     pub limit_hours: u32,
+    /// How those hours count (working hours, or natural hours for urgent categories and for
+    /// cases raised before working-hour deadlines); the deadline in `state` already applies it.
+    pub limit_clock: LimitClock,
     /// The reporter's person id.
     pub reporter: String,
     /// When it was raised (ms).
@@ -662,6 +665,7 @@ impl From<CaseView> for CaseDetail {
             category: f.category,
             category_name: f.category_name,
             limit_hours: f.limit_hours,
+            limit_clock: f.clock.unwrap_or(core_org::LimitClock::Natural).into(),
             reporter: f.reporter,
             created_at_ms: f.created_at,
             location: f.location.into(),
@@ -862,8 +866,29 @@ pub struct Category {
     pub level: Level,
     /// The time limit from report to resolution, in hours.
     pub limit_hours: u32,
+    /// How those hours count: working hours (the street's working periods on working days,
+    /// holidays excluded) or natural hours (urgent categories).
+    pub limit_clock: LimitClock,
     /// The department that answers for it when dispatched, if any.
     pub department: Option<String>,
+}
+
+/// How a time limit counts (工作时 or 自然时).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LimitClock {
+    /// 工作时: only the working periods of working days count (8 hours ≈ one working day).
+    Working,
+    /// 自然时: every hour counts, nights, weekends and holidays included.
+    Natural,
+}
+
+impl From<core_org::LimitClock> for LimitClock {
+    fn from(c: core_org::LimitClock) -> LimitClock {
+        match c {
+            core_org::LimitClock::Working => LimitClock::Working,
+            core_org::LimitClock::Natural => LimitClock::Natural,
+        }
+    }
 }
 
 impl From<core_org::Category> for Category {
@@ -876,6 +901,7 @@ impl From<core_org::Category> for Category {
             kind: c.kind.into(),
             level: c.level.into(),
             limit_hours: c.limit_hours,
+            limit_clock: c.clock.into(),
             department: c.department,
         }
     }

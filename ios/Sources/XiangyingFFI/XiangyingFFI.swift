@@ -1566,7 +1566,9 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func exportCase(caseId: String) throws  -> Data
     
     /**
-     * Moves the deadline by `hours`.
+     * Moves the deadline by `hours`, counted on the case's clock (`limit_clock`): for a
+     * working-hours case, 8 hours move it by one working day, skipping nights, weekends and
+     * holidays of the street's calendar.
      */
     func extend(caseId: String, hours: UInt32, reason: String) throws  -> CaseState
     
@@ -2265,7 +2267,9 @@ open func exportCase(caseId: String)throws  -> Data  {
 }
     
     /**
-     * Moves the deadline by `hours`.
+     * Moves the deadline by `hours`, counted on the case's clock (`limit_clock`): for a
+     * working-hours case, 8 hours move it by one working day, skipping nights, weekends and
+     * holidays of the street's calendar.
      */
 open func extend(caseId: String, hours: UInt32, reason: String)throws  -> CaseState  {
     return try  FfiConverterTypeCaseState_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -3075,6 +3079,11 @@ public struct CaseDetail: Equatable, Hashable {
      */
     public let limitHours: UInt32
     /**
+     * How those hours count (working hours, or natural hours for urgent categories and for
+     * cases raised before working-hour deadlines); the deadline in `state` already applies it.
+     */
+    public let limitClock: LimitClock
+    /**
      * The reporter's person id.
      */
     public let reporter: String
@@ -3133,6 +3142,10 @@ public struct CaseDetail: Equatable, Hashable {
          * The category's time limit in hours, as the catalogue had it at report time.
          */limitHours: UInt32, 
         /**
+         * How those hours count (working hours, or natural hours for urgent categories and for
+         * cases raised before working-hour deadlines); the deadline in `state` already applies it.
+         */limitClock: LimitClock, 
+        /**
          * The reporter's person id.
          */reporter: String, 
         /**
@@ -3165,6 +3178,7 @@ public struct CaseDetail: Equatable, Hashable {
         self.category = category
         self.categoryName = categoryName
         self.limitHours = limitHours
+        self.limitClock = limitClock
         self.reporter = reporter
         self.createdAtMs = createdAtMs
         self.location = location
@@ -3198,6 +3212,7 @@ public struct FfiConverterTypeCaseDetail: FfiConverterRustBuffer {
                 category: FfiConverterString.read(from: &buf), 
                 categoryName: FfiConverterString.read(from: &buf), 
                 limitHours: FfiConverterUInt32.read(from: &buf), 
+                limitClock: FfiConverterTypeLimitClock.read(from: &buf), 
                 reporter: FfiConverterString.read(from: &buf), 
                 createdAtMs: FfiConverterInt64.read(from: &buf), 
                 location: FfiConverterTypeGeoPoint.read(from: &buf), 
@@ -3217,6 +3232,7 @@ public struct FfiConverterTypeCaseDetail: FfiConverterRustBuffer {
         FfiConverterString.write(value.category, into: &buf)
         FfiConverterString.write(value.categoryName, into: &buf)
         FfiConverterUInt32.write(value.limitHours, into: &buf)
+        FfiConverterTypeLimitClock.write(value.limitClock, into: &buf)
         FfiConverterString.write(value.reporter, into: &buf)
         FfiConverterInt64.write(value.createdAtMs, into: &buf)
         FfiConverterTypeGeoPoint.write(value.location, into: &buf)
@@ -3798,6 +3814,11 @@ public struct Category: Equatable, Hashable {
      */
     public let limitHours: UInt32
     /**
+     * How those hours count: working hours (the street's working periods on working days,
+     * holidays excluded) or natural hours (urgent categories).
+     */
+    public let limitClock: LimitClock
+    /**
      * The department that answers for it when dispatched, if any.
      */
     public let department: String?
@@ -3828,6 +3849,10 @@ public struct Category: Equatable, Hashable {
          * The time limit from report to resolution, in hours.
          */limitHours: UInt32, 
         /**
+         * How those hours count: working hours (the street's working periods on working days,
+         * holidays excluded) or natural hours (urgent categories).
+         */limitClock: LimitClock, 
+        /**
          * The department that answers for it when dispatched, if any.
          */department: String?) {
         self.code = code
@@ -3837,6 +3862,7 @@ public struct Category: Equatable, Hashable {
         self.kind = kind
         self.level = level
         self.limitHours = limitHours
+        self.limitClock = limitClock
         self.department = department
     }
 
@@ -3863,6 +3889,7 @@ public struct FfiConverterTypeCategory: FfiConverterRustBuffer {
                 kind: FfiConverterTypeCategoryKind.read(from: &buf), 
                 level: FfiConverterTypeLevel.read(from: &buf), 
                 limitHours: FfiConverterUInt32.read(from: &buf), 
+                limitClock: FfiConverterTypeLimitClock.read(from: &buf), 
                 department: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -3875,6 +3902,7 @@ public struct FfiConverterTypeCategory: FfiConverterRustBuffer {
         FfiConverterTypeCategoryKind.write(value.kind, into: &buf)
         FfiConverterTypeLevel.write(value.level, into: &buf)
         FfiConverterUInt32.write(value.limitHours, into: &buf)
+        FfiConverterTypeLimitClock.write(value.limitClock, into: &buf)
         FfiConverterOptionString.write(value.department, into: &buf)
     }
 }
@@ -8205,6 +8233,81 @@ public func FfiConverterTypeLevel_lower(_ value: Level) -> RustBuffer {
 
 
 /**
+ * How a time limit counts (工作时 or 自然时).
+ */
+
+public enum LimitClock: Equatable, Hashable {
+    
+    /**
+     * 工作时: only the working periods of working days count (8 hours ≈ one working day).
+     */
+    case working
+    /**
+     * 自然时: every hour counts, nights, weekends and holidays included.
+     */
+    case natural
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LimitClock: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLimitClock: FfiConverterRustBuffer {
+    typealias SwiftType = LimitClock
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LimitClock {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .working
+        
+        case 2: return .natural
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LimitClock, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .working:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .natural:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLimitClock_lift(_ buf: RustBuffer) throws -> LimitClock {
+    return try FfiConverterTypeLimitClock.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLimitClock_lower(_ value: LimitClock) -> RustBuffer {
+    return FfiConverterTypeLimitClock.lower(value)
+}
+
+
+
+/**
  * Where a patrol goes: grid workers walk their grid, street chiefs their road segment.
  */
 
@@ -9664,7 +9767,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_export_case() != 22425) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() != 47949) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() != 49651) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() != 18297) {

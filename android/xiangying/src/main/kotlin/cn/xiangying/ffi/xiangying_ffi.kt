@@ -1245,7 +1245,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_export_case() and 0xFFFF) != 22425) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() and 0xFFFF) != 47949) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() and 0xFFFF) != 49651) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() and 0xFFFF) != 18297) {
@@ -3341,7 +3341,9 @@ public interface XiangyingDeviceInterface {
     fun `exportCase`(`caseId`: kotlin.String): kotlin.ByteArray
     
     /**
-     * Moves the deadline by `hours`.
+     * Moves the deadline by `hours`, counted on the case's clock (`limit_clock`): for a
+     * working-hours case, 8 hours move it by one working day, skipping nights, weekends and
+     * holidays of the street's calendar.
      */
     fun `extend`(`caseId`: kotlin.String, `hours`: kotlin.UInt, `reason`: kotlin.String): CaseState
     
@@ -4178,7 +4180,9 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
-     * Moves the deadline by `hours`.
+     * Moves the deadline by `hours`, counted on the case's clock (`limit_clock`): for a
+     * working-hours case, 8 hours move it by one working day, skipping nights, weekends and
+     * holidays of the street's calendar.
      */
     @Throws(ApiException::class)override fun `extend`(`caseId`: kotlin.String, `hours`: kotlin.UInt, `reason`: kotlin.String): CaseState {
             return FfiConverterTypeCaseState.lift(
@@ -5219,6 +5223,12 @@ data class CaseDetail (
     val `limitHours`: kotlin.UInt
     , 
     /**
+     * How those hours count (working hours, or natural hours for urgent categories and for
+     * cases raised before working-hour deadlines); the deadline in `state` already applies it.
+     */
+    val `limitClock`: LimitClock
+    , 
+    /**
      * The reporter's person id.
      */
     val `reporter`: kotlin.String
@@ -5284,6 +5294,7 @@ public object FfiConverterTypeCaseDetail: FfiConverterRustBuffer<CaseDetail> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterTypeLimitClock.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypeGeoPoint.read(buf),
@@ -5303,6 +5314,7 @@ public object FfiConverterTypeCaseDetail: FfiConverterRustBuffer<CaseDetail> {
             FfiConverterString.allocationSize(value.`category`) +
             FfiConverterString.allocationSize(value.`categoryName`) +
             FfiConverterUInt.allocationSize(value.`limitHours`) +
+            FfiConverterTypeLimitClock.allocationSize(value.`limitClock`) +
             FfiConverterString.allocationSize(value.`reporter`) +
             FfiConverterLong.allocationSize(value.`createdAtMs`) +
             FfiConverterTypeGeoPoint.allocationSize(value.`location`) +
@@ -5321,6 +5333,7 @@ public object FfiConverterTypeCaseDetail: FfiConverterRustBuffer<CaseDetail> {
             FfiConverterString.write(value.`category`, buf)
             FfiConverterString.write(value.`categoryName`, buf)
             FfiConverterUInt.write(value.`limitHours`, buf)
+            FfiConverterTypeLimitClock.write(value.`limitClock`, buf)
             FfiConverterString.write(value.`reporter`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
             FfiConverterTypeGeoPoint.write(value.`location`, buf)
@@ -5767,6 +5780,12 @@ data class Category (
     val `limitHours`: kotlin.UInt
     , 
     /**
+     * How those hours count: working hours (the street's working periods on working days,
+     * holidays excluded) or natural hours (urgent categories).
+     */
+    val `limitClock`: LimitClock
+    , 
+    /**
      * The department that answers for it when dispatched, if any.
      */
     val `department`: kotlin.String?
@@ -5793,6 +5812,7 @@ public object FfiConverterTypeCategory: FfiConverterRustBuffer<Category> {
             FfiConverterTypeCategoryKind.read(buf),
             FfiConverterTypeLevel.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterTypeLimitClock.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -5805,6 +5825,7 @@ public object FfiConverterTypeCategory: FfiConverterRustBuffer<Category> {
             FfiConverterTypeCategoryKind.allocationSize(value.`kind`) +
             FfiConverterTypeLevel.allocationSize(value.`level`) +
             FfiConverterUInt.allocationSize(value.`limitHours`) +
+            FfiConverterTypeLimitClock.allocationSize(value.`limitClock`) +
             FfiConverterOptionalString.allocationSize(value.`department`)
     )
 
@@ -5816,6 +5837,7 @@ public object FfiConverterTypeCategory: FfiConverterRustBuffer<Category> {
             FfiConverterTypeCategoryKind.write(value.`kind`, buf)
             FfiConverterTypeLevel.write(value.`level`, buf)
             FfiConverterUInt.write(value.`limitHours`, buf)
+            FfiConverterTypeLimitClock.write(value.`limitClock`, buf)
             FfiConverterOptionalString.write(value.`department`, buf)
     }
 }
@@ -9513,6 +9535,49 @@ public object FfiConverterTypeLevel: FfiConverterRustBuffer<Level> {
     override fun allocationSize(value: Level) = 4UL
 
     override fun write(value: Level, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a time limit counts (工作时 or 自然时).
+ */
+
+enum class LimitClock {
+    
+    /**
+     * 工作时: only the working periods of working days count (8 hours ≈ one working day).
+     */
+    WORKING,
+    /**
+     * 自然时: every hour counts, nights, weekends and holidays included.
+     */
+    NATURAL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLimitClock: FfiConverterRustBuffer<LimitClock> {
+    override fun read(buf: ByteBuffer) = try {
+        LimitClock.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LimitClock) = 4UL
+
+    override fun write(value: LimitClock, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }

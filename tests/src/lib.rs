@@ -183,3 +183,45 @@ pub fn server_counts(f: &Field) -> (u64, u64, u64) {
     let state = f.state();
     xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.counts()).expect("counts")
 }
+
+/// Pushes hand-made bytes for one document to `/v1/sync` with `person`'s token (a far cursor,
+/// so nothing is pulled); returns the status and the body as text.
+pub fn push_raw(f: &Field, person: &str, id: &str, bytes: Vec<u8>) -> (u16, String) {
+    let body = xiangying_core::sync::wire::encode(&xiangying_core::sync::wire::SyncRequest {
+        push: vec![xiangying_core::sync::wire::PushedChange {
+            seq: 1_000_000,
+            case_id: uuid::Uuid::parse_str(id).expect("a document id"),
+            bytes,
+        }],
+        cursor: u64::MAX >> 1,
+        max_feed_bytes: 1024,
+        org_version: 0,
+    })
+    .expect("encode");
+    let (status, body) = post_sync(f, Some(&token_of(f, person)), body);
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A change made by hand on `holder`'s copy of a document: `edit` gets the document and its
+/// root list `list` (`events`, `track`, `log`, …); returns the change bytes.
+pub fn hand_change(
+    f: &Field,
+    holder: &str,
+    id: &str,
+    list: &str,
+    edit: impl FnOnce(&mut automerge::AutoCommit, &automerge::ObjId),
+) -> Vec<u8> {
+    use automerge::ReadDoc;
+    let bytes = f.dev(holder).export_case(id).expect("export");
+    let mut doc = automerge::AutoCommit::load(&bytes)
+        .expect("load")
+        .with_actor(automerge::ActorId::random());
+    let heads = doc.get_heads();
+    let obj = match doc.get(automerge::ROOT, list).expect("get") {
+        Some((automerge::Value::Object(automerge::ObjType::List), obj)) => obj,
+        _ => panic!("no {list} list"),
+    };
+    edit(&mut doc, &obj);
+    doc.commit();
+    doc.save_after(&heads)
+}

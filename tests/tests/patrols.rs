@@ -3,13 +3,12 @@
 //! device, the weekly accompaniment count, tampering with a patrol refused, and a walker's
 //! stale claim voiding the patrol rather than refusing it.
 
-use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{ReadDoc, ScalarValue, transaction::Transactable};
 use xiangying_core::org::{Scope, sample};
 use xiangying_core::patrol::{PatrolPlace, TrackPoint};
 use xiangying_core::report::UnitKind;
-use xiangying_core::sync::wire::{self, PushedChange, SyncRequest};
 use xiangying_server::{admin, reports};
-use xiangying_tests::{Field, post_sync, sample_org, token_of};
+use xiangying_tests::{Field, hand_change, push_raw, sample_org};
 
 const HOUR: i64 = 3_600_000;
 
@@ -129,43 +128,6 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
     assert_eq!((gw1.patrols, gw1.official, gw1.meets_rule), (1, 1, false));
     assert_eq!(week.len(), 3, "every grid worker of the roster");
     assert_eq!(f.dev("center").weekly_accompaniments(now).unwrap(), week);
-}
-
-fn push_raw(f: &Field, person: &str, id: &str, bytes: Vec<u8>) -> (u16, String) {
-    let body = wire::encode(&SyncRequest {
-        push: vec![PushedChange {
-            seq: 1_000_000,
-            case_id: uuid::Uuid::parse_str(id).unwrap(),
-            bytes,
-        }],
-        cursor: u64::MAX >> 1,
-        max_feed_bytes: 1024,
-        org_version: 0,
-    })
-    .unwrap();
-    let (status, body) = post_sync(f, Some(&token_of(f, person)), body);
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-/// A change made by hand on `holder`'s copy of a patrol: `edit` gets the document and a list.
-fn hand_change(
-    f: &Field,
-    holder: &str,
-    id: &str,
-    list: &str,
-    edit: impl FnOnce(&mut AutoCommit, &automerge::ObjId),
-) -> Vec<u8> {
-    let mut doc = AutoCommit::load(&f.dev(holder).export_case(id).unwrap())
-        .unwrap()
-        .with_actor(automerge::ActorId::random());
-    let heads = doc.get_heads();
-    let obj = match doc.get(ROOT, list).unwrap() {
-        Some((automerge::Value::Object(ObjType::List), obj)) => obj,
-        _ => panic!("no {list} list"),
-    };
-    edit(&mut doc, &obj);
-    doc.commit();
-    doc.save_after(&heads)
 }
 
 #[test]

@@ -2,14 +2,13 @@
 //! in and out of scope, a stale claim voided rather than refused, tampering refused with the
 //! device quarantined, writes to cases outside the pusher's scope refused.
 
-use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{ReadDoc, transaction::Transactable};
 use std::collections::BTreeSet;
 use xiangying_core::case::{Action, Claim, Event, Outcome, Status};
 use xiangying_core::org::{Role, Scope, sample};
-use xiangying_core::sync::wire::{self, PushedChange, SyncRequest};
 use xiangying_core::{Error, NewReport, NewRequest};
 use xiangying_server::admin;
-use xiangying_tests::{Field, post_sync, sample_org, token_of};
+use xiangying_tests::{Field, hand_change, push_raw, sample_org};
 
 const EVERYONE: [&str; 16] = [
     "center", "cc1", "cc2", "gw1", "gw2", "gw3", "inf1", "psc1", "msc1", "official", "police1",
@@ -91,43 +90,6 @@ fn every_role_reads_exactly_its_scope() {
     );
 }
 
-/// Pushes hand-made change bytes for a case with a device's token.
-fn push_raw(f: &Field, person: &str, case: &str, bytes: Vec<u8>) -> (u16, String) {
-    let body = wire::encode(&SyncRequest {
-        push: vec![PushedChange {
-            seq: 1_000_000,
-            case_id: uuid::Uuid::parse_str(case).unwrap(),
-            bytes,
-        }],
-        cursor: u64::MAX >> 1,
-        max_feed_bytes: 1024,
-        org_version: 0,
-    })
-    .unwrap();
-    let (status, body) = post_sync(f, Some(&token_of(f, person)), body);
-    (status, String::from_utf8_lossy(&body).into_owned())
-}
-
-/// A change made by hand on a copy of the case: `edit` gets the document and its events list.
-fn hand_change(
-    f: &Field,
-    holder: &str,
-    case: &str,
-    edit: impl FnOnce(&mut AutoCommit, &automerge::ObjId),
-) -> Vec<u8> {
-    let mut doc = AutoCommit::load(&f.dev(holder).export_case(case).unwrap())
-        .unwrap()
-        .with_actor(automerge::ActorId::random());
-    let heads = doc.get_heads();
-    let events = match doc.get(ROOT, "events").unwrap() {
-        Some((automerge::Value::Object(ObjType::List), id)) => id,
-        _ => panic!("no events list"),
-    };
-    edit(&mut doc, &events);
-    doc.commit();
-    doc.save_after(&heads)
-}
-
 fn event_json(person: &str, role: Role, scope: Scope) -> String {
     serde_json::to_string(&Event::new(
         1,
@@ -144,7 +106,7 @@ fn event_json(person: &str, role: Role, scope: Scope) -> String {
 #[test]
 fn tampering_is_refused_and_quarantines_the_device() {
     let (f, a, _, _) = street();
-    let change = hand_change(&f, "gw1", &a, |doc, events| {
+    let change = hand_change(&f, "gw1", &a, "events", |doc, events| {
         doc.put(events, 0, "{}").unwrap();
     });
     let (status, body) = push_raw(&f, "gw1", &a, change);
@@ -165,7 +127,7 @@ fn tampering_is_refused_and_quarantines_the_device() {
 fn a_forged_author_is_refused() {
     let (f, a, _, _) = street();
     let forged = event_json("psc1", Role::PartyStreetChief, Scope::Segment("s1".into()));
-    let change = hand_change(&f, "gw1", &a, |doc, events| {
+    let change = hand_change(&f, "gw1", &a, "events", |doc, events| {
         let n = doc.length(events);
         doc.insert(events, n, forged).unwrap();
     });
@@ -178,7 +140,7 @@ fn a_forged_author_is_refused() {
 fn a_write_outside_the_pushers_scope_is_refused_without_quarantine() {
     let (f, a, _, _) = street();
     let own = event_json("gw3", Role::GridWorker, Scope::Grid("g3".into()));
-    let change = hand_change(&f, "gw1", &a, |doc, events| {
+    let change = hand_change(&f, "gw1", &a, "events", |doc, events| {
         let n = doc.length(events);
         doc.insert(events, n, own).unwrap();
     });

@@ -46,6 +46,26 @@ impl StoredDoc for SyncedDoc {
     }
 }
 
+/// Stores a document write: the whole document when `new_doc`, else the change bytes; and,
+/// when `outbox_at` gives the time, the same bytes in the outbox for the server.
+pub fn write(
+    conn: &Connection,
+    id: &str,
+    bytes: &[u8],
+    new_doc: bool,
+    outbox_at: Option<i64>,
+) -> Result<()> {
+    if new_doc {
+        insert(conn, id, bytes)?;
+    } else {
+        append_change(conn, id, bytes)?;
+    }
+    if let Some(now) = outbox_at {
+        super::outbox::push(conn, id, bytes, now)?;
+    }
+    Ok(())
+}
+
 /// Stores the whole document of a case new to this store.
 pub fn insert(conn: &Connection, case_id: &str, snapshot: &[u8]) -> Result<()> {
     conn.prepare_cached("INSERT INTO docs (case_id, snapshot) VALUES (?1, ?2)")?

@@ -156,15 +156,8 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = w.facts.id.as_str();
-        if w.new_doc {
-            docs::insert(&tx, id, w.bytes)?;
-        } else {
-            docs::append_change(&tx, id, w.bytes)?;
-        }
+        docs::write(&tx, id, w.bytes, w.new_doc, w.to_outbox.then_some(w.now))?;
         patrols::upsert(&tx, w.facts, w.state)?;
-        if w.to_outbox {
-            outbox::push(&tx, id, w.bytes, w.now)?;
-        }
         if let Some(upto) = w.packed_upto {
             patrols::drop_buffered(&tx, id, upto)?;
         }
@@ -216,15 +209,8 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = w.facts.id.as_str();
-        if w.new_doc {
-            docs::insert(&tx, id, w.bytes)?;
-        } else {
-            docs::append_change(&tx, id, w.bytes)?;
-        }
+        docs::write(&tx, id, w.bytes, w.new_doc, w.to_outbox.then_some(w.now))?;
         index::upsert(&tx, w.facts, w.state, w.number)?;
-        if w.to_outbox {
-            outbox::push(&tx, id, w.bytes, w.now)?;
-        }
         for (hash, bytes) in w.uploads {
             uploads::push(&tx, hash, id, *bytes, w.now)?;
         }

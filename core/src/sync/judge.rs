@@ -105,12 +105,6 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
     let facts = after.facts().map_err(malformed)?;
     let events = after.events().map_err(malformed)?;
     let photos = after.photos().map_err(malformed)?;
-    let mut ids = HashSet::new();
-    for e in &events {
-        if !ids.insert(e.id.as_str()) {
-            return Err(Tamper::DuplicateEvent(e.id.clone()));
-        }
-    }
     let (old_events, old_photos) = match before {
         None => {
             if facts.reporter != pusher {
@@ -143,35 +137,10 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
             )
         }
     };
-    let now: HashMap<&str, &Event> = events.iter().map(|e| (e.id.as_str(), e)).collect();
-    for old in &old_events {
-        match now.get(old.id.as_str()) {
-            None => return Err(Tamper::EventRemoved(old.id.clone())),
-            Some(e) if *e != old => return Err(Tamper::EventEdited(old.id.clone())),
-            Some(_) => {}
-        }
-    }
-    let known: HashSet<&str> = old_events.iter().map(|e| e.id.as_str()).collect();
-    let mut added = Additions::default();
-    for e in events.iter().filter(|e| !known.contains(e.id.as_str())) {
-        match &e.by {
-            Author::Person(c) if c.person == pusher => added.events.push(e.clone()),
-            Author::Person(c) => {
-                return Err(Tamper::Forged {
-                    event: e.id.clone(),
-                    claimed: c.person.clone(),
-                    pusher: pusher.to_string(),
-                });
-            }
-            Author::Server { .. } => {
-                return Err(Tamper::Forged {
-                    event: e.id.clone(),
-                    claimed: "the server".into(),
-                    pusher: pusher.to_string(),
-                });
-            }
-        }
-    }
+    let mut added = Additions {
+        events: appended(&old_events, &events, pusher)?,
+        photos: Vec::new(),
+    };
     let mut remaining: Vec<&PhotoRef> = photos.iter().collect();
     for old in &old_photos {
         match remaining.iter().position(|p| *p == old) {
@@ -190,6 +159,60 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
             });
         }
         added.photos.push(p.clone());
+    }
+    Ok(added)
+}
+
+/// A log entry as the append-only check reads it: its id and its author.
+pub(crate) trait Entry: PartialEq + Clone {
+    /// The entry's id.
+    fn entry_id(&self) -> &str;
+    /// Who wrote it.
+    fn author(&self) -> &Author;
+}
+
+impl Entry for Event {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
+    fn author(&self) -> &Author {
+        &self.by
+    }
+}
+
+/// Checks a log after a push against the log before it: ids unique, every old entry still
+/// there unchanged, every new one written by the pusher. Returns the new ones in document
+/// order.
+pub(crate) fn appended<E: Entry>(old: &[E], now: &[E], pusher: &str) -> Result<Vec<E>, Tamper> {
+    let mut by_id: HashMap<&str, &E> = HashMap::new();
+    for e in now {
+        if by_id.insert(e.entry_id(), e).is_some() {
+            return Err(Tamper::DuplicateEvent(e.entry_id().to_string()));
+        }
+    }
+    for o in old {
+        match by_id.get(o.entry_id()) {
+            None => return Err(Tamper::EventRemoved(o.entry_id().to_string())),
+            Some(e) if *e != o => return Err(Tamper::EventEdited(o.entry_id().to_string())),
+            Some(_) => {}
+        }
+    }
+    let known: HashSet<&str> = old.iter().map(Entry::entry_id).collect();
+    let mut added = Vec::new();
+    for e in now.iter().filter(|e| !known.contains(e.entry_id())) {
+        let claimed = match e.author() {
+            Author::Person(c) if c.person == pusher => {
+                added.push(e.clone());
+                continue;
+            }
+            Author::Person(c) => c.person.clone(),
+            Author::Server { .. } => "the server".to_string(),
+        };
+        return Err(Tamper::Forged {
+            event: e.entry_id().to_string(),
+            claimed,
+            pusher: pusher.to_string(),
+        });
     }
     Ok(added)
 }

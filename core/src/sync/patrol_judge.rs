@@ -2,11 +2,10 @@
 //! patrol, its facts never change, and its track chunks and log entries are only appended.
 //! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons.
 
-use super::judge::Tamper;
+use super::judge::{Entry, Tamper, appended};
 use crate::case::Author;
 use crate::patrol::track::decode_chunk;
 use crate::patrol::{PatrolDoc, PatrolEvent, PatrolFacts};
-use std::collections::{HashMap, HashSet};
 
 /// The root keys a patrol document may hold.
 pub const PATROL_ROOT_KEYS: &[&str] = &[
@@ -51,12 +50,6 @@ pub fn judge_patrol(
     }
     let events = after.events().map_err(malformed)?;
     let chunks = after.chunks().map_err(malformed)?;
-    let mut ids = HashSet::new();
-    for e in &events {
-        if !ids.insert(e.id.as_str()) {
-            return Err(Tamper::DuplicateEvent(e.id.clone()));
-        }
-    }
     let (old_events, old_chunks) = match before {
         None => (Vec::new(), Vec::new()),
         Some(b) => {
@@ -70,31 +63,10 @@ pub fn judge_patrol(
             )
         }
     };
-    let now: HashMap<&str, &PatrolEvent> = events.iter().map(|e| (e.id.as_str(), e)).collect();
-    for old in &old_events {
-        match now.get(old.id.as_str()) {
-            None => return Err(Tamper::EventRemoved(old.id.clone())),
-            Some(e) if *e != old => return Err(Tamper::EventEdited(old.id.clone())),
-            Some(_) => {}
-        }
-    }
-    let known: HashSet<&str> = old_events.iter().map(|e| e.id.as_str()).collect();
-    let mut added = PatrolAdditions::default();
-    for e in events.iter().filter(|e| !known.contains(e.id.as_str())) {
-        let claimed = match &e.by {
-            Author::Person(c) if c.person == pusher => {
-                added.events.push(e.clone());
-                continue;
-            }
-            Author::Person(c) => c.person.clone(),
-            Author::Server { .. } => "the server".to_string(),
-        };
-        return Err(Tamper::Forged {
-            event: e.id.clone(),
-            claimed,
-            pusher: pusher.to_string(),
-        });
-    }
+    let mut added = PatrolAdditions {
+        events: appended(&old_events, &events, pusher)?,
+        chunks: 0,
+    };
     // Old chunks must all still be there (two phones of one walker may interleave appends).
     let mut remaining: Vec<(usize, &Vec<u8>)> = chunks.iter().enumerate().collect();
     for (i, old) in old_chunks.iter().enumerate() {
@@ -110,6 +82,15 @@ pub fn judge_patrol(
         added.chunks += 1;
     }
     Ok(added)
+}
+
+impl Entry for PatrolEvent {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
+    fn author(&self) -> &Author {
+        &self.by
+    }
 }
 
 fn changed_fact(a: &PatrolFacts, b: &PatrolFacts) -> Option<&'static str> {

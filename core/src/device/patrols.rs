@@ -15,6 +15,7 @@ use crate::patrol::{
     fold_patrol, fold_patrol_doc, fold_patrol_log,
 };
 use crate::store::{PatrolSummary, PatrolWrite};
+use crate::sync::synced::SyncedDoc;
 
 /// Fixes packed into one track chunk (10 minutes at one fix every 5 s).
 pub const CHUNK_POINTS: u32 = 120;
@@ -304,7 +305,7 @@ fn corrupt(id: &str, e: crate::case::DocError) -> Error {
 impl Device {
     /// Takes in bytes received for a patrol this device holds.
     pub(crate) fn apply_remote_patrol(&self, patrol_id: &str, bytes: &[u8]) -> Result<()> {
-        let mut doc = self.store.load_patrol(patrol_id, &self.actor)?;
+        let mut doc = self.store.load_synced(patrol_id, &self.actor)?;
         let before = doc.heads();
         doc.apply(bytes).map_err(|e| Error::InvalidInput {
             field: "bytes",
@@ -314,7 +315,13 @@ impl Device {
         if doc.heads() == before && doc.missing_deps().is_empty() {
             return Ok(());
         }
-        self.store_patrol(&doc, bytes, false, false, None)
+        match doc {
+            SyncedDoc::Patrol(p) => self.store_patrol(&p, bytes, false, false, None),
+            SyncedDoc::Case(_) => Err(Error::InvalidInput {
+                field: "bytes",
+                problem: format!("{patrol_id} is a patrol, the bytes are of a case"),
+            }),
+        }
     }
 
     /// Stores a patrol received whole from elsewhere.

@@ -15,7 +15,7 @@ use super::{PATROL_KIND, PatrolEvent, PatrolFacts};
 use crate::case::DocError;
 use crate::case::doc::{canonical_save, check_bytes, entries, list_id, scalar_at, str_at, to_json};
 use automerge::{
-    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
     transaction::Transactable,
 };
 
@@ -69,16 +69,6 @@ impl PatrolDoc {
         Ok(())
     }
 
-    /// The current heads.
-    pub fn heads(&mut self) -> Vec<ChangeHash> {
-        self.doc.get_heads()
-    }
-
-    /// Changes that arrived changes depend on but that have not arrived.
-    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
-        self.doc.get_missing_deps(&[])
-    }
-
     /// The whole document, compacted.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
@@ -87,11 +77,6 @@ impl PatrolDoc {
     /// The document in canonical form (byte-identical on every replica with the same changes).
     pub fn canonical_save(&mut self) -> Result<Vec<u8>, DocError> {
         canonical_save(&mut self.doc)
-    }
-
-    /// A copy writing with `actor` from now on.
-    pub fn fork(&mut self, actor: &ActorId) -> Result<PatrolDoc, DocError> {
-        PatrolDoc::wrap(self.doc.fork().with_actor(actor.clone()))
     }
 
     /// The automerge document, for code shared by every synced document kind.

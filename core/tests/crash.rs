@@ -3,8 +3,11 @@
 //! or note may be missing, no half-written case may be visible, and the outbox must hold
 //! exactly one entry per committed write.
 //!
-//! The writer is this same test binary, started again with `XY_CRASH_WRITER` set, running the
-//! ignored `writer` test below.
+//! A second writer records a patrol's fixes the same way: after each kill every confirmed fix
+//! is in the track exactly once, whether packed into a chunk or still buffered.
+//!
+//! The writers are this same test binary, started again with `XY_CRASH_WRITER` (or
+//! `XY_CRASH_PATROL_WRITER`) set, running the ignored `writer` (`patrol_writer`) test below.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -154,4 +157,139 @@ fn killed_writers_lose_nothing_and_leave_nothing_half_written() {
         total_lines > ROUNDS,
         "the writer must get work done between kills ({total_lines} writes)"
     );
+}
+
+const PATROL_ENV: &str = "XY_CRASH_PATROL_WRITER";
+const PATROL_ROUNDS: usize = 15;
+const BATCH: i64 = 7;
+
+/// The patrol writer: resumes gw1's patrol under way (or starts one) and records batches of
+/// fixes one second apart, fix `k` at `started_at + 1 + k` s, printing `fix k` for the last fix
+/// of each committed batch, until it is killed.
+#[test]
+#[ignore = "the patrol crash test's writer process; started by that test itself"]
+fn patrol_writer() {
+    use xiangying_core::patrol::{PatrolPlace, TrackPoint};
+    let dir = std::env::var(PATROL_ENV).expect("XY_CRASH_PATROL_WRITER names the data folder");
+    let d = Device::open(std::path::Path::new(&dir)).unwrap();
+    let id = match d.active_patrol().unwrap() {
+        Some(p) => p.id,
+        None => d.start_patrol(PatrolPlace::Grid("g1".into())).unwrap(),
+    };
+    let v = d.patrol(&id).unwrap();
+    let start = v.facts.started_at;
+    let mut k = v.track.len() as i64;
+    loop {
+        use std::io::Write;
+        let batch: Vec<TrackPoint> = (k..k + BATCH)
+            .map(|i| TrackPoint {
+                at: start + 1_000 * (i + 1),
+                lon: sample::IN_G1.lon + 1e-5 * (i % 50) as f64,
+                lat: sample::IN_G1.lat,
+                accuracy_m: 4.0,
+            })
+            .collect();
+        d.record_track(&id, &batch).unwrap();
+        k += BATCH;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "fix {}", k - 1).unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// A real writer recording a patrol's fixes is killed at random moments; after each kill every
+/// confirmed fix is in the track exactly once (packed in a chunk or still buffered, never
+/// both, never lost), and the outbox holds one entry per document write (the start and each
+/// packed chunk).
+#[test]
+fn killed_patrol_writers_keep_every_fix_exactly_once() {
+    use xiangying_core::patrol::PatrolDoc;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let d = Device::open(dir.path()).unwrap();
+        d.install_org(
+            &sample::roster_json().unwrap(),
+            &sample::catalogue_json().unwrap(),
+        )
+        .unwrap();
+        d.set_person("gw1").unwrap();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let mut seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut confirmed: i64 = -1;
+    let mut packed_rounds = 0;
+    for round in 0..PATROL_ROUNDS {
+        let mut child = Command::new(&exe)
+            .args(["--exact", "patrol_writer", "--ignored", "--nocapture"])
+            .env(PATROL_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<String>>()
+        });
+        std::thread::sleep(Duration::from_millis(60 + xorshift(&mut seed) % 400));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for l in reader.join().unwrap() {
+            if let Some(k) = l.strip_prefix("fix ") {
+                confirmed = confirmed.max(k.parse().unwrap());
+            }
+        }
+
+        let d = Device::open(dir.path()).unwrap();
+        let Some(p) = d.active_patrol().unwrap() else {
+            assert_eq!(confirmed, -1, "round {round}: the patrol vanished");
+            continue;
+        };
+        let v = d.patrol(&p.id).unwrap();
+        let start = v.facts.started_at;
+        for (i, fix) in v.track.iter().enumerate() {
+            assert_eq!(
+                fix.at,
+                start + 1_000 * (i as i64 + 1),
+                "round {round}: fix {i} is missing, repeated or out of order"
+            );
+        }
+        let n = v.track.len() as i64;
+        assert!(
+            n > confirmed && n <= confirmed + 1 + BATCH,
+            "round {round}: {n} fixes stored, {} confirmed",
+            confirmed + 1
+        );
+        let doc = PatrolDoc::load(&d.export_case(&p.id).unwrap(), d.actor()).unwrap();
+        let chunks = doc.chunks().unwrap().len();
+        let outbox = d
+            .outbox(u32::MAX)
+            .unwrap()
+            .iter()
+            .filter(|e| e.case_id == p.id)
+            .count();
+        assert_eq!(
+            outbox,
+            1 + chunks,
+            "round {round}: outbox vs document writes"
+        );
+        if chunks > 0 {
+            packed_rounds += 1;
+        }
+    }
+    eprintln!(
+        "patrol crash test: {PATROL_ROUNDS} kills, {} fixes confirmed",
+        confirmed + 1
+    );
+    assert!(
+        confirmed > BATCH,
+        "the writer must get work done between kills"
+    );
+    assert!(packed_rounds > 0, "some fixes were packed into chunks");
 }

@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod board;
+pub mod config_file;
 pub mod demo;
 pub mod error;
 pub mod reports;

@@ -1,14 +1,16 @@
 //! `xiangying-server`: serve, administer, or run the demo.
 //!
-//! Configuration comes from flags or the environment: `XIANGYING_DATA` (data folder),
-//! `XIANGYING_LISTEN` (address), `XIANGYING_POSTGRES` (PostgreSQL URL; SQLite otherwise),
-//! `XIANGYING_LOG` (log filter, e.g. `info`), `XIANGYING_LOG_JSON=1` (JSON logs).
+//! Configuration comes from flags, the environment or a TOML file (`--config`, see
+//! [`xiangying_server::config_file`]), in that order of precedence: `XIANGYING_CONFIG` (the
+//! file), `XIANGYING_DATA` (data folder), `XIANGYING_LISTEN` (address), `XIANGYING_POSTGRES`
+//! (PostgreSQL URL; SQLite otherwise), `XIANGYING_LOG` (log filter, e.g. `info`),
+//! `XIANGYING_LOG_JSON=1` (JSON logs).
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xiangying_server::state::Limits;
+use xiangying_server::config_file::FileConfig;
 use xiangying_server::{Config, admin, app_state, demo};
 
 #[derive(Parser)]
@@ -18,14 +20,13 @@ use xiangying_server::{Config, admin, app_state, demo};
     about = "The Xiangying (响应) sync server"
 )]
 struct Cli {
-    /// Data folder: the SQLite store and photo files.
-    #[arg(
-        long,
-        env = "XIANGYING_DATA",
-        default_value = "xiangying-data",
-        global = true
-    )]
-    data: PathBuf,
+    /// A TOML configuration file (data, postgres, listen, [limits]); flags and environment
+    /// variables win over it.
+    #[arg(long, env = "XIANGYING_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Data folder: the SQLite store and photo files [default: xiangying-data].
+    #[arg(long, env = "XIANGYING_DATA", global = true)]
+    data: Option<PathBuf>,
     /// PostgreSQL URL; without it the embedded SQLite store in the data folder is used.
     #[arg(long, env = "XIANGYING_POSTGRES", global = true)]
     postgres: Option<String>,
@@ -37,9 +38,9 @@ struct Cli {
 enum Command {
     /// Serve the sync API.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "XIANGYING_LISTEN", default_value = "127.0.0.1:8470")]
-        listen: SocketAddr,
+        /// Address to listen on [default: 127.0.0.1:8470].
+        #[arg(long, env = "XIANGYING_LISTEN")]
+        listen: Option<SocketAddr>,
     },
     /// Administer the street.
     Admin {
@@ -141,12 +142,23 @@ enum AdminCommand {
 fn main() -> ExitCode {
     init_logs();
     let cli = Cli::parse();
-    let cfg = Config {
-        data: cli.data,
-        postgres: cli.postgres,
-        limits: Limits::default(),
+    let file = match cli.config.as_deref().map(FileConfig::load).transpose() {
+        Ok(f) => f.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
     };
-    match run(cfg, cli.command) {
+    let cfg = Config {
+        data: cli
+            .data
+            .or_else(|| file.data.clone())
+            .unwrap_or_else(|| PathBuf::from("xiangying-data")),
+        postgres: cli.postgres.or_else(|| file.postgres.clone()),
+        limits: file.limits(),
+    };
+    let listen = file.listen;
+    match run(cfg, listen, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -166,9 +178,16 @@ fn init_logs() {
     }
 }
 
-fn run(cfg: Config, command: Command) -> Result<(), Box<dyn std::error::Error>> {
+fn run(
+    cfg: Config,
+    file_listen: Option<SocketAddr>,
+    command: Command,
+) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         Command::Serve { listen } => {
+            let listen = listen
+                .or(file_listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8470)));
             let state = app_state(&cfg)?;
             tracing::info!(%listen, storage = state.storage.kind(), instance = %state.instance, "serving");
             let rt = tokio::runtime::Runtime::new()?;

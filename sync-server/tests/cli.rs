@@ -1,6 +1,8 @@
-//! The admin CLI's notice-board export, run as a user would: the real `xiangying-server`
-//! binary publishes the Zhenxing roster into a temporary data folder and writes the board as
-//! HTML, PDF and PNG; bad extensions and missing fonts fail with clear messages.
+//! The real `xiangying-server` binary, run as an operator would: the notice-board export (the
+//! Zhenxing roster published into a temporary data folder, the board written as HTML, PDF and
+//! PNG; bad extensions and missing fonts fail with clear messages), a small demo with its
+//! accompaniment table, and the configuration file (the data folder and listen address it
+//! sets, flags winning over it, typos named).
 //!
 //! PDF and PNG need a CJK font from the well-known system paths (`scripts/test` installs
 //! `fonts-wqy-microhei`).
@@ -224,4 +226,94 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
     assert_eq!(lines.len(), 1 + zhenxing::GRIDS, "{table}");
     let walked: Vec<&&str> = lines[1..].iter().filter(|l| l.contains("\t1\t")).collect();
     assert_eq!(walked.len(), 2, "{table}");
+}
+
+/// Runs the binary with only the given arguments (no `--data`), as an operator with a
+/// configuration file would.
+fn bare(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
+        .args(args)
+        .env_remove("XIANGYING_POSTGRES")
+        .env_remove("XIANGYING_DATA")
+        .env_remove("XIANGYING_CONFIG")
+        .env("XIANGYING_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_configuration_file_sets_the_data_folder_and_flags_win_over_it() {
+    let (dir, data) = street();
+    let cfg = dir.path().join("xiangying.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data = {:?}\nlisten = \"127.0.0.1:0\"\n[limits]\nmax_photo = 2000000\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let status = ok(&bare(&["--config", cfg, "admin", "status"]));
+    assert!(status.contains("storage sqlite"), "{status}");
+    assert!(status.contains("roster version 1"), "{status}");
+    // A flag wins over the file: another data folder has no roster yet.
+    let other = dir.path().join("other");
+    let other = other.to_str().unwrap();
+    let status = ok(&bare(&[
+        "--config", cfg, "--data", other, "admin", "status",
+    ]));
+    assert!(status.contains("roster version 0"), "{status}");
+
+    // A typo is an error naming the file and the key; nothing runs.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "dta = \"/tmp\"\n").unwrap();
+    let err = failed(&bare(&[
+        "--config",
+        bad.to_str().unwrap(),
+        "admin",
+        "status",
+    ]));
+    assert!(err.contains("bad.toml") && err.contains("dta"), "{err}");
+}
+
+#[test]
+fn serve_listens_where_the_configuration_file_says() {
+    use std::io::{Read, Write};
+    let (dir, data) = street();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = dir.path().join("xiangying.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data = {:?}\nlisten = \"127.0.0.1:{port}\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
+        .args(["--config", cfg.to_str().unwrap(), "serve"])
+        .env_remove("XIANGYING_POSTGRES")
+        .env_remove("XIANGYING_DATA")
+        .env_remove("XIANGYING_LISTEN")
+        .env("XIANGYING_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let mut answer = String::new();
+    for _ in 0..200 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            s.read_to_string(&mut answer).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }

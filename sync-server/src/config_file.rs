@@ -1,0 +1,127 @@
+//! The server's configuration file (TOML), for operators who prefer a file to flags.
+//!
+//! ```toml
+//! data = "/srv/xiangying"                     # data folder (SQLite store, photo files)
+//! postgres = "postgres://xy@db/xiangying"     # optional: PostgreSQL instead of SQLite
+//! listen = "0.0.0.0:8470"                     # address `serve` listens on
+//!
+//! [limits]
+//! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
+//! max_photo = 16777216                        # largest photo file, bytes
+//! max_feed_bytes = 4194304                    # most feed bytes in one response
+//! max_feed_cases = 500                        # most documents in one response
+//! ```
+//!
+//! Every key is optional. A flag or an environment variable wins over the file, the file over
+//! the built-in default. Unknown keys and bad values are errors that name the file, the key and
+//! the problem, so a typo never silently falls back to a default.
+
+use crate::state::Limits;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The settings a configuration file may hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The data folder.
+    pub data: Option<PathBuf>,
+    /// A PostgreSQL URL.
+    pub postgres: Option<String>,
+    /// The address `serve` listens on.
+    pub listen: Option<SocketAddr>,
+    /// Request and response limits.
+    #[serde(default)]
+    pub limits: FileLimits,
+}
+
+/// The `[limits]` table: each one replaces the built-in default when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    /// Largest `POST /v1/sync` body, bytes.
+    pub max_sync_body: Option<usize>,
+    /// Largest photo file, bytes.
+    pub max_photo: Option<u64>,
+    /// Most feed bytes in one response.
+    pub max_feed_bytes: Option<usize>,
+    /// Most documents in one response.
+    pub max_feed_cases: Option<u32>,
+}
+
+impl FileConfig {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        FileConfig::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses and checks configuration text.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        let cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        let l = &cfg.limits;
+        let zero = [
+            ("limits.max_sync_body", l.max_sync_body == Some(0)),
+            ("limits.max_photo", l.max_photo == Some(0)),
+            ("limits.max_feed_bytes", l.max_feed_bytes == Some(0)),
+            ("limits.max_feed_cases", l.max_feed_cases == Some(0)),
+        ];
+        if let Some((key, _)) = zero.iter().find(|(_, z)| *z) {
+            return Err(format!("{key} must be more than 0"));
+        }
+        if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
+            return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
+        }
+        Ok(cfg)
+    }
+
+    /// The limits: the file's where given, the defaults otherwise.
+    pub fn limits(&self) -> Limits {
+        let d = Limits::default();
+        let l = &self.limits;
+        Limits {
+            max_sync_body: l.max_sync_body.unwrap_or(d.max_sync_body),
+            max_photo: l.max_photo.unwrap_or(d.max_photo),
+            max_feed_bytes: l.max_feed_bytes.unwrap_or(d.max_feed_bytes),
+            max_feed_cases: l.max_feed_cases.unwrap_or(d.max_feed_cases),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_file_is_read_and_limits_fall_back_to_defaults() {
+        let cfg = FileConfig::parse(
+            "data = \"/srv/xy\"\nlisten = \"0.0.0.0:9000\"\n[limits]\nmax_photo = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.data.as_deref(), Some(Path::new("/srv/xy")));
+        assert_eq!(cfg.listen, Some("0.0.0.0:9000".parse().unwrap()));
+        assert_eq!(cfg.postgres, None);
+        let limits = cfg.limits();
+        assert_eq!(limits.max_photo, 1000);
+        assert_eq!(limits.max_sync_body, Limits::default().max_sync_body);
+        assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_named() {
+        let e = FileConfig::parse("dta = \"x\"").unwrap_err();
+        assert!(e.contains("dta"), "{e}");
+        let e = FileConfig::parse("[limits]\nmax_foto = 1").unwrap_err();
+        assert!(e.contains("max_foto"), "{e}");
+        let e = FileConfig::parse("listen = \"here\"").unwrap_err();
+        assert!(e.contains("listen"), "{e}");
+        let e = FileConfig::parse("[limits]\nmax_feed_cases = 0").unwrap_err();
+        assert!(e.contains("limits.max_feed_cases"), "{e}");
+        let e = FileConfig::parse("[limits]\nmax_photo = -5").unwrap_err();
+        assert!(e.contains("max_photo"), "{e}");
+        assert!(FileConfig::parse("postgres = \" \"").is_err());
+        let e = FileConfig::load(Path::new("/nonexistent/xy.toml")).unwrap_err();
+        assert!(e.contains("/nonexistent/xy.toml"), "{e}");
+    }
+}

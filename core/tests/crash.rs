@@ -54,6 +54,51 @@ fn writer() {
     }
 }
 
+/// A store for gw1 on the sample street, in a fresh folder.
+fn prepared_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Device::open(dir.path()).unwrap();
+    d.install_org(
+        &sample::roster_json().unwrap(),
+        &sample::catalogue_json().unwrap(),
+    )
+    .unwrap();
+    d.set_person("gw1").unwrap();
+    dir
+}
+
+fn time_seed() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1
+}
+
+/// Starts this binary's ignored test `writer` with `env` naming `dir`, SIGKILLs it after
+/// `wait_ms` and returns the lines it printed (one per committed write).
+fn run_and_kill(writer: &str, env: &str, dir: &std::path::Path, wait_ms: u64) -> Vec<String> {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", writer, "--ignored", "--nocapture"])
+        .env(env, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    std::thread::sleep(Duration::from_millis(wait_ms));
+    // SIGKILL: no destructor, no flush, no chance to finish the transaction.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap()
+}
+
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
     *s ^= *s >> 7;
@@ -63,46 +108,14 @@ fn xorshift(s: &mut u64) -> u64 {
 
 #[test]
 fn killed_writers_lose_nothing_and_leave_nothing_half_written() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let d = Device::open(dir.path()).unwrap();
-        d.install_org(
-            &sample::roster_json().unwrap(),
-            &sample::catalogue_json().unwrap(),
-        )
-        .unwrap();
-        d.set_person("gw1").unwrap();
-    }
-    let exe = std::env::current_exe().unwrap();
-    let mut seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let dir = prepared_store();
+    let mut seed = time_seed();
     // Committed writes per case: 1 for the report plus one per note.
     let mut committed: BTreeMap<String, usize> = BTreeMap::new();
     let mut total_lines = 0;
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "writer", "--ignored", "--nocapture"])
-            .env(ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
         let wait_ms = 30 + xorshift(&mut seed) % 300;
-        std::thread::sleep(Duration::from_millis(wait_ms));
-        // SIGKILL: no destructor, no flush, no chance to finish the transaction.
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let lines = reader.join().unwrap();
+        let lines = run_and_kill("writer", ENV, dir.path(), wait_ms);
         for l in &lines {
             if let Some(id) = l.strip_prefix("report ") {
                 committed.insert(id.to_string(), 1);
@@ -204,43 +217,13 @@ fn patrol_writer() {
 #[test]
 fn killed_patrol_writers_keep_every_fix_exactly_once() {
     use xiangying_core::patrol::PatrolDoc;
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let d = Device::open(dir.path()).unwrap();
-        d.install_org(
-            &sample::roster_json().unwrap(),
-            &sample::catalogue_json().unwrap(),
-        )
-        .unwrap();
-        d.set_person("gw1").unwrap();
-    }
-    let exe = std::env::current_exe().unwrap();
-    let mut seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let dir = prepared_store();
+    let mut seed = time_seed();
     let mut confirmed: i64 = -1;
     let mut packed_rounds = 0;
     for round in 0..PATROL_ROUNDS {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "patrol_writer", "--ignored", "--nocapture"])
-            .env(PATROL_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
-        std::thread::sleep(Duration::from_millis(60 + xorshift(&mut seed) % 400));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        for l in reader.join().unwrap() {
+        let wait_ms = 60 + xorshift(&mut seed) % 400;
+        for l in run_and_kill("patrol_writer", PATROL_ENV, dir.path(), wait_ms) {
             if let Some(k) = l.strip_prefix("fix ") {
                 confirmed = confirmed.max(k.parse().unwrap());
             }

@@ -86,7 +86,7 @@ impl Device {
             problem: e.to_string(),
         })?;
         let bytes = doc.save();
-        self.write_patrol(&doc, &bytes, true, None)?;
+        self.store_patrol(&doc, &bytes, true, true, None)?;
         Ok(facts.id)
     }
 
@@ -101,9 +101,11 @@ impl Device {
                 reason: format!("patrol {patrol_id} has ended"),
             });
         }
+        // The last fix is the newest buffered one, else the last of the packed track (only
+        // its last chunk is read: this runs for every batch the phone delivers).
         let last = match self.store.last_buffered_at(patrol_id)? {
             Some(t) => Some(t),
-            None => state.last_fix_at,
+            None => doc.last_fix_at().map_err(|e| corrupt(patrol_id, e))?,
         };
         let not_before = last.unwrap_or(facts.started_at).max(facts.started_at);
         check_points(points, not_before).map_err(|e| Error::InvalidInput {
@@ -215,7 +217,7 @@ impl Device {
             return Ok(());
         }
         let bytes = doc.append_track(&points).map_err(|e| corrupt(&id, e))?;
-        self.write_patrol(&doc, &bytes, false, upto)
+        self.store_patrol(&doc, &bytes, false, true, upto)
     }
 
     fn my_patrol(
@@ -225,7 +227,8 @@ impl Device {
     ) -> Result<(PatrolDoc, PatrolFacts, PatrolState)> {
         let me = self.claim()?;
         let doc = self.store.load_patrol(patrol_id, &self.actor)?;
-        let (facts, state) = patrol_state(&doc)?;
+        // The walker and the log decide what may be written; the track is not decoded.
+        let (facts, state) = fold_patrol_log(&doc).map_err(|e| corrupt(patrol_id, e))?;
         if facts.walker.person != me.person {
             return Err(Error::NotAllowed {
                 action: action.into(),
@@ -243,8 +246,8 @@ impl Device {
         let event = PatrolEvent::new(self.now(), self.claim()?, action);
         let mut events = doc.events().map_err(|e| corrupt(patrol_id, e))?;
         events.push(event.clone());
-        let track = doc.track().map_err(|e| corrupt(patrol_id, e))?;
-        let state = fold_patrol(&facts, &events, &track);
+        // Whether the entry applies depends on the log alone.
+        let state = fold_patrol(&facts, &events, &[]);
         if let Some((_, crate::case::Outcome::Rejected(reason))) = state.history.last() {
             return Err(Error::NotAllowed {
                 action: what.into(),
@@ -254,18 +257,8 @@ impl Device {
         let bytes = doc
             .append_event(&event)
             .map_err(|e| corrupt(patrol_id, e))?;
-        self.write_patrol(&doc, &bytes, false, None)?;
+        self.store_patrol(&doc, &bytes, false, true, None)?;
         self.patrol(patrol_id)
-    }
-
-    fn write_patrol(
-        &self,
-        doc: &PatrolDoc,
-        bytes: &[u8],
-        new_doc: bool,
-        packed_upto: Option<i64>,
-    ) -> Result<()> {
-        self.store_patrol(doc, bytes, new_doc, true, packed_upto)
     }
 
     /// Stores a patrol's bytes with its index row (and, when made here, its outbox entry).

@@ -141,18 +141,30 @@ impl PatrolDoc {
 
     /// The raw track chunks in document order.
     pub fn chunks(&self) -> Result<Vec<Vec<u8>>, DocError> {
-        let n = self.doc.length(&self.track);
-        let mut out = Vec::with_capacity(n);
-        for index in 0..n {
-            match self.doc.get(&self.track, index)? {
-                Some((Value::Scalar(v), _)) => match v.as_ref() {
-                    ScalarValue::Bytes(b) => out.push(b.clone()),
-                    _ => return Err(chunk_error(index, "not a byte string")),
-                },
-                _ => return Err(chunk_error(index, "not a byte string")),
-            }
+        (0..self.doc.length(&self.track))
+            .map(|i| self.chunk_at(i))
+            .collect()
+    }
+
+    fn chunk_at(&self, index: usize) -> Result<Vec<u8>, DocError> {
+        match self.doc.get(&self.track, index)? {
+            Some((Value::Scalar(v), _)) => match v.as_ref() {
+                ScalarValue::Bytes(b) => Ok(b.clone()),
+                _ => Err(chunk_error(index, "not a byte string")),
+            },
+            _ => Err(chunk_error(index, "not a byte string")),
         }
-        Ok(out)
+    }
+
+    /// The time of the track's last fix, reading only the last chunk.
+    pub fn last_fix_at(&self) -> Result<Option<i64>, DocError> {
+        let n = self.doc.length(&self.track);
+        if n == 0 {
+            return Ok(None);
+        }
+        let last = self.chunk_at(n - 1)?;
+        let points = decode_chunk(&last).map_err(|e| chunk_error(n - 1, &e.to_string()))?;
+        Ok(points.last().map(|p| p.at))
     }
 
     /// Every fix of the track, chunk after chunk.

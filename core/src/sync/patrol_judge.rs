@@ -1,8 +1,9 @@
 //! Judging a device's push to a patrol against the server's copy: only the walker writes a
 //! patrol, its facts never change, and its track chunks and log entries are only appended.
-//! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons.
+//! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons, and the same
+//! op-level append-only rule ([`super::append_only`]) for the `track` and `log` lists.
 
-use super::judge::{Entry, Tamper, appended};
+use super::judge::{Entry, Tamper, appended, only_appends};
 use crate::case::Author;
 use crate::patrol::track::decode_chunk;
 use crate::patrol::{PatrolDoc, PatrolEvent, PatrolFacts};
@@ -31,8 +32,8 @@ pub struct PatrolAdditions {
 /// Compares the patrol after a push with the server's copy before it (`None` when new) and
 /// returns what the push added, or why it is tampering.
 pub fn judge_patrol(
-    before: Option<&PatrolDoc>,
-    after: &PatrolDoc,
+    before: Option<&mut PatrolDoc>,
+    after: &mut PatrolDoc,
     pusher: &str,
 ) -> Result<PatrolAdditions, Tamper> {
     let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
@@ -48,38 +49,35 @@ pub fn judge_patrol(
             pusher: pusher.to_string(),
         });
     }
-    let events = after.events().map_err(malformed)?;
-    let chunks = after.chunks().map_err(malformed)?;
-    let (old_events, old_chunks) = match before {
-        None => (Vec::new(), Vec::new()),
+    let (old_events, events, chunks) = match before {
+        None => {
+            let chunks = after.chunks().map_err(malformed)?;
+            (
+                Vec::new(),
+                after.events().map_err(malformed)?,
+                chunks.into_iter().enumerate().collect(),
+            )
+        }
         Some(b) => {
             let old = b.facts().map_err(malformed)?;
             if let Some(field) = changed_fact(&old, &facts) {
                 return Err(Tamper::FactChanged(field));
             }
+            let heads = b.automerge_mut().get_heads();
+            only_appends(after.automerge_mut(), &heads, &b.lists())?;
             (
                 b.events().map_err(malformed)?,
-                b.chunks().map_err(malformed)?,
+                after.new_events(b).map_err(malformed)?,
+                after.new_chunks(b).map_err(malformed)?,
             )
         }
     };
-    let mut added = PatrolAdditions {
-        events: appended(&old_events, &events, pusher)?,
-        chunks: 0,
+    let added = PatrolAdditions {
+        events: appended(&old_events, events, pusher)?,
+        chunks: chunks.len(),
     };
-    // Old chunks must all still be there (two phones of one walker may interleave appends).
-    let mut remaining: Vec<(usize, &Vec<u8>)> = chunks.iter().enumerate().collect();
-    for (i, old) in old_chunks.iter().enumerate() {
-        match remaining.iter().position(|(_, c)| *c == old) {
-            Some(k) => {
-                remaining.remove(k);
-            }
-            None => return Err(Tamper::TrackChanged(i)),
-        }
-    }
-    for (i, c) in remaining {
-        decode_chunk(c).map_err(|_| Tamper::TrackChanged(i))?;
-        added.chunks += 1;
+    for (i, c) in &chunks {
+        decode_chunk(c).map_err(|_| Tamper::TrackChanged(*i))?;
     }
     Ok(added)
 }
@@ -147,9 +145,9 @@ mod tests {
     #[test]
     fn the_walker_appends_and_nobody_else_writes() {
         let mut doc = new_patrol();
-        assert!(judge_patrol(None, &doc, "gw1").is_ok());
+        assert!(judge_patrol(None, &mut doc, "gw1").is_ok());
         assert!(matches!(
-            judge_patrol(None, &doc, "gw2"),
+            judge_patrol(None, &mut doc, "gw2"),
             Err(Tamper::ForgedReporter { .. })
         ));
         let mut after = fork(&mut doc);
@@ -157,9 +155,9 @@ mod tests {
         after
             .append_event(&PatrolEvent::new(4, walker(), PatrolAction::Ended))
             .unwrap();
-        let added = judge_patrol(Some(&doc), &after, "gw1").unwrap();
+        let added = judge_patrol(Some(&mut doc), &mut after, "gw1").unwrap();
         assert_eq!((added.events.len(), added.chunks), (1, 1));
-        assert!(judge_patrol(Some(&doc), &after, "gw2").is_err());
+        assert!(judge_patrol(Some(&mut doc), &mut after, "gw2").is_err());
 
         let mut forged = fork(&mut doc);
         let mut other = walker();
@@ -168,7 +166,7 @@ mod tests {
             .append_event(&PatrolEvent::new(4, other, PatrolAction::Ended))
             .unwrap();
         assert!(matches!(
-            judge_patrol(Some(&doc), &forged, "gw1"),
+            judge_patrol(Some(&mut doc), &mut forged, "gw1"),
             Err(Tamper::Forged { .. })
         ));
     }
@@ -182,10 +180,10 @@ mod tests {
         let track = track.clone();
         raw.put(&track, 0, ScalarValue::Bytes(vec![1, 0])).unwrap();
         raw.commit();
-        assert_eq!(
-            judge_patrol(Some(&doc), &edited, "gw1"),
-            Err(Tamper::TrackChanged(0))
-        );
+        assert!(matches!(
+            judge_patrol(Some(&mut doc), &mut edited, "gw1"),
+            Err(Tamper::NotAnAppend(_))
+        ));
 
         let mut junk = fork(&mut doc);
         let (raw, track, _) = junk.raw_mut();
@@ -194,21 +192,21 @@ mod tests {
             .unwrap();
         raw.commit();
         assert!(matches!(
-            judge_patrol(Some(&doc), &junk, "gw1"),
+            judge_patrol(Some(&mut doc), &mut junk, "gw1"),
             Err(Tamper::TrackChanged(1))
         ));
 
         let mut moved = fork(&mut doc);
         moved.raw_mut().0.put(ROOT, "started_at", 99_i64).unwrap();
         assert_eq!(
-            judge_patrol(Some(&doc), &moved, "gw1"),
+            judge_patrol(Some(&mut doc), &mut moved, "gw1"),
             Err(Tamper::FactChanged("started_at"))
         );
 
         let mut keyed = fork(&mut doc);
         keyed.raw_mut().0.put(ROOT, "events", 1).unwrap();
         assert_eq!(
-            judge_patrol(Some(&doc), &keyed, "gw1"),
+            judge_patrol(Some(&mut doc), &mut keyed, "gw1"),
             Err(Tamper::UnknownKey("events".into()))
         );
     }

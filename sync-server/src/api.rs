@@ -12,7 +12,13 @@
 //! | `GET /v1/photos/{hash}` | the file, for devices that may see a case referencing it |
 //!
 //! Every `/v1` route but enrolment needs `Authorization: Bearer <token>`; an unknown or revoked
-//! token gets 401 and nothing else.
+//! token gets 401 and nothing else. The token is checked from the headers before any of the
+//! body is read, so an unauthenticated client cannot make the server buffer anything.
+//!
+//! Around the routes (docs/SECURITY.md has the figures): a deadline on every request, body
+//! included; a cap on the bodies (a `Content-Length` over it is refused before reading); per device, a few requests in flight at once (more get 429);
+//! for the heavy routes (sync, photos) a cap on requests served at once across all devices,
+//! beyond which the answer is 503 with `Retry-After` rather than a queue.
 
 use crate::auth;
 use crate::blobs::BlobStatus;
@@ -21,39 +27,89 @@ use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, Tx, with_tx};
 use crate::sync::{self, Ctx};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use xiangying_core::sync::scope::may_see;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
 
-/// The router, with its body limits.
+/// Seconds a client is told to wait when the heavy routes are full.
+const OVERLOADED_RETRY_SECS: u64 = 2;
+
+/// The router, with its limits.
 pub fn router(state: Shared) -> Router {
-    let sync_limit = state.limits.max_sync_body;
-    let photo_limit = usize::try_from(state.limits.max_photo).unwrap_or(usize::MAX);
+    let limits = &state.limits;
+    let sync_limit = limits.max_sync_body;
+    let photo_limit = usize::try_from(limits.max_photo).unwrap_or(usize::MAX);
+    let timeout = Duration::from_secs(limits.request_timeout_secs);
+    // Sync and photos share one pool of requests served at once; a full pool sheds at once.
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            ServerError::Overloaded(OVERLOADED_RETRY_SECS)
+        }))
+        .load_shed()
+        .concurrency_limit(limits.max_inflight);
+    // A `Content-Length` over the limit is refused before reading; a body without one is cut
+    // off at the limit.
+    let sync_route = Router::new()
+        .route("/v1/sync", post(sync_handler))
+        .layer(DefaultBodyLimit::max(sync_limit))
+        .layer(RequestBodyLimitLayer::new(sync_limit));
+    let photo_routes = Router::new()
+        .route(
+            "/v1/photos/{hash}",
+            get(photo_get).head(photo_head).patch(photo_patch),
+        )
+        .layer(DefaultBodyLimit::max(photo_limit))
+        .layer(RequestBodyLimitLayer::new(photo_limit));
+    let heavy = sync_route.merge(photo_routes).layer(shed);
+    let devices = Router::new()
+        .route("/v1/org", get(org))
+        .merge(heavy)
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/v1/enrol", post(enrol))
-        .route("/v1/org", get(org))
-        .route(
-            "/v1/sync",
-            post(sync_handler).layer(DefaultBodyLimit::max(sync_limit)),
-        )
-        .route(
-            "/v1/photos/{hash}",
-            get(photo_get)
-                .head(photo_head)
-                .patch(photo_patch)
-                .layer(DefaultBodyLimit::max(photo_limit)),
-        )
+        .merge(devices)
+        .layer(RequestBodyTimeoutLayer::new(timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(state)
+}
+
+/// Checks the bearer token from the headers, before any of the body is read, and takes one of
+/// the device's request slots for as long as the request lasts. The handler finds the device
+/// as an `Extension<DeviceRow>`.
+async fn authenticate(
+    State(state): State<Shared>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ServerError> {
+    let token = bearer(req.headers())?;
+    let st = state.clone();
+    let device =
+        blocking(move || with_tx(st.storage.as_ref(), |tx| auth::device_for(tx, &token))).await?;
+    let _slot = state
+        .device_slots
+        .take(&device.id)
+        .ok_or(ServerError::DeviceBusy(1))?;
+    req.extensions_mut().insert(device);
+    Ok(next.run(req).await)
 }
 
 /// Runs storage work off the async threads.
@@ -81,7 +137,7 @@ fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
 
 async fn health(State(state): State<Shared>) -> Result<Json<serde_json::Value>, ServerError> {
     let st = state.clone();
-    blocking(move || with_tx(st.storage.as_ref(), |tx| tx.org_version())).await?;
+    blocking(move || st.storage.ping()).await?;
     Ok(Json(
         serde_json::json!({ "status": "ok", "storage": state.storage.kind(), "instance": state.instance }),
     ))
@@ -141,12 +197,10 @@ async fn enrol(
     }))
 }
 
-async fn org(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
+async fn org(State(state): State<Shared>) -> Result<Response, ServerError> {
     let st = state.clone();
     let org = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            auth::device_for(tx, &token)?;
             tx.org()?.ok_or(ServerError::NoOrg)
         })
     })
@@ -160,15 +214,15 @@ async fn org(State(state): State<Shared>, headers: HeaderMap) -> Result<Response
 
 async fn sync_handler(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Extension(device): Extension<DeviceRow>,
     body: Bytes,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let req: SyncRequest = wire::decode(&body)
         .map_err(|e| ServerError::BadRequest(format!("not a sync request: {e}")))?;
     Metrics::add(&state.metrics.bytes_in, body.len() as u64);
+    drop(body);
     let st = state.clone();
-    let resp = blocking(move || sync_blocking(&st, &token, &req)).await?;
+    let resp = blocking(move || sync_blocking(&st, &device, &req)).await?;
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     Metrics::add(&state.metrics.syncs, 1);
     Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
@@ -184,21 +238,22 @@ async fn sync_handler(
 
 fn sync_blocking(
     state: &AppState,
-    token: &str,
+    device: &DeviceRow,
     req: &SyncRequest,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
-    let device = with_tx(storage, |tx| auth::device_for(tx, token))?;
+    // Every pushed byte is sized up and parsed before any lock is taken.
+    let checked = sync::check_push(&state.limits, &req.push)?;
     let pushed = with_tx(storage, |tx| {
         let roster = state.roster(tx)?;
         let ctx = Ctx {
             roster: &roster,
-            device: &device,
+            device,
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
         };
-        sync::push(tx, &ctx, &req.push)
+        sync::push(tx, &ctx, &checked)
     });
     let acked_through = match pushed {
         Err(ServerError::Tamper { case_id, reason }) => {
@@ -218,7 +273,7 @@ fn sync_blocking(
         let roster = state.roster(tx)?;
         let ctx = Ctx {
             roster: &roster,
-            device: &device,
+            device,
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
@@ -251,10 +306,9 @@ fn may_see_photo(
     Ok(false)
 }
 
-fn authorised_photo(state: &AppState, token: &str, hash: &str) -> Result<(), ServerError> {
+fn authorised_photo(state: &AppState, device: &DeviceRow, hash: &str) -> Result<(), ServerError> {
     with_tx(state.storage.as_ref(), |tx| {
-        let device = auth::device_for(tx, token)?;
-        if may_see_photo(state, tx, &device, hash)? {
+        if may_see_photo(state, tx, device, hash)? {
             Ok(())
         } else {
             Err(ServerError::NotFound)
@@ -264,13 +318,12 @@ fn authorised_photo(state: &AppState, token: &str, hash: &str) -> Result<(), Ser
 
 async fn photo_head(
     State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let st = state.clone();
     let status = blocking(move || {
-        authorised_photo(&st, &token, &hash)?;
+        authorised_photo(&st, &device, &hash)?;
         st.blobs.status(&hash)
     })
     .await?;
@@ -292,17 +345,17 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ServerError> {
 
 async fn photo_patch(
     State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let offset = header_u64(&headers, "upload-offset")?;
     let total = header_u64(&headers, "upload-length")?;
     let st = state.clone();
     let len = body.len() as u64;
     let status = blocking(move || {
-        authorised_photo(&st, &token, &hash)?;
+        authorised_photo(&st, &device, &hash)?;
         st.blobs.append(&hash, offset, total, &body)
     })
     .await?;
@@ -317,13 +370,12 @@ async fn photo_patch(
 
 async fn photo_get(
     State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let st = state.clone();
     let bytes = blocking(move || {
-        authorised_photo(&st, &token, &hash)?;
+        authorised_photo(&st, &device, &hash)?;
         st.blobs.read(&hash)
     })
     .await?;

@@ -8,9 +8,12 @@
 //! [limits]
 //! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
 //! max_photo = 16777216                        # largest photo file, bytes
-//! max_feed_bytes = 4194304                    # most feed bytes in one response
-//! max_feed_cases = 500                        # most documents in one response
+//! max_push_ops = 200000                       # most automerge ops one push may declare
+//! request_timeout_secs = 60                   # whole-request deadline
 //! ```
+//!
+//! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
+//! defaults); none may be 0.
 //!
 //! Every key is optional. A flag or an environment variable wins over the file, the file over
 //! the built-in default. Unknown keys and bad values are errors that name the file, the key and
@@ -31,23 +34,9 @@ pub struct FileConfig {
     pub postgres: Option<String>,
     /// The address `serve` listens on.
     pub listen: Option<SocketAddr>,
-    /// Request and response limits.
+    /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
-    pub limits: FileLimits,
-}
-
-/// The `[limits]` table: each one replaces the built-in default when given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileLimits {
-    /// Largest `POST /v1/sync` body, bytes.
-    pub max_sync_body: Option<usize>,
-    /// Largest photo file, bytes.
-    pub max_photo: Option<u64>,
-    /// Most feed bytes in one response.
-    pub max_feed_bytes: Option<usize>,
-    /// Most documents in one response.
-    pub max_feed_cases: Option<u32>,
+    pub limits: Limits,
 }
 
 impl FileConfig {
@@ -60,15 +49,8 @@ impl FileConfig {
     /// Parses and checks configuration text.
     pub fn parse(text: &str) -> Result<FileConfig, String> {
         let cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        let l = &cfg.limits;
-        let zero = [
-            ("limits.max_sync_body", l.max_sync_body == Some(0)),
-            ("limits.max_photo", l.max_photo == Some(0)),
-            ("limits.max_feed_bytes", l.max_feed_bytes == Some(0)),
-            ("limits.max_feed_cases", l.max_feed_cases == Some(0)),
-        ];
-        if let Some((key, _)) = zero.iter().find(|(_, z)| *z) {
-            return Err(format!("{key} must be more than 0"));
+        if let Some(key) = cfg.limits.first_zero() {
+            return Err(format!("limits.{key} must be more than 0"));
         }
         if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
@@ -78,14 +60,7 @@ impl FileConfig {
 
     /// The limits: the file's where given, the defaults otherwise.
     pub fn limits(&self) -> Limits {
-        let d = Limits::default();
-        let l = &self.limits;
-        Limits {
-            max_sync_body: l.max_sync_body.unwrap_or(d.max_sync_body),
-            max_photo: l.max_photo.unwrap_or(d.max_photo),
-            max_feed_bytes: l.max_feed_bytes.unwrap_or(d.max_feed_bytes),
-            max_feed_cases: l.max_feed_cases.unwrap_or(d.max_feed_cases),
-        }
+        self.limits.clone()
     }
 }
 

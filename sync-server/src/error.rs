@@ -29,6 +29,20 @@ pub enum ServerError {
     /// The body is larger than allowed.
     #[error("too large: {0}")]
     TooLarge(String),
+    /// A push crosses one of the configured limits (named as in the configuration file).
+    #[error("over the limit `{limit}` ({max})")]
+    OverLimit {
+        /// The limit's configuration key.
+        limit: &'static str,
+        /// Its value.
+        max: u64,
+    },
+    /// The server is serving as much as it may; try again after the given seconds.
+    #[error("the server is busy; try again in {0} s")]
+    Overloaded(u64),
+    /// This device already has as many requests in flight as it may; try again shortly.
+    #[error("this device already has requests in flight; try again in {0} s")]
+    DeviceBusy(u64),
     /// Not found (or not visible to this device).
     #[error("not found")]
     NotFound,
@@ -67,11 +81,44 @@ impl ServerError {
             | ServerError::Tamper { .. }
             | ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::TooLarge(_) | ServerError::OverLimit { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ServerError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::DeviceBusy(_) => StatusCode::TOO_MANY_REQUESTS,
             ServerError::NotFound => StatusCode::NOT_FOUND,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
             ServerError::NoOrg => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable name for the error, sent as `code` beside the message so that
+    /// a device can act on it whatever the wording.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerError::Unauthorised => "unauthorised",
+            ServerError::Quarantined(_) => "quarantined",
+            ServerError::Tamper { .. } => "tampering",
+            ServerError::Forbidden(_) => "forbidden",
+            ServerError::BadRequest(_) => "bad_request",
+            ServerError::TooLarge(_) => "too_large",
+            ServerError::OverLimit { .. } => "over_limit",
+            ServerError::Overloaded(_) => "overloaded",
+            ServerError::DeviceBusy(_) => "device_busy",
+            ServerError::NotFound => "not_found",
+            ServerError::Conflict(_) => "conflict",
+            ServerError::NoOrg => "no_org",
+            ServerError::Storage(_) | ServerError::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for the answers that say so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ServerError::Overloaded(s) | ServerError::DeviceBusy(s) => Some(*s),
+            ServerError::NoOrg => Some(60),
+            _ => None,
         }
     }
 }
@@ -85,7 +132,16 @@ impl IntoResponse for ServerError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = serde_json::json!({ "error": self.to_string() });
-        (status, axum::Json(body)).into_response()
+        let mut body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        if let ServerError::OverLimit { limit, max } = &self {
+            body["limit"] = serde_json::json!(limit);
+            body["max"] = serde_json::json!(max);
+        }
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }

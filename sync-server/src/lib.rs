@@ -14,7 +14,9 @@ pub mod blobs;
 pub mod board;
 pub mod config_file;
 pub mod demo;
+pub mod device_slots;
 pub mod error;
+pub mod listen;
 pub mod reports;
 pub mod state;
 pub mod storage;
@@ -60,9 +62,8 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.clone();
+    listen::serve(listener, api::router(state), &limits, shutdown).await
 }
 
 /// A server running on its own threads (for tests, the demo and tools).

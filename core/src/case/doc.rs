@@ -287,7 +287,10 @@ impl CaseDoc {
 
     /// The append-only lists, by name: `events` and `photos`.
     pub(crate) fn lists(&self) -> [(&'static str, ObjId); 2] {
-        [("events", self.events.clone()), ("photos", self.photos.clone())]
+        [
+            ("events", self.events.clone()),
+            ("photos", self.photos.clone()),
+        ]
     }
 
     /// The events this document holds beyond `before`'s (by element, not by content), in

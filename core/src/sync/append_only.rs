@@ -69,7 +69,10 @@ pub fn check_appends(
                 let mut max_op = 0;
                 for dep in deps {
                     let c = doc.get_change_by_hash(dep).ok_or_else(|| {
-                        Tamper::Malformed(format!("change {} depends on an unknown change", change.hash()))
+                        Tamper::Malformed(format!(
+                            "change {} depends on an unknown change",
+                            change.hash()
+                        ))
                     })?;
                     max_op = max_op.max(c.max_op());
                 }
@@ -93,9 +96,9 @@ pub fn check_appends(
         for (i, op) in expanded.operations.iter().enumerate() {
             let at = || format!("change {} op {i}", change.hash());
             let list = match &op.obj {
-                ObjectId::Id(OpId(counter, a)) => targets
-                    .iter()
-                    .position(|(c, ta)| c == counter && ta == a),
+                ObjectId::Id(OpId(counter, a)) => {
+                    targets.iter().position(|(c, ta)| c == counter && ta == a)
+                }
                 ObjectId::Root => None,
             }
             .ok_or_else(|| Tamper::NotAnAppend(format!("{}: writes outside the lists", at())))?;
@@ -129,7 +132,10 @@ pub fn check_appends(
 /// The last element of `list` as the document stood at `heads`.
 fn last_visible(doc: &AutoCommit, list: &ObjId, heads: &[ChangeHash]) -> Elem {
     let n = doc.length_at(list, heads);
-    match n.checked_sub(1).and_then(|i| doc.get_at(list, i, heads).ok().flatten()) {
+    match n
+        .checked_sub(1)
+        .and_then(|i| doc.get_at(list, i, heads).ok().flatten())
+    {
         Some((_, ObjId::Id(counter, actor, _))) => Elem::Id(counter, actor),
         _ => Elem::Head,
     }

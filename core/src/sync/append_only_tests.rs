@@ -106,7 +106,14 @@ fn reordering_with_the_same_contents_is_refused() {
     let mut evil = fork(&mut server);
     let (raw, events) = evil.raw_mut();
     let events = events.clone();
-    let text = raw.get(&events, 1).unwrap().unwrap().0.as_str().unwrap().to_string();
+    let text = raw
+        .get(&events, 1)
+        .unwrap()
+        .unwrap()
+        .0
+        .as_str()
+        .unwrap()
+        .to_string();
     raw.delete(&events, 1).unwrap();
     let n = raw.length(&events);
     raw.insert(&events, n, text).unwrap();

@@ -277,7 +277,11 @@ fn column_data<'a>(
 /// its values (`sum` true), refused past `max`. Runs are a signed count: positive, one value
 /// repeated; negative, that many literal values; zero, an unsigned count of nulls.
 fn rle_count(data: &[u8], max: u64, sum: bool) -> Result<u64, IntakeError> {
-    let limit = if sum { "max_chunk_preds" } else { "max_chunk_ops" };
+    let limit = if sum {
+        "max_chunk_preds"
+    } else {
+        "max_chunk_ops"
+    };
     let mut r = Reader::new(data);
     let mut total: u64 = 0;
     let add = |total: &mut u64, n: u64| -> Result<(), IntakeError> {

@@ -110,7 +110,12 @@ fn a_deflate_bomb_stops_at_the_limit() {
     let mut doc = AutoCommit::new();
     doc.put(ROOT, "description", "a".repeat(64 << 20)).unwrap();
     doc.commit();
-    let bomb = doc.get_last_local_change().unwrap().clone().bytes().to_vec();
+    let bomb = doc
+        .get_last_local_change()
+        .unwrap()
+        .clone()
+        .bytes()
+        .to_vec();
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
     assert_eq!(
         scan_one(&bomb),
@@ -123,7 +128,12 @@ fn a_deflate_bomb_stops_at_the_limit() {
     let mut doc = AutoCommit::new();
     doc.put(ROOT, "d", "a".repeat(3 << 20)).unwrap();
     doc.commit();
-    let small = doc.get_last_local_change().unwrap().clone().bytes().to_vec();
+    let small = doc
+        .get_last_local_change()
+        .unwrap()
+        .clone()
+        .bytes()
+        .to_vec();
     let mut tally = Tally::default();
     let limits = IntakeLimits::default();
     let mut refused = None;

@@ -200,6 +200,11 @@ pub trait Storage: Send + Sync + 'static {
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// A short name for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+    /// Whether the storage answers, without waiting behind writers where the backend allows
+    /// (the health check uses it).
+    fn ping(&self) -> Result<()> {
+        self.transact(&mut |tx| tx.org_version().map(|_| ()))
+    }
 }
 
 /// Runs `f` in a transaction and returns its value.

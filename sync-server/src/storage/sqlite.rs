@@ -40,6 +40,9 @@ INSERT OR IGNORE INTO counters (name, next) VALUES ('feed', 1);
 /// The SQLite backend.
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// A second connection for the health check, which in WAL mode reads while a writer holds
+    /// the first.
+    reader: Mutex<Connection>,
 }
 
 impl SqliteStorage {
@@ -52,8 +55,14 @@ impl SqliteStorage {
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        let reader = Connection::open_with_flags(
+            dir.join("server.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_millis(500))?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 }
@@ -70,6 +79,12 @@ impl Storage for SqliteStorage {
 
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn ping(&self) -> Result<()> {
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        reader.query_row("SELECT count(*) FROM org", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 

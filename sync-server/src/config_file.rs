@@ -4,12 +4,19 @@
 //! data = "/srv/xiangying"                     # data folder (SQLite store, photo files)
 //! postgres = "postgres://xy@db/xiangying"     # optional: PostgreSQL instead of SQLite
 //! listen = "0.0.0.0:8470"                     # address `serve` listens on
+//! metrics_token = "…"                         # /metrics asks for this bearer token; without
+//!                                             # it, only loopback clients get /metrics
 //!
 //! [limits]
 //! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
 //! max_photo = 16777216                        # largest photo file, bytes
 //! max_feed_bytes = 4194304                    # most feed bytes in one response
 //! max_feed_cases = 500                        # most documents in one response
+//! code_ttl_hours = 72                         # enrolment codes expire this long after issue
+//! enrol_client_per_minute = 10                # failed enrolments per client address a minute
+//! enrol_overall_per_minute = 60               # failed enrolments of all clients a minute
+//! partial_upload_ttl_hours = 24               # an idle partial photo upload is dropped after
+//! device_photo_quota_bytes = 2147483648       # photo bytes one device may hold
 //! ```
 //!
 //! Every key is optional. A flag or an environment variable wins over the file, the file over
@@ -31,6 +38,8 @@ pub struct FileConfig {
     pub postgres: Option<String>,
     /// The address `serve` listens on.
     pub listen: Option<SocketAddr>,
+    /// The bearer token `/metrics` asks for.
+    pub metrics_token: Option<String>,
     /// Request and response limits.
     #[serde(default)]
     pub limits: FileLimits,
@@ -48,6 +57,16 @@ pub struct FileLimits {
     pub max_feed_bytes: Option<usize>,
     /// Most documents in one response.
     pub max_feed_cases: Option<u32>,
+    /// Enrolment code lifetime, hours.
+    pub code_ttl_hours: Option<u64>,
+    /// Failed enrolment attempts per client address per minute.
+    pub enrol_client_per_minute: Option<u32>,
+    /// Failed enrolment attempts of all clients per minute.
+    pub enrol_overall_per_minute: Option<u32>,
+    /// Idle partial photo uploads expire after this many hours.
+    pub partial_upload_ttl_hours: Option<u64>,
+    /// Photo bytes one device may hold.
+    pub device_photo_quota_bytes: Option<u64>,
 }
 
 impl FileConfig {
@@ -66,9 +85,37 @@ impl FileConfig {
             ("limits.max_photo", l.max_photo == Some(0)),
             ("limits.max_feed_bytes", l.max_feed_bytes == Some(0)),
             ("limits.max_feed_cases", l.max_feed_cases == Some(0)),
+            ("limits.code_ttl_hours", l.code_ttl_hours == Some(0)),
+            (
+                "limits.enrol_client_per_minute",
+                l.enrol_client_per_minute == Some(0),
+            ),
+            (
+                "limits.enrol_overall_per_minute",
+                l.enrol_overall_per_minute == Some(0),
+            ),
+            (
+                "limits.partial_upload_ttl_hours",
+                l.partial_upload_ttl_hours == Some(0),
+            ),
+            (
+                "limits.device_photo_quota_bytes",
+                l.device_photo_quota_bytes == Some(0),
+            ),
         ];
         if let Some((key, _)) = zero.iter().find(|(_, z)| *z) {
             return Err(format!("{key} must be more than 0"));
+        }
+        if cfg
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().len() < 16)
+        {
+            return Err(
+                "metrics_token must have at least 16 characters; leave it out to answer \
+                 /metrics to loopback clients only"
+                    .into(),
+            );
         }
         if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
@@ -85,6 +132,19 @@ impl FileConfig {
             max_photo: l.max_photo.unwrap_or(d.max_photo),
             max_feed_bytes: l.max_feed_bytes.unwrap_or(d.max_feed_bytes),
             max_feed_cases: l.max_feed_cases.unwrap_or(d.max_feed_cases),
+            code_ttl_hours: l.code_ttl_hours.unwrap_or(d.code_ttl_hours),
+            enrol_client_per_minute: l
+                .enrol_client_per_minute
+                .unwrap_or(d.enrol_client_per_minute),
+            enrol_overall_per_minute: l
+                .enrol_overall_per_minute
+                .unwrap_or(d.enrol_overall_per_minute),
+            partial_upload_ttl_hours: l
+                .partial_upload_ttl_hours
+                .unwrap_or(d.partial_upload_ttl_hours),
+            device_photo_quota_bytes: l
+                .device_photo_quota_bytes
+                .unwrap_or(d.device_photo_quota_bytes),
         }
     }
 }
@@ -123,5 +183,40 @@ mod tests {
         assert!(FileConfig::parse("postgres = \" \"").is_err());
         let e = FileConfig::load(Path::new("/nonexistent/xy.toml")).unwrap_err();
         assert!(e.contains("/nonexistent/xy.toml"), "{e}");
+    }
+
+    #[test]
+    fn hardening_limits_and_the_metrics_token_are_read_and_checked() {
+        let cfg = FileConfig::parse(
+            "metrics_token = \"0123456789abcdef0123\"\n[limits]\ncode_ttl_hours = 1\n\
+             enrol_client_per_minute = 3\nenrol_overall_per_minute = 9\n\
+             partial_upload_ttl_hours = 2\ndevice_photo_quota_bytes = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.metrics_token.as_deref(), Some("0123456789abcdef0123"));
+        let l = cfg.limits();
+        assert_eq!(l.code_ttl_hours, 1);
+        assert_eq!(l.enrol_client_per_minute, 3);
+        assert_eq!(l.enrol_overall_per_minute, 9);
+        assert_eq!(l.partial_upload_ttl_hours, 2);
+        assert_eq!(l.device_photo_quota_bytes, 1000);
+        let d = FileConfig::parse("").unwrap().limits();
+        assert_eq!(d.code_ttl_hours, 72);
+        assert_eq!(d.partial_upload_ttl_hours, 24);
+        assert_eq!(d.device_photo_quota_bytes, 2 << 30);
+        for key in [
+            "code_ttl_hours",
+            "enrol_client_per_minute",
+            "enrol_overall_per_minute",
+            "partial_upload_ttl_hours",
+            "device_photo_quota_bytes",
+        ] {
+            let e = FileConfig::parse(&format!("[limits]\n{key} = 0")).unwrap_err();
+            assert!(e.contains(key), "{e}");
+        }
+        let e = FileConfig::parse("metrics_token = \"short\"").unwrap_err();
+        assert!(e.contains("metrics_token"), "{e}");
+        let e = FileConfig::parse("[limits]\ncode_ttl = 1").unwrap_err();
+        assert!(e.contains("code_ttl"), "{e}");
     }
 }

@@ -15,10 +15,12 @@ pub mod board;
 pub mod config_file;
 pub mod demo;
 pub mod error;
+pub mod photo_access;
 pub mod reports;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod throttle;
 
 use crate::blobs::BlobStore;
 use crate::error::ServerError;
@@ -37,6 +39,8 @@ pub struct Config {
     pub postgres: Option<String>,
     /// Limits.
     pub limits: Limits,
+    /// The bearer token `/metrics` asks for; without one only loopback clients are answered.
+    pub metrics_token: Option<String>,
 }
 
 /// Opens the configured storage backend.
@@ -51,7 +55,10 @@ pub fn open_storage(cfg: &Config) -> Result<Arc<dyn Storage>, ServerError> {
 pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
     let storage = open_storage(cfg)?;
     let blobs = BlobStore::new(cfg.data.join("photos"), cfg.limits.max_photo);
-    Ok(Arc::new(AppState::new(storage, blobs, cfg.limits.clone())))
+    Ok(Arc::new(
+        AppState::new(storage, blobs, cfg.limits.clone())
+            .with_metrics_token(cfg.metrics_token.clone()),
+    ))
 }
 
 /// Serves until `shutdown` resolves.
@@ -60,7 +67,9 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state))
+    // Connection info gives handlers the client's address (enrolment limits, /metrics).
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

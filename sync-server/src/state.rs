@@ -4,9 +4,11 @@
 use crate::blobs::BlobStore;
 use crate::error::ServerError;
 use crate::storage::{Result, Storage, Tx};
+use crate::throttle::EnrolThrottle;
 use automerge::ActorId;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use xiangying_core::org::Roster;
 
 /// Limits that protect the server.
@@ -20,6 +22,32 @@ pub struct Limits {
     pub max_feed_bytes: usize,
     /// Most cases in one response.
     pub max_feed_cases: u32,
+    /// How long an enrolment code stays valid after it was issued, hours (`code_ttl_hours`).
+    pub code_ttl_hours: u64,
+    /// Enrolment attempts one client address may make per minute (also the burst), before
+    /// 429 (`enrol_client_per_minute`).
+    pub enrol_client_per_minute: u32,
+    /// Enrolment attempts all clients together may make per minute (also the burst), before
+    /// 429 (`enrol_overall_per_minute`).
+    pub enrol_overall_per_minute: u32,
+    /// A partial photo upload not written to for this long is dropped, hours
+    /// (`partial_upload_ttl_hours`).
+    pub partial_upload_ttl_hours: u64,
+    /// Most photo bytes one device may hold on the server, partial and completed uploads
+    /// together (`device_photo_quota_bytes`).
+    pub device_photo_quota_bytes: u64,
+}
+
+impl Limits {
+    /// [`Limits::code_ttl_hours`] as a duration.
+    pub fn code_ttl(&self) -> Duration {
+        Duration::from_secs(self.code_ttl_hours.saturating_mul(3600))
+    }
+
+    /// [`Limits::partial_upload_ttl_hours`] as a duration.
+    pub fn partial_upload_ttl(&self) -> Duration {
+        Duration::from_secs(self.partial_upload_ttl_hours.saturating_mul(3600))
+    }
 }
 
 impl Default for Limits {
@@ -29,6 +57,11 @@ impl Default for Limits {
             max_photo: 16 << 20,
             max_feed_bytes: 4 << 20,
             max_feed_cases: 500,
+            code_ttl_hours: 72,
+            enrol_client_per_minute: 10,
+            enrol_overall_per_minute: 60,
+            partial_upload_ttl_hours: 24,
+            device_photo_quota_bytes: 2 << 30,
         }
     }
 }
@@ -71,6 +104,10 @@ pub struct AppState {
     pub limits: Limits,
     /// Counters.
     pub metrics: Metrics,
+    /// The bearer token `/metrics` asks for; without one, only loopback clients are answered.
+    pub metrics_token: Option<String>,
+    /// Enrolment attempt limits.
+    pub enrol_throttle: EnrolThrottle,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -84,10 +121,21 @@ impl AppState {
             blobs,
             actor,
             instance,
-            limits,
             metrics: Metrics::default(),
+            metrics_token: None,
+            enrol_throttle: EnrolThrottle::new(
+                limits.enrol_client_per_minute,
+                limits.enrol_overall_per_minute,
+            ),
+            limits,
             roster: RwLock::new(None),
         }
+    }
+
+    /// The same state with `/metrics` behind a bearer token (`None`: loopback clients only).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
+        self.metrics_token = token.filter(|t| !t.trim().is_empty());
+        self
     }
 
     /// The published roster, parsed once per version.

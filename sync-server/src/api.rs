@@ -389,6 +389,12 @@ async fn photo_patch(
     let len = body.len() as u64;
     let status = blocking(move || {
         let (device, may_read) = authorised_photo(&st, &token, &hash)?;
+        if total > st.limits.max_photo {
+            return Err(ServerError::TooLarge(format!(
+                "a photo may have at most {} bytes (limit max_photo)",
+                st.limits.max_photo
+            )));
+        }
         if may_read && st.blobs.is_complete(&hash)? {
             return Ok(BlobStatus::Complete);
         }

@@ -52,6 +52,21 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// A tab-separated table made safe for a terminal: every field through [`printable`], the
+/// tabs and line ends between fields kept.
+pub fn printable_table(table: &str) -> String {
+    table
+        .split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(printable)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// True for a character [`printable`] shows as it is (backslash and quotes count as printable).
 pub fn printable_char(c: char) -> bool {
     matches!(c, '\\' | '"' | '\'') || c.escape_debug().count() == 1
@@ -169,5 +184,9 @@ mod tests {
             "王芳的手机 \"Mate\" it's"
         );
         assert_eq!(printable("back\\slash"), "back\\\\slash");
+        assert_eq!(
+            printable_table("a\tb\u{1b}]0;x\u{7}\nc\td\n"),
+            "a\tb\\u{1b}]0;x\\u{7}\nc\td\n"
+        );
     }
 }

@@ -233,13 +233,17 @@ fn run(
                     let (start, end) = xiangying_server::reports::period(&from, &to)?;
                     print!(
                         "{}",
-                        xiangying_server::reports::rankings_table(s, start, end, kind)?
+                        admin::printable_table(&xiangying_server::reports::rankings_table(
+                            s, start, end, kind
+                        )?)
                     );
                 }
                 AdminCommand::Accompaniments { week } => {
                     print!(
                         "{}",
-                        xiangying_server::reports::accompaniments_table(s, &week)?
+                        admin::printable_table(&xiangying_server::reports::accompaniments_table(
+                            s, &week
+                        )?)
                     );
                 }
                 AdminCommand::NoticeBoard {

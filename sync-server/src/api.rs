@@ -191,7 +191,10 @@ async fn enrol(
             failed("bad-request", None)?;
             return Err(e);
         }
-        Err(e) => return Err(e),
+        Err(e) => {
+            tracing::warn!(target: "audit", outcome = "error", %client, "enrolment attempt");
+            return Err(e);
+        }
     };
     Ok(Json(EnrolResponse {
         device_id: device.id,
@@ -308,11 +311,11 @@ fn authorised_photo(
     token: &str,
     hash: &str,
 ) -> Result<(DeviceRow, bool), ServerError> {
-    if !crate::blobs::valid_hash(hash) {
-        return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
-    }
     with_tx(state.storage.as_ref(), |tx| {
         let device = auth::device_for(tx, token)?;
+        if !crate::blobs::valid_hash(hash) {
+            return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
+        }
         let may = may_see_photo(state, tx, &device, hash)?;
         Ok((device, may))
     })

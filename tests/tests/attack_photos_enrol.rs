@@ -538,3 +538,37 @@ fn metrics_ask_for_their_token() {
         .unwrap();
     assert_eq!(open.status().as_u16(), 200);
 }
+
+#[test]
+fn guessing_from_many_addresses_meets_the_overall_limit() {
+    let limits = Limits {
+        enrol_client_per_minute: 3,
+        enrol_overall_per_minute: 5,
+        ..Limits::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    f.enrol("psc1");
+    let mut statuses = Vec::new();
+    for ip in ["127.0.0.3", "127.0.0.4", "127.0.0.5"] {
+        let c = client_from(ip);
+        for _ in 0..2 {
+            let r = enrol_raw(&c, &f, &auth::new_code(), "guess");
+            statuses.push(r.status().as_u16());
+            if r.status().as_u16() == 429 {
+                let body = r.text().unwrap();
+                assert!(body.contains("enrol_overall_per_minute"), "{body}");
+            }
+        }
+    }
+    // Five failures pass as 401 (none from one address over 3); the sixth crosses the overall
+    // limit.
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    // Now every address waits, honest or not, until a cell frees up; the server stays up and
+    // enrolled devices keep syncing.
+    let code = admin::issue_code(f.state().storage.as_ref(), "gw1").unwrap();
+    let r = enrol_raw(&client_from("127.0.0.6"), &f, &code, "gw1 的手机");
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    f.dev("psc1").sync_now(&|_| {}).unwrap();
+    healthy(&f);
+}

@@ -279,6 +279,32 @@ impl BlobStore {
         Ok(removed)
     }
 
+    /// The hashes of every whole file held.
+    pub fn complete_hashes(&self) -> Result<Vec<String>, ServerError> {
+        let mut out = Vec::new();
+        let Ok(shards) = fs::read_dir(&self.root) else {
+            return Ok(out);
+        };
+        for shard in shards.flatten() {
+            let name = shard.file_name();
+            let name = name.to_string_lossy();
+            if name.len() != 2 || !shard.path().is_dir() {
+                continue;
+            }
+            let Ok(files) = fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for f in files.flatten() {
+                let hash = f.file_name().to_string_lossy().into_owned();
+                if valid_hash(&hash) && hash.starts_with(name.as_ref()) {
+                    out.push(hash);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Opens a whole file for streaming. A missing file is [`ServerError::NotFound`]; one that
     /// cannot be read is an internal error.
     pub fn open(&self, hash: &str) -> Result<OpenBlob, ServerError> {
@@ -391,6 +417,7 @@ mod tests {
         );
         assert_eq!(store.device_partial_bytes("dev-a").unwrap(), 0);
         assert_eq!(store.open(&hash).unwrap().len, n);
+        assert_eq!(store.complete_hashes().unwrap(), vec![hash.clone()]);
         let wrong = hex::encode(Sha256::digest(b"other"));
         assert!(
             store

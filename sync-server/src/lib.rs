@@ -55,10 +55,16 @@ pub fn open_storage(cfg: &Config) -> Result<Arc<dyn Storage>, ServerError> {
 pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
     let storage = open_storage(cfg)?;
     let blobs = BlobStore::new(cfg.data.join("photos"), cfg.limits.max_photo);
-    Ok(Arc::new(
-        AppState::new(storage, blobs, cfg.limits.clone())
-            .with_metrics_token(cfg.metrics_token.clone()),
-    ))
+    let state = AppState::new(storage, blobs, cfg.limits.clone())
+        .with_metrics_token(cfg.metrics_token.clone());
+    let adopted = photo_access::adopt_legacy_files(&state)?;
+    if adopted > 0 {
+        tracing::info!(
+            adopted,
+            "photo files stored before uploaders were recorded adopted"
+        );
+    }
+    Ok(Arc::new(state))
 }
 
 /// Serves until `shutdown` resolves.

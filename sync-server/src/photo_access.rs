@@ -7,14 +7,17 @@
 //! - it uploaded the file itself (or proved it holds it by uploading it whole), or
 //! - it may see a case in which a reference to the file was added by a person who uploaded it.
 //!
-//! Files stored before uploaders were recorded have none: the first time a device proves it
-//! holds such a file, every person who added a reference to it is recorded first
-//! ([`adopt_legacy`]), so the readers it had keep it. Until then the earlier rule (any case the
-//! device may see references it) applies to them.
+//! Files stored before uploaders were recorded have none. When the server starts, every such
+//! file gets as uploaders the people who had added a reference to it by then
+//! ([`adopt_legacy_files`]; a file nobody referenced gets a placeholder that matches no one), so
+//! its readers keep it and a reference added later by someone else opens nothing. Should a
+//! file still have no uploaders (a state built without [`crate::app_state`]), the earlier rule
+//! (any case the device may see references it) applies to it, and the first device that proves
+//! it holds the file adopts it the same way first.
 
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::storage::{DeviceRow, Tx};
+use crate::storage::{DeviceRow, Tx, with_tx};
 use crate::sync;
 use automerge::ActorId;
 use std::collections::BTreeSet;
@@ -107,8 +110,30 @@ pub fn adopt_legacy(tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(), ServerE
     for case in tx.photo_cases(hash)? {
         people.extend(adders(tx, &case, hash)?);
     }
+    if people.is_empty() {
+        // Nobody referenced it: a placeholder no reference's `added_by` can match.
+        tx.add_photo_uploader(hash, LEGACY_DEVICE, "", 0, now)?;
+    }
     for person in people {
         tx.add_photo_uploader(hash, &format!("{LEGACY_DEVICE}-{person}"), &person, 0, now)?;
     }
     Ok(())
+}
+
+/// Gives every stored file without uploaders its legacy ones (see the module doc); returns how
+/// many files were adopted. Idempotent: run at every start.
+pub fn adopt_legacy_files(state: &AppState) -> Result<usize, ServerError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut adopted = 0;
+    for hash in state.blobs.complete_hashes()? {
+        let done = with_tx(state.storage.as_ref(), |tx| {
+            if !tx.photo_uploaders(&hash)?.is_empty() {
+                return Ok(false);
+            }
+            adopt_legacy(tx, &hash, now)?;
+            Ok(true)
+        })?;
+        adopted += usize::from(done);
+    }
+    Ok(adopted)
 }

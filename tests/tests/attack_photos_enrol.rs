@@ -572,3 +572,51 @@ fn guessing_from_many_addresses_meets_the_overall_limit() {
     f.dev("psc1").sync_now(&|_| {}).unwrap();
     healthy(&f);
 }
+
+#[test]
+fn files_stored_before_uploaders_were_recorded_keep_their_readers_only() {
+    let mut f = Field::new(sample_org());
+    for p in ["psc1", "gw1", "gw3"] {
+        f.enrol(p);
+    }
+    let a = report(&f, "psc1", sample::IN_G1);
+    let photo = f
+        .dev("psc1")
+        .attach_photo(&a, &tiny_photo(6), PhotoStage::Before)
+        .unwrap();
+    f.settle();
+    let c3 = report(&f, "gw3", sample::IN_G3);
+    f.settle();
+    // The data folder as an earlier server left it: files, but no uploaders recorded.
+    let state = f.state();
+    let db = state.blobs.root().parent().unwrap().join("server.db");
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute("DELETE FROM photo_uploaders", [])
+        .unwrap();
+    // What the server does when it starts: the people who had referenced each file adopt it.
+    assert_eq!(
+        xiangying_server::photo_access::adopt_legacy_files(&state).unwrap(),
+        2
+    );
+    assert_eq!(
+        xiangying_server::photo_access::adopt_legacy_files(&state).unwrap(),
+        0
+    );
+    // A reference added afterwards by someone else opens nothing.
+    list_hashes(&f, "gw3", &c3, &[(photo.hash.clone(), photo.thumb.clone())]);
+    let attacker = token_of(&f, "gw3");
+    assert_eq!(get(&f, &attacker, &photo.hash).status().as_u16(), 404);
+    assert_eq!(head(&f, &attacker, &photo.thumb), (404, Some("0".into())));
+    // Its earlier readers keep it.
+    assert_eq!(
+        get(&f, &token_of(&f, "psc1"), &photo.hash)
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        f.dev("gw1").fetch_photo(&photo.hash).unwrap(),
+        f.dev("psc1").photo(&photo.hash).unwrap()
+    );
+}

@@ -277,6 +277,7 @@ impl Server {
             data: dir.path().join("server"),
             postgres: None,
             limits: xiangying_server::state::Limits::default(),
+            metrics_token: None,
         };
         let state = xiangying_server::app_state(&cfg).unwrap();
         xiangying_server::admin::publish(

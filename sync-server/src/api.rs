@@ -3,13 +3,13 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /health` | `{"status":"ok"}` once the storage answers |
-//! | `GET /metrics` | counters in the Prometheus text format |
-//! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401 |
+//! | `GET /metrics` | counters in the Prometheus text format, for `Authorization: Bearer <metrics_token>` (or, with no token configured, loopback clients only) |
+//! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401, an expired one 410, too many failures 429 |
 //! | `GET /v1/org` | the roster and catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
-//! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file, else 404 with `Upload-Offset` |
-//! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes |
-//! | `GET /v1/photos/{hash}` | the file, for devices that may see a case referencing it |
+//! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file and this device may read it, else 404 with this device's own `Upload-Offset` |
+//! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes, into this device's own upload |
+//! | `GET /v1/photos/{hash}` | the file, streamed, for devices that may read it (see [`crate::photo_access`]) |
 //!
 //! Every `/v1` route but enrolment needs `Authorization: Bearer <token>`; an unknown or revoked
 //! token gets 401 and nothing else. The token is checked from the headers before any of the
@@ -23,10 +23,12 @@
 use crate::auth;
 use crate::blobs::BlobStatus;
 use crate::error::ServerError;
+use crate::photo_access;
 use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, Tx, with_tx};
 use crate::sync::{self, Ctx};
-use axum::body::Bytes;
+use crate::throttle::ClientIp;
+use axum::body::{Body, Bytes};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -40,7 +42,6 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
-use xiangying_core::sync::scope::may_see;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
@@ -143,10 +144,30 @@ async fn health(State(state): State<Shared>) -> Result<Json<serde_json::Value>, 
     ))
 }
 
-async fn metrics(State(state): State<Shared>) -> String {
+/// Whether a `/metrics` request may be answered: with the configured token, or from a
+/// loopback address when none is configured.
+fn metrics_allowed(state: &AppState, client: ClientIp, headers: &HeaderMap) -> bool {
+    match &state.metrics_token {
+        Some(expected) => bearer(headers).is_ok_and(|t| {
+            use sha2::Digest;
+            // Compare digests, so the time taken says nothing about the token.
+            sha2::Sha256::digest(t.as_bytes()) == sha2::Sha256::digest(expected.as_bytes())
+        }),
+        None => client.is_loopback(),
+    }
+}
+
+async fn metrics(
+    State(state): State<Shared>,
+    client: ClientIp,
+    headers: HeaderMap,
+) -> Result<String, ServerError> {
     use std::sync::atomic::Ordering::Relaxed;
+    if !metrics_allowed(&state, client, &headers) {
+        return Err(ServerError::Unauthorised);
+    }
     let m: &Metrics = &state.metrics;
-    format!(
+    Ok(format!(
         "xiangying_syncs_total {}\nxiangying_pushed_changes_total {}\nxiangying_sync_bytes_in_total {}\nxiangying_sync_bytes_out_total {}\nxiangying_photo_bytes_in_total {}\nxiangying_tampering_total {}\n",
         m.syncs.load(Relaxed),
         m.pushed.load(Relaxed),
@@ -154,7 +175,7 @@ async fn metrics(State(state): State<Shared>) -> String {
         m.bytes_out.load(Relaxed),
         m.photo_bytes_in.load(Relaxed),
         m.tampering.load(Relaxed),
-    )
+    ))
 }
 
 /// The body of `POST /v1/enrol`.
@@ -180,17 +201,57 @@ pub struct EnrolResponse {
 
 async fn enrol(
     State(state): State<Shared>,
+    client: ClientIp,
     Json(req): Json<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, ServerError> {
+    use auth::Enrolment;
+    if let Err(e) = state.enrol_throttle.check(client) {
+        tracing::warn!(target: "audit", outcome = "throttled", %client, "enrolment attempt");
+        return Err(e);
+    }
     let st = state.clone();
+    let ttl_ms = i64::try_from(state.limits.code_ttl().as_millis()).unwrap_or(i64::MAX);
     let done = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            auth::enrol(tx, &req.code, &req.token, &req.device_name, now())
+            auth::enrol(tx, &req.code, &req.token, &req.device_name, now(), ttl_ms)
         })
     })
-    .await?;
-    let device = done.ok_or(ServerError::Unauthorised)?;
-    tracing::info!(device = %device.id, person = %device.person, "enrolled");
+    .await;
+    let failed = |outcome: &str, person: Option<&str>| {
+        tracing::warn!(target: "audit", outcome, %client, person = person.unwrap_or("-"), "enrolment attempt");
+        state.enrol_throttle.failed(client)
+    };
+    let device = match done {
+        Ok(Enrolment::Enrolled(d)) => {
+            tracing::info!(target: "audit", outcome = "enrolled", %client, person = %d.person, device = %d.id, "enrolment attempt");
+            d
+        }
+        Ok(Enrolment::Again(d)) => {
+            tracing::info!(target: "audit", outcome = "retried", %client, person = %d.person, device = %d.id, "enrolment attempt");
+            d
+        }
+        Ok(Enrolment::Unknown) => {
+            failed("unknown-code", None)?;
+            return Err(ServerError::Unauthorised);
+        }
+        Ok(Enrolment::Expired { person, expired_at }) => {
+            failed("expired-code", Some(&person))?;
+            let at = chrono::DateTime::from_timestamp_millis(expired_at)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            return Err(ServerError::Expired(format!(
+                "this enrolment code expired at {at}; ask the administrator for a new one"
+            )));
+        }
+        Err(e @ ServerError::BadRequest(_)) => {
+            failed("bad-request", None)?;
+            return Err(e);
+        }
+        Err(e) => {
+            tracing::warn!(target: "audit", outcome = "error", %client, "enrolment attempt");
+            return Err(e);
+        }
+    };
     Ok(Json(EnrolResponse {
         device_id: device.id,
         person: device.person,
@@ -289,30 +350,23 @@ fn sync_blocking(
     })
 }
 
-/// Whether the device may see some case that references the photo.
+/// Whether the device may read the photo (see [`crate::photo_access`]).
 fn may_see_photo(
     state: &AppState,
     tx: &mut dyn Tx,
     device: &DeviceRow,
     hash: &str,
 ) -> Result<bool, ServerError> {
-    let roster = state.roster(tx)?;
-    let scope = sync::scope_of(&roster, &device.person);
-    for case in tx.photo_cases(hash)? {
-        if may_see(&scope, &tx.access(&case)?) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    photo_access::may_read(state, tx, device, hash)
 }
 
-fn authorised_photo(state: &AppState, device: &DeviceRow, hash: &str) -> Result<(), ServerError> {
+/// Whether the device may read the photo (the hash checked first).
+fn authorised_photo(state: &AppState, device: &DeviceRow, hash: &str) -> Result<bool, ServerError> {
     with_tx(state.storage.as_ref(), |tx| {
-        if may_see_photo(state, tx, device, hash)? {
-            Ok(())
-        } else {
-            Err(ServerError::NotFound)
+        if !crate::blobs::valid_hash(hash) {
+            return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
         }
+        may_see_photo(state, tx, device, hash)
     })
 }
 
@@ -323,8 +377,14 @@ async fn photo_head(
 ) -> Result<Response, ServerError> {
     let st = state.clone();
     let status = blocking(move || {
-        authorised_photo(&st, &device, &hash)?;
-        st.blobs.status(&hash)
+        let may_read = authorised_photo(&st, &device, &hash)?;
+        if may_read && st.blobs.is_complete(&hash)? {
+            return Ok(BlobStatus::Complete);
+        }
+        let ttl = st.limits.partial_upload_ttl();
+        Ok(BlobStatus::Partial(
+            st.blobs.partial_len(&device.id, &hash, ttl)?,
+        ))
     })
     .await?;
     Ok(match status {
@@ -343,6 +403,30 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ServerError> {
         .ok_or_else(|| ServerError::BadRequest(format!("missing or invalid {name} header")))
 }
 
+/// Refuses an upload that would take the device over its photo quota.
+fn check_quota(
+    state: &AppState,
+    device: &DeviceRow,
+    hash: &str,
+    total: u64,
+) -> Result<(), ServerError> {
+    let quota = state.limits.device_photo_quota_bytes;
+    let stored = with_tx(state.storage.as_ref(), |tx| {
+        tx.device_photo_bytes(&device.id)
+    })?;
+    let ttl = state.limits.partial_upload_ttl();
+    let this = state.blobs.partial_len(&device.id, hash, ttl)?;
+    let partial = state.blobs.device_partial_bytes(&device.id)?;
+    let used = stored.saturating_add(partial.saturating_sub(this));
+    if used.saturating_add(total) > quota {
+        return Err(ServerError::TooLarge(format!(
+            "this device's photos would exceed its quota of {quota} bytes (limit \
+             device_photo_quota_bytes; {used} bytes used)"
+        )));
+    }
+    Ok(())
+}
+
 async fn photo_patch(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
@@ -355,8 +439,44 @@ async fn photo_patch(
     let st = state.clone();
     let len = body.len() as u64;
     let status = blocking(move || {
-        authorised_photo(&st, &device, &hash)?;
-        st.blobs.append(&hash, offset, total, &body)
+        let may_read = authorised_photo(&st, &device, &hash)?;
+        if total > st.limits.max_photo {
+            return Err(ServerError::TooLarge(format!(
+                "a photo may have at most {} bytes (limit max_photo)",
+                st.limits.max_photo
+            )));
+        }
+        if may_read && st.blobs.is_complete(&hash)? {
+            return Ok(BlobStatus::Complete);
+        }
+        let referenced = with_tx(st.storage.as_ref(), |tx| {
+            photo_access::referenced_for(&st, tx, &device, &hash)
+        })?;
+        if !referenced {
+            return Err(ServerError::NotFound);
+        }
+        let ttl = st.limits.partial_upload_ttl();
+        if offset == 0 {
+            let swept = st.blobs.sweep(ttl)?;
+            if swept > 0 {
+                tracing::info!(swept, "expired partial photo uploads removed");
+            }
+        }
+        check_quota(&st, &device, &hash, total)?;
+        let chunk = crate::blobs::Chunk {
+            offset,
+            total,
+            bytes: &body,
+        };
+        st.blobs.append(&device.id, &hash, chunk, ttl, || {
+            let complete = st.blobs.is_complete(&hash)?;
+            with_tx(st.storage.as_ref(), |tx| {
+                if complete {
+                    photo_access::adopt_legacy(tx, &hash, now())?;
+                }
+                tx.add_photo_uploader(&hash, &device.id, &device.person, total, now())
+            })
+        })
     })
     .await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
@@ -374,10 +494,21 @@ async fn photo_get(
     Path(hash): Path<String>,
 ) -> Result<Response, ServerError> {
     let st = state.clone();
-    let bytes = blocking(move || {
-        authorised_photo(&st, &device, &hash)?;
-        st.blobs.read(&hash)
+    let blob = blocking(move || {
+        let may_read = authorised_photo(&st, &device, &hash)?;
+        if !may_read {
+            return Err(ServerError::NotFound);
+        }
+        st.blobs.open(&hash)
     })
     .await?;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(blob.file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::CONTENT_LENGTH, HeaderValue::from(blob.len)),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }

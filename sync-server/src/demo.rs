@@ -449,6 +449,7 @@ pub fn run(
         data: data.join("server"),
         postgres: None,
         limits: cfg.limits.clone(),
+        metrics_token: cfg.metrics_token.clone(),
     };
     let state = app_state(&demo_cfg)?;
     let roster = serde_json::to_string(&zhenxing::roster())?;

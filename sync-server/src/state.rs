@@ -5,9 +5,11 @@ use crate::blobs::BlobStore;
 use crate::device_slots::DeviceSlots;
 use crate::error::ServerError;
 use crate::storage::{Result, Storage, Tx};
+use crate::throttle::EnrolThrottle;
 use automerge::ActorId;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use xiangying_core::org::Roster;
 use xiangying_core::sync::intake::IntakeLimits;
 
@@ -51,6 +53,20 @@ pub struct Limits {
     pub header_timeout_secs: u64,
     /// Seconds a whole request may take, body included.
     pub request_timeout_secs: u64,
+    /// How long an enrolment code stays valid after it was issued, hours (`code_ttl_hours`).
+    pub code_ttl_hours: u64,
+    /// Enrolment attempts one client address may make per minute (also the burst), before
+    /// 429 (`enrol_client_per_minute`).
+    pub enrol_client_per_minute: u32,
+    /// Enrolment attempts all clients together may make per minute (also the burst), before
+    /// 429 (`enrol_overall_per_minute`).
+    pub enrol_overall_per_minute: u32,
+    /// A partial photo upload not written to for this long is dropped, hours
+    /// (`partial_upload_ttl_hours`).
+    pub partial_upload_ttl_hours: u64,
+    /// Most photo bytes one device may hold on the server, partial and completed uploads
+    /// together (`device_photo_quota_bytes`).
+    pub device_photo_quota_bytes: u64,
 }
 
 impl Default for Limits {
@@ -74,11 +90,26 @@ impl Default for Limits {
             device_concurrency: 2,
             header_timeout_secs: 10,
             request_timeout_secs: 60,
+            code_ttl_hours: 72,
+            enrol_client_per_minute: 10,
+            enrol_overall_per_minute: 60,
+            partial_upload_ttl_hours: 24,
+            device_photo_quota_bytes: 2 << 30,
         }
     }
 }
 
 impl Limits {
+    /// [`Limits::code_ttl_hours`] as a duration.
+    pub fn code_ttl(&self) -> Duration {
+        Duration::from_secs(self.code_ttl_hours.saturating_mul(3600))
+    }
+
+    /// [`Limits::partial_upload_ttl_hours`] as a duration.
+    pub fn partial_upload_ttl(&self) -> Duration {
+        Duration::from_secs(self.partial_upload_ttl_hours.saturating_mul(3600))
+    }
+
     /// The bounds on pushed automerge bytes.
     pub fn intake(&self) -> IntakeLimits {
         IntakeLimits {
@@ -92,7 +123,7 @@ impl Limits {
 
     /// The name of the first limit that is zero (none may be), if any.
     pub fn first_zero(&self) -> Option<&'static str> {
-        let values: [(&'static str, u64); 17] = [
+        let values: [(&'static str, u64); 22] = [
             ("max_sync_body", self.max_sync_body as u64),
             ("max_photo", self.max_photo),
             ("max_feed_bytes", self.max_feed_bytes as u64),
@@ -110,6 +141,17 @@ impl Limits {
             ("device_concurrency", self.device_concurrency as u64),
             ("header_timeout_secs", self.header_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
+            ("code_ttl_hours", self.code_ttl_hours),
+            (
+                "enrol_client_per_minute",
+                u64::from(self.enrol_client_per_minute),
+            ),
+            (
+                "enrol_overall_per_minute",
+                u64::from(self.enrol_overall_per_minute),
+            ),
+            ("partial_upload_ttl_hours", self.partial_upload_ttl_hours),
+            ("device_photo_quota_bytes", self.device_photo_quota_bytes),
         ];
         values.iter().find(|(_, v)| *v == 0).map(|(k, _)| *k)
     }
@@ -155,6 +197,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Requests in flight per device.
     pub device_slots: DeviceSlots,
+    /// The bearer token `/metrics` asks for; without one, only loopback clients are answered.
+    pub metrics_token: Option<String>,
+    /// Enrolment attempt limits.
+    pub enrol_throttle: EnrolThrottle,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -169,11 +215,22 @@ impl AppState {
             blobs,
             actor,
             instance,
-            limits,
             metrics: Metrics::default(),
             device_slots,
+            metrics_token: None,
+            enrol_throttle: EnrolThrottle::new(
+                limits.enrol_client_per_minute,
+                limits.enrol_overall_per_minute,
+            ),
+            limits,
             roster: RwLock::new(None),
         }
+    }
+
+    /// The same state with `/metrics` behind a bearer token (`None`: loopback clients only).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
+        self.metrics_token = token.filter(|t| !t.trim().is_empty());
+        self
     }
 
     /// The published roster, parsed once per version.

@@ -1,11 +1,14 @@
 //! Judging a device's push to a patrol against the server's copy: only the walker writes a
 //! patrol, its facts never change, and its track chunks and log entries are only appended.
+//! The one exception: a companion named in an accompaniment entry appends their own
+//! confirmation of it, and nothing else ([`companion_entries`]).
 //! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons.
 
 use super::judge::{Entry, Tamper, appended};
 use crate::case::Author;
 use crate::patrol::track::decode_chunk;
-use crate::patrol::{PatrolDoc, PatrolEvent, PatrolFacts};
+use crate::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts};
+use std::collections::HashMap;
 
 /// The root keys a patrol document may hold.
 pub const PATROL_ROOT_KEYS: &[&str] = &[
@@ -42,7 +45,8 @@ pub fn judge_patrol(
         }
     }
     let facts = after.facts().map_err(malformed)?;
-    if facts.walker.person != pusher {
+    // Only the walker starts a patrol; a companion may append to one the server holds.
+    if facts.walker.person != pusher && before.is_none() {
         return Err(Tamper::ForgedReporter {
             reporter: facts.walker.person,
             pusher: pusher.to_string(),
@@ -67,6 +71,14 @@ pub fn judge_patrol(
         events: appended(&old_events, &events, pusher)?,
         chunks: 0,
     };
+    companion_entries(&facts, &events, &added.events, pusher)?;
+    if facts.walker.person != pusher && chunks.len() != old_chunks.len() {
+        return Err(not_walker(
+            &facts,
+            format!("track chunk {}", old_chunks.len()),
+            pusher,
+        ));
+    }
     // Old chunks must all still be there (two phones of one walker may interleave appends).
     let mut remaining: Vec<(usize, &Vec<u8>)> = chunks.iter().enumerate().collect();
     for (i, old) in old_chunks.iter().enumerate() {
@@ -82,6 +94,62 @@ pub fn judge_patrol(
         added.chunks += 1;
     }
     Ok(added)
+}
+
+/// Checks the confirmations among the new entries (all signed by the pusher, as
+/// [`appended`] made sure): each names an accompaniment entry of this log that names the
+/// pusher. When the pusher is not the walker, confirmations are all they may append.
+fn companion_entries(
+    facts: &PatrolFacts,
+    events: &[PatrolEvent],
+    new: &[PatrolEvent],
+    pusher: &str,
+) -> Result<(), Tamper> {
+    // Accompaniment entry id → the person it names (one pass, so the check stays linear).
+    let accompaniments: HashMap<&str, &str> = events
+        .iter()
+        .filter_map(|a| match &a.action {
+            PatrolAction::Accompanied { companion } => {
+                Some((a.id.as_str(), companion.person.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    for e in new {
+        match &e.action {
+            PatrolAction::Confirmed { accompaniment } => {
+                let named = accompaniments.get(accompaniment.as_str()).copied();
+                if named != Some(pusher) {
+                    return Err(Tamper::Forged {
+                        event: e.id.clone(),
+                        claimed: match named {
+                            Some(p) => {
+                                format!("{p}, the companion accompaniment {accompaniment} names")
+                            }
+                            None => format!(
+                                "the companion of accompaniment {accompaniment}, which this patrol does not have"
+                            ),
+                        },
+                        pusher: pusher.to_string(),
+                    });
+                }
+            }
+            _ if facts.walker.person != pusher => {
+                return Err(not_walker(facts, e.id.clone(), pusher));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A write only the walker may make, pushed by somebody else.
+fn not_walker(facts: &PatrolFacts, what: String, pusher: &str) -> Tamper {
+    Tamper::Forged {
+        event: what,
+        claimed: format!("{}, the walker", facts.walker.person),
+        pusher: pusher.to_string(),
+    }
 }
 
 impl Entry for PatrolEvent {
@@ -170,6 +238,75 @@ mod tests {
         assert!(matches!(
             judge_patrol(Some(&doc), &forged, "gw1"),
             Err(Tamper::Forged { .. })
+        ));
+    }
+
+    fn person(p: &str, role: Role, scope: Scope) -> Claim {
+        Claim {
+            person: p.into(),
+            role,
+            scope,
+        }
+    }
+
+    #[test]
+    fn the_named_companion_appends_only_their_confirmation() {
+        let official = person("o1", Role::StreetOfficial, Scope::Street);
+        let other = person("o2", Role::StreetOfficial, Scope::Street);
+        let mut doc = new_patrol();
+        let with = PatrolEvent::new(
+            2,
+            walker(),
+            PatrolAction::Accompanied {
+                companion: official.clone(),
+            },
+        );
+        doc.append_event(&with).unwrap();
+        let confirm = |by: Claim| {
+            PatrolEvent::new(
+                3,
+                by,
+                PatrolAction::Confirmed {
+                    accompaniment: with.id.clone(),
+                },
+            )
+        };
+        let saved = doc.save();
+        let pushed = |e: &PatrolEvent| {
+            let mut after = PatrolDoc::load(&saved, &ActorId::random()).unwrap();
+            after.append_event(e).unwrap();
+            after
+        };
+
+        let ok = judge_patrol(Some(&doc), &pushed(&confirm(official.clone())), "o1").unwrap();
+        assert_eq!((ok.events.len(), ok.chunks), (1, 0));
+        // A third person, the walker for themself, or the walker signing as the official.
+        for (e, pusher) in [
+            (confirm(other.clone()), "o2"),
+            (confirm(walker()), "gw1"),
+            (confirm(official.clone()), "gw1"),
+        ] {
+            assert!(
+                matches!(
+                    judge_patrol(Some(&doc), &pushed(&e), pusher),
+                    Err(Tamper::Forged { .. })
+                ),
+                "{pusher}"
+            );
+        }
+        // The companion writes nothing else: no other entry, no track, no new patrol.
+        let ended = PatrolEvent::new(3, official.clone(), PatrolAction::Ended);
+        let err = judge_patrol(Some(&doc), &pushed(&ended), "o1").unwrap_err();
+        assert!(err.to_string().contains("gw1, the walker"), "{err}");
+        let mut tracked = pushed(&confirm(official));
+        tracked.append_track(&[point(4)]).unwrap();
+        assert!(matches!(
+            judge_patrol(Some(&doc), &tracked, "o1"),
+            Err(Tamper::Forged { .. })
+        ));
+        assert!(matches!(
+            judge_patrol(None, &doc, "o1"),
+            Err(Tamper::ForgedReporter { .. })
         ));
     }
 

@@ -5,7 +5,7 @@
 //! | `GET /health` | `{"status":"ok"}` once the storage answers |
 //! | `GET /metrics` | counters in the Prometheus text format |
 //! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401 |
-//! | `GET /v1/org` | the roster and catalogue: `{version, roster, catalogue}` |
+//! | `GET /v1/org` | the roster as the caller's role sees it, and the catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
 //! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file, else 404 with `Upload-Offset` |
 //! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes |
@@ -28,6 +28,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use xiangying_core::org::Roster;
 use xiangying_core::sync::scope::may_see;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
@@ -141,19 +142,35 @@ async fn enrol(
     }))
 }
 
+/// The roster as the caller's role sees it ([`Roster::view_for`]: places for everybody, people
+/// and phone numbers by role), computed per request from the published roster, and the
+/// catalogue. 401 for a person the roster no longer holds.
 async fn org(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ServerError> {
     let token = bearer(&headers)?;
     let st = state.clone();
-    let org = blocking(move || {
+    let (org, device) = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            auth::device_for(tx, &token)?;
-            tx.org()?.ok_or(ServerError::NoOrg)
+            let device = auth::device_for(tx, &token)?;
+            Ok((tx.org()?.ok_or(ServerError::NoOrg)?, device))
         })
+    })
+    .await?;
+    let roster = blocking(move || {
+        // Checked when it was published: only parsed here.
+        let full: Roster = serde_json::from_str(&org.roster)
+            .map_err(|e| ServerError::Internal(format!("stored roster: {e}")))?;
+        // A person who left the roster gets nothing (publishing revoked their devices; this
+        // also covers a device enrolled afterwards with a code issued before).
+        if !full.people.iter().any(|p| p.id == device.person) {
+            return Err(ServerError::Unauthorised);
+        }
+        serde_json::to_string(&full.view_for(&device.person))
+            .map_err(|e| ServerError::Internal(format!("roster view: {e}")))
     })
     .await?;
     let body = format!(
         "{{\"version\":{},\"roster\":{},\"catalogue\":{}}}",
-        org.version, org.roster, org.catalogue
+        org.version, roster, org.catalogue
     );
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -55,6 +55,22 @@ fn confirmation(by: Claim, accompaniment: &str) -> PatrolEvent {
     )
 }
 
+/// The server is up: `/health` answers 200 within 1 s (three tries, so that one hiccup of a
+/// noisy machine does not fail the test; a server that is down or stuck fails all three).
+fn assert_healthy(f: &Field) {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let ok = (0..3).any(|_| {
+        client
+            .get(format!("{}/health", f.server.url()))
+            .send()
+            .is_ok_and(|r| r.status().as_u16() == 200)
+    });
+    assert!(ok, "/health did not answer within 1 s");
+}
+
 fn server_row(f: &Field, person: &str) -> xiangying_core::patrol::weekly::WeeklyAccompaniment {
     let now = f.dev("gw1").now();
     reports::accompaniments(f.state().storage.as_ref(), now)
@@ -180,6 +196,7 @@ fn a_third_person_confirming_is_refused_as_tampering() {
     let as_official = appended_entry(&f, "cc1", &p, &confirmation(official(), &with));
     let (status, body) = push_raw(&f, "cc1", &p, as_official);
     assert_eq!(status, 403, "{body}");
+    assert_healthy(&f);
     // Nothing changed: still unconfirmed; the official then confirms as usual.
     assert_eq!(server_row(&f, "gw1").official_unconfirmed, 1);
     f.dev("official").confirm_accompaniment(&p).unwrap();
@@ -220,6 +237,7 @@ fn the_walker_forging_the_officials_confirmation_is_refused_as_tampering() {
     let (status, body) = push_raw(&f, "official", &p, ended);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("gw1, the walker"), "{body}");
+    assert_healthy(&f);
     let row = server_row(&f, "gw1");
     assert_eq!((row.official, row.official_unconfirmed), (0, 1));
 }
@@ -296,6 +314,7 @@ fn a_residents_roster_has_no_phone_numbers_and_not_the_staff_list_and_still_work
         .unwrap();
     f.settle();
     assert_eq!(f.dev("cc1").inbox(10).unwrap()[0].id, r);
+    assert_healthy(&f);
     // The centre still gets everybody with their phone numbers.
     let centre = org_of(&f, "center").1.unwrap();
     assert_eq!(people(&centre), people(&full));
@@ -411,6 +430,7 @@ fn removed_person_is_revoked(mut f: Field) {
         .send()
         .unwrap();
     assert_eq!(org.status().as_u16(), 401);
+    assert_healthy(&f);
     // The others keep syncing and take in the new roster.
     f.dev("gw1").sync_now(&|_| {}).unwrap();
     f.dev("center").sync_now(&|_| {}).unwrap();

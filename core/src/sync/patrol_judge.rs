@@ -311,6 +311,62 @@ mod tests {
     }
 
     #[test]
+    fn a_walkers_append_concurrent_with_a_stored_confirmation_is_accepted() {
+        // The walker keeps writing while the official's confirmation reaches the server: the
+        // two appends are concurrent, and automerge may order the walker's new entries before
+        // the stored confirmation. Neither is tampering.
+        let official = person("o1", Role::StreetOfficial, Scope::Street);
+        let mut doc = new_patrol();
+        let with = PatrolEvent::new(
+            2,
+            walker(),
+            PatrolAction::Accompanied {
+                companion: official.clone(),
+            },
+        );
+        doc.append_event(&with).unwrap();
+        let base = doc.save();
+        let mut server = PatrolDoc::load(&base, &ActorId::random()).unwrap();
+        let mut companion = PatrolDoc::load(&base, &ActorId::random()).unwrap();
+        let confirmed = companion
+            .append_event(&PatrolEvent::new(
+                3,
+                official,
+                PatrolAction::Confirmed {
+                    accompaniment: with.id.clone(),
+                },
+            ))
+            .unwrap();
+        let mut walker_doc = PatrolDoc::load(&base, &ActorId::random()).unwrap();
+        let mut walker_changes = Vec::new();
+        for i in 0..3 {
+            walker_changes.push(walker_doc.append_track(&[point(10 + i)]).unwrap());
+        }
+        walker_changes.push(
+            walker_doc
+                .append_event(&PatrolEvent::new(20, walker(), PatrolAction::Ended))
+                .unwrap(),
+        );
+        server.apply(&confirmed).unwrap();
+        let mut stored = PatrolDoc::load(&server.save(), &ActorId::random()).unwrap();
+        for c in &walker_changes {
+            stored.apply(c).unwrap();
+        }
+        // The walker's entry (made with a higher op counter) sorts before the stored
+        // confirmation: the old log is not a prefix of the new one, yet nothing was edited,
+        // moved or removed.
+        let order: Vec<bool> = stored
+            .events()
+            .unwrap()
+            .iter()
+            .map(|e| matches!(e.action, PatrolAction::Confirmed { .. }))
+            .collect();
+        assert_eq!(order, [false, false, true]);
+        let added = judge_patrol(Some(&server), &stored, "gw1").unwrap();
+        assert_eq!((added.events.len(), added.chunks), (1, 3));
+    }
+
+    #[test]
     fn edited_chunks_damaged_chunks_and_changed_facts_are_tampering() {
         let mut doc = new_patrol();
         doc.append_track(&[point(2)]).unwrap();

@@ -17,11 +17,23 @@ fn org_err(e: xiangying_core::org::OrgError) -> ServerError {
 
 /// Checks a roster and catalogue (against each other too) and publishes them. Returns the new
 /// version. On any error nothing is published.
+///
+/// In the same transaction, every device of a person the new roster no longer holds is
+/// revoked: its token gets 401 from then on (a removed person stops syncing at once).
 pub fn publish(storage: &dyn Storage, roster: &str, catalogue: &str) -> Result<u64, ServerError> {
     let r = Roster::from_json("roster", roster).map_err(org_err)?;
     let c = Catalogue::from_json("catalogue", catalogue).map_err(org_err)?;
     c.check_against(&r).map_err(org_err)?;
-    with_tx(storage, |tx| tx.set_org(roster, catalogue))
+    with_tx(storage, |tx| {
+        let version = tx.set_org(roster, catalogue)?;
+        for d in tx.devices()? {
+            if !d.revoked && r.person(&d.person).is_none() {
+                tx.revoke_device(&d.id)?;
+                tracing::warn!(device = %d.id, person = %d.person, version, "person left the roster: device revoked");
+            }
+        }
+        Ok(version)
+    })
 }
 
 /// Reads the two files and publishes them (see [`publish`]).

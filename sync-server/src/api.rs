@@ -5,7 +5,7 @@
 //! | `GET /health` | `{"status":"ok"}` once the storage answers |
 //! | `GET /metrics` | counters in the Prometheus text format, for `Authorization: Bearer <metrics_token>` (or, with no token configured, loopback clients only) |
 //! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401, an expired one 410, too many failures 429 |
-//! | `GET /v1/org` | the roster and catalogue: `{version, roster, catalogue}` |
+//! | `GET /v1/org` | the roster as the caller's role sees it, and the catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
 //! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file and this device may read it, else 404 with this device's own `Upload-Offset` |
 //! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes, into this device's own upload |
@@ -42,6 +42,7 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use xiangying_core::org::Roster;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
@@ -258,17 +259,36 @@ async fn enrol(
     }))
 }
 
-async fn org(State(state): State<Shared>) -> Result<Response, ServerError> {
+/// The roster as the caller's role sees it ([`Roster::view_for`]: places for everybody, people
+/// and phone numbers by role), computed per request from the published roster, and the
+/// catalogue. 401 for a person the roster no longer holds.
+async fn org(
+    State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
+) -> Result<Response, ServerError> {
     let st = state.clone();
-    let org = blocking(move || {
+    let (org, device) = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            tx.org()?.ok_or(ServerError::NoOrg)
+            Ok((tx.org()?.ok_or(ServerError::NoOrg)?, device.clone()))
         })
+    })
+    .await?;
+    let roster = blocking(move || {
+        // Checked when it was published: only parsed here.
+        let full: Roster = serde_json::from_str(&org.roster)
+            .map_err(|e| ServerError::Internal(format!("stored roster: {e}")))?;
+        // A person who left the roster gets nothing (publishing revoked their devices; this
+        // also covers a device enrolled afterwards with a code issued before).
+        if !full.people.iter().any(|p| p.id == device.person) {
+            return Err(ServerError::Unauthorised);
+        }
+        serde_json::to_string(&full.view_for(&device.person))
+            .map_err(|e| ServerError::Internal(format!("roster view: {e}")))
     })
     .await?;
     let body = format!(
         "{{\"version\":{},\"roster\":{},\"catalogue\":{}}}",
-        org.version, org.roster, org.catalogue
+        org.version, roster, org.catalogue
     );
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

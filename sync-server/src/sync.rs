@@ -359,8 +359,9 @@ fn accept_case(
 }
 
 /// Judges a push to a patrol and voids what the roster does not back: the whole patrol when
-/// the walker's claim at its start is stale, an entry when its author's claim is, an
-/// accompaniment when the companion is not who the walker's roster copy said.
+/// the walker's claim at its start is stale, an entry when its author's claim is (a
+/// companion's confirmation included), an accompaniment when the companion is not who the
+/// walker's roster copy said. The judge lets a companion append only their own confirmation.
 fn accept_patrol(
     ctx: &Ctx<'_>,
     patrol_id: &str,

@@ -125,7 +125,12 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
 
     let week = reports::accompaniments(state.storage.as_ref(), now).unwrap();
     let gw1 = week.iter().find(|r| r.person == "gw1").unwrap();
-    assert_eq!((gw1.patrols, gw1.official, gw1.meets_rule), (1, 1, false));
+    // The official never confirmed from their own device: named, but unconfirmed.
+    assert_eq!(
+        (gw1.patrols, gw1.official, gw1.official_unconfirmed),
+        (1, 0, 1)
+    );
+    assert!(!gw1.meets_rule);
     assert_eq!(week.len(), 3, "every grid worker of the roster");
     assert_eq!(f.dev("center").weekly_accompaniments(now).unwrap(), week);
 }

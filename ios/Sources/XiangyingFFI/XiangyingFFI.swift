@@ -6945,6 +6945,11 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * The HTTP status.
          */status: UInt16, 
         /**
+         * The server's stable name for the refusal, to act on whatever the wording:
+         * `over_limit` (a push crosses a limit the server names in `detail`), `tampering`,
+         * `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`.
+         */code: String, 
+        /**
          * What the server said.
          */detail: String
     )
@@ -7041,6 +7046,7 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             )
         case 8: return .ServerRejected(
             status: try FfiConverterUInt16.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
         case 9: return .Cancelled(
@@ -7106,9 +7112,10 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerRejected(status,detail):
+        case let .ServerRejected(status,code,detail):
             writeInt(&buf, Int32(8))
             FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         

@@ -8130,12 +8130,19 @@ sealed class ApiException: kotlin.Exception() {
         val `status`: kotlin.UShort, 
         
         /**
+         * The server's stable name for the refusal, to act on whatever the wording:
+         * `over_limit` (a push crosses a limit the server names in `detail`), `tampering`,
+         * `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
          * What the server said.
          */
         val `detail`: kotlin.String
         ) : ApiException() {
         override val message
-            get() = "status=${ `status` }, detail=${ `detail` }"
+            get() = "status=${ `status` }, code=${ `code` }, detail=${ `detail` }"
     }
     
     /**
@@ -8248,6 +8255,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             8 -> ApiException.ServerRejected(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             9 -> ApiException.Cancelled(
                 FfiConverterString.read(buf),
@@ -8310,6 +8318,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is ApiException.Cancelled -> (
@@ -8379,6 +8388,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             is ApiException.ServerRejected -> {
                 buf.putInt(8)
                 FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }

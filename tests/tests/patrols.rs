@@ -157,7 +157,7 @@ fn writing_to_somebody_elses_patrol_or_editing_a_track_is_refused() {
     });
     let (status, body) = push_raw(&f, "gw1", &p, edited);
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("track chunk 0"), "{body}");
+    assert!(body.contains("edits or deletes in `track`"), "{body}");
     // Nobody else is affected.
     f.dev("psc1").sync_now(&|_| {}).unwrap();
 }

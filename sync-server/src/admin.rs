@@ -114,12 +114,12 @@ pub struct IssuedCode {
     pub expires_at: i64,
 }
 
-impl std::fmt::Display for IssuedCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = chrono::DateTime::from_timestamp_millis(self.expires_at)
+impl IssuedCode {
+    /// When the code expires, as `2026-12-08 09:30 UTC`.
+    pub fn expires_utc(&self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.expires_at)
             .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-            .unwrap_or_else(|| self.expires_at.to_string());
-        write!(f, "{}\t(expires {at})", self.code)
+            .unwrap_or_else(|| self.expires_at.to_string())
     }
 }
 

@@ -211,7 +211,11 @@ fn run(
                     println!("published roster and catalogue, version {v}");
                 }
                 AdminCommand::IssueCode { person } => {
-                    println!("{}", admin::issue_code_until(s, &person, code_ttl)?);
+                    // The code alone on stdout, so scripts can read it; the expiry beside it
+                    // for the person at the terminal.
+                    let issued = admin::issue_code_until(s, &person, code_ttl)?;
+                    println!("{}", issued.code);
+                    eprintln!("expires {}", issued.expires_utc());
                 }
                 AdminCommand::RevokeCode { code } => {
                     if !admin::revoke_code(s, &code)? {

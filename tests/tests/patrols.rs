@@ -64,6 +64,11 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
         pushed.bytes_sent
     );
     f.settle();
+    // Each companion confirms from their own device; only confirmed accompaniments count.
+    f.dev("official").confirm_accompaniment(&p).unwrap();
+    f.dev("gw1").confirm_accompaniment(&s).unwrap();
+    f.dev("police1").confirm_accompaniment(&s).unwrap();
+    f.settle();
 
     let held = |who: &str| -> Vec<String> {
         let mut ids: Vec<String> = f
@@ -125,10 +130,10 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
 
     let week = reports::accompaniments(state.storage.as_ref(), now).unwrap();
     let gw1 = week.iter().find(|r| r.person == "gw1").unwrap();
-    // The official never confirmed from their own device: named, but unconfirmed.
+    // The official confirmed from their own device; one accompaniment is short of the rule.
     assert_eq!(
         (gw1.patrols, gw1.official, gw1.official_unconfirmed),
-        (1, 0, 1)
+        (1, 1, 0)
     );
     assert!(!gw1.meets_rule);
     assert_eq!(week.len(), 3, "every grid worker of the roster");

@@ -32,6 +32,7 @@ fn a_one_megabyte_bomb_costs_the_server_little_memory() {
         assert_eq!(refusal(&body).0, "over_limit");
     }
     let growth = peak_rss().saturating_sub(base);
+    println!("peak RSS growth over three bombs: {} KiB", growth >> 10);
     assert!(growth < 200 << 20, "the peak grew by {} MB", growth >> 20);
     f.dev("gw1").note(&id, "still here").unwrap();
     f.dev("gw1").sync_now(&|_| {}).unwrap();

@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use xiangying_core::org::Roster;
@@ -56,13 +57,14 @@ pub fn router(state: Shared) -> Router {
     let sync_limit = limits.max_sync_body;
     let photo_limit = usize::try_from(limits.max_photo).unwrap_or(usize::MAX);
     let timeout = Duration::from_secs(limits.request_timeout_secs);
-    // Sync and photos share one pool of requests served at once; a full pool sheds at once.
+    // Sync and photos share one pool of requests served at once (one semaphore for every
+    // route the layer wraps); a full pool sheds at once.
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
             ServerError::Overloaded(OVERLOADED_RETRY_SECS)
         }))
         .load_shed()
-        .concurrency_limit(limits.max_inflight);
+        .layer(GlobalConcurrencyLimitLayer::new(limits.max_inflight));
     // A `Content-Length` over the limit is refused before reading; a body without one is cut
     // off at the limit.
     let sync_route = Router::new()

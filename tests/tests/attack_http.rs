@@ -229,6 +229,13 @@ fn a_flood_is_shed_with_retry_after_and_health_still_answers() {
     assert!(resp.headers().get("retry-after").is_some());
     let (code, _) = refusal(&resp.text().unwrap());
     assert_eq!(code, "overloaded");
+    // The photo routes share the same pool.
+    let photo = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/photos/{}", f.server.url(), "a".repeat(64)))
+        .bearer_auth(token_of(&f, "gw2"))
+        .send()
+        .unwrap();
+    assert_eq!(photo.status().as_u16(), 503);
     assert_eq!(health(&f), 200);
     drop(slow);
     eventually("gw2 syncs once the flood is over", || {

@@ -63,7 +63,7 @@ impl PatrolDoc {
 
     /// Like [`PatrolDoc::apply`] for bytes this device stored itself.
     pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        self.doc.load_incremental(bytes)?;
+        crate::case::doc::load_incremental(&mut self.doc, bytes)?;
         self.track = list_id(&self.doc, "track")?;
         self.log = list_id(&self.doc, "log")?;
         Ok(())
@@ -260,5 +260,17 @@ mod tests {
         doc.put_object(ROOT, "log", ObjType::List).unwrap();
         let p = PatrolDoc::wrap(doc).unwrap();
         assert!(matches!(p.facts(), Err(DocError::Field(_))));
+    }
+
+    /// Found by the `automerge` fuzz target (`fuzz/corpus/automerge/`): a track change with two
+    /// bytes changed and its checksum recomputed parses, then made automerge panic while
+    /// applying it to the patrol.
+    #[test]
+    fn a_change_automerge_panics_on_is_refused() {
+        let base = include_bytes!("testdata/base-patrol.am");
+        let change = include_bytes!("testdata/panic-import-ops.am");
+        let mut p = PatrolDoc::load(base, &ActorId::random()).unwrap();
+        let e = p.apply(change).unwrap_err();
+        assert!(e.to_string().contains("automerge could not apply"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //! pull, the device's store) handle both the same way; only reading the content and judging a
 //! push depend on the kind, which the root `kind` key tells.
 
-use crate::case::doc::{canonical_save, changes_since, check_bytes, str_at};
+use crate::case::doc::{canonical_save, changes_since, check_bytes, load_incremental, str_at};
 use crate::case::{CaseDoc, DocError, RawChange};
 use crate::patrol::{PATROL_KIND, PatrolDoc};
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -26,7 +26,7 @@ impl SyncedDoc {
     pub fn from_remote(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
         check_bytes(bytes)?;
         let mut doc = AutoCommit::new().with_actor(actor.clone());
-        doc.load_incremental(bytes)?;
+        load_incremental(&mut doc, bytes)?;
         SyncedDoc::wrap(doc)
     }
 

@@ -57,10 +57,9 @@ pub fn decode_check(bytes: &[u8]) -> Result<(), String> {
 
 fn push(bytes: &[u8]) {
     let _ = chunks::split(bytes);
-    if decode_check(bytes).is_err() {
-        // `from_remote` and `apply` run the same check and refuse; run them anyway, as the
-        // server would.
-    }
+    // `from_remote` and `apply` run the same check again and refuse what it refuses; they
+    // run anyway, as on the server, in case they ever stop doing so.
+    let _ = decode_check(bytes);
     let actor = server_actor();
     if let Ok(mut doc) = SyncedDoc::from_remote(bytes, &actor) {
         read(None, &mut doc);
@@ -107,7 +106,10 @@ fn read(before: Option<&SyncedDoc>, after: &mut SyncedDoc) {
                 _ => None,
             };
             let _ = judge_patrol(b, a, PUSHER);
+            let _ = a.facts();
+            let _ = a.events();
             let _ = a.chunks();
+            let _ = a.last_fix_at();
             let _ = fold_patrol_doc(a);
         }
         _ => {}

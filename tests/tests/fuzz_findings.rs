@@ -12,6 +12,10 @@ const PATROL: &[u8] = include_bytes!("../../fuzz/corpus/automerge/patrol-doc.am"
 /// and automerge 0.12 panicked applying it.
 const PANICS_ON_APPLY: &[u8] =
     include_bytes!("../../fuzz/corpus/automerge/finding-apply-import-ops-panic.am");
+/// Another track change to [`PATROL`] with two bytes changed: automerge 0.12 took it in, then
+/// panicked reading the new changes back.
+const PANICS_ON_READ: &[u8] =
+    include_bytes!("../../fuzz/corpus/automerge/finding-get-changes-missing-ops.am");
 /// A case document with one byte changed and its checksum recomputed: automerge 0.12 panicked
 /// loading it.
 const PANICS_ON_LOAD: &[u8] =
@@ -47,6 +51,11 @@ fn bytes_that_made_automerge_panic_are_refused_with_a_clear_error() {
     let before = server_counts(&f);
 
     let (status, body) = push_raw(&f, "gw1", &patrol_id, PANICS_ON_APPLY.to_vec());
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("automerge could not apply"), "{body}");
+    health_answers_quickly(&f);
+
+    let (status, body) = push_raw(&f, "gw1", &patrol_id, PANICS_ON_READ.to_vec());
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("automerge could not apply"), "{body}");
     health_answers_quickly(&f);

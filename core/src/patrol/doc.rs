@@ -58,12 +58,17 @@ impl PatrolDoc {
     /// Applies changes or documents received from elsewhere (checked for whole chunks first).
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         check_bytes(bytes)?;
-        self.apply_trusted(bytes)
+        crate::case::doc::load_received(&mut self.doc, bytes)?;
+        self.relist()
     }
 
     /// Like [`PatrolDoc::apply`] for bytes this device stored itself.
     pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         crate::case::doc::load_incremental(&mut self.doc, bytes)?;
+        self.relist()
+    }
+
+    fn relist(&mut self) -> Result<(), DocError> {
         self.track = list_id(&self.doc, "track")?;
         self.log = list_id(&self.doc, "log")?;
         Ok(())

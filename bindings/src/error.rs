@@ -74,6 +74,10 @@ pub enum ApiError {
     ServerRejected {
         /// The HTTP status.
         status: u16,
+        /// The server's stable name for the refusal, to act on whatever the wording:
+        /// `over_limit` (a push crosses a limit the server names in `detail`), `tampering`,
+        /// `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`.
+        code: String,
         /// What the server said.
         detail: String,
     },
@@ -158,8 +162,13 @@ impl From<CoreError> for ApiError {
             CoreError::Photo(e) => e.into(),
             CoreError::Network(detail) => ApiError::Network { detail },
             CoreError::Unauthorised(detail) => ApiError::Unauthorized { detail },
-            CoreError::Rejected { status, message } => ApiError::ServerRejected {
+            CoreError::Rejected {
                 status,
+                code,
+                message,
+            } => ApiError::ServerRejected {
+                status,
+                code,
                 detail: message,
             },
             CoreError::NotSetUp(what) => ApiError::NotSetUp {
@@ -237,6 +246,7 @@ mod tests {
         assert!(matches!(e, ApiError::Unauthorized { .. }));
         let e: ApiError = CoreError::Rejected {
             status: 403,
+            code: "forbidden".into(),
             message: "outside scope".into(),
         }
         .into();
@@ -244,6 +254,7 @@ mod tests {
             e,
             ApiError::ServerRejected {
                 status: 403,
+                code: "forbidden".into(),
                 detail: "outside scope".into()
             }
         );

@@ -106,6 +106,33 @@ impl XiangyingDevice {
         Ok(self.patrol_view(v))
     }
 
+    /// Confirms, as the companion a walker named on their patrol, that I walked along (三陪同):
+    /// an entry I sign, pushed at the next sync. Only a confirmed accompaniment counts for the
+    /// weekly rule. Returns the patrol; the listeners hear of it.
+    ///
+    /// Errors: `NotAllowed` (the patrol names no accompaniment of mine awaiting
+    /// confirmation), `NotFound` (no such patrol on this device).
+    pub fn confirm_accompaniment(&self, patrol_id: String) -> ApiResult<PatrolView> {
+        let v = self
+            .device
+            .confirm_accompaniment(&patrol_id)
+            .map_err(|e| self.patrol_error(&patrol_id, e))?;
+        self.listeners.notify(vec![patrol_id]);
+        Ok(self.patrol_view(v))
+    }
+
+    /// The patrols naming me as a companion that I have not confirmed yet, newest first:
+    /// what an official's or department's "to confirm" list shows. `NotSetUp` before a person
+    /// is set.
+    pub fn accompaniments_awaiting_me(&self) -> ApiResult<Vec<PatrolSummary>> {
+        let rows = self.device.accompaniments_awaiting_me()?;
+        let roster = self.device.roster().ok();
+        Ok(rows
+            .into_iter()
+            .map(|s| PatrolSummary::of(s, roster.as_ref()))
+            .collect())
+    }
+
     /// Ends my patrol: packs the fixes still buffered into its track and records the end.
     /// Returns the ended patrol with its whole track and `duration_ms`; the listeners hear of
     /// it. Errors: `NotAllowed` (not the walker, or already ended), `NotFound`.

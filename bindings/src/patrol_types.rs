@@ -125,6 +125,9 @@ pub struct PatrolCompanion {
     pub kind: CompanionKind,
     /// When the walker recorded them, device clock (ms).
     pub at_ms: i64,
+    /// When the companion confirmed from their own device (their clock, ms); `None` while
+    /// unconfirmed, and then the accompaniment does not count for the weekly rule.
+    pub confirmed_at_ms: Option<i64>,
 }
 
 impl PatrolCompanion {
@@ -135,6 +138,7 @@ impl PatrolCompanion {
             role: c.claim.role.into(),
             kind: c.kind.into(),
             at_ms: c.at,
+            confirmed_at_ms: c.confirmed_at,
         }
     }
 }
@@ -268,15 +272,21 @@ pub struct WeeklyAccompaniment {
     pub patrols: u32,
     /// Their patrol time in the week, ms (ended patrols).
     pub patrol_ms: i64,
-    /// Patrols a sub-district official walked along (a patrol with two officials counts once).
+    /// Patrols a sub-district official walked along and confirmed from their own device (a
+    /// patrol with two officials counts once).
     pub official: u32,
-    /// Patrols enforcement department staff walked along.
+    /// Patrols enforcement department staff walked along and confirmed.
     pub department: u32,
-    /// True when `official` reaches the weekly rule (`official_needed`).
+    /// True when `official` (confirmed only) reaches the weekly rule (`official_needed`).
     pub meets_rule: bool,
     /// Official accompaniments the rule asks for each week (2), so a screen can show
     /// "1 / 2" without a constant of its own.
     pub official_needed: u32,
+    /// Patrols naming a sub-district official who has not confirmed (not counted for the
+    /// rule).
+    pub official_unconfirmed: u32,
+    /// Patrols naming department staff who have not confirmed.
+    pub department_unconfirmed: u32,
 }
 
 impl WeeklyAccompaniment {
@@ -291,6 +301,8 @@ impl WeeklyAccompaniment {
             department: w.department,
             meets_rule: w.meets_rule,
             official_needed: OFFICIAL_PER_WEEK,
+            official_unconfirmed: w.official_unconfirmed,
+            department_unconfirmed: w.department_unconfirmed,
         }
     }
 }

@@ -277,6 +277,7 @@ impl Server {
             data: dir.path().join("server"),
             postgres: None,
             limits: xiangying_server::state::Limits::default(),
+            metrics_token: None,
         };
         let state = xiangying_server::app_state(&cfg).unwrap();
         xiangying_server::admin::publish(
@@ -889,6 +890,7 @@ fn a_grid_worker_walks_a_patrol_in_batches_with_an_official_and_ends_it() {
             role: Role::StreetOfficial,
             kind: CompanionKind::Official,
             at_ms: PATROL_T0,
+            confirmed_at_ms: None,
         }]
     );
     clock.fetch_add(2 * HOUR_MS, Ordering::SeqCst);
@@ -1113,7 +1115,9 @@ fn the_weekly_count_follows_the_two_officials_rule_across_devices() {
     let (chief, _) = clocked(&dir.path().join("cc1"), "cc1");
     let heard = Arc::new(Recorder::default());
     chief.add_case_listener(heard.clone());
-    // gw1: two patrols with the official on Monday and Tuesday; gw2: one with the police.
+    let (official, _) = clocked(&dir.path().join("official"), "official");
+    // gw1: two patrols with the official on Monday and Tuesday, which the official confirms;
+    // gw2: one with the police, who does not confirm.
     let walk =
         |d: &XiangyingDevice, clock: &std::sync::atomic::AtomicI64, grid: &str, with: &str| {
             let id = d
@@ -1123,9 +1127,16 @@ fn the_weekly_count_follows_the_two_officials_rule_across_devices() {
             clock.fetch_add(HOUR_MS, Ordering::SeqCst);
             d.end_patrol(id.clone()).unwrap();
             clock.fetch_add(23 * HOUR_MS, Ordering::SeqCst);
-            chief
-                .apply_remote(id.clone(), d.export_case(id.clone()).unwrap())
-                .unwrap();
+            let mut bytes = d.export_case(id.clone()).unwrap();
+            if with == "official" {
+                official.apply_remote(id.clone(), bytes).unwrap();
+                let awaiting = official.accompaniments_awaiting_me().unwrap();
+                assert_eq!(awaiting[0].id, id);
+                let v = official.confirm_accompaniment(id.clone()).unwrap();
+                assert!(v.companions[0].confirmed_at_ms.is_some());
+                bytes = official.export_case(id.clone()).unwrap();
+            }
+            chief.apply_remote(id.clone(), bytes).unwrap();
             id
         };
     let a = walk(&gw1, &c1, "g1", "official");
@@ -1157,6 +1168,7 @@ fn the_weekly_count_follows_the_two_officials_rule_across_devices() {
                 w.patrol_ms,
                 w.official,
                 w.department,
+                w.department_unconfirmed,
                 w.meets_rule,
             )
         })
@@ -1164,8 +1176,8 @@ fn the_weekly_count_follows_the_two_officials_rule_across_devices() {
     assert_eq!(
         rows,
         [
-            ("gw1", "测试gw1", 2, 2 * HOUR_MS, 2, 0, true),
-            ("gw2", "测试gw2", 1, HOUR_MS, 0, 1, false),
+            ("gw1", "测试gw1", 2, 2 * HOUR_MS, 2, 0, 0, true),
+            ("gw2", "测试gw2", 1, HOUR_MS, 0, 0, 1, false),
         ],
         "the community chief sees the grid workers of c1"
     );

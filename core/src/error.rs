@@ -48,10 +48,13 @@ pub enum Error {
     #[error("unauthorised: {0}")]
     Unauthorised(String),
     /// The server refused the request and said why.
-    #[error("the server refused ({status}): {message}")]
+    #[error("the server refused ({status}, {code}): {message}")]
     Rejected {
         /// The HTTP status.
         status: u16,
+        /// The server's stable name for the refusal (`over_limit`, `tampering`, `forbidden`,
+        /// `quarantined`, `bad_request`, …; empty when the server gave none).
+        code: String,
         /// The server's words.
         message: String,
     },

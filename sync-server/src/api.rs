@@ -3,57 +3,115 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /health` | `{"status":"ok"}` once the storage answers |
-//! | `GET /metrics` | counters in the Prometheus text format |
-//! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401 |
-//! | `GET /v1/org` | the roster and catalogue: `{version, roster, catalogue}` |
+//! | `GET /metrics` | counters in the Prometheus text format, for `Authorization: Bearer <metrics_token>` (or, with no token configured, loopback clients only) |
+//! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401, an expired one 410, too many failures 429 |
+//! | `GET /v1/org` | the roster as the caller's role sees it, and the catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
-//! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file, else 404 with `Upload-Offset` |
-//! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes |
-//! | `GET /v1/photos/{hash}` | the file, for devices that may see a case referencing it |
+//! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file and this device may read it, else 404 with this device's own `Upload-Offset` |
+//! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes, into this device's own upload |
+//! | `GET /v1/photos/{hash}` | the file, streamed, for devices that may read it (see [`crate::photo_access`]) |
 //!
 //! Every `/v1` route but enrolment needs `Authorization: Bearer <token>`; an unknown or revoked
-//! token gets 401 and nothing else.
+//! token gets 401 and nothing else. The token is checked from the headers before any of the
+//! body is read, so an unauthenticated client cannot make the server buffer anything.
+//!
+//! Around the routes (docs/SECURITY.md has the figures): a deadline on every request, body
+//! included; a cap on the bodies (a `Content-Length` over it is refused before reading); per device, a few requests in flight at once (more get 429);
+//! for the heavy routes (sync, photos) a cap on requests served at once across all devices,
+//! beyond which the answer is 503 with `Retry-After` rather than a queue.
 
 use crate::auth;
 use crate::blobs::BlobStatus;
 use crate::error::ServerError;
+use crate::photo_access;
 use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, Tx, with_tx};
 use crate::sync::{self, Ctx};
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use crate::throttle::ClientIp;
+use axum::body::{Body, Bytes};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use xiangying_core::sync::scope::may_see;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use xiangying_core::org::Roster;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
 
-/// The router, with its body limits.
+/// Seconds a client is told to wait when the heavy routes are full.
+const OVERLOADED_RETRY_SECS: u64 = 2;
+
+/// The router, with its limits.
 pub fn router(state: Shared) -> Router {
-    let sync_limit = state.limits.max_sync_body;
-    let photo_limit = usize::try_from(state.limits.max_photo).unwrap_or(usize::MAX);
+    let limits = &state.limits;
+    let sync_limit = limits.max_sync_body;
+    let photo_limit = usize::try_from(limits.max_photo).unwrap_or(usize::MAX);
+    let timeout = Duration::from_secs(limits.request_timeout_secs);
+    // Sync and photos share one pool of requests served at once; a full pool sheds at once.
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            ServerError::Overloaded(OVERLOADED_RETRY_SECS)
+        }))
+        .load_shed()
+        .concurrency_limit(limits.max_inflight);
+    // A `Content-Length` over the limit is refused before reading; a body without one is cut
+    // off at the limit.
+    let sync_route = Router::new()
+        .route("/v1/sync", post(sync_handler))
+        .layer(DefaultBodyLimit::max(sync_limit))
+        .layer(RequestBodyLimitLayer::new(sync_limit));
+    let photo_routes = Router::new()
+        .route(
+            "/v1/photos/{hash}",
+            get(photo_get).head(photo_head).patch(photo_patch),
+        )
+        .layer(DefaultBodyLimit::max(photo_limit))
+        .layer(RequestBodyLimitLayer::new(photo_limit));
+    let heavy = sync_route.merge(photo_routes).layer(shed);
+    let devices = Router::new()
+        .route("/v1/org", get(org))
+        .merge(heavy)
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/v1/enrol", post(enrol))
-        .route("/v1/org", get(org))
-        .route(
-            "/v1/sync",
-            post(sync_handler).layer(DefaultBodyLimit::max(sync_limit)),
-        )
-        .route(
-            "/v1/photos/{hash}",
-            get(photo_get)
-                .head(photo_head)
-                .patch(photo_patch)
-                .layer(DefaultBodyLimit::max(photo_limit)),
-        )
+        .merge(devices)
+        .layer(RequestBodyTimeoutLayer::new(timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(state)
+}
+
+/// Checks the bearer token from the headers, before any of the body is read, and takes one of
+/// the device's request slots for as long as the request lasts. The handler finds the device
+/// as an `Extension<DeviceRow>`.
+async fn authenticate(
+    State(state): State<Shared>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ServerError> {
+    let token = bearer(req.headers())?;
+    let st = state.clone();
+    let device =
+        blocking(move || with_tx(st.storage.as_ref(), |tx| auth::device_for(tx, &token))).await?;
+    let _slot = state
+        .device_slots
+        .take(&device.id)
+        .ok_or(ServerError::DeviceBusy(1))?;
+    req.extensions_mut().insert(device);
+    Ok(next.run(req).await)
 }
 
 /// Runs storage work off the async threads.
@@ -81,16 +139,36 @@ fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
 
 async fn health(State(state): State<Shared>) -> Result<Json<serde_json::Value>, ServerError> {
     let st = state.clone();
-    blocking(move || with_tx(st.storage.as_ref(), |tx| tx.org_version())).await?;
+    blocking(move || st.storage.ping()).await?;
     Ok(Json(
         serde_json::json!({ "status": "ok", "storage": state.storage.kind(), "instance": state.instance }),
     ))
 }
 
-async fn metrics(State(state): State<Shared>) -> String {
+/// Whether a `/metrics` request may be answered: with the configured token, or from a
+/// loopback address when none is configured.
+fn metrics_allowed(state: &AppState, client: ClientIp, headers: &HeaderMap) -> bool {
+    match &state.metrics_token {
+        Some(expected) => bearer(headers).is_ok_and(|t| {
+            use sha2::Digest;
+            // Compare digests, so the time taken says nothing about the token.
+            sha2::Sha256::digest(t.as_bytes()) == sha2::Sha256::digest(expected.as_bytes())
+        }),
+        None => client.is_loopback(),
+    }
+}
+
+async fn metrics(
+    State(state): State<Shared>,
+    client: ClientIp,
+    headers: HeaderMap,
+) -> Result<String, ServerError> {
     use std::sync::atomic::Ordering::Relaxed;
+    if !metrics_allowed(&state, client, &headers) {
+        return Err(ServerError::Unauthorised);
+    }
     let m: &Metrics = &state.metrics;
-    format!(
+    Ok(format!(
         "xiangying_syncs_total {}\nxiangying_pushed_changes_total {}\nxiangying_sync_bytes_in_total {}\nxiangying_sync_bytes_out_total {}\nxiangying_photo_bytes_in_total {}\nxiangying_tampering_total {}\n",
         m.syncs.load(Relaxed),
         m.pushed.load(Relaxed),
@@ -98,7 +176,7 @@ async fn metrics(State(state): State<Shared>) -> String {
         m.bytes_out.load(Relaxed),
         m.photo_bytes_in.load(Relaxed),
         m.tampering.load(Relaxed),
-    )
+    ))
 }
 
 /// The body of `POST /v1/enrol`.
@@ -124,51 +202,108 @@ pub struct EnrolResponse {
 
 async fn enrol(
     State(state): State<Shared>,
+    client: ClientIp,
     Json(req): Json<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, ServerError> {
+    use auth::Enrolment;
+    if let Err(e) = state.enrol_throttle.check(client) {
+        tracing::warn!(target: "audit", outcome = "throttled", %client, "enrolment attempt");
+        return Err(e);
+    }
     let st = state.clone();
+    let ttl_ms = i64::try_from(state.limits.code_ttl().as_millis()).unwrap_or(i64::MAX);
     let done = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            auth::enrol(tx, &req.code, &req.token, &req.device_name, now())
+            auth::enrol(tx, &req.code, &req.token, &req.device_name, now(), ttl_ms)
         })
     })
-    .await?;
-    let device = done.ok_or(ServerError::Unauthorised)?;
-    tracing::info!(device = %device.id, person = %device.person, "enrolled");
+    .await;
+    let failed = |outcome: &str, person: Option<&str>| {
+        tracing::warn!(target: "audit", outcome, %client, person = person.unwrap_or("-"), "enrolment attempt");
+        state.enrol_throttle.failed(client)
+    };
+    let device = match done {
+        Ok(Enrolment::Enrolled(d)) => {
+            tracing::info!(target: "audit", outcome = "enrolled", %client, person = %d.person, device = %d.id, "enrolment attempt");
+            d
+        }
+        Ok(Enrolment::Again(d)) => {
+            tracing::info!(target: "audit", outcome = "retried", %client, person = %d.person, device = %d.id, "enrolment attempt");
+            d
+        }
+        Ok(Enrolment::Unknown) => {
+            failed("unknown-code", None)?;
+            return Err(ServerError::Unauthorised);
+        }
+        Ok(Enrolment::Expired { person, expired_at }) => {
+            failed("expired-code", Some(&person))?;
+            let at = chrono::DateTime::from_timestamp_millis(expired_at)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            return Err(ServerError::Expired(format!(
+                "this enrolment code expired at {at}; ask the administrator for a new one"
+            )));
+        }
+        Err(e @ ServerError::BadRequest(_)) => {
+            failed("bad-request", None)?;
+            return Err(e);
+        }
+        Err(e) => {
+            tracing::warn!(target: "audit", outcome = "error", %client, "enrolment attempt");
+            return Err(e);
+        }
+    };
     Ok(Json(EnrolResponse {
         device_id: device.id,
         person: device.person,
     }))
 }
 
-async fn org(State(state): State<Shared>, headers: HeaderMap) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
+/// The roster as the caller's role sees it ([`Roster::view_for`]: places for everybody, people
+/// and phone numbers by role), computed per request from the published roster, and the
+/// catalogue. 401 for a person the roster no longer holds.
+async fn org(
+    State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
+) -> Result<Response, ServerError> {
     let st = state.clone();
-    let org = blocking(move || {
+    let (org, device) = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
-            auth::device_for(tx, &token)?;
-            tx.org()?.ok_or(ServerError::NoOrg)
+            Ok((tx.org()?.ok_or(ServerError::NoOrg)?, device.clone()))
         })
+    })
+    .await?;
+    let roster = blocking(move || {
+        // Checked when it was published: only parsed here.
+        let full: Roster = serde_json::from_str(&org.roster)
+            .map_err(|e| ServerError::Internal(format!("stored roster: {e}")))?;
+        // A person who left the roster gets nothing (publishing revoked their devices; this
+        // also covers a device enrolled afterwards with a code issued before).
+        if !full.people.iter().any(|p| p.id == device.person) {
+            return Err(ServerError::Unauthorised);
+        }
+        serde_json::to_string(&full.view_for(&device.person))
+            .map_err(|e| ServerError::Internal(format!("roster view: {e}")))
     })
     .await?;
     let body = format!(
         "{{\"version\":{},\"roster\":{},\"catalogue\":{}}}",
-        org.version, org.roster, org.catalogue
+        org.version, roster, org.catalogue
     );
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn sync_handler(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    Extension(device): Extension<DeviceRow>,
     body: Bytes,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let req: SyncRequest = wire::decode(&body)
         .map_err(|e| ServerError::BadRequest(format!("not a sync request: {e}")))?;
     Metrics::add(&state.metrics.bytes_in, body.len() as u64);
+    drop(body);
     let st = state.clone();
-    let resp = blocking(move || sync_blocking(&st, &token, &req)).await?;
+    let resp = blocking(move || sync_blocking(&st, &device, &req)).await?;
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     Metrics::add(&state.metrics.syncs, 1);
     Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
@@ -184,21 +319,22 @@ async fn sync_handler(
 
 fn sync_blocking(
     state: &AppState,
-    token: &str,
+    device: &DeviceRow,
     req: &SyncRequest,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
-    let device = with_tx(storage, |tx| auth::device_for(tx, token))?;
+    // Every pushed byte is sized up and parsed before any lock is taken.
+    let checked = sync::check_push(&state.limits, &req.push)?;
     let pushed = with_tx(storage, |tx| {
         let roster = state.roster(tx)?;
         let ctx = Ctx {
             roster: &roster,
-            device: &device,
+            device,
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
         };
-        sync::push(tx, &ctx, &req.push)
+        sync::push(tx, &ctx, &checked)
     });
     let acked_through = match pushed {
         Err(ServerError::Tamper { case_id, reason }) => {
@@ -218,7 +354,7 @@ fn sync_blocking(
         let roster = state.roster(tx)?;
         let ctx = Ctx {
             roster: &roster,
-            device: &device,
+            device,
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
@@ -234,44 +370,41 @@ fn sync_blocking(
     })
 }
 
-/// Whether the device may see some case that references the photo.
+/// Whether the device may read the photo (see [`crate::photo_access`]).
 fn may_see_photo(
     state: &AppState,
     tx: &mut dyn Tx,
     device: &DeviceRow,
     hash: &str,
 ) -> Result<bool, ServerError> {
-    let roster = state.roster(tx)?;
-    let scope = sync::scope_of(&roster, &device.person);
-    for case in tx.photo_cases(hash)? {
-        if may_see(&scope, &tx.access(&case)?) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    photo_access::may_read(state, tx, device, hash)
 }
 
-fn authorised_photo(state: &AppState, token: &str, hash: &str) -> Result<(), ServerError> {
+/// Whether the device may read the photo (the hash checked first).
+fn authorised_photo(state: &AppState, device: &DeviceRow, hash: &str) -> Result<bool, ServerError> {
     with_tx(state.storage.as_ref(), |tx| {
-        let device = auth::device_for(tx, token)?;
-        if may_see_photo(state, tx, &device, hash)? {
-            Ok(())
-        } else {
-            Err(ServerError::NotFound)
+        if !crate::blobs::valid_hash(hash) {
+            return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
         }
+        may_see_photo(state, tx, device, hash)
     })
 }
 
 async fn photo_head(
     State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let st = state.clone();
     let status = blocking(move || {
-        authorised_photo(&st, &token, &hash)?;
-        st.blobs.status(&hash)
+        let may_read = authorised_photo(&st, &device, &hash)?;
+        if may_read && st.blobs.is_complete(&hash)? {
+            return Ok(BlobStatus::Complete);
+        }
+        let ttl = st.limits.partial_upload_ttl();
+        Ok(BlobStatus::Partial(
+            st.blobs.partial_len(&device.id, &hash, ttl)?,
+        ))
     })
     .await?;
     Ok(match status {
@@ -290,20 +423,80 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ServerError> {
         .ok_or_else(|| ServerError::BadRequest(format!("missing or invalid {name} header")))
 }
 
+/// Refuses an upload that would take the device over its photo quota.
+fn check_quota(
+    state: &AppState,
+    device: &DeviceRow,
+    hash: &str,
+    total: u64,
+) -> Result<(), ServerError> {
+    let quota = state.limits.device_photo_quota_bytes;
+    let stored = with_tx(state.storage.as_ref(), |tx| {
+        tx.device_photo_bytes(&device.id)
+    })?;
+    let ttl = state.limits.partial_upload_ttl();
+    let this = state.blobs.partial_len(&device.id, hash, ttl)?;
+    let partial = state.blobs.device_partial_bytes(&device.id)?;
+    let used = stored.saturating_add(partial.saturating_sub(this));
+    if used.saturating_add(total) > quota {
+        return Err(ServerError::TooLarge(format!(
+            "this device's photos would exceed its quota of {quota} bytes (limit \
+             device_photo_quota_bytes; {used} bytes used)"
+        )));
+    }
+    Ok(())
+}
+
 async fn photo_patch(
     State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let offset = header_u64(&headers, "upload-offset")?;
     let total = header_u64(&headers, "upload-length")?;
     let st = state.clone();
     let len = body.len() as u64;
     let status = blocking(move || {
-        authorised_photo(&st, &token, &hash)?;
-        st.blobs.append(&hash, offset, total, &body)
+        let may_read = authorised_photo(&st, &device, &hash)?;
+        if total > st.limits.max_photo {
+            return Err(ServerError::TooLarge(format!(
+                "a photo may have at most {} bytes (limit max_photo)",
+                st.limits.max_photo
+            )));
+        }
+        if may_read && st.blobs.is_complete(&hash)? {
+            return Ok(BlobStatus::Complete);
+        }
+        let referenced = with_tx(st.storage.as_ref(), |tx| {
+            photo_access::referenced_for(&st, tx, &device, &hash)
+        })?;
+        if !referenced {
+            return Err(ServerError::NotFound);
+        }
+        let ttl = st.limits.partial_upload_ttl();
+        if offset == 0 {
+            let swept = st.blobs.sweep(ttl)?;
+            if swept > 0 {
+                tracing::info!(swept, "expired partial photo uploads removed");
+            }
+        }
+        check_quota(&st, &device, &hash, total)?;
+        let chunk = crate::blobs::Chunk {
+            offset,
+            total,
+            bytes: &body,
+        };
+        st.blobs.append(&device.id, &hash, chunk, ttl, || {
+            let complete = st.blobs.is_complete(&hash)?;
+            with_tx(st.storage.as_ref(), |tx| {
+                if complete {
+                    photo_access::adopt_legacy(tx, &hash, now())?;
+                }
+                tx.add_photo_uploader(&hash, &device.id, &device.person, total, now())
+            })
+        })
     })
     .await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
@@ -317,15 +510,25 @@ async fn photo_patch(
 
 async fn photo_get(
     State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ServerError> {
-    let token = bearer(&headers)?;
     let st = state.clone();
-    let bytes = blocking(move || {
-        authorised_photo(&st, &token, &hash)?;
-        st.blobs.read(&hash)
+    let blob = blocking(move || {
+        let may_read = authorised_photo(&st, &device, &hash)?;
+        if !may_read {
+            return Err(ServerError::NotFound);
+        }
+        st.blobs.open(&hash)
     })
     .await?;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(blob.file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::CONTENT_LENGTH, HeaderValue::from(blob.len)),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }

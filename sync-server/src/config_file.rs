@@ -4,13 +4,19 @@
 //! data = "/srv/xiangying"                     # data folder (SQLite store, photo files)
 //! postgres = "postgres://xy@db/xiangying"     # optional: PostgreSQL instead of SQLite
 //! listen = "0.0.0.0:8470"                     # address `serve` listens on
+//! metrics_token = "…"                         # /metrics asks for this bearer token; without
+//!                                             # it, only loopback clients get /metrics
 //!
 //! [limits]
 //! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
 //! max_photo = 16777216                        # largest photo file, bytes
-//! max_feed_bytes = 4194304                    # most feed bytes in one response
-//! max_feed_cases = 500                        # most documents in one response
+//! max_push_ops = 200000                       # most automerge ops one push may declare
+//! request_timeout_secs = 60                   # whole-request deadline
+//! code_ttl_hours = 72                         # enrolment codes expire this long after issue
 //! ```
+//!
+//! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
+//! defaults); none may be 0.
 //!
 //! Every key is optional. A flag or an environment variable wins over the file, the file over
 //! the built-in default. Unknown keys and bad values are errors that name the file, the key and
@@ -31,23 +37,11 @@ pub struct FileConfig {
     pub postgres: Option<String>,
     /// The address `serve` listens on.
     pub listen: Option<SocketAddr>,
-    /// Request and response limits.
+    /// The bearer token `/metrics` asks for.
+    pub metrics_token: Option<String>,
+    /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
-    pub limits: FileLimits,
-}
-
-/// The `[limits]` table: each one replaces the built-in default when given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileLimits {
-    /// Largest `POST /v1/sync` body, bytes.
-    pub max_sync_body: Option<usize>,
-    /// Largest photo file, bytes.
-    pub max_photo: Option<u64>,
-    /// Most feed bytes in one response.
-    pub max_feed_bytes: Option<usize>,
-    /// Most documents in one response.
-    pub max_feed_cases: Option<u32>,
+    pub limits: Limits,
 }
 
 impl FileConfig {
@@ -60,15 +54,19 @@ impl FileConfig {
     /// Parses and checks configuration text.
     pub fn parse(text: &str) -> Result<FileConfig, String> {
         let cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        let l = &cfg.limits;
-        let zero = [
-            ("limits.max_sync_body", l.max_sync_body == Some(0)),
-            ("limits.max_photo", l.max_photo == Some(0)),
-            ("limits.max_feed_bytes", l.max_feed_bytes == Some(0)),
-            ("limits.max_feed_cases", l.max_feed_cases == Some(0)),
-        ];
-        if let Some((key, _)) = zero.iter().find(|(_, z)| *z) {
-            return Err(format!("{key} must be more than 0"));
+        if let Some(key) = cfg.limits.first_zero() {
+            return Err(format!("limits.{key} must be more than 0"));
+        }
+        if cfg
+            .metrics_token
+            .as_deref()
+            .is_some_and(|t| t.trim().len() < 16)
+        {
+            return Err(
+                "metrics_token must have at least 16 characters; leave it out to answer \
+                 /metrics to loopback clients only"
+                    .into(),
+            );
         }
         if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
@@ -78,14 +76,7 @@ impl FileConfig {
 
     /// The limits: the file's where given, the defaults otherwise.
     pub fn limits(&self) -> Limits {
-        let d = Limits::default();
-        let l = &self.limits;
-        Limits {
-            max_sync_body: l.max_sync_body.unwrap_or(d.max_sync_body),
-            max_photo: l.max_photo.unwrap_or(d.max_photo),
-            max_feed_bytes: l.max_feed_bytes.unwrap_or(d.max_feed_bytes),
-            max_feed_cases: l.max_feed_cases.unwrap_or(d.max_feed_cases),
-        }
+        self.limits.clone()
     }
 }
 
@@ -123,5 +114,40 @@ mod tests {
         assert!(FileConfig::parse("postgres = \" \"").is_err());
         let e = FileConfig::load(Path::new("/nonexistent/xy.toml")).unwrap_err();
         assert!(e.contains("/nonexistent/xy.toml"), "{e}");
+    }
+
+    #[test]
+    fn hardening_limits_and_the_metrics_token_are_read_and_checked() {
+        let cfg = FileConfig::parse(
+            "metrics_token = \"0123456789abcdef0123\"\n[limits]\ncode_ttl_hours = 1\n\
+             enrol_client_per_minute = 3\nenrol_overall_per_minute = 9\n\
+             partial_upload_ttl_hours = 2\ndevice_photo_quota_bytes = 1000\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.metrics_token.as_deref(), Some("0123456789abcdef0123"));
+        let l = cfg.limits();
+        assert_eq!(l.code_ttl_hours, 1);
+        assert_eq!(l.enrol_client_per_minute, 3);
+        assert_eq!(l.enrol_overall_per_minute, 9);
+        assert_eq!(l.partial_upload_ttl_hours, 2);
+        assert_eq!(l.device_photo_quota_bytes, 1000);
+        let d = FileConfig::parse("").unwrap().limits();
+        assert_eq!(d.code_ttl_hours, 72);
+        assert_eq!(d.partial_upload_ttl_hours, 24);
+        assert_eq!(d.device_photo_quota_bytes, 2 << 30);
+        for key in [
+            "code_ttl_hours",
+            "enrol_client_per_minute",
+            "enrol_overall_per_minute",
+            "partial_upload_ttl_hours",
+            "device_photo_quota_bytes",
+        ] {
+            let e = FileConfig::parse(&format!("[limits]\n{key} = 0")).unwrap_err();
+            assert!(e.contains(key), "{e}");
+        }
+        let e = FileConfig::parse("metrics_token = \"short\"").unwrap_err();
+        assert!(e.contains("metrics_token"), "{e}");
+        let e = FileConfig::parse("[limits]\ncode_ttl = 1").unwrap_err();
+        assert!(e.contains("code_ttl"), "{e}");
     }
 }

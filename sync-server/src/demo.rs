@@ -2,12 +2,13 @@
 //! day through real HTTP.
 //!
 //! Every grid worker, the street chiefs of the segments through the chosen grids, the
-//! community chiefs, two volunteers per community, a resident per grid and a centre staff
-//! member each get a real device store in a folder of their own and enrol with a one-time
-//! code. Then, offline all day: street chiefs report with photos and fix or forward; grid
-//! workers report and escalate, and walk a patrol of their grid (every other one with a
-//! sub-district official along); residents ask for help. Sync. Grid workers take on and resolve
-//! what was forwarded; community chiefs take escalations and dispatch requests. Sync. Two
+//! community chiefs, two volunteers per community, a resident per grid, a centre staff member
+//! and the sub-district official who walks along each get a real device store in a folder of
+//! their own and enrol with a one-time code. Then, offline all day: street chiefs report with
+//! photos and fix or forward; grid workers report and escalate, and walk a patrol of their grid
+//! (every other one with the official along); residents ask for help. Sync. Grid workers take
+//! on and resolve what was forwarded; community chiefs take escalations and dispatch requests;
+//! the official confirms the patrols they walked along on from their own phone. Sync. Two
 //! volunteers claim the same request while offline, reporters verify while community chiefs
 //! send work back. Sync until quiet. Finally every device's copy of every case it holds is
 //! and patrol it holds is compared with the server's, byte for byte, and each device must hold
@@ -105,6 +106,8 @@ fn cast(roster: &Roster, grids: usize) -> Cast {
                 centre = true;
                 true
             }
+            // The official who walks along, to confirm from their own phone.
+            (Role::StreetOfficial, _) => p.id == zhenxing::ids::official(1),
             _ => false,
         };
         if take {
@@ -328,6 +331,13 @@ pub fn field_day(
     // Afternoon, offline.
     each(&devices, &|_, d| {
         let Some(me) = d.me() else { return Ok(()) };
+        if me.role == Role::StreetOfficial {
+            // The official confirms each patrol they walked along on (三陪同).
+            for p in d.accompaniments_awaiting_me()? {
+                d.confirm_accompaniment(&p.id)?;
+            }
+            return Ok(());
+        }
         for c in d.inbox(1000)? {
             let r = match (me.role, c.status, c.kind) {
                 (Role::GridWorker, Status::Forwarded, _) => d
@@ -449,6 +459,7 @@ pub fn run(
         data: data.join("server"),
         postgres: None,
         limits: cfg.limits.clone(),
+        metrics_token: cfg.metrics_token.clone(),
     };
     let state = app_state(&demo_cfg)?;
     let roster = serde_json::to_string(&zhenxing::roster())?;

@@ -1,6 +1,10 @@
 //! The server's error type and how each error is answered over HTTP.
+//!
+//! 4xx answers carry a descriptive `{"error": …}` body. 5xx answers never carry internal
+//! detail (paths, SQL, backend messages): they are `{"error":"internal error","id":"<uuid>"}`,
+//! and the details are logged at error level with the same id, so an operator can find them.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Everything that can go wrong while serving.
@@ -29,12 +33,37 @@ pub enum ServerError {
     /// The body is larger than allowed.
     #[error("too large: {0}")]
     TooLarge(String),
+    /// A push crosses one of the configured limits (named as in the configuration file).
+    #[error("over the limit `{limit}` ({max})")]
+    OverLimit {
+        /// The limit's configuration key.
+        limit: &'static str,
+        /// Its value.
+        max: u64,
+    },
+    /// The server is serving as much as it may; try again after the given seconds.
+    #[error("the server is busy; try again in {0} s")]
+    Overloaded(u64),
+    /// This device already has as many requests in flight as it may; try again shortly.
+    #[error("this device already has requests in flight; try again in {0} s")]
+    DeviceBusy(u64),
     /// Not found (or not visible to this device).
     #[error("not found")]
     NotFound,
     /// The request conflicts with what the server holds (e.g. an upload offset).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many attempts: answered 429 with `Retry-After`.
+    #[error("{what}; try again in {retry_after_secs} s")]
+    TooManyRequests {
+        /// What was limited, naming the limit.
+        what: String,
+        /// Seconds until the next attempt may succeed.
+        retry_after_secs: u64,
+    },
+    /// Something that has expired (an enrolment code): answered 410.
+    #[error("{0}")]
+    Expired(String),
     /// The server has no roster yet.
     #[error("the server has no roster yet: run `xiangying-server admin setup`")]
     NoOrg,
@@ -67,11 +96,51 @@ impl ServerError {
             | ServerError::Tamper { .. }
             | ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::TooLarge(_) | ServerError::OverLimit { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ServerError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::DeviceBusy(_) => StatusCode::TOO_MANY_REQUESTS,
             ServerError::NotFound => StatusCode::NOT_FOUND,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::Expired(_) => StatusCode::GONE,
             ServerError::NoOrg => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable name for the error, sent as `code` beside the message so that
+    /// a device can act on it whatever the wording.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerError::Unauthorised => "unauthorised",
+            ServerError::Quarantined(_) => "quarantined",
+            ServerError::Tamper { .. } => "tampering",
+            ServerError::Forbidden(_) => "forbidden",
+            ServerError::BadRequest(_) => "bad_request",
+            ServerError::TooLarge(_) => "too_large",
+            ServerError::OverLimit { .. } => "over_limit",
+            ServerError::Overloaded(_) => "overloaded",
+            ServerError::DeviceBusy(_) => "device_busy",
+            ServerError::TooManyRequests { .. } => "too_many_requests",
+            ServerError::Expired(_) => "expired",
+            ServerError::NotFound => "not_found",
+            ServerError::Conflict(_) => "conflict",
+            ServerError::NoOrg => "no_org",
+            ServerError::Storage(_) | ServerError::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for the answers that say so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ServerError::Overloaded(s) | ServerError::DeviceBusy(s) => Some(*s),
+            ServerError::TooManyRequests {
+                retry_after_secs, ..
+            } => Some((*retry_after_secs).max(1)),
+            ServerError::NoOrg => Some(60),
+            _ => None,
         }
     }
 }
@@ -82,10 +151,62 @@ impl IntoResponse for ServerError {
         if status == StatusCode::UNAUTHORIZED {
             return status.into_response();
         }
-        if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+        // Storage and internal errors may name paths or SQL: the client gets an id only.
+        if matches!(self, ServerError::Storage(_) | ServerError::Internal(_)) {
+            let id = uuid::Uuid::now_v7().to_string();
+            tracing::error!(error_id = %id, error = %self, "request failed");
+            let body =
+                serde_json::json!({ "error": "internal error", "code": self.code(), "id": id });
+            return (status, axum::Json(body)).into_response();
         }
-        let body = serde_json::json!({ "error": self.to_string() });
-        (status, axum::Json(body)).into_response()
+        let mut body = serde_json::json!({ "error": self.to_string(), "code": self.code() });
+        if let ServerError::OverLimit { limit, max } = &self {
+            body["limit"] = serde_json::json!(limit);
+            body["max"] = serde_json::json!(max);
+        }
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after() {
+            resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        }
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(resp: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn server_errors_answer_an_id_and_no_detail() {
+        let resp = ServerError::Storage("no such table: secret_tbl at /srv/data/server.db".into())
+            .into_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let v = body(resp).await;
+        assert_eq!(v["error"], "internal error");
+        assert_eq!(v["id"].as_str().unwrap().len(), 36);
+        assert!(!v.to_string().contains("secret_tbl"));
+        assert!(!v.to_string().contains("/srv"));
+    }
+
+    #[tokio::test]
+    async fn client_errors_stay_descriptive_and_429_says_when() {
+        let v =
+            body(ServerError::BadRequest("missing upload-offset header".into()).into_response())
+                .await;
+        assert!(v["error"].as_str().unwrap().contains("upload-offset"));
+        let resp = ServerError::TooManyRequests {
+            what: "too many enrolment attempts".into(),
+            retry_after_secs: 7,
+        }
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "7");
     }
 }

@@ -14,11 +14,15 @@ pub mod blobs;
 pub mod board;
 pub mod config_file;
 pub mod demo;
+pub mod device_slots;
 pub mod error;
+pub mod listen;
+pub mod photo_access;
 pub mod reports;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod throttle;
 
 use crate::blobs::BlobStore;
 use crate::error::ServerError;
@@ -37,6 +41,8 @@ pub struct Config {
     pub postgres: Option<String>,
     /// Limits.
     pub limits: Limits,
+    /// The bearer token `/metrics` asks for; without one only loopback clients are answered.
+    pub metrics_token: Option<String>,
 }
 
 /// Opens the configured storage backend.
@@ -51,7 +57,16 @@ pub fn open_storage(cfg: &Config) -> Result<Arc<dyn Storage>, ServerError> {
 pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
     let storage = open_storage(cfg)?;
     let blobs = BlobStore::new(cfg.data.join("photos"), cfg.limits.max_photo);
-    Ok(Arc::new(AppState::new(storage, blobs, cfg.limits.clone())))
+    let state = AppState::new(storage, blobs, cfg.limits.clone())
+        .with_metrics_token(cfg.metrics_token.clone());
+    let adopted = photo_access::adopt_legacy_files(&state)?;
+    if adopted > 0 {
+        tracing::info!(
+            adopted,
+            "photo files stored before uploaders were recorded adopted"
+        );
+    }
+    Ok(Arc::new(state))
 }
 
 /// Serves until `shutdown` resolves.
@@ -60,9 +75,8 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits.clone();
+    listen::serve(listener, api::router(state), &limits, shutdown).await
 }
 
 /// A server running on its own threads (for tests, the demo and tools).

@@ -156,12 +156,14 @@ fn main() -> ExitCode {
             .unwrap_or_else(|| PathBuf::from("xiangying-data")),
         postgres: cli.postgres.or_else(|| file.postgres.clone()),
         limits: file.limits(),
+        metrics_token: file.metrics_token.clone(),
     };
     let listen = file.listen;
     match run(cfg, listen, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Errors may quote stored, device-supplied text.
+            eprintln!("error: {}", admin::printable(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -200,6 +202,7 @@ fn run(
             })?;
         }
         Command::Admin { action } => {
+            let code_ttl = cfg.limits.code_ttl();
             let storage = xiangying_server::open_storage(&cfg)?;
             let s = storage.as_ref();
             match action {
@@ -208,7 +211,11 @@ fn run(
                     println!("published roster and catalogue, version {v}");
                 }
                 AdminCommand::IssueCode { person } => {
-                    println!("{}", admin::issue_code(s, &person)?);
+                    // The code alone on stdout, so scripts can read it; the expiry beside it
+                    // for the person at the terminal.
+                    let issued = admin::issue_code_until(s, &person, code_ttl)?;
+                    println!("{}", issued.code);
+                    eprintln!("expires {}", issued.expires_utc());
                 }
                 AdminCommand::RevokeCode { code } => {
                     if !admin::revoke_code(s, &code)? {
@@ -222,16 +229,7 @@ fn run(
                     }
                     println!("revoked {device}");
                 }
-                AdminCommand::Devices => {
-                    for d in admin::devices(s)? {
-                        let state = match (&d.quarantined, d.revoked) {
-                            (_, true) => "revoked".to_string(),
-                            (Some(why), _) => format!("quarantined: {why}"),
-                            _ => "active".to_string(),
-                        };
-                        println!("{}\t{}\t{}\t{}", d.id, d.person, d.name, state);
-                    }
-                }
+                AdminCommand::Devices => print!("{}", admin::devices_table(s)?),
                 AdminCommand::Status => println!("{}", admin::status(s)?),
                 AdminCommand::Rankings { from, to, by } => {
                     let kind = xiangying_core::report::UnitKind::parse(&by)
@@ -239,13 +237,17 @@ fn run(
                     let (start, end) = xiangying_server::reports::period(&from, &to)?;
                     print!(
                         "{}",
-                        xiangying_server::reports::rankings_table(s, start, end, kind)?
+                        admin::printable_table(&xiangying_server::reports::rankings_table(
+                            s, start, end, kind
+                        )?)
                     );
                 }
                 AdminCommand::Accompaniments { week } => {
                     print!(
                         "{}",
-                        xiangying_server::reports::accompaniments_table(s, &week)?
+                        admin::printable_table(&xiangying_server::reports::accompaniments_table(
+                            s, &week
+                        )?)
                     );
                 }
                 AdminCommand::NoticeBoard {

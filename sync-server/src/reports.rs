@@ -153,23 +153,26 @@ pub fn accompaniments(
 }
 
 /// The weekly accompaniment count as a tab-separated table with a Chinese header, for the week
-/// holding `date` (`YYYY-MM-DD`, China time).
+/// holding `date` (`YYYY-MM-DD`, China time). Confirmed and unconfirmed accompaniments are
+/// separate columns; the rule counts confirmed ones only.
 pub fn accompaniments_table(storage: &dyn Storage, date: &str) -> Result<String, ServerError> {
     let rows = accompaniments(storage, day_start_ms(date)?)?;
     let roster = roster(storage)?;
     let mut out = format!(
-        "网格员\t姓名\t巡查次数\t巡查时长(小时)\t街道干部陪同\t部门陪同\t达标(≥{OFFICIAL_PER_WEEK}次/周)\n"
+        "网格员\t姓名\t巡查次数\t巡查时长(小时)\t街道干部陪同(已确认)\t街道干部陪同(未确认)\t部门陪同(已确认)\t部门陪同(未确认)\t达标(≥{OFFICIAL_PER_WEEK}次/周, 仅计已确认)\n"
     );
     for r in rows {
         let name = roster.person(&r.person).map_or("", |p| p.name.as_str());
         out.push_str(&format!(
-            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}\n",
             r.person,
             name,
             r.patrols,
             r.patrol_ms as f64 / 3_600_000.0,
             r.official,
+            r.official_unconfirmed,
             r.department,
+            r.department_unconfirmed,
             if r.meets_rule { "是" } else { "否" }
         ));
     }

@@ -2,34 +2,158 @@
 //! parsed roster (cached by version), limits and counters.
 
 use crate::blobs::BlobStore;
+use crate::device_slots::DeviceSlots;
 use crate::error::ServerError;
 use crate::storage::{Result, Storage, Tx};
+use crate::throttle::EnrolThrottle;
 use automerge::ActorId;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use xiangying_core::org::Roster;
+use xiangying_core::sync::intake::IntakeLimits;
 
-/// Limits that protect the server.
-#[derive(Debug, Clone)]
+/// Limits that protect the server. The configuration file's `[limits]` table holds the same
+/// keys (each optional; the defaults below otherwise); `docs/SECURITY.md` says what each one
+/// stops.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Largest `POST /v1/sync` body.
+    /// Largest `POST /v1/sync` body, bytes.
     pub max_sync_body: usize,
-    /// Largest photo file.
+    /// Largest photo file, bytes.
     pub max_photo: u64,
     /// Most feed bytes in one response.
     pub max_feed_bytes: usize,
-    /// Most cases in one response.
+    /// Most documents in one response.
     pub max_feed_cases: u32,
+    /// Most bytes one pushed automerge chunk may take once inflated.
+    pub max_chunk_bytes: u64,
+    /// Most bytes a whole push may take once inflated.
+    pub max_push_bytes: u64,
+    /// Most ops (and preds) one pushed chunk may declare.
+    pub max_chunk_ops: u64,
+    /// Most ops a whole push may declare.
+    pub max_push_ops: u64,
+    /// Most automerge changes a whole push may hold.
+    pub max_push_changes: u64,
+    /// Most events a case (or entries a patrol log) may hold.
+    pub max_doc_events: usize,
+    /// Most photo references a case may hold.
+    pub max_doc_photos: usize,
+    /// Most track chunks a patrol may hold.
+    pub max_doc_track_chunks: usize,
+    /// Most open connections; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Most sync and photo requests served at once; more are answered 503.
+    pub max_inflight: usize,
+    /// Most sync and photo requests one device may have in flight; more are answered 429.
+    pub device_concurrency: usize,
+    /// Seconds a client has to send a request's headers (and an idle connection is kept).
+    pub header_timeout_secs: u64,
+    /// Seconds a whole request may take, body included.
+    pub request_timeout_secs: u64,
+    /// How long an enrolment code stays valid after it was issued, hours (`code_ttl_hours`).
+    pub code_ttl_hours: u64,
+    /// Enrolment attempts one client address may make per minute (also the burst), before
+    /// 429 (`enrol_client_per_minute`).
+    pub enrol_client_per_minute: u32,
+    /// Enrolment attempts all clients together may make per minute (also the burst), before
+    /// 429 (`enrol_overall_per_minute`).
+    pub enrol_overall_per_minute: u32,
+    /// A partial photo upload not written to for this long is dropped, hours
+    /// (`partial_upload_ttl_hours`).
+    pub partial_upload_ttl_hours: u64,
+    /// Most photo bytes one device may hold on the server, partial and completed uploads
+    /// together (`device_photo_quota_bytes`).
+    pub device_photo_quota_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        let intake = IntakeLimits::default();
         Limits {
             max_sync_body: 16 << 20,
             max_photo: 16 << 20,
             max_feed_bytes: 4 << 20,
             max_feed_cases: 500,
+            max_chunk_bytes: intake.max_chunk_bytes,
+            max_push_bytes: intake.max_push_bytes,
+            max_chunk_ops: intake.max_chunk_ops,
+            max_push_ops: intake.max_push_ops,
+            max_push_changes: intake.max_push_changes,
+            max_doc_events: 5_000,
+            max_doc_photos: 500,
+            max_doc_track_chunks: 2_000,
+            max_connections: 512,
+            max_inflight: 64,
+            device_concurrency: 2,
+            header_timeout_secs: 10,
+            request_timeout_secs: 60,
+            code_ttl_hours: 72,
+            enrol_client_per_minute: 10,
+            enrol_overall_per_minute: 60,
+            partial_upload_ttl_hours: 24,
+            device_photo_quota_bytes: 2 << 30,
         }
+    }
+}
+
+impl Limits {
+    /// [`Limits::code_ttl_hours`] as a duration.
+    pub fn code_ttl(&self) -> Duration {
+        Duration::from_secs(self.code_ttl_hours.saturating_mul(3600))
+    }
+
+    /// [`Limits::partial_upload_ttl_hours`] as a duration.
+    pub fn partial_upload_ttl(&self) -> Duration {
+        Duration::from_secs(self.partial_upload_ttl_hours.saturating_mul(3600))
+    }
+
+    /// The bounds on pushed automerge bytes.
+    pub fn intake(&self) -> IntakeLimits {
+        IntakeLimits {
+            max_chunk_bytes: self.max_chunk_bytes,
+            max_push_bytes: self.max_push_bytes,
+            max_chunk_ops: self.max_chunk_ops,
+            max_push_ops: self.max_push_ops,
+            max_push_changes: self.max_push_changes,
+        }
+    }
+
+    /// The name of the first limit that is zero (none may be), if any.
+    pub fn first_zero(&self) -> Option<&'static str> {
+        let values: [(&'static str, u64); 22] = [
+            ("max_sync_body", self.max_sync_body as u64),
+            ("max_photo", self.max_photo),
+            ("max_feed_bytes", self.max_feed_bytes as u64),
+            ("max_feed_cases", u64::from(self.max_feed_cases)),
+            ("max_chunk_bytes", self.max_chunk_bytes),
+            ("max_push_bytes", self.max_push_bytes),
+            ("max_chunk_ops", self.max_chunk_ops),
+            ("max_push_ops", self.max_push_ops),
+            ("max_push_changes", self.max_push_changes),
+            ("max_doc_events", self.max_doc_events as u64),
+            ("max_doc_photos", self.max_doc_photos as u64),
+            ("max_doc_track_chunks", self.max_doc_track_chunks as u64),
+            ("max_connections", self.max_connections as u64),
+            ("max_inflight", self.max_inflight as u64),
+            ("device_concurrency", self.device_concurrency as u64),
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("code_ttl_hours", self.code_ttl_hours),
+            (
+                "enrol_client_per_minute",
+                u64::from(self.enrol_client_per_minute),
+            ),
+            (
+                "enrol_overall_per_minute",
+                u64::from(self.enrol_overall_per_minute),
+            ),
+            ("partial_upload_ttl_hours", self.partial_upload_ttl_hours),
+            ("device_photo_quota_bytes", self.device_photo_quota_bytes),
+        ];
+        values.iter().find(|(_, v)| *v == 0).map(|(k, _)| *k)
     }
 }
 
@@ -71,6 +195,12 @@ pub struct AppState {
     pub limits: Limits,
     /// Counters.
     pub metrics: Metrics,
+    /// Requests in flight per device.
+    pub device_slots: DeviceSlots,
+    /// The bearer token `/metrics` asks for; without one, only loopback clients are answered.
+    pub metrics_token: Option<String>,
+    /// Enrolment attempt limits.
+    pub enrol_throttle: EnrolThrottle,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -79,15 +209,28 @@ impl AppState {
     pub fn new(storage: Arc<dyn Storage>, blobs: BlobStore, limits: Limits) -> AppState {
         let actor = ActorId::random();
         let instance = format!("server-{}", &actor.to_hex_string()[..8]);
+        let device_slots = DeviceSlots::new(limits.device_concurrency);
         AppState {
             storage,
             blobs,
             actor,
             instance,
-            limits,
             metrics: Metrics::default(),
+            device_slots,
+            metrics_token: None,
+            enrol_throttle: EnrolThrottle::new(
+                limits.enrol_client_per_minute,
+                limits.enrol_overall_per_minute,
+            ),
+            limits,
             roster: RwLock::new(None),
         }
+    }
+
+    /// The same state with `/metrics` behind a bearer token (`None`: loopback clients only).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> AppState {
+        self.metrics_token = token.filter(|t| !t.trim().is_empty());
+        self
     }
 
     /// The published roster, parsed once per version.

@@ -2,15 +2,18 @@
 //! scoped change feed after a cursor), for both kinds of synced document: cases and patrols.
 
 use crate::error::ServerError;
+use crate::state::Limits;
 use crate::storage::{CaseMeta, DeviceRow, NewChange, Result, Tx};
 use automerge::ActorId;
 use std::collections::BTreeMap;
+use xiangying_core::case::chunks;
 use xiangying_core::case::{Action, Author, CaseDoc, Claim, DocError, Event, Facts, fold};
 use xiangying_core::org::Roster;
 use xiangying_core::patrol::{
     PATROL_KIND, PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace, fold_patrol_doc,
 };
 use xiangying_core::report::RankingRow;
+use xiangying_core::sync::intake::{self, IntakeError, Tally};
 use xiangying_core::sync::judge::{Tamper, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::scope::{
@@ -54,29 +57,101 @@ pub fn scope_of(roster: &Roster, person: &str) -> ReadScope {
     }
 }
 
-/// Applies a device's pushed changes, all or nothing, and returns the highest outbox sequence
-/// number stored. Tampering gives [`ServerError::Tamper`] (the caller quarantines the device
-/// outside this transaction, which rolls back).
-pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, changes: &[PushedChange]) -> Result<Option<i64>> {
+/// A push whose bytes were sized up and parsed before any lock was taken.
+pub struct CheckedPush<'a> {
+    /// The pushed bytes by document id, in push order.
+    by_case: BTreeMap<String, Vec<&'a [u8]>>,
+    /// The highest outbox sequence number pushed.
+    max_seq: Option<i64>,
+    /// The bounds on a document's lists.
+    limits: DocLimits,
+}
+
+/// The bounds on a document's lists, from [`Limits`].
+#[derive(Debug, Clone, Copy)]
+struct DocLimits {
+    events: usize,
+    photos: usize,
+    chunks: usize,
+}
+
+/// Sizes up every pushed byte against the limits ([`intake::scan`]) and parses it strictly,
+/// outside any transaction: a bomb or damaged bytes are refused before anything is locked.
+pub fn check_push<'a>(limits: &Limits, changes: &'a [PushedChange]) -> Result<CheckedPush<'a>> {
+    let bounds = limits.intake();
+    let mut tally = Tally::default();
     let mut by_case: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
     for c in changes {
-        by_case
-            .entry(c.case_id.to_string())
-            .or_default()
-            .push(&c.bytes);
+        let case_id = c.case_id.to_string();
+        intake::scan(&c.bytes, &bounds, &mut tally).map_err(|e| match e {
+            IntakeError::OverLimit { limit, max } => ServerError::OverLimit { limit, max },
+            IntakeError::Malformed(m) => bad(&case_id, m),
+        })?;
+        chunks::check(&c.bytes).map_err(|e| bad(&case_id, e))?;
+        by_case.entry(case_id).or_default().push(&c.bytes);
     }
+    Ok(CheckedPush {
+        by_case,
+        max_seq: changes.iter().map(|c| c.seq).max(),
+        limits: DocLimits {
+            events: limits.max_doc_events,
+            photos: limits.max_doc_photos,
+            chunks: limits.max_doc_track_chunks,
+        },
+    })
+}
+
+/// Applies a device's checked push, all or nothing, and returns the highest outbox sequence
+/// number stored. Tampering gives [`ServerError::Tamper`] (the caller quarantines the device
+/// outside this transaction, which rolls back).
+pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, push: &CheckedPush<'_>) -> Result<Option<i64>> {
     // Cases are locked in id order, so two pushes never wait on each other in a cycle.
-    for (case_id, parts) in &by_case {
-        push_case(tx, ctx, case_id, parts)?;
+    for (case_id, parts) in &push.by_case {
+        push_case(tx, ctx, case_id, parts, push.limits)?;
     }
-    Ok(changes.iter().map(|c| c.seq).max())
+    Ok(push.max_seq)
 }
 
 fn bad(case_id: &str, e: impl std::fmt::Display) -> ServerError {
     ServerError::BadRequest(format!("case {case_id}: {e}"))
 }
 
-fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> Result<()> {
+/// Refuses a document whose lists have grown past the limits.
+fn check_lengths(doc: &SyncedDoc, limits: DocLimits) -> Result<()> {
+    let over = |limit: &'static str, max: usize| ServerError::OverLimit {
+        limit,
+        max: max as u64,
+    };
+    match doc {
+        SyncedDoc::Case(c) => {
+            let (events, photos) = c.list_lengths();
+            if events > limits.events {
+                return Err(over("max_doc_events", limits.events));
+            }
+            if photos > limits.photos {
+                return Err(over("max_doc_photos", limits.photos));
+            }
+        }
+        SyncedDoc::Patrol(p) => {
+            let (chunks, log) = p.list_lengths();
+            if chunks > limits.chunks {
+                return Err(over("max_doc_track_chunks", limits.chunks));
+            }
+            if log > limits.events {
+                return Err(over("max_doc_events", limits.events));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn push_case(
+    tx: &mut dyn Tx,
+    ctx: &Ctx<'_>,
+    case_id: &str,
+    parts: &[&[u8]],
+    limits: DocLimits,
+) -> Result<()> {
     let row = tx.lock_case(case_id)?;
     if row.is_some() && !may_write(tx, ctx, case_id)? {
         return Err(ServerError::Forbidden(format!(
@@ -96,13 +171,14 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
             let (first, rest) = parts
                 .split_first()
                 .ok_or_else(|| bad(case_id, "no bytes"))?;
-            let doc = SyncedDoc::from_remote(first, ctx.actor).map_err(|e| bad(case_id, e))?;
+            let doc = SyncedDoc::from_checked(first, ctx.actor).map_err(|e| bad(case_id, e))?;
             (doc, rest)
         }
     };
     for p in rest {
-        after.apply(p).map_err(|e| bad(case_id, e))?;
+        after.apply_checked(p).map_err(|e| bad(case_id, e))?;
     }
+    check_lengths(&after, limits)?;
     if !after.missing_deps().is_empty() {
         return Err(ServerError::Conflict(format!(
             "case {case_id}: the changes depend on changes the server does not hold; push the whole document"
@@ -134,22 +210,24 @@ fn push_case(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str, parts: &[&[u8]]) -> 
             None => tx.set_actor_owner(&actor, &ctx.device.id)?,
         }
     }
-    let indexed = match (before.as_ref(), &mut after) {
-        (None | Some(SyncedDoc::Case(_)), SyncedDoc::Case(a)) => {
-            let b = match before.as_ref() {
+    let kind_changed = || tamper(Tamper::FactChanged("kind").to_string());
+    let indexed = match &mut after {
+        SyncedDoc::Case(a) => {
+            let b = match before.as_mut() {
+                None => None,
                 Some(SyncedDoc::Case(b)) => Some(b),
-                _ => None,
+                Some(SyncedDoc::Patrol(_)) => return Err(kind_changed()),
             };
             accept_case(tx, ctx, case_id, b, a)?
         }
-        (None | Some(SyncedDoc::Patrol(_)), SyncedDoc::Patrol(a)) => {
-            let b = match before.as_ref() {
+        SyncedDoc::Patrol(a) => {
+            let b = match before.as_mut() {
+                None => None,
                 Some(SyncedDoc::Patrol(b)) => Some(b),
-                _ => None,
+                Some(SyncedDoc::Case(_)) => return Err(kind_changed()),
             };
             accept_patrol(ctx, case_id, b, a)?
         }
-        _ => return Err(tamper(Tamper::FactChanged("kind").to_string())),
     };
 
     let all_new = after.changes_since(&heads_before);
@@ -217,9 +295,10 @@ fn accept_case(
     tx: &mut dyn Tx,
     ctx: &Ctx<'_>,
     case_id: &str,
-    before: Option<&CaseDoc>,
+    before: Option<&mut CaseDoc>,
     after: &mut CaseDoc,
 ) -> Result<Indexed> {
+    let is_new = before.is_none();
     let added = judge(before, after, &ctx.device.person).map_err(|t| ServerError::Tamper {
         case_id: case_id.to_string(),
         reason: t.to_string(),
@@ -245,7 +324,7 @@ fn accept_case(
     }
     let facts = after.facts().map_err(|e| bad(case_id, e))?;
     let mut number = after.number();
-    if before.is_none() && number.is_none() {
+    if is_new && number.is_none() {
         let n = case_number(tx, ctx.roster, &facts)?;
         after
             .set_number(&n)
@@ -280,14 +359,16 @@ fn accept_case(
 }
 
 /// Judges a push to a patrol and voids what the roster does not back: the whole patrol when
-/// the walker's claim at its start is stale, an entry when its author's claim is, an
-/// accompaniment when the companion is not who the walker's roster copy said.
+/// the walker's claim at its start is stale, an entry when its author's claim is (a
+/// companion's confirmation included), an accompaniment when the companion is not who the
+/// walker's roster copy said. The judge lets a companion append only their own confirmation.
 fn accept_patrol(
     ctx: &Ctx<'_>,
     patrol_id: &str,
-    before: Option<&PatrolDoc>,
+    before: Option<&mut PatrolDoc>,
     after: &mut PatrolDoc,
 ) -> Result<Indexed> {
+    let is_new = before.is_none();
     let added =
         judge_patrol(before, after, &ctx.device.person).map_err(|t| ServerError::Tamper {
             case_id: patrol_id.to_string(),
@@ -295,9 +376,7 @@ fn accept_patrol(
         })?;
     let facts = after.facts().map_err(|e| bad(patrol_id, e))?;
     let mut voids = Vec::new();
-    if before.is_none()
-        && let Some(reason) = stale_claim(ctx, &facts.walker)
-    {
+    if is_new && let Some(reason) = stale_claim(ctx, &facts.walker) {
         voids.push((facts.id.clone(), reason));
     }
     for e in &added.events {

@@ -2,6 +2,7 @@
 //! or PostgreSQL when asked), real device stores in temp folders enrolled through real HTTP,
 //! and a fault-injecting TCP proxy.
 
+pub mod attack;
 pub mod proxy;
 pub mod world;
 

@@ -64,6 +64,11 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
         pushed.bytes_sent
     );
     f.settle();
+    // Each companion confirms from their own device; only confirmed accompaniments count.
+    f.dev("official").confirm_accompaniment(&p).unwrap();
+    f.dev("gw1").confirm_accompaniment(&s).unwrap();
+    f.dev("police1").confirm_accompaniment(&s).unwrap();
+    f.settle();
 
     let held = |who: &str| -> Vec<String> {
         let mut ids: Vec<String> = f
@@ -125,7 +130,12 @@ fn patrols_sync_compactly_to_their_scope_and_count_the_same_everywhere() {
 
     let week = reports::accompaniments(state.storage.as_ref(), now).unwrap();
     let gw1 = week.iter().find(|r| r.person == "gw1").unwrap();
-    assert_eq!((gw1.patrols, gw1.official, gw1.meets_rule), (1, 1, false));
+    // The official confirmed from their own device; one accompaniment is short of the rule.
+    assert_eq!(
+        (gw1.patrols, gw1.official, gw1.official_unconfirmed),
+        (1, 1, 0)
+    );
+    assert!(!gw1.meets_rule);
     assert_eq!(week.len(), 3, "every grid worker of the roster");
     assert_eq!(f.dev("center").weekly_accompaniments(now).unwrap(), week);
 }
@@ -152,7 +162,7 @@ fn writing_to_somebody_elses_patrol_or_editing_a_track_is_refused() {
     });
     let (status, body) = push_raw(&f, "gw1", &p, edited);
     assert_eq!(status, 403, "{body}");
-    assert!(body.contains("track chunk 0"), "{body}");
+    assert!(body.contains("edits or deletes in `track`"), "{body}");
     // Nobody else is affected.
     f.dev("psc1").sync_now(&|_| {}).unwrap();
 }

@@ -112,12 +112,12 @@ fn tampering_is_refused_and_quarantines_the_device() {
     let (status, body) = push_raw(&f, "gw1", &a, change);
     assert_eq!(status, 403, "{body}");
     assert!(
-        body.contains("edits event") || body.contains("not a case"),
+        body.contains("does not only append") || body.contains("not a case"),
         "{body}"
     );
     assert!(matches!(
         f.dev("gw1").sync_now(&|_| {}),
-        Err(Error::Rejected { status: 403, ref message }) if message.contains("quarantined")
+        Err(Error::Rejected { status: 403, ref code, ref message }) if code == "quarantined" && message.contains("quarantined")
     ));
     // Nobody else is affected.
     f.dev("cc1").sync_now(&|_| {}).unwrap();

@@ -289,6 +289,32 @@ impl CaseDoc {
     pub fn photos(&self) -> Result<Vec<PhotoRef>, DocError> {
         entries(&self.doc, &self.photos, "photo")
     }
+
+    /// The append-only lists, by name: `events` and `photos`.
+    pub(crate) fn lists(&self) -> [(&'static str, ObjId); 2] {
+        [
+            ("events", self.events.clone()),
+            ("photos", self.photos.clone()),
+        ]
+    }
+
+    /// The events this document holds beyond `before`'s (by element, not by content), in
+    /// document order.
+    pub fn new_events(&self, before: &CaseDoc) -> Result<Vec<Event>, DocError> {
+        let known = element_ids(&before.doc, &before.events);
+        new_entries(&self.doc, &self.events, &known, "event")
+    }
+
+    /// The photo references this document holds beyond `before`'s, in document order.
+    pub fn new_photos(&self, before: &CaseDoc) -> Result<Vec<PhotoRef>, DocError> {
+        let known = element_ids(&before.doc, &before.photos);
+        new_entries(&self.doc, &self.photos, &known, "photo")
+    }
+
+    /// How many events and photo references the document holds.
+    pub fn list_lengths(&self) -> (usize, usize) {
+        (self.doc.length(&self.events), self.doc.length(&self.photos))
+    }
 }
 
 /// A document saved from its changes applied in a canonical order (dependencies first, ties
@@ -417,22 +443,54 @@ pub(crate) fn entries<T: serde::de::DeserializeOwned>(
     list: &ObjId,
     what: &'static str,
 ) -> Result<Vec<T>, DocError> {
-    let n = doc.length(list);
-    let mut out = Vec::with_capacity(n);
-    for index in 0..n {
-        let text = match doc.get(list, index)? {
-            Some((Value::Scalar(v), _)) => match v.as_ref() {
-                ScalarValue::Str(s) => s.to_string(),
-                _ => String::new(),
-            },
+    (0..doc.length(list))
+        .map(|index| entry_at(doc, list, index, what))
+        .collect()
+}
+
+/// The element at `index` of a list of JSON strings, parsed.
+fn entry_at<T: serde::de::DeserializeOwned>(
+    doc: &AutoCommit,
+    list: &ObjId,
+    index: usize,
+    what: &'static str,
+) -> Result<T, DocError> {
+    let text = match doc.get(list, index)? {
+        Some((Value::Scalar(v), _)) => match v.as_ref() {
+            ScalarValue::Str(s) => s.to_string(),
             _ => String::new(),
-        };
-        let item = serde_json::from_str(&text).map_err(|e| DocError::Entry {
-            what,
-            index,
-            message: e.to_string(),
-        })?;
-        out.push(item);
-    }
-    Ok(out)
+        },
+        _ => String::new(),
+    };
+    serde_json::from_str(&text).map_err(|e| DocError::Entry {
+        what,
+        index,
+        message: e.to_string(),
+    })
+}
+
+/// The ids of a list's elements (the ops that inserted them).
+pub(crate) fn element_ids(doc: &AutoCommit, list: &ObjId) -> HashSet<ObjId> {
+    doc.list_range(list, ..).map(|item| item.id()).collect()
+}
+
+/// The positions of a list's elements that are not among `known`, in document order.
+pub(crate) fn new_positions(doc: &AutoCommit, list: &ObjId, known: &HashSet<ObjId>) -> Vec<usize> {
+    doc.list_range(list, ..)
+        .filter(|item| !known.contains(&item.id()))
+        .map(|item| item.index)
+        .collect()
+}
+
+/// The entries of a list of JSON strings that are not among `known`, in document order.
+pub(crate) fn new_entries<T: serde::de::DeserializeOwned>(
+    doc: &AutoCommit,
+    list: &ObjId,
+    known: &HashSet<ObjId>,
+    what: &'static str,
+) -> Result<Vec<T>, DocError> {
+    new_positions(doc, list, known)
+        .into_iter()
+        .map(|index| entry_at(doc, list, index, what))
+        .collect()
 }

@@ -144,7 +144,7 @@ fn a_two_hour_track_stays_small_in_the_store_and_the_outbox() {
 
 #[test]
 fn patrols_reach_other_devices_and_the_weekly_count_follows_the_rule() {
-    let w = World::new(&["gw1", "gw2", "cc1", "center"]);
+    let w = World::new(&["gw1", "gw2", "cc1", "center", "official"]);
     // T0 is Sunday 2026-11-29 16:00 in China: the week started Monday 2026-11-23.
     for i in 0..2 {
         let p = w.dev("gw1").start_patrol(grid("g1")).unwrap();
@@ -159,6 +159,13 @@ fn patrols_reach_other_devices_and_the_weekly_count_follows_the_rule() {
     w.dev("gw2").add_companion(&p, "official").unwrap();
     w.advance(HOUR);
     w.dev("gw2").end_patrol(&p).unwrap();
+    w.sync_all();
+    // The official confirms gw1's two patrols, not gw2's.
+    let awaiting = w.dev("official").accompaniments_awaiting_me().unwrap();
+    assert_eq!(awaiting.len(), 3);
+    for s in awaiting.iter().filter(|s| s.walker == "gw1") {
+        w.dev("official").confirm_accompaniment(&s.id).unwrap();
+    }
     w.sync_all();
     assert_eq!(w.dev("cc1").patrols(10).unwrap().len(), 3);
     let all = w.dev("gw1").patrols(10).unwrap();
@@ -175,7 +182,11 @@ fn patrols_reach_other_devices_and_the_weekly_count_follows_the_rule() {
     assert_eq!(week.len(), 3, "every grid worker of the street");
     assert_eq!((row("gw1").official, row("gw1").meets_rule), (2, true));
     assert_eq!(row("gw1").patrol_ms, 2 * HOUR);
-    assert_eq!((row("gw2").official, row("gw2").meets_rule), (1, false));
+    assert_eq!(
+        (row("gw2").official, row("gw2").official_unconfirmed),
+        (0, 1)
+    );
+    assert!(!row("gw2").meets_rule);
     assert_eq!((row("gw3").patrols, row("gw3").meets_rule), (0, false));
     let mine = w.dev("gw2").weekly_accompaniments(T0).unwrap();
     assert_eq!(mine.len(), 1);
@@ -207,4 +218,40 @@ fn only_the_walker_writes_a_patrol() {
     assert!(matches!(end.action, PatrolAction::Ended));
     assert!(matches!(end.by, Author::Person(_)));
     assert_eq!(*outcome, Outcome::Applied);
+}
+
+#[test]
+fn only_the_named_companion_confirms_and_a_confirmation_reaches_the_walker() {
+    let w = World::new(&["gw1", "official", "police1", "cc1"]);
+    let p = w.dev("gw1").start_patrol(grid("g1")).unwrap();
+    w.dev("gw1").add_companion(&p, "official").unwrap();
+    w.sync_all();
+    // The walker cannot confirm for the official, nor can anybody not named.
+    for who in ["gw1", "police1", "cc1"] {
+        assert!(
+            matches!(
+                w.dev(who).confirm_accompaniment(&p),
+                Err(Error::NotAllowed { .. })
+            ),
+            "{who}"
+        );
+        assert!(w.dev(who).accompaniments_awaiting_me().unwrap().is_empty());
+    }
+    let awaiting = w.dev("official").accompaniments_awaiting_me().unwrap();
+    assert_eq!(awaiting.iter().map(|s| &s.id).collect::<Vec<_>>(), [&p]);
+    let v = w.dev("official").confirm_accompaniment(&p).unwrap();
+    assert!(v.state.companions[0].is_confirmed());
+    assert!(
+        w.dev("official")
+            .accompaniments_awaiting_me()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(w.dev("official").confirm_accompaniment(&p).is_err(), "once");
+    w.sync_all();
+    let seen = w.dev("gw1").patrol(&p).unwrap();
+    assert_eq!(seen.state.companions[0].confirmed_at, Some(T0));
+    let (e, o) = seen.state.history.last().unwrap();
+    assert!(matches!(e.action, PatrolAction::Confirmed { .. }));
+    assert_eq!(*o, Outcome::Applied);
 }

@@ -1,5 +1,7 @@
 //! Patrols on the device: start one on my grid or segment, record the phone's fixes, record
-//! who walked along (三陪同), end it; list patrols and the weekly accompaniment count.
+//! who walked along (三陪同), end it; list patrols and the weekly accompaniment count. A
+//! companion confirms their accompaniment from their own device (the patrol reaches them
+//! because it names them); until then it counts as unconfirmed.
 //!
 //! Fixes are buffered in the store and packed into one track chunk every [`CHUNK_POINTS`]
 //! fixes, when the patrol ends and before every sync, so a two-hour patrol at one fix every
@@ -126,6 +128,59 @@ impl Device {
         let companion = self.claim_of(person_id)?;
         let action = PatrolAction::Accompanied { companion };
         self.log_patrol(patrol_id, "record a companion", action)
+    }
+
+    /// Confirms, as the companion a walker named on their patrol, that I walked along: an
+    /// entry I sign in the patrol's log. Refused when the patrol names no accompaniment of
+    /// mine awaiting confirmation.
+    pub fn confirm_accompaniment(&self, patrol_id: &str) -> Result<PatrolView> {
+        let what = "confirm an accompaniment";
+        let me = self.claim()?;
+        let mut doc = self.store.load_patrol(patrol_id, &self.actor)?;
+        let (facts, state) = fold_patrol_log(&doc).map_err(|e| corrupt(patrol_id, e))?;
+        let accompaniment = state
+            .awaiting(&me.person)
+            .map(|c| c.event.clone())
+            .ok_or_else(|| Error::NotAllowed {
+                action: what.into(),
+                reason: format!(
+                    "patrol {patrol_id} names no accompaniment by {} awaiting confirmation",
+                    me.person
+                ),
+            })?;
+        let event = PatrolEvent::new(self.now(), me, PatrolAction::Confirmed { accompaniment });
+        let mut events = doc.events().map_err(|e| corrupt(patrol_id, e))?;
+        events.push(event.clone());
+        if let Some((_, crate::case::Outcome::Rejected(reason))) =
+            fold_patrol(&facts, &events, &[]).history.last()
+        {
+            return Err(Error::NotAllowed {
+                action: what.into(),
+                reason: reason.clone(),
+            });
+        }
+        let bytes = doc
+            .append_event(&event)
+            .map_err(|e| corrupt(patrol_id, e))?;
+        self.store_patrol(&doc, &bytes, false, true, None)?;
+        self.patrol(patrol_id)
+    }
+
+    /// The patrols naming me as a companion that I have not confirmed yet, newest first.
+    pub fn accompaniments_awaiting_me(&self) -> Result<Vec<PatrolSummary>> {
+        let me = self.claim()?.person;
+        let mut out = Vec::new();
+        for s in self.store.list_patrols(None, false, u32::MAX)? {
+            if s.walker == me || s.companions == 0 {
+                continue;
+            }
+            let doc = self.store.load_patrol(&s.id, &self.actor)?;
+            let (_, state) = fold_patrol_log(&doc).map_err(|e| corrupt(&s.id, e))?;
+            if state.voided.is_none() && state.awaiting(&me).is_some() {
+                out.push(s);
+            }
+        }
+        Ok(out)
     }
 
     /// Ends my patrol: packs the buffered fixes and records the end.

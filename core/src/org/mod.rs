@@ -14,6 +14,7 @@ mod load;
 mod lookup;
 mod route;
 pub mod sample;
+mod view;
 pub mod zhenxing;
 
 pub use calendar::{
@@ -27,6 +28,7 @@ pub use geo::{
 };
 pub use load::{MAX_LIMIT_HOURS, MEMORY, OrgError};
 pub use route::{DEFAULT_SEGMENT_RADIUS_M, Route, Router};
+pub use view::{Audience, is_private};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

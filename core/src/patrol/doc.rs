@@ -13,7 +13,10 @@
 use super::track::{ChunkError, TrackPoint, decode_chunk, encode_chunk};
 use super::{PATROL_KIND, PatrolEvent, PatrolFacts};
 use crate::case::DocError;
-use crate::case::doc::{canonical_save, check_bytes, entries, list_id, scalar_at, str_at, to_json};
+use crate::case::doc::{
+    canonical_save, check_bytes, element_ids, entries, list_id, new_entries, new_positions,
+    scalar_at, str_at, to_json,
+};
 use automerge::{
     ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
     transaction::Transactable,
@@ -181,6 +184,32 @@ impl PatrolDoc {
             );
         }
         Ok(out)
+    }
+
+    /// The append-only lists, by name: `track` and `log`.
+    pub(crate) fn lists(&self) -> [(&'static str, ObjId); 2] {
+        [("track", self.track.clone()), ("log", self.log.clone())]
+    }
+
+    /// The log entries this document holds beyond `before`'s (by element, not by content), in
+    /// document order.
+    pub fn new_events(&self, before: &PatrolDoc) -> Result<Vec<PatrolEvent>, DocError> {
+        let known = element_ids(&before.doc, &before.log);
+        new_entries(&self.doc, &self.log, &known, "patrol event")
+    }
+
+    /// The positions and bytes of the track chunks this document holds beyond `before`'s.
+    pub fn new_chunks(&self, before: &PatrolDoc) -> Result<Vec<(usize, Vec<u8>)>, DocError> {
+        let known = element_ids(&before.doc, &before.track);
+        new_positions(&self.doc, &self.track, &known)
+            .into_iter()
+            .map(|i| Ok((i, self.chunk_at(i)?)))
+            .collect()
+    }
+
+    /// How many track chunks and log entries the document holds.
+    pub fn list_lengths(&self) -> (usize, usize) {
+        (self.doc.length(&self.track), self.doc.length(&self.log))
     }
 }
 

@@ -1,10 +1,14 @@
 //! A patrol's state: a deterministic fold over its log and track, like a case's.
 //!
 //! Rules, in document order (every entry stays in the history with its outcome):
-//! - only the walker writes a patrol; a server writes voids only;
+//! - only the walker writes a patrol, except that a companion confirms their own
+//!   accompaniment; a server writes voids only;
 //! - an accompaniment names somebody other than the walker whose recorded role accompanies
 //!   patrols (an official or department staff on any patrol, a grid worker on a street chief's
 //!   segment patrol), once per person;
+//! - a confirmation counts only when written by the person the accompaniment names, once;
+//!   until then (and in documents written before confirmations existed) the accompaniment is
+//!   unconfirmed;
 //! - the first `Ended` ends the patrol; later ones are rejected;
 //! - a server void voids one entry, or with the patrol's id the whole patrol (then it counts
 //!   for nothing).
@@ -24,6 +28,19 @@ pub struct Companion {
     pub kind: CompanionKind,
     /// When it was recorded (device clock, ms).
     pub at: i64,
+    /// The id of the log entry that recorded it (what a confirmation names).
+    #[serde(default)]
+    pub event: String,
+    /// When the companion confirmed it from their own device (their clock, ms), if they have.
+    #[serde(default)]
+    pub confirmed_at: Option<i64>,
+}
+
+impl Companion {
+    /// True once the companion has confirmed from their own device.
+    pub fn is_confirmed(&self) -> bool {
+        self.confirmed_at.is_some()
+    }
 }
 
 /// A patrol's folded state.
@@ -63,6 +80,13 @@ impl PatrolState {
     /// The companions of a kind.
     pub fn companions_of(&self, kind: CompanionKind) -> impl Iterator<Item = &Companion> {
         self.companions.iter().filter(move |c| c.kind == kind)
+    }
+
+    /// The accompaniment naming `person` that they have not confirmed yet, if any.
+    pub fn awaiting(&self, person: &str) -> Option<&Companion> {
+        self.companions
+            .iter()
+            .find(|c| c.claim.person == person && !c.is_confirmed())
     }
 }
 
@@ -109,6 +133,9 @@ fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<()
         (Author::Person(_), PatrolAction::ServerVoid { .. }) => {
             return Err("only a server voids".into());
         }
+        (Author::Person(c), PatrolAction::Confirmed { accompaniment }) => {
+            return confirm(s, &c.person, accompaniment, e.at);
+        }
         (Author::Person(c), _) => c,
     };
     if claim.person != facts.walker.person {
@@ -139,6 +166,8 @@ fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<()
                 claim: companion.clone(),
                 kind,
                 at: e.at,
+                event: e.id.clone(),
+                confirmed_at: None,
             });
             Ok(())
         }
@@ -149,8 +178,30 @@ fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<()
                 Ok(())
             }
         },
-        PatrolAction::ServerVoid { .. } => Ok(()),
+        PatrolAction::ServerVoid { .. } | PatrolAction::Confirmed { .. } => Ok(()),
     }
+}
+
+/// A companion's confirmation of the accompaniment recorded by entry `accompaniment`.
+fn confirm(s: &mut PatrolState, by: &str, accompaniment: &str, at: i64) -> Result<(), String> {
+    let c = s
+        .companions
+        .iter_mut()
+        .find(|c| c.event == accompaniment)
+        .ok_or_else(|| format!("no accompaniment {accompaniment} to confirm"))?;
+    if c.claim.person != by {
+        return Err(format!(
+            "only {} confirms accompaniment {accompaniment}",
+            c.claim.person
+        ));
+    }
+    if let Some(t) = c.confirmed_at {
+        return Err(format!(
+            "accompaniment {accompaniment} was confirmed at {t}"
+        ));
+    }
+    c.confirmed_at = Some(at);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -271,6 +322,79 @@ mod tests {
         assert_eq!(s.voided.as_deref(), Some("moved"));
         assert_eq!(s.duration_ms(&f), 0);
         assert!(matches!(s.history[3].1, Outcome::Rejected(_)));
+    }
+
+    fn confirm(at: i64, by: Claim, accompaniment: &PatrolEvent) -> PatrolEvent {
+        PatrolEvent::new(
+            at,
+            by,
+            PatrolAction::Confirmed {
+                accompaniment: accompaniment.id.clone(),
+            },
+        )
+    }
+
+    #[test]
+    fn only_the_named_companion_confirms_and_only_once() {
+        let f = facts(PatrolPlace::Grid("g1".into()));
+        let w = f.walker.clone();
+        let official = claim("o", Role::StreetOfficial, Scope::Street);
+        let police = claim("d", Role::DepartmentStaff, Scope::Department("ps".into()));
+        let with_o = PatrolEvent::new(1_100, w.clone(), with(official.clone()));
+        let with_d = PatrolEvent::new(1_200, w.clone(), with(police.clone()));
+        let events = vec![
+            with_o.clone(),
+            with_d.clone(),
+            // The walker, a third person and the other companion cannot confirm for "o".
+            confirm(1_300, w.clone(), &with_o),
+            confirm(1_400, gw_claim(), &with_o),
+            confirm(1_500, police.clone(), &with_o),
+            confirm(1_600, official.clone(), &with_o),
+            confirm(1_700, official.clone(), &with_o),
+            confirm(1_800, official.clone(), &with_d),
+            PatrolEvent::new(
+                1_900,
+                official.clone(),
+                PatrolAction::Confirmed {
+                    accompaniment: "nothing".into(),
+                },
+            ),
+        ];
+        let s = fold_patrol(&f, &events, &[]);
+        let applied: Vec<bool> = s
+            .history
+            .iter()
+            .map(|(_, o)| *o == Outcome::Applied)
+            .collect();
+        assert_eq!(
+            applied,
+            [true, true, false, false, false, true, false, false, false]
+        );
+        assert_eq!(s.companions[0].confirmed_at, Some(1_600));
+        assert!(!s.companions[1].is_confirmed());
+        assert_eq!(s.awaiting("o"), None);
+        assert_eq!(
+            s.awaiting("d").map(|c| c.event.as_str()),
+            Some(with_d.id.as_str())
+        );
+
+        // A confirmation of a voided accompaniment counts for nothing.
+        let mut voided = events[..2].to_vec();
+        voided.push(confirm(1_600, official, &with_o));
+        voided.push(PatrolEvent {
+            id: "v".into(),
+            at: 2_000,
+            by: Author::Server {
+                instance: "s".into(),
+            },
+            action: PatrolAction::ServerVoid {
+                event: with_o.id.clone(),
+                reason: "moved".into(),
+            },
+        });
+        let s = fold_patrol(&f, &voided, &[]);
+        assert!(matches!(s.history[2].1, Outcome::Rejected(_)));
+        assert_eq!(s.companions.len(), 1);
     }
 
     #[test]

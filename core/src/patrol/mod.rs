@@ -107,6 +107,13 @@ pub enum PatrolAction {
     },
     /// The walker ended the patrol.
     Ended,
+    /// The companion named in an accompaniment confirms, from their own device, that they
+    /// walked along. Only they may write it; an accompaniment without it counts as
+    /// unconfirmed.
+    Confirmed {
+        /// The id of the `Accompanied` entry that names them.
+        accompaniment: String,
+    },
     /// A server voided an entry (or, when `event` is the patrol id, the whole patrol) because
     /// its roster does not back the claim.
     ServerVoid {

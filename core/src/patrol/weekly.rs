@@ -3,7 +3,9 @@
 //!
 //! A week runs from Monday 00:00 to the next Monday 00:00 in China Standard Time (UTC+8). A
 //! patrol counts in the week it started, unless a server voided it; a patrol with two officials
-//! counts once. Everybody asked about is listed, so a grid worker with no patrol at all shows
+//! counts once. Only accompaniments the companion confirmed from their own device count for the
+//! rule; patrols that name a companion who has not confirmed are counted apart, as
+//! unconfirmed, so a walker cannot meet the rule by naming somebody. Everybody asked about is listed, so a grid worker with no patrol at all shows
 //! up with 0 and fails the rule.
 
 use super::{CompanionKind, PatrolFacts, PatrolState};
@@ -25,12 +27,16 @@ pub struct WeeklyAccompaniment {
     pub patrols: u32,
     /// Their patrol time in the week (ended patrols), ms.
     pub patrol_ms: i64,
-    /// Patrols a sub-district official walked along.
+    /// Patrols a sub-district official walked along and confirmed.
     pub official: u32,
-    /// Patrols enforcement department staff walked along.
+    /// Patrols enforcement department staff walked along and confirmed.
     pub department: u32,
-    /// True when `official` ≥ [`OFFICIAL_PER_WEEK`].
+    /// True when `official` (confirmed only) ≥ [`OFFICIAL_PER_WEEK`].
     pub meets_rule: bool,
+    /// Patrols naming a sub-district official, none of whom has confirmed.
+    pub official_unconfirmed: u32,
+    /// Patrols naming department staff, none of whom has confirmed.
+    pub department_unconfirmed: u32,
 }
 
 /// Monday 00:00 (UTC+8) of the week holding `t` (ms since the epoch).
@@ -56,6 +62,8 @@ pub fn weekly_accompaniments<'a>(
             official: 0,
             department: 0,
             meets_rule: false,
+            official_unconfirmed: 0,
+            department_unconfirmed: 0,
         })
         .collect();
     for (facts, state) in patrols {
@@ -67,25 +75,34 @@ pub fn weekly_accompaniments<'a>(
         };
         row.patrols += 1;
         row.patrol_ms += state.duration_ms(facts);
-        if state
-            .companions_of(CompanionKind::Official)
-            .next()
-            .is_some()
-        {
-            row.official += 1;
+        match confirmation(state, CompanionKind::Official) {
+            Some(true) => row.official += 1,
+            Some(false) => row.official_unconfirmed += 1,
+            None => {}
         }
-        if state
-            .companions_of(CompanionKind::Department)
-            .next()
-            .is_some()
-        {
-            row.department += 1;
+        match confirmation(state, CompanionKind::Department) {
+            Some(true) => row.department += 1,
+            Some(false) => row.department_unconfirmed += 1,
+            None => {}
         }
     }
     for r in &mut out {
         r.meets_rule = r.official >= OFFICIAL_PER_WEEK;
     }
     out
+}
+
+/// Whether a patrol has a confirmed companion of `kind` (`Some(true)`), only unconfirmed ones
+/// (`Some(false)`), or none (`None`).
+fn confirmation(state: &PatrolState, kind: CompanionKind) -> Option<bool> {
+    let mut named = false;
+    for c in state.companions_of(kind) {
+        if c.is_confirmed() {
+            return Some(true);
+        }
+        named = true;
+    }
+    named.then_some(false)
 }
 
 #[cfg(test)]
@@ -121,6 +138,8 @@ mod tests {
                 claim: claim(&format!("o{i}"), Role::StreetOfficial, Scope::Street),
                 kind: CompanionKind::Official,
                 at: start,
+                event: format!("e{i}"),
+                confirmed_at: Some(start + 1),
             })
             .collect();
         let state = PatrolState {
@@ -171,5 +190,26 @@ mod tests {
             (w[2].patrols, w[2].official, w[2].meets_rule),
             (0, 0, false)
         );
+    }
+
+    #[test]
+    fn unconfirmed_officials_are_shown_apart_and_do_not_meet_the_rule() {
+        let mut ps = [
+            patrol("a", MONDAY + 1_000, 1, false),
+            patrol("a", MONDAY + 2_000, 2, false),
+            patrol("a", MONDAY + 3_000, 2, false),
+        ];
+        // Nobody confirmed the first two; one of two confirmed the third.
+        for (_, s) in &mut ps[..2] {
+            s.companions.iter_mut().for_each(|c| c.confirmed_at = None);
+        }
+        ps[2].1.companions[0].confirmed_at = None;
+        let w = weekly_accompaniments(&["a".into()], ps.iter().map(|(f, s)| (f, s)), MONDAY);
+        assert_eq!(
+            (w[0].patrols, w[0].official, w[0].official_unconfirmed),
+            (3, 1, 2)
+        );
+        assert!(!w[0].meets_rule);
+        assert_eq!((w[0].department, w[0].department_unconfirmed), (0, 0));
     }
 }

@@ -60,7 +60,8 @@ pub struct PatrolRow {
     pub started_at: i64,
     /// Its patrol time (0 until ended).
     pub duration_ms: i64,
-    /// Each companion, with their department when they are department staff.
+    /// Each companion who confirmed from their own device, with their department when they are
+    /// department staff (an unconfirmed companion is not counted: decision 0015).
     pub companions: Vec<(String, Option<String>)>,
 }
 
@@ -110,6 +111,7 @@ impl RankingRow {
             companions: s
                 .companions
                 .iter()
+                .filter(|c| c.is_confirmed())
                 .map(|c| {
                     let dept = match &c.claim.scope {
                         Scope::Department(d) => Some(d.clone()),

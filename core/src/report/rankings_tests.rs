@@ -416,7 +416,8 @@ mod patrols {
     }
 
     /// A patrol of `walker` from `start`, ended after `hours` (never when `None`), with
-    /// `companions`, voided by a server when `voided`.
+    /// `companions` (each confirming from their own device except `unconfirmed` ones), voided
+    /// by a server when `voided`.
     fn patrol(
         walker: Claim,
         place: PatrolPlace,
@@ -432,18 +433,27 @@ mod patrols {
             community: "c1".into(),
             started_at: start,
         };
-        let mut log: Vec<PatrolEvent> = companions
-            .iter()
-            .map(|c| {
-                PatrolEvent::new(
-                    start,
-                    walker.clone(),
-                    PatrolAction::Accompanied {
-                        companion: c.clone(),
-                    },
-                )
-            })
-            .collect();
+        let mut log: Vec<PatrolEvent> = Vec::new();
+        for c in companions {
+            let named = PatrolEvent::new(
+                start,
+                walker.clone(),
+                PatrolAction::Accompanied {
+                    companion: c.clone(),
+                },
+            );
+            let confirm = PatrolEvent::new(
+                start,
+                c.clone(),
+                PatrolAction::Confirmed {
+                    accompaniment: named.id.clone(),
+                },
+            );
+            log.push(named);
+            if !c.person.starts_with("unconfirmed") {
+                log.push(confirm);
+            }
+        }
         if let Some(h) = hours {
             log.push(PatrolEvent::new(
                 start + h * H,
@@ -473,6 +483,7 @@ mod patrols {
         let gw1 = person("gw1", Role::GridWorker, Scope::Grid("g1".into()));
         let psc1 = person("psc1", Role::PartyStreetChief, Scope::Segment("s1".into()));
         let official = person("official", Role::StreetOfficial, Scope::Street);
+        let unconfirmed = person("unconfirmed-o2", Role::StreetOfficial, Scope::Street);
         let police1 = person(
             "police1",
             Role::DepartmentStaff,
@@ -481,8 +492,15 @@ mod patrols {
         let g1 = || PatrolPlace::Grid("g1".into());
         let s1 = PatrolPlace::Segment("s1".into());
         let patrols = [
-            // Counts: 2 h with the official.
-            patrol(gw1.clone(), g1(), FROM + H, Some(2), &[official], false),
+            // Counts: 2 h with the official (and one who never confirmed: not counted).
+            patrol(
+                gw1.clone(),
+                g1(),
+                FROM + H,
+                Some(2),
+                &[official, unconfirmed],
+                false,
+            ),
             // Counts: 1 h on s1 with gw1 and the police.
             patrol(
                 psc1,
@@ -513,6 +531,11 @@ mod patrols {
         assert_eq!(p(figs(UnitKind::Person, "gw1")), (2, 2 * H, 1, 1));
         assert_eq!(p(figs(UnitKind::Person, "psc1")), (1, H, 1, 0));
         assert_eq!(p(figs(UnitKind::Person, "official")), (0, 0, 0, 1));
+        assert!(
+            r.by(UnitKind::Person)
+                .iter()
+                .all(|u| u.unit != "unconfirmed-o2" || u.figures.accompaniments == 0)
+        );
         assert_eq!(p(figs(UnitKind::Person, "police1")), (0, 0, 0, 1));
         assert_eq!(p(figs(UnitKind::Department, "police")), (0, 0, 0, 1));
         assert!(r.by(UnitKind::Grid).iter().all(|u| u.unit != "s1"));

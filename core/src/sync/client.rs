@@ -44,21 +44,26 @@ fn network(e: reqwest::Error) -> Error {
 }
 
 fn refused(status: StatusCode, body: String) -> Error {
-    let message = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(String::from))
-        .unwrap_or(body);
+    let json = serde_json::from_str::<serde_json::Value>(&body).ok();
+    let field = |k: &str| {
+        json.as_ref()
+            .and_then(|v| v.get(k).and_then(|e| e.as_str()).map(String::from))
+    };
+    let code = field("code").unwrap_or_default();
+    let message = field("error").unwrap_or(body);
     if status == StatusCode::UNAUTHORIZED {
         Error::Unauthorised("the server does not accept this device's token".into())
     } else {
         Error::Rejected {
             status: status.as_u16(),
+            code,
             message,
         }
     }
 }
 
-/// Retries `op` on network errors and 5xx answers, with exponential backoff.
+/// Retries `op` on network errors, 5xx answers and 429 (this device has too many requests in
+/// flight), with exponential backoff.
 fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
     let mut delay = Duration::from_millis(100);
     let mut attempt = 1;
@@ -66,7 +71,8 @@ fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
         match op() {
             Err(Error::Network(_))
             | Err(Error::Rejected {
-                status: 500..=599, ..
+                status: 429 | 500..=599,
+                ..
             }) if attempt < ATTEMPTS => {
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_secs(5));
@@ -178,6 +184,7 @@ impl SyncClient {
                     )),
                     None => Err(Error::Rejected {
                         status: 404,
+                        code: "not_found".into(),
                         message: format!("the server knows no case with photo {hash}"),
                     }),
                 },

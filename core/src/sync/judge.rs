@@ -1,9 +1,12 @@
 //! Judging a device's push against the server's copy of a case: the checks that make the
 //! event history append-only and every event signed by the person who pushed it.
 //!
-//! The server applies a device's changes to a copy of its document and compares the two
-//! states. Anything other than appending events and photos by the pushing person, or raising a
-//! new case as its reporter, is tampering: refused outright (see DESIGN.md, Sharp edges).
+//! The server applies a device's changes to a copy of its document. The pushed ops must only
+//! append to the `events` and `photos` lists ([`super::append_only`]); the new elements are
+//! then found by element id (not by comparing contents, which cannot see a reordering) and must
+//! be signed by the pushing person. Anything else, or raising a new case as somebody else, is
+//! tampering: refused outright (see DESIGN.md, Sharp edges). Every step is linear in the size
+//! of the document and the push.
 //! Whether each new event was *allowed* is not judged here: the fold does that, and the server
 //! voids events whose claim its roster does not back.
 //!
@@ -12,8 +15,10 @@
 //! honest change would leave it unable to sync); it only refuses a new case whose deadline
 //! is before the case was raised, which no honest device writes.
 
+use super::append_only::check_appends;
 use crate::case::{Author, CaseDoc, Event, PhotoRef};
-use std::collections::{HashMap, HashSet};
+use automerge::{AutoCommit, ChangeHash, ObjId};
+use std::collections::HashSet;
 
 /// The root keys a case document may hold.
 pub const ROOT_KEYS: &[&str] = &[
@@ -49,12 +54,10 @@ pub enum Tamper {
     /// A key outside the case layout.
     #[error("adds the unknown key `{0}`")]
     UnknownKey(String),
-    /// An existing event is gone.
-    #[error("removes event {0}")]
-    EventRemoved(String),
-    /// An existing event's content changed.
-    #[error("edits event {0}")]
-    EventEdited(String),
+    /// The push does something other than appending to the document's lists: deletes,
+    /// edits, reorders, replaces a list, or inserts before what it had seen.
+    #[error("does not only append: {0}")]
+    NotAnAppend(String),
     /// Two events share an id.
     #[error("repeats event id {0}")]
     DuplicateEvent(String),
@@ -68,11 +71,8 @@ pub enum Tamper {
         /// Who pushed it.
         pusher: String,
     },
-    /// An existing photo reference is gone or changed.
-    #[error("removes or edits photo {0}")]
-    PhotoChanged(String),
-    /// An existing track chunk is gone or changed, or a new one does not decode.
-    #[error("removes, edits or damages track chunk {0}")]
+    /// A new track chunk does not decode.
+    #[error("adds track chunk {0}, which does not decode")]
     TrackChanged(usize),
     /// A new case raised by somebody other than the pusher.
     #[error("raises a case as {reporter}, but the device belongs to {pusher}")]
@@ -95,7 +95,11 @@ pub struct Additions {
 
 /// Compares the document after a push with the server's copy before it (`None` for a case the
 /// server has not seen) and returns what the push added, or why it is tampering.
-pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<Additions, Tamper> {
+pub fn judge(
+    before: Option<&mut CaseDoc>,
+    after: &mut CaseDoc,
+    pusher: &str,
+) -> Result<Additions, Tamper> {
     let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
     for key in after.root_keys() {
         if !ROOT_KEYS.contains(&key.as_str()) {
@@ -103,9 +107,7 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
         }
     }
     let facts = after.facts().map_err(malformed)?;
-    let events = after.events().map_err(malformed)?;
-    let photos = after.photos().map_err(malformed)?;
-    let (old_events, old_photos) = match before {
+    let (old_events, events, photos) = match before {
         None => {
             if facts.reporter != pusher {
                 return Err(Tamper::ForgedReporter {
@@ -121,7 +123,9 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
                     "the deadline is before the case was raised".into(),
                 ));
             }
-            (Vec::new(), Vec::new())
+            let events = after.events().map_err(malformed)?;
+            let photos = after.photos().map_err(malformed)?;
+            (Vec::new(), events, photos)
         }
         Some(b) => {
             let old = b.facts().map_err(malformed)?;
@@ -131,26 +135,20 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
             if b.number() != after.number() {
                 return Err(Tamper::FactChanged("number"));
             }
+            let heads = b.heads();
+            only_appends(after.automerge_mut(), &heads, &b.lists())?;
             (
                 b.events().map_err(malformed)?,
-                b.photos().map_err(malformed)?,
+                after.new_events(b).map_err(malformed)?,
+                after.new_photos(b).map_err(malformed)?,
             )
         }
     };
     let mut added = Additions {
-        events: appended(&old_events, &events, pusher)?,
+        events: appended(&old_events, events, pusher)?,
         photos: Vec::new(),
     };
-    let mut remaining: Vec<&PhotoRef> = photos.iter().collect();
-    for old in &old_photos {
-        match remaining.iter().position(|p| *p == old) {
-            Some(i) => {
-                remaining.remove(i);
-            }
-            None => return Err(Tamper::PhotoChanged(old.hash.clone())),
-        }
-    }
-    for p in remaining {
+    for p in photos {
         if p.added_by != pusher {
             return Err(Tamper::Forged {
                 event: format!("photo {}", p.hash),
@@ -158,13 +156,23 @@ pub fn judge(before: Option<&CaseDoc>, after: &CaseDoc, pusher: &str) -> Result<
                 pusher: pusher.to_string(),
             });
         }
-        added.photos.push(p.clone());
+        added.photos.push(p);
     }
     Ok(added)
 }
 
+/// Checks the changes a push added after `heads` against the append-only rule for `lists`.
+pub(crate) fn only_appends(
+    doc: &mut AutoCommit,
+    heads: &[ChangeHash],
+    lists: &[(&'static str, ObjId)],
+) -> Result<(), Tamper> {
+    let incoming = doc.get_changes(heads);
+    check_appends(doc, &incoming, lists)
+}
+
 /// A log entry as the append-only check reads it: its id and its author.
-pub(crate) trait Entry: PartialEq + Clone {
+pub(crate) trait Entry {
     /// The entry's id.
     fn entry_id(&self) -> &str;
     /// Who wrote it.
@@ -180,31 +188,16 @@ impl Entry for Event {
     }
 }
 
-/// Checks a log after a push against the log before it: ids unique, every old entry still
-/// there unchanged, every new one written by the pusher. Returns the new ones in document
-/// order.
-pub(crate) fn appended<E: Entry>(old: &[E], now: &[E], pusher: &str) -> Result<Vec<E>, Tamper> {
-    let mut by_id: HashMap<&str, &E> = HashMap::new();
-    for e in now {
-        if by_id.insert(e.entry_id(), e).is_some() {
+/// Checks the entries a push added to a log: ids unique among the old and new entries, every
+/// new one written by the pusher. Returns the new ones.
+pub(crate) fn appended<E: Entry>(old: &[E], new: Vec<E>, pusher: &str) -> Result<Vec<E>, Tamper> {
+    let mut ids: HashSet<&str> = old.iter().map(Entry::entry_id).collect();
+    for e in &new {
+        if !ids.insert(e.entry_id()) {
             return Err(Tamper::DuplicateEvent(e.entry_id().to_string()));
         }
-    }
-    for o in old {
-        match by_id.get(o.entry_id()) {
-            None => return Err(Tamper::EventRemoved(o.entry_id().to_string())),
-            Some(e) if *e != o => return Err(Tamper::EventEdited(o.entry_id().to_string())),
-            Some(_) => {}
-        }
-    }
-    let known: HashSet<&str> = old.iter().map(Entry::entry_id).collect();
-    let mut added = Vec::new();
-    for e in now.iter().filter(|e| !known.contains(e.entry_id())) {
         let claimed = match e.author() {
-            Author::Person(c) if c.person == pusher => {
-                added.push(e.clone());
-                continue;
-            }
+            Author::Person(c) if c.person == pusher => continue,
             Author::Person(c) => c.person.clone(),
             Author::Server { .. } => "the server".to_string(),
         };
@@ -214,7 +207,7 @@ pub(crate) fn appended<E: Entry>(old: &[E], now: &[E], pusher: &str) -> Result<V
             pusher: pusher.to_string(),
         });
     }
-    Ok(added)
+    Ok(new)
 }
 
 fn changed_fact(a: &crate::case::Facts, b: &crate::case::Facts) -> Option<&'static str> {
@@ -291,19 +284,19 @@ mod tests {
     #[test]
     fn a_new_case_by_its_reporter_and_appended_events_pass() {
         let mut doc = new_case();
-        assert_eq!(judge(None, &doc, "gw1").unwrap().events.len(), 1);
+        assert_eq!(judge(None, &mut doc, "gw1").unwrap().events.len(), 1);
         assert!(matches!(
-            judge(None, &doc, "gw2"),
+            judge(None, &mut doc, "gw2"),
             Err(Tamper::ForgedReporter { .. })
         ));
         let mut after = fork(&mut doc);
         after
             .append_event(&Event::new(2, claim("gw1"), Action::Accepted))
             .unwrap();
-        let added = judge(Some(&doc), &after, "gw1").unwrap();
+        let added = judge(Some(&mut doc), &mut after, "gw1").unwrap();
         assert_eq!(added.events.len(), 1);
         assert!(matches!(
-            judge(Some(&doc), &after, "gw2"),
+            judge(Some(&mut doc), &mut after, "gw2"),
             Err(Tamper::Forged { .. })
         ));
     }
@@ -316,7 +309,7 @@ mod tests {
         let events = events.clone();
         raw.put(&events, 0, "{}").unwrap();
         raw.commit();
-        assert!(judge(Some(&doc), &edited, "gw1").is_err());
+        assert!(judge(Some(&mut doc), &mut edited, "gw1").is_err());
 
         let mut deleted = fork(&mut doc);
         let (raw, events) = deleted.raw_mut();
@@ -324,28 +317,28 @@ mod tests {
         raw.delete(&events, 0).unwrap();
         raw.commit();
         assert!(matches!(
-            judge(Some(&doc), &deleted, "gw1"),
-            Err(Tamper::EventRemoved(_))
+            judge(Some(&mut doc), &mut deleted, "gw1"),
+            Err(Tamper::NotAnAppend(_))
         ));
 
         let mut keyed = fork(&mut doc);
         keyed.raw_mut().0.put(ROOT, "evil", 1).unwrap();
         assert_eq!(
-            judge(Some(&doc), &keyed, "gw1"),
+            judge(Some(&mut doc), &mut keyed, "gw1"),
             Err(Tamper::UnknownKey("evil".into()))
         );
 
         let mut moved = fork(&mut doc);
         moved.raw_mut().0.put(ROOT, "grid", "g2").unwrap();
         assert_eq!(
-            judge(Some(&doc), &moved, "gw1"),
+            judge(Some(&mut doc), &mut moved, "gw1"),
             Err(Tamper::FactChanged("grid"))
         );
 
         let mut numbered = fork(&mut doc);
         numbered.set_number("ZX-1").unwrap();
         assert_eq!(
-            judge(Some(&doc), &numbered, "gw1"),
+            judge(Some(&mut doc), &mut numbered, "gw1"),
             Err(Tamper::FactChanged("number"))
         );
     }
@@ -353,7 +346,7 @@ mod tests {
     #[test]
     fn the_recorded_deadline_and_clock_never_change() {
         let mut doc = new_case_with(Some(LimitClock::Working), Some(100));
-        assert!(judge(None, &doc, "gw1").is_ok());
+        assert!(judge(None, &mut doc, "gw1").is_ok());
         let facts = doc.facts().unwrap();
         assert_eq!(
             (facts.clock, facts.deadline),
@@ -363,25 +356,25 @@ mod tests {
         let mut later = fork(&mut doc);
         later.raw_mut().0.put(ROOT, "deadline", 200_i64).unwrap();
         assert_eq!(
-            judge(Some(&doc), &later, "gw1"),
+            judge(Some(&mut doc), &mut later, "gw1"),
             Err(Tamper::FactChanged("deadline"))
         );
         let mut natural = fork(&mut doc);
         natural.raw_mut().0.put(ROOT, "clock", "natural").unwrap();
         assert_eq!(
-            judge(Some(&doc), &natural, "gw1"),
+            judge(Some(&mut doc), &mut natural, "gw1"),
             Err(Tamper::FactChanged("clock"))
         );
         let mut gone = fork(&mut doc);
         gone.raw_mut().0.delete(ROOT, "deadline").unwrap();
         assert_eq!(
-            judge(Some(&doc), &gone, "gw1"),
+            judge(Some(&mut doc), &mut gone, "gw1"),
             Err(Tamper::FactChanged("deadline"))
         );
         let mut odd = fork(&mut doc);
         odd.raw_mut().0.put(ROOT, "deadline", "soon").unwrap();
         assert!(matches!(
-            judge(Some(&doc), &odd, "gw1"),
+            judge(Some(&mut doc), &mut odd, "gw1"),
             Err(Tamper::Malformed(_))
         ));
 
@@ -390,14 +383,14 @@ mod tests {
         let mut added = fork(&mut old);
         added.raw_mut().0.put(ROOT, "deadline", 200_i64).unwrap();
         assert_eq!(
-            judge(Some(&old), &added, "gw1"),
+            judge(Some(&mut old), &mut added, "gw1"),
             Err(Tamper::FactChanged("deadline"))
         );
 
         // No honest device raises a case due before it was raised.
-        let early = new_case_with(Some(LimitClock::Working), Some(0));
+        let mut early = new_case_with(Some(LimitClock::Working), Some(0));
         assert!(matches!(
-            judge(None, &early, "gw1"),
+            judge(None, &mut early, "gw1"),
             Err(Tamper::Malformed(_))
         ));
     }

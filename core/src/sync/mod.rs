@@ -1,7 +1,9 @@
 //! Sync: the wire types shared with the server, the push judgement the server applies, and
 //! (with the client) the device side of a sync.
 
+pub mod append_only;
 pub mod client;
+pub mod intake;
 pub mod judge;
 pub mod patrol_judge;
 pub mod scope;

@@ -1,11 +1,15 @@
 //! Judging a device's push to a patrol against the server's copy: only the walker writes a
 //! patrol, its facts never change, and its track chunks and log entries are only appended.
-//! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons.
+//! The one exception: a companion named in an accompaniment entry appends their own
+//! confirmation of it, and nothing else ([`companion_entries`]).
+//! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons, and the same
+//! op-level append-only rule ([`super::append_only`]) for the `track` and `log` lists.
 
-use super::judge::{Entry, Tamper, appended};
+use super::judge::{Entry, Tamper, appended, only_appends};
 use crate::case::Author;
 use crate::patrol::track::decode_chunk;
-use crate::patrol::{PatrolDoc, PatrolEvent, PatrolFacts};
+use crate::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts};
+use std::collections::HashMap;
 
 /// The root keys a patrol document may hold.
 pub const PATROL_ROOT_KEYS: &[&str] = &[
@@ -31,8 +35,8 @@ pub struct PatrolAdditions {
 /// Compares the patrol after a push with the server's copy before it (`None` when new) and
 /// returns what the push added, or why it is tampering.
 pub fn judge_patrol(
-    before: Option<&PatrolDoc>,
-    after: &PatrolDoc,
+    before: Option<&mut PatrolDoc>,
+    after: &mut PatrolDoc,
     pusher: &str,
 ) -> Result<PatrolAdditions, Tamper> {
     let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
@@ -42,46 +46,109 @@ pub fn judge_patrol(
         }
     }
     let facts = after.facts().map_err(malformed)?;
-    if facts.walker.person != pusher {
+    // Only the walker starts a patrol; a companion may append to one the server holds.
+    if facts.walker.person != pusher && before.is_none() {
         return Err(Tamper::ForgedReporter {
             reporter: facts.walker.person,
             pusher: pusher.to_string(),
         });
     }
-    let events = after.events().map_err(malformed)?;
-    let chunks = after.chunks().map_err(malformed)?;
-    let (old_events, old_chunks) = match before {
-        None => (Vec::new(), Vec::new()),
+    let (old_events, events, chunks) = match before {
+        None => {
+            let chunks = after.chunks().map_err(malformed)?;
+            (
+                Vec::new(),
+                after.events().map_err(malformed)?,
+                chunks.into_iter().enumerate().collect(),
+            )
+        }
         Some(b) => {
             let old = b.facts().map_err(malformed)?;
             if let Some(field) = changed_fact(&old, &facts) {
                 return Err(Tamper::FactChanged(field));
             }
+            let heads = b.automerge_mut().get_heads();
+            only_appends(after.automerge_mut(), &heads, &b.lists())?;
             (
                 b.events().map_err(malformed)?,
-                b.chunks().map_err(malformed)?,
+                after.new_events(b).map_err(malformed)?,
+                after.new_chunks(b).map_err(malformed)?,
             )
         }
     };
-    let mut added = PatrolAdditions {
-        events: appended(&old_events, &events, pusher)?,
-        chunks: 0,
+    let added = PatrolAdditions {
+        events: appended(&old_events, events, pusher)?,
+        chunks: chunks.len(),
     };
-    // Old chunks must all still be there (two phones of one walker may interleave appends).
-    let mut remaining: Vec<(usize, &Vec<u8>)> = chunks.iter().enumerate().collect();
-    for (i, old) in old_chunks.iter().enumerate() {
-        match remaining.iter().position(|(_, c)| *c == old) {
-            Some(k) => {
-                remaining.remove(k);
-            }
-            None => return Err(Tamper::TrackChanged(i)),
-        }
+    companion_entries(&facts, &old_events, &added.events, pusher)?;
+    if facts.walker.person != pusher && !chunks.is_empty() {
+        return Err(not_walker(
+            &facts,
+            format!("track chunk {}", chunks[0].0),
+            pusher,
+        ));
     }
-    for (i, c) in remaining {
-        decode_chunk(c).map_err(|_| Tamper::TrackChanged(i))?;
-        added.chunks += 1;
+    for (i, c) in &chunks {
+        decode_chunk(c).map_err(|_| Tamper::TrackChanged(*i))?;
     }
     Ok(added)
+}
+
+/// Checks the confirmations among the new entries (all signed by the pusher, as
+/// [`appended`] made sure): each names an accompaniment entry of this log that names the
+/// pusher. When the pusher is not the walker, confirmations are all they may append.
+fn companion_entries(
+    facts: &PatrolFacts,
+    old: &[PatrolEvent],
+    new: &[PatrolEvent],
+    pusher: &str,
+) -> Result<(), Tamper> {
+    // Accompaniment entry id → the person it names (one pass, so the check stays linear).
+    let accompaniments: HashMap<&str, &str> = old
+        .iter()
+        .chain(new)
+        .filter_map(|a| match &a.action {
+            PatrolAction::Accompanied { companion } => {
+                Some((a.id.as_str(), companion.person.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    for e in new {
+        match &e.action {
+            PatrolAction::Confirmed { accompaniment } => {
+                let named = accompaniments.get(accompaniment.as_str()).copied();
+                if named != Some(pusher) {
+                    return Err(Tamper::Forged {
+                        event: e.id.clone(),
+                        claimed: match named {
+                            Some(p) => {
+                                format!("{p}, the companion accompaniment {accompaniment} names")
+                            }
+                            None => format!(
+                                "the companion of accompaniment {accompaniment}, which this patrol does not have"
+                            ),
+                        },
+                        pusher: pusher.to_string(),
+                    });
+                }
+            }
+            _ if facts.walker.person != pusher => {
+                return Err(not_walker(facts, e.id.clone(), pusher));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A write only the walker may make, pushed by somebody else.
+fn not_walker(facts: &PatrolFacts, what: String, pusher: &str) -> Tamper {
+    Tamper::Forged {
+        event: what,
+        claimed: format!("{}, the walker", facts.walker.person),
+        pusher: pusher.to_string(),
+    }
 }
 
 impl Entry for PatrolEvent {
@@ -147,9 +214,9 @@ mod tests {
     #[test]
     fn the_walker_appends_and_nobody_else_writes() {
         let mut doc = new_patrol();
-        assert!(judge_patrol(None, &doc, "gw1").is_ok());
+        assert!(judge_patrol(None, &mut doc, "gw1").is_ok());
         assert!(matches!(
-            judge_patrol(None, &doc, "gw2"),
+            judge_patrol(None, &mut doc, "gw2"),
             Err(Tamper::ForgedReporter { .. })
         ));
         let mut after = fork(&mut doc);
@@ -157,9 +224,9 @@ mod tests {
         after
             .append_event(&PatrolEvent::new(4, walker(), PatrolAction::Ended))
             .unwrap();
-        let added = judge_patrol(Some(&doc), &after, "gw1").unwrap();
+        let added = judge_patrol(Some(&mut doc), &mut after, "gw1").unwrap();
         assert_eq!((added.events.len(), added.chunks), (1, 1));
-        assert!(judge_patrol(Some(&doc), &after, "gw2").is_err());
+        assert!(judge_patrol(Some(&mut doc), &mut after, "gw2").is_err());
 
         let mut forged = fork(&mut doc);
         let mut other = walker();
@@ -168,9 +235,139 @@ mod tests {
             .append_event(&PatrolEvent::new(4, other, PatrolAction::Ended))
             .unwrap();
         assert!(matches!(
-            judge_patrol(Some(&doc), &forged, "gw1"),
+            judge_patrol(Some(&mut doc), &mut forged, "gw1"),
             Err(Tamper::Forged { .. })
         ));
+    }
+
+    fn person(p: &str, role: Role, scope: Scope) -> Claim {
+        Claim {
+            person: p.into(),
+            role,
+            scope,
+        }
+    }
+
+    #[test]
+    fn the_named_companion_appends_only_their_confirmation() {
+        let official = person("o1", Role::StreetOfficial, Scope::Street);
+        let other = person("o2", Role::StreetOfficial, Scope::Street);
+        let mut doc = new_patrol();
+        let with = PatrolEvent::new(
+            2,
+            walker(),
+            PatrolAction::Accompanied {
+                companion: official.clone(),
+            },
+        );
+        doc.append_event(&with).unwrap();
+        let confirm = |by: Claim| {
+            PatrolEvent::new(
+                3,
+                by,
+                PatrolAction::Confirmed {
+                    accompaniment: with.id.clone(),
+                },
+            )
+        };
+        let saved = doc.save();
+        let pushed = |e: &PatrolEvent| {
+            let mut after = PatrolDoc::load(&saved, &ActorId::random()).unwrap();
+            after.append_event(e).unwrap();
+            after
+        };
+
+        let ok = judge_patrol(
+            Some(&mut doc),
+            &mut pushed(&confirm(official.clone())),
+            "o1",
+        )
+        .unwrap();
+        assert_eq!((ok.events.len(), ok.chunks), (1, 0));
+        // A third person, the walker for themself, or the walker signing as the official.
+        for (e, pusher) in [
+            (confirm(other.clone()), "o2"),
+            (confirm(walker()), "gw1"),
+            (confirm(official.clone()), "gw1"),
+        ] {
+            assert!(
+                matches!(
+                    judge_patrol(Some(&mut doc), &mut pushed(&e), pusher),
+                    Err(Tamper::Forged { .. })
+                ),
+                "{pusher}"
+            );
+        }
+        // The companion writes nothing else: no other entry, no track, no new patrol.
+        let ended = PatrolEvent::new(3, official.clone(), PatrolAction::Ended);
+        let err = judge_patrol(Some(&mut doc), &mut pushed(&ended), "o1").unwrap_err();
+        assert!(err.to_string().contains("gw1, the walker"), "{err}");
+        let mut tracked = pushed(&confirm(official));
+        tracked.append_track(&[point(4)]).unwrap();
+        assert!(matches!(
+            judge_patrol(Some(&mut doc), &mut tracked, "o1"),
+            Err(Tamper::Forged { .. })
+        ));
+        assert!(matches!(
+            judge_patrol(None, &mut doc, "o1"),
+            Err(Tamper::ForgedReporter { .. })
+        ));
+    }
+
+    #[test]
+    fn a_walkers_append_concurrent_with_a_stored_confirmation_is_accepted() {
+        // The walker keeps writing while the official's confirmation reaches the server: the
+        // two appends are concurrent, and automerge may order the walker's new entries before
+        // the stored confirmation. Neither is tampering.
+        let official = person("o1", Role::StreetOfficial, Scope::Street);
+        let mut doc = new_patrol();
+        let with = PatrolEvent::new(
+            2,
+            walker(),
+            PatrolAction::Accompanied {
+                companion: official.clone(),
+            },
+        );
+        doc.append_event(&with).unwrap();
+        let base = doc.save();
+        let mut server = PatrolDoc::load(&base, &ActorId::random()).unwrap();
+        let mut companion = PatrolDoc::load(&base, &ActorId::random()).unwrap();
+        let confirmed = companion
+            .append_event(&PatrolEvent::new(
+                3,
+                official,
+                PatrolAction::Confirmed {
+                    accompaniment: with.id.clone(),
+                },
+            ))
+            .unwrap();
+        let mut walker_doc = PatrolDoc::load(&base, &ActorId::random()).unwrap();
+        let mut walker_changes = Vec::new();
+        for i in 0..3 {
+            walker_changes.push(walker_doc.append_track(&[point(10 + i)]).unwrap());
+        }
+        walker_changes.push(
+            walker_doc
+                .append_event(&PatrolEvent::new(20, walker(), PatrolAction::Ended))
+                .unwrap(),
+        );
+        server.apply(&confirmed).unwrap();
+        let mut stored = PatrolDoc::load(&server.save(), &ActorId::random()).unwrap();
+        for c in &walker_changes {
+            stored.apply(c).unwrap();
+        }
+        // The walker's entry (made with a higher op counter) sorts before the stored
+        // confirmation: the old log is not a prefix of the new one, yet nothing was edited,
+        // moved or removed.
+        let order: Vec<bool> = stored
+            .events()
+            .unwrap()
+            .iter()
+            .map(|e| matches!(e.action, PatrolAction::Confirmed { .. }))
+            .collect();
+        assert_eq!(order, [false, false, true]);
+        let added = judge_patrol(Some(&mut server), &mut stored, "gw1").unwrap();
+        assert_eq!((added.events.len(), added.chunks), (1, 3));
     }
 
     #[test]
@@ -182,10 +379,10 @@ mod tests {
         let track = track.clone();
         raw.put(&track, 0, ScalarValue::Bytes(vec![1, 0])).unwrap();
         raw.commit();
-        assert_eq!(
-            judge_patrol(Some(&doc), &edited, "gw1"),
-            Err(Tamper::TrackChanged(0))
-        );
+        assert!(matches!(
+            judge_patrol(Some(&mut doc), &mut edited, "gw1"),
+            Err(Tamper::NotAnAppend(_))
+        ));
 
         let mut junk = fork(&mut doc);
         let (raw, track, _) = junk.raw_mut();
@@ -194,21 +391,21 @@ mod tests {
             .unwrap();
         raw.commit();
         assert!(matches!(
-            judge_patrol(Some(&doc), &junk, "gw1"),
+            judge_patrol(Some(&mut doc), &mut junk, "gw1"),
             Err(Tamper::TrackChanged(1))
         ));
 
         let mut moved = fork(&mut doc);
         moved.raw_mut().0.put(ROOT, "started_at", 99_i64).unwrap();
         assert_eq!(
-            judge_patrol(Some(&doc), &moved, "gw1"),
+            judge_patrol(Some(&mut doc), &mut moved, "gw1"),
             Err(Tamper::FactChanged("started_at"))
         );
 
         let mut keyed = fork(&mut doc);
         keyed.raw_mut().0.put(ROOT, "events", 1).unwrap();
         assert_eq!(
-            judge_patrol(Some(&doc), &keyed, "gw1"),
+            judge_patrol(Some(&mut doc), &mut keyed, "gw1"),
             Err(Tamper::UnknownKey("events".into()))
         );
     }

@@ -291,6 +291,18 @@ public final class Xiangying: @unchecked Sendable {
         try await run { try $0.addCompanion(patrolId: patrolId, personId: personId) }
     }
 
+    /// Confirms, as the companion a walker named, that I walked along on `patrolId`; only a
+    /// confirmed accompaniment counts for the weekly rule. Throws `ApiError.NotAllowed` (no
+    /// accompaniment of mine awaiting confirmation), `.NotFound`.
+    public func confirmAccompaniment(_ patrolId: String) async throws -> PatrolView {
+        try await run { try $0.confirmAccompaniment(patrolId: patrolId) }
+    }
+
+    /// The patrols naming me as a companion that I have not confirmed yet, newest first.
+    public func accompanimentsAwaitingMe() async throws -> [PatrolSummary] {
+        try await run { try $0.accompanimentsAwaitingMe() }
+    }
+
     /// Ends my patrol (the buffered fixes are packed); returns it with its whole track and `durationMs`.
     public func endPatrol(_ patrolId: String) async throws -> PatrolView {
         try await run { try $0.endPatrol(patrolId: patrolId) }

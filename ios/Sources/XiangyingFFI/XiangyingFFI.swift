@@ -1793,6 +1793,13 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func route(location: GeoPoint) throws  -> Route
     
     /**
+     * The patrols naming me as a companion that I have not confirmed yet, newest first:
+     * what an official's or department's "to confirm" list shows. `NotSetUp` before a person
+     * is set.
+     */
+    func accompanimentsAwaitingMe() throws  -> [PatrolSummary]
+    
+    /**
      * My patrol under way, if any: call it when the app starts to resume recording fixes.
      * `NotSetUp` before a person is set.
      */
@@ -1809,6 +1816,16 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * person in the roster, no such patrol).
      */
     func addCompanion(patrolId: String, personId: String) throws  -> PatrolView
+    
+    /**
+     * Confirms, as the companion a walker named on their patrol, that I walked along (三陪同):
+     * an entry I sign, pushed at the next sync. Only a confirmed accompaniment counts for the
+     * weekly rule. Returns the patrol; the listeners hear of it.
+     *
+     * Errors: `NotAllowed` (the patrol names no accompaniment of mine awaiting
+     * confirmation), `NotFound` (no such patrol on this device).
+     */
+    func confirmAccompaniment(patrolId: String) throws  -> PatrolView
     
     /**
      * Ends my patrol: packs the fixes still buffered into its track and records the end.
@@ -2787,6 +2804,20 @@ open func route(location: GeoPoint)throws  -> Route  {
 }
     
     /**
+     * The patrols naming me as a companion that I have not confirmed yet, newest first:
+     * what an official's or department's "to confirm" list shows. `NotSetUp` before a person
+     * is set.
+     */
+open func accompanimentsAwaitingMe()throws  -> [PatrolSummary]  {
+    return try  FfiConverterSequenceTypePatrolSummary.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_accompaniments_awaiting_me(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * My patrol under way, if any: call it when the app starts to resume recording fixes.
      * `NotSetUp` before a person is set.
      */
@@ -2816,6 +2847,24 @@ open func addCompanion(patrolId: String, personId: String)throws  -> PatrolView 
             self.uniffiCloneHandle(),
         FfiConverterString.lower(patrolId),
         FfiConverterString.lower(personId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms, as the companion a walker named on their patrol, that I walked along (三陪同):
+     * an entry I sign, pushed at the next sync. Only a confirmed accompaniment counts for the
+     * weekly rule. Returns the patrol; the listeners hear of it.
+     *
+     * Errors: `NotAllowed` (the patrol names no accompaniment of mine awaiting
+     * confirmation), `NotFound` (no such patrol on this device).
+     */
+open func confirmAccompaniment(patrolId: String)throws  -> PatrolView  {
+    return try  FfiConverterTypePatrolView_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_confirm_accompaniment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(patrolId),uniffiCallStatus
     )
 })
 }
@@ -4873,6 +4922,11 @@ public struct PatrolCompanion: Equatable, Hashable {
      * When the walker recorded them, device clock (ms).
      */
     public let atMs: Int64
+    /**
+     * When the companion confirmed from their own device (their clock, ms); `None` while
+     * unconfirmed, and then the accompaniment does not count for the weekly rule.
+     */
+    public let confirmedAtMs: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4891,12 +4945,17 @@ public struct PatrolCompanion: Equatable, Hashable {
          */kind: CompanionKind, 
         /**
          * When the walker recorded them, device clock (ms).
-         */atMs: Int64) {
+         */atMs: Int64, 
+        /**
+         * When the companion confirmed from their own device (their clock, ms); `None` while
+         * unconfirmed, and then the accompaniment does not count for the weekly rule.
+         */confirmedAtMs: Int64?) {
         self.person = person
         self.name = name
         self.role = role
         self.kind = kind
         self.atMs = atMs
+        self.confirmedAtMs = confirmedAtMs
     }
 
     
@@ -4919,7 +4978,8 @@ public struct FfiConverterTypePatrolCompanion: FfiConverterRustBuffer {
                 name: FfiConverterString.read(from: &buf), 
                 role: FfiConverterTypeRole.read(from: &buf), 
                 kind: FfiConverterTypeCompanionKind.read(from: &buf), 
-                atMs: FfiConverterInt64.read(from: &buf)
+                atMs: FfiConverterInt64.read(from: &buf), 
+                confirmedAtMs: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -4929,6 +4989,7 @@ public struct FfiConverterTypePatrolCompanion: FfiConverterRustBuffer {
         FfiConverterTypeRole.write(value.role, into: &buf)
         FfiConverterTypeCompanionKind.write(value.kind, into: &buf)
         FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterOptionInt64.write(value.confirmedAtMs, into: &buf)
     }
 }
 
@@ -6590,15 +6651,16 @@ public struct WeeklyAccompaniment: Equatable, Hashable {
      */
     public let patrolMs: Int64
     /**
-     * Patrols a sub-district official walked along (a patrol with two officials counts once).
+     * Patrols a sub-district official walked along and confirmed from their own device (a
+     * patrol with two officials counts once).
      */
     public let official: UInt32
     /**
-     * Patrols enforcement department staff walked along.
+     * Patrols enforcement department staff walked along and confirmed.
      */
     public let department: UInt32
     /**
-     * True when `official` reaches the weekly rule (`official_needed`).
+     * True when `official` (confirmed only) reaches the weekly rule (`official_needed`).
      */
     public let meetsRule: Bool
     /**
@@ -6606,6 +6668,15 @@ public struct WeeklyAccompaniment: Equatable, Hashable {
      * "1 / 2" without a constant of its own.
      */
     public let officialNeeded: UInt32
+    /**
+     * Patrols naming a sub-district official who has not confirmed (not counted for the
+     * rule).
+     */
+    public let officialUnconfirmed: UInt32
+    /**
+     * Patrols naming department staff who have not confirmed.
+     */
+    public let departmentUnconfirmed: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6623,18 +6694,26 @@ public struct WeeklyAccompaniment: Equatable, Hashable {
          * Their patrol time in the week, ms (ended patrols).
          */patrolMs: Int64, 
         /**
-         * Patrols a sub-district official walked along (a patrol with two officials counts once).
+         * Patrols a sub-district official walked along and confirmed from their own device (a
+         * patrol with two officials counts once).
          */official: UInt32, 
         /**
-         * Patrols enforcement department staff walked along.
+         * Patrols enforcement department staff walked along and confirmed.
          */department: UInt32, 
         /**
-         * True when `official` reaches the weekly rule (`official_needed`).
+         * True when `official` (confirmed only) reaches the weekly rule (`official_needed`).
          */meetsRule: Bool, 
         /**
          * Official accompaniments the rule asks for each week (2), so a screen can show
          * "1 / 2" without a constant of its own.
-         */officialNeeded: UInt32) {
+         */officialNeeded: UInt32, 
+        /**
+         * Patrols naming a sub-district official who has not confirmed (not counted for the
+         * rule).
+         */officialUnconfirmed: UInt32, 
+        /**
+         * Patrols naming department staff who have not confirmed.
+         */departmentUnconfirmed: UInt32) {
         self.person = person
         self.name = name
         self.patrols = patrols
@@ -6643,6 +6722,8 @@ public struct WeeklyAccompaniment: Equatable, Hashable {
         self.department = department
         self.meetsRule = meetsRule
         self.officialNeeded = officialNeeded
+        self.officialUnconfirmed = officialUnconfirmed
+        self.departmentUnconfirmed = departmentUnconfirmed
     }
 
     
@@ -6668,7 +6749,9 @@ public struct FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer {
                 official: FfiConverterUInt32.read(from: &buf), 
                 department: FfiConverterUInt32.read(from: &buf), 
                 meetsRule: FfiConverterBool.read(from: &buf), 
-                officialNeeded: FfiConverterUInt32.read(from: &buf)
+                officialNeeded: FfiConverterUInt32.read(from: &buf), 
+                officialUnconfirmed: FfiConverterUInt32.read(from: &buf), 
+                departmentUnconfirmed: FfiConverterUInt32.read(from: &buf)
         )
     }
 
@@ -6681,6 +6764,8 @@ public struct FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.department, into: &buf)
         FfiConverterBool.write(value.meetsRule, into: &buf)
         FfiConverterUInt32.write(value.officialNeeded, into: &buf)
+        FfiConverterUInt32.write(value.officialUnconfirmed, into: &buf)
+        FfiConverterUInt32.write(value.departmentUnconfirmed, into: &buf)
     }
 }
 
@@ -6860,6 +6945,11 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * The HTTP status.
          */status: UInt16, 
         /**
+         * The server's stable name for the refusal, to act on whatever the wording:
+         * `over_limit` (a push crosses a limit the server names in `detail`), `tampering`,
+         * `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`.
+         */code: String, 
+        /**
          * What the server said.
          */detail: String
     )
@@ -6956,6 +7046,7 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             )
         case 8: return .ServerRejected(
             status: try FfiConverterUInt16.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
         case 9: return .Cancelled(
@@ -7021,9 +7112,10 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .ServerRejected(status,detail):
+        case let .ServerRejected(status,code,detail):
             writeInt(&buf, Int32(8))
             FfiConverterUInt16.write(status, into: &buf)
+            FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
@@ -9860,10 +9952,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 20672) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() != 61798) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_active_patrol() != 60933) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_companion() != 53102) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_confirm_accompaniment() != 63469) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_end_patrol() != 65514) {

@@ -29,6 +29,26 @@ pub struct OrgRow {
     pub catalogue: String,
 }
 
+/// An enrolment code as stored (by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRow {
+    /// The person it was issued for.
+    pub person: String,
+    /// When it was issued (ms); it expires a configured time later.
+    pub created_at: i64,
+    /// When it was spent, if it was.
+    pub used_at: Option<i64>,
+}
+
+/// A device that uploaded (or proved it holds) a photo file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoUploader {
+    /// The device.
+    pub device: String,
+    /// Its person when it uploaded.
+    pub person: String,
+}
+
 /// An enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
@@ -118,6 +138,8 @@ pub trait Tx {
     fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()>;
     /// Consumes an unused code: returns its person and marks it used, or `None`.
     fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>>;
+    /// A code by hash, spent or not.
+    fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>>;
     /// Revokes an unused code; false when there was none.
     fn revoke_code(&mut self, code_hash: &str) -> Result<bool>;
     /// Stores a newly enrolled device.
@@ -188,6 +210,20 @@ pub trait Tx {
     fn access(&mut self, case_id: &str) -> Result<Vec<String>>;
     /// The cases that reference a photo hash.
     fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>>;
+    /// Records that a device (of a person) uploaded a photo file of `bytes` bytes, or proved
+    /// it holds it by uploading it whole; a repeat changes nothing.
+    fn add_photo_uploader(
+        &mut self,
+        hash: &str,
+        device: &str,
+        person: &str,
+        bytes: u64,
+        now: i64,
+    ) -> Result<()>;
+    /// The devices that uploaded a photo file.
+    fn photo_uploaders(&mut self, hash: &str) -> Result<Vec<PhotoUploader>>;
+    /// The bytes of the photo files a device uploaded (towards its quota).
+    fn device_photo_bytes(&mut self, device: &str) -> Result<u64>;
     /// Every stored document's ranking row (see [`CaseMeta::ranking`]), by case id.
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// How many cases, changes and devices there are.
@@ -200,6 +236,11 @@ pub trait Storage: Send + Sync + 'static {
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// A short name for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+    /// Whether the storage answers, without waiting behind writers where the backend allows
+    /// (the health check uses it).
+    fn ping(&self) -> Result<()> {
+        self.transact(&mut |tx| tx.org_version().map(|_| ()))
+    }
 }
 
 /// Runs `f` in a transaction and returns its value.

@@ -2,7 +2,10 @@
 //! mutex (SQLite has one writer at a time anyway; `BEGIN IMMEDIATE` makes every transaction a
 //! writer, so feed positions are handed out in commit order).
 
-use super::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, RankingEntry, Result, Storage, Tx};
+use super::{
+    CaseMeta, CaseRow, CodeRow, DeviceRow, NewChange, OrgRow, PhotoUploader, RankingEntry, Result,
+    Storage, Tx,
+};
 use crate::error::ServerError;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
@@ -34,12 +37,19 @@ CREATE TABLE IF NOT EXISTS photo_refs (hash TEXT NOT NULL, case_id TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS case_rankings (case_id TEXT PRIMARY KEY, counts INTEGER NOT NULL,
     row BLOB);
+CREATE TABLE IF NOT EXISTS photo_uploaders (hash TEXT NOT NULL, device TEXT NOT NULL,
+    person TEXT NOT NULL, bytes INTEGER NOT NULL, uploaded_at INTEGER NOT NULL,
+    PRIMARY KEY (hash, device)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS photo_uploaders_by_device ON photo_uploaders(device);
 INSERT OR IGNORE INTO counters (name, next) VALUES ('feed', 1);
 ";
 
 /// The SQLite backend.
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// A second connection for the health check, which in WAL mode reads while a writer holds
+    /// the first.
+    reader: Mutex<Connection>,
 }
 
 impl SqliteStorage {
@@ -52,8 +62,14 @@ impl SqliteStorage {
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        let reader = Connection::open_with_flags(
+            dir.join("server.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_millis(500))?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
         })
     }
 }
@@ -70,6 +86,12 @@ impl Storage for SqliteStorage {
 
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn ping(&self) -> Result<()> {
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        reader.query_row("SELECT count(*) FROM org", [], |_| Ok(()))?;
+        Ok(())
     }
 }
 
@@ -153,6 +175,23 @@ impl Tx for SqliteTx<'_> {
                  RETURNING person",
                 params![code_hash, now],
                 |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT person, created_at, used_at FROM codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| {
+                    Ok(CodeRow {
+                        person: r.get(0)?,
+                        created_at: r.get(1)?,
+                        used_at: r.get(2)?,
+                    })
+                },
             )
             .optional()?)
     }
@@ -413,6 +452,44 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT key FROM case_access WHERE case_id = ?1 ORDER BY key")?;
         let rows = stmt.query_map([case_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_photo_uploader(
+        &mut self,
+        hash: &str,
+        device: &str,
+        person: &str,
+        bytes: u64,
+        now: i64,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR IGNORE INTO photo_uploaders (hash, device, person, bytes, uploaded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, device, person, sql_pos(bytes), now],
+        )?;
+        Ok(())
+    }
+
+    fn photo_uploaders(&mut self, hash: &str) -> Result<Vec<PhotoUploader>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT device, person FROM photo_uploaders WHERE hash = ?1 ORDER BY device",
+        )?;
+        let rows = stmt.query_map([hash], |r| {
+            Ok(PhotoUploader {
+                device: r.get(0)?,
+                person: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn device_photo_bytes(&mut self, device: &str) -> Result<u64> {
+        let n: i64 = self.tx.query_row(
+            "SELECT COALESCE(SUM(bytes), 0) FROM photo_uploaders WHERE device = ?1",
+            [device],
+            |r| r.get(0),
+        )?;
+        Ok(pos(n))
     }
 
     fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>> {

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS photo_refs (hash TEXT NOT NULL, case_id TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, next BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS case_rankings (case_id TEXT PRIMARY KEY, counts BOOLEAN NOT NULL,
     row BYTEA);
+CREATE TABLE IF NOT EXISTS photo_uploaders (hash TEXT NOT NULL, device TEXT NOT NULL,
+    person TEXT NOT NULL, bytes BIGINT NOT NULL, uploaded_at BIGINT NOT NULL,
+    PRIMARY KEY (hash, device));
+CREATE INDEX IF NOT EXISTS photo_uploaders_by_device ON photo_uploaders (device);
 INSERT INTO counters (name, next) VALUES ('feed', 1) ON CONFLICT (name) DO NOTHING;
 ";
 

@@ -5,7 +5,10 @@
 //! [`ServerError`].
 
 use crate::error::ServerError;
-use crate::storage::{CaseMeta, CaseRow, DeviceRow, NewChange, OrgRow, RankingEntry, Result, Tx};
+use crate::storage::{
+    CaseMeta, CaseRow, CodeRow, DeviceRow, NewChange, OrgRow, PhotoUploader, RankingEntry, Result,
+    Tx,
+};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Row, Statement, Transaction};
@@ -204,6 +207,21 @@ impl Tx for PgTx<'_> {
             &[&code_hash, &now],
         )?
         .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>> {
+        self.query_opt(
+            "SELECT person, created_at, used_at FROM codes WHERE code_hash = $1",
+            &[&code_hash],
+        )?
+        .map(|r| {
+            Ok(CodeRow {
+                person: r.try_get(0)?,
+                created_at: r.try_get(1)?,
+                used_at: r.try_get(2)?,
+            })
+        })
         .transpose()
     }
 
@@ -470,6 +488,46 @@ impl Tx for PgTx<'_> {
             "SELECT key FROM case_access WHERE case_id = $1 ORDER BY key",
             &[&case_id],
         )
+    }
+
+    fn add_photo_uploader(
+        &mut self,
+        hash: &str,
+        device: &str,
+        person: &str,
+        bytes: u64,
+        now: i64,
+    ) -> Result<()> {
+        let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+        self.execute(
+            "INSERT INTO photo_uploaders (hash, device, person, bytes, uploaded_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash, device) DO NOTHING",
+            &[&hash, &device, &person, &bytes, &now],
+        )?;
+        Ok(())
+    }
+
+    fn photo_uploaders(&mut self, hash: &str) -> Result<Vec<PhotoUploader>> {
+        let rows = self.query(
+            "SELECT device, person FROM photo_uploaders WHERE hash = $1 ORDER BY device",
+            &[&hash],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(PhotoUploader {
+                    device: r.try_get(0)?,
+                    person: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
+    fn device_photo_bytes(&mut self, device: &str) -> Result<u64> {
+        let r = self.query_one(
+            "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM photo_uploaders WHERE device = $1",
+            &[&device],
+        )?;
+        Ok(pos(r.try_get(0)?))
     }
 
     fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>> {

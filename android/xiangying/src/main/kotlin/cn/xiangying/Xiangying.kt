@@ -385,6 +385,16 @@ class Xiangying private constructor(
     suspend fun addCompanion(patrolId: String, personId: String): PatrolView =
         onIo { addCompanion(patrolId, personId) }
 
+    /**
+     * Confirms, as the companion a walker named, that I walked along on [patrolId]; only a
+     * confirmed accompaniment counts for the weekly rule. Throws `NotAllowed` (no accompaniment
+     * of mine awaiting confirmation), `NotFound`.
+     */
+    suspend fun confirmAccompaniment(patrolId: String): PatrolView = onIo { confirmAccompaniment(patrolId) }
+
+    /** The patrols naming me as a companion that I have not confirmed yet, newest first. */
+    suspend fun accompanimentsAwaitingMe(): List<PatrolSummary> = onIo { accompanimentsAwaitingMe() }
+
     /** Ends my patrol (the buffered fixes are packed); returns it with its whole track and `durationMs`. */
     suspend fun endPatrol(patrolId: String): PatrolView = onIo { endPatrol(patrolId) }
 

@@ -138,12 +138,21 @@ class PatrolTest {
         val gw1 = deviceOf("gw1")
         val gw2 = deviceOf("gw2")
         val chief = deviceOf("cc1")
-        // gw1 walks twice with the official, gw2 once with the police; the chief takes them in.
+        val official = deviceOf("official")
+        // gw1 walks twice with the official, who confirms from their own device; gw2 once with
+        // the police, who does not confirm. The chief takes them in.
         val walked = listOf(gw1 to "official", gw1 to "official", gw2 to "police1").map { (d, with) ->
             val id = d.startPatrol(PatrolPlace.Grid(if (d === gw1) "g1" else "g2"))
             d.addCompanion(id, with)
             d.endPatrol(id)
-            chief.applyRemote(id, d.exportCase(id))
+            var bytes = d.exportCase(id)
+            if (with == "official") {
+                official.applyRemote(id, bytes)
+                assertTrue(official.accompanimentsAwaitingMe().any { it.id == id })
+                official.confirmAccompaniment(id)
+                bytes = official.exportCase(id)
+            }
+            chief.applyRemote(id, bytes)
             id
         }
         assertEquals(walked.toSet(), chief.patrols().map { it.id }.toSet())
@@ -158,7 +167,8 @@ class PatrolTest {
         assertTrue(w1.meetsRule)
         assertEquals("测试gw1", w1.name)
         val w2 = rows.getValue("gw2")
-        assertEquals(listOf(1u, 0u, 1u), listOf(w2.patrols, w2.official, w2.department))
+        assertEquals(listOf(1u, 0u, 0u), listOf(w2.patrols, w2.official, w2.department))
+        assertEquals(1u, w2.departmentUnconfirmed, "the police never confirmed")
         assertFalse(w2.meetsRule)
         assertEquals(2u, w2.officialNeeded)
         val mine = gw2.weeklyAccompaniments()
@@ -173,9 +183,9 @@ class PatrolTest {
         assertNull(g1.rank, "patrols alone give no score")
         assertEquals(3uL, r.communities.single { it.id == "c1" }.patrols)
         assertEquals(2uL, r.people.single { it.id == "official" }.accompaniments)
-        assertEquals(1uL, r.departments.single { it.id == "police" }.accompaniments)
-        assertEquals("派出所", r.departments.single { it.id == "police" }.name)
+        // The police never confirmed: the rankings do not count that accompaniment either.
+        assertEquals(0uL, r.departments.singleOrNull { it.id == "police" }?.accompaniments ?: 0uL)
         assertTrue(g1.patrolMs >= 0 && abs(g1.patrolHours - g1.patrolMs / 3_600_000.0) < 1e-9)
-        listOf(gw1, gw2, chief).forEach { it.close() }
+        listOf(gw1, gw2, chief, official).forEach { it.close() }
     }
 }

@@ -848,9 +848,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_active_patrol(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_companion(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_confirm_accompaniment(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_end_patrol(
     ): Int
@@ -1013,9 +1017,13 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_route(`ptr`: Long,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_accompaniments_awaiting_me(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_active_patrol(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_add_companion(`ptr`: Long,`patrolId`: RustBuffer.ByValue,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_confirm_accompaniment(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_end_patrol(`ptr`: Long,`patrolId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1338,10 +1346,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 20672) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() and 0xFFFF) != 61798) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_active_patrol() and 0xFFFF) != 60933) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_companion() and 0xFFFF) != 53102) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_confirm_accompaniment() and 0xFFFF) != 63469) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_end_patrol() and 0xFFFF) != 65514) {
@@ -3568,6 +3582,13 @@ public interface XiangyingDeviceInterface {
     fun `route`(`location`: GeoPoint): Route
     
     /**
+     * The patrols naming me as a companion that I have not confirmed yet, newest first:
+     * what an official's or department's "to confirm" list shows. `NotSetUp` before a person
+     * is set.
+     */
+    fun `accompanimentsAwaitingMe`(): List<PatrolSummary>
+    
+    /**
      * My patrol under way, if any: call it when the app starts to resume recording fixes.
      * `NotSetUp` before a person is set.
      */
@@ -3584,6 +3605,16 @@ public interface XiangyingDeviceInterface {
      * person in the roster, no such patrol).
      */
     fun `addCompanion`(`patrolId`: kotlin.String, `personId`: kotlin.String): PatrolView
+    
+    /**
+     * Confirms, as the companion a walker named on their patrol, that I walked along (三陪同):
+     * an entry I sign, pushed at the next sync. Only a confirmed accompaniment counts for the
+     * weekly rule. Returns the patrol; the listeners hear of it.
+     *
+     * Errors: `NotAllowed` (the patrol names no accompaniment of mine awaiting
+     * confirmation), `NotFound` (no such patrol on this device).
+     */
+    fun `confirmAccompaniment`(`patrolId`: kotlin.String): PatrolView
     
     /**
      * Ends my patrol: packs the fixes still buffered into its track and records the end.
@@ -4861,6 +4892,25 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The patrols naming me as a companion that I have not confirmed yet, newest first:
+     * what an official's or department's "to confirm" list shows. `NotSetUp` before a person
+     * is set.
+     */
+    @Throws(ApiException::class)override fun `accompanimentsAwaitingMe`(): List<PatrolSummary> {
+            return FfiConverterSequenceTypePatrolSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_accompaniments_awaiting_me(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * My patrol under way, if any: call it when the app starts to resume recording fixes.
      * `NotSetUp` before a person is set.
      */
@@ -4897,6 +4947,29 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         
         FfiConverterString.lower(`patrolId`),
         FfiConverterString.lower(`personId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Confirms, as the companion a walker named on their patrol, that I walked along (三陪同):
+     * an entry I sign, pushed at the next sync. Only a confirmed accompaniment counts for the
+     * weekly rule. Returns the patrol; the listeners hear of it.
+     *
+     * Errors: `NotAllowed` (the patrol names no accompaniment of mine awaiting
+     * confirmation), `NotFound` (no such patrol on this device).
+     */
+    @Throws(ApiException::class)override fun `confirmAccompaniment`(`patrolId`: kotlin.String): PatrolView {
+            return FfiConverterTypePatrolView.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_confirm_accompaniment(
+        it,
+        
+        FfiConverterString.lower(`patrolId`),_status)
 }
     }
     )
@@ -6522,6 +6595,12 @@ data class PatrolCompanion (
      * When the walker recorded them, device clock (ms).
      */
     val `atMs`: kotlin.Long
+    , 
+    /**
+     * When the companion confirmed from their own device (their clock, ms); `None` while
+     * unconfirmed, and then the accompaniment does not count for the weekly rule.
+     */
+    val `confirmedAtMs`: kotlin.Long?
     
 ){
     
@@ -6543,6 +6622,7 @@ public object FfiConverterTypePatrolCompanion: FfiConverterRustBuffer<PatrolComp
             FfiConverterTypeRole.read(buf),
             FfiConverterTypeCompanionKind.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
@@ -6551,7 +6631,8 @@ public object FfiConverterTypePatrolCompanion: FfiConverterRustBuffer<PatrolComp
             FfiConverterString.allocationSize(value.`name`) +
             FfiConverterTypeRole.allocationSize(value.`role`) +
             FfiConverterTypeCompanionKind.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`atMs`)
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`confirmedAtMs`)
     )
 
     override fun write(value: PatrolCompanion, buf: ByteBuffer) {
@@ -6560,6 +6641,7 @@ public object FfiConverterTypePatrolCompanion: FfiConverterRustBuffer<PatrolComp
             FfiConverterTypeRole.write(value.`role`, buf)
             FfiConverterTypeCompanionKind.write(value.`kind`, buf)
             FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterOptionalLong.write(value.`confirmedAtMs`, buf)
     }
 }
 
@@ -7771,17 +7853,18 @@ data class WeeklyAccompaniment (
     val `patrolMs`: kotlin.Long
     , 
     /**
-     * Patrols a sub-district official walked along (a patrol with two officials counts once).
+     * Patrols a sub-district official walked along and confirmed from their own device (a
+     * patrol with two officials counts once).
      */
     val `official`: kotlin.UInt
     , 
     /**
-     * Patrols enforcement department staff walked along.
+     * Patrols enforcement department staff walked along and confirmed.
      */
     val `department`: kotlin.UInt
     , 
     /**
-     * True when `official` reaches the weekly rule (`official_needed`).
+     * True when `official` (confirmed only) reaches the weekly rule (`official_needed`).
      */
     val `meetsRule`: kotlin.Boolean
     , 
@@ -7790,6 +7873,17 @@ data class WeeklyAccompaniment (
      * "1 / 2" without a constant of its own.
      */
     val `officialNeeded`: kotlin.UInt
+    , 
+    /**
+     * Patrols naming a sub-district official who has not confirmed (not counted for the
+     * rule).
+     */
+    val `officialUnconfirmed`: kotlin.UInt
+    , 
+    /**
+     * Patrols naming department staff who have not confirmed.
+     */
+    val `departmentUnconfirmed`: kotlin.UInt
     
 ){
     
@@ -7814,6 +7908,8 @@ public object FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer<Weekly
             FfiConverterUInt.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
         )
     }
 
@@ -7825,7 +7921,9 @@ public object FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer<Weekly
             FfiConverterUInt.allocationSize(value.`official`) +
             FfiConverterUInt.allocationSize(value.`department`) +
             FfiConverterBoolean.allocationSize(value.`meetsRule`) +
-            FfiConverterUInt.allocationSize(value.`officialNeeded`)
+            FfiConverterUInt.allocationSize(value.`officialNeeded`) +
+            FfiConverterUInt.allocationSize(value.`officialUnconfirmed`) +
+            FfiConverterUInt.allocationSize(value.`departmentUnconfirmed`)
     )
 
     override fun write(value: WeeklyAccompaniment, buf: ByteBuffer) {
@@ -7837,6 +7935,8 @@ public object FfiConverterTypeWeeklyAccompaniment: FfiConverterRustBuffer<Weekly
             FfiConverterUInt.write(value.`department`, buf)
             FfiConverterBoolean.write(value.`meetsRule`, buf)
             FfiConverterUInt.write(value.`officialNeeded`, buf)
+            FfiConverterUInt.write(value.`officialUnconfirmed`, buf)
+            FfiConverterUInt.write(value.`departmentUnconfirmed`, buf)
     }
 }
 
@@ -8030,12 +8130,19 @@ sealed class ApiException: kotlin.Exception() {
         val `status`: kotlin.UShort, 
         
         /**
+         * The server's stable name for the refusal, to act on whatever the wording:
+         * `over_limit` (a push crosses a limit the server names in `detail`), `tampering`,
+         * `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`.
+         */
+        val `code`: kotlin.String, 
+        
+        /**
          * What the server said.
          */
         val `detail`: kotlin.String
         ) : ApiException() {
         override val message
-            get() = "status=${ `status` }, detail=${ `detail` }"
+            get() = "status=${ `status` }, code=${ `code` }, detail=${ `detail` }"
     }
     
     /**
@@ -8148,6 +8255,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             8 -> ApiException.ServerRejected(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
                 )
             9 -> ApiException.Cancelled(
                 FfiConverterString.read(buf),
@@ -8210,6 +8318,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterUShort.allocationSize(value.`status`)
+                + FfiConverterString.allocationSize(value.`code`)
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is ApiException.Cancelled -> (
@@ -8279,6 +8388,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             is ApiException.ServerRejected -> {
                 buf.putInt(8)
                 FfiConverterUShort.write(value.`status`, buf)
+                FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }

@@ -1,0 +1,232 @@
+//! Enrolment attempt limits and the client's address.
+//!
+//! Guessing enrolment codes must be slow: every failed attempt costs a cell of a GCRA rate
+//! limiter ([`governor`]) keyed by the client's IP address, and one of an overall limiter
+//! shared by all clients. Once a limiter has no cell left, the client (or, for the overall
+//! one, everyone) is refused with 429 and `Retry-After` until a cell frees up, before the code
+//! is even looked at. Honest enrolments do not fail, so a whole office enrolling its phones
+//! behind one address is never slowed down. The per-client limit is the tighter one, so one
+//! guessing client is stopped long before it could lock honest clients out through the
+//! overall limit.
+//!
+//! The client's address is the TCP peer address ([`ClientIp`]): no forwarding header is
+//! trusted, since any client could forge one (see `docs/decisions/0014-photo-scope-and-enrolment-limits.md`).
+
+use crate::error::ServerError;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The client's IP address from the connection, `None` when the server was not served with
+/// connection info (then the client is treated as remote and unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    /// True for a loopback address (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6).
+    pub fn is_loopback(&self) -> bool {
+        match self.0 {
+            Some(IpAddr::V4(a)) => a.is_loopback(),
+            Some(IpAddr::V6(a)) => {
+                a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+            None => false,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(ip) => write!(f, "{ip}"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// Keyed limiters forget idle clients once they hold this many.
+const MAX_TRACKED_CLIENTS: usize = 100_000;
+
+/// The enrolment failure limits.
+pub struct EnrolThrottle {
+    per_client: DefaultKeyedRateLimiter<Option<IpAddr>>,
+    overall: DefaultDirectRateLimiter,
+    per_client_per_minute: u32,
+    overall_per_minute: u32,
+    /// Until when a client (or, under `None`… every client: the overall limit) is refused.
+    blocked: Mutex<Blocked>,
+}
+
+#[derive(Default)]
+struct Blocked {
+    clients: HashMap<Option<IpAddr>, Instant>,
+    overall: Option<Instant>,
+}
+
+fn quota(per_minute: u32) -> Quota {
+    let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(n).allow_burst(n)
+}
+
+/// The limit a client crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Client,
+    Overall,
+}
+
+impl EnrolThrottle {
+    /// Limits of `per_client` failed attempts per minute per client address and `overall`
+    /// per minute in all (each also the burst allowed at once).
+    pub fn new(per_client: u32, overall: u32) -> EnrolThrottle {
+        EnrolThrottle {
+            per_client: RateLimiter::keyed(quota(per_client)),
+            overall: RateLimiter::direct(quota(overall)),
+            per_client_per_minute: per_client.max(1),
+            overall_per_minute: overall.max(1),
+            blocked: Mutex::new(Blocked::default()),
+        }
+    }
+
+    fn refusal(&self, which: Which, until: Instant, now: Instant) -> ServerError {
+        let what = match which {
+            Which::Client => format!(
+                "too many failed enrolment attempts from this address (limit \
+                 enrol_client_per_minute = {})",
+                self.per_client_per_minute
+            ),
+            Which::Overall => format!(
+                "too many failed enrolment attempts on this server (limit \
+                 enrol_overall_per_minute = {})",
+                self.overall_per_minute
+            ),
+        };
+        ServerError::TooManyRequests {
+            what,
+            retry_after_secs: until.saturating_duration_since(now).as_secs() + 1,
+        }
+    }
+
+    /// Refuses an attempt from `client` while it (or the server as a whole) is over its
+    /// failure limit; call before looking at the code.
+    pub fn check(&self, client: ClientIp) -> Result<(), ServerError> {
+        let now = Instant::now();
+        let mut b = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = b.overall.filter(|u| *u > now) {
+            return Err(self.refusal(Which::Overall, until, now));
+        }
+        if let Some(until) = b.clients.get(&client.0).copied() {
+            if until > now {
+                return Err(self.refusal(Which::Client, until, now));
+            }
+            b.clients.remove(&client.0);
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt from `client`. When it crosses a limit, the client (or every
+    /// client, for the overall limit) is refused until a cell frees up, and the refusal is
+    /// returned for this attempt too.
+    pub fn failed(&self, client: ClientIp) -> Result<(), ServerError> {
+        if self.per_client.len() > MAX_TRACKED_CLIENTS {
+            self.per_client.retain_recent();
+        }
+        let clock = DefaultClock::default();
+        let crossed = if let Err(nu) = self.per_client.check_key(&client.0) {
+            Some((Which::Client, nu.wait_time_from(clock.now())))
+        } else if let Err(nu) = self.overall.check() {
+            Some((Which::Overall, nu.wait_time_from(clock.now())))
+        } else {
+            None
+        };
+        let Some((which, wait)) = crossed else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let until = now + wait;
+        let mut b = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
+        match which {
+            Which::Client => {
+                if b.clients.len() > MAX_TRACKED_CLIENTS {
+                    b.clients.retain(|_, u| *u > now);
+                }
+                b.clients.insert(client.0, until);
+            }
+            Which::Overall => b.overall = Some(until),
+        }
+        Err(self.refusal(which, until, now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> ClientIp {
+        ClientIp(Some(s.parse().unwrap()))
+    }
+
+    #[test]
+    fn failures_are_limited_per_client_before_overall_and_successes_are_free() {
+        let t = EnrolThrottle::new(3, 5);
+        let a = ip("10.0.0.1");
+        for _ in 0..3 {
+            t.check(a).unwrap();
+            t.failed(a).unwrap();
+        }
+        match t.failed(a) {
+            Err(ServerError::TooManyRequests {
+                what,
+                retry_after_secs,
+            }) => {
+                assert!(what.contains("enrol_client_per_minute = 3"), "{what}");
+                assert!((1..=61).contains(&retry_after_secs));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(t.check(a).is_err());
+        // Checks without failures (honest enrolments) cost nothing.
+        for _ in 0..100 {
+            t.check(ip("10.0.0.9")).unwrap();
+        }
+        t.failed(ip("10.0.0.2")).unwrap();
+        t.failed(ip("10.0.0.3")).unwrap();
+        match t.failed(ip("10.0.0.4")) {
+            Err(ServerError::TooManyRequests { what, .. }) => {
+                assert!(what.contains("enrol_overall_per_minute = 5"), "{what}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(t.check(ip("10.0.0.9")).is_err());
+    }
+
+    #[test]
+    fn loopback_is_recognised_in_every_form() {
+        assert!(ip("127.0.0.1").is_loopback());
+        assert!(ip("127.0.0.2").is_loopback());
+        assert!(ip("::1").is_loopback());
+        assert!(ip("::ffff:127.0.0.1").is_loopback());
+        assert!(!ip("192.168.1.5").is_loopback());
+        assert!(!ClientIp(None).is_loopback());
+    }
+}

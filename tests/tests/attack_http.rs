@@ -1,0 +1,237 @@
+//! Attacks on the HTTP layer, from an unauthenticated client on the network and from an
+//! enrolled device, against the real server on 127.0.0.1: bodies sent before a token, idle and
+//! slow connections, one device hogging requests, a flood of requests. Each test checks the
+//! attacker's clear refusal and that honest devices and `/health` carry on.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use xiangying_server::state::Limits;
+use xiangying_tests::attack::refusal;
+use xiangying_tests::{Field, post_sync, sample_org, token_of};
+
+fn field(limits: Limits) -> Field {
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    f.enrol("gw1");
+    f.enrol("gw2");
+    f
+}
+
+fn connect(f: &Field) -> TcpStream {
+    let s = TcpStream::connect(f.server.addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    s
+}
+
+/// Reads until the end of the response head (or the connection closes); returns the head.
+fn read_head(s: &mut TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => buf.push(byte[0]),
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Whether the server closes the connection (EOF or reset) within the read timeout, reading
+/// and dropping whatever it sends first.
+fn closed_by_server(s: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+/// A sync request whose body never finishes: it holds its place until dropped.
+fn slow_sync(f: &Field, token: &str) -> TcpStream {
+    let mut s = connect(f);
+    write!(
+        s,
+        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 1000\r\n\r\n0123456789"
+    )
+    .expect("write");
+    s
+}
+
+/// Retries `check` every 100 ms for up to 15 s (the server's work is not timed, only awaited).
+fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not happen within 15 s");
+}
+
+fn health(f: &Field) -> u16 {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
+        .get(format!("{}/health", f.server.url()))
+        .send()
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_token_is_checked_before_the_body_is_read() {
+    let f = field(Limits::default());
+    // Two gigabytes announced, none sent: without a token the answer is 401 at once.
+    for (method, path) in [
+        ("POST", "/v1/sync".to_string()),
+        ("PATCH", format!("/v1/photos/{}", "a".repeat(64))),
+    ] {
+        for auth in ["", "Authorization: Bearer not-a-token\r\n"] {
+            let mut s = connect(&f);
+            write!(
+                s,
+                "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 2000000000\r\nUpload-Offset: 0\r\nUpload-Length: 2000000000\r\n\r\n"
+            )
+            .unwrap();
+            let head = read_head(&mut s);
+            assert!(
+                head.starts_with("HTTP/1.1 401"),
+                "{method} {auth:?}: {head}"
+            );
+        }
+    }
+    // With a real token, a body announced over the limit is refused before it is read.
+    let token = token_of(&f, "gw1");
+    let mut s = connect(&f);
+    write!(
+        s,
+        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 2000000000\r\n\r\n"
+    )
+    .unwrap();
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 413"));
+    f.dev("gw1").sync_now(&|_| {}).unwrap();
+}
+
+#[test]
+fn idle_connections_are_capped_then_closed() {
+    let f = field(Limits {
+        max_connections: 20,
+        header_timeout_secs: 1,
+        ..Limits::default()
+    });
+    // 20 idle sockets fill the server; the next ones are told to come back later.
+    let idle: Vec<TcpStream> = (0..20).map(|_| connect(&f)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = connect(&f);
+    write!(extra, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let head = read_head(&mut extra);
+    // The cap may have been reached by the idle sockets (503) or, if some were already timed
+    // out, the request is served (200); a busy answer must say when to retry.
+    if head.starts_with("HTTP/1.1 503") {
+        assert!(
+            head.to_ascii_lowercase().contains("retry-after: 5"),
+            "{head}"
+        );
+    } else {
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    }
+    // The idle sockets are closed by the server after the header deadline...
+    for mut s in idle {
+        assert!(closed_by_server(&mut s), "an idle connection stayed open");
+    }
+    // ...and the server serves again.
+    eventually("health after the idle sockets closed", || health(&f) == 200);
+    f.dev("gw1").sync_now(&|_| {}).unwrap();
+}
+
+#[test]
+fn slow_headers_are_cut_off() {
+    let f = field(Limits {
+        header_timeout_secs: 1,
+        ..Limits::default()
+    });
+    let mut s = connect(&f);
+    s.write_all(b"POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthoriz")
+        .unwrap();
+    assert!(
+        closed_by_server(&mut s),
+        "a half-sent head kept its connection"
+    );
+    assert_eq!(health(&f), 200);
+}
+
+#[test]
+fn slow_bodies_time_out() {
+    let f = field(Limits {
+        request_timeout_secs: 1,
+        ..Limits::default()
+    });
+    let token = token_of(&f, "gw1");
+    let mut s = slow_sync(&f, &token);
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    f.dev("gw1").sync_now(&|_| {}).unwrap();
+}
+
+#[test]
+fn one_device_cannot_hog_requests() {
+    let f = field(Limits {
+        device_concurrency: 1,
+        ..Limits::default()
+    });
+    let token = token_of(&f, "gw1");
+    let slow = slow_sync(&f, &token);
+    std::thread::sleep(Duration::from_millis(300));
+    let body = xiangying_core::sync::wire::encode(&xiangying_core::sync::wire::SyncRequest {
+        push: vec![],
+        cursor: 0,
+        max_feed_bytes: 1 << 20,
+        org_version: 0,
+    })
+    .unwrap();
+    let (status, answer) = post_sync(&f, Some(&token), body.clone());
+    let (code, _) = refusal(&String::from_utf8_lossy(&answer));
+    assert_eq!((status, code.as_str()), (429, "device_busy"));
+    // Another device is not affected.
+    f.dev("gw2").sync_now(&|_| {}).unwrap();
+    drop(slow);
+    eventually("gw1's slot given back", || {
+        post_sync(&f, Some(&token), body.clone()).0 == 200
+    });
+}
+
+#[test]
+fn a_flood_is_shed_with_retry_after_and_health_still_answers() {
+    let f = field(Limits {
+        max_inflight: 1,
+        ..Limits::default()
+    });
+    let slow = slow_sync(&f, &token_of(&f, "gw1"));
+    std::thread::sleep(Duration::from_millis(300));
+    let resp = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/sync", f.server.url()))
+        .bearer_auth(token_of(&f, "gw2"))
+        .body(vec![1, 2, 3])
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 503);
+    assert!(resp.headers().get("retry-after").is_some());
+    let (code, _) = refusal(&resp.text().unwrap());
+    assert_eq!(code, "overloaded");
+    assert_eq!(health(&f), 200);
+    drop(slow);
+    eventually("gw2 syncs once the flood is over", || {
+        f.dev("gw2").sync_now(&|_| {}).is_ok()
+    });
+}

@@ -1,21 +1,20 @@
 //! Target `automerge`: automerge bytes a device pushes, as the server decodes and reads them.
 //!
-//! The bytes go through what `sync-server/src/sync.rs` does with one pushed entry: the strict
-//! chunk split and check, then either a new document built from them
-//! (`SyncedDoc::from_remote`) or the bytes applied to a stored case or patrol, then the push
-//! judgement (facts, events, photos; patrol facts, events, track chunks), the fold, and the
-//! saved snapshot, which must load again. Each input runs twice: as it is, and with the
-//! checksums of its chunks recomputed ([`fix_checksums`]), so that mutated bytes get past the
-//! checksum into the column decoders.
-//!
-//! The decode step is [`decode_check`], the one place to switch when `case::chunks` gains a
-//! bounded check (decompressed bytes, ops and changes capped).
+//! The bytes go through what `sync-server/src/sync.rs` does with one pushed entry: the bounded
+//! scan and the strict chunk check ([`decode_check`]; the server refuses there), then either a
+//! new document built from them (`SyncedDoc::from_checked`) or the bytes applied to a fork of
+//! a stored case and patrol (`apply_checked`), then the push judgement (facts, events,
+//! photos; patrol facts, events, track chunks), the fold, and the saved snapshot, which must
+//! load again. Each input runs twice: as it is, and with the checksums of its chunks
+//! recomputed ([`fix_checksums`]), so that mutated bytes get past the checksum into the
+//! column decoders.
 
 use automerge::ActorId;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
-use xiangying_core::case::{DocError, chunks, fold};
-use xiangying_core::patrol::fold_patrol_doc;
+use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
+use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
+use xiangying_core::sync::intake::{self, Tally};
 use xiangying_core::sync::judge::judge;
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::synced::SyncedDoc;
@@ -50,18 +49,23 @@ pub fn run(data: &[u8]) {
     }
 }
 
-/// The strict check the server runs on pushed bytes before automerge sees them.
+/// What the server checks pushed bytes with before any lock is taken (`check_push`): the
+/// bounded scan with the default limits (inflated bytes, ops, changes), then the strict
+/// chunk check.
 pub fn decode_check(bytes: &[u8]) -> Result<(), String> {
+    let limits = xiangying_server::state::Limits::default().intake();
+    intake::scan(bytes, &limits, &mut Tally::default()).map_err(|e| e.to_string())?;
     chunks::check(bytes)
 }
 
 fn push(bytes: &[u8]) {
     let _ = chunks::split(bytes);
-    // `from_remote` and `apply` run the same check again and refuse what it refuses; they
-    // run anyway, as on the server, in case they ever stop doing so.
-    let _ = decode_check(bytes);
+    if decode_check(bytes).is_err() {
+        // The server refuses the push here, before automerge builds anything.
+        return;
+    }
     let actor = server_actor();
-    if let Ok(mut doc) = SyncedDoc::from_remote(bytes, &actor) {
+    if let Ok(mut doc) = SyncedDoc::from_checked(bytes, &actor) {
         read(None, &mut doc);
     }
     for base in BASES.iter() {
@@ -72,46 +76,24 @@ fn push(bytes: &[u8]) {
         let Ok(mut after) = before.fork(&actor) else {
             continue;
         };
-        if after.apply(bytes).is_err() || !after.missing_deps().is_empty() {
+        if after.apply_checked(bytes).is_err() || !after.missing_deps().is_empty() {
             continue;
         }
         if after.changes_since(&heads_before).is_empty() {
             continue;
         }
-        read(Some(&before), &mut after);
+        read(Some(&mut before), &mut after);
     }
 }
 
 /// What the server reads of a document after a push, and the snapshot it stores.
-fn read(before: Option<&SyncedDoc>, after: &mut SyncedDoc) {
+fn read(before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
     let _ = after.id();
-    match (before, &*after) {
-        (None | Some(SyncedDoc::Case(_)), SyncedDoc::Case(a)) => {
-            let b = match before {
-                Some(SyncedDoc::Case(b)) => Some(b),
-                _ => None,
-            };
-            let _ = judge(b, a, PUSHER);
-            let facts = a.facts();
-            let events = a.events();
-            let _ = a.photos();
-            let _ = a.number();
-            if let (Ok(facts), Ok(events)) = (facts, events) {
-                let _ = fold(&facts, &events);
-            }
-        }
-        (None | Some(SyncedDoc::Patrol(_)), SyncedDoc::Patrol(a)) => {
-            let b = match before {
-                Some(SyncedDoc::Patrol(b)) => Some(b),
-                _ => None,
-            };
-            let _ = judge_patrol(b, a, PUSHER);
-            let _ = a.facts();
-            let _ = a.events();
-            let _ = a.chunks();
-            let _ = a.last_fix_at();
-            let _ = fold_patrol_doc(a);
-        }
+    match (before, &mut *after) {
+        (None, SyncedDoc::Case(a)) => read_case(None, a),
+        (Some(SyncedDoc::Case(b)), SyncedDoc::Case(a)) => read_case(Some(b), a),
+        (None, SyncedDoc::Patrol(a)) => read_patrol(None, a),
+        (Some(SyncedDoc::Patrol(b)), SyncedDoc::Patrol(a)) => read_patrol(Some(b), a),
         _ => {}
     }
     let snapshot = after.save();
@@ -121,6 +103,26 @@ fn read(before: Option<&SyncedDoc>, after: &mut SyncedDoc) {
         "a document the server built does not load from its own snapshot: {again:?}"
     );
     let _ = after.canonical_save();
+}
+
+fn read_case(before: Option<&mut CaseDoc>, after: &mut CaseDoc) {
+    let _ = judge(before, after, PUSHER);
+    let facts = after.facts();
+    let events = after.events();
+    let _ = after.photos();
+    let _ = after.number();
+    if let (Ok(facts), Ok(events)) = (facts, events) {
+        let _ = fold(&facts, &events);
+    }
+}
+
+fn read_patrol(before: Option<&mut PatrolDoc>, after: &mut PatrolDoc) {
+    let _ = judge_patrol(before, after, PUSHER);
+    let _ = after.facts();
+    let _ = after.events();
+    let _ = after.chunks();
+    let _ = after.last_fix_at();
+    let _ = fold_patrol_doc(after);
 }
 
 /// `bytes` with the checksum of every whole, uncompressed chunk set to the one its header and

@@ -134,6 +134,12 @@ impl CaseDoc {
     /// known ones ignored.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         check_bytes(bytes)?;
+        self.apply_checked(bytes)
+    }
+
+    /// Like [`CaseDoc::apply`] for received bytes that [`super::chunks::check`] has already
+    /// passed (the server checks a push before taking any lock).
+    pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         load_received(&mut self.doc, bytes)?;
         self.relist()
     }

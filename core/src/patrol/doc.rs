@@ -61,6 +61,12 @@ impl PatrolDoc {
     /// Applies changes or documents received from elsewhere (checked for whole chunks first).
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         check_bytes(bytes)?;
+        self.apply_checked(bytes)
+    }
+
+    /// Like [`PatrolDoc::apply`] for received bytes that `case::chunks::check` has already
+    /// passed (the server checks a push before taking any lock).
+    pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         crate::case::doc::load_received(&mut self.doc, bytes)?;
         self.relist()
     }

@@ -34,7 +34,7 @@ impl SyncedDoc {
     /// passed (the server checks a push before taking any lock).
     pub fn from_checked(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
-        doc.load_incremental(bytes)?;
+        load_received(&mut doc, bytes)?;
         SyncedDoc::wrap(doc)
     }
 
@@ -77,8 +77,8 @@ impl SyncedDoc {
     /// Applies received bytes that [`crate::case::chunks::check`] has already passed.
     pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         match self {
-            SyncedDoc::Case(d) => d.apply_trusted(bytes),
-            SyncedDoc::Patrol(d) => d.apply_trusted(bytes),
+            SyncedDoc::Case(d) => d.apply_checked(bytes),
+            SyncedDoc::Patrol(d) => d.apply_checked(bytes),
         }
     }
 

@@ -61,12 +61,23 @@ impl PatrolDoc {
     /// Applies changes or documents received from elsewhere (checked for whole chunks first).
     pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         check_bytes(bytes)?;
-        self.apply_trusted(bytes)
+        self.apply_checked(bytes)
+    }
+
+    /// Like [`PatrolDoc::apply`] for received bytes that `case::chunks::check` has already
+    /// passed (the server checks a push before taking any lock).
+    pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        crate::case::doc::load_received(&mut self.doc, bytes)?;
+        self.relist()
     }
 
     /// Like [`PatrolDoc::apply`] for bytes this device stored itself.
     pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        self.doc.load_incremental(bytes)?;
+        crate::case::doc::load_incremental(&mut self.doc, bytes)?;
+        self.relist()
+    }
+
+    fn relist(&mut self) -> Result<(), DocError> {
         self.track = list_id(&self.doc, "track")?;
         self.log = list_id(&self.doc, "log")?;
         Ok(())
@@ -289,5 +300,17 @@ mod tests {
         doc.put_object(ROOT, "log", ObjType::List).unwrap();
         let p = PatrolDoc::wrap(doc).unwrap();
         assert!(matches!(p.facts(), Err(DocError::Field(_))));
+    }
+
+    /// Found by the `automerge` fuzz target (`fuzz/corpus/automerge/`): a track change with two
+    /// bytes changed and its checksum recomputed parses, then made automerge panic while
+    /// applying it to the patrol.
+    #[test]
+    fn a_change_automerge_panics_on_is_refused() {
+        let base = include_bytes!("testdata/base-patrol.am");
+        let change = include_bytes!("testdata/panic-import-ops.am");
+        let mut p = PatrolDoc::load(base, &ActorId::random()).unwrap();
+        let e = p.apply(change).unwrap_err();
+        assert!(e.to_string().contains("automerge could not apply"), "{e}");
     }
 }

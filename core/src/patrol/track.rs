@@ -189,7 +189,7 @@ pub fn check_points(points: &[TrackPoint], not_before: i64) -> Result<(), PointE
                 p.at
             )));
         }
-        if p.at - last > i64::from(u32::MAX) && index > 0 {
+        if index > 0 && p.at.saturating_sub(last) > i64::from(u32::MAX) {
             return Err(bad("more than 49 days after the previous fix".into()));
         }
         last = p.at;
@@ -301,5 +301,18 @@ mod tests {
         let mut pts = walk(2, 1_000);
         pts[1].accuracy_m = f64::NAN;
         assert_eq!(check_points(&pts, 1_000).unwrap_err().index, 1);
+    }
+
+    /// Found by the `track` fuzz target: a gap wider than an i64 overflowed the subtraction
+    /// (a panic in debug builds, a wrapped, accepted gap in release builds).
+    #[test]
+    fn gaps_wider_than_an_i64_are_refused_not_overflowed() {
+        let mut pts = walk(2, 1_000);
+        assert!(check_points(&pts[..1], i64::MIN).is_ok());
+        pts[0].at = -1;
+        pts[1].at = i64::MAX;
+        let e = check_points(&pts, i64::MIN).unwrap_err();
+        assert_eq!(e.index, 1);
+        assert!(e.problem.contains("49 days"), "{e}");
     }
 }

@@ -2,7 +2,7 @@
 //! pull, the device's store) handle both the same way; only reading the content and judging a
 //! push depend on the kind, which the root `kind` key tells.
 
-use crate::case::doc::{canonical_save, changes_since, check_bytes, str_at};
+use crate::case::doc::{canonical_save, changes_since, check_bytes, load_received, str_at};
 use crate::case::{CaseDoc, DocError, RawChange};
 use crate::patrol::{PATROL_KIND, PatrolDoc};
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -26,7 +26,7 @@ impl SyncedDoc {
     pub fn from_remote(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
         check_bytes(bytes)?;
         let mut doc = AutoCommit::new().with_actor(actor.clone());
-        doc.load_incremental(bytes)?;
+        load_received(&mut doc, bytes)?;
         SyncedDoc::wrap(doc)
     }
 
@@ -34,7 +34,7 @@ impl SyncedDoc {
     /// passed (the server checks a push before taking any lock).
     pub fn from_checked(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
-        doc.load_incremental(bytes)?;
+        load_received(&mut doc, bytes)?;
         SyncedDoc::wrap(doc)
     }
 
@@ -77,8 +77,8 @@ impl SyncedDoc {
     /// Applies received bytes that [`crate::case::chunks::check`] has already passed.
     pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
         match self {
-            SyncedDoc::Case(d) => d.apply_trusted(bytes),
-            SyncedDoc::Patrol(d) => d.apply_trusted(bytes),
+            SyncedDoc::Case(d) => d.apply_checked(bytes),
+            SyncedDoc::Patrol(d) => d.apply_checked(bytes),
         }
     }
 
@@ -149,5 +149,18 @@ mod tests {
             SyncedDoc::load(&empty.save(), &actor),
             Err(DocError::Field(_))
         ));
+    }
+
+    /// Found by the `automerge` fuzz target (`fuzz/corpus/automerge/`): a track change with two
+    /// bytes changed, applied as the server does (to a fork of the stored patrol), was taken
+    /// in, and automerge panicked reading the new changes back.
+    #[test]
+    fn a_change_automerge_panics_on_reading_back_is_refused() {
+        let base = include_bytes!("../patrol/testdata/base-patrol.am");
+        let change = include_bytes!("../patrol/testdata/panic-get-changes.am");
+        let mut stored = SyncedDoc::load(base, &ActorId::random()).unwrap();
+        let mut after = stored.fork(&ActorId::random()).unwrap();
+        let e = after.apply(change).unwrap_err();
+        assert!(e.to_string().contains("automerge could not apply"), "{e}");
     }
 }

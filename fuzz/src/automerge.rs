@@ -1,0 +1,170 @@
+//! Target `automerge`: automerge bytes a device pushes, as the server decodes and reads them.
+//!
+//! The bytes go through what `sync-server/src/sync.rs` does with one pushed entry: the bounded
+//! scan and the strict chunk check ([`decode_check`]; the server refuses there), then either a
+//! new document built from them (`SyncedDoc::from_checked`) or the bytes applied to a fork of
+//! a stored case and patrol (`apply_checked`), then the push judgement (facts, events,
+//! photos; patrol facts, events, track chunks), the fold, and the saved snapshot, which must
+//! load again. Each input runs twice: as it is, and with the checksums of its chunks
+//! recomputed ([`fix_checksums`]), so that mutated bytes get past the checksum into the
+//! column decoders.
+
+use automerge::ActorId;
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
+use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
+use xiangying_core::sync::intake::{self, Tally};
+use xiangying_core::sync::judge::judge;
+use xiangying_core::sync::patrol_judge::judge_patrol;
+use xiangying_core::sync::synced::SyncedDoc;
+
+/// The person pushing in the target (the reporter and walker of the seed documents).
+pub const PUSHER: &str = "gw1";
+
+/// The stored case the seed changes apply to (`corpus/automerge/case-doc.am`).
+pub const CASE_BASE: &str = "case-doc.am";
+/// The stored patrol the seed changes apply to (`corpus/automerge/patrol-doc.am`).
+pub const PATROL_BASE: &str = "patrol-doc.am";
+
+static BASES: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    [CASE_BASE, PATROL_BASE]
+        .iter()
+        .filter_map(|name| std::fs::read(crate::corpus::dir("automerge").join(name)).ok())
+        .collect()
+});
+
+fn server_actor() -> ActorId {
+    ActorId::from(&[0x5e; 16][..])
+}
+
+/// Runs the server's handling of one pushed entry on `data`, as it is and with its chunk
+/// checksums recomputed.
+pub fn run(data: &[u8]) {
+    let data = crate::capped(data);
+    push(data);
+    let fixed = fix_checksums(data);
+    if fixed != data {
+        push(&fixed);
+    }
+}
+
+/// What the server checks pushed bytes with before any lock is taken (`check_push`): the
+/// bounded scan with the default limits (inflated bytes, ops, changes), then the strict
+/// chunk check.
+pub fn decode_check(bytes: &[u8]) -> Result<(), String> {
+    let limits = xiangying_server::state::Limits::default().intake();
+    intake::scan(bytes, &limits, &mut Tally::default()).map_err(|e| e.to_string())?;
+    chunks::check(bytes)
+}
+
+fn push(bytes: &[u8]) {
+    let _ = chunks::split(bytes);
+    if decode_check(bytes).is_err() {
+        // The server refuses the push here, before automerge builds anything.
+        return;
+    }
+    let actor = server_actor();
+    if let Ok(mut doc) = SyncedDoc::from_checked(bytes, &actor) {
+        read(None, &mut doc);
+    }
+    for base in BASES.iter() {
+        let Ok(mut before) = SyncedDoc::load(base, &actor) else {
+            continue;
+        };
+        let heads_before = before.heads();
+        let Ok(mut after) = before.fork(&actor) else {
+            continue;
+        };
+        if after.apply_checked(bytes).is_err() || !after.missing_deps().is_empty() {
+            continue;
+        }
+        if after.changes_since(&heads_before).is_empty() {
+            continue;
+        }
+        read(Some(&mut before), &mut after);
+    }
+}
+
+/// What the server reads of a document after a push, and the snapshot it stores.
+fn read(before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
+    let _ = after.id();
+    match (before, &mut *after) {
+        (None, SyncedDoc::Case(a)) => read_case(None, a),
+        (Some(SyncedDoc::Case(b)), SyncedDoc::Case(a)) => read_case(Some(b), a),
+        (None, SyncedDoc::Patrol(a)) => read_patrol(None, a),
+        (Some(SyncedDoc::Patrol(b)), SyncedDoc::Patrol(a)) => read_patrol(Some(b), a),
+        _ => {}
+    }
+    let snapshot = after.save();
+    let again = SyncedDoc::load(&snapshot, &server_actor());
+    assert!(
+        !matches!(again, Err(DocError::Automerge(_))),
+        "a document the server built does not load from its own snapshot: {again:?}"
+    );
+    let _ = after.canonical_save();
+}
+
+fn read_case(before: Option<&mut CaseDoc>, after: &mut CaseDoc) {
+    let _ = judge(before, after, PUSHER);
+    let facts = after.facts();
+    let events = after.events();
+    let _ = after.photos();
+    let _ = after.number();
+    if let (Ok(facts), Ok(events)) = (facts, events) {
+        let _ = fold(&facts, &events);
+    }
+}
+
+fn read_patrol(before: Option<&mut PatrolDoc>, after: &mut PatrolDoc) {
+    let _ = judge_patrol(before, after, PUSHER);
+    let _ = after.facts();
+    let _ = after.events();
+    let _ = after.chunks();
+    let _ = after.last_fix_at();
+    let _ = fold_patrol_doc(after);
+}
+
+/// `bytes` with the checksum of every whole, uncompressed chunk set to the one its header and
+/// body hash to (the first 4 bytes of SHA-256 of type, length and body); bytes that do not
+/// split into chunks are returned as they are.
+pub fn fix_checksums(bytes: &[u8]) -> Vec<u8> {
+    let Ok(parts) = chunks::split(bytes) else {
+        return bytes.to_vec();
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    for chunk in parts {
+        let mut c = chunk.bytes.to_vec();
+        if chunk.kind != chunks::ChunkKind::CompressedChange && c.len() >= 9 {
+            let hash = Sha256::digest(&c[8..]);
+            c[4..8].copy_from_slice(&hash[..4]);
+        }
+        out.extend_from_slice(&c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::{AutoCommit, ROOT, transaction::Transactable};
+
+    #[test]
+    fn a_recomputed_checksum_is_the_one_automerge_writes() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "a", 1).unwrap();
+        doc.commit();
+        let heads = doc.get_heads();
+        doc.put(ROOT, "b", 2).unwrap();
+        doc.commit();
+        let mut bytes = doc.save();
+        bytes.extend(doc.save_after(&heads));
+        assert_eq!(fix_checksums(&bytes), bytes);
+        let mut damaged = bytes.clone();
+        damaged[5] ^= 0xff;
+        assert!(decode_check(&damaged).is_err());
+        assert_eq!(fix_checksums(&damaged), bytes);
+        run(&bytes);
+        run(b"nonsense");
+    }
+}

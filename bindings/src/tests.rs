@@ -1216,7 +1216,18 @@ fn rankings_show_patrol_time_and_accompaniments() {
     d.add_companion(id.clone(), "police1".into()).unwrap();
     d.add_companion(id.clone(), "gw1".into()).unwrap();
     clock.fetch_add(90 * 60_000, Ordering::SeqCst);
-    d.end_patrol(id).unwrap();
+    d.end_patrol(id.clone()).unwrap();
+    // Both confirm from their own devices (an unconfirmed companion is not counted).
+    for who in ["police1", "gw1"] {
+        let their_dir = tempfile::tempdir().unwrap();
+        let theirs = device(their_dir.path(), who);
+        theirs
+            .apply_remote(id.clone(), d.export_case(id.clone()).unwrap())
+            .unwrap();
+        theirs.confirm_accompaniment(id.clone()).unwrap();
+        d.apply_remote(id.clone(), theirs.export_case(id.clone()).unwrap())
+            .unwrap();
+    }
     // And a second one, still under way: it counts, without time.
     d.start_patrol(PatrolPlace::Segment { id: "s1".into() })
         .unwrap();

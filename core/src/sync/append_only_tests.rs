@@ -2,44 +2,17 @@
 //! documents: honest appends (alone and concurrent) pass; every way of rewriting the history
 //! the content comparison used to miss is refused.
 
-use crate::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, fold};
-use crate::org::{Role, Scope, sample};
+use crate::case::{Action, CaseDoc, Claim, Event, fold};
 use crate::sync::judge::{Tamper, judge};
+use crate::testkit::{g1_case, g1_claim};
 use automerge::{ActorId, ROOT, ReadDoc, transaction::Transactable};
 
 fn claim(p: &str) -> Claim {
-    Claim {
-        person: p.into(),
-        role: Role::GridWorker,
-        scope: Scope::Grid("g1".into()),
-    }
+    g1_claim(p)
 }
 
 fn case() -> CaseDoc {
-    let facts = Facts {
-        id: "c1".into(),
-        kind: CaseKind::Problem,
-        category: sample::LITTER.into(),
-        category_name: "垃圾满溢".into(),
-        limit_hours: 4,
-        clock: None,
-        deadline: None,
-        reporter: "gw1".into(),
-        created_at: 1,
-        location: sample::IN_G1,
-        grid: "g1".into(),
-        community: "c1".into(),
-        segment: None,
-        description: "d".into(),
-    };
-    let first = Event::new(
-        1,
-        claim("gw1"),
-        Action::Reported {
-            assignee: Assignee::Person("gw1".into()),
-        },
-    );
-    CaseDoc::create(&ActorId::random(), &facts, &first).unwrap()
+    g1_case(None, None)
 }
 
 fn fork(doc: &mut CaseDoc) -> CaseDoc {

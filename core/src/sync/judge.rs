@@ -234,16 +234,13 @@ fn changed_fact(a: &crate::case::Facts, b: &crate::case::Facts) -> Option<&'stat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{Action, Assignee, CaseKind, Claim, Facts};
-    use crate::org::{LimitClock, Role, Scope, sample};
+    use crate::case::{Action, Claim};
+    use crate::org::LimitClock;
+    use crate::testkit::{g1_case, g1_claim};
     use automerge::{ActorId, ROOT, transaction::Transactable};
 
     fn claim(p: &str) -> Claim {
-        Claim {
-            person: p.into(),
-            role: Role::GridWorker,
-            scope: Scope::Grid("g1".into()),
-        }
+        g1_claim(p)
     }
 
     fn new_case() -> CaseDoc {
@@ -251,30 +248,7 @@ mod tests {
     }
 
     fn new_case_with(clock: Option<LimitClock>, deadline: Option<i64>) -> CaseDoc {
-        let facts = Facts {
-            id: "c1".into(),
-            kind: CaseKind::Problem,
-            category: sample::LITTER.into(),
-            category_name: "垃圾满溢".into(),
-            limit_hours: 4,
-            clock,
-            deadline,
-            reporter: "gw1".into(),
-            created_at: 1,
-            location: sample::IN_G1,
-            grid: "g1".into(),
-            community: "c1".into(),
-            segment: None,
-            description: "d".into(),
-        };
-        let first = Event::new(
-            1,
-            claim("gw1"),
-            Action::Reported {
-                assignee: Assignee::Person("gw1".into()),
-            },
-        );
-        CaseDoc::create(&ActorId::random(), &facts, &first).unwrap()
+        g1_case(clock, deadline)
     }
 
     fn fork(doc: &mut CaseDoc) -> CaseDoc {

@@ -1,6 +1,7 @@
 //! Tools for the attack suites: watching `/health` while an attack runs, the process's peak
 //! memory, hand-framed automerge chunks, and the JSON error a refusal carries.
 
+use crate::{Field, pg_url, sample_org};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -128,4 +129,27 @@ pub fn refusal(body: &str) -> (String, String) {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
     (s("code"), s("error"))
+}
+
+/// A server (SQLite, or PostgreSQL in the named schema) with gw1 and gw2 enrolled and one litter
+/// report of gw1's synced; returns the field and the case id.
+pub fn one_case_street(pg_schema: Option<&str>) -> (Field, String) {
+    use xiangying_core::NewReport;
+    use xiangying_core::org::sample;
+    let pg = pg_schema.map(|s| (pg_url(), s.to_string()));
+    let mut f = Field::with_backend(sample_org(), pg, xiangying_server::state::Limits::default());
+    f.enrol("gw1");
+    f.enrol("gw2");
+    let id = f
+        .dev("gw1")
+        .report(&NewReport {
+            category: sample::LITTER.into(),
+            location: sample::IN_G1,
+            grid: None,
+            segment: None,
+            description: "垃圾满溢".into(),
+        })
+        .expect("report");
+    f.dev("gw1").sync_now(&|_| {}).expect("sync");
+    (f, id)
 }

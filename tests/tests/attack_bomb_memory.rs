@@ -2,26 +2,14 @@
 //! 200 MB (the server runs in this test process, alone in its own test binary so that nothing
 //! else allocates meanwhile).
 
-use xiangying_core::NewReport;
-use xiangying_core::org::sample;
-use xiangying_tests::attack::{frame_chunk, peak_rss, refusal, reset_peak_rss, rss};
-use xiangying_tests::{Field, push_raw, sample_org};
+use xiangying_tests::attack::{
+    frame_chunk, one_case_street, peak_rss, refusal, reset_peak_rss, rss,
+};
+use xiangying_tests::push_raw;
 
 #[test]
 fn a_one_megabyte_bomb_costs_the_server_little_memory() {
-    let mut f = Field::new(sample_org());
-    f.enrol("gw1");
-    let id = f
-        .dev("gw1")
-        .report(&NewReport {
-            category: sample::LITTER.into(),
-            location: sample::IN_G1,
-            grid: None,
-            segment: None,
-            description: "垃圾满溢".into(),
-        })
-        .unwrap();
-    f.dev("gw1").sync_now(&|_| {}).unwrap();
+    let (f, id) = one_case_street(None);
     let bomb = frame_chunk(2, include_bytes!("../fixtures/attacks/deflate-bomb.bin"));
     assert!(bomb.len() < 1_100_000);
     let base = rss();

@@ -7,33 +7,11 @@
 
 use automerge::{ReadDoc, transaction::Transactable};
 use std::time::Duration;
-use xiangying_core::NewReport;
-use xiangying_core::org::sample;
-use xiangying_server::state::Limits;
-use xiangying_tests::attack::{HealthWatch, frame_chunk, refusal, uleb};
-use xiangying_tests::{
-    Field, drop_schema, hand_change, pg_url, push_raw, sample_org, server_counts,
-};
+use xiangying_tests::attack::{HealthWatch, frame_chunk, one_case_street, refusal, uleb};
+use xiangying_tests::{Field, drop_schema, hand_change, pg_url, push_raw, server_counts};
 
-/// A server (SQLite, or PostgreSQL in its own schema) with gw1 and gw2 enrolled and one case
-/// of gw1's synced; returns the field and the case id.
 fn street(pg_schema: Option<&str>) -> (Field, String) {
-    let pg = pg_schema.map(|s| (pg_url(), s.to_string()));
-    let mut f = Field::with_backend(sample_org(), pg, Limits::default());
-    f.enrol("gw1");
-    f.enrol("gw2");
-    let id = f
-        .dev("gw1")
-        .report(&NewReport {
-            category: sample::LITTER.into(),
-            location: sample::IN_G1,
-            grid: None,
-            segment: None,
-            description: "垃圾满溢".into(),
-        })
-        .unwrap();
-    f.dev("gw1").sync_now(&|_| {}).unwrap();
-    (f, id)
+    one_case_street(pg_schema)
 }
 
 /// The ids of the server's stored events of a case, in document order.

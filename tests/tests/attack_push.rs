@@ -223,3 +223,49 @@ fn inserting_an_event_before_seen_ones_is_tampering() {
     );
     assert_eq!(stored_events(&f, &id), events_before);
 }
+
+#[test]
+fn a_device_refused_over_a_limit_keeps_everything_and_gets_a_stable_code() {
+    let mut f = Field::with_backend(
+        xiangying_tests::sample_org(),
+        None,
+        xiangying_server::state::Limits {
+            max_doc_events: 3,
+            ..xiangying_server::state::Limits::default()
+        },
+    );
+    f.enrol("gw1");
+    let id = f
+        .dev("gw1")
+        .report(&xiangying_core::NewReport {
+            category: xiangying_core::org::sample::LITTER.into(),
+            location: xiangying_core::org::sample::IN_G1,
+            grid: None,
+            segment: None,
+            description: "垃圾满溢".into(),
+        })
+        .unwrap();
+    f.dev("gw1").sync_now(&|_| {}).unwrap();
+    for i in 0..3 {
+        f.dev("gw1").note(&id, &format!("note {i}")).unwrap();
+    }
+    let outbox = f.dev("gw1").outbox_len().unwrap();
+    let before = server_counts(&f);
+    match f.dev("gw1").sync_now(&|_| {}) {
+        Err(xiangying_core::Error::Rejected {
+            status: 413,
+            code,
+            message,
+        }) => {
+            assert_eq!(code, "over_limit");
+            assert!(message.contains("max_doc_events"), "{message}");
+        }
+        other => panic!("expected a 413 over_limit, got {other:?}"),
+    }
+    // Nothing is lost on the device, nothing changed on the server, and the device is not
+    // quarantined: it can still read.
+    assert_eq!(f.dev("gw1").outbox_len().unwrap(), outbox);
+    assert_eq!(f.dev("gw1").case(&id).unwrap().state.history.len(), 4);
+    assert_eq!(server_counts(&f), before);
+    assert_eq!(stored_events(&f, &id).len(), 1);
+}

@@ -231,6 +231,14 @@ fn push_case(
     };
 
     let all_new = after.changes_since(&heads_before);
+    if all_new.iter().any(|c| c.actor == *ctx.actor) {
+        // Once this instance has written with its actor, that actor is taken: a device that
+        // read it in a document and pushes with it is refused like any other actor thief.
+        let actor = ctx.actor.to_hex_string();
+        if tx.actor_owner(&actor)?.is_none() {
+            tx.set_actor_owner(&actor, &format!("server:{}", ctx.instance))?;
+        }
+    }
     let changes: Vec<NewChange> = all_new
         .into_iter()
         .map(|c| NewChange {

@@ -269,3 +269,42 @@ fn a_device_refused_over_a_limit_keeps_everything_and_gets_a_stable_code() {
     assert_eq!(server_counts(&f), before);
     assert_eq!(stored_events(&f, &id).len(), 1);
 }
+
+#[test]
+fn writing_with_the_servers_actor_is_tampering() {
+    // The server numbered the case with its own actor; a device that reads that actor in the
+    // document and writes with it would corrupt the server's next change to the case.
+    let (f, id) = street(None);
+    let events_before = stored_events(&f, &id);
+    let bytes = f.dev("gw1").export_case(&id).unwrap();
+    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+    let server_actor = f.state().actor.clone();
+    assert!(
+        doc.get_changes(&[])
+            .iter()
+            .any(|c| *c.actor_id() == server_actor),
+        "the server wrote the case number"
+    );
+    let mut doc = doc.with_actor(server_actor);
+    let heads = doc.get_heads();
+    let change = {
+        let (_, events) = doc.get(automerge::ROOT, "events").unwrap().unwrap();
+        let n = doc.length(&events);
+        let last = doc
+            .get(&events, n - 1)
+            .unwrap()
+            .unwrap()
+            .0
+            .into_string()
+            .unwrap();
+        let fresh = uuid::Uuid::now_v7().to_string();
+        let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+        let text = last.replace(v["id"].as_str().unwrap(), &fresh);
+        doc.insert(&events, n, text).unwrap();
+        doc.commit();
+        doc.save_after(&heads)
+    };
+    let (status, body) = push_raw(&f, "gw1", &id, change);
+    assert_refused(status, &body, 403, "tampering", "belongs to another device");
+    assert_eq!(stored_events(&f, &id), events_before);
+}

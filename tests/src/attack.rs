@@ -72,6 +72,22 @@ impl HealthWatch {
     }
 }
 
+/// Asserts the server is up: `/health` answers 200 within 1 s (three tries, so that one hiccup
+/// of a noisy machine does not fail a test; a server that is down or stuck fails all three).
+pub fn assert_healthy(f: &Field) {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .expect("client");
+    let ok = (0..3).any(|_| {
+        client
+            .get(format!("{}/health", f.server.url()))
+            .send()
+            .is_ok_and(|r| r.status().as_u16() == 200)
+    });
+    assert!(ok, "/health did not answer within 1 s");
+}
+
 /// Resets this process's peak resident memory (Linux `clear_refs`), so that [`peak_rss`]
 /// measures from now.
 pub fn reset_peak_rss() {

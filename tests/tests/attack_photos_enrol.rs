@@ -17,7 +17,7 @@ use automerge::transaction::Transactable;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use xiangying_core::case::{PhotoRef, PhotoStage};
 use xiangying_core::org::sample;
 use xiangying_core::{Error, NewReport};
@@ -26,6 +26,7 @@ use xiangying_server::state::{AppState, Limits};
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::with_tx;
 use xiangying_server::{admin, auth};
+use xiangying_tests::attack::assert_healthy;
 use xiangying_tests::{Field, hand_change, push_raw, sample_org, token_of, world::tiny_photo};
 
 fn report(f: &Field, person: &str, at: xiangying_core::org::Point) -> String {
@@ -49,24 +50,6 @@ fn client_from(ip: &str) -> reqwest::blocking::Client {
 
 fn photo_url(f: &Field, hash: &str) -> String {
     format!("{}/v1/photos/{hash}", f.server.url())
-}
-
-/// `/health` answers 200 within a generous second.
-fn healthy(f: &Field) {
-    let started = Instant::now();
-    let r = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap()
-        .get(format!("{}/health", f.server.url()))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "/health took {:?}",
-        started.elapsed()
-    );
 }
 
 fn device_id(f: &Field, person: &str) -> String {
@@ -198,7 +181,7 @@ fn photo_scope_attack(mut f: Field) {
         202
     );
     assert_eq!(head(&f, &attacker, &photo.hash), (404, Some("3".into())));
-    healthy(&f);
+    assert_healthy(&f);
 
     // Honest readers still get it: the uploader, and a device that may see the case.
     let r = get(&f, &token_of(&f, "psc1"), &photo.hash);
@@ -301,7 +284,7 @@ fn a_squatted_upload_does_not_block_the_owner_and_expires() {
         !squat_thumb.exists(),
         "the sweep removed the expired upload"
     );
-    healthy(&f);
+    assert_healthy(&f);
 }
 
 #[test]
@@ -345,7 +328,7 @@ fn the_device_photo_quota_is_enforced_with_413() {
         f.dev("gw1").fetch_photo(&photo.hash).unwrap(),
         f.dev("psc1").photo(&photo.hash).unwrap()
     );
-    healthy(&f);
+    assert_healthy(&f);
 }
 
 fn enrol_raw(
@@ -386,7 +369,7 @@ fn guessing_codes_gets_429_while_honest_enrolment_goes_on() {
             assert!(body.contains("enrol_client_per_minute"), "{body}");
         }
         statuses.push(status);
-        healthy(&f);
+        assert_healthy(&f);
     }
     let first = statuses
         .iter()
@@ -405,7 +388,7 @@ fn guessing_codes_gets_429_while_honest_enrolment_goes_on() {
     assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
     // Honest devices keep syncing.
     f.dev("psc1").sync_now(&|_| {}).unwrap();
-    healthy(&f);
+    assert_healthy(&f);
 }
 
 #[test]
@@ -503,7 +486,7 @@ fn a_server_error_answers_an_id_and_no_detail() {
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
     let text = body.to_string();
     assert!(!text.contains(&photo.hash) && !text.contains("/"), "{text}");
-    healthy(&f);
+    assert_healthy(&f);
 }
 
 #[test]
@@ -573,7 +556,7 @@ fn guessing_from_many_addresses_meets_the_overall_limit() {
     assert_eq!(r.status().as_u16(), 429);
     assert!(r.headers().contains_key("retry-after"));
     f.dev("psc1").sync_now(&|_| {}).unwrap();
-    healthy(&f);
+    assert_healthy(&f);
 }
 
 #[test]

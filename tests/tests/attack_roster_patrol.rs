@@ -15,6 +15,7 @@ use xiangying_core::org::{Role, Roster, Scope, sample};
 use xiangying_core::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace};
 use xiangying_core::{NewReport, NewRequest};
 use xiangying_server::{admin, reports};
+use xiangying_tests::attack::assert_healthy;
 use xiangying_tests::{Field, pg_url, post_sync, push_raw, sample_org, token_of};
 
 fn claim(person: &str, role: Role, scope: Scope) -> Claim {
@@ -53,22 +54,6 @@ fn confirmation(by: Claim, accompaniment: &str) -> PatrolEvent {
             accompaniment: accompaniment.into(),
         },
     )
-}
-
-/// The server is up: `/health` answers 200 within 1 s (three tries, so that one hiccup of a
-/// noisy machine does not fail the test; a server that is down or stuck fails all three).
-fn assert_healthy(f: &Field) {
-    let client = reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(1))
-        .build()
-        .unwrap();
-    let ok = (0..3).any(|_| {
-        client
-            .get(format!("{}/health", f.server.url()))
-            .send()
-            .is_ok_and(|r| r.status().as_u16() == 200)
-    });
-    assert!(ok, "/health did not answer within 1 s");
 }
 
 fn server_row(f: &Field, person: &str) -> xiangying_core::patrol::weekly::WeeklyAccompaniment {

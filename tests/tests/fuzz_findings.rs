@@ -2,8 +2,8 @@
 //! automerge panic inside the push handler are refused with a 400 that names the problem, the
 //! server keeps answering, nothing stored changes, and honest devices keep syncing.
 
-use std::time::{Duration, Instant};
 use xiangying_core::sync::synced::SyncedDoc;
+use xiangying_tests::attack::assert_healthy;
 use xiangying_tests::{Field, push_raw, sample_org, server_counts};
 
 /// A patrol document of `gw1` (the base the crafted change applies to).
@@ -21,23 +21,6 @@ const PANICS_ON_READ: &[u8] =
 const PANICS_ON_LOAD: &[u8] =
     include_bytes!("../../fuzz/corpus/automerge/finding-hexane-slab-boundary.am");
 
-fn health_answers_quickly(f: &Field) {
-    let start = Instant::now();
-    let r = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-        .get(format!("{}/health", f.server.url()))
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        start.elapsed()
-    );
-}
-
 #[test]
 fn bytes_that_made_automerge_panic_are_refused_with_a_clear_error() {
     let mut f = Field::new(sample_org());
@@ -53,18 +36,18 @@ fn bytes_that_made_automerge_panic_are_refused_with_a_clear_error() {
     let (status, body) = push_raw(&f, "gw1", &patrol_id, PANICS_ON_APPLY.to_vec());
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("automerge could not apply"), "{body}");
-    health_answers_quickly(&f);
+    assert_healthy(&f);
 
     let (status, body) = push_raw(&f, "gw1", &patrol_id, PANICS_ON_READ.to_vec());
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("automerge could not apply"), "{body}");
-    health_answers_quickly(&f);
+    assert_healthy(&f);
 
     let case_id = uuid::Uuid::now_v7().to_string();
     let (status, body) = push_raw(&f, "gw1", &case_id, PANICS_ON_LOAD.to_vec());
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("automerge could not parse"), "{body}");
-    health_answers_quickly(&f);
+    assert_healthy(&f);
 
     assert_eq!(server_counts(&f), before, "nothing changed on the server");
     let id = f

@@ -149,21 +149,7 @@ impl Device {
                 ),
             })?;
         let event = PatrolEvent::new(self.now(), me, PatrolAction::Confirmed { accompaniment });
-        let mut events = doc.events().map_err(|e| corrupt(patrol_id, e))?;
-        events.push(event.clone());
-        if let Some((_, crate::case::Outcome::Rejected(reason))) =
-            fold_patrol(&facts, &events, &[]).history.last()
-        {
-            return Err(Error::NotAllowed {
-                action: what.into(),
-                reason: reason.clone(),
-            });
-        }
-        let bytes = doc
-            .append_event(&event)
-            .map_err(|e| corrupt(patrol_id, e))?;
-        self.store_patrol(&doc, &bytes, false, true, None)?;
-        self.patrol(patrol_id)
+        self.append_entry(patrol_id, &mut doc, &facts, event, what)
     }
 
     /// The patrols naming me as a companion that I have not confirmed yet, newest first.
@@ -299,11 +285,24 @@ impl Device {
     fn log_patrol(&self, patrol_id: &str, what: &str, action: PatrolAction) -> Result<PatrolView> {
         let (mut doc, facts, _) = self.my_patrol(patrol_id, what)?;
         let event = PatrolEvent::new(self.now(), self.claim()?, action);
+        self.append_entry(patrol_id, &mut doc, &facts, event, what)
+    }
+
+    /// Appends a log entry of mine when the fold applies it (whether it does depends on the
+    /// log alone), stores it with its outbox entry, and returns the patrol as it now stands.
+    fn append_entry(
+        &self,
+        patrol_id: &str,
+        doc: &mut PatrolDoc,
+        facts: &PatrolFacts,
+        event: PatrolEvent,
+        what: &str,
+    ) -> Result<PatrolView> {
         let mut events = doc.events().map_err(|e| corrupt(patrol_id, e))?;
         events.push(event.clone());
-        // Whether the entry applies depends on the log alone.
-        let state = fold_patrol(&facts, &events, &[]);
-        if let Some((_, crate::case::Outcome::Rejected(reason))) = state.history.last() {
+        if let Some((_, crate::case::Outcome::Rejected(reason))) =
+            fold_patrol(facts, &events, &[]).history.last()
+        {
             return Err(Error::NotAllowed {
                 action: what.into(),
                 reason: reason.clone(),
@@ -312,7 +311,7 @@ impl Device {
         let bytes = doc
             .append_event(&event)
             .map_err(|e| corrupt(patrol_id, e))?;
-        self.store_patrol(&doc, &bytes, false, true, None)?;
+        self.store_patrol(doc, &bytes, false, true, None)?;
         self.patrol(patrol_id)
     }
 

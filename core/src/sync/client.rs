@@ -2,6 +2,7 @@
 //! failures and server errors, and the mapping of answers to [`Error`]s.
 
 use crate::error::{Error, Result};
+use crate::sync::version::{self, Protocol};
 use crate::sync::wire::{self, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
@@ -51,7 +52,11 @@ fn refused(status: StatusCode, body: String) -> Error {
     };
     let code = field("code").unwrap_or_default();
     let message = field("error").unwrap_or(body);
-    if status == StatusCode::UNAUTHORIZED {
+    if status == StatusCode::UPGRADE_REQUIRED && code == "upgrade_required" {
+        Error::UpgradeRequired(message)
+    } else if status == StatusCode::UPGRADE_REQUIRED && code == "server_too_old" {
+        Error::ServerTooOld(message)
+    } else if status == StatusCode::UNAUTHORIZED {
         Error::Unauthorised("the server does not accept this device's token".into())
     } else {
         Error::Rejected {
@@ -94,9 +99,27 @@ fn ok(resp: Response) -> Result<Response> {
 }
 
 impl SyncClient {
-    /// A client for the server at `base` (e.g. `https://sync.example/`).
+    /// A client for the server at `base` (e.g. `https://sync.example/`), for an app that
+    /// gives no version of its own, speaking this build's protocol.
     pub fn new(base: &str) -> Result<SyncClient> {
+        SyncClient::with_identity(base, version::DEFAULT_APP_VERSION, version::CURRENT)
+    }
+
+    /// A client whose every request says `protocol`, the app version `app` and the core's
+    /// version (in the protocol and client headers and in the User-Agent).
+    pub fn with_identity(base: &str, app: &str, protocol: Protocol) -> Result<SyncClient> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = |v: String| {
+            reqwest::header::HeaderValue::from_str(&v).map_err(|e| Error::InvalidInput {
+                field: "app_version",
+                problem: e.to_string(),
+            })
+        };
+        headers.insert(version::PROTOCOL_HEADER, value(protocol.to_string())?);
+        headers.insert(version::CLIENT_HEADER, value(version::client_header(app))?);
         let http = Client::builder()
+            .user_agent(version::user_agent(app, protocol))
+            .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .build()

@@ -18,6 +18,8 @@ mod photos;
 mod raise;
 mod reports;
 mod sync;
+#[cfg(any(test, feature = "test-hooks"))]
+mod test_hooks;
 #[cfg(test)]
 mod tests;
 

@@ -266,3 +266,76 @@ impl SyncClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A one-request HTTP server on 127.0.0.1 that answers `answer` and hands back the
+    /// request head it read.
+    fn one_shot(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        let answer = format!(
+            "HTTP/1.1 426 Upgrade Required\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            let mut byte = [0u8; 1];
+            while !buf.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+                buf.push(byte[0]);
+            }
+            s.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8_lossy(&buf).to_ascii_lowercase()
+        });
+        (url, handle)
+    }
+
+    const UPGRADE: &str = r#"{"code":"upgrade_required","error":"too old!!"}"#;
+    const TOO_OLD: &str = r#"{"code":"server_too_old","error":"old srv"}"#;
+
+    #[test]
+    fn every_request_says_its_versions_and_426_is_named() {
+        let (url, server) = one_shot(UPGRADE);
+        let client = SyncClient::with_identity(&url, "2.3.0", version::CURRENT).unwrap();
+        let err = client.org("t").unwrap_err();
+        assert!(
+            matches!(&err, Error::UpgradeRequired(m) if m == "too old!!"),
+            "{err:?}"
+        );
+        let head = server.join().unwrap();
+        assert!(head.contains("\r\nxiangying-protocol: 1.2\r\n"), "{head}");
+        assert!(
+            head.contains(&format!(
+                "\r\nxiangying-client: app=2.3.0; core={}\r\n",
+                version::CORE_VERSION
+            )),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!(
+                "\r\nuser-agent: xiangying/2.3.0 core/{} protocol/1.2\r\n",
+                version::CORE_VERSION
+            )),
+            "{head}"
+        );
+
+        let (url, server) = one_shot(TOO_OLD);
+        let client = SyncClient::new(&url).unwrap();
+        let req = SyncRequest {
+            push: vec![],
+            cursor: 0,
+            max_feed_bytes: 1,
+            org_version: 0,
+        };
+        assert!(matches!(
+            client.sync("t", &req),
+            Err(Error::ServerTooOld(m)) if m == "old srv"
+        ));
+        assert!(server.join().unwrap().contains("app=dev;"));
+    }
+}

@@ -364,7 +364,7 @@ mod tests {
             org_version: 0,
         };
         assert!(matches!(
-            client.sync("t", &req),
+            client.sync("t", &req, false),
             Err(Error::ServerTooOld(m)) if m == "old srv"
         ));
         assert!(server.join().unwrap().contains("app=dev;"));

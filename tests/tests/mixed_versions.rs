@@ -11,7 +11,7 @@
 //! documents) and nobody is quarantined. The same unknown action pushed by a device that does
 //! not say it writes a newer layout is refused as tampering.
 
-use automerge::{AutoCommit, ObjType, ROOT, transaction::Transactable};
+use automerge::{AutoCommit, ObjType, ROOT, ScalarValue, transaction::Transactable};
 use std::collections::BTreeSet;
 use xiangying_core::case::{Action, Assignee, CaseDoc, Claim, Event, Outcome};
 use xiangying_core::org::{Role, Scope, sample};
@@ -152,14 +152,18 @@ fn mixed_fleet(pg_schema: Option<&str>) {
             .unwrap(),
     );
     f.dev("gw1")
-        .put_root_key_for_tests(&a, NEXT_KEY, "drone-7")
+        .put_root_key_for_tests(&a, NEXT_KEY, ScalarValue::Str("drone-7".into()))
         .unwrap();
     f.dev("gw1")
         .sync_now(&|_| {})
         .expect("the next release pushes");
 
-    // The next release raises its own case, with its action; today's release acts on it.
+    // The next release raises its own case (of its layout, 3), with its action; today's
+    // release acts on it.
     let b = report(&f, "gw1", "垃圾满溢");
+    f.dev("gw1")
+        .put_root_key_for_tests(&b, "layout", ScalarValue::Uint(3))
+        .unwrap();
     cases.insert(b.clone());
     next_events.push(
         f.dev("gw1")
@@ -167,7 +171,7 @@ fn mixed_fleet(pg_schema: Option<&str>) {
             .unwrap(),
     );
     f.dev("gw1")
-        .put_root_key_for_tests(&b, NEXT_KEY, "drone-8")
+        .put_root_key_for_tests(&b, NEXT_KEY, ScalarValue::Str("drone-8".into()))
         .unwrap();
     f.settle();
     f.dev("cc1")
@@ -226,6 +230,11 @@ fn mixed_fleet(pg_schema: Option<&str>) {
         "the first-wave case stays layout 1"
     );
     assert_eq!(server[&a].1.layout().unwrap(), 2);
+    assert_eq!(
+        server[&b].1.layout().unwrap(),
+        3,
+        "the next release's case keeps its layout"
+    );
 
     // Every device, the first-wave one included, holds every case byte for byte.
     let mut legacy = legacy_pull(&f, &held);

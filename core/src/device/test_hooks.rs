@@ -25,12 +25,17 @@ impl Device {
         Ok(event.id)
     }
 
-    /// Puts the string `value` under the root key `key` of a case, unchecked, and queues the
-    /// change for sync.
-    pub fn put_root_key_for_tests(&self, case_id: &str, key: &str, value: &str) -> Result<()> {
+    /// Puts the scalar `value` under the root key `key` of a case, unchecked, and queues the
+    /// change for sync (a newer layout's key, or, on a case not synced yet, its `layout`).
+    pub fn put_root_key_for_tests(
+        &self,
+        case_id: &str,
+        key: &str,
+        value: ScalarValue,
+    ) -> Result<()> {
         let mut doc = self.store.load_case(case_id, &self.actor)?;
         let change = doc
-            .put_root_scalar(key, ScalarValue::Str(value.into()))
+            .put_root_scalar(key, value)
             .map_err(|e| corrupt(case_id, e))?;
         self.write(&doc, &change, false, true, &[], self.now())
     }

@@ -5,6 +5,8 @@
 
 mod actions;
 #[cfg(test)]
+mod compat_tests;
+#[cfg(test)]
 mod deadline_tests;
 mod field;
 #[cfg(test)]

@@ -26,7 +26,8 @@ final class Model: ObservableObject {
         do {
             let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
                 .appendingPathComponent("xiangying", isDirectory: true)
-            let store = try await Xiangying.open(dir: dir)
+            let version = Bundle.main.infoDictionary?["CFBundleShortVersionString"] as? String ?? "dev"
+            let store = try await Xiangying.open(dir: dir, appVersion: version)
             self.store = store
             enrolled = try await store.me() != nil
             if enrolled {

@@ -43,7 +43,9 @@ class MainActivity : ComponentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         lifecycleScope.launch {
-            val x = Xiangying.open(File(filesDir, "xiangying"))
+            @Suppress("DEPRECATION")
+            val version = packageManager.getPackageInfo(packageName, 0).versionName ?: "dev"
+            val x = Xiangying.open(File(filesDir, "xiangying"), appVersion = version)
             if (x.me() == null) {
                 x.installOrg(
                     assets.open("sample-roster.json").bufferedReader().readText(),

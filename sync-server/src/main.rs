@@ -157,6 +157,7 @@ fn main() -> ExitCode {
         postgres: cli.postgres.or_else(|| file.postgres.clone()),
         limits: file.limits(),
         metrics_token: file.metrics_token.clone(),
+        recovery_window_days: file.recovery_window_days(),
     };
     let listen = file.listen;
     match run(cfg, listen, cli.command) {

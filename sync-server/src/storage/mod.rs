@@ -10,10 +10,14 @@
 //! commit, so positions become visible in the order they were handed out and a reader that
 //! stops at [`Tx::max_position`] never skips a change that commits late.
 
+pub mod meta;
+pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
 use crate::error::ServerError;
+pub use meta::StoreIdentity;
+pub use migrations::Migrated;
 
 /// Shorthand.
 pub type Result<T> = std::result::Result<T, ServerError>;
@@ -228,6 +232,11 @@ pub trait Tx {
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// How many cases, changes and devices there are.
     fn counts(&mut self) -> Result<(u64, u64, u64)>;
+
+    /// A value of the store's `server_meta` (see [`meta`]).
+    fn meta(&mut self, key: &str) -> Result<Option<String>>;
+    /// Sets a value of the store's `server_meta`.
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
 }
 
 /// A storage backend: runs closures in transactions.
@@ -236,6 +245,10 @@ pub trait Storage: Send + Sync + 'static {
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// A short name for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+    /// The store's identity as read when it was opened (after migrating it).
+    fn identity(&self) -> &StoreIdentity;
+    /// What migrating the store did when it was opened.
+    fn migrated(&self) -> Migrated;
     /// Whether the storage answers, without waiting behind writers where the backend allows
     /// (the health check uses it).
     fn ping(&self) -> Result<()> {

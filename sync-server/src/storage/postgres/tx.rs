@@ -562,6 +562,21 @@ impl Tx for PgTx<'_> {
         )?;
         Ok((pos(r.try_get(0)?), pos(r.try_get(1)?), pos(r.try_get(2)?)))
     }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        self.query_opt("SELECT value FROM server_meta WHERE key = $1", &[&key])?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO server_meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
+    }
 }
 
 fn case_row(r: &Row) -> Result<CaseRow> {

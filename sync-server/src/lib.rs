@@ -5,11 +5,13 @@
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`auth`]: codes and tokens; [`blobs`]: photo files;
 //! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
+//! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod board;
 pub mod config_file;

@@ -78,6 +78,52 @@ impl Target for SqliteTarget<'_> {
     }
 }
 
+/// Writes a consistent copy of the store in `dir` to the new file `dst` with `VACUUM INTO`,
+/// from a read-only connection, while the server may keep writing (WAL readers see one
+/// snapshot).
+pub fn snapshot_into(dir: &Path, dst: &Path) -> Result<()> {
+    let src = dir.join(DB_FILE);
+    if !src.is_file() {
+        return Err(ServerError::BadRequest(format!(
+            "no store at {}: nothing to back up",
+            src.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(&src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let target = dst
+        .to_str()
+        .ok_or_else(|| ServerError::Internal(format!("{}: not UTF-8", dst.display())))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(())
+}
+
+/// Reads the identity of a store file (not open elsewhere); a store before migration 2 has
+/// only its schema version.
+pub fn read_identity(db: &Path) -> Result<StoreIdentity> {
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let schema_version = schema_version(&conn)?;
+    if schema_version < 2 {
+        return Ok(StoreIdentity {
+            schema_version,
+            ..StoreIdentity::default()
+        });
+    }
+    let tx = conn.unchecked_transaction()?;
+    let identity = meta::load(&mut SqliteTx { tx: &tx }, schema_version)?;
+    drop(tx);
+    Ok(identity)
+}
+
+/// Folds a store file's write-ahead log into it and leaves it in rollback-journal mode, so the
+/// one file is the whole store (the server turns WAL back on when it opens it).
+pub fn checkpoint(db: &Path) -> Result<()> {
+    let conn = Connection::open(db)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+    Ok(())
+}
+
 /// Brings the SQLite store in `dir` to the latest schema (refusing a newer one untouched),
 /// without opening it for serving; `admin migrate` and restore use it.
 pub fn migrate(dir: &Path) -> Result<Migrated> {

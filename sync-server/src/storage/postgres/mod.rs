@@ -22,6 +22,14 @@ use pool::Pool;
 use std::time::Duration;
 use tx::{Failure, PgTx};
 
+pub use schema::SCHEMA_LOCK;
+
+/// Checks that a schema name is a plain identifier (letters, digits and `_`, at most 63, not
+/// starting with a digit), as [`PgOptions::schema`] must be.
+pub fn check_schema_name(name: &str) -> Result<()> {
+    schema::quote_schema(name).map(|_| ())
+}
+
 /// How many times a transaction is run at most when it keeps hitting serialization failures,
 /// deadlocks or lost connections.
 const MAX_ATTEMPTS: u32 = 8;
@@ -107,7 +115,9 @@ impl PostgresStorage {
             return Ok(s.clone());
         }
         let mut client = self.pool.open()?;
-        let name: Option<String> = client.query_one("SELECT current_schema()", &[])?.try_get(0)?;
+        let name: Option<String> = client
+            .query_one("SELECT current_schema()", &[])?
+            .try_get(0)?;
         name.ok_or_else(|| ServerError::Storage("the connection has no current schema".into()))
     }
 

@@ -10,7 +10,7 @@ use crate::storage::migrations::{self, Dialect, Migrated, Migration, Target};
 use ::postgres::Client;
 
 /// The advisory lock key taken while creating or migrating the schema ("xiangyin" in ASCII).
-pub(super) const SCHEMA_LOCK: i64 = 0x7869_616e_6779_696e;
+pub const SCHEMA_LOCK: i64 = 0x7869_616e_6779_696e;
 
 /// Checks that a schema name is a plain identifier and returns it double-quoted.
 pub(super) fn quote_schema(name: &str) -> Result<String> {

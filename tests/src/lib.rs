@@ -3,6 +3,7 @@
 //! and a fault-injecting TCP proxy.
 
 pub mod attack;
+pub mod fixtures;
 pub mod proxy;
 pub mod world;
 
@@ -43,7 +44,8 @@ pub struct Field {
     pub devices: BTreeMap<String, Device>,
     /// Each device's folder, by person id.
     pub dirs: BTreeMap<String, PathBuf>,
-    root: tempfile::TempDir,
+    /// The temporary folder holding the server's data folder (`server/`) and the devices'.
+    pub root: tempfile::TempDir,
 }
 
 /// The sample street's roster and catalogue as JSON.

@@ -17,6 +17,7 @@ mod photo_tests;
 mod photos;
 mod raise;
 mod reports;
+mod restore;
 mod sync;
 #[cfg(test)]
 mod tests;

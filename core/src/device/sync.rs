@@ -7,6 +7,7 @@
 //! server reports.
 
 use super::Device;
+use super::restore::Epoch;
 use crate::error::{Error, Result};
 use crate::sync::client::SyncClient;
 use crate::sync::wire::{PushedChange, SyncRequest};
@@ -17,8 +18,11 @@ const META_DEVICE: &str = "device_id";
 const META_CURSOR: &str = "cursor";
 const META_ORG_VERSION: &str = "org_version";
 
-/// Outbox entries per round trip.
+/// Most outbox entries per round trip.
 const PUSH_ENTRIES: u32 = 500;
+/// Outbox bytes per round trip: entries are added until this is reached (at least one goes),
+/// so that whole documents re-delivered after a restore stay well inside the server's limits.
+const PUSH_BYTES: usize = 2 << 20;
 /// Feed bytes asked for per round trip.
 const FEED_BYTES: u32 = 4 << 20;
 
@@ -61,6 +65,9 @@ pub struct SyncReport {
     /// True when the server's roster and catalogue were installed (names, places or the
     /// person's own role or scope may have changed).
     pub org_changed: bool,
+    /// True when the server turned out to have been restored from a backup: everything this
+    /// device holds was queued again and the feed read again from the start.
+    pub server_restored: bool,
 }
 
 impl Device {
@@ -168,7 +175,15 @@ impl Device {
         progress(&report);
         loop {
             stop(&report)?;
-            let entries = self.store.outbox_pending(PUSH_ENTRIES)?;
+            let mut entries = self.store.outbox_pending(PUSH_ENTRIES)?;
+            let mut bytes = 0usize;
+            if let Some(fit) = entries.iter().position(|e| {
+                bytes += e.bytes.len();
+                bytes > PUSH_BYTES
+            }) {
+                entries.truncate(fit.max(1));
+            }
+            let full = entries.len() as u64 == self.store.outbox_len()?;
             let mut push = Vec::with_capacity(entries.len());
             for e in &entries {
                 let case_id =
@@ -189,16 +204,18 @@ impl Device {
                 max_feed_bytes: FEED_BYTES,
                 org_version,
             };
-            let (resp, sent, received) = client.sync(&token, &req)?;
+            let answer = client.sync(&token, &req, self.redelivering()?)?;
+            let resp = answer.response;
             report.round_trips += 1;
-            report.bytes_sent += sent;
-            report.bytes_received += received;
+            report.bytes_sent += answer.sent;
+            report.bytes_received += answer.received;
             report.change_bytes_sent += req.push.iter().map(|p| p.bytes.len() as u64).sum::<u64>();
             report.change_bytes_received +=
                 resp.feed.iter().map(|i| i.bytes.len() as u64).sum::<u64>();
             if let Some(seq) = resp.acked_through {
                 self.store.outbox_ack_through(seq)?;
                 report.pushed += entries.iter().filter(|e| e.seq <= seq).count() as u64;
+                self.redelivery_done_if_drained()?;
             }
             for item in &resp.feed {
                 let id = item.case_id.to_string();
@@ -225,8 +242,14 @@ impl Device {
             }
             self.store
                 .meta_set(META_CURSOR, cursor.to_string().as_bytes())?;
+            // Last, so that the restart it may queue (cursor 0, everything pushed again) is
+            // not overwritten by this answer's cursor.
+            let restored = self.notice_epoch(answer.epoch.as_deref(), META_CURSOR)?;
+            if restored == Epoch::Restored {
+                report.server_restored = true;
+            }
             progress(&report);
-            if !(resp.more || rescope || entries.len() == PUSH_ENTRIES as usize) {
+            if !(resp.more || rescope || !full || restored == Epoch::Restored) {
                 break;
             }
         }

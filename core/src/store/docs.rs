@@ -89,6 +89,13 @@ pub fn append_change(conn: &Connection, case_id: &str, bytes: &[u8]) -> Result<(
     Ok(())
 }
 
+/// Every stored document's id (cases and patrols), in id order.
+pub fn ids(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT case_id FROM docs ORDER BY case_id")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// True when the case is stored.
 pub fn exists(conn: &Connection, case_id: &str) -> Result<bool> {
     Ok(conn

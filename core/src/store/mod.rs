@@ -5,7 +5,8 @@
 //! - `index`: the index tables every list of the app is answered from;
 //! - `outbox`: changes not yet acknowledged by a server;
 //! - `patrols`: patrol index rows and fixes not yet packed into the track;
-//! - `meta`: small device settings (actor id, identity, roster copy).
+//! - `meta`: small device settings (actor id, identity, roster copy);
+//! - [`redeliver`]: queuing everything again after the server was restored.
 //!
 //! One writer connection and one reader connection, WAL mode: readers never wait for the
 //! writer. Every case write (document change + index rows + outbox entry) is one transaction,
@@ -17,6 +18,7 @@ mod meta;
 mod nearby;
 mod outbox;
 mod patrols;
+pub mod redeliver;
 pub mod schema;
 mod uploads;
 
@@ -272,6 +274,22 @@ impl Store {
     /// Removes an upload from the queue once the server holds the file.
     pub fn upload_done(&self, hash: &str) -> Result<()> {
         uploads::done(&self.writer(), hash)
+    }
+
+    /// Every stored document's id (cases and patrols).
+    pub fn doc_ids(&self) -> Result<Vec<String>> {
+        docs::ids(&self.reader())
+    }
+
+    /// Queues everything again after a server restore ([`redeliver::requeue`]).
+    pub fn requeue_after_restore(
+        &self,
+        docs: &[redeliver::WholeDoc],
+        photos: &[redeliver::PhotoFile],
+        restart: &redeliver::Restart<'_>,
+        now: i64,
+    ) -> Result<()> {
+        redeliver::requeue(&mut self.writer(), docs, photos, restart, now)
     }
 
     /// How many outbox entries wait for the server.

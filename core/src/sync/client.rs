@@ -19,6 +19,25 @@ pub struct SyncClient {
     base: String,
 }
 
+/// The response header naming the server store's epoch: it changes when the store is
+/// restored from a backup (docs/decisions/0021-recovery-after-a-restore.md).
+pub const EPOCH_HEADER: &str = "xiangying-epoch";
+/// The request header marking a push that re-delivers documents after a restore.
+pub const REDELIVERY_HEADER: &str = "xiangying-redelivery";
+
+/// One sync round trip's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncAnswer {
+    /// The decoded response.
+    pub response: SyncResponse,
+    /// Request body bytes sent.
+    pub sent: u64,
+    /// Response body bytes received.
+    pub received: u64,
+    /// The server store's epoch, when the server names it.
+    pub epoch: Option<String>,
+}
+
 /// What enrolment returns.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Enrolled {
@@ -145,25 +164,37 @@ impl SyncClient {
         })
     }
 
-    /// One sync round trip; returns the answer and the body bytes sent and received.
-    pub fn sync(&self, token: &str, req: &SyncRequest) -> Result<(SyncResponse, u64, u64)> {
+    /// One sync round trip. `redelivery` marks a push that brings back, after a server
+    /// restore, documents the server may have lost (other people's changes included).
+    pub fn sync(&self, token: &str, req: &SyncRequest, redelivery: bool) -> Result<SyncAnswer> {
         let body = wire::encode(req).map_err(|e| Error::InvalidInput {
             field: "sync request",
             problem: e.to_string(),
         })?;
         retry(|| {
-            let resp = self
+            let mut request = self
                 .http
                 .post(format!("{}/v1/sync", self.base))
                 .bearer_auth(token)
-                .header("content-type", "application/x-xiangying-sync")
-                .body(body.clone())
-                .send()
-                .map_err(network)?;
+                .header("content-type", "application/x-xiangying-sync");
+            if redelivery {
+                request = request.header(REDELIVERY_HEADER, "1");
+            }
+            let resp = request.body(body.clone()).send().map_err(network)?;
+            let epoch = resp
+                .headers()
+                .get(EPOCH_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let bytes = ok(resp)?.bytes().map_err(network)?;
             let parsed: SyncResponse = wire::decode(&bytes)
                 .map_err(|e| Error::Network(format!("garbled sync response: {e}")))?;
-            Ok((parsed, body.len() as u64, bytes.len() as u64))
+            Ok(SyncAnswer {
+                response: parsed,
+                sent: body.len() as u64,
+                received: bytes.len() as u64,
+                epoch,
+            })
         })
     }
 

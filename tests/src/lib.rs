@@ -46,6 +46,10 @@ pub struct Field {
     pub dirs: BTreeMap<String, PathBuf>,
     /// The temporary folder holding the server's data folder (`server/`) and the devices'.
     pub root: tempfile::TempDir,
+    /// PostgreSQL's URL and schema, when the server stores there.
+    pub postgres: Option<(String, String)>,
+    /// The server's limits.
+    pub limits: Limits,
 }
 
 /// The sample street's roster and catalogue as JSON.
@@ -81,25 +85,38 @@ impl Field {
     ) -> Field {
         let root = tempfile::tempdir().expect("temp dir");
         let data = root.path().join("server");
-        let storage: Arc<dyn Storage> = match postgres {
-            Some((url, schema)) => {
-                drop_schema(&url, &schema);
-                Arc::new(PostgresStorage::connect_with_schema(&url, &schema).expect("postgres"))
-            }
-            None => Arc::new(SqliteStorage::open(&data).expect("sqlite")),
-        };
-        let state = Arc::new(AppState::new(
-            storage,
-            BlobStore::new(data.join("photos"), limits.max_photo),
-            limits,
-        ));
-        admin::publish(state.storage.as_ref(), &org.0, &org.1).expect("publish org");
-        let server = spawn(state, "127.0.0.1:0".parse().expect("addr")).expect("spawn");
+        if let Some((url, schema)) = &postgres {
+            drop_schema(url, schema);
+        }
+        let server = serve(&data, postgres.as_ref(), &limits);
+        admin::publish(server.state.storage.as_ref(), &org.0, &org.1).expect("publish org");
         Field {
             server,
             devices: BTreeMap::new(),
             dirs: BTreeMap::new(),
             root,
+            postgres,
+            limits,
+        }
+    }
+
+    /// The server's data folder.
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("server")
+    }
+
+    /// Stops the server, runs `offline` (a restore, an upgrade) while it is down, and starts
+    /// it again on the same store at a new address, which every device is pointed at.
+    pub fn restart_after(&mut self, offline: impl FnOnce(&Field)) {
+        let scratch = self.root.path().join("scratch-server");
+        let placeholder = serve(&scratch, None, &self.limits);
+        let old = std::mem::replace(&mut self.server, placeholder);
+        old.stop();
+        offline(self);
+        let server = serve(&self.data(), self.postgres.as_ref(), &self.limits);
+        std::mem::replace(&mut self.server, server).stop();
+        for d in self.devices.values() {
+            d.set_server_url(&self.server.url()).expect("new address");
         }
     }
 
@@ -153,6 +170,22 @@ impl Field {
     pub fn state(&self) -> Arc<xiangying_server::state::AppState> {
         self.server.state.clone()
     }
+}
+
+/// Opens the store (SQLite in `data`, or PostgreSQL) and serves it on a loopback port.
+fn serve(data: &std::path::Path, postgres: Option<&(String, String)>, limits: &Limits) -> Running {
+    let storage: Arc<dyn Storage> = match postgres {
+        Some((url, schema)) => {
+            Arc::new(PostgresStorage::connect_with_schema(url, schema).expect("postgres"))
+        }
+        None => Arc::new(SqliteStorage::open(data).expect("sqlite")),
+    };
+    let state = Arc::new(AppState::new(
+        storage,
+        BlobStore::new(data.join("photos"), limits.max_photo),
+        limits.clone(),
+    ));
+    spawn(state, "127.0.0.1:0".parse().expect("addr")).expect("spawn")
 }
 
 /// The bearer token a device keeps in its store (tests use it to send hand-made requests).

@@ -296,15 +296,19 @@ pub fn verify(from: &Path, backend: Option<&str>) -> Result<Manifest> {
             path.display()
         ))
     })?;
-    let manifest: Manifest = serde_json::from_slice(&text)
+    let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|e| bad(format!("{}: not a backup manifest: {e}", path.display())))?;
-    if manifest.format != FORMAT {
+    // The format first, so that a manifest of a later format is named as such.
+    let format = value.get("format").and_then(serde_json::Value::as_u64);
+    if format != Some(u64::from(FORMAT)) {
         return Err(bad(format!(
             "{}: manifest format {}, this build reads format {FORMAT}",
             path.display(),
-            manifest.format
+            format.map_or_else(|| "missing".to_owned(), |f| f.to_string())
         )));
     }
+    let manifest: Manifest = serde_json::from_value(value)
+        .map_err(|e| bad(format!("{}: not a backup manifest: {e}", path.display())))?;
     if manifest.schema_version > LATEST {
         return Err(bad(format!(
             "the backup is of schema version {}, newer than this build knows ({LATEST}): \
@@ -617,7 +621,8 @@ fn pg_dump(url: &str, schema: &str, file: &Path) -> Result<()> {
         .arg("--format=plain")
         .arg("--no-owner")
         .arg("--no-privileges")
-        .arg(format!("--schema={schema}"))
+        // Quoted: pg_dump folds an unquoted pattern to lower case.
+        .arg(format!("--schema=\"{schema}\""))
         .arg(format!("--file={}", file.display()))
         .arg(format!("--dbname={url}"))
         .output()
@@ -779,6 +784,18 @@ mod tests {
             Some("public")
         );
         assert_eq!(dumped_schema("SET x = 1;\n"), None);
+    }
+
+    #[test]
+    fn a_manifest_of_another_format_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(MANIFEST), br#"{"format": 2, "new": true}"#).unwrap();
+        let e = verify(dir.path(), None).unwrap_err().to_string();
+        assert!(e.contains("manifest format 2"), "{e}");
+        let e = verify(&dir.path().join("nope"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a backup folder"), "{e}");
     }
 
     #[test]

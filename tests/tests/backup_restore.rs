@@ -382,7 +382,7 @@ fn sqlite_backup_while_pushing_then_restore() {
 
 #[test]
 fn postgres_backup_while_pushing_then_restore() {
-    backup_while_pushing_then_restore(&Site::postgres("xyt_backup_push"));
+    backup_while_pushing_then_restore(&Site::postgres("xyt_Backup_Push"));
 }
 
 #[test]

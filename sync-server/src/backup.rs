@@ -206,6 +206,12 @@ pub fn backup(loc: &Location, out: &Path) -> Result<Manifest> {
             )));
         }
     }
+    // A store newer than this build is refused before anything is written (PostgreSQL: when
+    // it is opened below).
+    let live = loc.data.join(sqlite::DB_FILE);
+    if loc.postgres.is_none() && live.is_file() {
+        migrations::check_known(sqlite::stored_version(&live)?)?;
+    }
     fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let created_at = now_ms();
     let mut files = Vec::new();

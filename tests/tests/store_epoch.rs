@@ -1,5 +1,5 @@
 //! The store's epoch on every answer: success, client errors, an unknown route, `/health`, a
-//! body over the limit and a connection refused over the cap all carry `xiangying-epoch` with
+//! body over the limit, a storage failure (500) and a connection refused over the cap all carry `xiangying-epoch` with
 //! the epoch the store holds; the epoch survives a restart of the server on the same store.
 
 use std::io::{Read, Write};
@@ -86,6 +86,19 @@ fn every_answer_carries_the_store_epoch() {
         assert_eq!(resp.status().as_u16(), status, "{resp:?}");
         assert_eq!(epoch_of(&resp), epoch);
     }
+    // A storage failure (a table gone under the server) is a 500, with the epoch.
+    let data = state.blobs.root().parent().unwrap().to_path_buf();
+    rusqlite::Connection::open(data.join("server.db"))
+        .unwrap()
+        .execute_batch("DROP TABLE org")
+        .unwrap();
+    let resp = client
+        .get(format!("{url}/v1/org"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 500);
+    assert_eq!(epoch_of(&resp), epoch);
     // A connection over the cap is answered by the listener itself, with the epoch too.
     let held: Vec<TcpStream> = (0..4)
         .map(|_| TcpStream::connect(f.server.addr).unwrap())

@@ -98,6 +98,12 @@ pub fn snapshot_into(dir: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The schema version recorded in a store file, read without changing anything.
+pub fn stored_version(db: &Path) -> Result<u32> {
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    schema_version(&conn)
+}
+
 /// Reads the identity of a store file (not open elsewhere); a store before migration 2 has
 /// only its schema version.
 pub fn read_identity(db: &Path) -> Result<StoreIdentity> {

@@ -805,6 +805,14 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_postgres_tool_is_named() {
+        let e = find_pg_tool("pg_dump_that_does_not_exist")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pg_dump_that_does_not_exist not found"), "{e}");
+    }
+
+    #[test]
     fn short_names_fit_postgres_identifiers() {
         let long = "s".repeat(70);
         assert_eq!(short_name(&long, "_before_20261206020000").len(), 63);

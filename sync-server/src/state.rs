@@ -252,9 +252,12 @@ impl AppState {
     }
 
     /// Whether `now_ms` falls within the recovery window after the last restore (never when
-    /// the store was never restored). A restore time ahead of `now_ms` (a clock step) counts
-    /// as within.
+    /// the store was never restored, nor with a window of 0 days). A restore time ahead of
+    /// `now_ms` (a clock step) counts as within.
     pub fn in_recovery(&self, now_ms: i64) -> bool {
+        if self.recovery_window_days == 0 {
+            return false;
+        }
         let window =
             i64::try_from(self.recovery_window_days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
         self.restored_at
@@ -309,5 +312,9 @@ mod tests {
         assert!(!state.in_recovery(12 * day));
         // A restore time ahead of the clock (a clock step) counts as within.
         assert!(state.in_recovery(9 * day));
+        // A window of 0 days closes it at once.
+        let state = state.with_recovery_window_days(0);
+        assert!(!state.in_recovery(10 * day));
+        assert!(!state.in_recovery(9 * day));
     }
 }

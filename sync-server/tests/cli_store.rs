@@ -93,6 +93,27 @@ fn migrate_backup_and_restore_from_the_command_line() {
     assert_ne!(after, before);
     assert!(out.contains(&format!("new epoch {after}")), "{out}");
     assert!(out.contains("before-restore-"), "{out}");
+
+    // A machine that lost everything: the backup restores into an empty data folder.
+    let fresh = dir.path().join("fresh");
+    ok(&server(
+        &fresh,
+        &["admin", "restore", "--from", backup.to_str().unwrap()],
+    ));
+    assert_ne!(epoch(&fresh), before);
+    let id = |d: &Path| -> String {
+        rusqlite::Connection::open(d.join("server.db"))
+            .unwrap()
+            .query_row(
+                "SELECT value FROM server_meta WHERE key = 'store_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(id(&fresh), id(&data));
+    let out = ok(&server(&fresh, &["admin", "migrate"]));
+    assert!(out.contains("up to date"), "{out}");
 }
 
 #[test]

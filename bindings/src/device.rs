@@ -157,12 +157,27 @@ impl XiangyingDevice {
 
     // ---- sync ---------------------------------------------------------------------------
 
+    /// Sets the app's version as the platform knows it (Android `versionName`, iOS
+    /// `CFBundleShortVersionString`): every request to the server says it, with the core's
+    /// version and the protocol version, for the operator. `dev` until set; call it once
+    /// after [`XiangyingDevice::open`].
+    pub fn set_app_version(&self, app_version: String) {
+        self.device.set_app_version(&app_version);
+    }
+
+    /// The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
+    /// screen or a bug report.
+    pub fn protocol_version(&self) -> String {
+        xiangying_core::sync::version::CURRENT.to_string()
+    }
+
     /// Enrols this device with the server at `server_url` (`https://…`) using the one-time
     /// code an administrator issued (`xiangying-server admin issue-code <person>`): installs
     /// the server's roster and catalogue and sets the person. Returns who uses the device
     /// now; the listeners are told to reload everything.
     ///
-    /// Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+    /// Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
+    /// protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
     /// server there, after retries for about 3 s), `InvalidInput` with field `server_url`
     /// (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
     /// a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -205,7 +220,9 @@ impl XiangyingDevice {
     ///
     /// Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
     /// where this one stopped), `Unauthorized` (the device was revoked: enrol again),
-    /// `ServerRejected` (the server refused a change: 403 outside the person's scope).
+    /// `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
+    /// server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
+    /// outside the person's scope).
     pub async fn sync_now(
         &self,
         listener: Option<Arc<dyn SyncListener>>,

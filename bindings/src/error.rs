@@ -89,6 +89,20 @@ pub enum ApiError {
         /// What was done before the work stopped.
         detail: String,
     },
+    /// The server no longer answers this app's protocol version: the app must be upgraded
+    /// (ask the user to update it). Nothing is lost: the outbox waits for the new version.
+    #[error("upgrade required: {detail}")]
+    UpgradeRequired {
+        /// What the server said.
+        detail: String,
+    },
+    /// The server is older than this app's protocol version: the server must be upgraded
+    /// (tell the user to contact the operator; retrying later is fine). Nothing is lost.
+    #[error("the server is too old for this app: {detail}")]
+    ServerTooOld {
+        /// What the server said.
+        detail: String,
+    },
     /// One case's stored document cannot be read; every other case still works.
     #[error("case {case_id} is corrupt: {reason}")]
     CorruptCase {
@@ -175,6 +189,8 @@ impl From<CoreError> for ApiError {
                 detail: what.to_string(),
             },
             CoreError::Cancelled(detail) => ApiError::Cancelled { detail },
+            CoreError::UpgradeRequired(detail) => ApiError::UpgradeRequired { detail },
+            CoreError::ServerTooOld(detail) => ApiError::ServerTooOld { detail },
             e @ (CoreError::SchemaTooNew { .. } | CoreError::Storage(_) | CoreError::Io { .. }) => {
                 ApiError::Storage {
                     detail: e.to_string(),
@@ -196,6 +212,10 @@ mod tests {
 
     #[test]
     fn core_errors_map_to_actionable_variants() {
+        let e: ApiError = CoreError::UpgradeRequired("protocol 0.9".into()).into();
+        assert!(matches!(e, ApiError::UpgradeRequired { detail } if detail == "protocol 0.9"));
+        let e: ApiError = CoreError::ServerTooOld("protocol 2.0".into()).into();
+        assert!(matches!(e, ApiError::ServerTooOld { detail } if detail == "protocol 2.0"));
         let e: ApiError = CoreError::NotSetUp("no roster has been installed").into();
         assert_eq!(
             e,

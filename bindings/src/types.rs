@@ -381,6 +381,12 @@ pub enum CaseAction {
         /// Why.
         reason: String,
     },
+    /// An action of a type this app does not know: a newer app version wrote it. Show it as
+    /// an event of kind "unknown" with its time and author; it changes nothing in the case.
+    Unknown {
+        /// The action's `type` as written (e.g. to say "update the app to see this").
+        type_name: String,
+    },
     /// An action this version of the bindings does not know yet; `name` says which.
     Other {
         /// The action's stable name.
@@ -421,6 +427,7 @@ impl From<core_case::Action> for CaseAction {
             A::Voided { reason } => CaseAction::Voided { reason },
             A::MarkedDuplicate { of } => CaseAction::MarkedDuplicate { of },
             A::ServerVoid { event, reason } => CaseAction::ServerVoid { event, reason },
+            A::Unknown { type_name, .. } => CaseAction::Unknown { type_name },
             other => CaseAction::Other {
                 name: other.name().to_string(),
             },
@@ -467,6 +474,9 @@ pub enum EventOutcome {
         /// Why.
         reason: String,
     },
+    /// Its action is of a type this app does not know (a newer app version wrote it): shown,
+    /// counted nowhere.
+    NotUnderstood,
 }
 
 impl From<core_case::Outcome> for EventOutcome {
@@ -475,6 +485,7 @@ impl From<core_case::Outcome> for EventOutcome {
             core_case::Outcome::Applied => EventOutcome::Applied,
             core_case::Outcome::Rejected(reason) => EventOutcome::Rejected { reason },
             core_case::Outcome::VoidedByServer(reason) => EventOutcome::VoidedByServer { reason },
+            core_case::Outcome::NotUnderstood => EventOutcome::NotUnderstood,
         }
     }
 }

@@ -12,7 +12,7 @@ use xiangying_core::case::{
 };
 use xiangying_core::org::{Role, Scope, sample};
 use xiangying_core::sync::intake::{IntakeLimits, Tally, scan};
-use xiangying_core::sync::judge::judge;
+use xiangying_core::sync::judge::{Judging, judge};
 
 fn bomb() -> Vec<u8> {
     use sha2::Digest;
@@ -121,7 +121,12 @@ fn checks(c: &mut Criterion) {
             b.iter(|| {
                 let mut after = server.fork(&ActorId::random()).unwrap();
                 after.apply(&change).unwrap();
-                black_box(judge(Some(&mut server), &mut after, "gw1")).unwrap()
+                black_box(judge(
+                    Some(&mut server),
+                    &mut after,
+                    &Judging::device("gw1"),
+                ))
+                .unwrap()
             })
         },
     );

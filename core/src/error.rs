@@ -58,6 +58,14 @@ pub enum Error {
         /// The server's words.
         message: String,
     },
+    /// The server no longer answers this app's protocol version: the app must be upgraded.
+    /// Nothing was lost; the outbox waits for the upgraded app.
+    #[error("upgrade required: {0}")]
+    UpgradeRequired(String),
+    /// The server is older than this app's protocol version: the server must be upgraded
+    /// (the operator's task). Nothing was lost; syncing works again once it is.
+    #[error("the server is too old for this app: {0}")]
+    ServerTooOld(String),
     /// The work was cancelled; what was done before stays done and the next run carries on.
     #[error("cancelled: {0}")]
     Cancelled(String),

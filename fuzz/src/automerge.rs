@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
 use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
 use xiangying_core::sync::intake::{self, Tally};
-use xiangying_core::sync::judge::judge;
+use xiangying_core::sync::judge::{Judging, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::synced::SyncedDoc;
 
@@ -106,7 +106,7 @@ fn read(before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
 }
 
 fn read_case(before: Option<&mut CaseDoc>, after: &mut CaseDoc) {
-    let _ = judge(before, after, PUSHER);
+    let _ = judge(before, after, &Judging::device(PUSHER));
     let facts = after.facts();
     let events = after.events();
     let _ = after.photos();
@@ -117,7 +117,7 @@ fn read_case(before: Option<&mut CaseDoc>, after: &mut CaseDoc) {
 }
 
 fn read_patrol(before: Option<&mut PatrolDoc>, after: &mut PatrolDoc) {
-    let _ = judge_patrol(before, after, PUSHER);
+    let _ = judge_patrol(before, after, &Judging::device(PUSHER));
     let _ = after.facts();
     let _ = after.events();
     let _ = after.chunks();

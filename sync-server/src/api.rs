@@ -11,7 +11,9 @@
 //! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes, into this device's own upload |
 //! | `GET /v1/photos/{hash}` | the file, streamed, for devices that may read it (see [`crate::photo_access`]) |
 //!
-//! Every `/v1` route but enrolment needs `Authorization: Bearer <token>`; an unknown or revoked
+//! Every `/v1` request is first checked for its protocol version ([`crate::protocol`]: 426
+//! outside the majors this server answers, 400 for a malformed header), before the token and
+//! before the body. Every `/v1` route but enrolment needs `Authorization: Bearer <token>`; an unknown or revoked
 //! token gets 401 and nothing else. The token is checked from the headers before any of the
 //! body is read, so an unauthenticated client cannot make the server buffer anything.
 //!
@@ -48,6 +50,7 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use xiangying_core::org::Roster;
+use xiangying_core::sync::version::Protocol;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
@@ -90,11 +93,15 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/org", get(org))
         .merge(heavy)
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    // The protocol check wraps every `/v1` route, outside authentication.
+    let v1 = Router::new()
+        .route("/v1/enrol", post(enrol))
+        .merge(devices)
+        .route_layer(middleware::from_fn(crate::protocol::check));
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .route("/v1/enrol", post(enrol))
-        .merge(devices)
+        .merge(v1)
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -318,6 +325,7 @@ async fn org(
 async fn sync_handler(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
+    Extension(protocol): Extension<Protocol>,
     body: Bytes,
 ) -> Result<Response, ServerError> {
     let req: SyncRequest = wire::decode(&body)
@@ -325,7 +333,8 @@ async fn sync_handler(
     Metrics::add(&state.metrics.bytes_in, body.len() as u64);
     drop(body);
     let st = state.clone();
-    let resp = blocking(move || sync_blocking(&st, &device, &req)).await?;
+    let layout = protocol.layout();
+    let resp = blocking(move || sync_blocking(&st, &device, layout, &req)).await?;
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     Metrics::add(&state.metrics.syncs, 1);
     Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
@@ -342,6 +351,7 @@ async fn sync_handler(
 fn sync_blocking(
     state: &AppState,
     device: &DeviceRow,
+    layout: u32,
     req: &SyncRequest,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
@@ -355,6 +365,7 @@ fn sync_blocking(
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
+            layout,
         };
         sync::push(tx, &ctx, &checked)
     });
@@ -380,6 +391,7 @@ fn sync_blocking(
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
+            layout,
         };
         let page = sync::pull(tx, &ctx, req.cursor, max_bytes, state.limits.max_feed_cases)?;
         Ok(SyncResponse {

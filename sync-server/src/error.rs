@@ -24,6 +24,14 @@ pub enum ServerError {
         /// What the push did.
         reason: String,
     },
+    /// The device's protocol version is older than any this server answers: the app must be
+    /// upgraded. Answered 426.
+    #[error("upgrade required: {0}")]
+    UpgradeRequired(String),
+    /// The device's protocol version is newer than any this server answers: the server must be
+    /// upgraded. Answered 426.
+    #[error("server too old: {0}")]
+    ServerTooOld(String),
     /// The device may not do this (e.g. write to a case outside its person's scope).
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -96,6 +104,9 @@ impl ServerError {
             | ServerError::Tamper { .. }
             | ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::UpgradeRequired(_) | ServerError::ServerTooOld(_) => {
+                StatusCode::UPGRADE_REQUIRED
+            }
             ServerError::TooLarge(_) | ServerError::OverLimit { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -119,6 +130,8 @@ impl ServerError {
             ServerError::Tamper { .. } => "tampering",
             ServerError::Forbidden(_) => "forbidden",
             ServerError::BadRequest(_) => "bad_request",
+            ServerError::UpgradeRequired(_) => "upgrade_required",
+            ServerError::ServerTooOld(_) => "server_too_old",
             ServerError::TooLarge(_) => "too_large",
             ServerError::OverLimit { .. } => "over_limit",
             ServerError::Overloaded(_) => "overloaded",

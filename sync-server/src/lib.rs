@@ -3,7 +3,8 @@
 //!
 //! - [`storage`]: the storage trait and its SQLite and PostgreSQL backends;
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
-//! - [`api`]: the HTTP routes; [`auth`]: codes and tokens; [`blobs`]: photo files;
+//! - [`api`]: the HTTP routes; [`protocol`]: the protocol version check; [`auth`]: codes and
+//!   tokens; [`blobs`]: photo files;
 //! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
@@ -20,6 +21,7 @@ pub mod device_slots;
 pub mod error;
 pub mod listen;
 pub mod photo_access;
+pub mod protocol;
 pub mod reports;
 pub mod state;
 pub mod storage;

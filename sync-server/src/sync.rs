@@ -14,12 +14,13 @@ use xiangying_core::patrol::{
 };
 use xiangying_core::report::RankingRow;
 use xiangying_core::sync::intake::{self, IntakeError, Tally};
-use xiangying_core::sync::judge::{Tamper, judge};
+use xiangying_core::sync::judge::{Judging, Tamper, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::scope::{
     ReadScope, access_keys, may_see, patrol_access_keys, read_scope,
 };
 use xiangying_core::sync::synced::SyncedDoc;
+use xiangying_core::sync::version::LAYOUT;
 use xiangying_core::sync::wire;
 use xiangying_core::sync::wire::{FeedItem, PushedChange};
 
@@ -35,6 +36,20 @@ pub struct Ctx<'a> {
     pub instance: &'a str,
     /// Server clock, ms since the epoch.
     pub now: i64,
+    /// The document layout the device writes, from its protocol header (1 without one):
+    /// above this build's, the judge lets through what it cannot judge.
+    pub layout: u32,
+}
+
+impl Ctx<'_> {
+    /// How this request's pushes are judged.
+    pub fn judging(&self) -> Judging<'_> {
+        Judging {
+            pusher: &self.device.person,
+            newer: self.layout > LAYOUT,
+            redelivery: false,
+        }
+    }
 }
 
 /// The person's current claim from the server's roster.
@@ -307,7 +322,7 @@ fn accept_case(
     after: &mut CaseDoc,
 ) -> Result<Indexed> {
     let is_new = before.is_none();
-    let added = judge(before, after, &ctx.device.person).map_err(|t| ServerError::Tamper {
+    let added = judge(before, after, &ctx.judging()).map_err(|t| ServerError::Tamper {
         case_id: case_id.to_string(),
         reason: t.to_string(),
     })?;
@@ -377,11 +392,10 @@ fn accept_patrol(
     after: &mut PatrolDoc,
 ) -> Result<Indexed> {
     let is_new = before.is_none();
-    let added =
-        judge_patrol(before, after, &ctx.device.person).map_err(|t| ServerError::Tamper {
-            case_id: patrol_id.to_string(),
-            reason: t.to_string(),
-        })?;
+    let added = judge_patrol(before, after, &ctx.judging()).map_err(|t| ServerError::Tamper {
+        case_id: patrol_id.to_string(),
+        reason: t.to_string(),
+    })?;
     let facts = after.facts().map_err(|e| bad(patrol_id, e))?;
     let mut voids = Vec::new();
     if is_new && let Some(reason) = stale_claim(ctx, &facts.walker) {

@@ -5,6 +5,8 @@
 //!   (`working` or `natural`), `reporter`, `created_at`, `deadline` (ms), `lon`, `lat`, `grid`,
 //!   `community`, `segment` (absent when none), `description`; written once, when the case is
 //!   raised (`clock` and `deadline` are absent in documents made before they were recorded);
+//! - `layout`: the document layout that wrote the case (an integer, see
+//!   [`crate::sync::version::LAYOUT`]); absent in first-wave documents, which are layout 1;
 //! - `number`: the human case number, written by the server on first sight;
 //! - `photos`: a list of photo references, each one JSON string, only ever appended;
 //! - `events`: the history, a list of events, each one JSON string, only ever appended.
@@ -13,6 +15,9 @@
 //! property of the change ops (inserts into a list, never puts on existing elements), which the
 //! server can check. Every mutation returns the bytes of the change it made, for the store's
 //! change log and outbox.
+//!
+//! Root keys this build does not know (a newer layout wrote them) are kept as they are: no
+//! device ever rewrites them, and they travel with the document's changes.
 
 use super::event::Event;
 use super::facts::{CaseKind, Facts, PhotoRef};
@@ -73,6 +78,7 @@ impl CaseDoc {
     pub fn create(actor: &ActorId, facts: &Facts, first: &Event) -> Result<CaseDoc, DocError> {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
         doc.put(ROOT, "id", facts.id.as_str())?;
+        doc.put(ROOT, "layout", u64::from(crate::sync::version::LAYOUT))?;
         doc.put(ROOT, "kind", facts.kind.as_str())?;
         doc.put(ROOT, "category", facts.category.as_str())?;
         doc.put(ROOT, "category_name", facts.category_name.as_str())?;
@@ -186,6 +192,11 @@ impl CaseDoc {
     }
 
     /// The automerge document, for code shared by every synced document kind.
+    pub(crate) fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// The automerge document, mutable, for code shared by every synced document kind.
     pub(crate) fn automerge_mut(&mut self) -> &mut AutoCommit {
         &mut self.doc
     }
@@ -235,6 +246,19 @@ impl CaseDoc {
     /// The keys of the root map.
     pub fn root_keys(&self) -> Vec<String> {
         self.doc.keys(ROOT).collect()
+    }
+
+    /// The layout that wrote the document: its `layout` key, 1 when absent (first-wave
+    /// documents). See [`layout_at`].
+    pub fn layout(&self) -> Result<u64, DocError> {
+        layout_at(&self.doc)
+    }
+
+    /// Puts a scalar under a root key and returns the change bytes: what a device of a newer
+    /// layout writes under a key this build does not know (the mixed-version tests play one).
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn put_root_scalar(&mut self, key: &str, value: ScalarValue) -> Result<Vec<u8>, DocError> {
+        put_root_scalar(&mut self.doc, key, value)
     }
 
     /// The human case number, once the server has assigned it.
@@ -421,6 +445,33 @@ pub(crate) fn list_id(doc: &AutoCommit, key: &'static str) -> Result<ObjId, DocE
         Some((Value::Object(ObjType::List), id)) => Ok(id),
         _ => Err(DocError::Field(key)),
     }
+}
+
+/// The `layout` root key of a synced document: 1 when absent (first-wave documents), else a
+/// positive integer.
+pub(crate) fn layout_at(doc: &AutoCommit) -> Result<u64, DocError> {
+    match doc.get(ROOT, "layout")? {
+        None => Ok(1),
+        Some((Value::Scalar(v), _)) => match v.as_ref() {
+            ScalarValue::Uint(n) if *n >= 1 => Ok(*n),
+            ScalarValue::Int(n) if *n >= 1 => Ok(n.unsigned_abs()),
+            _ => Err(DocError::Field("layout")),
+        },
+        Some(_) => Err(DocError::Field("layout")),
+    }
+}
+
+/// Puts a scalar under a root key as one change and returns its bytes.
+#[cfg(any(test, feature = "test-hooks"))]
+pub(crate) fn put_root_scalar(
+    doc: &mut AutoCommit,
+    key: &str,
+    value: ScalarValue,
+) -> Result<Vec<u8>, DocError> {
+    let heads = doc.get_heads();
+    doc.put(ROOT, key, value)?;
+    doc.commit();
+    Ok(doc.save_after(&heads))
 }
 
 pub(crate) fn scalar_at(doc: &AutoCommit, key: &str) -> Option<ScalarValue> {

@@ -54,8 +54,12 @@ pub enum Assignee {
 }
 
 /// What was done. Payloads carry what the fold needs; free text is for people.
+///
+/// Read tolerantly: an action whose `type` this build does not know (written by a newer
+/// layout) reads as [`Action::Unknown`] with its JSON kept byte for byte; a known type with an
+/// invalid payload is an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(remote = "Self", tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// The case was raised (always the first event). `assignee` is who holds it first, chosen
     /// by the reporter's device from its roster copy.
@@ -158,6 +162,57 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// An action of a type this build does not know, written by a newer layout: shown, kept,
+    /// counted nowhere.
+    #[serde(skip)]
+    Unknown {
+        /// Its `type`.
+        type_name: String,
+        /// The action's JSON as written.
+        raw: String,
+    },
+}
+
+/// The `type` of every action this build knows (an action of another type is
+/// [`Action::Unknown`]).
+pub const ACTION_TYPES: &[&str] = &[
+    "reported",
+    "handled_on_spot",
+    "forwarded",
+    "accepted",
+    "escalated",
+    "dispatched",
+    "dispatched_to_volunteers",
+    "claimed",
+    "note",
+    "resolved",
+    "verified",
+    "reworked",
+    "extended",
+    "closed",
+    "voided",
+    "marked_duplicate",
+    "server_void",
+];
+
+impl Serialize for Action {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Action::Unknown { raw, .. } => crate::case::tolerant::serialize_raw(raw, s),
+            known => Action::serialize(known, s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
+        crate::case::tolerant::deserialize(
+            d,
+            ACTION_TYPES,
+            |raw| crate::case::tolerant::strictly(raw, |de| Action::deserialize(de)),
+            |type_name, raw| Action::Unknown { type_name, raw },
+        )
+    }
 }
 
 impl Action {
@@ -181,6 +236,7 @@ impl Action {
             Action::Voided { .. } => "void",
             Action::MarkedDuplicate { .. } => "mark duplicate",
             Action::ServerVoid { .. } => "server void",
+            Action::Unknown { .. } => "unknown",
         }
     }
 }

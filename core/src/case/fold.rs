@@ -105,6 +105,9 @@ pub enum Outcome {
     Rejected(String),
     /// The server voided it; the reason says why.
     VoidedByServer(String),
+    /// An action of a type this build does not know (a newer layout wrote it): shown with
+    /// its time and author, counted nowhere.
+    NotUnderstood,
 }
 
 /// One event with what the fold made of it.
@@ -246,6 +249,8 @@ pub fn fold(facts: &Facts, events: &[Event]) -> CaseState {
     for event in events {
         let outcome = if let Some(reason) = voids.get(event.id.as_str()) {
             Outcome::VoidedByServer((*reason).to_string())
+        } else if matches!(event.action, Action::Unknown { .. }) {
+            Outcome::NotUnderstood
         } else {
             match apply(facts, &mut state, event) {
                 Ok(()) => {
@@ -288,6 +293,11 @@ fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> 
     }
     if !s.raised {
         return Err("the case has no valid report".into());
+    }
+    if let Action::Unknown { type_name, .. } = action {
+        return Err(format!(
+            "this app does not know the action `{type_name}`; an update shows it"
+        ));
     }
     if matches!(action, Action::Note { .. }) {
         return note(facts, s, claim, action);
@@ -600,6 +610,9 @@ fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> 
             Ok(())
         }
         Action::ServerVoid { .. } => Err("only a server may void events".into()),
+        Action::Unknown { type_name, .. } => Err(format!(
+            "this app does not know the action `{type_name}`; an update shows it"
+        )),
     }
 }
 

@@ -12,8 +12,9 @@ mod event;
 mod facts;
 mod fold;
 pub mod rules;
+pub(crate) mod tolerant;
 
 pub use doc::{CaseDoc, DocError, RawChange};
-pub use event::{Action, Assignee, Author, Claim, Event};
+pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
 pub use fold::{CaseState, FoldedEvent, Outcome, Status, check, fold, inbox_keys_for};

@@ -19,6 +19,8 @@ mod raise;
 mod reports;
 mod restore;
 mod sync;
+#[cfg(any(test, feature = "test-hooks"))]
+mod test_hooks;
 #[cfg(test)]
 mod tests;
 
@@ -73,6 +75,8 @@ pub struct Device {
     clock: Clock,
     org: RwLock<Option<Arc<Org>>>,
     me: RwLock<Option<Claim>>,
+    /// The app's version and the protocol every request says ([`Device::set_app_version`]).
+    identity: RwLock<(String, crate::sync::version::Protocol)>,
 }
 
 const META_ACTOR: &str = "actor";
@@ -109,6 +113,10 @@ impl Device {
             clock,
             org: RwLock::new(None),
             me: RwLock::new(None),
+            identity: RwLock::new((
+                crate::sync::version::DEFAULT_APP_VERSION.to_string(),
+                crate::sync::version::CURRENT,
+            )),
         };
         device.load_setup()?;
         Ok(device)

@@ -92,14 +92,38 @@ impl Device {
         let token = self
             .meta_str(META_TOKEN)?
             .ok_or(Error::NotSetUp("this device is not enrolled with a server"))?;
-        Ok((SyncClient::new(&url)?, token))
+        Ok((self.sync_client(&url)?, token))
+    }
+
+    /// A client for `url` that says this app's version and protocol.
+    fn sync_client(&self, url: &str) -> Result<SyncClient> {
+        let (app, protocol) = self
+            .identity
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        SyncClient::with_identity(url, &app, protocol)
+    }
+
+    /// Sets the app's version (from the platform: the Android `versionName`, the iOS
+    /// `CFBundleShortVersionString`), sent with every request from now on; `dev` until set.
+    pub fn set_app_version(&self, app_version: &str) {
+        self.identity.write().unwrap_or_else(|e| e.into_inner()).0 =
+            crate::sync::version::clean(app_version);
+    }
+
+    /// Makes every request say `protocol` instead of this build's: the mixed-version tests
+    /// play a device of another release with it.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn set_protocol_for_tests(&self, protocol: crate::sync::version::Protocol) {
+        self.identity.write().unwrap_or_else(|e| e.into_inner()).1 = protocol;
     }
 
     /// Enrols this device with a server using the one-time code an administrator issued:
     /// stores the token, installs the server's roster and catalogue, and sets the person.
     /// Returns the person's id.
     pub fn enrol(&self, server_url: &str, code: &str, device_name: &str) -> Result<String> {
-        let client = SyncClient::new(server_url)?;
+        let client = self.sync_client(server_url)?;
         // The token is made and kept before the first attempt, so that a retry after a lost
         // answer (or a restart) presents the same token and finds the same device.
         let token = match self.meta_str(META_TOKEN)? {

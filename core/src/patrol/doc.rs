@@ -3,6 +3,8 @@
 //! Layout of the root map:
 //! - the facts as scalars, written once when the patrol starts: `id`, `kind` (= `patrol`),
 //!   `walker` (the walker's claim as JSON), `place` (JSON), `community`, `started_at`;
+//! - `layout`: the document layout that wrote the patrol (absent in first-wave documents,
+//!   which are layout 1);
 //! - `track`: a list of track chunks (byte strings, see [`super::track`]), only ever appended;
 //! - `log`: a list of [`PatrolEvent`]s, each one JSON string, only ever appended.
 //!
@@ -35,6 +37,7 @@ impl PatrolDoc {
     pub fn create(actor: &ActorId, facts: &PatrolFacts) -> Result<PatrolDoc, DocError> {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
         doc.put(ROOT, "id", facts.id.as_str())?;
+        doc.put(ROOT, "layout", u64::from(crate::sync::version::LAYOUT))?;
         doc.put(ROOT, "kind", PATROL_KIND)?;
         doc.put(ROOT, "walker", to_json(&facts.walker)?)?;
         doc.put(ROOT, "place", to_json(&facts.place)?)?;
@@ -83,6 +86,18 @@ impl PatrolDoc {
         Ok(())
     }
 
+    /// The layout that wrote the document: 1 when it records none (first-wave documents).
+    pub fn layout(&self) -> Result<u64, DocError> {
+        crate::case::doc::layout_at(&self.doc)
+    }
+
+    /// Puts a scalar under a root key and returns the change bytes (a newer layout's key,
+    /// for the mixed-version tests).
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn put_root_scalar(&mut self, key: &str, value: ScalarValue) -> Result<Vec<u8>, DocError> {
+        crate::case::doc::put_root_scalar(&mut self.doc, key, value)
+    }
+
     /// The whole document, compacted.
     pub fn save(&mut self) -> Vec<u8> {
         self.doc.save()
@@ -94,6 +109,11 @@ impl PatrolDoc {
     }
 
     /// The automerge document, for code shared by every synced document kind.
+    pub(crate) fn automerge(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// The automerge document, mutable, for code shared by every synced document kind.
     pub(crate) fn automerge_mut(&mut self) -> &mut AutoCommit {
         &mut self.doc
     }

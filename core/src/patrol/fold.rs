@@ -116,6 +116,7 @@ pub fn fold_patrol(
     for e in events {
         let outcome = match voids.get(e.id.as_str()) {
             Some(reason) => Outcome::VoidedByServer(reason.to_string()),
+            None if matches!(e.action, PatrolAction::Unknown { .. }) => Outcome::NotUnderstood,
             None => match apply(facts, &mut s, e) {
                 Ok(()) => Outcome::Applied,
                 Err(reason) => Outcome::Rejected(reason),
@@ -128,6 +129,11 @@ pub fn fold_patrol(
 
 fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<(), String> {
     let claim = match (&e.by, &e.action) {
+        (_, PatrolAction::Unknown { type_name, .. }) => {
+            return Err(format!(
+                "this app does not know the entry `{type_name}`; an update shows it"
+            ));
+        }
         (Author::Server { .. }, PatrolAction::ServerVoid { .. }) => return Ok(()),
         (Author::Server { .. }, _) => return Err("a server writes only voids".into()),
         (Author::Person(_), PatrolAction::ServerVoid { .. }) => {
@@ -178,7 +184,9 @@ fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<()
                 Ok(())
             }
         },
-        PatrolAction::ServerVoid { .. } | PatrolAction::Confirmed { .. } => Ok(()),
+        PatrolAction::ServerVoid { .. }
+        | PatrolAction::Confirmed { .. }
+        | PatrolAction::Unknown { .. } => Ok(()),
     }
 }
 

@@ -96,8 +96,11 @@ impl PatrolEvent {
 }
 
 /// What a patrol log entry records.
+///
+/// Read tolerantly, like case actions: an entry of a `type` this build does not know reads as
+/// [`PatrolAction::Unknown`] with its JSON kept byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(remote = "Self", rename_all = "snake_case", tag = "type")]
 pub enum PatrolAction {
     /// Somebody walked along (三陪同), with their role and scope as the walker's roster copy
     /// had them.
@@ -122,6 +125,38 @@ pub enum PatrolAction {
         /// Why.
         reason: String,
     },
+    /// An entry of a type this build does not know, written by a newer layout: shown, kept,
+    /// counted nowhere.
+    #[serde(skip)]
+    Unknown {
+        /// Its `type`.
+        type_name: String,
+        /// The entry's JSON as written.
+        raw: String,
+    },
+}
+
+/// The `type` of every patrol log entry this build knows.
+pub const PATROL_ACTION_TYPES: &[&str] = &["accompanied", "ended", "confirmed", "server_void"];
+
+impl Serialize for PatrolAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            PatrolAction::Unknown { raw, .. } => crate::case::tolerant::serialize_raw(raw, s),
+            known => PatrolAction::serialize(known, s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PatrolAction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PatrolAction, D::Error> {
+        crate::case::tolerant::deserialize(
+            d,
+            PATROL_ACTION_TYPES,
+            |raw| crate::case::tolerant::strictly(raw, |de| PatrolAction::deserialize(de)),
+            |type_name, raw| PatrolAction::Unknown { type_name, raw },
+        )
+    }
 }
 
 /// The three kinds of accompaniment (三陪同) a patrol can record.

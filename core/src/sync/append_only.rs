@@ -9,7 +9,8 @@
 //! the last element of that list that the change could see: the last element visible at the
 //! change's dependencies, or the element the same change inserted just before. Nothing else
 //! (no deletes, no puts on existing elements, no new objects, no root keys, no counters or
-//! marks) passes.
+//! marks) passes. The one exception, for a device whose protocol says it writes a newer layout
+//! ([`super::judge::Judging`]): puts of scalar values under root keys this build does not know.
 //!
 //! A change must also number its ops as automerge does, from one past the highest op of its
 //! dependencies: concurrent inserts after the same element are ordered by op number, so a
@@ -40,11 +41,13 @@ enum Elem {
 }
 
 /// Checks that `incoming` (the pushed changes, in causal order, already applied to `doc`) only
-/// append to `lists` (each named for the error messages).
+/// append to `lists` (each named for the error messages). With `unknown_root` = the root keys
+/// this build knows, puts of scalars under any other root key pass too.
 pub fn check_appends(
     doc: &mut AutoCommit,
     incoming: &[Change],
     lists: &[(&'static str, ObjId)],
+    unknown_root: Option<&[&str]>,
 ) -> Result<(), Tamper> {
     let targets: Vec<(u64, ActorId)> = lists
         .iter()
@@ -95,6 +98,13 @@ pub fn check_appends(
         let actor = change.actor_id();
         for (i, op) in expanded.operations.iter().enumerate() {
             let at = || format!("change {} op {i}", change.hash());
+            if let (Some(known), ObjectId::Root, Key::Map(key), OpType::Put(_), false) =
+                (unknown_root, &op.obj, &op.key, &op.action, op.insert)
+                && !known.contains(&key.as_str())
+            {
+                // A newer layout's scalar under a key this build does not know.
+                continue;
+            }
             let list = match &op.obj {
                 ObjectId::Id(OpId(counter, a)) => {
                     targets.iter().position(|(c, ta)| c == counter && ta == a)

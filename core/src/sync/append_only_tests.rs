@@ -3,7 +3,7 @@
 //! the content comparison used to miss is refused.
 
 use crate::case::{Action, CaseDoc, Claim, Event, fold};
-use crate::sync::judge::{Tamper, judge};
+use crate::sync::judge::{Judging, Tamper, judge};
 use crate::testkit::{g1_case, g1_claim};
 use automerge::{ActorId, ROOT, ReadDoc, transaction::Transactable};
 
@@ -45,7 +45,7 @@ fn chains_of_appends_pass() {
     for at in 10..15 {
         device.append_event(&note(at, "gw1")).unwrap();
     }
-    let added = judge(Some(&mut server), &mut device, "gw1").unwrap();
+    let added = judge(Some(&mut server), &mut device, &Judging::device("gw1")).unwrap();
     assert_eq!(added.events.len(), 5);
     assert_eq!(added.events[0].at, 10);
 }
@@ -62,11 +62,11 @@ fn concurrent_honest_appends_pass_whichever_sorts_first() {
         // a's push lands first.
         let mut after_a = fork(&mut server);
         after_a.apply(&a.save()).unwrap();
-        judge(Some(&mut server), &mut after_a, "gw1").unwrap();
+        judge(Some(&mut server), &mut after_a, &Judging::device("gw1")).unwrap();
         // b appended without seeing a's events: its event may sort before them.
         let mut after_b = fork(&mut after_a);
         after_b.apply(&b.save()).unwrap();
-        let added = judge(Some(&mut after_a), &mut after_b, "gw2").unwrap();
+        let added = judge(Some(&mut after_a), &mut after_b, &Judging::device("gw2")).unwrap();
         assert_eq!(added.events.len(), 1);
         assert_eq!(after_b.events().unwrap().len(), 8);
     }
@@ -98,7 +98,7 @@ fn reordering_with_the_same_contents_is_refused() {
     };
     assert_eq!(sorted_contents(&server), sorted_contents(&evil));
     assert!(matches!(
-        judge(Some(&mut server), &mut evil, "gw1"),
+        judge(Some(&mut server), &mut evil, &Judging::device("gw1")),
         Err(Tamper::NotAnAppend(_))
     ));
 }
@@ -121,7 +121,7 @@ fn replacing_the_list_is_refused() {
     let mut evil = CaseDoc::load(&evil.save(), &ActorId::random()).unwrap();
     assert_eq!(evil.events().unwrap(), old);
     assert!(matches!(
-        judge(Some(&mut server), &mut evil, "gw1"),
+        judge(Some(&mut server), &mut evil, &Judging::device("gw1")),
         Err(Tamper::NotAnAppend(_))
     ));
 }
@@ -138,7 +138,7 @@ fn inserting_before_seen_events_is_refused() {
         .unwrap();
     raw.commit();
     assert!(matches!(
-        judge(Some(&mut server), &mut evil, "gw1"),
+        judge(Some(&mut server), &mut evil, &Judging::device("gw1")),
         Err(Tamper::NotAnAppend(m)) if m.contains("before elements it had seen")
     ));
 }
@@ -153,7 +153,7 @@ fn edits_and_other_objects_are_refused() {
         .unwrap();
     raw.commit();
     assert!(matches!(
-        judge(Some(&mut server), &mut edited, "gw1"),
+        judge(Some(&mut server), &mut edited, &Judging::device("gw1")),
         Err(Tamper::NotAnAppend(_))
     ));
 
@@ -164,7 +164,7 @@ fn edits_and_other_objects_are_refused() {
     raw.insert_object(&events, n, automerge::ObjType::Map)
         .unwrap();
     raw.commit();
-    assert!(judge(Some(&mut server), &mut nested, "gw1").is_err());
+    assert!(judge(Some(&mut server), &mut nested, &Judging::device("gw1")).is_err());
 }
 
 #[test]
@@ -184,7 +184,7 @@ fn skipping_op_numbers_to_jump_ahead_is_refused() {
     let mut evil = fork(&mut server);
     evil.automerge_mut().apply_changes([forged]).unwrap();
     assert!(matches!(
-        judge(Some(&mut server), &mut evil, "gw1"),
+        judge(Some(&mut server), &mut evil, &Judging::device("gw1")),
         Err(Tamper::NotAnAppend(m)) if m.contains("numbers its ops")
     ));
 }
@@ -195,7 +195,7 @@ fn the_fold_of_an_accepted_push_keeps_the_old_order() {
     let before: Vec<String> = server.events().unwrap().into_iter().map(|e| e.id).collect();
     let mut device = fork(&mut server);
     device.append_event(&note(30, "gw1")).unwrap();
-    judge(Some(&mut server), &mut device, "gw1").unwrap();
+    judge(Some(&mut server), &mut device, &Judging::device("gw1")).unwrap();
     let after: Vec<String> = device.events().unwrap().into_iter().map(|e| e.id).collect();
     assert_eq!(after[..before.len()], before[..]);
     let facts = device.facts().unwrap();

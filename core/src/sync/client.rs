@@ -2,6 +2,7 @@
 //! failures and server errors, and the mapping of answers to [`Error`]s.
 
 use crate::error::{Error, Result};
+use crate::sync::version::{self, Protocol};
 use crate::sync::wire::{self, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
@@ -70,7 +71,11 @@ fn refused(status: StatusCode, body: String) -> Error {
     };
     let code = field("code").unwrap_or_default();
     let message = field("error").unwrap_or(body);
-    if status == StatusCode::UNAUTHORIZED {
+    if status == StatusCode::UPGRADE_REQUIRED && code == "upgrade_required" {
+        Error::UpgradeRequired(message)
+    } else if status == StatusCode::UPGRADE_REQUIRED && code == "server_too_old" {
+        Error::ServerTooOld(message)
+    } else if status == StatusCode::UNAUTHORIZED {
         Error::Unauthorised("the server does not accept this device's token".into())
     } else {
         Error::Rejected {
@@ -113,9 +118,27 @@ fn ok(resp: Response) -> Result<Response> {
 }
 
 impl SyncClient {
-    /// A client for the server at `base` (e.g. `https://sync.example/`).
+    /// A client for the server at `base` (e.g. `https://sync.example/`), for an app that
+    /// gives no version of its own, speaking this build's protocol.
     pub fn new(base: &str) -> Result<SyncClient> {
+        SyncClient::with_identity(base, version::DEFAULT_APP_VERSION, version::CURRENT)
+    }
+
+    /// A client whose every request says `protocol`, the app version `app` and the core's
+    /// version (in the protocol and client headers and in the User-Agent).
+    pub fn with_identity(base: &str, app: &str, protocol: Protocol) -> Result<SyncClient> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = |v: String| {
+            reqwest::header::HeaderValue::from_str(&v).map_err(|e| Error::InvalidInput {
+                field: "app_version",
+                problem: e.to_string(),
+            })
+        };
+        headers.insert(version::PROTOCOL_HEADER, value(protocol.to_string())?);
+        headers.insert(version::CLIENT_HEADER, value(version::client_header(app))?);
         let http = Client::builder()
+            .user_agent(version::user_agent(app, protocol))
+            .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .build()
@@ -272,5 +295,78 @@ impl SyncClient {
             .map_err(network)?
             .to_vec())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A one-request HTTP server on 127.0.0.1 that answers `answer` and hands back the
+    /// request head it read.
+    fn one_shot(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        let answer = format!(
+            "HTTP/1.1 426 Upgrade Required\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            let mut byte = [0u8; 1];
+            while !buf.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+                buf.push(byte[0]);
+            }
+            s.write_all(answer.as_bytes()).unwrap();
+            String::from_utf8_lossy(&buf).to_ascii_lowercase()
+        });
+        (url, handle)
+    }
+
+    const UPGRADE: &str = r#"{"code":"upgrade_required","error":"too old!!"}"#;
+    const TOO_OLD: &str = r#"{"code":"server_too_old","error":"old srv"}"#;
+
+    #[test]
+    fn every_request_says_its_versions_and_426_is_named() {
+        let (url, server) = one_shot(UPGRADE);
+        let client = SyncClient::with_identity(&url, "2.3.0", version::CURRENT).unwrap();
+        let err = client.org("t").unwrap_err();
+        assert!(
+            matches!(&err, Error::UpgradeRequired(m) if m == "too old!!"),
+            "{err:?}"
+        );
+        let head = server.join().unwrap();
+        assert!(head.contains("\r\nxiangying-protocol: 1.2\r\n"), "{head}");
+        assert!(
+            head.contains(&format!(
+                "\r\nxiangying-client: app=2.3.0; core={}\r\n",
+                version::CORE_VERSION
+            )),
+            "{head}"
+        );
+        assert!(
+            head.contains(&format!(
+                "\r\nuser-agent: xiangying/2.3.0 core/{} protocol/1.2\r\n",
+                version::CORE_VERSION
+            )),
+            "{head}"
+        );
+
+        let (url, server) = one_shot(TOO_OLD);
+        let client = SyncClient::new(&url).unwrap();
+        let req = SyncRequest {
+            push: vec![],
+            cursor: 0,
+            max_feed_bytes: 1,
+            org_version: 0,
+        };
+        assert!(matches!(
+            client.sync("t", &req, false),
+            Err(Error::ServerTooOld(m)) if m == "old srv"
+        ));
+        assert!(server.join().unwrap().contains("app=dev;"));
     }
 }

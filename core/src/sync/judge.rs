@@ -7,6 +7,10 @@
 //! be signed by the pushing person. Anything else, or raising a new case as somebody else, is
 //! tampering: refused outright (see DESIGN.md, Sharp edges). Every step is linear in the size
 //! of the document and the push.
+//! A device whose protocol says it writes a newer layout ([`Judging::newer`]) may add what
+//! this build cannot judge: scalars under root keys it does not know and events of action
+//! types it does not know (still appended, still signed by the pusher). From any other device
+//! both are tampering, as is a new document of a newer layout.
 //! Whether each new event was *allowed* is not judged here: the fold does that, and the server
 //! voids events whose claim its roster does not back.
 //!
@@ -16,13 +20,15 @@
 //! is before the case was raised, which no honest device writes.
 
 use super::append_only::check_appends;
-use crate::case::{Author, CaseDoc, Event, PhotoRef};
-use automerge::{AutoCommit, ChangeHash, ObjId};
+use super::version::LAYOUT;
+use crate::case::{Action, Author, CaseDoc, Event, PhotoRef};
+use automerge::{AutoCommit, ChangeHash, ObjId, ROOT, ReadDoc, Value};
 use std::collections::HashSet;
 
 /// The root keys a case document may hold.
 pub const ROOT_KEYS: &[&str] = &[
     "id",
+    "layout",
     "kind",
     "category",
     "category_name",
@@ -42,6 +48,37 @@ pub const ROOT_KEYS: &[&str] = &[
     "events",
 ];
 
+/// How a push is judged: who pushed it and what the server lets through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Judging<'a> {
+    /// The person the pushing device belongs to.
+    pub pusher: &'a str,
+    /// The device's protocol says it writes a newer layout than this build knows: what this
+    /// build cannot judge (scalars under unknown root keys, events of unknown action types) is
+    /// let through; everything it knows is judged as always.
+    pub newer: bool,
+    /// The device re-delivers what a restored server lost: events, photos and cases by other
+    /// persons pass (still append-only, ids unique), and so does content this build cannot
+    /// judge (the server itself once accepted it).
+    pub redelivery: bool,
+}
+
+impl<'a> Judging<'a> {
+    /// An ordinary push by `pusher`'s device of this layout or an older one.
+    pub fn device(pusher: &'a str) -> Judging<'a> {
+        Judging {
+            pusher,
+            newer: false,
+            redelivery: false,
+        }
+    }
+
+    /// True when content this build cannot judge may pass.
+    pub fn lets_unknown_through(&self) -> bool {
+        self.newer || self.redelivery
+    }
+}
+
 /// Why a push is refused as tampering.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Tamper {
@@ -51,9 +88,25 @@ pub enum Tamper {
     /// A fact (or the case number) differs from the server's.
     #[error("changes the fact `{0}`, which never changes")]
     FactChanged(&'static str),
-    /// A key outside the case layout.
+    /// A key outside the case layout, from a device that does not write a newer layout.
     #[error("adds the unknown key `{0}`")]
     UnknownKey(String),
+    /// An object under a key outside the layout (newer layouts write scalars only).
+    #[error("puts an object under the unknown key `{0}`; newer layouts write scalars there")]
+    UnknownObject(String),
+    /// An event of an action type this build does not know, from a device that does not
+    /// write a newer layout.
+    #[error("adds event {event} of the unknown action `{type_name}`")]
+    UnknownAction {
+        /// The event.
+        event: String,
+        /// Its action's `type`.
+        type_name: String,
+    },
+    /// A new document of a layout newer than this build's, from a device whose protocol does
+    /// not say it writes one.
+    #[error("raises a document of layout {0}, newer than its protocol version says")]
+    NewerLayout(u64),
     /// The push does something other than appending to the document's lists: deletes,
     /// edits, reorders, replaces a list, or inserts before what it had seen.
     #[error("does not only append: {0}")]
@@ -98,24 +151,28 @@ pub struct Additions {
 pub fn judge(
     before: Option<&mut CaseDoc>,
     after: &mut CaseDoc,
-    pusher: &str,
+    judging: &Judging<'_>,
 ) -> Result<Additions, Tamper> {
+    let pusher = judging.pusher;
     let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
-    for key in after.root_keys() {
-        if !ROOT_KEYS.contains(&key.as_str()) {
-            return Err(Tamper::UnknownKey(key));
-        }
-    }
+    root_keys(
+        before.as_deref().map(CaseDoc::automerge),
+        after.automerge(),
+        ROOT_KEYS,
+        judging,
+    )?;
     let facts = after.facts().map_err(malformed)?;
+    let layout = after.layout().map_err(malformed)?;
     let (old_events, events, photos) = match before {
         None => {
-            if facts.reporter != pusher {
+            new_layout(layout, judging)?;
+            if facts.reporter != pusher && !judging.redelivery {
                 return Err(Tamper::ForgedReporter {
                     reporter: facts.reporter,
                     pusher: pusher.to_string(),
                 });
             }
-            if after.number().is_some() {
+            if after.number().is_some() && !judging.redelivery {
                 return Err(Tamper::FactChanged("number"));
             }
             if facts.deadline.is_some_and(|d| d < facts.created_at) {
@@ -132,11 +189,20 @@ pub fn judge(
             if let Some(field) = changed_fact(&old, &facts) {
                 return Err(Tamper::FactChanged(field));
             }
+            if b.layout().map_err(malformed)? != layout {
+                return Err(Tamper::FactChanged("layout"));
+            }
             if b.number() != after.number() {
                 return Err(Tamper::FactChanged("number"));
             }
             let heads = b.heads();
-            only_appends(after.automerge_mut(), &heads, &b.lists())?;
+            only_appends(
+                after.automerge_mut(),
+                &heads,
+                &b.lists(),
+                ROOT_KEYS,
+                judging,
+            )?;
             (
                 b.events().map_err(malformed)?,
                 after.new_events(b).map_err(malformed)?,
@@ -144,12 +210,17 @@ pub fn judge(
             )
         }
     };
+    for e in &events {
+        if let Action::Unknown { type_name, .. } = &e.action {
+            unknown_action(&e.id, type_name, judging)?;
+        }
+    }
     let mut added = Additions {
-        events: appended(&old_events, events, pusher)?,
+        events: appended(&old_events, events, judging)?,
         photos: Vec::new(),
     };
     for p in photos {
-        if p.added_by != pusher {
+        if p.added_by != pusher && !judging.redelivery {
             return Err(Tamper::Forged {
                 event: format!("photo {}", p.hash),
                 claimed: p.added_by.clone(),
@@ -161,14 +232,71 @@ pub fn judge(
     Ok(added)
 }
 
+/// Checks the root keys of a synced document after a push: the layout's `known` keys, keys
+/// the server's copy already held (a newer device put them; the op check keeps them
+/// untouched), and, when the judging lets unknown content through, scalars under keys this
+/// build does not know.
+pub(crate) fn root_keys(
+    before: Option<&AutoCommit>,
+    after: &AutoCommit,
+    known: &[&str],
+    judging: &Judging<'_>,
+) -> Result<(), Tamper> {
+    for key in after.keys(ROOT) {
+        if known.contains(&key.as_str())
+            || before.is_some_and(|b| matches!(b.get(ROOT, &key), Ok(Some(_))))
+        {
+            continue;
+        }
+        if !judging.lets_unknown_through() {
+            return Err(Tamper::UnknownKey(key));
+        }
+        if !matches!(after.get(ROOT, &key), Ok(Some((Value::Scalar(_), _)))) {
+            return Err(Tamper::UnknownObject(key));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the layout a new document records against what the pushing device says it writes.
+pub(crate) fn new_layout(layout: u64, judging: &Judging<'_>) -> Result<(), Tamper> {
+    if layout > u64::from(LAYOUT) && !judging.lets_unknown_through() {
+        Err(Tamper::NewerLayout(layout))
+    } else {
+        Ok(())
+    }
+}
+
+/// An entry of an action type this build does not know: let through only for a device that
+/// writes a newer layout (or a re-delivery).
+pub(crate) fn unknown_action(
+    event: &str,
+    type_name: &str,
+    judging: &Judging<'_>,
+) -> Result<(), Tamper> {
+    if judging.lets_unknown_through() {
+        Ok(())
+    } else {
+        Err(Tamper::UnknownAction {
+            event: event.to_string(),
+            type_name: type_name.to_string(),
+        })
+    }
+}
+
 /// Checks the changes a push added after `heads` against the append-only rule for `lists`.
+/// With a judging that lets unknown content through, scalar puts under root keys outside
+/// `known` pass too.
 pub(crate) fn only_appends(
     doc: &mut AutoCommit,
     heads: &[ChangeHash],
     lists: &[(&'static str, ObjId)],
+    known: &[&str],
+    judging: &Judging<'_>,
 ) -> Result<(), Tamper> {
     let incoming = doc.get_changes(heads);
-    check_appends(doc, &incoming, lists)
+    let unknown_root = judging.lets_unknown_through().then_some(known);
+    check_appends(doc, &incoming, lists, unknown_root)
 }
 
 /// A log entry as the append-only check reads it: its id and its author.
@@ -189,12 +317,20 @@ impl Entry for Event {
 }
 
 /// Checks the entries a push added to a log: ids unique among the old and new entries, every
-/// new one written by the pusher. Returns the new ones.
-pub(crate) fn appended<E: Entry>(old: &[E], new: Vec<E>, pusher: &str) -> Result<Vec<E>, Tamper> {
+/// new one written by the pusher (by anybody, for a re-delivery). Returns the new ones.
+pub(crate) fn appended<E: Entry>(
+    old: &[E],
+    new: Vec<E>,
+    judging: &Judging<'_>,
+) -> Result<Vec<E>, Tamper> {
+    let pusher = judging.pusher;
     let mut ids: HashSet<&str> = old.iter().map(Entry::entry_id).collect();
     for e in &new {
         if !ids.insert(e.entry_id()) {
             return Err(Tamper::DuplicateEvent(e.entry_id().to_string()));
+        }
+        if judging.redelivery {
+            continue;
         }
         let claimed = match e.author() {
             Author::Person(c) if c.person == pusher => continue,
@@ -258,19 +394,25 @@ mod tests {
     #[test]
     fn a_new_case_by_its_reporter_and_appended_events_pass() {
         let mut doc = new_case();
-        assert_eq!(judge(None, &mut doc, "gw1").unwrap().events.len(), 1);
+        assert_eq!(
+            judge(None, &mut doc, &Judging::device("gw1"))
+                .unwrap()
+                .events
+                .len(),
+            1
+        );
         assert!(matches!(
-            judge(None, &mut doc, "gw2"),
+            judge(None, &mut doc, &Judging::device("gw2")),
             Err(Tamper::ForgedReporter { .. })
         ));
         let mut after = fork(&mut doc);
         after
             .append_event(&Event::new(2, claim("gw1"), Action::Accepted))
             .unwrap();
-        let added = judge(Some(&mut doc), &mut after, "gw1").unwrap();
+        let added = judge(Some(&mut doc), &mut after, &Judging::device("gw1")).unwrap();
         assert_eq!(added.events.len(), 1);
         assert!(matches!(
-            judge(Some(&mut doc), &mut after, "gw2"),
+            judge(Some(&mut doc), &mut after, &Judging::device("gw2")),
             Err(Tamper::Forged { .. })
         ));
     }
@@ -283,7 +425,7 @@ mod tests {
         let events = events.clone();
         raw.put(&events, 0, "{}").unwrap();
         raw.commit();
-        assert!(judge(Some(&mut doc), &mut edited, "gw1").is_err());
+        assert!(judge(Some(&mut doc), &mut edited, &Judging::device("gw1")).is_err());
 
         let mut deleted = fork(&mut doc);
         let (raw, events) = deleted.raw_mut();
@@ -291,28 +433,28 @@ mod tests {
         raw.delete(&events, 0).unwrap();
         raw.commit();
         assert!(matches!(
-            judge(Some(&mut doc), &mut deleted, "gw1"),
+            judge(Some(&mut doc), &mut deleted, &Judging::device("gw1")),
             Err(Tamper::NotAnAppend(_))
         ));
 
         let mut keyed = fork(&mut doc);
         keyed.raw_mut().0.put(ROOT, "evil", 1).unwrap();
         assert_eq!(
-            judge(Some(&mut doc), &mut keyed, "gw1"),
+            judge(Some(&mut doc), &mut keyed, &Judging::device("gw1")),
             Err(Tamper::UnknownKey("evil".into()))
         );
 
         let mut moved = fork(&mut doc);
         moved.raw_mut().0.put(ROOT, "grid", "g2").unwrap();
         assert_eq!(
-            judge(Some(&mut doc), &mut moved, "gw1"),
+            judge(Some(&mut doc), &mut moved, &Judging::device("gw1")),
             Err(Tamper::FactChanged("grid"))
         );
 
         let mut numbered = fork(&mut doc);
         numbered.set_number("ZX-1").unwrap();
         assert_eq!(
-            judge(Some(&mut doc), &mut numbered, "gw1"),
+            judge(Some(&mut doc), &mut numbered, &Judging::device("gw1")),
             Err(Tamper::FactChanged("number"))
         );
     }
@@ -320,7 +462,7 @@ mod tests {
     #[test]
     fn the_recorded_deadline_and_clock_never_change() {
         let mut doc = new_case_with(Some(LimitClock::Working), Some(100));
-        assert!(judge(None, &mut doc, "gw1").is_ok());
+        assert!(judge(None, &mut doc, &Judging::device("gw1")).is_ok());
         let facts = doc.facts().unwrap();
         assert_eq!(
             (facts.clock, facts.deadline),
@@ -330,25 +472,25 @@ mod tests {
         let mut later = fork(&mut doc);
         later.raw_mut().0.put(ROOT, "deadline", 200_i64).unwrap();
         assert_eq!(
-            judge(Some(&mut doc), &mut later, "gw1"),
+            judge(Some(&mut doc), &mut later, &Judging::device("gw1")),
             Err(Tamper::FactChanged("deadline"))
         );
         let mut natural = fork(&mut doc);
         natural.raw_mut().0.put(ROOT, "clock", "natural").unwrap();
         assert_eq!(
-            judge(Some(&mut doc), &mut natural, "gw1"),
+            judge(Some(&mut doc), &mut natural, &Judging::device("gw1")),
             Err(Tamper::FactChanged("clock"))
         );
         let mut gone = fork(&mut doc);
         gone.raw_mut().0.delete(ROOT, "deadline").unwrap();
         assert_eq!(
-            judge(Some(&mut doc), &mut gone, "gw1"),
+            judge(Some(&mut doc), &mut gone, &Judging::device("gw1")),
             Err(Tamper::FactChanged("deadline"))
         );
         let mut odd = fork(&mut doc);
         odd.raw_mut().0.put(ROOT, "deadline", "soon").unwrap();
         assert!(matches!(
-            judge(Some(&mut doc), &mut odd, "gw1"),
+            judge(Some(&mut doc), &mut odd, &Judging::device("gw1")),
             Err(Tamper::Malformed(_))
         ));
 
@@ -357,14 +499,14 @@ mod tests {
         let mut added = fork(&mut old);
         added.raw_mut().0.put(ROOT, "deadline", 200_i64).unwrap();
         assert_eq!(
-            judge(Some(&mut old), &mut added, "gw1"),
+            judge(Some(&mut old), &mut added, &Judging::device("gw1")),
             Err(Tamper::FactChanged("deadline"))
         );
 
         // No honest device raises a case due before it was raised.
         let mut early = new_case_with(Some(LimitClock::Working), Some(0));
         assert!(matches!(
-            judge(None, &mut early, "gw1"),
+            judge(None, &mut early, &Judging::device("gw1")),
             Err(Tamper::Malformed(_))
         ));
     }

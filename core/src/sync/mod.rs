@@ -8,4 +8,8 @@ pub mod judge;
 pub mod patrol_judge;
 pub mod scope;
 pub mod synced;
+pub mod version;
 pub mod wire;
+
+#[cfg(test)]
+mod compat_tests;

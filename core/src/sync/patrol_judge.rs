@@ -5,7 +5,9 @@
 //! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons, and the same
 //! op-level append-only rule ([`super::append_only`]) for the `track` and `log` lists.
 
-use super::judge::{Entry, Tamper, appended, only_appends};
+use super::judge::{
+    Entry, Judging, Tamper, appended, new_layout, only_appends, root_keys, unknown_action,
+};
 use crate::case::Author;
 use crate::patrol::track::decode_chunk;
 use crate::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts};
@@ -14,6 +16,7 @@ use std::collections::HashMap;
 /// The root keys a patrol document may hold.
 pub const PATROL_ROOT_KEYS: &[&str] = &[
     "id",
+    "layout",
     "kind",
     "walker",
     "place",
@@ -37,17 +40,23 @@ pub struct PatrolAdditions {
 pub fn judge_patrol(
     before: Option<&mut PatrolDoc>,
     after: &mut PatrolDoc,
-    pusher: &str,
+    judging: &Judging<'_>,
 ) -> Result<PatrolAdditions, Tamper> {
+    let pusher = judging.pusher;
     let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
-    for key in after.root_keys() {
-        if !PATROL_ROOT_KEYS.contains(&key.as_str()) {
-            return Err(Tamper::UnknownKey(key));
-        }
-    }
+    root_keys(
+        before.as_deref().map(PatrolDoc::automerge),
+        after.automerge(),
+        PATROL_ROOT_KEYS,
+        judging,
+    )?;
     let facts = after.facts().map_err(malformed)?;
+    let layout = after.layout().map_err(malformed)?;
+    if before.is_none() {
+        new_layout(layout, judging)?;
+    }
     // Only the walker starts a patrol; a companion may append to one the server holds.
-    if facts.walker.person != pusher && before.is_none() {
+    if facts.walker.person != pusher && before.is_none() && !judging.redelivery {
         return Err(Tamper::ForgedReporter {
             reporter: facts.walker.person,
             pusher: pusher.to_string(),
@@ -67,8 +76,17 @@ pub fn judge_patrol(
             if let Some(field) = changed_fact(&old, &facts) {
                 return Err(Tamper::FactChanged(field));
             }
+            if b.layout().map_err(malformed)? != layout {
+                return Err(Tamper::FactChanged("layout"));
+            }
             let heads = b.automerge_mut().get_heads();
-            only_appends(after.automerge_mut(), &heads, &b.lists())?;
+            only_appends(
+                after.automerge_mut(),
+                &heads,
+                &b.lists(),
+                PATROL_ROOT_KEYS,
+                judging,
+            )?;
             (
                 b.events().map_err(malformed)?,
                 after.new_events(b).map_err(malformed)?,
@@ -76,12 +94,19 @@ pub fn judge_patrol(
             )
         }
     };
+    for e in &events {
+        if let PatrolAction::Unknown { type_name, .. } = &e.action {
+            unknown_action(&e.id, type_name, judging)?;
+        }
+    }
     let added = PatrolAdditions {
-        events: appended(&old_events, events, pusher)?,
+        events: appended(&old_events, events, judging)?,
         chunks: chunks.len(),
     };
-    companion_entries(&facts, &old_events, &added.events, pusher)?;
-    if facts.walker.person != pusher && !chunks.is_empty() {
+    if !judging.redelivery {
+        companion_entries(&facts, &old_events, &added.events, pusher)?;
+    }
+    if facts.walker.person != pusher && !chunks.is_empty() && !judging.redelivery {
         return Err(not_walker(
             &facts,
             format!("track chunk {}", chunks[0].0),
@@ -214,9 +239,9 @@ mod tests {
     #[test]
     fn the_walker_appends_and_nobody_else_writes() {
         let mut doc = new_patrol();
-        assert!(judge_patrol(None, &mut doc, "gw1").is_ok());
+        assert!(judge_patrol(None, &mut doc, &Judging::device("gw1")).is_ok());
         assert!(matches!(
-            judge_patrol(None, &mut doc, "gw2"),
+            judge_patrol(None, &mut doc, &Judging::device("gw2")),
             Err(Tamper::ForgedReporter { .. })
         ));
         let mut after = fork(&mut doc);
@@ -224,9 +249,9 @@ mod tests {
         after
             .append_event(&PatrolEvent::new(4, walker(), PatrolAction::Ended))
             .unwrap();
-        let added = judge_patrol(Some(&mut doc), &mut after, "gw1").unwrap();
+        let added = judge_patrol(Some(&mut doc), &mut after, &Judging::device("gw1")).unwrap();
         assert_eq!((added.events.len(), added.chunks), (1, 1));
-        assert!(judge_patrol(Some(&mut doc), &mut after, "gw2").is_err());
+        assert!(judge_patrol(Some(&mut doc), &mut after, &Judging::device("gw2")).is_err());
 
         let mut forged = fork(&mut doc);
         let mut other = walker();
@@ -235,7 +260,7 @@ mod tests {
             .append_event(&PatrolEvent::new(4, other, PatrolAction::Ended))
             .unwrap();
         assert!(matches!(
-            judge_patrol(Some(&mut doc), &mut forged, "gw1"),
+            judge_patrol(Some(&mut doc), &mut forged, &Judging::device("gw1")),
             Err(Tamper::Forged { .. })
         ));
     }
@@ -280,7 +305,7 @@ mod tests {
         let ok = judge_patrol(
             Some(&mut doc),
             &mut pushed(&confirm(official.clone())),
-            "o1",
+            &Judging::device("o1"),
         )
         .unwrap();
         assert_eq!((ok.events.len(), ok.chunks), (1, 0));
@@ -292,7 +317,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    judge_patrol(Some(&mut doc), &mut pushed(&e), pusher),
+                    judge_patrol(Some(&mut doc), &mut pushed(&e), &Judging::device(pusher)),
                     Err(Tamper::Forged { .. })
                 ),
                 "{pusher}"
@@ -300,16 +325,17 @@ mod tests {
         }
         // The companion writes nothing else: no other entry, no track, no new patrol.
         let ended = PatrolEvent::new(3, official.clone(), PatrolAction::Ended);
-        let err = judge_patrol(Some(&mut doc), &mut pushed(&ended), "o1").unwrap_err();
+        let err =
+            judge_patrol(Some(&mut doc), &mut pushed(&ended), &Judging::device("o1")).unwrap_err();
         assert!(err.to_string().contains("gw1, the walker"), "{err}");
         let mut tracked = pushed(&confirm(official));
         tracked.append_track(&[point(4)]).unwrap();
         assert!(matches!(
-            judge_patrol(Some(&mut doc), &mut tracked, "o1"),
+            judge_patrol(Some(&mut doc), &mut tracked, &Judging::device("o1")),
             Err(Tamper::Forged { .. })
         ));
         assert!(matches!(
-            judge_patrol(None, &mut doc, "o1"),
+            judge_patrol(None, &mut doc, &Judging::device("o1")),
             Err(Tamper::ForgedReporter { .. })
         ));
     }
@@ -366,7 +392,7 @@ mod tests {
             .map(|e| matches!(e.action, PatrolAction::Confirmed { .. }))
             .collect();
         assert_eq!(order, [false, false, true]);
-        let added = judge_patrol(Some(&mut server), &mut stored, "gw1").unwrap();
+        let added = judge_patrol(Some(&mut server), &mut stored, &Judging::device("gw1")).unwrap();
         assert_eq!((added.events.len(), added.chunks), (1, 3));
     }
 
@@ -380,7 +406,7 @@ mod tests {
         raw.put(&track, 0, ScalarValue::Bytes(vec![1, 0])).unwrap();
         raw.commit();
         assert!(matches!(
-            judge_patrol(Some(&mut doc), &mut edited, "gw1"),
+            judge_patrol(Some(&mut doc), &mut edited, &Judging::device("gw1")),
             Err(Tamper::NotAnAppend(_))
         ));
 
@@ -391,21 +417,21 @@ mod tests {
             .unwrap();
         raw.commit();
         assert!(matches!(
-            judge_patrol(Some(&mut doc), &mut junk, "gw1"),
+            judge_patrol(Some(&mut doc), &mut junk, &Judging::device("gw1")),
             Err(Tamper::TrackChanged(1))
         ));
 
         let mut moved = fork(&mut doc);
         moved.raw_mut().0.put(ROOT, "started_at", 99_i64).unwrap();
         assert_eq!(
-            judge_patrol(Some(&mut doc), &mut moved, "gw1"),
+            judge_patrol(Some(&mut doc), &mut moved, &Judging::device("gw1")),
             Err(Tamper::FactChanged("started_at"))
         );
 
         let mut keyed = fork(&mut doc);
         keyed.raw_mut().0.put(ROOT, "events", 1).unwrap();
         assert_eq!(
-            judge_patrol(Some(&mut doc), &mut keyed, "gw1"),
+            judge_patrol(Some(&mut doc), &mut keyed, &Judging::device("gw1")),
             Err(Tamper::UnknownKey("events".into()))
         );
     }

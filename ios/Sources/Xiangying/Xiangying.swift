@@ -7,7 +7,8 @@ import Foundation
 /// One phone's Xiangying store: open it once per data folder and keep it for the app's life.
 /// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
 /// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorized`,
-/// `.ServerRejected`, `.Cancelled`, `.Internal`).
+/// `.UpgradeRequired`, `.ServerTooOld`, `.ServerRejected`, `.Cancelled`, `.Internal`); see
+/// `upgradeNeeded` for the two answers that say one side must be upgraded.
 public final class Xiangying: @unchecked Sendable {
     /// The generated object, for anything this layer does not wrap.
     public let device: XiangyingDevice
@@ -26,12 +27,19 @@ public final class Xiangying: @unchecked Sendable {
         hub.finishAll()
     }
 
-    /// Opens (creating if needed) the store in `dir`.
-    public static func open(dir: URL) async throws -> Xiangying {
+    /// Opens (creating if needed) the store in `dir`. `appVersion` (the app's
+    /// `CFBundleShortVersionString`) goes with every request to the server, beside the core
+    /// and protocol versions.
+    public static func open(dir: URL, appVersion: String = "dev") async throws -> Xiangying {
         try await Task.detached(priority: .userInitiated) {
-            Xiangying(device: try XiangyingDevice.open(dir: dir.path))
+            let device = try XiangyingDevice.open(dir: dir.path)
+            device.setAppVersion(appVersion: appVersion)
+            return Xiangying(device: device)
         }.value
     }
+
+    /// The protocol version this build speaks (`MAJOR.MINOR`), for an about screen.
+    public var protocolVersion: String { device.protocolVersion() }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (XiangyingDevice) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { cont in
@@ -449,5 +457,26 @@ final class ChangeHub: CaseListener, @unchecked Sendable {
         continuations = [:]
         lock.unlock()
         for c in all { c.finish() }
+    }
+}
+
+/// Which side must be upgraded before this device can sync again.
+public enum Upgrade: Sendable {
+    /// The server no longer answers this app's protocol: ask the user to update the app.
+    case app
+    /// The server is older than this app's protocol: the operator must upgrade it.
+    case server
+}
+
+extension Error {
+    /// `.app` for `ApiError.UpgradeRequired`, `.server` for `ApiError.ServerTooOld` (the
+    /// server's 426 answers), `nil` for every other error. Neither is tampering or a lost
+    /// change: the outbox waits, and syncing works again once the named side is upgraded.
+    public var upgradeNeeded: Upgrade? {
+        switch self as? ApiError {
+        case .UpgradeRequired?: return .app
+        case .ServerTooOld?: return .server
+        default: return nil
+        }
     }
 }

@@ -1547,7 +1547,8 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
-     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
+     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -1657,6 +1658,12 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func photo(hash: String) throws  -> Data
     
     /**
+     * The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
+     * screen or a bug report.
+     */
+    func protocolVersion()  -> String
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */
     func removeCaseListener(handle: UInt64)  -> Bool
@@ -1694,6 +1701,14 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func rework(caseId: String, reason: String) throws  -> CaseState
     
     /**
+     * Sets the app's version as the platform knows it (Android `versionName`, iOS
+     * `CFBundleShortVersionString`): every request to the server says it, with the core's
+     * version and the protocol version, for the operator. `dev` until set; call it once
+     * after [`XiangyingDevice::open`].
+     */
+    func setAppVersion(appVersion: String) 
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
@@ -1715,7 +1730,9 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
-     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
+     * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
+     * outside the person's scope).
      */
     func syncNow(listener: SyncListener?, cancel: CancelToken?) async throws  -> SyncReport
     
@@ -2234,7 +2251,8 @@ open func dispatchToVolunteers(caseId: String, note: String)throws  -> CaseState
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
-     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
+     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -2512,6 +2530,19 @@ open func photo(hash: String)throws  -> Data  {
 }
     
     /**
+     * The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
+     * screen or a bug report.
+     */
+open func protocolVersion() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_protocol_version(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */
 open func removeCaseListener(handle: UInt64) -> Bool  {
@@ -2606,6 +2637,21 @@ open func rework(caseId: String, reason: String)throws  -> CaseState  {
 }
     
     /**
+     * Sets the app's version as the platform knows it (Android `versionName`, iOS
+     * `CFBundleShortVersionString`): every request to the server says it, with the core's
+     * version and the protocol version, for the operator. `dev` until set; call it once
+     * after [`XiangyingDevice::open`].
+     */
+open func setAppVersion(appVersion: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(appVersion),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
@@ -2634,7 +2680,9 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
-     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
+     * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
+     * outside the person's scope).
      */
 open func syncNow(listener: SyncListener?, cancel: CancelToken?)async throws  -> SyncReport  {
     return
@@ -6964,6 +7012,24 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
+     * The server no longer answers this app's protocol version: the app must be upgraded
+     * (ask the user to update it). Nothing is lost: the outbox waits for the new version.
+     */
+    case UpgradeRequired(
+        /**
+         * What the server said.
+         */detail: String
+    )
+    /**
+     * The server is older than this app's protocol version: the server must be upgraded
+     * (tell the user to contact the operator; retrying later is fine). Nothing is lost.
+     */
+    case ServerTooOld(
+        /**
+         * What the server said.
+         */detail: String
+    )
+    /**
      * One case's stored document cannot be read; every other case still works.
      */
     case CorruptCase(
@@ -7052,14 +7118,20 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         case 9: return .Cancelled(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .CorruptCase(
+        case 10: return .UpgradeRequired(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .ServerTooOld(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .CorruptCase(
             caseId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .NotSetUp(
+        case 13: return .NotSetUp(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Internal(
+        case 14: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -7124,19 +7196,29 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .CorruptCase(caseId,reason):
+        case let .UpgradeRequired(detail):
             writeInt(&buf, Int32(10))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .ServerTooOld(detail):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .CorruptCase(caseId,reason):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(caseId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotSetUp(detail):
-            writeInt(&buf, Int32(11))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -7431,6 +7513,15 @@ public enum CaseAction: Equatable, Hashable {
          */reason: String
     )
     /**
+     * An action of a type this app does not know: a newer app version wrote it. Show it as
+     * an event of kind "unknown" with its time and author; it changes nothing in the case.
+     */
+    case unknown(
+        /**
+         * The action's `type` as written (e.g. to say "update the app to see this").
+         */typeName: String
+    )
+    /**
      * An action this version of the bindings does not know yet; `name` says which.
      */
     case other(
@@ -7508,7 +7599,10 @@ public struct FfiConverterTypeCaseAction: FfiConverterRustBuffer {
         case 17: return .serverVoid(event: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
         )
         
-        case 18: return .other(name: try FfiConverterString.read(from: &buf)
+        case 18: return .unknown(typeName: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 19: return .other(name: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -7610,8 +7704,13 @@ public struct FfiConverterTypeCaseAction: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .other(name):
+        case let .unknown(typeName):
             writeInt(&buf, Int32(18))
+            FfiConverterString.write(typeName, into: &buf)
+            
+        
+        case let .other(name):
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(name, into: &buf)
             
         }
@@ -8158,6 +8257,11 @@ public enum EventOutcome: Equatable, Hashable {
          * Why.
          */reason: String
     )
+    /**
+     * Its action is of a type this app does not know (a newer app version wrote it): shown,
+     * counted nowhere.
+     */
+    case notUnderstood
 
 
 
@@ -8187,6 +8291,8 @@ public struct FfiConverterTypeEventOutcome: FfiConverterRustBuffer {
         case 3: return .voidedByServer(reason: try FfiConverterString.read(from: &buf)
         )
         
+        case 4: return .notUnderstood
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -8208,6 +8314,10 @@ public struct FfiConverterTypeEventOutcome: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
             FfiConverterString.write(reason, into: &buf)
             
+        
+        case .notUnderstood:
+            writeInt(&buf, Int32(4))
+        
         }
     }
 }
@@ -9850,7 +9960,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() != 20827) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 53639) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 28101) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() != 14210) {
@@ -9904,6 +10014,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo() != 46365) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_protocol_version() != 32209) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() != 65064) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9922,10 +10035,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework() != 55600) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() != 24771) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 36316) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 35401) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() != 50988) {

@@ -65,8 +65,9 @@ import java.io.File
  *
  * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
  * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`,
- * `Unauthorized`, `ServerRejected`, `Cancelled`, `Internal`); see `ApiException` in the
- * generated bindings.
+ * `Unauthorized`, `UpgradeRequired`, `ServerTooOld`, `ServerRejected`, `Cancelled`,
+ * `Internal`); see `ApiException` in the generated bindings, and [upgradeNeeded] for the two
+ * answers that say one side must be upgraded.
  */
 class Xiangying private constructor(
     /** The generated object, for anything this layer does not wrap. */
@@ -97,10 +98,24 @@ class Xiangying private constructor(
     })
 
     companion object {
-        /** Opens (creating if needed) the store in [dir]. */
-        suspend fun open(dir: File, io: CoroutineDispatcher = Dispatchers.IO): Xiangying =
-            withContext(io) { Xiangying(XiangyingDevice.open(dir.absolutePath), io) }
+        /**
+         * Opens (creating if needed) the store in [dir]. [appVersion] (the app's `versionName`)
+         * goes with every request to the server, beside the core and protocol versions.
+         */
+        suspend fun open(
+            dir: File,
+            io: CoroutineDispatcher = Dispatchers.IO,
+            appVersion: String = "dev",
+        ): Xiangying =
+            withContext(io) {
+                val device = XiangyingDevice.open(dir.absolutePath)
+                device.setAppVersion(appVersion)
+                Xiangying(device, io)
+            }
     }
+
+    /** The protocol version this build speaks (`MAJOR.MINOR`), for an about screen. */
+    val protocolVersion: String get() = device.protocolVersion()
 
     private suspend fun <T> onIo(block: XiangyingDevice.() -> T): T = withContext(io) { device.block() }
 
@@ -478,3 +493,24 @@ class Xiangying private constructor(
         device.close()
     }
 }
+
+/** Which side must be upgraded before this device can sync again. */
+enum class Upgrade {
+    /** The server no longer answers this app's protocol: ask the user to update the app. */
+    APP,
+
+    /** The server is older than this app's protocol: the operator must upgrade it. */
+    SERVER,
+}
+
+/**
+ * [Upgrade.APP] for `UpgradeRequired`, [Upgrade.SERVER] for `ServerTooOld` (the server's
+ * 426 answers), `null` for every other error. Neither is tampering or a lost change: the
+ * outbox waits, and syncing works again once the named side is upgraded.
+ */
+val Throwable.upgradeNeeded: Upgrade?
+    get() = when (this) {
+        is ApiException.UpgradeRequired -> Upgrade.APP
+        is ApiException.ServerTooOld -> Upgrade.SERVER
+        else -> null
+    }

@@ -89,4 +89,15 @@ class ErrorsTest {
             assertEquals(1, d.myReports().size)
         }
     }
+
+    @Test
+    fun `the two 426 answers say which side to upgrade, and nothing else does`() = runBlocking {
+        assertEquals(Upgrade.APP, ApiException.UpgradeRequired("protocol 0.9").upgradeNeeded)
+        assertEquals(Upgrade.SERVER, ApiException.ServerTooOld("protocol 2.0").upgradeNeeded)
+        assertEquals(null, ApiException.ServerRejected(403u, "tampering", "x").upgradeNeeded)
+        assertEquals(null, IllegalStateException("x").upgradeNeeded)
+        val d = Xiangying.open(tempDir("versions"), appVersion = "2.3.0")
+        assertEquals("1.2", d.protocolVersion)
+        d.close()
+    }
 }

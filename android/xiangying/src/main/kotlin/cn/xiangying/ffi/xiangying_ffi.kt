@@ -816,6 +816,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_protocol_version(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report(
@@ -827,6 +829,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_resolve(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(
     ): Int
@@ -985,6 +989,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_photo(`ptr`: Long,`hash`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_protocol_version(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_remove_case_listener(`ptr`: Long,`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_report(`ptr`: Long,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -997,6 +1003,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_rework(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(`ptr`: Long,`appVersion`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(`ptr`: Long,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_sync_now(`ptr`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
@@ -1244,7 +1252,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() and 0xFFFF) != 20827) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 53639) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 28101) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() and 0xFFFF) != 14210) {
@@ -1298,6 +1306,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_photo() and 0xFFFF) != 46365) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_protocol_version() and 0xFFFF) != 32209) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() and 0xFFFF) != 65064) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1316,10 +1327,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework() and 0xFFFF) != 55600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() and 0xFFFF) != 24771) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 36316) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 35401) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() and 0xFFFF) != 50988) {
@@ -3336,7 +3350,8 @@ public interface XiangyingDeviceInterface {
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
-     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
+     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -3446,6 +3461,12 @@ public interface XiangyingDeviceInterface {
     fun `photo`(`hash`: kotlin.String): kotlin.ByteArray
     
     /**
+     * The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
+     * screen or a bug report.
+     */
+    fun `protocolVersion`(): kotlin.String
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */
     fun `removeCaseListener`(`handle`: kotlin.ULong): kotlin.Boolean
@@ -3483,6 +3504,14 @@ public interface XiangyingDeviceInterface {
     fun `rework`(`caseId`: kotlin.String, `reason`: kotlin.String): CaseState
     
     /**
+     * Sets the app's version as the platform knows it (Android `versionName`, iOS
+     * `CFBundleShortVersionString`): every request to the server says it, with the core's
+     * version and the protocol version, for the operator. `dev` until set; call it once
+     * after [`XiangyingDevice::open`].
+     */
+    fun `setAppVersion`(`appVersion`: kotlin.String)
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
@@ -3504,7 +3533,9 @@ public interface XiangyingDeviceInterface {
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
-     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
+     * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
+     * outside the person's scope).
      */
     suspend fun `syncNow`(`listener`: SyncListener?, `cancel`: CancelToken?): SyncReport
     
@@ -4143,7 +4174,8 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
-     * Errors: `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
+     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -4517,6 +4549,23 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
+     * screen or a bug report.
+     */override fun `protocolVersion`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_protocol_version(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Unregisters a listener; returns false when the handle was unknown.
      */override fun `removeCaseListener`(`handle`: kotlin.ULong): kotlin.Boolean {
             return FfiConverterBoolean.lift(
@@ -4642,6 +4691,25 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * Sets the app's version as the platform knows it (Android `versionName`, iOS
+     * `CFBundleShortVersionString`): every request to the server says it, with the core's
+     * version and the protocol version, for the operator. `dev` until set; call it once
+     * after [`XiangyingDevice::open`].
+     */override fun `setAppVersion`(`appVersion`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(
+        it,
+        
+        FfiConverterString.lower(`appVersion`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
@@ -4675,7 +4743,9 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
      * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
-     * `ServerRejected` (the server refused a change: 403 outside the person's scope).
+     * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
+     * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
+     * outside the person's scope).
      */
     @Throws(ApiException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -8162,6 +8232,36 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
+     * The server no longer answers this app's protocol version: the app must be upgraded
+     * (ask the user to update it). Nothing is lost: the outbox waits for the new version.
+     */
+    class UpgradeRequired(
+        
+        /**
+         * What the server said.
+         */
+        val `detail`: kotlin.String
+        ) : ApiException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The server is older than this app's protocol version: the server must be upgraded
+     * (tell the user to contact the operator; retrying later is fine). Nothing is lost.
+     */
+    class ServerTooOld(
+        
+        /**
+         * What the server said.
+         */
+        val `detail`: kotlin.String
+        ) : ApiException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
      * One case's stored document cannot be read; every other case still works.
      */
     class CorruptCase(
@@ -8260,14 +8360,20 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             9 -> ApiException.Cancelled(
                 FfiConverterString.read(buf),
                 )
-            10 -> ApiException.CorruptCase(
+            10 -> ApiException.UpgradeRequired(
+                FfiConverterString.read(buf),
+                )
+            11 -> ApiException.ServerTooOld(
+                FfiConverterString.read(buf),
+                )
+            12 -> ApiException.CorruptCase(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            11 -> ApiException.NotSetUp(
+            13 -> ApiException.NotSetUp(
                 FfiConverterString.read(buf),
                 )
-            12 -> ApiException.Internal(
+            14 -> ApiException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8322,6 +8428,16 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is ApiException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is ApiException.UpgradeRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is ApiException.ServerTooOld -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -8397,19 +8513,29 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.CorruptCase -> {
+            is ApiException.UpgradeRequired -> {
                 buf.putInt(10)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is ApiException.ServerTooOld -> {
+                buf.putInt(11)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is ApiException.CorruptCase -> {
+                buf.putInt(12)
                 FfiConverterString.write(value.`caseId`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is ApiException.NotSetUp -> {
-                buf.putInt(11)
+                buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is ApiException.Internal -> {
-                buf.putInt(12)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -8840,6 +8966,22 @@ sealed class CaseAction {
     }
     
     /**
+     * An action of a type this app does not know: a newer app version wrote it. Show it as
+     * an event of kind "unknown" with its time and author; it changes nothing in the case.
+     */
+    data class Unknown(
+        /**
+         * The action's `type` as written (e.g. to say "update the app to see this").
+         */
+        val `typeName`: kotlin.String) : CaseAction()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
      * An action this version of the bindings does not know yet; `name` says which.
      */
     data class Other(
@@ -8925,7 +9067,10 @@ public object FfiConverterTypeCaseAction : FfiConverterRustBuffer<CaseAction>{
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            18 -> CaseAction.Other(
+            18 -> CaseAction.Unknown(
+                FfiConverterString.read(buf),
+                )
+            19 -> CaseAction.Other(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
@@ -9058,6 +9203,13 @@ public object FfiConverterTypeCaseAction : FfiConverterRustBuffer<CaseAction>{
                 + FfiConverterString.allocationSize(value.`reason`)
             )
         }
+        is CaseAction.Unknown -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`typeName`)
+            )
+        }
         is CaseAction.Other -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -9160,8 +9312,13 @@ public object FfiConverterTypeCaseAction : FfiConverterRustBuffer<CaseAction>{
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is CaseAction.Other -> {
+            is CaseAction.Unknown -> {
                 buf.putInt(18)
+                FfiConverterString.write(value.`typeName`, buf)
+                Unit
+            }
+            is CaseAction.Other -> {
+                buf.putInt(19)
                 FfiConverterString.write(value.`name`, buf)
                 Unit
             }
@@ -9528,6 +9685,13 @@ sealed class EventOutcome {
         companion object
     }
     
+    /**
+     * Its action is of a type this app does not know (a newer app version wrote it): shown,
+     * counted nowhere.
+     */
+    object NotUnderstood : EventOutcome()
+    
+    
 
     
 
@@ -9551,6 +9715,7 @@ public object FfiConverterTypeEventOutcome : FfiConverterRustBuffer<EventOutcome
             3 -> EventOutcome.VoidedByServer(
                 FfiConverterString.read(buf),
                 )
+            4 -> EventOutcome.NotUnderstood
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -9576,6 +9741,12 @@ public object FfiConverterTypeEventOutcome : FfiConverterRustBuffer<EventOutcome
                 + FfiConverterString.allocationSize(value.`reason`)
             )
         }
+        is EventOutcome.NotUnderstood -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
     }
 
     override fun write(value: EventOutcome, buf: ByteBuffer) {
@@ -9592,6 +9763,10 @@ public object FfiConverterTypeEventOutcome : FfiConverterRustBuffer<EventOutcome
             is EventOutcome.VoidedByServer -> {
                 buf.putInt(3)
                 FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is EventOutcome.NotUnderstood -> {
+                buf.putInt(4)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

@@ -1,0 +1,44 @@
+//! Hooks for the mixed-version suites (cargo feature `test-hooks`, never in the app): this
+//! build plays a device of the next layout, which writes actions and root keys this build
+//! does not know. Everything goes through the ordinary write path: the store, its index
+//! tables and the outbox.
+
+use super::Device;
+use crate::case::{Action, Event};
+use crate::error::{Error, Result};
+use automerge::ScalarValue;
+
+impl Device {
+    /// Appends an event whose action is the JSON object `action_json` (any `type`, known or
+    /// not), signed by this device's person, unchecked, and queues it for sync. Returns the
+    /// event id.
+    pub fn append_raw_action_for_tests(&self, case_id: &str, action_json: &str) -> Result<String> {
+        let action: Action =
+            serde_json::from_str(action_json).map_err(|e| Error::InvalidInput {
+                field: "action",
+                problem: e.to_string(),
+            })?;
+        let event = Event::new(self.now(), self.claim()?, action);
+        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let change = doc.append_event(&event).map_err(|e| corrupt(case_id, e))?;
+        self.write(&doc, &change, false, true, &[], self.now())?;
+        Ok(event.id)
+    }
+
+    /// Puts the string `value` under the root key `key` of a case, unchecked, and queues the
+    /// change for sync.
+    pub fn put_root_key_for_tests(&self, case_id: &str, key: &str, value: &str) -> Result<()> {
+        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let change = doc
+            .put_root_scalar(key, ScalarValue::Str(value.into()))
+            .map_err(|e| corrupt(case_id, e))?;
+        self.write(&doc, &change, false, true, &[], self.now())
+    }
+}
+
+fn corrupt(case_id: &str, e: crate::case::DocError) -> Error {
+    Error::CorruptCase {
+        case_id: case_id.to_string(),
+        reason: e.to_string(),
+    }
+}

@@ -1,0 +1,200 @@
+//! The protocol version: MAJOR.MINOR, sent by the device with every request and checked by the
+//! server before anything else (see `docs/decisions/0020-compatibility-rules.md`).
+//!
+//! - MAJOR is the wire: the postcard bodies and the endpoints. It changes only for an
+//!   incompatible change; a server answers a range of majors ([`SERVER_MAJORS`]).
+//! - MINOR is the document layout: additive only (new actions, new root keys). Layout 1 is the
+//!   first-wave documents, layout 2 the documents that record their layout (`layout` root key).
+//!
+//! A request without the [`PROTOCOL_HEADER`] comes from a first-wave device: protocol 1.1.
+//! The app and core versions travel in [`CLIENT_HEADER`] and in the User-Agent, for operators.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+/// The header that carries the protocol version, e.g. `xiangying-protocol: 1.2`.
+pub const PROTOCOL_HEADER: &str = "xiangying-protocol";
+/// The header that carries the app and core versions, e.g. `app=2.3.0; core=0.1.0`.
+pub const CLIENT_HEADER: &str = "xiangying-client";
+/// The wire version this build speaks.
+pub const MAJOR: u32 = 1;
+/// The document layout this build writes and fully understands.
+pub const LAYOUT: u32 = 2;
+/// The protocol version this build speaks.
+pub const CURRENT: Protocol = Protocol {
+    major: MAJOR,
+    minor: LAYOUT,
+};
+/// What a request without a protocol header is: a first-wave device (wire 1, layout 1).
+pub const LEGACY: Protocol = Protocol { major: 1, minor: 1 };
+/// The wire versions a server of this build answers.
+pub const SERVER_MAJORS: RangeInclusive<u32> = 1..=1;
+/// The core's own version.
+pub const CORE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The app version used when the platform gives none.
+pub const DEFAULT_APP_VERSION: &str = "dev";
+
+/// A protocol version, MAJOR.MINOR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Protocol {
+    /// The wire version.
+    pub major: u32,
+    /// The document layout.
+    pub minor: u32,
+}
+
+impl Protocol {
+    /// Parses `MAJOR.MINOR` (decimal numbers, nothing else around them).
+    pub fn parse(s: &str) -> Result<Protocol, String> {
+        let number = |part: &str| -> Result<u32, String> {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("{s:?} is not MAJOR.MINOR"));
+            }
+            part.parse()
+                .map_err(|_| format!("{s:?} has a number out of range"))
+        };
+        let (major, minor) = s
+            .split_once('.')
+            .ok_or_else(|| format!("{s:?} is not MAJOR.MINOR"))?;
+        Ok(Protocol {
+            major: number(major)?,
+            minor: number(minor)?,
+        })
+    }
+
+    /// The document layout this version writes.
+    pub fn layout(self) -> u32 {
+        self.minor
+    }
+
+    /// True when a device at this version writes documents newer than this build's.
+    pub fn is_newer_layout(self) -> bool {
+        self.minor > LAYOUT
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// Where a device's protocol version stands against a server's range of majors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// The server answers this version.
+    Accepted(Protocol),
+    /// The device's wire is older than any the server answers: the app must be upgraded.
+    UpgradeRequired(Protocol),
+    /// The device's wire is newer than any the server answers: the server must be upgraded.
+    ServerTooOld(Protocol),
+}
+
+/// Reads a request's protocol header (`None` when absent) against `majors`. A header that is
+/// not `MAJOR.MINOR` is an error naming the problem.
+pub fn admit(header: Option<&str>, majors: &RangeInclusive<u32>) -> Result<Admission, String> {
+    let protocol = match header {
+        None => LEGACY,
+        Some(h) => Protocol::parse(h.trim())
+            .map_err(|e| format!("the `{PROTOCOL_HEADER}` header is malformed: {e}"))?,
+    };
+    Ok(if protocol.major < *majors.start() {
+        Admission::UpgradeRequired(protocol)
+    } else if protocol.major > *majors.end() {
+        Admission::ServerTooOld(protocol)
+    } else {
+        Admission::Accepted(protocol)
+    })
+}
+
+/// The value of [`CLIENT_HEADER`] for an app version.
+pub fn client_header(app: &str) -> String {
+    format!("app={}; core={CORE_VERSION}", clean(app))
+}
+
+/// The User-Agent for an app version, e.g. `xiangying/2.3.0 core/0.1.0 protocol/1.2`.
+pub fn user_agent(app: &str, protocol: Protocol) -> String {
+    format!(
+        "xiangying/{} core/{CORE_VERSION} protocol/{protocol}",
+        clean(app)
+    )
+}
+
+/// An app version made safe for a header: printable ASCII without separators, at most 64
+/// characters, `dev` when nothing is left.
+pub fn clean(app: &str) -> String {
+    let kept: String = app
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '/' | '"' | '\\'))
+        .take(64)
+        .collect();
+    if kept.is_empty() {
+        DEFAULT_APP_VERSION.to_string()
+    } else {
+        kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_strictly() {
+        assert_eq!(Protocol::parse("1.2"), Ok(CURRENT));
+        assert_eq!(
+            Protocol::parse("10.30"),
+            Ok(Protocol {
+                major: 10,
+                minor: 30
+            })
+        );
+        for bad in [
+            "",
+            "1",
+            "1.",
+            ".2",
+            "1.2.3",
+            "a.b",
+            "+1.2",
+            "1.-2",
+            "99999999999.1",
+        ] {
+            assert!(Protocol::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(CURRENT.to_string(), "1.2");
+    }
+
+    #[test]
+    fn a_server_admits_its_range_and_names_the_side_to_upgrade() {
+        let range = 2..=3;
+        assert_eq!(
+            admit(Some("2.9"), &range).map(|a| matches!(a, Admission::Accepted(_))),
+            Ok(true)
+        );
+        assert!(matches!(
+            admit(Some("1.2"), &range),
+            Ok(Admission::UpgradeRequired(_))
+        ));
+        assert!(matches!(
+            admit(Some("4.0"), &range),
+            Ok(Admission::ServerTooOld(_))
+        ));
+        // No header: a first-wave device.
+        assert_eq!(admit(None, &SERVER_MAJORS), Ok(Admission::Accepted(LEGACY)));
+        let err = admit(Some("one.two"), &SERVER_MAJORS).unwrap_err();
+        assert!(err.contains(PROTOCOL_HEADER), "{err}");
+    }
+
+    #[test]
+    fn the_client_headers_carry_app_core_and_protocol() {
+        assert_eq!(
+            user_agent("2.3.0", CURRENT),
+            format!("xiangying/2.3.0 core/{CORE_VERSION} protocol/1.2")
+        );
+        assert_eq!(client_header(""), format!("app=dev; core={CORE_VERSION}"));
+        assert_eq!(clean("1.0; evil\r\n"), "1.0evil");
+        assert!(!CURRENT.is_newer_layout());
+        assert!(Protocol { major: 1, minor: 3 }.is_newer_layout());
+    }
+}

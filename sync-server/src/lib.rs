@@ -5,6 +5,7 @@
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`auth`]: codes and tokens; [`blobs`]: photo files;
 //! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
+//! - [`export`]: the whole street as JSON Lines plus photo files;
 //! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
 
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod config_file;
 pub mod demo;
 pub mod device_slots;
 pub mod error;
+pub mod export;
 pub mod listen;
 pub mod photo_access;
 pub mod reports;

@@ -5,7 +5,7 @@ use super::photos::PhotoUse;
 use crate::storage::StoredCase;
 use serde::Serialize;
 use xiangying_core::case::{
-    Assignee, Author, CaseDoc, Facts, Outcome, PhotoRef, Status, fold as fold_case,
+    Assignee, Author, CaseDoc, DocError, Facts, Outcome, PhotoRef, Status, fold as fold_case,
 };
 use xiangying_core::org::Level;
 use xiangying_core::patrol::{Companion, PatrolDoc, PatrolFacts, TrackPoint, fold_patrol};
@@ -26,77 +26,117 @@ pub(super) struct DocLine {
     pub(super) unreadable: bool,
 }
 
-/// A document's line: its content, or an error line when it cannot be read. Photo uses of a
-/// readable case are added to `refs`.
+/// A document's line: its content, or an error line when it cannot be read. The photo uses
+/// of a case are added to `refs` whenever its photo list is readable, even when the rest is
+/// not, so that its photos are exported all the same.
 pub(super) fn document_line(stored: &StoredCase, now: i64, refs: &mut Vec<PhotoUse>) -> DocLine {
     // Read only: nothing is ever written with this actor.
     let actor = automerge::ActorId::from(b"xiangying-export".to_vec());
     let id = stored.case_id.as_str();
-    let feed_pos = stored.row.feed_pos;
+    let mut error = ErrorLine {
+        id,
+        document: None,
+        number: None,
+        feed_pos: stored.row.feed_pos,
+        error: String::new(),
+        facts: None,
+        photos: None,
+    };
     let doc = match SyncedDoc::load(&stored.row.snapshot, &actor) {
         Ok(doc) => doc,
-        Err(e) => return error_line(Target::Case, id, None, None, feed_pos, e.to_string()),
+        Err(e) => {
+            error.error = e.to_string();
+            return error.into_line(Target::Case);
+        }
     };
     match doc {
-        SyncedDoc::Case(doc) => match case_line(id, feed_pos, &doc, now) {
-            Ok((text, events, uses)) => {
-                refs.extend(uses);
-                DocLine {
+        SyncedDoc::Case(doc) => {
+            let photos = doc.photos();
+            if let Ok(photos) = &photos {
+                refs.extend(photo_uses(id, photos));
+            }
+            match case_line(id, error.feed_pos, &doc, photos, now) {
+                Ok((text, events)) => DocLine {
                     target: Target::Case,
                     text,
                     events,
                     unreadable: false,
+                },
+                Err(e) => {
+                    error.error = e;
+                    error.document = Some("case");
+                    error.number = doc.number();
+                    error.facts = doc.facts().ok().and_then(|f| serde_json::to_value(f).ok());
+                    error.photos = doc.photos().ok();
+                    error.into_line(Target::Case)
                 }
             }
-            Err(e) => error_line(Target::Case, id, Some("case"), doc.number(), feed_pos, e),
-        },
-        SyncedDoc::Patrol(doc) => match patrol_line(id, feed_pos, &doc) {
+        }
+        SyncedDoc::Patrol(doc) => match patrol_line(id, error.feed_pos, &doc) {
             Ok((text, events)) => DocLine {
                 target: Target::Patrol,
                 text,
                 events,
                 unreadable: false,
             },
-            Err(e) => error_line(Target::Patrol, id, Some("patrol"), None, feed_pos, e),
+            Err(e) => {
+                error.error = e;
+                error.document = Some("patrol");
+                error.facts = doc.facts().ok().and_then(|f| serde_json::to_value(f).ok());
+                error.into_line(Target::Patrol)
+            }
         },
     }
 }
 
+/// The line of a document that cannot be read whole: what could be read, and why not.
 #[derive(Serialize)]
 struct ErrorLine<'a> {
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    document: Option<&'a str>,
+    document: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     number: Option<String>,
     feed_pos: u64,
     error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facts: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    photos: Option<Vec<PhotoRef>>,
 }
 
-fn error_line(
-    target: Target,
-    id: &str,
-    document: Option<&str>,
-    number: Option<String>,
-    feed_pos: u64,
-    error: String,
-) -> DocLine {
-    let line = ErrorLine {
-        id,
-        document,
-        number,
-        feed_pos,
-        error,
-    };
-    // Serialising strings and numbers cannot fail; keep a line even if it did.
-    let text = serde_json::to_string(&line)
-        .unwrap_or_else(|_| format!("{{\"id\":{id:?},\"error\":\"unserialisable\"}}"));
-    DocLine {
-        target,
-        text,
-        events: 0,
-        unreadable: true,
+impl ErrorLine<'_> {
+    fn into_line(self, target: Target) -> DocLine {
+        // Serialising strings, numbers and JSON values cannot fail; keep a line even if it did.
+        let text = serde_json::to_string(&self).unwrap_or_else(|_| {
+            serde_json::json!({"id": self.id, "error": self.error}).to_string()
+        });
+        DocLine {
+            target,
+            text,
+            events: 0,
+            unreadable: true,
+        }
     }
+}
+
+/// Every file a case's photos use: each photo and its thumbnail.
+fn photo_uses(case: &str, photos: &[PhotoRef]) -> Vec<PhotoUse> {
+    let mut uses = Vec::with_capacity(photos.len() * 2);
+    for p in photos {
+        for (file, role) in [(&p.hash, "photo"), (&p.thumb, "thumbnail")] {
+            uses.push(PhotoUse {
+                case: case.to_string(),
+                role,
+                photo: p.hash.clone(),
+                stage: p.stage.as_str().to_string(),
+                added_by: p.added_by.clone(),
+                added_at: p.added_at,
+                file: file.clone(),
+            });
+        }
+    }
+    uses
 }
 
 /// An event or log entry: the action's type beside its payload, and the fold's outcome.
@@ -152,15 +192,17 @@ struct CaseLine<'a> {
     photos: &'a [PhotoRef],
 }
 
+/// A readable case's line and its number of events; `photos` is its photo list, read already.
 fn case_line(
     id: &str,
     feed_pos: u64,
     doc: &CaseDoc,
+    photos: Result<Vec<PhotoRef>, DocError>,
     now: i64,
-) -> Result<(String, u64, Vec<PhotoUse>), String> {
+) -> Result<(String, u64), String> {
     let facts = doc.facts().map_err(|e| e.to_string())?;
     let events = doc.events().map_err(|e| e.to_string())?;
-    let photos = doc.photos().map_err(|e| e.to_string())?;
+    let photos = photos.map_err(|e| e.to_string())?;
     let state = fold_case(&facts, &events);
     let mut out = Vec::with_capacity(state.history.len());
     for f in &state.history {
@@ -200,21 +242,7 @@ fn case_line(
         photos: &photos,
     };
     let text = serde_json::to_string(&line).map_err(|e| e.to_string())?;
-    let mut uses = Vec::with_capacity(photos.len() * 2);
-    for p in &photos {
-        for (file, role) in [(&p.hash, "photo"), (&p.thumb, "thumbnail")] {
-            uses.push(PhotoUse {
-                case: id.to_string(),
-                role,
-                photo: p.hash.clone(),
-                stage: p.stage.as_str().to_string(),
-                added_by: p.added_by.clone(),
-                added_at: p.added_at,
-                file: file.clone(),
-            });
-        }
-    }
-    Ok((text, events.len() as u64, uses))
+    Ok((text, events.len() as u64))
 }
 
 #[derive(Serialize)]

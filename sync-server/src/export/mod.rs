@@ -391,7 +391,9 @@ mod tests {
     use crate::storage::{CaseMeta, NewChange};
     use automerge::transaction::Transactable;
     use automerge::{ActorId, AutoCommit, ObjType, ReadDoc, Value};
-    use xiangying_core::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts};
+    use xiangying_core::case::{
+        Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoRef, PhotoStage,
+    };
     use xiangying_core::org::{Point, Role, Scope};
 
     const T0: i64 = 1_795_939_200_000;
@@ -435,9 +437,24 @@ mod tests {
         CaseDoc::create(&actor, &facts(id), &first).unwrap().save()
     }
 
+    /// A case with these photos.
+    fn case_with_photos(id: &str, photos: &[PhotoRef]) -> Vec<u8> {
+        let actor = ActorId::from(b"test-device".to_vec());
+        let mut doc = CaseDoc::load(&case_snapshot(id), &actor).unwrap();
+        for p in photos {
+            doc.add_photo(p).unwrap();
+        }
+        doc.save()
+    }
+
     /// A case whose second event has an action type no build knows.
     fn unknown_action_snapshot(id: &str) -> Vec<u8> {
-        let mut doc = AutoCommit::load(&case_snapshot(id)).unwrap();
+        with_unknown_action(&case_snapshot(id))
+    }
+
+    /// The document with an event of an action type no build knows inserted second.
+    fn with_unknown_action(snapshot: &[u8]) -> Vec<u8> {
+        let mut doc = AutoCommit::load(snapshot).unwrap();
         let events = match doc.get(automerge::ROOT, "events").unwrap() {
             Some((Value::Object(ObjType::List), obj)) => obj,
             _ => panic!("no events list"),
@@ -544,6 +561,11 @@ mod tests {
                     .any(|e| e["type"] == "teleported"),
             "{c}"
         );
+        if c["error"].is_string() {
+            // What could be read is kept beside the error.
+            assert_eq!(c["facts"]["id"], "case-c", "{c}");
+            assert_eq!(c["document"], "case", "{c}");
+        }
         let unreadable = cases.iter().filter(|c| c.get("error").is_some()).count() as u64;
         assert!(unreadable >= 1);
         assert_eq!(m.counts.unreadable, unreadable);
@@ -562,6 +584,107 @@ mod tests {
             serde_json::from_str(&fs::read_to_string(out.join(MANIFEST)).unwrap()).unwrap();
         assert_eq!(on_disk["counts"]["unreadable"], written.counts.unreadable);
         assert_eq!(on_disk["version"], FORMAT_VERSION);
+    }
+
+    fn sha(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    fn photo_ref(hash: &str, thumb: &str) -> PhotoRef {
+        PhotoRef {
+            hash: hash.into(),
+            thumb: thumb.into(),
+            stage: PhotoStage::Before,
+            bytes: 10,
+            captured_at: None,
+            added_by: "gw1".into(),
+            added_at: T0,
+        }
+    }
+
+    /// Puts a file into the blob store under `name` (normally its hash).
+    fn put_blob(blobs: &BlobStore, name: &str, bytes: &[u8]) {
+        let dir = blobs.root().join(&name[..2]);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+
+    #[test]
+    fn missing_tampered_and_malformed_photo_files_are_listed_and_the_export_carries_on() {
+        let (dir, storage, blobs) = setup();
+        let good = photo_ref(&sha(b"good photo"), &sha(b"good thumb"));
+        put_blob(&blobs, &good.hash, b"good photo");
+        put_blob(&blobs, &good.thumb, b"good thumb");
+        let missing = photo_ref(&sha(b"never uploaded"), &sha(b"never uploaded thumb"));
+        let tampered = photo_ref(&sha(b"original"), &sha(b"t thumb"));
+        put_blob(&blobs, &tampered.hash, b"tampered");
+        put_blob(&blobs, &tampered.thumb, b"t thumb");
+        // References that are no SHA-256 hash must never become file names.
+        let malformed = photo_ref("../../escape", "ZZ");
+        store(
+            &storage,
+            "case-p",
+            case_with_photos(
+                "case-p",
+                &[good.clone(), missing.clone(), tampered.clone(), malformed],
+            ),
+        );
+        // A case whose events cannot all be read still has its photos exported.
+        store(
+            &storage,
+            "case-u",
+            with_unknown_action(&case_with_photos("case-u", std::slice::from_ref(&good))),
+        );
+        let out = dir.path().join("out");
+        let m = export(&storage, &blobs, &out).unwrap();
+        assert_eq!(m.counts.photos, 8);
+        assert_eq!(m.counts.photos_written, 3);
+        assert_eq!(m.counts.photos_missing, 2);
+        assert_eq!(m.counts.photo_errors, 3);
+        let photos: std::collections::BTreeMap<String, serde_json::Value> =
+            lines(&out.join(PHOTOS))
+                .into_iter()
+                .map(|p| (p["sha256"].as_str().unwrap().to_string(), p))
+                .collect();
+        assert_eq!(photos.len(), 8);
+        assert_eq!(
+            photos[&good.hash]["cases"],
+            serde_json::json!(["case-p", "case-u"])
+        );
+        assert_eq!(photos[&good.thumb]["uses"][0]["as"], "thumbnail");
+        assert_eq!(photos[&good.thumb]["uses"][0]["photo"], good.hash.as_str());
+        assert_eq!(photos[&missing.hash]["missing"], true);
+        assert_eq!(photos[&missing.thumb]["missing"], true);
+        assert!(
+            photos[&tampered.hash]["error"]
+                .as_str()
+                .unwrap()
+                .contains("does not match")
+        );
+        assert!(photos[&tampered.hash].get("file").is_none());
+        assert!(photos["../../escape"]["error"].is_string());
+        assert!(photos["ZZ"]["error"].is_string());
+        // Exactly the good files were written, each matching its name, nothing outside.
+        let mut written: Vec<String> = fs::read_dir(out.join(PHOTO_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        let mut expected = vec![
+            good.hash.clone(),
+            good.thumb.clone(),
+            tampered.thumb.clone(),
+        ];
+        expected.sort();
+        assert_eq!(written, expected);
+        for name in &written {
+            assert_eq!(
+                &sha(&fs::read(out.join(PHOTO_DIR).join(name)).unwrap()),
+                name
+            );
+        }
+        assert!(!dir.path().join("escape").exists());
+        assert!(!out.join("escape").exists());
     }
 
     #[test]

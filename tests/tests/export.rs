@@ -16,7 +16,7 @@ use xiangying_core::patrol::{PatrolPlace, TrackPoint};
 use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_server::export::{self, CASES, MANIFEST, PATROLS, PHOTOS};
 use xiangying_server::state::Limits;
-use xiangying_server::storage::{StoredCase, with_tx};
+use xiangying_server::storage::{CaseMeta, NewChange, StoredCase, with_tx};
 use xiangying_tests::{Field, pg_url, sample_org};
 
 fn report(description: &str) -> NewReport {
@@ -272,6 +272,87 @@ fn export_everything(mut f: Field) {
     let photos = check_export(&again, &t);
     assert_eq!(photos[&gone]["missing"], true);
     assert!(photos[&gone].get("file").is_none());
+
+    // A damaged snapshot and an event of an unknown action type do not stop the export.
+    let (first, events) = t.cases.iter().next().map(|(k, v)| (k.clone(), *v)).unwrap();
+    let snapshot = with_tx(state.storage.as_ref(), |tx| tx.case(&first))
+        .unwrap()
+        .unwrap()
+        .snapshot;
+    store_raw(&f, &first, &with_unknown_action(&snapshot));
+    store_raw(&f, "zz-damaged", b"not an automerge document");
+    let damaged = dir.path().join("damaged");
+    let m = export::export(state.storage.as_ref(), &state.blobs, &damaged).unwrap();
+    assert_eq!(m.counts.cases, t.cases.len() as u64 + 1);
+    assert_eq!(m.counts.patrols, t.patrols.len() as u64);
+    let cases: BTreeMap<String, serde_json::Value> = lines(&damaged.join(CASES))
+        .into_iter()
+        .map(|c| (c["id"].as_str().unwrap().to_string(), c))
+        .collect();
+    assert!(cases["zz-damaged"]["error"].is_string());
+    let c = &cases[&first];
+    assert!(
+        c["error"].is_string() || c["events"].as_array().unwrap().len() == events + 1,
+        "{c}"
+    );
+    let unreadable = cases.values().filter(|c| c.get("error").is_some()).count();
+    assert_eq!(m.counts.unreadable, unreadable as u64);
+    // Every photo is still listed, the damaged case's too.
+    assert_eq!(m.counts.photos, t.photo_files.len() as u64);
+    assert_eq!(m.counts.photos_written, 5);
+}
+
+/// Stores a snapshot as it is, as a damaged or newer store would hold it.
+fn store_raw(f: &Field, id: &str, snapshot: &[u8]) {
+    let state = f.state();
+    with_tx(state.storage.as_ref(), |tx| {
+        let first = tx.allocate_positions(1)?;
+        tx.save_case(
+            &CaseMeta {
+                case_id: id.into(),
+                number: None,
+                status: "reported".into(),
+                level: "grid".into(),
+                grid: "g1".into(),
+                community: "c1".into(),
+                reporter: "gw1".into(),
+                category: sample::MANHOLE.into(),
+                created_at: 0,
+                received_at: 0,
+                ranking: None,
+            },
+            snapshot,
+            &[NewChange {
+                bytes: snapshot.to_vec(),
+                device: None,
+            }],
+            first,
+            &[],
+            &[],
+        )
+    })
+    .unwrap();
+}
+
+/// The document with an event of an action type no build knows appended.
+fn with_unknown_action(snapshot: &[u8]) -> Vec<u8> {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ReadDoc, Value};
+    let mut doc = automerge::AutoCommit::load(snapshot).unwrap();
+    let events = match doc.get(automerge::ROOT, "events").unwrap() {
+        Some((Value::Object(ObjType::List), obj)) => obj,
+        _ => panic!("no events list"),
+    };
+    let at = doc.length(&events);
+    let raw = serde_json::json!({
+        "id": "0190f000-0000-7000-8000-0000000000ff",
+        "at": 1,
+        "by": {"kind": "person", "person": "gw1", "role": "grid_worker",
+               "scope": {"kind": "grid", "id": "g1"}},
+        "action": {"type": "teleported", "to": "moon"},
+    });
+    doc.insert(&events, at, raw.to_string()).unwrap();
+    doc.save()
 }
 
 #[test]

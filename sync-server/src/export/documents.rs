@@ -14,15 +14,21 @@ use xiangying_core::sync::synced::SyncedDoc;
 /// Which file a document's line goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Target {
+    /// `cases.jsonl` (also documents that cannot be loaded at all).
     Case,
+    /// `patrols.jsonl`.
     Patrol,
 }
 
 /// A document's line.
 pub(super) struct DocLine {
+    /// The file it goes to.
     pub(super) target: Target,
+    /// The JSON text, without the line end.
     pub(super) text: String,
+    /// How many events (or log entries) it holds.
     pub(super) events: u64,
+    /// True for an error line.
     pub(super) unreadable: bool,
 }
 

@@ -240,7 +240,7 @@ pub fn export(
     export_paged(storage, blobs, out, PAGE)
 }
 
-/// [`export`] reading `page` documents per transaction.
+/// [`export`] reading `page_size` documents per transaction.
 fn export_paged(
     storage: &dyn Storage,
     blobs: &BlobStore,

@@ -192,6 +192,17 @@ fn check_export(out: &Path, t: &Truth) -> BTreeMap<String, serde_json::Value> {
         photos.keys().cloned().collect::<BTreeSet<_>>(),
         t.photo_files
     );
+    // The manifest lists every written photo file too.
+    let written: BTreeSet<String> = photos
+        .values()
+        .filter_map(|p| p["file"].as_str().map(str::to_string))
+        .collect();
+    let listed_photos: BTreeSet<String> = listed
+        .iter()
+        .filter(|n| n.starts_with("photos/"))
+        .cloned()
+        .collect();
+    assert_eq!(listed_photos, written);
     for (hash, p) in &photos {
         assert!(!p["cases"].as_array().unwrap().is_empty(), "{p}");
         assert!(p["uses"][0]["added_by"].is_string(), "{p}");

@@ -130,8 +130,9 @@ pub struct Manifest {
     pub feed_position: u64,
     /// What the export holds.
     pub counts: Counts,
-    /// Every file but the manifest and the photo files (which are named by their SHA-256 and
-    /// listed with their sizes in `photos.jsonl`), with size and SHA-256.
+    /// The data files (`cases.jsonl`, …), with size and SHA-256. In `manifest.json` the photo
+    /// files follow them in the same list, streamed from `photos.jsonl` (so that a street's
+    /// hundreds of thousands of photos are never held in memory).
     pub files: Vec<FileEntry>,
 }
 
@@ -339,15 +340,51 @@ fn export_paged(
         counts,
         files,
     };
-    let text = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| ServerError::Internal(format!("JSON: {e}")))?;
-    let path = out.join(MANIFEST);
-    let mut f = create_new(&path)?;
-    f.write_all(text.as_bytes())
-        .and_then(|()| f.write_all(b"\n"))
-        .and_then(|()| f.sync_all())
-        .map_err(|e| io(&path, e))?;
+    write_manifest(out, &manifest)?;
     Ok(manifest)
+}
+
+/// The written part of a `photos.jsonl` line.
+#[derive(serde::Deserialize)]
+struct WrittenPhoto {
+    sha256: String,
+    file: Option<String>,
+    bytes: Option<u64>,
+}
+
+/// Writes `manifest.json`: the manifest, its `files` followed by an entry for every photo file
+/// `photos.jsonl` lists as written (their SHA-256 was checked while copying), one line each.
+fn write_manifest(out: &Path, manifest: &Manifest) -> Result<(), ServerError> {
+    let path = out.join(MANIFEST);
+    let mut w = BufWriter::new(create_new(&path)?);
+    let text = serde_json::to_string_pretty(manifest)
+        .map_err(|e| ServerError::Internal(format!("JSON: {e}")))?;
+    // The pretty text ends with the `files` list: reopen it to append the photo files.
+    let head = text
+        .strip_suffix("\n  ]\n}")
+        .ok_or_else(|| ServerError::Internal("manifest layout".into()))?;
+    w.write_all(head.as_bytes()).map_err(|e| io(&path, e))?;
+    let photos_path = out.join(PHOTOS);
+    let photos = File::open(&photos_path).map_err(|e| io(&photos_path, e))?;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(photos)) {
+        let line = line.map_err(|e| io(&photos_path, e))?;
+        let p: WrittenPhoto = serde_json::from_str(&line)
+            .map_err(|e| ServerError::Internal(format!("{}: {e}", photos_path.display())))?;
+        if let (Some(file), Some(bytes)) = (p.file, p.bytes) {
+            let entry = json(&FileEntry {
+                path: file,
+                bytes,
+                sha256: p.sha256,
+            })?;
+            w.write_all(b",\n    ")
+                .and_then(|()| w.write_all(entry.as_bytes()))
+                .map_err(|e| io(&path, e))?;
+        }
+    }
+    w.write_all(b"\n  ]\n}\n")
+        .and_then(|()| w.flush())
+        .map_err(|e| io(&path, e))?;
+    w.get_ref().sync_all().map_err(|e| io(&path, e))
 }
 
 /// A few lines for the operator: what was written where, and what needs a look.
@@ -680,6 +717,30 @@ mod tests {
         }
         assert!(!dir.path().join("escape").exists());
         assert!(!out.join("escape").exists());
+        // The manifest lists them after the data files, with their sizes.
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join(MANIFEST)).unwrap()).unwrap();
+        let mut listed: Vec<(String, u64)> = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| {
+                let path = f["path"].as_str()?.strip_prefix("photos/")?;
+                assert_eq!(f["sha256"], path);
+                Some((path.to_string(), f["bytes"].as_u64()?))
+            })
+            .collect();
+        listed.sort();
+        let sizes: Vec<(String, u64)> = written
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    fs::metadata(out.join(PHOTO_DIR).join(n)).unwrap().len(),
+                )
+            })
+            .collect();
+        assert_eq!(listed, sizes);
     }
 
     #[test]

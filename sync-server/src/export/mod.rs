@@ -27,8 +27,6 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use xiangying_core::org::Roster;
 
-pub use photos::PhotoUse;
-
 /// The version of the export format this build writes (`version` in the manifest).
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -136,10 +134,12 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
+/// A file system error, naming the path.
 fn io(path: &Path, e: std::io::Error) -> ServerError {
     ServerError::Internal(format!("{}: {e}", path.display()))
 }
 
+/// Compact JSON text.
 fn json<T: Serialize + ?Sized>(v: &T) -> Result<String, ServerError> {
     serde_json::to_string(v).map_err(|e| ServerError::Internal(format!("JSON: {e}")))
 }
@@ -216,12 +216,17 @@ fn file_entry(dir: &Path, name: &str) -> Result<FileEntry, ServerError> {
     })
 }
 
+/// Reads `r` to its end: how many bytes, and their SHA-256.
 fn hash_reader(r: &mut impl Read) -> std::io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 << 10];
     let mut total = 0u64;
     loop {
-        let n = r.read(&mut buf)?;
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if n == 0 {
             break;
         }
@@ -232,7 +237,9 @@ fn hash_reader(r: &mut impl Read) -> std::io::Result<(u64, String)> {
 }
 
 /// Writes the whole street into `out` (a new or empty folder): see the module doc and
-/// `docs/EXPORT.md`. Returns the manifest written.
+/// `docs/EXPORT.md`. Returns the manifest written (its `files` without the photo files: see
+/// [`Manifest::files`]). A folder that is not empty, or a file, is refused before anything is
+/// written.
 pub fn export(
     storage: &dyn Storage,
     blobs: &BlobStore,

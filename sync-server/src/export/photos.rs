@@ -11,13 +11,14 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::Path;
 
+/// An error of the scratch index, named as such.
 fn scratch_err(e: rusqlite::Error) -> ServerError {
     ServerError::Internal(format!("export scratch index: {e}"))
 }
 
 /// One use of a photo or thumbnail file by a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PhotoUse {
+pub(super) struct PhotoUse {
     /// The case.
     pub case: String,
     /// `photo` or `thumbnail`.
@@ -31,6 +32,7 @@ pub struct PhotoUse {
     pub added_by: String,
     /// When, device clock, ms since the epoch.
     pub added_at: i64,
+    /// The hash of the file used: the photo's, or its thumbnail's.
     #[serde(skip)]
     pub(super) file: String,
 }
@@ -42,6 +44,7 @@ pub(super) struct Scratch {
 }
 
 impl Scratch {
+    /// Creates the scratch file (it must not exist).
     pub(super) fn open(path: &Path) -> Result<Scratch, ServerError> {
         let conn = rusqlite::Connection::open(path).map_err(scratch_err)?;
         conn.execute_batch(
@@ -55,6 +58,7 @@ impl Scratch {
         Ok(Scratch { conn })
     }
 
+    /// Records a page's photo uses, in one transaction.
     pub(super) fn add(&self, uses: &[PhotoUse]) -> Result<(), ServerError> {
         let tx = self.conn.unchecked_transaction().map_err(scratch_err)?;
         {

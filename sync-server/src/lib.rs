@@ -7,6 +7,7 @@
 //!   tokens; [`blobs`]: photo files;
 //! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
+//! - [`export`]: the whole street as JSON Lines plus photo files;
 //! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
 
 pub mod admin;
@@ -19,6 +20,7 @@ pub mod config_file;
 pub mod demo;
 pub mod device_slots;
 pub mod error;
+pub mod export;
 pub mod listen;
 pub mod photo_access;
 pub mod protocol;

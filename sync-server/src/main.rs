@@ -155,6 +155,13 @@ enum AdminCommand {
         #[arg(long, default_value_t = xiangying_server::board::DEFAULT_DPI)]
         dpi: u32,
     },
+    /// Export the whole street (cases, patrols, photos, roster, catalogue) as JSON Lines plus
+    /// photo files into a new or empty folder, while the server keeps serving (docs/EXPORT.md).
+    Export {
+        /// The folder to write (created if missing; refused when not empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -337,6 +344,14 @@ fn run(
                     for path in board::write_board(&notice, &out, format, font.as_deref(), dpi)? {
                         println!("wrote {}", path.display());
                     }
+                }
+                AdminCommand::Export { out } => {
+                    let blobs = xiangying_server::blobs::BlobStore::new(
+                        cfg.data.join("photos"),
+                        cfg.limits.max_photo,
+                    );
+                    let m = xiangying_server::export::export(s, &blobs, &out)?;
+                    println!("{}", xiangying_server::export::summary(&m, &out));
                 }
             }
         }

@@ -81,6 +81,15 @@ pub struct CaseRow {
     pub feed_pos: u64,
 }
 
+/// A stored document and its id, as [`Tx::cases_after`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCase {
+    /// The document's id (a case's or a patrol's).
+    pub case_id: String,
+    /// Its snapshot and feed position.
+    pub row: CaseRow,
+}
+
 /// Index columns of a case, for listings and rankings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseMeta {
@@ -166,6 +175,10 @@ pub trait Tx {
     fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
     /// Reads a case without locking it.
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
+    /// At most `limit` stored documents (cases and patrols) whose ids sort after `after`
+    /// (`""` for the first page), in id order: a reader pages through the whole store with
+    /// bounded memory, each page in a transaction of its own.
+    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>>;
     /// Hands out `n` consecutive feed positions (see the module doc); returns the first.
     fn allocate_positions(&mut self, n: u64) -> Result<u64>;
     /// Stores a case's new snapshot, index columns (and ranking row), access keys and new

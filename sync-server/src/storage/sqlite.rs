@@ -5,7 +5,7 @@
 use super::migrations::{self, Dialect, Migrated, Migration, Target};
 use super::{
     CaseMeta, CaseRow, CodeRow, DeviceRow, NewChange, OrgRow, PhotoUploader, RankingEntry, Result,
-    Storage, StoreIdentity, Tx, meta,
+    Storage, StoreIdentity, StoredCase, Tx, meta,
 };
 use crate::error::ServerError;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -381,6 +381,23 @@ impl Tx for SqliteTx<'_> {
                 })
             })
             .optional()?)
+    }
+
+    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT case_id, snapshot, feed_pos FROM cases WHERE case_id > ?1
+             ORDER BY case_id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit], |r| {
+            Ok(StoredCase {
+                case_id: r.get(0)?,
+                row: CaseRow {
+                    snapshot: r.get(1)?,
+                    feed_pos: pos(r.get(2)?),
+                },
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {

@@ -7,7 +7,7 @@
 use crate::error::ServerError;
 use crate::storage::{
     CaseMeta, CaseRow, CodeRow, DeviceRow, NewChange, OrgRow, PhotoUploader, RankingEntry, Result,
-    Tx,
+    StoredCase, Tx,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -333,6 +333,27 @@ impl Tx for PgTx<'_> {
         )?
         .map(|r| case_row(&r))
         .transpose()
+    }
+
+    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>> {
+        // The comparison and the order use the same (the column's) collation, so the pages
+        // neither skip nor repeat an id, and the primary key's index serves both.
+        self.query(
+            "SELECT case_id, snapshot, feed_pos FROM cases WHERE case_id > $1
+             ORDER BY case_id LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(StoredCase {
+                case_id: r.try_get(0)?,
+                row: CaseRow {
+                    snapshot: r.try_get(1)?,
+                    feed_pos: pos(r.try_get(2)?),
+                },
+            })
+        })
+        .collect()
     }
 
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {

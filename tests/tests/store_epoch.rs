@@ -1,4 +1,4 @@
-//! The store's epoch on every answer: success, client errors, an unknown route, `/health`, a
+//! The store's epoch on every answer: success, client errors, 426, an unknown route, `/health`, a
 //! body over the limit, a storage failure (500) and a connection refused over the cap all carry `xiangying-epoch` with
 //! the epoch the store holds; the epoch survives a restart of the server on the same store.
 
@@ -81,6 +81,13 @@ fn every_answer_carries_the_store_epoch() {
             413,
         ),
     ];
+    // A device of a protocol the server does not speak (426).
+    let too_new = client
+        .post(format!("{url}/v1/sync"))
+        .header(xiangying_core::sync::version::PROTOCOL_HEADER, "99.0")
+        .bearer_auth(&token)
+        .body(vec![0u8; 1]);
+    let answers: Vec<_> = answers.into_iter().chain([(too_new, 426)]).collect();
     for (req, status) in answers {
         let resp = req.send().unwrap();
         assert_eq!(resp.status().as_u16(), status, "{resp:?}");

@@ -278,6 +278,7 @@ impl Server {
             postgres: None,
             limits: xiangying_server::state::Limits::default(),
             metrics_token: None,
+            recovery_window_days: 30,
         };
         let state = xiangying_server::app_state(&cfg).unwrap();
         xiangying_server::admin::publish(

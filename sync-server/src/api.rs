@@ -21,6 +21,10 @@
 //! included; a cap on the bodies (a `Content-Length` over it is refused before reading); per device, a few requests in flight at once (more get 429);
 //! for the heavy routes (sync, photos) a cap on requests served at once across all devices,
 //! beyond which the answer is 503 with `Retry-After` rather than a queue.
+//!
+//! Every answer (success, error, timeout, `/health`, an unknown route) carries the store's
+//! epoch in [`EPOCH_HEADER`]: the outermost layer adds it. A device that sees it change knows
+//! the server was restored (docs/OPERATIONS.md).
 
 use crate::auth;
 use crate::blobs::BlobStatus;
@@ -50,6 +54,9 @@ use xiangying_core::sync::version::Protocol;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
+
+/// The response header holding the store's epoch (see [`crate::storage::meta`]).
+pub const EPOCH_HEADER: &str = "xiangying-epoch";
 
 /// Seconds a client is told to wait when the heavy routes are full.
 const OVERLOADED_RETRY_SECS: u64 = 2;
@@ -100,7 +107,20 @@ pub fn router(state: Shared) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::map_response(stamp_epoch(&state.epoch)))
         .with_state(state)
+}
+
+/// The outermost layer: the store's epoch on every answer.
+fn stamp_epoch(
+    epoch: &str,
+) -> impl Fn(Response) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    // An epoch is a UUID; anything else (never written by this build) is sent as "invalid".
+    let value = HeaderValue::from_str(epoch).unwrap_or(HeaderValue::from_static("invalid"));
+    move |mut res: Response| {
+        res.headers_mut().insert(EPOCH_HEADER, value.clone());
+        std::future::ready(res)
+    }
 }
 
 /// Checks the bearer token from the headers, before any of the body is read, and takes one of

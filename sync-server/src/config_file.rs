@@ -6,6 +6,7 @@
 //! listen = "0.0.0.0:8470"                     # address `serve` listens on
 //! metrics_token = "…"                         # /metrics asks for this bearer token; without
 //!                                             # it, only loopback clients get /metrics
+//! recovery_window_days = 30                   # days after a restore counted as recovery
 //!
 //! [limits]
 //! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
@@ -39,6 +40,8 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// The bearer token `/metrics` asks for.
     pub metrics_token: Option<String>,
+    /// Days after a restore during which the server counts as recovering (default 30).
+    pub recovery_window_days: Option<u64>,
     /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
     pub limits: Limits,
@@ -72,6 +75,12 @@ impl FileConfig {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
         Ok(cfg)
+    }
+
+    /// The recovery window, days: the file's or the default.
+    pub fn recovery_window_days(&self) -> u64 {
+        self.recovery_window_days
+            .unwrap_or(crate::state::DEFAULT_RECOVERY_WINDOW_DAYS)
     }
 
     /// The limits: the file's where given, the defaults otherwise.
@@ -149,5 +158,14 @@ mod tests {
         assert!(e.contains("metrics_token"), "{e}");
         let e = FileConfig::parse("[limits]\ncode_ttl = 1").unwrap_err();
         assert!(e.contains("code_ttl"), "{e}");
+    }
+
+    #[test]
+    fn the_recovery_window_is_read_with_a_default_of_30_days() {
+        assert_eq!(FileConfig::parse("").unwrap().recovery_window_days(), 30);
+        let cfg = FileConfig::parse("recovery_window_days = 7").unwrap();
+        assert_eq!(cfg.recovery_window_days(), 7);
+        let e = FileConfig::parse("recovery_window_days = -1").unwrap_err();
+        assert!(e.contains("recovery_window_days"), "{e}");
     }
 }

@@ -460,6 +460,7 @@ pub fn run(
         postgres: None,
         limits: cfg.limits.clone(),
         metrics_token: cfg.metrics_token.clone(),
+        recovery_window_days: cfg.recovery_window_days,
     };
     let state = app_state(&demo_cfg)?;
     let roster = serde_json::to_string(&zhenxing::roster())?;

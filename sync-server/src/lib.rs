@@ -6,17 +6,21 @@
 //! - [`api`]: the HTTP routes; [`protocol`]: the protocol version check; [`auth`]: codes and
 //!   tokens; [`blobs`]: photo files;
 //! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
+//! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
+//! - [`export`]: the whole street as JSON Lines plus photo files;
 //! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod board;
 pub mod config_file;
 pub mod demo;
 pub mod device_slots;
 pub mod error;
+pub mod export;
 pub mod listen;
 pub mod photo_access;
 pub mod protocol;
@@ -45,6 +49,9 @@ pub struct Config {
     pub limits: Limits,
     /// The bearer token `/metrics` asks for; without one only loopback clients are answered.
     pub metrics_token: Option<String>,
+    /// Days after a restore during which the server counts as recovering
+    /// ([`AppState::in_recovery`]).
+    pub recovery_window_days: u64,
 }
 
 /// Opens the configured storage backend.
@@ -60,7 +67,8 @@ pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
     let storage = open_storage(cfg)?;
     let blobs = BlobStore::new(cfg.data.join("photos"), cfg.limits.max_photo);
     let state = AppState::new(storage, blobs, cfg.limits.clone())
-        .with_metrics_token(cfg.metrics_token.clone());
+        .with_metrics_token(cfg.metrics_token.clone())
+        .with_recovery_window_days(cfg.recovery_window_days);
     let adopted = photo_access::adopt_legacy_files(&state)?;
     if adopted > 0 {
         tracing::info!(
@@ -78,7 +86,8 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
-    listen::serve(listener, api::router(state), &limits, shutdown).await
+    let epoch = state.epoch.clone();
+    listen::serve(listener, api::router(state), &limits, &epoch, shutdown).await
 }
 
 /// A server running on its own threads (for tests, the demo and tools).

@@ -26,16 +26,20 @@ const RETRY_AFTER_SECS: u64 = 5;
 /// How long a stop waits for requests in flight before closing their connections.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// Serves `router` on `listener` until `shutdown` resolves, within `limits`.
+/// Serves `router` on `listener` until `shutdown` resolves, within `limits`; `epoch` is the
+/// store's epoch, sent on the answer to a connection refused for being over the cap.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,
+    epoch: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let header_timeout = Duration::from_secs(limits.header_timeout_secs);
     let graceful = GracefulShutdown::new();
+    // Even a refused connection's answer carries the store's epoch (see `api`).
+    let epoch: Arc<str> = Arc::from(epoch);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
@@ -55,7 +59,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream));
+            tokio::spawn(refuse(stream, epoch.clone()));
             continue;
         };
         let service =
@@ -85,12 +89,13 @@ pub async fn serve(
 }
 
 /// Answers a connection over the cap with 503 and closes it.
-async fn refuse(mut stream: tokio::net::TcpStream) {
+async fn refuse(mut stream: tokio::net::TcpStream, epoch: Arc<str>) {
     let body = format!(
         "{{\"error\":\"the server has as many connections as it may; try again in {RETRY_AFTER_SECS} s\",\"code\":\"overloaded\"}}"
     );
     let head = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: {RETRY_AFTER_SECS}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: {RETRY_AFTER_SECS}\r\n{}: {epoch}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        crate::api::EPOCH_HEADER,
         body.len()
     );
     let write = async {

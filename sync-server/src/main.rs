@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xiangying_server::config_file::FileConfig;
-use xiangying_server::{Config, admin, app_state, demo};
+use xiangying_server::{Config, admin, app_state, backup, demo};
 
 #[derive(Parser)]
 #[command(
@@ -95,6 +95,24 @@ enum AdminCommand {
     Devices,
     /// Show the server's status.
     Status,
+    /// Bring the store to this build's schema version (the server also does at start);
+    /// prints from → to. A store newer than this build is refused untouched.
+    Migrate,
+    /// Write a consistent backup (database, photo files, manifest.json) into a new folder,
+    /// while the server keeps serving. PostgreSQL needs pg_dump (on PATH or under
+    /// /usr/lib/postgresql/*/bin).
+    Backup {
+        /// The folder to write (must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup back, with the server stopped: verifies it, keeps the replaced store
+    /// aside, migrates, and gives the store a new epoch.
+    Restore {
+        /// The backup folder.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Print the rankings (绩效排名) over a period as a tab-separated table. Dates are read in
     /// China time (UTC+8); the period runs from the start of --from to the end of --to.
     Rankings {
@@ -137,6 +155,13 @@ enum AdminCommand {
         #[arg(long, default_value_t = xiangying_server::board::DEFAULT_DPI)]
         dpi: u32,
     },
+    /// Export the whole street (cases, patrols, photos, roster, catalogue) as JSON Lines plus
+    /// photo files into a new or empty folder, while the server keeps serving (docs/EXPORT.md).
+    Export {
+        /// The folder to write (created if missing; refused when not empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -157,6 +182,7 @@ fn main() -> ExitCode {
         postgres: cli.postgres.or_else(|| file.postgres.clone()),
         limits: file.limits(),
         metrics_token: file.metrics_token.clone(),
+        recovery_window_days: file.recovery_window_days(),
     };
     let listen = file.listen;
     match run(cfg, listen, cli.command) {
@@ -191,7 +217,16 @@ fn run(
                 .or(file_listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8470)));
             let state = app_state(&cfg)?;
-            tracing::info!(%listen, storage = state.storage.kind(), instance = %state.instance, "serving");
+            let m = state.storage.migrated();
+            tracing::info!(
+                %listen,
+                storage = state.storage.kind(),
+                instance = %state.instance,
+                schema_from = m.from,
+                schema = m.to,
+                epoch = %state.epoch,
+                "serving"
+            );
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen).await?;
@@ -200,6 +235,44 @@ fn run(
                 };
                 xiangying_server::serve(listener, state, stop).await
             })?;
+        }
+        Command::Admin {
+            action: AdminCommand::Migrate,
+        } => {
+            let m = backup::migrate(&backup::Location::of(&cfg))?;
+            if m.from == m.to {
+                println!("schema version {} (up to date)", m.to);
+            } else {
+                println!("schema version {} → {}", m.from, m.to);
+            }
+        }
+        Command::Admin {
+            action: AdminCommand::Backup { out },
+        } => {
+            let m = backup::backup(&backup::Location::of(&cfg), &out)?;
+            println!(
+                "backed up {} store {} (schema version {}, epoch {}): {} files into {}",
+                m.backend,
+                m.store_id,
+                m.schema_version,
+                m.epoch,
+                m.files.len(),
+                out.display()
+            );
+        }
+        Command::Admin {
+            action: AdminCommand::Restore { from },
+        } => {
+            let r = backup::restore(&backup::Location::of(&cfg), &from)?;
+            println!(
+                "restored the backup of {} ({} files, schema version {}); new epoch {}; \
+                 the replaced store is kept: {}",
+                r.manifest.created_utc,
+                r.manifest.files.len(),
+                r.identity.schema_version,
+                r.identity.epoch,
+                r.kept
+            );
         }
         Command::Admin { action } => {
             let code_ttl = cfg.limits.code_ttl();
@@ -231,6 +304,11 @@ fn run(
                 }
                 AdminCommand::Devices => print!("{}", admin::devices_table(s)?),
                 AdminCommand::Status => println!("{}", admin::status(s)?),
+                AdminCommand::Migrate
+                | AdminCommand::Backup { .. }
+                | AdminCommand::Restore { .. } => {
+                    return Err("handled before the store is opened".into());
+                }
                 AdminCommand::Rankings { from, to, by } => {
                     let kind = xiangying_core::report::UnitKind::parse(&by)
                         .ok_or_else(|| format!("cannot rank by {by}"))?;
@@ -266,6 +344,14 @@ fn run(
                     for path in board::write_board(&notice, &out, format, font.as_deref(), dpi)? {
                         println!("wrote {}", path.display());
                     }
+                }
+                AdminCommand::Export { out } => {
+                    let blobs = xiangying_server::blobs::BlobStore::new(
+                        cfg.data.join("photos"),
+                        cfg.limits.max_photo,
+                    );
+                    let m = xiangying_server::export::export(s, &blobs, &out)?;
+                    println!("{}", xiangying_server::export::summary(&m, &out));
                 }
             }
         }

@@ -181,6 +181,9 @@ impl Metrics {
     }
 }
 
+/// The default of the configuration file's `recovery_window_days`.
+pub const DEFAULT_RECOVERY_WINDOW_DAYS: u64 = 30;
+
 /// The shared state.
 pub struct AppState {
     /// The storage backend.
@@ -201,6 +204,16 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Enrolment attempt limits.
     pub enrol_throttle: EnrolThrottle,
+    /// The store's id (see [`crate::storage::meta`]).
+    pub store_id: String,
+    /// The store's epoch, replaced by every restore; every answer carries it in the
+    /// [`crate::api::EPOCH_HEADER`] header.
+    pub epoch: String,
+    /// When the store was last restored (ms), if ever.
+    pub restored_at: Option<i64>,
+    /// How many days after a restore the server counts as recovering
+    /// ([`AppState::in_recovery`]); the configuration file's `recovery_window_days`.
+    pub recovery_window_days: u64,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -210,6 +223,7 @@ impl AppState {
         let actor = ActorId::random();
         let instance = format!("server-{}", &actor.to_hex_string()[..8]);
         let device_slots = DeviceSlots::new(limits.device_concurrency);
+        let identity = storage.identity().clone();
         AppState {
             storage,
             blobs,
@@ -223,8 +237,31 @@ impl AppState {
                 limits.enrol_overall_per_minute,
             ),
             limits,
+            store_id: identity.store_id,
+            epoch: identity.epoch,
+            restored_at: identity.restored_at,
+            recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             roster: RwLock::new(None),
         }
+    }
+
+    /// The same state with another recovery window, days.
+    pub fn with_recovery_window_days(mut self, days: u64) -> AppState {
+        self.recovery_window_days = days;
+        self
+    }
+
+    /// Whether `now_ms` falls within the recovery window after the last restore (never when
+    /// the store was never restored, nor with a window of 0 days). A restore time ahead of
+    /// `now_ms` (a clock step) counts as within.
+    pub fn in_recovery(&self, now_ms: i64) -> bool {
+        if self.recovery_window_days == 0 {
+            return false;
+        }
+        let window =
+            i64::try_from(self.recovery_window_days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
+        self.restored_at
+            .is_some_and(|at| now_ms.saturating_sub(at) < window)
     }
 
     /// The same state with `/metrics` behind a bearer token (`None`: loopback clients only).
@@ -249,5 +286,35 @@ impl AppState {
         *self.roster.write().unwrap_or_else(|e| e.into_inner()) =
             Some((org.version, roster.clone()));
         Ok(roster)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStorage;
+
+    #[test]
+    fn recovery_lasts_the_window_after_a_restore() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
+        let mut state = AppState::new(
+            storage,
+            BlobStore::new(dir.path().join("photos"), 1 << 20),
+            Limits::default(),
+        )
+        .with_recovery_window_days(2);
+        assert!(!state.in_recovery(1_000));
+        let day = 86_400_000;
+        state.restored_at = Some(10 * day);
+        assert!(state.in_recovery(10 * day));
+        assert!(state.in_recovery(12 * day - 1));
+        assert!(!state.in_recovery(12 * day));
+        // A restore time ahead of the clock (a clock step) counts as within.
+        assert!(state.in_recovery(9 * day));
+        // A window of 0 days closes it at once.
+        let state = state.with_recovery_window_days(0);
+        assert!(!state.in_recovery(10 * day));
+        assert!(!state.in_recovery(9 * day));
     }
 }

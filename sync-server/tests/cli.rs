@@ -1,8 +1,8 @@
 //! The real `xiangying-server` binary, run as an operator would: the notice-board export (the
 //! Zhenxing roster published into a temporary data folder, the board written as HTML, PDF and
 //! PNG; bad extensions and missing fonts fail with clear messages), a small demo with its
-//! accompaniment table, and the configuration file (the data folder and listen address it
-//! sets, flags winning over it, typos named).
+//! accompaniment table, the configuration file (the data folder and listen address it
+//! sets, flags winning over it, typos named), and the street export (a used folder refused).
 //!
 //! PDF and PNG need a CJK font from the well-known system paths (`scripts/test` installs
 //! `fonts-wqy-microhei`).
@@ -226,6 +226,35 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
     assert_eq!(lines.len(), 1 + zhenxing::GRIDS, "{table}");
     let walked: Vec<&&str> = lines[1..].iter().filter(|l| l.contains("\t1\t")).collect();
     assert_eq!(walked.len(), 2, "{table}");
+}
+
+#[test]
+fn admin_export_writes_the_street_and_refuses_a_used_folder() {
+    let (dir, data) = street();
+    let export = dir.path().join("export");
+    let out = ok(&server(
+        &data,
+        &["admin", "export", "--out", export.to_str().unwrap()],
+    ));
+    assert!(out.starts_with("exported 0 cases"), "{out}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(export.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["street"]["id"], "zhenxing");
+    assert_eq!(manifest["store"]["backend"], "sqlite");
+    let published = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/zhenxing/roster.json");
+    assert_eq!(
+        std::fs::read(export.join("roster.json")).unwrap(),
+        std::fs::read(published).unwrap()
+    );
+    // A second export into the same folder is refused and changes nothing.
+    let before = std::fs::read(export.join("manifest.json")).unwrap();
+    let err = failed(&server(
+        &data,
+        &["admin", "export", "--out", export.to_str().unwrap()],
+    ));
+    assert!(err.contains("is not empty"), "{err}");
+    assert_eq!(std::fs::read(export.join("manifest.json")).unwrap(), before);
 }
 
 /// Runs the binary with only the given arguments (no `--data`), as an operator with a

@@ -128,6 +128,7 @@ conformance!(
     counts_cases_changes_devices,
     ranking_rows_follow_the_last_save,
     reader_never_skips_a_late_commit,
+    cases_after_pages_in_id_order,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -273,6 +274,58 @@ fn actor_owner_is_first_writer(b: &Backend) {
     tx(s, |t| t.set_actor_owner("a1", "d1"));
     tx(s, |t| t.set_actor_owner("a1", "d2"));
     assert_eq!(tx(s, |t| t.actor_owner("a1")), Some("d1".into()));
+}
+
+fn cases_after_pages_in_id_order(b: &Backend) {
+    let s = &*b.storage;
+    assert!(tx(s, |t| t.cases_after("", 10)).is_empty());
+    // Case ids are UUIDv7 strings (lowercase hex and dashes), saved here out of order.
+    let mut uuids: Vec<String> = [7, 2, 9, 0, 4, 11, 1]
+        .iter()
+        .map(|i| {
+            format!(
+                "01a2491d-e03e-7408-aad6-{:012x}",
+                0xbfce_3b6c_9476_u64 + i * 0x1_0000
+            )
+        })
+        .collect();
+    for id in &uuids {
+        save(s, id, &[change(id, None)], &[], &[]);
+    }
+    uuids.sort();
+    let all = tx(&*b.second, |t| t.cases_after("", 100));
+    let ids: Vec<&str> = all.iter().map(|c| c.case_id.as_str()).collect();
+    assert_eq!(ids, uuids);
+    for c in &all {
+        assert_eq!(tx(s, |t| t.case(&c.case_id)).as_ref(), Some(&c.row));
+    }
+    // Pages of any size cover every document once, in the same order.
+    for limit in [1, 2, 3, 7] {
+        let mut got = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = tx(s, |t| t.cases_after(&after, limit));
+            assert!(page.len() <= limit as usize);
+            let Some(last) = page.last() else { break };
+            after = last.case_id.clone();
+            got.extend(page.into_iter().map(|c| c.case_id));
+        }
+        assert_eq!(got, uuids, "limit {limit}");
+    }
+    // Ids of other shapes are still listed exactly once.
+    for id in ["A", "a", "a-b", "ab", "Z9", "中"] {
+        save(s, id, &[change(id, None)], &[], &[]);
+    }
+    let mut got = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = tx(s, |t| t.cases_after(&after, 2));
+        let Some(last) = page.last() else { break };
+        after = last.case_id.clone();
+        got.extend(page.into_iter().map(|c| c.case_id));
+    }
+    let unique: HashSet<&String> = got.iter().collect();
+    assert_eq!((got.len(), unique.len()), (13, 13));
 }
 
 fn save_lock_and_read_cases(b: &Backend) {

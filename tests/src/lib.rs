@@ -105,6 +105,19 @@ impl Field {
         self.root.path().join("server")
     }
 
+    /// Where the server's store lives, for `xiangying_server::backup`.
+    pub fn store_location(&self) -> xiangying_server::backup::Location {
+        xiangying_server::backup::Location {
+            data: self.data(),
+            postgres: self.postgres.as_ref().map(|(url, schema)| {
+                xiangying_server::backup::PgLocation {
+                    url: url.clone(),
+                    schema: Some(schema.clone()),
+                }
+            }),
+        }
+    }
+
     /// Stops the server, runs `offline` (a restore, an upgrade) while it is down, and starts
     /// it again on the same store at a new address, which every device is pointed at.
     pub fn restart_after(&mut self, offline: impl FnOnce(&Field)) {

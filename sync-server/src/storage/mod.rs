@@ -10,10 +10,14 @@
 //! commit, so positions become visible in the order they were handed out and a reader that
 //! stops at [`Tx::max_position`] never skips a change that commits late.
 
+pub mod meta;
+pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
 use crate::error::ServerError;
+pub use meta::StoreIdentity;
+pub use migrations::Migrated;
 
 /// Shorthand.
 pub type Result<T> = std::result::Result<T, ServerError>;
@@ -75,6 +79,15 @@ pub struct CaseRow {
     pub snapshot: Vec<u8>,
     /// Its feed position (of its latest change).
     pub feed_pos: u64,
+}
+
+/// A stored document and its id, as [`Tx::cases_after`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCase {
+    /// The document's id (a case's or a patrol's).
+    pub case_id: String,
+    /// Its snapshot and feed position.
+    pub row: CaseRow,
 }
 
 /// Index columns of a case, for listings and rankings.
@@ -162,6 +175,10 @@ pub trait Tx {
     fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
     /// Reads a case without locking it.
     fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
+    /// At most `limit` stored documents (cases and patrols) whose ids sort after `after`
+    /// (`""` for the first page), in id order: a reader pages through the whole store with
+    /// bounded memory, each page in a transaction of its own.
+    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>>;
     /// Hands out `n` consecutive feed positions (see the module doc); returns the first.
     fn allocate_positions(&mut self, n: u64) -> Result<u64>;
     /// Stores a case's new snapshot, index columns (and ranking row), access keys and new
@@ -228,6 +245,11 @@ pub trait Tx {
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// How many cases, changes and devices there are.
     fn counts(&mut self) -> Result<(u64, u64, u64)>;
+
+    /// A value of the store's `server_meta` (see [`meta`]).
+    fn meta(&mut self, key: &str) -> Result<Option<String>>;
+    /// Sets a value of the store's `server_meta`.
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
 }
 
 /// A storage backend: runs closures in transactions.
@@ -236,6 +258,10 @@ pub trait Storage: Send + Sync + 'static {
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// A short name for logs: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
+    /// The store's identity as read when it was opened (after migrating it).
+    fn identity(&self) -> &StoreIdentity;
+    /// What migrating the store did when it was opened.
+    fn migrated(&self) -> Migrated;
     /// Whether the storage answers, without waiting behind writers where the backend allows
     /// (the health check uses it).
     fn ping(&self) -> Result<()> {

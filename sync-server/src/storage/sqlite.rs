@@ -2,47 +2,15 @@
 //! mutex (SQLite has one writer at a time anyway; `BEGIN IMMEDIATE` makes every transaction a
 //! writer, so feed positions are handed out in commit order).
 
+use super::migrations::{self, Dialect, Migrated, Migration, Target};
 use super::{
     CaseMeta, CaseRow, CodeRow, DeviceRow, NewChange, OrgRow, PhotoUploader, RankingEntry, Result,
-    Storage, Tx,
+    Storage, StoreIdentity, StoredCase, Tx, meta,
 };
 use crate::error::ServerError;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::Mutex;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS org (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL,
-    roster TEXT NOT NULL, catalogue TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS codes (code_hash TEXT PRIMARY KEY, person TEXT NOT NULL,
-    created_at INTEGER NOT NULL, used_at INTEGER);
-CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, person TEXT NOT NULL, name TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
-    quarantined TEXT);
-CREATE TABLE IF NOT EXISTS actors (actor TEXT PRIMARY KEY, device TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, snapshot BLOB NOT NULL,
-    feed_pos INTEGER NOT NULL, number TEXT, status TEXT NOT NULL, level TEXT NOT NULL,
-    grid TEXT NOT NULL, community TEXT NOT NULL, reporter TEXT NOT NULL, category TEXT NOT NULL,
-    created_at INTEGER NOT NULL, received_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS cases_by_pos ON cases(feed_pos);
-CREATE TABLE IF NOT EXISTS case_access (key TEXT NOT NULL, case_id TEXT NOT NULL,
-    PRIMARY KEY (key, case_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS changes (pos INTEGER PRIMARY KEY, case_id TEXT NOT NULL,
-    bytes BLOB NOT NULL, device TEXT);
-CREATE INDEX IF NOT EXISTS changes_by_case ON changes(case_id, pos);
-CREATE TABLE IF NOT EXISTS device_cases (device TEXT NOT NULL, case_id TEXT NOT NULL,
-    since INTEGER NOT NULL, PRIMARY KEY (device, case_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS photo_refs (hash TEXT NOT NULL, case_id TEXT NOT NULL,
-    PRIMARY KEY (hash, case_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, next INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS case_rankings (case_id TEXT PRIMARY KEY, counts INTEGER NOT NULL,
-    row BLOB);
-CREATE TABLE IF NOT EXISTS photo_uploaders (hash TEXT NOT NULL, device TEXT NOT NULL,
-    person TEXT NOT NULL, bytes INTEGER NOT NULL, uploaded_at INTEGER NOT NULL,
-    PRIMARY KEY (hash, device)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS photo_uploaders_by_device ON photo_uploaders(device);
-INSERT OR IGNORE INTO counters (name, next) VALUES ('feed', 1);
-";
 
 /// The SQLite backend.
 pub struct SqliteStorage {
@@ -50,6 +18,122 @@ pub struct SqliteStorage {
     /// A second connection for the health check, which in WAL mode reads while a writer holds
     /// the first.
     reader: Mutex<Connection>,
+    identity: StoreIdentity,
+    migrated: Migrated,
+}
+
+/// The database file's name in the data folder.
+pub const DB_FILE: &str = "server.db";
+
+/// [`migrations::Target`] over one SQLite connection; `BEGIN IMMEDIATE` is the writer lock.
+struct SqliteTarget<'a>(&'a mut Connection);
+
+/// The recorded schema version (0 without a version table).
+pub(crate) fn schema_version(conn: &Connection) -> Result<u32> {
+    let has: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has == 0 {
+        return Ok(0);
+    }
+    let v: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(u32::try_from(v.max(0)).unwrap_or(u32::MAX))
+}
+
+impl Target for SqliteTarget<'_> {
+    fn version(&mut self) -> Result<u32> {
+        schema_version(self.0)
+    }
+
+    fn apply(&mut self, m: &Migration, now_ms: i64) -> Result<bool> {
+        let tx = self
+            .0
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if schema_version(&tx)? >= m.version {
+            return Ok(false);
+        }
+        tx.execute_batch(migrations::VERSION_TABLE)?;
+        tx.execute_batch(m.sql.text(Dialect::Sqlite))?;
+        if m.seeds_identity {
+            for key in [meta::STORE_ID, meta::EPOCH] {
+                tx.execute(
+                    "INSERT INTO server_meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO NOTHING",
+                    params![key, meta::new_id()],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![m.version, m.name, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+}
+
+/// Writes a consistent copy of the store in `dir` to the new file `dst` with `VACUUM INTO`,
+/// from a read-only connection, while the server may keep writing (WAL readers see one
+/// snapshot).
+pub fn snapshot_into(dir: &Path, dst: &Path) -> Result<()> {
+    let src = dir.join(DB_FILE);
+    if !src.is_file() {
+        return Err(ServerError::BadRequest(format!(
+            "no store at {}: nothing to back up",
+            src.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(&src, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let target = dst
+        .to_str()
+        .ok_or_else(|| ServerError::Internal(format!("{}: not UTF-8", dst.display())))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(())
+}
+
+/// The schema version recorded in a store file, read without changing anything.
+pub fn stored_version(db: &Path) -> Result<u32> {
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    schema_version(&conn)
+}
+
+/// Reads the identity of a store file (not open elsewhere); a store before migration 2 has
+/// only its schema version.
+pub fn read_identity(db: &Path) -> Result<StoreIdentity> {
+    let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let schema_version = schema_version(&conn)?;
+    if schema_version < 2 {
+        return Ok(StoreIdentity {
+            schema_version,
+            ..StoreIdentity::default()
+        });
+    }
+    let tx = conn.unchecked_transaction()?;
+    let identity = meta::load(&mut SqliteTx { tx: &tx }, schema_version)?;
+    drop(tx);
+    Ok(identity)
+}
+
+/// Folds a store file's write-ahead log into it and leaves it in rollback-journal mode, so the
+/// one file is the whole store (the server turns WAL back on when it opens it).
+pub fn checkpoint(db: &Path) -> Result<()> {
+    let conn = Connection::open(db)?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// Brings the SQLite store in `dir` to the latest schema (refusing a newer one untouched),
+/// without opening it for serving; `admin migrate` and restore use it.
+pub fn migrate(dir: &Path) -> Result<Migrated> {
+    Ok(SqliteStorage::open(dir)?.migrated)
 }
 
 impl SqliteStorage {
@@ -57,20 +141,26 @@ impl SqliteStorage {
     pub fn open(dir: &Path) -> Result<SqliteStorage> {
         std::fs::create_dir_all(dir)
             .map_err(|e| ServerError::Internal(format!("{}: {e}", dir.display())))?;
-        let conn = Connection::open(dir.join("server.db"))?;
+        let mut conn = Connection::open(dir.join(DB_FILE))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // A store newer than this build is refused before anything is written to it.
+        migrations::check_known(schema_version(&conn)?)?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA)?;
+        let migrated = migrations::run(&mut SqliteTarget(&mut conn))?;
         let reader = Connection::open_with_flags(
-            dir.join("server.db"),
+            dir.join(DB_FILE),
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )?;
         reader.busy_timeout(std::time::Duration::from_millis(500))?;
-        Ok(SqliteStorage {
+        let mut storage = SqliteStorage {
             conn: Mutex::new(conn),
             reader: Mutex::new(reader),
-        })
+            identity: StoreIdentity::default(),
+            migrated,
+        };
+        storage.identity = super::with_tx(&storage, |tx| meta::load(tx, migrated.to))?;
+        Ok(storage)
     }
 }
 
@@ -86,6 +176,14 @@ impl Storage for SqliteStorage {
 
     fn kind(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn identity(&self) -> &StoreIdentity {
+        &self.identity
+    }
+
+    fn migrated(&self) -> Migrated {
+        self.migrated
     }
 
     fn ping(&self) -> Result<()> {
@@ -283,6 +381,23 @@ impl Tx for SqliteTx<'_> {
                 })
             })
             .optional()?)
+    }
+
+    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT case_id, snapshot, feed_pos FROM cases WHERE case_id > ?1
+             ORDER BY case_id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit], |r| {
+            Ok(StoredCase {
+                case_id: r.get(0)?,
+                row: CaseRow {
+                    snapshot: r.get(1)?,
+                    feed_pos: pos(r.get(2)?),
+                },
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {
@@ -526,5 +641,23 @@ impl Tx for SqliteTx<'_> {
             .tx
             .query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))?;
         Ok((pos(c), pos(ch), pos(d)))
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT value FROM server_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO server_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 }

@@ -15,12 +15,20 @@ mod pool;
 mod schema;
 mod tx;
 
-use super::{Result, Storage, Tx};
+use super::{Migrated, Result, Storage, StoreIdentity, Tx, meta, with_tx};
 use crate::error::ServerError;
 use ::postgres::{Config, IsolationLevel};
 use pool::Pool;
 use std::time::Duration;
 use tx::{Failure, PgTx};
+
+pub use schema::SCHEMA_LOCK;
+
+/// Checks that a schema name is a plain identifier (letters, digits and `_`, at most 63, not
+/// starting with a digit), as [`PgOptions::schema`] must be.
+pub fn check_schema_name(name: &str) -> Result<()> {
+    schema::quote_schema(name).map(|_| ())
+}
 
 /// How many times a transaction is run at most when it keeps hitting serialization failures,
 /// deadlocks or lost connections.
@@ -51,6 +59,9 @@ impl Default for PgOptions {
 /// The PostgreSQL backend.
 pub struct PostgresStorage {
     pool: Pool,
+    schema: Option<String>,
+    identity: StoreIdentity,
+    migrated: Migrated,
 }
 
 impl PostgresStorage {
@@ -86,8 +97,28 @@ impl PostgresStorage {
             .transpose()?;
         let pool = Pool::new(config, quoted.clone(), options.pool_size, options.pool_wait);
         let mut client = pool.open()?;
-        schema::create(&mut client, quoted.as_deref())?;
-        Ok(PostgresStorage { pool })
+        let migrated = schema::create(&mut client, quoted.as_deref())?;
+        let mut storage = PostgresStorage {
+            pool,
+            schema: options.schema.clone(),
+            identity: StoreIdentity::default(),
+            migrated,
+        };
+        storage.identity = with_tx(&storage, |tx| meta::load(tx, migrated.to))?;
+        Ok(storage)
+    }
+
+    /// The schema the tables live in: the configured one, else the connection's current
+    /// schema (the first of the URL's `search_path`, normally `public`).
+    pub fn schema_name(&self) -> Result<String> {
+        if let Some(s) = &self.schema {
+            return Ok(s.clone());
+        }
+        let mut client = self.pool.open()?;
+        let name: Option<String> = client
+            .query_one("SELECT current_schema()", &[])?
+            .try_get(0)?;
+        name.ok_or_else(|| ServerError::Storage("the connection has no current schema".into()))
     }
 
     /// Runs `f` once in a transaction; on failure says whether a retry may succeed.
@@ -166,6 +197,14 @@ impl Storage for PostgresStorage {
 
     fn kind(&self) -> &'static str {
         "postgres"
+    }
+
+    fn identity(&self) -> &StoreIdentity {
+        &self.identity
+    }
+
+    fn migrated(&self) -> Migrated {
+        self.migrated
     }
 }
 

@@ -1,47 +1,16 @@
-//! The PostgreSQL schema: the SQLite backend's tables with PostgreSQL types, created if
-//! missing under an advisory lock so that server instances starting together do not race
-//! (concurrent `CREATE TABLE IF NOT EXISTS` can fail on PostgreSQL's catalogue constraints).
+//! The PostgreSQL schema: created if missing, then brought to the latest version by the shared
+//! [`migrations`] list, each migration in its own transaction under an advisory lock so that
+//! server instances starting together do not race (concurrent `CREATE TABLE IF NOT EXISTS`
+//! can fail on PostgreSQL's catalogue constraints).
 
 use crate::error::ServerError;
 use crate::storage::Result;
+use crate::storage::meta;
+use crate::storage::migrations::{self, Dialect, Migrated, Migration, Target};
 use ::postgres::Client;
 
 /// The advisory lock key taken while creating or migrating the schema ("xiangyin" in ASCII).
-pub(super) const SCHEMA_LOCK: i64 = 0x7869_616e_6779_696e;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS org (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL,
-    roster TEXT NOT NULL, catalogue TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS codes (code_hash TEXT PRIMARY KEY, person TEXT NOT NULL,
-    created_at BIGINT NOT NULL, used_at BIGINT);
-CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, person TEXT NOT NULL, name TEXT NOT NULL,
-    token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL,
-    revoked BOOLEAN NOT NULL DEFAULT FALSE, quarantined TEXT);
-CREATE TABLE IF NOT EXISTS actors (actor TEXT PRIMARY KEY, device TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cases (case_id TEXT PRIMARY KEY, snapshot BYTEA NOT NULL,
-    feed_pos BIGINT NOT NULL, number TEXT, status TEXT NOT NULL, level TEXT NOT NULL,
-    grid TEXT NOT NULL, community TEXT NOT NULL, reporter TEXT NOT NULL, category TEXT NOT NULL,
-    created_at BIGINT NOT NULL, received_at BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS cases_by_pos ON cases (feed_pos);
-CREATE TABLE IF NOT EXISTS case_access (key TEXT NOT NULL, case_id TEXT NOT NULL,
-    PRIMARY KEY (key, case_id));
-CREATE INDEX IF NOT EXISTS case_access_by_case ON case_access (case_id);
-CREATE TABLE IF NOT EXISTS changes (pos BIGINT PRIMARY KEY, case_id TEXT NOT NULL,
-    bytes BYTEA NOT NULL, device TEXT);
-CREATE INDEX IF NOT EXISTS changes_by_case ON changes (case_id, pos);
-CREATE TABLE IF NOT EXISTS device_cases (device TEXT NOT NULL, case_id TEXT NOT NULL,
-    since BIGINT NOT NULL, PRIMARY KEY (device, case_id));
-CREATE TABLE IF NOT EXISTS photo_refs (hash TEXT NOT NULL, case_id TEXT NOT NULL,
-    PRIMARY KEY (hash, case_id));
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, next BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS case_rankings (case_id TEXT PRIMARY KEY, counts BOOLEAN NOT NULL,
-    row BYTEA);
-CREATE TABLE IF NOT EXISTS photo_uploaders (hash TEXT NOT NULL, device TEXT NOT NULL,
-    person TEXT NOT NULL, bytes BIGINT NOT NULL, uploaded_at BIGINT NOT NULL,
-    PRIMARY KEY (hash, device));
-CREATE INDEX IF NOT EXISTS photo_uploaders_by_device ON photo_uploaders (device);
-INSERT INTO counters (name, next) VALUES ('feed', 1) ON CONFLICT (name) DO NOTHING;
-";
+pub const SCHEMA_LOCK: i64 = 0x7869_616e_6779_696e;
 
 /// Checks that a schema name is a plain identifier and returns it double-quoted.
 pub(super) fn quote_schema(name: &str) -> Result<String> {
@@ -58,15 +27,68 @@ pub(super) fn quote_schema(name: &str) -> Result<String> {
     }
 }
 
-/// Creates the schema (`schema`, already quoted, when given) and its tables if missing, in one
-/// transaction holding [`SCHEMA_LOCK`].
-pub(super) fn create(client: &mut Client, schema: Option<&str>) -> Result<()> {
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-    if let Some(s) = schema {
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
+/// The recorded schema version in the connection's search path (0 without a version table).
+pub(super) fn schema_version(client: &mut impl ::postgres::GenericClient) -> Result<u32> {
+    let has: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
+        .try_get(0)?;
+    if !has {
+        return Ok(0);
     }
-    tx.batch_execute(SCHEMA)?;
-    tx.commit()?;
-    Ok(())
+    let v: i32 = client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )?
+        .try_get(0)?;
+    Ok(u32::try_from(v.max(0)).unwrap_or(0))
+}
+
+/// [`migrations::Target`] over one connection; the advisory lock is the writer lock.
+struct PgTarget<'a>(&'a mut Client);
+
+impl Target for PgTarget<'_> {
+    fn version(&mut self) -> Result<u32> {
+        schema_version(self.0)
+    }
+
+    fn apply(&mut self, m: &Migration, now_ms: i64) -> Result<bool> {
+        let mut tx = self.0.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+        if schema_version(&mut tx)? >= m.version {
+            return Ok(false);
+        }
+        tx.batch_execute(migrations::VERSION_TABLE)?;
+        tx.batch_execute(m.sql.text(Dialect::Postgres))?;
+        if m.seeds_identity {
+            for key in [meta::STORE_ID, meta::EPOCH] {
+                tx.execute(
+                    "INSERT INTO server_meta (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO NOTHING",
+                    &[&key, &meta::new_id()],
+                )?;
+            }
+        }
+        let version = i32::try_from(m.version)
+            .map_err(|_| ServerError::Internal(format!("migration {} too large", m.version)))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &[&version, &m.name, &now_ms],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+}
+
+/// Creates the schema (`schema`, already quoted, when given) if missing, then migrates it:
+/// a store newer than this build is refused before anything is written.
+pub(super) fn create(client: &mut Client, schema: Option<&str>) -> Result<Migrated> {
+    if let Some(s) = schema {
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))?;
+        tx.commit()?;
+    }
+    migrations::check_known(schema_version(client)?)?;
+    migrations::run(&mut PgTarget(client))
 }

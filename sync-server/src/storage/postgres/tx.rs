@@ -7,7 +7,7 @@
 use crate::error::ServerError;
 use crate::storage::{
     CaseMeta, CaseRow, CodeRow, DeviceRow, NewChange, OrgRow, PhotoUploader, RankingEntry, Result,
-    Tx,
+    StoredCase, Tx,
 };
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -335,6 +335,27 @@ impl Tx for PgTx<'_> {
         .transpose()
     }
 
+    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>> {
+        // The comparison and the order use the same (the column's) collation, so the pages
+        // neither skip nor repeat an id, and the primary key's index serves both.
+        self.query(
+            "SELECT case_id, snapshot, feed_pos FROM cases WHERE case_id > $1
+             ORDER BY case_id LIMIT $2",
+            &[&after, &i64::from(limit)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(StoredCase {
+                case_id: r.try_get(0)?,
+                row: CaseRow {
+                    snapshot: r.try_get(1)?,
+                    feed_pos: pos(r.try_get(2)?),
+                },
+            })
+        })
+        .collect()
+    }
+
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {
         // The counter row stays locked until this transaction ends: positions are handed out,
         // and become visible, in commit order.
@@ -561,6 +582,21 @@ impl Tx for PgTx<'_> {
             &[],
         )?;
         Ok((pos(r.try_get(0)?), pos(r.try_get(1)?), pos(r.try_get(2)?)))
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>> {
+        self.query_opt("SELECT value FROM server_meta WHERE key = $1", &[&key])?
+            .map(|r| Ok(r.try_get(0)?))
+            .transpose()
+    }
+
+    fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO server_meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&key, &value],
+        )?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,238 @@
+//! Upgrading a store written by an older build, on both backends: every generation's server
+//! fixture (`tests/fixtures/compat/gen<N>/`: an SQLite data folder, and a `pg_dump` of a
+//! PostgreSQL schema with its photo folder) is copied (the fixture itself is never touched),
+//! today's server starts on the copy and migrates it to the latest schema, and then every
+//! device token of the fixture's manifest is accepted, every case is served in the feed,
+//! every photo is served whole, the counts match, and a device syncs.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use xiangying_core::sync::client::SyncClient;
+use xiangying_core::sync::wire::SyncRequest;
+use xiangying_server::blobs::BlobStore;
+use xiangying_server::state::{AppState, Limits};
+use xiangying_server::storage::migrations::LATEST;
+use xiangying_server::storage::postgres::PostgresStorage;
+use xiangying_server::storage::sqlite::SqliteStorage;
+use xiangying_server::storage::{Storage, with_tx};
+use xiangying_server::{Running, spawn};
+use xiangying_tests::fixtures::{compat_dir, read_json};
+use xiangying_tests::{drop_schema, pg_url};
+
+fn generations() -> Vec<PathBuf> {
+    let mut gens: Vec<_> = std::fs::read_dir(compat_dir())
+        .expect("fixtures/compat")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    gens.sort();
+    assert!(!gens.is_empty(), "no fixture generation");
+    gens
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
+
+fn start(storage: Arc<dyn Storage>, data: &Path) -> Running {
+    let m = storage.migrated();
+    assert_eq!(
+        (m.from, m.to),
+        (0, LATEST),
+        "an older build's store is migrated from its baseline"
+    );
+    let limits = Limits::default();
+    let state = Arc::new(AppState::new(
+        storage,
+        BlobStore::new(data.join("photos"), limits.max_photo),
+        limits,
+    ));
+    spawn(state, "127.0.0.1:0".parse().expect("addr")).expect("spawn")
+}
+
+/// Everything the manifest lists is served by the upgraded server.
+fn check_served(server: &Running, manifest: &Value) {
+    let st = &server.state;
+    let client = SyncClient::new(&server.url()).expect("client");
+    let tokens = manifest["tokens"].as_object().expect("tokens");
+    assert!(!tokens.is_empty());
+    for (person, token) in tokens {
+        client
+            .org(token.as_str().expect("token"))
+            .unwrap_or_else(|e| panic!("{person}'s token is refused after the upgrade: {e}"));
+    }
+    // The centre sees the whole street: its feed from 0 holds every case.
+    let center = tokens["center"].as_str().expect("center token");
+    let mut cursor = 0;
+    let mut fed = BTreeSet::new();
+    loop {
+        let answer = client
+            .sync(
+                center,
+                &SyncRequest {
+                    push: vec![],
+                    cursor,
+                    max_feed_bytes: 1 << 20,
+                    org_version: 0,
+                },
+                false,
+            )
+            .expect("the centre syncs");
+        assert_eq!(answer.epoch.as_deref(), Some(st.epoch.as_str()));
+        fed.extend(answer.response.feed.iter().map(|i| i.case_id.to_string()));
+        cursor = answer.response.cursor;
+        if !answer.response.more {
+            break;
+        }
+    }
+    let docs = manifest["documents"].as_array().expect("documents");
+    for d in docs {
+        let (id, is_case) = match d["case_id"].as_str() {
+            Some(id) => (id, true),
+            None => (d["patrol_id"].as_str().expect("a case or a patrol"), false),
+        };
+        assert!(
+            fed.contains(id),
+            "document {id} is not served after the upgrade"
+        );
+        let row = with_tx(st.storage.as_ref(), |tx| tx.case(id))
+            .expect("read")
+            .expect("stored");
+        if is_case {
+            let doc =
+                xiangying_core::case::CaseDoc::load(&row.snapshot, &automerge::ActorId::random())
+                    .expect("loads");
+            assert_eq!(
+                xiangying_tests::fixtures::case_summary(&doc)["status"],
+                d["status"],
+                "case {id}"
+            );
+        }
+    }
+    for hash in manifest["photos"].as_array().expect("photos") {
+        let hash = hash.as_str().expect("hash");
+        let bytes = client
+            .download(center, hash)
+            .unwrap_or_else(|e| panic!("photo {hash} is not served: {e}"));
+        assert_eq!(
+            xiangying_core::photo::sha256_hex(&bytes),
+            hash,
+            "photo {hash} is served whole"
+        );
+    }
+    let (cases, changes, devices) = with_tx(st.storage.as_ref(), |tx| tx.counts()).expect("counts");
+    let c = &manifest["counts"];
+    assert_eq!(
+        (cases, changes, devices),
+        (
+            c["cases"].as_u64().expect("n"),
+            c["changes"].as_u64().expect("n"),
+            c["devices"].as_u64().expect("n")
+        )
+    );
+}
+
+#[test]
+fn sqlite_data_folders_of_every_generation_upgrade_and_serve() {
+    for g in generations() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let data = tmp.path().join("server");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::copy(
+            g.join("server-sqlite/server.db"),
+            data.join(xiangying_server::storage::sqlite::DB_FILE),
+        )
+        .expect("copy the database");
+        copy_dir(&g.join("server-sqlite/photos"), &data.join("photos"));
+        let storage = Arc::new(SqliteStorage::open(&data).expect("the old store opens"));
+        let server = start(storage, &data);
+        let manifest = read_json(&g.join("server-sqlite/manifest.json"));
+        check_served(&server, &manifest);
+
+        // The fixture's own device store, with work it never synced, syncs with the upgrade.
+        let dev = read_json(&g.join("device-gw1/manifest.json"));
+        let dir = tmp.path().join("gw1");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::copy(g.join("device-gw1/xiangying.db"), dir.join("xiangying.db"))
+            .expect("copy the device store");
+        let d = xiangying_core::Device::open(&dir).expect("device store");
+        for e in std::fs::read_dir(g.join("device-gw1/photos")).expect("photos") {
+            let bytes = std::fs::read(e.expect("entry").path()).expect("read");
+            d.photo_files().put_bytes(&bytes).expect("put photo");
+        }
+        d.set_server_url(&server.url()).expect("address");
+        let r = d.sync_now(&|_| {}).expect("the device syncs");
+        assert_eq!(
+            r.pushed,
+            dev["outbox"].as_array().expect("outbox").len() as u64
+        );
+        assert_eq!(d.outbox_len().expect("outbox"), 0);
+        let unsynced = dev["unsynced_case"].as_str().expect("id");
+        assert!(
+            with_tx(server.state.storage.as_ref(), |tx| tx.case(unsynced))
+                .expect("read")
+                .is_some()
+        );
+        server.stop();
+        // The fixture is untouched: nothing was written beside it.
+        assert!(!g.join("server-sqlite/server.db-wal").exists());
+    }
+}
+
+#[test]
+fn postgres_dumps_of_every_generation_upgrade_and_serve() {
+    let url = pg_url();
+    for g in generations() {
+        let n = g
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("gen"))
+            .expect("gen<N>")
+            .to_owned();
+        let dump = std::fs::read_to_string(g.join("server-postgres.sql")).expect("dump");
+        let schema = format!("xyt_upgrade_gen{n}");
+        drop_schema(&url, &schema);
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        xiangying_server::backup::load_dump(&mut client, &dump, &format!("compat_gen{n}"), &schema)
+            .expect("the dump loads into a schema of our own");
+        drop(client);
+        let tmp = tempfile::tempdir().expect("tmp");
+        let data = tmp.path().join("server");
+        copy_dir(&g.join("server-postgres-photos"), &data.join("photos"));
+        let storage = Arc::new(
+            PostgresStorage::connect_with_schema(&url, &schema).expect("the old schema opens"),
+        );
+        let server = start(storage, &data);
+        let manifest = read_json(&g.join("server-postgres.json"));
+        check_served(&server, &manifest);
+        // A device of the manifest pushes nothing and pulls its scope.
+        let gw1 = manifest["tokens"]["gw1"].as_str().expect("gw1 token");
+        let answer = SyncClient::new(&server.url())
+            .expect("client")
+            .sync(
+                gw1,
+                &SyncRequest {
+                    push: vec![],
+                    cursor: 0,
+                    max_feed_bytes: 1 << 20,
+                    org_version: 0,
+                },
+                false,
+            )
+            .expect("gw1 syncs");
+        assert!(!answer.response.feed.is_empty());
+        server.stop();
+        drop_schema(&url, &schema);
+    }
+}

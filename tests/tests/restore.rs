@@ -160,3 +160,105 @@ fn a_restore_to_an_older_backup_loses_nothing_a_device_holds_on_postgres() {
         drop_schema(&url, r.get::<_, &str>(0));
     }
 }
+
+/// Pushes `bytes` for document `id` with `person`'s token, marked as a re-delivery or not.
+fn push_marked(
+    f: &Field,
+    person: &str,
+    id: &str,
+    bytes: Vec<u8>,
+    redelivery: bool,
+) -> (u16, String) {
+    use xiangying_core::sync::wire::{PushedChange, SyncRequest, encode};
+    let body = encode(&SyncRequest {
+        push: vec![PushedChange {
+            seq: 1_000_000,
+            case_id: uuid::Uuid::parse_str(id).expect("id"),
+            bytes,
+        }],
+        cursor: u64::MAX >> 1,
+        max_feed_bytes: 1024,
+        org_version: 0,
+    })
+    .expect("encode");
+    let mut req = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/sync", f.server.url()))
+        .bearer_auth(xiangying_tests::token_of(f, person))
+        .body(body);
+    if redelivery {
+        req = req.header(xiangying_core::sync::client::REDELIVERY_HEADER, "1");
+    }
+    let resp = req.send().expect("send");
+    (resp.status().as_u16(), resp.text().expect("body"))
+}
+
+/// psc1 reports and syncs, gw1 pulls the case; psc1 then notes on it offline. Returns the field,
+/// the case, and psc1's unsynced change (signed by psc1, with psc1's actor).
+fn someone_elses_change() -> (Field, String, Vec<u8>) {
+    let mut f = Field::new(sample_org());
+    f.enrol("psc1");
+    f.enrol("gw1");
+    f.enrol("cc1");
+    let id = f
+        .dev("psc1")
+        .report(&xiangying_core::NewReport {
+            category: xiangying_core::org::sample::MANHOLE.into(),
+            location: xiangying_core::org::sample::IN_G1,
+            grid: None,
+            segment: None,
+            description: "井盖缺失".into(),
+        })
+        .expect("report");
+    f.settle();
+    f.dev("psc1").note(&id, "补充").expect("note");
+    let change = f.dev("psc1").outbox(1).expect("outbox")[0].bytes.clone();
+    (f, id, change)
+}
+
+#[test]
+fn a_re_delivery_mark_outside_a_recovery_window_changes_nothing() {
+    // A server never restored: another person's change is forgery, mark or not.
+    let (f, id, change) = someone_elses_change();
+    let before = server_holdings(&f);
+    let (status, body) = push_marked(&f, "gw1", &id, change, true);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("tampering"), "{body}");
+    assert_eq!(server_holdings(&f), before, "nothing stored changed");
+}
+
+#[test]
+fn within_a_recovery_window_only_a_marked_push_may_bring_back_other_peoples_changes() {
+    let (mut f, id, change) = someone_elses_change();
+    let out = f.root.path().join("backup");
+    backup::backup(&f.store_location(), &out).expect("backup");
+    f.restart_after(|f| {
+        backup::restore(&f.store_location(), &out).expect("restore");
+    });
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    assert!(f.state().in_recovery(now));
+    // Unmarked: still forgery, even now.
+    let (status, body) = push_marked(&f, "cc1", &id, change.clone(), false);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("tampering"), "{body}");
+    // Marked, by another device in the window: taken back, still judged append-only.
+    let (status, body) = push_marked(&f, "gw1", &id, change, true);
+    assert_eq!(status, 200, "{body}");
+    let state = f.state();
+    let row = with_tx(state.storage.as_ref(), |tx| tx.case(&id))
+        .expect("read")
+        .expect("case");
+    let doc = CaseDoc::load(&row.snapshot, &automerge::ActorId::random()).expect("load");
+    assert!(
+        doc.events()
+            .expect("events")
+            .iter()
+            .any(|e| e.by.person() == Some("psc1")
+                && matches!(e.action, xiangying_core::case::Action::Note { .. })),
+        "psc1's note is back"
+    );
+    // psc1's own actor was not claimed for gw1: psc1 syncs on as usual.
+    f.dev("psc1").sync_now(&|_| {}).expect("psc1 syncs");
+}

@@ -170,12 +170,25 @@ pub fn devices(storage: &dyn Storage) -> Result<Vec<DeviceRow>, ServerError> {
 
 /// A one-paragraph status: roster version, cases, changes, devices.
 pub fn status(storage: &dyn Storage) -> Result<String, ServerError> {
+    let id = storage.identity();
+    let restored = match id.restored_at {
+        Some(at) => format!(
+            "restored {}",
+            chrono::DateTime::from_timestamp_millis(at)
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| at.to_string())
+        ),
+        None => "never restored".to_string(),
+    };
     with_tx(storage, |tx| {
         let version = tx.org_version()?;
         let (cases, changes, devices) = tx.counts()?;
         Ok(format!(
-            "storage {}; roster version {version}; {cases} cases, {changes} changes in the feed, {devices} devices",
-            storage.kind()
+            "storage {}, schema version {}; store {}, epoch {}, {restored}; roster version {version}; {cases} cases, {changes} changes in the feed, {devices} devices",
+            storage.kind(),
+            id.schema_version,
+            id.store_id,
+            id.epoch,
         ))
     })
 }

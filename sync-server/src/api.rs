@@ -322,19 +322,32 @@ async fn org(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
+/// The request header a device sets on pushes that re-deliver documents after a restore.
+pub const REDELIVERY_HEADER: &str = xiangying_core::sync::client::REDELIVERY_HEADER;
+
 async fn sync_handler(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
     Extension(protocol): Extension<Protocol>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ServerError> {
+    // Other people's changes are taken back only within the window after a restore
+    // (docs/decisions/0021-recovery-after-a-restore.md); elsewhere the header changes nothing.
+    let redelivery = headers
+        .get(REDELIVERY_HEADER)
+        .is_some_and(|v| v.as_bytes() == b"1")
+        && state.in_recovery(now());
     let req: SyncRequest = wire::decode(&body)
         .map_err(|e| ServerError::BadRequest(format!("not a sync request: {e}")))?;
     Metrics::add(&state.metrics.bytes_in, body.len() as u64);
     drop(body);
     let st = state.clone();
-    let layout = protocol.layout();
-    let resp = blocking(move || sync_blocking(&st, &device, layout, &req)).await?;
+    let how = Pushing {
+        layout: protocol.layout(),
+        redelivery,
+    };
+    let resp = blocking(move || sync_blocking(&st, &device, how, &req)).await?;
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     Metrics::add(&state.metrics.syncs, 1);
     Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
@@ -348,10 +361,17 @@ async fn sync_handler(
         .into_response())
 }
 
+/// How a device's push is taken: its document layout, and whether it re-delivers.
+#[derive(Debug, Clone, Copy)]
+struct Pushing {
+    layout: u32,
+    redelivery: bool,
+}
+
 fn sync_blocking(
     state: &AppState,
     device: &DeviceRow,
-    layout: u32,
+    how: Pushing,
     req: &SyncRequest,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
@@ -365,7 +385,8 @@ fn sync_blocking(
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
-            layout,
+            layout: how.layout,
+            redelivery: how.redelivery,
         };
         sync::push(tx, &ctx, &checked)
     });
@@ -391,7 +412,8 @@ fn sync_blocking(
             actor: &state.actor,
             instance: &state.instance,
             now: now(),
-            layout,
+            layout: how.layout,
+            redelivery: how.redelivery,
         };
         let page = sync::pull(tx, &ctx, req.cursor, max_bytes, state.limits.max_feed_cases)?;
         Ok(SyncResponse {

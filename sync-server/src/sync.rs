@@ -39,6 +39,9 @@ pub struct Ctx<'a> {
     /// The document layout the device writes, from its protocol header (1 without one):
     /// above this build's, the judge lets through what it cannot judge.
     pub layout: u32,
+    /// The push re-delivers what a restored store lost, within the recovery window
+    /// (docs/decisions/0021-recovery-after-a-restore.md).
+    pub redelivery: bool,
 }
 
 impl Ctx<'_> {
@@ -47,7 +50,7 @@ impl Ctx<'_> {
         Judging {
             pusher: &self.device.person,
             newer: self.layout > LAYOUT,
-            redelivery: false,
+            redelivery: self.redelivery,
         }
     }
 }
@@ -216,12 +219,16 @@ fn push_case(
     for c in &incoming {
         let actor = c.actor.to_hex_string();
         match tx.actor_owner(&actor)? {
-            Some(owner) if owner != ctx.device.id => {
+            // A re-delivery brings back other devices' changes: their actors stay theirs.
+            Some(owner) if owner != ctx.device.id && !ctx.redelivery => {
                 return Err(tamper(format!(
                     "writes with actor {actor}, which belongs to another device"
                 )));
             }
             Some(_) => {}
+            // An actor the restored store does not know may be somebody else's: it is claimed
+            // by the first ordinary push that writes with it.
+            None if ctx.redelivery => {}
             None => tx.set_actor_owner(&actor, &ctx.device.id)?,
         }
     }
@@ -326,9 +333,12 @@ fn accept_case(
         case_id: case_id.to_string(),
         reason: t.to_string(),
     })?;
-    // Honest but stale claims (the person moved while offline) are voided, not refused.
+    // Honest but stale claims (the person moved while offline) are voided, not refused; an
+    // event a re-delivered document already voids is not voided twice.
+    let voided = already_voided(after, ctx.redelivery).map_err(|e| bad(case_id, e))?;
     for e in &added.events {
         if let Author::Person(claim) = &e.by
+            && !voided.contains(&e.id)
             && let Some(reason) = stale_claim(ctx, claim)
         {
             let void = Event {
@@ -347,6 +357,15 @@ fn accept_case(
     }
     let facts = after.facts().map_err(|e| bad(case_id, e))?;
     let mut number = after.number();
+    if is_new && let Some(n) = &number {
+        // A re-delivered case numbered before a restore keeps its number; later cases of its
+        // day are numbered after it.
+        if let Some((key, seq)) = n.rsplit_once('-')
+            && let Ok(seq) = seq.parse::<u64>()
+        {
+            tx.number_taken(&format!("number:{key}"), seq)?;
+        }
+    }
     if is_new && number.is_none() {
         let n = case_number(tx, ctx.roster, &facts)?;
         after
@@ -454,6 +473,25 @@ fn accept_patrol(
         access: patrol_access_keys(&facts, &state),
         photos: Vec::new(),
     })
+}
+
+/// The events a case's server voids already name, when re-delivered (otherwise none: an
+/// ordinary push never brings server voids).
+fn already_voided(
+    doc: &CaseDoc,
+    redelivery: bool,
+) -> std::result::Result<std::collections::HashSet<String>, DocError> {
+    if !redelivery {
+        return Ok(Default::default());
+    }
+    Ok(doc
+        .events()?
+        .into_iter()
+        .filter_map(|e| match e.action {
+            Action::ServerVoid { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect())
 }
 
 /// A device may write to a case its person may see now, or to one it held before (an honest

@@ -93,6 +93,14 @@ fn migrate_backup_and_restore_from_the_command_line() {
     assert_ne!(after, before);
     assert!(out.contains(&format!("new epoch {after}")), "{out}");
     assert!(out.contains("before-restore-"), "{out}");
+    // The operator sees the store's version, epoch and restore at a glance.
+    let status = ok(&server(&data, &["admin", "status"]));
+    assert!(
+        status.contains(&format!("schema version {LATEST}")),
+        "{status}"
+    );
+    assert!(status.contains(&format!("epoch {after}")), "{status}");
+    assert!(status.contains("restored 20"), "{status}");
 
     // A machine that lost everything: the backup restores into an empty data folder.
     let fresh = dir.path().join("fresh");

@@ -228,7 +228,20 @@ impl Device {
                 max_feed_bytes: FEED_BYTES,
                 org_version,
             };
-            let answer = client.sync(&token, &req, self.redelivering()?)?;
+            let answer = match client.sync(&token, &req, self.redelivering()?) {
+                Ok(answer) => answer,
+                // A push refused because the server was restored and lost what it depends on:
+                // the refusal names the new epoch; re-deliver and go on.
+                Err(e) => {
+                    if self.notice_epoch(client.last_epoch().as_deref(), META_CURSOR)?
+                        == Epoch::Restored
+                    {
+                        report.server_restored = true;
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
             let resp = answer.response;
             report.round_trips += 1;
             report.bytes_sent += answer.sent;
@@ -239,8 +252,8 @@ impl Device {
             if let Some(seq) = resp.acked_through {
                 self.store.outbox_ack_through(seq)?;
                 report.pushed += entries.iter().filter(|e| e.seq <= seq).count() as u64;
-                self.redelivery_done_if_drained()?;
             }
+            self.redelivery_done_if_drained()?;
             for item in &resp.feed {
                 let id = item.case_id.to_string();
                 self.apply_remote(&id, &item.bytes)?;

@@ -18,6 +18,8 @@ pub const UPLOAD_CHUNK: usize = 256 * 1024;
 pub struct SyncClient {
     http: Client,
     base: String,
+    /// The store epoch the last sync answer named, refusals included.
+    last_epoch: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// The response header naming the server store's epoch: it changes when the store is
@@ -150,7 +152,20 @@ impl SyncClient {
                 problem: format!("{base:?} is not an http(s) URL"),
             });
         }
-        Ok(SyncClient { http, base })
+        Ok(SyncClient {
+            http,
+            base,
+            last_epoch: Default::default(),
+        })
+    }
+
+    /// The store epoch the last sync answer named, a refusal's included: a device whose push
+    /// was refused because the server lost what it depends on learns of the restore here.
+    pub fn last_epoch(&self) -> Option<String> {
+        self.last_epoch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Registers the device's own `token` with an enrolment code. Retrying with the same
@@ -209,6 +224,9 @@ impl SyncClient {
                 .get(EPOCH_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            if epoch.is_some() {
+                *self.last_epoch.lock().unwrap_or_else(|e| e.into_inner()) = epoch.clone();
+            }
             let bytes = ok(resp)?.bytes().map_err(network)?;
             let parsed: SyncResponse = wire::decode(&bytes)
                 .map_err(|e| Error::Network(format!("garbled sync response: {e}")))?;

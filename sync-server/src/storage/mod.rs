@@ -194,6 +194,9 @@ pub trait Tx {
     ) -> Result<()>;
     /// The next sequence number under a key (case numbers per street and day), from 1.
     fn next_number(&mut self, key: &str) -> Result<u64>;
+    /// Makes sure [`Tx::next_number`] under `key` hands out numbers above `taken` (a number
+    /// given before a restore, brought back by a re-delivery).
+    fn number_taken(&mut self, key: &str, taken: u64) -> Result<()>;
 
     /// The highest feed position handed out and committed.
     fn max_position(&mut self) -> Result<u64>;

@@ -486,6 +486,15 @@ impl Tx for SqliteTx<'_> {
         Ok(pos(v))
     }
 
+    fn number_taken(&mut self, key: &str, taken: u64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO counters (name, next) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET next = max(next, excluded.next)",
+            params![key, sql_pos(taken.saturating_add(1))],
+        )?;
+        Ok(())
+    }
+
     fn max_position(&mut self) -> Result<u64> {
         let next: i64 =
             self.tx

@@ -442,6 +442,16 @@ impl Tx for PgTx<'_> {
         Ok(pos(first_i64(&r)?))
     }
 
+    fn number_taken(&mut self, key: &str, taken: u64) -> Result<()> {
+        let next = sql_pos(taken.saturating_add(1));
+        self.execute(
+            "INSERT INTO counters (name, next) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET next = GREATEST(counters.next, EXCLUDED.next)",
+            &[&key, &next],
+        )?;
+        Ok(())
+    }
+
     fn max_position(&mut self) -> Result<u64> {
         // A plain read: while a writer holds the counter row with an uncommitted update, this
         // returns the last committed value, so every position at or below it is committed.

@@ -91,7 +91,13 @@ impl From<rusqlite::Error> for ServerError {
 
 impl From<postgres::Error> for ServerError {
     fn from(e: postgres::Error) -> Self {
-        ServerError::Storage(e.to_string())
+        // The driver's own text is just "db error"; the server's message names the problem.
+        match e.as_db_error() {
+            Some(db) => {
+                ServerError::Storage(format!("PostgreSQL {}: {}", db.code().code(), db.message()))
+            }
+            None => ServerError::Storage(e.to_string()),
+        }
     }
 }
 

@@ -55,10 +55,19 @@ impl Target for PgTarget<'_> {
     fn apply(&mut self, m: &Migration, now_ms: i64) -> Result<bool> {
         let mut tx = self.0.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-        if schema_version(&mut tx)? >= m.version {
+        // Create the version table (if another instance has not) and read it directly: after
+        // an advisory lock a catalog lookup such as `to_regclass` may still answer from before
+        // the other instance's commit, and two instances would both run a migration.
+        tx.batch_execute(migrations::VERSION_TABLE)?;
+        let done: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )?
+            .try_get(0)?;
+        if i64::from(done) >= i64::from(m.version) {
             return Ok(false);
         }
-        tx.batch_execute(migrations::VERSION_TABLE)?;
         tx.batch_execute(m.sql.text(Dialect::Postgres))?;
         if m.seeds_identity {
             for key in [meta::STORE_ID, meta::EPOCH] {

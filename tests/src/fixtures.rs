@@ -469,10 +469,21 @@ pub fn write_generation(n: u32, pg: Option<(&str, &Path)>) {
         "README.json",
         &json!({
             "generation": n,
-            "written_by": "xiangying first-wave build (protocol 1, document layout 1)",
+            "written_by": written_by(),
             "never_edit": "bytes a later build must read; add a new generation instead",
         }),
     );
+}
+
+/// The build writing a generation: core version, protocol, document layout, store schema.
+fn written_by() -> String {
+    use xiangying_core::sync::version::{CORE_VERSION, CURRENT, LAYOUT};
+    format!(
+        "xiangying-core {CORE_VERSION} (protocol {}.{}, document layout {LAYOUT}, server schema {})",
+        CURRENT.major,
+        CURRENT.minor,
+        xiangying_server::storage::migrations::LATEST
+    )
 }
 
 /// What a server fixture holds: every device with its token, every case and patrol with its
@@ -508,6 +519,7 @@ fn server_manifest(f: &Field, day: &Day) -> Value {
         "documents": docs,
         "photos": photos,
         "counts": {"cases": cases, "changes": changes, "devices": devices},
+        "schema_version": state.storage.identity().schema_version,
     })
 }
 

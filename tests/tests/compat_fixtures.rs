@@ -39,6 +39,16 @@ fn files(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
     v
 }
 
+/// The document layout a generation's build wrote (generations after these record it in
+/// their README.json).
+fn layout_of(generation: &Path) -> Option<u64> {
+    match generation.file_name()?.to_str()? {
+        "gen1" => Some(1),
+        "gen2" => Some(2),
+        _ => None,
+    }
+}
+
 fn actor() -> automerge::ActorId {
     automerge::ActorId::random()
 }
@@ -53,6 +63,9 @@ fn every_case_document_reads_and_folds_as_its_build_recorded() {
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let want = read_json(&file.with_extension("json"));
             assert_eq!(case_summary(&doc), want, "{}", file.display());
+            if let Some(layout) = layout_of(&g) {
+                assert_eq!(doc.layout().expect("layout"), layout, "{}", file.display());
+            }
             n += 1;
         }
     }

@@ -988,6 +988,10 @@ pub struct SyncReport {
     pub bytes_sent: u64,
     /// Response body bytes received.
     pub bytes_received: u64,
+    /// The server turned out to have been restored from a backup: this phone sent back
+    /// everything it holds and read the server's changes again from the start. Apps may tell
+    /// the person ("the server was restored; your work was sent again") — nothing is lost.
+    pub server_restored: bool,
 }
 
 impl From<&xiangying_core::SyncReport> for SyncReport {
@@ -1000,6 +1004,7 @@ impl From<&xiangying_core::SyncReport> for SyncReport {
             photos_uploaded: r.photos_uploaded,
             bytes_sent: r.bytes_sent,
             bytes_received: r.bytes_received,
+            server_restored: r.server_restored,
         }
     }
 }

@@ -6497,6 +6497,12 @@ public struct SyncReport: Equatable, Hashable {
      * Response body bytes received.
      */
     public let bytesReceived: UInt64
+    /**
+     * The server turned out to have been restored from a backup: this phone sent back
+     * everything it holds and read the server's changes again from the start. Apps may tell
+     * the person ("the server was restored; your work was sent again") — nothing is lost.
+     */
+    public let serverRestored: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6521,7 +6527,12 @@ public struct SyncReport: Equatable, Hashable {
          */bytesSent: UInt64, 
         /**
          * Response body bytes received.
-         */bytesReceived: UInt64) {
+         */bytesReceived: UInt64, 
+        /**
+         * The server turned out to have been restored from a backup: this phone sent back
+         * everything it holds and read the server's changes again from the start. Apps may tell
+         * the person ("the server was restored; your work was sent again") — nothing is lost.
+         */serverRestored: Bool) {
         self.phase = phase
         self.roundTrips = roundTrips
         self.pushed = pushed
@@ -6529,6 +6540,7 @@ public struct SyncReport: Equatable, Hashable {
         self.photosUploaded = photosUploaded
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
+        self.serverRestored = serverRestored
     }
 
     
@@ -6553,7 +6565,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 pulled: FfiConverterUInt64.read(from: &buf), 
                 photosUploaded: FfiConverterUInt64.read(from: &buf), 
                 bytesSent: FfiConverterUInt64.read(from: &buf), 
-                bytesReceived: FfiConverterUInt64.read(from: &buf)
+                bytesReceived: FfiConverterUInt64.read(from: &buf), 
+                serverRestored: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -6565,6 +6578,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.photosUploaded, into: &buf)
         FfiConverterUInt64.write(value.bytesSent, into: &buf)
         FfiConverterUInt64.write(value.bytesReceived, into: &buf)
+        FfiConverterBool.write(value.serverRestored, into: &buf)
     }
 }
 

@@ -7783,6 +7783,13 @@ data class SyncReport (
      * Response body bytes received.
      */
     val `bytesReceived`: kotlin.ULong
+    , 
+    /**
+     * The server turned out to have been restored from a backup: this phone sent back
+     * everything it holds and read the server's changes again from the start. Apps may tell
+     * the person ("the server was restored; your work was sent again") — nothing is lost.
+     */
+    val `serverRestored`: kotlin.Boolean
     
 ){
     
@@ -7806,6 +7813,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -7816,7 +7824,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.allocationSize(value.`pulled`) +
             FfiConverterULong.allocationSize(value.`photosUploaded`) +
             FfiConverterULong.allocationSize(value.`bytesSent`) +
-            FfiConverterULong.allocationSize(value.`bytesReceived`)
+            FfiConverterULong.allocationSize(value.`bytesReceived`) +
+            FfiConverterBoolean.allocationSize(value.`serverRestored`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -7827,6 +7836,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.write(value.`photosUploaded`, buf)
             FfiConverterULong.write(value.`bytesSent`, buf)
             FfiConverterULong.write(value.`bytesReceived`, buf)
+            FfiConverterBoolean.write(value.`serverRestored`, buf)
     }
 }
 

@@ -84,13 +84,26 @@ fn restore_loses_nothing_a_device_holds(postgres: Option<(String, String)>) {
     assert!(changes_restored < changes_before);
 
     // One more sync round: every device finds out, re-delivers, pulls again. No refusal.
+    let (mut round_trips, mut sent, mut pushed, mut uploaded) = (0, 0, 0, 0);
     for p in PEOPLE {
         let r = f
             .dev(p)
             .sync_now(&|_| {})
             .unwrap_or_else(|e| panic!("{p}'s first sync after the restore: {e}"));
         assert!(r.server_restored, "{p} noticed the restore");
+        round_trips += r.round_trips;
+        sent += r.bytes_sent;
+        pushed += r.pushed;
+        uploaded += r.photos_uploaded;
     }
+    eprintln!(
+        "restore: {} documents at the backup, {} before the restore; the round after it: \
+         {} devices, {round_trips} round trips, {pushed} outbox entries ({sent} bytes) pushed, \
+         {uploaded} photo files uploaded",
+        at_backup.len(),
+        before_restore.len(),
+        PEOPLE.len()
+    );
     // The server now holds every document, event and photo any device holds.
     let (after, _) = server_holdings(&f);
     let state = f.state();

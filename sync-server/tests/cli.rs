@@ -9,34 +9,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod common;
+use common::{failed, ok, server};
 use xiangying_core::org::zhenxing;
-
-fn server(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("XIANGYING_POSTGRES")
-        .env_remove("XIANGYING_FONT")
-        .env("XIANGYING_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn failed(out: &Output) -> String {
-    assert!(!out.status.success(), "should have failed");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// A data folder with the Zhenxing roster and catalogue published.
 fn street() -> (tempfile::TempDir, PathBuf) {

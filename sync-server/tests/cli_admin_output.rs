@@ -2,31 +2,11 @@
 //! finding 10), and `issue-code` says when the code expires (finding 7).
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod common;
+use common::{ok, server};
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::{DeviceRow, with_tx};
-
-fn server(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("XIANGYING_POSTGRES")
-        .env_remove("XIANGYING_CONFIG")
-        .env("XIANGYING_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn admin_devices_escapes_control_characters_in_names_and_reasons() {

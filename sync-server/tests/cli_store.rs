@@ -4,35 +4,10 @@
 //! by every command, untouched.
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+mod common;
+use common::{failed, ok, server};
 use xiangying_server::storage::migrations::LATEST;
-
-fn server(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("XIANGYING_POSTGRES")
-        .env_remove("XIANGYING_CONFIG")
-        .env("XIANGYING_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn failed(out: &Output) -> String {
-    assert!(!out.status.success(), "should have failed");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn epoch(data: &Path) -> String {
     rusqlite::Connection::open(data.join("server.db"))

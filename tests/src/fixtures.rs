@@ -24,6 +24,18 @@ pub fn compat_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/compat")
 }
 
+/// Every generation folder, oldest first.
+pub fn generations() -> Vec<PathBuf> {
+    let mut gens: Vec<_> = std::fs::read_dir(compat_dir())
+        .expect("fixtures/compat")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    gens.sort();
+    assert!(!gens.is_empty(), "no fixture generation");
+    gens
+}
+
 /// The people of the scripted day.
 pub const PEOPLE: [&str; 12] = [
     "center", "cc1", "cc2", "gw1", "gw3", "psc1", "official", "police1", "vol1", "res1", "inf1",
@@ -131,7 +143,9 @@ fn vacuum_into(db: &Path, out: &Path) {
         .expect("vacuum into");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a folder recursively (fixtures are copied before they are opened, never opened in
+/// place).
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {
         let e = e.expect("entry");

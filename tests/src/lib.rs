@@ -236,6 +236,17 @@ pub fn server_counts(f: &Field) -> (u64, u64, u64) {
 /// Pushes hand-made bytes for one document to `/v1/sync` with `person`'s token (a far cursor,
 /// so nothing is pulled); returns the status and the body as text.
 pub fn push_raw(f: &Field, person: &str, id: &str, bytes: Vec<u8>) -> (u16, String) {
+    push_raw_with(f, person, id, bytes, &[])
+}
+
+/// [`push_raw`] with extra request headers (a re-delivery mark, a protocol version).
+pub fn push_raw_with(
+    f: &Field,
+    person: &str,
+    id: &str,
+    bytes: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
     let body = xiangying_core::sync::wire::encode(&xiangying_core::sync::wire::SyncRequest {
         push: vec![xiangying_core::sync::wire::PushedChange {
             seq: 1_000_000,
@@ -247,8 +258,15 @@ pub fn push_raw(f: &Field, person: &str, id: &str, bytes: Vec<u8>) -> (u16, Stri
         org_version: 0,
     })
     .expect("encode");
-    let (status, body) = post_sync(f, Some(&token_of(f, person)), body);
-    (status, String::from_utf8_lossy(&body).into_owned())
+    let mut req = reqwest::blocking::Client::new()
+        .post(format!("{}/v1/sync", f.server.url()))
+        .bearer_auth(token_of(f, person))
+        .body(body);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let resp = req.send().expect("send");
+    (resp.status().as_u16(), resp.text().expect("body"))
 }
 
 /// A change made by hand on `holder`'s copy of a document: `edit` gets the document and its

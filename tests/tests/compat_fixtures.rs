@@ -12,19 +12,7 @@ use std::path::Path;
 use xiangying_core::case::CaseDoc;
 use xiangying_core::patrol::PatrolDoc;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
-use xiangying_tests::fixtures::{case_summary, compat_dir, patrol_summary, read_json};
-
-/// Every generation folder, oldest first.
-fn generations() -> Vec<std::path::PathBuf> {
-    let mut gens: Vec<_> = std::fs::read_dir(compat_dir())
-        .expect("fixtures/compat")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    gens.sort();
-    assert!(!gens.is_empty(), "no fixture generation");
-    gens
-}
+use xiangying_tests::fixtures::{case_summary, copy_dir, generations, patrol_summary, read_json};
 
 /// The files of `dir` with extension `ext`.
 fn files(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
@@ -167,20 +155,6 @@ fn write_fixture_generation() {
         n,
         url.as_deref().map(|u| (u, Path::new(pg_dump.as_str()))),
     );
-}
-
-/// Copies a fixture folder to a scratch place (fixtures are never opened in place).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use xiangying_core::patrol::{PatrolAction, PatrolDoc, PatrolEvent};
 use xiangying_core::sync::judge::{Judging, Tamper, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::version::LAYOUT;
-use xiangying_tests::fixtures::compat_dir;
+use xiangying_tests::fixtures::generations;
 
 const NEXT_ACTION: &str = r#"{"type":"test_next_layout_check","score":7}"#;
 
@@ -18,13 +18,7 @@ const NEXT_ACTION: &str = r#"{"type":"test_next_layout_check","score":7}"#;
 /// generation.
 fn documents(kind: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut gens: Vec<_> = std::fs::read_dir(compat_dir())
-        .expect("fixtures/compat")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    gens.sort();
-    for g in gens {
+    for g in generations() {
         if let Ok(dir) = std::fs::read_dir(g.join(kind)) {
             let mut files: Vec<_> = dir
                 .map(|e| e.expect("entry").path())

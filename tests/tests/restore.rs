@@ -9,7 +9,7 @@ use xiangying_server::backup;
 use xiangying_server::state::Limits;
 use xiangying_server::storage::with_tx;
 use xiangying_tests::world::{self, Ledger, PEOPLE, Rng};
-use xiangying_tests::{Field, drop_schema, pg_url, sample_org, server_counts};
+use xiangying_tests::{Field, drop_schema, pg_url, push_raw_with, sample_org, server_counts};
 
 /// `steps` random steps by random people (each may sync on its own, as people do).
 fn work(f: &Field, rng: &mut Rng, ledger: &mut Ledger, steps: usize) {
@@ -182,27 +182,8 @@ fn push_marked(
     bytes: Vec<u8>,
     redelivery: bool,
 ) -> (u16, String) {
-    use xiangying_core::sync::wire::{PushedChange, SyncRequest, encode};
-    let body = encode(&SyncRequest {
-        push: vec![PushedChange {
-            seq: 1_000_000,
-            case_id: uuid::Uuid::parse_str(id).expect("id"),
-            bytes,
-        }],
-        cursor: u64::MAX >> 1,
-        max_feed_bytes: 1024,
-        org_version: 0,
-    })
-    .expect("encode");
-    let mut req = reqwest::blocking::Client::new()
-        .post(format!("{}/v1/sync", f.server.url()))
-        .bearer_auth(xiangying_tests::token_of(f, person))
-        .body(body);
-    if redelivery {
-        req = req.header(xiangying_core::sync::client::REDELIVERY_HEADER, "1");
-    }
-    let resp = req.send().expect("send");
-    (resp.status().as_u16(), resp.text().expect("body"))
+    let mark = [(xiangying_core::sync::client::REDELIVERY_HEADER, "1")];
+    push_raw_with(f, person, id, bytes, if redelivery { &mark } else { &[] })
 }
 
 /// psc1 reports and syncs, gw1 pulls the case; psc1 then notes on it offline. Returns the field,

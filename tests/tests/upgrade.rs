@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use xiangying_core::sync::client::SyncClient;
 use xiangying_core::sync::wire::SyncRequest;
@@ -18,32 +18,8 @@ use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::{Storage, with_tx};
 use xiangying_server::{Running, spawn};
-use xiangying_tests::fixtures::{compat_dir, read_json};
+use xiangying_tests::fixtures::{copy_dir, generations, read_json};
 use xiangying_tests::{drop_schema, pg_url};
-
-fn generations() -> Vec<PathBuf> {
-    let mut gens: Vec<_> = std::fs::read_dir(compat_dir())
-        .expect("fixtures/compat")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.is_dir())
-        .collect();
-    gens.sort();
-    assert!(!gens.is_empty(), "no fixture generation");
-    gens
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
-}
 
 /// Serves an opened fixture store; `manifest` says which schema version its build wrote
 /// (generation 1 predates versions: 0).

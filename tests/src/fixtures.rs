@@ -98,15 +98,7 @@ fn report(at: xiangying_core::org::Point, what: &str) -> NewReport {
 }
 
 fn photo(seed: u8) -> Vec<u8> {
-    let mut img = image::RgbImage::new(160, 120);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        *p = image::Rgb([(x as u8).wrapping_add(seed), y as u8, seed]);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .expect("encode");
-    out.into_inner()
+    crate::world::tiny_photo(usize::from(seed))
 }
 
 fn fixes(start: i64, n: usize) -> Vec<TrackPoint> {

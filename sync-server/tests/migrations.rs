@@ -325,3 +325,190 @@ fn postgres_newer_store_is_refused_untouched() {
     assert!(e.contains(&format!("({LATEST})")), "{e}");
     assert_eq!(s.describe(), before);
 }
+
+// ---------------------------------------------------------------- both backends
+
+/// A column as both backends are compared: its type reduced to what the server relies on
+/// (`int`, `float`, `text`, `bytes`), and whether it may be NULL (primary-key columns never).
+type Column = (String, String, bool);
+
+/// What a table looks like on either backend: its columns in order and its primary key.
+#[derive(Debug, PartialEq, Eq)]
+struct Table {
+    columns: Vec<Column>,
+    key: Vec<String>,
+}
+
+fn reduced_type(declared: &str) -> String {
+    let t = declared.to_ascii_lowercase();
+    // SQLite has no boolean type: it keeps PostgreSQL's booleans as integers.
+    let kind = if t.contains("int") || t == "boolean" {
+        "int"
+    } else if t.contains("char") || t.contains("text") {
+        "text"
+    } else if t.contains("blob") || t.contains("bytea") {
+        "bytes"
+    } else if t.contains("real") || t.contains("double") || t.contains("float") {
+        "float"
+    } else {
+        return format!("other:{t}");
+    };
+    kind.to_string()
+}
+
+/// Tables (and their indexes' columns) of a migrated SQLite store.
+fn sqlite_tables(dir: &Path) -> (std::collections::BTreeMap<String, Table>, Vec<String>) {
+    let conn = rusqlite::Connection::open(dir.join(sqlite::DB_FILE)).unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut tables = std::collections::BTreeMap::new();
+    let mut indexes = Vec::new();
+    for name in names {
+        let mut cols: Vec<(i64, Column)> = conn
+            .prepare(&format!("PRAGMA table_info({name})"))
+            .unwrap()
+            .query_map([], |r| {
+                let col: String = r.get(1)?;
+                let ty: String = r.get(2)?;
+                let notnull: bool = r.get(3)?;
+                let pk: i64 = r.get(5)?;
+                Ok((pk, (col, reduced_type(&ty), !notnull && pk == 0)))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut key: Vec<(i64, String)> = cols
+            .iter()
+            .filter(|(pk, _)| *pk > 0)
+            .map(|(pk, c)| (*pk, c.0.clone()))
+            .collect();
+        key.sort();
+        let index_names: Vec<(String, bool, String)> = conn
+            .prepare(&format!("PRAGMA index_list({name})"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (index, unique, origin) in index_names {
+            if origin == "pk" {
+                continue;
+            }
+            let cols: Vec<String> = conn
+                .prepare(&format!("PRAGMA index_info({index})"))
+                .unwrap()
+                .query_map([], |r| r.get(2))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            indexes.push(format!(
+                "{name}({}){}",
+                cols.join(","),
+                if unique { " unique" } else { "" }
+            ));
+        }
+        tables.insert(
+            name,
+            Table {
+                columns: cols.drain(..).map(|(_, c)| c).collect(),
+                key: key.into_iter().map(|(_, c)| c).collect(),
+            },
+        );
+    }
+    indexes.sort();
+    (tables, indexes)
+}
+
+/// Tables (and their indexes' columns) of a migrated PostgreSQL schema.
+fn postgres_tables(s: &Schema) -> (std::collections::BTreeMap<String, Table>, Vec<String>) {
+    let mut c = s.client();
+    let mut tables: std::collections::BTreeMap<String, Table> = Default::default();
+    for r in c
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'YES'
+             FROM information_schema.columns WHERE table_schema = $1
+             ORDER BY table_name, ordinal_position",
+            &[&s.name],
+        )
+        .unwrap()
+    {
+        let table: String = r.get(0);
+        let t = tables.entry(table).or_insert(Table {
+            columns: Vec::new(),
+            key: Vec::new(),
+        });
+        t.columns
+            .push((r.get(1), reduced_type(&r.get::<_, String>(2)), r.get(3)));
+    }
+    // Primary keys and unique constraints, with their columns in order.
+    let mut indexes = Vec::new();
+    for r in c
+        .query(
+            "SELECT t.relname::text, i.indisprimary, i.indisunique,
+                    array_agg(a.attname::text ORDER BY k.ord)
+             FROM pg_index i
+             JOIN pg_class t ON t.oid = i.indrelid
+             JOIN pg_namespace n ON n.oid = t.relnamespace
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+             WHERE n.nspname = $1
+             GROUP BY t.relname, i.indexrelid, i.indisprimary, i.indisunique",
+            &[&s.name],
+        )
+        .unwrap()
+    {
+        let table: String = r.get(0);
+        let primary: bool = r.get(1);
+        let unique: bool = r.get(2);
+        let cols: Vec<String> = r.get(3);
+        if primary {
+            if let Some(t) = tables.get_mut(&table) {
+                t.key = cols;
+            }
+        } else {
+            indexes.push(format!(
+                "{table}({}){}",
+                cols.join(","),
+                if unique { " unique" } else { "" }
+            ));
+        }
+    }
+    // Primary-key columns are never NULL on either side.
+    for t in tables.values_mut() {
+        for col in t.columns.iter_mut() {
+            if t.key.contains(&col.0) {
+                col.2 = false;
+            }
+        }
+    }
+    indexes.sort();
+    (tables, indexes)
+}
+
+/// The two backends' schemas are kept by two texts in migration 1 (their dialects differ);
+/// this proves them the same where the server relies on it: the same tables, the same columns
+/// in the same order with the same kind of type and nullability, the same primary keys, and the
+/// same indexes on the same columns.
+#[test]
+fn sqlite_and_postgres_migrate_to_the_same_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStorage::open(dir.path()).unwrap());
+    let (lite, lite_indexes) = sqlite_tables(dir.path());
+    let pg = Schema::new("same");
+    drop(pg.open().unwrap());
+    let (post, post_indexes) = postgres_tables(&pg);
+    assert_eq!(
+        lite.keys().collect::<Vec<_>>(),
+        post.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (name, t) in &lite {
+        assert_eq!(t, &post[name], "table {name}");
+    }
+    assert_eq!(lite_indexes, post_indexes, "the same indexes");
+}

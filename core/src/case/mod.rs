@@ -12,9 +12,12 @@ mod event;
 mod facts;
 mod fold;
 pub mod rules;
+mod state;
 pub(crate) mod tolerant;
+mod transitions;
 
 pub use doc::{CaseDoc, DocError, RawChange};
 pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
-pub use fold::{CaseState, FoldedEvent, Outcome, Status, check, fold, inbox_keys_for};
+pub use fold::{check, fold, inbox_keys_for};
+pub use state::{CaseState, FoldedEvent, Outcome, Status};

@@ -1,5 +1,5 @@
-//! No module cycles in `core/src`, `sync-server/src` and `bindings/src` (issue 13; the layer
-//! rule is `docs/decisions/0022-module-layers.md`).
+//! No module cycles in `core/src`, `sync-server/src` and `bindings/src`, and core's imports
+//! point down its layers (issue 13; the rule is `docs/decisions/0022-module-layers.md`).
 //!
 //! The test parses every `.rs` file of each crate with `syn`, starting at the crate root and
 //! following `mod x;` items (and their `#[path]` attributes), and builds the graph of imports
@@ -22,6 +22,11 @@
 //!   descendants is not counted. A parent declares and re-exports its children, and a child
 //!   using the types its parent defines through `super::` is the usual Rust pattern; the rule
 //!   is about siblings and cousins, which must import one way only.
+//!
+//! A second check keeps `xiangying-core`'s top-level modules in their layers
+//! ([`CORE_LAYERS`]): the model (`codec`, `org`, `case`, `patrol`, `report`) never imports
+//! the device shell (`photo`, `error`, `sync`, `store`, `device`), and each layer imports only
+//! the layers below it.
 //!
 //! Not seen: paths inside macro invocations (`format!`, `matches!`) and glob imports as a
 //! source of names (a glob still counts as an edge to the module it names).
@@ -513,6 +518,89 @@ fn no_module_cycles_in_the_workspace() {
         "module cycles (see docs/decisions/0022-module-layers.md):\n{}",
         found.join("\n")
     );
+}
+
+/// The layers of `xiangying-core`, lowest first: a top-level module may import only modules
+/// of lower layers (and its own). The model (`codec`, `org`, `case`, `patrol`, `report`) never
+/// reaches into the device shell (`photo`, `error`, `sync`, `store`, `device`).
+const CORE_LAYERS: &[&[&str]] = &[
+    &["codec", "org", "photo"],
+    &["case"],
+    &["patrol"],
+    &["report"],
+    &["error"],
+    &["sync"],
+    &["store"],
+    &["device"],
+];
+
+/// The import edges between top-level modules that point up (or sideways within a layer)
+/// through `layers`, and the top-level modules the table does not place.
+fn layer_violations(graph: &CrateGraph, layers: &[&[&str]]) -> Vec<String> {
+    let layer_of = |m: &ModPath| {
+        let top = m.first()?;
+        layers.iter().position(|l| l.contains(&top.as_str()))
+    };
+    let mut out = BTreeSet::new();
+    for (from, tos) in graph.edges() {
+        for to in tos {
+            if from.first() == to.first() || from.is_empty() || to.is_empty() {
+                continue;
+            }
+            match (layer_of(&from), layer_of(&to)) {
+                (Some(a), Some(b)) if a > b => {}
+                (Some(a), Some(b)) => {
+                    out.insert(format!(
+                        "{} -> {} (layer {a} imports layer {b})",
+                        show(&from),
+                        show(&to)
+                    ));
+                }
+                (None, _) => {
+                    out.insert(format!("{} is in no layer", from[0]));
+                }
+                (_, None) => {
+                    out.insert(format!("{} is in no layer", to[0]));
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[test]
+fn core_imports_point_down_its_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs");
+    let read = |p: &Path| std::fs::read_to_string(p).ok();
+    let graph = match load_crate(&root, &read) {
+        Ok(g) => g,
+        Err(errors) => panic!("cannot read the crate: {errors:#?}"),
+    };
+    let wrong = layer_violations(&graph, CORE_LAYERS);
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers of docs/decisions/0022-module-layers.md:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn an_import_up_a_layer_is_named() {
+    let map: HashMap<PathBuf, String> = [
+        ("src/lib.rs", "mod case;\nmod sync;\n"),
+        ("src/case.rs", "fn f() { crate::sync::wire(); }\n"),
+        ("src/sync.rs", "pub fn wire() {}\n"),
+    ]
+    .iter()
+    .map(|(p, s)| (PathBuf::from(p), (*s).to_string()))
+    .collect();
+    let read = move |p: &Path| map.get(p).cloned();
+    let graph = load_crate(Path::new("src/lib.rs"), &read).unwrap();
+    assert_eq!(
+        layer_violations(&graph, &[&["case"], &["sync"]]),
+        vec!["case -> sync (layer 0 imports layer 1)".to_string()]
+    );
+    assert!(layer_violations(&graph, &[&["sync"], &["case"]]).is_empty());
 }
 
 /// A made-up crate in memory: `files` maps a path under `src/` to its text.

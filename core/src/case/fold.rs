@@ -40,9 +40,12 @@ pub fn fold(facts: &Facts, events: &[Event]) -> CaseState {
     let voids: HashMap<&str, &str> = events
         .iter()
         .filter(|e| matches!(e.by, Author::Server { .. }))
-        .filter_map(|e| match &e.action {
-            Action::ServerVoid { event, reason } => Some((event.as_str(), reason.as_str())),
-            _ => None,
+        .filter_map(|e| {
+            if let Action::ServerVoid { event, reason } = &e.action {
+                Some((event.as_str(), reason.as_str()))
+            } else {
+                None
+            }
         })
         .collect();
     let mut state = CaseState {

@@ -16,7 +16,7 @@ mod state;
 pub(crate) mod tolerant;
 mod transitions;
 
-pub use doc::{CaseDoc, DocError, RawChange};
+pub use doc::{CaseDoc, DocError, LAYOUT, RawChange};
 pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
 pub use fold::{check, fold, inbox_keys_for};

@@ -117,7 +117,17 @@ pub(super) fn report(
     s.level = match (facts.kind, claim.role) {
         (CaseKind::Request, _) | (CaseKind::Problem, Role::CommunityChief) => Level::Community,
         (CaseKind::Problem, Role::StreetCenter) => Level::Street,
-        _ => Level::Grid,
+        (
+            CaseKind::Problem,
+            Role::GridWorker
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::StreetOfficial
+            | Role::DepartmentStaff
+            | Role::Volunteer
+            | Role::Resident,
+        ) => Level::Grid,
     };
     s.status = match (facts.kind, to_self) {
         (CaseKind::Request, true) => Status::InProgress,

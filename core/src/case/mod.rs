@@ -3,7 +3,8 @@
 //!
 //! - [`facts`](Facts): what never changes once a case is raised;
 //! - [`Event`]: one action, with the author's recorded claim;
-//! - [`fold()`]: the state computed from the events;
+//! - [`CaseState`]: the state (`state`), computed by [`fold()`], which checks each event at
+//!   its gates and then applies the action's own transition (`transitions`);
 //! - [`CaseDoc`]: the automerge document and its layout.
 
 pub mod chunks;

@@ -13,6 +13,7 @@
 //! - [`Device`]: the façade the bindings wrap.
 
 pub mod case;
+mod codec;
 mod device;
 mod error;
 pub mod org;

@@ -113,7 +113,7 @@ pub fn check_device_name(name: &str) -> Result<(), ServerError> {
             "the device name may have at most {MAX_DEVICE_NAME} characters"
         )));
     }
-    if let Some(c) = name.chars().find(|c| !crate::admin::printable_char(*c)) {
+    if let Some(c) = name.chars().find(|c| !crate::printable::printable_char(*c)) {
         return Err(ServerError::BadRequest(format!(
             "the device name may not contain control or other non-printing characters \
              (found {})",

@@ -23,6 +23,7 @@ pub mod error;
 pub mod export;
 pub mod listen;
 pub mod photo_access;
+pub mod printable;
 pub mod protocol;
 pub mod reports;
 pub mod state;

@@ -6,7 +6,7 @@
 //!   `community`, `segment` (absent when none), `description`; written once, when the case is
 //!   raised (`clock` and `deadline` are absent in documents made before they were recorded);
 //! - `layout`: the document layout that wrote the case (an integer, see
-//!   [`crate::sync::version::LAYOUT`]); absent in first-wave documents, which are layout 1;
+//!   [`LAYOUT`]); absent in first-wave documents, which are layout 1;
 //! - `number`: the human case number, written by the server on first sight;
 //! - `photos`: a list of photo references, each one JSON string, only ever appended;
 //! - `events`: the history, a list of events, each one JSON string, only ever appended.
@@ -28,6 +28,11 @@ use automerge::{
     Value, transaction::Transactable,
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The document layout this build writes and fully understands: the MINOR of the protocol
+/// version ([`crate::sync::version`] re-exports it), recorded under `layout` in every case and
+/// patrol document this build makes.
+pub const LAYOUT: u32 = 2;
 
 /// What is wrong with a case document.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +83,7 @@ impl CaseDoc {
     pub fn create(actor: &ActorId, facts: &Facts, first: &Event) -> Result<CaseDoc, DocError> {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
         doc.put(ROOT, "id", facts.id.as_str())?;
-        doc.put(ROOT, "layout", u64::from(crate::sync::version::LAYOUT))?;
+        doc.put(ROOT, "layout", u64::from(LAYOUT))?;
         doc.put(ROOT, "kind", facts.kind.as_str())?;
         doc.put(ROOT, "category", facts.category.as_str())?;
         doc.put(ROOT, "category_name", facts.category_name.as_str())?;

@@ -3,7 +3,8 @@
 //!
 //! - [`facts`](Facts): what never changes once a case is raised;
 //! - [`Event`]: one action, with the author's recorded claim;
-//! - [`fold()`]: the state computed from the events;
+//! - [`CaseState`]: the state (`state`), computed by [`fold()`], which checks each event at
+//!   its gates and then applies the action's own transition (`transitions`);
 //! - [`CaseDoc`]: the automerge document and its layout.
 
 pub mod chunks;
@@ -12,9 +13,12 @@ mod event;
 mod facts;
 mod fold;
 pub mod rules;
+mod state;
 pub(crate) mod tolerant;
+mod transitions;
 
-pub use doc::{CaseDoc, DocError, RawChange};
+pub use doc::{CaseDoc, DocError, LAYOUT, RawChange};
 pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
-pub use fold::{CaseState, FoldedEvent, Outcome, Status, check, fold, inbox_keys_for};
+pub use fold::{check, fold, inbox_keys_for};
+pub use state::{CaseState, FoldedEvent, Outcome, Status};

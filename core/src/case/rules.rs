@@ -3,7 +3,7 @@
 
 use super::event::{Assignee, Claim};
 use super::facts::{CaseKind, Facts};
-use super::fold::{CaseState, Status};
+use super::state::{CaseState, Status};
 use crate::org::{Role, Scope};
 
 /// True when the claim is the case's current assignee.

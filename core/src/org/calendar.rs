@@ -25,6 +25,10 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The longest time limit a category may have: a year (the catalogue loader refuses longer
+/// ones; the calendar counts working hours that far ahead).
+pub const MAX_LIMIT_HOURS: u32 = 24 * 366;
+
 /// How a category's time limit is counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

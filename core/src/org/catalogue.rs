@@ -2,8 +2,7 @@
 //! take and which department answers for it (GB/T 30428 / CJ/T 214 shape, plus grid duties),
 //! with the working calendar its time limits are counted in.
 
-use super::load::MEMORY;
-use super::{Calendar, Level, LimitClock};
+use super::{Calendar, Level, LimitClock, MEMORY};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

@@ -10,7 +10,7 @@
 //! The rules are listed in `docs/decisions/0003-roster-and-catalogue-files.md`; a catalogue's
 //! working calendar is checked by [`Calendar::new`] (`docs/decisions/0011-working-hours-deadlines.md`).
 
-use super::calendar::{CALENDAR_FIELDS, HOLIDAY_FIELDS, PERIOD_FIELDS};
+use super::calendar::{CALENDAR_FIELDS, HOLIDAY_FIELDS, MAX_LIMIT_HOURS, PERIOD_FIELDS};
 use super::geo::{polygon_area_m2, polyline_length_m};
 use super::{
     Calendar, CalendarSpec, Catalogue, Category, Level, Point, Role, Roster, RosterIndex, Scope,
@@ -63,9 +63,6 @@ impl OrgError {
         }
     }
 }
-
-/// The name that in-memory rosters and catalogues carry in their errors.
-pub const MEMORY: &str = "<memory>";
 
 // ---------------------------------------------------------------------------------------------
 // Step 1 and 2: the outline, then every entry on its own.
@@ -891,9 +888,6 @@ impl Catalogue {
         Ok(())
     }
 }
-
-/// The longest time limit a category may have: a year.
-pub const MAX_LIMIT_HOURS: u32 = 24 * 366;
 
 #[cfg(test)]
 mod tests;

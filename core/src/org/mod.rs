@@ -18,20 +18,24 @@ mod view;
 pub mod zhenxing;
 
 pub use calendar::{
-    Calendar, CalendarError, CalendarSpec, Holiday, LimitClock, MAX_HOLIDAY_DAYS, WEEKDAYS,
-    WorkPeriod,
+    Calendar, CalendarError, CalendarSpec, Holiday, LimitClock, MAX_HOLIDAY_DAYS, MAX_LIMIT_HOURS,
+    WEEKDAYS, WorkPeriod,
 };
 pub use catalogue::{Catalogue, Category, CategoryKind};
 pub use geo::{
     EARTH_RADIUS_M, Point, distance_m, distance_to_polyline_m, point_in_polygon, polygon_area_m2,
     polygon_centroid, polyline_length_m,
 };
-pub use load::{MAX_LIMIT_HOURS, MEMORY, OrgError};
+pub use load::OrgError;
 pub use route::{DEFAULT_SEGMENT_RADIUS_M, Route, Router};
 pub use view::{Audience, is_private};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// The name that in-memory rosters and catalogues carry in their errors (defined here, not in
+/// `load`, because `catalogue` needs it too and `load` depends on `catalogue`).
+pub const MEMORY: &str = "<memory>";
 
 /// The management level a case sits at, from the grid up to joint enforcement.
 ///

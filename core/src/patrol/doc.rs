@@ -37,7 +37,7 @@ impl PatrolDoc {
     pub fn create(actor: &ActorId, facts: &PatrolFacts) -> Result<PatrolDoc, DocError> {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
         doc.put(ROOT, "id", facts.id.as_str())?;
-        doc.put(ROOT, "layout", u64::from(crate::sync::version::LAYOUT))?;
+        doc.put(ROOT, "layout", u64::from(crate::case::LAYOUT))?;
         doc.put(ROOT, "kind", PATROL_KIND)?;
         doc.put(ROOT, "walker", to_json(&facts.walker)?)?;
         doc.put(ROOT, "place", to_json(&facts.place)?)?;

@@ -127,70 +127,105 @@ pub fn fold_patrol(
     s
 }
 
+/// Checks one entry against the state and applies it, or says why it cannot apply: a server
+/// entry goes to [`by_server`], a person's to the transition of its action (the walker
+/// writes every entry but a companion's own confirmation).
 fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<(), String> {
-    let claim = match (&e.by, &e.action) {
-        (_, PatrolAction::Unknown { type_name, .. }) => {
-            return Err(format!(
-                "this app does not know the entry `{type_name}`; an update shows it"
-            ));
-        }
-        (Author::Server { .. }, PatrolAction::ServerVoid { .. }) => return Ok(()),
-        (Author::Server { .. }, _) => return Err("a server writes only voids".into()),
-        (Author::Person(_), PatrolAction::ServerVoid { .. }) => {
-            return Err("only a server voids".into());
-        }
-        (Author::Person(c), PatrolAction::Confirmed { accompaniment }) => {
-            return confirm(s, &c.person, accompaniment, e.at);
-        }
-        (Author::Person(c), _) => c,
+    let claim = match &e.by {
+        Author::Server { .. } => return by_server(&e.action),
+        Author::Person(c) => c,
     };
-    if claim.person != facts.walker.person {
-        return Err(format!(
-            "only the walker {} records this patrol",
-            facts.walker.person
-        ));
-    }
     match &e.action {
+        PatrolAction::Unknown { type_name, .. } => Err(unknown(type_name)),
+        PatrolAction::ServerVoid { .. } => Err("only a server voids".into()),
+        PatrolAction::Confirmed { accompaniment } => confirm(s, &claim.person, accompaniment, e.at),
         PatrolAction::Accompanied { companion } => {
-            let kind = CompanionKind::of(companion.role).ok_or_else(|| {
-                format!("a {} does not accompany patrols", companion.role.label_zh())
-            })?;
-            if companion.person == facts.walker.person {
-                return Err("the walker cannot accompany their own patrol".into());
-            }
-            if kind == CompanionKind::GridWorker && !matches!(facts.place, PatrolPlace::Segment(_))
-            {
-                return Err("a grid worker accompanies street chiefs on their segments".into());
-            }
-            if s.companions
-                .iter()
-                .any(|c| c.claim.person == companion.person)
-            {
-                return Err(format!("{} is already recorded", companion.person));
-            }
-            s.companions.push(Companion {
-                claim: companion.clone(),
-                kind,
-                at: e.at,
-                event: e.id.clone(),
-                confirmed_at: None,
-            });
-            Ok(())
+            walker_only(facts, claim)?;
+            accompanied(facts, s, companion, e)
         }
-        PatrolAction::Ended => match s.ended_at {
-            Some(t) => Err(format!("the patrol already ended at {t}")),
-            None => {
-                s.ended_at = Some(e.at);
-                Ok(())
-            }
-        },
-        PatrolAction::ServerVoid { .. }
-        | PatrolAction::Confirmed { .. }
-        | PatrolAction::Unknown { .. } => Ok(()),
+        PatrolAction::Ended => {
+            walker_only(facts, claim)?;
+            ended(s, e.at)
+        }
     }
 }
 
-/// A companion's confirmation of the accompaniment recorded by entry `accompaniment`.
+/// The refusal of an entry type this build does not know.
+fn unknown(type_name: &str) -> String {
+    format!("this app does not know the entry `{type_name}`; an update shows it")
+}
+
+/// An entry written by the server: only a void (it takes effect by being skipped in the
+/// fold), nothing else.
+fn by_server(action: &PatrolAction) -> Result<(), String> {
+    match action {
+        PatrolAction::Unknown { type_name, .. } => Err(unknown(type_name)),
+        PatrolAction::ServerVoid { .. } => Ok(()),
+        PatrolAction::Accompanied { .. } | PatrolAction::Ended | PatrolAction::Confirmed { .. } => {
+            Err("a server writes only voids".into())
+        }
+    }
+}
+
+/// Refuses an entry by anybody but the patrol's walker.
+fn walker_only(facts: &PatrolFacts, claim: &Claim) -> Result<(), String> {
+    if claim.person == facts.walker.person {
+        Ok(())
+    } else {
+        Err(format!(
+            "only the walker {} records this patrol",
+            facts.walker.person
+        ))
+    }
+}
+
+/// 陪同: records somebody who walked along. The walker writes it; the companion is somebody
+/// else whose recorded role accompanies patrols (an official or department staff on any
+/// patrol, a grid worker only on a street chief's segment patrol), once per person. The
+/// accompaniment is unconfirmed until the companion confirms it.
+fn accompanied(
+    facts: &PatrolFacts,
+    s: &mut PatrolState,
+    companion: &Claim,
+    e: &PatrolEvent,
+) -> Result<(), String> {
+    let kind = CompanionKind::of(companion.role)
+        .ok_or_else(|| format!("a {} does not accompany patrols", companion.role.label_zh()))?;
+    if companion.person == facts.walker.person {
+        return Err("the walker cannot accompany their own patrol".into());
+    }
+    if kind == CompanionKind::GridWorker && !matches!(facts.place, PatrolPlace::Segment(_)) {
+        return Err("a grid worker accompanies street chiefs on their segments".into());
+    }
+    if s.companions
+        .iter()
+        .any(|c| c.claim.person == companion.person)
+    {
+        return Err(format!("{} is already recorded", companion.person));
+    }
+    s.companions.push(Companion {
+        claim: companion.clone(),
+        kind,
+        at: e.at,
+        event: e.id.clone(),
+        confirmed_at: None,
+    });
+    Ok(())
+}
+
+/// 结束: the walker ends the patrol; the first end counts, later ones are refused.
+fn ended(s: &mut PatrolState, at: i64) -> Result<(), String> {
+    match s.ended_at {
+        Some(t) => Err(format!("the patrol already ended at {t}")),
+        None => {
+            s.ended_at = Some(at);
+            Ok(())
+        }
+    }
+}
+
+/// 确认陪同: a companion's confirmation of the accompaniment recorded by entry
+/// `accompaniment`; only by the person it names, once.
 fn confirm(s: &mut PatrolState, by: &str, accompaniment: &str, at: i64) -> Result<(), String> {
     let c = s
         .companions

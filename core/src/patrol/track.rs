@@ -111,7 +111,7 @@ pub fn encode_chunk(points: &[TrackPoint]) -> Result<Vec<u8>, ChunkError> {
             .push(p.accuracy_m.clamp(0.0, f64::from(u16::MAX)).round() as u16);
         prev = Some((p.at, lon, lat));
     }
-    crate::sync::wire::encode(&c).map_err(|e| ChunkError::Damaged(e.to_string()))
+    crate::codec::encode(&c).map_err(|e| ChunkError::Damaged(e.to_string()))
 }
 
 /// Unpacks one chunk.
@@ -121,8 +121,7 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<Vec<TrackPoint>, ChunkError> {
         Some(&v) => return Err(ChunkError::Version(v)),
         None => return Err(ChunkError::Damaged("empty".into())),
     }
-    let c: ChunkV1 =
-        crate::sync::wire::decode(bytes).map_err(|e| ChunkError::Damaged(e.to_string()))?;
+    let c: ChunkV1 = crate::codec::decode(bytes).map_err(|e| ChunkError::Damaged(e.to_string()))?;
     let n = c.accuracy.len();
     if n == 0 {
         return if c.dt.is_empty() && c.dlon.is_empty() && c.dlat.is_empty() {

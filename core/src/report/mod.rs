@@ -5,6 +5,7 @@
 //! Both are pure functions of their inputs, so a device (over its own store) and the server
 //! (over every case) compute the same figures from the same data.
 
+mod figures;
 pub mod notice;
 mod ranking_row;
 pub mod rankings;

@@ -5,7 +5,7 @@
 //! push (it folds then anyway), so a year of a whole street ranks without loading a single
 //! automerge document. Rows are serde values (the server keeps them postcard-encoded).
 
-use super::rankings::{Figures, UnitKind};
+use super::figures::{Figures, UnitKind};
 use crate::case::{Action, Assignee, Author, CaseState, Facts, Outcome, Status};
 use crate::org::Scope;
 use crate::patrol::{PatrolFacts, PatrolPlace, PatrolState};

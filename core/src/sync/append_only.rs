@@ -22,7 +22,7 @@
 //! that depends on it alone, and read from the document's history (once per list) only for a
 //! change whose dependencies are anything else, at most [`MAX_HISTORY_READS`] times a push.
 
-use super::judge::Tamper;
+use super::tamper::Tamper;
 use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
 use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ReadDoc};
 use std::collections::HashMap;
@@ -151,6 +151,5 @@ fn last_visible(doc: &AutoCommit, list: &ObjId, heads: &[ChangeHash]) -> Elem {
     }
 }
 
-#[cfg(test)]
-#[path = "append_only_tests.rs"]
-mod tests;
+// The tests of this rule go through the judgement on real documents, so they live with
+// `super::judge` (which uses this module): see `append_only_tests.rs`.

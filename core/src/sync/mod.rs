@@ -8,6 +8,7 @@ pub mod judge;
 pub mod patrol_judge;
 pub mod scope;
 pub mod synced;
+mod tamper;
 pub mod version;
 pub mod wire;
 

@@ -18,8 +18,9 @@ pub const PROTOCOL_HEADER: &str = "xiangying-protocol";
 pub const CLIENT_HEADER: &str = "xiangying-client";
 /// The wire version this build speaks.
 pub const MAJOR: u32 = 1;
-/// The document layout this build writes and fully understands.
-pub const LAYOUT: u32 = 2;
+/// The document layout this build writes and fully understands (defined with the documents,
+/// in [`crate::case`], which must not reach up into the sync layer).
+pub use crate::case::LAYOUT;
 /// The protocol version this build speaks.
 pub const CURRENT: Protocol = Protocol {
     major: MAJOR,

@@ -5,6 +5,7 @@
 //! postcard (compact, binary, serde); case ids travel as 16 raw bytes. Repeating a request is
 //! harmless: known changes are ignored and the feed is re-read from the same cursor.
 
+pub use crate::codec::{decode, encode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -60,21 +61,6 @@ pub struct FeedItem {
     /// automerge bytes.
     #[serde(with = "serde_bytes_compat")]
     pub bytes: Vec<u8>,
-}
-
-/// Encodes a wire value.
-pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, postcard::Error> {
-    postcard::to_stdvec(value)
-}
-
-/// Decodes a wire value, refusing trailing bytes.
-pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, postcard::Error> {
-    let (value, rest) = postcard::take_from_bytes(bytes)?;
-    if rest.is_empty() {
-        Ok(value)
-    } else {
-        Err(postcard::Error::DeserializeBadEncoding)
-    }
 }
 
 /// Byte vectors as one length-prefixed run instead of one varint per byte.

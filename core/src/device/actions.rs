@@ -6,6 +6,7 @@ use super::{Device, Org};
 use crate::case::{Action, Assignee, CaseState, Claim, Event, Facts, check, fold};
 use crate::error::{Error, Result};
 use crate::org::{Level, LimitClock};
+use crate::store::{DocBytes, Origin};
 
 impl Device {
     /// Appends the event `build` makes, after checking it; returns the new state.
@@ -34,7 +35,7 @@ impl Device {
         })?;
         let change = doc.append_event(&event).map_err(corrupt)?;
         events.push(event);
-        self.write(&doc, &change, false, true, &[], now)?;
+        self.write(&doc, &change, DocBytes::Changes, Origin::Local, &[], now)?;
         Ok(fold(&facts, &events))
     }
 

@@ -33,7 +33,7 @@ pub use sync::{SyncPhase, SyncReport};
 use crate::case::{CaseDoc, CaseState, Claim, Facts, PhotoRef, Status, fold, inbox_keys_for};
 use crate::error::{Error, Result};
 use crate::org::{Catalogue, Roster};
-use crate::store::{CaseSummary, CaseWrite, OutboxEntry, Query, Store};
+use crate::store::{CaseSummary, CaseWrite, DocBytes, Origin, OutboxEntry, Query, Store};
 use crate::sync::synced::SyncedDoc;
 use automerge::ActorId;
 use std::path::{Path, PathBuf};
@@ -322,7 +322,7 @@ impl Device {
             if doc.heads() == before && !waiting {
                 return Ok(());
             }
-            self.write(&doc, bytes, false, false, &[], now)?;
+            self.write(&doc, bytes, DocBytes::Changes, Origin::Remote, &[], now)?;
             Ok(())
         } else {
             let mut doc = match SyncedDoc::from_remote(bytes, &self.actor).map_err(corrupt)? {
@@ -337,7 +337,7 @@ impl Device {
                 });
             }
             let snapshot = doc.save();
-            self.write(&doc, &snapshot, true, false, &[], now)
+            self.write(&doc, &snapshot, DocBytes::Whole, Origin::Remote, &[], now)
         }
     }
 
@@ -350,8 +350,8 @@ impl Device {
         &self,
         doc: &CaseDoc,
         bytes: &[u8],
-        new_doc: bool,
-        to_outbox: bool,
+        kind: DocBytes,
+        origin: Origin,
         uploads: &[(String, u64)],
         now: i64,
     ) -> Result<()> {
@@ -361,8 +361,8 @@ impl Device {
             state: &view.state,
             number: view.number.as_deref(),
             bytes,
-            new_doc,
-            to_outbox,
+            kind,
+            origin,
             uploads,
             now,
         })

@@ -16,7 +16,7 @@ use crate::patrol::{
     PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
     fold_patrol, fold_patrol_doc, fold_patrol_log,
 };
-use crate::store::{PatrolSummary, PatrolWrite};
+use crate::store::{DocBytes, Origin, PatrolSummary, PatrolWrite};
 use crate::sync::synced::SyncedDoc;
 
 /// Fixes packed into one track chunk (10 minutes at one fix every 5 s).
@@ -88,7 +88,7 @@ impl Device {
             problem: e.to_string(),
         })?;
         let bytes = doc.save();
-        self.store_patrol(&doc, &bytes, true, true, None)?;
+        self.store_patrol(&doc, &bytes, DocBytes::Whole, Origin::Local, None)?;
         Ok(facts.id)
     }
 
@@ -258,7 +258,7 @@ impl Device {
             return Ok(());
         }
         let bytes = doc.append_track(&points).map_err(|e| corrupt(&id, e))?;
-        self.store_patrol(&doc, &bytes, false, true, upto)
+        self.store_patrol(&doc, &bytes, DocBytes::Changes, Origin::Local, upto)
     }
 
     fn my_patrol(
@@ -311,7 +311,7 @@ impl Device {
         let bytes = doc
             .append_event(&event)
             .map_err(|e| corrupt(patrol_id, e))?;
-        self.store_patrol(doc, &bytes, false, true, None)?;
+        self.store_patrol(doc, &bytes, DocBytes::Changes, Origin::Local, None)?;
         self.patrol(patrol_id)
     }
 
@@ -320,8 +320,8 @@ impl Device {
         &self,
         doc: &PatrolDoc,
         bytes: &[u8],
-        new_doc: bool,
-        to_outbox: bool,
+        kind: DocBytes,
+        origin: Origin,
         packed_upto: Option<i64>,
     ) -> Result<()> {
         let (facts, state) = patrol_state(doc)?;
@@ -329,8 +329,8 @@ impl Device {
             facts: &facts,
             state: &state,
             bytes,
-            new_doc,
-            to_outbox,
+            kind,
+            origin,
             packed_upto,
             now: self.now(),
         })
@@ -363,7 +363,9 @@ impl Device {
             return Ok(());
         }
         match doc {
-            SyncedDoc::Patrol(p) => self.store_patrol(&p, bytes, false, false, None),
+            SyncedDoc::Patrol(p) => {
+                self.store_patrol(&p, bytes, DocBytes::Changes, Origin::Remote, None)
+            }
             SyncedDoc::Case(_) => Err(Error::InvalidInput {
                 field: "bytes",
                 problem: format!("{patrol_id} is a patrol, the bytes are of a case"),
@@ -381,6 +383,6 @@ impl Device {
             });
         }
         let snapshot = doc.save();
-        self.store_patrol(&doc, &snapshot, true, false, None)
+        self.store_patrol(&doc, &snapshot, DocBytes::Whole, Origin::Remote, None)
     }
 }

@@ -6,7 +6,7 @@ use super::Device;
 use crate::case::{PhotoRef, PhotoStage, fold, rules};
 use crate::error::{Error, Result};
 use crate::photo::{PhotoFiles, PhotoOptions, process};
-use crate::store::Upload;
+use crate::store::{DocBytes, Origin, Upload};
 
 /// Minutes east of UTC assumed for a capture time that carries no offset: the street's zone.
 const LOCAL_OFFSET_MINUTES: i64 = 8 * 60;
@@ -81,7 +81,7 @@ impl Device {
             return Ok(existing);
         }
         let change = doc.add_photo(&photo).map_err(corrupt)?;
-        self.write(&doc, &change, false, true, &files, now)?;
+        self.write(&doc, &change, DocBytes::Changes, Origin::Local, &files, now)?;
         Ok(photo)
     }
 

@@ -9,6 +9,7 @@ use crate::case::{
 };
 use crate::error::{Error, Result};
 use crate::org::{Point, Role, Scope};
+use crate::store::{DocBytes, Origin};
 
 /// What a reporter enters for a problem.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +146,14 @@ impl Device {
             uploads.extend(files);
         }
         let snapshot = doc.save();
-        self.write(&doc, &snapshot, true, true, &uploads, facts.created_at)?;
+        self.write(
+            &doc,
+            &snapshot,
+            DocBytes::Whole,
+            Origin::Local,
+            &uploads,
+            facts.created_at,
+        )?;
         Ok(facts.id)
     }
 

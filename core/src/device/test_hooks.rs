@@ -6,6 +6,7 @@
 use super::Device;
 use crate::case::{Action, Event};
 use crate::error::{Error, Result};
+use crate::store::{DocBytes, Origin};
 use automerge::ScalarValue;
 
 impl Device {
@@ -21,7 +22,14 @@ impl Device {
         let event = Event::new(self.now(), self.claim()?, action);
         let mut doc = self.store.load_case(case_id, &self.actor)?;
         let change = doc.append_event(&event).map_err(|e| corrupt(case_id, e))?;
-        self.write(&doc, &change, false, true, &[], self.now())?;
+        self.write(
+            &doc,
+            &change,
+            DocBytes::Changes,
+            Origin::Local,
+            &[],
+            self.now(),
+        )?;
         Ok(event.id)
     }
 
@@ -37,7 +45,14 @@ impl Device {
         let change = doc
             .put_root_scalar(key, value)
             .map_err(|e| corrupt(case_id, e))?;
-        self.write(&doc, &change, false, true, &[], self.now())
+        self.write(
+            &doc,
+            &change,
+            DocBytes::Changes,
+            Origin::Local,
+            &[],
+            self.now(),
+        )
     }
 }
 

@@ -46,22 +46,41 @@ impl StoredDoc for SyncedDoc {
     }
 }
 
-/// Stores a document write: the whole document when `new_doc`, else the change bytes; and,
-/// when `outbox_at` gives the time, the same bytes in the outbox for the server.
+/// What the bytes of a document write are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocBytes {
+    /// A whole saved document, for a document this store has not seen: stored as its snapshot.
+    Whole,
+    /// Change bytes for a document this store holds: appended after its snapshot.
+    Changes,
+}
+
+/// Where the bytes of a document write were made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Made on this device: they go to the outbox too, to reach the server.
+    Local,
+    /// Received from the server (or imported): stored only, never sent back.
+    Remote,
+}
+
+/// Stores a document write: the whole document or the change bytes, as `kind` says; and, for
+/// [`Origin::Local`] bytes, the same bytes in the outbox for the server, stamped `now`.
 pub fn write(
     conn: &Connection,
     id: &str,
     bytes: &[u8],
-    new_doc: bool,
-    outbox_at: Option<i64>,
+    kind: DocBytes,
+    origin: Origin,
+    now: i64,
 ) -> Result<()> {
-    if new_doc {
-        insert(conn, id, bytes)?;
-    } else {
-        append_change(conn, id, bytes)?;
+    match kind {
+        DocBytes::Whole => insert(conn, id, bytes)?,
+        DocBytes::Changes => append_change(conn, id, bytes)?,
     }
-    if let Some(now) = outbox_at {
-        super::outbox::push(conn, id, bytes, now)?;
+    match origin {
+        Origin::Local => super::outbox::push(conn, id, bytes, now)?,
+        Origin::Remote => {}
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ pub mod redeliver;
 pub mod schema;
 mod uploads;
 
+pub use docs::{DocBytes, Origin};
 pub use index::{CaseSummary, Query};
 pub use nearby::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingGroup, MeetingList, Period};
 pub use outbox::OutboxEntry;
@@ -49,10 +50,10 @@ pub struct CaseWrite<'a> {
     pub number: Option<&'a str>,
     /// The whole document when the case is new to this store, otherwise the change bytes.
     pub bytes: &'a [u8],
-    /// True when `bytes` is a whole document for a case this store has not seen.
-    pub new_doc: bool,
-    /// True when the bytes were made here and must reach the server.
-    pub to_outbox: bool,
+    /// Whether `bytes` is a whole document for a case this store has not seen, or changes.
+    pub kind: DocBytes,
+    /// Whether the bytes were made here (and must reach the server) or came from it.
+    pub origin: Origin,
     /// Photo files (hash, size) to queue for upload with this write.
     pub uploads: &'a [(String, u64)],
     /// Device wall clock, ms since the epoch.
@@ -68,10 +69,10 @@ pub struct PatrolWrite<'a> {
     pub state: &'a PatrolState,
     /// The whole document when the patrol is new to this store, otherwise the change bytes.
     pub bytes: &'a [u8],
-    /// True when `bytes` is a whole document for a patrol this store has not seen.
-    pub new_doc: bool,
-    /// True when the bytes were made here and must reach the server.
-    pub to_outbox: bool,
+    /// Whether `bytes` is a whole document for a patrol this store has not seen, or changes.
+    pub kind: DocBytes,
+    /// Whether the bytes were made here (and must reach the server) or came from it.
+    pub origin: Origin,
     /// Buffered fixes up to this row id were packed into the change: drop them.
     pub packed_upto: Option<i64>,
     /// Device wall clock, ms since the epoch.
@@ -158,7 +159,7 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = w.facts.id.as_str();
-        docs::write(&tx, id, w.bytes, w.new_doc, w.to_outbox.then_some(w.now))?;
+        docs::write(&tx, id, w.bytes, w.kind, w.origin, w.now)?;
         patrols::upsert(&tx, w.facts, w.state)?;
         if let Some(upto) = w.packed_upto {
             patrols::drop_buffered(&tx, id, upto)?;
@@ -211,7 +212,7 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id = w.facts.id.as_str();
-        docs::write(&tx, id, w.bytes, w.new_doc, w.to_outbox.then_some(w.now))?;
+        docs::write(&tx, id, w.bytes, w.kind, w.origin, w.now)?;
         index::upsert(&tx, w.facts, w.state, w.number)?;
         for (hash, bytes) in w.uploads {
             uploads::push(&tx, hash, id, *bytes, w.now)?;

@@ -108,7 +108,19 @@ fn cast(roster: &Roster, grids: usize) -> Cast {
             }
             // The official who walks along, to confirm from their own phone.
             (Role::StreetOfficial, _) => p.id == zhenxing::ids::official(1),
-            _ => false,
+            // Nobody else is in the demo's cast.
+            (
+                Role::StreetCenter
+                | Role::CommunityChief
+                | Role::GridWorker
+                | Role::GridInformant
+                | Role::PartyStreetChief
+                | Role::MerchantStreetChief
+                | Role::DepartmentStaff
+                | Role::Volunteer
+                | Role::Resident,
+                _,
+            ) => false,
         };
         if take {
             people.push(p.id.clone());
@@ -321,7 +333,20 @@ pub fn field_day(
                     description: "家中老人需要帮忙买菜".into(),
                 })?;
             }
-            _ => {}
+            // The other roles make nothing in the morning.
+            (
+                Role::StreetCenter
+                | Role::CommunityChief
+                | Role::GridWorker
+                | Role::GridInformant
+                | Role::PartyStreetChief
+                | Role::MerchantStreetChief
+                | Role::StreetOfficial
+                | Role::DepartmentStaff
+                | Role::Volunteer
+                | Role::Resident,
+                _,
+            ) => {}
         }
         Ok(())
     })?;
@@ -347,7 +372,21 @@ pub fn field_day(
                 (Role::CommunityChief, Status::Requested, CaseKind::Request) => {
                     d.dispatch_to_volunteers(&c.id, "请志愿者接单")
                 }
-                _ => continue,
+                // Nothing else is acted on in the afternoon.
+                (
+                    Role::StreetCenter
+                    | Role::CommunityChief
+                    | Role::GridWorker
+                    | Role::GridInformant
+                    | Role::PartyStreetChief
+                    | Role::MerchantStreetChief
+                    | Role::StreetOfficial
+                    | Role::DepartmentStaff
+                    | Role::Volunteer
+                    | Role::Resident,
+                    _,
+                    _,
+                ) => continue,
             };
             r?;
         }
@@ -366,7 +405,20 @@ pub fn field_day(
                 (Role::Volunteer, Status::Dispatched) => d.claim_request(&c.id),
                 (r, Status::Resolved) if r.is_street_chief() => d.verify(&c.id, "确认"),
                 (Role::CommunityChief, Status::Resolved) => d.rework(&c.id, "请补充照片"),
-                _ => continue,
+                // Nothing else is acted on in the evening.
+                (
+                    Role::StreetCenter
+                    | Role::CommunityChief
+                    | Role::GridWorker
+                    | Role::GridInformant
+                    | Role::PartyStreetChief
+                    | Role::MerchantStreetChief
+                    | Role::StreetOfficial
+                    | Role::DepartmentStaff
+                    | Role::Volunteer
+                    | Role::Resident,
+                    _,
+                ) => continue,
             };
         }
         Ok(())

@@ -425,9 +425,13 @@ fn accept_patrol(
             Author::Person(claim) => stale_claim(ctx, claim),
             Author::Server { .. } => None,
         };
+        // Every entry that names a person's claim has it checked against the roster.
         let companion = match &e.action {
             PatrolAction::Accompanied { companion } => stale_claim(ctx, companion),
-            _ => None,
+            PatrolAction::Ended
+            | PatrolAction::Confirmed { .. }
+            | PatrolAction::ServerVoid { .. }
+            | PatrolAction::Unknown { .. } => None,
         };
         if let Some(reason) = author.or(companion) {
             voids.push((e.id.clone(), reason));
@@ -487,9 +491,12 @@ fn already_voided(
     Ok(doc
         .events()?
         .into_iter()
-        .filter_map(|e| match e.action {
-            Action::ServerVoid { event, .. } => Some(event),
-            _ => None,
+        .filter_map(|e| {
+            if let Action::ServerVoid { event, .. } = e.action {
+                Some(event)
+            } else {
+                None
+            }
         })
         .collect())
 }

@@ -30,7 +30,18 @@ pub fn inbox_keys_for(claim: &Claim) -> Vec<String> {
         (Role::DepartmentStaff, Scope::Department(d)) => keys.push(format!("dept:{d}")),
         (Role::Volunteer, Scope::Community(c)) => keys.push(format!("volunteers:{c}")),
         (Role::CommunityChief, Scope::Community(c)) => keys.push(format!("community:{c}")),
-        _ => {}
+        // A pool role whose scope is of another kind has no pool to wait on.
+        (Role::DepartmentStaff | Role::Volunteer | Role::CommunityChief, _) => {}
+        // Cases wait on these roles by name only.
+        (
+            Role::GridWorker
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::StreetOfficial
+            | Role::Resident,
+            _,
+        ) => {}
     }
     keys
 }

@@ -85,7 +85,17 @@ pub fn may_report(facts: &Facts, claim: &Claim) -> Result<(), String> {
         ) => true,
         (CaseKind::Request, Role::Resident | Role::GridWorker) => in_grid,
         (CaseKind::Request, Role::CommunityChief) => is_community_chief(facts, claim),
-        _ => {
+        (CaseKind::Problem, Role::Volunteer | Role::Resident)
+        | (
+            CaseKind::Request,
+            Role::StreetCenter
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::StreetOfficial
+            | Role::DepartmentStaff
+            | Role::Volunteer,
+        ) => {
             return Err(format!(
                 "a {} ({}) may not raise a {}",
                 claim.role.as_str(),

@@ -45,7 +45,21 @@ impl Device {
         let allowed = match (&me.role, &me.scope, &place) {
             (Role::GridWorker, Scope::Grid(mine), PatrolPlace::Grid(g)) => mine == g,
             (r, Scope::Segment(mine), PatrolPlace::Segment(s)) if r.is_street_chief() => mine == s,
-            _ => false,
+            // Only a grid worker patrols a grid and only a street chief a segment, each their own.
+            (
+                Role::StreetCenter
+                | Role::CommunityChief
+                | Role::GridWorker
+                | Role::GridInformant
+                | Role::PartyStreetChief
+                | Role::MerchantStreetChief
+                | Role::StreetOfficial
+                | Role::DepartmentStaff
+                | Role::Volunteer
+                | Role::Resident,
+                _,
+                _,
+            ) => false,
         };
         if !allowed {
             return Err(refuse(format!(
@@ -215,11 +229,25 @@ impl Device {
             .roster
             .people_with_role(Role::GridWorker)
             .filter(|p| match (&me.role, &me.scope, &p.scope) {
-                (Role::StreetCenter | Role::StreetOfficial, _, _) => true,
+                (r, _, _) if r.sees_whole_street() => true,
                 (Role::CommunityChief, Scope::Community(c), Scope::Grid(g)) => {
                     org.roster.grid(g).is_some_and(|g| &g.community == c)
                 }
-                _ => p.id == me.person,
+                // Everybody else (and a chief whose scopes do not line up): their own only.
+                (
+                    Role::StreetCenter
+                    | Role::CommunityChief
+                    | Role::GridWorker
+                    | Role::GridInformant
+                    | Role::PartyStreetChief
+                    | Role::MerchantStreetChief
+                    | Role::StreetOfficial
+                    | Role::DepartmentStaff
+                    | Role::Volunteer
+                    | Role::Resident,
+                    _,
+                    _,
+                ) => p.id == me.person,
             })
             .map(|p| p.id.clone())
             .collect();

@@ -80,8 +80,14 @@ impl Device {
         let assignee = match claim.role {
             Role::StreetCenter => Assignee::Center,
             Role::GridWorker | Role::CommunityChief => Assignee::Person(claim.person.clone()),
-            r if r.is_street_chief() => Assignee::Person(claim.person.clone()),
-            _ => Assignee::Person(grid_worker(&org, &facts.grid)?),
+            Role::PartyStreetChief | Role::MerchantStreetChief => {
+                Assignee::Person(claim.person.clone())
+            }
+            Role::GridInformant
+            | Role::StreetOfficial
+            | Role::DepartmentStaff
+            | Role::Volunteer
+            | Role::Resident => Assignee::Person(grid_worker(&org, &facts.grid)?),
         };
         self.raise(facts, claim, assignee, photos)
     }

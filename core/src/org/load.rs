@@ -526,7 +526,19 @@ impl Roster {
                 (Role::CommunityChief, Scope::Community(c)) => {
                     index.community_chief.entry(c.clone()).or_insert(i);
                 }
-                _ => {}
+                // One per place: only these two roles are indexed, and only with their scope.
+                (Role::GridWorker | Role::CommunityChief, _)
+                | (
+                    Role::StreetCenter
+                    | Role::GridInformant
+                    | Role::PartyStreetChief
+                    | Role::MerchantStreetChief
+                    | Role::StreetOfficial
+                    | Role::DepartmentStaff
+                    | Role::Volunteer
+                    | Role::Resident,
+                    _,
+                ) => {}
             }
         }
         index
@@ -696,7 +708,19 @@ impl Roster {
                 (Role::CommunityChief, Some(c)) => {
                     Some((&mut community_chief, "community", c, "community grid chief"))
                 }
-                _ => None,
+                // Only these two roles are one per place.
+                (Role::GridWorker | Role::CommunityChief, None)
+                | (
+                    Role::StreetCenter
+                    | Role::GridInformant
+                    | Role::PartyStreetChief
+                    | Role::MerchantStreetChief
+                    | Role::StreetOfficial
+                    | Role::DepartmentStaff
+                    | Role::Volunteer
+                    | Role::Resident,
+                    _,
+                ) => None,
             };
             if let Some((holders, kind, place, what)) = holders {
                 match holders.entry(place) {

@@ -152,7 +152,33 @@ impl Role {
 
     /// True for the two kinds of street chief (街长).
     pub fn is_street_chief(self) -> bool {
-        matches!(self, Role::PartyStreetChief | Role::MerchantStreetChief)
+        match self {
+            Role::PartyStreetChief | Role::MerchantStreetChief => true,
+            Role::StreetCenter
+            | Role::CommunityChief
+            | Role::GridWorker
+            | Role::GridInformant
+            | Role::StreetOfficial
+            | Role::DepartmentStaff
+            | Role::Volunteer
+            | Role::Resident => false,
+        }
+    }
+
+    /// True for the roles whose work spans the whole street, whatever their scope: the centre
+    /// and street officials read every case and see every grid worker's patrols.
+    pub fn sees_whole_street(self) -> bool {
+        match self {
+            Role::StreetCenter | Role::StreetOfficial => true,
+            Role::CommunityChief
+            | Role::GridWorker
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::DepartmentStaff
+            | Role::Volunteer
+            | Role::Resident => false,
+        }
     }
 }
 

@@ -33,20 +33,37 @@ impl Audience {
         match role {
             Role::StreetCenter => Audience::Centre,
             Role::Volunteer | Role::Resident => Audience::Public,
-            _ => Audience::Staff,
+            Role::CommunityChief
+            | Role::GridWorker
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::StreetOfficial
+            | Role::DepartmentStaff => Audience::Staff,
         }
     }
 }
 
 /// True for people whose entry (and phone number) is private: volunteers and residents.
 pub fn is_private(role: Role) -> bool {
-    matches!(role, Role::Volunteer | Role::Resident)
+    Audience::of(role) == Audience::Public
 }
 
 /// True for the people routing names, whom every view holds: grid workers, community grid
 /// chiefs and street chiefs.
 fn routes_to(role: Role) -> bool {
-    matches!(role, Role::GridWorker | Role::CommunityChief) || role.is_street_chief()
+    match role {
+        Role::GridWorker
+        | Role::CommunityChief
+        | Role::PartyStreetChief
+        | Role::MerchantStreetChief => true,
+        Role::StreetCenter
+        | Role::GridInformant
+        | Role::StreetOfficial
+        | Role::DepartmentStaff
+        | Role::Volunteer
+        | Role::Resident => false,
+    }
 }
 
 impl Roster {
@@ -69,7 +86,24 @@ impl Roster {
             (Some((Role::GridWorker, Scope::Grid(g))), Scope::Grid(pg)) => {
                 g == pg && p.role == Role::Resident
             }
-            _ => false,
+            // Only a community chief and a grid worker have a place of their own, and only
+            // when the scopes line up; an unknown viewer has none.
+            (None, _)
+            | (Some((Role::CommunityChief | Role::GridWorker, _)), _)
+            | (
+                Some((
+                    Role::StreetCenter
+                    | Role::GridInformant
+                    | Role::PartyStreetChief
+                    | Role::MerchantStreetChief
+                    | Role::StreetOfficial
+                    | Role::DepartmentStaff
+                    | Role::Volunteer
+                    | Role::Resident,
+                    _,
+                )),
+                _,
+            ) => false,
         };
         let people = self
             .people

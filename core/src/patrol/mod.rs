@@ -179,7 +179,13 @@ impl CompanionKind {
             Role::StreetOfficial => Some(CompanionKind::Official),
             Role::DepartmentStaff => Some(CompanionKind::Department),
             Role::GridWorker => Some(CompanionKind::GridWorker),
-            _ => None,
+            Role::StreetCenter
+            | Role::CommunityChief
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::Volunteer
+            | Role::Resident => None,
         }
     }
 

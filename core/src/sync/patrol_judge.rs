@@ -132,11 +132,12 @@ fn companion_entries(
     let accompaniments: HashMap<&str, &str> = old
         .iter()
         .chain(new)
-        .filter_map(|a| match &a.action {
-            PatrolAction::Accompanied { companion } => {
+        .filter_map(|a| {
+            if let PatrolAction::Accompanied { companion } = &a.action {
                 Some((a.id.as_str(), companion.person.as_str()))
+            } else {
+                None
             }
-            _ => None,
         })
         .collect();
     for e in new {
@@ -158,10 +159,15 @@ fn companion_entries(
                     });
                 }
             }
-            _ if facts.walker.person != pusher => {
-                return Err(not_walker(facts, e.id.clone(), pusher));
+            // Every other entry is the walker's to write.
+            PatrolAction::Accompanied { .. }
+            | PatrolAction::Ended
+            | PatrolAction::ServerVoid { .. }
+            | PatrolAction::Unknown { .. } => {
+                if facts.walker.person != pusher {
+                    return Err(not_walker(facts, e.id.clone(), pusher));
+                }
             }
-            _ => {}
         }
     }
     Ok(())

@@ -21,7 +21,7 @@ pub struct ReadScope {
 /// The keys a person reads with, from their current claim.
 pub fn read_scope(claim: &Claim) -> ReadScope {
     let mut keys = vec![format!("person:{}", claim.person)];
-    let all = matches!(claim.role, Role::StreetCenter | Role::StreetOfficial);
+    let all = claim.role.sees_whole_street();
     match (&claim.role, &claim.scope) {
         (Role::CommunityChief, Scope::Community(c)) => keys.push(format!("community:{c}")),
         (Role::GridWorker, Scope::Grid(g)) => keys.push(format!("grid:{g}")),
@@ -30,7 +30,18 @@ pub fn read_scope(claim: &Claim) -> ReadScope {
         }
         (Role::DepartmentStaff, Scope::Department(d)) => keys.push(format!("dept:{d}")),
         (Role::Volunteer, Scope::Community(c)) => keys.push(format!("volunteers:{c}")),
-        _ => {}
+        // A scoped role whose scope is of another kind reads with its own key only.
+        (
+            Role::CommunityChief
+            | Role::GridWorker
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::DepartmentStaff
+            | Role::Volunteer,
+            _,
+        ) => {}
+        // The centre and officials read everything; these read by their own key.
+        (Role::StreetCenter | Role::StreetOfficial | Role::GridInformant | Role::Resident, _) => {}
     }
     ReadScope { all, keys }
 }
@@ -57,7 +68,23 @@ pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<String> {
             Action::DispatchedToVolunteers { .. } => {
                 keys.push(format!("volunteers:{}", facts.community))
             }
-            _ => {}
+            // No other action opens the case to a new reader (holders are added above).
+            Action::Reported { .. }
+            | Action::HandledOnSpot { .. }
+            | Action::Forwarded { .. }
+            | Action::Accepted
+            | Action::Escalated { .. }
+            | Action::Claimed
+            | Action::Note { .. }
+            | Action::Resolved { .. }
+            | Action::Verified { .. }
+            | Action::Reworked { .. }
+            | Action::Extended { .. }
+            | Action::Closed { .. }
+            | Action::Voided { .. }
+            | Action::MarkedDuplicate { .. }
+            | Action::ServerVoid { .. }
+            | Action::Unknown { .. } => {}
         }
     }
     if let Some(Assignee::Departments(ds)) = &state.assignee {

@@ -14,7 +14,7 @@
 //! `restored_at`, and only then swaps it in. The replaced store is kept, not deleted:
 //! `before-restore-<time>/` in the data folder, or the schema `<schema>_before_<time>`.
 
-use crate::error::ServerError;
+use crate::error::{ServerError, StorageError};
 use crate::storage::migrations::{self, LATEST};
 use crate::storage::postgres::{PgOptions, PostgresStorage};
 use crate::storage::sqlite::{self, SqliteStorage};
@@ -588,7 +588,7 @@ fn connect(url: &str) -> Result<::postgres::Client> {
 fn current_schema(url: &str) -> Result<String> {
     let mut c = connect(url)?;
     let name: Option<String> = c.query_one("SELECT current_schema()", &[])?.try_get(0)?;
-    name.ok_or_else(|| ServerError::Storage("the connection has no current schema".into()))
+    name.ok_or_else(|| ServerError::storage_state("the connection has no current schema"))
 }
 
 /// Finds `pg_dump`: on `PATH`, else the newest under `/usr/lib/postgresql/*/bin`.
@@ -726,7 +726,7 @@ pub fn load_dump(
                 writer
                     .write_all(data.as_bytes())
                     .and_then(|()| writer.write_all(b"\n"))
-                    .map_err(|e| ServerError::Storage(format!("COPY: {e}")))?;
+                    .map_err(|e| ServerError::from(StorageError::driver("COPY", e)))?;
             }
             writer.finish()?;
             continue;

@@ -441,7 +441,7 @@ mod tests {
         let data = b"bytes".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
         let r = store.append("dev-a", &hash, ck(0, 5, &data), DAY, || {
-            Err(ServerError::Storage("down".into()))
+            Err(ServerError::storage_state("down"))
         });
         assert!(matches!(r, Err(ServerError::Storage(_))));
         assert!(!store.is_complete(&hash).unwrap());

@@ -2,7 +2,12 @@
 //!
 //! 4xx answers carry a descriptive `{"error": …}` body. 5xx answers never carry internal
 //! detail (paths, SQL, backend messages): they are `{"error":"internal error","id":"<uuid>"}`,
-//! and the details are logged at error level with the same id, so an operator can find them.
+//! and the details (with the whole source chain: a storage error keeps its driver's error) are
+//! logged at error level with the same id, so an operator can find them.
+
+mod storage;
+
+pub use storage::{StorageError, chain};
 
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -75,9 +80,9 @@ pub enum ServerError {
     /// The server has no roster yet.
     #[error("the server has no roster yet: run `xiangying-server admin setup`")]
     NoOrg,
-    /// The storage failed.
+    /// The storage failed; the driver's error, if any, is kept as the source.
     #[error("storage: {0}")]
-    Storage(String),
+    Storage(#[from] StorageError),
     /// Anything else.
     #[error("internal: {0}")]
     Internal(String),
@@ -85,19 +90,20 @@ pub enum ServerError {
 
 impl From<rusqlite::Error> for ServerError {
     fn from(e: rusqlite::Error) -> Self {
-        ServerError::Storage(e.to_string())
+        ServerError::Storage(StorageError::Sqlite(e))
     }
 }
 
 impl From<postgres::Error> for ServerError {
     fn from(e: postgres::Error) -> Self {
-        // The driver's own text is just "db error"; the server's message names the problem.
-        match e.as_db_error() {
-            Some(db) => {
-                ServerError::Storage(format!("PostgreSQL {}: {}", db.code().code(), db.message()))
-            }
-            None => ServerError::Storage(e.to_string()),
-        }
+        ServerError::Storage(StorageError::Postgres(e))
+    }
+}
+
+impl ServerError {
+    /// A store in a state the server cannot serve from, or a request it cannot hold.
+    pub fn storage_state(message: impl Into<String>) -> Self {
+        ServerError::Storage(StorageError::State(message.into()))
     }
 }
 
@@ -173,7 +179,7 @@ impl IntoResponse for ServerError {
         // Storage and internal errors may name paths or SQL: the client gets an id only.
         if matches!(self, ServerError::Storage(_) | ServerError::Internal(_)) {
             let id = uuid::Uuid::now_v7().to_string();
-            tracing::error!(error_id = %id, error = %self, "request failed");
+            tracing::error!(error_id = %id, error = %chain(&self), "request failed");
             let body =
                 serde_json::json!({ "error": "internal error", "code": self.code(), "id": id });
             return (status, axum::Json(body)).into_response();
@@ -204,7 +210,7 @@ mod tests {
 
     #[tokio::test]
     async fn server_errors_answer_an_id_and_no_detail() {
-        let resp = ServerError::Storage("no such table: secret_tbl at /srv/data/server.db".into())
+        let resp = ServerError::storage_state("no such table: secret_tbl at /srv/data/server.db")
             .into_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let v = body(resp).await;

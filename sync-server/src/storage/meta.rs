@@ -35,14 +35,14 @@ pub fn new_id() -> String {
 pub fn load(tx: &mut dyn Tx, schema_version: u32) -> Result<StoreIdentity> {
     let store_id = tx
         .meta(STORE_ID)?
-        .ok_or_else(|| ServerError::Storage("the store has no store_id".into()))?;
+        .ok_or_else(|| ServerError::storage_state("the store has no store_id"))?;
     let epoch = tx
         .meta(EPOCH)?
-        .ok_or_else(|| ServerError::Storage("the store has no epoch".into()))?;
+        .ok_or_else(|| ServerError::storage_state("the store has no epoch"))?;
     let restored_at = match tx.meta(RESTORED_AT)? {
         None => None,
         Some(v) => Some(v.parse::<i64>().map_err(|_| {
-            ServerError::Storage(format!("server_meta restored_at is not a number: {v:?}"))
+            ServerError::storage_state(format!("server_meta restored_at is not a number: {v:?}"))
         })?),
     };
     Ok(StoreIdentity {

@@ -193,7 +193,7 @@ pub(crate) trait Target {
 /// Refuses a version newer than this build knows, naming both numbers.
 pub fn check_known(version: u32) -> Result<()> {
     if version > LATEST {
-        return Err(ServerError::Storage(format!(
+        return Err(ServerError::storage_state(format!(
             "the store has schema version {version}, newer than this build knows ({LATEST}); \
              run a server build that knows version {version} (nothing was changed)"
         )));

@@ -16,7 +16,7 @@ mod schema;
 mod tx;
 
 use super::{Migrated, Result, Storage, StoreIdentity, Tx, meta, with_tx};
-use crate::error::ServerError;
+use crate::error::{ServerError, StorageError};
 use ::postgres::{Config, IsolationLevel};
 use pool::Pool;
 use std::time::Duration;
@@ -86,7 +86,7 @@ impl PostgresStorage {
     pub fn connect_with(url: &str, options: &PgOptions) -> Result<PostgresStorage> {
         let mut config: Config = url
             .parse()
-            .map_err(|e| ServerError::Storage(format!("PostgreSQL URL: {e}")))?;
+            .map_err(|e| ServerError::from(StorageError::driver("PostgreSQL URL", e)))?;
         if config.get_application_name().is_none() {
             config.application_name("xiangying-server");
         }
@@ -118,7 +118,7 @@ impl PostgresStorage {
         let name: Option<String> = client
             .query_one("SELECT current_schema()", &[])?
             .try_get(0)?;
-        name.ok_or_else(|| ServerError::Storage("the connection has no current schema".into()))
+        name.ok_or_else(|| ServerError::storage_state("the connection has no current schema"))
     }
 
     /// Runs `f` once in a transaction; on failure says whether a retry may succeed.
@@ -164,7 +164,7 @@ impl PostgresStorage {
                 // COMMIT of the failed transaction into a ROLLBACK.
                 let _ = tx.rollback();
                 Err((
-                    ServerError::Storage(format!(
+                    ServerError::storage_state(format!(
                         "transaction failed ({failure:?}) but its error was ignored"
                     )),
                     failure.retryable(),

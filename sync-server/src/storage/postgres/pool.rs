@@ -108,7 +108,7 @@ impl Pool {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(ServerError::Storage(format!(
+                return Err(ServerError::storage_state(format!(
                     "no PostgreSQL connection free after {:?} (pool of {})",
                     self.wait, self.max
                 )));

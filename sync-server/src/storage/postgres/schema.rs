@@ -21,7 +21,7 @@ pub(super) fn quote_schema(name: &str) -> Result<String> {
     if plain {
         Ok(format!("\"{name}\""))
     } else {
-        Err(ServerError::Storage(format!(
+        Err(ServerError::storage_state(format!(
             "schema name {name:?}: use letters, digits and _ (at most 63, not starting with a digit)"
         )))
     }

@@ -177,7 +177,7 @@ impl XiangyingDevice {
     /// now; the listeners are told to reload everything.
     ///
     /// Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
-    /// protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+    /// protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
     /// server there, after retries for about 3 s), `InvalidInput` with field `server_url`
     /// (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
     /// a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -219,7 +219,7 @@ impl XiangyingDevice {
     /// `listener` hears nothing after the cancellation.
     ///
     /// Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
-    /// where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+    /// where this one stopped), `Unauthorised` (the device was revoked: enrol again),
     /// `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
     /// server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
     /// outside the person's scope).

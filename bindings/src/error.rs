@@ -55,7 +55,7 @@ pub enum ApiError {
     /// The server refused this device (token revoked, or never enrolled), or refused an
     /// enrolment code (unknown, revoked or already used): enrol again with a new code.
     #[error("unauthorised: {detail}")]
-    Unauthorized {
+    Unauthorised {
         /// What the server said.
         detail: String,
     },
@@ -175,7 +175,7 @@ impl From<CoreError> for ApiError {
             CoreError::CorruptCase { case_id, reason } => ApiError::CorruptCase { case_id, reason },
             CoreError::Photo(e) => e.into(),
             CoreError::Network(detail) => ApiError::Network { detail },
-            CoreError::Unauthorised(detail) => ApiError::Unauthorized { detail },
+            CoreError::Unauthorised(detail) => ApiError::Unauthorised { detail },
             CoreError::Rejected {
                 status,
                 code,
@@ -263,7 +263,7 @@ mod tests {
             }
         );
         let e: ApiError = CoreError::Unauthorised("revoked".into()).into();
-        assert!(matches!(e, ApiError::Unauthorized { .. }));
+        assert!(matches!(e, ApiError::Unauthorised { .. }));
         let e: ApiError = CoreError::Rejected {
             status: 403,
             code: "forbidden".into(),

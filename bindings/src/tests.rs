@@ -428,7 +428,7 @@ fn photo_and_sync_errors_are_typed() {
     ));
     assert!(matches!(
         block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into())),
-        Err(ApiError::Unauthorized { .. })
+        Err(ApiError::Unauthorised { .. })
     ));
     assert!(matches!(
         block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into())),

@@ -54,7 +54,7 @@ final class Model: ObservableObject {
             for try await list in store.inboxUpdates() {
                 inbox = list
             }
-        } catch ApiError.Unauthorized {
+        } catch ApiError.Unauthorised {
             status = "注册码无效或已使用"
         } catch ApiError.Network(let detail) {
             status = "无法连接服务器：\(detail)"
@@ -89,7 +89,7 @@ final class Model: ObservableObject {
         } catch ApiError.Network {
             syncing = nil
             status = "网络不可用，稍后再试；数据已保存在本机"
-        } catch ApiError.Unauthorized {
+        } catch ApiError.Unauthorised {
             syncing = nil
             enrolled = false
             status = "本机已被停用，请重新注册"

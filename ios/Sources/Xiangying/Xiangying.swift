@@ -6,7 +6,7 @@ import Foundation
 
 /// One phone's Xiangying store: open it once per data folder and keep it for the app's life.
 /// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
-/// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorized`,
+/// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorised`,
 /// `.UpgradeRequired`, `.ServerTooOld`, `.ServerRejected`, `.Cancelled`, `.Internal`); see
 /// `upgradeNeeded` for the two answers that say one side must be upgraded.
 public final class Xiangying: @unchecked Sendable {
@@ -72,7 +72,7 @@ public final class Xiangying: @unchecked Sendable {
     // MARK: sync
 
     /// Enrols with the server at `serverUrl` using an administrator's one-time `code`; installs
-    /// the server's roster and catalogue and sets the person. Throws `ApiError.Unauthorized`
+    /// the server's roster and catalogue and sets the person. Throws `ApiError.Unauthorised`
     /// (bad, used or revoked code), `.Network` (no server there), `.InvalidInput` (bad URL).
     public func enrol(serverUrl: String, code: String, deviceName: String) async throws -> Claim {
         try await device.enrol(serverUrl: serverUrl, code: code, deviceName: deviceName)

@@ -1548,7 +1548,7 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * now; the listeners are told to reload everything.
      *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
-     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -1729,7 +1729,7 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
-     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * where this one stopped), `Unauthorised` (the device was revoked: enrol again),
      * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
      * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
      * outside the person's scope).
@@ -2252,7 +2252,7 @@ open func dispatchToVolunteers(caseId: String, note: String)throws  -> CaseState
      * now; the listeners are told to reload everything.
      *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
-     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -2679,7 +2679,7 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
      * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
-     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * where this one stopped), `Unauthorised` (the device was revoked: enrol again),
      * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
      * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
      * outside the person's scope).
@@ -6982,7 +6982,7 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The server refused this device (token revoked, or never enrolled), or refused an
      * enrolment code (unknown, revoked or already used): enrol again with a new code.
      */
-    case Unauthorized(
+    case Unauthorised(
         /**
          * What the server said.
          */detail: String
@@ -7118,7 +7118,7 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         case 5: return .Network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Unauthorized(
+        case 6: return .Unauthorised(
             detail: try FfiConverterString.read(from: &buf)
             )
         case 7: return .PhotoRejected(
@@ -7188,7 +7188,7 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Unauthorized(detail):
+        case let .Unauthorised(detail):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(detail, into: &buf)
             
@@ -9974,7 +9974,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() != 20827) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 28101) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 23150) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() != 14210) {
@@ -10055,7 +10055,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 35401) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 7921) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() != 50988) {

@@ -65,7 +65,7 @@ import java.io.File
  *
  * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
  * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`,
- * `Unauthorized`, `UpgradeRequired`, `ServerTooOld`, `ServerRejected`, `Cancelled`,
+ * `Unauthorised`, `UpgradeRequired`, `ServerTooOld`, `ServerRejected`, `Cancelled`,
  * `Internal`); see `ApiException` in the generated bindings, and [upgradeNeeded] for the two
  * answers that say one side must be upgraded.
  */
@@ -137,7 +137,7 @@ class Xiangying private constructor(
 
     /**
      * Enrols with the server at [serverUrl] using an administrator's one-time [code]; installs
-     * the server's roster and catalogue and sets the person. Throws `Unauthorized` (bad, used
+     * the server's roster and catalogue and sets the person. Throws `Unauthorised` (bad, used
      * or revoked code), `Network` (no server there), `InvalidInput` (not an http(s) URL).
      */
     suspend fun enrol(serverUrl: String, code: String, deviceName: String): Claim =

@@ -1,5 +1,5 @@
 // Every ApiException variant an app can meet today, caught as its Kotlin type from the real
-// library. Not reachable yet: Network and Unauthorized (sync server), PhotoRejected (photo
+// library. Not reachable yet: Network and Unauthorised (sync server), PhotoRejected (photo
 // attachment); CorruptCase needs a damaged store file (the core's own tests cover it);
 // Internal is for bugs and unmapped core errors.
 package cn.xiangying

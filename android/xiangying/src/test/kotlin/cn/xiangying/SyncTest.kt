@@ -310,23 +310,23 @@ class SyncTest {
     }
 
     @Test
-    fun `a garbage, used or revoked code, and a revoked device, are Unauthorized`() = runBlocking {
+    fun `a garbage, used or revoked code, and a revoked device, are Unauthorised`() = runBlocking {
         val garbage = Xiangying.open(tempDir("garbage"))
-        assertThrows<ApiException.Unauthorized> { runBlocking { garbage.enrol(server.url, "ABCD-EFGH", "x") } }
+        assertThrows<ApiException.Unauthorised> { runBlocking { garbage.enrol(server.url, "ABCD-EFGH", "x") } }
         assertEquals(null, garbage.me())
 
         val code = server.issueCode("gw2")
         server.revokeCode(code)
-        assertThrows<ApiException.Unauthorized> { runBlocking { garbage.enrol(server.url, code, "x") } }
+        assertThrows<ApiException.Unauthorised> { runBlocking { garbage.enrol(server.url, code, "x") } }
 
         val used = server.issueCode("gw2")
         val first = Xiangying.open(tempDir("first"))
         assertEquals("gw2", first.enrol(server.url, used, "first").person)
-        assertThrows<ApiException.Unauthorized> { runBlocking { garbage.enrol(server.url, used, "second") } }
+        assertThrows<ApiException.Unauthorised> { runBlocking { garbage.enrol(server.url, used, "second") } }
 
         first.syncNow()
         server.revokeDevice(first.deviceId()!!)
-        val e = assertThrows<ApiException.Unauthorized> { runBlocking { first.syncNow() } }
+        val e = assertThrows<ApiException.Unauthorised> { runBlocking { first.syncNow() } }
         assertTrue(e.detail.isNotBlank())
         listOf(garbage, first).forEach { it.close() }
     }

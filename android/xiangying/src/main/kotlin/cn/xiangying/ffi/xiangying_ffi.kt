@@ -1252,7 +1252,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() and 0xFFFF) != 20827) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 28101) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 23150) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() and 0xFFFF) != 14210) {
@@ -1333,7 +1333,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 35401) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 7921) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_verify() and 0xFFFF) != 50988) {
@@ -3351,7 +3351,7 @@ public interface XiangyingDeviceInterface {
      * now; the listeners are told to reload everything.
      *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
-     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -3532,7 +3532,7 @@ public interface XiangyingDeviceInterface {
      * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
-     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * where this one stopped), `Unauthorised` (the device was revoked: enrol again),
      * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
      * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
      * outside the person's scope).
@@ -4175,7 +4175,7 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      * now; the listeners are told to reload everything.
      *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
-     * protocol version), `Unauthorized` (the code is unknown, revoked or already used), `Network` (no
+     * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
      * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
@@ -4742,7 +4742,7 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      * `listener` hears nothing after the cancellation.
      *
      * Errors: `NotSetUp` (not enrolled), `Network` (after retries; the next sync carries on
-     * where this one stopped), `Unauthorized` (the device was revoked: enrol again),
+     * where this one stopped), `Unauthorised` (the device was revoked: enrol again),
      * `UpgradeRequired` (update the app) or `ServerTooOld` (the operator must upgrade the
      * server; nothing is lost meanwhile), `ServerRejected` (the server refused a change: 403
      * outside the person's scope).
@@ -8170,7 +8170,7 @@ sealed class ApiException: kotlin.Exception() {
      * The server refused this device (token revoked, or never enrolled), or refused an
      * enrolment code (unknown, revoked or already used): enrol again with a new code.
      */
-    class Unauthorized(
+    class Unauthorised(
         
         /**
          * What the server said.
@@ -8356,7 +8356,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             5 -> ApiException.Network(
                 FfiConverterString.read(buf),
                 )
-            6 -> ApiException.Unauthorized(
+            6 -> ApiException.Unauthorised(
                 FfiConverterString.read(buf),
                 )
             7 -> ApiException.PhotoRejected(
@@ -8420,7 +8420,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
             )
-            is ApiException.Unauthorized -> (
+            is ApiException.Unauthorised -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -8501,7 +8501,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.Unauthorized -> {
+            is ApiException.Unauthorised -> {
                 buf.putInt(6)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit

@@ -20,30 +20,11 @@
 use std::path::{Path, PathBuf};
 use syn::visit::Visit;
 
+mod common;
+use common::{is_cfg_test, path_attr};
+
 /// The enums every `match` must cover by name.
 const CHECKED: [&str; 3] = ["Role", "Action", "PatrolAction"];
-
-fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.parse_args::<syn::Meta>()
-                .map(|m| m.path().is_ident("test"))
-                .unwrap_or(false)
-    })
-}
-
-fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().find_map(|a| match &a.meta {
-        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
-    })
-}
 
 /// The checked enum a pattern path names (`Role::X`, `org::Role::X`, `Self::X` in its impl).
 fn checked_enum(path: &syn::Path, self_ty: Option<&str>) -> Option<String> {

@@ -35,6 +35,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use syn::visit::Visit;
 
+mod common;
+use common::{is_cfg_test, path_attr};
+
 /// A module path inside one crate (`["case", "fold"]`; the crate root is `[]`).
 type ModPath = Vec<String>;
 
@@ -60,28 +63,6 @@ struct ModInfo {
 #[derive(Default)]
 struct CrateGraph {
     mods: BTreeMap<ModPath, ModInfo>,
-}
-
-fn has_cfg_test(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.parse_args::<syn::Meta>()
-                .map(|m| m.path().is_ident("test"))
-                .unwrap_or(false)
-    })
-}
-
-fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs.iter().find_map(|a| match &a.meta {
-        syn::Meta::NameValue(nv) if nv.path.is_ident("path") => match &nv.value {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Some(s.value()),
-            _ => None,
-        },
-        _ => None,
-    })
 }
 
 fn flatten_use(
@@ -180,7 +161,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         let mut child = self.module.clone();
         child.push(name.clone());
         let parent_node = self.graph.mods[&self.module].node.clone();
-        let node = if has_cfg_test(&m.attrs) || m.content.is_some() {
+        let node = if is_cfg_test(&m.attrs) || m.content.is_some() {
             parent_node
         } else {
             child.clone()

@@ -1,4 +1,6 @@
-//! Xiangying (响应) core: everything a grid worker's or street chief's phone does, in plain Rust.
+//! Xiangying (响应) core: the device shell: everything a grid worker's or street chief's phone
+//! does, in plain Rust, over the pure model of `xiangying-model` (whose modules [`org`],
+//! [`case`], [`patrol`] and [`report`] are re-exported here under their old paths).
 //!
 //! - [`org`]: the roster (places, people, roles) and the category catalogue.
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
@@ -12,16 +14,12 @@
 //! - [`sync`]: the sync protocol's wire types and the push checks shared with the server.
 //! - [`Device`]: the façade the bindings wrap.
 
-pub mod case;
-mod codec;
 mod device;
 mod error;
-pub mod org;
-pub mod patrol;
 pub mod photo;
-pub mod report;
 pub mod store;
 pub mod sync;
+pub use xiangying_model::{case, org, patrol, report};
 #[cfg(test)]
 mod testkit;
 

@@ -3,7 +3,7 @@
 //! A `match` on [`Role`], [`Action`] or [`PatrolAction`] that ends in `_ =>` (or in an unused
 //! binding such as `_other =>`) lets a new role or action compile without anyone deciding what
 //! it sees or does: it silently takes the catch-all's answer. This test parses the production
-//! modules of `core/src`, `sync-server/src` and `bindings/src` with `syn` (from each crate
+//! modules of `model/src`, `core/src`, `sync-server/src`, `bindings/src` and `demo/src` with `syn` (from each crate
 //! root, following `mod x;` items and their `#[path]` attributes, skipping `#[cfg(test)]`
 //! modules and items) and fails naming every `match` whose arms name one of these enums
 //! (`Role::GridWorker`, or `Self::GridWorker` inside `impl Role`) and also hold a catch-all.
@@ -209,10 +209,16 @@ fn no_catch_all_arm_on_roles_or_actions_in_production_code() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("core sits in the workspace");
-    let srcs: Vec<PathBuf> = ["core/src", "sync-server/src", "bindings/src"]
-        .iter()
-        .map(|d| workspace.join(d))
-        .collect();
+    let srcs: Vec<PathBuf> = [
+        "model/src",
+        "core/src",
+        "sync-server/src",
+        "bindings/src",
+        "demo/src",
+    ]
+    .iter()
+    .map(|d| workspace.join(d))
+    .collect();
     let offences = offences_in(&srcs);
     assert!(
         offences.is_empty(),

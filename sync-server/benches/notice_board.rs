@@ -9,8 +9,8 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::PathBuf;
-use xiangying_core::org::zhenxing;
-use xiangying_core::report::NoticeBoard;
+use xiangying_model::org::zhenxing;
+use xiangying_model::report::NoticeBoard;
 use xiangying_server::board::{BoardFont, DEFAULT_DPI, render_pdf, render_png};
 
 fn bench(c: &mut Criterion) {

@@ -14,13 +14,13 @@
 use automerge::ActorId;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use xiangying_core::case::{
+use xiangying_model::case::{
     Action, Assignee, CaseDoc, CaseKind, CaseState, Claim, Event, Facts, fold,
 };
-use xiangying_core::org::{Level, Roster, zhenxing};
-use xiangying_core::report::{RankingRow, rankings};
-use xiangying_core::sync::scope::access_keys;
-use xiangying_core::sync::wire;
+use xiangying_model::org::{Level, Roster, zhenxing};
+use xiangying_model::report::{RankingRow, rankings};
+use xiangying_model::sync::scope::access_keys;
+use xiangying_model::sync::wire;
 use xiangying_server::reports;
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::{CaseMeta, NewChange, with_tx};

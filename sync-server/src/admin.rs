@@ -10,9 +10,9 @@ use crate::error::ServerError;
 pub use crate::printable::{printable, printable_char, printable_table};
 use crate::storage::{DeviceRow, Storage, with_tx};
 use std::path::Path;
-use xiangying_core::org::{Catalogue, Roster};
+use xiangying_model::org::{Catalogue, Roster};
 
-fn org_err(e: xiangying_core::org::OrgError) -> ServerError {
+fn org_err(e: xiangying_model::org::OrgError) -> ServerError {
     ServerError::BadRequest(e.to_string())
 }
 

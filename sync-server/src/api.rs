@@ -49,14 +49,14 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
-use xiangying_core::org::Roster;
-use xiangying_core::sync::version::Protocol;
-use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
+use xiangying_model::org::Roster;
+use xiangying_model::sync::version::Protocol;
+use xiangying_model::sync::wire::{self, SyncRequest, SyncResponse};
 
 type Shared = Arc<AppState>;
 
 /// The response header holding the store's epoch (see [`crate::storage::meta`]).
-pub const EPOCH_HEADER: &str = "xiangying-epoch";
+pub use xiangying_model::sync::version::EPOCH_HEADER;
 
 /// Seconds a client is told to wait when the heavy routes are full.
 const OVERLOADED_RETRY_SECS: u64 = 2;
@@ -323,7 +323,7 @@ async fn org(
 }
 
 /// The request header a device sets on pushes that re-deliver documents after a restore.
-pub const REDELIVERY_HEADER: &str = xiangying_core::sync::client::REDELIVERY_HEADER;
+pub use xiangying_model::sync::version::REDELIVERY_HEADER;
 
 async fn sync_handler(
     State(state): State<Shared>,

@@ -1,11 +1,11 @@
 //! The Xiangying sync server: enrolment, scoped case sync with a change feed, resumable photo
-//! uploads, an admin CLI and a demo.
+//! uploads and an admin CLI (the demo field day is the `xiangying-demo` crate).
 //!
 //! - [`storage`]: the storage trait and its SQLite and PostgreSQL backends;
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`protocol`]: the protocol version check; [`auth`]: codes and
 //!   tokens; [`blobs`]: photo files;
-//! - [`admin`]: street set-up and enrolment codes; [`demo`]: the Zhenxing field day;
+//! - [`admin`]: street set-up and enrolment codes;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`export`]: the whole street as JSON Lines plus photo files;
 //! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
@@ -17,7 +17,6 @@ pub mod backup;
 pub mod blobs;
 pub mod board;
 pub mod config_file;
-pub mod demo;
 pub mod device_slots;
 pub mod error;
 pub mod export;

@@ -1,4 +1,4 @@
-//! `xiangying-server`: serve, administer, or run the demo.
+//! `xiangying-server`: serve or administer. (The demo field day is `xiangying-demo`.)
 //!
 //! Configuration comes from flags, the environment or a TOML file (`--config`, see
 //! [`xiangying_server::config_file`]), in that order of precedence: `XIANGYING_CONFIG` (the
@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xiangying_server::config_file::FileConfig;
-use xiangying_server::{Config, admin, app_state, backup, demo};
+use xiangying_server::{Config, admin, app_state, backup};
 
 #[derive(Parser)]
 #[command(
@@ -46,22 +46,6 @@ enum Command {
     Admin {
         #[command(subcommand)]
         action: AdminCommand,
-    },
-    /// Set up the Zhenxing example, run a simulated field day through real HTTP, check every
-    /// device against the server, print a summary, and keep serving.
-    Demo {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8470")]
-        listen: SocketAddr,
-        /// Reports per device in the field day.
-        #[arg(long, default_value_t = 5)]
-        reports: usize,
-        /// How many grids take part (1 to 64).
-        #[arg(long, default_value_t = 64)]
-        grids: usize,
-        /// Exit after the summary instead of serving.
-        #[arg(long)]
-        no_serve: bool,
     },
 }
 
@@ -310,7 +294,7 @@ fn run(
                     return Err("handled before the store is opened".into());
                 }
                 AdminCommand::Rankings { from, to, by } => {
-                    let kind = xiangying_core::report::UnitKind::parse(&by)
+                    let kind = xiangying_model::report::UnitKind::parse(&by)
                         .ok_or_else(|| format!("cannot rank by {by}"))?;
                     let (start, end) = xiangying_server::reports::period(&from, &to)?;
                     print!(
@@ -355,12 +339,6 @@ fn run(
                 }
             }
         }
-        Command::Demo {
-            listen,
-            reports,
-            grids,
-            no_serve,
-        } => demo::run(&cfg, listen, reports, grids, no_serve).map_err(|e| e.to_string())?,
     }
     Ok(())
 }

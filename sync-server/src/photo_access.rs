@@ -21,8 +21,8 @@ use crate::storage::{DeviceRow, Tx, with_tx};
 use crate::sync;
 use automerge::ActorId;
 use std::collections::BTreeSet;
-use xiangying_core::case::CaseDoc;
-use xiangying_core::sync::scope::may_see;
+use xiangying_model::case::CaseDoc;
+use xiangying_model::sync::scope::may_see;
 
 /// The device id recorded for the people who referenced a file stored before uploaders were
 /// recorded.

@@ -10,7 +10,7 @@ use crate::error::ServerError;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use xiangying_core::sync::version::{
+use xiangying_model::sync::version::{
     Admission, CLIENT_HEADER, PROTOCOL_HEADER, Protocol, SERVER_MAJORS, admit,
 };
 

@@ -1,22 +1,22 @@
 //! Reports on the server: the rankings over every case and patrol it stores, the weekly
 //! accompaniment count (三陪同) and the street chiefs' notice boards from the published roster,
-//! with the same core functions a device runs ([`xiangying_core::report`],
-//! [`xiangying_core::patrol::weekly`]), so the numbers agree for the same documents.
+//! with the same core functions a device runs ([`xiangying_model::report`],
+//! [`xiangying_model::patrol::weekly`]), so the numbers agree for the same documents.
 
 use crate::error::ServerError;
 use crate::storage::{RankingEntry, Storage, Tx, with_tx};
 use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
-use xiangying_core::case::{CaseState, Facts, fold};
-use xiangying_core::org::Role;
-use xiangying_core::org::Roster;
-use xiangying_core::patrol::weekly::{
+use xiangying_model::case::{CaseState, Facts, fold};
+use xiangying_model::org::Role;
+use xiangying_model::org::Roster;
+use xiangying_model::patrol::weekly::{
     OFFICIAL_PER_WEEK, WeeklyAccompaniment, week_start, weekly_accompaniments,
 };
-use xiangying_core::patrol::{PatrolFacts, PatrolState, fold_patrol_log};
-use xiangying_core::report::{NoticeBoard, RankingRow, Rankings, RankingsBuilder, UnitKind};
-use xiangying_core::sync::synced::SyncedDoc;
-use xiangying_core::sync::wire;
+use xiangying_model::patrol::{PatrolFacts, PatrolState, fold_patrol_log};
+use xiangying_model::report::{NoticeBoard, RankingRow, Rankings, RankingsBuilder, UnitKind};
+use xiangying_model::sync::synced::SyncedDoc;
+use xiangying_model::sync::wire;
 
 /// The offset of China Standard Time, in which the admin CLI reads dates.
 const CHINA_OFFSET_S: i32 = 8 * 3600;
@@ -88,7 +88,7 @@ fn load_folded(tx: &mut dyn Tx, case_id: &str) -> Result<Option<Folded>, ServerE
     let Some(row) = tx.case(case_id)? else {
         return Ok(None);
     };
-    let corrupt = |e: xiangying_core::case::DocError| {
+    let corrupt = |e: xiangying_model::case::DocError| {
         ServerError::Internal(format!("stored case {case_id}: {e}"))
     };
     Ok(Some(
@@ -228,8 +228,8 @@ mod tests {
     use crate::storage::{CaseMeta, NewChange};
     use std::sync::Arc;
     use xiangying_core::Device;
-    use xiangying_core::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event};
-    use xiangying_core::org::zhenxing::{self, ids};
+    use xiangying_model::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event};
+    use xiangying_model::org::zhenxing::{self, ids};
 
     const H: i64 = 3_600_000;
     const T0: i64 = 1_795_939_200_000;

@@ -10,8 +10,8 @@ use automerge::ActorId;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use xiangying_core::org::Roster;
-use xiangying_core::sync::intake::IntakeLimits;
+use xiangying_model::org::Roster;
+use xiangying_model::sync::intake::IntakeLimits;
 
 /// Limits that protect the server. The configuration file's `[limits]` table holds the same
 /// keys (each optional; the defaults below otherwise); `docs/SECURITY.md` says what each one

@@ -6,23 +6,23 @@ use crate::state::Limits;
 use crate::storage::{CaseMeta, DeviceRow, NewChange, Result, Tx};
 use automerge::ActorId;
 use std::collections::BTreeMap;
-use xiangying_core::case::chunks;
-use xiangying_core::case::{Action, Author, CaseDoc, Claim, DocError, Event, Facts, fold};
-use xiangying_core::org::Roster;
-use xiangying_core::patrol::{
+use xiangying_model::case::chunks;
+use xiangying_model::case::{Action, Author, CaseDoc, Claim, DocError, Event, Facts, fold};
+use xiangying_model::org::Roster;
+use xiangying_model::patrol::{
     PATROL_KIND, PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace, fold_patrol_doc,
 };
-use xiangying_core::report::RankingRow;
-use xiangying_core::sync::intake::{self, IntakeError, Tally};
-use xiangying_core::sync::judge::{Judging, Tamper, judge};
-use xiangying_core::sync::patrol_judge::judge_patrol;
-use xiangying_core::sync::scope::{
+use xiangying_model::report::RankingRow;
+use xiangying_model::sync::intake::{self, IntakeError, Tally};
+use xiangying_model::sync::judge::{Judging, Tamper, judge};
+use xiangying_model::sync::patrol_judge::judge_patrol;
+use xiangying_model::sync::scope::{
     ReadScope, access_keys, may_see, patrol_access_keys, read_scope,
 };
-use xiangying_core::sync::synced::SyncedDoc;
-use xiangying_core::sync::version::LAYOUT;
-use xiangying_core::sync::wire;
-use xiangying_core::sync::wire::{FeedItem, PushedChange};
+use xiangying_model::sync::synced::SyncedDoc;
+use xiangying_model::sync::version::LAYOUT;
+use xiangying_model::sync::wire;
+use xiangying_model::sync::wire::{FeedItem, PushedChange};
 
 /// What a request runs with.
 pub struct Ctx<'a> {

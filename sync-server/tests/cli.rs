@@ -1,7 +1,6 @@
 //! The real `xiangying-server` binary, run as an operator would: the notice-board export (the
 //! Zhenxing roster published into a temporary data folder, the board written as HTML, PDF and
-//! PNG; bad extensions and missing fonts fail with clear messages), a small demo with its
-//! accompaniment table, the configuration file (the data folder and listen address it
+//! PNG; bad extensions and missing fonts fail with clear messages), the configuration file (the data folder and listen address it
 //! sets, flags winning over it, typos named), and the street export (a used folder refused).
 //!
 //! PDF and PNG need a CJK font from the well-known system paths (`scripts/test` installs
@@ -12,7 +11,7 @@ use std::process::{Command, Output};
 
 mod common;
 use common::{failed, ok, server};
-use xiangying_core::org::zhenxing;
+use xiangying_model::org::zhenxing;
 
 /// A data folder with the Zhenxing roster and catalogue published.
 fn street() -> (tempfile::TempDir, PathBuf) {
@@ -156,52 +155,6 @@ fn admin_notice_board_explains_what_is_wrong() {
         ],
     ));
     assert!(err.contains("no-such-segment"), "{err}");
-}
-
-/// `xiangying-server demo` as a newcomer runs it, kept small: a field day of two grids through
-/// real HTTP, every device checked against the server, patrols included.
-#[test]
-fn the_demo_runs_a_small_field_day_with_patrols() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = ok(&server(
-        dir.path(),
-        &[
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--grids",
-            "2",
-            "--reports",
-            "1",
-            "--no-serve",
-        ],
-    ));
-    assert!(out.contains(" 2 patrols"), "{out}");
-    assert!(out.contains("byte-identical"), "{out}");
-
-    // The accompaniment count of the demo's week: one of the two grid workers had the
-    // official along.
-    let data = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("demo-"))
-        })
-        .expect("the demo's data folder")
-        .join("server");
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-        .format("%Y-%m-%d")
-        .to_string();
-    let table = ok(&server(
-        &data,
-        &["admin", "accompaniments", "--week", &today],
-    ));
-    let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 1 + zhenxing::GRIDS, "{table}");
-    let walked: Vec<&&str> = lines[1..].iter().filter(|l| l.contains("\t1\t")).collect();
-    assert_eq!(walked.len(), 2, "{table}");
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 use xiangying_core::org::{Role, Scope, polygon_centroid};
 use xiangying_core::{Device, NewReport, SyncReport};
-use xiangying_server::demo::synthetic_photo;
+use xiangying_demo::synthetic_photo;
 use xiangying_tests::proxy::Proxy;
 use xiangying_tests::{Field, zhenxing_org};
 

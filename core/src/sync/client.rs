@@ -22,11 +22,7 @@ pub struct SyncClient {
     last_epoch: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
-/// The response header naming the server store's epoch: it changes when the store is
-/// restored from a backup (docs/decisions/0021-recovery-after-a-restore.md).
-pub const EPOCH_HEADER: &str = "xiangying-epoch";
-/// The request header marking a push that re-delivers documents after a restore.
-pub const REDELIVERY_HEADER: &str = "xiangying-redelivery";
+pub use crate::sync::version::{EPOCH_HEADER, REDELIVERY_HEADER};
 
 /// One sync round trip's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

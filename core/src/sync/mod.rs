@@ -1,16 +1,7 @@
-//! Sync: the wire types shared with the server, the push judgement the server applies, and
-//! (with the client) the device side of a sync.
+//! Sync on the device: the HTTP client, over the pure protocol, wire types, scope keys and push
+//! judgement of `xiangying-model` (re-exported here under their old paths).
 
-pub mod append_only;
+pub use xiangying_model::sync::{
+    append_only, intake, judge, patrol_judge, scope, synced, version, wire,
+};
 pub mod client;
-pub mod intake;
-pub mod judge;
-pub mod patrol_judge;
-pub mod scope;
-pub mod synced;
-mod tamper;
-pub mod version;
-pub mod wire;
-
-#[cfg(test)]
-mod compat_tests;

@@ -5,7 +5,7 @@
 use super::font::BoardFont;
 use super::{BoardError, render_pdf, render_png};
 use std::path::{Path, PathBuf};
-use xiangying_core::report::NoticeBoard;
+use xiangying_model::report::NoticeBoard;
 
 /// An output format of the notice board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

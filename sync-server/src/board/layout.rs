@@ -10,7 +10,7 @@
 //! between lines. Nothing is drawn outside the page's margins.
 
 use super::font::BoardFont;
-use xiangying_core::report::{NoticeBoard, SegmentBoard};
+use xiangying_model::report::{NoticeBoard, SegmentBoard};
 
 /// A4 width, points.
 pub const PAGE_W: f32 = 595.276;

@@ -1,7 +1,7 @@
 //! The street chiefs' notice boards (街长公示栏) as print output: PNG images and a PDF.
 //!
 //! The board itself ([`NoticeBoard`]: segments, people, phones, duties) and its HTML page come
-//! from `xiangying_core::report::notice`; this module lays that board out on A4 portrait pages
+//! from `xiangying_model::report::notice`; this module lays that board out on A4 portrait pages
 //! with a CJK font and draws the pages twice from the same layout:
 //!
 //! - [`font`]: finding and loading the CJK font (a `.ttf`, `.otf` or a `.ttc` collection, whose
@@ -26,7 +26,7 @@ pub use export::{Format, write_board};
 pub use font::{BoardFont, DEFAULT_FONT_PATHS};
 
 use std::path::PathBuf;
-use xiangying_core::report::NoticeBoard;
+use xiangying_model::report::NoticeBoard;
 
 #[cfg(test)]
 mod tests;

@@ -12,8 +12,8 @@ use super::raster::page_size_px;
 use super::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use xiangying_core::org::{sample, zhenxing};
-use xiangying_core::report::{NoticeBoard, NoticeEntry, SegmentBoard};
+use xiangying_model::org::{sample, zhenxing};
+use xiangying_model::report::{NoticeBoard, NoticeEntry, SegmentBoard};
 
 fn font() -> &'static BoardFont {
     static FONT: OnceLock<BoardFont> = OnceLock::new();

@@ -4,12 +4,12 @@
 use super::photos::PhotoUse;
 use crate::storage::StoredCase;
 use serde::Serialize;
-use xiangying_core::case::{
+use xiangying_model::case::{
     Assignee, Author, CaseDoc, DocError, Facts, Outcome, PhotoRef, Status, fold as fold_case,
 };
-use xiangying_core::org::Level;
-use xiangying_core::patrol::{Companion, PatrolDoc, PatrolFacts, TrackPoint, fold_patrol};
-use xiangying_core::sync::synced::SyncedDoc;
+use xiangying_model::org::Level;
+use xiangying_model::patrol::{Companion, PatrolDoc, PatrolFacts, TrackPoint, fold_patrol};
+use xiangying_model::sync::synced::SyncedDoc;
 
 /// Which file a document's line goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,7 +312,7 @@ fn patrol_line(id: &str, feed_pos: u64, doc: &PatrolDoc) -> Result<(String, u64)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xiangying_core::case::Action;
+    use xiangying_model::case::Action;
 
     #[test]
     fn an_action_splits_into_its_type_and_payload() {

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use xiangying_core::org::Roster;
+use xiangying_model::org::Roster;
 
 /// The version of the export format this build writes (`version` in the manifest).
 pub const FORMAT_VERSION: u32 = 1;
@@ -435,10 +435,10 @@ mod tests {
     use crate::storage::{CaseMeta, NewChange};
     use automerge::transaction::Transactable;
     use automerge::{ActorId, AutoCommit, ObjType, ReadDoc, Value};
-    use xiangying_core::case::{
+    use xiangying_model::case::{
         Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoRef, PhotoStage,
     };
-    use xiangying_core::org::{Point, Role, Scope};
+    use xiangying_model::org::{Point, Role, Scope};
 
     const T0: i64 = 1_795_939_200_000;
 

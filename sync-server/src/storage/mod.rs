@@ -114,7 +114,7 @@ pub struct CaseMeta {
     /// Last change received (ms, server clock).
     pub received_at: i64,
     /// What the document contributes to the rankings (a postcard-encoded
-    /// [`xiangying_core::report::RankingRow`]), `None` when it never counts.
+    /// [`xiangying_model::report::RankingRow`]), `None` when it never counts.
     pub ranking: Option<Vec<u8>>,
 }
 

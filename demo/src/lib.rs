@@ -1,4 +1,4 @@
-//! The demo: the Zhenxing sub-district (振兴街道) on the embedded store, and a simulated field
+//! `xiangying-demo`: the Zhenxing sub-district (振兴街道) on the embedded store, and a simulated field
 //! day through real HTTP.
 //!
 //! Every grid worker, the street chiefs of the segments through the chosen grids, the
@@ -14,24 +14,24 @@
 //! and patrol it holds is compared with the server's, byte for byte, and each device must hold
 //! exactly the cases and patrols its person may see.
 
-use crate::error::ServerError;
-use crate::state::AppState;
-use crate::storage::with_tx;
-use crate::sync::scope_of;
-use crate::{Config, admin, app_state, spawn};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
-use xiangying_core::case::{CaseKind, Outcome, PhotoStage, Status};
-use xiangying_core::org::{
+use xiangying_core::{Device, NewReport, NewRequest};
+use xiangying_model::case::{CaseKind, Outcome, PhotoStage, Status};
+use xiangying_model::org::{
     Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
 };
-use xiangying_core::patrol::{PatrolPlace, TrackPoint};
-use xiangying_core::sync::scope::may_see;
-use xiangying_core::sync::synced::SyncedDoc;
-use xiangying_core::{Device, NewReport, NewRequest};
+use xiangying_model::patrol::{PatrolPlace, TrackPoint};
+use xiangying_model::sync::scope::may_see;
+use xiangying_model::sync::synced::SyncedDoc;
+use xiangying_server::error::ServerError;
+use xiangying_server::state::AppState;
+use xiangying_server::storage::with_tx;
+use xiangying_server::sync::scope_of;
+use xiangying_server::{Config, admin, app_state, spawn};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -437,7 +437,7 @@ pub fn field_day(
         };
         s.cases += 1;
         let facts = doc.facts()?;
-        let state = xiangying_core::case::fold(&facts, &doc.events()?);
+        let state = xiangying_model::case::fold(&facts, &doc.events()?);
         s.events += state.history.len();
         s.rejected += state
             .history
@@ -478,7 +478,7 @@ pub fn field_day(
     Ok(s)
 }
 
-/// `xiangying-server demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
+/// `xiangying-demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
 /// day, the summary, then serving until Ctrl-C (unless `no_serve`).
 pub fn run(
     cfg: &Config,

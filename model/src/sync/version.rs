@@ -16,6 +16,11 @@ use std::ops::RangeInclusive;
 pub const PROTOCOL_HEADER: &str = "xiangying-protocol";
 /// The header that carries the app and core versions, e.g. `app=2.3.0; core=0.1.0`.
 pub const CLIENT_HEADER: &str = "xiangying-client";
+/// The response header naming the server store's epoch: it changes when the store is
+/// restored from a backup (docs/decisions/0021-recovery-after-a-restore.md).
+pub const EPOCH_HEADER: &str = "xiangying-epoch";
+/// The request header marking a push that re-delivers documents after a restore.
+pub const REDELIVERY_HEADER: &str = "xiangying-redelivery";
 /// The wire version this build speaks.
 pub const MAJOR: u32 = 1;
 /// The document layout this build writes and fully understands (defined with the documents,

@@ -21,19 +21,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::path::Path;
 
 /// What is wrong with a roster or catalogue file.
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
-    /// The file could not be read.
-    #[error("{path}: cannot read the file: {source}")]
-    Io {
-        /// The path as given.
-        path: String,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
     /// The file is not valid JSON of the expected shape.
     #[error("{file}: {message}")]
     Parse {
@@ -55,10 +46,9 @@ pub enum OrgError {
 }
 
 impl OrgError {
-    /// The file (or path) the error is about.
+    /// The file the error is about.
     pub fn file(&self) -> &str {
         match self {
-            OrgError::Io { path, .. } => path,
             OrgError::Parse { file, .. } | OrgError::Entry { file, .. } => file,
         }
     }
@@ -345,14 +335,6 @@ fn parse_outline<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, OrgEr
     })
 }
 
-fn read(path: &Path) -> Result<(String, String), OrgError> {
-    let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok((name, text)),
-        Err(source) => Err(OrgError::Io { path: name, source }),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Step 3: the checks across entries.
 
@@ -464,12 +446,6 @@ fn first_index<'a>(ids: impl Iterator<Item = &'a str>) -> HashMap<String, usize>
 }
 
 impl Roster {
-    /// Reads, parses and checks a roster file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Roster, OrgError> {
-        let (name, text) = read(path.as_ref())?;
-        Roster::from_json(&name, &text)
-    }
-
     /// Parses and checks a roster from JSON text; `file` names it in errors.
     pub fn from_json(file: &str, text: &str) -> Result<Roster, OrgError> {
         let raw: RosterFile = parse_outline(file, text)?;
@@ -771,12 +747,6 @@ impl Roster {
 }
 
 impl Catalogue {
-    /// Reads, parses and checks a catalogue file.
-    pub fn load(path: impl AsRef<Path>) -> Result<Catalogue, OrgError> {
-        let (name, text) = read(path.as_ref())?;
-        Catalogue::from_json(&name, &text)
-    }
-
     /// Parses and checks a catalogue from JSON text; `file` names it in errors.
     pub fn from_json(file: &str, text: &str) -> Result<Catalogue, OrgError> {
         let raw: CatalogueFile = parse_outline(file, text)?;

@@ -1,0 +1,46 @@
+//! Shared test documents: a grid worker's claim on g1 and a fresh case raised under it, for
+//! the model's tests and (through the `test-hooks` feature) the device's.
+
+use crate::org::sample;
+
+/// A grid worker's claim on g1 for `person`.
+pub fn g1_claim(person: &str) -> crate::case::Claim {
+    crate::case::Claim {
+        person: person.into(),
+        role: crate::org::Role::GridWorker,
+        scope: crate::org::Scope::Grid("g1".into()),
+    }
+}
+
+/// Case `c1`: gw1's litter report in g1 (recorded `clock` and `deadline` as given), with its
+/// first event, as a fresh document.
+pub fn g1_case(
+    clock: Option<crate::org::LimitClock>,
+    deadline: Option<i64>,
+) -> crate::case::CaseDoc {
+    use crate::case::{Action, Assignee, CaseDoc, CaseKind, Event, Facts};
+    let facts = Facts {
+        id: "c1".into(),
+        kind: CaseKind::Problem,
+        category: sample::LITTER.into(),
+        category_name: "垃圾满溢".into(),
+        limit_hours: 4,
+        clock,
+        deadline,
+        reporter: "gw1".into(),
+        created_at: 1,
+        location: sample::IN_G1,
+        grid: "g1".into(),
+        community: "c1".into(),
+        segment: None,
+        description: "d".into(),
+    };
+    let first = Event::new(
+        1,
+        g1_claim("gw1"),
+        Action::Reported {
+            assignee: Assignee::Person("gw1".into()),
+        },
+    );
+    CaseDoc::create(&automerge::ActorId::random(), &facts, &first).unwrap()
+}

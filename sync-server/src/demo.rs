@@ -16,7 +16,7 @@
 
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::storage::with_tx;
+use crate::storage::{FeedScope, with_tx};
 use crate::sync::scope_of;
 use crate::{Config, admin, app_state, spawn};
 use std::collections::{BTreeMap, BTreeSet};
@@ -415,7 +415,7 @@ pub fn field_day(
     let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<String>)> = BTreeMap::new();
     with_tx(storage, |tx| {
         let ids: Vec<String> = tx
-            .feed_cases(&[], true, 0, u64::MAX >> 1, u32::MAX)?
+            .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?
             .into_iter()
             .map(|(id, _)| id)
             .collect();

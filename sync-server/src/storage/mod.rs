@@ -1,9 +1,12 @@
-//! Storage behind one trait, with two real backends: SQLite (the embedded default: a data
+//! Storage behind a few traits, with two real backends: SQLite (the embedded default: a data
 //! folder, nothing to set up) and PostgreSQL (several stateless server instances over one
 //! database).
 //!
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
-//! trait, so both backends share it. A transaction either commits whole or not at all.
+//! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
+//! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`], [`DocTx`],
+//! [`FeedTx`], [`PhotoTx`], [`MetaTx`]; decision 0024): a function that needs one concern
+//! takes that trait, and each backend implements each concern in a module of its own.
 //!
 //! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
 //! with a counter row updated inside the writing transaction: the row stays locked until
@@ -344,4 +347,81 @@ pub fn with_tx<T>(storage: &dyn Storage, mut f: impl FnMut(&mut dyn Tx) -> Resul
         Ok(())
     })?;
     out.ok_or_else(|| ServerError::Internal("transaction returned nothing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite::SqliteStorage;
+    use super::*;
+
+    /// Publishes through the narrow trait only.
+    fn publish(tx: &mut dyn OrgTx) -> Result<u64> {
+        tx.set_org("{}", "{}")
+    }
+
+    /// Reads through the narrow trait only.
+    fn epoch(tx: &mut dyn MetaTx) -> Result<Option<String>> {
+        tx.meta(meta::EPOCH)
+    }
+
+    #[test]
+    fn narrow_traits_work_on_the_umbrella_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let (version, seen, epoch) = with_tx(&storage, |tx| {
+            let version = publish(tx)?;
+            let seen = tx.org_version()?;
+            Ok((version, seen, epoch(tx)?))
+        })
+        .unwrap();
+        assert_eq!((version, seen), (1, 1));
+        assert_eq!(epoch.as_deref(), Some(storage.identity().epoch.as_str()));
+        // What a narrow-trait function wrote is committed with the transaction.
+        assert_eq!(with_tx(&storage, |tx| tx.org_version()).unwrap(), 1);
+    }
+
+    #[test]
+    fn feed_scope_all_lists_every_document_and_empty_keys_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let meta = CaseMeta {
+            case_id: "c".into(),
+            number: None,
+            status: "reported".into(),
+            level: "grid".into(),
+            grid: "g".into(),
+            community: "cm".into(),
+            reporter: "p".into(),
+            category: "x".into(),
+            created_at: 0,
+            received_at: 0,
+            ranking: None,
+        };
+        let change = NewChange {
+            bytes: vec![1],
+            device: None,
+        };
+        let keys = vec!["grid:g".to_string()];
+        let (all, none, some) = with_tx(&storage, |tx| {
+            let first = tx.allocate_positions(1)?;
+            tx.save_case(
+                &meta,
+                b"doc",
+                std::slice::from_ref(&change),
+                first,
+                &keys,
+                &[],
+            )?;
+            let upto = tx.max_position()?;
+            Ok((
+                tx.feed_cases(FeedScope::All, 0, upto, 10)?,
+                tx.feed_cases(FeedScope::Keys(&[]), 0, upto, 10)?,
+                tx.feed_cases(FeedScope::Keys(&keys), 0, upto, 10)?,
+            ))
+        })
+        .unwrap();
+        assert_eq!(all, vec![("c".to_string(), 1)]);
+        assert_eq!(none, vec![]);
+        assert_eq!(some, all);
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! The statements of each storage concern sit in a module of their own (`org`, `codes`,
 //! `devices`, `docs`, `feed`, `photos`, `server_meta`), each implementing one trait of
-//! [`crate::storage`] on [`SqliteTx`].
+//! [`crate::storage`] on `SqliteTx`.
 
 mod codes;
 mod devices;

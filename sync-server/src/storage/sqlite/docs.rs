@@ -1,4 +1,5 @@
-//! Stored documents, numbering and device holdings: [`crate::storage::DocTx`] on the SQLite transaction.
+//! Stored documents, numbering and device holdings: [`crate::storage::DocTx`] on
+//! the SQLite transaction.
 
 use super::{SqliteTx, pos, sql_pos};
 use crate::storage::{CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase};

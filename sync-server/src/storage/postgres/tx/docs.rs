@@ -1,4 +1,5 @@
-//! Stored documents, numbering and device holdings: [`crate::storage::DocTx`] on a PostgreSQL transaction.
+//! Stored documents, numbering and device holdings: [`crate::storage::DocTx`] on
+//! a PostgreSQL transaction.
 
 use super::{PgTx, first_i64, pos, sql_pos};
 use crate::storage::{CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase};

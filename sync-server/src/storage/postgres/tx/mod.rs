@@ -1,9 +1,9 @@
-//! [`Tx`] on a PostgreSQL transaction: the SQLite backend's statements in PostgreSQL's dialect,
-//! prepared once per connection, each storage concern's in a module of its own (`org`,
-//! `codes`, `devices`, `docs`, `feed`, `photos`, `server_meta`). Every database error's SQLSTATE is remembered so that
-//! [`super::PostgresStorage`] can tell a serialization failure or deadlock (retry the whole
-//! closure) from anything else, even after the sync logic has turned it into a
-//! [`ServerError`].
+//! [`Tx`](crate::storage::Tx) on a PostgreSQL transaction: the SQLite backend's statements
+//! in PostgreSQL's dialect, prepared once per connection, each storage concern's in a module
+//! of its own (`org`, `codes`, `devices`, `docs`, `feed`, `photos`, `server_meta`). Every
+//! database error's SQLSTATE is remembered so that [`super::PostgresStorage`] can tell a
+//! serialization failure or deadlock (retry the whole closure) from anything else, even after
+//! the sync logic has turned it into a [`ServerError`].
 
 mod codes;
 mod devices;
@@ -15,8 +15,6 @@ mod server_meta;
 
 use crate::error::ServerError;
 use crate::storage::Result;
-#[cfg(doc)]
-use crate::storage::Tx;
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Row, Statement, Transaction};

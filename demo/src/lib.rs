@@ -29,7 +29,7 @@ use xiangying_model::sync::scope::may_see;
 use xiangying_model::sync::synced::SyncedDoc;
 use xiangying_server::error::ServerError;
 use xiangying_server::state::AppState;
-use xiangying_server::storage::with_tx;
+use xiangying_server::storage::{FeedScope, with_tx};
 use xiangying_server::sync::scope_of;
 use xiangying_server::{Config, admin, app_state, spawn};
 
@@ -415,7 +415,7 @@ pub fn field_day(
     let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<String>)> = BTreeMap::new();
     with_tx(storage, |tx| {
         let ids: Vec<String> = tx
-            .feed_cases(&[], true, 0, u64::MAX >> 1, u32::MAX)?
+            .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?
             .into_iter()
             .map(|(id, _)| id)
             .collect();

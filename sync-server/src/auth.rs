@@ -9,7 +9,7 @@
 //! of the earlier 8-character form (`K7QM-4XWD`, 40 bits) still work until they expire.
 
 use crate::error::ServerError;
-use crate::storage::{DeviceRow, Tx};
+use crate::storage::{DeviceRow, DeviceTx, EnrolTx, Tx};
 use sha2::{Digest, Sha256};
 
 /// Letters and digits that cannot be misread for one another on a phone screen.
@@ -78,7 +78,7 @@ pub fn new_token() -> String {
 }
 
 /// Issues a code for a person and returns it (the only time it is shown).
-pub fn issue_code(tx: &mut dyn Tx, person: &str, now: i64) -> Result<String, ServerError> {
+pub fn issue_code(tx: &mut dyn EnrolTx, person: &str, now: i64) -> Result<String, ServerError> {
     let code = new_code();
     tx.insert_code(&hash_code(&code), person, now)?;
     Ok(code)
@@ -181,7 +181,7 @@ pub fn enrol(
 
 /// The device a bearer token belongs to. Unknown and revoked tokens are [`ServerError::Unauthorised`];
 /// a quarantined device is [`ServerError::Quarantined`].
-pub fn device_for(tx: &mut dyn Tx, token: &str) -> Result<DeviceRow, ServerError> {
+pub fn device_for(tx: &mut dyn DeviceTx, token: &str) -> Result<DeviceRow, ServerError> {
     let device = tx
         .device_by_token(&hash_secret(token))?
         .filter(|d| !d.revoked)

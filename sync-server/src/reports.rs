@@ -4,7 +4,7 @@
 //! [`xiangying_model::patrol::weekly`]), so the numbers agree for the same documents.
 
 use crate::error::ServerError;
-use crate::storage::{RankingEntry, Storage, Tx, with_tx};
+use crate::storage::{DocTx, RankingEntry, Storage, with_tx};
 use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use xiangying_model::case::{CaseState, Facts, fold};
@@ -52,7 +52,7 @@ pub fn rankings(storage: &dyn Storage, from: i64, to: i64) -> Result<Rankings, S
     with_tx(storage, |tx| rankings_in(tx, from, to))
 }
 
-fn rankings_in(tx: &mut dyn Tx, from: i64, to: i64) -> Result<Rankings, ServerError> {
+fn rankings_in(tx: &mut dyn DocTx, from: i64, to: i64) -> Result<Rankings, ServerError> {
     let mut b = RankingsBuilder::new(from, to);
     for RankingEntry {
         case_id: id,
@@ -82,7 +82,7 @@ enum Folded {
 }
 
 /// A stored document, folded (patrols from their log only).
-fn load_folded(tx: &mut dyn Tx, case_id: &str) -> Result<Option<Folded>, ServerError> {
+fn load_folded(tx: &mut dyn DocTx, case_id: &str) -> Result<Option<Folded>, ServerError> {
     // Read only: the actor id is never written with.
     let actor = ActorId::from(b"xiangying-reports".to_vec());
     let Some(row) = tx.case(case_id)? else {
@@ -109,7 +109,7 @@ fn load_folded(tx: &mut dyn Tx, case_id: &str) -> Result<Option<Folded>, ServerE
 
 /// Every counted patrol the server stores (found through the ranking rows, so cases are never
 /// loaded), folded from its log.
-fn counted_patrols(tx: &mut dyn Tx) -> Result<Vec<(PatrolFacts, PatrolState)>, ServerError> {
+fn counted_patrols(tx: &mut dyn DocTx) -> Result<Vec<(PatrolFacts, PatrolState)>, ServerError> {
     let mut out = Vec::new();
     for RankingEntry {
         case_id: id,
@@ -144,7 +144,7 @@ pub fn accompaniments(
         .people_with_role(Role::GridWorker)
         .map(|p| p.id.clone())
         .collect();
-    let patrols = with_tx(storage, counted_patrols)?;
+    let patrols = with_tx(storage, |tx| counted_patrols(tx))?;
     Ok(weekly_accompaniments(
         &people,
         patrols.iter().map(|(f, s)| (f, s)),

@@ -4,7 +4,7 @@
 use crate::blobs::BlobStore;
 use crate::device_slots::DeviceSlots;
 use crate::error::ServerError;
-use crate::storage::{Result, Storage, Tx};
+use crate::storage::{OrgTx, Result, Storage};
 use crate::throttle::EnrolThrottle;
 use automerge::ActorId;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -271,7 +271,7 @@ impl AppState {
     }
 
     /// The published roster, parsed once per version.
-    pub fn roster(&self, tx: &mut dyn Tx) -> Result<Arc<Roster>> {
+    pub fn roster(&self, tx: &mut dyn OrgTx) -> Result<Arc<Roster>> {
         let version = tx.org_version()?;
         if let Some((v, r)) = &*self.roster.read().unwrap_or_else(|e| e.into_inner())
             && *v == version

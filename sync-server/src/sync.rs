@@ -3,7 +3,7 @@
 
 use crate::error::ServerError;
 use crate::state::Limits;
-use crate::storage::{CaseMeta, DeviceRow, NewChange, Result, Tx};
+use crate::storage::{CaseMeta, DeviceRow, FeedScope, NewChange, Result, Tx};
 use automerge::ActorId;
 use std::collections::BTreeMap;
 use xiangying_model::case::chunks;
@@ -555,7 +555,12 @@ pub fn pull(
             more: false,
         });
     }
-    let cases = tx.feed_cases(&scope.keys, scope.all, cursor, upto, max_cases)?;
+    let feed_scope = if scope.all {
+        FeedScope::All
+    } else {
+        FeedScope::Keys(&scope.keys)
+    };
+    let cases = tx.feed_cases(feed_scope, cursor, upto, max_cases)?;
     let (mut next, mut more) = match cases.last() {
         // Every change up to the last listed first position belongs to a listed case.
         Some((_, first)) if cases.len() as u32 == max_cases => (*first, true),

@@ -13,7 +13,7 @@ use xiangying_server::error::ServerError;
 use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::{
-    CaseMeta, DeviceRow, NewChange, RankingEntry, Storage, Tx, with_tx,
+    CaseMeta, DeviceRow, FeedScope, NewChange, RankingEntry, Storage, Tx, with_tx,
 };
 
 type R<T> = Result<T, ServerError>;
@@ -413,9 +413,13 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
     let max = tx(s, |t| t.max_position());
     assert_eq!(max, 6);
     let feed = |k: &[&str], all: bool, after: u64, upto: u64, limit: u32| {
-        tx(&*b.second, |t| {
-            t.feed_cases(&keys(k), all, after, upto, limit)
-        })
+        let k = keys(k);
+        let scope = if all {
+            FeedScope::All
+        } else {
+            FeedScope::Keys(&k)
+        };
+        tx(&*b.second, |t| t.feed_cases(scope, after, upto, limit))
     };
     let pairs = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
         v.iter().map(|(c, p)| (c.to_string(), *p)).collect()
@@ -617,7 +621,8 @@ fn reader_never_skips_a_late_commit(b: &Backend) {
                     let max = t.max_position()?;
                     // Widen the window between reading the bound and reading the feed.
                     std::thread::sleep(Duration::from_micros(rand::random_range(0..1000)));
-                    let feed = t.feed_cases(&keys(&["k"]), false, cursor, max, 100_000)?;
+                    let feed =
+                        t.feed_cases(FeedScope::Keys(&keys(&["k"])), cursor, max, 100_000)?;
                     let mut last = cursor;
                     let mut seen = Vec::new();
                     for (case_id, pos) in feed {
@@ -876,14 +881,19 @@ fn postgres_feed_lists_cases_that_moved_past_upto() {
     ); // 3..4
     save(s, "a", &[change("a2", None)], &["k"], &[]); // 5
     let expect: Vec<(String, u64)> = vec![("a".into(), 1), ("b".into(), 2), ("c".into(), 3)];
-    assert_eq!(tx(s, |t| t.feed_cases(&[], true, 0, 3, 100)), expect);
+    assert_eq!(tx(s, |t| t.feed_cases(FeedScope::All, 0, 3, 100)), expect);
     assert_eq!(
-        tx(s, |t| t.feed_cases(&keys(&["k"]), false, 0, 3, 100)),
+        tx(s, |t| t.feed_cases(
+            FeedScope::Keys(&keys(&["k"])),
+            0,
+            3,
+            100
+        )),
         expect
     );
     assert_eq!(strings(tx(s, |t| t.changes_between("c", 0, 3, ""))), ["c1"]);
     assert_eq!(
-        tx(s, |t| t.feed_cases(&[], true, 1, 3, 100)),
+        tx(s, |t| t.feed_cases(FeedScope::All, 1, 3, 100)),
         vec![("b".to_string(), 2), ("c".to_string(), 3)]
     );
 }

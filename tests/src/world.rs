@@ -9,7 +9,7 @@ use xiangying_core::case::{CaseDoc, PhotoStage};
 use xiangying_core::org::{Roster, sample};
 use xiangying_core::sync::scope::may_see;
 use xiangying_core::{Device, Error, NewReport, NewRequest};
-use xiangying_server::storage::with_tx;
+use xiangying_server::storage::{FeedScope, with_tx};
 use xiangying_server::sync::scope_of;
 
 /// The people who take part.
@@ -232,7 +232,7 @@ pub fn check(f: &Field, ledger: &Ledger) {
     let mut server: BTreeMap<String, ServerCase> = BTreeMap::new();
     with_tx(storage, |tx| {
         let ids: Vec<String> = tx
-            .feed_cases(&[], true, 0, u64::MAX >> 1, u32::MAX)?
+            .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?
             .into_iter()
             .map(|(id, _)| id)
             .collect();

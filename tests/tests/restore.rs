@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use xiangying_core::case::CaseDoc;
 use xiangying_server::backup;
 use xiangying_server::state::Limits;
-use xiangying_server::storage::with_tx;
+use xiangying_server::storage::{FeedScope, with_tx};
 use xiangying_tests::world::{self, Ledger, PEOPLE, Rng};
 use xiangying_tests::{Field, drop_schema, pg_url, push_raw_with, sample_org, server_counts};
 
@@ -25,7 +25,7 @@ fn server_holdings(f: &Field) -> (std::collections::BTreeMap<String, BTreeSet<St
     let actor = automerge::ActorId::random();
     let mut docs = std::collections::BTreeMap::new();
     with_tx(state.storage.as_ref(), |tx| {
-        for (id, _) in tx.feed_cases(&[], true, 0, u64::MAX >> 1, u32::MAX)? {
+        for (id, _) in tx.feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)? {
             let row = tx.case(&id)?.expect("row");
             let events = match CaseDoc::load(&row.snapshot, &actor) {
                 Ok(doc) => doc

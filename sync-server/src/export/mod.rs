@@ -2,7 +2,7 @@
 //! other systems. The format is described in `docs/EXPORT.md`; [`FORMAT_VERSION`] names it.
 //!
 //! - The output folder must be new or empty; nothing else is ever written to or removed.
-//! - Documents are read in pages of [`PAGE`] in id order ([`crate::storage::Tx::cases_after`]),
+//! - Documents are read in pages of [`PAGE`] in id order ([`crate::storage::DocTx::cases_after`]),
 //!   each page in a short transaction of its own, so the server keeps serving and memory
 //!   stays bounded however many cases the street holds. Photo references are gathered in a
 //!   scratch SQLite file inside the output folder (removed at the end), not in memory.

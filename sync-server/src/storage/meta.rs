@@ -4,7 +4,7 @@
 //! a restored server.
 
 use crate::error::ServerError;
-use crate::storage::{Result, Tx};
+use crate::storage::{MetaTx, Result};
 
 /// The key of the store's id.
 pub const STORE_ID: &str = "store_id";
@@ -32,7 +32,7 @@ pub fn new_id() -> String {
 }
 
 /// Reads the identity (the store must be migrated).
-pub fn load(tx: &mut dyn Tx, schema_version: u32) -> Result<StoreIdentity> {
+pub fn load(tx: &mut dyn MetaTx, schema_version: u32) -> Result<StoreIdentity> {
     let store_id = tx
         .meta(STORE_ID)?
         .ok_or_else(|| ServerError::storage_state("the store has no store_id"))?;
@@ -54,7 +54,7 @@ pub fn load(tx: &mut dyn Tx, schema_version: u32) -> Result<StoreIdentity> {
 }
 
 /// Marks the store as restored at `now_ms`: a new epoch; returns it.
-pub fn mark_restored(tx: &mut dyn Tx, now_ms: i64) -> Result<String> {
+pub fn mark_restored(tx: &mut dyn MetaTx, now_ms: i64) -> Result<String> {
     let epoch = new_id();
     tx.set_meta(EPOCH, &epoch)?;
     tx.set_meta(RESTORED_AT, &now_ms.to_string())?;

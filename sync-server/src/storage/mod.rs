@@ -1,14 +1,17 @@
-//! Storage behind one trait, with two real backends: SQLite (the embedded default: a data
+//! Storage behind a few traits, with two real backends: SQLite (the embedded default: a data
 //! folder, nothing to set up) and PostgreSQL (several stateless server instances over one
 //! database).
 //!
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
-//! trait, so both backends share it. A transaction either commits whole or not at all.
+//! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
+//! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`], [`DocTx`],
+//! [`FeedTx`], [`PhotoTx`], [`MetaTx`]; decision 0024): a function that needs one concern
+//! takes that trait, and each backend implements each concern in a module of its own.
 //!
-//! Feed positions are handed out by [`Tx::allocate_positions`], which both backends implement
+//! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
 //! with a counter row updated inside the writing transaction: the row stays locked until
 //! commit, so positions become visible in the order they were handed out and a reader that
-//! stops at [`Tx::max_position`] never skips a change that commits late.
+//! stops at [`FeedTx::max_position`] never skips a change that commits late.
 
 pub mod meta;
 pub mod migrations;
@@ -81,7 +84,7 @@ pub struct CaseRow {
     pub feed_pos: u64,
 }
 
-/// A stored document and its id, as [`Tx::cases_after`] lists them.
+/// A stored document and its id, as [`DocTx::cases_after`] lists them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCase {
     /// The document's id (a case's or a patrol's).
@@ -138,15 +141,33 @@ pub struct NewChange {
     pub device: Option<String>,
 }
 
-/// The operations the sync logic needs, inside one transaction.
-pub trait Tx {
+/// Which documents a feed read covers (see [`FeedTx::feed_cases`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedScope<'a> {
+    /// Every stored document (a reader who may see everything, or the server itself).
+    All,
+    /// The documents visible through any of these access keys (none when it is empty).
+    Keys(&'a [String]),
+}
+
+/// The published roster and catalogue (table `org`, one row).
+///
+/// Invariant: the version only grows; every publication bumps it by one, and 0 means nothing
+/// was published yet.
+pub trait OrgTx {
     /// The published roster and catalogue.
     fn org(&mut self) -> Result<Option<OrgRow>>;
     /// The published version (0 before the first publication), without the texts.
     fn org_version(&mut self) -> Result<u64>;
     /// Publishes a roster and catalogue; returns the new version.
     fn set_org(&mut self, roster: &str, catalogue: &str) -> Result<u64>;
+}
 
+/// One-time enrolment codes, stored by hash (table `codes`).
+///
+/// Invariant: a code is spent at most once ([`EnrolTx::take_code`] marks it used in the same
+/// statement that reads it) and a spent code is never revoked or reused.
+pub trait EnrolTx {
     /// Stores a one-time enrolment code (hashed) for a person.
     fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()>;
     /// Consumes an unused code: returns its person and marks it used, or `None`.
@@ -155,6 +176,14 @@ pub trait Tx {
     fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>>;
     /// Revokes an unused code; false when there was none.
     fn revoke_code(&mut self, code_hash: &str) -> Result<bool>;
+}
+
+/// Enrolled devices and the automerge actor ids they write with (tables `devices`, `actors`).
+///
+/// Invariants: a token hash belongs to at most one device (a unique column); nothing here
+/// un-revokes a device; an actor id's owner is the first device recorded for it and never
+/// changes.
+pub trait DeviceTx {
     /// Stores a newly enrolled device.
     fn insert_device(&mut self, device: &DeviceRow) -> Result<()>;
     /// The device holding a token (by hash).
@@ -165,12 +194,22 @@ pub trait Tx {
     fn revoke_device(&mut self, device_id: &str) -> Result<bool>;
     /// Quarantines a device for tampering.
     fn quarantine_device(&mut self, device_id: &str, reason: &str) -> Result<()>;
-
     /// The device that first wrote with an automerge actor id.
     fn actor_owner(&mut self, actor: &str) -> Result<Option<String>>;
-    /// Records the device that writes with an actor id.
+    /// Records the device that writes with an actor id (the first one recorded stays).
     fn set_actor_owner(&mut self, actor: &str, device: &str) -> Result<()>;
+}
 
+/// Stored documents (cases and patrols): their snapshots, index columns, ranking rows, access
+/// keys and photo references, the case-number counters, and which device holds which document
+/// whole (tables `cases`, `case_rankings`, `case_access`, `photo_refs`, `counters` for numbers,
+/// `device_cases`).
+///
+/// Invariants: [`DocTx::save_case`] writes a document's snapshot, index columns, ranking row,
+/// access keys, photo references and new changes together; access keys and photo references
+/// are only ever added; a number handed out by [`DocTx::next_number`] is never handed out
+/// again under its key; a device's holding of a document only moves to an earlier position.
+pub trait DocTx {
     /// Loads a case and locks it against other writers until the transaction ends.
     fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
     /// Reads a case without locking it.
@@ -179,10 +218,9 @@ pub trait Tx {
     /// (`""` for the first page), in id order: a reader pages through the whole store with
     /// bounded memory, each page in a transaction of its own.
     fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>>;
-    /// Hands out `n` consecutive feed positions (see the module doc); returns the first.
-    fn allocate_positions(&mut self, n: u64) -> Result<u64>;
     /// Stores a case's new snapshot, index columns (and ranking row), access keys and new
-    /// changes at positions `first_pos..`; the case's feed position becomes the last of them.
+    /// changes at positions `first_pos..` (handed out by [`FeedTx::allocate_positions`]); the
+    /// case's feed position becomes the last of them.
     fn save_case(
         &mut self,
         meta: &CaseMeta,
@@ -192,24 +230,41 @@ pub trait Tx {
         access: &[String],
         photos: &[String],
     ) -> Result<()>;
+    /// A case's access keys.
+    fn access(&mut self, case_id: &str) -> Result<Vec<String>>;
+    /// Every stored document's ranking row (see [`CaseMeta::ranking`]), by case id.
+    fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// The next sequence number under a key (case numbers per street and day), from 1.
     fn next_number(&mut self, key: &str) -> Result<u64>;
-    /// Makes sure [`Tx::next_number`] under `key` hands out numbers above `taken` (a number
-    /// given before a restore, brought back by a re-delivery).
+    /// Makes sure [`DocTx::next_number`] under `key` hands out numbers above `taken` (a
+    /// number given before a restore, brought back by a re-delivery).
     fn number_taken(&mut self, key: &str, taken: u64) -> Result<()>;
+    /// From which feed position a device holds a case whole (0: it wrote to it).
+    fn device_case(&mut self, device: &str, case_id: &str) -> Result<Option<u64>>;
+    /// Records that a device holds a case whole from `since` (an earlier record stays).
+    fn set_device_case(&mut self, device: &str, case_id: &str, since: u64) -> Result<()>;
+}
 
+/// The change feed: handing out positions and reading the committed changes by position
+/// (the `feed` counter and table `changes`).
+///
+/// Invariant (see the module doc): positions are unique and become visible in the order
+/// they were handed out, so a reader that stops at [`FeedTx::max_position`] never skips a
+/// change that commits late; committed change rows never change.
+pub trait FeedTx {
+    /// Hands out `n` consecutive feed positions (see the module doc); returns the first.
+    fn allocate_positions(&mut self, n: u64) -> Result<u64>;
     /// The highest feed position handed out and committed.
     fn max_position(&mut self) -> Result<u64>;
-    /// The cases visible through any of `keys` (or all, when `all`) that have a change at a
-    /// position in `(after, upto]`, each with the first such position, ordered by it, at most
-    /// `limit`. Read from the change rows, which never change once committed, so the answer
-    /// is the same whatever commits concurrently above `upto`. Because positions are unique,
-    /// every change at a position up to the last listed first position belongs to a listed
-    /// case: a reader may safely move its cursor there when it stops early.
+    /// The cases in `scope` that have a change at a position in `(after, upto]`, each with
+    /// the first such position, ordered by it, at most `limit`. Read from the change rows,
+    /// which never change once committed, so the answer is the same whatever commits
+    /// concurrently above `upto`. Because positions are unique, every change at a position up
+    /// to the last listed first position belongs to a listed case: a reader may safely move
+    /// its cursor there when it stops early.
     fn feed_cases(
         &mut self,
-        keys: &[String],
-        all: bool,
+        scope: FeedScope<'_>,
         after: u64,
         upto: u64,
         limit: u32,
@@ -222,12 +277,14 @@ pub trait Tx {
         upto: u64,
         exclude_device: &str,
     ) -> Result<Vec<Vec<u8>>>;
-    /// From which feed position a device holds a case whole (0: it wrote to it).
-    fn device_case(&mut self, device: &str, case_id: &str) -> Result<Option<u64>>;
-    /// Records that a device holds a case whole from `since`.
-    fn set_device_case(&mut self, device: &str, case_id: &str, since: u64) -> Result<()>;
-    /// A case's access keys.
-    fn access(&mut self, case_id: &str) -> Result<Vec<String>>;
+}
+
+/// Who uploaded which photo file, and how many bytes each device uploaded (tables
+/// `photo_uploaders`, `photo_refs` read by hash).
+///
+/// Invariant: an uploader is recorded once per file and device; a repeat changes nothing, so
+/// a device's quota counts each file once.
+pub trait PhotoTx {
     /// The cases that reference a photo hash.
     fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>>;
     /// Records that a device (of a person) uploaded a photo file of `bytes` bytes, or proved
@@ -244,16 +301,26 @@ pub trait Tx {
     fn photo_uploaders(&mut self, hash: &str) -> Result<Vec<PhotoUploader>>;
     /// The bytes of the photo files a device uploaded (towards its quota).
     fn device_photo_bytes(&mut self, device: &str) -> Result<u64>;
-    /// Every stored document's ranking row (see [`CaseMeta::ranking`]), by case id.
-    fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
-    /// How many cases, changes and devices there are.
-    fn counts(&mut self) -> Result<(u64, u64, u64)>;
+}
 
+/// The store as a whole: its `server_meta` values (identity, see [`meta`]) and its size.
+///
+/// Invariant: `store_id` is set once; only the identity code in [`meta`] writes `server_meta`.
+pub trait MetaTx {
     /// A value of the store's `server_meta` (see [`meta`]).
     fn meta(&mut self, key: &str) -> Result<Option<String>>;
     /// Sets a value of the store's `server_meta`.
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// How many cases, changes and devices there are.
+    fn counts(&mut self) -> Result<(u64, u64, u64)>;
 }
+
+/// Everything a transaction offers: the concerns together. The sync logic, the API, the admin
+/// commands, backup and export take `&mut dyn Tx`; a function that needs one concern only may
+/// take the narrower trait. Every type that implements all the concerns is a `Tx`.
+pub trait Tx: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx {}
+
+impl<T: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + ?Sized> Tx for T {}
 
 /// A storage backend: runs closures in transactions.
 pub trait Storage: Send + Sync + 'static {
@@ -280,4 +347,81 @@ pub fn with_tx<T>(storage: &dyn Storage, mut f: impl FnMut(&mut dyn Tx) -> Resul
         Ok(())
     })?;
     out.ok_or_else(|| ServerError::Internal("transaction returned nothing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite::SqliteStorage;
+    use super::*;
+
+    /// Publishes through the narrow trait only.
+    fn publish(tx: &mut dyn OrgTx) -> Result<u64> {
+        tx.set_org("{}", "{}")
+    }
+
+    /// Reads through the narrow trait only.
+    fn epoch(tx: &mut dyn MetaTx) -> Result<Option<String>> {
+        tx.meta(meta::EPOCH)
+    }
+
+    #[test]
+    fn narrow_traits_work_on_the_umbrella_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let (version, seen, epoch) = with_tx(&storage, |tx| {
+            let version = publish(tx)?;
+            let seen = tx.org_version()?;
+            Ok((version, seen, epoch(tx)?))
+        })
+        .unwrap();
+        assert_eq!((version, seen), (1, 1));
+        assert_eq!(epoch.as_deref(), Some(storage.identity().epoch.as_str()));
+        // What a narrow-trait function wrote is committed with the transaction.
+        assert_eq!(with_tx(&storage, |tx| tx.org_version()).unwrap(), 1);
+    }
+
+    #[test]
+    fn feed_scope_all_lists_every_document_and_empty_keys_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let meta = CaseMeta {
+            case_id: "c".into(),
+            number: None,
+            status: "reported".into(),
+            level: "grid".into(),
+            grid: "g".into(),
+            community: "cm".into(),
+            reporter: "p".into(),
+            category: "x".into(),
+            created_at: 0,
+            received_at: 0,
+            ranking: None,
+        };
+        let change = NewChange {
+            bytes: vec![1],
+            device: None,
+        };
+        let keys = vec!["grid:g".to_string()];
+        let (all, none, some) = with_tx(&storage, |tx| {
+            let first = tx.allocate_positions(1)?;
+            tx.save_case(
+                &meta,
+                b"doc",
+                std::slice::from_ref(&change),
+                first,
+                &keys,
+                &[],
+            )?;
+            let upto = tx.max_position()?;
+            Ok((
+                tx.feed_cases(FeedScope::All, 0, upto, 10)?,
+                tx.feed_cases(FeedScope::Keys(&[]), 0, upto, 10)?,
+                tx.feed_cases(FeedScope::Keys(&keys), 0, upto, 10)?,
+            ))
+        })
+        .unwrap();
+        assert_eq!(all, vec![("c".to_string(), 1)]);
+        assert_eq!(none, vec![]);
+        assert_eq!(some, all);
+    }
 }

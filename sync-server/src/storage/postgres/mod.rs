@@ -8,7 +8,7 @@
 //!   effect outside the transaction), a few times, with a short randomised back-off.
 //! - Feed positions come from a counter row updated inside the writing transaction, whose row
 //!   lock is held until commit, so positions become visible in the order handed out; see
-//!   [`Tx::max_position`](crate::storage::Tx::max_position) and `feed_cases` in [`tx`].
+//!   [`FeedTx::max_position`](crate::storage::FeedTx::max_position) and `feed_cases` in [`tx`].
 //! - The schema is created if missing under an advisory lock ([`schema`]).
 
 mod pool;

@@ -1,0 +1,46 @@
+//! Enrolment codes: [`crate::storage::EnrolTx`] on a PostgreSQL transaction.
+
+use super::PgTx;
+use crate::storage::{CodeRow, EnrolTx, Result};
+
+impl EnrolTx for PgTx<'_> {
+    fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()> {
+        self.execute(
+            "INSERT INTO codes (code_hash, person, created_at) VALUES ($1, $2, $3)",
+            &[&code_hash, &person, &now],
+        )?;
+        Ok(())
+    }
+
+    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>> {
+        self.query_opt(
+            "UPDATE codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL
+             RETURNING person",
+            &[&code_hash, &now],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>> {
+        self.query_opt(
+            "SELECT person, created_at, used_at FROM codes WHERE code_hash = $1",
+            &[&code_hash],
+        )?
+        .map(|r| {
+            Ok(CodeRow {
+                person: r.try_get(0)?,
+                created_at: r.try_get(1)?,
+                used_at: r.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn revoke_code(&mut self, code_hash: &str) -> Result<bool> {
+        Ok(self.execute(
+            "DELETE FROM codes WHERE code_hash = $1 AND used_at IS NULL",
+            &[&code_hash],
+        )? > 0)
+    }
+}

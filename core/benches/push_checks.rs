@@ -10,6 +10,7 @@ use std::hint::black_box;
 use xiangying_core::case::{
     Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoRef, PhotoStage,
 };
+use xiangying_core::document::Document;
 use xiangying_core::org::{Role, Scope, sample};
 use xiangying_core::sync::intake::{IntakeLimits, Tally, scan};
 use xiangying_core::sync::judge::{Judging, judge};

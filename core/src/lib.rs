@@ -19,7 +19,7 @@ mod error;
 pub mod photo;
 pub mod store;
 pub mod sync;
-pub use xiangying_model::{case, org, patrol, report};
+pub use xiangying_model::{case, document, org, patrol, report};
 #[cfg(test)]
 mod testkit;
 

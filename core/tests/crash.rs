@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use xiangying_core::document::Document;
 use xiangying_core::org::sample;
 use xiangying_core::{Device, NewReport};
 

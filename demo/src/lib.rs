@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 use xiangying_core::{Device, NewReport, NewRequest};
 use xiangying_model::case::{CaseKind, Outcome, PhotoStage, Status};
+use xiangying_model::document::Document;
 use xiangying_model::org::{
     Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
 };
@@ -431,7 +432,8 @@ pub fn field_day(
         Ok(())
     })?;
     for (bytes, _) in server_cases.values() {
-        let SyncedDoc::Case(doc) = SyncedDoc::load(bytes, &actor)? else {
+        let doc = SyncedDoc::load(bytes, &actor)?;
+        let Some(doc) = doc.downcast_ref::<xiangying_model::case::CaseDoc>() else {
             s.patrols += 1;
             continue;
         };

@@ -13,6 +13,7 @@ use automerge::ActorId;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
+use xiangying_core::document::Document;
 use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
 use xiangying_core::sync::intake::{self, Tally};
 use xiangying_core::sync::judge::{Judging, judge};
@@ -89,12 +90,22 @@ fn push(bytes: &[u8]) {
 /// What the server reads of a document after a push, and the snapshot it stores.
 fn read(before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
     let _ = after.id();
-    match (before, &mut *after) {
-        (None, SyncedDoc::Case(a)) => read_case(None, a),
-        (Some(SyncedDoc::Case(b)), SyncedDoc::Case(a)) => read_case(Some(b), a),
-        (None, SyncedDoc::Patrol(a)) => read_patrol(None, a),
-        (Some(SyncedDoc::Patrol(b)), SyncedDoc::Patrol(a)) => read_patrol(Some(b), a),
-        _ => {}
+    match before {
+        None => {
+            if let Some(a) = after.downcast_mut::<CaseDoc>() {
+                read_case(None, a);
+            } else if let Some(a) = after.downcast_mut::<PatrolDoc>() {
+                read_patrol(None, a);
+            }
+        }
+        Some(b) => {
+            if let (Some(b), Some(a)) = (b.downcast_mut::<CaseDoc>(), after.downcast_mut()) {
+                read_case(Some(b), a);
+            } else if let (Some(b), Some(a)) = (b.downcast_mut::<PatrolDoc>(), after.downcast_mut())
+            {
+                read_patrol(Some(b), a);
+            }
+        }
     }
     let snapshot = after.save();
     let again = SyncedDoc::load(&snapshot, &server_actor());

@@ -14,6 +14,7 @@ use std::io::Cursor;
 use xiangying_core::case::{
     Action, Assignee, CaseDoc, CaseKind, Claim, DocError, Event, Facts, PhotoRef, PhotoStage,
 };
+use xiangying_core::document::Document;
 use xiangying_core::org::{CategoryKind, Point, Role, Scope, sample};
 use xiangying_core::patrol::track::{TrackPoint, encode_chunk};
 use xiangying_core::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace};

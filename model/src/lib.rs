@@ -4,6 +4,8 @@
 //! without either.
 //!
 //! - [`org`]: the roster (places, people, roles), the category catalogue, the calendar.
+//! - [`document`]: what every synced document is, whatever its kind (the [`document::Document`]
+//!   trait, errors, the automerge plumbing).
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
 //!   that computes a case's state from them, and the rules of who may do what.
 //! - [`patrol`]: patrols: the track, who walked along (三陪同), the weekly accompaniment count.
@@ -14,6 +16,7 @@
 
 pub mod case;
 mod codec;
+pub mod document;
 pub mod org;
 pub mod patrol;
 pub mod report;

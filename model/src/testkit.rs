@@ -44,3 +44,14 @@ pub fn g1_case(
     );
     CaseDoc::create(&automerge::ActorId::random(), &facts, &first).unwrap()
 }
+
+/// Patrol `id`: gw1 walking grid g1 of community c1, started at `started_at`.
+pub fn g1_patrol_facts(id: &str, started_at: i64) -> crate::patrol::PatrolFacts {
+    crate::patrol::PatrolFacts {
+        id: id.into(),
+        walker: g1_claim("gw1"),
+        place: crate::patrol::PatrolPlace::Grid("g1".into()),
+        community: "c1".into(),
+        started_at,
+    }
+}

@@ -17,6 +17,7 @@ use std::hint::black_box;
 use xiangying_model::case::{
     Action, Assignee, CaseDoc, CaseKind, CaseState, Claim, Event, Facts, fold,
 };
+use xiangying_model::document::Document;
 use xiangying_model::org::{Level, Roster, zhenxing};
 use xiangying_model::report::{RankingRow, rankings};
 use xiangying_model::sync::scope::access_keys;

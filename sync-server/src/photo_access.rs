@@ -22,6 +22,7 @@ use crate::sync;
 use automerge::ActorId;
 use std::collections::BTreeSet;
 use xiangying_model::case::CaseDoc;
+use xiangying_model::document::Document;
 use xiangying_model::sync::scope::may_see;
 
 /// The device id recorded for the people who referenced a file stored before uploaders were

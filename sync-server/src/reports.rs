@@ -7,13 +7,14 @@ use crate::error::ServerError;
 use crate::storage::{DocTx, RankingEntry, Storage, with_tx};
 use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
-use xiangying_model::case::{CaseState, Facts, fold};
+use xiangying_model::case::{CaseDoc, CaseState, Facts, fold};
+use xiangying_model::document::Document;
 use xiangying_model::org::Role;
 use xiangying_model::org::Roster;
 use xiangying_model::patrol::weekly::{
     OFFICIAL_PER_WEEK, WeeklyAccompaniment, week_start, weekly_accompaniments,
 };
-use xiangying_model::patrol::{PatrolFacts, PatrolState, fold_patrol_log};
+use xiangying_model::patrol::{PatrolDoc, PatrolFacts, PatrolState, fold_patrol_log};
 use xiangying_model::report::{NoticeBoard, RankingRow, Rankings, RankingsBuilder, UnitKind};
 use xiangying_model::sync::synced::SyncedDoc;
 use xiangying_model::sync::wire;
@@ -91,20 +92,19 @@ fn load_folded(tx: &mut dyn DocTx, case_id: &str) -> Result<Option<Folded>, Serv
     let corrupt = |e: xiangying_model::case::DocError| {
         ServerError::Internal(format!("stored case {case_id}: {e}"))
     };
-    Ok(Some(
-        match SyncedDoc::load(&row.snapshot, &actor).map_err(corrupt)? {
-            SyncedDoc::Case(doc) => {
-                let facts = doc.facts().map_err(corrupt)?;
-                let events = doc.events().map_err(corrupt)?;
-                let state = fold(&facts, &events);
-                Folded::Case(facts, state)
-            }
-            SyncedDoc::Patrol(doc) => {
-                let (facts, state) = fold_patrol_log(&doc).map_err(corrupt)?;
-                Folded::Patrol(facts, state)
-            }
-        },
-    ))
+    let doc = SyncedDoc::load(&row.snapshot, &actor).map_err(corrupt)?;
+    if let Some(doc) = doc.downcast_ref::<CaseDoc>() {
+        let facts = doc.facts().map_err(corrupt)?;
+        let events = doc.events().map_err(corrupt)?;
+        let state = fold(&facts, &events);
+        return Ok(Some(Folded::Case(facts, state)));
+    }
+    if let Some(doc) = doc.downcast_ref::<PatrolDoc>() {
+        let (facts, state) = fold_patrol_log(doc).map_err(corrupt)?;
+        return Ok(Some(Folded::Patrol(facts, state)));
+    }
+    // Other kinds never count in the rankings.
+    Ok(None)
 }
 
 /// Every counted patrol the server stores (found through the ranking rows, so cases are never

@@ -1,5 +1,6 @@
 //! The sync logic, over any storage backend: push (judge, void, number, store) and pull (the
-//! scoped change feed after a cursor), for both kinds of synced document: cases and patrols.
+//! scoped change feed after a cursor), the same for every kind of synced document: each kind
+//! judges and indexes a push to its documents (`SyncedDoc::accept`, decision 0026).
 
 use crate::error::ServerError;
 use crate::state::Limits;
@@ -7,18 +8,13 @@ use crate::storage::{CaseMeta, DeviceRow, FeedScope, NewChange, Result, Tx};
 use automerge::ActorId;
 use std::collections::BTreeMap;
 use xiangying_model::case::chunks;
-use xiangying_model::case::{Action, Author, CaseDoc, Claim, DocError, Event, Facts, fold};
+use xiangying_model::document::{DocError, Document};
 use xiangying_model::org::Roster;
-use xiangying_model::patrol::{
-    PATROL_KIND, PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace, fold_patrol_doc,
-};
-use xiangying_model::report::RankingRow;
 use xiangying_model::sync::intake::{self, IntakeError, Tally};
-use xiangying_model::sync::judge::{Judging, Tamper, judge};
-use xiangying_model::sync::patrol_judge::judge_patrol;
-use xiangying_model::sync::scope::{
-    ReadScope, access_keys, may_see, patrol_access_keys, read_scope,
-};
+use xiangying_model::sync::judge::Judging;
+pub use xiangying_model::sync::kind::claim_of;
+use xiangying_model::sync::kind::{Accepted, Host, HostError, ListBound, Refused};
+use xiangying_model::sync::scope::{ReadScope, may_see, read_scope};
 use xiangying_model::sync::synced::SyncedDoc;
 use xiangying_model::sync::version::LAYOUT;
 use xiangying_model::sync::wire;
@@ -53,15 +49,6 @@ impl Ctx<'_> {
             redelivery: self.redelivery,
         }
     }
-}
-
-/// The person's current claim from the server's roster.
-pub fn claim_of(roster: &Roster, person: &str) -> Option<Claim> {
-    roster.person(person).map(|p| Claim {
-        person: p.id.clone(),
-        role: p.role,
-        scope: p.scope.clone(),
-    })
 }
 
 /// What the caller reads with; a person missing from the roster sees only their own cases.
@@ -136,28 +123,17 @@ fn bad(case_id: &str, e: impl std::fmt::Display) -> ServerError {
 
 /// Refuses a document whose lists have grown past the limits.
 fn check_lengths(doc: &SyncedDoc, limits: DocLimits) -> Result<()> {
-    let over = |limit: &'static str, max: usize| ServerError::OverLimit {
-        limit,
-        max: max as u64,
-    };
-    match doc {
-        SyncedDoc::Case(c) => {
-            let (events, photos) = c.list_lengths();
-            if events > limits.events {
-                return Err(over("max_doc_events", limits.events));
-            }
-            if photos > limits.photos {
-                return Err(over("max_doc_photos", limits.photos));
-            }
-        }
-        SyncedDoc::Patrol(p) => {
-            let (chunks, log) = p.list_lengths();
-            if chunks > limits.chunks {
-                return Err(over("max_doc_track_chunks", limits.chunks));
-            }
-            if log > limits.events {
-                return Err(over("max_doc_events", limits.events));
-            }
+    for (bound, len) in doc.list_lengths() {
+        let (limit, max) = match bound {
+            ListBound::Entries => ("max_doc_events", limits.events),
+            ListBound::Photos => ("max_doc_photos", limits.photos),
+            ListBound::TrackChunks => ("max_doc_track_chunks", limits.chunks),
+        };
+        if len > max {
+            return Err(ServerError::OverLimit {
+                limit,
+                max: max as u64,
+            });
         }
     }
     Ok(())
@@ -232,25 +208,13 @@ fn push_case(
             None => tx.set_actor_owner(&actor, &ctx.device.id)?,
         }
     }
-    let kind_changed = || tamper(Tamper::FactChanged("kind").to_string());
-    let indexed = match &mut after {
-        SyncedDoc::Case(a) => {
-            let b = match before.as_mut() {
-                None => None,
-                Some(SyncedDoc::Case(b)) => Some(b),
-                Some(SyncedDoc::Patrol(_)) => return Err(kind_changed()),
-            };
-            accept_case(tx, ctx, case_id, b, a)?
-        }
-        SyncedDoc::Patrol(a) => {
-            let b = match before.as_mut() {
-                None => None,
-                Some(SyncedDoc::Patrol(b)) => Some(b),
-                Some(SyncedDoc::Case(_)) => return Err(kind_changed()),
-            };
-            accept_patrol(ctx, case_id, b, a)?
-        }
+    let accepted = {
+        let mut host = ServerHost { tx: &mut *tx, ctx };
+        after
+            .accept(before.as_mut(), &mut host)
+            .map_err(|r| refused(case_id, r))?
     };
+    let meta = index_meta(case_id, ctx.now, &accepted)?;
 
     let all_new = after.changes_since(&heads_before);
     if all_new.iter().any(|c| c.actor == *ctx.actor) {
@@ -271,234 +235,81 @@ fn push_case(
     let snapshot = after.save();
     let first = tx.allocate_positions(changes.len() as u64)?;
     tx.save_case(
-        &indexed.meta,
+        &meta,
         &snapshot,
         &changes,
         first,
-        &indexed.access,
-        &indexed.photos,
+        &accepted.access,
+        &accepted.photos,
     )?;
     tx.set_device_case(&ctx.device.id, case_id, 0)?;
     Ok(())
 }
 
-/// What the server indexes of an accepted document.
-struct Indexed {
-    meta: CaseMeta,
-    access: Vec<String>,
-    photos: Vec<String>,
-}
-
-/// A ranking row as the storage keeps it.
-fn ranking_bytes(row: Option<RankingRow>) -> Result<Option<Vec<u8>>> {
-    row.map(|r| wire::encode(&r).map_err(|e| ServerError::Internal(format!("ranking row: {e}"))))
-        .transpose()
-}
-
-/// The reason for voiding an event whose claim the roster does not back now, if it does not.
-fn stale_claim(ctx: &Ctx<'_>, claim: &Claim) -> Option<String> {
-    let current = claim_of(ctx.roster, &claim.person);
-    if current.as_ref() == Some(claim) {
-        return None;
-    }
-    Some(match &current {
-        Some(c) => format!(
-            "{} acted as {} of {:?}, but the roster has them as {} of {:?}",
-            claim.person,
-            claim.role.as_str(),
-            claim.scope,
-            c.role.as_str(),
-            c.scope
-        ),
-        None => format!("{} is not in the roster", claim.person),
-    })
-}
-
-fn server_author(ctx: &Ctx<'_>) -> Author {
-    Author::Server {
-        instance: ctx.instance.to_string(),
-    }
-}
-
-/// Judges a push to a case, voids events the roster does not back, numbers a new case.
-fn accept_case(
-    tx: &mut dyn Tx,
-    ctx: &Ctx<'_>,
-    case_id: &str,
-    before: Option<&mut CaseDoc>,
-    after: &mut CaseDoc,
-) -> Result<Indexed> {
-    let is_new = before.is_none();
-    let added = judge(before, after, &ctx.judging()).map_err(|t| ServerError::Tamper {
+/// The storage's index columns of an accepted document.
+fn index_meta(case_id: &str, now: i64, accepted: &Accepted) -> Result<CaseMeta> {
+    let row = &accepted.index;
+    Ok(CaseMeta {
         case_id: case_id.to_string(),
-        reason: t.to_string(),
-    })?;
-    // Honest but stale claims (the person moved while offline) are voided, not refused; an
-    // event a re-delivered document already voids is not voided twice.
-    let voided = already_voided(after, ctx.redelivery).map_err(|e| bad(case_id, e))?;
-    for e in &added.events {
-        if let Author::Person(claim) = &e.by
-            && !voided.contains(&e.id)
-            && let Some(reason) = stale_claim(ctx, claim)
-        {
-            let void = Event {
-                id: uuid::Uuid::now_v7().to_string(),
-                at: ctx.now,
-                by: server_author(ctx),
-                action: Action::ServerVoid {
-                    event: e.id.clone(),
-                    reason,
-                },
-            };
-            after
-                .append_event(&void)
-                .map_err(|e| ServerError::Internal(e.to_string()))?;
-        }
-    }
-    let facts = after.facts().map_err(|e| bad(case_id, e))?;
-    let mut number = after.number();
-    if is_new && let Some(n) = &number {
-        // A re-delivered case numbered before a restore keeps its number; later cases of its
-        // day are numbered after it.
-        if let Some((key, seq)) = n.rsplit_once('-')
-            && let Ok(seq) = seq.parse::<u64>()
-        {
-            tx.number_taken(&format!("number:{key}"), seq)?;
-        }
-    }
-    if is_new && number.is_none() {
-        let n = case_number(tx, ctx.roster, &facts)?;
-        after
-            .set_number(&n)
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
-        number = Some(n);
-    }
-    let events = after.events().map_err(|e| bad(case_id, e))?;
-    let state = fold(&facts, &events);
-    let photos: Vec<String> = after
-        .photos()
-        .map_err(|e| bad(case_id, e))?
-        .into_iter()
-        .flat_map(|p| [p.hash, p.thumb])
-        .collect();
-    Ok(Indexed {
-        meta: CaseMeta {
+        number: row.number.clone(),
+        status: row.status.clone(),
+        level: row.level.clone(),
+        grid: row.grid.clone(),
+        community: row.community.clone(),
+        reporter: row.reporter.clone(),
+        category: row.category.clone(),
+        created_at: row.created_at,
+        received_at: now,
+        ranking: row
+            .ranking
+            .as_ref()
+            .map(wire::encode)
+            .transpose()
+            .map_err(|e| ServerError::Internal(format!("ranking row: {e}")))?,
+    })
+}
+
+/// The server's answer to a refused push to document `case_id`.
+fn refused(case_id: &str, r: Refused) -> ServerError {
+    match r {
+        Refused::Tamper(t) => ServerError::Tamper {
             case_id: case_id.to_string(),
-            number,
-            status: state.status.as_str().to_string(),
-            level: state.level.as_str().to_string(),
-            grid: facts.grid.clone(),
-            community: facts.community.clone(),
-            reporter: facts.reporter.clone(),
-            category: facts.category.clone(),
-            created_at: facts.created_at,
-            received_at: ctx.now,
-            ranking: ranking_bytes(RankingRow::of_case(&facts, &state))?,
+            reason: t.to_string(),
         },
-        access: access_keys(&facts, &state),
-        photos,
-    })
+        Refused::Malformed(e) => bad(case_id, e),
+        Refused::Internal(e) => ServerError::Internal(e.to_string()),
+        Refused::Host(e) => match e.downcast::<ServerError>() {
+            Ok(e) => *e,
+            Err(e) => ServerError::Internal(e.to_string()),
+        },
+    }
 }
 
-/// Judges a push to a patrol and voids what the roster does not back: the whole patrol when
-/// the walker's claim at its start is stale, an entry when its author's claim is (a
-/// companion's confirmation included), an accompaniment when the companion is not who the
-/// walker's roster copy said. The judge lets a companion append only their own confirmation.
-fn accept_patrol(
-    ctx: &Ctx<'_>,
-    patrol_id: &str,
-    before: Option<&mut PatrolDoc>,
-    after: &mut PatrolDoc,
-) -> Result<Indexed> {
-    let is_new = before.is_none();
-    let added = judge_patrol(before, after, &ctx.judging()).map_err(|t| ServerError::Tamper {
-        case_id: patrol_id.to_string(),
-        reason: t.to_string(),
-    })?;
-    let facts = after.facts().map_err(|e| bad(patrol_id, e))?;
-    let mut voids = Vec::new();
-    if is_new && let Some(reason) = stale_claim(ctx, &facts.walker) {
-        voids.push((facts.id.clone(), reason));
-    }
-    for e in &added.events {
-        let author = match &e.by {
-            Author::Person(claim) => stale_claim(ctx, claim),
-            Author::Server { .. } => None,
-        };
-        // Every entry that names a person's claim has it checked against the roster.
-        let companion = match &e.action {
-            PatrolAction::Accompanied { companion } => stale_claim(ctx, companion),
-            PatrolAction::Ended
-            | PatrolAction::Confirmed { .. }
-            | PatrolAction::ServerVoid { .. }
-            | PatrolAction::Unknown { .. } => None,
-        };
-        if let Some(reason) = author.or(companion) {
-            voids.push((e.id.clone(), reason));
-        }
-    }
-    for (event, reason) in voids {
-        let void = PatrolEvent {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: ctx.now,
-            by: server_author(ctx),
-            action: PatrolAction::ServerVoid { event, reason },
-        };
-        after
-            .append_event(&void)
-            .map_err(|e| ServerError::Internal(e.to_string()))?;
-    }
-    let (facts, state) = fold_patrol_doc(after).map_err(|e| bad(patrol_id, e))?;
-    let status = if state.voided.is_some() {
-        "voided"
-    } else if state.is_ended() {
-        "ended"
-    } else {
-        "walking"
-    };
-    let grid = match &facts.place {
-        PatrolPlace::Grid(g) => g.clone(),
-        PatrolPlace::Segment(_) => String::new(),
-    };
-    Ok(Indexed {
-        meta: CaseMeta {
-            case_id: patrol_id.to_string(),
-            number: None,
-            status: status.to_string(),
-            level: PATROL_KIND.to_string(),
-            grid,
-            community: facts.community.clone(),
-            reporter: facts.walker.person.clone(),
-            category: PATROL_KIND.to_string(),
-            created_at: facts.started_at,
-            received_at: ctx.now,
-            ranking: ranking_bytes(RankingRow::of_patrol(&facts, &state))?,
-        },
-        access: patrol_access_keys(&facts, &state),
-        photos: Vec::new(),
-    })
+/// What the server lends a document kind while it accepts a push ([`Host`]).
+struct ServerHost<'t, 'c> {
+    tx: &'t mut dyn Tx,
+    ctx: &'c Ctx<'c>,
 }
 
-/// The events a case's server voids already name, when re-delivered (otherwise none: an
-/// ordinary push never brings server voids).
-fn already_voided(
-    doc: &CaseDoc,
-    redelivery: bool,
-) -> std::result::Result<std::collections::HashSet<String>, DocError> {
-    if !redelivery {
-        return Ok(Default::default());
+impl Host for ServerHost<'_, '_> {
+    fn judging(&self) -> Judging<'_> {
+        self.ctx.judging()
     }
-    Ok(doc
-        .events()?
-        .into_iter()
-        .filter_map(|e| {
-            if let Action::ServerVoid { event, .. } = e.action {
-                Some(event)
-            } else {
-                None
-            }
-        })
-        .collect())
+    fn roster(&self) -> &Roster {
+        self.ctx.roster
+    }
+    fn now(&self) -> i64 {
+        self.ctx.now
+    }
+    fn instance(&self) -> &str {
+        self.ctx.instance
+    }
+    fn next_number(&mut self, key: &str) -> std::result::Result<u64, HostError> {
+        Ok(self.tx.next_number(key)?)
+    }
+    fn number_taken(&mut self, key: &str, taken: u64) -> std::result::Result<(), HostError> {
+        Ok(self.tx.number_taken(key, taken)?)
+    }
 }
 
 /// A device may write to a case its person may see now, or to one it held before (an honest
@@ -509,20 +320,6 @@ fn may_write(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str) -> Result<bool> {
     }
     let scope = scope_of(ctx.roster, &ctx.device.person);
     Ok(scope.all || may_see(&scope, &tx.access(case_id)?))
-}
-
-/// Street prefix, the report's date in the street's zone (UTC+8) and a per-day sequence:
-/// `ZX-20261129-0001`.
-fn case_number(tx: &mut dyn Tx, roster: &Roster, facts: &Facts) -> Result<String> {
-    let zone = chrono::FixedOffset::east_opt(8 * 3600)
-        .ok_or_else(|| ServerError::Internal("time zone".into()))?;
-    let day = chrono::DateTime::from_timestamp_millis(facts.created_at)
-        .ok_or_else(|| ServerError::BadRequest("created_at is out of range".into()))?
-        .with_timezone(&zone)
-        .format("%Y%m%d");
-    let key = format!("{}-{day}", roster.street.case_prefix);
-    let seq = tx.next_number(&format!("number:{key}"))?;
-    Ok(format!("{key}-{seq:04}"))
 }
 
 /// One page of the feed.

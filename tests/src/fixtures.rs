@@ -12,6 +12,7 @@ use crate::{Field, drop_schema, post_sync, sample_org, token_of};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use xiangying_core::case::{CaseDoc, PhotoStage};
+use xiangying_core::document::Document;
 use xiangying_core::org::sample;
 use xiangying_core::patrol::{PatrolDoc, PatrolPlace, TrackPoint, fold_patrol_doc};
 use xiangying_core::sync::synced::SyncedDoc;
@@ -509,15 +510,16 @@ fn server_manifest(f: &Field, day: &Day) -> Value {
         let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(id))
             .expect("case")
             .expect("stored");
-        match SyncedDoc::load(&row.snapshot, &automerge::ActorId::random()).expect("load") {
-            SyncedDoc::Case(doc) => {
-                for p in doc.photos().expect("photos") {
-                    photos.insert(p.hash);
-                    photos.insert(p.thumb);
-                }
-                docs.push(case_summary(&doc));
+        let doc = SyncedDoc::load(&row.snapshot, &automerge::ActorId::random()).expect("load");
+        if let Some(doc) = doc.downcast_ref::<CaseDoc>() {
+            for p in doc.photos().expect("photos") {
+                photos.insert(p.hash);
+                photos.insert(p.thumb);
             }
-            SyncedDoc::Patrol(doc) => docs.push(patrol_summary(&doc)),
+            docs.push(case_summary(doc));
+        } else {
+            let doc = doc.downcast_ref::<PatrolDoc>().expect("a case or a patrol");
+            docs.push(patrol_summary(doc));
         }
     }
     json!({

@@ -6,6 +6,7 @@ use crate::Field;
 use automerge::ActorId;
 use std::collections::{BTreeMap, BTreeSet};
 use xiangying_core::case::{CaseDoc, PhotoStage};
+use xiangying_core::document::Document;
 use xiangying_core::org::{Roster, sample};
 use xiangying_core::sync::scope::may_see;
 use xiangying_core::{Device, Error, NewReport, NewRequest};

@@ -7,6 +7,7 @@
 
 use automerge::{ReadDoc, transaction::Transactable};
 use std::time::Duration;
+use xiangying_core::document::Document;
 use xiangying_tests::attack::{HealthWatch, frame_chunk, one_case_street, refusal, uleb};
 use xiangying_tests::{Field, drop_schema, hand_change, pg_url, push_raw, server_counts};
 

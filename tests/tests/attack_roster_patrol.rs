@@ -11,6 +11,7 @@
 
 use automerge::ActorId;
 use xiangying_core::case::{Claim, Status};
+use xiangying_core::document::Document;
 use xiangying_core::org::{Role, Roster, Scope, sample};
 use xiangying_core::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolPlace};
 use xiangying_core::{NewReport, NewRequest};

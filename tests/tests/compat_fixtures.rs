@@ -10,6 +10,7 @@
 use serde_json::Value;
 use std::path::Path;
 use xiangying_core::case::CaseDoc;
+use xiangying_core::document::Document;
 use xiangying_core::patrol::PatrolDoc;
 use xiangying_core::sync::wire::{self, SyncRequest, SyncResponse};
 use xiangying_tests::fixtures::{case_summary, copy_dir, generations, patrol_summary, read_json};

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use xiangying_core::case::{Action, Author, CaseDoc, Event};
+use xiangying_core::document::Document;
 use xiangying_core::patrol::{PatrolAction, PatrolDoc, PatrolEvent};
 use xiangying_core::sync::judge::{Judging, Tamper, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;

@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 use xiangying_core::NewReport;
-use xiangying_core::case::PhotoStage;
+use xiangying_core::case::{CaseDoc, PhotoStage};
+use xiangying_core::document::Document;
 use xiangying_core::org::sample;
-use xiangying_core::patrol::{PatrolPlace, TrackPoint};
+use xiangying_core::patrol::{PatrolDoc, PatrolPlace, TrackPoint};
 use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_server::export::{self, CASES, MANIFEST, PATROLS, PHOTOS};
 use xiangying_server::state::Limits;
@@ -94,17 +95,16 @@ fn truth(f: &Field) -> Truth {
     let actor = ActorId::random();
     let mut t = Truth::default();
     for r in rows {
-        match SyncedDoc::load(&r.row.snapshot, &actor).unwrap() {
-            SyncedDoc::Case(d) => {
-                t.cases.insert(r.case_id, d.events().unwrap().len());
-                for p in d.photos().unwrap() {
-                    t.photo_files.insert(p.hash);
-                    t.photo_files.insert(p.thumb);
-                }
+        let doc = SyncedDoc::load(&r.row.snapshot, &actor).unwrap();
+        if let Some(d) = doc.downcast_ref::<CaseDoc>() {
+            t.cases.insert(r.case_id, d.events().unwrap().len());
+            for p in d.photos().unwrap() {
+                t.photo_files.insert(p.hash);
+                t.photo_files.insert(p.thumb);
             }
-            SyncedDoc::Patrol(d) => {
-                t.patrols.insert(r.case_id, d.events().unwrap().len());
-            }
+        } else {
+            let d = doc.downcast_ref::<PatrolDoc>().unwrap();
+            t.patrols.insert(r.case_id, d.events().unwrap().len());
         }
     }
     t

@@ -2,6 +2,7 @@
 //! forward, sync, inbox, escalation, case numbers, photo upload and download, scoping.
 
 use xiangying_core::case::{PhotoStage, Status};
+use xiangying_core::document::Document;
 use xiangying_core::org::sample;
 use xiangying_core::{Error, NewReport};
 use xiangying_server::admin;

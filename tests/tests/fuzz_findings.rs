@@ -2,6 +2,7 @@
 //! automerge panic inside the push handler are refused with a 400 that names the problem, the
 //! server keeps answering, nothing stored changes, and honest devices keep syncing.
 
+use xiangying_core::document::Document;
 use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_tests::attack::assert_healthy;
 use xiangying_tests::{Field, push_raw, sample_org, server_counts};

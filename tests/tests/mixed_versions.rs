@@ -14,6 +14,7 @@
 use automerge::{AutoCommit, ObjType, ROOT, ScalarValue, transaction::Transactable};
 use std::collections::BTreeSet;
 use xiangying_core::case::{Action, Assignee, CaseDoc, Claim, Event, Outcome};
+use xiangying_core::document::Document;
 use xiangying_core::org::{Role, Scope, sample};
 use xiangying_core::sync::version::Protocol;
 use xiangying_core::sync::wire::{self, PushedChange, SyncRequest, SyncResponse};

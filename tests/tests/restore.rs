@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use xiangying_core::case::CaseDoc;
+use xiangying_core::document::Document;
 use xiangying_server::backup;
 use xiangying_server::state::Limits;
 use xiangying_server::storage::{FeedScope, with_tx};

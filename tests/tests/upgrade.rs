@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
+use xiangying_core::document::Document;
 use xiangying_core::sync::client::SyncClient;
 use xiangying_core::sync::wire::SyncRequest;
 use xiangying_server::blobs::BlobStore;

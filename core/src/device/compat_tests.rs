@@ -4,6 +4,7 @@
 
 use crate::NewReport;
 use crate::case::{Action, Outcome};
+use crate::document::Document;
 use crate::org::sample;
 use crate::testkit::World;
 use automerge::ScalarValue;

@@ -4,6 +4,7 @@
 //! recorded folding as they always did.
 
 use crate::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, Outcome};
+use crate::document::Document;
 use crate::org::{Calendar, Catalogue, LimitClock, Role, Scope, WorkPeriod, sample};
 use crate::testkit::{HOUR, World};
 use crate::{Error, NewReport};

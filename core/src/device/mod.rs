@@ -8,6 +8,7 @@ mod actions;
 mod compat_tests;
 #[cfg(test)]
 mod deadline_tests;
+mod documents;
 mod field;
 #[cfg(test)]
 mod field_tests;
@@ -31,10 +32,10 @@ pub use raise::{NewReport, NewRequest};
 pub use sync::{SyncPhase, SyncReport};
 
 use crate::case::{CaseDoc, CaseState, Claim, Facts, PhotoRef, Status, fold, inbox_keys_for};
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{Catalogue, Roster};
-use crate::store::{CaseSummary, CaseWrite, DocBytes, Origin, OutboxEntry, Query, Store};
-use crate::sync::synced::SyncedDoc;
+use crate::store::{CaseSummary, CaseWrite, DocBytes, DocWrite, Origin, OutboxEntry, Query, Store};
 use automerge::ActorId;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -301,46 +302,6 @@ impl Device {
         })
     }
 
-    /// Takes in document bytes (whole documents or changes) received from elsewhere. Known
-    /// changes are ignored, so applying the same bytes twice changes nothing.
-    pub fn apply_remote(&self, case_id: &str, bytes: &[u8]) -> Result<()> {
-        let corrupt = |e: crate::case::DocError| Error::InvalidInput {
-            field: "bytes",
-            problem: format!("not a valid change for case {case_id}: {e}"),
-        };
-        let now = self.now();
-        if self.store.is_patrol(case_id)? {
-            return self.apply_remote_patrol(case_id, bytes);
-        }
-        if self.store.has_case(case_id)? {
-            let mut doc = self.store.load_case(case_id, &self.actor)?;
-            let before = doc.heads();
-            doc.apply(bytes).map_err(corrupt)?;
-            // Changes whose dependencies have not arrived yet are queued by automerge; the raw
-            // bytes are kept so that they apply once the rest arrives, even after a restart.
-            let waiting = !doc.missing_deps().is_empty();
-            if doc.heads() == before && !waiting {
-                return Ok(());
-            }
-            self.write(&doc, bytes, DocBytes::Changes, Origin::Remote, &[], now)?;
-            Ok(())
-        } else {
-            let mut doc = match SyncedDoc::from_remote(bytes, &self.actor).map_err(corrupt)? {
-                SyncedDoc::Case(doc) => doc,
-                SyncedDoc::Patrol(doc) => return self.take_new_patrol(case_id, doc),
-            };
-            let facts = doc.facts().map_err(corrupt)?;
-            if facts.id != case_id {
-                return Err(Error::InvalidInput {
-                    field: "case_id",
-                    problem: format!("the bytes are of case {}, not {case_id}", facts.id),
-                });
-            }
-            let snapshot = doc.save();
-            self.write(&doc, &snapshot, DocBytes::Whole, Origin::Remote, &[], now)
-        }
-    }
-
     /// Compacts documents that collected many incremental changes; the app calls it when idle.
     pub fn compact(&self) -> Result<usize> {
         self.store.compact_busy(&self.actor)
@@ -357,14 +318,17 @@ impl Device {
     ) -> Result<()> {
         let view = view_of(doc)?;
         self.store.write_case(&CaseWrite {
+            doc: DocWrite {
+                id: &view.facts.id,
+                bytes,
+                kind,
+                origin,
+                now,
+            },
             facts: &view.facts,
             state: &view.state,
             number: view.number.as_deref(),
-            bytes,
-            kind,
-            origin,
             uploads,
-            now,
         })
     }
 }

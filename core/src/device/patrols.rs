@@ -8,6 +8,7 @@
 //! 5 s costs about a dozen small document changes.
 
 use super::Device;
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{Role, Scope};
 use crate::patrol::track::check_points;
@@ -16,8 +17,7 @@ use crate::patrol::{
     PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
     fold_patrol, fold_patrol_doc, fold_patrol_log,
 };
-use crate::store::{DocBytes, Origin, PatrolSummary, PatrolWrite};
-use crate::sync::synced::SyncedDoc;
+use crate::store::{DocBytes, DocWrite, Origin, PatrolSummary, PatrolWrite};
 
 /// Fixes packed into one track chunk (10 minutes at one fix every 5 s).
 pub const CHUNK_POINTS: u32 = 120;
@@ -354,13 +354,16 @@ impl Device {
     ) -> Result<()> {
         let (facts, state) = patrol_state(doc)?;
         self.store.write_patrol(&PatrolWrite {
+            doc: DocWrite {
+                id: &facts.id,
+                bytes,
+                kind,
+                origin,
+                now: self.now(),
+            },
             facts: &facts,
             state: &state,
-            bytes,
-            kind,
-            origin,
             packed_upto,
-            now: self.now(),
         })
     }
 }
@@ -374,43 +377,5 @@ fn corrupt(id: &str, e: crate::case::DocError) -> Error {
     Error::CorruptCase {
         case_id: id.to_string(),
         reason: e.to_string(),
-    }
-}
-
-impl Device {
-    /// Takes in bytes received for a patrol this device holds.
-    pub(crate) fn apply_remote_patrol(&self, patrol_id: &str, bytes: &[u8]) -> Result<()> {
-        let mut doc = self.store.load_synced(patrol_id, &self.actor)?;
-        let before = doc.heads();
-        doc.apply(bytes).map_err(|e| Error::InvalidInput {
-            field: "bytes",
-            problem: format!("not a valid change for patrol {patrol_id}: {e}"),
-        })?;
-        // As for cases: bytes waiting on changes not yet here are kept, to apply later.
-        if doc.heads() == before && doc.missing_deps().is_empty() {
-            return Ok(());
-        }
-        match doc {
-            SyncedDoc::Patrol(p) => {
-                self.store_patrol(&p, bytes, DocBytes::Changes, Origin::Remote, None)
-            }
-            SyncedDoc::Case(_) => Err(Error::InvalidInput {
-                field: "bytes",
-                problem: format!("{patrol_id} is a patrol, the bytes are of a case"),
-            }),
-        }
-    }
-
-    /// Stores a patrol received whole from elsewhere.
-    pub(crate) fn take_new_patrol(&self, patrol_id: &str, mut doc: PatrolDoc) -> Result<()> {
-        let (facts, _) = patrol_state(&doc)?;
-        if facts.id != patrol_id {
-            return Err(Error::InvalidInput {
-                field: "case_id",
-                problem: format!("the bytes are of patrol {}, not {patrol_id}", facts.id),
-            });
-        }
-        let snapshot = doc.save();
-        self.store_patrol(&doc, &snapshot, DocBytes::Whole, Origin::Remote, None)
     }
 }

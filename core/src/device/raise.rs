@@ -7,6 +7,7 @@ use super::{Device, Org};
 use crate::case::{
     Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoStage, check, fold,
 };
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{Point, Role, Scope};
 use crate::store::{DocBytes, Origin};

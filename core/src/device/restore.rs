@@ -10,9 +10,9 @@
 //! recovery window after a restore (docs/decisions/0021-recovery-after-a-restore.md).
 
 use super::Device;
+use crate::document::Document;
 use crate::error::Result;
 use crate::store::redeliver::{PhotoFile, Restart, WholeDoc};
-use crate::sync::synced::SyncedDoc;
 
 /// The last store epoch the server named.
 const META_EPOCH: &str = "server_epoch";
@@ -79,7 +79,7 @@ impl Device {
             let Ok(mut doc) = self.store.load_synced(&id, &self.actor) else {
                 continue;
             };
-            if let SyncedDoc::Case(case) = &doc
+            if let Some(case) = doc.downcast_ref::<crate::case::CaseDoc>()
                 && let Ok(refs) = case.photos()
             {
                 for hash in refs.into_iter().flat_map(|p| [p.hash, p.thumb]) {
@@ -160,7 +160,9 @@ mod tests {
         want.sort();
         assert_eq!(ids, want);
         for e in &entries {
-            let mut doc = SyncedDoc::load(&e.bytes, &automerge::ActorId::random()).unwrap();
+            let mut doc =
+                crate::sync::synced::SyncedDoc::load(&e.bytes, &automerge::ActorId::random())
+                    .unwrap();
             assert_eq!(
                 doc.canonical_save().unwrap(),
                 d.canonical_case(&e.case_id).unwrap()

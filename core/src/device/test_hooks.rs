@@ -5,6 +5,7 @@
 
 use super::Device;
 use crate::case::{Action, Event};
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::store::{DocBytes, Origin};
 use automerge::ScalarValue;

@@ -1,50 +1,11 @@
 //! Synced documents (cases and patrols) on disk: a compacted snapshot per document plus the
 //! incremental changes written since, folded into a new snapshot by compaction.
 
-use crate::case::{CaseDoc, DocError};
+use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::patrol::PatrolDoc;
 use crate::sync::synced::SyncedDoc;
 use automerge::ActorId;
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// A document type the store can load: from a snapshot, then its stored changes.
-pub trait StoredDoc: Sized {
-    /// Loads a saved snapshot.
-    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError>;
-    /// Applies change bytes this store wrote itself.
-    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError>;
-}
-
-impl StoredDoc for CaseDoc {
-    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError> {
-        CaseDoc::load(bytes, actor)
-    }
-    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError> {
-        self.apply_trusted(bytes)
-    }
-}
-
-impl StoredDoc for PatrolDoc {
-    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError> {
-        PatrolDoc::load(bytes, actor)
-    }
-    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError> {
-        self.apply_trusted(bytes)
-    }
-}
-
-impl StoredDoc for SyncedDoc {
-    fn from_snapshot(bytes: &[u8], actor: &ActorId) -> std::result::Result<Self, DocError> {
-        SyncedDoc::load(bytes, actor)
-    }
-    fn apply_stored(&mut self, bytes: &[u8]) -> std::result::Result<(), DocError> {
-        match self {
-            SyncedDoc::Case(d) => d.apply_trusted(bytes),
-            SyncedDoc::Patrol(d) => d.apply_trusted(bytes),
-        }
-    }
-}
 
 /// What the bytes of a document write are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,22 +25,15 @@ pub enum Origin {
     Remote,
 }
 
-/// Stores a document write: the whole document or the change bytes, as `kind` says; and, for
-/// [`Origin::Local`] bytes, the same bytes in the outbox for the server, stamped `now`.
-pub fn write(
-    conn: &Connection,
-    id: &str,
-    bytes: &[u8],
-    kind: DocBytes,
-    origin: Origin,
-    now: i64,
-) -> Result<()> {
-    match kind {
-        DocBytes::Whole => insert(conn, id, bytes)?,
-        DocBytes::Changes => append_change(conn, id, bytes)?,
+/// Stores a document write: the whole document or the change bytes, as its `kind` says; and,
+/// for [`Origin::Local`] bytes, the same bytes in the outbox for the server, stamped `now`.
+pub fn write(conn: &Connection, w: &super::DocWrite<'_>) -> Result<()> {
+    match w.kind {
+        DocBytes::Whole => insert(conn, w.id, w.bytes)?,
+        DocBytes::Changes => append_change(conn, w.id, w.bytes)?,
     }
-    match origin {
-        Origin::Local => super::outbox::push(conn, id, bytes, now)?,
+    match w.origin {
+        Origin::Local => super::outbox::push(conn, w.id, w.bytes, w.now)?,
         Origin::Remote => {}
     }
     Ok(())
@@ -125,7 +79,7 @@ pub fn exists(conn: &Connection, case_id: &str) -> Result<bool> {
 }
 
 /// Loads a document: the snapshot, then every change in order.
-pub fn load<D: StoredDoc>(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<D> {
+pub fn load<D: Document>(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<D> {
     let snapshot: Vec<u8> = conn
         .prepare_cached("SELECT snapshot FROM docs WHERE case_id = ?1")?
         .query_row([case_id], |r| r.get(0))
@@ -138,13 +92,13 @@ pub fn load<D: StoredDoc>(conn: &Connection, case_id: &str, actor: &ActorId) -> 
         case_id: case_id.to_string(),
         reason,
     };
-    let mut doc = D::from_snapshot(&snapshot, actor).map_err(|e| corrupt(e.to_string()))?;
+    let mut doc = D::load(&snapshot, actor).map_err(|e| corrupt(e.to_string()))?;
     let mut stmt =
         conn.prepare_cached("SELECT bytes FROM doc_changes WHERE case_id = ?1 ORDER BY id")?;
     let mut rows = stmt.query([case_id])?;
     while let Some(row) = rows.next()? {
         let bytes: Vec<u8> = row.get(0)?;
-        doc.apply_stored(&bytes)
+        doc.apply_trusted(&bytes)
             .map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(doc)

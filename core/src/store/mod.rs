@@ -40,43 +40,47 @@ use std::sync::{Mutex, MutexGuard};
 /// How many incremental changes a document may collect before it is compacted on write.
 const COMPACT_AFTER: i64 = 32;
 
-/// One case write: the document bytes and the state they fold to, stored in one transaction.
+/// One write to a synced document of any kind: the bytes, what they are and where they were
+/// made. Stored with the kind's index rows (if any) in one transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct DocWrite<'a> {
+    /// The document's id.
+    pub id: &'a str,
+    /// The whole document when it is new to this store, otherwise the change bytes.
+    pub bytes: &'a [u8],
+    /// Whether `bytes` is a whole document for a document this store has not seen, or changes.
+    pub kind: DocBytes,
+    /// Whether the bytes were made here (and must reach the server) or came from it.
+    pub origin: Origin,
+    /// Device wall clock, ms since the epoch.
+    pub now: i64,
+}
+
+/// One case write: the document write and the state it folds to, stored in one transaction.
 pub struct CaseWrite<'a> {
+    /// The document write.
+    pub doc: DocWrite<'a>,
     /// The case's facts.
     pub facts: &'a Facts,
     /// Its folded state after the write.
     pub state: &'a CaseState,
     /// Its human number, if known.
     pub number: Option<&'a str>,
-    /// The whole document when the case is new to this store, otherwise the change bytes.
-    pub bytes: &'a [u8],
-    /// Whether `bytes` is a whole document for a case this store has not seen, or changes.
-    pub kind: DocBytes,
-    /// Whether the bytes were made here (and must reach the server) or came from it.
-    pub origin: Origin,
     /// Photo files (hash, size) to queue for upload with this write.
     pub uploads: &'a [(String, u64)],
-    /// Device wall clock, ms since the epoch.
-    pub now: i64,
 }
 
-/// One patrol write: the document bytes, the state they fold to, and the buffered fixes they
+/// One patrol write: the document write, the state it folds to, and the buffered fixes it
 /// packed, stored in one transaction.
 pub struct PatrolWrite<'a> {
+    /// The document write.
+    pub doc: DocWrite<'a>,
     /// The patrol's facts.
     pub facts: &'a PatrolFacts,
     /// Its folded state after the write.
     pub state: &'a PatrolState,
-    /// The whole document when the patrol is new to this store, otherwise the change bytes.
-    pub bytes: &'a [u8],
-    /// Whether `bytes` is a whole document for a patrol this store has not seen, or changes.
-    pub kind: DocBytes,
-    /// Whether the bytes were made here (and must reach the server) or came from it.
-    pub origin: Origin,
     /// Buffered fixes up to this row id were packed into the change: drop them.
     pub packed_upto: Option<i64>,
-    /// Device wall clock, ms since the epoch.
-    pub now: i64,
 }
 
 /// The SQLite store.
@@ -158,8 +162,8 @@ impl Store {
     pub fn write_patrol(&self, w: &PatrolWrite<'_>) -> Result<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = w.facts.id.as_str();
-        docs::write(&tx, id, w.bytes, w.kind, w.origin, w.now)?;
+        let id = w.doc.id;
+        docs::write(&tx, &w.doc)?;
         patrols::upsert(&tx, w.facts, w.state)?;
         if let Some(upto) = w.packed_upto {
             patrols::drop_buffered(&tx, id, upto)?;
@@ -207,15 +211,25 @@ impl Store {
         docs::exists(&self.reader(), case_id)
     }
 
+    /// Stores a write to a document of a kind with no index rows on the device: the document
+    /// and (if local) its outbox entry, atomically.
+    pub fn write_doc(&self, w: &DocWrite<'_>) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        docs::write(&tx, w)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Stores a case write: document, index rows and (if local) outbox entry, atomically.
     pub fn write_case(&self, w: &CaseWrite<'_>) -> Result<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let id = w.facts.id.as_str();
-        docs::write(&tx, id, w.bytes, w.kind, w.origin, w.now)?;
+        let id = w.doc.id;
+        docs::write(&tx, &w.doc)?;
         index::upsert(&tx, w.facts, w.state, w.number)?;
         for (hash, bytes) in w.uploads {
-            uploads::push(&tx, hash, id, *bytes, w.now)?;
+            uploads::push(&tx, hash, id, *bytes, w.doc.now)?;
         }
         tx.commit()?;
         Ok(())

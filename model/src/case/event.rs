@@ -195,25 +195,7 @@ pub const ACTION_TYPES: &[&str] = &[
     "server_void",
 ];
 
-impl Serialize for Action {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Action::Unknown { raw, .. } => crate::case::tolerant::serialize_raw(raw, s),
-            known => Action::serialize(known, s),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Action {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Action, D::Error> {
-        crate::case::tolerant::deserialize(
-            d,
-            ACTION_TYPES,
-            |raw| crate::case::tolerant::strictly(raw, |de| Action::deserialize(de)),
-            |type_name, raw| Action::Unknown { type_name, raw },
-        )
-    }
-}
+crate::case::tolerant::tolerant_serde!(Action, ACTION_TYPES);
 
 impl Action {
     /// The stable name of the action, as used in messages and documents.

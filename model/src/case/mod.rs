@@ -7,7 +7,7 @@
 //!   its gates and then applies the action's own transition (`transitions`);
 //! - [`CaseDoc`]: the automerge document and its layout.
 
-pub mod chunks;
+pub use crate::document::chunks;
 pub(crate) mod doc;
 mod event;
 mod facts;

@@ -60,3 +60,31 @@ where
         Ok(unknown(tag.type_name.into_owned(), raw.get().to_string()))
     }
 }
+
+/// Implements `Serialize` and `Deserialize` for an action enum read tolerantly: `$ty` derives
+/// both with `#[serde(remote = "Self")]` (its known actions) and has a variant
+/// `Unknown { type_name: String, raw: String }`; `$types` lists the `type`s it knows.
+macro_rules! tolerant_serde {
+    ($ty:ident, $types:expr) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $ty::Unknown { raw, .. } => $crate::case::tolerant::serialize_raw(raw, s),
+                    known => $ty::serialize(known, s),
+                }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                $crate::case::tolerant::deserialize(
+                    d,
+                    $types,
+                    |raw| $crate::case::tolerant::strictly(raw, |de| $ty::deserialize(de)),
+                    |type_name, raw| $ty::Unknown { type_name, raw },
+                )
+            }
+        }
+    };
+}
+pub(crate) use tolerant_serde;

@@ -14,10 +14,9 @@
 
 use super::track::{ChunkError, TrackPoint, decode_chunk, encode_chunk};
 use super::{PATROL_KIND, PatrolEvent, PatrolFacts};
-use crate::case::DocError;
-use crate::case::doc::{
-    canonical_save, check_bytes, element_ids, entries, list_id, new_entries, new_positions,
-    scalar_at, str_at, to_json,
+use crate::document::DocError;
+use crate::document::ops::{
+    append, element_ids, entries, new_entries, new_positions, scalar_at, str_at, to_json,
 };
 use automerge::{
     ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
@@ -31,6 +30,8 @@ pub struct PatrolDoc {
     track: ObjId,
     log: ObjId,
 }
+
+crate::document::listed_document!(PatrolDoc, PATROL_KIND, track, log);
 
 impl PatrolDoc {
     /// Makes the document of a new patrol: its facts and empty track and log, as one change.
@@ -49,75 +50,6 @@ impl PatrolDoc {
         Ok(PatrolDoc { doc, track, log })
     }
 
-    /// Loads a document from a saved snapshot (or saved documents and changes).
-    pub fn load(bytes: &[u8], actor: &ActorId) -> Result<PatrolDoc, DocError> {
-        PatrolDoc::wrap(AutoCommit::load(bytes)?.with_actor(actor.clone()))
-    }
-
-    /// Wraps an automerge document that has the patrol layout.
-    pub(crate) fn wrap(doc: AutoCommit) -> Result<PatrolDoc, DocError> {
-        let track = list_id(&doc, "track")?;
-        let log = list_id(&doc, "log")?;
-        Ok(PatrolDoc { doc, track, log })
-    }
-
-    /// Applies changes or documents received from elsewhere (checked for whole chunks first).
-    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        check_bytes(bytes)?;
-        self.apply_checked(bytes)
-    }
-
-    /// Like [`PatrolDoc::apply`] for received bytes that `case::chunks::check` has already
-    /// passed (the server checks a push before taking any lock).
-    pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        crate::case::doc::load_received(&mut self.doc, bytes)?;
-        self.relist()
-    }
-
-    /// Like [`PatrolDoc::apply`] for bytes this device stored itself.
-    pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        crate::case::doc::load_incremental(&mut self.doc, bytes)?;
-        self.relist()
-    }
-
-    fn relist(&mut self) -> Result<(), DocError> {
-        self.track = list_id(&self.doc, "track")?;
-        self.log = list_id(&self.doc, "log")?;
-        Ok(())
-    }
-
-    /// The layout that wrote the document: 1 when it records none (first-wave documents).
-    pub fn layout(&self) -> Result<u64, DocError> {
-        crate::case::doc::layout_at(&self.doc)
-    }
-
-    /// Puts a scalar under a root key and returns the change bytes (a newer layout's key,
-    /// for the mixed-version tests).
-    #[cfg(any(test, feature = "test-hooks"))]
-    pub fn put_root_scalar(&mut self, key: &str, value: ScalarValue) -> Result<Vec<u8>, DocError> {
-        crate::case::doc::put_root_scalar(&mut self.doc, key, value)
-    }
-
-    /// The whole document, compacted.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.doc.save()
-    }
-
-    /// The document in canonical form (byte-identical on every replica with the same changes).
-    pub fn canonical_save(&mut self) -> Result<Vec<u8>, DocError> {
-        canonical_save(&mut self.doc)
-    }
-
-    /// The automerge document, for code shared by every synced document kind.
-    pub(crate) fn automerge(&self) -> &AutoCommit {
-        &self.doc
-    }
-
-    /// The automerge document, mutable, for code shared by every synced document kind.
-    pub(crate) fn automerge_mut(&mut self) -> &mut AutoCommit {
-        &mut self.doc
-    }
-
     /// The underlying document, for tests that tamper with it.
     #[cfg(test)]
     pub(crate) fn raw_mut(&mut self) -> (&mut AutoCommit, &ObjId, &ObjId) {
@@ -127,25 +59,12 @@ impl PatrolDoc {
     /// Appends one chunk of fixes and returns the change bytes.
     pub fn append_track(&mut self, points: &[TrackPoint]) -> Result<Vec<u8>, DocError> {
         let chunk = encode_chunk(points).map_err(|e| DocError::Encode(e.to_string()))?;
-        let heads = self.doc.get_heads();
-        let n = self.doc.length(&self.track);
-        self.doc.insert(&self.track, n, ScalarValue::Bytes(chunk))?;
-        self.doc.commit();
-        Ok(self.doc.save_after(&heads))
+        append(&mut self.doc, &self.track, ScalarValue::Bytes(chunk))
     }
 
     /// Appends a log entry and returns the change bytes.
     pub fn append_event(&mut self, event: &PatrolEvent) -> Result<Vec<u8>, DocError> {
-        let heads = self.doc.get_heads();
-        let n = self.doc.length(&self.log);
-        self.doc.insert(&self.log, n, to_json(event)?)?;
-        self.doc.commit();
-        Ok(self.doc.save_after(&heads))
-    }
-
-    /// The keys of the root map.
-    pub fn root_keys(&self) -> Vec<String> {
-        self.doc.keys(ROOT).collect()
+        append(&mut self.doc, &self.log, to_json(event)?)
     }
 
     /// The immutable facts.
@@ -255,22 +174,11 @@ fn chunk_error(index: usize, message: &str) -> DocError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::Claim;
-    use crate::org::{Role, Scope};
-    use crate::patrol::{PatrolAction, PatrolPlace};
+    use crate::document::Document;
+    use crate::patrol::PatrolAction;
 
     pub(crate) fn facts() -> PatrolFacts {
-        PatrolFacts {
-            id: "p1".into(),
-            walker: Claim {
-                person: "gw1".into(),
-                role: Role::GridWorker,
-                scope: Scope::Grid("g1".into()),
-            },
-            place: PatrolPlace::Grid("g1".into()),
-            community: "c1".into(),
-            started_at: 1_000,
-        }
+        crate::testkit::g1_patrol_facts("p1", 1_000)
     }
 
     #[test]

@@ -139,25 +139,7 @@ pub enum PatrolAction {
 /// The `type` of every patrol log entry this build knows.
 pub const PATROL_ACTION_TYPES: &[&str] = &["accompanied", "ended", "confirmed", "server_void"];
 
-impl Serialize for PatrolAction {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            PatrolAction::Unknown { raw, .. } => crate::case::tolerant::serialize_raw(raw, s),
-            known => PatrolAction::serialize(known, s),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for PatrolAction {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PatrolAction, D::Error> {
-        crate::case::tolerant::deserialize(
-            d,
-            PATROL_ACTION_TYPES,
-            |raw| crate::case::tolerant::strictly(raw, |de| PatrolAction::deserialize(de)),
-            |type_name, raw| PatrolAction::Unknown { type_name, raw },
-        )
-    }
-}
+crate::case::tolerant::tolerant_serde!(PatrolAction, PATROL_ACTION_TYPES);
 
 /// The three kinds of accompaniment (三陪同) a patrol can record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

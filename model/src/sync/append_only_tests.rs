@@ -3,6 +3,7 @@
 //! the content comparison used to miss is refused.
 
 use crate::case::{Action, CaseDoc, Claim, Event, fold};
+use crate::document::Document;
 use crate::sync::judge::{Judging, Tamper, judge};
 use crate::testkit::{g1_case, g1_claim};
 use automerge::{ActorId, ROOT, ReadDoc, transaction::Transactable};

@@ -2,6 +2,7 @@
 //! what a re-delivery may add, and that documents read and fold whatever layout wrote them.
 
 use crate::case::{Action, CaseDoc, Event, Outcome, fold};
+use crate::document::Document;
 use crate::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace};
 use crate::sync::judge::{Judging, Tamper, judge};
 use crate::sync::patrol_judge::judge_patrol;

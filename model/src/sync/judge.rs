@@ -22,7 +22,8 @@
 use super::append_only::check_appends;
 pub use super::tamper::Tamper;
 use super::version::LAYOUT;
-use crate::case::{Action, Author, CaseDoc, Event, PhotoRef};
+use crate::case::{Action, Author, CaseDoc, DocError, Event, Facts, PhotoRef};
+use crate::document::Document;
 use automerge::{AutoCommit, ChangeHash, ObjId, ROOT, ReadDoc, Value};
 use std::collections::HashSet;
 
@@ -92,94 +93,177 @@ pub struct Additions {
 /// Compares the document after a push with the server's copy before it (`None` for a case the
 /// server has not seen) and returns what the push added, or why it is tampering.
 pub fn judge(
-    before: Option<&mut CaseDoc>,
+    mut before: Option<&mut CaseDoc>,
     after: &mut CaseDoc,
     judging: &Judging<'_>,
 ) -> Result<Additions, Tamper> {
-    let pusher = judging.pusher;
-    let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
+    let malformed = |e: DocError| Tamper::Malformed(e.to_string());
+    let log = judge_log(before.as_deref_mut(), after, judging)?;
+    let photos = match before {
+        None => after.photos().map_err(malformed)?,
+        Some(b) => after.new_photos(b).map_err(malformed)?,
+    };
+    for p in &photos {
+        if p.added_by != judging.pusher && !judging.redelivery {
+            return Err(Tamper::Forged {
+                event: format!("photo {}", p.hash),
+                claimed: p.added_by.clone(),
+                pusher: judging.pusher.to_string(),
+            });
+        }
+    }
+    Ok(Additions {
+        events: log.new,
+        photos,
+    })
+}
+
+impl Judged for CaseDoc {
+    const ROOT_KEYS: &'static [&'static str] = ROOT_KEYS;
+    type Facts = Facts;
+    type Entry = Event;
+
+    fn judged_facts(&self) -> Result<Facts, DocError> {
+        self.facts()
+    }
+
+    fn changed_fact(a: &Facts, b: &Facts) -> Option<&'static str> {
+        changed_fact(a, b)
+    }
+
+    fn check_new(&self, facts: &Facts, judging: &Judging<'_>) -> Result<(), Tamper> {
+        if facts.reporter != judging.pusher && !judging.redelivery {
+            return Err(Tamper::ForgedReporter {
+                reporter: facts.reporter.clone(),
+                pusher: judging.pusher.to_string(),
+            });
+        }
+        if self.number().is_some() && !judging.redelivery {
+            return Err(Tamper::FactChanged("number"));
+        }
+        if facts.deadline.is_some_and(|d| d < facts.created_at) {
+            return Err(Tamper::Malformed(
+                "the deadline is before the case was raised".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_held(&self, before: &CaseDoc) -> Result<(), Tamper> {
+        if before.number() != self.number() {
+            return Err(Tamper::FactChanged("number"));
+        }
+        Ok(())
+    }
+
+    fn judged_lists(&self) -> Vec<(&'static str, ObjId)> {
+        self.lists().to_vec()
+    }
+
+    fn log(&self) -> Result<Vec<Event>, DocError> {
+        self.events()
+    }
+
+    fn new_log(&self, before: &CaseDoc) -> Result<Vec<Event>, DocError> {
+        self.new_events(before)
+    }
+}
+
+/// A document judged by the rules every kind shares: root keys of its layout, facts that never
+/// change, a layout that never changes, lists only ever appended to, and a log of entries each
+/// signed by the pusher. A kind adds its own checks through [`Judged::check_new`] and
+/// [`Judged::check_held`], and after [`judge_log`] for its other lists.
+pub trait Judged: Document {
+    /// The root keys the kind's layout may hold.
+    const ROOT_KEYS: &'static [&'static str];
+    /// The facts, written once.
+    type Facts;
+    /// An entry of the log.
+    type Entry: Entry;
+    /// Reads the facts.
+    fn judged_facts(&self) -> Result<Self::Facts, DocError>;
+    /// The first fact that differs between `a` and `b`, if any.
+    fn changed_fact(a: &Self::Facts, b: &Self::Facts) -> Option<&'static str>;
+    /// The kind's checks of a document new to the server, made before its entries are.
+    fn check_new(&self, facts: &Self::Facts, judging: &Judging<'_>) -> Result<(), Tamper>;
+    /// The kind's checks of a push to a document the server holds, besides the facts.
+    fn check_held(&self, _before: &Self) -> Result<(), Tamper> {
+        Ok(())
+    }
+    /// The lists that are only ever appended to, by key.
+    fn judged_lists(&self) -> Vec<(&'static str, ObjId)>;
+    /// The whole log.
+    fn log(&self) -> Result<Vec<Self::Entry>, DocError>;
+    /// The entries of the log that `before` does not have, in document order.
+    fn new_log(&self, before: &Self) -> Result<Vec<Self::Entry>, DocError>;
+}
+
+/// What the shared rules found in a push: the facts, the log as the server held it and the
+/// entries the push added (ids unique, signed by the pusher, known actions or let through).
+#[derive(Debug)]
+pub struct JudgedLog<D: Judged> {
+    /// The document's facts.
+    pub facts: D::Facts,
+    /// The log before the push (empty for a new document).
+    pub old: Vec<D::Entry>,
+    /// The entries the push added.
+    pub new: Vec<D::Entry>,
+}
+
+/// Judges a push by the rules every kind shares ([`Judged`]); linear in the document and the
+/// push.
+pub fn judge_log<D: Judged>(
+    before: Option<&mut D>,
+    after: &mut D,
+    judging: &Judging<'_>,
+) -> Result<JudgedLog<D>, Tamper> {
+    let malformed = |e: DocError| Tamper::Malformed(e.to_string());
     root_keys(
-        before.as_deref().map(CaseDoc::automerge),
+        before.as_deref().map(Document::automerge),
         after.automerge(),
-        ROOT_KEYS,
+        D::ROOT_KEYS,
         judging,
     )?;
-    let facts = after.facts().map_err(malformed)?;
+    let facts = after.judged_facts().map_err(malformed)?;
     let layout = after.layout().map_err(malformed)?;
-    let (old_events, events, photos) = match before {
+    let (old, new) = match before {
         None => {
             new_layout(layout, judging)?;
-            if facts.reporter != pusher && !judging.redelivery {
-                return Err(Tamper::ForgedReporter {
-                    reporter: facts.reporter,
-                    pusher: pusher.to_string(),
-                });
-            }
-            if after.number().is_some() && !judging.redelivery {
-                return Err(Tamper::FactChanged("number"));
-            }
-            if facts.deadline.is_some_and(|d| d < facts.created_at) {
-                return Err(Tamper::Malformed(
-                    "the deadline is before the case was raised".into(),
-                ));
-            }
-            let events = after.events().map_err(malformed)?;
-            let photos = after.photos().map_err(malformed)?;
-            (Vec::new(), events, photos)
+            after.check_new(&facts, judging)?;
+            (Vec::new(), after.log().map_err(malformed)?)
         }
         Some(b) => {
-            let old = b.facts().map_err(malformed)?;
-            if let Some(field) = changed_fact(&old, &facts) {
+            let old = b.judged_facts().map_err(malformed)?;
+            if let Some(field) = D::changed_fact(&old, &facts) {
                 return Err(Tamper::FactChanged(field));
             }
             if b.layout().map_err(malformed)? != layout {
                 return Err(Tamper::FactChanged("layout"));
             }
-            if b.number() != after.number() {
-                return Err(Tamper::FactChanged("number"));
-            }
+            after.check_held(b)?;
             let heads = b.heads();
-            only_appends(
-                after.automerge_mut(),
-                &heads,
-                &b.lists(),
-                ROOT_KEYS,
-                judging,
-            )?;
+            let lists = b.judged_lists();
+            only_appends(after.automerge_mut(), &heads, &lists, D::ROOT_KEYS, judging)?;
             (
-                b.events().map_err(malformed)?,
-                after.new_events(b).map_err(malformed)?,
-                after.new_photos(b).map_err(malformed)?,
+                b.log().map_err(malformed)?,
+                after.new_log(b).map_err(malformed)?,
             )
         }
     };
-    for e in &events {
-        if let Action::Unknown { type_name, .. } = &e.action {
-            unknown_action(&e.id, type_name, judging)?;
+    for e in &new {
+        if let Some(type_name) = e.unknown_type() {
+            unknown_action(e.entry_id(), type_name, judging)?;
         }
     }
-    let mut added = Additions {
-        events: appended(&old_events, events, judging)?,
-        photos: Vec::new(),
-    };
-    for p in photos {
-        if p.added_by != pusher && !judging.redelivery {
-            return Err(Tamper::Forged {
-                event: format!("photo {}", p.hash),
-                claimed: p.added_by.clone(),
-                pusher: pusher.to_string(),
-            });
-        }
-        added.photos.push(p);
-    }
-    Ok(added)
+    let new = appended(&old, new, judging)?;
+    Ok(JudgedLog { facts, old, new })
 }
 
 /// Checks the root keys of a synced document after a push: the layout's `known` keys, keys
 /// the server's copy already held (a newer device put them; the op check keeps them
 /// untouched), and, when the judging lets unknown content through, scalars under keys this
 /// build does not know.
-pub(crate) fn root_keys(
+pub fn root_keys(
     before: Option<&AutoCommit>,
     after: &AutoCommit,
     known: &[&str],
@@ -202,7 +286,7 @@ pub(crate) fn root_keys(
 }
 
 /// Checks the layout a new document records against what the pushing device says it writes.
-pub(crate) fn new_layout(layout: u64, judging: &Judging<'_>) -> Result<(), Tamper> {
+pub fn new_layout(layout: u64, judging: &Judging<'_>) -> Result<(), Tamper> {
     if layout > u64::from(LAYOUT) && !judging.lets_unknown_through() {
         Err(Tamper::NewerLayout(layout))
     } else {
@@ -212,11 +296,7 @@ pub(crate) fn new_layout(layout: u64, judging: &Judging<'_>) -> Result<(), Tampe
 
 /// An entry of an action type this build does not know: let through only for a device that
 /// writes a newer layout (or a re-delivery).
-pub(crate) fn unknown_action(
-    event: &str,
-    type_name: &str,
-    judging: &Judging<'_>,
-) -> Result<(), Tamper> {
+pub fn unknown_action(event: &str, type_name: &str, judging: &Judging<'_>) -> Result<(), Tamper> {
     if judging.lets_unknown_through() {
         Ok(())
     } else {
@@ -230,7 +310,7 @@ pub(crate) fn unknown_action(
 /// Checks the changes a push added after `heads` against the append-only rule for `lists`.
 /// With a judging that lets unknown content through, scalar puts under root keys outside
 /// `known` pass too.
-pub(crate) fn only_appends(
+pub fn only_appends(
     doc: &mut AutoCommit,
     heads: &[ChangeHash],
     lists: &[(&'static str, ObjId)],
@@ -242,12 +322,15 @@ pub(crate) fn only_appends(
     check_appends(doc, &incoming, lists, unknown_root)
 }
 
-/// A log entry as the append-only check reads it: its id and its author.
-pub(crate) trait Entry {
+/// A log entry as the append-only check reads it: its id, its author, and the type of an
+/// action this build does not know.
+pub trait Entry {
     /// The entry's id.
     fn entry_id(&self) -> &str;
     /// Who wrote it.
     fn author(&self) -> &Author;
+    /// The `type` of the entry's action when this build does not know it.
+    fn unknown_type(&self) -> Option<&str>;
 }
 
 impl Entry for Event {
@@ -257,15 +340,18 @@ impl Entry for Event {
     fn author(&self) -> &Author {
         &self.by
     }
+    fn unknown_type(&self) -> Option<&str> {
+        if let Action::Unknown { type_name, .. } = &self.action {
+            Some(type_name)
+        } else {
+            None
+        }
+    }
 }
 
 /// Checks the entries a push added to a log: ids unique among the old and new entries, every
 /// new one written by the pusher (by anybody, for a re-delivery). Returns the new ones.
-pub(crate) fn appended<E: Entry>(
-    old: &[E],
-    new: Vec<E>,
-    judging: &Judging<'_>,
-) -> Result<Vec<E>, Tamper> {
+pub fn appended<E: Entry>(old: &[E], new: Vec<E>, judging: &Judging<'_>) -> Result<Vec<E>, Tamper> {
     let pusher = judging.pusher;
     let mut ids: HashSet<&str> = old.iter().map(Entry::entry_id).collect();
     for e in &new {
@@ -289,7 +375,7 @@ pub(crate) fn appended<E: Entry>(
     Ok(new)
 }
 
-fn changed_fact(a: &crate::case::Facts, b: &crate::case::Facts) -> Option<&'static str> {
+fn changed_fact(a: &Facts, b: &Facts) -> Option<&'static str> {
     let checks: [(&'static str, bool); 15] = [
         ("id", a.id == b.id),
         ("kind", a.kind == b.kind),

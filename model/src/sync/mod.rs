@@ -5,6 +5,8 @@
 pub mod append_only;
 pub mod intake;
 pub mod judge;
+pub mod kind;
+mod kinds;
 pub mod patrol_judge;
 pub mod scope;
 pub mod synced;

@@ -5,12 +5,12 @@
 //! The counterpart of [`super::judge`] for cases; the same [`Tamper`] reasons, and the same
 //! op-level append-only rule ([`super::append_only`]) for the `track` and `log` lists.
 
-use super::judge::{
-    Entry, Judging, Tamper, appended, new_layout, only_appends, root_keys, unknown_action,
-};
+use super::judge::{Entry, Judged, Judging, Tamper, judge_log};
 use crate::case::Author;
+use crate::document::DocError;
 use crate::patrol::track::decode_chunk;
 use crate::patrol::{PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts};
+use automerge::ObjId;
 use std::collections::HashMap;
 
 /// The root keys a patrol document may hold.
@@ -38,73 +38,25 @@ pub struct PatrolAdditions {
 /// Compares the patrol after a push with the server's copy before it (`None` when new) and
 /// returns what the push added, or why it is tampering.
 pub fn judge_patrol(
-    before: Option<&mut PatrolDoc>,
+    mut before: Option<&mut PatrolDoc>,
     after: &mut PatrolDoc,
     judging: &Judging<'_>,
 ) -> Result<PatrolAdditions, Tamper> {
     let pusher = judging.pusher;
     let malformed = |e: crate::case::DocError| Tamper::Malformed(e.to_string());
-    root_keys(
-        before.as_deref().map(PatrolDoc::automerge),
-        after.automerge(),
-        PATROL_ROOT_KEYS,
-        judging,
-    )?;
-    let facts = after.facts().map_err(malformed)?;
-    let layout = after.layout().map_err(malformed)?;
-    if before.is_none() {
-        new_layout(layout, judging)?;
-    }
-    // Only the walker starts a patrol; a companion may append to one the server holds.
-    if facts.walker.person != pusher && before.is_none() && !judging.redelivery {
-        return Err(Tamper::ForgedReporter {
-            reporter: facts.walker.person,
-            pusher: pusher.to_string(),
-        });
-    }
-    let (old_events, events, chunks) = match before {
-        None => {
-            let chunks = after.chunks().map_err(malformed)?;
-            (
-                Vec::new(),
-                after.events().map_err(malformed)?,
-                chunks.into_iter().enumerate().collect(),
-            )
-        }
-        Some(b) => {
-            let old = b.facts().map_err(malformed)?;
-            if let Some(field) = changed_fact(&old, &facts) {
-                return Err(Tamper::FactChanged(field));
-            }
-            if b.layout().map_err(malformed)? != layout {
-                return Err(Tamper::FactChanged("layout"));
-            }
-            let heads = b.automerge_mut().get_heads();
-            only_appends(
-                after.automerge_mut(),
-                &heads,
-                &b.lists(),
-                PATROL_ROOT_KEYS,
-                judging,
-            )?;
-            (
-                b.events().map_err(malformed)?,
-                after.new_events(b).map_err(malformed)?,
-                after.new_chunks(b).map_err(malformed)?,
-            )
-        }
+    let log = judge_log(before.as_deref_mut(), after, judging)?;
+    let chunks: Vec<(usize, Vec<u8>)> = match before {
+        None => after
+            .chunks()
+            .map_err(malformed)?
+            .into_iter()
+            .enumerate()
+            .collect(),
+        Some(b) => after.new_chunks(b).map_err(malformed)?,
     };
-    for e in &events {
-        if let PatrolAction::Unknown { type_name, .. } = &e.action {
-            unknown_action(&e.id, type_name, judging)?;
-        }
-    }
-    let added = PatrolAdditions {
-        events: appended(&old_events, events, judging)?,
-        chunks: chunks.len(),
-    };
+    let facts = log.facts;
     if !judging.redelivery {
-        companion_entries(&facts, &old_events, &added.events, pusher)?;
+        companion_entries(&facts, &log.old, &log.new, pusher)?;
     }
     if facts.walker.person != pusher && !chunks.is_empty() && !judging.redelivery {
         return Err(not_walker(
@@ -116,7 +68,47 @@ pub fn judge_patrol(
     for (i, c) in &chunks {
         decode_chunk(c).map_err(|_| Tamper::TrackChanged(*i))?;
     }
-    Ok(added)
+    Ok(PatrolAdditions {
+        events: log.new,
+        chunks: chunks.len(),
+    })
+}
+
+impl Judged for PatrolDoc {
+    const ROOT_KEYS: &'static [&'static str] = PATROL_ROOT_KEYS;
+    type Facts = PatrolFacts;
+    type Entry = PatrolEvent;
+
+    fn judged_facts(&self) -> Result<PatrolFacts, DocError> {
+        self.facts()
+    }
+
+    fn changed_fact(a: &PatrolFacts, b: &PatrolFacts) -> Option<&'static str> {
+        changed_fact(a, b)
+    }
+
+    /// Only the walker starts a patrol; a companion may append to one the server holds.
+    fn check_new(&self, facts: &PatrolFacts, judging: &Judging<'_>) -> Result<(), Tamper> {
+        if facts.walker.person != judging.pusher && !judging.redelivery {
+            return Err(Tamper::ForgedReporter {
+                reporter: facts.walker.person.clone(),
+                pusher: judging.pusher.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn judged_lists(&self) -> Vec<(&'static str, ObjId)> {
+        self.lists().to_vec()
+    }
+
+    fn log(&self) -> Result<Vec<PatrolEvent>, DocError> {
+        self.events()
+    }
+
+    fn new_log(&self, before: &PatrolDoc) -> Result<Vec<PatrolEvent>, DocError> {
+        self.new_events(before)
+    }
 }
 
 /// Checks the confirmations among the new entries (all signed by the pusher, as
@@ -189,6 +181,13 @@ impl Entry for PatrolEvent {
     fn author(&self) -> &Author {
         &self.by
     }
+    fn unknown_type(&self) -> Option<&str> {
+        if let PatrolAction::Unknown { type_name, .. } = &self.action {
+            Some(type_name)
+        } else {
+            None
+        }
+    }
 }
 
 fn changed_fact(a: &PatrolFacts, b: &PatrolFacts) -> Option<&'static str> {
@@ -206,6 +205,7 @@ fn changed_fact(a: &PatrolFacts, b: &PatrolFacts) -> Option<&'static str> {
 mod tests {
     use super::*;
     use crate::case::Claim;
+    use crate::document::Document;
     use crate::org::{Role, Scope};
     use crate::patrol::{PatrolAction, PatrolPlace, TrackPoint};
     use automerge::{ActorId, ROOT, ScalarValue, transaction::Transactable};

@@ -1,139 +1,208 @@
-//! Every kind of document that syncs: cases and patrols. Storage and the sync plumbing (push,
-//! pull, the device's store) handle both the same way; only reading the content and judging a
-//! push depend on the kind, which the root `kind` key tells.
+//! Every kind of document that syncs, behind one type: storage and the sync plumbing (push,
+//! pull, the device's store) handle all kinds the same way through [`SyncedDoc`]; reading the
+//! content and judging a push depend on the kind, which the root `kind` key tells
+//! (the registry below: [`BUILT_IN`] and [`register`]).
 
-use crate::case::doc::{canonical_save, changes_since, check_bytes, load_received, str_at};
-use crate::case::{CaseDoc, DocError, RawChange};
-use crate::patrol::{PATROL_KIND, PatrolDoc};
-use automerge::{ActorId, AutoCommit, ChangeHash};
+use super::judge::Tamper;
+use super::kind::{Accepted, Host, ListBound, Refused, SyncedKind};
+use crate::document::ops::str_at;
+use crate::document::{DocError, Document};
+use automerge::AutoCommit;
+use std::any::Any;
+use std::sync::RwLock;
 
-/// A synced document of either kind.
-#[derive(Debug)]
-pub enum SyncedDoc {
-    /// A problem report or resident request.
-    Case(CaseDoc),
-    /// A patrol.
-    Patrol(PatrolDoc),
+/// A synced document of any kind.
+pub struct SyncedDoc(Box<dyn Erased>);
+
+impl std::fmt::Debug for SyncedDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SyncedDoc").field(&self.kind()).finish()
+    }
+}
+
+/// What [`SyncedDoc`] needs of a kind, object-safe.
+trait Erased: Send {
+    fn kind(&self) -> &'static str;
+    fn automerge(&self) -> &AutoCommit;
+    fn automerge_mut(&mut self) -> &mut AutoCommit;
+    fn refresh(&mut self) -> Result<(), DocError>;
+    fn list_lengths(&self) -> Vec<(ListBound, usize)>;
+    fn accept(
+        &mut self,
+        before: Option<&mut (dyn Erased + 'static)>,
+        host: &mut dyn Host,
+    ) -> Result<Accepted, Refused>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<K: SyncedKind> Erased for K {
+    fn kind(&self) -> &'static str {
+        K::KIND
+    }
+    fn automerge(&self) -> &AutoCommit {
+        Document::automerge(self)
+    }
+    fn automerge_mut(&mut self) -> &mut AutoCommit {
+        Document::automerge_mut(self)
+    }
+    fn refresh(&mut self) -> Result<(), DocError> {
+        Document::refresh(self)
+    }
+    fn list_lengths(&self) -> Vec<(ListBound, usize)> {
+        SyncedKind::list_lengths(self)
+    }
+    fn accept(
+        &mut self,
+        before: Option<&mut (dyn Erased + 'static)>,
+        host: &mut dyn Host,
+    ) -> Result<Accepted, Refused> {
+        let before = match before {
+            None => None,
+            // A push cannot turn a document into another kind.
+            Some(b) => Some(
+                b.as_any_mut()
+                    .downcast_mut::<K>()
+                    .ok_or(Tamper::FactChanged("kind"))?,
+            ),
+        };
+        K::accept(before, self, host)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl Document for SyncedDoc {
+    const KIND: &'static str = "document";
+
+    /// Wraps the document as the kind its root `kind` key names.
+    fn wrap(doc: AutoCommit) -> Result<SyncedDoc, DocError> {
+        recognise(doc)
+    }
+
+    fn automerge(&self) -> &AutoCommit {
+        self.0.automerge()
+    }
+
+    fn automerge_mut(&mut self) -> &mut AutoCommit {
+        self.0.automerge_mut()
+    }
+
+    fn refresh(&mut self) -> Result<(), DocError> {
+        self.0.refresh()
+    }
 }
 
 impl SyncedDoc {
-    /// Loads a saved document of either kind.
-    pub fn load(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
-        SyncedDoc::wrap(AutoCommit::load(bytes)?.with_actor(actor.clone()))
+    /// A document of kind `K`.
+    pub fn new<K: SyncedKind>(doc: K) -> SyncedDoc {
+        SyncedDoc(Box::new(doc))
     }
 
-    /// Builds a document from bytes received from elsewhere (a whole document or changes).
-    pub fn from_remote(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
-        check_bytes(bytes)?;
-        let mut doc = AutoCommit::new().with_actor(actor.clone());
-        load_received(&mut doc, bytes)?;
-        SyncedDoc::wrap(doc)
+    /// Wraps an automerge document as kind `K`.
+    pub(super) fn wrap_kind<K: SyncedKind>(doc: AutoCommit) -> Result<SyncedDoc, DocError> {
+        Ok(SyncedDoc::new(K::wrap(doc)?))
     }
 
-    /// Builds a document from received bytes that [`crate::case::chunks::check`] has already
-    /// passed (the server checks a push before taking any lock).
-    pub fn from_checked(bytes: &[u8], actor: &ActorId) -> Result<SyncedDoc, DocError> {
-        let mut doc = AutoCommit::new().with_actor(actor.clone());
-        load_received(&mut doc, bytes)?;
-        SyncedDoc::wrap(doc)
-    }
-
-    fn wrap(doc: AutoCommit) -> Result<SyncedDoc, DocError> {
-        if str_at(&doc, "kind").as_deref() == Some(PATROL_KIND) {
-            Ok(SyncedDoc::Patrol(PatrolDoc::wrap(doc)?))
-        } else {
-            Ok(SyncedDoc::Case(CaseDoc::wrap(doc)?))
-        }
-    }
-
-    fn am(&mut self) -> &mut AutoCommit {
-        match self {
-            SyncedDoc::Case(d) => d.automerge_mut(),
-            SyncedDoc::Patrol(d) => d.automerge_mut(),
-        }
-    }
-
-    /// `case` or `patrol`.
+    /// The kind's name: `case`, `patrol`, …
     pub fn kind(&self) -> &'static str {
-        match self {
-            SyncedDoc::Case(_) => "case",
-            SyncedDoc::Patrol(_) => "patrol",
+        self.0.kind()
+    }
+
+    /// The lengths of the lists the server bounds.
+    pub fn list_lengths(&self) -> Vec<(ListBound, usize)> {
+        self.0.list_lengths()
+    }
+
+    /// Accepts a push on the server ([`SyncedKind::accept`]): `self` is the document after
+    /// the push, `before` the server's copy. A push that changes the kind is tampering.
+    pub fn accept(
+        &mut self,
+        before: Option<&mut SyncedDoc>,
+        host: &mut dyn Host,
+    ) -> Result<Accepted, Refused> {
+        self.0.accept(before.map(|b| b.0.as_mut()), host)
+    }
+
+    /// The document as kind `K`, if it is one.
+    pub fn downcast_ref<K: SyncedKind>(&self) -> Option<&K> {
+        self.0.as_any().downcast_ref()
+    }
+
+    /// The document as kind `K`, mutable, if it is one.
+    pub fn downcast_mut<K: SyncedKind>(&mut self) -> Option<&mut K> {
+        self.0.as_any_mut().downcast_mut()
+    }
+}
+
+/// A registered kind: how to recognise its documents and wrap them.
+#[derive(Clone, Copy)]
+pub struct Registration {
+    /// The kind's name ([`Document::KIND`]).
+    pub kind: &'static str,
+    recognises: fn(Option<&str>) -> bool,
+    wrap: fn(AutoCommit) -> Result<SyncedDoc, DocError>,
+}
+
+impl Registration {
+    /// The registration of kind `K`.
+    pub const fn of<K: SyncedKind>() -> Registration {
+        Registration {
+            kind: K::KIND,
+            recognises: K::recognises,
+            wrap: SyncedDoc::wrap_kind::<K>,
         }
     }
+}
 
-    /// The document's `id` fact.
-    pub fn id(&mut self) -> Result<String, DocError> {
-        str_at(self.am(), "id").ok_or(DocError::Field("id"))
+/// The kinds this build knows, tried in order; a document none recognises is a case.
+pub const BUILT_IN: &[Registration] = &[Registration::of::<crate::patrol::PatrolDoc>()];
+
+/// Kinds registered at run time ([`register`]), tried after [`BUILT_IN`].
+static REGISTERED: RwLock<Vec<Registration>> = RwLock::new(Vec::new());
+
+/// Registers a kind defined outside this crate, for the whole process (the server and every
+/// device in it). Registering a kind twice changes nothing.
+pub fn register<K: SyncedKind>() {
+    let mut kinds = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    if !kinds.iter().any(|r| r.kind == K::KIND) {
+        kinds.push(Registration::of::<K>());
     }
+}
 
-    /// Applies bytes received from elsewhere (checked for whole chunks first).
-    pub fn apply(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        match self {
-            SyncedDoc::Case(d) => d.apply(bytes),
-            SyncedDoc::Patrol(d) => d.apply(bytes),
-        }
+/// Wraps an automerge document as the kind its root `kind` key names.
+fn recognise(doc: AutoCommit) -> Result<SyncedDoc, DocError> {
+    let kind = str_at(&doc, "kind");
+    let kind = kind.as_deref();
+    if let Some(r) = BUILT_IN.iter().find(|r| (r.recognises)(kind)) {
+        return (r.wrap)(doc);
     }
-
-    /// Applies received bytes that [`crate::case::chunks::check`] has already passed.
-    pub fn apply_checked(&mut self, bytes: &[u8]) -> Result<(), DocError> {
-        match self {
-            SyncedDoc::Case(d) => d.apply_checked(bytes),
-            SyncedDoc::Patrol(d) => d.apply_checked(bytes),
-        }
-    }
-
-    /// The current heads.
-    pub fn heads(&mut self) -> Vec<ChangeHash> {
-        self.am().get_heads()
-    }
-
-    /// Changes that arrived changes depend on but that have not arrived.
-    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
-        self.am().get_missing_deps(&[])
-    }
-
-    /// The changes not reachable from `heads`, in causal order, with their actors.
-    pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<RawChange> {
-        changes_since(self.am(), heads)
-    }
-
-    /// The whole document, compacted.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.am().save()
-    }
-
-    /// The document in canonical form (byte-identical on replicas with the same changes).
-    pub fn canonical_save(&mut self) -> Result<Vec<u8>, DocError> {
-        canonical_save(self.am())
-    }
-
-    /// A copy writing with `actor` from now on.
-    pub fn fork(&mut self, actor: &ActorId) -> Result<SyncedDoc, DocError> {
-        SyncedDoc::wrap(self.am().fork().with_actor(actor.clone()))
+    let registered = REGISTERED
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|r| (r.recognises)(kind))
+        .copied();
+    match registered {
+        Some(r) => (r.wrap)(doc),
+        None => SyncedDoc::wrap_kind::<crate::case::CaseDoc>(doc),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::Claim;
-    use crate::org::{Role, Scope};
-    use crate::patrol::{PatrolFacts, PatrolPlace};
+    use crate::patrol::PatrolDoc;
+    use automerge::ActorId;
 
     #[test]
     fn the_kind_key_picks_the_document_type() {
         let actor = ActorId::random();
-        let facts = PatrolFacts {
-            id: "p".into(),
-            walker: Claim {
-                person: "gw1".into(),
-                role: Role::GridWorker,
-                scope: Scope::Grid("g1".into()),
-            },
-            place: PatrolPlace::Grid("g1".into()),
-            community: "c1".into(),
-            started_at: 5,
-        };
+        let facts = crate::testkit::g1_patrol_facts("p", 5);
         let mut p = PatrolDoc::create(&actor, &facts).unwrap();
         let mut doc = SyncedDoc::from_remote(&p.save(), &actor).unwrap();
         assert_eq!(doc.kind(), "patrol");

@@ -438,6 +438,7 @@ mod tests {
     use xiangying_model::case::{
         Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoRef, PhotoStage,
     };
+    use xiangying_model::document::Document;
     use xiangying_model::org::{Point, Role, Scope};
 
     const T0: i64 = 1_795_939_200_000;

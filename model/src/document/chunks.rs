@@ -157,7 +157,7 @@ mod tests {
     /// document's value column, checksum recomputed, made automerge panic while loading.
     #[test]
     fn a_document_automerge_panics_on_is_refused() {
-        let bytes = include_bytes!("testdata/panic-slab-boundary.am");
+        let bytes = include_bytes!("../case/testdata/panic-slab-boundary.am");
         let e = check(bytes).unwrap_err();
         assert!(e.contains("chunk 0"), "{e}");
     }

@@ -152,11 +152,6 @@ impl Store {
         docs::load(&self.reader(), patrol_id, actor)
     }
 
-    /// True when the id is a patrol this store holds.
-    pub fn is_patrol(&self, id: &str) -> Result<bool> {
-        patrols::exists(&self.reader(), id)
-    }
-
     /// Stores a patrol write: document, index row, outbox entry and the drop of the packed
     /// fixes, atomically.
     pub fn write_patrol(&self, w: &PatrolWrite<'_>) -> Result<()> {

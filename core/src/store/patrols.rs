@@ -60,13 +60,6 @@ pub fn upsert(conn: &Connection, facts: &PatrolFacts, state: &PatrolState) -> Re
     Ok(())
 }
 
-/// True when the id is a patrol's.
-pub fn exists(conn: &Connection, patrol_id: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM patrols WHERE patrol_id = ?1")?
-        .exists([patrol_id])?)
-}
-
 const COLUMNS: &str = "p.patrol_id, p.walker, p.place_kind, p.place, p.community, p.started_at,
     p.ended_at, p.points + (SELECT COUNT(*) FROM patrol_points q WHERE q.patrol_id = p.patrol_id),
     p.distance_m, p.companions, p.voided";

@@ -25,6 +25,7 @@ use xiangying_model::org::{
     Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
 };
 use xiangying_model::patrol::{PatrolPlace, TrackPoint};
+use xiangying_model::sync::keys::AccessKey;
 use xiangying_model::sync::scope::may_see;
 use xiangying_model::sync::synced::SyncedDoc;
 use xiangying_server::error::ServerError;
@@ -412,7 +413,7 @@ pub fn field_day(
     // Check every device against the server.
     let mut s = summary.into_inner().unwrap_or_else(|e| e.into_inner());
     let actor = automerge::ActorId::random();
-    let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<String>)> = BTreeMap::new();
+    let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<AccessKey>)> = BTreeMap::new();
     with_tx(storage, |tx| {
         let ids: Vec<String> = tx
             .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?

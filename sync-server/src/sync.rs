@@ -15,6 +15,7 @@ use xiangying_model::patrol::{
 use xiangying_model::report::RankingRow;
 use xiangying_model::sync::intake::{self, IntakeError, Tally};
 use xiangying_model::sync::judge::{Judging, Tamper, judge};
+use xiangying_model::sync::keys::AccessKey;
 use xiangying_model::sync::patrol_judge::judge_patrol;
 use xiangying_model::sync::scope::{
     ReadScope, access_keys, may_see, patrol_access_keys, read_scope,
@@ -70,7 +71,7 @@ pub fn scope_of(roster: &Roster, person: &str) -> ReadScope {
         Some(c) => read_scope(&c),
         None => ReadScope {
             all: false,
-            keys: vec![format!("person:{person}")],
+            keys: vec![AccessKey::Person(person.to_string())],
         },
     }
 }
@@ -285,7 +286,7 @@ fn push_case(
 /// What the server indexes of an accepted document.
 struct Indexed {
     meta: CaseMeta,
-    access: Vec<String>,
+    access: Vec<AccessKey>,
     photos: Vec<String>,
 }
 

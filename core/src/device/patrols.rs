@@ -42,25 +42,15 @@ impl Device {
             action: "start a patrol".into(),
             reason,
         };
-        let allowed = match (&me.role, &me.scope, &place) {
-            (Role::GridWorker, Scope::Grid(mine), PatrolPlace::Grid(g)) => mine == g,
-            (r, Scope::Segment(mine), PatrolPlace::Segment(s)) if r.is_street_chief() => mine == s,
-            // Only a grid worker patrols a grid and only a street chief a segment, each their own.
-            (
-                Role::StreetCenter
-                | Role::CommunityChief
-                | Role::GridWorker
-                | Role::GridInformant
-                | Role::PartyStreetChief
-                | Role::MerchantStreetChief
-                | Role::StreetOfficial
-                | Role::DepartmentStaff
-                | Role::Volunteer
-                | Role::Resident,
-                _,
-                _,
-            ) => false,
-        };
+        // Only the roles that walk patrols (a grid worker, a street chief) walk them, each
+        // their own place, held in a scope of their role's kind.
+        let walks = me.role.capabilities().walks_patrols && me.role.fits(&me.scope);
+        let allowed = walks
+            && match (&me.scope, &place) {
+                (Scope::Grid(mine), PatrolPlace::Grid(g)) => mine == g,
+                (Scope::Segment(mine), PatrolPlace::Segment(s)) => mine == s,
+                _ => false,
+            };
         if !allowed {
             return Err(refuse(format!(
                 "a {} of {:?} does not patrol {} {}",
@@ -228,26 +218,18 @@ impl Device {
         let people: Vec<String> = org
             .roster
             .people_with_role(Role::GridWorker)
-            .filter(|p| match (&me.role, &me.scope, &p.scope) {
-                (r, _, _) if r.sees_whole_street() => true,
-                (Role::CommunityChief, Scope::Community(c), Scope::Grid(g)) => {
-                    org.roster.grid(g).is_some_and(|g| &g.community == c)
+            .filter(|p| {
+                if me.role.sees_whole_street() {
+                    return true;
                 }
-                // Everybody else (and a chief whose scopes do not line up): their own only.
-                (
-                    Role::StreetCenter
-                    | Role::CommunityChief
-                    | Role::GridWorker
-                    | Role::GridInformant
-                    | Role::PartyStreetChief
-                    | Role::MerchantStreetChief
-                    | Role::StreetOfficial
-                    | Role::DepartmentStaff
-                    | Role::Volunteer
-                    | Role::Resident,
-                    _,
-                    _,
-                ) => p.id == me.person,
+                // The head of a community sees its grid workers; everybody else (and a chief
+                // whose scopes do not line up) their own only.
+                match (me.role.headed_place(&me.scope), &p.scope) {
+                    (Some(Scope::Community(c)), Scope::Grid(g)) => {
+                        org.roster.grid(g).is_some_and(|g| &g.community == c)
+                    }
+                    _ => p.id == me.person,
+                }
             })
             .map(|p| p.id.clone())
             .collect();

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use xiangying_core::sync::client::SyncClient;
+use xiangying_core::sync::client::{Delivery, SyncClient};
 use xiangying_core::sync::wire::SyncRequest;
 use xiangying_server::blobs::BlobStore;
 use xiangying_server::state::{AppState, Limits};
@@ -65,7 +65,7 @@ fn check_served(server: &Running, manifest: &Value) {
                     max_feed_bytes: 1 << 20,
                     org_version: 0,
                 },
-                false,
+                Delivery::Ordinary,
             )
             .expect("the centre syncs");
         assert_eq!(answer.epoch.as_deref(), Some(st.epoch.as_str()));
@@ -184,7 +184,7 @@ fn postgres_dumps_of_every_generation_upgrade_and_serve() {
                     max_feed_bytes: 1 << 20,
                     org_version: 0,
                 },
-                false,
+                Delivery::Ordinary,
             )
             .expect("gw1 syncs");
         assert!(!answer.response.feed.is_empty());

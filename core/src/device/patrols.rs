@@ -16,7 +16,7 @@ use crate::patrol::{
     PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
     fold_patrol, fold_patrol_doc, fold_patrol_log,
 };
-use crate::store::{DocBytes, Origin, PatrolSummary, PatrolWrite};
+use crate::store::{DocBytes, Ended, Origin, PatrolSummary, PatrolWrite};
 use crate::sync::synced::SyncedDoc;
 
 /// Fixes packed into one track chunk (10 minutes at one fix every 5 s).
@@ -62,7 +62,7 @@ impl Device {
         }
         if let Some(open) = self
             .store
-            .list_patrols(Some(&me.person), true, 1)?
+            .list_patrols(Some(&me.person), Ended::Excluded, 1)?
             .into_iter()
             .next()
         {
@@ -160,7 +160,7 @@ impl Device {
     pub fn accompaniments_awaiting_me(&self) -> Result<Vec<PatrolSummary>> {
         let me = self.claim()?.person;
         let mut out = Vec::new();
-        for s in self.store.list_patrols(None, false, u32::MAX)? {
+        for s in self.store.list_patrols(None, Ended::Included, u32::MAX)? {
             if s.walker == me || s.companions == 0 {
                 continue;
             }
@@ -196,7 +196,7 @@ impl Device {
     /// The patrols this device holds (mine and, for chiefs and the centre, those of their
     /// scope), newest first.
     pub fn patrols(&self, limit: u32) -> Result<Vec<PatrolSummary>> {
-        self.store.list_patrols(None, false, limit)
+        self.store.list_patrols(None, Ended::Included, limit)
     }
 
     /// My patrol under way, if any (to resume recording after the app restarts).
@@ -204,7 +204,7 @@ impl Device {
         let me = self.claim()?.person;
         Ok(self
             .store
-            .list_patrols(Some(&me), true, 1)?
+            .list_patrols(Some(&me), Ended::Excluded, 1)?
             .into_iter()
             .next())
     }
@@ -245,7 +245,7 @@ impl Device {
     /// Every patrol this device holds, folded from its log (tracks not decoded).
     pub(crate) fn folded_patrols(&self) -> Result<Vec<(PatrolFacts, PatrolState)>> {
         let mut out = Vec::new();
-        for s in self.store.list_patrols(None, false, u32::MAX)? {
+        for s in self.store.list_patrols(None, Ended::Included, u32::MAX)? {
             let doc = self.store.load_patrol(&s.id, &self.actor)?;
             out.push(fold_patrol_log(&doc).map_err(|e| corrupt(&s.id, e))?);
         }

@@ -62,6 +62,15 @@ fn network(e: reqwest::Error) -> Error {
     Error::Network(e.to_string())
 }
 
+/// What a sync push delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// This device's own unsynced changes, as always.
+    Ordinary,
+    /// After a server restore, everything the device holds, re-delivered (decision 0021).
+    Redelivery,
+}
+
 /// The error a refused request stands for, from the body's `code` ([`Refusal`], decision
 /// 0025) when present and the status otherwise; [`Error::refusal`] reads it back typed.
 fn refused(status: StatusCode, body: String) -> Error {
@@ -203,9 +212,9 @@ impl SyncClient {
         })
     }
 
-    /// One sync round trip. `redelivery` marks a push that brings back, after a server
-    /// restore, documents the server may have lost (other people's changes included).
-    pub fn sync(&self, token: &str, req: &SyncRequest, redelivery: bool) -> Result<SyncAnswer> {
+    /// One sync round trip. [`Delivery::Redelivery`] marks a push that brings back, after a
+    /// server restore, documents the server may have lost (other people's changes included).
+    pub fn sync(&self, token: &str, req: &SyncRequest, delivery: Delivery) -> Result<SyncAnswer> {
         let body = wire::encode(req).map_err(|e| Error::InvalidInput {
             field: "sync request",
             problem: e.to_string(),
@@ -216,7 +225,7 @@ impl SyncClient {
                 .post(format!("{}/v1/sync", self.base))
                 .bearer_auth(token)
                 .header("content-type", "application/x-xiangying-sync");
-            if redelivery {
+            if delivery == Delivery::Redelivery {
                 request = request.header(REDELIVERY_HEADER, "1");
             }
             let resp = request.body(body.clone()).send().map_err(network)?;
@@ -420,7 +429,7 @@ mod tests {
             org_version: 0,
         };
         assert!(matches!(
-            client.sync("t", &req, false),
+            client.sync("t", &req, Delivery::Ordinary),
             Err(Error::ServerTooOld(m)) if m == "old srv"
         ));
         assert!(server.join().unwrap().contains("app=dev;"));

@@ -1,5 +1,7 @@
 //! The crate's error type: one enum whose variants an app can act on.
 
+use xiangying_model::sync::refusal::Refusal;
+
 /// Everything that can go wrong in the core.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -53,7 +55,8 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
         /// The server's stable name for the refusal (`over_limit`, `tampering`, `forbidden`,
-        /// `quarantined`, `bad_request`, …; empty when the server gave none).
+        /// `quarantined`, `bad_request`, …; empty when the server gave none): a
+        /// [`Refusal`] code, read typed with [`Error::refusal`].
         code: String,
         /// The server's words.
         message: String,
@@ -91,6 +94,36 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+impl Error {
+    /// Why the server refused, for the errors that are a server's answer: the code the server
+    /// sent ([`Refusal::read`]: a code this build does not know is [`Refusal::Unknown`]), or,
+    /// from a server that sent none, the reason its HTTP status stands for
+    /// ([`Refusal::from_status`]). `None` for every error that is not a server's refusal.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Error::Rejected { status, code, .. } if code.is_empty() => {
+                Some(Refusal::from_status(*status))
+            }
+            Error::Rejected { code, .. } => Some(Refusal::read(code)),
+            Error::Unauthorised(_) => Some(Refusal::Unauthorised),
+            Error::UpgradeRequired(_) => Some(Refusal::UpgradeRequired),
+            Error::ServerTooOld(_) => Some(Refusal::ServerTooOld),
+            Error::Org(_)
+            | Error::NotAllowed { .. }
+            | Error::NotFound { .. }
+            | Error::InvalidInput { .. }
+            | Error::CorruptCase { .. }
+            | Error::Photo(_)
+            | Error::Network(_)
+            | Error::Cancelled(_)
+            | Error::NotSetUp(_)
+            | Error::SchemaTooNew { .. }
+            | Error::Storage(_)
+            | Error::Io { .. } => None,
+        }
+    }
 }
 
 /// Shorthand for results in this crate.

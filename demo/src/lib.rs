@@ -26,6 +26,7 @@ use xiangying_model::org::{
     Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
 };
 use xiangying_model::patrol::{PatrolPlace, TrackPoint};
+use xiangying_model::sync::keys::AccessKey;
 use xiangying_model::sync::scope::may_see;
 use xiangying_model::sync::synced::SyncedDoc;
 use xiangying_server::error::ServerError;
@@ -88,40 +89,39 @@ fn cast(roster: &Roster, grids: usize) -> Cast {
     let mut residents: BTreeSet<&str> = BTreeSet::new();
     let mut centre = false;
     for p in &roster.people {
-        let take = match (&p.role, &p.scope) {
-            (Role::GridWorker, Scope::Grid(g)) => chosen.contains(g.as_str()),
-            (Role::PartyStreetChief | Role::MerchantStreetChief, Scope::Segment(s)) => roster
-                .grids_along(s)
-                .iter()
-                .any(|g| chosen.contains(g.id.as_str())),
-            (Role::CommunityChief, Scope::Community(c)) => communities.contains(c.as_str()),
-            (Role::Volunteer, Scope::Community(c)) if communities.contains(c.as_str()) => {
-                let n = volunteers.entry(c.as_str()).or_default();
-                *n += 1;
-                *n <= 2
+        // One row per role: who of them is in the demo's cast.
+        let take = match p.role {
+            Role::GridWorker => matches!(&p.scope, Scope::Grid(g) if chosen.contains(g.as_str())),
+            Role::PartyStreetChief | Role::MerchantStreetChief => match &p.scope {
+                Scope::Segment(s) => roster
+                    .grids_along(s)
+                    .iter()
+                    .any(|g| chosen.contains(g.id.as_str())),
+                _ => false,
+            },
+            Role::CommunityChief => {
+                matches!(&p.scope, Scope::Community(c) if communities.contains(c.as_str()))
             }
-            (Role::Resident, Scope::Grid(g)) if chosen.contains(g.as_str()) => {
-                residents.insert(g.as_str())
-            }
-            (Role::StreetCenter, _) if !centre => {
-                centre = true;
-                true
-            }
+            // Two volunteers of each community.
+            Role::Volunteer => match &p.scope {
+                Scope::Community(c) if communities.contains(c.as_str()) => {
+                    let n = volunteers.entry(c.as_str()).or_default();
+                    *n += 1;
+                    *n <= 2
+                }
+                _ => false,
+            },
+            // One resident of each grid.
+            Role::Resident => match &p.scope {
+                Scope::Grid(g) if chosen.contains(g.as_str()) => residents.insert(g.as_str()),
+                _ => false,
+            },
+            // The first of the centre's staff.
+            Role::StreetCenter => !std::mem::replace(&mut centre, true),
             // The official who walks along, to confirm from their own phone.
-            (Role::StreetOfficial, _) => p.id == zhenxing::ids::official(1),
-            // Nobody else is in the demo's cast.
-            (
-                Role::StreetCenter
-                | Role::CommunityChief
-                | Role::GridWorker
-                | Role::GridInformant
-                | Role::PartyStreetChief
-                | Role::MerchantStreetChief
-                | Role::DepartmentStaff
-                | Role::Volunteer
-                | Role::Resident,
-                _,
-            ) => false,
+            Role::StreetOfficial => p.id == zhenxing::ids::official(1),
+            // No informant and no department staff.
+            Role::GridInformant | Role::DepartmentStaff => false,
         };
         if take {
             people.push(p.id.clone());
@@ -280,8 +280,9 @@ pub fn field_day(
             seed = seed.wrapping_add(1);
             synthetic_photo(seed)
         };
-        match (&me.role, &me.scope) {
-            (r, Scope::Segment(s)) if r.is_street_chief() => {
+        // What each role does in the morning.
+        match (me.role, &me.scope) {
+            (Role::PartyStreetChief | Role::MerchantStreetChief, Scope::Segment(s)) => {
                 let seg = roster.segment(s).ok_or("segment")?;
                 let at = midpoint(&seg.polyline).ok_or("segment geometry")?;
                 for i in 0..reports {
@@ -334,18 +335,22 @@ pub fn field_day(
                     description: "家中老人需要帮忙买菜".into(),
                 })?;
             }
+            // The roles above, held in a scope of another kind than their role's: nothing.
+            (
+                Role::PartyStreetChief
+                | Role::MerchantStreetChief
+                | Role::GridWorker
+                | Role::Resident,
+                _,
+            ) => {}
             // The other roles make nothing in the morning.
             (
                 Role::StreetCenter
                 | Role::CommunityChief
-                | Role::GridWorker
                 | Role::GridInformant
-                | Role::PartyStreetChief
-                | Role::MerchantStreetChief
                 | Role::StreetOfficial
                 | Role::DepartmentStaff
-                | Role::Volunteer
-                | Role::Resident,
+                | Role::Volunteer,
                 _,
             ) => {}
         }
@@ -413,7 +418,7 @@ pub fn field_day(
     // Check every device against the server.
     let mut s = summary.into_inner().unwrap_or_else(|e| e.into_inner());
     let actor = automerge::ActorId::random();
-    let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<String>)> = BTreeMap::new();
+    let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<AccessKey>)> = BTreeMap::new();
     with_tx(storage, |tx| {
         let ids: Vec<String> = tx
             .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?

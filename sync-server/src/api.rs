@@ -36,6 +36,7 @@ use crate::sync::{self, Ctx};
 use crate::throttle::ClientIp;
 use axum::body::{Body, Bytes};
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -76,18 +77,20 @@ pub fn router(state: Shared) -> Router {
         .load_shed()
         .layer(GlobalConcurrencyLimitLayer::new(limits.max_inflight));
     // A `Content-Length` over the limit is refused before reading; a body without one is cut
-    // off at the limit.
+    // off at the limit. Either way the answer is a `too_large` refusal with its code.
     let sync_route = Router::new()
         .route("/v1/sync", post(sync_handler))
         .layer(DefaultBodyLimit::max(sync_limit))
-        .layer(RequestBodyLimitLayer::new(sync_limit));
+        .layer(RequestBodyLimitLayer::new(sync_limit))
+        .layer(middleware::map_response(coded_too_large("max_sync_body")));
     let photo_routes = Router::new()
         .route(
             "/v1/photos/{hash}",
             get(photo_get).head(photo_head).patch(photo_patch),
         )
         .layer(DefaultBodyLimit::max(photo_limit))
-        .layer(RequestBodyLimitLayer::new(photo_limit));
+        .layer(RequestBodyLimitLayer::new(photo_limit))
+        .layer(middleware::map_response(coded_too_large("max_photo")));
     let heavy = sync_route.merge(photo_routes).layer(shed);
     let devices = Router::new()
         .route("/v1/org", get(org))
@@ -109,6 +112,25 @@ pub fn router(state: Shared) -> Router {
         ))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))
         .with_state(state)
+}
+
+/// Turns the body limit layer's plain-text 413 into the `too_large` refusal with its code
+/// (decision 0025), naming the limit; the status stays 413.
+fn coded_too_large(
+    limit: &'static str,
+) -> impl Fn(Response) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move |res: Response| {
+        let json = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        std::future::ready(if res.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+            ServerError::TooLarge(format!("the body is larger than the limit {limit} allows"))
+                .into_response()
+        } else {
+            res
+        })
+    }
 }
 
 /// The outermost layer: the store's epoch on every answer.
@@ -330,8 +352,9 @@ async fn sync_handler(
     Extension(device): Extension<DeviceRow>,
     Extension(protocol): Extension<Protocol>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    let body = body?;
     // Other people's changes are taken back only within the window after a restore
     // (docs/decisions/0021-recovery-after-a-restore.md); elsewhere the header changes nothing.
     let redelivery = headers
@@ -508,8 +531,9 @@ async fn photo_patch(
     Extension(device): Extension<DeviceRow>,
     Path(hash): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    let body = body?;
     let offset = header_u64(&headers, "upload-offset")?;
     let total = header_u64(&headers, "upload-length")?;
     let st = state.clone();

@@ -1,7 +1,9 @@
 //! The server's error type and how each error is answered over HTTP.
 //!
-//! 4xx answers carry a descriptive `{"error": …}` body. 5xx answers never carry internal
-//! detail (paths, SQL, backend messages): they are `{"error":"internal error","id":"<uuid>"}`,
+//! 4xx answers carry a descriptive `{"error": …, "code": …}` body, `code` being the stable
+//! code of the model's [`Refusal`] (decision 0025; a 401 carries no body at all). 5xx answers
+//! never carry internal detail (paths, SQL, backend messages): they are
+//! `{"error":"internal error","code":"internal","id":"<uuid>"}`,
 //! and the details (with the whole source chain: a storage error keeps its driver's error) are
 //! logged at error level with the same id, so an operator can find them.
 
@@ -9,8 +11,10 @@ mod storage;
 
 pub use storage::{StorageError, chain};
 
+use axum::extract::rejection::BytesRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use xiangying_model::sync::refusal::Refusal;
 
 /// Everything that can go wrong while serving.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +104,22 @@ impl From<postgres::Error> for ServerError {
     }
 }
 
+/// A body the server would not read whole (over the route's size limit, or broken off) is a
+/// refusal like any other, with its code, instead of axum's plain-text answer; the status is
+/// the same (413 or 400).
+impl From<BytesRejection> for ServerError {
+    fn from(r: BytesRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServerError::TooLarge(format!(
+                "the body is larger than this route takes ({})",
+                r.body_text()
+            ))
+        } else {
+            ServerError::BadRequest(r.body_text())
+        }
+    }
+}
+
 impl ServerError {
     /// A store in a state the server cannot serve from, or a request it cannot hold.
     pub fn storage_state(message: impl Into<String>) -> Self {
@@ -108,53 +128,39 @@ impl ServerError {
 }
 
 impl ServerError {
-    /// The HTTP status this error is answered with.
-    pub fn status(&self) -> StatusCode {
+    /// Why the server refuses, as the model's [`Refusal`]: its stable code is sent as `code`
+    /// beside the message, so that a device can act on it whatever the wording, and it fixes
+    /// the HTTP status (decision 0025).
+    pub fn refusal(&self) -> Refusal {
         match self {
-            ServerError::Unauthorised => StatusCode::UNAUTHORIZED,
-            ServerError::Quarantined(_)
-            | ServerError::Tamper { .. }
-            | ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServerError::UpgradeRequired(_) | ServerError::ServerTooOld(_) => {
-                StatusCode::UPGRADE_REQUIRED
-            }
-            ServerError::TooLarge(_) | ServerError::OverLimit { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            ServerError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ServerError::DeviceBusy(_) => StatusCode::TOO_MANY_REQUESTS,
-            ServerError::NotFound => StatusCode::NOT_FOUND,
-            ServerError::Conflict(_) => StatusCode::CONFLICT,
-            ServerError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServerError::Expired(_) => StatusCode::GONE,
-            ServerError::NoOrg => StatusCode::SERVICE_UNAVAILABLE,
-            ServerError::Storage(_) | ServerError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::Unauthorised => Refusal::Unauthorised,
+            ServerError::Quarantined(_) => Refusal::Quarantined,
+            ServerError::Tamper { .. } => Refusal::Tampering,
+            ServerError::Forbidden(_) => Refusal::Forbidden,
+            ServerError::BadRequest(_) => Refusal::BadRequest,
+            ServerError::UpgradeRequired(_) => Refusal::UpgradeRequired,
+            ServerError::ServerTooOld(_) => Refusal::ServerTooOld,
+            ServerError::TooLarge(_) => Refusal::TooLarge,
+            ServerError::OverLimit { .. } => Refusal::OverLimit,
+            ServerError::Overloaded(_) => Refusal::Overloaded,
+            ServerError::DeviceBusy(_) => Refusal::DeviceBusy,
+            ServerError::TooManyRequests { .. } => Refusal::TooManyRequests,
+            ServerError::Expired(_) => Refusal::Expired,
+            ServerError::NotFound => Refusal::NotFound,
+            ServerError::Conflict(_) => Refusal::Conflict,
+            ServerError::NoOrg => Refusal::NoOrg,
+            ServerError::Storage(_) | ServerError::Internal(_) => Refusal::Internal,
         }
     }
 
-    /// A stable, machine-readable name for the error, sent as `code` beside the message so that
-    /// a device can act on it whatever the wording.
+    /// The HTTP status this error is answered with (the refusal's).
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.refusal().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The refusal's stable, machine-readable code, sent as `code` beside the message.
     pub fn code(&self) -> &'static str {
-        match self {
-            ServerError::Unauthorised => "unauthorised",
-            ServerError::Quarantined(_) => "quarantined",
-            ServerError::Tamper { .. } => "tampering",
-            ServerError::Forbidden(_) => "forbidden",
-            ServerError::BadRequest(_) => "bad_request",
-            ServerError::UpgradeRequired(_) => "upgrade_required",
-            ServerError::ServerTooOld(_) => "server_too_old",
-            ServerError::TooLarge(_) => "too_large",
-            ServerError::OverLimit { .. } => "over_limit",
-            ServerError::Overloaded(_) => "overloaded",
-            ServerError::DeviceBusy(_) => "device_busy",
-            ServerError::TooManyRequests { .. } => "too_many_requests",
-            ServerError::Expired(_) => "expired",
-            ServerError::NotFound => "not_found",
-            ServerError::Conflict(_) => "conflict",
-            ServerError::NoOrg => "no_org",
-            ServerError::Storage(_) | ServerError::Internal(_) => "internal",
-        }
+        self.refusal().code()
     }
 
     /// Seconds a client should wait before trying again, for the answers that say so.

@@ -12,6 +12,7 @@ use xiangying_model::document::{DocError, Document};
 use xiangying_model::org::Roster;
 use xiangying_model::sync::intake::{self, IntakeError, Tally};
 use xiangying_model::sync::judge::Judging;
+use xiangying_model::sync::keys::AccessKey;
 pub use xiangying_model::sync::kind::claim_of;
 use xiangying_model::sync::kind::{Accepted, Host, HostError, ListBound, Refused};
 use xiangying_model::sync::scope::{ReadScope, may_see, read_scope};
@@ -57,7 +58,7 @@ pub fn scope_of(roster: &Roster, person: &str) -> ReadScope {
         Some(c) => read_scope(&c),
         None => ReadScope {
             all: false,
-            keys: vec![format!("person:{person}")],
+            keys: vec![AccessKey::Person(person.to_string())],
         },
     }
 }

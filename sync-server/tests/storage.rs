@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
+use xiangying_model::sync::keys::AccessKey;
 use xiangying_server::error::ServerError;
 use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
@@ -164,6 +165,10 @@ fn keys(k: &[&str]) -> Vec<String> {
     k.iter().map(|s| s.to_string()).collect()
 }
 
+fn access_keys(k: &[&str]) -> Vec<AccessKey> {
+    k.iter().map(|s| s.parse().unwrap()).collect()
+}
+
 /// Saves `changes` to a case at freshly allocated positions; returns the first.
 fn save(
     s: &dyn Storage,
@@ -179,7 +184,7 @@ fn save(
             format!("snapshot of {case_id} at {first}").as_bytes(),
             changes,
             first,
-            &keys(access),
+            &access_keys(access),
             &keys(photos),
         )?;
         Ok(first)
@@ -357,13 +362,16 @@ fn save_lock_and_read_cases(b: &Backend) {
             b"v2",
             &[change("c", Some("d2"))],
             p,
-            &keys(&["grid:g1", "person:p9"]),
+            &access_keys(&["grid:g1", "person:p9"]),
             &keys(&["p2"]),
         )
     });
     let row = tx(s, |t| t.case("c1")).unwrap();
     assert_eq!((row.feed_pos, row.snapshot.as_slice()), (3, &b"v2"[..]));
-    assert_eq!(tx(s, |t| t.access("c1")), keys(&["grid:g1", "person:p9"]));
+    assert_eq!(
+        tx(s, |t| t.access("c1")),
+        access_keys(&["grid:g1", "person:p9"])
+    );
     assert_eq!(tx(s, |t| t.photo_cases("p1")), keys(&["c1"]));
     assert_eq!(tx(s, |t| t.photo_cases("p2")), keys(&["c1"]));
     assert_eq!(tx(s, |t| t.photo_cases("p3")), Vec::<String>::new());
@@ -371,7 +379,7 @@ fn save_lock_and_read_cases(b: &Backend) {
     let mut both = tx(s, |t| t.photo_cases("p1"));
     both.sort();
     assert_eq!(both, keys(&["c1", "c2"]));
-    assert_eq!(tx(s, |t| t.access("c2")), Vec::<String>::new());
+    assert_eq!(tx(s, |t| t.access("c2")), Vec::<AccessKey>::new());
 }
 
 fn positions_are_contiguous_and_roll_back(b: &Backend) {
@@ -413,7 +421,7 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
     let max = tx(s, |t| t.max_position());
     assert_eq!(max, 6);
     let feed = |k: &[&str], all: bool, after: u64, upto: u64, limit: u32| {
-        let k = keys(k);
+        let k = access_keys(k);
         let scope = if all {
             FeedScope::All
         } else {
@@ -442,7 +450,7 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
         pairs(&[("a", 1), ("c", 3)]),
         "a case visible through two keys is listed once"
     );
-    assert_eq!(feed(&["nobody"], false, 0, max, 100), vec![]);
+    assert_eq!(feed(&["person:nobody"], false, 0, max, 100), vec![]);
     assert_eq!(
         feed(&[], false, 0, max, 100),
         vec![],
@@ -593,7 +601,7 @@ fn reader_never_skips_a_late_commit(b: &Backend) {
                         b"snapshot",
                         &changes,
                         first,
-                        &keys(&["k"]),
+                        &access_keys(&["grid:k"]),
                         &[],
                     )?;
                     // Late commit: hold everything a while.
@@ -621,8 +629,12 @@ fn reader_never_skips_a_late_commit(b: &Backend) {
                     let max = t.max_position()?;
                     // Widen the window between reading the bound and reading the feed.
                     std::thread::sleep(Duration::from_micros(rand::random_range(0..1000)));
-                    let feed =
-                        t.feed_cases(FeedScope::Keys(&keys(&["k"])), cursor, max, 100_000)?;
+                    let feed = t.feed_cases(
+                        FeedScope::Keys(&access_keys(&["grid:k"])),
+                        cursor,
+                        max,
+                        100_000,
+                    )?;
                     let mut last = cursor;
                     let mut seen = Vec::new();
                     for (case_id, pos) in feed {
@@ -870,21 +882,21 @@ fn postgres_ignored_error_does_not_commit_silently() {
 fn postgres_feed_lists_cases_that_moved_past_upto() {
     let Some(b) = postgres("moved") else { return };
     let s = &*b.storage;
-    save(s, "a", &[change("a1", None)], &["k"], &[]); // 1
-    save(s, "b", &[change("b1", None)], &["k"], &[]); // 2
+    save(s, "a", &[change("a1", None)], &["grid:k"], &[]); // 1
+    save(s, "b", &[change("b1", None)], &["grid:k"], &[]); // 2
     save(
         s,
         "c",
         &[change("c1", None), change("c2", None)],
-        &["k"],
+        &["grid:k"],
         &[],
     ); // 3..4
-    save(s, "a", &[change("a2", None)], &["k"], &[]); // 5
+    save(s, "a", &[change("a2", None)], &["grid:k"], &[]); // 5
     let expect: Vec<(String, u64)> = vec![("a".into(), 1), ("b".into(), 2), ("c".into(), 3)];
     assert_eq!(tx(s, |t| t.feed_cases(FeedScope::All, 0, 3, 100)), expect);
     assert_eq!(
         tx(s, |t| t.feed_cases(
-            FeedScope::Keys(&keys(&["k"])),
+            FeedScope::Keys(&access_keys(&["grid:k"])),
             0,
             3,
             100

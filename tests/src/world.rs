@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use xiangying_core::case::{CaseDoc, PhotoStage};
 use xiangying_core::document::Document;
 use xiangying_core::org::{Roster, sample};
+use xiangying_core::sync::keys::AccessKey;
 use xiangying_core::sync::scope::may_see;
 use xiangying_core::{Device, Error, NewReport, NewRequest};
 use xiangying_server::storage::{FeedScope, with_tx};
@@ -217,7 +218,7 @@ pub fn settle_and_check(f: &Field, ledger: &Ledger) {
 /// A case as the server holds it.
 struct ServerCase {
     canonical: Vec<u8>,
-    keys: Vec<String>,
+    keys: Vec<AccessKey>,
     events: Vec<String>,
 }
 

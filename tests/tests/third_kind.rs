@@ -7,6 +7,7 @@ use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, transaction:
 use xiangying_core::document::ops::{entries, list_id, str_at, to_json};
 use xiangying_core::document::{DocError, Document};
 use xiangying_core::sync::judge::{Tamper, only_appends, root_keys};
+use xiangying_core::sync::keys::AccessKey::{Grid, Person};
 use xiangying_core::sync::kind::{Accepted, Host, IndexRow, ListBound, Refused, SyncedKind};
 use xiangying_core::sync::synced::register;
 use xiangying_tests::{Field, sample_org};
@@ -97,13 +98,14 @@ impl SyncedKind for Notice {
             }
         }
         let status = format!("{} acknowledged", after.acks().len());
+        let keys = vec![Grid(grid.clone()), Person(author.clone())];
         Ok(Accepted {
             index: IndexRow {
                 status,
-                grid: grid.clone(),
+                grid,
                 ..IndexRow::of_kind("notice", &author, host.now())
             },
-            access: vec![format!("grid:{grid}"), format!("person:{author}")],
+            access: keys,
             photos: Vec::new(),
         })
     }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 use xiangying_core::document::Document;
-use xiangying_core::sync::client::SyncClient;
+use xiangying_core::sync::client::{Delivery, SyncClient};
 use xiangying_core::sync::wire::SyncRequest;
 use xiangying_server::blobs::BlobStore;
 use xiangying_server::state::{AppState, Limits};
@@ -66,7 +66,7 @@ fn check_served(server: &Running, manifest: &Value) {
                     max_feed_bytes: 1 << 20,
                     org_version: 0,
                 },
-                false,
+                Delivery::Ordinary,
             )
             .expect("the centre syncs");
         assert_eq!(answer.epoch.as_deref(), Some(st.epoch.as_str()));
@@ -185,7 +185,7 @@ fn postgres_dumps_of_every_generation_upgrade_and_serve() {
                     max_feed_bytes: 1 << 20,
                     org_version: 0,
                 },
-                false,
+                Delivery::Ordinary,
             )
             .expect("gw1 syncs");
         assert!(!answer.response.feed.is_empty());

@@ -17,7 +17,7 @@ use crate::patrol::{
     PatrolAction, PatrolDoc, PatrolEvent, PatrolFacts, PatrolPlace, PatrolState, TrackPoint,
     fold_patrol, fold_patrol_doc, fold_patrol_log,
 };
-use crate::store::{DocBytes, DocWrite, Origin, PatrolSummary, PatrolWrite};
+use crate::store::{DocBytes, DocWrite, Ended, Origin, PatrolSummary, PatrolWrite};
 
 /// Fixes packed into one track chunk (10 minutes at one fix every 5 s).
 pub const CHUNK_POINTS: u32 = 120;
@@ -42,25 +42,15 @@ impl Device {
             action: "start a patrol".into(),
             reason,
         };
-        let allowed = match (&me.role, &me.scope, &place) {
-            (Role::GridWorker, Scope::Grid(mine), PatrolPlace::Grid(g)) => mine == g,
-            (r, Scope::Segment(mine), PatrolPlace::Segment(s)) if r.is_street_chief() => mine == s,
-            // Only a grid worker patrols a grid and only a street chief a segment, each their own.
-            (
-                Role::StreetCenter
-                | Role::CommunityChief
-                | Role::GridWorker
-                | Role::GridInformant
-                | Role::PartyStreetChief
-                | Role::MerchantStreetChief
-                | Role::StreetOfficial
-                | Role::DepartmentStaff
-                | Role::Volunteer
-                | Role::Resident,
-                _,
-                _,
-            ) => false,
-        };
+        // Only the roles that walk patrols (a grid worker, a street chief) walk them, each
+        // their own place, held in a scope of their role's kind.
+        let walks = me.role.capabilities().walks_patrols && me.role.fits(&me.scope);
+        let allowed = walks
+            && match (&me.scope, &place) {
+                (Scope::Grid(mine), PatrolPlace::Grid(g)) => mine == g,
+                (Scope::Segment(mine), PatrolPlace::Segment(s)) => mine == s,
+                _ => false,
+            };
         if !allowed {
             return Err(refuse(format!(
                 "a {} of {:?} does not patrol {} {}",
@@ -72,7 +62,7 @@ impl Device {
         }
         if let Some(open) = self
             .store
-            .list_patrols(Some(&me.person), true, 1)?
+            .list_patrols(Some(&me.person), Ended::Excluded, 1)?
             .into_iter()
             .next()
         {
@@ -170,7 +160,7 @@ impl Device {
     pub fn accompaniments_awaiting_me(&self) -> Result<Vec<PatrolSummary>> {
         let me = self.claim()?.person;
         let mut out = Vec::new();
-        for s in self.store.list_patrols(None, false, u32::MAX)? {
+        for s in self.store.list_patrols(None, Ended::Included, u32::MAX)? {
             if s.walker == me || s.companions == 0 {
                 continue;
             }
@@ -206,7 +196,7 @@ impl Device {
     /// The patrols this device holds (mine and, for chiefs and the centre, those of their
     /// scope), newest first.
     pub fn patrols(&self, limit: u32) -> Result<Vec<PatrolSummary>> {
-        self.store.list_patrols(None, false, limit)
+        self.store.list_patrols(None, Ended::Included, limit)
     }
 
     /// My patrol under way, if any (to resume recording after the app restarts).
@@ -214,7 +204,7 @@ impl Device {
         let me = self.claim()?.person;
         Ok(self
             .store
-            .list_patrols(Some(&me), true, 1)?
+            .list_patrols(Some(&me), Ended::Excluded, 1)?
             .into_iter()
             .next())
     }
@@ -228,26 +218,18 @@ impl Device {
         let people: Vec<String> = org
             .roster
             .people_with_role(Role::GridWorker)
-            .filter(|p| match (&me.role, &me.scope, &p.scope) {
-                (r, _, _) if r.sees_whole_street() => true,
-                (Role::CommunityChief, Scope::Community(c), Scope::Grid(g)) => {
-                    org.roster.grid(g).is_some_and(|g| &g.community == c)
+            .filter(|p| {
+                if me.role.sees_whole_street() {
+                    return true;
                 }
-                // Everybody else (and a chief whose scopes do not line up): their own only.
-                (
-                    Role::StreetCenter
-                    | Role::CommunityChief
-                    | Role::GridWorker
-                    | Role::GridInformant
-                    | Role::PartyStreetChief
-                    | Role::MerchantStreetChief
-                    | Role::StreetOfficial
-                    | Role::DepartmentStaff
-                    | Role::Volunteer
-                    | Role::Resident,
-                    _,
-                    _,
-                ) => p.id == me.person,
+                // The head of a community sees its grid workers; everybody else (and a chief
+                // whose scopes do not line up) their own only.
+                match (me.role.headed_place(&me.scope), &p.scope) {
+                    (Some(Scope::Community(c)), Scope::Grid(g)) => {
+                        org.roster.grid(g).is_some_and(|g| &g.community == c)
+                    }
+                    _ => p.id == me.person,
+                }
             })
             .map(|p| p.id.clone())
             .collect();
@@ -263,7 +245,7 @@ impl Device {
     /// Every patrol this device holds, folded from its log (tracks not decoded).
     pub(crate) fn folded_patrols(&self) -> Result<Vec<(PatrolFacts, PatrolState)>> {
         let mut out = Vec::new();
-        for s in self.store.list_patrols(None, false, u32::MAX)? {
+        for s in self.store.list_patrols(None, Ended::Included, u32::MAX)? {
             let doc = self.store.load_patrol(&s.id, &self.actor)?;
             out.push(fold_patrol_log(&doc).map_err(|e| corrupt(&s.id, e))?);
         }

@@ -9,7 +9,7 @@ use crate::case::{
 };
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::org::{Point, Role, Scope};
+use crate::org::{FirstHolder, Point, Role, Scope};
 use crate::store::{DocBytes, Origin};
 
 /// What a reporter enters for a problem.
@@ -78,17 +78,10 @@ impl Device {
             segment,
             &r.description,
         )?;
-        let assignee = match claim.role {
-            Role::StreetCenter => Assignee::Center,
-            Role::GridWorker | Role::CommunityChief => Assignee::Person(claim.person.clone()),
-            Role::PartyStreetChief | Role::MerchantStreetChief => {
-                Assignee::Person(claim.person.clone())
-            }
-            Role::GridInformant
-            | Role::StreetOfficial
-            | Role::DepartmentStaff
-            | Role::Volunteer
-            | Role::Resident => Assignee::Person(grid_worker(&org, &facts.grid)?),
+        let assignee = match claim.role.capabilities().problem_goes_to {
+            FirstHolder::Centre => Assignee::Center,
+            FirstHolder::Reporter => Assignee::Person(claim.person.clone()),
+            FirstHolder::GridWorker => Assignee::Person(grid_worker(&org, &facts.grid)?),
         };
         self.raise(facts, claim, assignee, photos)
     }

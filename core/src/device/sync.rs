@@ -9,7 +9,7 @@
 use super::Device;
 use super::restore::Epoch;
 use crate::error::{Error, Result};
-use crate::sync::client::SyncClient;
+use crate::sync::client::{Delivery, SyncClient};
 use crate::sync::wire::{PushedChange, SyncRequest};
 
 const META_SERVER: &str = "server_url";
@@ -228,7 +228,12 @@ impl Device {
                 max_feed_bytes: FEED_BYTES,
                 org_version,
             };
-            let answer = match client.sync(&token, &req, self.redelivering()?) {
+            let delivery = if self.redelivering()? {
+                Delivery::Redelivery
+            } else {
+                Delivery::Ordinary
+            };
+            let answer = match client.sync(&token, &req, delivery) {
                 Ok(answer) => answer,
                 // A push refused because the server was restored and lost what it depends on:
                 // the refusal names the new epoch; re-deliver and go on.

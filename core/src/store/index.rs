@@ -2,7 +2,7 @@
 //! the same transaction as every document write. Every list the app shows is a query here;
 //! no list ever loads a document.
 
-use crate::case::{Action, Assignee, CaseKind, CaseState, Facts, Outcome, Status};
+use crate::case::{Action, Assignee, CaseKind, CaseState, Facts, InboxKey, Outcome, Status};
 use crate::error::Result;
 use crate::org::Level;
 use rusqlite::{Connection, Row, ToSql, params};
@@ -11,7 +11,7 @@ use rusqlite::{Connection, Row, ToSql, params};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Query {
     /// Cases waiting on any of these inbox keys (see [`crate::case::inbox_keys_for`]).
-    Inbox(Vec<String>),
+    Inbox(Vec<InboxKey>),
     /// Cases raised by this person.
     ReportedBy(String),
     /// Cases in this status.
@@ -122,7 +122,7 @@ pub fn upsert(
     let mut ins = conn
         .prepare_cached("INSERT INTO case_inbox (key, case_id, updated_at) VALUES (?1, ?2, ?3)")?;
     for key in state.waiting_on(facts) {
-        ins.execute(params![key, facts.id, state.updated_at])?;
+        ins.execute(params![key.to_string(), facts.id, state.updated_at])?;
     }
     Ok(())
 }
@@ -231,14 +231,14 @@ pub fn list(conn: &Connection, query: &Query, now: i64, limit: u32) -> Result<Ve
 }
 
 /// The inbox: one indexed, limited scan per key, merged newest first without duplicates.
-fn inbox(conn: &Connection, keys: &[String], now: i64, limit: u32) -> Result<Vec<CaseSummary>> {
+fn inbox(conn: &Connection, keys: &[InboxKey], now: i64, limit: u32) -> Result<Vec<CaseSummary>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM case_inbox i JOIN cases c ON c.case_id = i.case_id
          WHERE i.key = ?1 ORDER BY i.updated_at DESC LIMIT ?2"
     ))?;
     let mut all = Vec::new();
     for key in keys {
-        let rows = stmt.query_map(params![key, limit], |r| summary(r, now))?;
+        let rows = stmt.query_map(params![key.to_string(), limit], |r| summary(r, now))?;
         for row in rows {
             all.push(row?);
         }

@@ -26,7 +26,7 @@ pub use docs::{DocBytes, Origin};
 pub use index::{CaseSummary, Query};
 pub use nearby::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingGroup, MeetingList, Period};
 pub use outbox::OutboxEntry;
-pub use patrols::PatrolSummary;
+pub use patrols::{Ended, PatrolSummary};
 pub use uploads::Upload;
 
 use crate::case::{CaseDoc, CaseState, Facts};
@@ -191,14 +191,14 @@ impl Store {
         patrols::with_buffered(&self.reader())
     }
 
-    /// Patrols newest first: all, or one walker's; optionally only those not ended.
+    /// Patrols newest first: all, or one walker's; with or without those that ended.
     pub fn list_patrols(
         &self,
         walker: Option<&str>,
-        only_open: bool,
+        ended: Ended,
         limit: u32,
     ) -> Result<Vec<PatrolSummary>> {
-        patrols::list(&self.reader(), walker, only_open, limit)
+        patrols::list(&self.reader(), walker, ended, limit)
     }
 
     /// True when the store holds this case.

@@ -85,13 +85,23 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<PatrolSummary> {
     })
 }
 
-/// Patrols newest first, all or one walker's, optionally only those not ended.
+/// Whether a patrol list holds the patrols that have ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every patrol, ended or not.
+    Included,
+    /// Only the patrols still under way.
+    Excluded,
+}
+
+/// Patrols newest first, all or one walker's, with or without those that ended.
 pub fn list(
     conn: &Connection,
     walker: Option<&str>,
-    only_open: bool,
+    ended: Ended,
     limit: u32,
 ) -> Result<Vec<PatrolSummary>> {
+    let only_open = ended == Ended::Excluded;
     let sql = format!(
         "SELECT {COLUMNS} FROM patrols p
          WHERE (?1 IS NULL OR p.walker = ?1) AND (?2 = 0 OR p.ended_at IS NULL)

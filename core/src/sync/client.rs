@@ -2,6 +2,7 @@
 //! failures and server errors, and the mapping of answers to [`Error`]s.
 
 use crate::error::{Error, Result};
+use crate::sync::refusal::Refusal;
 use crate::sync::version::{self, Protocol};
 use crate::sync::wire::{self, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
@@ -61,6 +62,17 @@ fn network(e: reqwest::Error) -> Error {
     Error::Network(e.to_string())
 }
 
+/// What a sync push delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// This device's own unsynced changes, as always.
+    Ordinary,
+    /// After a server restore, everything the device holds, re-delivered (decision 0021).
+    Redelivery,
+}
+
+/// The error a refused request stands for, from the body's `code` ([`Refusal`], decision
+/// 0025) when present and the status otherwise; [`Error::refusal`] reads it back typed.
 fn refused(status: StatusCode, body: String) -> Error {
     let json = serde_json::from_str::<serde_json::Value>(&body).ok();
     let field = |k: &str| {
@@ -69,18 +81,20 @@ fn refused(status: StatusCode, body: String) -> Error {
     };
     let code = field("code").unwrap_or_default();
     let message = field("error").unwrap_or(body);
-    if status == StatusCode::UPGRADE_REQUIRED && code == "upgrade_required" {
-        Error::UpgradeRequired(message)
-    } else if status == StatusCode::UPGRADE_REQUIRED && code == "server_too_old" {
-        Error::ServerTooOld(message)
-    } else if status == StatusCode::UNAUTHORIZED {
-        Error::Unauthorised("the server does not accept this device's token".into())
-    } else {
-        Error::Rejected {
+    let refusal = (!code.is_empty()).then(|| Refusal::read(&code));
+    match (status, refusal) {
+        (StatusCode::UPGRADE_REQUIRED, Some(Refusal::UpgradeRequired)) => {
+            Error::UpgradeRequired(message)
+        }
+        (StatusCode::UPGRADE_REQUIRED, Some(Refusal::ServerTooOld)) => Error::ServerTooOld(message),
+        (StatusCode::UNAUTHORIZED, _) => {
+            Error::Unauthorised("the server does not accept this device's token".into())
+        }
+        _ => Error::Rejected {
             status: status.as_u16(),
             code,
             message,
-        }
+        },
     }
 }
 
@@ -198,9 +212,9 @@ impl SyncClient {
         })
     }
 
-    /// One sync round trip. `redelivery` marks a push that brings back, after a server
-    /// restore, documents the server may have lost (other people's changes included).
-    pub fn sync(&self, token: &str, req: &SyncRequest, redelivery: bool) -> Result<SyncAnswer> {
+    /// One sync round trip. [`Delivery::Redelivery`] marks a push that brings back, after a
+    /// server restore, documents the server may have lost (other people's changes included).
+    pub fn sync(&self, token: &str, req: &SyncRequest, delivery: Delivery) -> Result<SyncAnswer> {
         let body = wire::encode(req).map_err(|e| Error::InvalidInput {
             field: "sync request",
             problem: e.to_string(),
@@ -211,7 +225,7 @@ impl SyncClient {
                 .post(format!("{}/v1/sync", self.base))
                 .bearer_auth(token)
                 .header("content-type", "application/x-xiangying-sync");
-            if redelivery {
+            if delivery == Delivery::Redelivery {
                 request = request.header(REDELIVERY_HEADER, "1");
             }
             let resp = request.body(body.clone()).send().map_err(network)?;
@@ -340,6 +354,43 @@ mod tests {
         (url, handle)
     }
 
+    #[test]
+    fn a_refusal_is_read_from_its_code_and_else_from_its_status() {
+        let read = |status: u16, body: &str| {
+            refused(StatusCode::from_u16(status).unwrap(), body.to_string())
+        };
+        // With a code: the code, whatever the status's general reason.
+        let e = read(
+            403,
+            r#"{"error":"this device is quarantined: x","code":"quarantined"}"#,
+        );
+        assert_eq!(e.refusal(), Some(Refusal::Quarantined));
+        assert!(matches!(&e, Error::Rejected { status: 403, code, .. } if code == "quarantined"));
+        let e = read(
+            413,
+            r#"{"error":"over","code":"over_limit","limit":"l","max":1}"#,
+        );
+        assert_eq!(e.refusal(), Some(Refusal::OverLimit));
+        // A code this build does not know: the catch-all, the code text kept.
+        let e = read(403, r#"{"error":"no","code":"time_travel"}"#);
+        assert_eq!(e.refusal(), Some(Refusal::Unknown));
+        assert!(matches!(&e, Error::Rejected { code, .. } if code == "time_travel"));
+        // Without one (an older server): the status, as before.
+        let e = read(403, r#"{"error":"forbidden: outside scope"}"#);
+        assert!(matches!(&e, Error::Rejected { status: 403, code, message }
+            if code.is_empty() && message == "forbidden: outside scope"));
+        assert_eq!(e.refusal(), Some(Refusal::Forbidden));
+        assert_eq!(read(404, "").refusal(), Some(Refusal::NotFound));
+        let e = read(401, "");
+        assert!(matches!(e, Error::Unauthorised(_)));
+        assert_eq!(e.refusal(), Some(Refusal::Unauthorised));
+        // A 426 without a code does not say which side is old.
+        let e = read(426, "upgrade");
+        assert!(matches!(e, Error::Rejected { status: 426, .. }), "{e:?}");
+        assert_eq!(read(426, TOO_OLD).refusal(), Some(Refusal::ServerTooOld));
+        assert_eq!(Error::Network("down".into()).refusal(), None);
+    }
+
     const UPGRADE: &str = r#"{"code":"upgrade_required","error":"too old!!"}"#;
     const TOO_OLD: &str = r#"{"code":"server_too_old","error":"old srv"}"#;
 
@@ -378,7 +429,7 @@ mod tests {
             org_version: 0,
         };
         assert!(matches!(
-            client.sync("t", &req, false),
+            client.sync("t", &req, Delivery::Ordinary),
             Err(Error::ServerTooOld(m)) if m == "old srv"
         ));
         assert!(server.join().unwrap().contains("app=dev;"));

@@ -2,6 +2,6 @@
 //! judgement of `xiangying-model` (re-exported here under their old paths).
 
 pub use xiangying_model::sync::{
-    append_only, intake, judge, kind, patrol_judge, scope, synced, version, wire,
+    append_only, intake, judge, keys, kind, patrol_judge, refusal, scope, synced, version, wire,
 };
 pub mod client;

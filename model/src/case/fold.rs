@@ -11,40 +11,13 @@
 //! `docs/decisions/0011-working-hours-deadlines.md`). Documents and events made before
 //! deadlines were recorded count natural hours, as they always did.
 
-use super::event::{Action, Author, Claim, Event};
+use super::event::{Action, Author, Event};
 use super::facts::Facts;
 use super::rules;
 use super::state::{CaseState, FoldedEvent, HOUR_MS, Outcome, Status};
 use super::transitions as t;
-use crate::org::{Level, Role};
+use crate::org::Level;
 use std::collections::HashMap;
-
-/// The inbox keys a person's own inbox is made of: cases waiting on them by name, on their
-/// centre, department or volunteer pool, and (for a community chief) awaiting verification in
-/// their community.
-pub fn inbox_keys_for(claim: &Claim) -> Vec<String> {
-    use crate::org::Scope;
-    let mut keys = vec![format!("p:{}", claim.person)];
-    match (claim.role, &claim.scope) {
-        (Role::StreetCenter, _) => keys.push("center".into()),
-        (Role::DepartmentStaff, Scope::Department(d)) => keys.push(format!("dept:{d}")),
-        (Role::Volunteer, Scope::Community(c)) => keys.push(format!("volunteers:{c}")),
-        (Role::CommunityChief, Scope::Community(c)) => keys.push(format!("community:{c}")),
-        // A pool role whose scope is of another kind has no pool to wait on.
-        (Role::DepartmentStaff | Role::Volunteer | Role::CommunityChief, _) => {}
-        // Cases wait on these roles by name only.
-        (
-            Role::GridWorker
-            | Role::GridInformant
-            | Role::PartyStreetChief
-            | Role::MerchantStreetChief
-            | Role::StreetOfficial
-            | Role::Resident,
-            _,
-        ) => {}
-    }
-    keys
-}
 
 /// Folds a case's events, in document order, into its state.
 pub fn fold(facts: &Facts, events: &[Event]) -> CaseState {

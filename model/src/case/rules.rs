@@ -4,7 +4,7 @@
 use super::event::{Assignee, Claim};
 use super::facts::{CaseKind, Facts};
 use super::state::{CaseState, Status};
-use crate::org::{Role, Scope};
+use crate::org::{Reach, Role, Scope};
 
 /// True when the claim is the case's current assignee.
 pub fn holds(state: &CaseState, claim: &Claim) -> bool {
@@ -69,54 +69,32 @@ pub fn involved(facts: &Facts, state: &CaseState, claim: &Claim) -> bool {
         }
 }
 
-/// Whether a role may raise a case of this kind here, and why not.
+/// Whether a role may raise a case of this kind here, and why not (the role's
+/// [`crate::org::Capabilities::reports`] and [`crate::org::Capabilities::requests`]).
 pub fn may_report(facts: &Facts, claim: &Claim) -> Result<(), String> {
-    let in_grid = matches!(&claim.scope, Scope::Grid(g) if *g == facts.grid);
-    let ok = match (facts.kind, claim.role) {
-        (CaseKind::Problem, Role::GridWorker | Role::GridInformant) => in_grid,
-        (CaseKind::Problem, Role::CommunityChief) => is_community_chief(facts, claim),
-        (
-            CaseKind::Problem,
-            Role::PartyStreetChief
-            | Role::MerchantStreetChief
-            | Role::StreetCenter
-            | Role::StreetOfficial
-            | Role::DepartmentStaff,
-        ) => true,
-        (CaseKind::Request, Role::Resident | Role::GridWorker) => in_grid,
-        (CaseKind::Request, Role::CommunityChief) => is_community_chief(facts, claim),
-        (CaseKind::Problem, Role::Volunteer | Role::Resident)
-        | (
-            CaseKind::Request,
-            Role::StreetCenter
-            | Role::GridInformant
-            | Role::PartyStreetChief
-            | Role::MerchantStreetChief
-            | Role::StreetOfficial
-            | Role::DepartmentStaff
-            | Role::Volunteer,
-        ) => {
-            return Err(format!(
-                "a {} ({}) may not raise a {}",
-                claim.role.as_str(),
-                claim.role.label_zh(),
-                facts.kind.as_str()
-            ));
-        }
+    let caps = claim.role.capabilities();
+    let reach = match facts.kind {
+        CaseKind::Problem => caps.reports,
+        CaseKind::Request => caps.requests,
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    let here = claim
+        .role
+        .in_own_place(&claim.scope, &facts.grid, &facts.community);
+    match reach {
+        Reach::Anywhere => Ok(()),
+        Reach::OwnPlace if here => Ok(()),
+        Reach::OwnPlace => Err(format!(
             "a {} may only raise a {} in their own {}",
             claim.role.as_str(),
             facts.kind.as_str(),
-            if claim.role == Role::CommunityChief {
-                "community"
-            } else {
-                "grid"
-            }
-        ))
+            caps.scope.as_str()
+        )),
+        Reach::Never => Err(format!(
+            "a {} ({}) may not raise a {}",
+            claim.role.as_str(),
+            claim.role.label_zh(),
+            facts.kind.as_str()
+        )),
     }
 }
 

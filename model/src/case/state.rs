@@ -5,6 +5,7 @@
 
 use super::event::{Assignee, Event};
 use super::facts::Facts;
+use super::inbox::InboxKey;
 use crate::org::Level;
 use serde::{Deserialize, Serialize};
 
@@ -158,22 +159,22 @@ impl CaseState {
     }
 
     /// The inbox keys of whoever the case waits on (see [`super::inbox_keys_for`]).
-    pub fn waiting_on(&self, facts: &Facts) -> Vec<String> {
+    pub fn waiting_on(&self, facts: &Facts) -> Vec<InboxKey> {
         let mut keys = Vec::new();
         match self.status {
             Status::Resolved => {
-                keys.push(format!("p:{}", facts.reporter));
-                keys.push(format!("community:{}", facts.community));
+                keys.push(InboxKey::Person(facts.reporter.clone()));
+                keys.push(InboxKey::Community(facts.community.clone()));
             }
-            Status::Verified => keys.push(format!("community:{}", facts.community)),
+            Status::Verified => keys.push(InboxKey::Community(facts.community.clone())),
             s if s.is_terminal() => {}
             _ => match &self.assignee {
-                Some(Assignee::Person(p)) => keys.push(format!("p:{p}")),
-                Some(Assignee::Center) => keys.push("center".to_string()),
+                Some(Assignee::Person(p)) => keys.push(InboxKey::Person(p.clone())),
+                Some(Assignee::Center) => keys.push(InboxKey::Center),
                 Some(Assignee::Departments(ds)) => {
-                    keys.extend(ds.iter().map(|d| format!("dept:{d}")))
+                    keys.extend(ds.iter().map(|d| InboxKey::Dept(d.clone())))
                 }
-                Some(Assignee::Volunteers(c)) => keys.push(format!("volunteers:{c}")),
+                Some(Assignee::Volunteers(c)) => keys.push(InboxKey::Volunteers(c.clone())),
                 None => {}
             },
         }

@@ -114,20 +114,9 @@ pub(super) fn report(
     }
     s.raised = true;
     s.holders.push(claim.person.clone());
-    s.level = match (facts.kind, claim.role) {
-        (CaseKind::Request, _) | (CaseKind::Problem, Role::CommunityChief) => Level::Community,
-        (CaseKind::Problem, Role::StreetCenter) => Level::Street,
-        (
-            CaseKind::Problem,
-            Role::GridWorker
-            | Role::GridInformant
-            | Role::PartyStreetChief
-            | Role::MerchantStreetChief
-            | Role::StreetOfficial
-            | Role::DepartmentStaff
-            | Role::Volunteer
-            | Role::Resident,
-        ) => Level::Grid,
+    s.level = match facts.kind {
+        CaseKind::Request => Level::Community,
+        CaseKind::Problem => claim.role.capabilities().problem_level,
     };
     s.status = match (facts.kind, to_self) {
         (CaseKind::Request, true) => Status::InProgress,
@@ -162,9 +151,7 @@ pub(super) fn handled_on_spot(
 ) -> Result<(), String> {
     by.need_status(s, &[Status::Reported, Status::InProgress])?;
     by.need_holder(s)?;
-    if s.level != Level::Grid
-        || !(by.claim.role == Role::GridWorker || by.claim.role.is_street_chief())
-    {
+    if s.level != Level::Grid || !by.claim.role.capabilities().handles_on_spot {
         return Err(
             "only a grid worker or street chief may handle a grid-level case on the spot".into(),
         );

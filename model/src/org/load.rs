@@ -406,15 +406,9 @@ fn at(list: &str, i: usize, id: &str) -> String {
     format!("{list}[{i}] (id {id:?})")
 }
 
-/// The kind of scope a role needs.
+/// The kind of scope a role needs ([`super::Capabilities::scope`]).
 fn scope_kind_for(role: Role) -> &'static str {
-    match role {
-        Role::StreetCenter | Role::StreetOfficial => "street",
-        Role::CommunityChief | Role::Volunteer => "community",
-        Role::GridWorker | Role::GridInformant | Role::Resident => "grid",
-        Role::PartyStreetChief | Role::MerchantStreetChief => "segment",
-        Role::DepartmentStaff => "department",
-    }
+    role.capabilities().scope.as_str()
 }
 
 fn describe_scope(scope: &Scope) -> (&'static str, Option<&str>) {
@@ -495,26 +489,15 @@ impl Roster {
             ..RosterIndex::default()
         };
         for (i, p) in self.people.iter().enumerate() {
-            match (&p.role, &p.scope) {
-                (Role::GridWorker, Scope::Grid(g)) => {
+            // One per place: only the heads of places are indexed, and only with their scope.
+            match p.role.headed_place(&p.scope) {
+                Some(Scope::Grid(g)) => {
                     index.grid_worker.entry(g.clone()).or_insert(i);
                 }
-                (Role::CommunityChief, Scope::Community(c)) => {
+                Some(Scope::Community(c)) => {
                     index.community_chief.entry(c.clone()).or_insert(i);
                 }
-                // One per place: only these two roles are indexed, and only with their scope.
-                (Role::GridWorker | Role::CommunityChief, _)
-                | (
-                    Role::StreetCenter
-                    | Role::GridInformant
-                    | Role::PartyStreetChief
-                    | Role::MerchantStreetChief
-                    | Role::StreetOfficial
-                    | Role::DepartmentStaff
-                    | Role::Volunteer
-                    | Role::Resident,
-                    _,
-                ) => {}
+                _ => {}
             }
         }
         index
@@ -679,24 +662,16 @@ impl Roster {
                 );
                 continue;
             }
-            let holders = match (p.role, id) {
-                (Role::GridWorker, Some(g)) => Some((&mut grid_worker, "grid", g, "grid worker")),
-                (Role::CommunityChief, Some(c)) => {
-                    Some((&mut community_chief, "community", c, "community grid chief"))
-                }
-                // Only these two roles are one per place.
-                (Role::GridWorker | Role::CommunityChief, None)
-                | (
-                    Role::StreetCenter
-                    | Role::GridInformant
-                    | Role::PartyStreetChief
-                    | Role::MerchantStreetChief
-                    | Role::StreetOfficial
-                    | Role::DepartmentStaff
-                    | Role::Volunteer
-                    | Role::Resident,
-                    _,
-                ) => None,
+            // Only the heads of places are one per place.
+            let holders = match p.role.headed_place(&p.scope) {
+                Some(Scope::Grid(g)) => Some((&mut grid_worker, "grid", g.as_str(), "grid worker")),
+                Some(Scope::Community(c)) => Some((
+                    &mut community_chief,
+                    "community",
+                    c.as_str(),
+                    "community grid chief",
+                )),
+                _ => None,
             };
             if let Some((holders, kind, place, what)) = holders {
                 match holders.entry(place) {

@@ -7,6 +7,7 @@
 //! lookups: the case rules in [`crate::case`] decide what a role may do.
 
 mod calendar;
+mod capability;
 mod catalogue;
 mod catalogue_data;
 mod geo;
@@ -21,6 +22,7 @@ pub use calendar::{
     Calendar, CalendarError, CalendarSpec, Holiday, LimitClock, MAX_HOLIDAY_DAYS, MAX_LIMIT_HOURS,
     WEEKDAYS, WorkPeriod,
 };
+pub use capability::{Audience, Capabilities, FirstHolder, Reach, ScopeKind};
 pub use catalogue::{Catalogue, Category, CategoryKind};
 pub use geo::{
     EARTH_RADIUS_M, Point, distance_m, distance_to_polyline_m, point_in_polygon, polygon_area_m2,
@@ -28,7 +30,7 @@ pub use geo::{
 };
 pub use load::OrgError;
 pub use route::{DEFAULT_SEGMENT_RADIUS_M, Route, Router};
-pub use view::{Audience, is_private};
+pub use view::is_private;
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -150,35 +152,16 @@ impl Role {
         }
     }
 
-    /// True for the two kinds of street chief (街长).
+    /// True for the two kinds of street chief (街长) ([`Capabilities::street_chief`]).
     pub fn is_street_chief(self) -> bool {
-        match self {
-            Role::PartyStreetChief | Role::MerchantStreetChief => true,
-            Role::StreetCenter
-            | Role::CommunityChief
-            | Role::GridWorker
-            | Role::GridInformant
-            | Role::StreetOfficial
-            | Role::DepartmentStaff
-            | Role::Volunteer
-            | Role::Resident => false,
-        }
+        self.capabilities().street_chief
     }
 
     /// True for the roles whose work spans the whole street, whatever their scope: the centre
-    /// and street officials read every case and see every grid worker's patrols.
+    /// and street officials read every case and see every grid worker's patrols
+    /// ([`Capabilities::sees_whole_street`]).
     pub fn sees_whole_street(self) -> bool {
-        match self {
-            Role::StreetCenter | Role::StreetOfficial => true,
-            Role::CommunityChief
-            | Role::GridWorker
-            | Role::GridInformant
-            | Role::PartyStreetChief
-            | Role::MerchantStreetChief
-            | Role::DepartmentStaff
-            | Role::Volunteer
-            | Role::Resident => false,
-        }
+        self.capabilities().sees_whole_street
     }
 }
 

@@ -13,36 +13,8 @@
 //! - Volunteers and residents, and anybody the roster does not know, get the routing people
 //!   and themself, with no phone number at all.
 
-use super::{Person, Role, Roster, Scope};
+use super::{Audience, Person, Role, Roster, Scope};
 use std::collections::HashMap;
-
-/// How much of the roster a viewer gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    /// The street centre: everything.
-    Centre,
-    /// Staff: all staff with phones, and the private people of their own place.
-    Staff,
-    /// Volunteers, residents and unknown people: the routing people, no phones.
-    Public,
-}
-
-impl Audience {
-    /// The audience of a person in `role`.
-    pub fn of(role: Role) -> Audience {
-        match role {
-            Role::StreetCenter => Audience::Centre,
-            Role::Volunteer | Role::Resident => Audience::Public,
-            Role::CommunityChief
-            | Role::GridWorker
-            | Role::GridInformant
-            | Role::PartyStreetChief
-            | Role::MerchantStreetChief
-            | Role::StreetOfficial
-            | Role::DepartmentStaff => Audience::Staff,
-        }
-    }
-}
 
 /// True for people whose entry (and phone number) is private: volunteers and residents.
 pub fn is_private(role: Role) -> bool {
@@ -50,20 +22,9 @@ pub fn is_private(role: Role) -> bool {
 }
 
 /// True for the people routing names, whom every view holds: grid workers, community grid
-/// chiefs and street chiefs.
+/// chiefs and street chiefs ([`super::Capabilities::routes_cases`]).
 fn routes_to(role: Role) -> bool {
-    match role {
-        Role::GridWorker
-        | Role::CommunityChief
-        | Role::PartyStreetChief
-        | Role::MerchantStreetChief => true,
-        Role::StreetCenter
-        | Role::GridInformant
-        | Role::StreetOfficial
-        | Role::DepartmentStaff
-        | Role::Volunteer
-        | Role::Resident => false,
-    }
+    role.capabilities().routes_cases
 }
 
 impl Roster {
@@ -77,33 +38,17 @@ impl Roster {
             .iter()
             .map(|g| (g.id.as_str(), g.community.as_str()))
             .collect();
-        // Whether a private person lives in the viewer's own place.
-        let in_my_place = |p: &Person| match (me.map(|m| (m.role, &m.scope)), &p.scope) {
-            (Some((Role::CommunityChief, Scope::Community(c))), Scope::Community(pc)) => c == pc,
-            (Some((Role::CommunityChief, Scope::Community(c))), Scope::Grid(g)) => {
+        // Whether a private person lives in the viewer's own place: only the head of a place
+        // (a community chief, a grid worker) has one, and only in a scope of their role's kind;
+        // an unknown viewer has none. A grid worker's are the residents of the grid.
+        let headed = me.and_then(|m| m.role.headed_place(&m.scope));
+        let in_my_place = |p: &Person| match (headed, &p.scope) {
+            (Some(Scope::Community(c)), Scope::Community(pc)) => c == pc,
+            (Some(Scope::Community(c)), Scope::Grid(g)) => {
                 community_of.get(g.as_str()) == Some(&c.as_str())
             }
-            (Some((Role::GridWorker, Scope::Grid(g))), Scope::Grid(pg)) => {
-                g == pg && p.role == Role::Resident
-            }
-            // Only a community chief and a grid worker have a place of their own, and only
-            // when the scopes line up; an unknown viewer has none.
-            (None, _)
-            | (Some((Role::CommunityChief | Role::GridWorker, _)), _)
-            | (
-                Some((
-                    Role::StreetCenter
-                    | Role::GridInformant
-                    | Role::PartyStreetChief
-                    | Role::MerchantStreetChief
-                    | Role::StreetOfficial
-                    | Role::DepartmentStaff
-                    | Role::Volunteer
-                    | Role::Resident,
-                    _,
-                )),
-                _,
-            ) => false,
+            (Some(Scope::Grid(g)), Scope::Grid(pg)) => g == pg && p.role == Role::Resident,
+            _ => false,
         };
         let people = self
             .people

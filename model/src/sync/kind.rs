@@ -8,6 +8,7 @@
 //! handle it like the others (`docs/decisions/0026-document-kinds.md`).
 
 use super::judge::{Judging, Tamper};
+use super::keys::AccessKey;
 use crate::case::{Author, Claim};
 use crate::document::{DocError, Document};
 use crate::org::Roster;
@@ -100,7 +101,7 @@ pub struct Accepted {
     /// The listing and ranking columns.
     pub index: IndexRow,
     /// The access keys the document is read through ([`super::scope`]).
-    pub access: Vec<String>,
+    pub access: Vec<AccessKey>,
     /// The photo files (and thumbnails) it references, by hash.
     pub photos: Vec<String>,
 }

@@ -6,8 +6,10 @@
 //! community chief: the community; centre and officials: everything; department: what was
 //! dispatched to it; volunteer: requests dispatched to their community's pool.
 
+use super::keys::AccessKey;
 use crate::case::{Action, Assignee, CaseState, Claim, Facts, Outcome};
 use crate::org::{Role, Scope};
+use crate::patrol::PatrolPlace;
 
 /// What a person reads with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,21 +17,21 @@ pub struct ReadScope {
     /// True for the centre and officials: every case.
     pub all: bool,
     /// Otherwise, the keys.
-    pub keys: Vec<String>,
+    pub keys: Vec<AccessKey>,
 }
 
 /// The keys a person reads with, from their current claim.
 pub fn read_scope(claim: &Claim) -> ReadScope {
-    let mut keys = vec![format!("person:{}", claim.person)];
+    let mut keys = vec![AccessKey::Person(claim.person.clone())];
     let all = claim.role.sees_whole_street();
     match (&claim.role, &claim.scope) {
-        (Role::CommunityChief, Scope::Community(c)) => keys.push(format!("community:{c}")),
-        (Role::GridWorker, Scope::Grid(g)) => keys.push(format!("grid:{g}")),
+        (Role::CommunityChief, Scope::Community(c)) => keys.push(AccessKey::Community(c.clone())),
+        (Role::GridWorker, Scope::Grid(g)) => keys.push(AccessKey::Grid(g.clone())),
         (Role::PartyStreetChief | Role::MerchantStreetChief, Scope::Segment(s)) => {
-            keys.push(format!("segment:{s}"))
+            keys.push(AccessKey::Segment(s.clone()))
         }
-        (Role::DepartmentStaff, Scope::Department(d)) => keys.push(format!("dept:{d}")),
-        (Role::Volunteer, Scope::Community(c)) => keys.push(format!("volunteers:{c}")),
+        (Role::DepartmentStaff, Scope::Department(d)) => keys.push(AccessKey::Dept(d.clone())),
+        (Role::Volunteer, Scope::Community(c)) => keys.push(AccessKey::Volunteers(c.clone())),
         // A scoped role whose scope is of another kind reads with its own key only.
         (
             Role::CommunityChief
@@ -47,26 +49,26 @@ pub fn read_scope(claim: &Claim) -> ReadScope {
 }
 
 /// The keys a case is visible through, from its facts and folded state.
-pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<String> {
+pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<AccessKey> {
     let mut keys = vec![
-        format!("grid:{}", facts.grid),
-        format!("community:{}", facts.community),
-        format!("person:{}", facts.reporter),
+        AccessKey::Grid(facts.grid.clone()),
+        AccessKey::Community(facts.community.clone()),
+        AccessKey::Person(facts.reporter.clone()),
     ];
     if let Some(s) = &facts.segment {
-        keys.push(format!("segment:{s}"));
+        keys.push(AccessKey::Segment(s.clone()));
     }
-    keys.extend(state.holders.iter().map(|h| format!("person:{h}")));
+    keys.extend(state.holders.iter().cloned().map(AccessKey::Person));
     for e in &state.history {
         if e.outcome != Outcome::Applied {
             continue;
         }
         match &e.event.action {
             Action::Dispatched { departments, .. } => {
-                keys.extend(departments.iter().map(|d| format!("dept:{d}")))
+                keys.extend(departments.iter().cloned().map(AccessKey::Dept))
             }
             Action::DispatchedToVolunteers { .. } => {
-                keys.push(format!("volunteers:{}", facts.community))
+                keys.push(AccessKey::Volunteers(facts.community.clone()))
             }
             // No other action opens the case to a new reader (holders are added above).
             Action::Reported { .. }
@@ -88,7 +90,7 @@ pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<String> {
         }
     }
     if let Some(Assignee::Departments(ds)) = &state.assignee {
-        keys.extend(ds.iter().map(|d| format!("dept:{d}")));
+        keys.extend(ds.iter().cloned().map(AccessKey::Dept));
     }
     keys.sort();
     keys.dedup();
@@ -96,7 +98,7 @@ pub fn access_keys(facts: &Facts, state: &CaseState) -> Vec<String> {
 }
 
 /// True when a person with `scope` may see a case with `keys`.
-pub fn may_see(scope: &ReadScope, keys: &[String]) -> bool {
+pub fn may_see(scope: &ReadScope, keys: &[AccessKey]) -> bool {
     scope.all || scope.keys.iter().any(|k| keys.contains(k))
 }
 
@@ -105,17 +107,21 @@ pub fn may_see(scope: &ReadScope, keys: &[String]) -> bool {
 pub fn patrol_access_keys(
     facts: &crate::patrol::PatrolFacts,
     state: &crate::patrol::PatrolState,
-) -> Vec<String> {
+) -> Vec<AccessKey> {
+    let place = match &facts.place {
+        PatrolPlace::Grid(g) => AccessKey::Grid(g.clone()),
+        PatrolPlace::Segment(s) => AccessKey::Segment(s.clone()),
+    };
     let mut keys = vec![
-        format!("person:{}", facts.walker.person),
-        format!("community:{}", facts.community),
-        format!("{}:{}", facts.place.kind_str(), facts.place.id()),
+        AccessKey::Person(facts.walker.person.clone()),
+        AccessKey::Community(facts.community.clone()),
+        place,
     ];
     keys.extend(
         state
             .companions
             .iter()
-            .map(|c| format!("person:{}", c.claim.person)),
+            .map(|c| AccessKey::Person(c.claim.person.clone())),
     );
     keys.sort();
     keys.dedup();

@@ -18,9 +18,10 @@ pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
-use crate::error::ServerError;
+use crate::error::{ServerError, StorageError};
 pub use meta::StoreIdentity;
 pub use migrations::Migrated;
+use xiangying_model::sync::keys::AccessKey;
 
 /// Shorthand.
 pub type Result<T> = std::result::Result<T, ServerError>;
@@ -147,7 +148,14 @@ pub enum FeedScope<'a> {
     /// Every stored document (a reader who may see everything, or the server itself).
     All,
     /// The documents visible through any of these access keys (none when it is empty).
-    Keys(&'a [String]),
+    Keys(&'a [AccessKey]),
+}
+
+/// An access key read back from a store's `case_access` (text at the SQL boundary only); a
+/// text that is not a key is a store the server cannot serve from, and says which text.
+pub fn stored_access_key(text: &str) -> Result<AccessKey> {
+    text.parse()
+        .map_err(|e| StorageError::driver("reading case_access", e).into())
 }
 
 /// The published roster and catalogue (table `org`, one row).
@@ -227,11 +235,11 @@ pub trait DocTx {
         snapshot: &[u8],
         changes: &[NewChange],
         first_pos: u64,
-        access: &[String],
+        access: &[AccessKey],
         photos: &[String],
     ) -> Result<()>;
-    /// A case's access keys.
-    fn access(&mut self, case_id: &str) -> Result<Vec<String>>;
+    /// A case's access keys, in the order of their text.
+    fn access(&mut self, case_id: &str) -> Result<Vec<AccessKey>>;
     /// Every stored document's ranking row (see [`CaseMeta::ranking`]), by case id.
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// The next sequence number under a key (case numbers per street and day), from 1.
@@ -381,6 +389,21 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_access_key_that_is_not_one_is_an_error_naming_it() {
+        assert_eq!(
+            stored_access_key("grid:g1").unwrap(),
+            AccessKey::Grid("g1".into())
+        );
+        let err = stored_access_key("gird:g1").unwrap_err();
+        assert!(matches!(err, ServerError::Storage(_)), "{err:?}");
+        let text = crate::error::chain(&err);
+        assert!(
+            text.contains("case_access") && text.contains("\"gird:g1\""),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn feed_scope_all_lists_every_document_and_empty_keys_none() {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(dir.path()).unwrap();
@@ -401,7 +424,7 @@ mod tests {
             bytes: vec![1],
             device: None,
         };
-        let keys = vec!["grid:g".to_string()];
+        let keys = vec![AccessKey::Grid("g".into())];
         let (all, none, some) = with_tx(&storage, |tx| {
             let first = tx.allocate_positions(1)?;
             tx.save_case(

@@ -6,6 +6,7 @@ use crate::document::Document;
 use crate::org::{Roster, Scope, sample};
 use crate::patrol::PatrolDoc;
 use crate::sync::judge::{Judging, Tamper};
+use crate::sync::keys::AccessKey;
 use crate::sync::kind::{Host, HostError, ListBound, Refused};
 use crate::sync::synced::SyncedDoc;
 use crate::testkit::{g1_case, g1_claim, g1_patrol_facts};
@@ -65,7 +66,7 @@ fn a_new_case_is_numbered_indexed_and_opened_to_its_grid() {
     let accepted = doc.accept(None, &mut host).unwrap();
     assert_eq!(accepted.index.number.as_deref(), Some("YL-19700101-0001"));
     assert_eq!(accepted.index.grid, "g1");
-    assert!(accepted.access.contains(&"grid:g1".to_string()));
+    assert!(accepted.access.contains(&AccessKey::Grid("g1".into())));
     assert_eq!(
         doc.downcast_ref::<CaseDoc>().unwrap().number().as_deref(),
         Some("YL-19700101-0001")

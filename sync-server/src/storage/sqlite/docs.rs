@@ -2,8 +2,11 @@
 //! the SQLite transaction.
 
 use super::{SqliteTx, pos, sql_pos};
-use crate::storage::{CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase};
+use crate::storage::{
+    CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase, stored_access_key,
+};
 use rusqlite::{OptionalExtension, params};
+use xiangying_model::sync::keys::AccessKey;
 
 impl DocTx for SqliteTx<'_> {
     fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
@@ -47,7 +50,7 @@ impl DocTx for SqliteTx<'_> {
         snapshot: &[u8],
         changes: &[NewChange],
         first_pos: u64,
-        access: &[String],
+        access: &[AccessKey],
         photos: &[String],
     ) -> Result<()> {
         let last = first_pos + changes.len().saturating_sub(1) as u64;
@@ -90,7 +93,7 @@ impl DocTx for SqliteTx<'_> {
             .tx
             .prepare_cached("INSERT OR IGNORE INTO case_access (key, case_id) VALUES (?1, ?2)")?;
         for k in access {
-            acc.execute(params![k, m.case_id])?;
+            acc.execute(params![k.to_string(), m.case_id])?;
         }
         let mut ph = self
             .tx
@@ -107,12 +110,13 @@ impl DocTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn access(&mut self, case_id: &str) -> Result<Vec<String>> {
+    fn access(&mut self, case_id: &str) -> Result<Vec<AccessKey>> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT key FROM case_access WHERE case_id = ?1 ORDER BY key")?;
-        let rows = stmt.query_map([case_id], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = stmt.query_map([case_id], |r| r.get::<_, String>(0))?;
+        let texts = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        texts.iter().map(|t| stored_access_key(t)).collect()
     }
 
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>> {

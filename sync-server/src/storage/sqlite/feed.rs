@@ -43,7 +43,8 @@ impl FeedTx for SqliteTx<'_> {
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
             FeedScope::Keys(keys) => {
-                let keys = serde_json::to_string(keys)
+                let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+                let keys = serde_json::to_string(&keys)
                     .map_err(|e| ServerError::Internal(e.to_string()))?;
                 let mut stmt = self.tx.prepare_cached(
                     "SELECT ch.case_id, MIN(ch.pos) AS p FROM changes ch

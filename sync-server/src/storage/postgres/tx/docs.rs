@@ -2,8 +2,11 @@
 //! a PostgreSQL transaction.
 
 use super::{PgTx, first_i64, pos, sql_pos};
-use crate::storage::{CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase};
+use crate::storage::{
+    CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase, stored_access_key,
+};
 use ::postgres::Row;
+use xiangying_model::sync::keys::AccessKey;
 
 impl DocTx for PgTx<'_> {
     fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
@@ -60,7 +63,7 @@ impl DocTx for PgTx<'_> {
         snapshot: &[u8],
         changes: &[NewChange],
         first_pos: u64,
-        access: &[String],
+        access: &[AccessKey],
         photos: &[String],
     ) -> Result<()> {
         let last = first_pos + changes.len().saturating_sub(1) as u64;
@@ -99,6 +102,7 @@ impl DocTx for PgTx<'_> {
             )?;
         }
         if !access.is_empty() {
+            let access: Vec<String> = access.iter().map(ToString::to_string).collect();
             self.execute(
                 "INSERT INTO case_access (key, case_id) SELECT k, $2 FROM UNNEST($1::TEXT[]) k
                  ON CONFLICT (key, case_id) DO NOTHING",
@@ -120,11 +124,12 @@ impl DocTx for PgTx<'_> {
         Ok(())
     }
 
-    fn access(&mut self, case_id: &str) -> Result<Vec<String>> {
-        self.strings(
+    fn access(&mut self, case_id: &str) -> Result<Vec<AccessKey>> {
+        let texts = self.strings(
             "SELECT key FROM case_access WHERE case_id = $1 ORDER BY key",
             &[&case_id],
-        )
+        )?;
+        texts.iter().map(|t| stored_access_key(t)).collect()
     }
 
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>> {

@@ -46,7 +46,10 @@ impl FeedTx for PgTx<'_> {
         let (after, upto, limit) = (sql_pos(after), sql_pos(upto), i64::from(limit));
         let rows = match scope {
             FeedScope::All => self.query(FEED_ALL, &[&after, &upto, &limit])?,
-            FeedScope::Keys(keys) => self.query(FEED_KEYS, &[&after, &upto, &limit, &keys])?,
+            FeedScope::Keys(keys) => {
+                let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+                self.query(FEED_KEYS, &[&after, &upto, &limit, &keys])?
+            }
         };
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, pos(r.try_get(1)?))))

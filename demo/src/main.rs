@@ -41,13 +41,19 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let file = match cli.config.as_deref().map(FileConfig::load).transpose() {
-        Ok(f) => f.unwrap_or_default(),
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let file = match cli.config.as_deref() {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
     };
     let cfg = Config {
         data: cli.data,
@@ -56,11 +62,5 @@ fn main() -> ExitCode {
         metrics_token: file.metrics_token.clone(),
         recovery_window_days: file.recovery_window_days(),
     };
-    match xiangying_demo::run(&cfg, cli.listen, cli.reports, cli.grids, cli.no_serve) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    xiangying_demo::run(&cfg, cli.listen, cli.reports, cli.grids, cli.no_serve)
 }

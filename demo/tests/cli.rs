@@ -17,20 +17,10 @@ fn demo(data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn the_demo_runs_a_small_field_day_with_patrols() {
     let dir = tempfile::tempdir().unwrap();
-    let out = ok(&demo(
+    let run = demo(
         dir.path(),
         &[
             "--listen",
@@ -41,7 +31,12 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
             "1",
             "--no-serve",
         ],
-    ));
+    );
+    let (out, err) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "failed: {out}\n{err}");
     assert!(out.contains(" 2 patrols"), "{out}");
     assert!(out.contains("byte-identical"), "{out}");
 

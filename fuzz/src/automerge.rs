@@ -4,19 +4,23 @@
 //! scan and the strict chunk check ([`decode_check`]; the server refuses there), then either a
 //! new document built from them (`SyncedDoc::from_checked`) or the bytes applied to a fork of
 //! a stored case and patrol (`apply_checked`), then the push judgement (facts, events,
-//! photos; patrol facts, events, track chunks), the fold, and the saved snapshot, which must
-//! load again. Each input runs twice: as it is, and with the checksums of its chunks
+//! photos; patrol facts, events, track chunks), the kind's acceptance as the server runs it
+//! (`SyncedDoc::accept`: judgement, voids, number, index row), the fold, and the saved
+//! snapshot, which must load again. Each input runs twice: as it is, and with the checksums of its chunks
 //! recomputed ([`fix_checksums`]), so that mutated bytes get past the checksum into the
 //! column decoders.
 
 use automerge::ActorId;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
 use xiangying_core::document::Document;
+use xiangying_core::org::{Roster, sample};
 use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
 use xiangying_core::sync::intake::{self, Tally};
 use xiangying_core::sync::judge::{Judging, judge};
+use xiangying_core::sync::kind::{Host, HostError};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::synced::SyncedDoc;
 
@@ -88,8 +92,18 @@ fn push(bytes: &[u8]) {
 }
 
 /// What the server reads of a document after a push, and the snapshot it stores.
-fn read(before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
+fn read(mut before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
     let _ = after.id();
+    let _ = after.list_lengths();
+    // The kind's acceptance as the server runs it (judge, voids, number, index row), on a copy
+    // so that the readers below see the document as it was pushed.
+    if let (Some(roster), Ok(mut copy)) = (ROSTER.as_ref(), after.fork(&server_actor())) {
+        let mut host = FuzzHost {
+            roster,
+            numbers: HashMap::new(),
+        };
+        let _ = copy.accept(before.as_deref_mut(), &mut host);
+    }
     match before {
         None => {
             if let Some(a) = after.downcast_mut::<CaseDoc>() {
@@ -134,6 +148,40 @@ fn read_patrol(before: Option<&mut PatrolDoc>, after: &mut PatrolDoc) {
     let _ = after.chunks();
     let _ = after.last_fix_at();
     let _ = fold_patrol_doc(after);
+}
+
+/// The server's side of an acceptance, in memory: the sample street's roster, the pusher's
+/// judging, numbering sequences in a map.
+struct FuzzHost<'r> {
+    roster: &'r Roster,
+    numbers: HashMap<String, u64>,
+}
+
+static ROSTER: LazyLock<Option<Roster>> = LazyLock::new(|| sample::roster().ok());
+
+impl Host for FuzzHost<'_> {
+    fn judging(&self) -> Judging<'_> {
+        Judging::device(PUSHER)
+    }
+    fn roster(&self) -> &Roster {
+        self.roster
+    }
+    fn now(&self) -> i64 {
+        1_795_939_200_000
+    }
+    fn instance(&self) -> &str {
+        "fuzz"
+    }
+    fn next_number(&mut self, key: &str) -> Result<u64, HostError> {
+        let n = self.numbers.entry(key.to_string()).or_default();
+        *n += 1;
+        Ok(*n)
+    }
+    fn number_taken(&mut self, key: &str, taken: u64) -> Result<(), HostError> {
+        let n = self.numbers.entry(key.to_string()).or_default();
+        *n = (*n).max(taken);
+        Ok(())
+    }
 }
 
 /// `bytes` with the checksum of every whole, uncompressed chunk set to the one its header and

@@ -7009,7 +7009,10 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
         /**
          * The server's stable name for the refusal, to act on whatever the wording:
          * `over_limit` (a push crosses a limit the server names in `detail`), `tampering`,
-         * `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`.
+         * `quarantined`, `forbidden`, `bad_request`, `not_found`, `conflict`, `too_large`,
+         * `overloaded`, `device_busy`, `too_many_requests`, `expired`, `no_org`, `internal`
+         * (the table in decision 0025: codes are never renamed or reused, new ones may come,
+         * so treat a code you do not know by `status`); empty from a server that sent none.
          */code: String, 
         /**
          * What the server said.

@@ -64,9 +64,7 @@ pub fn append_change(conn: &Connection, case_id: &str, bytes: &[u8]) -> Result<(
 
 /// Every stored document's id (cases and patrols), in id order.
 pub fn ids(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT case_id FROM docs ORDER BY case_id")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    super::strings(conn, "SELECT case_id FROM docs ORDER BY case_id", [])
 }
 
 /// True when the case is stored.
@@ -106,9 +104,8 @@ pub fn load<D: Document>(conn: &Connection, case_id: &str, actor: &ActorId) -> R
 
 /// The cases with more than `min_changes` incremental changes.
 pub fn needing_compaction(conn: &Connection, min_changes: i64) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT case_id FROM docs WHERE pending_changes > ?1")?;
-    let rows = stmt.query_map([min_changes], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let sql = "SELECT case_id FROM docs WHERE pending_changes > ?1";
+    super::strings(conn, sql, [min_changes])
 }
 
 /// Replaces a case's snapshot and changes by one compacted snapshot. Returns false (and

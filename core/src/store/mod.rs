@@ -37,6 +37,13 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+/// The first column of every row a query returns, as text (ids, mostly).
+fn strings(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// How many incremental changes a document may collect before it is compacted on write.
 const COMPACT_AFTER: i64 = 32;
 

@@ -229,10 +229,8 @@ pub fn meeting_list(conn: &Connection, period: Period, now: i64) -> Result<Meeti
 
 /// Cases whose index row has no place yet (written before migration 3), up to `limit`.
 pub fn missing_place(conn: &Connection, limit: u32) -> Result<Vec<String>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT case_id FROM cases WHERE lon IS NULL ORDER BY case_id LIMIT ?1")?;
-    let rows = stmt.query_map([limit], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let sql = "SELECT case_id FROM cases WHERE lon IS NULL ORDER BY case_id LIMIT ?1";
+    super::strings(conn, sql, [limit])
 }
 
 #[cfg(test)]

@@ -167,7 +167,5 @@ pub fn drop_buffered(conn: &Connection, patrol_id: &str, upto: i64) -> Result<()
 
 /// The patrols with buffered fixes.
 pub fn with_buffered(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT patrol_id FROM patrol_points")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
+    super::strings(conn, "SELECT DISTINCT patrol_id FROM patrol_points", [])
 }

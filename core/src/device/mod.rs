@@ -80,6 +80,9 @@ pub struct Device {
     me: RwLock<Option<Claim>>,
     /// The app's version and the protocol every request says ([`Device::set_app_version`]).
     identity: RwLock<(String, crate::sync::version::Protocol)>,
+    /// The one HTTP client of the device's life (its connections are kept alive and reused),
+    /// with the server URL and identity it was made for ([`sync::CachedClient`]).
+    http: std::sync::Mutex<Option<sync::CachedClient>>,
 }
 
 const META_ACTOR: &str = "actor";
@@ -120,6 +123,7 @@ impl Device {
                 crate::sync::version::DEFAULT_APP_VERSION.to_string(),
                 crate::sync::version::CURRENT,
             )),
+            http: std::sync::Mutex::new(None),
         };
         device.load_setup()?;
         Ok(device)

@@ -70,6 +70,14 @@ pub struct SyncReport {
     pub server_restored: bool,
 }
 
+/// The device's HTTP client and what it was made for.
+pub(super) struct CachedClient {
+    url: String,
+    app: String,
+    protocol: crate::sync::version::Protocol,
+    client: SyncClient,
+}
+
 impl Device {
     fn meta_str(&self, key: &str) -> Result<Option<String>> {
         Ok(self
@@ -95,14 +103,31 @@ impl Device {
         Ok((self.sync_client(&url)?, token))
     }
 
-    /// A client for `url` that says this app's version and protocol.
+    /// The client for `url` that says this app's version and protocol: the device's one
+    /// client, made again only when the server URL or the identity changed, so that every
+    /// sync, upload and photo fetch reuses its kept-alive connections.
     fn sync_client(&self, url: &str) -> Result<SyncClient> {
         let (app, protocol) = self
             .identity
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        SyncClient::with_identity(url, &app, protocol)
+        let mut cached = self.http.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = cached.as_ref()
+            && c.url == url
+            && c.app == app
+            && c.protocol == protocol
+        {
+            return Ok(c.client.clone());
+        }
+        let client = SyncClient::with_identity(url, &app, protocol)?;
+        *cached = Some(CachedClient {
+            url: url.to_string(),
+            app,
+            protocol,
+            client: client.clone(),
+        });
+        Ok(client)
     }
 
     /// Sets the app's version (from the platform: the Android `versionName`, the iOS

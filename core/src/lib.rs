@@ -24,7 +24,7 @@ pub use xiangying_model::{case, document, org, patrol, report};
 mod testkit;
 
 pub use device::{
-    CHUNK_POINTS, CaseView, Clock, Device, NewReport, NewRequest, PatrolView, SyncPhase,
-    SyncReport, system_clock,
+    CHUNK_POINTS, CaseView, Clock, Device, EngineConfig, EngineListener, EngineState, EngineStatus,
+    NewReport, NewRequest, PatrolView, SyncEngine, SyncPhase, SyncReport, system_clock,
 };
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ mod compat_tests;
 #[cfg(test)]
 mod deadline_tests;
 mod documents;
+mod engine;
 mod field;
 #[cfg(test)]
 mod field_tests;
@@ -27,6 +28,7 @@ mod test_hooks;
 #[cfg(test)]
 mod tests;
 
+pub use engine::{EngineConfig, EngineListener, EngineState, EngineStatus, SyncEngine};
 pub use patrols::{CHUNK_POINTS, PatrolView};
 pub use raise::{NewReport, NewRequest};
 pub use sync::{SyncPhase, SyncReport};
@@ -83,6 +85,8 @@ pub struct Device {
     /// The one HTTP client of the device's life (its connections are kept alive and reused),
     /// with the server URL and identity it was made for ([`sync::CachedClient`]).
     http: std::sync::Mutex<Option<sync::CachedClient>>,
+    /// Held while a sync runs: two syncs of one device never run at once.
+    syncing: std::sync::Mutex<()>,
 }
 
 const META_ACTOR: &str = "actor";
@@ -124,6 +128,7 @@ impl Device {
                 crate::sync::version::CURRENT,
             )),
             http: std::sync::Mutex::new(None),
+            syncing: std::sync::Mutex::new(()),
         };
         device.load_setup()?;
         Ok(device)
@@ -282,6 +287,17 @@ impl Device {
     /// How many changes wait for a server.
     pub fn outbox_len(&self) -> Result<u64> {
         self.store.outbox_len()
+    }
+
+    /// How many photo files wait to upload.
+    pub fn uploads_len(&self) -> Result<u64> {
+        self.store.uploads_len()
+    }
+
+    /// Calls `hook` after every local write that queues changes for the server (the sync
+    /// engine's trigger); `None` removes it.
+    pub fn on_local_write(&self, hook: Option<crate::store::WriteHook>) {
+        self.store.on_local_write(hook);
     }
 
     /// Drops outbox entries a server has acknowledged.

@@ -213,6 +213,8 @@ impl Device {
                 Ok(())
             }
         };
+        // One sync at a time: a second caller (the app while the engine syncs) waits.
+        let _one = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
         let (client, token) = self.client()?;
         // Fixes still buffered go out with this sync.
         self.pack_all_tracks()?;

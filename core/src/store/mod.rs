@@ -90,10 +90,14 @@ pub struct PatrolWrite<'a> {
     pub packed_upto: Option<i64>,
 }
 
+/// Called after a local write that queued changes for the server ([`Store::on_local_write`]).
+pub type WriteHook = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// The SQLite store.
 pub struct Store {
     writer: Mutex<Connection>,
     reader: Option<Mutex<Connection>>,
+    on_local: std::sync::RwLock<Option<WriteHook>>,
 }
 
 impl Store {
@@ -110,6 +114,7 @@ impl Store {
         Ok(Store {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
+            on_local: std::sync::RwLock::new(None),
         })
     }
 
@@ -120,6 +125,7 @@ impl Store {
         Ok(Store {
             writer: Mutex::new(writer),
             reader: None,
+            on_local: std::sync::RwLock::new(None),
         })
     }
 
@@ -131,6 +137,25 @@ impl Store {
         match &self.reader {
             Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()),
             None => self.writer(),
+        }
+    }
+
+    /// Calls `hook` after every committed write of [`Origin::Local`] bytes; `None` removes it.
+    pub fn on_local_write(&self, hook: Option<WriteHook>) {
+        *self.on_local.write().unwrap_or_else(|e| e.into_inner()) = hook;
+    }
+
+    /// Tells the hook, after a committed write, when the write queued local changes.
+    fn written(&self, origin: Origin) {
+        if origin == Origin::Local {
+            let hook = self
+                .on_local
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if let Some(hook) = hook {
+                hook();
+            }
         }
     }
 
@@ -171,6 +196,7 @@ impl Store {
             patrols::drop_buffered(&tx, id, upto)?;
         }
         tx.commit()?;
+        self.written(w.doc.origin);
         Ok(())
     }
 
@@ -220,6 +246,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         docs::write(&tx, w)?;
         tx.commit()?;
+        self.written(w.origin);
         Ok(())
     }
 
@@ -234,6 +261,7 @@ impl Store {
             uploads::push(&tx, hash, id, *bytes, w.doc.now)?;
         }
         tx.commit()?;
+        self.written(w.doc.origin);
         Ok(())
     }
 
@@ -312,6 +340,11 @@ impl Store {
     /// How many outbox entries wait for the server.
     pub fn outbox_len(&self) -> Result<u64> {
         outbox::len(&self.reader())
+    }
+
+    /// How many photo files wait to upload.
+    pub fn uploads_len(&self) -> Result<u64> {
+        uploads::len(&self.reader())
     }
 
     /// Open cases of `category` raised at or after `since` within `radius_m` metres of `at`,

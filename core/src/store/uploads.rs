@@ -45,6 +45,12 @@ pub fn pending(conn: &Connection, limit: u32) -> Result<Vec<Upload>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// How many photo files wait to upload.
+pub fn len(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM uploads", [], |r| r.get(0))?;
+    Ok(n.unsigned_abs())
+}
+
 /// Removes an entry.
 pub fn done(conn: &Connection, hash: &str) -> Result<()> {
     conn.execute("DELETE FROM uploads WHERE hash = ?1", [hash])?;

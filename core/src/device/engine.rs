@@ -1,0 +1,400 @@
+//! The sync engine: syncs by itself, so that the app never has to call `sync_now`.
+//!
+//! Started once by the app with the device; it syncs
+//! - after a local write (any write that queues an outbox entry), debounced
+//!   ([`EngineConfig::debounce`], 1 s by default), so a burst of actions is one sync;
+//! - when the platform reports connectivity regained ([`SyncEngine::connectivity_regained`]),
+//!   at once and with the backoff reset;
+//! - when something says there is news ([`SyncEngine::sync_soon`]: a push notification, the
+//!   server's wake-up answer);
+//! - periodically while the app is in the foreground ([`SyncEngine::set_foreground`]).
+//!
+//! One sync at a time: the engine runs on one thread of its own, and [`Device::sync_now`]
+//! itself never runs two syncs at once (a second caller waits for the first). A failed sync is
+//! retried with exponential backoff and full jitter (a random wait between zero and the
+//! backoff), so that devices that failed together do not come back together. The state is
+//! observable ([`EngineStatus`]), and [`SyncEngine::stop`] cancels a sync in flight between
+//! steps (what was done stays done) and joins the thread.
+
+use super::{Device, SyncReport};
+use crate::error::Error;
+use crate::sync::refusal::Refusal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How the engine paces itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// The quiet time after a local write before syncing it.
+    pub debounce: Duration,
+    /// The period of syncs while the app is in the foreground; `None`: none.
+    pub foreground_period: Option<Duration>,
+    /// The first backoff after a failure; it doubles with every failure in a row.
+    pub backoff_base: Duration,
+    /// The longest backoff.
+    pub backoff_max: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            debounce: Duration::from_secs(1),
+            foreground_period: Some(Duration::from_secs(60)),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What the engine is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineState {
+    /// Nothing to do until the next trigger.
+    Idle,
+    /// A sync is running; its progress so far.
+    Syncing(SyncReport),
+    /// The server could not be reached; the next try is in `retry_in` (sooner when the
+    /// platform reports connectivity regained).
+    Offline {
+        /// Until the next try.
+        retry_in: Duration,
+        /// What failed.
+        reason: String,
+    },
+    /// The server refused or failed; the next try is in `retry_in`.
+    WaitingToRetry {
+        /// Until the next try.
+        retry_in: Duration,
+        /// The refusal's stable code ([`Refusal::code`]).
+        code: &'static str,
+        /// What the server said.
+        reason: String,
+    },
+    /// The app (or the server, for [`Refusal::ServerTooOld`]) must be upgraded first; the
+    /// engine tries again only when told to ([`SyncEngine::sync_soon`]).
+    UpgradeRequired(Refusal),
+    /// Stopped.
+    Stopped,
+}
+
+/// The engine's state with the queues it works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineStatus {
+    /// What the engine is doing.
+    pub state: EngineState,
+    /// Changes waiting for the server.
+    pub outbox: u64,
+    /// Photo files waiting to upload.
+    pub uploads: u64,
+    /// When the last sync succeeded (device clock, ms), if one has.
+    pub last_success: Option<i64>,
+}
+
+/// Receives every status the engine goes through, in order, on the engine's thread.
+pub type EngineListener = Box<dyn Fn(&EngineStatus) + Send + Sync>;
+
+/// What wakes the engine.
+#[derive(Debug, Default)]
+struct Triggers {
+    /// A local write asks for a sync at this time (debounced).
+    write_due: Option<Instant>,
+    /// Sync as soon as possible.
+    now: bool,
+    /// The app is in the foreground.
+    foreground: bool,
+    /// Stop.
+    stop: bool,
+}
+
+struct Shared {
+    device: Arc<Device>,
+    config: EngineConfig,
+    triggers: Mutex<Triggers>,
+    wake: Condvar,
+    status: Mutex<EngineStatus>,
+    stopping: AtomicBool,
+    listener: EngineListener,
+}
+
+/// A running sync engine; dropping it stops it.
+pub struct SyncEngine {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SyncEngine {
+    /// Starts the engine for `device`; `listener` hears every status. The first sync runs at
+    /// once (whatever waited in the outbox while the app was closed goes out).
+    pub fn start(
+        device: Arc<Device>,
+        config: EngineConfig,
+        listener: EngineListener,
+    ) -> crate::Result<SyncEngine> {
+        let status = EngineStatus {
+            state: EngineState::Idle,
+            outbox: device.outbox_len()?,
+            uploads: device.uploads_len()?,
+            last_success: None,
+        };
+        let shared = Arc::new(Shared {
+            device,
+            config,
+            triggers: Mutex::new(Triggers {
+                now: true,
+                ..Triggers::default()
+            }),
+            wake: Condvar::new(),
+            status: Mutex::new(status),
+            stopping: AtomicBool::new(false),
+            listener,
+        });
+        let hook = Arc::downgrade(&shared);
+        shared.device.on_local_write(Some(Arc::new(move || {
+            if let Some(shared) = hook.upgrade() {
+                shared.local_write();
+            }
+        })));
+        let runner = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("xiangying-sync".into())
+            .spawn(move || runner.run())
+            .map_err(|e| Error::Network(format!("cannot start the sync engine: {e}")))?;
+        Ok(SyncEngine {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The platform reports the network is back: sync now, with the backoff reset.
+    pub fn connectivity_regained(&self) {
+        self.shared.trigger(|t| t.now = true);
+    }
+
+    /// Something says there is news for this device (a push notification, the server's
+    /// wake-up answer): sync now.
+    pub fn sync_soon(&self) {
+        self.shared.trigger(|t| t.now = true);
+    }
+
+    /// The app came to the foreground (periodic syncs run) or left it (they stop).
+    pub fn set_foreground(&self, foreground: bool) {
+        self.shared.trigger(|t| {
+            t.foreground = foreground;
+            t.now |= foreground;
+        });
+    }
+
+    /// The engine's status now.
+    pub fn status(&self) -> EngineStatus {
+        self.shared.status().clone()
+    }
+
+    /// Stops the engine: a sync in flight is cancelled between steps, the thread is joined.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        self.shared.trigger(|t| t.stop = true);
+        if let Some(thread) = self.thread.take() {
+            // A panic on the engine's thread has already been reported by the runtime.
+            let _ = thread.join();
+        }
+        self.shared.device.on_local_write(None);
+    }
+}
+
+impl Drop for SyncEngine {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+impl Shared {
+    fn triggers(&self) -> MutexGuard<'_, Triggers> {
+        self.triggers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn status(&self) -> MutexGuard<'_, EngineStatus> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn trigger(&self, f: impl FnOnce(&mut Triggers)) {
+        f(&mut self.triggers());
+        self.wake.notify_all();
+    }
+
+    fn local_write(&self) {
+        let due = Instant::now() + self.config.debounce;
+        self.trigger(|t| t.write_due = Some(due));
+    }
+
+    /// Publishes a new state with the queues' sizes.
+    fn publish(&self, state: EngineState, success: bool) {
+        let outbox = self.device.outbox_len().unwrap_or(0);
+        let uploads = self.device.uploads_len().unwrap_or(0);
+        let status = {
+            let mut s = self.status();
+            s.state = state;
+            s.outbox = outbox;
+            s.uploads = uploads;
+            if success {
+                s.last_success = Some(self.device.now());
+            }
+            s.clone()
+        };
+        (self.listener)(&status);
+    }
+
+    fn run(&self) {
+        let mut failures = 0u32;
+        let mut retry_at: Option<Instant> = None;
+        let mut last_sync = Instant::now();
+        loop {
+            if !self.wait_for_work(&mut retry_at, &mut failures, last_sync) {
+                break;
+            }
+            last_sync = Instant::now();
+            let result = self.device.sync_now_until(
+                &|r| self.publish(EngineState::Syncing(r.clone()), false),
+                &|| self.stopping.load(Ordering::SeqCst),
+            );
+            match result {
+                Ok(_) => {
+                    failures = 0;
+                    retry_at = None;
+                    self.publish(EngineState::Idle, true);
+                }
+                Err(Error::Cancelled(_)) => break,
+                Err(e) => {
+                    let (state, wait) = self.after_failure(&e, &mut failures);
+                    retry_at = wait.map(|w| Instant::now() + w);
+                    self.publish(state, false);
+                }
+            }
+        }
+        self.publish(EngineState::Stopped, false);
+    }
+
+    /// Waits until a sync is due; false when the engine must stop.
+    fn wait_for_work(
+        &self,
+        retry_at: &mut Option<Instant>,
+        failures: &mut u32,
+        last_sync: Instant,
+    ) -> bool {
+        let mut t = self.triggers();
+        loop {
+            if t.stop {
+                return false;
+            }
+            let now = Instant::now();
+            if t.now {
+                // Connectivity back or news: go now, whatever the backoff said.
+                t.now = false;
+                *retry_at = None;
+                *failures = 0;
+                return true;
+            }
+            let periodic = t
+                .foreground
+                .then_some(self.config.foreground_period)
+                .flatten()
+                .map(|p| last_sync + p);
+            // The next moment anything is due: a debounced write, a retry, a periodic sync.
+            // A retry after a failure waits for its time even if writes come in meanwhile.
+            let due = match *retry_at {
+                Some(r) => Some(r),
+                None => [t.write_due, periodic].into_iter().flatten().min(),
+            };
+            match due {
+                Some(at) if at <= now => {
+                    t.write_due = None;
+                    *retry_at = None;
+                    return true;
+                }
+                Some(at) => {
+                    t = self
+                        .wake
+                        .wait_timeout(t, at - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                None => t = self.wake.wait(t).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    /// The state after a failed sync and how long to wait before the next try (`None`: only
+    /// when told to).
+    fn after_failure(&self, e: &Error, failures: &mut u32) -> (EngineState, Option<Duration>) {
+        *failures = failures.saturating_add(1);
+        let wait = full_jitter(self.config, *failures);
+        match e.refusal() {
+            Some(r @ (Refusal::UpgradeRequired | Refusal::ServerTooOld)) => {
+                (EngineState::UpgradeRequired(r), None)
+            }
+            Some(r) => (
+                EngineState::WaitingToRetry {
+                    retry_in: wait,
+                    code: r.code(),
+                    reason: e.to_string(),
+                },
+                Some(wait),
+            ),
+            None => (
+                EngineState::Offline {
+                    retry_in: wait,
+                    reason: e.to_string(),
+                },
+                Some(wait),
+            ),
+        }
+    }
+}
+
+/// A random wait between zero and the backoff after `failures` failures in a row
+/// (`base · 2^(failures-1)`, at most `max`).
+fn full_jitter(config: EngineConfig, failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(20);
+    let cap = config
+        .backoff_base
+        .saturating_mul(1u32 << exp)
+        .min(config.backoff_max);
+    let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backoff_doubles_up_to_its_cap_and_the_wait_is_within_it() {
+        let config = EngineConfig {
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(1_000),
+            ..EngineConfig::default()
+        };
+        for (failures, cap) in [
+            (1, 100),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (5, 1_000),
+            (40, 1_000),
+        ] {
+            for _ in 0..50 {
+                let wait = full_jitter(config, failures);
+                assert!(wait <= Duration::from_millis(cap), "{failures}: {wait:?}");
+            }
+        }
+        // Full jitter spreads the waits over the whole range.
+        let waits: Vec<Duration> = (0..200).map(|_| full_jitter(config, 5)).collect();
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(250)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(750)));
+    }
+}

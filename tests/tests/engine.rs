@@ -1,0 +1,196 @@
+//! The sync engine against the real server on loopback: devices that never call `sync_now`
+//! exchange a dispatched case by themselves; a device that cannot reach its server backs off
+//! and syncs as soon as connectivity returns; the states come in order; stopping is clean; and
+//! two syncs of one device never run at once. Waits are on conditions (with a generous
+//! deadline for a stuck engine), never on times.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use xiangying_core::org::sample;
+use xiangying_core::{
+    Device, EngineConfig, EngineState, EngineStatus, NewReport, SyncEngine, SyncPhase,
+};
+use xiangying_tests::{Field, sample_org};
+
+/// Fast pacing for tests: short debounce and backoff, a periodic sync standing in for the
+/// server's wake-up channel.
+fn config() -> EngineConfig {
+    EngineConfig {
+        debounce: Duration::from_millis(20),
+        foreground_period: Some(Duration::from_millis(100)),
+        backoff_base: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(200),
+    }
+}
+
+/// Waits until `done` holds, failing after a minute (a stuck engine, not a slow one).
+fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Every status an engine published, in order.
+fn recorder() -> (
+    Arc<Mutex<Vec<EngineStatus>>>,
+    xiangying_core::EngineListener,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let listener = Box::new(move |s: &EngineStatus| sink.lock().unwrap().push(s.clone()));
+    (seen, listener)
+}
+
+/// Enrols `person` and takes their device out of the field, to share with an engine.
+fn take(f: &mut Field, person: &str) -> Arc<Device> {
+    f.enrol(person);
+    Arc::new(f.devices.remove(person).unwrap())
+}
+
+fn report(d: &Device, what: &str) -> String {
+    d.report(&NewReport {
+        category: sample::LITTER.into(),
+        location: sample::IN_G1,
+        grid: None,
+        segment: None,
+        description: what.into(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn devices_that_never_call_sync_now_receive_a_case_by_themselves() {
+    let mut f = Field::new(sample_org());
+    let gw1 = take(&mut f, "gw1");
+    let cc1 = take(&mut f, "cc1");
+    let (_, quiet) = recorder();
+    let reporter = SyncEngine::start(gw1.clone(), config(), quiet).unwrap();
+    let (seen, listener) = recorder();
+    let chief = SyncEngine::start(cc1.clone(), config(), listener).unwrap();
+    chief.set_foreground(true);
+
+    let id = report(&gw1, "垃圾满溢");
+    eventually("the chief's device holds the case", || {
+        cc1.case(&id).is_ok()
+    });
+    eventually("the reporter's outbox drains", || {
+        gw1.outbox_len().unwrap() == 0
+    });
+    let status = chief.status();
+    assert!(status.last_success.is_some());
+    assert_eq!(status.outbox, 0);
+    reporter.stop();
+    chief.stop();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.last().unwrap().state, EngineState::Stopped);
+    assert!(
+        seen.iter().any(
+            |s| matches!(&s.state, EngineState::Syncing(r) if r.phase == Some(SyncPhase::Done))
+        )
+    );
+    assert_eq!(cc1.by_community("c1", 10).unwrap().len(), 1);
+}
+
+#[test]
+fn an_unreachable_server_means_offline_then_a_sync_as_soon_as_the_network_is_back() {
+    let mut f = Field::new(sample_org());
+    let url = f.server.url();
+    let gw1 = take(&mut f, "gw1");
+    // Nothing listens here: every try fails to connect.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    gw1.set_server_url(&dead).unwrap();
+    report(&gw1, "夜间施工噪音");
+
+    let (seen, listener) = recorder();
+    let engine = SyncEngine::start(gw1.clone(), config(), listener).unwrap();
+    let offline = |s: &[EngineStatus]| {
+        s.iter()
+            .filter(|s| matches!(s.state, EngineState::Offline { .. }))
+            .count()
+    };
+    eventually("two failed tries, backing off", || {
+        offline(&seen.lock().unwrap()) >= 2
+    });
+    assert_eq!(
+        gw1.outbox_len().unwrap(),
+        1,
+        "nothing is lost while offline"
+    );
+
+    gw1.set_server_url(&url).unwrap();
+    engine.connectivity_regained();
+    eventually("the outbox drains once the network is back", || {
+        gw1.outbox_len().unwrap() == 0
+    });
+    eventually("the engine is idle after its success", || {
+        engine.status().state == EngineState::Idle
+    });
+    engine.stop();
+
+    // The states in order: a try (syncing), offline, … a try, idle, stopped.
+    let seen = seen.lock().unwrap();
+    let first_offline = seen
+        .iter()
+        .position(|s| matches!(s.state, EngineState::Offline { .. }))
+        .unwrap();
+    assert!(
+        matches!(seen[0].state, EngineState::Syncing(_)),
+        "{:?}",
+        seen[0]
+    );
+    let last_idle = seen
+        .iter()
+        .rposition(|s| s.state == EngineState::Idle)
+        .unwrap();
+    assert!(first_offline < last_idle);
+    assert!(matches!(seen[last_idle - 1].state, EngineState::Syncing(_)));
+    assert_eq!(seen.last().unwrap().state, EngineState::Stopped);
+    assert!(seen[last_idle].last_success.is_some());
+    if let EngineState::Offline { retry_in, reason } = &seen[first_offline].state {
+        assert!(*retry_in <= Duration::from_millis(200), "{retry_in:?}");
+        assert!(reason.contains("network"), "{reason}");
+    }
+}
+
+#[test]
+fn two_syncs_of_one_device_never_run_at_once() {
+    let mut f = Field::new(sample_org());
+    let gw1 = take(&mut f, "gw1");
+    let (_, listener) = recorder();
+    let engine = SyncEngine::start(gw1.clone(), config(), listener).unwrap();
+    engine.set_foreground(true);
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let (d, in_flight, most) = (gw1.clone(), in_flight.clone(), most.clone());
+            std::thread::spawn(move || {
+                for j in 0..5 {
+                    report(&d, &format!("report {i}-{j}"));
+                    d.sync_now(&|r| match r.phase {
+                        Some(SyncPhase::Exchanging) if r.round_trips == 0 => {
+                            let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(n, Ordering::SeqCst);
+                        }
+                        Some(SyncPhase::Done) => {
+                            in_flight.fetch_sub(1, Ordering::SeqCst);
+                        }
+                        _ => {}
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    engine.stop();
+    assert_eq!(most.load(Ordering::SeqCst), 1);
+    assert_eq!(gw1.outbox_len().unwrap(), 0);
+}

@@ -6,6 +6,8 @@
 //!   route by place, report and forward by route, suggest duplicates, list review meetings
 //!   (`field.rs`); rankings and notice boards (`reports.rs`); patrols with their tracks,
 //!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
+//! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
+//!   (`engine.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
@@ -18,6 +20,7 @@
 //! this crate (`scripts/bindings`).
 
 mod device;
+mod engine;
 mod error;
 mod field;
 pub mod field_types;
@@ -30,6 +33,10 @@ pub mod types;
 mod work;
 
 pub use device::XiangyingDevice;
+pub use engine::{
+    EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,
+    default_engine_config,
+};
 pub use error::{ApiError, ApiResult};
 pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};

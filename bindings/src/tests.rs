@@ -1317,3 +1317,73 @@ fn a_patrol_reaches_the_community_chief_through_the_server() {
     assert!(theirs.ended_at_ms.is_some());
     assert_eq!(theirs, worker.patrol(id).unwrap());
 }
+
+#[derive(Default)]
+struct States(Mutex<Vec<EngineStatus>>);
+
+impl EngineListener for States {
+    fn status_changed(&self, status: EngineStatus) {
+        self.0.lock().unwrap().push(status);
+    }
+}
+
+/// Waits until `done` holds, failing after a minute (a stuck engine, not a slow one).
+fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_sync_engine_carries_a_report_to_the_grid_worker_without_sync_now() {
+    let server = Server::start();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let chief = server.enrol(a.path(), "psc1");
+    let worker = server.enrol(b.path(), "gw1");
+    let fast = EngineConfig {
+        debounce_ms: 20,
+        foreground_period_ms: Some(100),
+        backoff_base_ms: 50,
+        backoff_max_ms: 200,
+    };
+    assert_eq!(default_engine_config().debounce_ms, 1_000);
+    let (sent, heard) = (Arc::new(States::default()), Arc::new(Recorder::default()));
+    let sender = chief.start_sync_engine(fast, sent.clone()).unwrap();
+    let receiver = worker
+        .start_sync_engine(fast, Arc::new(States::default()))
+        .unwrap();
+    receiver.set_foreground(true);
+    worker.add_case_listener(heard.clone());
+
+    let id = chief.report(litter()).unwrap();
+    chief.forward(id.clone(), "请处理".into()).unwrap();
+    eventually("the grid worker's inbox holds the case", || {
+        worker.inbox(10).unwrap().iter().any(|c| c.id == id)
+    });
+    eventually("the chief's outbox drains", || sender.status().outbox == 0);
+    assert!(
+        heard
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|ids| ids.is_empty() || ids.contains(&id)),
+        "the worker's case listeners heard of the case"
+    );
+    sender.stop();
+    receiver.stop();
+    assert_eq!(sender.status().state, EngineState::Stopped);
+    let states = sent.0.lock().unwrap();
+    assert!(
+        states
+            .iter()
+            .any(|s| matches!(s.state, EngineState::Syncing { .. }))
+    );
+    assert!(states.iter().any(|s| s.last_success_ms.is_some()));
+    assert_eq!(states.last().unwrap().state, EngineState::Stopped);
+}

@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceEngineListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CASE_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CASE_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceCaseListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -262,6 +269,15 @@ typedef void (*UniffiCallbackInterfaceProgressListenerMethod0)(uint64_t, uint64_
 typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ENGINE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ENGINE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceEngineListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceEngineListenerMethod0 _Nonnull statusChanged;
+} UniffiVTableCallbackInterfaceEngineListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CASE_LISTENER
@@ -536,6 +552,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_verify(uint64_t ptr, R
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_void(uint64_t ptr, RustBuffer case_id, RustBuffer reason, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_START_SYNC_ENGINE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_START_SYNC_ENGINE
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_sync_engine(uint64_t ptr, RustBuffer config, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DUPLICATE_CANDIDATES
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_DUPLICATE_CANDIDATES
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_duplicate_candidates(uint64_t ptr, RustBuffer category, RustBuffer location, RustBuffer radius_m, RustBuffer days, RustBuffer now_ms, RustCallStatus *_Nonnull out_status
@@ -631,6 +652,61 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_notice_board_html(uint
 uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_rankings(uint64_t ptr, int64_t from_ms, int64_t to_ms
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_ENGINELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_ENGINELISTENER
+uint64_t uniffi_xiangying_ffi_fn_clone_enginelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_ENGINELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_ENGINELISTENER
+void uniffi_xiangying_ffi_fn_free_enginelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_INIT_CALLBACK_VTABLE_ENGINELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_INIT_CALLBACK_VTABLE_ENGINELISTENER
+void uniffi_xiangying_ffi_fn_init_callback_vtable_enginelistener(const UniffiVTableCallbackInterfaceEngineListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_ENGINELISTENER_STATUS_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_ENGINELISTENER_STATUS_CHANGED
+void uniffi_xiangying_ffi_fn_method_enginelistener_status_changed(uint64_t ptr, RustBuffer status, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_XIANGYINGSYNCENGINE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_XIANGYINGSYNCENGINE
+uint64_t uniffi_xiangying_ffi_fn_clone_xiangyingsyncengine(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_XIANGYINGSYNCENGINE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_XIANGYINGSYNCENGINE
+void uniffi_xiangying_ffi_fn_free_xiangyingsyncengine(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_CONNECTIVITY_REGAINED
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_CONNECTIVITY_REGAINED
+void uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_connectivity_regained(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_SET_FOREGROUND
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_SET_FOREGROUND
+void uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_set_foreground(uint64_t ptr, int8_t foreground, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_STATUS
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_STOP
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_STOP
+void uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_stop(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_SYNC_SOON
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGSYNCENGINE_SYNC_SOON
+void uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_sync_soon(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_CANCELTOKEN
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_CANCELTOKEN
 uint64_t uniffi_xiangying_ffi_fn_clone_canceltoken(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -715,6 +791,12 @@ void uniffi_xiangying_ffi_fn_init_callback_vtable_synclistener(const UniffiVTabl
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_SYNCLISTENER_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_SYNCLISTENER_PROGRESS
 void uniffi_xiangying_ffi_fn_method_synclistener_progress(uint64_t ptr, RustBuffer report, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_DEFAULT_ENGINE_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_DEFAULT_ENGINE_CONFIG
+RustBuffer uniffi_xiangying_ffi_fn_func_default_engine_config(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_XIANGYING_FFI_RUSTBUFFER_ALLOC
@@ -975,6 +1057,12 @@ void ffi_xiangying_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_XIANGYING_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_XIANGYING_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_xiangying_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
+uint16_t uniffi_xiangying_ffi_checksum_func_default_engine_config(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_ACCEPT
@@ -1253,6 +1341,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_START_SYNC_ENGINE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_START_SYNC_ENGINE
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DUPLICATE_CANDIDATES
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_DUPLICATE_CANDIDATES
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates(void
@@ -1364,6 +1458,42 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_notice_board_html(
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_RANKINGS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_RANKINGS
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_ENGINELISTENER_STATUS_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_ENGINELISTENER_STATUS_CHANGED
+uint16_t uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_CONNECTIVITY_REGAINED
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_CONNECTIVITY_REGAINED
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_SET_FOREGROUND
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_SET_FOREGROUND
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_set_foreground(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_STATUS
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_STOP
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_STOP
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_stop(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_SYNC_SOON
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGSYNCENGINE_SYNC_SOON
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_sync_soon(void
     
 );
 #endif

@@ -1018,6 +1018,216 @@ public func FfiConverterTypeCaseListener_lower(_ value: CaseListener) -> UInt64 
 
 
 /**
+ * Told every state the engine goes through, in order, on the engine's thread: post to your UI.
+ */
+public protocol EngineListener: AnyObject, Sendable {
+    
+    /**
+     * The engine's status now.
+     */
+    func statusChanged(status: EngineStatus) 
+    
+}
+/**
+ * Told every state the engine goes through, in order, on the engine's thread: post to your UI.
+ */
+open class EngineListenerImpl: EngineListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_xiangying_ffi_fn_clone_enginelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_xiangying_ffi_fn_free_enginelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The engine's status now.
+     */
+open func statusChanged(status: EngineStatus)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_enginelistener_status_changed(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEngineStatus_lower(status),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceEngineListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceEngineListener = UniffiVTableCallbackInterfaceEngineListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeEngineListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface EngineListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeEngineListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface EngineListener: handle missing in uniffiClone")
+            }
+        },
+        statusChanged: { (
+            uniffiHandle: UInt64,
+            status: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeEngineListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.statusChanged(
+                     status: try FfiConverterTypeEngineStatus_lift(status)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceEngineListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceEngineListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitEngineListener() {
+    uniffi_xiangying_ffi_fn_init_callback_vtable_enginelistener(UniffiCallbackInterfaceEngineListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngineListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<EngineListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = EngineListener
+
+    public static func lift(_ handle: UInt64) throws -> EngineListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return EngineListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: EngineListener) -> UInt64 {
+         if let rustImpl = value as? EngineListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EngineListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EngineListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineListener_lift(_ handle: UInt64) throws -> EngineListener {
+    return try FfiConverterTypeEngineListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineListener_lower(_ value: EngineListener) -> UInt64 {
+    return FfiConverterTypeEngineListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Told how far long work (a bulk import) has got.
  */
 public protocol ProgressListener: AnyObject, Sendable {
@@ -1745,6 +1955,13 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * Withdraws a case as invalid.
      */
     func void(caseId: String, reason: String) throws  -> CaseState
+    
+    /**
+     * Starts this device's sync engine (one per device; the app starts it once, after
+     * enrolment). The first sync runs at once. `listener` hears every state; the device's
+     * case listeners hear what each sync changed.
+     */
+    func startSyncEngine(config: EngineConfig, listener: EngineListener) throws  -> XiangyingSyncEngine
     
     /**
      * The open cases of `category` near `location`, raised in the last days: the duplicates
@@ -2729,6 +2946,22 @@ open func void(caseId: String, reason: String)throws  -> CaseState  {
 }
     
     /**
+     * Starts this device's sync engine (one per device; the app starts it once, after
+     * enrolment). The first sync runs at once. `listener` hears every state; the device's
+     * case listeners hear what each sync changed.
+     */
+open func startSyncEngine(config: EngineConfig, listener: EngineListener)throws  -> XiangyingSyncEngine  {
+    return try  FfiConverterTypeXiangyingSyncEngine_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_sync_engine(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEngineConfig_lower(config),
+        FfiConverterTypeEngineListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The open cases of `category` near `location`, raised in the last days: the duplicates
      * to suggest when a report is started (then [`XiangyingDevice::mark_duplicate`] the new
      * one, or report anyway). Nearest first (same distance: newest first), with distances in
@@ -3142,6 +3375,200 @@ public func FfiConverterTypeXiangyingDevice_lift(_ handle: UInt64) throws -> Xia
 #endif
 public func FfiConverterTypeXiangyingDevice_lower(_ value: XiangyingDevice) -> UInt64 {
     return FfiConverterTypeXiangyingDevice.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A running sync engine (stop it when the app closes; dropping it stops it too).
+ */
+public protocol XiangyingSyncEngineProtocol: AnyObject, Sendable {
+    
+    /**
+     * The platform reports the network is back: sync now, with the backoff reset.
+     */
+    func connectivityRegained() 
+    
+    /**
+     * The app came to the foreground (periodic syncs run) or left it (they stop).
+     */
+    func setForeground(foreground: Bool) 
+    
+    /**
+     * The engine's status now (`Stopped` once stopped).
+     */
+    func status()  -> EngineStatus
+    
+    /**
+     * Stops the engine: a sync in flight stops at its next step; returns once it has.
+     */
+    func stop() 
+    
+    /**
+     * Something says there is news for this device (a push notification): sync now.
+     */
+    func syncSoon() 
+    
+}
+/**
+ * A running sync engine (stop it when the app closes; dropping it stops it too).
+ */
+open class XiangyingSyncEngine: XiangyingSyncEngineProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_xiangying_ffi_fn_clone_xiangyingsyncengine(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_xiangying_ffi_fn_free_xiangyingsyncengine(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The platform reports the network is back: sync now, with the backoff reset.
+     */
+open func connectivityRegained()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_connectivity_regained(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The app came to the foreground (periodic syncs run) or left it (they stop).
+     */
+open func setForeground(foreground: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_set_foreground(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(foreground),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The engine's status now (`Stopped` once stopped).
+     */
+open func status() -> EngineStatus  {
+    return try!  FfiConverterTypeEngineStatus_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Stops the engine: a sync in flight stops at its next step; returns once it has.
+     */
+open func stop()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_stop(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Something says there is news for this device (a push notification): sync now.
+     */
+open func syncSoon()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_sync_soon(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeXiangyingSyncEngine: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = XiangyingSyncEngine
+
+    public static func lift(_ handle: UInt64) throws -> XiangyingSyncEngine {
+        return XiangyingSyncEngine(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: XiangyingSyncEngine) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> XiangyingSyncEngine {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: XiangyingSyncEngine, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeXiangyingSyncEngine_lift(_ handle: UInt64) throws -> XiangyingSyncEngine {
+    return try FfiConverterTypeXiangyingSyncEngine.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeXiangyingSyncEngine_lower(_ value: XiangyingSyncEngine) -> UInt64 {
+    return FfiConverterTypeXiangyingSyncEngine.lower(value)
 }
 
 
@@ -4165,6 +4592,188 @@ public func FfiConverterTypeDuplicateCandidate_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeDuplicateCandidate_lower(_ value: DuplicateCandidate) -> RustBuffer {
     return FfiConverterTypeDuplicateCandidate.lower(value)
+}
+
+
+/**
+ * How the engine paces itself (see [`default_engine_config`]).
+ */
+public struct EngineConfig: Equatable, Hashable {
+    /**
+     * The quiet time after a local write before syncing it (1000 by default).
+     */
+    public let debounceMs: UInt64
+    /**
+     * The period of syncs while the app is in the foreground; none: no periodic syncs
+     * (60000 by default).
+     */
+    public let foregroundPeriodMs: UInt64?
+    /**
+     * The first wait after a failure, doubling with each failure in a row (2000 by default);
+     * the real wait is random between zero and it (full jitter).
+     */
+    public let backoffBaseMs: UInt64
+    /**
+     * The longest backoff (300000 by default).
+     */
+    public let backoffMaxMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The quiet time after a local write before syncing it (1000 by default).
+         */debounceMs: UInt64, 
+        /**
+         * The period of syncs while the app is in the foreground; none: no periodic syncs
+         * (60000 by default).
+         */foregroundPeriodMs: UInt64?, 
+        /**
+         * The first wait after a failure, doubling with each failure in a row (2000 by default);
+         * the real wait is random between zero and it (full jitter).
+         */backoffBaseMs: UInt64, 
+        /**
+         * The longest backoff (300000 by default).
+         */backoffMaxMs: UInt64) {
+        self.debounceMs = debounceMs
+        self.foregroundPeriodMs = foregroundPeriodMs
+        self.backoffBaseMs = backoffBaseMs
+        self.backoffMaxMs = backoffMaxMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EngineConfig: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EngineConfig {
+        return
+            try EngineConfig(
+                debounceMs: FfiConverterUInt64.read(from: &buf), 
+                foregroundPeriodMs: FfiConverterOptionUInt64.read(from: &buf), 
+                backoffBaseMs: FfiConverterUInt64.read(from: &buf), 
+                backoffMaxMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EngineConfig, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.debounceMs, into: &buf)
+        FfiConverterOptionUInt64.write(value.foregroundPeriodMs, into: &buf)
+        FfiConverterUInt64.write(value.backoffBaseMs, into: &buf)
+        FfiConverterUInt64.write(value.backoffMaxMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineConfig_lift(_ buf: RustBuffer) throws -> EngineConfig {
+    return try FfiConverterTypeEngineConfig.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineConfig_lower(_ value: EngineConfig) -> RustBuffer {
+    return FfiConverterTypeEngineConfig.lower(value)
+}
+
+
+/**
+ * The engine's state with the queues it works on.
+ */
+public struct EngineStatus: Equatable, Hashable {
+    /**
+     * What the engine is doing.
+     */
+    public let state: EngineState
+    /**
+     * Changes waiting for the server.
+     */
+    public let outbox: UInt64
+    /**
+     * Photo files waiting to upload.
+     */
+    public let uploads: UInt64
+    /**
+     * When the last sync succeeded (ms since the epoch, device clock), if one has.
+     */
+    public let lastSuccessMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the engine is doing.
+         */state: EngineState, 
+        /**
+         * Changes waiting for the server.
+         */outbox: UInt64, 
+        /**
+         * Photo files waiting to upload.
+         */uploads: UInt64, 
+        /**
+         * When the last sync succeeded (ms since the epoch, device clock), if one has.
+         */lastSuccessMs: Int64?) {
+        self.state = state
+        self.outbox = outbox
+        self.uploads = uploads
+        self.lastSuccessMs = lastSuccessMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EngineStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngineStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EngineStatus {
+        return
+            try EngineStatus(
+                state: FfiConverterTypeEngineState.read(from: &buf), 
+                outbox: FfiConverterUInt64.read(from: &buf), 
+                uploads: FfiConverterUInt64.read(from: &buf), 
+                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EngineStatus, into buf: inout [UInt8]) {
+        FfiConverterTypeEngineState.write(value.state, into: &buf)
+        FfiConverterUInt64.write(value.outbox, into: &buf)
+        FfiConverterUInt64.write(value.uploads, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineStatus_lift(_ buf: RustBuffer) throws -> EngineStatus {
+    return try FfiConverterTypeEngineStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineStatus_lower(_ value: EngineStatus) -> RustBuffer {
+    return FfiConverterTypeEngineStatus.lower(value)
 }
 
 
@@ -8162,6 +8771,159 @@ public func FfiConverterTypeCompanionKind_lower(_ value: CompanionKind) -> RustB
 
 
 /**
+ * What the engine is doing.
+ */
+
+public enum EngineState: Equatable, Hashable {
+    
+    /**
+     * Nothing to do until the next trigger.
+     */
+    case idle
+    /**
+     * A sync is running; its progress so far.
+     */
+    case syncing(
+        /**
+         * The totals so far.
+         */report: SyncReport
+    )
+    /**
+     * The server could not be reached; the next try is in `retry_in_ms` (sooner when the
+     * app reports connectivity regained).
+     */
+    case offline(
+        /**
+         * Until the next try.
+         */retryInMs: UInt64, 
+        /**
+         * What failed.
+         */reason: String
+    )
+    /**
+     * The server refused or failed; the next try is in `retry_in_ms`.
+     */
+    case waitingToRetry(
+        /**
+         * Until the next try.
+         */retryInMs: UInt64, 
+        /**
+         * The refusal's stable code (decision 0025).
+         */code: String, 
+        /**
+         * What the server said.
+         */reason: String
+    )
+    /**
+     * The app (`upgrade_required`) or the server (`server_too_old`) must be upgraded; no
+     * retries until `sync_soon`.
+     */
+    case upgradeRequired(
+        /**
+         * `upgrade_required` or `server_too_old`.
+         */code: String
+    )
+    /**
+     * Stopped.
+     */
+    case stopped
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension EngineState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEngineState: FfiConverterRustBuffer {
+    typealias SwiftType = EngineState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EngineState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .idle
+        
+        case 2: return .syncing(report: try FfiConverterTypeSyncReport.read(from: &buf)
+        )
+        
+        case 3: return .offline(retryInMs: try FfiConverterUInt64.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .waitingToRetry(retryInMs: try FfiConverterUInt64.read(from: &buf), code: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .upgradeRequired(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .stopped
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: EngineState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .idle:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .syncing(report):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeSyncReport.write(report, into: &buf)
+            
+        
+        case let .offline(retryInMs,reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterUInt64.write(retryInMs, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .waitingToRetry(retryInMs,code,reason):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt64.write(retryInMs, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .upgradeRequired(code):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case .stopped:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineState_lift(_ buf: RustBuffer) throws -> EngineState {
+    return try FfiConverterTypeEngineState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEngineState_lower(_ value: EngineState) -> RustBuffer {
+    return FfiConverterTypeEngineState.lower(value)
+}
+
+
+
+/**
  * The author of an event.
  */
 
@@ -9179,6 +9941,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
     typealias SwiftType = Int64?
 
@@ -9913,6 +10699,17 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
         print("uniffiFutureContinuationCallback invalid handle")
     }
 }
+/**
+ * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
+ * 5 min.
+ */
+public func defaultEngineConfig() -> EngineConfig  {
+    return try!  FfiConverterTypeEngineConfig_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_default_engine_config(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -9928,6 +10725,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_xiangying_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 28686) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() != 24635) {
         return InitializationResult.apiChecksumMismatch
@@ -10067,6 +10867,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void() != 37918) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() != 58549) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 55232) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10124,6 +10927,24 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() != 6009) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed() != 44215) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained() != 53600) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_set_foreground() != 2231) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_status() != 56594) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_stop() != 7955) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_sync_soon() != 47053) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_canceltoken_cancel() != 51991) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10147,6 +10968,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitCaseListener()
+    uniffiCallbackInitEngineListener()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitSyncListener()
     return InitializationResult.ok

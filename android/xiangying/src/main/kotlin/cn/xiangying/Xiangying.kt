@@ -39,6 +39,12 @@ import cn.xiangying.ffi.SyncReport
 import cn.xiangying.ffi.TrackPoint
 import cn.xiangying.ffi.WeeklyAccompaniments
 import cn.xiangying.ffi.XiangyingDevice
+import cn.xiangying.ffi.XiangyingSyncEngine
+import cn.xiangying.ffi.EngineConfig
+import cn.xiangying.ffi.EngineListener
+import cn.xiangying.ffi.EngineState
+import cn.xiangying.ffi.EngineStatus
+import cn.xiangying.ffi.defaultEngineConfig
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.BufferOverflow
@@ -49,6 +55,8 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.flow.MutableSharedFlow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.SharedFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asSharedFlow
@@ -184,6 +192,23 @@ class Xiangying private constructor(
         }
         awaitClose { job.cancel() }
     }.buffer(Channel.UNLIMITED)
+
+    /**
+     * Starts this device's sync engine (once, after enrolment; decision 0028): from now on the
+     * device syncs by itself after local writes, when [SyncEngine.connectivityRegained] or
+     * [SyncEngine.syncSoon] says so, and periodically while [SyncEngine.setForeground] is on.
+     * Its state is a [StateFlow]; the [changes] flow hears what each of its syncs changed.
+     * Close the engine when the app closes.
+     */
+    fun startSyncEngine(config: EngineConfig = defaultEngineConfig()): SyncEngine {
+        val state = MutableStateFlow(EngineStatus(EngineState.Idle, 0uL, 0uL, null))
+        val engine = device.startSyncEngine(config, object : EngineListener {
+            override fun statusChanged(status: EngineStatus) {
+                state.value = status
+            }
+        })
+        return SyncEngine(engine, state.asStateFlow())
+    }
 
     // ---- raising cases ----
 
@@ -514,3 +539,32 @@ val Throwable.upgradeNeeded: Upgrade?
         is ApiException.ServerTooOld -> Upgrade.SERVER
         else -> null
     }
+
+/**
+ * A running sync engine ([Xiangying.startSyncEngine]). [status] is its state (idle, syncing
+ * with progress, offline or waiting to retry with when and why, upgrade required, stopped)
+ * with the outbox and upload queue sizes and the time of the last success; wire
+ * [connectivityRegained] to `ConnectivityManager.NetworkCallback.onAvailable` and
+ * [setForeground] to the app's lifecycle.
+ */
+class SyncEngine internal constructor(
+    /** The generated object, for anything this layer does not wrap. */
+    val engine: XiangyingSyncEngine,
+    /** The engine's state; conflated: a collector sees the latest. */
+    val status: StateFlow<EngineStatus>,
+) : AutoCloseable {
+    /** The network is back: sync now, with the backoff reset. */
+    fun connectivityRegained() = engine.connectivityRegained()
+
+    /** Something says there is news for this device (a push message): sync now. */
+    fun syncSoon() = engine.syncSoon()
+
+    /** The app came to the foreground (periodic syncs run) or left it (they stop). */
+    fun setForeground(foreground: Boolean) = engine.setForeground(foreground)
+
+    /** Stops the engine (a sync in flight stops at its next step) and frees it. */
+    override fun close() {
+        engine.stop()
+        engine.close()
+    }
+}

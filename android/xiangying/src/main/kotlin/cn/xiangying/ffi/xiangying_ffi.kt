@@ -657,6 +657,9 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceEngineListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceCaseListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`ids`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -665,6 +668,25 @@ internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.
 }
 internal interface UniffiCallbackInterfaceSyncListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`report`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "statusChanged")
+internal open class UniffiVTableCallbackInterfaceEngineListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `statusChanged`: UniffiCallbackInterfaceEngineListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `statusChanged`: UniffiCallbackInterfaceEngineListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceEngineListener(`uniffiFree`,`uniffiClone`,`statusChanged`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceEngineListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `statusChanged` = other.`statusChanged`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "casesChanged")
 internal open class UniffiVTableCallbackInterfaceCaseListener(
@@ -748,6 +770,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_xiangying_ffi_checksum_func_default_engine_config(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_case_listener(
@@ -840,6 +864,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed(
@@ -878,6 +904,18 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_set_foreground(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_status(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_stop(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_sync_soon(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_canceltoken_cancel(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_canceltoken_is_cancelled(
@@ -909,6 +947,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "xiangying_ffi"))
         uniffiCallbackInterfaceCaseListener.register(this)
+        uniffiCallbackInterfaceEngineListener.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
         uniffiCallbackInterfaceSyncListener.register(this)
         
@@ -1013,6 +1052,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_void(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_sync_engine(`ptr`: Long,`config`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_duplicate_candidates(`ptr`: Long,`category`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,`radiusM`: RustBuffer.ByValue,`days`: RustBuffer.ByValue,`nowMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_forward_routed(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1051,6 +1092,28 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_rankings(`ptr`: Long,`fromMs`: Long,`toMs`: Long,
     ): Long
+    external fun uniffi_xiangying_ffi_fn_clone_enginelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_xiangying_ffi_fn_free_enginelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_init_callback_vtable_enginelistener(`vtable`: UniffiVTableCallbackInterfaceEngineListener,
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_enginelistener_status_changed(`ptr`: Long,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_clone_xiangyingsyncengine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_xiangying_ffi_fn_free_xiangyingsyncengine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_connectivity_regained(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_set_foreground(`ptr`: Long,`foreground`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_stop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_sync_soon(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_xiangying_ffi_fn_clone_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_xiangying_ffi_fn_free_canceltoken(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1085,6 +1148,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_synclistener_progress(`ptr`: Long,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_func_default_engine_config(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_xiangying_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_xiangying_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1204,6 +1269,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 28686) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() and 0xFFFF) != 24635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1342,6 +1410,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_void() and 0xFFFF) != 37918) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() and 0xFFFF) != 58549) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 55232) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1397,6 +1468,24 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() and 0xFFFF) != 6009) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed() and 0xFFFF) != 44215) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained() and 0xFFFF) != 53600) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_set_foreground() and 0xFFFF) != 2231) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_status() and 0xFFFF) != 56594) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_stop() and 0xFFFF) != 7955) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_sync_soon() and 0xFFFF) != 47053) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_canceltoken_cancel() and 0xFFFF) != 51991) {
@@ -2596,6 +2685,329 @@ public object FfiConverterTypeCaseListener: FfiConverter<CaseListener, Long> {
 
 
 /**
+ * Told every state the engine goes through, in order, on the engine's thread: post to your UI.
+ */
+public interface EngineListener {
+    
+    /**
+     * The engine's status now.
+     */
+    fun `statusChanged`(`status`: EngineStatus)
+    
+    companion object
+}
+
+/**
+ * Told every state the engine goes through, in order, on the engine's thread: post to your UI.
+ */
+open class EngineListenerImpl: Disposable, AutoCloseable, EngineListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_xiangying_ffi_fn_free_enginelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_xiangying_ffi_fn_clone_enginelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The engine's status now.
+     */override fun `statusChanged`(`status`: EngineStatus)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_enginelistener_status_changed(
+        it,
+        
+        FfiConverterTypeEngineStatus.lower(`status`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceEngineListener {
+    internal object `statusChanged`: UniffiCallbackInterfaceEngineListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`statusChanged`(
+                    FfiConverterTypeEngineStatus.lift(`status`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeEngineListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeEngineListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceEngineListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `statusChanged`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_xiangying_ffi_fn_init_callback_vtable_enginelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngineListener: FfiConverter<EngineListener, Long> {
+    internal val handleMap = UniffiHandleMap<EngineListener>()
+
+    override fun lower(value: EngineListener): Long {
+        if (value is EngineListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): EngineListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return EngineListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): EngineListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: EngineListener) = 8UL
+
+    override fun write(value: EngineListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Told how far long work (a bulk import) has got.
  */
 public interface ProgressListener {
@@ -3548,6 +3960,13 @@ public interface XiangyingDeviceInterface {
      * Withdraws a case as invalid.
      */
     fun `void`(`caseId`: kotlin.String, `reason`: kotlin.String): CaseState
+    
+    /**
+     * Starts this device's sync engine (one per device; the app starts it once, after
+     * enrolment). The first sync runs at once. `listener` hears every state; the device's
+     * case listeners hear what each sync changed.
+     */
+    fun `startSyncEngine`(`config`: EngineConfig, `listener`: EngineListener): XiangyingSyncEngine
     
     /**
      * The open cases of `category` near `location`, raised in the last days: the duplicates
@@ -4809,6 +5228,27 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * Starts this device's sync engine (one per device; the app starts it once, after
+     * enrolment). The first sync runs at once. `listener` hears every state; the device's
+     * case listeners hear what each sync changed.
+     */
+    @Throws(ApiException::class)override fun `startSyncEngine`(`config`: EngineConfig, `listener`: EngineListener): XiangyingSyncEngine {
+            return FfiConverterTypeXiangyingSyncEngine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_start_sync_engine(
+        it,
+        
+        FfiConverterTypeEngineConfig.lower(`config`),
+        FfiConverterTypeEngineListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The open cases of `category` near `location`, raised in the last days: the duplicates
      * to suggest when a report is started (then [`XiangyingDevice::mark_duplicate`] the new
      * one, or report anyway). Nearest first (same distance: newest first), with distances in
@@ -5325,6 +5765,354 @@ public object FfiConverterTypeXiangyingDevice: FfiConverter<XiangyingDevice, Lon
     override fun allocationSize(value: XiangyingDevice) = 8UL
 
     override fun write(value: XiangyingDevice, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A running sync engine (stop it when the app closes; dropping it stops it too).
+ */
+public interface XiangyingSyncEngineInterface {
+    
+    /**
+     * The platform reports the network is back: sync now, with the backoff reset.
+     */
+    fun `connectivityRegained`()
+    
+    /**
+     * The app came to the foreground (periodic syncs run) or left it (they stop).
+     */
+    fun `setForeground`(`foreground`: kotlin.Boolean)
+    
+    /**
+     * The engine's status now (`Stopped` once stopped).
+     */
+    fun `status`(): EngineStatus
+    
+    /**
+     * Stops the engine: a sync in flight stops at its next step; returns once it has.
+     */
+    fun `stop`()
+    
+    /**
+     * Something says there is news for this device (a push notification): sync now.
+     */
+    fun `syncSoon`()
+    
+    companion object
+}
+
+/**
+ * A running sync engine (stop it when the app closes; dropping it stops it too).
+ */
+open class XiangyingSyncEngine: Disposable, AutoCloseable, XiangyingSyncEngineInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_xiangying_ffi_fn_free_xiangyingsyncengine(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_xiangying_ffi_fn_clone_xiangyingsyncengine(handle, status)
+        }
+    }
+
+    
+    /**
+     * The platform reports the network is back: sync now, with the backoff reset.
+     */override fun `connectivityRegained`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_connectivity_regained(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The app came to the foreground (periodic syncs run) or left it (they stop).
+     */override fun `setForeground`(`foreground`: kotlin.Boolean)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_set_foreground(
+        it,
+        
+        FfiConverterBoolean.lower(`foreground`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The engine's status now (`Stopped` once stopped).
+     */override fun `status`(): EngineStatus {
+            return FfiConverterTypeEngineStatus.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Stops the engine: a sync in flight stops at its next step; returns once it has.
+     */override fun `stop`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_stop(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Something says there is news for this device (a push notification): sync now.
+     */override fun `syncSoon`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_sync_soon(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeXiangyingSyncEngine: FfiConverter<XiangyingSyncEngine, Long> {
+    override fun lower(value: XiangyingSyncEngine): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): XiangyingSyncEngine {
+        return XiangyingSyncEngine(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): XiangyingSyncEngine {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: XiangyingSyncEngine) = 8UL
+
+    override fun write(value: XiangyingSyncEngine, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -6084,6 +6872,134 @@ public object FfiConverterTypeDuplicateCandidate: FfiConverterRustBuffer<Duplica
     override fun write(value: DuplicateCandidate, buf: ByteBuffer) {
             FfiConverterTypeCaseSummary.write(value.`summary`, buf)
             FfiConverterDouble.write(value.`distanceM`, buf)
+    }
+}
+
+
+
+/**
+ * How the engine paces itself (see [`default_engine_config`]).
+ */
+data class EngineConfig (
+    /**
+     * The quiet time after a local write before syncing it (1000 by default).
+     */
+    val `debounceMs`: kotlin.ULong
+    , 
+    /**
+     * The period of syncs while the app is in the foreground; none: no periodic syncs
+     * (60000 by default).
+     */
+    val `foregroundPeriodMs`: kotlin.ULong?
+    , 
+    /**
+     * The first wait after a failure, doubling with each failure in a row (2000 by default);
+     * the real wait is random between zero and it (full jitter).
+     */
+    val `backoffBaseMs`: kotlin.ULong
+    , 
+    /**
+     * The longest backoff (300000 by default).
+     */
+    val `backoffMaxMs`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig> {
+    override fun read(buf: ByteBuffer): EngineConfig {
+        return EngineConfig(
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EngineConfig) = (
+            FfiConverterULong.allocationSize(value.`debounceMs`) +
+            FfiConverterOptionalULong.allocationSize(value.`foregroundPeriodMs`) +
+            FfiConverterULong.allocationSize(value.`backoffBaseMs`) +
+            FfiConverterULong.allocationSize(value.`backoffMaxMs`)
+    )
+
+    override fun write(value: EngineConfig, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`debounceMs`, buf)
+            FfiConverterOptionalULong.write(value.`foregroundPeriodMs`, buf)
+            FfiConverterULong.write(value.`backoffBaseMs`, buf)
+            FfiConverterULong.write(value.`backoffMaxMs`, buf)
+    }
+}
+
+
+
+/**
+ * The engine's state with the queues it works on.
+ */
+data class EngineStatus (
+    /**
+     * What the engine is doing.
+     */
+    val `state`: EngineState
+    , 
+    /**
+     * Changes waiting for the server.
+     */
+    val `outbox`: kotlin.ULong
+    , 
+    /**
+     * Photo files waiting to upload.
+     */
+    val `uploads`: kotlin.ULong
+    , 
+    /**
+     * When the last sync succeeded (ms since the epoch, device clock), if one has.
+     */
+    val `lastSuccessMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus> {
+    override fun read(buf: ByteBuffer): EngineStatus {
+        return EngineStatus(
+            FfiConverterTypeEngineState.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EngineStatus) = (
+            FfiConverterTypeEngineState.allocationSize(value.`state`) +
+            FfiConverterULong.allocationSize(value.`outbox`) +
+            FfiConverterULong.allocationSize(value.`uploads`) +
+            FfiConverterOptionalLong.allocationSize(value.`lastSuccessMs`)
+    )
+
+    override fun write(value: EngineStatus, buf: ByteBuffer) {
+            FfiConverterTypeEngineState.write(value.`state`, buf)
+            FfiConverterULong.write(value.`outbox`, buf)
+            FfiConverterULong.write(value.`uploads`, buf)
+            FfiConverterOptionalLong.write(value.`lastSuccessMs`, buf)
     }
 }
 
@@ -9560,6 +10476,221 @@ public object FfiConverterTypeCompanionKind: FfiConverterRustBuffer<CompanionKin
 
 
 /**
+ * What the engine is doing.
+ */
+sealed class EngineState {
+    
+    /**
+     * Nothing to do until the next trigger.
+     */
+    object Idle : EngineState()
+    
+    
+    /**
+     * A sync is running; its progress so far.
+     */
+    data class Syncing(
+        /**
+         * The totals so far.
+         */
+        val `report`: cn.xiangying.ffi.SyncReport) : EngineState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The server could not be reached; the next try is in `retry_in_ms` (sooner when the
+     * app reports connectivity regained).
+     */
+    data class Offline(
+        /**
+         * Until the next try.
+         */
+        val `retryInMs`: kotlin.ULong, 
+        /**
+         * What failed.
+         */
+        val `reason`: kotlin.String) : EngineState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The server refused or failed; the next try is in `retry_in_ms`.
+     */
+    data class WaitingToRetry(
+        /**
+         * Until the next try.
+         */
+        val `retryInMs`: kotlin.ULong, 
+        /**
+         * The refusal's stable code (decision 0025).
+         */
+        val `code`: kotlin.String, 
+        /**
+         * What the server said.
+         */
+        val `reason`: kotlin.String) : EngineState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The app (`upgrade_required`) or the server (`server_too_old`) must be upgraded; no
+     * retries until `sync_soon`.
+     */
+    data class UpgradeRequired(
+        /**
+         * `upgrade_required` or `server_too_old`.
+         */
+        val `code`: kotlin.String) : EngineState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Stopped.
+     */
+    object Stopped : EngineState()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEngineState : FfiConverterRustBuffer<EngineState>{
+    override fun read(buf: ByteBuffer): EngineState {
+        return when(buf.getInt()) {
+            1 -> EngineState.Idle
+            2 -> EngineState.Syncing(
+                FfiConverterTypeSyncReport.read(buf),
+                )
+            3 -> EngineState.Offline(
+                FfiConverterULong.read(buf),
+                FfiConverterString.read(buf),
+                )
+            4 -> EngineState.WaitingToRetry(
+                FfiConverterULong.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            5 -> EngineState.UpgradeRequired(
+                FfiConverterString.read(buf),
+                )
+            6 -> EngineState.Stopped
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: EngineState): ULong = when(value) {
+        is EngineState.Idle -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is EngineState.Syncing -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeSyncReport.allocationSize(value.`report`)
+            )
+        }
+        is EngineState.Offline -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`retryInMs`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+        is EngineState.WaitingToRetry -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`retryInMs`)
+                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+        is EngineState.UpgradeRequired -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+        }
+        is EngineState.Stopped -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: EngineState, buf: ByteBuffer) {
+        when(value) {
+            is EngineState.Idle -> {
+                buf.putInt(1)
+                Unit
+            }
+            is EngineState.Syncing -> {
+                buf.putInt(2)
+                FfiConverterTypeSyncReport.write(value.`report`, buf)
+                Unit
+            }
+            is EngineState.Offline -> {
+                buf.putInt(3)
+                FfiConverterULong.write(value.`retryInMs`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is EngineState.WaitingToRetry -> {
+                buf.putInt(4)
+                FfiConverterULong.write(value.`retryInMs`, buf)
+                FfiConverterString.write(value.`code`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is EngineState.UpgradeRequired -> {
+                buf.putInt(5)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is EngineState.Stopped -> {
+                buf.putInt(6)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * The author of an event.
  */
 sealed class EventAuthor {
@@ -10410,6 +11541,38 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
+    override fun read(buf: ByteBuffer): kotlin.ULong? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterULong.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ULong?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterULong.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalLong: FfiConverterRustBuffer<kotlin.Long?> {
     override fun read(buf: ByteBuffer): kotlin.Long? {
         if (buf.get().toInt() == 0) {
@@ -11234,5 +12397,19 @@ public object FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffe
 
 
 
+
+        /**
+         * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
+         * 5 min.
+         */ fun `defaultEngineConfig`(): EngineConfig {
+            return FfiConverterTypeEngineConfig.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_default_engine_config(
+    
+        _status)
+}
+    )
+    }
+    
 
 

@@ -8,6 +8,7 @@
 //! when its device asks again, and [`BlobStore::sweep`] removes every expired one.
 
 use crate::error::ServerError;
+use xiangying_model::ids::{DeviceId, PhotoHash};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
@@ -124,8 +125,8 @@ impl BlobStore {
     }
 
     /// Where a device's partial upload of a file lives (for tests and tools).
-    pub fn partial_path(&self, device: &str, hash: &str) -> PathBuf {
-        self.partial_dir().join(device).join(hash)
+    pub fn partial_path(&self, device: &DeviceId, hash: &PhotoHash) -> PathBuf {
+        self.partial_dir().join(device.as_str()).join(hash.as_str())
     }
 
     /// Whether the server holds the whole file.
@@ -136,9 +137,14 @@ impl BlobStore {
 
     /// How many bytes of a file `device` has uploaded so far; an upload idle for longer than
     /// `ttl` has expired: it is removed and counts as 0.
-    pub fn partial_len(&self, device: &str, hash: &str, ttl: Duration) -> Result<u64, ServerError> {
-        check_hash(hash)?;
-        check_device(device)?;
+    pub fn partial_len(
+        &self,
+        device: &DeviceId,
+        hash: &PhotoHash,
+        ttl: Duration,
+    ) -> Result<u64, ServerError> {
+        check_hash(hash.as_str())?;
+        check_device(device.as_str())?;
         let p = self.partial_path(device, hash);
         match fs::metadata(&p) {
             Ok(m) if expired(&m, ttl, SystemTime::now()) => {
@@ -151,9 +157,9 @@ impl BlobStore {
     }
 
     /// The bytes of all of a device's partial uploads (towards its quota).
-    pub fn device_partial_bytes(&self, device: &str) -> Result<u64, ServerError> {
-        check_device(device)?;
-        let dir = self.partial_dir().join(device);
+    pub fn device_partial_bytes(&self, device: &DeviceId) -> Result<u64, ServerError> {
+        check_device(device.as_str())?;
+        let dir = self.partial_dir().join(device.as_str());
         let Ok(entries) = fs::read_dir(&dir) else {
             return Ok(0);
         };
@@ -171,8 +177,8 @@ impl BlobStore {
     /// server already held the file, the upload was a proof of possession and is dropped.
     pub fn append(
         &self,
-        device: &str,
-        hash: &str,
+        device: &DeviceId,
+        hash: &PhotoHash,
         chunk: Chunk<'_>,
         ttl: Duration,
         verified: impl FnOnce() -> Result<(), ServerError>,
@@ -182,15 +188,15 @@ impl BlobStore {
             total,
             bytes: chunk,
         } = chunk;
-        check_hash(hash)?;
-        check_device(device)?;
+        check_hash(hash.as_str())?;
+        check_device(device.as_str())?;
         if total > self.max_bytes {
             return Err(ServerError::TooLarge(format!(
                 "a photo may have at most {} bytes (limit max_photo)",
                 self.max_bytes
             )));
         }
-        let shard = usize::from(u8::from_str_radix(&hash[..2], 16).unwrap_or(0));
+        let shard = usize::from(u8::from_str_radix(hash.as_str().get(..2).unwrap_or(""), 16).unwrap_or(0));
         let _guard = self.locks[shard].lock().unwrap_or_else(|e| e.into_inner());
         let have = self.partial_len(device, hash, ttl)?;
         if have != offset {
@@ -217,7 +223,7 @@ impl BlobStore {
         if end < total {
             return Ok(BlobStatus::Partial(end));
         }
-        if hash_file(&part)? != hash {
+        if hash_file(&part)? != hash.as_str() {
             fs::remove_file(&part).map_err(|e| io(&part, e))?;
             return Err(ServerError::BadRequest(
                 "the uploaded bytes do not match the hash; upload again from 0".into(),
@@ -227,7 +233,7 @@ impl BlobStore {
             fs::remove_file(&part).map_err(|e| io(&part, e))?;
             return Err(e);
         }
-        let dest = self.final_path(hash);
+        let dest = self.final_path(hash.as_str());
         if dest.exists() {
             fs::remove_file(&part).map_err(|e| io(&part, e))?;
         } else if let Some(dir) = dest.parent() {
@@ -241,9 +247,9 @@ impl BlobStore {
         Ok(BlobStatus::Complete)
     }
 
-    fn remove_empty_device_dir(&self, device: &str) {
+    fn remove_empty_device_dir(&self, device: &DeviceId) {
         // Fails harmlessly while the folder still holds uploads.
-        let _ = fs::remove_dir(self.partial_dir().join(device));
+        let _ = fs::remove_dir(self.partial_dir().join(device.as_str()));
     }
 
     /// Removes every partial upload idle for longer than `ttl` (and the folders left empty);

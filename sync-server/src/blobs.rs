@@ -376,6 +376,14 @@ mod tests {
         }
     }
 
+    fn dev(id: &str) -> DeviceId {
+        DeviceId::from(id)
+    }
+
+    fn ph(hash: &str) -> PhotoHash {
+        PhotoHash::from(hash)
+    }
+
     fn ok() -> Result<(), ServerError> {
         Ok(())
     }
@@ -387,25 +395,25 @@ mod tests {
         let data = b"hello photo bytes".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
         assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(store.partial_len("dev-a", &hash, DAY).unwrap(), 0);
+        assert_eq!(store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(), 0);
         let n = data.len() as u64;
         assert_eq!(
             store
-                .append("dev-a", &hash, ck(0, n, &data[..5]), DAY, ok)
+                .append(&dev("dev-a"), &ph(&hash), ck(0, n, &data[..5]), DAY, ok)
                 .unwrap(),
             BlobStatus::Partial(5)
         );
-        assert_eq!(store.device_partial_bytes("dev-a").unwrap(), 5);
+        assert_eq!(store.device_partial_bytes(&dev("dev-a")).unwrap(), 5);
         assert!(matches!(
-            store.append("dev-a", &hash, ck(3, n, &data[3..]), DAY, ok),
+            store.append(&dev("dev-a"), &ph(&hash), ck(3, n, &data[3..]), DAY, ok),
             Err(ServerError::Conflict(m)) if m.contains('5')
         ));
         // Another device's upload of the same file starts at 0: nothing blocks it.
-        assert_eq!(store.partial_len("dev-b", &hash, DAY).unwrap(), 0);
+        assert_eq!(store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(), 0);
         let mut recorded = false;
         assert_eq!(
             store
-                .append("dev-b", &hash, ck(0, n, &data), DAY, || {
+                .append(&dev("dev-b"), &ph(&hash), ck(0, n, &data), DAY, || {
                     recorded = true;
                     Ok(())
                 })
@@ -417,27 +425,27 @@ mod tests {
         // dev-a finishes too: a proof of possession, the file stays stored once.
         assert_eq!(
             store
-                .append("dev-a", &hash, ck(5, n, &data[5..]), DAY, ok)
+                .append(&dev("dev-a"), &ph(&hash), ck(5, n, &data[5..]), DAY, ok)
                 .unwrap(),
             BlobStatus::Complete
         );
-        assert_eq!(store.device_partial_bytes("dev-a").unwrap(), 0);
+        assert_eq!(store.device_partial_bytes(&dev("dev-a")).unwrap(), 0);
         assert_eq!(store.open(&hash).unwrap().len, n);
         assert_eq!(store.complete_hashes().unwrap(), vec![hash.clone()]);
         let wrong = hex::encode(Sha256::digest(b"other"));
         assert!(
             store
-                .append("dev-a", &wrong, ck(0, n, &data), DAY, ok)
+                .append(&dev("dev-a"), &ph(&wrong), ck(0, n, &data), DAY, ok)
                 .is_err()
         );
-        assert_eq!(store.partial_len("dev-a", &wrong, DAY).unwrap(), 0);
+        assert_eq!(store.partial_len(&dev("dev-a"), &ph(&wrong), DAY).unwrap(), 0);
         assert!(!store.is_complete(&wrong).unwrap());
         assert!(matches!(
-            store.append("dev-a", &wrong, ck(0, 5000, &data), DAY, ok),
+            store.append(&dev("dev-a"), &ph(&wrong), ck(0, 5000, &data), DAY, ok),
             Err(ServerError::TooLarge(_))
         ));
         assert!(store.is_complete("../etc/passwd").is_err());
-        assert!(store.partial_len("../x", &hash, DAY).is_err());
+        assert!(store.partial_len(&dev("../x"), &ph(&hash), DAY).is_err());
     }
 
     #[test]
@@ -446,12 +454,12 @@ mod tests {
         let store = BlobStore::new(dir.path().to_path_buf(), 1000);
         let data = b"bytes".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
-        let r = store.append("dev-a", &hash, ck(0, 5, &data), DAY, || {
+        let r = store.append(&dev("dev-a"), &ph(&hash), ck(0, 5, &data), DAY, || {
             Err(ServerError::storage_state("down"))
         });
         assert!(matches!(r, Err(ServerError::Storage(_))));
         assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(store.partial_len("dev-a", &hash, DAY).unwrap(), 0);
+        assert_eq!(store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(), 0);
     }
 
     #[test]
@@ -461,16 +469,16 @@ mod tests {
         let data = b"0123456789".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
         store
-            .append("dev-a", &hash, ck(0, 10, &data[..4]), DAY, ok)
+            .append(&dev("dev-a"), &ph(&hash), ck(0, 10, &data[..4]), DAY, ok)
             .unwrap();
         store
-            .append("dev-b", &hash, ck(0, 10, &data[..2]), DAY, ok)
+            .append(&dev("dev-b"), &ph(&hash), ck(0, 10, &data[..2]), DAY, ok)
             .unwrap();
         let legacy = dir.path().join("partial").join(&hash);
         fs::write(&legacy, b"old").unwrap();
         assert_eq!(store.sweep(DAY).unwrap(), 0);
         let old = SystemTime::now() - 2 * DAY;
-        for p in [store.partial_path("dev-a", &hash), legacy.clone()] {
+        for p in [store.partial_path(&dev("dev-a"), &ph(&hash)), legacy.clone()] {
             File::options()
                 .write(true)
                 .open(&p)
@@ -479,19 +487,19 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(store.sweep(DAY).unwrap(), 2);
-        assert!(!store.partial_path("dev-a", &hash).exists());
+        assert!(!store.partial_path(&dev("dev-a"), &ph(&hash)).exists());
         assert!(!dir.path().join("partial").join("dev-a").exists());
         assert!(!legacy.exists());
-        assert_eq!(store.partial_len("dev-b", &hash, DAY).unwrap(), 2);
+        assert_eq!(store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(), 2);
         // An expired upload of the asking device counts as 0 and is removed.
-        let p = store.partial_path("dev-b", &hash);
+        let p = store.partial_path(&dev("dev-b"), &ph(&hash));
         File::options()
             .write(true)
             .open(&p)
             .unwrap()
             .set_modified(old)
             .unwrap();
-        assert_eq!(store.partial_len("dev-b", &hash, DAY).unwrap(), 0);
+        assert_eq!(store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(), 0);
         assert!(!p.exists());
     }
 }

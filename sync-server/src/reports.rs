@@ -345,7 +345,7 @@ mod tests {
             for (facts, snapshot) in &docs {
                 let pos = tx.allocate_positions(1)?;
                 let meta = CaseMeta {
-                    case_id: facts.id.clone(),
+                    case_id: facts.id.clone().into(),
                     number: None,
                     status: "in_progress".into(),
                     level: "grid".into(),

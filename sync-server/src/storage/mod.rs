@@ -444,7 +444,7 @@ mod tests {
             ))
         })
         .unwrap();
-        assert_eq!(all, vec![("c".to_string(), 1)]);
+        assert_eq!(all, vec![(DocId::from("c"), 1)]);
         assert_eq!(none, vec![]);
         assert_eq!(some, all);
     }

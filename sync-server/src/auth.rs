@@ -79,7 +79,11 @@ pub fn new_token() -> String {
 }
 
 /// Issues a code for a person and returns it (the only time it is shown).
-pub fn issue_code(tx: &mut dyn EnrolTx, person: &PersonId, now: i64) -> Result<String, ServerError> {
+pub fn issue_code(
+    tx: &mut dyn EnrolTx,
+    person: &PersonId,
+    now: i64,
+) -> Result<String, ServerError> {
     let code = new_code();
     tx.insert_code(&hash_code(&code), person, now)?;
     Ok(code)

@@ -8,13 +8,13 @@
 //! when its device asks again, and [`BlobStore::sweep`] removes every expired one.
 
 use crate::error::ServerError;
-use xiangying_model::ids::{DeviceId, PhotoHash};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
+use xiangying_model::ids::{DeviceId, PhotoHash};
 
 /// Where an upload stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +196,8 @@ impl BlobStore {
                 self.max_bytes
             )));
         }
-        let shard = usize::from(u8::from_str_radix(hash.as_str().get(..2).unwrap_or(""), 16).unwrap_or(0));
+        let shard =
+            usize::from(u8::from_str_radix(hash.as_str().get(..2).unwrap_or(""), 16).unwrap_or(0));
         let _guard = self.locks[shard].lock().unwrap_or_else(|e| e.into_inner());
         let have = self.partial_len(device, hash, ttl)?;
         if have != offset {
@@ -395,7 +396,10 @@ mod tests {
         let data = b"hello photo bytes".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
         assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
+            0
+        );
         let n = data.len() as u64;
         assert_eq!(
             store
@@ -409,7 +413,10 @@ mod tests {
             Err(ServerError::Conflict(m)) if m.contains('5')
         ));
         // Another device's upload of the same file starts at 0: nothing blocks it.
-        assert_eq!(store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            0
+        );
         let mut recorded = false;
         assert_eq!(
             store
@@ -438,7 +445,10 @@ mod tests {
                 .append(&dev("dev-a"), &ph(&wrong), ck(0, n, &data), DAY, ok)
                 .is_err()
         );
-        assert_eq!(store.partial_len(&dev("dev-a"), &ph(&wrong), DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-a"), &ph(&wrong), DAY).unwrap(),
+            0
+        );
         assert!(!store.is_complete(&wrong).unwrap());
         assert!(matches!(
             store.append(&dev("dev-a"), &ph(&wrong), ck(0, 5000, &data), DAY, ok),
@@ -459,7 +469,10 @@ mod tests {
         });
         assert!(matches!(r, Err(ServerError::Storage(_))));
         assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
+            0
+        );
     }
 
     #[test]
@@ -478,7 +491,10 @@ mod tests {
         fs::write(&legacy, b"old").unwrap();
         assert_eq!(store.sweep(DAY).unwrap(), 0);
         let old = SystemTime::now() - 2 * DAY;
-        for p in [store.partial_path(&dev("dev-a"), &ph(&hash)), legacy.clone()] {
+        for p in [
+            store.partial_path(&dev("dev-a"), &ph(&hash)),
+            legacy.clone(),
+        ] {
             File::options()
                 .write(true)
                 .open(&p)
@@ -490,7 +506,10 @@ mod tests {
         assert!(!store.partial_path(&dev("dev-a"), &ph(&hash)).exists());
         assert!(!dir.path().join("partial").join("dev-a").exists());
         assert!(!legacy.exists());
-        assert_eq!(store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(), 2);
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            2
+        );
         // An expired upload of the asking device counts as 0 and is removed.
         let p = store.partial_path(&dev("dev-b"), &ph(&hash));
         File::options()
@@ -499,7 +518,10 @@ mod tests {
             .unwrap()
             .set_modified(old)
             .unwrap();
-        assert_eq!(store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            0
+        );
         assert!(!p.exists());
     }
 }

@@ -96,10 +96,7 @@ pub fn may_read(
     }
     let persons: BTreeSet<&PersonId> = uploaders.iter().map(|u| &u.person).collect();
     for case in visible_cases(state, tx, device, hash)? {
-        if adders(tx, &case, hash)?
-            .iter()
-            .any(|p| persons.contains(p))
-        {
+        if adders(tx, &case, hash)?.iter().any(|p| persons.contains(p)) {
             return Ok(true);
         }
     }

@@ -373,8 +373,14 @@ fn save_lock_and_read_cases(b: &Backend) {
         tx(s, |t| t.access(&"c1".into())),
         access_keys(&["grid:g1", "person:p9"])
     );
-    assert_eq!(tx(s, |t| t.photo_cases(&"p1".into())), keys::<DocId>(&["c1"]));
-    assert_eq!(tx(s, |t| t.photo_cases(&"p2".into())), keys::<DocId>(&["c1"]));
+    assert_eq!(
+        tx(s, |t| t.photo_cases(&"p1".into())),
+        keys::<DocId>(&["c1"])
+    );
+    assert_eq!(
+        tx(s, |t| t.photo_cases(&"p2".into())),
+        keys::<DocId>(&["c1"])
+    );
     assert_eq!(tx(s, |t| t.photo_cases(&"p3".into())), Vec::<String>::new());
     save(s, "c2", &[change("x", None)], &[], &["p1"]);
     let mut both = tx(s, |t| t.photo_cases(&"p1".into()));
@@ -492,7 +498,9 @@ fn changes_between_excludes_device_and_respects_range(b: &Backend) {
         &[],
     ); // 5..6
     let between = |after, upto, ex: &str| {
-        strings(tx(&*b.second, |t| t.changes_between(&"c".into(), after, upto, &ex.into())))
+        strings(tx(&*b.second, |t| {
+            t.changes_between(&"c".into(), after, upto, &ex.into())
+        }))
     };
     assert_eq!(between(0, 6, "nobody"), ["1", "2", "3", "5", "6"]);
     assert_eq!(between(0, 6, "d1"), ["2", "3", "5"]);
@@ -500,18 +508,35 @@ fn changes_between_excludes_device_and_respects_range(b: &Backend) {
     assert_eq!(between(1, 5, "nobody"), ["2", "3", "5"]);
     assert_eq!(between(3, 4, "nobody"), Vec::<String>::new());
     assert_eq!(between(5, 100, "d2"), ["6"]);
-    assert!(tx(s, |t| t.changes_between(&"absent".into(), 0, 10, &"d1".into())).is_empty());
+    assert!(
+        tx(s, |t| t.changes_between(
+            &"absent".into(),
+            0,
+            10,
+            &"d1".into()
+        ))
+        .is_empty()
+    );
 }
 
 fn device_case_keeps_minimum(b: &Backend) {
     let s = &*b.storage;
     assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c1".into())), None);
     tx(s, |t| t.set_device_case(&"d1".into(), &"c1".into(), 10));
-    assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c1".into())), Some(10));
+    assert_eq!(
+        tx(s, |t| t.device_case(&"d1".into(), &"c1".into())),
+        Some(10)
+    );
     tx(s, |t| t.set_device_case(&"d1".into(), &"c1".into(), 20));
-    assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c1".into())), Some(10));
+    assert_eq!(
+        tx(s, |t| t.device_case(&"d1".into(), &"c1".into())),
+        Some(10)
+    );
     tx(s, |t| t.set_device_case(&"d1".into(), &"c1".into(), 0));
-    assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c1".into())), Some(0));
+    assert_eq!(
+        tx(s, |t| t.device_case(&"d1".into(), &"c1".into())),
+        Some(0)
+    );
     assert_eq!(tx(s, |t| t.device_case(&"d2".into(), &"c1".into())), None);
     assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c2".into())), None);
 }
@@ -641,7 +666,12 @@ fn reader_never_skips_a_late_commit(b: &Backend) {
                     for (case_id, pos) in feed {
                         assert!(pos > last && pos <= max, "feed order: {pos} after {last}");
                         last = pos;
-                        seen.extend(strings(t.changes_between(&case_id, cursor, max, &"".into())?));
+                        seen.extend(strings(t.changes_between(
+                            &case_id,
+                            cursor,
+                            max,
+                            &"".into(),
+                        )?));
                     }
                     Ok((max, seen))
                 })
@@ -904,7 +934,10 @@ fn postgres_feed_lists_cases_that_moved_past_upto() {
         )),
         expect
     );
-    assert_eq!(strings(tx(s, |t| t.changes_between(&"c".into(), 0, 3, &"".into()))), ["c1"]);
+    assert_eq!(
+        strings(tx(s, |t| t.changes_between(&"c".into(), 0, 3, &"".into()))),
+        ["c1"]
+    );
     assert_eq!(
         tx(s, |t| t.feed_cases(FeedScope::All, 1, 3, 100)),
         vec![(DocId::from("b"), 2), (DocId::from("c"), 3)]

@@ -3,9 +3,9 @@
 //! folder opened again keeps its codes and gains the new table.
 
 use std::sync::Arc;
+use xiangying_model::ids::PhotoHash;
 use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
-use xiangying_model::ids::PhotoHash;
 use xiangying_server::storage::{CodeRow, PhotoUploader, Storage, with_tx};
 
 fn pg(schema: &str) -> Arc<dyn Storage> {
@@ -38,7 +38,13 @@ fn codes_and_uploaders(s: &dyn Storage) {
         t.add_photo_uploader(&h, &"dev-a".into(), &"alice".into(), 300, 2)?;
         // A repeat changes nothing (and does not count twice).
         t.add_photo_uploader(&h, &"dev-a".into(), &"alice".into(), 300, 3)?;
-        t.add_photo_uploader(&"cd".repeat(32).into(), &"dev-a".into(), &"alice".into(), 1000, 4)
+        t.add_photo_uploader(
+            &"cd".repeat(32).into(),
+            &"dev-a".into(),
+            &"alice".into(),
+            1000,
+            4,
+        )
     })
     .unwrap();
     assert_eq!(
@@ -59,8 +65,14 @@ fn codes_and_uploaders(s: &dyn Storage) {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(with_tx(s, |t| t.device_photo_bytes(&"dev-a".into())).unwrap(), 1300);
-    assert_eq!(with_tx(s, |t| t.device_photo_bytes(&"dev-z".into())).unwrap(), 0);
+    assert_eq!(
+        with_tx(s, |t| t.device_photo_bytes(&"dev-a".into())).unwrap(),
+        1300
+    );
+    assert_eq!(
+        with_tx(s, |t| t.device_photo_bytes(&"dev-z".into())).unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -92,5 +104,8 @@ fn an_existing_data_folder_keeps_its_codes() {
         with_tx(&s, |t| t.code("old")).unwrap().unwrap().created_at,
         5
     );
-    assert_eq!(with_tx(&s, |t| t.device_photo_bytes(&"dev-a".into())).unwrap(), 0);
+    assert_eq!(
+        with_tx(&s, |t| t.device_photo_bytes(&"dev-a".into())).unwrap(),
+        0
+    );
 }

@@ -6,11 +6,11 @@ use super::{Counts, PHOTO_DIR, create_new, hash_reader, io};
 use crate::blobs::{BlobStore, valid_hash};
 use crate::error::ServerError;
 use crate::storage::{PhotoUploader, Storage, with_tx};
-use xiangying_model::ids::{DeviceId, PersonId, PhotoHash};
 use serde::Serialize;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::Path;
+use xiangying_model::ids::{DeviceId, PersonId, PhotoHash};
 
 /// An error of the scratch index, named as such.
 fn scratch_err(e: rusqlite::Error) -> ServerError {

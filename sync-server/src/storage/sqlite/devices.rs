@@ -57,10 +57,10 @@ impl DeviceTx for SqliteTx<'_> {
     }
 
     fn revoke_device(&mut self, device_id: &DeviceId) -> Result<bool> {
-        Ok(self
-            .tx
-            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device_id.as_str()])?
-            > 0)
+        Ok(self.tx.execute(
+            "UPDATE devices SET revoked = 1 WHERE id = ?1",
+            [device_id.as_str()],
+        )? > 0)
     }
 
     fn quarantine_device(&mut self, device_id: &DeviceId, reason: &str) -> Result<()> {

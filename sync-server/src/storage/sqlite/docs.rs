@@ -159,7 +159,9 @@ impl DocTx for SqliteTx<'_> {
         Ok(self
             .tx
             .prepare_cached("SELECT since FROM device_cases WHERE device = ?1 AND case_id = ?2")?
-            .query_row(params![device.as_str(), case_id.as_str()], |r| r.get::<_, i64>(0))
+            .query_row(params![device.as_str(), case_id.as_str()], |r| {
+                r.get::<_, i64>(0)
+            })
             .optional()?
             .map(pos))
     }

@@ -10,9 +10,7 @@ impl PhotoTx for SqliteTx<'_> {
         let mut stmt = self
             .tx
             .prepare_cached("SELECT case_id FROM photo_refs WHERE hash = ?1")?;
-        let rows = stmt.query_map([hash.as_str()], |r| {
-            r.get::<_, String>(0).map(DocId::from)
-        })?;
+        let rows = stmt.query_map([hash.as_str()], |r| r.get::<_, String>(0).map(DocId::from))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -182,7 +182,11 @@ mod tests {
 
     #[test]
     fn ids_of_different_kinds_order_and_compare_by_text() {
-        assert!(DocId::from("a") < DocId::from("b"));
+        let (a, b) = (DocId::from("a"), DocId::from("b"));
+        assert!(a < b);
+        let mut ids = vec![b.clone(), a.clone()];
+        ids.sort();
+        assert_eq!(ids, vec![a, b]);
         assert_eq!(DocId::default().as_str(), "");
         assert!(DocId::default().is_empty());
         assert_eq!("d1", DeviceId::from("d1"));

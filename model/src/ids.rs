@@ -167,10 +167,10 @@ mod tests {
         assert_eq!(back, PersonId::from("p1"));
 
         // postcard (the wire): the same bytes as the plain string, both ways.
-        let plain = crate::codec::encode(&text.to_string()).unwrap();
-        assert_eq!(crate::codec::encode(&PhotoHash::from(text)).unwrap(), plain);
-        assert_eq!(crate::codec::encode(&ActorHex::from(text)).unwrap(), plain);
-        let decoded: DocId = crate::codec::decode(&plain).unwrap();
+        let plain = postcard::to_stdvec(&text.to_string()).unwrap();
+        assert_eq!(postcard::to_stdvec(&PhotoHash::from(text)).unwrap(), plain);
+        assert_eq!(postcard::to_stdvec(&ActorHex::from(text)).unwrap(), plain);
+        let decoded: DocId = postcard::from_bytes(&plain).unwrap();
         assert_eq!(decoded, doc);
 
         // As a map key and inside a struct, as a String would be.

@@ -1,6 +1,7 @@
 //! Xiangying (响应) core: the device shell: everything a grid worker's or street chief's phone
 //! does, in plain Rust, over the pure model of `xiangying-model` (whose modules [`org`],
-//! [`case`], [`patrol`] and [`report`] are re-exported here under their old paths).
+//! [`case`], [`patrol`] and [`report`] are re-exported here under their old paths, with the id
+//! newtypes of [`ids`]).
 //!
 //! - [`org`]: the roster (places, people, roles) and the category catalogue.
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
@@ -19,7 +20,7 @@ mod error;
 pub mod photo;
 pub mod store;
 pub mod sync;
-pub use xiangying_model::{case, document, org, patrol, report};
+pub use xiangying_model::{case, document, ids, org, patrol, report};
 #[cfg(test)]
 mod testkit;
 

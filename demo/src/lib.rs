@@ -22,6 +22,7 @@ use std::time::Instant;
 use xiangying_core::{Device, NewReport, NewRequest};
 use xiangying_model::case::{CaseKind, Outcome, PhotoStage, Status};
 use xiangying_model::document::Document;
+use xiangying_model::ids::{DocId, PersonId};
 use xiangying_model::org::{
     Catalogue, CategoryKind, Level, Point, Role, Roster, Scope, polygon_centroid, zhenxing,
 };
@@ -420,7 +421,7 @@ pub fn field_day(
     let actor = automerge::ActorId::random();
     let mut server_cases: BTreeMap<String, (Vec<u8>, Vec<AccessKey>)> = BTreeMap::new();
     with_tx(storage, |tx| {
-        let ids: Vec<String> = tx
+        let ids: Vec<DocId> = tx
             .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?
             .into_iter()
             .map(|(id, _)| id)
@@ -432,7 +433,8 @@ pub fn field_day(
             let canonical = doc
                 .canonical_save()
                 .map_err(|e| ServerError::Internal(e.to_string()))?;
-            server_cases.insert(id.clone(), (canonical, tx.access(&id)?));
+            let access = tx.access(&id)?;
+            server_cases.insert(id.into_string(), (canonical, access));
         }
         Ok(())
     })?;
@@ -453,7 +455,7 @@ pub fn field_day(
             .count();
     }
     for (who, d) in &devices {
-        let scope = scope_of(&roster, who);
+        let scope = scope_of(&roster, &PersonId::from(who));
         let cases = d.all_cases(u32::MAX)?.into_iter().map(|c| c.id);
         let patrols = d.patrols(u32::MAX)?.into_iter().map(|p| p.id);
         let held: BTreeSet<String> = cases.chain(patrols).collect();

@@ -4,6 +4,7 @@
 //! without either.
 //!
 //! - [`org`]: the roster (places, people, roles), the category catalogue, the calendar.
+//! - [`ids`]: ids as types (documents, devices, people, photo files, automerge actors).
 //! - [`document`]: what every synced document is, whatever its kind (the [`document::Document`]
 //!   trait, errors, the automerge plumbing).
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
@@ -17,6 +18,7 @@
 pub mod case;
 mod codec;
 pub mod document;
+pub mod ids;
 pub mod org;
 pub mod patrol;
 pub mod report;

@@ -189,7 +189,7 @@ fn server_store(cases: &[(Facts, Vec<Event>, CaseState)]) -> (tempfile::TempDir,
                 }
                 let snapshot = doc.save();
                 let meta = CaseMeta {
-                    case_id: facts.id.clone(),
+                    case_id: facts.id.clone().into(),
                     number: None,
                     status: state.status.as_str().into(),
                     level: state.level.as_str().into(),

@@ -10,6 +10,7 @@ use crate::error::ServerError;
 pub use crate::printable::{printable, printable_char, printable_table};
 use crate::storage::{DeviceRow, Storage, with_tx};
 use std::path::Path;
+use xiangying_model::ids::{DeviceId, PersonId};
 use xiangying_model::org::{Catalogue, Roster};
 
 fn org_err(e: xiangying_model::org::OrgError) -> ServerError {
@@ -28,7 +29,7 @@ pub fn publish(storage: &dyn Storage, roster: &str, catalogue: &str) -> Result<u
     with_tx(storage, |tx| {
         let version = tx.set_org(roster, catalogue)?;
         for d in tx.devices()? {
-            if !d.revoked && r.person(&d.person).is_none() {
+            if !d.revoked && r.person(d.person.as_str()).is_none() {
                 tx.revoke_device(&d.id)?;
                 tracing::warn!(device = %d.id, person = %d.person, version, "person left the roster: device revoked");
             }
@@ -58,8 +59,8 @@ pub fn devices_table(storage: &dyn Storage) -> Result<String, ServerError> {
         };
         out.push_str(&format!(
             "{}\t{}\t{}\t{}\n",
-            printable(&d.id),
-            printable(&d.person),
+            printable(d.id.as_str()),
+            printable(d.person.as_str()),
             printable(&d.name),
             printable(&state)
         ));
@@ -111,7 +112,11 @@ pub fn issue_code(storage: &dyn Storage, person: &str) -> Result<String, ServerE
                 "person {person:?} is not in the roster"
             )));
         }
-        auth::issue_code(tx, person, chrono::Utc::now().timestamp_millis())
+        auth::issue_code(
+            tx,
+            &PersonId::from(person),
+            chrono::Utc::now().timestamp_millis(),
+        )
     })
 }
 
@@ -122,7 +127,8 @@ pub fn revoke_code(storage: &dyn Storage, code: &str) -> Result<bool, ServerErro
 
 /// Revokes a device: its token stops working at once.
 pub fn revoke_device(storage: &dyn Storage, device: &str) -> Result<bool, ServerError> {
-    with_tx(storage, |tx| tx.revoke_device(device))
+    let device = DeviceId::from(device);
+    with_tx(storage, |tx| tx.revoke_device(&device))
 }
 
 /// Every enrolled device.

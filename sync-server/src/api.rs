@@ -50,6 +50,7 @@ use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use xiangying_model::ids::PhotoHash;
 use xiangying_model::org::Roster;
 use xiangying_model::sync::version::Protocol;
 use xiangying_model::sync::wire::{self, SyncRequest, SyncResponse};
@@ -159,7 +160,7 @@ async fn authenticate(
         blocking(move || with_tx(st.storage.as_ref(), |tx| auth::device_for(tx, &token))).await?;
     let _slot = state
         .device_slots
-        .take(&device.id)
+        .take(device.id.as_str())
         .ok_or(ServerError::DeviceBusy(1))?;
     req.extensions_mut().insert(device);
     Ok(next.run(req).await)
@@ -287,7 +288,7 @@ async fn enrol(
             return Err(ServerError::Unauthorised);
         }
         Ok(Enrolment::Expired { person, expired_at }) => {
-            failed("expired-code", Some(&person))?;
+            failed("expired-code", Some(person.as_str()))?;
             let at = chrono::DateTime::from_timestamp_millis(expired_at)
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_default();
@@ -305,8 +306,8 @@ async fn enrol(
         }
     };
     Ok(Json(EnrolResponse {
-        device_id: device.id,
-        person: device.person,
+        device_id: device.id.into_string(),
+        person: device.person.into_string(),
     }))
 }
 
@@ -333,7 +334,7 @@ async fn org(
         if !full.people.iter().any(|p| p.id == device.person) {
             return Err(ServerError::Unauthorised);
         }
-        serde_json::to_string(&full.view_for(&device.person))
+        serde_json::to_string(&full.view_for(device.person.as_str()))
             .map_err(|e| ServerError::Internal(format!("roster view: {e}")))
     })
     .await?;
@@ -454,15 +455,19 @@ fn may_see_photo(
     state: &AppState,
     tx: &mut dyn Tx,
     device: &DeviceRow,
-    hash: &str,
+    hash: &PhotoHash,
 ) -> Result<bool, ServerError> {
     photo_access::may_read(state, tx, device, hash)
 }
 
 /// Whether the device may read the photo (the hash checked first).
-fn authorised_photo(state: &AppState, device: &DeviceRow, hash: &str) -> Result<bool, ServerError> {
+fn authorised_photo(
+    state: &AppState,
+    device: &DeviceRow,
+    hash: &PhotoHash,
+) -> Result<bool, ServerError> {
     with_tx(state.storage.as_ref(), |tx| {
-        if !crate::blobs::valid_hash(hash) {
+        if !crate::blobs::valid_hash(hash.as_str()) {
             return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
         }
         may_see_photo(state, tx, device, hash)
@@ -472,12 +477,12 @@ fn authorised_photo(state: &AppState, device: &DeviceRow, hash: &str) -> Result<
 async fn photo_head(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
-    Path(hash): Path<String>,
+    Path(hash): Path<PhotoHash>,
 ) -> Result<Response, ServerError> {
     let st = state.clone();
     let status = blocking(move || {
         let may_read = authorised_photo(&st, &device, &hash)?;
-        if may_read && st.blobs.is_complete(&hash)? {
+        if may_read && st.blobs.is_complete(hash.as_str())? {
             return Ok(BlobStatus::Complete);
         }
         let ttl = st.limits.partial_upload_ttl();
@@ -506,7 +511,7 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ServerError> {
 fn check_quota(
     state: &AppState,
     device: &DeviceRow,
-    hash: &str,
+    hash: &PhotoHash,
     total: u64,
 ) -> Result<(), ServerError> {
     let quota = state.limits.device_photo_quota_bytes;
@@ -529,7 +534,7 @@ fn check_quota(
 async fn photo_patch(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
-    Path(hash): Path<String>,
+    Path(hash): Path<PhotoHash>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
@@ -546,7 +551,7 @@ async fn photo_patch(
                 st.limits.max_photo
             )));
         }
-        if may_read && st.blobs.is_complete(&hash)? {
+        if may_read && st.blobs.is_complete(hash.as_str())? {
             return Ok(BlobStatus::Complete);
         }
         let referenced = with_tx(st.storage.as_ref(), |tx| {
@@ -569,7 +574,7 @@ async fn photo_patch(
             bytes: &body,
         };
         st.blobs.append(&device.id, &hash, chunk, ttl, || {
-            let complete = st.blobs.is_complete(&hash)?;
+            let complete = st.blobs.is_complete(hash.as_str())?;
             with_tx(st.storage.as_ref(), |tx| {
                 if complete {
                     photo_access::adopt_legacy(tx, &hash, now())?;
@@ -591,7 +596,7 @@ async fn photo_patch(
 async fn photo_get(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
-    Path(hash): Path<String>,
+    Path(hash): Path<PhotoHash>,
 ) -> Result<Response, ServerError> {
     let st = state.clone();
     let blob = blocking(move || {
@@ -599,7 +604,7 @@ async fn photo_get(
         if !may_read {
             return Err(ServerError::NotFound);
         }
-        st.blobs.open(&hash)
+        st.blobs.open(hash.as_str())
     })
     .await?;
     let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(blob.file));

@@ -11,6 +11,7 @@
 use crate::error::ServerError;
 use crate::storage::{DeviceRow, DeviceTx, EnrolTx, Tx};
 use sha2::{Digest, Sha256};
+use xiangying_model::ids::{DeviceId, PersonId};
 
 /// Letters and digits that cannot be misread for one another on a phone screen.
 pub const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -78,7 +79,11 @@ pub fn new_token() -> String {
 }
 
 /// Issues a code for a person and returns it (the only time it is shown).
-pub fn issue_code(tx: &mut dyn EnrolTx, person: &str, now: i64) -> Result<String, ServerError> {
+pub fn issue_code(
+    tx: &mut dyn EnrolTx,
+    person: &PersonId,
+    now: i64,
+) -> Result<String, ServerError> {
     let code = new_code();
     tx.insert_code(&hash_code(&code), person, now)?;
     Ok(code)
@@ -99,7 +104,7 @@ pub enum Enrolment {
     /// The code was issued for `person` but expired at `expired_at` (ms); it stays unspent.
     Expired {
         /// Whom the code was for.
-        person: String,
+        person: PersonId,
         /// When it expired (ms since the epoch).
         expired_at: i64,
     },
@@ -167,7 +172,7 @@ pub fn enrol(
         return Ok(Enrolment::Unknown);
     };
     let device = DeviceRow {
-        id: format!("dev-{}", &new_token()[..16]),
+        id: DeviceId::from(format!("dev-{}", &new_token()[..16])),
         person,
         name: device_name.to_string(),
         token_hash,

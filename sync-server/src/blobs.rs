@@ -14,6 +14,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
+use xiangying_model::ids::{DeviceId, PhotoHash};
 
 /// Where an upload stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,8 +125,8 @@ impl BlobStore {
     }
 
     /// Where a device's partial upload of a file lives (for tests and tools).
-    pub fn partial_path(&self, device: &str, hash: &str) -> PathBuf {
-        self.partial_dir().join(device).join(hash)
+    pub fn partial_path(&self, device: &DeviceId, hash: &PhotoHash) -> PathBuf {
+        self.partial_dir().join(device.as_str()).join(hash.as_str())
     }
 
     /// Whether the server holds the whole file.
@@ -136,9 +137,14 @@ impl BlobStore {
 
     /// How many bytes of a file `device` has uploaded so far; an upload idle for longer than
     /// `ttl` has expired: it is removed and counts as 0.
-    pub fn partial_len(&self, device: &str, hash: &str, ttl: Duration) -> Result<u64, ServerError> {
-        check_hash(hash)?;
-        check_device(device)?;
+    pub fn partial_len(
+        &self,
+        device: &DeviceId,
+        hash: &PhotoHash,
+        ttl: Duration,
+    ) -> Result<u64, ServerError> {
+        check_hash(hash.as_str())?;
+        check_device(device.as_str())?;
         let p = self.partial_path(device, hash);
         match fs::metadata(&p) {
             Ok(m) if expired(&m, ttl, SystemTime::now()) => {
@@ -151,9 +157,9 @@ impl BlobStore {
     }
 
     /// The bytes of all of a device's partial uploads (towards its quota).
-    pub fn device_partial_bytes(&self, device: &str) -> Result<u64, ServerError> {
-        check_device(device)?;
-        let dir = self.partial_dir().join(device);
+    pub fn device_partial_bytes(&self, device: &DeviceId) -> Result<u64, ServerError> {
+        check_device(device.as_str())?;
+        let dir = self.partial_dir().join(device.as_str());
         let Ok(entries) = fs::read_dir(&dir) else {
             return Ok(0);
         };
@@ -171,8 +177,8 @@ impl BlobStore {
     /// server already held the file, the upload was a proof of possession and is dropped.
     pub fn append(
         &self,
-        device: &str,
-        hash: &str,
+        device: &DeviceId,
+        hash: &PhotoHash,
         chunk: Chunk<'_>,
         ttl: Duration,
         verified: impl FnOnce() -> Result<(), ServerError>,
@@ -182,15 +188,16 @@ impl BlobStore {
             total,
             bytes: chunk,
         } = chunk;
-        check_hash(hash)?;
-        check_device(device)?;
+        check_hash(hash.as_str())?;
+        check_device(device.as_str())?;
         if total > self.max_bytes {
             return Err(ServerError::TooLarge(format!(
                 "a photo may have at most {} bytes (limit max_photo)",
                 self.max_bytes
             )));
         }
-        let shard = usize::from(u8::from_str_radix(&hash[..2], 16).unwrap_or(0));
+        let shard =
+            usize::from(u8::from_str_radix(hash.as_str().get(..2).unwrap_or(""), 16).unwrap_or(0));
         let _guard = self.locks[shard].lock().unwrap_or_else(|e| e.into_inner());
         let have = self.partial_len(device, hash, ttl)?;
         if have != offset {
@@ -217,7 +224,7 @@ impl BlobStore {
         if end < total {
             return Ok(BlobStatus::Partial(end));
         }
-        if hash_file(&part)? != hash {
+        if hash_file(&part)? != hash.as_str() {
             fs::remove_file(&part).map_err(|e| io(&part, e))?;
             return Err(ServerError::BadRequest(
                 "the uploaded bytes do not match the hash; upload again from 0".into(),
@@ -227,7 +234,7 @@ impl BlobStore {
             fs::remove_file(&part).map_err(|e| io(&part, e))?;
             return Err(e);
         }
-        let dest = self.final_path(hash);
+        let dest = self.final_path(hash.as_str());
         if dest.exists() {
             fs::remove_file(&part).map_err(|e| io(&part, e))?;
         } else if let Some(dir) = dest.parent() {
@@ -241,9 +248,9 @@ impl BlobStore {
         Ok(BlobStatus::Complete)
     }
 
-    fn remove_empty_device_dir(&self, device: &str) {
+    fn remove_empty_device_dir(&self, device: &DeviceId) {
         // Fails harmlessly while the folder still holds uploads.
-        let _ = fs::remove_dir(self.partial_dir().join(device));
+        let _ = fs::remove_dir(self.partial_dir().join(device.as_str()));
     }
 
     /// Removes every partial upload idle for longer than `ttl` (and the folders left empty);
@@ -370,6 +377,14 @@ mod tests {
         }
     }
 
+    fn dev(id: &str) -> DeviceId {
+        DeviceId::from(id)
+    }
+
+    fn ph(hash: &str) -> PhotoHash {
+        PhotoHash::from(hash)
+    }
+
     fn ok() -> Result<(), ServerError> {
         Ok(())
     }
@@ -381,25 +396,31 @@ mod tests {
         let data = b"hello photo bytes".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
         assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(store.partial_len("dev-a", &hash, DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
+            0
+        );
         let n = data.len() as u64;
         assert_eq!(
             store
-                .append("dev-a", &hash, ck(0, n, &data[..5]), DAY, ok)
+                .append(&dev("dev-a"), &ph(&hash), ck(0, n, &data[..5]), DAY, ok)
                 .unwrap(),
             BlobStatus::Partial(5)
         );
-        assert_eq!(store.device_partial_bytes("dev-a").unwrap(), 5);
+        assert_eq!(store.device_partial_bytes(&dev("dev-a")).unwrap(), 5);
         assert!(matches!(
-            store.append("dev-a", &hash, ck(3, n, &data[3..]), DAY, ok),
+            store.append(&dev("dev-a"), &ph(&hash), ck(3, n, &data[3..]), DAY, ok),
             Err(ServerError::Conflict(m)) if m.contains('5')
         ));
         // Another device's upload of the same file starts at 0: nothing blocks it.
-        assert_eq!(store.partial_len("dev-b", &hash, DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            0
+        );
         let mut recorded = false;
         assert_eq!(
             store
-                .append("dev-b", &hash, ck(0, n, &data), DAY, || {
+                .append(&dev("dev-b"), &ph(&hash), ck(0, n, &data), DAY, || {
                     recorded = true;
                     Ok(())
                 })
@@ -411,27 +432,30 @@ mod tests {
         // dev-a finishes too: a proof of possession, the file stays stored once.
         assert_eq!(
             store
-                .append("dev-a", &hash, ck(5, n, &data[5..]), DAY, ok)
+                .append(&dev("dev-a"), &ph(&hash), ck(5, n, &data[5..]), DAY, ok)
                 .unwrap(),
             BlobStatus::Complete
         );
-        assert_eq!(store.device_partial_bytes("dev-a").unwrap(), 0);
+        assert_eq!(store.device_partial_bytes(&dev("dev-a")).unwrap(), 0);
         assert_eq!(store.open(&hash).unwrap().len, n);
         assert_eq!(store.complete_hashes().unwrap(), vec![hash.clone()]);
         let wrong = hex::encode(Sha256::digest(b"other"));
         assert!(
             store
-                .append("dev-a", &wrong, ck(0, n, &data), DAY, ok)
+                .append(&dev("dev-a"), &ph(&wrong), ck(0, n, &data), DAY, ok)
                 .is_err()
         );
-        assert_eq!(store.partial_len("dev-a", &wrong, DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-a"), &ph(&wrong), DAY).unwrap(),
+            0
+        );
         assert!(!store.is_complete(&wrong).unwrap());
         assert!(matches!(
-            store.append("dev-a", &wrong, ck(0, 5000, &data), DAY, ok),
+            store.append(&dev("dev-a"), &ph(&wrong), ck(0, 5000, &data), DAY, ok),
             Err(ServerError::TooLarge(_))
         ));
         assert!(store.is_complete("../etc/passwd").is_err());
-        assert!(store.partial_len("../x", &hash, DAY).is_err());
+        assert!(store.partial_len(&dev("../x"), &ph(&hash), DAY).is_err());
     }
 
     #[test]
@@ -440,12 +464,15 @@ mod tests {
         let store = BlobStore::new(dir.path().to_path_buf(), 1000);
         let data = b"bytes".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
-        let r = store.append("dev-a", &hash, ck(0, 5, &data), DAY, || {
+        let r = store.append(&dev("dev-a"), &ph(&hash), ck(0, 5, &data), DAY, || {
             Err(ServerError::storage_state("down"))
         });
         assert!(matches!(r, Err(ServerError::Storage(_))));
         assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(store.partial_len("dev-a", &hash, DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
+            0
+        );
     }
 
     #[test]
@@ -455,16 +482,19 @@ mod tests {
         let data = b"0123456789".to_vec();
         let hash = hex::encode(Sha256::digest(&data));
         store
-            .append("dev-a", &hash, ck(0, 10, &data[..4]), DAY, ok)
+            .append(&dev("dev-a"), &ph(&hash), ck(0, 10, &data[..4]), DAY, ok)
             .unwrap();
         store
-            .append("dev-b", &hash, ck(0, 10, &data[..2]), DAY, ok)
+            .append(&dev("dev-b"), &ph(&hash), ck(0, 10, &data[..2]), DAY, ok)
             .unwrap();
         let legacy = dir.path().join("partial").join(&hash);
         fs::write(&legacy, b"old").unwrap();
         assert_eq!(store.sweep(DAY).unwrap(), 0);
         let old = SystemTime::now() - 2 * DAY;
-        for p in [store.partial_path("dev-a", &hash), legacy.clone()] {
+        for p in [
+            store.partial_path(&dev("dev-a"), &ph(&hash)),
+            legacy.clone(),
+        ] {
             File::options()
                 .write(true)
                 .open(&p)
@@ -473,19 +503,25 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(store.sweep(DAY).unwrap(), 2);
-        assert!(!store.partial_path("dev-a", &hash).exists());
+        assert!(!store.partial_path(&dev("dev-a"), &ph(&hash)).exists());
         assert!(!dir.path().join("partial").join("dev-a").exists());
         assert!(!legacy.exists());
-        assert_eq!(store.partial_len("dev-b", &hash, DAY).unwrap(), 2);
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            2
+        );
         // An expired upload of the asking device counts as 0 and is removed.
-        let p = store.partial_path("dev-b", &hash);
+        let p = store.partial_path(&dev("dev-b"), &ph(&hash));
         File::options()
             .write(true)
             .open(&p)
             .unwrap()
             .set_modified(old)
             .unwrap();
-        assert_eq!(store.partial_len("dev-b", &hash, DAY).unwrap(), 0);
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            0
+        );
         assert!(!p.exists());
     }
 }

@@ -23,6 +23,7 @@ use automerge::ActorId;
 use std::collections::BTreeSet;
 use xiangying_model::case::CaseDoc;
 use xiangying_model::document::Document;
+use xiangying_model::ids::{DeviceId, DocId, PersonId, PhotoHash};
 use xiangying_model::sync::scope::may_see;
 
 /// The device id recorded for the people who referenced a file stored before uploaders were
@@ -34,8 +35,8 @@ fn visible_cases(
     state: &AppState,
     tx: &mut dyn Tx,
     device: &DeviceRow,
-    hash: &str,
-) -> Result<Vec<String>, ServerError> {
+    hash: &PhotoHash,
+) -> Result<Vec<DocId>, ServerError> {
     let roster = state.roster(tx)?;
     let scope = sync::scope_of(&roster, &device.person);
     let mut out = Vec::new();
@@ -48,7 +49,11 @@ fn visible_cases(
 }
 
 /// The people who added a reference to `hash` (as photo or thumbnail) in a case.
-fn adders(tx: &mut dyn Tx, case_id: &str, hash: &str) -> Result<BTreeSet<String>, ServerError> {
+fn adders(
+    tx: &mut dyn Tx,
+    case_id: &DocId,
+    hash: &PhotoHash,
+) -> Result<BTreeSet<PersonId>, ServerError> {
     let Some(row) = tx.case(case_id)? else {
         return Ok(BTreeSet::new());
     };
@@ -59,8 +64,8 @@ fn adders(tx: &mut dyn Tx, case_id: &str, hash: &str) -> Result<BTreeSet<String>
         .map_err(|e| ServerError::Internal(format!("case {case_id}: {e}")))?;
     Ok(photos
         .into_iter()
-        .filter(|p| p.hash == hash || p.thumb == hash)
-        .map(|p| p.added_by)
+        .filter(|p| p.hash == hash.as_str() || p.thumb == hash.as_str())
+        .map(|p| PersonId::from(p.added_by))
         .collect())
 }
 
@@ -70,7 +75,7 @@ pub fn referenced_for(
     state: &AppState,
     tx: &mut dyn Tx,
     device: &DeviceRow,
-    hash: &str,
+    hash: &PhotoHash,
 ) -> Result<bool, ServerError> {
     Ok(!visible_cases(state, tx, device, hash)?.is_empty())
 }
@@ -80,7 +85,7 @@ pub fn may_read(
     state: &AppState,
     tx: &mut dyn Tx,
     device: &DeviceRow,
-    hash: &str,
+    hash: &PhotoHash,
 ) -> Result<bool, ServerError> {
     let uploaders = tx.photo_uploaders(hash)?;
     if uploaders.iter().any(|u| u.device == device.id) {
@@ -89,12 +94,9 @@ pub fn may_read(
     if uploaders.is_empty() {
         return referenced_for(state, tx, device, hash);
     }
-    let persons: BTreeSet<&str> = uploaders.iter().map(|u| u.person.as_str()).collect();
+    let persons: BTreeSet<&PersonId> = uploaders.iter().map(|u| &u.person).collect();
     for case in visible_cases(state, tx, device, hash)? {
-        if adders(tx, &case, hash)?
-            .iter()
-            .any(|p| persons.contains(p.as_str()))
-        {
+        if adders(tx, &case, hash)?.iter().any(|p| persons.contains(p)) {
             return Ok(true);
         }
     }
@@ -103,7 +105,7 @@ pub fn may_read(
 
 /// Before the first uploader of a file stored without any is recorded: records every person
 /// who added a reference to it, so that its earlier readers keep it.
-pub fn adopt_legacy(tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(), ServerError> {
+pub fn adopt_legacy(tx: &mut dyn Tx, hash: &PhotoHash, now: i64) -> Result<(), ServerError> {
     if !tx.photo_uploaders(hash)?.is_empty() {
         return Ok(());
     }
@@ -113,10 +115,17 @@ pub fn adopt_legacy(tx: &mut dyn Tx, hash: &str, now: i64) -> Result<(), ServerE
     }
     if people.is_empty() {
         // Nobody referenced it: a placeholder no reference's `added_by` can match.
-        tx.add_photo_uploader(hash, LEGACY_DEVICE, "", 0, now)?;
+        tx.add_photo_uploader(
+            hash,
+            &DeviceId::from(LEGACY_DEVICE),
+            &PersonId::default(),
+            0,
+            now,
+        )?;
     }
     for person in people {
-        tx.add_photo_uploader(hash, &format!("{LEGACY_DEVICE}-{person}"), &person, 0, now)?;
+        let device = DeviceId::from(format!("{LEGACY_DEVICE}-{person}"));
+        tx.add_photo_uploader(hash, &device, &person, 0, now)?;
     }
     Ok(())
 }
@@ -127,6 +136,7 @@ pub fn adopt_legacy_files(state: &AppState) -> Result<usize, ServerError> {
     let now = chrono::Utc::now().timestamp_millis();
     let mut adopted = 0;
     for hash in state.blobs.complete_hashes()? {
+        let hash = PhotoHash::from(hash);
         let done = with_tx(state.storage.as_ref(), |tx| {
             if !tx.photo_uploaders(&hash)?.is_empty() {
                 return Ok(false);

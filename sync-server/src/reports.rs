@@ -9,6 +9,7 @@ use automerge::ActorId;
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use xiangying_model::case::{CaseDoc, CaseState, Facts, fold};
 use xiangying_model::document::Document;
+use xiangying_model::ids::DocId;
 use xiangying_model::org::Role;
 use xiangying_model::org::Roster;
 use xiangying_model::patrol::weekly::{
@@ -83,7 +84,7 @@ enum Folded {
 }
 
 /// A stored document, folded (patrols from their log only).
-fn load_folded(tx: &mut dyn DocTx, case_id: &str) -> Result<Option<Folded>, ServerError> {
+fn load_folded(tx: &mut dyn DocTx, case_id: &DocId) -> Result<Option<Folded>, ServerError> {
     // Read only: the actor id is never written with.
     let actor = ActorId::from(b"xiangying-reports".to_vec());
     let Some(row) = tx.case(case_id)? else {
@@ -129,7 +130,7 @@ fn counted_patrols(tx: &mut dyn DocTx) -> Result<Vec<(PatrolFacts, PatrolState)>
     Ok(out)
 }
 
-fn decode_row(id: &str, bytes: &[u8]) -> Result<RankingRow, ServerError> {
+fn decode_row(id: &DocId, bytes: &[u8]) -> Result<RankingRow, ServerError> {
     wire::decode(bytes)
         .map_err(|e| ServerError::Internal(format!("stored ranking row of {id}: {e}")))
 }
@@ -344,7 +345,7 @@ mod tests {
             for (facts, snapshot) in &docs {
                 let pos = tx.allocate_positions(1)?;
                 let meta = CaseMeta {
-                    case_id: facts.id.clone(),
+                    case_id: facts.id.clone().into(),
                     number: None,
                     status: "in_progress".into(),
                     level: "grid".into(),

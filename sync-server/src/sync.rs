@@ -9,6 +9,7 @@ use automerge::ActorId;
 use std::collections::BTreeMap;
 use xiangying_model::case::chunks;
 use xiangying_model::document::{DocError, Document};
+use xiangying_model::ids::{ActorHex, DeviceId, DocId, PersonId};
 use xiangying_model::org::Roster;
 use xiangying_model::sync::intake::{self, IntakeError, Tally};
 use xiangying_model::sync::judge::Judging;
@@ -45,7 +46,7 @@ impl Ctx<'_> {
     /// How this request's pushes are judged.
     pub fn judging(&self) -> Judging<'_> {
         Judging {
-            pusher: &self.device.person,
+            pusher: self.device.person.as_str(),
             newer: self.layout > LAYOUT,
             redelivery: self.redelivery,
         }
@@ -53,8 +54,8 @@ impl Ctx<'_> {
 }
 
 /// What the caller reads with; a person missing from the roster sees only their own cases.
-pub fn scope_of(roster: &Roster, person: &str) -> ReadScope {
-    match claim_of(roster, person) {
+pub fn scope_of(roster: &Roster, person: &PersonId) -> ReadScope {
+    match claim_of(roster, person.as_str()) {
         Some(c) => read_scope(&c),
         None => ReadScope {
             all: false,
@@ -66,7 +67,7 @@ pub fn scope_of(roster: &Roster, person: &str) -> ReadScope {
 /// A push whose bytes were sized up and parsed before any lock was taken.
 pub struct CheckedPush<'a> {
     /// The pushed bytes by document id, in push order.
-    by_case: BTreeMap<String, Vec<&'a [u8]>>,
+    by_case: BTreeMap<DocId, Vec<&'a [u8]>>,
     /// The highest outbox sequence number pushed.
     max_seq: Option<i64>,
     /// The bounds on a document's lists.
@@ -86,9 +87,9 @@ struct DocLimits {
 pub fn check_push<'a>(limits: &Limits, changes: &'a [PushedChange]) -> Result<CheckedPush<'a>> {
     let bounds = limits.intake();
     let mut tally = Tally::default();
-    let mut by_case: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
+    let mut by_case: BTreeMap<DocId, Vec<&[u8]>> = BTreeMap::new();
     for c in changes {
-        let case_id = c.case_id.to_string();
+        let case_id = DocId::from(c.case_id.to_string());
         intake::scan(&c.bytes, &bounds, &mut tally).map_err(|e| match e {
             IntakeError::OverLimit { limit, max } => ServerError::OverLimit { limit, max },
             IntakeError::Malformed(m) => bad(&case_id, m),
@@ -118,7 +119,7 @@ pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, push: &CheckedPush<'_>) -> Result<Op
     Ok(push.max_seq)
 }
 
-fn bad(case_id: &str, e: impl std::fmt::Display) -> ServerError {
+fn bad(case_id: &DocId, e: impl std::fmt::Display) -> ServerError {
     ServerError::BadRequest(format!("case {case_id}: {e}"))
 }
 
@@ -143,7 +144,7 @@ fn check_lengths(doc: &SyncedDoc, limits: DocLimits) -> Result<()> {
 fn push_case(
     tx: &mut dyn Tx,
     ctx: &Ctx<'_>,
-    case_id: &str,
+    case_id: &DocId,
     parts: &[&[u8]],
     limits: DocLimits,
 ) -> Result<()> {
@@ -186,7 +187,7 @@ fn push_case(
         return Ok(());
     }
     let id = after.id().map_err(|e| bad(case_id, e))?;
-    if id != case_id {
+    if *case_id != id {
         return Err(bad(case_id, format!("the document is of case {id}")));
     }
     let tamper = |reason: String| ServerError::Tamper {
@@ -194,7 +195,7 @@ fn push_case(
         reason,
     };
     for c in &incoming {
-        let actor = c.actor.to_hex_string();
+        let actor = ActorHex::from(c.actor.to_hex_string());
         match tx.actor_owner(&actor)? {
             // A re-delivery brings back other devices' changes: their actors stay theirs.
             Some(owner) if owner != ctx.device.id && !ctx.redelivery => {
@@ -221,9 +222,9 @@ fn push_case(
     if all_new.iter().any(|c| c.actor == *ctx.actor) {
         // Once this instance has written with its actor, that actor is taken: a device that
         // read it in a document and pushes with it is refused like any other actor thief.
-        let actor = ctx.actor.to_hex_string();
+        let actor = ActorHex::from(ctx.actor.to_hex_string());
         if tx.actor_owner(&actor)?.is_none() {
-            tx.set_actor_owner(&actor, &format!("server:{}", ctx.instance))?;
+            tx.set_actor_owner(&actor, &DeviceId::from(format!("server:{}", ctx.instance)))?;
         }
     }
     let changes: Vec<NewChange> = all_new
@@ -248,10 +249,10 @@ fn push_case(
 }
 
 /// The storage's index columns of an accepted document.
-fn index_meta(case_id: &str, now: i64, accepted: &Accepted) -> Result<CaseMeta> {
+fn index_meta(case_id: &DocId, now: i64, accepted: &Accepted) -> Result<CaseMeta> {
     let row = &accepted.index;
     Ok(CaseMeta {
-        case_id: case_id.to_string(),
+        case_id: case_id.clone(),
         number: row.number.clone(),
         status: row.status.clone(),
         level: row.level.clone(),
@@ -271,7 +272,7 @@ fn index_meta(case_id: &str, now: i64, accepted: &Accepted) -> Result<CaseMeta> 
 }
 
 /// The server's answer to a refused push to document `case_id`.
-fn refused(case_id: &str, r: Refused) -> ServerError {
+fn refused(case_id: &DocId, r: Refused) -> ServerError {
     match r {
         Refused::Tamper(t) => ServerError::Tamper {
             case_id: case_id.to_string(),
@@ -315,7 +316,7 @@ impl Host for ServerHost<'_, '_> {
 
 /// A device may write to a case its person may see now, or to one it held before (an honest
 /// change made before a scope change is voided, not refused).
-fn may_write(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &str) -> Result<bool> {
+fn may_write(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &DocId) -> Result<bool> {
     if tx.device_case(&ctx.device.id, case_id)?.is_some() {
         return Ok(true);
     }
@@ -374,7 +375,7 @@ pub fn pull(
             more = true;
             break;
         }
-        let id = uuid::Uuid::parse_str(case_id)
+        let id = uuid::Uuid::parse_str(case_id.as_str())
             .map_err(|e| ServerError::Internal(format!("stored case id {case_id}: {e}")))?;
         let holds = tx
             .device_case(&ctx.device.id, case_id)?

@@ -34,7 +34,10 @@ fn admin_devices_escapes_control_characters_in_names_and_reasons() {
                 revoked: false,
                 quarantined: None,
             })?;
-            tx.quarantine_device("dev-0002", "case \u{1b}]0;pwned\u{7}: reordered events")
+            tx.quarantine_device(
+                &"dev-0002".into(),
+                "case \u{1b}]0;pwned\u{7}: reordered events",
+            )
         })
         .unwrap();
     }

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
+use xiangying_model::ids::{DeviceId, DocId};
 use xiangying_model::sync::keys::AccessKey;
 use xiangying_server::error::ServerError;
 use xiangying_server::storage::postgres::PostgresStorage;
@@ -157,12 +158,12 @@ fn meta(case_id: &str) -> CaseMeta {
 fn change(bytes: &str, device: Option<&str>) -> NewChange {
     NewChange {
         bytes: bytes.as_bytes().to_vec(),
-        device: device.map(str::to_owned),
+        device: device.map(DeviceId::from),
     }
 }
 
-fn keys(k: &[&str]) -> Vec<String> {
-    k.iter().map(|s| s.to_string()).collect()
+fn keys<T: for<'a> From<&'a str>>(k: &[&str]) -> Vec<T> {
+    k.iter().map(|s| T::from(s)).collect()
 }
 
 fn access_keys(k: &[&str]) -> Vec<AccessKey> {
@@ -194,7 +195,7 @@ fn save(
 fn device(id: &str, token: &str, created_at: i64) -> DeviceRow {
     DeviceRow {
         id: id.into(),
-        person: format!("person-{id}"),
+        person: format!("person-{id}").into(),
         name: format!("phone {id}"),
         token_hash: token.into(),
         created_at,
@@ -228,8 +229,8 @@ fn org_publish_and_version(b: &Backend) {
 fn codes_are_single_use(b: &Backend) {
     let s = &*b.storage;
     tx(s, |t| {
-        t.insert_code("h1", "alice", 10)?;
-        t.insert_code("h2", "bob", 10)
+        t.insert_code("h1", &"alice".into(), 10)?;
+        t.insert_code("h2", &"bob".into(), 10)
     });
     assert_eq!(tx(s, |t| t.take_code("h1", 20)), Some("alice".into()));
     assert_eq!(tx(s, |t| t.take_code("h1", 30)), None);
@@ -242,7 +243,7 @@ fn codes_are_single_use(b: &Backend) {
     assert!(!tx(s, |t| t.revoke_code("h2")));
     assert_eq!(tx(s, |t| t.take_code("h2", 40)), None);
     // A duplicate code is an error.
-    assert!(with_tx(s, |t| t.insert_code("h1", "carol", 50)).is_err());
+    assert!(with_tx(s, |t| t.insert_code("h1", &"carol".into(), 50)).is_err());
 }
 
 fn devices_tokens_revoke_quarantine(b: &Backend) {
@@ -260,9 +261,9 @@ fn devices_tokens_revoke_quarantine(b: &Backend) {
         with_tx(s, |t| t.insert_device(&device("d3", "t1", 1))).is_err(),
         "tokens are unique"
     );
-    assert!(tx(s, |t| t.revoke_device("d1")));
-    assert!(!tx(s, |t| t.revoke_device("unknown")));
-    tx(s, |t| t.quarantine_device("d2", "edited an event"));
+    assert!(tx(s, |t| t.revoke_device(&"d1".into())));
+    assert!(!tx(s, |t| t.revoke_device(&"unknown".into())));
+    tx(s, |t| t.quarantine_device(&"d2".into(), "edited an event"));
     let got = tx(&*b.second, |t| t.devices());
     assert!(got[1].revoked && got[1].quarantined.is_none());
     assert!(!got[0].revoked);
@@ -275,15 +276,15 @@ fn devices_tokens_revoke_quarantine(b: &Backend) {
 
 fn actor_owner_is_first_writer(b: &Backend) {
     let s = &*b.storage;
-    assert_eq!(tx(s, |t| t.actor_owner("a1")), None);
-    tx(s, |t| t.set_actor_owner("a1", "d1"));
-    tx(s, |t| t.set_actor_owner("a1", "d2"));
-    assert_eq!(tx(s, |t| t.actor_owner("a1")), Some("d1".into()));
+    assert_eq!(tx(s, |t| t.actor_owner(&"a1".into())), None);
+    tx(s, |t| t.set_actor_owner(&"a1".into(), &"d1".into()));
+    tx(s, |t| t.set_actor_owner(&"a1".into(), &"d2".into()));
+    assert_eq!(tx(s, |t| t.actor_owner(&"a1".into())), Some("d1".into()));
 }
 
 fn cases_after_pages_in_id_order(b: &Backend) {
     let s = &*b.storage;
-    assert!(tx(s, |t| t.cases_after("", 10)).is_empty());
+    assert!(tx(s, |t| t.cases_after(&"".into(), 10)).is_empty());
     // Case ids are UUIDv7 strings (lowercase hex and dashes), saved here out of order.
     let mut uuids: Vec<String> = [7, 2, 9, 0, 4, 11, 1]
         .iter()
@@ -298,7 +299,7 @@ fn cases_after_pages_in_id_order(b: &Backend) {
         save(s, id, &[change(id, None)], &[], &[]);
     }
     uuids.sort();
-    let all = tx(&*b.second, |t| t.cases_after("", 100));
+    let all = tx(&*b.second, |t| t.cases_after(&"".into(), 100));
     let ids: Vec<&str> = all.iter().map(|c| c.case_id.as_str()).collect();
     assert_eq!(ids, uuids);
     for c in &all {
@@ -307,7 +308,7 @@ fn cases_after_pages_in_id_order(b: &Backend) {
     // Pages of any size cover every document once, in the same order.
     for limit in [1, 2, 3, 7] {
         let mut got = Vec::new();
-        let mut after = String::new();
+        let mut after = DocId::default();
         loop {
             let page = tx(s, |t| t.cases_after(&after, limit));
             assert!(page.len() <= limit as usize);
@@ -322,21 +323,21 @@ fn cases_after_pages_in_id_order(b: &Backend) {
         save(s, id, &[change(id, None)], &[], &[]);
     }
     let mut got = Vec::new();
-    let mut after = String::new();
+    let mut after = DocId::default();
     loop {
         let page = tx(s, |t| t.cases_after(&after, 2));
         let Some(last) = page.last() else { break };
         after = last.case_id.clone();
         got.extend(page.into_iter().map(|c| c.case_id));
     }
-    let unique: HashSet<&String> = got.iter().collect();
+    let unique: HashSet<&DocId> = got.iter().collect();
     assert_eq!((got.len(), unique.len()), (13, 13));
 }
 
 fn save_lock_and_read_cases(b: &Backend) {
     let s = &*b.storage;
-    assert_eq!(tx(s, |t| t.lock_case("c1")), None);
-    assert_eq!(tx(s, |t| t.case("c1")), None);
+    assert_eq!(tx(s, |t| t.lock_case(&"c1".into())), None);
+    assert_eq!(tx(s, |t| t.case(&"c1".into())), None);
     let first = save(
         s,
         "c1",
@@ -345,13 +346,13 @@ fn save_lock_and_read_cases(b: &Backend) {
         &["p1"],
     );
     assert_eq!(first, 1);
-    let row = tx(s, |t| t.lock_case("c1")).unwrap();
+    let row = tx(s, |t| t.lock_case(&"c1".into())).unwrap();
     assert_eq!(row.feed_pos, 2);
     assert_eq!(row.snapshot, b"snapshot of c1 at 1");
-    assert_eq!(tx(&*b.second, |t| t.case("c1")), Some(row));
+    assert_eq!(tx(&*b.second, |t| t.case(&"c1".into())), Some(row));
     // An update: new snapshot, index columns, more access keys and photos.
     tx(s, |t| {
-        let cur = t.lock_case("c1")?.unwrap();
+        let cur = t.lock_case(&"c1".into())?.unwrap();
         assert_eq!(cur.feed_pos, 2);
         let p = t.allocate_positions(1)?;
         let mut m = meta("c1");
@@ -366,20 +367,26 @@ fn save_lock_and_read_cases(b: &Backend) {
             &keys(&["p2"]),
         )
     });
-    let row = tx(s, |t| t.case("c1")).unwrap();
+    let row = tx(s, |t| t.case(&"c1".into())).unwrap();
     assert_eq!((row.feed_pos, row.snapshot.as_slice()), (3, &b"v2"[..]));
     assert_eq!(
-        tx(s, |t| t.access("c1")),
+        tx(s, |t| t.access(&"c1".into())),
         access_keys(&["grid:g1", "person:p9"])
     );
-    assert_eq!(tx(s, |t| t.photo_cases("p1")), keys(&["c1"]));
-    assert_eq!(tx(s, |t| t.photo_cases("p2")), keys(&["c1"]));
-    assert_eq!(tx(s, |t| t.photo_cases("p3")), Vec::<String>::new());
+    assert_eq!(
+        tx(s, |t| t.photo_cases(&"p1".into())),
+        keys::<DocId>(&["c1"])
+    );
+    assert_eq!(
+        tx(s, |t| t.photo_cases(&"p2".into())),
+        keys::<DocId>(&["c1"])
+    );
+    assert_eq!(tx(s, |t| t.photo_cases(&"p3".into())), Vec::<String>::new());
     save(s, "c2", &[change("x", None)], &[], &["p1"]);
-    let mut both = tx(s, |t| t.photo_cases("p1"));
+    let mut both = tx(s, |t| t.photo_cases(&"p1".into()));
     both.sort();
-    assert_eq!(both, keys(&["c1", "c2"]));
-    assert_eq!(tx(s, |t| t.access("c2")), Vec::<AccessKey>::new());
+    assert_eq!(both, keys::<DocId>(&["c1", "c2"]));
+    assert_eq!(tx(s, |t| t.access(&"c2".into())), Vec::<AccessKey>::new());
 }
 
 fn positions_are_contiguous_and_roll_back(b: &Backend) {
@@ -429,8 +436,8 @@ fn feed_filters_by_keys_range_and_order(b: &Backend) {
         };
         tx(&*b.second, |t| t.feed_cases(scope, after, upto, limit))
     };
-    let pairs = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
-        v.iter().map(|(c, p)| (c.to_string(), *p)).collect()
+    let pairs = |v: &[(&str, u64)]| -> Vec<(DocId, u64)> {
+        v.iter().map(|(c, p)| (DocId::from(*c), *p)).collect()
     };
     // Each case at its first change in the range, in that order.
     assert_eq!(
@@ -491,7 +498,9 @@ fn changes_between_excludes_device_and_respects_range(b: &Backend) {
         &[],
     ); // 5..6
     let between = |after, upto, ex: &str| {
-        strings(tx(&*b.second, |t| t.changes_between("c", after, upto, ex)))
+        strings(tx(&*b.second, |t| {
+            t.changes_between(&"c".into(), after, upto, &ex.into())
+        }))
     };
     assert_eq!(between(0, 6, "nobody"), ["1", "2", "3", "5", "6"]);
     assert_eq!(between(0, 6, "d1"), ["2", "3", "5"]);
@@ -499,20 +508,37 @@ fn changes_between_excludes_device_and_respects_range(b: &Backend) {
     assert_eq!(between(1, 5, "nobody"), ["2", "3", "5"]);
     assert_eq!(between(3, 4, "nobody"), Vec::<String>::new());
     assert_eq!(between(5, 100, "d2"), ["6"]);
-    assert!(tx(s, |t| t.changes_between("absent", 0, 10, "d1")).is_empty());
+    assert!(
+        tx(s, |t| t.changes_between(
+            &"absent".into(),
+            0,
+            10,
+            &"d1".into()
+        ))
+        .is_empty()
+    );
 }
 
 fn device_case_keeps_minimum(b: &Backend) {
     let s = &*b.storage;
-    assert_eq!(tx(s, |t| t.device_case("d1", "c1")), None);
-    tx(s, |t| t.set_device_case("d1", "c1", 10));
-    assert_eq!(tx(s, |t| t.device_case("d1", "c1")), Some(10));
-    tx(s, |t| t.set_device_case("d1", "c1", 20));
-    assert_eq!(tx(s, |t| t.device_case("d1", "c1")), Some(10));
-    tx(s, |t| t.set_device_case("d1", "c1", 0));
-    assert_eq!(tx(s, |t| t.device_case("d1", "c1")), Some(0));
-    assert_eq!(tx(s, |t| t.device_case("d2", "c1")), None);
-    assert_eq!(tx(s, |t| t.device_case("d1", "c2")), None);
+    assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c1".into())), None);
+    tx(s, |t| t.set_device_case(&"d1".into(), &"c1".into(), 10));
+    assert_eq!(
+        tx(s, |t| t.device_case(&"d1".into(), &"c1".into())),
+        Some(10)
+    );
+    tx(s, |t| t.set_device_case(&"d1".into(), &"c1".into(), 20));
+    assert_eq!(
+        tx(s, |t| t.device_case(&"d1".into(), &"c1".into())),
+        Some(10)
+    );
+    tx(s, |t| t.set_device_case(&"d1".into(), &"c1".into(), 0));
+    assert_eq!(
+        tx(s, |t| t.device_case(&"d1".into(), &"c1".into())),
+        Some(0)
+    );
+    assert_eq!(tx(s, |t| t.device_case(&"d2".into(), &"c1".into())), None);
+    assert_eq!(tx(s, |t| t.device_case(&"d1".into(), &"c2".into())), None);
 }
 
 fn next_number_counts_per_key(b: &Backend) {
@@ -590,7 +616,7 @@ fn reader_never_skips_a_late_commit(b: &Backend) {
                 let n = 1 + (i % 3);
                 let mut saved = Vec::new();
                 let r = with_tx(&*storage, |t| {
-                    let _ = t.lock_case(&case_id)?;
+                    let _ = t.lock_case(&DocId::from(&case_id))?;
                     std::thread::sleep(Duration::from_micros(rand::random_range(0..1500)));
                     let first = t.allocate_positions(n as u64)?;
                     let changes: Vec<NewChange> = (0..n)
@@ -640,7 +666,12 @@ fn reader_never_skips_a_late_commit(b: &Backend) {
                     for (case_id, pos) in feed {
                         assert!(pos > last && pos <= max, "feed order: {pos} after {last}");
                         last = pos;
-                        seen.extend(strings(t.changes_between(&case_id, cursor, max, "")?));
+                        seen.extend(strings(t.changes_between(
+                            &case_id,
+                            cursor,
+                            max,
+                            &"".into(),
+                        )?));
                     }
                     Ok((max, seen))
                 })
@@ -745,7 +776,7 @@ fn postgres_lock_case_serialises_writers_across_instances() {
                         // Let the other writer take the lock first.
                         std::thread::sleep(Duration::from_millis(50));
                     }
-                    let cur = t.lock_case("c")?.unwrap();
+                    let cur = t.lock_case(&"c".into())?.unwrap();
                     order
                         .lock()
                         .unwrap()
@@ -791,7 +822,7 @@ fn postgres_lock_case_serialises_creation_of_a_new_case() {
                     if w == 1 {
                         std::thread::sleep(Duration::from_millis(50));
                     }
-                    let cur = t.lock_case("new")?;
+                    let cur = t.lock_case(&"new".into())?;
                     seen.lock().unwrap().push(cur.map(|c| c.snapshot));
                     std::thread::sleep(Duration::from_millis(200));
                     let p = t.allocate_positions(1)?;
@@ -833,12 +864,12 @@ fn postgres_deadlock_is_retried() {
                 let mut first = true;
                 with_tx(&*s, |t| {
                     attempts.fetch_add(1, Ordering::SeqCst);
-                    t.lock_case(one)?;
+                    t.lock_case(&one.into())?;
                     if std::mem::take(&mut first) {
                         // Both hold their first lock before asking for the second.
                         barrier.wait();
                     }
-                    t.lock_case(two)?;
+                    t.lock_case(&two.into())?;
                     Ok(())
                 })
             })
@@ -857,10 +888,10 @@ fn postgres_deadlock_is_retried() {
 fn postgres_ignored_error_does_not_commit_silently() {
     let Some(b) = postgres("ignored") else { return };
     let s = &*b.storage;
-    tx(s, |t| t.insert_code("h", "p", 1));
+    tx(s, |t| t.insert_code("h", &"p".into(), 1));
     let r = with_tx(s, |t| {
-        t.insert_code("other", "p", 1)?;
-        let _ = t.insert_code("h", "p", 2); // fails: duplicate; the error is dropped
+        t.insert_code("other", &"p".into(), 1)?;
+        let _ = t.insert_code("h", &"p".into(), 2); // fails: duplicate; the error is dropped
         Ok(())
     });
     assert!(
@@ -892,7 +923,7 @@ fn postgres_feed_lists_cases_that_moved_past_upto() {
         &[],
     ); // 3..4
     save(s, "a", &[change("a2", None)], &["grid:k"], &[]); // 5
-    let expect: Vec<(String, u64)> = vec![("a".into(), 1), ("b".into(), 2), ("c".into(), 3)];
+    let expect: Vec<(DocId, u64)> = vec![("a".into(), 1), ("b".into(), 2), ("c".into(), 3)];
     assert_eq!(tx(s, |t| t.feed_cases(FeedScope::All, 0, 3, 100)), expect);
     assert_eq!(
         tx(s, |t| t.feed_cases(
@@ -903,10 +934,13 @@ fn postgres_feed_lists_cases_that_moved_past_upto() {
         )),
         expect
     );
-    assert_eq!(strings(tx(s, |t| t.changes_between("c", 0, 3, ""))), ["c1"]);
+    assert_eq!(
+        strings(tx(s, |t| t.changes_between(&"c".into(), 0, 3, &"".into()))),
+        ["c1"]
+    );
     assert_eq!(
         tx(s, |t| t.feed_cases(FeedScope::All, 1, 3, 100)),
-        vec![("b".to_string(), 2), ("c".to_string(), 3)]
+        vec![(DocId::from("b"), 2), (DocId::from("c"), 3)]
     );
 }
 

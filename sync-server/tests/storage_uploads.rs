@@ -3,6 +3,7 @@
 //! folder opened again keeps its codes and gains the new table.
 
 use std::sync::Arc;
+use xiangying_model::ids::PhotoHash;
 use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::{CodeRow, PhotoUploader, Storage, with_tx};
@@ -17,7 +18,7 @@ fn pg(schema: &str) -> Arc<dyn Storage> {
 }
 
 fn codes_and_uploaders(s: &dyn Storage) {
-    with_tx(s, |t| t.insert_code("h1", "alice", 10)).unwrap();
+    with_tx(s, |t| t.insert_code("h1", &"alice".into(), 10)).unwrap();
     let row = |h: &'static str| with_tx(s, move |t| t.code(h)).unwrap();
     assert_eq!(
         row("h1"),
@@ -31,13 +32,19 @@ fn codes_and_uploaders(s: &dyn Storage) {
     with_tx(s, |t| t.take_code("h1", 20)).unwrap();
     assert_eq!(row("h1").unwrap().used_at, Some(20));
 
-    let h = "ab".repeat(32);
+    let h: PhotoHash = "ab".repeat(32).into();
     with_tx(s, |t| {
-        t.add_photo_uploader(&h, "dev-b", "bob", 300, 1)?;
-        t.add_photo_uploader(&h, "dev-a", "alice", 300, 2)?;
+        t.add_photo_uploader(&h, &"dev-b".into(), &"bob".into(), 300, 1)?;
+        t.add_photo_uploader(&h, &"dev-a".into(), &"alice".into(), 300, 2)?;
         // A repeat changes nothing (and does not count twice).
-        t.add_photo_uploader(&h, "dev-a", "alice", 300, 3)?;
-        t.add_photo_uploader(&"cd".repeat(32), "dev-a", "alice", 1000, 4)
+        t.add_photo_uploader(&h, &"dev-a".into(), &"alice".into(), 300, 3)?;
+        t.add_photo_uploader(
+            &"cd".repeat(32).into(),
+            &"dev-a".into(),
+            &"alice".into(),
+            1000,
+            4,
+        )
     })
     .unwrap();
     assert_eq!(
@@ -54,12 +61,18 @@ fn codes_and_uploaders(s: &dyn Storage) {
         ]
     );
     assert!(
-        with_tx(s, |t| t.photo_uploaders(&"ef".repeat(32)))
+        with_tx(s, |t| t.photo_uploaders(&"ef".repeat(32).into()))
             .unwrap()
             .is_empty()
     );
-    assert_eq!(with_tx(s, |t| t.device_photo_bytes("dev-a")).unwrap(), 1300);
-    assert_eq!(with_tx(s, |t| t.device_photo_bytes("dev-z")).unwrap(), 0);
+    assert_eq!(
+        with_tx(s, |t| t.device_photo_bytes(&"dev-a".into())).unwrap(),
+        1300
+    );
+    assert_eq!(
+        with_tx(s, |t| t.device_photo_bytes(&"dev-z".into())).unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -91,5 +104,8 @@ fn an_existing_data_folder_keeps_its_codes() {
         with_tx(&s, |t| t.code("old")).unwrap().unwrap().created_at,
         5
     );
-    assert_eq!(with_tx(&s, |t| t.device_photo_bytes("dev-a")).unwrap(), 0);
+    assert_eq!(
+        with_tx(&s, |t| t.device_photo_bytes(&"dev-a".into())).unwrap(),
+        0
+    );
 }

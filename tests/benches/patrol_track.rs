@@ -85,7 +85,9 @@ fn one_run() -> Run {
     let r = d.sync_now(&|_| {}).expect("sync");
     let state = f.state();
     let server_bytes = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| {
-        Ok(tx.case(&p)?.map_or(0, |row| row.snapshot.len() as u64))
+        Ok(tx
+            .case(&p.as_str().into())?
+            .map_or(0, |row| row.snapshot.len() as u64))
     })
     .expect("server row");
     Run {

@@ -507,9 +507,10 @@ fn server_manifest(f: &Field, day: &Day) -> Value {
         .map(|(_, id)| id.clone())
         .collect();
     for id in &ids {
-        let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(id))
-            .expect("case")
-            .expect("stored");
+        let row =
+            xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(&id.into()))
+                .expect("case")
+                .expect("stored");
         let doc = SyncedDoc::load(&row.snapshot, &automerge::ActorId::random()).expect("load");
         if let Some(doc) = doc.downcast_ref::<CaseDoc>() {
             for p in doc.photos().expect("photos") {

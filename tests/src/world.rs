@@ -7,6 +7,7 @@ use automerge::ActorId;
 use std::collections::{BTreeMap, BTreeSet};
 use xiangying_core::case::{CaseDoc, PhotoStage};
 use xiangying_core::document::Document;
+use xiangying_core::ids::{DocId, PersonId};
 use xiangying_core::org::{Roster, sample};
 use xiangying_core::sync::keys::AccessKey;
 use xiangying_core::sync::scope::may_see;
@@ -236,10 +237,10 @@ pub fn check(f: &Field, ledger: &Ledger) {
         let ids: Vec<String> = tx
             .feed_cases(FeedScope::All, 0, u64::MAX >> 1, u32::MAX)?
             .into_iter()
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.into_string())
             .collect();
         for id in ids {
-            let row = tx.case(&id)?.expect("row");
+            let row = tx.case(&DocId::from(&id))?.expect("row");
             let mut doc = CaseDoc::load(&row.snapshot, &actor).expect("load");
             let ids: Vec<String> = doc
                 .events()
@@ -248,7 +249,7 @@ pub fn check(f: &Field, ledger: &Ledger) {
                 .map(|e| e.id)
                 .collect();
             let canonical = doc.canonical_save().expect("canonical");
-            let keys = tx.access(&id)?;
+            let keys = tx.access(&DocId::from(&id))?;
             server.insert(
                 id.clone(),
                 ServerCase {
@@ -281,7 +282,7 @@ pub fn check(f: &Field, ledger: &Ledger) {
     }
     // Every device holds exactly what its person may see, byte-identical to the server.
     for (who, d) in &f.devices {
-        let scope = scope_of(&roster, who);
+        let scope = scope_of(&roster, &PersonId::from(who));
         let held: BTreeSet<String> = d
             .all_cases(u32::MAX)
             .expect("list")

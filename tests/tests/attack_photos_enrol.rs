@@ -59,6 +59,7 @@ fn device_id(f: &Field, person: &str) -> String {
         .find(|d| d.person == person)
         .unwrap()
         .id
+        .into_string()
 }
 
 /// `attacker` lists photo references to `hashes` (as photo and thumbnail) in its own case.
@@ -268,8 +269,12 @@ fn a_squatted_upload_does_not_block_the_owner_and_expires() {
             .set_modified(old)
             .unwrap()
     };
-    let squat_photo = state.blobs.partial_path(&dev, &photo.hash);
-    let squat_thumb = state.blobs.partial_path(&dev, &photo.thumb);
+    let squat_photo = state
+        .blobs
+        .partial_path(&dev.as_str().into(), &photo.hash.as_str().into());
+    let squat_thumb = state
+        .blobs
+        .partial_path(&dev.as_str().into(), &photo.thumb.as_str().into());
     assert!(squat_photo.exists() && squat_thumb.exists());
     age(&squat_photo);
     age(&squat_thumb);
@@ -424,7 +429,7 @@ fn code_attacks(mut f: Field) {
         .as_millis() as i64;
     let old = auth::new_code();
     with_tx(storage.as_ref(), |tx| {
-        tx.insert_code(&auth::hash_code(&old), "gw2", now - 73 * 3_600_000)
+        tx.insert_code(&auth::hash_code(&old), &"gw2".into(), now - 73 * 3_600_000)
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -443,7 +448,11 @@ fn code_attacks(mut f: Field) {
     }
     // A code of the earlier 8-letter form, issued an hour ago, still works.
     with_tx(storage.as_ref(), |tx| {
-        tx.insert_code(&auth::hash_secret("K7QM-4XWD"), "gw3", now - 3_600_000)
+        tx.insert_code(
+            &auth::hash_secret("K7QM-4XWD"),
+            &"gw3".into(),
+            now - 3_600_000,
+        )
     })
     .unwrap();
     let dir3 = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@ fn street(pg_schema: Option<&str>) -> (Field, String) {
 /// The ids of the server's stored events of a case, in document order.
 fn stored_events(f: &Field, id: &str) -> Vec<String> {
     let state = f.state();
-    let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(id))
+    let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(&id.into()))
         .unwrap()
         .unwrap();
     let doc =

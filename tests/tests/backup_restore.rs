@@ -126,7 +126,7 @@ fn case_ids(storage: &dyn Storage) -> BTreeSet<String> {
     with_tx(storage, |tx| tx.ranking_rows())
         .unwrap()
         .into_iter()
-        .map(|r| r.case_id)
+        .map(|r| r.case_id.into_string())
         .collect()
 }
 
@@ -212,7 +212,7 @@ fn backup_while_pushing_then_restore(site: &Site) {
     );
     assert_eq!(photos.len(), manifest.files.len() - 1);
     for id in &cases {
-        let row = with_tx(st.storage.as_ref(), |tx| tx.case(id))
+        let row = with_tx(st.storage.as_ref(), |tx| tx.case(&id.into()))
             .unwrap()
             .unwrap();
         automerge::AutoCommit::load(&row.snapshot).unwrap();

@@ -90,21 +90,25 @@ struct Truth {
 
 fn truth(f: &Field) -> Truth {
     let state = f.state();
-    let rows: Vec<StoredCase> =
-        with_tx(state.storage.as_ref(), |tx| tx.cases_after("", 10_000)).unwrap();
+    let rows: Vec<StoredCase> = with_tx(state.storage.as_ref(), |tx| {
+        tx.cases_after(&"".into(), 10_000)
+    })
+    .unwrap();
     let actor = ActorId::random();
     let mut t = Truth::default();
     for r in rows {
         let doc = SyncedDoc::load(&r.row.snapshot, &actor).unwrap();
         if let Some(d) = doc.downcast_ref::<CaseDoc>() {
-            t.cases.insert(r.case_id, d.events().unwrap().len());
+            t.cases
+                .insert(r.case_id.into_string(), d.events().unwrap().len());
             for p in d.photos().unwrap() {
                 t.photo_files.insert(p.hash);
                 t.photo_files.insert(p.thumb);
             }
         } else {
             let d = doc.downcast_ref::<PatrolDoc>().unwrap();
-            t.patrols.insert(r.case_id, d.events().unwrap().len());
+            t.patrols
+                .insert(r.case_id.into_string(), d.events().unwrap().len());
         }
     }
     t
@@ -286,7 +290,7 @@ fn export_everything(mut f: Field) {
 
     // A damaged snapshot and an event of an unknown action type do not stop the export.
     let (first, events) = t.cases.iter().next().map(|(k, v)| (k.clone(), *v)).unwrap();
-    let snapshot = with_tx(state.storage.as_ref(), |tx| tx.case(&first))
+    let snapshot = with_tx(state.storage.as_ref(), |tx| tx.case(&first.as_str().into()))
         .unwrap()
         .unwrap()
         .snapshot;
@@ -394,10 +398,10 @@ fn stored_documents_page_in_id_order_on_postgres() {
     }
     f.sync_all();
     let state = f.state();
-    let all: Vec<String> = with_tx(state.storage.as_ref(), |tx| tx.cases_after("", 100))
+    let all: Vec<String> = with_tx(state.storage.as_ref(), |tx| tx.cases_after(&"".into(), 100))
         .unwrap()
         .into_iter()
-        .map(|c| c.case_id)
+        .map(|c| c.case_id.into_string())
         .collect();
     assert_eq!(all.len(), 7);
     let mut sorted = all.clone();
@@ -407,10 +411,13 @@ fn stored_documents_page_in_id_order_on_postgres() {
         let mut got = Vec::new();
         let mut after = String::new();
         loop {
-            let page = with_tx(state.storage.as_ref(), |tx| tx.cases_after(&after, limit)).unwrap();
+            let page = with_tx(state.storage.as_ref(), |tx| {
+                tx.cases_after(&after.as_str().into(), limit)
+            })
+            .unwrap();
             let Some(last) = page.last() else { break };
-            after = last.case_id.clone();
-            got.extend(page.into_iter().map(|c| c.case_id));
+            after = last.case_id.to_string();
+            got.extend(page.into_iter().map(|c| c.case_id.into_string()));
         }
         assert_eq!(got, all, "limit {limit}");
     }

@@ -90,7 +90,7 @@ fn a_forwarded_report_reaches_the_grid_worker_with_its_photo_and_number() {
 
 fn server_doc(f: &Field, id: &str) -> Vec<u8> {
     let state = f.state();
-    let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(id))
+    let row = xiangying_server::storage::with_tx(state.storage.as_ref(), |tx| tx.case(&id.into()))
         .unwrap()
         .unwrap();
     let mut doc = xiangying_core::case::CaseDoc::load(&row.snapshot, &automerge_actor()).unwrap();

@@ -215,7 +215,7 @@ fn mixed_fleet(pg_schema: Option<&str>) {
     let mut server = std::collections::BTreeMap::new();
     with_tx(state.storage.as_ref(), |tx| {
         for id in &cases {
-            let row = tx.case(id)?.expect("the server holds the case");
+            let row = tx.case(&id.into())?.expect("the server holds the case");
             let mut doc = CaseDoc::load(&row.snapshot, &automerge::ActorId::random()).unwrap();
             server.insert(id.clone(), (doc.canonical_save().unwrap(), doc));
         }

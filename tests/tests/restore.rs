@@ -37,7 +37,7 @@ fn server_holdings(f: &Field) -> (std::collections::BTreeMap<String, BTreeSet<St
                     .collect(),
                 Err(_) => BTreeSet::new(),
             };
-            docs.insert(id, events);
+            docs.insert(id.into_string(), events);
         }
         Ok(())
     })
@@ -242,7 +242,7 @@ fn within_a_recovery_window_only_a_marked_push_may_bring_back_other_peoples_chan
     let (status, body) = push_marked(&f, "gw1", &id, change, true);
     assert_eq!(status, 200, "{body}");
     let state = f.state();
-    let row = with_tx(state.storage.as_ref(), |tx| tx.case(&id))
+    let row = with_tx(state.storage.as_ref(), |tx| tx.case(&id.as_str().into()))
         .expect("read")
         .expect("case");
     let doc = CaseDoc::load(&row.snapshot, &automerge::ActorId::random()).expect("load");

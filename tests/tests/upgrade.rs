@@ -86,7 +86,7 @@ fn check_served(server: &Running, manifest: &Value) {
             fed.contains(id),
             "document {id} is not served after the upgrade"
         );
-        let row = with_tx(st.storage.as_ref(), |tx| tx.case(id))
+        let row = with_tx(st.storage.as_ref(), |tx| tx.case(&id.into()))
             .expect("read")
             .expect("stored");
         if is_case {

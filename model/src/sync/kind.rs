@@ -11,6 +11,7 @@ use super::judge::{Judging, Tamper};
 use super::keys::AccessKey;
 use crate::case::{Author, Claim};
 use crate::document::{DocError, Document};
+use crate::ids::PhotoHash;
 use crate::org::Roster;
 use crate::report::RankingRow;
 
@@ -103,7 +104,7 @@ pub struct Accepted {
     /// The access keys the document is read through ([`super::scope`]).
     pub access: Vec<AccessKey>,
     /// The photo files (and thumbnails) it references, by hash.
-    pub photos: Vec<String>,
+    pub photos: Vec<PhotoHash>,
 }
 
 /// The columns the server lists and ranks a document by.

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use xiangying_model::ids::DocId;
 use xiangying_model::org::Roster;
 
 /// The version of the export format this build writes (`version` in the manifest).
@@ -284,7 +285,7 @@ fn export_paged(
     let scratch = Scratch::open(&scratch_path)?;
     let mut cases = Lines::create(out.join(CASES))?;
     let mut patrols = Lines::create(out.join(PATROLS))?;
-    let mut after = String::new();
+    let mut after = DocId::default();
     loop {
         let page = with_tx(storage, |tx| tx.cases_after(&after, page_size))?;
         let Some(last) = page.last() else { break };

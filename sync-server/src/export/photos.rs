@@ -10,6 +10,7 @@ use serde::Serialize;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::Path;
+use xiangying_model::ids::{DeviceId, PersonId, PhotoHash};
 
 /// An error of the scratch index, named as such.
 fn scratch_err(e: rusqlite::Error) -> ServerError {
@@ -129,8 +130,8 @@ impl Scratch {
 /// A device that uploaded the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(super) struct UploaderOut {
-    device: String,
-    person: String,
+    device: DeviceId,
+    person: PersonId,
 }
 
 impl From<PhotoUploader> for UploaderOut {
@@ -187,7 +188,7 @@ pub(super) fn photo_line(
         line.error = Some("the reference is not a SHA-256 hash".into());
         return Ok(line);
     }
-    line.uploaded_by = with_tx(storage, |tx| tx.photo_uploaders(hash))?
+    line.uploaded_by = with_tx(storage, |tx| tx.photo_uploaders(&PhotoHash::from(hash)))?
         .into_iter()
         .map(UploaderOut::from)
         .collect();

@@ -21,6 +21,7 @@ pub mod sqlite;
 use crate::error::{ServerError, StorageError};
 pub use meta::StoreIdentity;
 pub use migrations::Migrated;
+use xiangying_model::ids::{ActorHex, DeviceId, DocId, PersonId, PhotoHash};
 use xiangying_model::sync::keys::AccessKey;
 
 /// Shorthand.
@@ -41,7 +42,7 @@ pub struct OrgRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeRow {
     /// The person it was issued for.
-    pub person: String,
+    pub person: PersonId,
     /// When it was issued (ms); it expires a configured time later.
     pub created_at: i64,
     /// When it was spent, if it was.
@@ -52,18 +53,18 @@ pub struct CodeRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoUploader {
     /// The device.
-    pub device: String,
+    pub device: DeviceId,
     /// Its person when it uploaded.
-    pub person: String,
+    pub person: PersonId,
 }
 
 /// An enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {
     /// Random id.
-    pub id: String,
+    pub id: DeviceId,
     /// The person it belongs to.
-    pub person: String,
+    pub person: PersonId,
     /// A name the person gave it.
     pub name: String,
     /// SHA-256 of its bearer token, hex.
@@ -89,7 +90,7 @@ pub struct CaseRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCase {
     /// The document's id (a case's or a patrol's).
-    pub case_id: String,
+    pub case_id: DocId,
     /// Its snapshot and feed position.
     pub row: CaseRow,
 }
@@ -98,7 +99,7 @@ pub struct StoredCase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseMeta {
     /// Case id.
-    pub case_id: String,
+    pub case_id: DocId,
     /// Human number.
     pub number: Option<String>,
     /// Status (as `Status::as_str`).
@@ -126,7 +127,7 @@ pub struct CaseMeta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankingEntry {
     /// The document.
-    pub case_id: String,
+    pub case_id: DocId,
     /// Its row, `None` when it never counts (or none was kept).
     pub row: Option<Vec<u8>>,
     /// False when the document was stored before rows were kept: fold it to know.
@@ -139,7 +140,7 @@ pub struct NewChange {
     /// automerge change bytes.
     pub bytes: Vec<u8>,
     /// The device that pushed it, `None` for the server's own.
-    pub device: Option<String>,
+    pub device: Option<DeviceId>,
 }
 
 /// Which documents a feed read covers (see [`FeedTx::feed_cases`]).
@@ -177,9 +178,9 @@ pub trait OrgTx {
 /// statement that reads it) and a spent code is never revoked or reused.
 pub trait EnrolTx {
     /// Stores a one-time enrolment code (hashed) for a person.
-    fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()>;
+    fn insert_code(&mut self, code_hash: &str, person: &PersonId, now: i64) -> Result<()>;
     /// Consumes an unused code: returns its person and marks it used, or `None`.
-    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>>;
+    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<PersonId>>;
     /// A code by hash, spent or not.
     fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>>;
     /// Revokes an unused code; false when there was none.
@@ -199,13 +200,13 @@ pub trait DeviceTx {
     /// Every device.
     fn devices(&mut self) -> Result<Vec<DeviceRow>>;
     /// Revokes a device; false when unknown.
-    fn revoke_device(&mut self, device_id: &str) -> Result<bool>;
+    fn revoke_device(&mut self, device_id: &DeviceId) -> Result<bool>;
     /// Quarantines a device for tampering.
-    fn quarantine_device(&mut self, device_id: &str, reason: &str) -> Result<()>;
+    fn quarantine_device(&mut self, device_id: &DeviceId, reason: &str) -> Result<()>;
     /// The device that first wrote with an automerge actor id.
-    fn actor_owner(&mut self, actor: &str) -> Result<Option<String>>;
+    fn actor_owner(&mut self, actor: &ActorHex) -> Result<Option<DeviceId>>;
     /// Records the device that writes with an actor id (the first one recorded stays).
-    fn set_actor_owner(&mut self, actor: &str, device: &str) -> Result<()>;
+    fn set_actor_owner(&mut self, actor: &ActorHex, device: &DeviceId) -> Result<()>;
 }
 
 /// Stored documents (cases and patrols): their snapshots, index columns, ranking rows, access
@@ -219,13 +220,13 @@ pub trait DeviceTx {
 /// again under its key; a device's holding of a document only moves to an earlier position.
 pub trait DocTx {
     /// Loads a case and locks it against other writers until the transaction ends.
-    fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
+    fn lock_case(&mut self, case_id: &DocId) -> Result<Option<CaseRow>>;
     /// Reads a case without locking it.
-    fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>>;
+    fn case(&mut self, case_id: &DocId) -> Result<Option<CaseRow>>;
     /// At most `limit` stored documents (cases and patrols) whose ids sort after `after`
-    /// (`""` for the first page), in id order: a reader pages through the whole store with
+    /// (the empty id for the first page), in id order: a reader pages through the whole store with
     /// bounded memory, each page in a transaction of its own.
-    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>>;
+    fn cases_after(&mut self, after: &DocId, limit: u32) -> Result<Vec<StoredCase>>;
     /// Stores a case's new snapshot, index columns (and ranking row), access keys and new
     /// changes at positions `first_pos..` (handed out by [`FeedTx::allocate_positions`]); the
     /// case's feed position becomes the last of them.
@@ -236,10 +237,10 @@ pub trait DocTx {
         changes: &[NewChange],
         first_pos: u64,
         access: &[AccessKey],
-        photos: &[String],
+        photos: &[PhotoHash],
     ) -> Result<()>;
     /// A case's access keys, in the order of their text.
-    fn access(&mut self, case_id: &str) -> Result<Vec<AccessKey>>;
+    fn access(&mut self, case_id: &DocId) -> Result<Vec<AccessKey>>;
     /// Every stored document's ranking row (see [`CaseMeta::ranking`]), by case id.
     fn ranking_rows(&mut self) -> Result<Vec<RankingEntry>>;
     /// The next sequence number under a key (case numbers per street and day), from 1.
@@ -248,9 +249,9 @@ pub trait DocTx {
     /// number given before a restore, brought back by a re-delivery).
     fn number_taken(&mut self, key: &str, taken: u64) -> Result<()>;
     /// From which feed position a device holds a case whole (0: it wrote to it).
-    fn device_case(&mut self, device: &str, case_id: &str) -> Result<Option<u64>>;
+    fn device_case(&mut self, device: &DeviceId, case_id: &DocId) -> Result<Option<u64>>;
     /// Records that a device holds a case whole from `since` (an earlier record stays).
-    fn set_device_case(&mut self, device: &str, case_id: &str, since: u64) -> Result<()>;
+    fn set_device_case(&mut self, device: &DeviceId, case_id: &DocId, since: u64) -> Result<()>;
 }
 
 /// The change feed: handing out positions and reading the committed changes by position
@@ -276,14 +277,14 @@ pub trait FeedTx {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(String, u64)>>;
+    ) -> Result<Vec<(DocId, u64)>>;
     /// A case's changes with positions in `(after, upto]` not pushed by `device`.
     fn changes_between(
         &mut self,
-        case_id: &str,
+        case_id: &DocId,
         after: u64,
         upto: u64,
-        exclude_device: &str,
+        exclude_device: &DeviceId,
     ) -> Result<Vec<Vec<u8>>>;
 }
 
@@ -294,21 +295,21 @@ pub trait FeedTx {
 /// a device's quota counts each file once.
 pub trait PhotoTx {
     /// The cases that reference a photo hash.
-    fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>>;
+    fn photo_cases(&mut self, hash: &PhotoHash) -> Result<Vec<DocId>>;
     /// Records that a device (of a person) uploaded a photo file of `bytes` bytes, or proved
     /// it holds it by uploading it whole; a repeat changes nothing.
     fn add_photo_uploader(
         &mut self,
-        hash: &str,
-        device: &str,
-        person: &str,
+        hash: &PhotoHash,
+        device: &DeviceId,
+        person: &PersonId,
         bytes: u64,
         now: i64,
     ) -> Result<()>;
     /// The devices that uploaded a photo file.
-    fn photo_uploaders(&mut self, hash: &str) -> Result<Vec<PhotoUploader>>;
+    fn photo_uploaders(&mut self, hash: &PhotoHash) -> Result<Vec<PhotoUploader>>;
     /// The bytes of the photo files a device uploaded (towards its quota).
-    fn device_photo_bytes(&mut self, device: &str) -> Result<u64>;
+    fn device_photo_bytes(&mut self, device: &DeviceId) -> Result<u64>;
 }
 
 /// The store as a whole: its `server_meta` values (identity, see [`meta`]) and its size.
@@ -443,7 +444,7 @@ mod tests {
             ))
         })
         .unwrap();
-        assert_eq!(all, vec![("c".to_string(), 1)]);
+        assert_eq!(all, vec![(DocId::from("c"), 1)]);
         assert_eq!(none, vec![]);
         assert_eq!(some, all);
     }

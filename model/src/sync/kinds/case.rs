@@ -4,6 +4,7 @@
 
 use crate::case::{Action, Author, CaseDoc, CaseKind, Event, Facts, fold};
 use crate::document::DocError;
+use crate::ids::PhotoHash;
 use crate::org::Roster;
 use crate::report::RankingRow;
 use crate::sync::judge::judge;
@@ -70,11 +71,12 @@ impl SyncedKind for CaseDoc {
         }
         let events = after.events().map_err(Refused::malformed)?;
         let state = fold(&facts, &events);
-        let photos: Vec<String> = after
+        let photos: Vec<PhotoHash> = after
             .photos()
             .map_err(Refused::malformed)?
             .into_iter()
             .flat_map(|p| [p.hash, p.thumb])
+            .map(PhotoHash::from)
             .collect();
         Ok(Accepted {
             index: IndexRow {

@@ -3,26 +3,28 @@
 use super::SqliteTx;
 use crate::storage::{CodeRow, EnrolTx, Result};
 use rusqlite::{OptionalExtension, params};
+use xiangying_model::ids::PersonId;
 
 impl EnrolTx for SqliteTx<'_> {
-    fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()> {
+    fn insert_code(&mut self, code_hash: &str, person: &PersonId, now: i64) -> Result<()> {
         self.tx.execute(
             "INSERT INTO codes (code_hash, person, created_at) VALUES (?1, ?2, ?3)",
-            params![code_hash, person, now],
+            params![code_hash, person.as_str(), now],
         )?;
         Ok(())
     }
 
-    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>> {
+    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<PersonId>> {
         Ok(self
             .tx
             .query_row(
                 "UPDATE codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL
                  RETURNING person",
                 params![code_hash, now],
-                |r| r.get(0),
+                |r| r.get::<_, String>(0),
             )
-            .optional()?)
+            .optional()?
+            .map(PersonId::from))
     }
 
     fn code(&mut self, code_hash: &str) -> Result<Option<CodeRow>> {
@@ -33,7 +35,7 @@ impl EnrolTx for SqliteTx<'_> {
                 [code_hash],
                 |r| {
                     Ok(CodeRow {
-                        person: r.get(0)?,
+                        person: r.get::<_, String>(0)?.into(),
                         created_at: r.get(1)?,
                         used_at: r.get(2)?,
                     })

@@ -3,12 +3,13 @@
 use super::SqliteTx;
 use crate::storage::{DeviceRow, DeviceTx, Result};
 use rusqlite::{OptionalExtension, params};
+use xiangying_model::ids::{ActorHex, DeviceId};
 
 /// A device from a row of [`DEVICE_COLS`].
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     Ok(DeviceRow {
-        id: r.get(0)?,
-        person: r.get(1)?,
+        id: r.get::<_, String>(0)?.into(),
+        person: r.get::<_, String>(1)?.into(),
         name: r.get(2)?,
         token_hash: r.get(3)?,
         created_at: r.get(4)?,
@@ -25,8 +26,8 @@ impl DeviceTx for SqliteTx<'_> {
         self.tx.execute(
             &format!("INSERT INTO devices ({DEVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![
-                d.id,
-                d.person,
+                d.id.as_str(),
+                d.person.as_str(),
                 d.name,
                 d.token_hash,
                 d.created_at,
@@ -55,33 +56,34 @@ impl DeviceTx for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn revoke_device(&mut self, device_id: &str) -> Result<bool> {
-        Ok(self
-            .tx
-            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device_id])?
-            > 0)
+    fn revoke_device(&mut self, device_id: &DeviceId) -> Result<bool> {
+        Ok(self.tx.execute(
+            "UPDATE devices SET revoked = 1 WHERE id = ?1",
+            [device_id.as_str()],
+        )? > 0)
     }
 
-    fn quarantine_device(&mut self, device_id: &str, reason: &str) -> Result<()> {
+    fn quarantine_device(&mut self, device_id: &DeviceId, reason: &str) -> Result<()> {
         self.tx.execute(
             "UPDATE devices SET quarantined = ?2 WHERE id = ?1",
-            params![device_id, reason],
+            params![device_id.as_str(), reason],
         )?;
         Ok(())
     }
 
-    fn actor_owner(&mut self, actor: &str) -> Result<Option<String>> {
+    fn actor_owner(&mut self, actor: &ActorHex) -> Result<Option<DeviceId>> {
         Ok(self
             .tx
             .prepare_cached("SELECT device FROM actors WHERE actor = ?1")?
-            .query_row([actor], |r| r.get(0))
-            .optional()?)
+            .query_row([actor.as_str()], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(DeviceId::from))
     }
 
-    fn set_actor_owner(&mut self, actor: &str, device: &str) -> Result<()> {
+    fn set_actor_owner(&mut self, actor: &ActorHex, device: &DeviceId) -> Result<()> {
         self.tx
             .prepare_cached("INSERT OR IGNORE INTO actors (actor, device) VALUES (?1, ?2)")?
-            .execute(params![actor, device])?;
+            .execute(params![actor.as_str(), device.as_str()])?;
         Ok(())
     }
 }

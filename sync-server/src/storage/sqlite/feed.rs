@@ -4,6 +4,7 @@ use super::{SqliteTx, pos, sql_pos};
 use crate::error::ServerError;
 use crate::storage::{FeedScope, FeedTx, Result};
 use rusqlite::params;
+use xiangying_model::ids::{DeviceId, DocId};
 
 impl FeedTx for SqliteTx<'_> {
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {
@@ -30,8 +31,8 @@ impl FeedTx for SqliteTx<'_> {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(String, u64)>> {
-        let map = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, pos(r.get(1)?)));
+    ) -> Result<Vec<(DocId, u64)>> {
+        let map = |r: &rusqlite::Row<'_>| Ok((DocId::from(r.get::<_, String>(0)?), pos(r.get(1)?)));
         let (after, upto) = (sql_pos(after), sql_pos(upto));
         match scope {
             FeedScope::All => {
@@ -61,17 +62,22 @@ impl FeedTx for SqliteTx<'_> {
 
     fn changes_between(
         &mut self,
-        case_id: &str,
+        case_id: &DocId,
         after: u64,
         upto: u64,
-        exclude_device: &str,
+        exclude_device: &DeviceId,
     ) -> Result<Vec<Vec<u8>>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT bytes FROM changes WHERE case_id = ?1 AND pos > ?2 AND pos <= ?3
              AND (device IS NULL OR device <> ?4) ORDER BY pos",
         )?;
         let rows = stmt.query_map(
-            params![case_id, sql_pos(after), sql_pos(upto), exclude_device],
+            params![
+                case_id.as_str(),
+                sql_pos(after),
+                sql_pos(upto),
+                exclude_device.as_str()
+            ],
             |r| r.get(0),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -2,9 +2,11 @@
 
 use super::PgTx;
 use crate::storage::{CodeRow, EnrolTx, Result};
+use xiangying_model::ids::PersonId;
 
 impl EnrolTx for PgTx<'_> {
-    fn insert_code(&mut self, code_hash: &str, person: &str, now: i64) -> Result<()> {
+    fn insert_code(&mut self, code_hash: &str, person: &PersonId, now: i64) -> Result<()> {
+        let person = person.as_str();
         self.execute(
             "INSERT INTO codes (code_hash, person, created_at) VALUES ($1, $2, $3)",
             &[&code_hash, &person, &now],
@@ -12,13 +14,13 @@ impl EnrolTx for PgTx<'_> {
         Ok(())
     }
 
-    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<String>> {
+    fn take_code(&mut self, code_hash: &str, now: i64) -> Result<Option<PersonId>> {
         self.query_opt(
             "UPDATE codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL
              RETURNING person",
             &[&code_hash, &now],
         )?
-        .map(|r| Ok(r.try_get(0)?))
+        .map(|r| Ok(r.try_get::<_, String>(0)?.into()))
         .transpose()
     }
 
@@ -29,7 +31,7 @@ impl EnrolTx for PgTx<'_> {
         )?
         .map(|r| {
             Ok(CodeRow {
-                person: r.try_get(0)?,
+                person: r.try_get::<_, String>(0)?.into(),
                 created_at: r.try_get(1)?,
                 used_at: r.try_get(2)?,
             })

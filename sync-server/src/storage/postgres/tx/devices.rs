@@ -3,6 +3,7 @@
 use super::PgTx;
 use crate::storage::{DeviceRow, DeviceTx, Result};
 use ::postgres::Row;
+use xiangying_model::ids::{ActorHex, DeviceId};
 
 /// The columns of a device, in [`DeviceRow`]'s order (a macro so `concat!` can use it).
 macro_rules! device_cols {
@@ -14,8 +15,8 @@ macro_rules! device_cols {
 /// A device from a row of `device_cols!()`.
 fn device_row(r: &Row) -> Result<DeviceRow> {
     Ok(DeviceRow {
-        id: r.try_get(0)?,
-        person: r.try_get(1)?,
+        id: r.try_get::<_, String>(0)?.into(),
+        person: r.try_get::<_, String>(1)?.into(),
         name: r.try_get(2)?,
         token_hash: r.try_get(3)?,
         created_at: r.try_get(4)?,
@@ -33,8 +34,8 @@ impl DeviceTx for PgTx<'_> {
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
             ),
             &[
-                &d.id,
-                &d.person,
+                &d.id.as_str(),
+                &d.person.as_str(),
                 &d.name,
                 &d.token_hash,
                 &d.created_at,
@@ -72,14 +73,16 @@ impl DeviceTx for PgTx<'_> {
         .collect()
     }
 
-    fn revoke_device(&mut self, device_id: &str) -> Result<bool> {
+    fn revoke_device(&mut self, device_id: &DeviceId) -> Result<bool> {
+        let device_id = device_id.as_str();
         Ok(self.execute(
             "UPDATE devices SET revoked = TRUE WHERE id = $1",
             &[&device_id],
         )? > 0)
     }
 
-    fn quarantine_device(&mut self, device_id: &str, reason: &str) -> Result<()> {
+    fn quarantine_device(&mut self, device_id: &DeviceId, reason: &str) -> Result<()> {
+        let device_id = device_id.as_str();
         self.execute(
             "UPDATE devices SET quarantined = $2 WHERE id = $1",
             &[&device_id, &reason],
@@ -87,13 +90,15 @@ impl DeviceTx for PgTx<'_> {
         Ok(())
     }
 
-    fn actor_owner(&mut self, actor: &str) -> Result<Option<String>> {
+    fn actor_owner(&mut self, actor: &ActorHex) -> Result<Option<DeviceId>> {
+        let actor = actor.as_str();
         self.query_opt("SELECT device FROM actors WHERE actor = $1", &[&actor])?
-            .map(|r| Ok(r.try_get(0)?))
+            .map(|r| Ok(r.try_get::<_, String>(0)?.into()))
             .transpose()
     }
 
-    fn set_actor_owner(&mut self, actor: &str, device: &str) -> Result<()> {
+    fn set_actor_owner(&mut self, actor: &ActorHex, device: &DeviceId) -> Result<()> {
+        let (actor, device) = (actor.as_str(), device.as_str());
         self.execute(
             "INSERT INTO actors (actor, device) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING",
             &[&actor, &device],

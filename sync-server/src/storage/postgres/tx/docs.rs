@@ -6,10 +6,12 @@ use crate::storage::{
     CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase, stored_access_key,
 };
 use ::postgres::Row;
+use xiangying_model::ids::{DeviceId, DocId, PhotoHash};
 use xiangying_model::sync::keys::AccessKey;
 
 impl DocTx for PgTx<'_> {
-    fn lock_case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
+    fn lock_case(&mut self, case_id: &DocId) -> Result<Option<CaseRow>> {
+        let case_id = case_id.as_str();
         // The per-document lock for writes, across server instances. A row lock alone does
         // not cover a case that does not exist yet (two pushes creating it at once would both
         // read nothing), so an advisory lock on the case id (per schema) comes first; it is
@@ -27,7 +29,8 @@ impl DocTx for PgTx<'_> {
         .transpose()
     }
 
-    fn case(&mut self, case_id: &str) -> Result<Option<CaseRow>> {
+    fn case(&mut self, case_id: &DocId) -> Result<Option<CaseRow>> {
+        let case_id = case_id.as_str();
         self.query_opt(
             "SELECT snapshot, feed_pos FROM cases WHERE case_id = $1",
             &[&case_id],
@@ -36,7 +39,8 @@ impl DocTx for PgTx<'_> {
         .transpose()
     }
 
-    fn cases_after(&mut self, after: &str, limit: u32) -> Result<Vec<StoredCase>> {
+    fn cases_after(&mut self, after: &DocId, limit: u32) -> Result<Vec<StoredCase>> {
+        let after = after.as_str();
         // The comparison and the order use the same (the column's) collation, so the pages
         // neither skip nor repeat an id, and the primary key's index serves both.
         self.query(
@@ -47,7 +51,7 @@ impl DocTx for PgTx<'_> {
         .iter()
         .map(|r| {
             Ok(StoredCase {
-                case_id: r.try_get(0)?,
+                case_id: r.try_get::<_, String>(0)?.into(),
                 row: CaseRow {
                     snapshot: r.try_get(1)?,
                     feed_pos: pos(r.try_get(2)?),
@@ -64,8 +68,9 @@ impl DocTx for PgTx<'_> {
         changes: &[NewChange],
         first_pos: u64,
         access: &[AccessKey],
-        photos: &[String],
+        photos: &[PhotoHash],
     ) -> Result<()> {
+        let case_id = m.case_id.as_str();
         let last = first_pos + changes.len().saturating_sub(1) as u64;
         self.execute(
             "INSERT INTO cases (case_id, snapshot, feed_pos, number, status, level, grid,
@@ -76,7 +81,7 @@ impl DocTx for PgTx<'_> {
                 status = EXCLUDED.status, level = EXCLUDED.level,
                 received_at = EXCLUDED.received_at",
             &[
-                &m.case_id,
+                &case_id,
                 &snapshot,
                 &sql_pos(last),
                 &m.number,
@@ -95,9 +100,9 @@ impl DocTx for PgTx<'_> {
                 "INSERT INTO changes (pos, case_id, bytes, device) VALUES ($1, $2, $3, $4)",
                 &[
                     &sql_pos(first_pos + i as u64),
-                    &m.case_id,
+                    &case_id,
                     &c.bytes,
-                    &c.device,
+                    &c.device.as_ref().map(DeviceId::as_str),
                 ],
             )?;
         }
@@ -106,25 +111,27 @@ impl DocTx for PgTx<'_> {
             self.execute(
                 "INSERT INTO case_access (key, case_id) SELECT k, $2 FROM UNNEST($1::TEXT[]) k
                  ON CONFLICT (key, case_id) DO NOTHING",
-                &[&access, &m.case_id],
+                &[&access, &case_id],
             )?;
         }
         if !photos.is_empty() {
+            let photos: Vec<&str> = photos.iter().map(PhotoHash::as_str).collect();
             self.execute(
                 "INSERT INTO photo_refs (hash, case_id) SELECT h, $2 FROM UNNEST($1::TEXT[]) h
                  ON CONFLICT (hash, case_id) DO NOTHING",
-                &[&photos, &m.case_id],
+                &[&photos, &case_id],
             )?;
         }
         self.execute(
             "INSERT INTO case_rankings (case_id, counts, row) VALUES ($1, $2, $3)
              ON CONFLICT (case_id) DO UPDATE SET counts = EXCLUDED.counts, row = EXCLUDED.row",
-            &[&m.case_id, &m.ranking.is_some(), &m.ranking],
+            &[&case_id, &m.ranking.is_some(), &m.ranking],
         )?;
         Ok(())
     }
 
-    fn access(&mut self, case_id: &str) -> Result<Vec<AccessKey>> {
+    fn access(&mut self, case_id: &DocId) -> Result<Vec<AccessKey>> {
+        let case_id = case_id.as_str();
         let texts = self.strings(
             "SELECT key FROM case_access WHERE case_id = $1 ORDER BY key",
             &[&case_id],
@@ -141,7 +148,7 @@ impl DocTx for PgTx<'_> {
         rows.iter()
             .map(|r| {
                 Ok(RankingEntry {
-                    case_id: r.try_get(0)?,
+                    case_id: r.try_get::<_, String>(0)?.into(),
                     row: r.try_get(1)?,
                     kept: r.try_get(2)?,
                 })
@@ -169,7 +176,8 @@ impl DocTx for PgTx<'_> {
         Ok(())
     }
 
-    fn device_case(&mut self, device: &str, case_id: &str) -> Result<Option<u64>> {
+    fn device_case(&mut self, device: &DeviceId, case_id: &DocId) -> Result<Option<u64>> {
+        let (device, case_id) = (device.as_str(), case_id.as_str());
         self.query_opt(
             "SELECT since FROM device_cases WHERE device = $1 AND case_id = $2",
             &[&device, &case_id],
@@ -178,7 +186,8 @@ impl DocTx for PgTx<'_> {
         .transpose()
     }
 
-    fn set_device_case(&mut self, device: &str, case_id: &str, since: u64) -> Result<()> {
+    fn set_device_case(&mut self, device: &DeviceId, case_id: &DocId, since: u64) -> Result<()> {
+        let (device, case_id) = (device.as_str(), case_id.as_str());
         self.execute(
             "INSERT INTO device_cases (device, case_id, since) VALUES ($1, $2, $3)
              ON CONFLICT (device, case_id)

@@ -2,6 +2,7 @@
 
 use super::{PgTx, first_i64, pos, sql_pos};
 use crate::storage::{FeedScope, FeedTx, Result};
+use xiangying_model::ids::{DeviceId, DocId};
 
 /// The visible cases with a change in `($1, $2]`, each at its first such position (see
 /// [`FeedTx::feed_cases`]). Read from the immutable change rows, so the answer does not depend on
@@ -42,7 +43,7 @@ impl FeedTx for PgTx<'_> {
         after: u64,
         upto: u64,
         limit: u32,
-    ) -> Result<Vec<(String, u64)>> {
+    ) -> Result<Vec<(DocId, u64)>> {
         let (after, upto, limit) = (sql_pos(after), sql_pos(upto), i64::from(limit));
         let rows = match scope {
             FeedScope::All => self.query(FEED_ALL, &[&after, &upto, &limit])?,
@@ -52,17 +53,18 @@ impl FeedTx for PgTx<'_> {
             }
         };
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, pos(r.try_get(1)?))))
+            .map(|r| Ok((r.try_get::<_, String>(0)?.into(), pos(r.try_get(1)?))))
             .collect()
     }
 
     fn changes_between(
         &mut self,
-        case_id: &str,
+        case_id: &DocId,
         after: u64,
         upto: u64,
-        exclude_device: &str,
+        exclude_device: &DeviceId,
     ) -> Result<Vec<Vec<u8>>> {
+        let (case_id, exclude_device) = (case_id.as_str(), exclude_device.as_str());
         self.query(
             "SELECT bytes FROM changes WHERE case_id = $1 AND pos > $2 AND pos <= $3
              AND (device IS NULL OR device <> $4) ORDER BY pos",

@@ -2,23 +2,27 @@
 
 use super::{PgTx, pos};
 use crate::storage::{PhotoTx, PhotoUploader, Result};
+use xiangying_model::ids::{DeviceId, DocId, PersonId, PhotoHash};
 
 impl PhotoTx for PgTx<'_> {
-    fn photo_cases(&mut self, hash: &str) -> Result<Vec<String>> {
-        self.strings(
+    fn photo_cases(&mut self, hash: &PhotoHash) -> Result<Vec<DocId>> {
+        let hash = hash.as_str();
+        let ids = self.strings(
             "SELECT case_id FROM photo_refs WHERE hash = $1 ORDER BY case_id",
             &[&hash],
-        )
+        )?;
+        Ok(ids.into_iter().map(DocId::from).collect())
     }
 
     fn add_photo_uploader(
         &mut self,
-        hash: &str,
-        device: &str,
-        person: &str,
+        hash: &PhotoHash,
+        device: &DeviceId,
+        person: &PersonId,
         bytes: u64,
         now: i64,
     ) -> Result<()> {
+        let (hash, device, person) = (hash.as_str(), device.as_str(), person.as_str());
         let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
         self.execute(
             "INSERT INTO photo_uploaders (hash, device, person, bytes, uploaded_at)
@@ -28,7 +32,8 @@ impl PhotoTx for PgTx<'_> {
         Ok(())
     }
 
-    fn photo_uploaders(&mut self, hash: &str) -> Result<Vec<PhotoUploader>> {
+    fn photo_uploaders(&mut self, hash: &PhotoHash) -> Result<Vec<PhotoUploader>> {
+        let hash = hash.as_str();
         let rows = self.query(
             "SELECT device, person FROM photo_uploaders WHERE hash = $1 ORDER BY device",
             &[&hash],
@@ -36,14 +41,15 @@ impl PhotoTx for PgTx<'_> {
         rows.iter()
             .map(|r| {
                 Ok(PhotoUploader {
-                    device: r.try_get(0)?,
-                    person: r.try_get(1)?,
+                    device: r.try_get::<_, String>(0)?.into(),
+                    person: r.try_get::<_, String>(1)?.into(),
                 })
             })
             .collect()
     }
 
-    fn device_photo_bytes(&mut self, device: &str) -> Result<u64> {
+    fn device_photo_bytes(&mut self, device: &DeviceId) -> Result<u64> {
+        let device = device.as_str();
         let r = self.query_one(
             "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM photo_uploaders WHERE device = $1",
             &[&device],

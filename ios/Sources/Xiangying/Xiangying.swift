@@ -113,6 +113,18 @@ public final class Xiangying: @unchecked Sendable {
         }
     }
 
+    // MARK: the sync engine
+
+    /// Starts this device's sync engine (once, after enrolment; decision 0028): from now on the
+    /// device syncs by itself after local writes, when `connectivityRegained()` or `syncSoon()`
+    /// says so, and periodically while `setForeground(true)`. `changes()` hears what each of its
+    /// syncs changed. Stop it when the app closes.
+    public func startSyncEngine(config: EngineConfig = defaultEngineConfig()) throws -> SyncEngine {
+        let hub = EngineHub()
+        let engine = try device.startSyncEngine(config: config, listener: hub)
+        return SyncEngine(engine: engine, hub: hub)
+    }
+
     // MARK: raising cases
 
     /// Raises a problem report; returns the case id.
@@ -439,6 +451,78 @@ final class ChangeHub: CaseListener, @unchecked Sendable {
     func stream() -> AsyncStream<[String]> {
         let id = UUID()
         return AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
+            lock.lock()
+            continuations[id] = continuation
+            lock.unlock()
+            continuation.onTermination = { [weak self] _ in
+                guard let self else { return }
+                self.lock.lock()
+                self.continuations[id] = nil
+                self.lock.unlock()
+            }
+        }
+    }
+
+    func finishAll() {
+        lock.lock()
+        let all = Array(continuations.values)
+        continuations = [:]
+        lock.unlock()
+        for c in all { c.finish() }
+    }
+}
+
+/// A running sync engine (`Xiangying.startSyncEngine`). Its status: idle, syncing with
+/// progress, offline or waiting to retry (when and why, with a stable code), upgrade required,
+/// stopped; with the outbox and upload queue sizes and the time of the last success. Wire
+/// `connectivityRegained()` to an `NWPathMonitor` and `setForeground(_:)` to the scene phase.
+public final class SyncEngine: @unchecked Sendable {
+    /// The generated object, for anything this layer does not wrap.
+    public let engine: XiangyingSyncEngine
+    private let hub: EngineHub
+
+    init(engine: XiangyingSyncEngine, hub: EngineHub) {
+        self.engine = engine
+        self.hub = hub
+    }
+
+    /// The engine's status now.
+    public var status: EngineStatus { engine.status() }
+
+    /// Every status from now on; a slow reader gets the newest.
+    public func statusUpdates() -> AsyncStream<EngineStatus> { hub.stream() }
+
+    /// The network is back: sync now, with the backoff reset.
+    public func connectivityRegained() { engine.connectivityRegained() }
+
+    /// Something says there is news for this device (a push message): sync now.
+    public func syncSoon() { engine.syncSoon() }
+
+    /// The app came to the foreground (periodic syncs run) or left it (they stop).
+    public func setForeground(_ foreground: Bool) { engine.setForeground(foreground: foreground) }
+
+    /// Stops the engine (a sync in flight stops at its next step); the status streams finish.
+    public func stop() {
+        engine.stop()
+        hub.finishAll()
+    }
+}
+
+/// Fans the engine's status callbacks out to any number of AsyncStreams.
+final class EngineHub: EngineListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuations: [UUID: AsyncStream<EngineStatus>.Continuation] = [:]
+
+    func statusChanged(status: EngineStatus) {
+        lock.lock()
+        let all = Array(continuations.values)
+        lock.unlock()
+        for c in all { c.yield(status) }
+    }
+
+    func stream() -> AsyncStream<EngineStatus> {
+        let id = UUID()
+        return AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
             lock.lock()
             continuations[id] = continuation
             lock.unlock()

@@ -13,6 +13,8 @@ import cn.xiangying.ffi.CancelToken
 import cn.xiangying.ffi.CaseStatus
 import cn.xiangying.ffi.CategoryKind
 import cn.xiangying.ffi.CompanionKind
+import cn.xiangying.ffi.EngineConfig
+import cn.xiangying.ffi.EngineState
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.Level
 import cn.xiangying.ffi.PhotoStage
@@ -189,6 +191,35 @@ class SyncTest {
         // The official never confirmed from their own device.
         assertTrue(gw1.patrols >= 1u && gw1.officialUnconfirmed >= 1u && gw1.official == 0u, "$gw1")
         listOf(worker, chief).forEach { it.close() }
+    }
+
+    @Test
+    fun `the sync engine carries a forwarded case to the grid worker without syncNow`() = runBlocking {
+        val chief = enrolled(server, "psc1")
+        val worker = enrolled(server, "gw1")
+        // Short pacing for the test; a periodic sync stands in for the server's wake-up channel.
+        val fast = EngineConfig(debounceMs = 20uL, foregroundPeriodMs = 100uL, backoffBaseMs = 50uL, backoffMaxMs = 200uL)
+        val sender = chief.startSyncEngine(fast)
+        val receiver = worker.startSyncEngine(fast)
+        receiver.setForeground(true)
+        val heard = CompletableDeferred<List<String>>()
+        val id = chief.report(Sample.LITTER, Sample.IN_G1, "路口垃圾桶满溢")
+        val watcher = launch(Dispatchers.Default) {
+            heard.complete(worker.changes.first { it.isEmpty() || id in it })
+        }
+        chief.forward(id, "请网格员处理")
+        withTimeout(60_000) {
+            while (worker.inbox().none { it.id == id }) delay(20)
+        }
+        withTimeout(60_000) { heard.await() }
+        watcher.cancel()
+        val done = withTimeout(60_000) { sender.status.first { it.outbox == 0uL && it.lastSuccessMs != null } }
+        assertEquals(0uL, done.uploads)
+        sender.close()
+        receiver.close()
+        assertEquals(EngineState.Stopped, sender.status.value.state)
+        assertEquals(CaseStatus.FORWARDED, worker.inbox().first { it.id == id }.status)
+        listOf(chief, worker).forEach { it.close() }
     }
 
     @Test

@@ -1,5 +1,7 @@
 //! A TCP proxy on 127.0.0.1 that counts the bytes crossing it and, when asked, cuts
-//! connections at random points of requests and responses.
+//! connections at random points of requests and responses, and closes connections that sat
+//! idle (as a carrier's NAT or proxy does), so that a device's kept-alive connections are
+//! opened again, and cut again, through a long test.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -36,6 +38,18 @@ impl Proxy {
     /// random number of bytes (below `max_cut_at`) in a random direction. `seed` makes a run
     /// repeatable.
     pub fn start(target: SocketAddr, cut: f64, max_cut_at: u64, seed: u64) -> Proxy {
+        Proxy::start_with_idle(target, cut, max_cut_at, seed, None)
+    }
+
+    /// [`Proxy::start`], and a connection that carried nothing either way for `idle` is
+    /// closed both ways.
+    pub fn start_with_idle(
+        target: SocketAddr,
+        cut: f64,
+        max_cut_at: u64,
+        seed: u64,
+        idle: Option<Duration>,
+    ) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("addr");
@@ -55,7 +69,7 @@ impl Proxy {
                             (at, up)
                         });
                         let st = st.clone();
-                        std::thread::spawn(move || relay(client, target, cut_at, st));
+                        std::thread::spawn(move || relay(client, target, cut_at, idle, st));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
@@ -91,7 +105,13 @@ fn next(s: &mut u64) -> u64 {
     *s
 }
 
-fn relay(client: TcpStream, target: SocketAddr, cut_at: Option<(u64, bool)>, stats: Arc<Stats>) {
+fn relay(
+    client: TcpStream,
+    target: SocketAddr,
+    cut_at: Option<(u64, bool)>,
+    idle: Option<Duration>,
+    stats: Arc<Stats>,
+) {
     let Ok(server) = TcpStream::connect(target) else {
         return;
     };
@@ -102,23 +122,87 @@ fn relay(client: TcpStream, target: SocketAddr, cut_at: Option<(u64, bool)>, sta
     let down_budget = cut_at.filter(|(_, up)| !*up).map(|(n, _)| n);
     let st = stats.clone();
     let cut_any = cut_at.is_some();
-    let up = std::thread::spawn(move || pump(client, server, up_budget, &st, true));
-    pump(s2, c2, down_budget, &stats, false);
+    let quiet = Arc::new(Quiet::new(idle));
+    let q = quiet.clone();
+    let up = std::thread::spawn(move || pump(client, server, up_budget, &st, true, &q));
+    pump(s2, c2, down_budget, &stats, false, &quiet);
     let _ = up.join();
     if cut_any {
         stats.cuts.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// Copies `from` to `to` until EOF, or until `budget` bytes, then cuts both ways.
-fn pump(mut from: TcpStream, mut to: TcpStream, budget: Option<u64>, stats: &Stats, up: bool) {
+/// When a connection last carried bytes, and which way, to close it after `idle` of silence
+/// that follows an answer (a request the server is still working on is never closed).
+struct Quiet {
+    idle: Option<Duration>,
+    start: std::time::Instant,
+    last_ms: AtomicU64,
+    last_up: AtomicBool,
+}
+
+impl Quiet {
+    fn new(idle: Option<Duration>) -> Quiet {
+        Quiet {
+            idle,
+            start: std::time::Instant::now(),
+            last_ms: AtomicU64::new(0),
+            last_up: AtomicBool::new(true),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn touch(&self, up: bool) {
+        self.last_ms.store(self.now_ms(), Ordering::Relaxed);
+        self.last_up.store(up, Ordering::Relaxed);
+    }
+
+    fn too_long(&self) -> bool {
+        self.idle.is_some_and(|idle| {
+            !self.last_up.load(Ordering::Relaxed)
+                && self.now_ms() - self.last_ms.load(Ordering::Relaxed) >= idle.as_millis() as u64
+        })
+    }
+}
+
+/// Copies `from` to `to` until EOF, or until `budget` bytes, then cuts both ways; or until the
+/// connection was quiet both ways for the idle time, then closes both ways.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    budget: Option<u64>,
+    stats: &Stats,
+    up: bool,
+    quiet: &Quiet,
+) {
     let mut buf = [0u8; 16 * 1024];
     let mut left = budget.unwrap_or(u64::MAX);
+    if quiet.idle.is_some() {
+        let _ = from.set_read_timeout(Some(Duration::from_millis(10)));
+    }
     loop {
         let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
             Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if quiet.too_long() {
+                    let _ = from.shutdown(Shutdown::Both);
+                    let _ = to.shutdown(Shutdown::Both);
+                    return;
+                }
+                continue;
+            }
+            Err(_) => break,
         };
+        quiet.touch(up);
         let take = (n as u64).min(left) as usize;
         if to.write_all(&buf[..take]).is_err() {
             break;

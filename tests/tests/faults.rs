@@ -1,6 +1,6 @@
-//! A proxy cuts connections at random points of requests and responses, many times, while the
-//! devices work and sync (enrolment and photo uploads included); everything ends up on the
-//! server and on every device exactly once.
+//! A proxy cuts connections at random points of requests and responses, many times, and drops
+//! idle kept-alive connections, while the devices work and sync (enrolment and photo uploads
+//! included); everything ends up on the server and on every device exactly once.
 
 use std::sync::atomic::Ordering;
 use xiangying_tests::proxy::Proxy;
@@ -10,7 +10,10 @@ use xiangying_tests::{Field, sample_org};
 #[test]
 fn cut_connections_lose_nothing_and_duplicate_nothing() {
     let mut f = Field::new(sample_org());
-    let proxy = Proxy::start(f.server.addr, 0.3, 3000, 7);
+    // Devices keep their connections alive: the proxy closes a connection idle for 20 ms (as a
+    // carrier's NAT does), so that connections are opened, and cut, again and again.
+    let idle = Some(std::time::Duration::from_millis(20));
+    let proxy = Proxy::start_with_idle(f.server.addr, 0.3, 3000, 7, idle);
     let url = proxy.url();
     for p in PEOPLE {
         f.enrol_via(p, &url);

@@ -31,6 +31,9 @@ fn syncs_and_photo_transfers_reuse_one_connection() {
         assert_eq!((r.pushed, r.photos_uploaded), (1, 2));
     }
     let connections = proxy.stats.connections.load(Ordering::Relaxed);
+    eprintln!(
+        "keep-alive: enrolment, 3 syncs and 6 photo uploads over {connections} connection(s)"
+    );
     // Enrolment, the organisation, three syncs and six uploads: eleven requests or more,
     // over one connection (two, should the server close an idle one in between).
     assert!(connections <= 2, "{connections} connections");

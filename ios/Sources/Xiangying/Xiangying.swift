@@ -436,21 +436,26 @@ final class ClosureSyncListener: SyncListener, @unchecked Sendable {
     }
 }
 
-/// Fans the core's change callbacks out to any number of AsyncStreams.
-final class ChangeHub: CaseListener, @unchecked Sendable {
+/// Fans values out to any number of AsyncStreams.
+final class Fanout<Element: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var continuations: [UUID: AsyncStream<[String]>.Continuation] = [:]
+    private let buffering: AsyncStream<Element>.Continuation.BufferingPolicy
+    private var continuations: [UUID: AsyncStream<Element>.Continuation] = [:]
 
-    func casesChanged(ids: [String]) {
+    init(buffering: AsyncStream<Element>.Continuation.BufferingPolicy) {
+        self.buffering = buffering
+    }
+
+    func yield(_ value: Element) {
         lock.lock()
         let all = Array(continuations.values)
         lock.unlock()
-        for c in all { c.yield(ids) }
+        for c in all { c.yield(value) }
     }
 
-    func stream() -> AsyncStream<[String]> {
+    func stream() -> AsyncStream<Element> {
         let id = UUID()
-        return AsyncStream(bufferingPolicy: .bufferingNewest(64)) { continuation in
+        return AsyncStream(bufferingPolicy: buffering) { continuation in
             lock.lock()
             continuations[id] = continuation
             lock.unlock()
@@ -470,6 +475,17 @@ final class ChangeHub: CaseListener, @unchecked Sendable {
         lock.unlock()
         for c in all { c.finish() }
     }
+}
+
+/// Fans the core's change callbacks out to any number of AsyncStreams.
+final class ChangeHub: CaseListener, @unchecked Sendable {
+    private let fanout = Fanout<[String]>(buffering: .bufferingNewest(64))
+
+    func casesChanged(ids: [String]) { fanout.yield(ids) }
+
+    func stream() -> AsyncStream<[String]> { fanout.stream() }
+
+    func finishAll() { fanout.finishAll() }
 }
 
 /// A running sync engine (`Xiangying.startSyncEngine`). Its status: idle, syncing with
@@ -508,40 +524,15 @@ public final class SyncEngine: @unchecked Sendable {
     }
 }
 
-/// Fans the engine's status callbacks out to any number of AsyncStreams.
+/// Fans the engine's status callbacks out to any number of AsyncStreams (the newest kept).
 final class EngineHub: EngineListener, @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuations: [UUID: AsyncStream<EngineStatus>.Continuation] = [:]
+    private let fanout = Fanout<EngineStatus>(buffering: .bufferingNewest(1))
 
-    func statusChanged(status: EngineStatus) {
-        lock.lock()
-        let all = Array(continuations.values)
-        lock.unlock()
-        for c in all { c.yield(status) }
-    }
+    func statusChanged(status: EngineStatus) { fanout.yield(status) }
 
-    func stream() -> AsyncStream<EngineStatus> {
-        let id = UUID()
-        return AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
-            lock.lock()
-            continuations[id] = continuation
-            lock.unlock()
-            continuation.onTermination = { [weak self] _ in
-                guard let self else { return }
-                self.lock.lock()
-                self.continuations[id] = nil
-                self.lock.unlock()
-            }
-        }
-    }
+    func stream() -> AsyncStream<EngineStatus> { fanout.stream() }
 
-    func finishAll() {
-        lock.lock()
-        let all = Array(continuations.values)
-        continuations = [:]
-        lock.unlock()
-        for c in all { c.finish() }
-    }
+    func finishAll() { fanout.finishAll() }
 }
 
 /// Which side must be upgraded before this device can sync again.

@@ -12,7 +12,6 @@
 
 use automerge::ActorId;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::LazyLock;
 use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
 use xiangying_core::document::Document;
@@ -20,9 +19,9 @@ use xiangying_core::org::{Roster, sample};
 use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
 use xiangying_core::sync::intake::{self, Tally};
 use xiangying_core::sync::judge::{Judging, judge};
-use xiangying_core::sync::kind::{Host, HostError};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::synced::SyncedDoc;
+use xiangying_model::testkit::MemoryHost;
 
 /// The person pushing in the target (the reporter and walker of the seed documents).
 pub const PUSHER: &str = "gw1";
@@ -98,10 +97,7 @@ fn read(mut before: Option<&mut SyncedDoc>, after: &mut SyncedDoc) {
     // The kind's acceptance as the server runs it (judge, voids, number, index row), on a copy
     // so that the readers below see the document as it was pushed.
     if let (Some(roster), Ok(mut copy)) = (ROSTER.as_ref(), after.fork(&server_actor())) {
-        let mut host = FuzzHost {
-            roster,
-            numbers: HashMap::new(),
-        };
+        let mut host = MemoryHost::new(roster, PUSHER, 1_795_939_200_000);
         let _ = copy.accept(before.as_deref_mut(), &mut host);
     }
     match before {
@@ -150,39 +146,7 @@ fn read_patrol(before: Option<&mut PatrolDoc>, after: &mut PatrolDoc) {
     let _ = fold_patrol_doc(after);
 }
 
-/// The server's side of an acceptance, in memory: the sample street's roster, the pusher's
-/// judging, numbering sequences in a map.
-struct FuzzHost<'r> {
-    roster: &'r Roster,
-    numbers: HashMap<String, u64>,
-}
-
 static ROSTER: LazyLock<Option<Roster>> = LazyLock::new(|| sample::roster().ok());
-
-impl Host for FuzzHost<'_> {
-    fn judging(&self) -> Judging<'_> {
-        Judging::device(PUSHER)
-    }
-    fn roster(&self) -> &Roster {
-        self.roster
-    }
-    fn now(&self) -> i64 {
-        1_795_939_200_000
-    }
-    fn instance(&self) -> &str {
-        "fuzz"
-    }
-    fn next_number(&mut self, key: &str) -> Result<u64, HostError> {
-        let n = self.numbers.entry(key.to_string()).or_default();
-        *n += 1;
-        Ok(*n)
-    }
-    fn number_taken(&mut self, key: &str, taken: u64) -> Result<(), HostError> {
-        let n = self.numbers.entry(key.to_string()).or_default();
-        *n = (*n).max(taken);
-        Ok(())
-    }
-}
 
 /// `bytes` with the checksum of every whole, uncompressed chunk set to the one its header and
 /// body hash to (the first 4 bytes of SHA-256 of type, length and body); bytes that do not

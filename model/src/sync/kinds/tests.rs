@@ -1,57 +1,20 @@
 //! The built-in kinds' acceptance as pure functions: a host with the sample roster and numbering
-//! sequences in memory stands in for the server's storage.
+//! sequences in memory ([`MemoryHost`]) stands in for the server's storage.
 
 use crate::case::{Action, Author, CaseDoc, Claim, Event};
 use crate::document::Document;
 use crate::org::{Roster, Scope, sample};
 use crate::patrol::PatrolDoc;
-use crate::sync::judge::{Judging, Tamper};
+use crate::sync::judge::Tamper;
 use crate::sync::keys::AccessKey;
-use crate::sync::kind::{Host, HostError, ListBound, Refused};
+use crate::sync::kind::{ListBound, Refused};
 use crate::sync::synced::SyncedDoc;
-use crate::testkit::{g1_case, g1_claim, g1_patrol_facts};
+use crate::testkit::{MemoryHost, g1_case, g1_claim, g1_patrol_facts};
 use automerge::ActorId;
-use std::collections::HashMap;
 
-struct TestHost {
-    roster: Roster,
-    pusher: &'static str,
-    numbers: HashMap<String, u64>,
-}
-
-impl TestHost {
-    fn new(pusher: &'static str) -> TestHost {
-        TestHost {
-            roster: sample::roster().unwrap(),
-            pusher,
-            numbers: HashMap::new(),
-        }
-    }
-}
-
-impl Host for TestHost {
-    fn judging(&self) -> Judging<'_> {
-        Judging::device(self.pusher)
-    }
-    fn roster(&self) -> &Roster {
-        &self.roster
-    }
-    fn now(&self) -> i64 {
-        50
-    }
-    fn instance(&self) -> &str {
-        "test"
-    }
-    fn next_number(&mut self, key: &str) -> Result<u64, HostError> {
-        let n = self.numbers.entry(key.to_string()).or_default();
-        *n += 1;
-        Ok(*n)
-    }
-    fn number_taken(&mut self, key: &str, taken: u64) -> Result<(), HostError> {
-        let n = self.numbers.entry(key.to_string()).or_default();
-        *n = (*n).max(taken);
-        Ok(())
-    }
+/// A host judging pushes by `pusher` on the sample roster.
+fn host<'r>(roster: &'r Roster, pusher: &'r str) -> MemoryHost<'r> {
+    MemoryHost::new(roster, pusher, 50)
 }
 
 fn synced<K: crate::sync::kind::SyncedKind>(mut doc: K) -> SyncedDoc {
@@ -60,7 +23,8 @@ fn synced<K: crate::sync::kind::SyncedKind>(mut doc: K) -> SyncedDoc {
 
 #[test]
 fn a_new_case_is_numbered_indexed_and_opened_to_its_grid() {
-    let mut host = TestHost::new("gw1");
+    let roster = sample::roster().unwrap();
+    let mut host = host(&roster, "gw1");
     let mut doc = synced(g1_case(None, None));
     assert_eq!(doc.kind(), "case");
     let accepted = doc.accept(None, &mut host).unwrap();
@@ -79,6 +43,7 @@ fn a_new_case_is_numbered_indexed_and_opened_to_its_grid() {
 
 #[test]
 fn a_stale_claim_is_voided_and_a_forged_reporter_refused() {
+    let roster = sample::roster().unwrap();
     let mut before = synced(g1_case(None, None));
     let mut after = before.fork(&ActorId::random()).unwrap();
     let stale = Claim {
@@ -89,7 +54,7 @@ fn a_stale_claim_is_voided_and_a_forged_reporter_refused() {
     case.append_event(&Event::new(2, stale, Action::Accepted))
         .unwrap();
     after
-        .accept(Some(&mut before), &mut TestHost::new("gw1"))
+        .accept(Some(&mut before), &mut host(&roster, "gw1"))
         .unwrap();
     let events = after.downcast_ref::<CaseDoc>().unwrap().events().unwrap();
     assert!(matches!(
@@ -98,7 +63,7 @@ fn a_stale_claim_is_voided_and_a_forged_reporter_refused() {
     ));
 
     let mut forged = synced(g1_case(None, None));
-    let refused = forged.accept(None, &mut TestHost::new("gw2")).unwrap_err();
+    let refused = forged.accept(None, &mut host(&roster, "gw2")).unwrap_err();
     assert!(matches!(
         refused,
         Refused::Tamper(Tamper::ForgedReporter { .. })
@@ -107,12 +72,13 @@ fn a_stale_claim_is_voided_and_a_forged_reporter_refused() {
 
 #[test]
 fn a_push_cannot_turn_a_case_into_a_patrol() {
+    let roster = sample::roster().unwrap();
     let mut case = synced(g1_case(None, None));
     let facts = g1_patrol_facts("c1", 5);
     let mut patrol = synced(PatrolDoc::create(&ActorId::random(), &facts).unwrap());
     assert_eq!(patrol.kind(), "patrol");
     let refused = patrol
-        .accept(Some(&mut case), &mut TestHost::new("gw1"))
+        .accept(Some(&mut case), &mut host(&roster, "gw1"))
         .unwrap_err();
     assert!(matches!(
         refused,

@@ -21,7 +21,7 @@ use xiangying_core::sync::intake::{self, Tally};
 use xiangying_core::sync::judge::{Judging, judge};
 use xiangying_core::sync::patrol_judge::judge_patrol;
 use xiangying_core::sync::synced::SyncedDoc;
-use xiangying_model::testkit::MemoryHost;
+use xiangying_model::sync::memory_host::MemoryHost;
 
 /// The person pushing in the target (the reporter and walker of the seed documents).
 pub const PUSHER: &str = "gw1";

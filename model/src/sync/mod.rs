@@ -9,6 +9,8 @@ pub mod judge;
 pub mod keys;
 pub mod kind;
 mod kinds;
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod memory_host;
 pub mod patrol_judge;
 pub mod refusal;
 pub mod scope;

@@ -8,8 +8,9 @@ use crate::patrol::PatrolDoc;
 use crate::sync::judge::Tamper;
 use crate::sync::keys::AccessKey;
 use crate::sync::kind::{ListBound, Refused};
+use crate::sync::memory_host::MemoryHost;
 use crate::sync::synced::SyncedDoc;
-use crate::testkit::{MemoryHost, g1_case, g1_claim, g1_patrol_facts};
+use crate::testkit::{g1_case, g1_claim, g1_patrol_facts};
 use automerge::ActorId;
 
 /// A host judging pushes by `pusher` on the sample roster.

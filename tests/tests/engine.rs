@@ -194,3 +194,36 @@ fn two_syncs_of_one_device_never_run_at_once() {
     assert_eq!(most.load(Ordering::SeqCst), 1);
     assert_eq!(gw1.outbox_len().unwrap(), 0);
 }
+
+#[test]
+fn an_app_too_old_for_the_server_parks_the_engine_until_told() {
+    let mut f = Field::new(sample_org());
+    let gw1 = take(&mut f, "gw1");
+    gw1.set_protocol_for_tests(xiangying_core::sync::version::Protocol { major: 0, minor: 5 });
+    report(&gw1, "井盖缺失");
+    let (seen, listener) = recorder();
+    let engine = SyncEngine::start(gw1.clone(), config(), listener).unwrap();
+    engine.set_foreground(true);
+    eventually("the engine says the app must be upgraded", || {
+        matches!(
+            engine.status().state,
+            EngineState::UpgradeRequired(xiangying_core::sync::refusal::Refusal::UpgradeRequired)
+        )
+    });
+    assert_eq!(
+        gw1.outbox_len().unwrap(),
+        1,
+        "the outbox waits for the upgraded app"
+    );
+    // Upgraded: told to try, it syncs.
+    gw1.set_protocol_for_tests(xiangying_core::sync::version::CURRENT);
+    engine.sync_soon();
+    eventually("the outbox drains after the upgrade", || {
+        gw1.outbox_len().unwrap() == 0
+    });
+    engine.stop();
+    assert_eq!(
+        seen.lock().unwrap().last().unwrap().state,
+        EngineState::Stopped
+    );
+}

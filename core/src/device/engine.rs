@@ -252,11 +252,13 @@ impl Shared {
     fn run(&self) {
         let mut failures = 0u32;
         let mut retry_at: Option<Instant> = None;
+        let mut parked = false;
         let mut last_sync = Instant::now();
         loop {
-            if !self.wait_for_work(&mut retry_at, &mut failures, last_sync) {
+            if !self.wait_for_work(&mut retry_at, &mut failures, parked, last_sync) {
                 break;
             }
+            parked = false;
             last_sync = Instant::now();
             let result = self.device.sync_now_until(
                 &|r| self.publish(EngineState::Syncing(r.clone()), false),
@@ -272,6 +274,8 @@ impl Shared {
                 Err(e) => {
                     let (state, wait) = self.after_failure(&e, &mut failures);
                     retry_at = wait.map(|w| Instant::now() + w);
+                    // No retry time: only an explicit trigger (news, connectivity) tries again.
+                    parked = wait.is_none();
                     self.publish(state, false);
                 }
             }
@@ -279,11 +283,13 @@ impl Shared {
         self.publish(EngineState::Stopped, false);
     }
 
-    /// Waits until a sync is due; false when the engine must stop.
+    /// Waits until a sync is due; false when the engine must stop. A `parked` engine (an
+    /// upgrade is required) waits for an explicit trigger only.
     fn wait_for_work(
         &self,
         retry_at: &mut Option<Instant>,
         failures: &mut u32,
+        parked: bool,
         last_sync: Instant,
     ) -> bool {
         let mut t = self.triggers();
@@ -307,6 +313,7 @@ impl Shared {
             // The next moment anything is due: a debounced write, a retry, a periodic sync.
             // A retry after a failure waits for its time even if writes come in meanwhile.
             let due = match *retry_at {
+                _ if parked => None,
                 Some(r) => Some(r),
                 None => [t.write_due, periodic].into_iter().flatten().min(),
             };

@@ -33,10 +33,14 @@ pub struct EngineConfig {
     pub backoff_base_ms: u64,
     /// The longest backoff (300000 by default).
     pub backoff_max_ms: u64,
+    /// Wait on the server's wake-up channel while in the foreground and sync as soon as it
+    /// says there is something new (true by default).
+    #[uniffi(default = true)]
+    pub wait_for_news: bool,
 }
 
 /// The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
-/// 5 min.
+/// 5 min, waiting on the server's wake-up channel in the foreground.
 #[uniffi::export]
 pub fn default_engine_config() -> EngineConfig {
     EngineConfig::from(xiangying_core::EngineConfig::default())
@@ -49,6 +53,7 @@ impl From<xiangying_core::EngineConfig> for EngineConfig {
             foreground_period_ms: c.foreground_period.map(millis),
             backoff_base_ms: millis(c.backoff_base),
             backoff_max_ms: millis(c.backoff_max),
+            wait_for_news: c.wait_for_news,
         }
     }
 }
@@ -60,6 +65,7 @@ impl From<EngineConfig> for xiangying_core::EngineConfig {
             foreground_period: c.foreground_period_ms.map(Duration::from_millis),
             backoff_base: Duration::from_millis(c.backoff_base_ms),
             backoff_max: Duration::from_millis(c.backoff_max_ms),
+            wait_for_news: c.wait_for_news,
         }
     }
 }

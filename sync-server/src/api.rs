@@ -7,6 +7,7 @@
 //! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401, an expired one 410, too many failures 429 |
 //! | `GET /v1/org` | the roster as the caller's role sees it, and the catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
+//! | `GET /v1/wait?cursor=N` | the wake-up channel ([`crate::wake`]): `200` when something new is in the caller's scope after `N`, `204` after the heartbeat |
 //! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file and this device may read it, else 404 with this device's own `Upload-Offset` |
 //! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes, into this device's own upload |
 //! | `GET /v1/photos/{hash}` | the file, streamed, for devices that may read it (see [`crate::photo_access`]) |
@@ -37,7 +38,7 @@ use crate::throttle::ClientIp;
 use axum::body::{Body, Bytes};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Extension, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -95,6 +96,7 @@ pub fn router(state: Shared) -> Router {
     let heavy = sync_route.merge(photo_routes).layer(shed);
     let devices = Router::new()
         .route("/v1/org", get(org))
+        .route("/v1/wait", get(wait))
         .merge(heavy)
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     // The protocol check wraps every `/v1` route, outside authentication.
@@ -371,7 +373,12 @@ async fn sync_handler(
         layout: protocol.layout(),
         redelivery,
     };
+    let pushed = !req.push.is_empty();
     let resp = blocking(move || sync_blocking(&st, &device, how, &req)).await?;
+    if pushed {
+        // Whoever waits on the wake-up channel checks whether this was for them.
+        state.wake.ring();
+    }
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     Metrics::add(&state.metrics.syncs, 1);
     Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
@@ -383,6 +390,41 @@ async fn sync_handler(
         bytes,
     )
         .into_response())
+}
+
+/// The cursor a device waits after (`GET /v1/wait?cursor=N`).
+#[derive(Debug, Deserialize)]
+struct WaitQuery {
+    cursor: u64,
+}
+
+/// The wake-up channel ([`crate::wake`]): `200` as soon as the feed holds something after the
+/// cursor in the device's scope, `204` after the heartbeat with nothing.
+async fn wait(
+    State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
+    Query(q): Query<WaitQuery>,
+) -> Result<StatusCode, ServerError> {
+    let mut rung = state.wake.subscribe();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
+    loop {
+        rung.borrow_and_update();
+        let (st, person) = (state.clone(), device.person.clone());
+        let news = blocking(move || {
+            with_tx(st.storage.as_ref(), |tx| {
+                let roster = st.roster(tx)?;
+                sync::has_news(tx, &roster, &person, q.cursor)
+            })
+        })
+        .await?;
+        if news {
+            return Ok(StatusCode::OK);
+        }
+        match tokio::time::timeout_at(deadline, rung.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT),
+        }
+    }
 }
 
 /// How a device's push is taken: its document layout, and whether it re-delivers.

@@ -13,6 +13,7 @@
 //! max_photo = 16777216                        # largest photo file, bytes
 //! max_push_ops = 200000                       # most automerge ops one push may declare
 //! request_timeout_secs = 60                   # whole-request deadline
+//! wait_secs = 25                              # wake-up channel heartbeat
 //! code_ttl_hours = 72                         # enrolment codes expire this long after issue
 //! ```
 //!

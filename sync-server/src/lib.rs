@@ -29,6 +29,7 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod throttle;
+pub mod wake;
 
 use crate::blobs::BlobStore;
 use crate::error::ServerError;

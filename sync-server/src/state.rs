@@ -53,6 +53,10 @@ pub struct Limits {
     pub header_timeout_secs: u64,
     /// Seconds a whole request may take, body included.
     pub request_timeout_secs: u64,
+    /// The heartbeat of the wake-up channel ([`crate::wake`]): a wait with nothing new
+    /// answers `204` after this many seconds. Below the request timeout and below mobile
+    /// carriers' idle timeouts.
+    pub wait_secs: u64,
     /// How long an enrolment code stays valid after it was issued, hours (`code_ttl_hours`).
     pub code_ttl_hours: u64,
     /// Enrolment attempts one client address may make per minute (also the burst), before
@@ -90,6 +94,7 @@ impl Default for Limits {
             device_concurrency: 2,
             header_timeout_secs: 10,
             request_timeout_secs: 60,
+            wait_secs: 25,
             code_ttl_hours: 72,
             enrol_client_per_minute: 10,
             enrol_overall_per_minute: 60,
@@ -123,7 +128,7 @@ impl Limits {
 
     /// The name of the first limit that is zero (none may be), if any.
     pub fn first_zero(&self) -> Option<&'static str> {
-        let values: [(&'static str, u64); 22] = [
+        let values: [(&'static str, u64); 23] = [
             ("max_sync_body", self.max_sync_body as u64),
             ("max_photo", self.max_photo),
             ("max_feed_bytes", self.max_feed_bytes as u64),
@@ -141,6 +146,7 @@ impl Limits {
             ("device_concurrency", self.device_concurrency as u64),
             ("header_timeout_secs", self.header_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
+            ("wait_secs", self.wait_secs),
             ("code_ttl_hours", self.code_ttl_hours),
             (
                 "enrol_client_per_minute",
@@ -214,6 +220,8 @@ pub struct AppState {
     /// How many days after a restore the server counts as recovering
     /// ([`AppState::in_recovery`]); the configuration file's `recovery_window_days`.
     pub recovery_window_days: u64,
+    /// Rings the requests waiting on the wake-up channel.
+    pub wake: crate::wake::Wake,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -241,6 +249,7 @@ impl AppState {
             epoch: identity.epoch,
             restored_at: identity.restored_at,
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
+            wake: crate::wake::Wake::default(),
             roster: RwLock::new(None),
         }
     }

@@ -64,6 +64,15 @@ pub fn scope_of(roster: &Roster, person: &PersonId) -> ReadScope {
     }
 }
 
+/// The storage's feed filter for a read scope.
+fn feed_scope(scope: &ReadScope) -> FeedScope<'_> {
+    if scope.all {
+        FeedScope::All
+    } else {
+        FeedScope::Keys(&scope.keys)
+    }
+}
+
 /// A push whose bytes were sized up and parsed before any lock was taken.
 pub struct CheckedPush<'a> {
     /// The pushed bytes by document id, in push order.
@@ -324,6 +333,20 @@ fn may_write(tx: &mut dyn Tx, ctx: &Ctx<'_>, case_id: &DocId) -> Result<bool> {
     Ok(scope.all || may_see(&scope, &tx.access(case_id)?))
 }
 
+/// Whether the feed holds a change after `cursor` to a document `person` may read: what the
+/// wake-up channel answers ([`crate::wake`]). One bounded query; a person's own pushes count
+/// (their next sync moves the cursor past them).
+pub fn has_news(tx: &mut dyn Tx, roster: &Roster, person: &PersonId, cursor: u64) -> Result<bool> {
+    let upto = tx.max_position()?;
+    if cursor >= upto {
+        return Ok(false);
+    }
+    let scope = scope_of(roster, person);
+    Ok(!tx
+        .feed_cases(feed_scope(&scope), cursor, upto, 1)?
+        .is_empty())
+}
+
 /// One page of the feed.
 pub struct Page {
     /// The items.
@@ -354,12 +377,7 @@ pub fn pull(
             more: false,
         });
     }
-    let feed_scope = if scope.all {
-        FeedScope::All
-    } else {
-        FeedScope::Keys(&scope.keys)
-    };
-    let cases = tx.feed_cases(feed_scope, cursor, upto, max_cases)?;
+    let cases = tx.feed_cases(feed_scope(&scope), cursor, upto, max_cases)?;
     let (mut next, mut more) = match cases.last() {
         // Every change up to the last listed first position belongs to a listed case.
         Some((_, first)) if cases.len() as u32 == max_cases => (*first, true),

@@ -1,5 +1,6 @@
 //! The sync engine against the real server on loopback: devices that never call `sync_now`
-//! exchange a dispatched case by themselves; a device that cannot reach its server backs off
+//! exchange a case by themselves, by a periodic sync or woken by the server's wake-up channel;
+//! the channel answers "nothing" after its heartbeat; a device that cannot reach its server backs off
 //! and syncs as soon as connectivity returns; the states come in order; stopping is clean; and
 //! two syncs of one device never run at once. Waits are on conditions (with a generous
 //! deadline for a stuck engine), never on times.
@@ -21,6 +22,7 @@ fn config() -> EngineConfig {
         foreground_period: Some(Duration::from_millis(100)),
         backoff_base: Duration::from_millis(50),
         backoff_max: Duration::from_millis(200),
+        wait_for_news: false,
     }
 }
 
@@ -79,9 +81,10 @@ fn devices_that_never_call_sync_now_receive_a_case_by_themselves() {
     eventually("the reporter's outbox drains", || {
         gw1.outbox_len().unwrap() == 0
     });
-    let status = chief.status();
-    assert!(status.last_success.is_some());
-    assert_eq!(status.outbox, 0);
+    eventually("the chief's engine has succeeded", || {
+        chief.status().last_success.is_some()
+    });
+    assert_eq!(chief.status().outbox, 0);
     reporter.stop();
     chief.stop();
     let seen = seen.lock().unwrap();
@@ -226,4 +229,56 @@ fn an_app_too_old_for_the_server_parks_the_engine_until_told() {
         seen.lock().unwrap().last().unwrap().state,
         EngineState::Stopped
     );
+}
+
+#[test]
+fn the_wake_up_channel_brings_a_forwarded_case_without_any_periodic_sync() {
+    // A heartbeat far beyond the test's deadline: only the server's ring can bring the case.
+    let limits = xiangying_server::state::Limits {
+        wait_secs: 240,
+        request_timeout_secs: 300,
+        ..Default::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    let psc1 = take(&mut f, "psc1");
+    let gw1 = take(&mut f, "gw1");
+    // No periodic syncs: only a local write or the server's wake-up answer makes a sync.
+    let woken = EngineConfig {
+        foreground_period: None,
+        wait_for_news: true,
+        ..config()
+    };
+    let (_, quiet) = recorder();
+    let sender = SyncEngine::start(psc1.clone(), woken, quiet).unwrap();
+    let (_, listener) = recorder();
+    let receiver = SyncEngine::start(gw1.clone(), woken, listener).unwrap();
+    receiver.set_foreground(true);
+    eventually("the worker waits on the channel", || {
+        f.server.state.wake.waiting() >= 1
+    });
+    let id = report(&psc1, "占道经营");
+    psc1.forward(&id, "请处理").unwrap();
+    eventually("the grid worker's device holds the forwarded case", || {
+        gw1.inbox(10).unwrap().iter().any(|c| c.id == id)
+    });
+    sender.stop();
+    receiver.stop();
+}
+
+#[test]
+fn the_wake_up_channel_says_nothing_after_its_heartbeat() {
+    let limits = xiangying_server::state::Limits {
+        wait_secs: 1,
+        ..Default::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    let gw1 = take(&mut f, "gw1");
+    gw1.sync_now(&|_| {}).unwrap();
+    // Nothing new since its sync: the server answers "nothing" once its heartbeat passes.
+    assert!(!gw1.wait_for_news().unwrap());
+    // Something in its scope after its cursor: the answer is at once.
+    let cc1 = take(&mut f, "cc1");
+    report(&cc1, "夜间噪音");
+    cc1.sync_now(&|_| {}).unwrap();
+    assert!(gw1.wait_for_news().unwrap());
 }

@@ -5,8 +5,9 @@
 //!   ([`EngineConfig::debounce`], 1 s by default), so a burst of actions is one sync;
 //! - when the platform reports connectivity regained ([`SyncEngine::connectivity_regained`]),
 //!   at once and with the backoff reset;
-//! - when something says there is news ([`SyncEngine::sync_soon`]: a push notification, the
-//!   server's wake-up answer);
+//! - when something says there is news: the server's wake-up channel, which a second thread
+//!   waits on while the app is in the foreground ([`EngineConfig::wait_for_news`]), or
+//!   [`SyncEngine::sync_soon`] (a push notification);
 //! - periodically while the app is in the foreground ([`SyncEngine::set_foreground`]).
 //!
 //! One sync at a time: the engine runs on one thread of its own, and [`Device::sync_now`]
@@ -14,7 +15,8 @@
 //! retried with exponential backoff and full jitter (a random wait between zero and the
 //! backoff), so that devices that failed together do not come back together. The state is
 //! observable ([`EngineStatus`]), and [`SyncEngine::stop`] cancels a sync in flight between
-//! steps (what was done stays done) and joins the thread.
+//! steps (what was done stays done) and joins the sync thread; a wait on the wake-up channel in
+//! flight ends by itself within the server's heartbeat, and its thread with it.
 
 use super::{Device, SyncReport};
 use crate::error::Error;
@@ -35,6 +37,9 @@ pub struct EngineConfig {
     pub backoff_base: Duration,
     /// The longest backoff.
     pub backoff_max: Duration,
+    /// Wait on the server's wake-up channel while in the foreground, and sync as soon as it
+    /// says there is something new.
+    pub wait_for_news: bool,
 }
 
 impl Default for EngineConfig {
@@ -44,6 +49,7 @@ impl Default for EngineConfig {
             foreground_period: Some(Duration::from_secs(60)),
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
+            wait_for_news: true,
         }
     }
 }
@@ -115,6 +121,8 @@ struct Shared {
     wake: Condvar,
     status: Mutex<EngineStatus>,
     stopping: AtomicBool,
+    /// Sync attempts finished so far (the watcher waits for one after each piece of news).
+    attempts: std::sync::atomic::AtomicU64,
     listener: EngineListener,
 }
 
@@ -148,6 +156,7 @@ impl SyncEngine {
             wake: Condvar::new(),
             status: Mutex::new(status),
             stopping: AtomicBool::new(false),
+            attempts: std::sync::atomic::AtomicU64::new(0),
             listener,
         });
         let hook = Arc::downgrade(&shared);
@@ -161,6 +170,14 @@ impl SyncEngine {
             .name("xiangying-sync".into())
             .spawn(move || runner.run())
             .map_err(|e| Error::Network(format!("cannot start the sync engine: {e}")))?;
+        if config.wait_for_news {
+            let watcher = shared.clone();
+            // Not joined on stop: a wait in flight ends within the server's heartbeat.
+            std::thread::Builder::new()
+                .name("xiangying-wait".into())
+                .spawn(move || watcher.watch())
+                .map_err(|e| Error::Network(format!("cannot start the sync engine: {e}")))?;
+        }
         Ok(SyncEngine {
             shared,
             thread: Some(thread),
@@ -264,6 +281,8 @@ impl Shared {
                 &|r| self.publish(EngineState::Syncing(r.clone()), false),
                 &|| self.stopping.load(Ordering::SeqCst),
             );
+            self.attempts.fetch_add(1, Ordering::SeqCst);
+            self.wake.notify_all();
             match result {
                 Ok(_) => {
                     failures = 0;
@@ -331,6 +350,44 @@ impl Shared {
                         .0;
                 }
                 None => t = self.wake.wait(t).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+    }
+
+    /// The watcher: while the app is in the foreground, waits on the server's wake-up channel
+    /// and asks for a sync when it says there is news, then waits for that sync before it
+    /// waits again (its cursor moves only with a sync). Failures back off like syncs do.
+    fn watch(&self) {
+        let mut failures = 0u32;
+        loop {
+            {
+                let mut t = self.triggers();
+                while !t.stop && !t.foreground {
+                    t = self.wake.wait(t).unwrap_or_else(|e| e.into_inner());
+                }
+                if t.stop {
+                    return;
+                }
+            }
+            match self.device.wait_for_news() {
+                Ok(true) => {
+                    failures = 0;
+                    let seen = self.attempts.load(Ordering::SeqCst);
+                    self.trigger(|t| t.now = true);
+                    let mut t = self.triggers();
+                    while !t.stop && self.attempts.load(Ordering::SeqCst) == seen {
+                        t = self.wake.wait(t).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+                Ok(false) => failures = 0,
+                Err(_) => {
+                    failures = failures.saturating_add(1);
+                    let pause = full_jitter(self.config, failures);
+                    let t = self.triggers();
+                    if !t.stop {
+                        let _ = self.wake.wait_timeout(t, pause);
+                    }
+                }
             }
         }
     }

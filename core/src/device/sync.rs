@@ -343,6 +343,14 @@ impl Device {
         Ok(report)
     }
 
+    /// Waits on the server's wake-up channel (up to its heartbeat, 25 s by default): true when
+    /// the server holds something new for this device after its cursor, false when nothing
+    /// came. The sync engine calls it in a loop while the app is in the foreground.
+    pub fn wait_for_news(&self) -> Result<bool> {
+        let (client, token) = self.client()?;
+        client.wait(&token, self.meta_u64(META_CURSOR)?)
+    }
+
     /// A photo or thumbnail by hash: from the device's files, or downloaded from the server
     /// (and kept) when the device does not have it yet.
     pub fn fetch_photo(&self, hash: &str) -> Result<Vec<u8>> {

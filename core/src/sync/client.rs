@@ -212,6 +212,19 @@ impl SyncClient {
         })
     }
 
+    /// Waits on the server's wake-up channel: true as soon as the feed holds something after
+    /// `cursor` for this device, false when the server's heartbeat passed with nothing (ask
+    /// again). One attempt, no retries: the caller decides when to wait again.
+    pub fn wait(&self, token: &str, cursor: u64) -> Result<bool> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/wait?cursor={cursor}", self.base))
+            .bearer_auth(token)
+            .send()
+            .map_err(network)?;
+        Ok(ok(resp)?.status() == StatusCode::OK)
+    }
+
     /// One sync round trip. [`Delivery::Redelivery`] marks a push that brings back, after a
     /// server restore, documents the server may have lost (other people's changes included).
     pub fn sync(&self, token: &str, req: &SyncRequest, delivery: Delivery) -> Result<SyncAnswer> {

@@ -4617,6 +4617,11 @@ public struct EngineConfig: Equatable, Hashable {
      * The longest backoff (300000 by default).
      */
     public let backoffMaxMs: UInt64
+    /**
+     * Wait on the server's wake-up channel while in the foreground and sync as soon as it
+     * says there is something new (true by default).
+     */
+    public let waitForNews: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4634,11 +4639,16 @@ public struct EngineConfig: Equatable, Hashable {
          */backoffBaseMs: UInt64, 
         /**
          * The longest backoff (300000 by default).
-         */backoffMaxMs: UInt64) {
+         */backoffMaxMs: UInt64, 
+        /**
+         * Wait on the server's wake-up channel while in the foreground and sync as soon as it
+         * says there is something new (true by default).
+         */waitForNews: Bool = true) {
         self.debounceMs = debounceMs
         self.foregroundPeriodMs = foregroundPeriodMs
         self.backoffBaseMs = backoffBaseMs
         self.backoffMaxMs = backoffMaxMs
+        self.waitForNews = waitForNews
     }
 
     
@@ -4660,7 +4670,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 debounceMs: FfiConverterUInt64.read(from: &buf), 
                 foregroundPeriodMs: FfiConverterOptionUInt64.read(from: &buf), 
                 backoffBaseMs: FfiConverterUInt64.read(from: &buf), 
-                backoffMaxMs: FfiConverterUInt64.read(from: &buf)
+                backoffMaxMs: FfiConverterUInt64.read(from: &buf), 
+                waitForNews: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4669,6 +4680,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.foregroundPeriodMs, into: &buf)
         FfiConverterUInt64.write(value.backoffBaseMs, into: &buf)
         FfiConverterUInt64.write(value.backoffMaxMs, into: &buf)
+        FfiConverterBool.write(value.waitForNews, into: &buf)
     }
 }
 
@@ -10701,7 +10713,7 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
 }
 /**
  * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
- * 5 min.
+ * 5 min, waiting on the server's wake-up channel in the foreground.
  */
 public func defaultEngineConfig() -> EngineConfig  {
     return try!  FfiConverterTypeEngineConfig_lift(try! rustCall() {
@@ -10726,7 +10738,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 28686) {
+    if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 23679) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() != 24635) {

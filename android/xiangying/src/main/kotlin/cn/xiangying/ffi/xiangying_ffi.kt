@@ -1269,7 +1269,7 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 28686) {
+    if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 23679) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() and 0xFFFF) != 24635) {
@@ -6902,6 +6902,12 @@ data class EngineConfig (
      * The longest backoff (300000 by default).
      */
     val `backoffMaxMs`: kotlin.ULong
+    , 
+    /**
+     * Wait on the server's wake-up channel while in the foreground and sync as soon as it
+     * says there is something new (true by default).
+     */
+    val `waitForNews`: kotlin.Boolean = true 
     
 ){
     
@@ -6922,6 +6928,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterOptionalULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6929,7 +6936,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.allocationSize(value.`debounceMs`) +
             FfiConverterOptionalULong.allocationSize(value.`foregroundPeriodMs`) +
             FfiConverterULong.allocationSize(value.`backoffBaseMs`) +
-            FfiConverterULong.allocationSize(value.`backoffMaxMs`)
+            FfiConverterULong.allocationSize(value.`backoffMaxMs`) +
+            FfiConverterBoolean.allocationSize(value.`waitForNews`)
     )
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
@@ -6937,6 +6945,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterOptionalULong.write(value.`foregroundPeriodMs`, buf)
             FfiConverterULong.write(value.`backoffBaseMs`, buf)
             FfiConverterULong.write(value.`backoffMaxMs`, buf)
+            FfiConverterBoolean.write(value.`waitForNews`, buf)
     }
 }
 
@@ -12400,7 +12409,7 @@ public object FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffe
 
         /**
          * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
-         * 5 min.
+         * 5 min, waiting on the server's wake-up channel in the foreground.
          */ fun `defaultEngineConfig`(): EngineConfig {
             return FfiConverterTypeEngineConfig.lift(
     uniffiRustCall() { _status ->

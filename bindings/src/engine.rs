@@ -23,7 +23,8 @@ pub trait EngineListener: Send + Sync {
 /// How the engine paces itself (see [`default_engine_config`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct EngineConfig {
-    /// The quiet time after a local write before syncing it (1000 by default).
+    /// The shortest time between two syncs that local writes start: a write syncs at once
+    /// when no sync started within it, else when it has passed (1000 by default).
     pub debounce_ms: u64,
     /// The period of syncs while the app is in the foreground; none: no periodic syncs
     /// (60000 by default).

@@ -1,8 +1,9 @@
 //! The sync engine: syncs by itself, so that the app never has to call `sync_now`.
 //!
 //! Started once by the app with the device; it syncs
-//! - after a local write (any write that queues an outbox entry), debounced
-//!   ([`EngineConfig::debounce`], 1 s by default), so a burst of actions is one sync;
+//! - after a local write (any write that queues an outbox entry): at once when no sync started
+//!   within [`EngineConfig::debounce`] (1 s by default), else when it has passed, so a single
+//!   action goes out without delay and a burst of actions is one more sync;
 //! - when the platform reports connectivity regained ([`SyncEngine::connectivity_regained`]),
 //!   at once and with the backoff reset;
 //! - when something says there is news: the server's wake-up channel, which a second thread
@@ -29,7 +30,8 @@ use std::time::{Duration, Instant};
 /// How the engine paces itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineConfig {
-    /// The quiet time after a local write before syncing it.
+    /// The shortest time between two syncs that local writes start: a write syncs at once
+    /// when no sync started within it, else when it has passed.
     pub debounce: Duration,
     /// The period of syncs while the app is in the foreground; `None`: none.
     pub foreground_period: Option<Duration>,
@@ -123,6 +125,8 @@ struct Shared {
     stopping: AtomicBool,
     /// Sync attempts finished so far (the watcher waits for one after each piece of news).
     attempts: std::sync::atomic::AtomicU64,
+    /// When the last sync started (for the debounce of local writes).
+    last_sync: Mutex<Option<Instant>>,
     listener: EngineListener,
 }
 
@@ -157,6 +161,7 @@ impl SyncEngine {
             status: Mutex::new(status),
             stopping: AtomicBool::new(false),
             attempts: std::sync::atomic::AtomicU64::new(0),
+            last_sync: Mutex::new(None),
             listener,
         });
         let hook = Arc::downgrade(&shared);
@@ -244,9 +249,16 @@ impl Shared {
         self.wake.notify_all();
     }
 
+    /// A local write: synced at once when no sync started within the debounce time (so a
+    /// single action reaches the server without delay), otherwise when that time has passed
+    /// (so a burst of actions is one more sync, not one each).
     fn local_write(&self) {
-        let due = Instant::now() + self.config.debounce;
-        self.trigger(|t| t.write_due = Some(due));
+        let now = Instant::now();
+        let last = *self.last_sync.lock().unwrap_or_else(|e| e.into_inner());
+        let due = last.map_or(now, |l| (l + self.config.debounce).max(now));
+        self.trigger(|t| {
+            t.write_due = Some(t.write_due.map_or(due, |d| d.min(due)));
+        });
     }
 
     /// Publishes a new state with the queues' sizes.
@@ -277,6 +289,7 @@ impl Shared {
             }
             parked = false;
             last_sync = Instant::now();
+            *self.last_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(last_sync);
             let result = self.device.sync_now_until(
                 &|r| self.publish(EngineState::Syncing(r.clone()), false),
                 &|| self.stopping.load(Ordering::SeqCst),

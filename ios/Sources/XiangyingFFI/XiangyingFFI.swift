@@ -4600,7 +4600,8 @@ public func FfiConverterTypeDuplicateCandidate_lower(_ value: DuplicateCandidate
  */
 public struct EngineConfig: Equatable, Hashable {
     /**
-     * The quiet time after a local write before syncing it (1000 by default).
+     * The shortest time between two syncs that local writes start: a write syncs at once
+     * when no sync started within it, else when it has passed (1000 by default).
      */
     public let debounceMs: UInt64
     /**
@@ -4627,7 +4628,8 @@ public struct EngineConfig: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The quiet time after a local write before syncing it (1000 by default).
+         * The shortest time between two syncs that local writes start: a write syncs at once
+         * when no sync started within it, else when it has passed (1000 by default).
          */debounceMs: UInt64, 
         /**
          * The period of syncs while the app is in the foreground; none: no periodic syncs

@@ -6882,7 +6882,8 @@ public object FfiConverterTypeDuplicateCandidate: FfiConverterRustBuffer<Duplica
  */
 data class EngineConfig (
     /**
-     * The quiet time after a local write before syncing it (1000 by default).
+     * The shortest time between two syncs that local writes start: a write syncs at once
+     * when no sync started within it, else when it has passed (1000 by default).
      */
     val `debounceMs`: kotlin.ULong
     , 

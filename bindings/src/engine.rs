@@ -38,6 +38,10 @@ pub struct EngineConfig {
     /// says there is something new (true by default).
     #[uniffi(default = true)]
     pub wait_for_news: bool,
+    /// Whether the app is in the foreground when the engine starts (false by default; later
+    /// changes go through `set_foreground`).
+    #[uniffi(default = false)]
+    pub start_in_foreground: bool,
 }
 
 /// The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
@@ -55,6 +59,7 @@ impl From<xiangying_core::EngineConfig> for EngineConfig {
             backoff_base_ms: millis(c.backoff_base),
             backoff_max_ms: millis(c.backoff_max),
             wait_for_news: c.wait_for_news,
+            start_in_foreground: c.start_in_foreground,
         }
     }
 }
@@ -67,6 +72,7 @@ impl From<EngineConfig> for xiangying_core::EngineConfig {
             backoff_base: Duration::from_millis(c.backoff_base_ms),
             backoff_max: Duration::from_millis(c.backoff_max_ms),
             wait_for_news: c.wait_for_news,
+            start_in_foreground: c.start_in_foreground,
         }
     }
 }

@@ -1351,6 +1351,7 @@ fn the_sync_engine_carries_a_report_to_the_grid_worker_without_sync_now() {
         backoff_base_ms: 50,
         backoff_max_ms: 200,
         wait_for_news: false,
+        start_in_foreground: false,
     };
     assert_eq!(default_engine_config().debounce_ms, 1_000);
     let (sent, heard) = (Arc::new(States::default()), Arc::new(Recorder::default()));

@@ -220,8 +220,9 @@ pub struct AppState {
     /// How many days after a restore the server counts as recovering
     /// ([`AppState::in_recovery`]); the configuration file's `recovery_window_days`.
     pub recovery_window_days: u64,
-    /// Rings the requests waiting on the wake-up channel.
-    pub wake: crate::wake::Wake,
+    /// Rings the requests waiting on the wake-up channel (and, over PostgreSQL, is rung by
+    /// the other instances' writes too).
+    pub wake: Arc<crate::wake::Wake>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -232,6 +233,10 @@ impl AppState {
         let instance = format!("server-{}", &actor.to_hex_string()[..8]);
         let device_slots = DeviceSlots::new(limits.device_concurrency);
         let identity = storage.identity().clone();
+        let wake = Arc::new(crate::wake::Wake::default());
+        if let Err(e) = storage.watch_feed(Arc::downgrade(&wake)) {
+            tracing::warn!(error = %e, "no feed listener: other instances' writes wake waits only at their heartbeat");
+        }
         AppState {
             storage,
             blobs,
@@ -249,7 +254,7 @@ impl AppState {
             epoch: identity.epoch,
             restored_at: identity.restored_at,
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
-            wake: crate::wake::Wake::default(),
+            wake,
             roster: RwLock::new(None),
         }
     }

@@ -23,12 +23,20 @@ fn config() -> EngineConfig {
         backoff_base: Duration::from_millis(50),
         backoff_max: Duration::from_millis(200),
         wait_for_news: false,
+        start_in_foreground: false,
     }
 }
 
 /// Waits until `done` holds, failing after a minute (a stuck engine, not a slow one).
 fn eventually(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    eventually_within(what, Duration::from_secs(60), done);
+}
+
+/// [`eventually`] with another deadline. The wake-up tests use 30 s: below the device's HTTP
+/// timeout (60 s), after which a wait that was never answered is asked again and would find
+/// the news without any ring.
+fn eventually_within(what: &str, within: Duration, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + within;
     while !done() {
         assert!(Instant::now() < deadline, "never happened: {what}");
         std::thread::sleep(Duration::from_millis(10));
@@ -246,21 +254,28 @@ fn the_wake_up_channel_brings_a_forwarded_case_without_any_periodic_sync() {
     let woken = EngineConfig {
         foreground_period: None,
         wait_for_news: true,
+        start_in_foreground: true,
         ..config()
     };
     let (_, quiet) = recorder();
     let sender = SyncEngine::start(psc1.clone(), woken, quiet).unwrap();
     let (_, listener) = recorder();
     let receiver = SyncEngine::start(gw1.clone(), woken, listener).unwrap();
-    receiver.set_foreground(true);
+    // The engine's one start-up sync is over before anything happens: from now on only the
+    // wake-up channel can bring news.
+    eventually("the worker's first sync is done", || {
+        receiver.status().last_success.is_some()
+    });
     eventually("the worker waits on the channel", || {
         f.server.state.wake.waiting() >= 1
     });
     let id = report(&psc1, "占道经营");
     psc1.forward(&id, "请处理").unwrap();
-    eventually("the grid worker's device holds the forwarded case", || {
-        gw1.inbox(10).unwrap().iter().any(|c| c.id == id)
-    });
+    eventually_within(
+        "the grid worker's device holds the forwarded case",
+        Duration::from_secs(30),
+        || gw1.inbox(10).unwrap().iter().any(|c| c.id == id),
+    );
     sender.stop();
     receiver.stop();
 }
@@ -281,4 +296,60 @@ fn the_wake_up_channel_says_nothing_after_its_heartbeat() {
     report(&cc1, "夜间噪音");
     cc1.sync_now(&|_| {}).unwrap();
     assert!(gw1.wait_for_news().unwrap());
+}
+
+#[test]
+fn a_push_through_one_instance_wakes_a_device_waiting_on_another() {
+    use xiangying_server::blobs::BlobStore;
+    use xiangying_server::state::AppState;
+    use xiangying_server::storage::postgres::PostgresStorage;
+    let url = xiangying_tests::pg_url();
+    let schema = format!("wake_two_instances_{}", std::process::id());
+    // A heartbeat far beyond the test's deadline: only a notification can bring the case.
+    let limits = xiangying_server::state::Limits {
+        wait_secs: 240,
+        request_timeout_secs: 300,
+        ..Default::default()
+    };
+    let mut f = Field::with_backend(
+        sample_org(),
+        Some((url.clone(), schema.clone())),
+        limits.clone(),
+    );
+    let storage = Arc::new(PostgresStorage::connect_with_schema(&url, &schema).unwrap());
+    let photos = f.state().blobs.root().to_path_buf();
+    let second = Arc::new(AppState::new(
+        storage,
+        BlobStore::new(photos, limits.max_photo),
+        limits,
+    ));
+    let second = xiangying_server::spawn(second, "127.0.0.1:0".parse().unwrap()).unwrap();
+    let psc1 = take(&mut f, "psc1");
+    let gw1 = take(&mut f, "gw1");
+    gw1.set_server_url(&second.url()).unwrap();
+    let woken = EngineConfig {
+        foreground_period: None,
+        wait_for_news: true,
+        start_in_foreground: true,
+        ..config()
+    };
+    let (_, listener) = recorder();
+    let receiver = SyncEngine::start(gw1.clone(), woken, listener).unwrap();
+    // The engine's one start-up sync is over before anything happens: from now on only the
+    // wake-up channel can bring news.
+    eventually("the worker's first sync is done", || {
+        receiver.status().last_success.is_some()
+    });
+    eventually("the worker waits on the second instance", || {
+        second.state.wake.waiting() >= 1
+    });
+    let id = report(&psc1, "违章停车");
+    psc1.forward(&id, "请处理").unwrap();
+    psc1.sync_now(&|_| {}).unwrap();
+    eventually_within(
+        "the forward reaches the worker through the other instance",
+        Duration::from_secs(30),
+        || gw1.inbox(10).unwrap().iter().any(|c| c.id == id),
+    );
+    receiver.stop();
 }

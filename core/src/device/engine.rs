@@ -42,6 +42,9 @@ pub struct EngineConfig {
     /// Wait on the server's wake-up channel while in the foreground, and sync as soon as it
     /// says there is something new.
     pub wait_for_news: bool,
+    /// Whether the app is in the foreground when the engine starts (later changes go through
+    /// [`SyncEngine::set_foreground`]).
+    pub start_in_foreground: bool,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +55,7 @@ impl Default for EngineConfig {
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
             wait_for_news: true,
+            start_in_foreground: false,
         }
     }
 }
@@ -155,6 +159,7 @@ impl SyncEngine {
             config,
             triggers: Mutex::new(Triggers {
                 now: true,
+                foreground: config.start_in_foreground,
                 ..Triggers::default()
             }),
             wake: Condvar::new(),

@@ -4623,6 +4623,11 @@ public struct EngineConfig: Equatable, Hashable {
      * says there is something new (true by default).
      */
     public let waitForNews: Bool
+    /**
+     * Whether the app is in the foreground when the engine starts (false by default; later
+     * changes go through `set_foreground`).
+     */
+    public let startInForeground: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4645,12 +4650,17 @@ public struct EngineConfig: Equatable, Hashable {
         /**
          * Wait on the server's wake-up channel while in the foreground and sync as soon as it
          * says there is something new (true by default).
-         */waitForNews: Bool = true) {
+         */waitForNews: Bool = true, 
+        /**
+         * Whether the app is in the foreground when the engine starts (false by default; later
+         * changes go through `set_foreground`).
+         */startInForeground: Bool = false) {
         self.debounceMs = debounceMs
         self.foregroundPeriodMs = foregroundPeriodMs
         self.backoffBaseMs = backoffBaseMs
         self.backoffMaxMs = backoffMaxMs
         self.waitForNews = waitForNews
+        self.startInForeground = startInForeground
     }
 
     
@@ -4673,7 +4683,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 foregroundPeriodMs: FfiConverterOptionUInt64.read(from: &buf), 
                 backoffBaseMs: FfiConverterUInt64.read(from: &buf), 
                 backoffMaxMs: FfiConverterUInt64.read(from: &buf), 
-                waitForNews: FfiConverterBool.read(from: &buf)
+                waitForNews: FfiConverterBool.read(from: &buf), 
+                startInForeground: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4683,6 +4694,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.backoffBaseMs, into: &buf)
         FfiConverterUInt64.write(value.backoffMaxMs, into: &buf)
         FfiConverterBool.write(value.waitForNews, into: &buf)
+        FfiConverterBool.write(value.startInForeground, into: &buf)
     }
 }
 

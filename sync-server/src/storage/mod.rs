@@ -341,6 +341,12 @@ pub trait Storage: Send + Sync + 'static {
     fn identity(&self) -> &StoreIdentity;
     /// What migrating the store did when it was opened.
     fn migrated(&self) -> Migrated;
+    /// Rings `wake` whenever another server instance over the same store commits a document
+    /// write (the wake-up channel across instances). Nothing to do for a store only this
+    /// process writes: the instance rings for its own writes.
+    fn watch_feed(&self, _wake: std::sync::Weak<crate::wake::Wake>) -> Result<()> {
+        Ok(())
+    }
     /// Whether the storage answers, without waiting behind writers where the backend allows
     /// (the health check uses it).
     fn ping(&self) -> Result<()> {

@@ -17,8 +17,10 @@ mod tx;
 
 use super::{Migrated, Result, Storage, StoreIdentity, Tx, meta, with_tx};
 use crate::error::{ServerError, StorageError};
-use ::postgres::{Config, IsolationLevel};
+use ::postgres::fallible_iterator::FallibleIterator;
+use ::postgres::{Config, IsolationLevel, NoTls};
 use pool::Pool;
+use std::sync::Weak;
 use std::time::Duration;
 use tx::{Failure, PgTx};
 
@@ -179,6 +181,40 @@ impl PostgresStorage {
     }
 }
 
+/// Every committed document write notifies the channel `xiangying_feed`, and every instance's
+/// feed listener listens on it: a push through one instance wakes the waits on all of them.
+pub(crate) const NOTIFY_FEED: &str = "NOTIFY xiangying_feed";
+/// See [`NOTIFY_FEED`].
+const LISTEN_FEED: &str = "LISTEN xiangying_feed";
+
+/// Listens for [`NOTIFY_FEED`]'s notifications on a connection of its own and rings `wake` for every
+/// notification, until the wake is dropped (checked every second); reconnects after a failure.
+fn listen_for_feed(config: Config, wake: Weak<crate::wake::Wake>) {
+    while wake.strong_count() > 0 {
+        let listened = (|| -> std::result::Result<(), ::postgres::Error> {
+            let mut client = config.connect(NoTls)?;
+            client.batch_execute(LISTEN_FEED)?;
+            loop {
+                let mut notes = client.notifications();
+                let mut waiting = notes.timeout_iter(Duration::from_secs(1));
+                let mut any = false;
+                while waiting.next()?.is_some() {
+                    any = true;
+                }
+                match wake.upgrade() {
+                    Some(w) if any => w.ring(),
+                    Some(_) => {}
+                    None => return Ok(()),
+                }
+            }
+        })();
+        if let Err(e) = listened {
+            tracing::warn!(error = %e, "the feed listener lost PostgreSQL; reconnecting");
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
 impl Storage for PostgresStorage {
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let mut attempt = 1;
@@ -205,6 +241,17 @@ impl Storage for PostgresStorage {
 
     fn migrated(&self) -> Migrated {
         self.migrated
+    }
+
+    fn watch_feed(&self, wake: Weak<crate::wake::Wake>) -> Result<()> {
+        let config = self.pool.config();
+        std::thread::Builder::new()
+            .name("xiangying-feed-listener".into())
+            .spawn(move || listen_for_feed(config, wake))
+            .map_err(|e| {
+                ServerError::storage_state(format!("cannot start the feed listener: {e}"))
+            })?;
+        Ok(())
     }
 }
 

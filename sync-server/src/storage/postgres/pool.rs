@@ -64,6 +64,11 @@ impl Pool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The connection settings, for a connection of its own (the feed listener's).
+    pub(super) fn config(&self) -> Config {
+        self.config.clone()
+    }
+
     /// Opens a connection outside the pool's accounting (schema set-up uses it too).
     pub(super) fn open(&self) -> Result<Client> {
         let mut client = self.config.connect(NoTls)?;

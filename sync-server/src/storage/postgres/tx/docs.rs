@@ -95,6 +95,9 @@ impl DocTx for PgTx<'_> {
                 &m.received_at,
             ],
         )?;
+        // Delivered at commit, to every instance listening on this database: their waits
+        // on the wake-up channel check again (collapsed to one per transaction).
+        self.execute(super::super::NOTIFY_FEED, &[])?;
         for (i, c) in changes.iter().enumerate() {
             self.execute(
                 "INSERT INTO changes (pos, case_id, bytes, device) VALUES ($1, $2, $3, $4)",

@@ -6909,6 +6909,12 @@ data class EngineConfig (
      * says there is something new (true by default).
      */
     val `waitForNews`: kotlin.Boolean = true 
+    , 
+    /**
+     * Whether the app is in the foreground when the engine starts (false by default; later
+     * changes go through `set_foreground`).
+     */
+    val `startInForeground`: kotlin.Boolean = false 
     
 ){
     
@@ -6930,6 +6936,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6938,7 +6945,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterOptionalULong.allocationSize(value.`foregroundPeriodMs`) +
             FfiConverterULong.allocationSize(value.`backoffBaseMs`) +
             FfiConverterULong.allocationSize(value.`backoffMaxMs`) +
-            FfiConverterBoolean.allocationSize(value.`waitForNews`)
+            FfiConverterBoolean.allocationSize(value.`waitForNews`) +
+            FfiConverterBoolean.allocationSize(value.`startInForeground`)
     )
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
@@ -6947,6 +6955,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.write(value.`backoffBaseMs`, buf)
             FfiConverterULong.write(value.`backoffMaxMs`, buf)
             FfiConverterBoolean.write(value.`waitForNews`, buf)
+            FfiConverterBoolean.write(value.`startInForeground`, buf)
     }
 }
 

@@ -33,7 +33,7 @@ impl Device {
             if doc.heads() == before && doc.missing_deps().is_empty() {
                 return Ok(());
             }
-            self.store_synced(&doc, bytes, DocBytes::Changes, Origin::Remote)
+            self.store_synced(id, &doc, bytes, DocBytes::Changes, Origin::Remote)
         } else {
             let mut doc = SyncedDoc::from_remote(bytes, &self.actor).map_err(corrupt)?;
             let doc_id = doc.id().map_err(corrupt)?;
@@ -44,7 +44,7 @@ impl Device {
                 });
             }
             let snapshot = doc.save();
-            self.store_synced(&doc, &snapshot, DocBytes::Whole, Origin::Remote)
+            self.store_synced(id, &doc, &snapshot, DocBytes::Whole, Origin::Remote)
         }
     }
 
@@ -52,6 +52,7 @@ impl Device {
     /// their own; any other kind is its document alone.
     fn store_synced(
         &self,
+        id: &str,
         doc: &SyncedDoc,
         bytes: &[u8],
         kind: DocBytes,
@@ -63,12 +64,8 @@ impl Device {
         if let Some(patrol) = doc.downcast_ref::<PatrolDoc>() {
             return self.store_patrol(patrol, bytes, kind, origin, None);
         }
-        let id = doc.id().map_err(|e| Error::CorruptCase {
-            case_id: String::new(),
-            reason: e.to_string(),
-        })?;
         self.store.write_doc(&DocWrite {
-            id: &id,
+            id,
             bytes,
             kind,
             origin,

@@ -287,14 +287,13 @@ impl Shared {
         let mut failures = 0u32;
         let mut retry_at: Option<Instant> = None;
         let mut parked = false;
-        let mut last_sync = Instant::now();
+        let started = Instant::now();
         loop {
-            if !self.wait_for_work(&mut retry_at, &mut failures, parked, last_sync) {
+            if !self.wait_for_work(&mut retry_at, &mut failures, parked, started) {
                 break;
             }
             parked = false;
-            last_sync = Instant::now();
-            *self.last_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(last_sync);
+            *self.last_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
             let result = self.device.sync_now_until(
                 &|r| self.publish(EngineState::Syncing(r.clone()), false),
                 &|| self.stopping.load(Ordering::SeqCst),
@@ -321,13 +320,14 @@ impl Shared {
     }
 
     /// Waits until a sync is due; false when the engine must stop. A `parked` engine (an
-    /// upgrade is required) waits for an explicit trigger only.
+    /// upgrade is required) waits for an explicit trigger only. Periodic syncs count from the
+    /// last sync's start, or from `started` before the first.
     fn wait_for_work(
         &self,
         retry_at: &mut Option<Instant>,
         failures: &mut u32,
         parked: bool,
-        last_sync: Instant,
+        started: Instant,
     ) -> bool {
         let mut t = self.triggers();
         loop {
@@ -346,7 +346,10 @@ impl Shared {
                 .foreground
                 .then_some(self.config.foreground_period)
                 .flatten()
-                .map(|p| last_sync + p);
+                .map(|p| {
+                    let last = *self.last_sync.lock().unwrap_or_else(|e| e.into_inner());
+                    last.unwrap_or(started) + p
+                });
             // The next moment anything is due: a debounced write, a retry, a periodic sync.
             // A retry after a failure waits for its time even if writes come in meanwhile.
             let due = match *retry_at {

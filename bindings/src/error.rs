@@ -183,6 +183,7 @@ impl From<CoreError> for ApiError {
                 status,
                 code,
                 message,
+                ..
             } => ApiError::ServerRejected {
                 status,
                 code,
@@ -271,6 +272,7 @@ mod tests {
             status: 403,
             code: "forbidden".into(),
             message: "outside scope".into(),
+            retry_after: None,
         }
         .into();
         assert_eq!(

@@ -60,6 +60,9 @@ pub enum Error {
         code: String,
         /// The server's words.
         message: String,
+        /// How long the server asked the device to wait before trying again (its
+        /// `Retry-After`, in seconds), when it said.
+        retry_after: Option<std::time::Duration>,
     },
     /// The server no longer answers this app's protocol version: the app must be upgraded.
     /// Nothing was lost; the outbox waits for the upgraded app.
@@ -97,6 +100,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// How long the server asked the device to wait before trying again, when it said
+    /// (`Retry-After` on a 503 or 429).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Rejected { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// Why the server refused, for the errors that are a server's answer: the code the server
     /// sent ([`Refusal::read`]: a code this build does not know is [`Refusal::Unknown`]), or,
     /// from a server that sent none, the reason its HTTP status stands for

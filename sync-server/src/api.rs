@@ -50,7 +50,7 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use xiangying_model::ids::PhotoHash;
 use xiangying_model::org::Roster;
 use xiangying_model::sync::version::Protocol;
@@ -96,7 +96,7 @@ pub fn router(state: Shared) -> Router {
     let heavy = sync_route.merge(photo_routes).layer(shed);
     let devices = Router::new()
         .route("/v1/org", get(org))
-        .route("/v1/wait", get(wait))
+        .route(WAIT_ROUTE, get(wait))
         .merge(heavy)
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     // The protocol check wraps every `/v1` route, outside authentication.
@@ -109,12 +109,28 @@ pub fn router(state: Shared) -> Router {
         .route("/metrics", get(metrics))
         .merge(v1)
         .layer(RequestBodyTimeoutLayer::new(timeout))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))
         .with_state(state)
+}
+
+/// The wake-up channel's route.
+const WAIT_ROUTE: &str = "/v1/wait";
+
+/// The deadline of every request, body included: [`Limits::request_timeout_secs`], and for a
+/// wait on the wake-up channel its heartbeat on top. Past it the answer is `408`.
+///
+/// [`Limits::request_timeout_secs`]: crate::state::Limits::request_timeout_secs
+async fn deadline(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let limits = &state.limits;
+    let mut secs = limits.request_timeout_secs;
+    if req.uri().path() == WAIT_ROUTE {
+        secs = secs.saturating_add(limits.wait_secs);
+    }
+    match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 /// Turns the body limit layer's plain-text 413 into the `too_large` refusal with its code

@@ -13,7 +13,7 @@
 //! max_photo = 16777216                        # largest photo file, bytes
 //! max_push_ops = 200000                       # most automerge ops one push may declare
 //! request_timeout_secs = 60                   # whole-request deadline
-//! wait_secs = 25                              # wake-up channel heartbeat
+//! wait_secs = 75                              # wake-up channel heartbeat (at most 120)
 //! code_ttl_hours = 72                         # enrolment codes expire this long after issue
 //! ```
 //!
@@ -28,6 +28,7 @@ use crate::state::Limits;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use xiangying_model::sync::version::MAX_WAIT_SECS;
 
 /// The settings a configuration file may hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -60,6 +61,13 @@ impl FileConfig {
         let cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
         if let Some(key) = cfg.limits.first_zero() {
             return Err(format!("limits.{key} must be more than 0"));
+        }
+        if cfg.limits.wait_secs > MAX_WAIT_SECS {
+            return Err(format!(
+                "limits.wait_secs is {}, over the most devices wait for ({MAX_WAIT_SECS} s): \
+                 their waits would time out before the heartbeat",
+                cfg.limits.wait_secs
+            ));
         }
         if cfg
             .metrics_token
@@ -155,6 +163,15 @@ mod tests {
             let e = FileConfig::parse(&format!("[limits]\n{key} = 0")).unwrap_err();
             assert!(e.contains(key), "{e}");
         }
+        let e = FileConfig::parse("[limits]\nwait_secs = 121").unwrap_err();
+        assert!(e.contains("wait_secs is 121"), "{e}");
+        assert_eq!(
+            FileConfig::parse("[limits]\nwait_secs = 120")
+                .unwrap()
+                .limits()
+                .wait_secs,
+            120
+        );
         let e = FileConfig::parse("metrics_token = \"short\"").unwrap_err();
         assert!(e.contains("metrics_token"), "{e}");
         let e = FileConfig::parse("[limits]\ncode_ttl = 1").unwrap_err();

@@ -35,6 +35,9 @@ pub async fn serve(
     epoch: &str,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(warning) = descriptor_shortfall(limits.max_connections, open_files_limit()) {
+        tracing::warn!("{warning}");
+    }
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let header_timeout = Duration::from_secs(limits.header_timeout_secs);
     let graceful = GracefulShutdown::new();
@@ -88,6 +91,42 @@ pub async fn serve(
     Ok(())
 }
 
+/// File descriptors the process needs besides its connections (store, photo files, the
+/// listener, the runtime).
+const SPARE_DESCRIPTORS: u64 = 256;
+
+/// The process's soft limit on open files, read from `/proc/self/limits` (Linux; `None`
+/// elsewhere or when unlimited).
+fn open_files_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_files(&text)
+}
+
+/// The soft "Max open files" value of a `/proc/<pid>/limits` text.
+fn parse_open_files(text: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A warning for the operator when `max_connections` cannot be reached within the process's
+/// open-files limit: connections past it would fail to be accepted instead of being answered
+/// 503 with `Retry-After`.
+fn descriptor_shortfall(max_connections: usize, limit: Option<u64>) -> Option<String> {
+    let limit = limit?;
+    let needed = (max_connections as u64).saturating_add(SPARE_DESCRIPTORS);
+    (limit < needed).then(|| {
+        format!(
+            "max_connections is {max_connections} but this process may open only {limit} files \
+             (about {needed} needed): raise the limit (systemd LimitNOFILE=, ulimit -n) or \
+             lower max_connections"
+        )
+    })
+}
+
 /// Answers a connection over the cap with 503 and closes it.
 async fn refuse(mut stream: tokio::net::TcpStream, epoch: Arc<str>) {
     let body = format!(
@@ -104,4 +143,24 @@ async fn refuse(mut stream: tokio::net::TcpStream, epoch: Arc<str>) {
         stream.shutdown().await
     };
     let _ = tokio::time::timeout(Duration::from_secs(2), write).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_descriptor_limit_below_the_connection_cap_is_named() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units\n\
+                    Max open files            1024                 524288               files\n";
+        assert_eq!(parse_open_files(text), Some(1024));
+        let warning = descriptor_shortfall(10_000, Some(1024)).unwrap();
+        assert!(warning.contains("max_connections is 10000"), "{warning}");
+        assert!(warning.contains("only 1024"), "{warning}");
+        assert_eq!(descriptor_shortfall(10_000, Some(65_536)), None);
+        assert_eq!(descriptor_shortfall(10_000, None), None);
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(parse_open_files(unlimited), None);
+    }
 }

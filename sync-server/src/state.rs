@@ -54,8 +54,9 @@ pub struct Limits {
     /// Seconds a whole request may take, body included.
     pub request_timeout_secs: u64,
     /// The heartbeat of the wake-up channel ([`crate::wake`]): a wait with nothing new
-    /// answers `204` after this many seconds. Below the request timeout and below mobile
-    /// carriers' idle timeouts.
+    /// answers `204` after this many seconds (at most
+    /// [`MAX_WAIT_SECS`](xiangying_model::sync::version::MAX_WAIT_SECS)). A wait's deadline is
+    /// this plus [`Limits::request_timeout_secs`].
     pub wait_secs: u64,
     /// How long an enrolment code stays valid after it was issued, hours (`code_ttl_hours`).
     pub code_ttl_hours: u64,
@@ -89,12 +90,12 @@ impl Default for Limits {
             max_doc_events: 5_000,
             max_doc_photos: 500,
             max_doc_track_chunks: 2_000,
-            max_connections: 512,
+            max_connections: 10_000,
             max_inflight: 64,
             device_concurrency: 2,
             header_timeout_secs: 10,
             request_timeout_secs: 60,
-            wait_secs: 25,
+            wait_secs: 75,
             code_ttl_hours: 72,
             enrol_client_per_minute: 10,
             enrol_overall_per_minute: 60,

@@ -1,7 +1,8 @@
 //! The wake-up channel (decision 0029): `GET /v1/wait?cursor=N` is a long poll. It answers
 //! `200` as soon as the feed holds a change after the device's cursor to a document its person
 //! may read, and `204` (nothing new: ask again) after the heartbeat, [`Limits::wait_secs`]
-//! (25 s by default: shorter than the idle timeouts of mobile carriers' NATs and proxies). A
+//! (75 s by default: shorter than the idle timeouts of mobile carriers' NATs, long enough that
+//! an idle device makes under 60 requests an hour; decision 0029). A
 //! device's sync engine waits here while the app is in the foreground and syncs on a `200`.
 //!
 //! Every committed push rings [`Wake`]; each waiting request then checks its own scope with one

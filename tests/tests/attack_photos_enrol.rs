@@ -439,6 +439,7 @@ fn code_attacks(mut f: Field) {
             status: 410,
             code,
             message,
+            ..
         }) => {
             assert_eq!(code, "expired");
             assert!(message.contains("expired"), "{message}");

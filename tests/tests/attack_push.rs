@@ -257,6 +257,7 @@ fn a_device_refused_over_a_limit_keeps_everything_and_gets_a_stable_code() {
             status: 413,
             code,
             message,
+            ..
         }) => {
             assert_eq!(code, "over_limit");
             assert!(message.contains("max_doc_events"), "{message}");

@@ -32,9 +32,9 @@ fn eventually(what: &str, done: impl Fn() -> bool) {
     eventually_within(what, Duration::from_secs(60), done);
 }
 
-/// [`eventually`] with another deadline. The wake-up tests use 30 s: below the device's HTTP
-/// timeout (60 s), after which a wait that was never answered is asked again and would find
-/// the news without any ring.
+/// [`eventually`] with another deadline. The wake-up tests use 30 s: below the server's
+/// heartbeat there (240 s) and the device's timeout for a wait (150 s), after which a wait that
+/// was never answered is asked again and would find the news without any ring.
 fn eventually_within(what: &str, within: Duration, done: impl Fn() -> bool) {
     let deadline = Instant::now() + within;
     while !done() {
@@ -282,14 +282,17 @@ fn the_wake_up_channel_brings_a_forwarded_case_without_any_periodic_sync() {
 
 #[test]
 fn the_wake_up_channel_says_nothing_after_its_heartbeat() {
+    // A heartbeat longer than the server's request timeout: a wait's deadline is both.
     let limits = xiangying_server::state::Limits {
-        wait_secs: 1,
+        wait_secs: 2,
+        request_timeout_secs: 1,
         ..Default::default()
     };
     let mut f = Field::with_backend(sample_org(), None, limits);
     let gw1 = take(&mut f, "gw1");
     gw1.sync_now(&|_| {}).unwrap();
-    // Nothing new since its sync: the server answers "nothing" once its heartbeat passes.
+    // Nothing new since its sync: the server answers "nothing" once its heartbeat passes
+    // (not 408 at its request timeout).
     assert!(!gw1.wait_for_news().unwrap());
     // Something in its scope after its cursor: the answer is at once.
     let cc1 = take(&mut f, "cc1");
@@ -352,4 +355,42 @@ fn a_push_through_one_instance_wakes_a_device_waiting_on_another() {
         || gw1.inbox(10).unwrap().iter().any(|c| c.id == id),
     );
     receiver.stop();
+}
+
+#[test]
+fn no_periodic_syncs_run_while_the_wake_up_channel_answers() {
+    let limits = xiangying_server::state::Limits {
+        wait_secs: 1,
+        ..Default::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    let gw1 = take(&mut f, "gw1");
+    let (seen, listener) = recorder();
+    let config = EngineConfig {
+        wait_for_news: true,
+        start_in_foreground: true,
+        ..config()
+    };
+    let engine = SyncEngine::start(gw1.clone(), config, listener).unwrap();
+    let syncs = || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(
+                |s| matches!(&s.state, EngineState::Syncing(r) if r.phase == Some(SyncPhase::Done)),
+            )
+            .count()
+    };
+    eventually("a first sync", || engine.status().last_success.is_some());
+    // Once a wait has been answered (within a heartbeat and a half), the channel says when
+    // there is news: a 100 ms timer would add about 30 syncs over the next three seconds.
+    std::thread::sleep(Duration::from_millis(1_500));
+    let before = syncs();
+    std::thread::sleep(Duration::from_secs(3));
+    let during = syncs() - before;
+    assert!(
+        during <= 1,
+        "{during} periodic syncs while the channel answered"
+    );
+    engine.stop();
 }

@@ -315,6 +315,7 @@ fn mixed_fleet(pg_schema: Option<&str>) {
             status,
             code,
             message,
+            ..
         }) => {
             assert_eq!((status, code.as_str()), (403, "tampering"), "{message}");
             assert!(message.contains("unknown action"), "{message}");

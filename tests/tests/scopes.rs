@@ -117,7 +117,7 @@ fn tampering_is_refused_and_quarantines_the_device() {
     );
     assert!(matches!(
         f.dev("gw1").sync_now(&|_| {}),
-        Err(Error::Rejected { status: 403, ref code, ref message }) if code == "quarantined" && message.contains("quarantined")
+        Err(Error::Rejected { status: 403, ref code, ref message, .. }) if code == "quarantined" && message.contains("quarantined")
     ));
     // Nobody else is affected.
     f.dev("cc1").sync_now(&|_| {}).unwrap();

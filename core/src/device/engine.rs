@@ -9,12 +9,15 @@
 //! - when something says there is news: the server's wake-up channel, which a second thread
 //!   waits on while the app is in the foreground ([`EngineConfig::wait_for_news`]), or
 //!   [`SyncEngine::sync_soon`] (a push notification);
-//! - periodically while the app is in the foreground ([`SyncEngine::set_foreground`]).
+//! - periodically while the app is in the foreground ([`SyncEngine::set_foreground`]) and the
+//!   wake-up channel is not answering (while it answers, it says when there is news, and a
+//!   timer would only add requests to an idle device's hour).
 //!
 //! One sync at a time: the engine runs on one thread of its own, and [`Device::sync_now`]
 //! itself never runs two syncs at once (a second caller waits for the first). A failed sync is
 //! retried with exponential backoff and full jitter (a random wait between zero and the
-//! backoff), so that devices that failed together do not come back together. The state is
+//! backoff), so that devices that failed together do not come back together; a server's
+//! `Retry-After` is honoured (never sooner, spread over once more its length). The state is
 //! observable ([`EngineStatus`]), and [`SyncEngine::stop`] cancels a sync in flight between
 //! steps (what was done stays done) and joins the sync thread; a wait on the wake-up channel in
 //! flight ends by itself within the server's heartbeat, and its thread with it.
@@ -33,7 +36,8 @@ pub struct EngineConfig {
     /// The shortest time between two syncs that local writes start: a write syncs at once
     /// when no sync started within it, else when it has passed.
     pub debounce: Duration,
-    /// The period of syncs while the app is in the foreground; `None`: none.
+    /// The period of syncs while the app is in the foreground and the wake-up channel is not
+    /// answering; `None`: none.
     pub foreground_period: Option<Duration>,
     /// The first backoff after a failure; it doubles with every failure in a row.
     pub backoff_base: Duration,
@@ -131,6 +135,9 @@ struct Shared {
     attempts: std::sync::atomic::AtomicU64,
     /// When the last sync started (for the debounce of local writes).
     last_sync: Mutex<Option<Instant>>,
+    /// The watcher's last wait on the wake-up channel was answered (then periodic syncs are
+    /// not needed: the channel says when there is news).
+    channel_live: AtomicBool,
     listener: EngineListener,
 }
 
@@ -167,6 +174,7 @@ impl SyncEngine {
             stopping: AtomicBool::new(false),
             attempts: std::sync::atomic::AtomicU64::new(0),
             last_sync: Mutex::new(None),
+            channel_live: AtomicBool::new(false),
             listener,
         });
         let hook = Arc::downgrade(&shared);
@@ -342,8 +350,8 @@ impl Shared {
                 *failures = 0;
                 return true;
             }
-            let periodic = t
-                .foreground
+            let live = self.channel_live.load(Ordering::SeqCst);
+            let periodic = (t.foreground && !live)
                 .then_some(self.config.foreground_period)
                 .flatten()
                 .map(|p| {
@@ -390,7 +398,13 @@ impl Shared {
                     return;
                 }
             }
-            match self.device.wait_for_news() {
+            let answer = self.device.wait_for_news();
+            let was_live = self.channel_live.swap(answer.is_ok(), Ordering::SeqCst);
+            if was_live && answer.is_err() {
+                // Periodic syncs take over from now: the sync thread reckons again.
+                self.wake.notify_all();
+            }
+            match answer {
                 Ok(true) => {
                     failures = 0;
                     let seen = self.attempts.load(Ordering::SeqCst);
@@ -401,9 +415,9 @@ impl Shared {
                     }
                 }
                 Ok(false) => failures = 0,
-                Err(_) => {
+                Err(e) => {
                     failures = failures.saturating_add(1);
-                    let pause = full_jitter(self.config, failures);
+                    let pause = backoff(self.config, failures, &e);
                     let t = self.triggers();
                     if !t.stop {
                         let _ = self.wake.wait_timeout(t, pause);
@@ -417,7 +431,7 @@ impl Shared {
     /// when told to).
     fn after_failure(&self, e: &Error, failures: &mut u32) -> (EngineState, Option<Duration>) {
         *failures = failures.saturating_add(1);
-        let wait = full_jitter(self.config, *failures);
+        let wait = backoff(self.config, *failures, e);
         match e.refusal() {
             Some(r @ (Refusal::UpgradeRequired | Refusal::ServerTooOld)) => {
                 (EngineState::UpgradeRequired(r), None)
@@ -439,6 +453,16 @@ impl Shared {
             ),
         }
     }
+}
+
+/// The wait after `failures` failures in a row, the last `e`: the full-jitter backoff, and at
+/// least the server's `Retry-After` when it gave one (spread over once more its length, so that
+/// the devices it refused together come back apart).
+fn backoff(config: EngineConfig, failures: u32, e: &Error) -> Duration {
+    let jitter = full_jitter(config, failures);
+    e.retry_after().map_or(jitter, |after| {
+        jitter.max(crate::sync::client::spread(after))
+    })
 }
 
 /// A random wait between zero and the backoff after `failures` failures in a row
@@ -477,6 +501,18 @@ mod tests {
                 assert!(wait <= Duration::from_millis(cap), "{failures}: {wait:?}");
             }
         }
+        // A server's Retry-After is a floor, whatever the backoff says.
+        let busy = Error::Rejected {
+            status: 503,
+            code: "overloaded".into(),
+            message: String::new(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        for _ in 0..50 {
+            let wait = backoff(config, 1, &busy);
+            assert!((Duration::from_secs(3)..=Duration::from_secs(6)).contains(&wait));
+        }
+        assert!(backoff(config, 1, &Error::Network("x".into())) <= Duration::from_millis(100));
         // Full jitter spreads the waits over the whole range.
         let waits: Vec<Duration> = (0..200).map(|_| full_jitter(config, 5)).collect();
         assert!(waits.iter().any(|w| *w < Duration::from_millis(250)));

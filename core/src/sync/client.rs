@@ -73,7 +73,7 @@ pub enum Delivery {
 
 /// The error a refused request stands for, from the body's `code` ([`Refusal`], decision
 /// 0025) when present and the status otherwise; [`Error::refusal`] reads it back typed.
-fn refused(status: StatusCode, body: String) -> Error {
+fn refused(status: StatusCode, retry_after: Option<Duration>, body: String) -> Error {
     let json = serde_json::from_str::<serde_json::Value>(&body).ok();
     let field = |k: &str| {
         json.as_ref()
@@ -94,26 +94,76 @@ fn refused(status: StatusCode, body: String) -> Error {
             status: status.as_u16(),
             code,
             message,
+            retry_after,
         },
     }
 }
 
-/// Retries `op` on network errors, 5xx answers and 429 (this device has too many requests in
-/// flight), with exponential backoff.
+/// The most time one request spends waiting out the server's `Retry-After` by itself; a
+/// refusal asking for more is handed back (the sync engine then waits for it between syncs,
+/// showing why).
+const INLINE_RETRY_AFTER_BUDGET: Duration = Duration::from_secs(10);
+
+/// How long to wait before a request's next attempt after `e`, or `None` when `e` is not
+/// worth an immediate retry. Network errors, 5xx and 429 (this device has too many requests
+/// in flight) are; a `Retry-After` is honoured, spread over once more its length so that the
+/// devices refused together do not come back together, within the remaining `budget`; without
+/// one, a random wait up to `cap` (full jitter).
+fn next_attempt(e: &Error, cap: Duration, budget: &mut Duration) -> Option<Duration> {
+    match e {
+        Error::Network(_) => Some(full_jitter(cap)),
+        Error::Rejected {
+            status: 429 | 500..=599,
+            retry_after,
+            ..
+        } => match retry_after {
+            None => Some(full_jitter(cap)),
+            Some(after) => {
+                let wait = spread(*after);
+                *budget = budget.checked_sub(wait)?;
+                Some(wait)
+            }
+        },
+        _ => None,
+    }
+}
+
+/// A random wait between zero and `cap`.
+fn full_jitter(cap: Duration) -> Duration {
+    let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=millis))
+}
+
+/// A random wait between `after` and twice `after`: at least what the server asked for, and
+/// spread so that the devices it refused at the same moment do not all return together.
+pub(crate) fn spread(after: Duration) -> Duration {
+    after + full_jitter(after)
+}
+
+/// The `Retry-After` of an answer, in its seconds form (the one this project's server sends;
+/// an HTTP date is not read).
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let value = resp.headers().get(reqwest::header::RETRY_AFTER)?;
+    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+/// Runs `op`, retrying what [`next_attempt`] says is worth it, at most [`ATTEMPTS`] times in
+/// all, with exponential backoff (full jitter) between attempts.
 fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut delay = Duration::from_millis(100);
+    let mut cap = Duration::from_millis(100);
+    let mut budget = INLINE_RETRY_AFTER_BUDGET;
     let mut attempt = 1;
     loop {
         match op() {
-            Err(Error::Network(_))
-            | Err(Error::Rejected {
-                status: 429 | 500..=599,
-                ..
-            }) if attempt < ATTEMPTS => {
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(Duration::from_secs(5));
-                attempt += 1;
-            }
+            Err(e) if attempt < ATTEMPTS => match next_attempt(&e, cap, &mut budget) {
+                Some(wait) => {
+                    std::thread::sleep(wait);
+                    cap = (cap * 2).min(Duration::from_secs(5));
+                    attempt += 1;
+                }
+                None => return Err(e),
+            },
             other => return other,
         }
     }
@@ -124,8 +174,9 @@ fn ok(resp: Response) -> Result<Response> {
     if status.is_success() {
         Ok(resp)
     } else {
+        let wait = retry_after(&resp);
         let body = resp.text().unwrap_or_default();
-        Err(refused(status, body))
+        Err(refused(status, wait, body))
     }
 }
 
@@ -220,6 +271,7 @@ impl SyncClient {
             .http
             .get(format!("{}/v1/wait?cursor={cursor}", self.base))
             .bearer_auth(token)
+            .timeout(Duration::from_secs(version::MAX_WAIT_SECS + 30))
             .send()
             .map_err(network)?;
         Ok(ok(resp)?.status() == StatusCode::OK)
@@ -281,9 +333,10 @@ impl SyncClient {
                         status: 404,
                         code: "not_found".into(),
                         message: format!("the server knows no case with photo {hash}"),
+                        retry_after: None,
                     }),
                 },
-                s => Err(refused(s, String::new())),
+                s => Err(refused(s, retry_after(&resp), String::new())),
             }
         })
     }
@@ -344,6 +397,7 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::TcpListener;
+    use std::time::Instant;
 
     /// A one-request HTTP server on 127.0.0.1 that answers `answer` and hands back the
     /// request head it read.
@@ -370,7 +424,11 @@ mod tests {
     #[test]
     fn a_refusal_is_read_from_its_code_and_else_from_its_status() {
         let read = |status: u16, body: &str| {
-            refused(StatusCode::from_u16(status).unwrap(), body.to_string())
+            refused(
+                StatusCode::from_u16(status).unwrap(),
+                None,
+                body.to_string(),
+            )
         };
         // With a code: the code, whatever the status's general reason.
         let e = read(
@@ -390,8 +448,10 @@ mod tests {
         assert!(matches!(&e, Error::Rejected { code, .. } if code == "time_travel"));
         // Without one (an older server): the status, as before.
         let e = read(403, r#"{"error":"forbidden: outside scope"}"#);
-        assert!(matches!(&e, Error::Rejected { status: 403, code, message }
-            if code.is_empty() && message == "forbidden: outside scope"));
+        assert!(
+            matches!(&e, Error::Rejected { status: 403, code, message, .. }
+            if code.is_empty() && message == "forbidden: outside scope")
+        );
         assert_eq!(e.refusal(), Some(Refusal::Forbidden));
         assert_eq!(read(404, "").refusal(), Some(Refusal::NotFound));
         let e = read(401, "");
@@ -402,6 +462,88 @@ mod tests {
         assert!(matches!(e, Error::Rejected { status: 426, .. }), "{e:?}");
         assert_eq!(read(426, TOO_OLD).refusal(), Some(Refusal::ServerTooOld));
         assert_eq!(Error::Network("down".into()).refusal(), None);
+    }
+
+    /// An HTTP server on 127.0.0.1 that answers the given heads (status line and headers,
+    /// an empty JSON body added) in order, one per connection, and hands back when each
+    /// request arrived.
+    fn scripted(heads: Vec<&'static str>) -> (String, std::thread::JoinHandle<Vec<Instant>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut arrivals = Vec::new();
+            for head in heads {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut buf = Vec::new();
+                let mut byte = [0u8; 1];
+                while !buf.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+                    buf.push(byte[0]);
+                }
+                arrivals.push(Instant::now());
+                let body = r#"{"error":"busy","code":"overloaded"}"#;
+                let answer = format!(
+                    "{head}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                s.write_all(answer.as_bytes()).unwrap();
+            }
+            arrivals
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn a_short_retry_after_is_waited_out_and_a_long_one_handed_back() {
+        // Told to come back in 1 s: the next attempt is not sooner (and, spread, at most 2 s
+        // later plus the time to answer).
+        let (url, server) = scripted(vec![
+            "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1",
+            "HTTP/1.1 404 Not Found",
+        ]);
+        let client = SyncClient::new(&url).unwrap();
+        let e = client.org("t").unwrap_err();
+        assert!(matches!(e, Error::Rejected { status: 404, .. }), "{e:?}");
+        let arrivals = server.join().unwrap();
+        assert_eq!(arrivals.len(), 2);
+        assert!(arrivals[1] - arrivals[0] >= Duration::from_secs(1));
+        // Told 30 s: more than a request waits by itself; the refusal says so at once.
+        let (url, server) = scripted(vec!["HTTP/1.1 503 Service Unavailable\r\nretry-after: 30"]);
+        let e = SyncClient::new(&url).unwrap().org("t").unwrap_err();
+        assert!(
+            matches!(e, Error::Rejected { status: 503, retry_after: Some(d), .. } if d == Duration::from_secs(30)),
+            "{e:?}"
+        );
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(30)));
+        assert_eq!(server.join().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn retries_spread_and_stay_within_their_budget() {
+        let overloaded = |secs| Error::Rejected {
+            status: 503,
+            code: "overloaded".into(),
+            message: String::new(),
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        let cap = Duration::from_millis(100);
+        let mut budget = Duration::from_secs(10);
+        let wait = next_attempt(&overloaded(2), cap, &mut budget).unwrap();
+        assert!((Duration::from_secs(2)..=Duration::from_secs(4)).contains(&wait));
+        assert_eq!(budget, Duration::from_secs(10) - wait);
+        // Waits spread over the whole range, so a crowd refused together comes back apart.
+        let waits: Vec<Duration> = (0..200).map(|_| spread(Duration::from_secs(2))).collect();
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(2_500)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(3_500)));
+        let mut little = Duration::from_secs(1);
+        assert_eq!(next_attempt(&overloaded(2), cap, &mut little), None);
+        assert!(next_attempt(&Error::Network("reset".into()), cap, &mut budget).unwrap() <= cap);
+        let forbidden = Error::Rejected {
+            status: 403,
+            code: "forbidden".into(),
+            message: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(next_attempt(&forbidden, cap, &mut budget), None);
     }
 
     const UPGRADE: &str = r#"{"code":"upgrade_required","error":"too old!!"}"#;

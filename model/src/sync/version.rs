@@ -21,6 +21,10 @@ pub const CLIENT_HEADER: &str = "xiangying-client";
 pub const EPOCH_HEADER: &str = "xiangying-epoch";
 /// The request header marking a push that re-delivers documents after a restore.
 pub const REDELIVERY_HEADER: &str = "xiangying-redelivery";
+/// The longest heartbeat a server may give the wake-up channel (`GET /v1/wait`), seconds:
+/// a device gives up on a wait 30 s after it (a wait a NAT silently dropped is noticed then),
+/// so a server configured longer would have every quiet wait end in a timeout.
+pub const MAX_WAIT_SECS: u64 = 120;
 /// The wire version this build speaks.
 pub const MAJOR: u32 = 1;
 /// The document layout this build writes and fully understands (defined with the documents,

@@ -10,17 +10,20 @@
 //! on and resolve what was forwarded; community chiefs take escalations and dispatch requests;
 //! the official confirms the patrols they walked along on from their own phone. Sync. Two
 //! volunteers claim the same request while offline, reporters verify while community chiefs
-//! send work back. Sync until quiet. Finally every device's copy of every case it holds is
+//! send work back. In between, an hour of live work: every phone's sync engine runs in the
+//! foreground, waiting on the server's wake-up channel, and each street chief reports and
+//! forwards one more problem; nobody syncs by hand, and the time until the forward is in the
+//! grid worker's phone is measured. Sync until quiet. Finally every device's copy of every case it holds is
 //! and patrol it holds is compared with the server's, byte for byte, and each device must hold
 //! exactly the cases and patrols its person may see.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Instant;
-use xiangying_core::{Device, NewReport, NewRequest};
-use xiangying_model::case::{CaseKind, Outcome, PhotoStage, Status};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use xiangying_core::{Device, EngineConfig, NewReport, NewRequest, SyncEngine};
+use xiangying_model::case::{Assignee, CaseKind, Outcome, PhotoStage, Status};
 use xiangying_model::document::Document;
 use xiangying_model::ids::{DocId, PersonId};
 use xiangying_model::org::{
@@ -65,6 +68,18 @@ pub struct Summary {
     pub compared: usize,
     /// Patrols on the server.
     pub patrols: usize,
+    /// The live hour: milliseconds from each street chief's forward to the case being in the
+    /// grid worker's phone, sorted.
+    pub live_ms: Vec<f64>,
+}
+
+impl Summary {
+    /// The `q` quantile (0 to 1) of the live forwards' latencies, if there were any.
+    pub fn live_quantile(&self, q: f64) -> Option<f64> {
+        let last = self.live_ms.len().checked_sub(1)?;
+        let at = (last as f64 * q.clamp(0.0, 1.0)).round() as usize;
+        self.live_ms.get(at).copied()
+    }
 }
 
 /// Who takes part.
@@ -152,7 +167,7 @@ pub fn synthetic_photo(seed: u32) -> Vec<u8> {
 
 /// Runs `f` for every device on a few threads.
 fn each(
-    devices: &BTreeMap<String, Device>,
+    devices: &BTreeMap<String, Arc<Device>>,
     f: &(dyn Fn(&str, &Device) -> Result<(), BoxError> + Sync),
 ) -> Result<(), BoxError> {
     let names: Vec<&String> = devices.keys().collect();
@@ -250,7 +265,7 @@ pub fn field_day(
         let code = admin::issue_code(storage, p)?;
         let d = Device::open(&dir.join(p))?;
         d.enrol(url, &code, &format!("{p} 的手机"))?;
-        devices.insert(p.clone(), d);
+        devices.insert(p.clone(), Arc::new(d));
     }
     let summary = Mutex::new(Summary {
         devices: devices.len(),
@@ -359,6 +374,9 @@ pub fn field_day(
     })?;
     each(&devices, &sync)?;
     each(&devices, &sync)?;
+
+    // Late morning, online: the engines sync by themselves.
+    let live_ms = live_hour(&devices, &roster, &problem)?;
 
     // Afternoon, offline.
     each(&devices, &|_, d| {
@@ -484,7 +502,83 @@ pub fn field_day(
         .photo_bytes_in
         .load(std::sync::atomic::Ordering::Relaxed);
     s.seconds = started.elapsed().as_secs_f64();
+    s.live_ms = live_ms;
     Ok(s)
+}
+
+/// How long the live hour waits for one forward to reach its grid worker before it says the
+/// demo failed.
+const LIVE_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The live hour: every device's sync engine runs in the foreground (as shipped: 1 s
+/// debounce, waiting on the wake-up channel); each street chief reports one more problem on
+/// their segment, takes a moment to write a note (longer than the debounce, as a person
+/// does), and forwards it. Measured: from the forward to the case standing forwarded in the
+/// grid worker's phone, with nobody calling `sync_now`. Returns the times, sorted.
+fn live_hour(
+    devices: &BTreeMap<String, Arc<Device>>,
+    roster: &Roster,
+    problem: &str,
+) -> Result<Vec<f64>, BoxError> {
+    let config = EngineConfig {
+        start_in_foreground: true,
+        ..EngineConfig::default()
+    };
+    let engines = devices
+        .values()
+        .map(|d| SyncEngine::start(d.clone(), config, Box::new(|_| {})))
+        .collect::<Result<Vec<_>, _>>()?;
+    let times = Mutex::new(Vec::new());
+    let chiefs: BTreeMap<String, Arc<Device>> = devices
+        .iter()
+        .filter(|(_, d)| d.me().is_some_and(|me| me.role.is_street_chief()))
+        .map(|(k, d)| (k.clone(), d.clone()))
+        .collect();
+    let result = each(&chiefs, &|_, d| {
+        let Some(Scope::Segment(s)) = d.me().map(|me| me.scope) else {
+            return Ok(());
+        };
+        let seg = roster.segment(&s).ok_or("segment")?;
+        let id = d.report(&NewReport {
+            category: problem.to_string(),
+            location: midpoint(&seg.polyline).ok_or("segment geometry")?,
+            grid: None,
+            segment: None,
+            description: format!("{} 现场发现问题，需网格员处理", seg.name),
+        })?;
+        std::thread::sleep(Duration::from_millis(1_500));
+        d.forward(&id, "请网格员处理")?;
+        let sent = Instant::now();
+        let Some(Assignee::Person(to)) = d.case(&id)?.state.assignee else {
+            return Ok(());
+        };
+        // A grid worker outside the demo's grids has no phone here.
+        let Some(recipient) = devices.get(&to) else {
+            return Ok(());
+        };
+        loop {
+            let arrived = recipient
+                .case(&id)
+                .is_ok_and(|c| c.state.status == Status::Forwarded);
+            if arrived {
+                break;
+            }
+            if sent.elapsed() > LIVE_DEADLINE {
+                return Err(format!("a forward to {to} did not arrive within a minute").into());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let ms = sent.elapsed().as_secs_f64() * 1000.0;
+        times.lock().unwrap_or_else(|e| e.into_inner()).push(ms);
+        Ok(())
+    });
+    for e in engines {
+        e.stop();
+    }
+    result?;
+    let mut times = times.into_inner().unwrap_or_else(|e| e.into_inner());
+    times.sort_by(f64::total_cmp);
+    Ok(times)
 }
 
 /// `xiangying-demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
@@ -534,6 +628,17 @@ pub fn run(
         s.sync_bytes as f64 / s.change_bytes.max(1) as f64,
         s.photo_bytes
     );
+    if let (Some(p50), Some(p90), Some(p99), Some(worst)) = (
+        s.live_quantile(0.5),
+        s.live_quantile(0.9),
+        s.live_quantile(0.99),
+        s.live_quantile(1.0),
+    ) {
+        println!(
+            "live: {} forwards reached their grid workers' phones by themselves (sync engines, wake-up channel): p50 {p50:.0} ms, p90 {p90:.0} ms, p99 {p99:.0} ms, worst {worst:.0} ms",
+            s.live_ms.len()
+        );
+    }
     println!(
         "checked: {} device copies of cases and patrols are byte-identical to the server's, and every device holds exactly the cases and patrols its person may see",
         s.compared

@@ -1,5 +1,6 @@
 //! The real `xiangying-demo` binary as a newcomer runs it, kept small: a field day of two grids
-//! through real HTTP, every device checked against the server, patrols included; then the
+//! through real HTTP, with a live hour of forwards reaching phones by themselves, every device
+//! checked against the server, patrols included; then the
 //! week's accompaniment table read from the store the demo left behind.
 
 use std::path::Path;
@@ -39,6 +40,12 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
     assert!(run.status.success(), "failed: {out}\n{err}");
     assert!(out.contains(" 2 patrols"), "{out}");
     assert!(out.contains("byte-identical"), "{out}");
+    // The live hour: forwards reached their grid workers with nobody syncing by hand.
+    let live = out
+        .lines()
+        .find(|l| l.starts_with("live: "))
+        .unwrap_or_else(|| panic!("no live line: {out}"));
+    assert!(live.contains("forwards reached") && live.contains("p50"), "{live}");
 
     // The accompaniment count of the demo's week: one of the two grid workers had the
     // official along.

@@ -239,13 +239,15 @@ async fn metrics(
     }
     let m: &Metrics = &state.metrics;
     Ok(format!(
-        "xiangying_syncs_total {}\nxiangying_pushed_changes_total {}\nxiangying_sync_bytes_in_total {}\nxiangying_sync_bytes_out_total {}\nxiangying_photo_bytes_in_total {}\nxiangying_tampering_total {}\n",
+        "xiangying_syncs_total {}\nxiangying_pushed_changes_total {}\nxiangying_sync_bytes_in_total {}\nxiangying_sync_bytes_out_total {}\nxiangying_photo_bytes_in_total {}\nxiangying_tampering_total {}\nxiangying_waiting_devices {}\nxiangying_wait_checks_total {}\n",
         m.syncs.load(Relaxed),
         m.pushed.load(Relaxed),
         m.bytes_in.load(Relaxed),
         m.bytes_out.load(Relaxed),
         m.photo_bytes_in.load(Relaxed),
         m.tampering.load(Relaxed),
+        state.wake.waiting(),
+        m.wait_checks.load(Relaxed),
     ))
 }
 
@@ -389,12 +391,7 @@ async fn sync_handler(
         layout: protocol.layout(),
         redelivery,
     };
-    let pushed = !req.push.is_empty();
     let resp = blocking(move || sync_blocking(&st, &device, how, &req)).await?;
-    if pushed {
-        // Whoever waits on the wake-up channel checks whether this was for them.
-        state.wake.ring();
-    }
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     Metrics::add(&state.metrics.syncs, 1);
     Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
@@ -423,16 +420,19 @@ async fn wait(
 ) -> Result<StatusCode, ServerError> {
     let mut rung = state.wake.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
-    loop {
-        rung.borrow_and_update();
-        let (st, person) = (state.clone(), device.person.clone());
-        let news = blocking(move || {
-            with_tx(st.storage.as_ref(), |tx| {
-                let roster = st.roster(tx)?;
-                sync::has_news(tx, &roster, &person, q.cursor)
-            })
+    let mut seen = *rung.borrow_and_update();
+    // The first look asks the store, and learns the person's read scope for the rings.
+    let (st, person) = (state.clone(), device.person.clone());
+    Metrics::add(&state.metrics.wait_checks, 1);
+    let (mut news, scope) = blocking(move || {
+        with_tx(st.storage.as_ref(), |tx| {
+            let roster = st.roster(tx)?;
+            let scope = sync::scope_of(&roster, &person);
+            Ok((sync::has_news(tx, &roster, &person, q.cursor)?, scope))
         })
-        .await?;
+    })
+    .await?;
+    loop {
         if news {
             return Ok(StatusCode::OK);
         }
@@ -440,6 +440,20 @@ async fn wait(
             Ok(Ok(())) => {}
             Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT),
         }
+        let now = *rung.borrow_and_update();
+        // Only a ring that may concern this person costs a look at the store.
+        if state.wake.concerns(seen, now, &scope) {
+            let (st, person) = (state.clone(), device.person.clone());
+            Metrics::add(&state.metrics.wait_checks, 1);
+            news = blocking(move || {
+                with_tx(st.storage.as_ref(), |tx| {
+                    let roster = st.roster(tx)?;
+                    sync::has_news(tx, &roster, &person, q.cursor)
+                })
+            })
+            .await?;
+        }
+        seen = now;
     }
 }
 
@@ -472,7 +486,7 @@ fn sync_blocking(
         };
         sync::push(tx, &ctx, &checked)
     });
-    let acked_through = match pushed {
+    let pushed = match pushed {
         Err(ServerError::Tamper { case_id, reason }) => {
             let why = format!("case {case_id}: {reason}");
             tracing::warn!(device = %device.id, person = %device.person, %why, "tampering: device quarantined");
@@ -482,6 +496,11 @@ fn sync_blocking(
         }
         other => other?,
     };
+    if !pushed.keys.is_empty() {
+        // Committed: whoever waits on the wake-up channel and may read one of these checks.
+        state.wake.ring_for(pushed.keys);
+    }
+    let acked_through = pushed.max_seq;
     Metrics::add(&state.metrics.pushed, req.push.len() as u64);
     let max_bytes = usize::try_from(req.max_feed_bytes)
         .unwrap_or(usize::MAX)

@@ -179,6 +179,9 @@ pub struct Metrics {
     pub photo_bytes_in: AtomicU64,
     /// Requests refused as tampering.
     pub tampering: AtomicU64,
+    /// Looks at the store by waits on the wake-up channel (one when a wait starts, one per
+    /// ring that may concern it).
+    pub wait_checks: AtomicU64,
 }
 
 impl Metrics {

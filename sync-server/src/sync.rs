@@ -117,15 +117,30 @@ pub fn check_push<'a>(limits: &Limits, changes: &'a [PushedChange]) -> Result<Ch
     })
 }
 
-/// Applies a device's checked push, all or nothing, and returns the highest outbox sequence
-/// number stored. Tampering gives [`ServerError::Tamper`] (the caller quarantines the device
-/// outside this transaction, which rolls back).
-pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, push: &CheckedPush<'_>) -> Result<Option<i64>> {
+/// What a push stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// The highest outbox sequence number stored.
+    pub max_seq: Option<i64>,
+    /// The access keys of the documents written (for the wake-up channel), sorted, without
+    /// repeats.
+    pub keys: Vec<AccessKey>,
+}
+
+/// Applies a device's checked push, all or nothing. Tampering gives [`ServerError::Tamper`]
+/// (the caller quarantines the device outside this transaction, which rolls back).
+pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, push: &CheckedPush<'_>) -> Result<Pushed> {
+    let mut keys = Vec::new();
     // Cases are locked in id order, so two pushes never wait on each other in a cycle.
     for (case_id, parts) in &push.by_case {
-        push_case(tx, ctx, case_id, parts, push.limits)?;
+        keys.extend(push_case(tx, ctx, case_id, parts, push.limits)?);
     }
-    Ok(push.max_seq)
+    keys.sort();
+    keys.dedup();
+    Ok(Pushed {
+        max_seq: push.max_seq,
+        keys,
+    })
 }
 
 fn bad(case_id: &DocId, e: impl std::fmt::Display) -> ServerError {
@@ -156,7 +171,7 @@ fn push_case(
     case_id: &DocId,
     parts: &[&[u8]],
     limits: DocLimits,
-) -> Result<()> {
+) -> Result<Vec<AccessKey>> {
     let row = tx.lock_case(case_id)?;
     if row.is_some() && !may_write(tx, ctx, case_id)? {
         return Err(ServerError::Forbidden(format!(
@@ -191,9 +206,9 @@ fn push_case(
     }
     let incoming = after.changes_since(&heads_before);
     if incoming.is_empty() {
-        // A retry of changes the server already holds.
+        // A retry of changes the server already holds: nothing new in the feed.
         tx.set_device_case(&ctx.device.id, case_id, 0)?;
-        return Ok(());
+        return Ok(Vec::new());
     }
     let id = after.id().map_err(|e| bad(case_id, e))?;
     if *case_id != id {
@@ -254,7 +269,7 @@ fn push_case(
         &accepted.photos,
     )?;
     tx.set_device_case(&ctx.device.id, case_id, 0)?;
-    Ok(())
+    Ok(accepted.access)
 }
 
 /// The storage's index columns of an accepted document.

@@ -394,3 +394,54 @@ fn no_periodic_syncs_run_while_the_wake_up_channel_answers() {
     );
     engine.stop();
 }
+
+#[test]
+fn a_push_wakes_only_the_waits_it_may_concern() {
+    let limits = xiangying_server::state::Limits {
+        wait_secs: 3,
+        ..Default::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    let gw1 = take(&mut f, "gw1");
+    let gw3 = take(&mut f, "gw3");
+    let inf1 = take(&mut f, "inf1");
+    for d in [&gw1, &gw3, &inf1] {
+        d.sync_now(&|_| {}).unwrap();
+    }
+    let state = f.server.state.clone();
+    let checks = || {
+        state
+            .metrics
+            .wait_checks
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    // A report in grid g3 while g1's grid worker waits: the ring is not for them, and their
+    // wait does not look at the store for it; the heartbeat ends the wait with nothing.
+    let waiter = {
+        let gw1 = gw1.clone();
+        std::thread::spawn(move || gw1.wait_for_news().unwrap())
+    };
+    eventually("gw1 waits", || state.wake.waiting() == 1);
+    let before = checks();
+    assert_eq!(before, 1, "the wait's first look");
+    gw3.report(&NewReport {
+        category: sample::LITTER.into(),
+        location: sample::IN_G3,
+        grid: None,
+        segment: None,
+        description: "g3 的问题".into(),
+    })
+    .unwrap();
+    gw3.sync_now(&|_| {}).unwrap();
+    assert!(!waiter.join().unwrap(), "woken by a case it may not read");
+    assert_eq!(checks(), before, "the wait looked at the store for another grid's case");
+    // A report in its own grid wakes it.
+    let waiter = {
+        let gw1 = gw1.clone();
+        std::thread::spawn(move || gw1.wait_for_news().unwrap())
+    };
+    eventually("gw1 waits again", || state.wake.waiting() == 1);
+    report(&inf1, "g1 的问题");
+    inf1.sync_now(&|_| {}).unwrap();
+    assert!(waiter.join().unwrap());
+}

@@ -21,6 +21,7 @@ use ::postgres::fallible_iterator::FallibleIterator;
 use ::postgres::{Config, IsolationLevel, NoTls};
 use pool::Pool;
 use std::sync::Weak;
+use xiangying_model::sync::keys::AccessKey;
 use std::time::Duration;
 use tx::{Failure, PgTx};
 
@@ -181,14 +182,46 @@ impl PostgresStorage {
     }
 }
 
-/// Every committed document write notifies the channel `xiangying_feed`, and every instance's
-/// feed listener listens on it: a push through one instance wakes the waits on all of them.
-pub(crate) const NOTIFY_FEED: &str = "NOTIFY xiangying_feed";
+/// Every committed document write notifies the channel `xiangying_feed` with the document's
+/// access keys ([`feed_payload`]), and every instance's feed listener listens on it: a push
+/// through one instance wakes the waits that may read it on all of them.
+pub(crate) const NOTIFY_FEED: &str = "SELECT pg_notify('xiangying_feed', $1)";
 /// See [`NOTIFY_FEED`].
 const LISTEN_FEED: &str = "LISTEN xiangying_feed";
+/// PostgreSQL refuses a notification payload of 8,000 bytes or more; a longer list of keys is
+/// sent as none (every wait checks).
+const MAX_PAYLOAD: usize = 7_900;
 
-/// Listens for [`NOTIFY_FEED`]'s notifications on a connection of its own and rings `wake` for every
-/// notification, until the wake is dropped (checked every second); reconnects after a failure.
+/// A notification's payload: the access keys, one per line; empty (every wait checks) when
+/// they would not fit.
+pub(crate) fn feed_payload(keys: &[AccessKey]) -> String {
+    let text = keys
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.len() > MAX_PAYLOAD {
+        String::new()
+    } else {
+        text
+    }
+}
+
+/// Rings `wake` for a notification with `payload`: for its keys, or for everybody when it
+/// names none or one that does not read (another version's key).
+fn ring_for_payload(wake: &crate::wake::Wake, payload: &str) {
+    let keys: Option<Vec<AccessKey>> = payload
+        .lines()
+        .map(|l| l.parse::<AccessKey>().ok())
+        .collect();
+    match keys {
+        Some(keys) if !keys.is_empty() => wake.ring_for(keys),
+        _ => wake.ring(),
+    }
+}
+
+/// Listens for [`NOTIFY_FEED`]'s notifications on a connection of its own and rings `wake` as
+/// each arrives, until the wake is dropped (checked every second); reconnects after a failure.
 fn listen_for_feed(config: Config, wake: Weak<crate::wake::Wake>) {
     while wake.strong_count() > 0 {
         let listened = (|| -> std::result::Result<(), ::postgres::Error> {
@@ -196,15 +229,12 @@ fn listen_for_feed(config: Config, wake: Weak<crate::wake::Wake>) {
             client.batch_execute(LISTEN_FEED)?;
             loop {
                 let mut notes = client.notifications();
-                let mut waiting = notes.timeout_iter(Duration::from_secs(1));
-                let mut any = false;
-                while waiting.next()?.is_some() {
-                    any = true;
-                }
-                match wake.upgrade() {
-                    Some(w) if any => w.ring(),
-                    Some(_) => {}
-                    None => return Ok(()),
+                let note = notes.timeout_iter(Duration::from_secs(1)).next()?;
+                let Some(w) = wake.upgrade() else {
+                    return Ok(());
+                };
+                if let Some(note) = note {
+                    ring_for_payload(&w, note.payload());
                 }
             }
         })();
@@ -259,4 +289,40 @@ impl Storage for PostgresStorage {
 fn backoff(attempt: u32) -> Duration {
     let cap_us = 2_000u64 << attempt.min(8);
     Duration::from_micros(rand::random_range(cap_us / 4..cap_us))
+}
+
+#[cfg(test)]
+mod feed_tests {
+    use super::*;
+    use crate::wake::Wake;
+    use xiangying_model::sync::scope::ReadScope;
+
+    fn reader(key: AccessKey) -> ReadScope {
+        ReadScope {
+            all: false,
+            keys: vec![key],
+        }
+    }
+
+    #[test]
+    fn a_notification_carries_the_keys_and_rings_only_their_readers() {
+        let keys = vec![
+            AccessKey::Grid("g1".into()),
+            AccessKey::Person("p 7".into()),
+        ];
+        let payload = feed_payload(&keys);
+        let wake = Wake::default();
+        ring_for_payload(&wake, &payload);
+        assert!(wake.concerns(0, 1, &reader(AccessKey::Grid("g1".into()))));
+        assert!(wake.concerns(0, 1, &reader(AccessKey::Person("p 7".into()))));
+        assert!(!wake.concerns(0, 1, &reader(AccessKey::Grid("g2".into()))));
+        // No keys, a key this build cannot read, or too many to send: everybody checks.
+        for payload in [String::new(), "grid:g1\nplanet:mars".to_string()] {
+            let wake = Wake::default();
+            ring_for_payload(&wake, &payload);
+            assert!(wake.concerns(0, 1, &reader(AccessKey::Grid("g2".into()))));
+        }
+        let many: Vec<AccessKey> = (0..2_000).map(|i| AccessKey::Grid(format!("g{i}"))).collect();
+        assert_eq!(feed_payload(&many), "");
+    }
 }

@@ -96,8 +96,9 @@ impl DocTx for PgTx<'_> {
             ],
         )?;
         // Delivered at commit, to every instance listening on this database: their waits
-        // on the wake-up channel check again (collapsed to one per transaction).
-        self.execute(super::super::NOTIFY_FEED, &[])?;
+        // on the wake-up channel that may read the document check again.
+        let payload = super::super::feed_payload(access);
+        self.execute(super::super::NOTIFY_FEED, &[&payload])?;
         for (i, c) in changes.iter().enumerate() {
             self.execute(
                 "INSERT INTO changes (pos, case_id, bytes, device) VALUES ($1, $2, $3, $4)",

@@ -200,6 +200,12 @@ impl XiangyingSyncEngine {
         self.with(|e| e.set_foreground(foreground));
     }
 
+    /// Cancels the sync in flight, if any, at its next step (what was done stays done); the
+    /// engine carries on and syncs again at its next trigger. Returns at once.
+    pub fn cancel_sync(&self) {
+        self.with(|e| e.cancel_sync());
+    }
+
     /// The engine's status now (`Stopped` once stopped).
     pub fn status(&self) -> EngineStatus {
         let mut status = None;

@@ -45,7 +45,10 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         .lines()
         .find(|l| l.starts_with("live: "))
         .unwrap_or_else(|| panic!("no live line: {out}"));
-    assert!(live.contains("forwards reached") && live.contains("p50"), "{live}");
+    assert!(
+        live.contains("forwards reached") && live.contains("p50"),
+        "{live}"
+    );
 
     // The accompaniment count of the demo's week: one of the two grid workers had the
     // official along.

@@ -169,7 +169,10 @@ mod tests {
             wake.ring_for(vec![AccessKey::Grid("g2".into())]);
         }
         let now = *wake.subscribe().borrow();
-        assert!(wake.concerns(seen, now, &mine), "the ring it missed may have been for it");
+        assert!(
+            wake.concerns(seen, now, &mine),
+            "the ring it missed may have been for it"
+        );
         assert!(!wake.concerns(now - 1, now, &mine));
     }
 }

@@ -1,9 +1,10 @@
 //! The end-to-end harness: a real `xiangying-server` on 127.0.0.1 (SQLite in a temp folder,
 //! or PostgreSQL when asked), real device stores in temp folders enrolled through real HTTP,
-//! and a fault-injecting TCP proxy.
+//! a fault-injecting TCP proxy, and a link a test can cut and restore.
 
 pub mod attack;
 pub mod fixtures;
+pub mod link;
 pub mod proxy;
 pub mod world;
 

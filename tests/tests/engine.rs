@@ -434,7 +434,11 @@ fn a_push_wakes_only_the_waits_it_may_concern() {
     .unwrap();
     gw3.sync_now(&|_| {}).unwrap();
     assert!(!waiter.join().unwrap(), "woken by a case it may not read");
-    assert_eq!(checks(), before, "the wait looked at the store for another grid's case");
+    assert_eq!(
+        checks(),
+        before,
+        "the wait looked at the store for another grid's case"
+    );
     // A report in its own grid wakes it.
     let waiter = {
         let gw1 = gw1.clone();
@@ -444,4 +448,113 @@ fn a_push_wakes_only_the_waits_it_may_concern() {
     report(&inf1, "g1 的问题");
     inf1.sync_now(&|_| {}).unwrap();
     assert!(waiter.join().unwrap());
+}
+
+#[test]
+fn a_device_offline_for_a_while_syncs_by_itself_when_its_link_comes_back() {
+    let mut f = Field::new(sample_org());
+    let link = xiangying_tests::link::Link::start(f.server.addr);
+    let gw1 = take(&mut f, "gw1");
+    let inf1 = take(&mut f, "inf1");
+    let cc1 = take(&mut f, "cc1");
+    gw1.set_server_url(&link.url()).unwrap();
+    let (seen, listener) = recorder();
+    let config = EngineConfig {
+        wait_for_news: true,
+        start_in_foreground: true,
+        ..config()
+    };
+    let engine = SyncEngine::start(gw1.clone(), config, listener).unwrap();
+    eventually("a first sync through the link", || {
+        engine.status().last_success.is_some()
+    });
+
+    // The basement: the link is cut; the grid worker reports, someone else reports in g1.
+    link.down();
+    let mine = report(&gw1, "地下室积水");
+    let theirs = report(&inf1, "楼道堆物");
+    inf1.sync_now(&|_| {}).unwrap();
+    eventually("the engine finds itself offline", || {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|s| matches!(s.state, EngineState::Offline { .. }))
+            .count()
+            >= 2
+    });
+    assert!(link.refused() > 0);
+    assert_eq!(
+        gw1.outbox_len().unwrap(),
+        1,
+        "nothing is lost while offline"
+    );
+
+    // Back upstairs. Nobody tells the engine: its own retries find the link again.
+    link.up();
+    eventually("the outbox drains", || gw1.outbox_len().unwrap() == 0);
+    eventually("the other report arrives", || gw1.case(&theirs).is_ok());
+    cc1.sync_now(&|_| {}).unwrap();
+    assert!(
+        cc1.case(&mine).is_ok(),
+        "the community chief has the basement report"
+    );
+    engine.stop();
+}
+
+#[test]
+fn a_sync_cancelled_in_flight_keeps_what_it_did_and_the_engine_carries_on() {
+    let mut f = Field::new(sample_org());
+    let gw1 = take(&mut f, "gw1");
+    // The listener cancels the sync once, right after its first photo upload.
+    let engine_slot: Arc<std::sync::OnceLock<std::sync::Weak<SyncEngine>>> = Default::default();
+    let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (seen, record) = recorder();
+    let (slot, once) = (engine_slot.clone(), cancelled.clone());
+    let listener: xiangying_core::EngineListener = Box::new(move |s: &EngineStatus| {
+        if let EngineState::Syncing(r) = &s.state
+            && r.photos_uploaded == 1
+            && !once.swap(true, Ordering::SeqCst)
+            && let Some(engine) = slot.get().and_then(std::sync::Weak::upgrade)
+        {
+            engine.cancel_sync();
+        }
+        record(s);
+    });
+    let engine = Arc::new(SyncEngine::start(gw1.clone(), config(), listener).unwrap());
+    engine_slot.set(Arc::downgrade(&engine)).unwrap();
+    eventually("a first sync", || engine.status().last_success.is_some());
+
+    let photos: Vec<Vec<u8>> = (0..4).map(xiangying_demo::synthetic_photo).collect();
+    let refs: Vec<&[u8]> = photos.iter().map(Vec::as_slice).collect();
+    gw1.report_with_photos(
+        &NewReport {
+            category: sample::LITTER.into(),
+            location: sample::IN_G1,
+            grid: None,
+            segment: None,
+            description: "四张照片".into(),
+        },
+        &refs,
+    )
+    .unwrap();
+    let total = gw1.uploads_len().unwrap();
+    assert!(total >= 4, "{total}");
+    eventually("the sync was cancelled", || {
+        cancelled.load(Ordering::SeqCst)
+    });
+    eventually("the engine is idle again", || {
+        engine.status().state == EngineState::Idle
+    });
+    // What was done stays done: the report reached the server, one photo file went up; the
+    // rest wait, and nothing failed.
+    assert_eq!(gw1.outbox_len().unwrap(), 0);
+    assert_eq!(gw1.uploads_len().unwrap(), total - 1);
+    assert!(!seen.lock().unwrap().iter().any(|s| matches!(
+        s.state,
+        EngineState::Offline { .. } | EngineState::WaitingToRetry { .. }
+    )));
+    // The next trigger finishes the work.
+    engine.sync_soon();
+    eventually("every photo uploaded", || gw1.uploads_len().unwrap() == 0);
+    drop(engine);
 }

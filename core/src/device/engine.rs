@@ -18,8 +18,9 @@
 //! retried with exponential backoff and full jitter (a random wait between zero and the
 //! backoff), so that devices that failed together do not come back together; a server's
 //! `Retry-After` is honoured (never sooner, spread over once more its length). The state is
-//! observable ([`EngineStatus`]), and [`SyncEngine::stop`] cancels a sync in flight between
-//! steps (what was done stays done) and joins the sync thread; a wait on the wake-up channel in
+//! observable ([`EngineStatus`]); [`SyncEngine::cancel_sync`] cancels the sync in flight
+//! between steps (what was done stays done), and [`SyncEngine::stop`] does too and joins the
+//! sync thread; a wait on the wake-up channel in
 //! flight ends by itself within the server's heartbeat, and its thread with it.
 
 use super::{Device, SyncReport};
@@ -131,6 +132,8 @@ struct Shared {
     wake: Condvar,
     status: Mutex<EngineStatus>,
     stopping: AtomicBool,
+    /// Cancel the sync in flight (reset when a sync starts).
+    cancel: AtomicBool,
     /// Sync attempts finished so far (the watcher waits for one after each piece of news).
     attempts: std::sync::atomic::AtomicU64,
     /// When the last sync started (for the debounce of local writes).
@@ -172,6 +175,7 @@ impl SyncEngine {
             wake: Condvar::new(),
             status: Mutex::new(status),
             stopping: AtomicBool::new(false),
+            cancel: AtomicBool::new(false),
             attempts: std::sync::atomic::AtomicU64::new(0),
             last_sync: Mutex::new(None),
             channel_live: AtomicBool::new(false),
@@ -219,6 +223,12 @@ impl SyncEngine {
             t.foreground = foreground;
             t.now |= foreground;
         });
+    }
+
+    /// Cancels the sync in flight, if any, between two of its steps (what was done stays
+    /// done); the engine then waits for its next trigger as after a success. Returns at once.
+    pub fn cancel_sync(&self) {
+        self.shared.cancel.store(true, Ordering::SeqCst);
     }
 
     /// The engine's status now.
@@ -302,9 +312,10 @@ impl Shared {
             }
             parked = false;
             *self.last_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            self.cancel.store(false, Ordering::SeqCst);
             let result = self.device.sync_now_until(
                 &|r| self.publish(EngineState::Syncing(r.clone()), false),
-                &|| self.stopping.load(Ordering::SeqCst),
+                &|| self.stopping.load(Ordering::SeqCst) || self.cancel.load(Ordering::SeqCst),
             );
             self.attempts.fetch_add(1, Ordering::SeqCst);
             self.wake.notify_all();
@@ -314,7 +325,9 @@ impl Shared {
                     retry_at = None;
                     self.publish(EngineState::Idle, true);
                 }
-                Err(Error::Cancelled(_)) => break,
+                Err(Error::Cancelled(_)) if self.stopping.load(Ordering::SeqCst) => break,
+                // Cancelled by the app: nothing failed, nothing to retry.
+                Err(Error::Cancelled(_)) => self.publish(EngineState::Idle, false),
                 Err(e) => {
                     let (state, wait) = self.after_failure(&e, &mut failures);
                     retry_at = wait.map(|w| Instant::now() + w);

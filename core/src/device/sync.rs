@@ -343,7 +343,7 @@ impl Device {
         Ok(report)
     }
 
-    /// Waits on the server's wake-up channel (up to its heartbeat, 25 s by default): true when
+    /// Waits on the server's wake-up channel (up to its heartbeat, 75 s by default): true when
     /// the server holds something new for this device after its cursor, false when nothing
     /// came. The sync engine calls it in a loop while the app is in the foreground.
     pub fn wait_for_news(&self) -> Result<bool> {

@@ -21,9 +21,9 @@ use ::postgres::fallible_iterator::FallibleIterator;
 use ::postgres::{Config, IsolationLevel, NoTls};
 use pool::Pool;
 use std::sync::Weak;
-use xiangying_model::sync::keys::AccessKey;
 use std::time::Duration;
 use tx::{Failure, PgTx};
+use xiangying_model::sync::keys::AccessKey;
 
 pub use schema::SCHEMA_LOCK;
 
@@ -322,7 +322,9 @@ mod feed_tests {
             ring_for_payload(&wake, &payload);
             assert!(wake.concerns(0, 1, &reader(AccessKey::Grid("g2".into()))));
         }
-        let many: Vec<AccessKey> = (0..2_000).map(|i| AccessKey::Grid(format!("g{i}"))).collect();
+        let many: Vec<AccessKey> = (0..2_000)
+            .map(|i| AccessKey::Grid(format!("g{i}")))
+            .collect();
         assert_eq!(feed_payload(&many), "");
     }
 }

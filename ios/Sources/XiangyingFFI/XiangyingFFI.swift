@@ -3388,6 +3388,12 @@ public func FfiConverterTypeXiangyingDevice_lower(_ value: XiangyingDevice) -> U
 public protocol XiangyingSyncEngineProtocol: AnyObject, Sendable {
     
     /**
+     * Cancels the sync in flight, if any, at its next step (what was done stays done); the
+     * engine carries on and syncs again at its next trigger. Returns at once.
+     */
+    func cancelSync() 
+    
+    /**
      * The platform reports the network is back: sync now, with the backoff reset.
      */
     func connectivityRegained() 
@@ -3468,6 +3474,18 @@ open class XiangyingSyncEngine: XiangyingSyncEngineProtocol, @unchecked Sendable
 
     
 
+    
+    /**
+     * Cancels the sync in flight, if any, at its next step (what was done stays done); the
+     * engine carries on and syncs again at its next trigger. Returns at once.
+     */
+open func cancelSync()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_cancel_sync(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
     
     /**
      * The platform reports the network is back: sync now, with the backoff reset.
@@ -10954,6 +10972,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed() != 44215) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_cancel_sync() != 12865) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained() != 53600) {

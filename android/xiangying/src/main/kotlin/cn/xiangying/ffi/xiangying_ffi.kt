@@ -906,6 +906,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_cancel_sync(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_set_foreground(
@@ -1103,6 +1105,8 @@ internal object UniffiLib {
     external fun uniffi_xiangying_ffi_fn_clone_xiangyingsyncengine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_xiangying_ffi_fn_free_xiangyingsyncengine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_cancel_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_connectivity_regained(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1471,6 +1475,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed() and 0xFFFF) != 44215) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_cancel_sync() and 0xFFFF) != 12865) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_connectivity_regained() and 0xFFFF) != 53600) {
@@ -5871,6 +5878,12 @@ public object FfiConverterTypeXiangyingDevice: FfiConverter<XiangyingDevice, Lon
 public interface XiangyingSyncEngineInterface {
     
     /**
+     * Cancels the sync in flight, if any, at its next step (what was done stays done); the
+     * engine carries on and syncs again at its next trigger. Returns at once.
+     */
+    fun `cancelSync`()
+    
+    /**
      * The platform reports the network is back: sync now, with the backoff reset.
      */
     fun `connectivityRegained`()
@@ -6001,6 +6014,22 @@ open class XiangyingSyncEngine: Disposable, AutoCloseable, XiangyingSyncEngineIn
             UniffiLib.uniffi_xiangying_ffi_fn_clone_xiangyingsyncengine(handle, status)
         }
     }
+
+    
+    /**
+     * Cancels the sync in flight, if any, at its next step (what was done stays done); the
+     * engine carries on and syncs again at its next trigger. Returns at once.
+     */override fun `cancelSync`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingsyncengine_cancel_sync(
+        it,
+        _status)
+}
+    }
+    
+    
 
     
     /**

@@ -105,8 +105,9 @@ fun Screen(x: Xiangying?, enrolled: Boolean, engine: SyncEngine?, enrol: suspend
     // 10.0.2.2 is the development machine as the emulator sees it.
     var url by remember { mutableStateOf("http://10.0.2.2:8470") }
     var code by remember { mutableStateOf("") }
-    val inbox by remember(x, enrolled) { if (enrolled) x?.inboxFlow() ?: emptyFlow() else emptyFlow() }
-        .collectAsState(initial = emptyList<CaseSummary>())
+    val inbox by remember(x, enrolled) {
+        if (enrolled && x != null) x.inboxFlow() else emptyFlow<List<CaseSummary>>()
+    }.collectAsState(initial = emptyList())
 
     Column(Modifier.fillMaxSize().padding(16.dp)) {
         Text("响应", style = MaterialTheme.typography.titleLarge)

@@ -1,8 +1,25 @@
 // swift-tools-version:5.9
-// The Xiangying Swift package: the generated bindings (XiangyingFFI) over the Rust library
-// packed as an XCFramework (XiangyingFFIC, built by build-xcframework.sh), and a small
-// async/await layer (Xiangying). Not built on the project's Linux machines: see README.md.
+// The Xiangying Swift package: the generated bindings (XiangyingFFI) over the Rust library, a
+// small async/await layer (Xiangying) with the sync engine's iOS wiring, and its XCTest tests.
+// On Apple platforms the library is the XCFramework that build-xcframework.sh makes. On Linux
+// (to build and run the tests with a Swift toolchain) XiangyingFFIC is the generated C header
+// and module map over the host-built library: `cargo build -p xiangying-ffi --lib`, then
+// `swift test --package-path ios`; XIANGYING_FFI_LIB_DIR (an absolute path) names the folder
+// holding libxiangying_ffi.so when it is not ../target/debug. Not built on the project's
+// machines (no Swift toolchain there): see README.md.
 import PackageDescription
+
+#if os(Linux)
+let ffiLibDir = Context.environment["XIANGYING_FFI_LIB_DIR"] ?? (Context.packageDirectory + "/../target/debug")
+let ffiTarget: Target = .systemLibrary(name: "XiangyingFFIC", path: "Generated/XiangyingFFIC")
+let ffiLinking: [LinkerSetting] = [
+    .unsafeFlags(["-L\(ffiLibDir)", "-Xlinker", "-rpath", "-Xlinker", ffiLibDir]),
+    .linkedLibrary("xiangying_ffi"),
+]
+#else
+let ffiTarget: Target = .binaryTarget(name: "XiangyingFFIC", path: "XiangyingFFIC.xcframework")
+let ffiLinking: [LinkerSetting] = []
+#endif
 
 let package = Package(
     name: "Xiangying",
@@ -11,8 +28,23 @@ let package = Package(
         .library(name: "Xiangying", targets: ["Xiangying"]),
     ],
     targets: [
-        .binaryTarget(name: "XiangyingFFIC", path: "XiangyingFFIC.xcframework"),
-        .target(name: "XiangyingFFI", dependencies: ["XiangyingFFIC"], path: "Sources/XiangyingFFI"),
-        .target(name: "Xiangying", dependencies: ["XiangyingFFI"], path: "Sources/Xiangying"),
+        ffiTarget,
+        .target(
+            name: "XiangyingFFI",
+            dependencies: ["XiangyingFFIC"],
+            path: "Sources/XiangyingFFI",
+            linkerSettings: ffiLinking
+        ),
+        .target(
+            name: "Xiangying",
+            dependencies: ["XiangyingFFI"],
+            path: "Sources/Xiangying",
+            swiftSettings: [.enableUpcomingFeature("StrictConcurrency")]
+        ),
+        .testTarget(
+            name: "XiangyingTests",
+            dependencies: ["Xiangying"],
+            path: "Tests/XiangyingTests"
+        ),
     ]
 )

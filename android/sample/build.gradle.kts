@@ -1,4 +1,5 @@
-// A small sample app: report screen, inbox, and a sync button placeholder.
+// A small sample app: enrolment, the sync engine's state with the outbox and upload counts,
+// a report screen and the inbox. WorkManager and lifecycle-process come with :xiangying.
 plugins {
     id("com.android.application")
     id("org.jetbrains.kotlin.android")
@@ -21,8 +22,6 @@ android {
         targetCompatibility = JavaVersion.VERSION_17
     }
     kotlinOptions { jvmTarget = "17" }
-    // The sample street of the tests, shipped as assets (a real app gets it from the server).
-    sourceSets["main"].assets.srcDirs("../../bindings/testdata")
 }
 
 dependencies {

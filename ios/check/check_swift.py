@@ -1,7 +1,8 @@
 """Checks the generated Swift bindings without a Swift compiler (none runs on Linux here).
 
-1. Syntax: tree-sitter-swift parses ios/Sources/XiangyingFFI/XiangyingFFI.swift and the
-   hand-written Swift layer, and the trees must hold no ERROR or MISSING node. Two constructs
+1. Syntax: tree-sitter-swift parses ios/Sources/XiangyingFFI/XiangyingFFI.swift, the
+   hand-written Swift layer, the sample, the XCTest tests (ios/Tests) and the package manifest
+   (ios/Package.swift), and the trees must hold no ERROR or MISSING node. Two constructs
    that are valid Swift but unknown to tree-sitter-swift 0.7 are masked first (replaced by
    spaces of the same length, so positions stay right): the attribute
    `@_documentation(visibility: private)` and the empty-tuple closure `{ () }`.
@@ -21,8 +22,11 @@ from tree_sitter import Language, Parser
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "ios/Sources/XiangyingFFI/XiangyingFFI.swift"
-HAND_WRITTEN = sorted((ROOT / "ios").glob("Sources/Xiangying/**/*.swift")) + sorted(
-    (ROOT / "ios").glob("Sample/**/*.swift")
+HAND_WRITTEN = (
+    sorted((ROOT / "ios").glob("Sources/Xiangying/**/*.swift"))
+    + sorted((ROOT / "ios").glob("Sample/**/*.swift"))
+    + sorted((ROOT / "ios").glob("Tests/**/*.swift"))
+    + [ROOT / "ios/Package.swift"]
 )
 RUST = sorted((ROOT / "bindings/src").glob("*.rs"))
 

@@ -1,15 +1,39 @@
-// A tiny SwiftUI sample: enrol with a sync server using a code from its administrator, pick a
-// category from the catalogue, report a problem with a photo, watch the inbox refresh, and
-// sync with progress. Add it to an Xcode iOS app target that depends on the Xiangying package
-// (see ../../README.md).
+// A tiny SwiftUI sample: enrol with a sync server using a code from its administrator, start
+// the sync engine with its iOS wiring (NWPathMonitor, scene phase, BGAppRefreshTask), show the
+// engine's state with the outbox and upload counts and the last success, pick a category from
+// the catalogue, report a problem with a photo, watch the inbox refresh, and sync by hand with
+// progress. Add it to an Xcode iOS app target that depends on the Xiangying package, with
+// `cn.xiangying.sample.refresh` under BGTaskSchedulerPermittedIdentifiers in its Info.plist and
+// the "Background fetch" background mode on (see ../../README.md).
 import PhotosUI
 import SwiftUI
 import Xiangying
 
+/// The process's one store, shared by the screens and the background refresh.
+let storeHolder = StoreHolder(
+    dir: FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
+        .appendingPathComponent("xiangying", isDirectory: true),
+    appVersion: Bundle.main.infoDictionary?["CFBundleShortVersionString"] as? String ?? "dev"
+)
+
+/// The background refresh: one sync when iOS grants the app a moment in the background.
+let refresh = BackgroundRefresh(identifier: "cn.xiangying.sample.refresh") {
+    try await storeHolder.store()
+}
+
 @main
 struct XiangyingSampleApp: App {
+    @Environment(\.scenePhase) private var scenePhase
+    @StateObject private var model = Model()
+
+    init() {
+        // Before launch finishes, or iOS never hands the app its refresh task.
+        refresh.register()
+    }
+
     var body: some Scene {
-        WindowGroup { ContentView() }
+        WindowGroup { ContentView(model: model) }
+            .onChange(of: scenePhase) { _, phase in model.scenePhaseChanged(phase) }
     }
 }
 
@@ -20,18 +44,22 @@ final class Model: ObservableObject {
     @Published var status = "打开中…"
     @Published var enrolled = false
     @Published var syncing: SyncReport?
+    /// The engine's state as the screen shows it; nil until the engine runs.
+    @Published var sync: SyncDisplay?
     private(set) var store: Xiangying?
+    private var engine: SyncEngine?
+    private var network: NetworkWatcher?
+    private var foreground: ForegroundSync?
+    private var lastPhase: ScenePhase = .active
 
     func start() async {
         do {
-            let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
-                .appendingPathComponent("xiangying", isDirectory: true)
-            let version = Bundle.main.infoDictionary?["CFBundleShortVersionString"] as? String ?? "dev"
-            let store = try await Xiangying.open(dir: dir, appVersion: version)
+            let store = try await storeHolder.store()
             self.store = store
             enrolled = try await store.me() != nil
             if enrolled {
                 categories = try await store.categories()
+                startEngine(store)
             }
             status = enrolled ? "已就绪" : "请输入服务器地址和注册码"
             for try await list in store.inboxUpdates() {
@@ -51,6 +79,7 @@ final class Model: ObservableObject {
             categories = try await store.categories()
             enrolled = true
             status = "已注册：\(me.person)"
+            startEngine(store)
             for try await list in store.inboxUpdates() {
                 inbox = list
             }
@@ -63,12 +92,44 @@ final class Model: ObservableObject {
         }
     }
 
+    /// Starts the engine once, wires it, and follows its status.
+    private func startEngine(_ store: Xiangying) {
+        guard engine == nil else { return }
+        do {
+            let engine = try store.startSyncEngine()
+            self.engine = engine
+            let network = NetworkWatcher(engine: engine)
+            network.start()
+            self.network = network
+            let foreground = ForegroundSync(engine: engine, refresh: refresh)
+            foreground.scenePhaseChanged(lastPhase)
+            self.foreground = foreground
+            sync = engine.status.display
+            Task { [weak self] in
+                for await s in engine.statusUpdates() {
+                    self?.sync = s.display
+                }
+            }
+        } catch {
+            status = "\(error)"
+        }
+    }
+
+    func scenePhaseChanged(_ phase: ScenePhase) {
+        lastPhase = phase
+        foreground?.scenePhaseChanged(phase)
+    }
+
+    func syncSoon() {
+        engine?.syncSoon()
+    }
+
     func report(_ text: String, category: String, photo: Data?) async {
         guard let store else { return }
         do {
             _ = try await store.reportWithPhotos(category: category, location: GeoPoint(lon: 0.05, lat: 0.05),
                                                  description: text, photos: photo.map { [$0] } ?? [])
-            status = "已上报，等待同步"
+            status = "已上报"
         } catch ApiError.InvalidInput(let field, let problem) {
             status = "\(field): \(problem)"
         } catch ApiError.PhotoRejected(let reason) {
@@ -100,8 +161,29 @@ final class Model: ObservableObject {
     }
 }
 
+/// The engine's state (空闲, 同步中, 离线, 等待重试 (code), 需要升级), the queues and the last success.
+struct SyncSection: View {
+    let display: SyncDisplay
+    let syncSoon: () -> Void
+
+    var body: some View {
+        Section("同步") {
+            HStack {
+                Text(display.label).font(.headline)
+                Spacer()
+                Button("立即同步", action: syncSoon)
+            }
+            if let detail = display.detail {
+                Text(detail).font(.caption)
+            }
+            Text("待上传 \(display.outbox) · 待传照片 \(display.uploads)")
+            Text(display.lastSuccessText())
+        }
+    }
+}
+
 struct ContentView: View {
-    @StateObject private var model = Model()
+    @ObservedObject var model: Model
     @State private var text = ""
     @State private var category = "020101"
     @State private var url = "https://"
@@ -118,6 +200,9 @@ struct ContentView: View {
                         TextField("注册码", text: $code)
                         Button("注册") { Task { await model.enrol(url: url, code: code) } }
                     }
+                }
+                if let display = model.sync {
+                    SyncSection(display: display) { model.syncSoon() }
                 }
                 Section("上报问题") {
                     Picker("类别", selection: $category) {

@@ -1,23 +1,27 @@
-// The sample app: sets the device up as street chief psc1 of the sample street, reports a
-// problem, shows the inbox (refreshed through Xiangying.inboxFlow), and has a sync button
-// that says sync arrives with the server.
+// The sample app: enrols with a sync server (set up with the sample street of
+// bindings/testdata, a code from `admin issue-code psc1`), starts the sync engine with its
+// Android wiring (connectivity, app foreground, WorkManager), shows the engine's state, the
+// outbox and upload counts and the last success, reports a problem and shows the inbox
+// (refreshed through Xiangying.inboxFlow, which also hears what the engine's syncs changed).
 package cn.xiangying.sample
 
+import android.content.Context
+import android.os.Build
 import android.os.Bundle
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
-import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
+import androidx.compose.material3.Card
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
-import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
@@ -28,52 +32,96 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.lifecycleScope
+import cn.xiangying.SyncEngine
 import cn.xiangying.Xiangying
+import cn.xiangying.android.SyncWiring
+import cn.xiangying.android.XiangyingProcess
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.CaseSummary
 import cn.xiangying.ffi.GeoPoint
+import cn.xiangying.toDisplay
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.emptyFlow
 import kotlinx.coroutines.launch
-import java.io.File
+
+/** The process's engine and its wiring: started once after enrolment, kept across activities. */
+object SampleSync {
+    /** The running engine, once started. */
+    val engine = MutableStateFlow<SyncEngine?>(null)
+    private var wiring: SyncWiring? = null
+
+    /** Starts the engine and wires it (main thread); a second call does nothing. */
+    fun start(context: Context, store: Xiangying) {
+        if (engine.value != null) return
+        val e = store.startSyncEngine()
+        wiring = SyncWiring(context, e)
+        engine.value = e
+    }
+}
 
 class MainActivity : ComponentActivity() {
     private val store = MutableStateFlow<Xiangying?>(null)
+    private val enrolled = MutableStateFlow(false)
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         lifecycleScope.launch {
-            @Suppress("DEPRECATION")
-            val version = packageManager.getPackageInfo(packageName, 0).versionName ?: "dev"
-            val x = Xiangying.open(File(filesDir, "xiangying"), appVersion = version)
-            if (x.me() == null) {
-                x.installOrg(
-                    assets.open("sample-roster.json").bufferedReader().readText(),
-                    assets.open("sample-catalogue.json").bufferedReader().readText(),
-                )
-                x.setPerson("psc1")
-            }
+            val x = XiangyingProcess.store(applicationContext)
             store.value = x
+            if (x.deviceId() != null) {
+                enrolled.value = true
+                SampleSync.start(applicationContext, x)
+            }
         }
-        setContent { MaterialTheme { Screen(store.collectAsState().value) } }
+        setContent {
+            MaterialTheme {
+                val x = store.collectAsState().value
+                val engine = SampleSync.engine.collectAsState().value
+                Screen(x, enrolled.collectAsState().value, engine) { url, code ->
+                    val s = x ?: return@Screen "本机存储尚未打开"
+                    try {
+                        val me = s.enrol(url, code, Build.MODEL ?: "Android")
+                        enrolled.value = true
+                        SampleSync.start(applicationContext, s)
+                        "已注册：${me.person}"
+                    } catch (e: ApiException.Unauthorised) {
+                        "注册码无效或已使用"
+                    } catch (e: ApiException.Network) {
+                        "无法连接服务器：${e.detail}"
+                    } catch (e: ApiException) {
+                        e.message ?: e.toString()
+                    }
+                }
+            }
+        }
     }
 }
 
 @Composable
-fun Screen(x: Xiangying?) {
+fun Screen(x: Xiangying?, enrolled: Boolean, engine: SyncEngine?, enrol: suspend (String, String) -> String) {
     val scope = rememberCoroutineScope()
     var text by remember { mutableStateOf("") }
     var status by remember { mutableStateOf("") }
-    var showSync by remember { mutableStateOf(false) }
-    val inbox by remember(x) { x?.inboxFlow() ?: emptyFlow() }.collectAsState(initial = emptyList<CaseSummary>())
+    // 10.0.2.2 is the development machine as the emulator sees it.
+    var url by remember { mutableStateOf("http://10.0.2.2:8470") }
+    var code by remember { mutableStateOf("") }
+    val inbox by remember(x, enrolled) {
+        if (enrolled && x != null) x.inboxFlow() else emptyFlow<List<CaseSummary>>()
+    }.collectAsState(initial = emptyList())
 
     Column(Modifier.fillMaxSize().padding(16.dp)) {
-        Row {
-            Text("响应 · 上报问题", style = MaterialTheme.typography.titleLarge, modifier = Modifier.weight(1f))
-            Button(onClick = { showSync = true }) { Text("同步") }
+        Text("响应", style = MaterialTheme.typography.titleLarge)
+        if (!enrolled) {
+            OutlinedTextField(value = url, onValueChange = { url = it }, label = { Text("服务器地址") })
+            OutlinedTextField(value = code, onValueChange = { code = it }, label = { Text("注册码") })
+            Button(enabled = x != null, onClick = { scope.launch { status = enrol(url.trim(), code.trim()) } }) {
+                Text("注册")
+            }
         }
+        if (engine != null) SyncCard(engine)
+        Text("上报问题", style = MaterialTheme.typography.titleMedium)
         OutlinedTextField(value = text, onValueChange = { text = it }, label = { Text("几句话说明问题") })
-        Button(enabled = x != null, onClick = {
+        Button(enabled = x != null && enrolled, onClick = {
             scope.launch {
                 status = try {
                     x!!.report("020101", GeoPoint(lon = 0.05, lat = 0.05), text)
@@ -91,18 +139,28 @@ fun Screen(x: Xiangying?) {
         LazyColumn {
             items(inbox, key = { it.id }) { c ->
                 Column(Modifier.padding(vertical = 4.dp)) {
+                    Text(c.number ?: "未编号", style = MaterialTheme.typography.labelSmall)
                     Text(c.categoryName, style = MaterialTheme.typography.bodyLarge)
                     Text(c.description, style = MaterialTheme.typography.bodySmall)
                 }
             }
         }
     }
-    if (showSync) {
-        AlertDialog(
-            onDismissRequest = { showSync = false },
-            confirmButton = { TextButton(onClick = { showSync = false }) { Text("好") } },
-            title = { Text("同步功能将随同步服务器一起提供") },
-            text = { Text("Sync arrives with the sync server; until then cases stay on this phone.") },
-        )
+}
+
+/** The engine's state (空闲, 同步中, 离线, 等待重试 (code), 需要升级), the queues and the last success. */
+@Composable
+fun SyncCard(engine: SyncEngine) {
+    val d = engine.status.collectAsState().value.toDisplay()
+    Card(Modifier.fillMaxWidth().padding(vertical = 8.dp)) {
+        Column(Modifier.padding(12.dp)) {
+            Row {
+                Text(d.label, style = MaterialTheme.typography.titleMedium, modifier = Modifier.weight(1f))
+                Button(onClick = { engine.syncSoon() }) { Text("立即同步") }
+            }
+            d.detail?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
+            Text("待上传 ${d.outbox} · 待传照片 ${d.uploads}")
+            Text(d.lastSuccessText())
+        }
     }
 }

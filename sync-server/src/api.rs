@@ -127,9 +127,12 @@ async fn deadline(State(state): State<Shared>, req: Request, next: Next) -> Resp
     if req.uri().path() == WAIT_ROUTE {
         secs = secs.saturating_add(limits.wait_secs);
     }
-    match tokio::time::timeout(Duration::from_secs(secs), next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    // The deadline is looked at before the request, so that when both end in the same tick
+    // (a body arriving too slowly also fails the body's own timeout) the answer is 408.
+    tokio::select! {
+        biased;
+        () = tokio::time::sleep(Duration::from_secs(secs)) => StatusCode::REQUEST_TIMEOUT.into_response(),
+        resp = next.run(req) => resp,
     }
 }
 

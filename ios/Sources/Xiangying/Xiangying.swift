@@ -517,6 +517,10 @@ public final class SyncEngine: @unchecked Sendable {
     /// The app came to the foreground (periodic syncs run) or left it (they stop).
     public func setForeground(_ foreground: Bool) { engine.setForeground(foreground: foreground) }
 
+    /// Cancels the sync in flight, if any, at its next step (what was done stays done); the
+    /// engine carries on and syncs again at its next trigger. Returns at once.
+    public func cancelSync() { engine.cancelSync() }
+
     /// Stops the engine (a sync in flight stops at its next step); the status streams finish.
     public func stop() {
         engine.stop()

@@ -562,6 +562,12 @@ class SyncEngine internal constructor(
     /** The app came to the foreground (periodic syncs run) or left it (they stop). */
     fun setForeground(foreground: Boolean) = engine.setForeground(foreground)
 
+    /**
+     * Cancels the sync in flight, if any, at its next step (what was done stays done); the
+     * engine carries on and syncs again at its next trigger. Returns at once.
+     */
+    fun cancelSync() = engine.cancelSync()
+
     /** Stops the engine (a sync in flight stops at its next step) and frees it. */
     override fun close() {
         engine.stop()

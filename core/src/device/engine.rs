@@ -138,8 +138,8 @@ struct Shared {
     attempts: std::sync::atomic::AtomicU64,
     /// When the last sync started (for the debounce of local writes).
     last_sync: Mutex<Option<Instant>>,
-    /// The watcher's last wait on the wake-up channel was answered (then periodic syncs are
-    /// not needed: the channel says when there is news).
+    /// The wake-up channel answers: no wait has failed since the last one that came back (then
+    /// periodic syncs are not needed: the channel says when there is news).
     channel_live: AtomicBool,
     listener: EngineListener,
 }
@@ -178,7 +178,9 @@ impl SyncEngine {
             cancel: AtomicBool::new(false),
             attempts: std::sync::atomic::AtomicU64::new(0),
             last_sync: Mutex::new(None),
-            channel_live: AtomicBool::new(false),
+            // Taken as answering until a wait fails: a first wait takes a whole heartbeat to
+            // come back, and a timer meanwhile would add a sync to every start.
+            channel_live: AtomicBool::new(config.wait_for_news),
             listener,
         });
         let hook = Arc::downgrade(&shared);

@@ -424,6 +424,9 @@ async fn wait(
     let mut rung = state.wake.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
     let mut seen = *rung.borrow_and_update();
+    if state.wake.is_closed() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     // The first look asks the store, and learns the person's read scope for the rings.
     let (st, person) = (state.clone(), device.person.clone());
     Metrics::add(&state.metrics.wait_checks, 1);
@@ -444,6 +447,10 @@ async fn wait(
             Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT),
         }
         let now = *rung.borrow_and_update();
+        if state.wake.is_closed() {
+            // The server is stopping: ask again (elsewhere, or once it is back).
+            return Ok(StatusCode::NO_CONTENT);
+        }
         // Only a ring that may concern this person costs a look at the store.
         if state.wake.concerns(seen, now, &scope) {
             let (st, person) = (state.clone(), device.person.clone());

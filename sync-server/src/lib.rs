@@ -88,6 +88,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
     let epoch = state.epoch.clone();
+    // Waits on the wake-up channel end as soon as the stop begins, not a heartbeat later.
+    let wake = state.wake.clone();
+    let shutdown = async move {
+        shutdown.await;
+        wake.close();
+    };
     listen::serve(listener, api::router(state), &limits, &epoch, shutdown).await
 }
 

@@ -12,11 +12,14 @@
 //! rings it missed because more than [`RECENT_RINGS`] came while it slept. So a push wakes the
 //! few devices it concerns, not a query from every waiting device. A waiting request holds no
 //! thread and no database connection: only its task, its connection, a watch receiver and its
-//! scope's keys.
+//! scope's keys. When the server stops, [`Wake::close`] ends every wait at once (`204`), so a
+//! stop does not wait a heartbeat for them and the devices go elsewhere or come back by their
+//! own jittered backoff.
 //!
 //! [`Limits::wait_secs`]: crate::state::Limits::wait_secs
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use xiangying_model::sync::keys::AccessKey;
@@ -42,6 +45,8 @@ pub struct Wake {
     tx: watch::Sender<u64>,
     /// The latest rings, oldest first, with their numbers.
     recent: Mutex<VecDeque<(u64, Touched)>>,
+    /// The server is stopping: waits end at once.
+    closed: AtomicBool,
 }
 
 impl Default for Wake {
@@ -49,6 +54,7 @@ impl Default for Wake {
         Wake {
             tx: watch::channel(0).0,
             recent: Mutex::new(VecDeque::with_capacity(RECENT_RINGS)),
+            closed: AtomicBool::new(false),
         }
     }
 }
@@ -74,6 +80,17 @@ impl Wake {
         recent.push_back((number, touched));
         // Sent under the lock, so rings are numbered in the order receivers see them.
         self.tx.send_replace(number);
+    }
+
+    /// The server is stopping: every wait ends now, and new ones at once.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.ring();
+    }
+
+    /// Whether [`Wake::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// A receiver that sees every ring from now on; its value is the latest ring's number.

@@ -558,3 +558,25 @@ fn a_sync_cancelled_in_flight_keeps_what_it_did_and_the_engine_carries_on() {
     eventually("every photo uploaded", || gw1.uploads_len().unwrap() == 0);
     drop(engine);
 }
+
+#[test]
+fn a_server_that_stops_ends_its_waits_at_once() {
+    let limits = xiangying_server::state::Limits {
+        wait_secs: 100,
+        ..Default::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    let gw1 = take(&mut f, "gw1");
+    gw1.sync_now(&|_| {}).unwrap();
+    let state = f.server.state.clone();
+    let waiter = {
+        let gw1 = gw1.clone();
+        std::thread::spawn(move || gw1.wait_for_news())
+    };
+    eventually("gw1 waits", || state.wake.waiting() == 1);
+    // The stop answers the wait ("nothing new, ask again") instead of holding the stop for its
+    // grace period and then cutting the connection.
+    f.restart_after(|_| {});
+    assert!(!waiter.join().unwrap().unwrap());
+    assert_eq!(state.wake.waiting(), 0);
+}

@@ -420,12 +420,12 @@ async fn wait(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
     Query(q): Query<WaitQuery>,
-) -> Result<StatusCode, ServerError> {
+) -> Result<Response, ServerError> {
     let mut rung = state.wake.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
     let mut seen = *rung.borrow_and_update();
     if state.wake.is_closed() {
-        return Ok(StatusCode::NO_CONTENT);
+        return Ok(stopping());
     }
     // The first look asks the store, and learns the person's read scope for the rings.
     let (st, person) = (state.clone(), device.person.clone());
@@ -440,16 +440,15 @@ async fn wait(
     .await?;
     loop {
         if news {
-            return Ok(StatusCode::OK);
+            return Ok(StatusCode::OK.into_response());
         }
         match tokio::time::timeout_at(deadline, rung.changed()).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT),
+            Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT.into_response()),
         }
         let now = *rung.borrow_and_update();
         if state.wake.is_closed() {
-            // The server is stopping: ask again (elsewhere, or once it is back).
-            return Ok(StatusCode::NO_CONTENT);
+            return Ok(stopping());
         }
         // Only a ring that may concern this person costs a look at the store.
         if state.wake.concerns(seen, now, &scope) {
@@ -465,6 +464,17 @@ async fn wait(
         }
         seen = now;
     }
+}
+
+/// The answer to a wait while the server stops: nothing new, ask again (elsewhere, or once it
+/// is back), on a new connection: this one closes, so the next wait does not go to a server
+/// that no longer answers.
+fn stopping() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::CONNECTION, HeaderValue::from_static("close"))],
+    )
+        .into_response()
 }
 
 /// How a device's push is taken: its document layout, and whether it re-delivers.

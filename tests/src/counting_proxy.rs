@@ -325,18 +325,16 @@ impl Parser {
                     self.head(&head, events);
                 }
             }
-            State::ChunkSize => {
-                if self.line.ends_with(b"\r\n") {
-                    let text = String::from_utf8_lossy(&self.line).to_string();
-                    self.line.clear();
-                    let size = text.split(';').next().unwrap_or("").trim();
-                    let size = u64::from_str_radix(size, 16).unwrap_or(0);
-                    self.state = if size == 0 {
-                        State::Trailer
-                    } else {
-                        State::ChunkData(size + 2)
-                    };
-                }
+            State::ChunkSize if self.line.ends_with(b"\r\n") => {
+                let text = String::from_utf8_lossy(&self.line).to_string();
+                self.line.clear();
+                let size = text.split(';').next().unwrap_or("").trim();
+                let size = u64::from_str_radix(size, 16).unwrap_or(0);
+                self.state = if size == 0 {
+                    State::Trailer
+                } else {
+                    State::ChunkData(size + 2)
+                };
             }
             State::Trailer => {
                 if self.line == b"\r\n" {
@@ -473,9 +471,11 @@ mod tests {
 
     #[test]
     fn counts_since_a_snapshot_are_the_difference() {
-        let mut a = Counts::default();
-        a.requests = 3;
-        a.statuses.insert(200, 2);
+        let a = Counts {
+            requests: 3,
+            statuses: BTreeMap::from([(200, 2)]),
+            ..Counts::default()
+        };
         let mut b = a.clone();
         b.requests = 5;
         b.statuses.insert(200, 3);

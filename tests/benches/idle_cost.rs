@@ -114,24 +114,38 @@ fn traffic() {
     let mut total = Counts::default();
     for c in &each {
         total.requests += c.requests;
-        for (k, v) in &c.by_path {
-            *total.by_path.entry(k.clone()).or_default() += v;
-        }
+        let add = |to: &mut std::collections::BTreeMap<String, u64>,
+                   from: &std::collections::BTreeMap<String, u64>| {
+            for (k, v) in from {
+                *to.entry(k.clone()).or_default() += v;
+            }
+        };
+        add(&mut total.by_path, &c.by_path);
+        add(&mut total.bytes_up_by_path, &c.bytes_up_by_path);
+        add(&mut total.bytes_down_by_path, &c.bytes_down_by_path);
         for (k, v) in &c.statuses {
             *total.statuses.entry(*k).or_default() += v;
         }
     }
-    let paths: Vec<String> = total
-        .by_path
-        .iter()
-        .map(|(p, v)| format!("{p} {:.1}/h", *v as f64 * per_hour / n as f64))
-        .collect();
+    let hourly = |v: u64| v as f64 * per_hour / n as f64;
+    for (p, v) in &total.by_path {
+        let up = total.bytes_up_by_path.get(p).copied().unwrap_or(0);
+        let down = total.bytes_down_by_path.get(p).copied().unwrap_or(0);
+        println!(
+            "  {p:<12} {:>6.1} requests/h, {:>8.0} B/h up, {:>8.0} B/h down; {:.0} B up and {:.0} B \
+             down per request",
+            hourly(*v),
+            hourly(up),
+            hourly(down),
+            up as f64 / *v as f64,
+            down as f64 / *v as f64
+        );
+    }
     let statuses: Vec<String> = total
         .statuses
         .iter()
         .map(|(s, v)| format!("{s} {:.1}/h", *v as f64 * per_hour / n as f64))
         .collect();
-    println!("  by path (per device): {}", paths.join(", "));
     println!("  by status (per device): {}", statuses.join(", "));
 }
 

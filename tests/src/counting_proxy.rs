@@ -40,6 +40,10 @@ pub struct Counts {
     pub bytes_up: u64,
     /// Bytes from the target to clients.
     pub bytes_down: u64,
+    /// Bytes from clients by the path of the request they belong to (heads and bodies).
+    pub bytes_up_by_path: BTreeMap<String, u64>,
+    /// Bytes to clients by the path of the request their answer belongs to.
+    pub bytes_down_by_path: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -66,6 +70,8 @@ impl Counts {
                 - earlier.refused_without_retry_after,
             bytes_up: self.bytes_up - earlier.bytes_up,
             bytes_down: self.bytes_down - earlier.bytes_down,
+            bytes_up_by_path: diff(&self.bytes_up_by_path, &earlier.bytes_up_by_path),
+            bytes_down_by_path: diff(&self.bytes_down_by_path, &earlier.bytes_down_by_path),
         }
     }
 }
@@ -211,10 +217,15 @@ async fn pump(
         }
         let events = parser.feed(&buf[..n]);
         let mut t = shared.tally();
-        if parser.up {
+        let by_path = if parser.up {
             t.counts.bytes_up += n as u64;
+            &mut t.counts.bytes_up_by_path
         } else {
             t.counts.bytes_down += n as u64;
+            &mut t.counts.bytes_down_by_path
+        };
+        for (path, bytes) in parser.bytes.drain() {
+            *by_path.entry(path).or_default() += bytes;
         }
         for e in events {
             match e {
@@ -270,21 +281,40 @@ enum State {
     UntilClose,
 }
 
+/// For each request not answered yet: its path, and whether it was a HEAD (its answer has no
+/// body).
+type Unanswered = Arc<Mutex<VecDeque<(String, bool)>>>;
+
 /// Reads one direction of an HTTP/1.1 connection: heads, and bodies by length or chunks.
 struct Parser {
     up: bool,
     state: State,
     line: Vec<u8>,
-    heads: Arc<Mutex<VecDeque<bool>>>,
+    heads: Unanswered,
+    /// The path of the message being read (its request's, for an answer).
+    path: String,
+    /// Bytes of the head being read, counted once its path is known.
+    head_bytes: u64,
+    /// Bytes by path since the last drain.
+    bytes: std::collections::HashMap<String, u64>,
 }
 
 impl Parser {
-    fn new(up: bool, heads: Arc<Mutex<VecDeque<bool>>>) -> Parser {
+    fn new(up: bool, heads: Unanswered) -> Parser {
         Parser {
             up,
             state: State::Head,
             line: Vec::new(),
             heads,
+            path: String::new(),
+            head_bytes: 0,
+            bytes: std::collections::HashMap::new(),
+        }
+    }
+
+    fn count(&mut self, n: u64) {
+        if n > 0 {
+            *self.bytes.entry(self.path.clone()).or_default() += n;
         }
     }
 
@@ -295,6 +325,7 @@ impl Parser {
                 State::Body(n) | State::ChunkData(n) => {
                     let take = (bytes.len() as u64).min(n);
                     bytes = &bytes[take as usize..];
+                    self.count(take);
                     let left = n - take;
                     self.state = match (&self.state, left) {
                         (State::Body(_), 0) => State::Head,
@@ -303,8 +334,16 @@ impl Parser {
                         (_, l) => State::ChunkData(l),
                     };
                 }
-                State::UntilClose => bytes = &[],
+                State::UntilClose => {
+                    self.count(bytes.len() as u64);
+                    bytes = &[];
+                }
                 State::Head | State::ChunkSize | State::Trailer => {
+                    if matches!(self.state, State::Head) {
+                        self.head_bytes += 1;
+                    } else {
+                        self.count(1);
+                    }
                     self.line.push(bytes[0]);
                     bytes = &bytes[1..];
                     self.after_byte(&mut events);
@@ -375,7 +414,10 @@ impl Parser {
             self.heads
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push_back(method == "HEAD");
+                .push_back((path.clone(), method == "HEAD"));
+            self.path = path.clone();
+            let n = std::mem::take(&mut self.head_bytes);
+            self.count(n);
             events.push(Event::Request { path });
             if chunked {
                 Some(State::ChunkSize)
@@ -386,14 +428,19 @@ impl Parser {
             let status: u16 = words.nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
             if (100..200).contains(&status) {
                 // An interim answer: the final one follows.
+                let n = std::mem::take(&mut self.head_bytes);
+                self.count(n);
                 return;
             }
-            let was_head = self
+            let (path, was_head) = self
                 .heads
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .pop_front()
-                .unwrap_or(false);
+                .unwrap_or_default();
+            self.path = path;
+            let n = std::mem::take(&mut self.head_bytes);
+            self.count(n);
             events.push(Event::Response {
                 status,
                 retry_after,
@@ -418,7 +465,7 @@ impl Parser {
 mod tests {
     use super::*;
 
-    fn parser(up: bool, heads: &Arc<Mutex<VecDeque<bool>>>) -> Parser {
+    fn parser(up: bool, heads: &Unanswered) -> Parser {
         Parser::new(up, heads.clone())
     }
 
@@ -440,11 +487,16 @@ mod tests {
             })
             .collect();
         assert_eq!(paths, ["/v1/sync", "/v1/wait", "/v1/photos/ab"]);
+        // Each byte is put down to its request's path, the body with its head.
+        let sync_len = b"POST /v1/sync HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello".len() as u64;
+        assert_eq!(up.bytes.get("/v1/sync"), Some(&sync_len));
+        assert_eq!(up.bytes.values().sum::<u64>(), reqs.len() as u64);
         let resps = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 503 Service Unavailable\r\nretry-after: 2\r\ncontent-length: 4\r\n\r\nbusyHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 429 Too Many\r\ncontent-length: 0\r\n\r\n";
         let mut events = Vec::new();
         for b in resps.chunks(5) {
             events.extend(down.feed(b));
         }
+        assert_eq!(down.bytes.values().sum::<u64>(), resps.len() as u64);
         assert_eq!(
             events,
             [
@@ -518,5 +570,7 @@ mod tests {
         assert_eq!(counts.by_path.get("/v1/wait"), Some(&1));
         assert_eq!(counts.statuses.get(&204), Some(&1));
         assert_eq!(counts.bytes_down, 27);
+        assert_eq!(counts.bytes_down_by_path.get("/v1/wait"), Some(&27));
+        assert_eq!(counts.bytes_up_by_path.get("/v1/wait"), Some(&34));
     }
 }

@@ -4,9 +4,10 @@
 //! default 10, at most 12: one device each) have a device with its sync engine running as
 //! shipped (`EngineConfig::default()`), the app in the foreground, each reaching the server
 //! through a counting proxy of its own ([`CountingProxy`]). After every device's first sync
-//! and first wait, nothing happens for `XY_BENCH_IDLE_SECS` (default 300); measured: requests,
-//! responses by status, connections and HTTP bytes each way as the proxy sees them (heads and
-//! bodies; no TCP/IP headers, no TLS), per device, extrapolated to an hour.
+//! and first wait (and `XY_BENCH_IDLE_SETTLE_SECS` more, default 0), nothing happens for
+//! `XY_BENCH_IDLE_SECS` (default 300); measured: requests, responses by status, connections and
+//! HTTP bytes each way as the proxy sees them (heads and bodies; no TCP/IP headers, no TLS),
+//! per device and by kind of request, extrapolated to an hour, and when the syncs happened.
 //!
 //! **Part B, server memory.** The server runs in a child process (this executable again, see
 //! [`xiangying_tests::child_server`]) on 127.0.0.1, so its resident memory is its own. The
@@ -16,17 +17,18 @@
 //! many requests wait on its wake-up channel (`AppState::wake.waiting()`, asked over the
 //! child's standard input) and reads the child's `VmRSS` before (after enrolment and a warm-up
 //! of 100 waits answered at the heartbeat) and with every wait held; then it reads every
-//! answer (204 at the heartbeat, `XY_BENCH_WAIT_SECS`, default 60 for this part). Kernel
-//! socket buffers are not in `VmRSS`.
+//! answer (204 at the heartbeat, `XY_BENCH_WAIT_SECS`, default 90 for this part, below the
+//! server's 120 s ceiling; long enough to open 10,000 waits on a loaded machine). Kernel socket
+//! buffers are not in `VmRSS`.
 //!
 //! `cargo bench -p xiangying-tests --bench idle_cost --no-run`, then run the printed binary
 //! (`XY_BENCH_PART=a` or `b` runs one part only).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use xiangying_core::{EngineConfig, SyncEngine};
+use xiangying_core::{EngineConfig, EngineState, EngineStatus, SyncEngine};
 use xiangying_server::state::Limits;
 use xiangying_tests::child_server::{self, ChildServer, bench_token};
 use xiangying_tests::counting_proxy::{CountingProxy, Counts};
@@ -54,21 +56,32 @@ fn main() {
 fn traffic() {
     let n = env_or("XY_BENCH_IDLE_DEVICES", 10usize).clamp(1, PEOPLE.len());
     let window = Duration::from_secs(env_or("XY_BENCH_IDLE_SECS", 300u64));
+    let settle = Duration::from_secs(env_or("XY_BENCH_IDLE_SETTLE_SECS", 0u64));
     let config = EngineConfig::default();
     println!(
         "idle_cost A: {n} devices, engine as shipped ({config:?}), foreground; server heartbeat \
-         wait_secs = {} s (Limits::default()); idle window {} s",
+         wait_secs = {} s (Limits::default()); idle window {} s, starting {} s after every \
+         device's first sync and wait",
         Limits::default().wait_secs,
-        window.as_secs()
+        window.as_secs(),
+        settle.as_secs()
     );
+    // When each device's syncs succeeded (only a successful sync publishes `Idle`).
+    let synced: Arc<Mutex<Vec<Vec<Instant>>>> = Arc::new(Mutex::new(vec![Vec::new(); n]));
     let mut f = Field::new(sample_org());
     let mut proxies = Vec::new();
     let mut engines = Vec::new();
-    for p in &PEOPLE[..n] {
+    for (i, p) in PEOPLE[..n].iter().enumerate() {
         let proxy = CountingProxy::start(f.server.addr);
         f.enrol_via(p, &proxy.url());
         let d = Arc::new(f.devices.remove(*p).expect("enrolled"));
-        let engine = SyncEngine::start(d, config, Box::new(|_| {})).expect("engine");
+        let times = synced.clone();
+        let listener = Box::new(move |s: &EngineStatus| {
+            if s.state == EngineState::Idle {
+                times.lock().expect("lock")[i].push(Instant::now());
+            }
+        });
+        let engine = SyncEngine::start(d, config, listener).expect("engine");
         engine.set_foreground(true);
         engines.push(engine);
         proxies.push(proxy);
@@ -83,6 +96,7 @@ fn traffic() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    std::thread::sleep(settle);
     let before: Vec<Counts> = proxies.iter().map(CountingProxy::counts).collect();
     let start = Instant::now();
     while start.elapsed() < window {
@@ -94,6 +108,23 @@ fn traffic() {
         e.stop();
     }
     let per_hour = 3600.0 / took.as_secs_f64();
+    let syncs: Vec<String> = synced
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|times| {
+            let within: Vec<String> = times
+                .iter()
+                .filter(|t| **t >= start)
+                .map(|t| format!("{:.0}", t.duration_since(start).as_secs_f64()))
+                .collect();
+            format!("[{}]", within.join(" "))
+        })
+        .collect();
+    println!(
+        "idle_cost A: successful syncs in the window, seconds from its start, per device: {}",
+        syncs.join(" ")
+    );
     let each: Vec<Counts> = after.iter().zip(&before).map(|(a, b)| a.since(b)).collect();
     let stat = |what: &str, get: &dyn Fn(&Counts) -> u64| {
         let v: Vec<f64> = each.iter().map(|c| get(c) as f64 * per_hour).collect();
@@ -190,7 +221,7 @@ fn wait_until(child: &mut ChildServer, want: usize, limit: Duration) -> (usize, 
 
 fn memory() {
     let n = env_or("XY_BENCH_WAITERS", 10_000usize);
-    let heartbeat = env_or("XY_BENCH_WAIT_SECS", 60u64);
+    let heartbeat = env_or("XY_BENCH_WAIT_SECS", 90u64);
     let warm = 100usize;
     let max_connections = (n + 2_000) as u64;
     let root = tempfile::tempdir().expect("temp dir");

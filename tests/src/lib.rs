@@ -3,6 +3,8 @@
 //! a fault-injecting TCP proxy, and a link a test can cut and restore.
 
 pub mod attack;
+pub mod child_server;
+pub mod counting_proxy;
 pub mod fixtures;
 pub mod link;
 pub mod proxy;

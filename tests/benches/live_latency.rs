@@ -1,68 +1,311 @@
-//! Benchmark: how fast work reaches a person (issue 14). A street chief forwards a case to the
-//! grid worker of its grid; measured: the time from the forward on the chief's device to the
-//! grid worker's device store holding it (status forwarded). Every person of the sample street
-//! has a device with its sync engine running in the foreground, waiting on the server's
-//! wake-up channel (decision 0029); nobody calls `sync_now`. Each forward follows its report by
-//! a pause longer than the engine's write debounce, as a person's second action does.
+//! Benchmark: how fast work reaches a person (issue 14). 240 devices of the Zhenxing roster
+//! (every grid worker, street chief, community chief, centre, official, department staff
+//! member and volunteer, and grid informants of the first grids to make up the number) each
+//! run their sync engine in the foreground, waiting on the server's wake-up channel (decision
+//! 0029); nobody calls `sync_now`. Street chiefs take turns: one reports a case at the middle
+//! of its road segment, pauses 300 ms (a person's second action; longer than the engines'
+//! 200 ms write debounce) and forwards it to the grid worker of the case's grid. Measured: the
+//! time from the forward on the chief's device until the grid worker's device store holds it
+//! as forwarded (polled every 2 ms), and on the way the time until the chief's outbox is empty
+//! (the push is acknowledged).
 //!
-//! `cargo bench -p xiangying-tests --bench live_latency` (`XY_BENCH_FORWARDS`, default 200;
-//! the median, p90, p99 and the worst are printed).
+//! Two runs in one invocation: (a) one instance on SQLite; (b) two instances over one
+//! PostgreSQL database, the street chiefs' devices on instance A and the grid workers' on
+//! instance B, the other devices split so that each instance holds half; the forward then
+//! reaches its recipient through the other instance's feed listener (LISTEN/NOTIFY).
+//!
+//! `cargo bench -p xiangying-tests --bench live_latency --no-run`, then run the printed binary
+//! (or `cargo bench -p xiangying-tests --bench live_latency`). Knobs: `XY_BENCH_FORWARDS`
+//! (default 500), `XY_BENCH_BACKENDS` (`sqlite,postgres` by default; PostgreSQL needs
+//! `XY_PG_URL` and is skipped with a note without it), `XY_BENCH_DEVICES` (default 240, for
+//! measuring how the latency grows with the number of waiting devices). Printed per run: the
+//! median, p90, p99 and the worst, the number of distinct recipients, and every engine state
+//! other than idle and syncing that a device went through (offline, waiting to retry).
 
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use xiangying_core::case::Status;
-use xiangying_core::org::sample;
-use xiangying_core::{Device, EngineConfig, NewReport, SyncEngine};
-use xiangying_tests::world::PEOPLE;
-use xiangying_tests::{Field, sample_org};
+use xiangying_core::org::{Point, Role, Roster, Scope};
+use xiangying_core::{Device, EngineConfig, EngineState, EngineStatus, NewReport, SyncEngine};
+use xiangying_server::blobs::BlobStore;
+use xiangying_server::state::{AppState, Limits};
+use xiangying_server::storage::postgres::PostgresStorage;
+use xiangying_server::{Running, spawn};
+use xiangying_tests::{Field, drop_schema, zhenxing_org};
 
-fn main() {
-    let forwards: usize = std::env::var("XY_BENCH_FORWARDS")
+/// A littering report (环境卫生 › 暴露垃圾), as street_sync uses.
+const CATEGORY: &str = "010101";
+
+/// The pause between a report and its forward: longer than the engines' write debounce.
+const PAUSE: Duration = Duration::from_millis(300);
+
+/// How often the recipient's store is looked at.
+const POLL: Duration = Duration::from_millis(2);
+
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let mut f = Field::new(sample_org());
+        .unwrap_or(default)
+}
+
+/// The cast: every grid worker, street chief and the other staff, then grid informants of
+/// the first grids (one per grid) until there are `n`.
+fn cast(roster: &Roster, n: usize) -> Vec<String> {
+    let mut out: Vec<String> = roster
+        .people
+        .iter()
+        .filter(|p| !matches!(p.role, Role::GridInformant | Role::Resident))
+        .map(|p| p.id.clone())
+        .collect();
+    let mut seen_grids = BTreeSet::new();
+    let mut informants: Vec<String> = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
+    for p in roster
+        .people
+        .iter()
+        .filter(|p| p.role == Role::GridInformant)
+    {
+        if seen_grids.insert(format!("{:?}", p.scope)) {
+            informants.push(p.id.clone());
+        } else {
+            rest.push(p.id.clone());
+        }
+    }
+    out.extend(informants);
+    out.extend(rest);
+    // Street chiefs and grid workers always take part (senders and recipients).
+    let keep = |id: &String| {
+        roster
+            .people
+            .iter()
+            .find(|p| &p.id == id)
+            .is_some_and(|p| p.role.is_street_chief() || p.role == Role::GridWorker)
+    };
+    let mut kept: Vec<String> = out.iter().filter(|p| keep(p)).cloned().collect();
+    kept.extend(out.into_iter().filter(|p| !keep(p)));
+    kept.truncate(n);
+    kept
+}
+
+/// The middle of the first stretch of a street chief's road segment.
+fn spot(roster: &Roster, person: &str) -> Point {
+    let me = roster
+        .people
+        .iter()
+        .find(|p| p.id == person)
+        .expect("in the roster");
+    let Scope::Segment(s) = &me.scope else {
+        panic!("{person} is not a street chief")
+    };
+    let seg = roster.segment(s).expect("segment");
+    let (a, b) = (seg.polyline[0], seg.polyline[1]);
+    Point {
+        lon: (a.lon + b.lon) / 2.0,
+        lat: (a.lat + b.lat) / 2.0,
+    }
+}
+
+/// Engine states other than idle and syncing, by kind, with the first reason of each.
+#[derive(Default)]
+struct Troubles {
+    count: AtomicUsize,
+    seen: Mutex<BTreeMap<String, (usize, String)>>,
+}
+
+impl Troubles {
+    fn note(&self, s: &EngineStatus) {
+        let (kind, reason) = match &s.state {
+            EngineState::Offline { reason, .. } => ("offline".to_string(), reason.clone()),
+            EngineState::WaitingToRetry { code, reason, .. } => {
+                (format!("retry:{code}"), reason.clone())
+            }
+            EngineState::UpgradeRequired(r) => ("upgrade".to_string(), format!("{r:?}")),
+            _ => return,
+        };
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut seen = self.seen.lock().unwrap();
+        seen.entry(kind).or_insert((0, reason)).0 += 1;
+    }
+
+    fn summary(&self) -> String {
+        let seen = self.seen.lock().unwrap();
+        if seen.is_empty() {
+            return "none".into();
+        }
+        seen.iter()
+            .map(|(k, (n, r))| format!("{k} ×{n} (first: {r})"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// The servers of one run: one, or two over one PostgreSQL schema.
+struct Servers {
+    field: Field,
+    second: Option<Running>,
+}
+
+impl Servers {
+    fn sqlite() -> Servers {
+        Servers {
+            field: Field::with_backend(zhenxing_org(), None, limits()),
+            second: None,
+        }
+    }
+
+    fn postgres(url: &str) -> Servers {
+        let schema = format!("live_latency_{}", std::process::id());
+        let field = Field::with_backend(
+            zhenxing_org(),
+            Some((url.to_string(), schema.clone())),
+            limits(),
+        );
+        let storage = Arc::new(PostgresStorage::connect_with_schema(url, &schema).expect("pg"));
+        let photos = field.state().blobs.root().to_path_buf();
+        let state = Arc::new(AppState::new(
+            storage,
+            BlobStore::new(photos, field.limits.max_photo),
+            field.limits.clone(),
+        ));
+        let second = spawn(state, "127.0.0.1:0".parse().expect("addr")).expect("second instance");
+        Servers {
+            field,
+            second: Some(second),
+        }
+    }
+
+    /// Requests waiting on the wake-up channel, over every instance.
+    fn waiting(&self) -> usize {
+        self.field.server.state.wake.waiting()
+            + self.second.as_ref().map_or(0, |s| s.state.wake.waiting())
+    }
+}
+
+/// The server's limits for the bench: the defaults.
+fn limits() -> Limits {
+    Limits::default()
+}
+
+struct Run {
+    label: &'static str,
+    devices: usize,
+    on_a: usize,
+    ms: Vec<f64>,
+    pushed_ms: Vec<f64>,
+    recipients: usize,
+    troubles: String,
+    trouble_count: usize,
+    setup_s: f64,
+}
+
+fn run(label: &'static str, servers: Servers, n: usize, forwards: usize) -> Run {
+    let t_setup = Instant::now();
+    let mut servers = servers;
+    let roster = servers.field.dev_roster();
+    let people = cast(&roster, n);
+    assert_eq!(people.len(), n, "the roster has {n} people for the cast");
+    let role = |id: &str| {
+        roster
+            .people
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.role)
+            .expect("in the roster")
+    };
+    // Two instances: street chiefs on A, grid workers on B, the others to even them up.
+    let url_a = servers.field.server.url();
+    let url_b = servers.second.as_ref().map(|s| s.url());
+    let mut on_a = 0usize;
+    let mut placement: Vec<(String, String)> = Vec::new();
+    if let Some(url_b) = &url_b {
+        let half = n / 2;
+        let chiefs = people.iter().filter(|p| role(p).is_street_chief()).count();
+        let mut a_left = half.saturating_sub(chiefs);
+        for p in &people {
+            let r = role(p);
+            let to_a = if r.is_street_chief() {
+                true
+            } else if r == Role::GridWorker {
+                false
+            } else if a_left > 0 {
+                a_left -= 1;
+                true
+            } else {
+                false
+            };
+            on_a += usize::from(to_a);
+            let url = if to_a { url_a.clone() } else { url_b.clone() };
+            placement.push((p.clone(), url));
+        }
+    } else {
+        on_a = n;
+        placement = people.iter().map(|p| (p.clone(), url_a.clone())).collect();
+    }
     let config = EngineConfig {
         debounce: Duration::from_millis(200),
+        start_in_foreground: true,
         ..EngineConfig::default()
     };
-    let mut devices: Vec<(&str, Arc<Device>)> = Vec::new();
+    let troubles = Arc::new(Troubles::default());
+    let mut devices: BTreeMap<String, Arc<Device>> = BTreeMap::new();
     let mut engines = Vec::new();
-    for p in PEOPLE {
-        f.enrol(p);
-        let d = Arc::new(f.devices.remove(p).expect("enrolled"));
-        let engine = SyncEngine::start(d.clone(), config, Box::new(|_| {})).expect("engine");
-        engine.set_foreground(true);
+    for (p, url) in &placement {
+        servers.field.enrol_via(p, url);
+        let d = Arc::new(servers.field.devices.remove(p).expect("enrolled"));
+        let t = troubles.clone();
+        let listener = Box::new(move |s: &EngineStatus| t.note(s));
+        let engine = SyncEngine::start(d.clone(), config, listener).expect("engine");
         engines.push(engine);
-        devices.push((p, d));
+        devices.insert(p.clone(), d);
     }
-    let dev = |p: &str| {
-        devices
-            .iter()
-            .find(|(q, _)| *q == p)
-            .map(|(_, d)| d.clone())
-    };
-    let (chief, worker) = (dev("psc1").expect("psc1"), dev("gw1").expect("gw1"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while f.server.state.wake.waiting() < PEOPLE.len() {
-        assert!(Instant::now() < deadline, "the devices never all waited");
-        std::thread::sleep(Duration::from_millis(5));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while servers.waiting() < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} devices waited",
+            servers.waiting()
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
+    let setup_s = t_setup.elapsed().as_secs_f64();
+    let chiefs: Vec<&String> = people
+        .iter()
+        .filter(|p| role(p).is_street_chief())
+        .collect();
     let mut ms = Vec::with_capacity(forwards);
+    let mut pushed_ms = Vec::with_capacity(forwards);
+    let mut recipients = BTreeSet::new();
     for i in 0..forwards {
+        let who = chiefs[i % chiefs.len()];
+        let chief = &devices[who];
         let id = chief
             .report(&NewReport {
-                category: sample::LITTER.into(),
-                location: sample::IN_G1,
+                category: CATEGORY.into(),
+                location: spot(&roster, who),
                 grid: None,
                 segment: None,
-                description: format!("report {i}"),
+                description: format!("{who} 第{i}项"),
             })
             .expect("report");
-        std::thread::sleep(Duration::from_millis(300));
+        let grid = chief.case(&id).expect("case").facts.grid;
+        let to = roster
+            .grid_worker_of(&grid)
+            .expect("a grid worker")
+            .id
+            .clone();
+        let worker = devices.get(&to).expect("the grid worker has a device");
+        recipients.insert(to.clone());
+        std::thread::sleep(PAUSE);
         chief.forward(&id, "请处理").expect("forward");
         let t0 = Instant::now();
+        let mut pushed = None;
         loop {
+            if pushed.is_none() && chief.outbox_len().expect("outbox") == 0 {
+                pushed = Some(t0.elapsed());
+            }
             let got = worker
                 .case(&id)
                 .is_ok_and(|c| c.state.status == Status::Forwarded);
@@ -70,26 +313,93 @@ fn main() {
                 break;
             }
             assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "forward {i} never arrived"
+                t0.elapsed() < Duration::from_secs(60),
+                "forward {i} ({who} → {to}) never arrived"
             );
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(POLL);
         }
-        ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        let took = t0.elapsed();
+        ms.push(took.as_secs_f64() * 1000.0);
+        pushed_ms.push(pushed.unwrap_or(took).as_secs_f64() * 1000.0);
     }
     for e in engines {
         e.stop();
     }
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    if let Some((url, schema)) = servers.field.postgres.clone() {
+        drop(servers);
+        drop_schema(&url, &schema);
+    }
+    Run {
+        label,
+        devices: n,
+        on_a,
+        ms,
+        pushed_ms,
+        recipients: recipients.len(),
+        trouble_count: troubles.count.load(Ordering::Relaxed),
+        troubles: troubles.summary(),
+        setup_s,
+    }
+}
+
+fn quantiles(mut v: Vec<f64>) -> [f64; 4] {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    [at(0.5), at(0.9), at(0.99), v[v.len() - 1]]
+}
+
+fn report(r: &Run) {
+    let [p50, p90, p99, worst] = quantiles(r.ms.clone());
+    let [q50, q90, q99, qworst] = quantiles(r.pushed_ms.clone());
+    let share = if r.on_a == r.devices {
+        String::new()
+    } else {
+        format!(
+            " ({} on instance A with the street chiefs, {} on B with the grid workers)",
+            r.on_a,
+            r.devices - r.on_a
+        )
+    };
     println!(
-        "live_latency: {} forwards to the grid worker's store over {} waiting devices: \
-         p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, worst {:.0} ms",
-        ms.len(),
-        PEOPLE.len(),
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        ms[ms.len() - 1]
+        "live_latency [{}]: {} forwards from street chiefs to {} grid workers' stores over {} \
+         waiting devices{share}: p50 {p50:.0} ms, p90 {p90:.0} ms, p99 {p99:.0} ms, worst \
+         {worst:.0} ms; the chief's push acknowledged: p50 {q50:.0} ms, p90 {q90:.0} ms, p99 \
+         {q99:.0} ms, worst {qworst:.0} ms; set-up {:.0} s; engine troubles: {} ({})",
+        r.label,
+        r.ms.len(),
+        r.recipients,
+        r.devices,
+        r.setup_s,
+        r.trouble_count,
+        r.troubles
     );
+}
+
+fn main() {
+    let forwards = knob("XY_BENCH_FORWARDS", 500);
+    let n = knob("XY_BENCH_DEVICES", 240);
+    let backends =
+        std::env::var("XY_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".to_string());
+    for backend in backends.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+        let r = match backend {
+            "sqlite" => run("one instance, SQLite", Servers::sqlite(), n, forwards),
+            "postgres" => match std::env::var("XY_PG_URL") {
+                Ok(url) => run(
+                    "two instances, one PostgreSQL",
+                    Servers::postgres(&url),
+                    n,
+                    forwards,
+                ),
+                Err(_) => {
+                    println!(
+                        "live_latency [two instances, one PostgreSQL]: skipped, XY_PG_URL is not \
+                         set (export XY_PG_URL=$(bash scripts/postgres | tail -n 1))"
+                    );
+                    continue;
+                }
+            },
+            other => panic!("XY_BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)"),
+        };
+        report(&r);
+    }
 }

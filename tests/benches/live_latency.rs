@@ -18,20 +18,26 @@
 //! (or `cargo bench -p xiangying-tests --bench live_latency`). Knobs: `XY_BENCH_FORWARDS`
 //! (default 500), `XY_BENCH_BACKENDS` (`sqlite,postgres` by default; PostgreSQL needs
 //! `XY_PG_URL` and is skipped with a note without it), `XY_BENCH_DEVICES` (default 240, for
-//! measuring how the latency grows with the number of waiting devices). Printed per run: the
-//! median, p90, p99 and the worst, the number of distinct recipients, and every engine state
-//! other than idle and syncing that a device went through (offline, waiting to retry).
+//! measuring how the latency grows with the number of waiting devices), `XY_BENCH_FOREGROUND_S`
+//! (the engines' periodic sync in the foreground, seconds; default 60 as the engine's default,
+//! 0 for none). Printed per run: the median, p90, p99 and the worst, the median of each hundred
+//! forwards, the number of distinct recipients, every engine state other than idle and
+//! syncing that a device went through (offline, waiting to retry), and afterwards what one
+//! wake-up check costs over feed windows of growing size.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use xiangying_core::case::Status;
+use xiangying_core::ids::PersonId;
 use xiangying_core::org::{Point, Role, Roster, Scope};
 use xiangying_core::{Device, EngineConfig, EngineState, EngineStatus, NewReport, SyncEngine};
 use xiangying_server::blobs::BlobStore;
 use xiangying_server::state::{AppState, Limits};
 use xiangying_server::storage::postgres::PostgresStorage;
+use xiangying_server::storage::with_tx;
+use xiangying_server::sync::has_news;
 use xiangying_server::{Running, spawn};
 use xiangying_tests::{Field, drop_schema, zhenxing_org};
 
@@ -176,6 +182,39 @@ fn limits() -> Limits {
     Limits::default()
 }
 
+/// The wake-up check (`sync::has_news`) for a person with nothing in scope, as each waiting
+/// request runs it after a ring: its median time, over windows of the last 10, 100 and 1,000
+/// feed positions and the whole feed (21 checks each), on the first instance's store.
+fn check_costs(servers: &Servers, roster: &Roster) -> String {
+    let person = roster
+        .people
+        .iter()
+        .find(|p| p.role == Role::DepartmentStaff)
+        .map(|p| PersonId::from(p.id.as_str()))
+        .expect("a department staff member");
+    let state = servers.field.state();
+    let storage = state.storage.as_ref();
+    let upto = with_tx(storage, |tx| tx.max_position()).expect("max position");
+    [10u64, 100, 1_000, upto]
+        .iter()
+        .map(|&window| {
+            let cursor = upto.saturating_sub(window);
+            let mut us: Vec<f64> = (0..21)
+                .map(|_| {
+                    let t = Instant::now();
+                    let news = with_tx(storage, |tx| has_news(tx, roster, &person, cursor))
+                        .expect("has_news");
+                    assert!(!news, "the probe's person has nothing in scope");
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            us.sort_by(f64::total_cmp);
+            format!("{} positions {:.0} µs", upto - cursor, us[10])
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 struct Run {
     label: &'static str,
     devices: usize,
@@ -186,6 +225,7 @@ struct Run {
     troubles: String,
     trouble_count: usize,
     setup_s: f64,
+    checks: String,
 }
 
 fn run(label: &'static str, servers: Servers, n: usize, forwards: usize) -> Run {
@@ -234,6 +274,10 @@ fn run(label: &'static str, servers: Servers, n: usize, forwards: usize) -> Run 
     let config = EngineConfig {
         debounce: Duration::from_millis(200),
         start_in_foreground: true,
+        foreground_period: match knob("XY_BENCH_FOREGROUND_S", 60) {
+            0 => None,
+            s => Some(Duration::from_secs(s as u64)),
+        },
         ..EngineConfig::default()
     };
     let troubles = Arc::new(Troubles::default());
@@ -312,6 +356,7 @@ fn run(label: &'static str, servers: Servers, n: usize, forwards: usize) -> Run 
     for e in engines {
         e.stop();
     }
+    let checks = check_costs(&servers, &roster);
     if let Some((url, schema)) = servers.field.postgres.clone() {
         drop(servers);
         drop_schema(&url, &schema);
@@ -326,6 +371,7 @@ fn run(label: &'static str, servers: Servers, n: usize, forwards: usize) -> Run 
         trouble_count: troubles.count.load(Ordering::Relaxed),
         troubles: troubles.summary(),
         setup_s,
+        checks,
     }
 }
 
@@ -333,6 +379,14 @@ fn quantiles(mut v: Vec<f64>) -> [f64; 4] {
     v.sort_by(f64::total_cmp);
     let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
     [at(0.5), at(0.9), at(0.99), v[v.len() - 1]]
+}
+
+/// The median of each hundred forwards, in order.
+fn by_hundred(ms: &[f64]) -> String {
+    ms.chunks(100)
+        .map(|c| format!("{:.0}", quantiles(c.to_vec())[0]))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn report(r: &Run) {
@@ -347,18 +401,22 @@ fn report(r: &Run) {
             r.devices - r.on_a
         )
     };
+    let hundreds = by_hundred(&r.ms);
     println!(
         "live_latency [{}]: {} forwards from street chiefs to {} grid workers' stores over {} \
          waiting devices{share}: p50 {p50:.0} ms, p90 {p90:.0} ms, p99 {p99:.0} ms, worst \
-         {worst:.0} ms; the chief's sync answered (outbox empty): p50 {q50:.0} ms, p90 {q90:.0} ms, p99 \
-         {q99:.0} ms, worst {qworst:.0} ms; set-up {:.0} s; engine troubles: {} ({})",
+         {worst:.0} ms (p50 of each hundred: {hundreds} ms); the chief's sync answered (outbox \
+         empty): p50 {q50:.0} ms, p90 {q90:.0} ms, p99 {q99:.0} ms, worst {qworst:.0} ms; \
+         set-up {:.0} s; engine troubles: {} ({}); afterwards, the wake-up check with nothing \
+         in scope over the last {}",
         r.label,
         r.ms.len(),
         r.recipients,
         r.devices,
         r.setup_s,
         r.trouble_count,
-        r.troubles
+        r.troubles,
+        r.checks
     );
 }
 

@@ -19,8 +19,8 @@
 //! (default 500), `XY_BENCH_BACKENDS` (`sqlite,postgres` by default; PostgreSQL needs
 //! `XY_PG_URL` and is skipped with a note without it), `XY_BENCH_DEVICES` (default 240, for
 //! measuring how the latency grows with the number of waiting devices), `XY_BENCH_FOREGROUND_S`
-//! (the engines' periodic sync in the foreground, seconds; default 60 as the engine's default,
-//! 0 for none). Printed per run: the median, p90, p99 and the worst, the median of each hundred
+//! (the engines' periodic sync in the foreground, seconds, which runs only while the wake-up
+//! channel does not answer; default 60 as the engine's default, 0 for none). Printed per run: the median, p90, p99 and the worst, the median of each hundred
 //! forwards, the number of distinct recipients, every engine state other than idle and
 //! syncing that a device went through (offline, waiting to retry), and afterwards what one
 //! wake-up check costs over feed windows of growing size.
@@ -182,9 +182,10 @@ fn limits() -> Limits {
     Limits::default()
 }
 
-/// The wake-up check (`sync::has_news`) for a person with nothing in scope, as each waiting
-/// request runs it after a ring: its median time, over windows of the last 10, 100 and 1,000
-/// feed positions and the whole feed (21 checks each), on the first instance's store.
+/// The wake-up channel's store check (`sync::has_news`, what a wait runs when it first looks
+/// and after a ring that may concern it) for a person with nothing in scope: its median time
+/// over windows of the last 10, 100 and 1,000 feed positions and the whole feed (21 checks
+/// each), on the first instance's store.
 fn check_costs(servers: &Servers, roster: &Roster) -> String {
     let person = roster
         .people

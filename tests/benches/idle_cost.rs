@@ -32,14 +32,7 @@ use xiangying_server::state::Limits;
 use xiangying_tests::child_server::{self, ChildServer, bench_token};
 use xiangying_tests::counting_proxy::{CountingProxy, Counts};
 use xiangying_tests::world::PEOPLE;
-use xiangying_tests::{Field, sample_org};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use xiangying_tests::{Field, env_or, sample_org};
 
 fn main() {
     child_server::run_if_child();

@@ -39,7 +39,7 @@ use xiangying_core::{Device, EngineConfig, EngineState, NewReport, SyncEngine};
 use xiangying_server::state::Limits;
 use xiangying_tests::child_server::{self, ChildServer};
 use xiangying_tests::counting_proxy::CountingProxy;
-use xiangying_tests::sample_org;
+use xiangying_tests::{env_or, sample_org};
 
 /// The people who see a case reported in g1, whose devices wait.
 const READERS: [&str; 4] = ["center", "official", "cc1", "gw1"];
@@ -47,13 +47,6 @@ const READERS: [&str; 4] = ["center", "official", "cc1", "gw1"];
 /// The environment variable that makes this executable a fleet of devices: the path of its
 /// plan (the server's URL, a folder, then one `<index> <code>` line per device).
 const FLEET_ENV: &str = "XY_BENCH_FLEET";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     child_server::run_if_child();

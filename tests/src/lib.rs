@@ -22,6 +22,15 @@ use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::{Running, admin, spawn};
 
+/// The environment variable `name` read as a `T`, or `default` when it is unset or does not
+/// read (for the benchmarks' knobs).
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The PostgreSQL URL the test command provides (`XY_PG_URL`). Without it the PostgreSQL
 /// suites fail with a hint: silently skipping them would hide breakage.
 pub fn pg_url() -> String {

@@ -43,6 +43,15 @@ fn eventually_within(what: &str, within: Duration, done: impl Fn() -> bool) {
     }
 }
 
+/// The sample street on SQLite with a wake-up heartbeat of `secs` seconds.
+fn field_with_heartbeat(secs: u64) -> Field {
+    let limits = xiangying_server::state::Limits {
+        wait_secs: secs,
+        ..Default::default()
+    };
+    Field::with_backend(sample_org(), None, limits)
+}
+
 /// Every status an engine published, in order.
 fn recorder() -> (
     Arc<Mutex<Vec<EngineStatus>>>,
@@ -359,11 +368,7 @@ fn a_push_through_one_instance_wakes_a_device_waiting_on_another() {
 
 #[test]
 fn no_periodic_syncs_run_while_the_wake_up_channel_answers() {
-    let limits = xiangying_server::state::Limits {
-        wait_secs: 1,
-        ..Default::default()
-    };
-    let mut f = Field::with_backend(sample_org(), None, limits);
+    let mut f = field_with_heartbeat(1);
     let gw1 = take(&mut f, "gw1");
     let (seen, listener) = recorder();
     let config = EngineConfig {
@@ -397,11 +402,7 @@ fn no_periodic_syncs_run_while_the_wake_up_channel_answers() {
 
 #[test]
 fn a_push_wakes_only_the_waits_it_may_concern() {
-    let limits = xiangying_server::state::Limits {
-        wait_secs: 3,
-        ..Default::default()
-    };
-    let mut f = Field::with_backend(sample_org(), None, limits);
+    let mut f = field_with_heartbeat(3);
     let gw1 = take(&mut f, "gw1");
     let gw3 = take(&mut f, "gw3");
     let inf1 = take(&mut f, "inf1");
@@ -561,11 +562,7 @@ fn a_sync_cancelled_in_flight_keeps_what_it_did_and_the_engine_carries_on() {
 
 #[test]
 fn a_server_that_stops_ends_its_waits_at_once() {
-    let limits = xiangying_server::state::Limits {
-        wait_secs: 100,
-        ..Default::default()
-    };
-    let mut f = Field::with_backend(sample_org(), None, limits);
+    let mut f = field_with_heartbeat(100);
     let gw1 = take(&mut f, "gw1");
     gw1.sync_now(&|_| {}).unwrap();
     let state = f.server.state.clone();

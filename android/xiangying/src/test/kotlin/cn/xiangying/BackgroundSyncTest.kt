@@ -5,26 +5,10 @@ package cn.xiangying
 
 import cn.xiangying.ffi.ApiException
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class BackgroundSyncTest {
-    private lateinit var server: SyncServer
-
-    @BeforeAll
-    fun startServer() {
-        server = SyncServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() {
-        if (::server.isInitialized) server.close()
-    }
-
+class BackgroundSyncTest : WithServer() {
     private fun rejected(status: Int, code: String) = ApiException.ServerRejected(status.toUShort(), code, "detail")
 
     @Test

@@ -12,30 +12,14 @@ import cn.xiangying.ffi.SyncReport
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import java.util.TimeZone
 
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SyncDisplayTest {
-    private lateinit var server: SyncServer
-
-    @BeforeAll
-    fun startServer() {
-        server = SyncServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() {
-        if (::server.isInitialized) server.close()
-    }
-
+class SyncDisplayTest : WithServer() {
     /** Short pacing, no wake-up channel: the tests wait on states, not on time. */
     private val fast = EngineConfig(
         debounceMs = 20uL, foregroundPeriodMs = null, backoffBaseMs = 50uL, backoffMaxMs = 200uL,

@@ -6,6 +6,9 @@
 // close() stops it; a JVM shutdown hook stops it too if a test run dies.
 package cn.xiangying
 
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.TestInstance
 import java.io.File
 import java.net.HttpURLConnection
 import java.net.ServerSocket
@@ -118,5 +121,22 @@ class SyncServer private constructor(
             Thread.sleep(50)
         }
         error("xiangying-server did not answer /health within 30 s: ${log()}")
+    }
+}
+
+/** A test class whose tests share one real sync server, started before them and stopped after. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class WithServer {
+    /** The server. */
+    protected lateinit var server: SyncServer
+
+    @BeforeAll
+    fun startServer() {
+        server = SyncServer.start()
+    }
+
+    @AfterAll
+    fun stopServer() {
+        if (::server.isInitialized) server.close()
     }
 }

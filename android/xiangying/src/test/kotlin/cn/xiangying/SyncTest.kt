@@ -32,32 +32,16 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import kotlinx.coroutines.yield
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 import java.util.Collections
 
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class SyncTest {
-    private lateinit var server: SyncServer
-
-    @BeforeAll
-    fun startServer() {
-        server = SyncServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() {
-        if (::server.isInitialized) server.close()
-    }
-
+class SyncTest : WithServer() {
     @Test
     fun `a report with a photo is forwarded, synced, escalated and reaches the community`() = runBlocking {
         val chief = enrolled(server, "psc1")

@@ -488,8 +488,7 @@ fn full_jitter(config: EngineConfig, failures: u32) -> Duration {
         .backoff_base
         .saturating_mul(1u32 << exp)
         .min(config.backoff_max);
-    let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(rand::random_range(0..=millis))
+    crate::sync::client::full_jitter(cap)
 }
 
 #[cfg(test)]

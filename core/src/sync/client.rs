@@ -129,7 +129,7 @@ fn next_attempt(e: &Error, cap: Duration, budget: &mut Duration) -> Option<Durat
 }
 
 /// A random wait between zero and `cap`.
-fn full_jitter(cap: Duration) -> Duration {
+pub(crate) fn full_jitter(cap: Duration) -> Duration {
     let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(rand::random_range(0..=millis))
 }

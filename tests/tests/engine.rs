@@ -577,3 +577,51 @@ fn a_server_that_stops_ends_its_waits_at_once() {
     assert!(!waiter.join().unwrap().unwrap());
     assert_eq!(state.wake.waiting(), 0);
 }
+
+#[test]
+fn a_case_the_centre_dispatches_reaches_the_department_by_itself() {
+    let mut f = Field::new(sample_org());
+    let gw3 = take(&mut f, "gw3");
+    let cc2 = take(&mut f, "cc2");
+    let center = take(&mut f, "center");
+    let police1 = take(&mut f, "police1");
+    // The department's phone: an engine waiting on the wake-up channel, no timer, no sync_now.
+    let config = EngineConfig {
+        foreground_period: None,
+        wait_for_news: true,
+        start_in_foreground: true,
+        ..config()
+    };
+    let (_, quiet) = recorder();
+    let engine = SyncEngine::start(police1.clone(), config, quiet).unwrap();
+    eventually("the department's phone waits", || {
+        f.server.state.wake.waiting() == 1
+    });
+
+    let id = gw3
+        .report(&NewReport {
+            category: sample::LITTER.into(),
+            location: sample::IN_G3,
+            grid: None,
+            segment: None,
+            description: "占道经营".into(),
+        })
+        .unwrap();
+    gw3.escalate(&id, "需社区").unwrap();
+    gw3.sync_now(&|_| {}).unwrap();
+    cc2.sync_now(&|_| {}).unwrap();
+    cc2.accept(&id).unwrap();
+    cc2.escalate(&id, "需执法").unwrap();
+    cc2.sync_now(&|_| {}).unwrap();
+    center.sync_now(&|_| {}).unwrap();
+    center
+        .dispatch(&id, &["police".into()], "请派出所处理")
+        .unwrap();
+    center.sync_now(&|_| {}).unwrap();
+    eventually_within(
+        "the dispatched case in the department's inbox",
+        Duration::from_secs(30),
+        || police1.inbox(10).unwrap().iter().any(|c| c.id == id),
+    );
+    engine.stop();
+}

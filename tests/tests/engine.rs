@@ -1,9 +1,12 @@
 //! The sync engine against the real server on loopback: devices that never call `sync_now`
-//! exchange a case by themselves, by a periodic sync or woken by the server's wake-up channel;
-//! the channel answers "nothing" after its heartbeat; a device that cannot reach its server backs off
-//! and syncs as soon as connectivity returns; the states come in order; stopping is clean; and
-//! two syncs of one device never run at once. Waits are on conditions (with a generous
-//! deadline for a stuck engine), never on times.
+//! exchange a case by themselves, by a periodic sync or woken by the server's wake-up channel
+//! (a forward, a dispatch to a department, across two instances over PostgreSQL); the channel
+//! answers "nothing" after its heartbeat, wakes only the waits a push may concern, and ends its
+//! waits when the server stops; no timer runs while it answers; a device that cannot reach its
+//! server (an address with nothing behind it, a link cut and restored) backs off and syncs by
+//! itself once it can; the states come in order; a cancelled sync keeps what it did; stopping is
+//! clean; and two syncs of one device never run at once. Waits are on conditions (with a
+//! generous deadline for a stuck engine), never on times.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -30,6 +30,17 @@ fn config() -> EngineConfig {
     }
 }
 
+/// An app in the foreground that syncs only after a local write or when the server's wake-up
+/// channel says there is news: no periodic syncs.
+fn woken() -> EngineConfig {
+    EngineConfig {
+        foreground_period: None,
+        wait_for_news: true,
+        start_in_foreground: true,
+        ..config()
+    }
+}
+
 /// Waits until `done` holds, failing after a minute (a stuck engine, not a slow one).
 fn eventually(what: &str, done: impl Fn() -> bool) {
     eventually_within(what, Duration::from_secs(60), done);
@@ -263,16 +274,10 @@ fn the_wake_up_channel_brings_a_forwarded_case_without_any_periodic_sync() {
     let psc1 = take(&mut f, "psc1");
     let gw1 = take(&mut f, "gw1");
     // No periodic syncs: only a local write or the server's wake-up answer makes a sync.
-    let woken = EngineConfig {
-        foreground_period: None,
-        wait_for_news: true,
-        start_in_foreground: true,
-        ..config()
-    };
     let (_, quiet) = recorder();
-    let sender = SyncEngine::start(psc1.clone(), woken, quiet).unwrap();
+    let sender = SyncEngine::start(psc1.clone(), woken(), quiet).unwrap();
     let (_, listener) = recorder();
-    let receiver = SyncEngine::start(gw1.clone(), woken, listener).unwrap();
+    let receiver = SyncEngine::start(gw1.clone(), woken(), listener).unwrap();
     // The engine's one start-up sync is over before anything happens: from now on only the
     // wake-up channel can bring news.
     eventually("the worker's first sync is done", || {
@@ -342,14 +347,8 @@ fn a_push_through_one_instance_wakes_a_device_waiting_on_another() {
     let psc1 = take(&mut f, "psc1");
     let gw1 = take(&mut f, "gw1");
     gw1.set_server_url(&second.url()).unwrap();
-    let woken = EngineConfig {
-        foreground_period: None,
-        wait_for_news: true,
-        start_in_foreground: true,
-        ..config()
-    };
     let (_, listener) = recorder();
-    let receiver = SyncEngine::start(gw1.clone(), woken, listener).unwrap();
+    let receiver = SyncEngine::start(gw1.clone(), woken(), listener).unwrap();
     // The engine's one start-up sync is over before anything happens: from now on only the
     // wake-up channel can bring news.
     eventually("the worker's first sync is done", || {
@@ -589,14 +588,8 @@ fn a_case_the_centre_dispatches_reaches_the_department_by_itself() {
     let center = take(&mut f, "center");
     let police1 = take(&mut f, "police1");
     // The department's phone: an engine waiting on the wake-up channel, no timer, no sync_now.
-    let config = EngineConfig {
-        foreground_period: None,
-        wait_for_news: true,
-        start_in_foreground: true,
-        ..config()
-    };
     let (_, quiet) = recorder();
-    let engine = SyncEngine::start(police1.clone(), config, quiet).unwrap();
+    let engine = SyncEngine::start(police1.clone(), woken(), quiet).unwrap();
     eventually("the department's phone waits", || {
         f.server.state.wake.waiting() == 1
     });

@@ -41,7 +41,8 @@ public final class Xiangying: @unchecked Sendable {
     /// The protocol version this build speaks (`MAJOR.MINOR`), for an about screen.
     public var protocolVersion: String { device.protocolVersion() }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (XiangyingDevice) throws -> T) async throws -> T {
+    /// Runs `body` off the caller's thread; the extensions in this module's other files use it too.
+    func run<T: Sendable>(_ body: @escaping @Sendable (XiangyingDevice) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { cont in
             queue.async { [device] in cont.resume(with: Result { try body(device) }) }
         }

@@ -125,7 +125,8 @@ class Xiangying private constructor(
     /** The protocol version this build speaks (`MAJOR.MINOR`), for an about screen. */
     val protocolVersion: String get() = device.protocolVersion()
 
-    private suspend fun <T> onIo(block: XiangyingDevice.() -> T): T = withContext(io) { device.block() }
+    /** Runs [block] on the I/O dispatcher; the wrappers in this package's other files use it too. */
+    internal suspend fun <T> onIo(block: XiangyingDevice.() -> T): T = withContext(io) { device.block() }
 
     // ---- set-up ----
 

@@ -199,6 +199,51 @@ public final class Xiangying: @unchecked Sendable {
         try await run { try $0.resolve(caseId: caseId, note: note, photos: photos) }
     }
 
+    /// The centre sends the case to departments.
+    public func dispatch(_ caseId: String, departments: [String], note: String = "") async throws -> CaseState {
+        try await run { try $0.dispatch(caseId: caseId, departments: departments, note: note) }
+    }
+
+    /// A community chief publishes a request to the community's volunteers.
+    public func dispatchToVolunteers(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.dispatchToVolunteers(caseId: caseId, note: note) }
+    }
+
+    /// A volunteer takes a dispatched request.
+    public func claimRequest(_ caseId: String) async throws -> CaseState {
+        try await run { try $0.claimRequest(caseId: caseId) }
+    }
+
+    /// Confirms the work.
+    public func verify(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.verify(caseId: caseId, note: note) }
+    }
+
+    /// Sends the work back.
+    public func rework(_ caseId: String, reason: String) async throws -> CaseState {
+        try await run { try $0.rework(caseId: caseId, reason: reason) }
+    }
+
+    /// Moves the deadline by `hours`.
+    public func extend(_ caseId: String, hours: UInt32, reason: String) async throws -> CaseState {
+        try await run { try $0.extend(caseId: caseId, hours: hours, reason: reason) }
+    }
+
+    /// Closes a verified case.
+    public func close(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.close(caseId: caseId, note: note) }
+    }
+
+    /// Withdraws a case as invalid.
+    public func void(_ caseId: String, reason: String) async throws -> CaseState {
+        try await run { try $0.void(caseId: caseId, reason: reason) }
+    }
+
+    /// Marks the case as a duplicate of `of`.
+    public func markDuplicate(_ caseId: String, of: String) async throws -> CaseState {
+        try await run { try $0.markDuplicate(caseId: caseId, of: of) }
+    }
+
     /// Adds a note.
     public func note(_ caseId: String, text: String) async throws -> CaseState {
         try await run { try $0.note(caseId: caseId, text: text) }
@@ -219,6 +264,36 @@ public final class Xiangying: @unchecked Sendable {
     /// The cases I raised.
     public func myReports(limit: UInt32 = 50) async throws -> [CaseSummary] {
         try await run { try $0.myReports(limit: limit) }
+    }
+
+    /// The cases in a status.
+    public func byStatus(_ status: CaseStatus, limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.byStatus(status: status, limit: limit) }
+    }
+
+    /// Open cases past their deadline, most overdue first.
+    public func overdue(limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.overdue(limit: limit) }
+    }
+
+    /// The cases in a grid.
+    public func byGrid(_ grid: String, limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.byGrid(grid: grid, limit: limit) }
+    }
+
+    /// The cases in a community.
+    public func byCommunity(_ community: String, limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.byCommunity(community: community, limit: limit) }
+    }
+
+    /// Every case the device holds.
+    public func allCases(limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.allCases(limit: limit) }
+    }
+
+    /// Changes waiting for a server.
+    public func outboxLen() async throws -> UInt64 {
+        try await run { try $0.outboxLen() }
     }
 
     // MARK: field operations (offline, from the roster copy and the index)
@@ -375,6 +450,11 @@ public final class Xiangying: @unchecked Sendable {
         updates { _ in true } query: { try $0.inbox(limit: limit) }
     }
 
+    /// My reports now, and again after every change.
+    public func myReportsUpdates(limit: UInt32 = 50) -> AsyncThrowingStream<[CaseSummary], Error> {
+        updates { _ in true } query: { try $0.myReports(limit: limit) }
+    }
+
     /// One case now, and again whenever it changes.
     public func caseUpdates(_ caseId: String) -> AsyncThrowingStream<CaseDetail, Error> {
         updates { $0.isEmpty || $0.contains(caseId) } query: { try $0.`case`(caseId: caseId) }
@@ -421,6 +501,11 @@ public final class Xiangying: @unchecked Sendable {
         } onCancel: {
             token.cancel()
         }
+    }
+
+    /// Compacts documents; call when idle. Returns how many were compacted.
+    public func compact() async throws -> UInt64 {
+        try await run { try $0.compact() }
     }
 }
 

@@ -320,8 +320,18 @@ class Xiangying private constructor(
     suspend fun byStatus(status: CaseStatus, limit: Int = 50): List<CaseSummary> =
         onIo { byStatus(status, limit.toUInt()) }
 
-    /** Open cases past their deadline. */
+    /** Open cases past their deadline, most overdue first. */
     suspend fun overdue(limit: Int = 50): List<CaseSummary> = onIo { overdue(limit.toUInt()) }
+
+    /** The cases in a grid. */
+    suspend fun byGrid(grid: String, limit: Int = 50): List<CaseSummary> = onIo { byGrid(grid, limit.toUInt()) }
+
+    /** The cases in a community. */
+    suspend fun byCommunity(community: String, limit: Int = 50): List<CaseSummary> =
+        onIo { byCommunity(community, limit.toUInt()) }
+
+    /** Every case the device holds. */
+    suspend fun allCases(limit: Int = 50): List<CaseSummary> = onIo { allCases(limit.toUInt()) }
 
     /** Changes waiting for a server. */
     suspend fun outboxLen(): Long = onIo { outboxLen().toLong() }

@@ -1,5 +1,5 @@
-//! The flows of DOMAIN.md through the façade, each person on their own device, syncing by
-//! exchanging documents.
+//! The flows of `docs/DOMAIN.md` through the façade, each person on their own device, syncing
+//! by exchanging documents.
 
 use crate::case::{Assignee, Outcome, Status};
 use crate::org::{Level, Point, sample};

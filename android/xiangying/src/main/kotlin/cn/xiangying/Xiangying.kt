@@ -555,8 +555,8 @@ val Throwable.upgradeNeeded: Upgrade?
  * A running sync engine ([Xiangying.startSyncEngine]). [status] is its state (idle, syncing
  * with progress, offline or waiting to retry with when and why, upgrade required, stopped)
  * with the outbox and upload queue sizes and the time of the last success; wire
- * [connectivityRegained] to `ConnectivityManager.NetworkCallback.onAvailable` and
- * [setForeground] to the app's lifecycle.
+ * [connectivityRegained] to the default network gaining validated internet access and
+ * [setForeground] to the app's lifecycle (`cn.xiangying.android.SyncWiring` does both).
  */
 class SyncEngine internal constructor(
     /** The generated object, for anything this layer does not wrap. */

@@ -34,21 +34,7 @@ case "${1:-}" in
   *) echo "usage: android/build-aar.sh [--dry-run|--version]" >&2; exit 2 ;;
 esac
 
-# The version of the workspace: the `version` key of the [workspace.package] table.
-workspace_version() {
-  awk '
-    /^\[/ { in_table = ($0 ~ /^\[workspace\.package\][[:space:]]*$/) ; next }
-    in_table && /^[[:space:]]*version[[:space:]]*=/ {
-      sub(/^[^=]*=[[:space:]]*"/, ""); sub(/".*$/, ""); print; exit
-    }
-  ' Cargo.toml
-}
-
-version="$(workspace_version)"
-if [ -z "$version" ]; then
-  echo "no [workspace.package] version in Cargo.toml" >&2
-  exit 1
-fi
+version="$(scripts/workspace-version)"
 if [ "${1:-}" = --version ]; then
   echo "$version"
   exit 0

@@ -42,21 +42,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-# The version of the workspace: the `version` key of the [workspace.package] table.
-workspace_version() {
-  awk '
-    /^\[/ { in_table = ($0 ~ /^\[workspace\.package\][[:space:]]*$/) ; next }
-    in_table && /^[[:space:]]*version[[:space:]]*=/ {
-      sub(/^[^=]*=[[:space:]]*"/, ""); sub(/".*$/, ""); print; exit
-    }
-  ' Cargo.toml
-}
-
-version="$(workspace_version)"
-if [ -z "$version" ]; then
-  echo "no [workspace.package] version in Cargo.toml" >&2
-  exit 1
-fi
+version="$(scripts/workspace-version)"
 if [ "$version_only" = 1 ]; then
   echo "$version"
   exit 0

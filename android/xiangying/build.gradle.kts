@@ -62,27 +62,33 @@ dependencies {
     api("androidx.lifecycle:lifecycle-process:2.8.7")
 }
 
-publishing {
-    publications {
-        register<MavenPublication>("release") {
-            groupId = "cn.xiangying"
-            artifactId = "xiangying-android"
-            version = xiangyingVersion
-            // The component exists once AGP has configured the variants.
-            afterEvaluate { from(components["release"]) }
-            pom {
-                name.set("Xiangying for Android")
-                description.set(
-                    "The Xiangying (响应) offline-first grid governance core for Android: " +
-                        "libxiangying_ffi for arm64-v8a, armeabi-v7a and x86_64, its uniffi " +
-                        "bindings and the Kotlin layer with WorkManager and lifecycle wiring.",
-                )
-                licenses {
-                    license { name.set("Apache-2.0") }
+// The release component exists only once AGP has configured the variants (afterEvaluate), so
+// the publication is made then, as the Android Gradle plugin's publishing guide does it.
+afterEvaluate {
+    publishing {
+        publications {
+            create<MavenPublication>("release") {
+                from(components["release"])
+                groupId = "cn.xiangying"
+                artifactId = "xiangying-android"
+                version = xiangyingVersion
+                pom {
+                    name.set("Xiangying for Android")
+                    description.set(
+                        "The Xiangying (响应) offline-first grid governance core for Android: " +
+                            "libxiangying_ffi for arm64-v8a, armeabi-v7a and x86_64, its uniffi " +
+                            "bindings and the Kotlin layer with WorkManager and lifecycle wiring.",
+                    )
+                    licenses {
+                        license { name.set("Apache-2.0") }
+                    }
                 }
             }
         }
     }
+}
+
+publishing {
     repositories {
         // A folder laid out as a Maven repository: upload it, or point a build at it with
         // maven { url = uri(".../android/xiangying/build/repo") }.

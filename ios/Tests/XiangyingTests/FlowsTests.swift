@@ -175,7 +175,8 @@ final class FlowsTests: XCTestCase {
         _ = try await firstElement(reached, within: 10) { _ in true }
         job.cancel()
         gate.open()
-        if case .success(let stopped) = await job.result {
+        let result = await job.result
+        if case .success(let stopped) = result {
             XCTAssertTrue(stopped.cancelled)
         }
         let imported = try await firstElement(changes, within: 10) { _ in true }

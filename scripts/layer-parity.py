@@ -9,7 +9,13 @@ reads the public members of their two main types, `Xiangying` (one device's stor
 1. every member or free function of one layer has its counterpart in the other, under the
    naming rules below;
 2. every method the Rust crate exports on `XiangyingDevice` and `XiangyingSyncEngine`
-   (bindings/src/*.rs) is wrapped by both layers, or is listed in NOT_WRAPPED with the reason.
+   (bindings/src/*.rs) is wrapped by both layers, or is listed in NOT_WRAPPED with the reason;
+3. every JUnit `@Test` of the Kotlin test classes (android/xiangying/src/test/kotlin/cn/xiangying/,
+   but for the files in TEST_FILES_EXCLUDED) has its XCTest mirror in
+   ios/Tests/XiangyingTests/<Name>Tests.swift for Kotlin `<Name>Test`, named by the rule in
+   `swift_test_name` (the Kotlin test `a forbidden action is NotAllowed, and nothing is
+   written` is `testAForbiddenActionIsNotAllowedAndNothingIsWritten`), or is listed in
+   NOT_MIRRORED with the reason. The Swift files may hold more tests (Swift-only ones).
 
 Naming rules: Swift names are the Kotlin ones, except a Kotlin `xxxFlow` (a Flow) is a Swift
 `xxxUpdates` (an AsyncStream), and the few platform idioms in RENAMES and ONE_SIDED.
@@ -24,6 +30,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 KOTLIN = sorted((ROOT / "android/xiangying/src/main/kotlin/cn/xiangying").glob("*.kt"))
 SWIFT = sorted((ROOT / "ios/Sources/Xiangying").glob("*.swift"))
 RUST = sorted((ROOT / "bindings/src").glob("*.rs"))
+KOTLIN_TESTS = ROOT / "android/xiangying/src/test/kotlin/cn/xiangying"
+SWIFT_TESTS = ROOT / "ios/Tests/XiangyingTests"
 TYPES = ("Xiangying", "SyncEngine")
 
 # Kotlin name -> Swift name, per type, where the platforms' idioms differ.
@@ -51,6 +59,18 @@ NOT_WRAPPED = {
     "sync_now": "wrapped as `syncNow` with a closure and the caller's cancellation",
     "stop": "Kotlin `SyncEngine.close()`, Swift `SyncEngine.stop()`",
 }
+
+
+# Kotlin test files that hold no tests to mirror: file name -> why.
+TEST_FILES_EXCLUDED = {
+    "BoundaryBench.kt": "a benchmark of the JVM boundary (JNA), off by default; it times, it asserts no behaviour",
+    "SyncServer.kt": "the fixture that runs a real server; Swift's is TestServer in Fixtures.swift",
+    "Fixtures.kt": "fixtures; Swift's are in Fixtures.swift",
+}
+
+# Kotlin tests without a Swift mirror, on purpose: (Kotlin class, test name) -> why. Keep it
+# short: a test belongs here only when Swift cannot express the scenario at all.
+NOT_MIRRORED: dict = {}
 
 
 def camel(snake: str) -> str:
@@ -163,6 +183,69 @@ def swift_name(kind, kotlin_name):
     return kotlin_name
 
 
+def swift_test_name(kotlin_name: str) -> str:
+    """The XCTest name of a Kotlin test: "test" and every word of the Kotlin name (split at
+    white space) with everything but ASCII letters and digits dropped (punctuation,
+    apostrophes, CJK characters) and its first letter upper-cased: `the chief's set-up, again`
+    is `testTheChiefsSetupAgain`."""
+    out = "test"
+    for word in kotlin_name.split():
+        kept = re.sub(r"[^A-Za-z0-9]", "", word)
+        out += kept[:1].upper() + kept[1:]
+    return out
+
+
+def kotlin_tests():
+    """Kotlin test class -> the names of its @Test functions, in file order."""
+    test = re.compile(r"@Test\b(?:\s*@\w+(?:\([^)]*\))?)*\s+fun\s+(?:`([^`]+)`|(\w+))\s*\(")
+    out = {}
+    for path in sorted(KOTLIN_TESTS.glob("*.kt")):
+        if path.name in TEST_FILES_EXCLUDED:
+            continue
+        src = path.read_text()
+        m = re.search(r"^class (\w+)", src, re.M)
+        name = m.group(1) if m else path.stem
+        out[name] = [a or b for a, b in test.findall(src)]
+    return out
+
+
+def swift_tests():
+    """Swift test file name -> the names of its XCTest methods."""
+    method = re.compile(r"^\s*func\s+(test\w*)\s*\(", re.M)
+    return {path.name: set(method.findall(path.read_text())) for path in sorted(SWIFT_TESTS.glob("*.swift"))}
+
+
+def mirror_problems():
+    """What is missing from the Swift tests; and the count of Kotlin tests and of mirrors."""
+    problems, mirrored, total = [], 0, 0
+    kotlin, swift = kotlin_tests(), swift_tests()
+    for cls, names in kotlin.items():
+        if not cls.endswith("Test"):
+            problems.append(f"{cls}: a Kotlin test class whose name does not end in Test; rename it or exclude its file")
+            continue
+        file = f"{cls}s.swift"
+        have = swift.get(file, set())
+        for name in names:
+            total += 1
+            if (cls, name) in NOT_MIRRORED:
+                continue
+            want = swift_test_name(name)
+            if want in have:
+                mirrored += 1
+                continue
+            elsewhere = sorted(f for f, tests in swift.items() if want in tests)
+            where = f" (it is in {', '.join(elsewhere)}: move it)" if elsewhere else ""
+            problems.append(f"{cls}.`{name}` has no Swift mirror `{want}` in ios/Tests/XiangyingTests/{file}{where}")
+    for (cls, name) in sorted(NOT_MIRRORED):
+        if name not in kotlin.get(cls, []):
+            problems.append(f"NOT_MIRRORED lists {cls}.`{name}`, which is no Kotlin test (any more)")
+        elif swift_test_name(name) in swift.get(f"{cls}s.swift", set()):
+            problems.append(f"NOT_MIRRORED lists {cls}.`{name}`, which has its Swift mirror: drop the entry")
+    if not kotlin or not swift:
+        problems.append("no Kotlin or no Swift tests read: the layout of the tests changed; fix this check")
+    return problems, mirrored, total
+
+
 def main() -> int:
     k, s = kotlin_members(), swift_members()
     problems = []
@@ -187,11 +270,14 @@ def main() -> int:
                 problems.append(f"{obj}.{fn} is exported but the Swift layer does not wrap it")
     if not rust["XiangyingDevice"] or not k["Xiangying"] or not s["Xiangying"]:
         problems.append("nothing read: the layout of the sources changed; fix this check")
+    tests, mirrored, kotlin_total = mirror_problems()
+    problems += tests
     for p in problems:
         print(p)
     total = sum(len(v) for v in k.values())
     print(f"layer parity: {total} Kotlin members and free functions, "
-          f"{sum(len(v) for v in s.values())} Swift, {len(problems)} problem(s)")
+          f"{sum(len(v) for v in s.values())} Swift; {mirrored} of {kotlin_total} Kotlin tests mirrored in Swift, "
+          f"{len(NOT_MIRRORED)} not on purpose; {len(problems)} problem(s)")
     return 1 if problems else 0
 
 

@@ -343,14 +343,14 @@ struct UnexpectedOutcome: Error, CustomStringConvertible {
 /// Runs `body`, which must throw the `ApiError` variant that `variant` picks out; returns that
 /// variant's fields, and fails the test (throwing) otherwise. JUnit's `assertThrows<…>`:
 /// `let e = try await assertThrows(\.notAllowed) { try await d.close(id, note: "") }`.
-func assertThrows<T, Fields>(_ variant: (ApiError) -> Fields?, file: StaticString = #filePath, line: UInt = #line,
+func assertThrows<T, Fields>(_ variant: KeyPath<ApiError, Fields?>, file: StaticString = #filePath, line: UInt = #line,
                              _ body: () async throws -> T) async throws -> Fields {
     let outcome: String
     do {
         let value = try await body()
         outcome = "no error, but \(value)"
     } catch let e as ApiError {
-        if let fields = variant(e) {
+        if let fields = e[keyPath: variant] {
             return fields
         }
         outcome = "\(e)"
@@ -535,7 +535,7 @@ final class TestServer {
         _ = try admin(binary, data, ["setup", "--roster", Sample.file("sample-roster.json").path,
                                      "--catalogue", Sample.file("sample-catalogue.json").path])
         let logFile = data.appendingPathComponent("server.log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         let port = try freePort()
         let process = Process()

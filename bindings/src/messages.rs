@@ -62,13 +62,9 @@ pub fn message(error: &ApiError, locale: &str) -> String {
     }
 }
 
-/// The first letter capitalised and a full stop.
+/// The rule's sentence with a full stop (not capitalised: it may start with a person's id).
 fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
+    format!("{text}.")
 }
 
 /// The messages that need no data from the error.

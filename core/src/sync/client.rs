@@ -595,7 +595,7 @@ mod tests {
         );
         assert!(
             head.contains(&format!(
-                "\r\nuser-agent: xiangying/2.3.0 core/{} protocol/1.2 (Android 14)\r\n",
+                "\r\nuser-agent: xiangying/2.3.0 core/{} protocol/1.2 (android 14)\r\n",
                 version::CORE_VERSION
             )),
             "{head}"

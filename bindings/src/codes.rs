@@ -80,19 +80,19 @@ pub enum ErrorCode {
     /// `no_org`: The server has no roster yet.
     NoOrg,
     // ---- the case and patrol rules' refusals (ApiError::NotAllowed) ----
-    /// `服务器只能作废记录`: A server event that is not a void.
+    /// `server_only_voids`: A server event that is not a void.
     ServerOnlyVoids,
-    /// `只有服务器能作废记录`: A person's event that is a server void.
+    /// `only_server_voids`: A person's event that is a server void.
     OnlyServerVoids,
     /// `unknown_action`: An action type this build does not know (a newer app wrote it).
     UnknownAction,
-    /// `这个案件没有有效的上报记录`: Any action before the case's report took effect.
+    /// `no_valid_report`: Any action before the case's report took effect.
     NoValidReport,
     /// `wrong_status`: The action cannot start from the case's status.
     WrongStatus,
     /// `already_taken`: A claim on a request another volunteer took first.
     AlreadyTaken,
-    /// `这个案件已经上报过了`: A second report.
+    /// `already_reported`: A second report.
     AlreadyReported,
     /// `not_the_reporter`: The report's author is not the reporter the facts name.
     NotTheReporter,
@@ -108,13 +108,13 @@ pub enum ErrorCode {
     NotInvolved,
     /// `not_holder`: The action needs the case's holder.
     NotHolder,
-    /// `只有网格员或街长能就地处置网格级案件`: On-the-spot handling by a role or at a level that may not.
+    /// `on_spot_not_allowed`: On-the-spot handling by a role or at a level that may not.
     OnSpotNotAllowed,
     /// `after_photo_required`: On-the-spot handling without an after photo.
     AfterPhotoRequired,
     /// `forward_only_grid_level`: Forwarding above the grid level.
     ForwardOnlyGridLevel,
-    /// `不能把案件转交给自己`: Forwarding to oneself.
+    /// `forward_to_self`: Forwarding to oneself.
     ForwardToSelf,
     /// `request_not_escalated`: Escalating a resident request.
     RequestNotEscalated,
@@ -124,21 +124,21 @@ pub enum ErrorCode {
     EscalateWrongRole,
     /// `escalate_wrong_target`: Escalating to a level (or an assignee) other than the next one.
     EscalateWrongTarget,
-    /// `上报上级需要写明原因`: Escalating without a reason.
+    /// `escalation_needs_reason`: Escalating without a reason.
     EscalationNeedsReason,
-    /// `居民诉求应派给志愿者`: Dispatching a resident request to departments.
+    /// `request_to_volunteers`: Dispatching a resident request to departments.
     RequestToVolunteers,
-    /// `只有街道网格中心能派遣给部门`: Dispatching to departments by anyone but the centre.
+    /// `dispatch_only_centre`: Dispatching to departments by anyone but the centre.
     DispatchOnlyCentre,
-    /// `只有街道级案件能派遣给部门`: Dispatching a case below the street level to departments.
+    /// `dispatch_only_street_level`: Dispatching a case below the street level to departments.
     DispatchOnlyStreetLevel,
-    /// `请至少选择一个部门`: Dispatching to no department.
+    /// `no_department`: Dispatching to no department.
     NoDepartment,
-    /// `只有居民诉求能派给志愿者`: A problem sent to the volunteers' pool.
+    /// `volunteers_only_requests`: A problem sent to the volunteers' pool.
     VolunteersOnlyRequests,
-    /// `只有本社区的社区网格长能派给志愿者`: The volunteers' pool filled by anyone but the community's chief.
+    /// `volunteers_only_chief`: The volunteers' pool filled by anyone but the community's chief.
     VolunteersOnlyChief,
-    /// `只有本社区的志愿者能认领这个诉求`: A claim by someone other than a volunteer of the pool's community.
+    /// `claim_only_volunteer`: A claim by someone other than a volunteer of the pool's community.
     ClaimOnlyVolunteer,
     /// `evidence_required`: Resolving without a photo or a note.
     EvidenceRequired,
@@ -146,11 +146,11 @@ pub enum ErrorCode {
     MayNotVerify,
     /// `may_not_rework`: Sending work back by someone who may not.
     MayNotRework,
-    /// `请写明还有什么问题`: Sending work back without saying why.
+    /// `rework_needs_reason`: Sending work back without saying why.
     ReworkNeedsReason,
-    /// `延期时长须在1到720小时之间`: An extension outside 1 to 720 hours.
+    /// `extension_hours`: An extension outside 1 to 720 hours.
     ExtensionHours,
-    /// `只有社区网格长或街道网格中心能延期`: Extending by anyone but a supervisor.
+    /// `extend_only_supervisor`: Extending by anyone but a supervisor.
     ExtendOnlySupervisor,
     /// `deadline_already_later`: An extension that would not move the deadline later (another one gave more already).
     DeadlineAlreadyLater,
@@ -158,35 +158,35 @@ pub enum ErrorCode {
     MayNotClose,
     /// `may_not_void`: Voiding by someone who may not.
     MayNotVoid,
-    /// `作废需要写明原因`: Voiding without a reason.
+    /// `void_needs_reason`: Voiding without a reason.
     VoidNeedsReason,
-    /// `案件不能标记为自己的重复`: Marking a case a duplicate of itself.
+    /// `duplicate_of_itself`: Marking a case a duplicate of itself.
     DuplicateOfItself,
     /// `may_not_mark_duplicate`: Marking a duplicate by someone who may not.
     MayNotMarkDuplicate,
     /// `unknown_patrol_entry`: A patrol entry type this build does not know.
     UnknownPatrolEntry,
-    /// `只有服务器能作废巡查记录`: A person's patrol entry that is a server void.
+    /// `patrol_only_server_voids`: A person's patrol entry that is a server void.
     PatrolOnlyServerVoids,
-    /// `服务器只能作废巡查记录`: A server patrol entry that is not a void.
+    /// `patrol_server_only_voids`: A server patrol entry that is not a void.
     PatrolServerOnlyVoids,
     /// `not_the_walker`: A patrol entry by someone other than its walker.
     NotTheWalker,
     /// `role_does_not_accompany`: A companion whose role does not accompany patrols.
     RoleDoesNotAccompany,
-    /// `巡查人不能陪同自己的巡查`: The walker named as their own companion.
+    /// `walker_accompanies_self`: The walker named as their own companion.
     WalkerAccompaniesSelf,
-    /// `网格员只陪同街长巡查其路段`: A grid worker named on a grid patrol.
+    /// `grid_worker_on_segments_only`: A grid worker named on a grid patrol.
     GridWorkerOnSegmentsOnly,
     /// `companion_already_recorded`: The same companion twice.
     CompanionAlreadyRecorded,
-    /// `这次巡查已经结束了`: A second end.
+    /// `patrol_already_ended`: A second end.
     PatrolAlreadyEnded,
-    /// `没有这条待确认的陪同记录`: A confirmation of an accompaniment the patrol does not record.
+    /// `no_such_accompaniment`: A confirmation of an accompaniment the patrol does not record.
     NoSuchAccompaniment,
     /// `not_the_companion`: A confirmation by someone other than the companion it names.
     NotTheCompanion,
-    /// `这次陪同已经确认过了`: A second confirmation.
+    /// `already_confirmed`: A second confirmation.
     AlreadyConfirmed,
     /// `does_not_patrol`: Starting a patrol of a place the person does not patrol.
     DoesNotPatrol,
@@ -194,7 +194,7 @@ pub enum ErrorCode {
     PatrolUnderWay,
     /// `patrol_ended`: Recording a track on an ended patrol.
     PatrolEnded,
-    /// `这次巡查没有需要你确认的陪同`: Confirming on a patrol that awaits no confirmation by this person.
+    /// `nothing_to_confirm`: Confirming on a patrol that awaits no confirmation by this person.
     NothingToConfirm,
     /// `walked_by_other`: Writing to another walker's patrol.
     WalkedByOther,
@@ -331,13 +331,13 @@ impl ErrorCode {
             ErrorCode::Expired => "expired",
             ErrorCode::Conflict => "conflict",
             ErrorCode::NoOrg => "no_org",
-            ErrorCode::ServerOnlyVoids => "服务器只能作废记录",
-            ErrorCode::OnlyServerVoids => "只有服务器能作废记录",
+            ErrorCode::ServerOnlyVoids => "server_only_voids",
+            ErrorCode::OnlyServerVoids => "only_server_voids",
             ErrorCode::UnknownAction => "unknown_action",
-            ErrorCode::NoValidReport => "这个案件没有有效的上报记录",
+            ErrorCode::NoValidReport => "no_valid_report",
             ErrorCode::WrongStatus => "wrong_status",
             ErrorCode::AlreadyTaken => "already_taken",
-            ErrorCode::AlreadyReported => "这个案件已经上报过了",
+            ErrorCode::AlreadyReported => "already_reported",
             ErrorCode::NotTheReporter => "not_the_reporter",
             ErrorCode::OutsideOwnPlace => "outside_own_place",
             ErrorCode::RoleMayNotRaise => "role_may_not_raise",
@@ -345,50 +345,50 @@ impl ErrorCode {
             ErrorCode::NoteNeedsText => "note_needs_text",
             ErrorCode::NotInvolved => "not_involved",
             ErrorCode::NotHolder => "not_holder",
-            ErrorCode::OnSpotNotAllowed => "只有网格员或街长能就地处置网格级案件",
+            ErrorCode::OnSpotNotAllowed => "on_spot_not_allowed",
             ErrorCode::AfterPhotoRequired => "after_photo_required",
             ErrorCode::ForwardOnlyGridLevel => "forward_only_grid_level",
-            ErrorCode::ForwardToSelf => "不能把案件转交给自己",
+            ErrorCode::ForwardToSelf => "forward_to_self",
             ErrorCode::RequestNotEscalated => "request_not_escalated",
             ErrorCode::StreetLevelDispatches => "street_level_dispatches",
             ErrorCode::EscalateWrongRole => "escalate_wrong_role",
             ErrorCode::EscalateWrongTarget => "escalate_wrong_target",
-            ErrorCode::EscalationNeedsReason => "上报上级需要写明原因",
-            ErrorCode::RequestToVolunteers => "居民诉求应派给志愿者",
-            ErrorCode::DispatchOnlyCentre => "只有街道网格中心能派遣给部门",
-            ErrorCode::DispatchOnlyStreetLevel => "只有街道级案件能派遣给部门",
-            ErrorCode::NoDepartment => "请至少选择一个部门",
-            ErrorCode::VolunteersOnlyRequests => "只有居民诉求能派给志愿者",
-            ErrorCode::VolunteersOnlyChief => "只有本社区的社区网格长能派给志愿者",
-            ErrorCode::ClaimOnlyVolunteer => "只有本社区的志愿者能认领这个诉求",
+            ErrorCode::EscalationNeedsReason => "escalation_needs_reason",
+            ErrorCode::RequestToVolunteers => "request_to_volunteers",
+            ErrorCode::DispatchOnlyCentre => "dispatch_only_centre",
+            ErrorCode::DispatchOnlyStreetLevel => "dispatch_only_street_level",
+            ErrorCode::NoDepartment => "no_department",
+            ErrorCode::VolunteersOnlyRequests => "volunteers_only_requests",
+            ErrorCode::VolunteersOnlyChief => "volunteers_only_chief",
+            ErrorCode::ClaimOnlyVolunteer => "claim_only_volunteer",
             ErrorCode::EvidenceRequired => "evidence_required",
             ErrorCode::MayNotVerify => "may_not_verify",
             ErrorCode::MayNotRework => "may_not_rework",
-            ErrorCode::ReworkNeedsReason => "请写明还有什么问题",
-            ErrorCode::ExtensionHours => "延期时长须在1到720小时之间",
-            ErrorCode::ExtendOnlySupervisor => "只有社区网格长或街道网格中心能延期",
+            ErrorCode::ReworkNeedsReason => "rework_needs_reason",
+            ErrorCode::ExtensionHours => "extension_hours",
+            ErrorCode::ExtendOnlySupervisor => "extend_only_supervisor",
             ErrorCode::DeadlineAlreadyLater => "deadline_already_later",
             ErrorCode::MayNotClose => "may_not_close",
             ErrorCode::MayNotVoid => "may_not_void",
-            ErrorCode::VoidNeedsReason => "作废需要写明原因",
-            ErrorCode::DuplicateOfItself => "案件不能标记为自己的重复",
+            ErrorCode::VoidNeedsReason => "void_needs_reason",
+            ErrorCode::DuplicateOfItself => "duplicate_of_itself",
             ErrorCode::MayNotMarkDuplicate => "may_not_mark_duplicate",
             ErrorCode::UnknownPatrolEntry => "unknown_patrol_entry",
-            ErrorCode::PatrolOnlyServerVoids => "只有服务器能作废巡查记录",
-            ErrorCode::PatrolServerOnlyVoids => "服务器只能作废巡查记录",
+            ErrorCode::PatrolOnlyServerVoids => "patrol_only_server_voids",
+            ErrorCode::PatrolServerOnlyVoids => "patrol_server_only_voids",
             ErrorCode::NotTheWalker => "not_the_walker",
             ErrorCode::RoleDoesNotAccompany => "role_does_not_accompany",
-            ErrorCode::WalkerAccompaniesSelf => "巡查人不能陪同自己的巡查",
-            ErrorCode::GridWorkerOnSegmentsOnly => "网格员只陪同街长巡查其路段",
+            ErrorCode::WalkerAccompaniesSelf => "walker_accompanies_self",
+            ErrorCode::GridWorkerOnSegmentsOnly => "grid_worker_on_segments_only",
             ErrorCode::CompanionAlreadyRecorded => "companion_already_recorded",
-            ErrorCode::PatrolAlreadyEnded => "这次巡查已经结束了",
-            ErrorCode::NoSuchAccompaniment => "没有这条待确认的陪同记录",
+            ErrorCode::PatrolAlreadyEnded => "patrol_already_ended",
+            ErrorCode::NoSuchAccompaniment => "no_such_accompaniment",
             ErrorCode::NotTheCompanion => "not_the_companion",
-            ErrorCode::AlreadyConfirmed => "这次陪同已经确认过了",
+            ErrorCode::AlreadyConfirmed => "already_confirmed",
             ErrorCode::DoesNotPatrol => "does_not_patrol",
             ErrorCode::PatrolUnderWay => "patrol_under_way",
             ErrorCode::PatrolEnded => "patrol_ended",
-            ErrorCode::NothingToConfirm => "这次巡查没有需要你确认的陪同",
+            ErrorCode::NothingToConfirm => "nothing_to_confirm",
             ErrorCode::WalkedByOther => "walked_by_other",
         }
     }
@@ -706,10 +706,16 @@ mod tests {
             let (zh, en) = (message(&e, "zh-Hans-CN"), message(&e, "en-US"));
             assert!(!zh.trim().is_empty() && !en.trim().is_empty(), "{code:?}");
             assert_ne!(zh, en, "{code:?}");
-            assert!(zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{zh}");
-            assert!(en.is_ascii(), "{en}");
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{zh}"
+            );
+            assert!(en.chars().any(|c| c.is_ascii_alphabetic()), "{en}");
         }
-        let missing: Vec<_> = ErrorCode::ALL.iter().filter(|c| !seen.contains(c)).collect();
+        let missing: Vec<_> = ErrorCode::ALL
+            .iter()
+            .filter(|c| !seen.contains(c))
+            .collect();
         assert!(missing.is_empty(), "codes without a sample: {missing:?}");
     }
 
@@ -727,6 +733,59 @@ mod tests {
             } else {
                 assert_eq!(c.as_str(), r.code());
             }
+        }
+    }
+
+    #[test]
+    fn docs_errors_lists_every_code() {
+        let doc = include_str!("../../docs/ERRORS.md");
+        for c in ErrorCode::ALL {
+            assert!(
+                doc.contains(&format!("| `{}` |", c.as_str())),
+                "docs/ERRORS.md does not list `{}`",
+                c.as_str()
+            );
+        }
+    }
+
+    /// Prints the table of docs/ERRORS.md (`cargo test -p xiangying-ffi --lib
+    /// print_the_errors_table -- --ignored --nocapture`): every code with a sample message.
+    #[test]
+    #[ignore]
+    fn print_the_errors_table() {
+        let mut seen = HashSet::new();
+        for e in samples() {
+            let code = e.code();
+            if !seen.insert(code) {
+                continue;
+            }
+            println!(
+                "| `{}` | {} | {} | {} |",
+                code.as_str(),
+                variant(&e),
+                message(&e, "en").replace('|', "\\|"),
+                message(&e, "zh").replace('|', "\\|")
+            );
+        }
+    }
+
+    /// The variant's name, as Kotlin's subclass and Swift's case spell it.
+    fn variant(e: &ApiError) -> &'static str {
+        match e {
+            ApiError::NotAllowed { .. } => "NotAllowed",
+            ApiError::NotFound { .. } => "NotFound",
+            ApiError::InvalidInput { .. } => "InvalidInput",
+            ApiError::Storage { .. } => "Storage",
+            ApiError::Network { .. } => "Network",
+            ApiError::Unauthorised { .. } => "Unauthorised",
+            ApiError::PhotoRejected { .. } => "PhotoRejected",
+            ApiError::ServerRejected { .. } => "ServerRejected",
+            ApiError::Cancelled { .. } => "Cancelled",
+            ApiError::UpgradeRequired { .. } => "UpgradeRequired",
+            ApiError::ServerTooOld { .. } => "ServerTooOld",
+            ApiError::CorruptCase { .. } => "CorruptCase",
+            ApiError::NotSetUp { .. } => "NotSetUp",
+            ApiError::Internal { .. } => "Internal",
         }
     }
 

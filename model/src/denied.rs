@@ -166,7 +166,9 @@ pub enum Denied {
     #[error("evidence is required: a photo or a note")]
     EvidenceRequired,
     /// Verifying by someone who may not (the handler, or someone unrelated).
-    #[error("{person} may not verify this work (the reporter's side or a supervisor verifies, never the handler)")]
+    #[error(
+        "{person} may not verify this work (the reporter's side or a supervisor verifies, never the handler)"
+    )]
     MayNotVerify {
         /// The person who tried.
         person: String,
@@ -470,7 +472,9 @@ impl Denied {
             }
             Denied::VoidNeedsReason => "作废需要写明原因".into(),
             Denied::DuplicateOfItself => "案件不能标记为自己的重复".into(),
-            Denied::MayNotMarkDuplicate => "只有网格员、社区网格长或街道网格中心能标记重复案件".into(),
+            Denied::MayNotMarkDuplicate => {
+                "只有网格员、社区网格长或街道网格中心能标记重复案件".into()
+            }
             Denied::UnknownPatrolEntry { type_name } => {
                 format!("本应用不认识巡查记录“{type_name}”，请更新应用后查看")
             }
@@ -486,7 +490,10 @@ impl Denied {
             Denied::NotTheCompanion { person, .. } => format!("只有{person}本人能确认这次陪同"),
             Denied::AlreadyConfirmed { .. } => "这次陪同已经确认过了".into(),
             Denied::DoesNotPatrol { role, .. } => {
-                format!("{}不能巡查这个地方，请选择自己的网格或路段", role.label_zh())
+                format!(
+                    "{}不能巡查这个地方，请选择自己的网格或路段",
+                    role.label_zh()
+                )
             }
             Denied::PatrolUnderWay { .. } => "还有一次巡查没有结束，请先结束它".into(),
             Denied::PatrolEnded { .. } => "这次巡查已经结束，不能再记录轨迹".into(),
@@ -592,7 +599,10 @@ mod tests {
             role: Role::Volunteer,
             kind: CaseKind::Problem,
         };
-        assert_eq!(d.to_string(), "a volunteer (志愿者) may not raise a problem");
+        assert_eq!(
+            d.to_string(),
+            "a volunteer (志愿者) may not raise a problem"
+        );
     }
 
     #[test]

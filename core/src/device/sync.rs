@@ -146,13 +146,12 @@ impl Device {
     /// printable ASCII without parentheses, at most 64 characters) is `InvalidInput`
     /// naming `platform`, and the platform is left as it was.
     pub fn set_platform(&self, platform: &str) -> Result<()> {
-        let checked =
-            crate::sync::version::check_platform(platform).map_err(|problem| {
-                Error::InvalidInput {
-                    field: "platform",
-                    problem,
-                }
-            })?;
+        let checked = crate::sync::version::check_platform(platform).map_err(|problem| {
+            Error::InvalidInput {
+                field: "platform",
+                problem,
+            }
+        })?;
         self.identity.write().unwrap_or_else(|e| e.into_inner()).2 = checked;
         Ok(())
     }

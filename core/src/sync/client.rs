@@ -212,10 +212,11 @@ impl SyncClient {
         platform: &str,
         protocol: Protocol,
     ) -> Result<SyncClient> {
-        let platform = version::check_platform(platform).map_err(|problem| Error::InvalidInput {
-            field: "platform",
-            problem,
-        })?;
+        let platform =
+            version::check_platform(platform).map_err(|problem| Error::InvalidInput {
+                field: "platform",
+                problem,
+            })?;
         let mut headers = reqwest::header::HeaderMap::new();
         let value = |v: String| {
             reqwest::header::HeaderValue::from_str(&v).map_err(|e| Error::InvalidInput {
@@ -578,7 +579,8 @@ mod tests {
     #[test]
     fn every_request_says_its_versions_and_426_is_named() {
         let (url, server) = one_shot(UPGRADE);
-        let client = SyncClient::with_identity(&url, "2.3.0", "Android 14", version::CURRENT).unwrap();
+        let client =
+            SyncClient::with_identity(&url, "2.3.0", "Android 14", version::CURRENT).unwrap();
         let err = client.org("t").unwrap_err();
         assert!(
             matches!(&err, Error::UpgradeRequired(m) if m == "too old!!"),

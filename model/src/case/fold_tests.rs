@@ -358,7 +358,9 @@ fn a_report_by_someone_else_than_the_reporter_is_rejected() {
         },
     )];
     let s = fold(&facts("psc1"), &h);
-    assert!(matches!(&s.history[0].outcome, Outcome::Rejected(r) if r.to_string().contains("reporter")));
+    assert!(
+        matches!(&s.history[0].outcome, Outcome::Rejected(r) if r.to_string().contains("reporter"))
+    );
 }
 
 // ---- deadlines ----------------------------------------------------------------------------

@@ -19,10 +19,10 @@ mod state;
 pub(crate) mod tolerant;
 mod transitions;
 
+pub use crate::denied::Denied;
 pub use doc::{CaseDoc, DocError, LAYOUT, RawChange};
 pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
 pub use fold::{check, fold};
 pub use inbox::{BadInboxKey, InboxKey, inbox_keys_for};
-pub use crate::denied::Denied;
 pub use state::{CaseState, FoldedEvent, Outcome, Status};

@@ -191,8 +191,7 @@ fn accompanied(
     companion: &Claim,
     e: &PatrolEvent,
 ) -> Result<(), Denied> {
-    let kind = CompanionKind::of(companion.role)
-        .ok_or(Denied::RoleDoesNotAccompany {
+    let kind = CompanionKind::of(companion.role).ok_or(Denied::RoleDoesNotAccompany {
         role: companion.role,
     })?;
     if companion.person == facts.walker.person {

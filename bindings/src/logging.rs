@@ -60,6 +60,9 @@ pub trait LogSink: Send + Sync {
     fn log(&self, level: LogLevel, target: String, message: String);
 }
 
+/// The slot holding the current sink (none until one is set).
+type SinkSlot = Arc<RwLock<Option<Arc<dyn LogSink>>>>;
+
 /// How many lines may wait for a slow sink before new ones are dropped.
 const QUEUE: usize = 1024;
 
@@ -105,14 +108,14 @@ impl log::Log for Forwarder {
 }
 
 /// The forwarder, installed as the `log` logger on first use.
-static FORWARDER: OnceLock<Option<Arc<RwLock<Option<Arc<dyn LogSink>>>>>> = OnceLock::new();
+static FORWARDER: OnceLock<Option<SinkSlot>> = OnceLock::new();
 
 /// Installs the forwarder (once per process) and starts its thread; `None` when another
 /// logger was installed first (a host program's own), in which case lines go there.
-fn forwarder() -> Option<Arc<RwLock<Option<Arc<dyn LogSink>>>>> {
+fn forwarder() -> Option<SinkSlot> {
     FORWARDER
         .get_or_init(|| {
-            let sink: Arc<RwLock<Option<Arc<dyn LogSink>>>> = Arc::new(RwLock::new(None));
+            let sink: SinkSlot = Arc::new(RwLock::new(None));
             let dropped = Arc::new(AtomicU64::new(0));
             let (queue, lines) = sync_channel(QUEUE);
             let f = Forwarder {
@@ -131,11 +134,7 @@ fn forwarder() -> Option<Arc<RwLock<Option<Arc<dyn LogSink>>>>> {
 }
 
 /// The logging thread: hands each line to the current sink, fenced.
-fn deliver(
-    lines: Receiver<Line>,
-    sink: Arc<RwLock<Option<Arc<dyn LogSink>>>>,
-    dropped: Arc<AtomicU64>,
-) {
+fn deliver(lines: Receiver<Line>, sink: SinkSlot, dropped: Arc<AtomicU64>) {
     for line in lines {
         let current = sink.read().unwrap_or_else(|e| e.into_inner()).clone();
         let Some(current) = current else { continue };

@@ -15,7 +15,8 @@ import java.util.Locale
  * The error's stable code: one per refusal of the rules (`NOT_HOLDER`, `ALREADY_TAKEN`, …),
  * per photo problem (`PHOTO_HEIC`, …), per server refusal (`QUARANTINED`, `OVER_LIMIT`, …),
  * else the variant's own. Branch on it; a code this app does not know means: act on the
- * subclass.
+ * subclass. (On a value typed `ApiException.ServerRejected`, Kotlin picks that class's own
+ * `code`, the server's text; on an `ApiException`, as a `catch` has it, this one.)
  */
 val ApiException.code: ErrorCode get() = apiErrorCode(this)
 

@@ -126,7 +126,9 @@ class ErrorCodesTest : WithServer() {
             "a_newer_servers_code" to ErrorCode.SERVER_REJECTED,
         )
         for ((sent, code) in cases) {
-            val e = ApiException.ServerRejected(403u, sent, "x")
+            // As an ApiException (as a catch block has it): a ServerRejected's own `code` is
+            // the server's text.
+            val e: ApiException = ApiException.ServerRejected(403u, sent, "x")
             assertEquals(code, e.code, sent)
             assertNotEquals(e.message(zh), e.message(en))
         }

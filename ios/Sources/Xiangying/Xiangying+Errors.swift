@@ -28,10 +28,11 @@ extension ErrorCode {
     public var id: String { errorCodeName(code: self) }
 }
 
-extension Xiangying {
-    /// This platform and its version, as the User-Agent names it: `iOS 18.1` on an iPhone
-    /// (from `ProcessInfo`), the operating system's name elsewhere.
-    public static var currentPlatform: String {
+/// The platform the app runs on, as the User-Agent names it.
+public enum XiangyingPlatform {
+    /// This platform and its version: `iOS 18.1` on an iPhone (from `ProcessInfo`), the
+    /// operating system's name elsewhere (Kotlin's Android layer: `XiangyingProcess.platform()`).
+    public static var current: String {
         let v = ProcessInfo.processInfo.operatingSystemVersion
         #if os(iOS)
         let name = "iOS"
@@ -42,7 +43,9 @@ extension Xiangying {
         #endif
         return "\(name) \(v.majorVersion).\(v.minorVersion)" + (v.patchVersion > 0 ? ".\(v.patchVersion)" : "")
     }
+}
 
+extension Xiangying {
     /// Names the platform and its version in every request's User-Agent from now on (e.g.
     /// `iOS 18.1`; `open` takes it too). Throws `ApiError.InvalidInput` (field `platform`) for
     /// a value that cannot go in an HTTP header.

@@ -31,11 +31,11 @@ public final class Xiangying: @unchecked Sendable {
 
     /// Opens (creating if needed) the store in `dir`. `appVersion` (the app's
     /// `CFBundleShortVersionString`) goes with every request to the server, beside the core
-    /// and protocol versions, and `platform` (by default `currentPlatform`, e.g. `iOS 18.1`
+    /// and protocol versions, and `platform` (by default `XiangyingPlatform.current`, e.g. `iOS 18.1`
     /// from `ProcessInfo`) in the User-Agent; a `platform` that cannot go in an HTTP header
     /// throws `ApiError.InvalidInput` (field `platform`).
     public static func open(
-        dir: URL, appVersion: String = "dev", platform: String = Xiangying.currentPlatform
+        dir: URL, appVersion: String = "dev", platform: String = XiangyingPlatform.current
     ) async throws -> Xiangying {
         try await Task.detached(priority: .userInitiated) {
             let device = try XiangyingDevice.open(dir: dir.path)

@@ -165,6 +165,16 @@ impl XiangyingDevice {
         self.device.set_app_version(&app_version);
     }
 
+    /// Sets the platform the app runs on, its name and version (`Android 14` from
+    /// `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+    /// names it after the app and core versions, for the operator. Empty (the default) names
+    /// none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+    /// header (printable ASCII without parentheses, at most 64 characters); the platform is
+    /// then left as it was.
+    pub fn set_platform(&self, platform: String) -> ApiResult<()> {
+        Ok(self.device.set_platform(&platform)?)
+    }
+
     /// The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
     /// screen or a bug report.
     pub fn protocol_version(&self) -> String {

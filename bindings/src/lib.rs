@@ -10,7 +10,11 @@
 //!   (`engine.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`]);
-//! - one error, [`ApiError`], whose variants an app can act on;
+//! - one error, [`ApiError`], whose variants an app can act on, each with a stable
+//!   [`ErrorCode`] (`codes.rs`) and a message in Chinese or English ([`api_error_message`],
+//!   `messages.rs`);
+//! - the logging hook: the core's log lines to the app's [`LogSink`] ([`set_log_sink`],
+//!   `logging.rs`);
 //! - callbacks: [`CaseListener`] (which cases and patrols changed), [`ProgressListener`], [`SyncListener`] and
 //!   [`CancelToken`] (long work).
 //!
@@ -19,12 +23,15 @@
 //! Bindings are generated from the built library by the pinned `uniffi-bindgen` binary of
 //! this crate (`scripts/bindings`).
 
+mod codes;
 mod device;
 mod engine;
 mod error;
 mod field;
 pub mod field_types;
 mod listener;
+mod logging;
+mod messages;
 mod patrol;
 pub mod patrol_types;
 pub mod report_types;
@@ -32,6 +39,7 @@ mod reports;
 pub mod types;
 mod work;
 
+pub use codes::{ErrorCode, api_error_code, error_code_name};
 pub use device::XiangyingDevice;
 pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,
@@ -40,6 +48,8 @@ pub use engine::{
 pub use error::{ApiError, ApiResult};
 pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
+pub use logging::{LogLevel, LogSink, clear_log_sink, set_log_sink};
+pub use messages::{api_error_message, message};
 pub use patrol_types::*;
 pub use report_types::*;
 pub use types::*;

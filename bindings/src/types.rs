@@ -466,8 +466,12 @@ pub enum EventOutcome {
     Applied,
     /// It lost or was not allowed (e.g. a second volunteer's claim); `reason` says why.
     Rejected {
-        /// Why, in words a user can read.
+        /// Why, in English words a user can read.
         reason: String,
+        /// Which refusal of the rules (e.g. `AlreadyTaken`).
+        code: crate::codes::ErrorCode,
+        /// Why, in Simplified Chinese.
+        reason_zh: String,
     },
     /// The server voided it.
     VoidedByServer {
@@ -483,7 +487,11 @@ impl From<core_case::Outcome> for EventOutcome {
     fn from(o: core_case::Outcome) -> EventOutcome {
         match o {
             core_case::Outcome::Applied => EventOutcome::Applied,
-            core_case::Outcome::Rejected(reason) => EventOutcome::Rejected { reason },
+            core_case::Outcome::Rejected(reason) => EventOutcome::Rejected {
+                code: crate::codes::ErrorCode::from(&reason),
+                reason_zh: reason.zh(),
+                reason: reason.to_string(),
+            },
             core_case::Outcome::VoidedByServer(reason) => EventOutcome::VoidedByServer { reason },
             core_case::Outcome::NotUnderstood => EventOutcome::NotUnderstood,
         }

@@ -66,7 +66,9 @@ impl Device {
         if !rules::involved(&facts, &state, &claim) {
             return Err(Error::NotAllowed {
                 action: "attach a photo".into(),
-                reason: format!("{} is not involved in this case", claim.person),
+                reason: crate::case::Denied::NotInvolved {
+                    person: claim.person.clone(),
+                },
             });
         }
         let now = self.now();

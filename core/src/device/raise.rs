@@ -126,9 +126,17 @@ impl Device {
         let person = claim.person.clone();
         let event = Event::new(facts.created_at, claim, Action::Reported { assignee });
         let empty = fold(&facts, &[]);
-        check(&facts, &empty, &event).map_err(|reason| Error::NotAllowed {
-            action: format!("raise a {}", facts.kind.as_str()),
-            reason,
+        check(&facts, &empty, &event).map_err(|reason| {
+            log::info!(
+                target: crate::logs::RULES,
+                "refused raising a {}: {}",
+                facts.kind.as_str(),
+                reason.code()
+            );
+            Error::NotAllowed {
+                action: format!("raise a {}", facts.kind.as_str()),
+                reason,
+            }
         })?;
         let mut doc =
             CaseDoc::create(&self.actor, &facts, &event).map_err(|e| Error::InvalidInput {

@@ -18,7 +18,7 @@ fn report(category: &str) -> NewReport {
 
 fn not_allowed<T: std::fmt::Debug>(r: crate::Result<T>) -> String {
     match r {
-        Err(Error::NotAllowed { reason, .. }) => reason,
+        Err(Error::NotAllowed { reason, .. }) => reason.to_string(),
         other => panic!("expected NotAllowed, got {other:?}"),
     }
 }

@@ -8,7 +8,9 @@ import Foundation
 /// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
 /// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorised`,
 /// `.UpgradeRequired`, `.ServerTooOld`, `.ServerRejected`, `.Cancelled`, `.Internal`); see
-/// `upgradeNeeded` for the two answers that say one side must be upgraded.
+/// its `code` (a stable `ErrorCode`) and `message(locale:)` (Chinese or English) in
+/// Xiangying+Errors.swift, and `upgradeNeeded` for the two answers that say one side must be
+/// upgraded.
 public final class Xiangying: @unchecked Sendable {
     /// The generated object, for anything this layer does not wrap.
     public let device: XiangyingDevice
@@ -29,11 +31,16 @@ public final class Xiangying: @unchecked Sendable {
 
     /// Opens (creating if needed) the store in `dir`. `appVersion` (the app's
     /// `CFBundleShortVersionString`) goes with every request to the server, beside the core
-    /// and protocol versions.
-    public static func open(dir: URL, appVersion: String = "dev") async throws -> Xiangying {
+    /// and protocol versions, and `platform` (by default `XiangyingPlatform.current`, e.g. `iOS 18.1`
+    /// from `ProcessInfo`) in the User-Agent; a `platform` that cannot go in an HTTP header
+    /// throws `ApiError.InvalidInput` (field `platform`).
+    public static func open(
+        dir: URL, appVersion: String = "dev", platform: String = XiangyingPlatform.current
+    ) async throws -> Xiangying {
         try await Task.detached(priority: .userInitiated) {
             let device = try XiangyingDevice.open(dir: dir.path)
             device.setAppVersion(appVersion: appVersion)
+            try device.setPlatform(platform: platform)
             return Xiangying(device: device)
         }.value
     }

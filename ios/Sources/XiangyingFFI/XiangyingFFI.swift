@@ -1228,6 +1228,228 @@ public func FfiConverterTypeEngineListener_lower(_ value: EngineListener) -> UIn
 
 
 /**
+ * Where the core's log lines go: the app implements it (Kotlin `XiangyingLog`, Swift
+ * `XiangyingLog`) and installs it with [`set_log_sink`].
+ */
+public protocol LogSink: AnyObject, Sendable {
+    
+    /**
+     * One line: its `level`, its `target` (e.g. `xiangying::sync`) and its text. Called on
+     * the core's logging thread, one line at a time, in order. Lines carry ids, counts and
+     * codes, never tokens or what people wrote.
+     */
+    func log(level: LogLevel, target: String, message: String) 
+    
+}
+/**
+ * Where the core's log lines go: the app implements it (Kotlin `XiangyingLog`, Swift
+ * `XiangyingLog`) and installs it with [`set_log_sink`].
+ */
+open class LogSinkImpl: LogSink, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_xiangying_ffi_fn_clone_logsink(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_xiangying_ffi_fn_free_logsink(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One line: its `level`, its `target` (e.g. `xiangying::sync`) and its text. Called on
+     * the core's logging thread, one line at a time, in order. Lines carry ids, counts and
+     * codes, never tokens or what people wrote.
+     */
+open func log(level: LogLevel, target: String, message: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_logsink_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLogLevel_lower(level),
+        FfiConverterString.lower(target),
+        FfiConverterString.lower(message),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLogSink {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLogSink = UniffiVTableCallbackInterfaceLogSink(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeLogSink.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LogSink: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeLogSink.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LogSink: handle missing in uniffiClone")
+            }
+        },
+        log: { (
+            uniffiHandle: UInt64,
+            level: RustBuffer,
+            target: RustBuffer,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeLogSink.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.log(
+                     level: try FfiConverterTypeLogLevel_lift(level),
+                     target: try FfiConverterString.lift(target),
+                     message: try FfiConverterString.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogSink> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogSink>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLogSink() {
+    uniffi_xiangying_ffi_fn_init_callback_vtable_logsink(UniffiCallbackInterfaceLogSink.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogSink: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LogSink>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = LogSink
+
+    public static func lift(_ handle: UInt64) throws -> LogSink {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogSinkImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: LogSink) -> UInt64 {
+         if let rustImpl = value as? LogSinkImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogSink {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LogSink, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogSink_lift(_ handle: UInt64) throws -> LogSink {
+    return try FfiConverterTypeLogSink.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
+    return FfiConverterTypeLogSink.lower(value)
+}
+
+
+
+
+
+
+/**
  * Told how far long work (a bulk import) has got.
  */
 public protocol ProgressListener: AnyObject, Sendable {
@@ -1923,6 +2145,16 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
     func setPerson(personId: String) throws 
+    
+    /**
+     * Sets the platform the app runs on, its name and version (`Android 14` from
+     * `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+     * names it after the app and core versions, for the operator. Empty (the default) names
+     * none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+     * header (printable ASCII without parentheses, at most 64 characters); the platform is
+     * then left as it was.
+     */
+    func setPlatform(platform: String) throws 
     
     /**
      * Syncs now on a worker thread: pushes every change of cases and patrols not yet
@@ -2877,6 +3109,23 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
     uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(personId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets the platform the app runs on, its name and version (`Android 14` from
+     * `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+     * names it after the app and core versions, for the operator. Empty (the default) names
+     * none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+     * header (printable ASCII without parentheses, at most 64 characters); the platform is
+     * then left as it was.
+     */
+open func setPlatform(platform: String)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_platform(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(platform),uniffiCallStatus
     )
 }
 }
@@ -7579,15 +7828,23 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * This person may not do this to this case now; nothing was written. Show `reason`.
+     * This person may not do this to this case now; nothing was written. Show `reason`
+     * (English) or `reason_zh` (Chinese); branch on `code`, one per refusal of the rules.
      */
     case NotAllowed(
         /**
          * The action tried, e.g. `escalate`.
          */action: String, 
         /**
-         * Why not, in words a user can read.
-         */reason: String
+         * Why not, in English words a user can read.
+         */reason: String, 
+        /**
+         * Which refusal ([`ErrorCode`]'s rule codes, e.g. `NotHolder`; `NotAllowed` when
+         * the reason was read back from stored words).
+         */code: ErrorCode, 
+        /**
+         * Why not, in Simplified Chinese.
+         */reasonZh: String
     )
     /**
      * Something named does not exist on this device (a case, person, category, grid, …).
@@ -7647,7 +7904,11 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case PhotoRejected(
         /**
          * Why, in words a user can read.
-         */reason: String
+         */reason: String, 
+        /**
+         * Which problem: `PhotoTooLarge`, `PhotoTooManyPixels`, `PhotoUnsupportedFormat`,
+         * `PhotoHeic`, `PhotoCorrupt` or `PhotoEncode`.
+         */code: ErrorCode
     )
     /**
      * The server answered but refused the request (HTTP `status`): 403 a write outside this
@@ -7758,7 +8019,9 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         
         case 1: return .NotAllowed(
             action: try FfiConverterString.read(from: &buf), 
-            reason: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf), 
+            code: try FfiConverterTypeErrorCode.read(from: &buf), 
+            reasonZh: try FfiConverterString.read(from: &buf)
             )
         case 2: return .NotFound(
             what: try FfiConverterString.read(from: &buf), 
@@ -7778,7 +8041,8 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 7: return .PhotoRejected(
-            reason: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf), 
+            code: try FfiConverterTypeErrorCode.read(from: &buf)
             )
         case 8: return .ServerRejected(
             status: try FfiConverterUInt16.read(from: &buf), 
@@ -7816,10 +8080,12 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
 
         
         
-        case let .NotAllowed(action,reason):
+        case let .NotAllowed(action,reason,code,reasonZh):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
+            FfiConverterString.write(reasonZh, into: &buf)
             
         
         case let .NotFound(what,id):
@@ -7849,9 +8115,10 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .PhotoRejected(reason):
+        case let .PhotoRejected(reason,code):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
             
         
         case let .ServerRejected(status,code,detail):
@@ -8968,6 +9235,962 @@ public func FfiConverterTypeEngineState_lower(_ value: EngineState) -> RustBuffe
 
 
 /**
+ * The stable code of an error. Its snake_case form ([`error_code_name`]) is what logs and
+ * the server use (`ServerRejected.code` carries the server's codes in that form).
+ */
+
+public enum ErrorCode: Equatable, Hashable {
+    
+    /**
+     * `not_allowed`: A rule refused the action; the reason was read back from its stored words (no finer code known).
+     */
+    case notAllowed
+    /**
+     * `not_found`: Something named does not exist on this device, or the server does not show it to this device.
+     */
+    case notFound
+    /**
+     * `invalid_input`: An input (or a roster or catalogue file) is invalid; the error names the field.
+     */
+    case invalidInput
+    /**
+     * `storage`: The device store failed (disk full, an unwritable file, a store from a newer app).
+     */
+    case storage
+    /**
+     * `network`: The server could not be reached, or the connection broke.
+     */
+    case network
+    /**
+     * `unauthorised`: The server refused this device's token, or an enrolment code.
+     */
+    case unauthorised
+    /**
+     * `cancelled`: The caller cancelled the work.
+     */
+    case cancelled
+    /**
+     * `upgrade_required`: The server no longer answers this app's protocol: upgrade the app.
+     */
+    case upgradeRequired
+    /**
+     * `server_too_old`: The server is older than this app's protocol: upgrade the server.
+     */
+    case serverTooOld
+    /**
+     * `corrupt_case`: One case's stored document cannot be read.
+     */
+    case corruptCase
+    /**
+     * `not_set_up`: The device has no roster or no enrolled person yet.
+     */
+    case notSetUp
+    /**
+     * `internal`: A bug, or a failure inside the server (with an id for its log).
+     */
+    case `internal`
+    /**
+     * `photo_too_large`: A photo's file is larger than the limit.
+     */
+    case photoTooLarge
+    /**
+     * `photo_too_many_pixels`: A photo has more pixels than the limit.
+     */
+    case photoTooManyPixels
+    /**
+     * `photo_unsupported_format`: A photo is not JPEG, PNG or WebP.
+     */
+    case photoUnsupportedFormat
+    /**
+     * `photo_heic`: A photo is HEIC/HEIF: the platform must convert it to JPEG first.
+     */
+    case photoHeic
+    /**
+     * `photo_corrupt`: A photo's bytes are damaged.
+     */
+    case photoCorrupt
+    /**
+     * `photo_encode`: A photo could not be encoded as JPEG.
+     */
+    case photoEncode
+    /**
+     * `server_rejected`: The server refused with a code this build does not know (or none): act on the HTTP status.
+     */
+    case serverRejected
+    /**
+     * `quarantined`: The server quarantined this device for tampering.
+     */
+    case quarantined
+    /**
+     * `tampering`: A push tried to rewrite history or forge an author.
+     */
+    case tampering
+    /**
+     * `forbidden`: The server does not let this person do this (e.g. a write outside their scope).
+     */
+    case forbidden
+    /**
+     * `bad_request`: The server could not read the request.
+     */
+    case badRequest
+    /**
+     * `too_large`: A request body is larger than the server allows.
+     */
+    case tooLarge
+    /**
+     * `over_limit`: A push crosses a limit the server names.
+     */
+    case overLimit
+    /**
+     * `overloaded`: The server is serving as much as it may; retry later.
+     */
+    case overloaded
+    /**
+     * `device_busy`: This device already has requests in flight.
+     */
+    case deviceBusy
+    /**
+     * `too_many_requests`: Too many attempts (enrolment codes).
+     */
+    case tooManyRequests
+    /**
+     * `expired`: Something expired, e.g. an enrolment code.
+     */
+    case expired
+    /**
+     * `conflict`: The request conflicts with what the server holds (e.g. an upload offset).
+     */
+    case conflict
+    /**
+     * `no_org`: The server has no roster yet.
+     */
+    case noOrg
+    /**
+     * `server_only_voids`: A server event that is not a void.
+     */
+    case serverOnlyVoids
+    /**
+     * `only_server_voids`: A person's event that is a server void.
+     */
+    case onlyServerVoids
+    /**
+     * `unknown_action`: An action type this build does not know (a newer app wrote it).
+     */
+    case unknownAction
+    /**
+     * `no_valid_report`: Any action before the case's report took effect.
+     */
+    case noValidReport
+    /**
+     * `wrong_status`: The action cannot start from the case's status.
+     */
+    case wrongStatus
+    /**
+     * `already_taken`: A claim on a request another volunteer took first.
+     */
+    case alreadyTaken
+    /**
+     * `already_reported`: A second report.
+     */
+    case alreadyReported
+    /**
+     * `not_the_reporter`: The report's author is not the reporter the facts name.
+     */
+    case notTheReporter
+    /**
+     * `outside_own_place`: The role raises this kind of case only in its own place.
+     */
+    case outsideOwnPlace
+    /**
+     * `role_may_not_raise`: The role never raises this kind of case.
+     */
+    case roleMayNotRaise
+    /**
+     * `new_case_assignee`: A new case sent to a pool or departments.
+     */
+    case newCaseAssignee
+    /**
+     * `note_needs_text`: A note without text.
+     */
+    case noteNeedsText
+    /**
+     * `not_involved`: The person has nothing to do with the case.
+     */
+    case notInvolved
+    /**
+     * `not_holder`: The action needs the case's holder.
+     */
+    case notHolder
+    /**
+     * `on_spot_not_allowed`: On-the-spot handling by a role or at a level that may not.
+     */
+    case onSpotNotAllowed
+    /**
+     * `after_photo_required`: On-the-spot handling without an after photo.
+     */
+    case afterPhotoRequired
+    /**
+     * `forward_only_grid_level`: Forwarding above the grid level.
+     */
+    case forwardOnlyGridLevel
+    /**
+     * `forward_to_self`: Forwarding to oneself.
+     */
+    case forwardToSelf
+    /**
+     * `request_not_escalated`: Escalating a resident request.
+     */
+    case requestNotEscalated
+    /**
+     * `street_level_dispatches`: Escalating a street-level case.
+     */
+    case streetLevelDispatches
+    /**
+     * `escalate_wrong_role`: Escalating by a role that does not escalate from this level.
+     */
+    case escalateWrongRole
+    /**
+     * `escalate_wrong_target`: Escalating to a level (or an assignee) other than the next one.
+     */
+    case escalateWrongTarget
+    /**
+     * `escalation_needs_reason`: Escalating without a reason.
+     */
+    case escalationNeedsReason
+    /**
+     * `request_to_volunteers`: Dispatching a resident request to departments.
+     */
+    case requestToVolunteers
+    /**
+     * `dispatch_only_centre`: Dispatching to departments by anyone but the centre.
+     */
+    case dispatchOnlyCentre
+    /**
+     * `dispatch_only_street_level`: Dispatching a case below the street level to departments.
+     */
+    case dispatchOnlyStreetLevel
+    /**
+     * `no_department`: Dispatching to no department.
+     */
+    case noDepartment
+    /**
+     * `volunteers_only_requests`: A problem sent to the volunteers' pool.
+     */
+    case volunteersOnlyRequests
+    /**
+     * `volunteers_only_chief`: The volunteers' pool filled by anyone but the community's chief.
+     */
+    case volunteersOnlyChief
+    /**
+     * `claim_only_volunteer`: A claim by someone other than a volunteer of the pool's community.
+     */
+    case claimOnlyVolunteer
+    /**
+     * `evidence_required`: Resolving without a photo or a note.
+     */
+    case evidenceRequired
+    /**
+     * `may_not_verify`: Verifying by someone who may not (the handler, or someone unrelated).
+     */
+    case mayNotVerify
+    /**
+     * `may_not_rework`: Sending work back by someone who may not.
+     */
+    case mayNotRework
+    /**
+     * `rework_needs_reason`: Sending work back without saying why.
+     */
+    case reworkNeedsReason
+    /**
+     * `extension_hours`: An extension outside 1 to 720 hours.
+     */
+    case extensionHours
+    /**
+     * `extend_only_supervisor`: Extending by anyone but a supervisor.
+     */
+    case extendOnlySupervisor
+    /**
+     * `deadline_already_later`: An extension that would not move the deadline later (another one gave more already).
+     */
+    case deadlineAlreadyLater
+    /**
+     * `may_not_close`: Closing by someone who may not.
+     */
+    case mayNotClose
+    /**
+     * `may_not_void`: Voiding by someone who may not.
+     */
+    case mayNotVoid
+    /**
+     * `void_needs_reason`: Voiding without a reason.
+     */
+    case voidNeedsReason
+    /**
+     * `duplicate_of_itself`: Marking a case a duplicate of itself.
+     */
+    case duplicateOfItself
+    /**
+     * `may_not_mark_duplicate`: Marking a duplicate by someone who may not.
+     */
+    case mayNotMarkDuplicate
+    /**
+     * `unknown_patrol_entry`: A patrol entry type this build does not know.
+     */
+    case unknownPatrolEntry
+    /**
+     * `patrol_only_server_voids`: A person's patrol entry that is a server void.
+     */
+    case patrolOnlyServerVoids
+    /**
+     * `patrol_server_only_voids`: A server patrol entry that is not a void.
+     */
+    case patrolServerOnlyVoids
+    /**
+     * `not_the_walker`: A patrol entry by someone other than its walker.
+     */
+    case notTheWalker
+    /**
+     * `role_does_not_accompany`: A companion whose role does not accompany patrols.
+     */
+    case roleDoesNotAccompany
+    /**
+     * `walker_accompanies_self`: The walker named as their own companion.
+     */
+    case walkerAccompaniesSelf
+    /**
+     * `grid_worker_on_segments_only`: A grid worker named on a grid patrol.
+     */
+    case gridWorkerOnSegmentsOnly
+    /**
+     * `companion_already_recorded`: The same companion twice.
+     */
+    case companionAlreadyRecorded
+    /**
+     * `patrol_already_ended`: A second end.
+     */
+    case patrolAlreadyEnded
+    /**
+     * `no_such_accompaniment`: A confirmation of an accompaniment the patrol does not record.
+     */
+    case noSuchAccompaniment
+    /**
+     * `not_the_companion`: A confirmation by someone other than the companion it names.
+     */
+    case notTheCompanion
+    /**
+     * `already_confirmed`: A second confirmation.
+     */
+    case alreadyConfirmed
+    /**
+     * `does_not_patrol`: Starting a patrol of a place the person does not patrol.
+     */
+    case doesNotPatrol
+    /**
+     * `patrol_under_way`: Starting a patrol while another is under way.
+     */
+    case patrolUnderWay
+    /**
+     * `patrol_ended`: Recording a track on an ended patrol.
+     */
+    case patrolEnded
+    /**
+     * `nothing_to_confirm`: Confirming on a patrol that awaits no confirmation by this person.
+     */
+    case nothingToConfirm
+    /**
+     * `walked_by_other`: Writing to another walker's patrol.
+     */
+    case walkedByOther
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ErrorCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notAllowed
+        
+        case 2: return .notFound
+        
+        case 3: return .invalidInput
+        
+        case 4: return .storage
+        
+        case 5: return .network
+        
+        case 6: return .unauthorised
+        
+        case 7: return .cancelled
+        
+        case 8: return .upgradeRequired
+        
+        case 9: return .serverTooOld
+        
+        case 10: return .corruptCase
+        
+        case 11: return .notSetUp
+        
+        case 12: return .`internal`
+        
+        case 13: return .photoTooLarge
+        
+        case 14: return .photoTooManyPixels
+        
+        case 15: return .photoUnsupportedFormat
+        
+        case 16: return .photoHeic
+        
+        case 17: return .photoCorrupt
+        
+        case 18: return .photoEncode
+        
+        case 19: return .serverRejected
+        
+        case 20: return .quarantined
+        
+        case 21: return .tampering
+        
+        case 22: return .forbidden
+        
+        case 23: return .badRequest
+        
+        case 24: return .tooLarge
+        
+        case 25: return .overLimit
+        
+        case 26: return .overloaded
+        
+        case 27: return .deviceBusy
+        
+        case 28: return .tooManyRequests
+        
+        case 29: return .expired
+        
+        case 30: return .conflict
+        
+        case 31: return .noOrg
+        
+        case 32: return .serverOnlyVoids
+        
+        case 33: return .onlyServerVoids
+        
+        case 34: return .unknownAction
+        
+        case 35: return .noValidReport
+        
+        case 36: return .wrongStatus
+        
+        case 37: return .alreadyTaken
+        
+        case 38: return .alreadyReported
+        
+        case 39: return .notTheReporter
+        
+        case 40: return .outsideOwnPlace
+        
+        case 41: return .roleMayNotRaise
+        
+        case 42: return .newCaseAssignee
+        
+        case 43: return .noteNeedsText
+        
+        case 44: return .notInvolved
+        
+        case 45: return .notHolder
+        
+        case 46: return .onSpotNotAllowed
+        
+        case 47: return .afterPhotoRequired
+        
+        case 48: return .forwardOnlyGridLevel
+        
+        case 49: return .forwardToSelf
+        
+        case 50: return .requestNotEscalated
+        
+        case 51: return .streetLevelDispatches
+        
+        case 52: return .escalateWrongRole
+        
+        case 53: return .escalateWrongTarget
+        
+        case 54: return .escalationNeedsReason
+        
+        case 55: return .requestToVolunteers
+        
+        case 56: return .dispatchOnlyCentre
+        
+        case 57: return .dispatchOnlyStreetLevel
+        
+        case 58: return .noDepartment
+        
+        case 59: return .volunteersOnlyRequests
+        
+        case 60: return .volunteersOnlyChief
+        
+        case 61: return .claimOnlyVolunteer
+        
+        case 62: return .evidenceRequired
+        
+        case 63: return .mayNotVerify
+        
+        case 64: return .mayNotRework
+        
+        case 65: return .reworkNeedsReason
+        
+        case 66: return .extensionHours
+        
+        case 67: return .extendOnlySupervisor
+        
+        case 68: return .deadlineAlreadyLater
+        
+        case 69: return .mayNotClose
+        
+        case 70: return .mayNotVoid
+        
+        case 71: return .voidNeedsReason
+        
+        case 72: return .duplicateOfItself
+        
+        case 73: return .mayNotMarkDuplicate
+        
+        case 74: return .unknownPatrolEntry
+        
+        case 75: return .patrolOnlyServerVoids
+        
+        case 76: return .patrolServerOnlyVoids
+        
+        case 77: return .notTheWalker
+        
+        case 78: return .roleDoesNotAccompany
+        
+        case 79: return .walkerAccompaniesSelf
+        
+        case 80: return .gridWorkerOnSegmentsOnly
+        
+        case 81: return .companionAlreadyRecorded
+        
+        case 82: return .patrolAlreadyEnded
+        
+        case 83: return .noSuchAccompaniment
+        
+        case 84: return .notTheCompanion
+        
+        case 85: return .alreadyConfirmed
+        
+        case 86: return .doesNotPatrol
+        
+        case 87: return .patrolUnderWay
+        
+        case 88: return .patrolEnded
+        
+        case 89: return .nothingToConfirm
+        
+        case 90: return .walkedByOther
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErrorCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notAllowed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notFound:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .invalidInput:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .network:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .unauthorised:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .upgradeRequired:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .serverTooOld:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .corruptCase:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .notSetUp:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .photoTooLarge:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .photoTooManyPixels:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .photoUnsupportedFormat:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .photoHeic:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .photoCorrupt:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .photoEncode:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .serverRejected:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .quarantined:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .tampering:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .forbidden:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .badRequest:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .tooLarge:
+            writeInt(&buf, Int32(24))
+        
+        
+        case .overLimit:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .overloaded:
+            writeInt(&buf, Int32(26))
+        
+        
+        case .deviceBusy:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .tooManyRequests:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .conflict:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .noOrg:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .serverOnlyVoids:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .onlyServerVoids:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .unknownAction:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .noValidReport:
+            writeInt(&buf, Int32(35))
+        
+        
+        case .wrongStatus:
+            writeInt(&buf, Int32(36))
+        
+        
+        case .alreadyTaken:
+            writeInt(&buf, Int32(37))
+        
+        
+        case .alreadyReported:
+            writeInt(&buf, Int32(38))
+        
+        
+        case .notTheReporter:
+            writeInt(&buf, Int32(39))
+        
+        
+        case .outsideOwnPlace:
+            writeInt(&buf, Int32(40))
+        
+        
+        case .roleMayNotRaise:
+            writeInt(&buf, Int32(41))
+        
+        
+        case .newCaseAssignee:
+            writeInt(&buf, Int32(42))
+        
+        
+        case .noteNeedsText:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .notInvolved:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .notHolder:
+            writeInt(&buf, Int32(45))
+        
+        
+        case .onSpotNotAllowed:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .afterPhotoRequired:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .forwardOnlyGridLevel:
+            writeInt(&buf, Int32(48))
+        
+        
+        case .forwardToSelf:
+            writeInt(&buf, Int32(49))
+        
+        
+        case .requestNotEscalated:
+            writeInt(&buf, Int32(50))
+        
+        
+        case .streetLevelDispatches:
+            writeInt(&buf, Int32(51))
+        
+        
+        case .escalateWrongRole:
+            writeInt(&buf, Int32(52))
+        
+        
+        case .escalateWrongTarget:
+            writeInt(&buf, Int32(53))
+        
+        
+        case .escalationNeedsReason:
+            writeInt(&buf, Int32(54))
+        
+        
+        case .requestToVolunteers:
+            writeInt(&buf, Int32(55))
+        
+        
+        case .dispatchOnlyCentre:
+            writeInt(&buf, Int32(56))
+        
+        
+        case .dispatchOnlyStreetLevel:
+            writeInt(&buf, Int32(57))
+        
+        
+        case .noDepartment:
+            writeInt(&buf, Int32(58))
+        
+        
+        case .volunteersOnlyRequests:
+            writeInt(&buf, Int32(59))
+        
+        
+        case .volunteersOnlyChief:
+            writeInt(&buf, Int32(60))
+        
+        
+        case .claimOnlyVolunteer:
+            writeInt(&buf, Int32(61))
+        
+        
+        case .evidenceRequired:
+            writeInt(&buf, Int32(62))
+        
+        
+        case .mayNotVerify:
+            writeInt(&buf, Int32(63))
+        
+        
+        case .mayNotRework:
+            writeInt(&buf, Int32(64))
+        
+        
+        case .reworkNeedsReason:
+            writeInt(&buf, Int32(65))
+        
+        
+        case .extensionHours:
+            writeInt(&buf, Int32(66))
+        
+        
+        case .extendOnlySupervisor:
+            writeInt(&buf, Int32(67))
+        
+        
+        case .deadlineAlreadyLater:
+            writeInt(&buf, Int32(68))
+        
+        
+        case .mayNotClose:
+            writeInt(&buf, Int32(69))
+        
+        
+        case .mayNotVoid:
+            writeInt(&buf, Int32(70))
+        
+        
+        case .voidNeedsReason:
+            writeInt(&buf, Int32(71))
+        
+        
+        case .duplicateOfItself:
+            writeInt(&buf, Int32(72))
+        
+        
+        case .mayNotMarkDuplicate:
+            writeInt(&buf, Int32(73))
+        
+        
+        case .unknownPatrolEntry:
+            writeInt(&buf, Int32(74))
+        
+        
+        case .patrolOnlyServerVoids:
+            writeInt(&buf, Int32(75))
+        
+        
+        case .patrolServerOnlyVoids:
+            writeInt(&buf, Int32(76))
+        
+        
+        case .notTheWalker:
+            writeInt(&buf, Int32(77))
+        
+        
+        case .roleDoesNotAccompany:
+            writeInt(&buf, Int32(78))
+        
+        
+        case .walkerAccompaniesSelf:
+            writeInt(&buf, Int32(79))
+        
+        
+        case .gridWorkerOnSegmentsOnly:
+            writeInt(&buf, Int32(80))
+        
+        
+        case .companionAlreadyRecorded:
+            writeInt(&buf, Int32(81))
+        
+        
+        case .patrolAlreadyEnded:
+            writeInt(&buf, Int32(82))
+        
+        
+        case .noSuchAccompaniment:
+            writeInt(&buf, Int32(83))
+        
+        
+        case .notTheCompanion:
+            writeInt(&buf, Int32(84))
+        
+        
+        case .alreadyConfirmed:
+            writeInt(&buf, Int32(85))
+        
+        
+        case .doesNotPatrol:
+            writeInt(&buf, Int32(86))
+        
+        
+        case .patrolUnderWay:
+            writeInt(&buf, Int32(87))
+        
+        
+        case .patrolEnded:
+            writeInt(&buf, Int32(88))
+        
+        
+        case .nothingToConfirm:
+            writeInt(&buf, Int32(89))
+        
+        
+        case .walkedByOther:
+            writeInt(&buf, Int32(90))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorCode_lift(_ buf: RustBuffer) throws -> ErrorCode {
+    return try FfiConverterTypeErrorCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorCode_lower(_ value: ErrorCode) -> RustBuffer {
+    return FfiConverterTypeErrorCode.lower(value)
+}
+
+
+
+/**
  * The author of an event.
  */
 
@@ -9069,8 +10292,14 @@ public enum EventOutcome: Equatable, Hashable {
      */
     case rejected(
         /**
-         * Why, in words a user can read.
-         */reason: String
+         * Why, in English words a user can read.
+         */reason: String, 
+        /**
+         * Which refusal of the rules (e.g. `AlreadyTaken`).
+         */code: ErrorCode, 
+        /**
+         * Why, in Simplified Chinese.
+         */reasonZh: String
     )
     /**
      * The server voided it.
@@ -9108,7 +10337,7 @@ public struct FfiConverterTypeEventOutcome: FfiConverterRustBuffer {
         
         case 1: return .applied
         
-        case 2: return .rejected(reason: try FfiConverterString.read(from: &buf)
+        case 2: return .rejected(reason: try FfiConverterString.read(from: &buf), code: try FfiConverterTypeErrorCode.read(from: &buf), reasonZh: try FfiConverterString.read(from: &buf)
         )
         
         case 3: return .voidedByServer(reason: try FfiConverterString.read(from: &buf)
@@ -9128,9 +10357,11 @@ public struct FfiConverterTypeEventOutcome: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case let .rejected(reason):
+        case let .rejected(reason,code,reasonZh):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
+            FfiConverterString.write(reasonZh, into: &buf)
             
         
         case let .voidedByServer(reason):
@@ -9328,6 +10559,111 @@ public func FfiConverterTypeLimitClock_lift(_ buf: RustBuffer) throws -> LimitCl
 #endif
 public func FfiConverterTypeLimitClock_lower(_ value: LimitClock) -> RustBuffer {
     return FfiConverterTypeLimitClock.lower(value)
+}
+
+
+
+/**
+ * How important a log line is, most important first.
+ */
+
+public enum LogLevel: Equatable, Hashable {
+    
+    /**
+     * Something failed and was given up.
+     */
+    case error
+    /**
+     * Something failed and will be retried, or was refused.
+     */
+    case warn
+    /**
+     * What the core did: a sync's start and end, the engine's state changes.
+     */
+    case info
+    /**
+     * More detail, for debugging.
+     */
+    case debug
+    /**
+     * Everything.
+     */
+    case trace
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LogLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .error
+        
+        case 2: return .warn
+        
+        case 3: return .info
+        
+        case 4: return .debug
+        
+        case 5: return .trace
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .error:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .warn:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .info:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .debug:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .trace:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel {
+    return try FfiConverterTypeLogLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+    return FfiConverterTypeLogLevel.lower(value)
 }
 
 
@@ -10744,6 +12080,28 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
+ */
+public func apiErrorCode(error: ApiError) -> ErrorCode  {
+    return try!  FfiConverterTypeErrorCode_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_api_error_code(
+        FfiConverterTypeApiError_lower(error),uniffiCallStatus
+    )
+})
+}
+/**
+ * The stable snake_case name of a code (e.g. `not_holder`), for logs and reports.
+ */
+public func errorCodeName(code: ErrorCode) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_error_code_name(
+        FfiConverterTypeErrorCode_lower(code),uniffiCallStatus
+    )
+})
+}
+/**
  * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
  * 5 min, waiting on the server's wake-up channel in the foreground.
  */
@@ -10751,6 +12109,43 @@ public func defaultEngineConfig() -> EngineConfig  {
     return try!  FfiConverterTypeEngineConfig_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_xiangying_ffi_fn_func_default_engine_config(uniffiCallStatus
+    )
+})
+}
+/**
+ * Stops sending log lines to the sink (lines already queued are dropped); logging then
+ * costs the core next to nothing.
+ */
+public func clearLogSink()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_clear_log_sink(uniffiCallStatus
+    )
+}
+}
+/**
+ * Sends the core's log lines up to `max_level` to `sink` from now on, replacing the sink set
+ * before (one per process). Lines are delivered in order on a background thread; the core
+ * never waits for the sink. Other libraries' lines pass only at `Warn` and above.
+ */
+public func setLogSink(sink: LogSink, maxLevel: LogLevel)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_set_log_sink(
+        FfiConverterTypeLogSink_lower(sink),
+        FfiConverterTypeLogLevel_lower(maxLevel),uniffiCallStatus
+    )
+}
+}
+/**
+ * The message of `error` for a person to read, in the language of `locale` (a BCP 47 tag
+ * such as `zh-Hans-CN` or `en-US`, as the platform gives the device's locale): Simplified
+ * Chinese for any `zh` tag, English otherwise.
+ */
+public func apiErrorMessage(error: ApiError, locale: String) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_api_error_message(
+        FfiConverterTypeApiError_lower(error),
+        FfiConverterString.lower(locale),uniffiCallStatus
     )
 })
 }
@@ -10770,7 +12165,22 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_func_api_error_code() != 58149) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_error_code_name() != 59280) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 23679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_clear_log_sink() != 3107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_set_log_sink() != 57243) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_api_error_message() != 14515) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() != 24635) {
@@ -10902,6 +12312,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_platform() != 26576) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 7921) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11007,6 +12420,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_synclistener_progress() != 12156) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_logsink_log() != 13529) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open() != 50878) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11016,6 +12432,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitCaseListener()
     uniffiCallbackInitEngineListener()
+    uniffiCallbackInitLogSink()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitSyncListener()
     return InitializationResult.ok

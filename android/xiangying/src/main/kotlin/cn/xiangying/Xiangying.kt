@@ -74,8 +74,9 @@ import java.io.File
  * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
  * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`,
  * `Unauthorised`, `UpgradeRequired`, `ServerTooOld`, `ServerRejected`, `Cancelled`,
- * `Internal`); see `ApiException` in the generated bindings, and [upgradeNeeded] for the two
- * answers that say one side must be upgraded.
+ * `Internal`); see `ApiException` in the generated bindings, [code] for its stable code and
+ * [message] for its message in Chinese or English (Errors.kt), and [upgradeNeeded] for the
+ * two answers that say one side must be upgraded.
  */
 class Xiangying private constructor(
     /** The generated object, for anything this layer does not wrap. */
@@ -108,16 +109,21 @@ class Xiangying private constructor(
     companion object {
         /**
          * Opens (creating if needed) the store in [dir]. [appVersion] (the app's `versionName`)
-         * goes with every request to the server, beside the core and protocol versions.
+         * goes with every request to the server, beside the core and protocol versions, and
+         * [platform] (e.g. `Android 14`; the Android layer fills it from `Build.VERSION.RELEASE`)
+         * in the User-Agent; a [platform] that cannot go in an HTTP header is
+         * [ApiException.InvalidInput] (field `platform`).
          */
         suspend fun open(
             dir: File,
             io: CoroutineDispatcher = Dispatchers.IO,
             appVersion: String = "dev",
+            platform: String = "",
         ): Xiangying =
             withContext(io) {
                 val device = XiangyingDevice.open(dir.absolutePath)
                 device.setAppVersion(appVersion)
+                device.setPlatform(platform)
                 Xiangying(device, io)
             }
     }

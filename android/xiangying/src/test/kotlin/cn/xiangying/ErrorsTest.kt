@@ -1,10 +1,11 @@
 // Every ApiException variant an app can meet today, caught as its Kotlin type from the real
-// library. Not reachable yet: Network and Unauthorised (sync server), PhotoRejected (photo
+// library (their stable codes and messages: ErrorCodesTest). Not reachable yet: Network and Unauthorised (sync server), PhotoRejected (photo
 // attachment); CorruptCase needs a damaged store file (the core's own tests cover it);
 // Internal is for bugs and unmapped core errors.
 package cn.xiangying
 
 import cn.xiangying.ffi.ApiException
+import cn.xiangying.ffi.ErrorCode
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.XiangyingDevice
 import kotlinx.coroutines.runBlocking
@@ -23,6 +24,9 @@ class ErrorsTest {
         val e = assertThrows<ApiException.NotAllowed> { runBlocking { chief.close(id, "想直接结案") } }
         assertEquals("close", e.action)
         assertTrue(e.reason.isNotBlank())
+        // The refusal's own code and Chinese words travel with it (ErrorCodesTest checks them all).
+        assertEquals(ErrorCode.WRONG_STATUS, e.code)
+        assertTrue(e.reasonZh.isNotBlank())
         assertEquals(before, chief.outboxLen())
 
         // A volunteer may not escalate a problem report.

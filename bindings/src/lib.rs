@@ -19,6 +19,7 @@
 //! Bindings are generated from the built library by the pinned `uniffi-bindgen` binary of
 //! this crate (`scripts/bindings`).
 
+mod datum;
 mod device;
 mod engine;
 mod error;
@@ -32,6 +33,7 @@ mod reports;
 pub mod types;
 mod work;
 
+pub use datum::{CameraPhoto, Datum, PhotoCapture, map_point};
 pub use device::XiangyingDevice;
 pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,

@@ -322,6 +322,16 @@ void uniffi_xiangying_ffi_fn_free_xiangyingdevice(uint64_t handle, RustCallStatu
 uint64_t uniffi_xiangying_ffi_fn_constructor_xiangyingdevice_open(RustBuffer dir, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_MAP_DATUM
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+void uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(uint64_t ptr, RustBuffer datum, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ACCEPT
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ACCEPT
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_accept(uint64_t ptr, RustBuffer case_id, RustCallStatus *_Nonnull out_status
@@ -344,7 +354,7 @@ void uniffi_xiangying_ffi_fn_method_xiangyingdevice_apply_remote(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
-uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustBuffer stage
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustBuffer stage, RustBuffer capture
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_BY_COMMUNITY
@@ -1067,6 +1077,18 @@ void ffi_xiangying_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 uint16_t uniffi_xiangying_ffi_checksum_func_default_engine_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_MAP_DATUM
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum(void
     
 );
 #endif

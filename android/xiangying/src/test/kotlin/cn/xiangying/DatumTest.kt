@@ -28,7 +28,7 @@ import kotlin.math.abs
 import kotlin.math.roundToLong
 
 /** The committed Zhenxing street (data/zhenxing) and places in it. */
-object Zhenxing {
+object DatumPlaces {
     private val dir: File = run {
         var d: File? = File("").absoluteFile
         while (d != null && !File(d, "data/zhenxing/roster.json").exists()) d = d.parentFile
@@ -59,9 +59,9 @@ object Zhenxing {
 }
 
 /** A store on the Zhenxing street used by [person], its map in [mapDatum]. */
-suspend fun zhenxingDevice(person: String, mapDatum: Datum): Xiangying {
+suspend fun datumDevice(person: String, mapDatum: Datum): Xiangying {
     val d = Xiangying.open(tempDir("$person-${mapDatum.name}"), mapDatum = mapDatum)
-    d.installOrg(Zhenxing.rosterJson, Zhenxing.catalogueJson)
+    d.installOrg(DatumPlaces.rosterJson, DatumPlaces.catalogueJson)
     d.setPerson(person)
     return d
 }
@@ -105,8 +105,8 @@ fun assertAt(want: GeoPoint, p: GeoPoint?, tol: Double = 1e-6) {
 class DatumTest {
     @Test
     fun `a GCJ-02 and a BD-09 map tap in grid g05 land there and go to its grid worker`() = runBlocking {
-        val d = zhenxingDevice(Zhenxing.OFFICIAL, Datum.WGS84)
-        for (tap in listOf(Zhenxing.G05_GCJ, Zhenxing.G05_BD)) {
+        val d = datumDevice(DatumPlaces.OFFICIAL, Datum.WGS84)
+        for (tap in listOf(DatumPlaces.G05_GCJ, DatumPlaces.G05_BD)) {
             // The same numbers taken as WGS-84 fall elsewhere: without the conversion this
             // test could not pass.
             val raw = d.route(tap.copy(datum = Datum.WGS84))
@@ -117,37 +117,37 @@ class DatumTest {
             assertEquals("gw-g05", route.gridWorker)
             assertEquals(false, route.outsideStreet)
 
-            val id = d.report(Zhenxing.MANHOLE, tap, "井盖破损（${tap.datum}地图选点）")
+            val id = d.report(DatumPlaces.MANHOLE, tap, "井盖破损（${tap.datum}地图选点）")
             val case = d.case(id)
             assertEquals("g05", case.grid)
             assertEquals(Assignee.Person("gw-g05"), case.state.assignee)
             // Stored as WGS-84, read back in the map's: within 0.1 m from GCJ-02 (the exact
             // inverse), within a metre from BD-09 (Baidu's closed-form inverse leaves ~0.15 m).
-            assertAt(Zhenxing.G05, case.location, if (tap.datum == Datum.GCJ02) 1e-6 else 1e-5)
+            assertAt(DatumPlaces.G05, case.location, if (tap.datum == Datum.GCJ02) 1e-6 else 1e-5)
 
-            val routed = d.reportRouted(Zhenxing.MANHOLE, tap, "井盖破损（按路由）")
+            val routed = d.reportRouted(DatumPlaces.MANHOLE, tap, "井盖破损（按路由）")
             assertEquals("g05", routed.route.grid)
             assertEquals("g05", d.case(routed.caseId).grid)
         }
         // Without conversion the unconverted GCJ-02 numbers are in grid g33: check the
         // control point says so, so a regression cannot hide behind "outside".
-        assertEquals("g33", d.route(Zhenxing.G05_GCJ.copy(datum = Datum.WGS84)).grid)
+        assertEquals("g33", d.route(DatumPlaces.G05_GCJ.copy(datum = Datum.WGS84)).grid)
         d.close()
     }
 
     @Test
     fun `positions are read back in the map's datum`() = runBlocking {
-        val d = zhenxingDevice(Zhenxing.OFFICIAL, Datum.GCJ02)
+        val d = datumDevice(DatumPlaces.OFFICIAL, Datum.GCJ02)
         assertEquals(Datum.GCJ02, d.mapDatum())
-        val id = d.report(Zhenxing.MANHOLE, Zhenxing.G05_GCJ, "井盖破损")
-        assertAt(Zhenxing.G05_GCJ, d.case(id).location, 1e-6)
+        val id = d.report(DatumPlaces.MANHOLE, DatumPlaces.G05_GCJ, "井盖破损")
+        assertAt(DatumPlaces.G05_GCJ, d.case(id).location, 1e-6)
         d.setMapDatum(Datum.BD09)
-        assertAt(Zhenxing.G05_BD, d.case(id).location, 1e-6)
+        assertAt(DatumPlaces.G05_BD, d.case(id).location, 1e-6)
         d.setMapDatum(Datum.WGS84)
-        assertAt(Zhenxing.G05, d.case(id).location, 1e-6)
+        assertAt(DatumPlaces.G05, d.case(id).location, 1e-6)
         // Given in BD-09, read back in each datum within a metre.
-        val bd = d.report(Zhenxing.MANHOLE, Zhenxing.G05_BD, "井盖破损（百度）")
-        for (want in listOf(Zhenxing.G05, Zhenxing.G05_GCJ, Zhenxing.G05_BD)) {
+        val bd = d.report(DatumPlaces.MANHOLE, DatumPlaces.G05_BD, "井盖破损（百度）")
+        for (want in listOf(DatumPlaces.G05, DatumPlaces.G05_GCJ, DatumPlaces.G05_BD)) {
             d.setMapDatum(want.datum)
             assertAt(want, d.case(bd).location, 1e-5)
         }
@@ -155,56 +155,56 @@ class DatumTest {
 
         // A grid worker's patrol track from AMap's location SDK (GCJ-02) comes back on a Baidu
         // map in BD-09 and on no map in WGS-84; the walked length is the same either way.
-        val w = zhenxingDevice("gw-g05", Datum.BD09)
+        val w = datumDevice("gw-g05", Datum.BD09)
         val patrol = w.startPatrol(PatrolPlace.Grid("g05"))
         val t0 = System.currentTimeMillis()
         w.recordTrack(patrol, listOf(
-            TrackPoint(atMs = t0, lon = Zhenxing.G05_GCJ.lon, lat = Zhenxing.G05_GCJ.lat, accuracyM = 5.0, datum = Datum.GCJ02),
-            TrackPoint(atMs = t0 + 5_000, lon = Zhenxing.G05_GCJ.lon, lat = Zhenxing.G05_GCJ.lat + 0.0002, accuracyM = 5.0, datum = Datum.GCJ02),
+            TrackPoint(atMs = t0, lon = DatumPlaces.G05_GCJ.lon, lat = DatumPlaces.G05_GCJ.lat, accuracyM = 5.0, datum = Datum.GCJ02),
+            TrackPoint(atMs = t0 + 5_000, lon = DatumPlaces.G05_GCJ.lon, lat = DatumPlaces.G05_GCJ.lat + 0.0002, accuracyM = 5.0, datum = Datum.GCJ02),
         ))
         val track = w.patrol(patrol).track
         assertEquals(listOf(Datum.BD09, Datum.BD09), track.map { it.datum })
-        assertAt(Zhenxing.G05_BD, GeoPoint(track[0].lon, track[0].lat, track[0].datum), 1e-5)
+        assertAt(DatumPlaces.G05_BD, GeoPoint(track[0].lon, track[0].lat, track[0].datum), 1e-5)
         w.setMapDatum(Datum.WGS84)
         val first = w.patrol(patrol).track[0]
-        assertAt(Zhenxing.G05, GeoPoint(first.lon, first.lat, first.datum), 1e-6)
+        assertAt(DatumPlaces.G05, GeoPoint(first.lon, first.lat, first.datum), 1e-6)
         assertTrue(abs(w.patrol(patrol).distanceM - 22.2) < 1.0, "${w.patrol(patrol).distanceM}")
         w.close()
     }
 
     @Test
     fun `a photo placed by the camera's GCJ-02 record lands in g05 whatever its EXIF says`() = runBlocking {
-        val d = zhenxingDevice(Zhenxing.OFFICIAL, Datum.GCJ02)
+        val d = datumDevice(DatumPlaces.OFFICIAL, Datum.GCJ02)
         val takenAt = 1_700_000_000_123L
-        val camera = PhotoCapture(takenAtMs = takenAt, place = Zhenxing.G05_GCJ)
-        val exifInG37 = withExifGps(jpeg(21), lat = Zhenxing.G37.lat, lon = Zhenxing.G37.lon)
+        val camera = PhotoCapture(takenAtMs = takenAt, place = DatumPlaces.G05_GCJ)
+        val exifInG37 = withExifGps(jpeg(21), lat = DatumPlaces.G37.lat, lon = DatumPlaces.G37.lon)
 
         // The control: no camera record, no location: the EXIF places it, in g37.
-        val byExif = d.case(d.reportWithPhotos(Zhenxing.MANHOLE, null, "照片定位（EXIF）", listOf(CameraPhoto(exifInG37))))
+        val byExif = d.case(d.reportWithPhotos(DatumPlaces.MANHOLE, null, "照片定位（EXIF）", listOf(CameraPhoto(exifInG37))))
         assertEquals("g37", byExif.grid)
         assertEquals(Assignee.Person("gw-g37"), byExif.state.assignee)
 
         // The camera's record wins over the EXIF, and over no EXIF at all.
         for (bytes in listOf(exifInG37, jpeg(22))) {
-            val id = d.reportWithPhotos(Zhenxing.MANHOLE, null, "照片定位（相机）", listOf(CameraPhoto(bytes, camera)))
+            val id = d.reportWithPhotos(DatumPlaces.MANHOLE, null, "照片定位（相机）", listOf(CameraPhoto(bytes, camera)))
             val case = d.case(id)
             assertEquals("g05", case.grid)
             assertEquals(Assignee.Person("gw-g05"), case.state.assignee)
-            assertAt(Zhenxing.G05_GCJ, case.location, 1e-6)
+            assertAt(DatumPlaces.G05_GCJ, case.location, 1e-6)
             val photo = case.photos.single()
             assertEquals(takenAt, photo.capturedAtMs)
-            assertAt(Zhenxing.G05_GCJ, photo.place, 1e-6) // kept in WGS-84, read back in GCJ-02
+            assertAt(DatumPlaces.G05_GCJ, photo.place, 1e-6) // kept in WGS-84, read back in GCJ-02
         }
 
         // An attached photo keeps its camera record too (here a Baidu place).
-        val id = d.report(Zhenxing.MANHOLE, Zhenxing.G05_GCJ, "井盖破损")
-        val after = d.attachPhoto(id, jpeg(23), PhotoStage.AFTER, PhotoCapture(place = Zhenxing.G05_BD))
-        assertAt(Zhenxing.G05_GCJ, after.place, 1e-5)
+        val id = d.report(DatumPlaces.MANHOLE, DatumPlaces.G05_GCJ, "井盖破损")
+        val after = d.attachPhoto(id, jpeg(23), PhotoStage.AFTER, PhotoCapture(place = DatumPlaces.G05_BD))
+        assertAt(DatumPlaces.G05_GCJ, after.place, 1e-5)
         assertEquals(null, after.capturedAtMs)
 
         // No location and no place anywhere: the report is refused, naming the location.
         val none = assertThrows<ApiException.InvalidInput> {
-            runBlocking { d.reportWithPhotos(Zhenxing.MANHOLE, null, "无定位", listOf(CameraPhoto(jpeg(24)))) }
+            runBlocking { d.reportWithPhotos(DatumPlaces.MANHOLE, null, "无定位", listOf(CameraPhoto(jpeg(24)))) }
         }
         assertEquals("location", none.field)
         d.close()
@@ -212,11 +212,11 @@ class DatumTest {
 
     @Test
     fun `HEIC is refused naming HEIC, and nothing is written`() = runBlocking {
-        val d = zhenxingDevice(Zhenxing.OFFICIAL, Datum.WGS84)
+        val d = datumDevice(DatumPlaces.OFFICIAL, Datum.WGS84)
         val heic = byteArrayOf(0, 0, 0, 0x18) + "ftypheic".toByteArray() + byteArrayOf(0, 0, 0, 0) + "mif1heic".toByteArray()
         val e = assertThrows<ApiException.PhotoRejected> {
             runBlocking {
-                d.reportWithPhotos(Zhenxing.MANHOLE, Zhenxing.G05, "HEIC", listOf(CameraPhoto(heic, PhotoCapture(place = Zhenxing.G05_GCJ))))
+                d.reportWithPhotos(DatumPlaces.MANHOLE, DatumPlaces.G05, "HEIC", listOf(CameraPhoto(heic, PhotoCapture(place = DatumPlaces.G05_GCJ))))
             }
         }
         assertTrue(e.reason.contains("HEIC"), e.reason)

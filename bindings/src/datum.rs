@@ -190,11 +190,12 @@ mod tests {
         assert!((gcj.lon - 116.41024449916938).abs() < 1e-12, "{gcj:?}");
         assert!((gcj.lat - 39.91640428150164).abs() < 1e-12, "{gcj:?}");
         for d in [Datum::Wgs84, Datum::Gcj02, Datum::Bd09] {
+            // Within a centimetre through GCJ-02 (the iterated inverse), within half a metre
+            // through BD-09 (Baidu's closed-form inverse leaves about 0.15 m).
             let back = map_point(wgs, d).to_wgs84();
-            assert!(
-                xiangying_core::org::distance_m(back, wgs) < 0.05,
-                "{d:?} {back:?}"
-            );
+            let tolerance = if d == Datum::Bd09 { 0.5 } else { 0.01 };
+            let off = xiangying_core::org::distance_m(back, wgs);
+            assert!(off < tolerance, "{d:?} {back:?} {off} m");
         }
         let out = map_point(Point::new(0.05, 0.05), Datum::Bd09);
         assert_eq!((out.lon, out.lat), (0.05, 0.05), "outside China: unchanged");

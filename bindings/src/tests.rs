@@ -480,7 +480,7 @@ const HOUR_MS: i64 = 3_600_000;
 fn a_point_is_routed_inside_a_grid_and_outside_the_street() {
     let dir = tempfile::tempdir().unwrap();
     let d = device(dir.path(), "psc1");
-    let r = d.route(sample::IN_G1.into()).unwrap();
+    let r = d.route(wgs(sample::IN_G1)).unwrap();
     assert_eq!(
         r,
         Route {
@@ -518,7 +518,7 @@ fn a_point_is_routed_inside_a_grid_and_outside_the_street() {
     ));
     let bare = XiangyingDevice::open(dir.path().join("bare").display().to_string()).unwrap();
     assert!(matches!(
-        bare.route(sample::IN_G1.into()),
+        bare.route(wgs(sample::IN_G1)),
         Err(ApiError::NotSetUp { .. })
     ));
 }
@@ -664,14 +664,14 @@ fn the_weekly_meeting_list_holds_the_overdue_case() {
             Err(ApiError::InvalidInput { field, .. }) if field == "now_ms"
         ));
         assert!(matches!(
-            d.duplicate_candidates(sample::LITTER.into(), sample::IN_G1.into(), None, Some(u32::MAX), Some(bad)),
+            d.duplicate_candidates(sample::LITTER.into(), wgs(sample::IN_G1), None, Some(u32::MAX), Some(bad)),
             Err(ApiError::InvalidInput { field, .. }) if field == "now_ms"
         ));
     }
     // The widest window from the earliest time is fine.
     let widest = d.duplicate_candidates(
         sample::LITTER.into(),
-        sample::IN_G1.into(),
+        wgs(sample::IN_G1),
         None,
         Some(u32::MAX),
         Some(0),

@@ -79,8 +79,9 @@ pub fn convert(p: Point, from: Datum, to: Datum) -> Point {
 
 /// Semi-major axis of the Krasovsky 1940 ellipsoid the GCJ-02 formula uses, metres.
 const KRASOVSKY_A: f64 = 6_378_245.0;
-/// Its first eccentricity squared.
-const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943_23;
+/// Its first eccentricity squared (0.00669342162296594323 in the reference implementations,
+/// which is this same f64).
+const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943;
 
 fn shift_lat(x: f64, y: f64) -> f64 {
     let mut r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();

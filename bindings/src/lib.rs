@@ -8,6 +8,9 @@
 //!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
 //! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
 //!   (`engine.rs`);
+//! - map datums at the edge (`datum.rs`, decision 0031): every position in says its
+//!   [`Datum`] and is converted to WGS-84 for the core; every position out goes through
+//!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`];
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;

@@ -1,15 +1,26 @@
-//! Map datums at the boundary (decision 0031): every position that comes in says its datum
-//! and is converted to WGS-84 here, before the core routes or stores it; every position that
-//! goes out is converted to the datum the app's map asks for ([`XiangyingDevice::set_map_datum`])
-//! by ONE function, [`map_point`], and says its datum. The conversions themselves are the
-//! model's (`xiangying_core::org::datum`).
+//! Positions at the boundary and their datums (decision 0031): [`GeoPoint`] says its
+//! [`Datum`]; every position that comes in is converted to WGS-84 here
+//! ([`GeoPoint::to_wgs84`]), before the core routes or stores it; every position that goes out
+//! is converted to the datum the app's map asks for (kept by the device object, see
+//! `XiangyingDevice::set_map_datum`) by ONE function, [`map_point`], and says its datum. The
+//! conversions themselves are the model's (`xiangying_core::org::datum`).
 
-use crate::device::XiangyingDevice;
-use crate::error::{ApiError, ApiResult};
-use crate::types::GeoPoint;
 use std::sync::atomic::{AtomicU8, Ordering};
 use xiangying_core::org::Point;
 use xiangying_core::org::datum as core_datum;
+
+/// A position in degrees, in the datum it says. Positions given to the API are converted to
+/// WGS-84 from their `datum`; positions the API returns are in the device's map datum
+/// ([`crate::XiangyingDevice::set_map_datum`]) and say so.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct GeoPoint {
+    /// Longitude, degrees east.
+    pub lon: f64,
+    /// Latitude, degrees north.
+    pub lat: f64,
+    /// The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+    pub datum: Datum,
+}
 
 /// The datum (坐标系) a position is expressed in. Chinese map SDKs do not use GPS
 /// coordinates: give each position in the datum its source uses, and the core converts.
@@ -66,7 +77,7 @@ impl GeoPoint {
 }
 
 /// THE conversion of every outgoing position: `p` (WGS-84, as the core holds it) in the
-/// datum `datum` (the device's map datum, [`XiangyingDevice::map_datum`]), saying its datum.
+/// datum `datum` (the device's map datum, `XiangyingDevice::map_datum`), saying its datum.
 /// Every record the bindings return with a position goes through here.
 pub fn map_point(p: Point, datum: Datum) -> GeoPoint {
     let q = core_datum::Datum::from(datum).from_wgs84(p);
@@ -82,98 +93,14 @@ pub fn map_point(p: Point, datum: Datum) -> GeoPoint {
 pub(crate) struct MapDatum(AtomicU8);
 
 impl MapDatum {
+    /// The map datum now.
     pub(crate) fn get(&self) -> Datum {
         Datum::from_code(self.0.load(Ordering::Relaxed))
     }
 
-    fn set(&self, d: Datum) {
+    /// Sets the map datum.
+    pub(crate) fn set(&self, d: Datum) {
         self.0.store(d.code(), Ordering::Relaxed);
-    }
-}
-
-/// The camera API's record of one photo, handed over beside its bytes. It wins over the
-/// bytes' EXIF, which a platform re-encode (iOS `UIImage`, a HEIC converted to JPEG) drops:
-/// read it from the camera API before any re-encode (Android CameraX + `ExifInterface`
-/// `TAG_DATETIME_ORIGINAL` / `getLatLong`, or the location at capture time; iOS
-/// `PHAsset.creationDate` / `location`, or `AVCapturePhoto.metadata`).
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct PhotoCapture {
-    /// When the photo was taken, ms since the Unix epoch.
-    #[uniffi(default = None)]
-    pub taken_at_ms: Option<i64>,
-    /// Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
-    /// location: GCJ-02).
-    #[uniffi(default = None)]
-    pub place: Option<GeoPoint>,
-}
-
-/// A photo as the camera gave it: JPEG, PNG or WebP bytes (HEIC converted by the platform
-/// first) and, when the app has it, the camera's record of time and place.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct CameraPhoto {
-    /// The encoded photo.
-    pub bytes: Vec<u8>,
-    /// What the camera API said; winning over the EXIF.
-    #[uniffi(default = None)]
-    pub capture: Option<PhotoCapture>,
-}
-
-/// The latest plausible capture time: the year 9999 (as `now_ms` elsewhere).
-const MAX_TIME_MS: i64 = 253_402_300_799_999;
-
-impl PhotoCapture {
-    /// The core's record: the place in WGS-84, both fields checked (`InvalidInput` with field
-    /// `taken_at_ms` or `place`).
-    pub(crate) fn to_core(self) -> ApiResult<xiangying_core::photo::Capture> {
-        if let Some(t) = self.taken_at_ms
-            && !(0..=MAX_TIME_MS).contains(&t)
-        {
-            return Err(ApiError::InvalidInput {
-                field: "taken_at_ms".into(),
-                problem: format!("{t} is not a time between 1970 and 9999 in ms"),
-            });
-        }
-        let place = match self.place {
-            None => None,
-            Some(g) => {
-                let p = g.to_wgs84();
-                if !p.is_valid() {
-                    return Err(ApiError::InvalidInput {
-                        field: "place".into(),
-                        problem: format!("({}, {}) is not a position", g.lon, g.lat),
-                    });
-                }
-                Some(p)
-            }
-        };
-        Ok(xiangying_core::photo::Capture {
-            taken_at: self.taken_at_ms,
-            place,
-        })
-    }
-}
-
-/// The core's record of an optional capture (none: the EXIF alone speaks).
-pub(crate) fn capture_of(c: Option<PhotoCapture>) -> ApiResult<xiangying_core::photo::Capture> {
-    c.map_or(
-        Ok(xiangying_core::photo::Capture::default()),
-        PhotoCapture::to_core,
-    )
-}
-
-#[uniffi::export]
-impl XiangyingDevice {
-    /// Sets the datum of the app's map: every position this object returns from now on
-    /// (a case's location, a photo's place, a patrol's track) is converted to it and says so.
-    /// WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
-    /// to this object say their own datum, whatever this one is.
-    pub fn set_map_datum(&self, datum: Datum) {
-        self.map_datum.set(datum);
-    }
-
-    /// The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
-    pub fn map_datum(&self) -> Datum {
-        self.map_datum.get()
     }
 }
 
@@ -199,33 +126,5 @@ mod tests {
         }
         let out = map_point(Point::new(0.05, 0.05), Datum::Bd09);
         assert_eq!((out.lon, out.lat), (0.05, 0.05), "outside China: unchanged");
-    }
-
-    #[test]
-    fn a_capture_is_checked() {
-        let bad_place = PhotoCapture {
-            taken_at_ms: None,
-            place: Some(GeoPoint {
-                lon: f64::NAN,
-                lat: 0.0,
-                datum: Datum::Gcj02,
-            }),
-        };
-        assert!(matches!(
-            bad_place.to_core(),
-            Err(ApiError::InvalidInput { field, .. }) if field == "place"
-        ));
-        let bad_time = PhotoCapture {
-            taken_at_ms: Some(-1),
-            place: None,
-        };
-        assert!(matches!(
-            bad_time.to_core(),
-            Err(ApiError::InvalidInput { field, .. }) if field == "taken_at_ms"
-        ));
-        assert_eq!(
-            capture_of(None).unwrap(),
-            xiangying_core::photo::Capture::default()
-        );
     }
 }

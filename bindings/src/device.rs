@@ -13,7 +13,8 @@
 //! exported from `field.rs`, the reports (rankings, notice boards) from `reports.rs` and the
 //! patrols from `patrol.rs`, as further `#[uniffi::export]` blocks of the same object.
 
-use crate::datum::{CameraPhoto, MapDatum, PhotoCapture, capture_of};
+use crate::capture::{CameraPhoto, PhotoCapture, capture_of};
+use crate::datum::{Datum, MapDatum};
 use crate::error::{ApiError, ApiResult};
 use crate::listener::{
     CancelToken, CaseListener, Listeners, ProgressListener, SyncListener, report_progress,
@@ -157,6 +158,19 @@ impl XiangyingDevice {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Sets the datum of the app's map: every position this object returns from now on
+    /// (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+    /// WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+    /// to this object say their own datum, whatever this one is.
+    pub fn set_map_datum(&self, datum: Datum) {
+        self.map_datum.set(datum);
+    }
+
+    /// The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+    pub fn map_datum(&self) -> Datum {
+        self.map_datum.get()
     }
 
     // ---- sync ---------------------------------------------------------------------------

@@ -4,12 +4,13 @@
 //! so they are blocking calls of a few milliseconds like the other queries; only
 //! [`XiangyingDevice::reindex_places`], which loads documents, runs on a worker thread.
 
+use crate::datum::GeoPoint;
 use crate::device::{XiangyingDevice, on_worker};
 use crate::error::{ApiError, ApiResult};
 use crate::field_types::{
     DuplicateCandidate, MeetingList, ReviewPeriod, Route, RoutedForward, RoutedReport,
 };
-use crate::types::{GeoPoint, NewReport};
+use crate::types::NewReport;
 use std::sync::Arc;
 use xiangying_core::store::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS};
 

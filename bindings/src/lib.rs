@@ -10,7 +10,8 @@
 //!   (`engine.rs`);
 //! - map datums at the edge (`datum.rs`, decision 0031): every position in says its
 //!   [`Datum`] and is converted to WGS-84 for the core; every position out goes through
-//!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`];
+//!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`]
+//!   (`capture.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
@@ -22,6 +23,7 @@
 //! Bindings are generated from the built library by the pinned `uniffi-bindgen` binary of
 //! this crate (`scripts/bindings`).
 
+mod capture;
 mod datum;
 mod device;
 mod engine;
@@ -36,7 +38,8 @@ mod reports;
 pub mod types;
 mod work;
 
-pub use datum::{CameraPhoto, Datum, PhotoCapture, map_point};
+pub use capture::{CameraPhoto, PhotoCapture};
+pub use datum::{Datum, GeoPoint, map_point};
 pub use device::XiangyingDevice;
 pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,

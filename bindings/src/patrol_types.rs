@@ -96,7 +96,7 @@ impl TrackPoint {
 
 impl From<TrackPoint> for core_patrol::TrackPoint {
     fn from(p: TrackPoint) -> core_patrol::TrackPoint {
-        let w = crate::types::GeoPoint {
+        let w = crate::datum::GeoPoint {
             lon: p.lon,
             lat: p.lat,
             datum: p.datum,

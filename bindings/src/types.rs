@@ -6,24 +6,11 @@
 //! mapped here on purpose (the build says so). Actions fall back to [`CaseAction::Other`], so
 //! a case that carries an action this layer does not know yet still shows.
 
-use crate::datum::{Datum, map_point};
+use crate::datum::{Datum, GeoPoint, map_point};
 use xiangying_core::case as core_case;
 use xiangying_core::org as core_org;
 use xiangying_core::store::CaseSummary as CoreSummary;
 use xiangying_core::{CaseView, NewReport as CoreNewReport, NewRequest as CoreNewRequest};
-
-/// A position in degrees, in the datum it says. Positions given to the API are converted to
-/// WGS-84 from their `datum`; positions the API returns are in the device's map datum
-/// ([`crate::XiangyingDevice::set_map_datum`]) and say so.
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct GeoPoint {
-    /// Longitude, degrees east.
-    pub lon: f64,
-    /// Latitude, degrees north.
-    pub lat: f64,
-    /// The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
-    pub datum: Datum,
-}
 
 /// A problem report (问题上报) or a resident request (群众点单).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]

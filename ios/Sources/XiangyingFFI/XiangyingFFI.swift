@@ -1659,19 +1659,6 @@ public func FfiConverterTypeSyncListener_lower(_ value: SyncListener) -> UInt64 
 public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     
     /**
-     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
-     */
-    func mapDatum()  -> Datum
-    
-    /**
-     * Sets the datum of the app's map: every position this object returns from now on
-     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
-     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
-     * to this object say their own datum, whatever this one is.
-     */
-    func setMapDatum(datum: Datum) 
-    
-    /**
      * Takes on a case that was forwarded, escalated or dispatched to me.
      */
     func accept(caseId: String) throws  -> CaseState
@@ -1839,6 +1826,11 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func installOrg(rosterJson: String, catalogueJson: String) throws 
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+    func mapDatum()  -> Datum
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -1940,6 +1932,14 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * after [`XiangyingDevice::open`].
      */
     func setAppVersion(appVersion: String) 
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+    func setMapDatum(datum: Datum) 
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
@@ -2254,33 +2254,6 @@ public static func `open`(dir: String)throws  -> XiangyingDevice  {
 }
     
 
-    
-    /**
-     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
-     */
-open func mapDatum() -> Datum  {
-    return try!  FfiConverterTypeDatum_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Sets the datum of the app's map: every position this object returns from now on
-     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
-     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
-     * to this object say their own datum, whatever this one is.
-     */
-open func setMapDatum(datum: Datum)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeDatum_lower(datum),uniffiCallStatus
-    )
-}
-}
     
     /**
      * Takes on a case that was forwarded, escalated or dispatched to me.
@@ -2692,6 +2665,18 @@ open func installOrg(rosterJson: String, catalogueJson: String)throws   {try rus
 }
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+open func mapDatum() -> Datum  {
+    return try!  FfiConverterTypeDatum_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -2925,6 +2910,21 @@ open func setAppVersion(appVersion: String)  {try! rustCall() {
     uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(appVersion),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+open func setMapDatum(datum: Datum)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDatum_lower(datum),uniffiCallStatus
     )
 }
 }
@@ -11161,12 +11161,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 23679) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() != 65133) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() != 30373) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() != 24635) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11179,7 +11173,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() != 7284) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 7655) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 5935) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() != 43048) {
@@ -11245,6 +11239,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org() != 19711) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() != 39817) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate() != 23479) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11278,7 +11275,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() != 61844) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 46885) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 12124) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() != 29882) {
@@ -11291,6 +11288,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() != 24771) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() != 12571) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
@@ -11308,7 +11308,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() != 58549) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 55232) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 17099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() != 55157) {
@@ -11323,7 +11323,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() != 26001) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 13206) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 36768) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() != 61798) {

@@ -772,10 +772,6 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_xiangying_ffi_checksum_func_default_engine_config(
     ): Int
-    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum(
-    ): Int
-    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum(
-    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_add_case_listener(
@@ -828,6 +824,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_me(
@@ -859,6 +857,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(
     ): Int
@@ -966,10 +966,6 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_xiangying_ffi_fn_constructor_xiangyingdevice_open(`dir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(`ptr`: Long,`datum`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_accept(`ptr`: Long,`caseId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_add_case_listener(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1022,6 +1018,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_install_org(`ptr`: Long,`rosterJson`: RustBuffer.ByValue,`catalogueJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_mark_duplicate(`ptr`: Long,`caseId`: RustBuffer.ByValue,`of`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_me(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1053,6 +1051,8 @@ internal object UniffiLib {
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_rework(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(`ptr`: Long,`appVersion`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(`ptr`: Long,`datum`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(`ptr`: Long,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1284,12 +1284,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 23679) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() and 0xFFFF) != 65133) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() and 0xFFFF) != 30373) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() and 0xFFFF) != 24635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1302,7 +1296,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() and 0xFFFF) != 7284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 7655) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 5935) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() and 0xFFFF) != 43048) {
@@ -1368,6 +1362,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org() and 0xFFFF) != 19711) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() and 0xFFFF) != 39817) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate() and 0xFFFF) != 23479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1401,7 +1398,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() and 0xFFFF) != 61844) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 46885) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 12124) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() and 0xFFFF) != 29882) {
@@ -1414,6 +1411,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() and 0xFFFF) != 24771) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() and 0xFFFF) != 12571) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
@@ -1431,7 +1431,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() and 0xFFFF) != 58549) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 55232) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 17099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() and 0xFFFF) != 55157) {
@@ -1446,7 +1446,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() and 0xFFFF) != 26001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 13206) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 36768) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() and 0xFFFF) != 61798) {
@@ -3685,19 +3685,6 @@ public object FfiConverterTypeSyncListener: FfiConverter<SyncListener, Long> {
 public interface XiangyingDeviceInterface {
     
     /**
-     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
-     */
-    fun `mapDatum`(): Datum
-    
-    /**
-     * Sets the datum of the app's map: every position this object returns from now on
-     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
-     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
-     * to this object say their own datum, whatever this one is.
-     */
-    fun `setMapDatum`(`datum`: Datum)
-    
-    /**
      * Takes on a case that was forwarded, escalated or dispatched to me.
      */
     fun `accept`(`caseId`: kotlin.String): CaseState
@@ -3865,6 +3852,11 @@ public interface XiangyingDeviceInterface {
     fun `installOrg`(`rosterJson`: kotlin.String, `catalogueJson`: kotlin.String)
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+    fun `mapDatum`(): Datum
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -3966,6 +3958,14 @@ public interface XiangyingDeviceInterface {
      * after [`XiangyingDevice::open`].
      */
     fun `setAppVersion`(`appVersion`: kotlin.String)
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+    fun `setMapDatum`(`datum`: Datum)
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
@@ -4317,41 +4317,6 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
             UniffiLib.uniffi_xiangying_ffi_fn_clone_xiangyingdevice(handle, status)
         }
     }
-
-    
-    /**
-     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
-     */override fun `mapDatum`(): Datum {
-            return FfiConverterTypeDatum.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Sets the datum of the app's map: every position this object returns from now on
-     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
-     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
-     * to this object say their own datum, whatever this one is.
-     */override fun `setMapDatum`(`datum`: Datum)
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
-        it,
-        
-        FfiConverterTypeDatum.lower(`datum`),_status)
-}
-    }
-    
-    
 
     
     /**
@@ -4904,6 +4869,22 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */override fun `mapDatum`(): Datum {
+            return FfiConverterTypeDatum.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -5213,6 +5194,25 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         it,
         
         FfiConverterString.lower(`appVersion`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */override fun `setMapDatum`(`datum`: Datum)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
+        it,
+        
+        FfiConverterTypeDatum.lower(`datum`),_status)
 }
     }
     

@@ -8,6 +8,10 @@
 //!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
 //! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
 //!   (`engine.rs`);
+//! - map datums at the edge (`datum.rs`, decision 0031): every position in says its
+//!   [`Datum`] and is converted to WGS-84 for the core; every position out goes through
+//!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`]
+//!   (`capture.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on, each with a stable
@@ -23,7 +27,9 @@
 //! Bindings are generated from the built library by the pinned `uniffi-bindgen` binary of
 //! this crate (`scripts/bindings`).
 
+mod capture;
 mod codes;
+mod datum;
 mod device;
 mod engine;
 mod error;
@@ -39,7 +45,9 @@ mod reports;
 pub mod types;
 mod work;
 
+pub use capture::{CameraPhoto, PhotoCapture};
 pub use codes::{ErrorCode, api_error_code, error_code_name};
+pub use datum::{Datum, GeoPoint, map_point};
 pub use device::XiangyingDevice;
 pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,

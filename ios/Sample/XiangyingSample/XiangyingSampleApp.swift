@@ -189,8 +189,9 @@ final class Model: ObservableObject {
     func report(_ text: String, category: String, photo: Data?) async {
         guard let store else { return }
         do {
-            _ = try await store.reportWithPhotos(category: category, location: GeoPoint(lon: 0.05, lat: 0.05),
-                                                 description: text, photos: photo.map { [$0] } ?? [])
+            _ = try await store.reportWithPhotos(category: category, location: GeoPoint(lon: 0.05, lat: 0.05, datum: .wgs84),
+                                                 description: text,
+                                                 photos: photo.map { [CameraPhoto(bytes: $0, capture: nil)] } ?? [])
             status = "已上报"
         } catch ApiError.InvalidInput(let field, let problem) {
             status = "\(field): \(problem)"

@@ -34,13 +34,19 @@ public final class Xiangying: @unchecked Sendable {
     /// and protocol versions, and `platform` (by default `XiangyingPlatform.current`, e.g. `iOS 18.1`
     /// from `ProcessInfo`) in the User-Agent; a `platform` that cannot go in an HTTP header
     /// throws `ApiError.InvalidInput` (field `platform`).
+    ///
+    /// `mapDatum` is the datum of the app's map (MapKit inside China, AMap, Tencent: `.gcj02`;
+    /// Baidu: `.bd09`; none: `.wgs84`): every position read back is in it (see `setMapDatum`);
+    /// positions given say their own datum.
     public static func open(
-        dir: URL, appVersion: String = "dev", platform: String = XiangyingPlatform.current
+        dir: URL, appVersion: String = "dev", platform: String = XiangyingPlatform.current,
+        mapDatum: Datum = .wgs84
     ) async throws -> Xiangying {
         try await Task.detached(priority: .userInitiated) {
             let device = try XiangyingDevice.open(dir: dir.path)
             device.setAppVersion(appVersion: appVersion)
             try device.setPlatform(platform: platform)
+            device.setMapDatum(datum: mapDatum)
             return Xiangying(device: device)
         }.value
     }
@@ -150,18 +156,22 @@ public final class Xiangying: @unchecked Sendable {
 
     // MARK: photos
 
-    /// Raises a problem report with its before photos (JPEG, PNG or WebP bytes: convert HEIC
-    /// with `UIImage.jpegData` first), processed on the core's worker thread. A rejected
+    /// Raises a problem report with its before photos (JPEG, PNG or WebP bytes; HEIC is
+    /// refused naming HEIC: convert it with `UIImage.jpegData` first and pass the capture time
+    /// and place read before the re-encode), processed on the core's worker thread. Each
+    /// `CameraPhoto` may carry the camera's `PhotoCapture`, which wins over the EXIF; a nil
+    /// `location` places the report where the first photo with a place was taken. A rejected
     /// photo (`ApiError.PhotoRejected`) writes nothing.
-    public func reportWithPhotos(category: String, location: GeoPoint, description: String, photos: [Data],
+    public func reportWithPhotos(category: String, location: GeoPoint?, description: String, photos: [CameraPhoto],
                                  grid: String? = nil, segment: String? = nil) async throws -> String {
         let r = NewReport(category: category, location: location, description: description, grid: grid, segment: segment)
         return try await device.reportWithPhotos(report: r, photos: photos)
     }
 
-    /// Attaches a photo to a case I am involved in; pass the returned hash to `handleOnSpot` or `resolve`.
-    public func attachPhoto(_ caseId: String, bytes: Data, stage: PhotoStage) async throws -> PhotoRef {
-        try await device.attachPhoto(caseId: caseId, bytes: bytes, stage: stage)
+    /// Attaches a photo to a case I am involved in; pass the returned hash to `handleOnSpot` or
+    /// `resolve`. `capture`, the camera's record of time and place, wins over the EXIF.
+    public func attachPhoto(_ caseId: String, bytes: Data, stage: PhotoStage, capture: PhotoCapture? = nil) async throws -> PhotoRef {
+        try await device.attachPhoto(caseId: caseId, bytes: bytes, stage: stage, capture: capture)
     }
 
     /// A photo or thumbnail stored on this device (JPEG bytes); `ApiError.NotFound` when it is not here.

@@ -1908,11 +1908,14 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
-    func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage) async throws  -> PhotoRef
+    func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage, capture: PhotoCapture?) async throws  -> PhotoRef
     
     /**
      * The cases in a community.
@@ -2045,6 +2048,11 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func installOrg(rosterJson: String, catalogueJson: String) throws 
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+    func mapDatum()  -> Datum
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -2102,19 +2110,26 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
     func report(report: NewReport) throws  -> String
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
-    func reportWithPhotos(report: NewReport, photos: [Data]) async throws  -> String
+    func reportWithPhotos(report: NewReport, photos: [CameraPhoto]) async throws  -> String
     
     /**
      * Raises a resident request (群众点单) and returns its case id; it goes to the community
@@ -2139,6 +2154,14 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * after [`XiangyingDevice::open`].
      */
     func setAppVersion(appVersion: String) 
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+    func setMapDatum(datum: Datum) 
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
@@ -2247,7 +2270,8 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func reportRouted(report: NewReport) throws  -> RoutedReport
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -2523,16 +2547,19 @@ open func applyRemote(caseId: String, bytes: Data)throws   {try rustCallWithErro
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
-open func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage)async throws  -> PhotoRef  {
+open func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage, capture: PhotoCapture? = nil)async throws  -> PhotoRef  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterData.lower(bytes),FfiConverterTypePhotoStage_lower(stage)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterData.lower(bytes),FfiConverterTypePhotoStage_lower(stage),FfiConverterOptionTypePhotoCapture.lower(capture)
                 )
             },
             pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
@@ -2870,6 +2897,18 @@ open func installOrg(rosterJson: String, catalogueJson: String)throws   {try rus
 }
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+open func mapDatum() -> Datum  {
+    return try!  FfiConverterTypeDatum_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -3006,8 +3045,9 @@ open func removeCaseListener(handle: UInt64) -> Bool  {
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
 open func report(report: NewReport)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -3021,17 +3061,23 @@ open func report(report: NewReport)throws  -> String  {
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
-open func reportWithPhotos(report: NewReport, photos: [Data])async throws  -> String  {
+open func reportWithPhotos(report: NewReport, photos: [CameraPhoto])async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(
-                        self.uniffiCloneHandle(),FfiConverterTypeNewReport_lower(report),FfiConverterSequenceData.lower(photos)
+                        self.uniffiCloneHandle(),FfiConverterTypeNewReport_lower(report),FfiConverterSequenceTypeCameraPhoto.lower(photos)
                 )
             },
             pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
@@ -3096,6 +3142,21 @@ open func setAppVersion(appVersion: String)  {try! rustCall() {
     uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(appVersion),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+open func setMapDatum(datum: Datum)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDatum_lower(datum),uniffiCallStatus
     )
 }
 }
@@ -3314,7 +3375,8 @@ open func reportRouted(report: NewReport)throws  -> RoutedReport  {
 }
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -3842,6 +3904,76 @@ public func FfiConverterTypeXiangyingSyncEngine_lower(_ value: XiangyingSyncEngi
 
 
 /**
+ * A photo as the camera gave it: JPEG, PNG or WebP bytes (HEIC converted by the platform
+ * first) and, when the app has it, the camera's record of time and place.
+ */
+public struct CameraPhoto: Equatable, Hashable {
+    /**
+     * The encoded photo.
+     */
+    public let bytes: Data
+    /**
+     * What the camera API said; winning over the EXIF.
+     */
+    public let capture: PhotoCapture?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The encoded photo.
+         */bytes: Data, 
+        /**
+         * What the camera API said; winning over the EXIF.
+         */capture: PhotoCapture? = nil) {
+        self.bytes = bytes
+        self.capture = capture
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CameraPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCameraPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CameraPhoto {
+        return
+            try CameraPhoto(
+                bytes: FfiConverterData.read(from: &buf), 
+                capture: FfiConverterOptionTypePhotoCapture.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CameraPhoto, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.bytes, into: &buf)
+        FfiConverterOptionTypePhotoCapture.write(value.capture, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCameraPhoto_lift(_ buf: RustBuffer) throws -> CameraPhoto {
+    return try FfiConverterTypeCameraPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCameraPhoto_lower(_ value: CameraPhoto) -> RustBuffer {
+    return FfiConverterTypeCameraPhoto.lower(value)
+}
+
+
+/**
  * Everything a case's detail screen shows: its facts, number, state and photos.
  */
 public struct CaseDetail: Equatable, Hashable {
@@ -3883,7 +4015,7 @@ public struct CaseDetail: Equatable, Hashable {
      */
     public let createdAtMs: Int64
     /**
-     * Where.
+     * Where, in the device's map datum.
      */
     public let location: GeoPoint
     /**
@@ -3943,7 +4075,7 @@ public struct CaseDetail: Equatable, Hashable {
          * When it was raised (ms).
          */createdAtMs: Int64, 
         /**
-         * Where.
+         * Where, in the device's map datum.
          */location: GeoPoint, 
         /**
          * The grid it lies in.
@@ -5071,7 +5203,9 @@ public func FfiConverterTypeEngineStatus_lower(_ value: EngineStatus) -> RustBuf
 
 
 /**
- * A WGS-84 position in degrees.
+ * A position in degrees, in the datum it says. Positions given to the API are converted to
+ * WGS-84 from their `datum`; positions the API returns are in the device's map datum
+ * ([`crate::XiangyingDevice::set_map_datum`]) and say so.
  */
 public struct GeoPoint: Equatable, Hashable {
     /**
@@ -5082,6 +5216,10 @@ public struct GeoPoint: Equatable, Hashable {
      * Latitude, degrees north.
      */
     public let lat: Double
+    /**
+     * The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+     */
+    public let datum: Datum
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5091,9 +5229,13 @@ public struct GeoPoint: Equatable, Hashable {
          */lon: Double, 
         /**
          * Latitude, degrees north.
-         */lat: Double) {
+         */lat: Double, 
+        /**
+         * The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+         */datum: Datum) {
         self.lon = lon
         self.lat = lat
+        self.datum = datum
     }
 
     
@@ -5113,13 +5255,15 @@ public struct FfiConverterTypeGeoPoint: FfiConverterRustBuffer {
         return
             try GeoPoint(
                 lon: FfiConverterDouble.read(from: &buf), 
-                lat: FfiConverterDouble.read(from: &buf)
+                lat: FfiConverterDouble.read(from: &buf), 
+                datum: FfiConverterTypeDatum.read(from: &buf)
         )
     }
 
     public static func write(_ value: GeoPoint, into buf: inout [UInt8]) {
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterTypeDatum.write(value.datum, into: &buf)
     }
 }
 
@@ -5501,9 +5645,11 @@ public struct NewReport: Equatable, Hashable {
      */
     public let category: String
     /**
-     * Where the problem is.
+     * Where the problem is, in the datum it says. `None` (only with photos, in
+     * `report_with_photos`) places the report where its first photo with a known place was
+     * taken: the camera's record, else the EXIF GPS position.
      */
-    public let location: GeoPoint
+    public let location: GeoPoint?
     /**
      * A few words.
      */
@@ -5524,8 +5670,10 @@ public struct NewReport: Equatable, Hashable {
          * The small category code from the catalogue.
          */category: String, 
         /**
-         * Where the problem is.
-         */location: GeoPoint, 
+         * Where the problem is, in the datum it says. `None` (only with photos, in
+         * `report_with_photos`) places the report where its first photo with a known place was
+         * taken: the camera's record, else the EXIF GPS position.
+         */location: GeoPoint?, 
         /**
          * A few words.
          */description: String, 
@@ -5559,7 +5707,7 @@ public struct FfiConverterTypeNewReport: FfiConverterRustBuffer {
         return
             try NewReport(
                 category: FfiConverterString.read(from: &buf), 
-                location: FfiConverterTypeGeoPoint.read(from: &buf), 
+                location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 grid: FfiConverterOptionString.read(from: &buf), 
                 segment: FfiConverterOptionString.read(from: &buf)
@@ -5568,7 +5716,7 @@ public struct FfiConverterTypeNewReport: FfiConverterRustBuffer {
 
     public static func write(_ value: NewReport, into buf: inout [UInt8]) {
         FfiConverterString.write(value.category, into: &buf)
-        FfiConverterTypeGeoPoint.write(value.location, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.location, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.grid, into: &buf)
         FfiConverterOptionString.write(value.segment, into: &buf)
@@ -5600,7 +5748,7 @@ public struct NewRequest: Equatable, Hashable {
      */
     public let category: String
     /**
-     * Where help is needed.
+     * Where help is needed, in the datum it says.
      */
     public let location: GeoPoint
     /**
@@ -5619,7 +5767,7 @@ public struct NewRequest: Equatable, Hashable {
          * The small category code from the catalogue.
          */category: String, 
         /**
-         * Where help is needed.
+         * Where help is needed, in the datum it says.
          */location: GeoPoint, 
         /**
          * What is asked for.
@@ -6179,8 +6327,9 @@ public struct PatrolView: Equatable, Hashable {
      */
     public let durationMs: Int64
     /**
-     * Every fix in time order: the packed track, then those still buffered on this device.
-     * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+     * Every fix in time order: the packed track, then those still buffered on this device,
+     * in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+     * to whole metres.
      */
     public let track: [TrackPoint]
 
@@ -6227,8 +6376,9 @@ public struct PatrolView: Equatable, Hashable {
          * under way (show now − `started_at_ms` then) and for a voided patrol.
          */durationMs: Int64, 
         /**
-         * Every fix in time order: the packed track, then those still buffered on this device.
-         * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+         * Every fix in time order: the packed track, then those still buffered on this device,
+         * in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+         * to whole metres.
          */track: [TrackPoint]) {
         self.id = id
         self.walker = walker
@@ -6390,6 +6540,81 @@ public func FfiConverterTypePendingUpload_lower(_ value: PendingUpload) -> RustB
 
 
 /**
+ * The camera API's record of one photo, handed over beside its bytes. It wins over the
+ * bytes' EXIF, which a platform re-encode (iOS `UIImage`, a HEIC converted to JPEG) drops:
+ * read it from the camera API before any re-encode (Android CameraX + `ExifInterface`
+ * `TAG_DATETIME_ORIGINAL` / `getLatLong`, or the location at capture time; iOS
+ * `PHAsset.creationDate` / `location`, or `AVCapturePhoto.metadata`).
+ */
+public struct PhotoCapture: Equatable, Hashable {
+    /**
+     * When the photo was taken, ms since the Unix epoch.
+     */
+    public let takenAtMs: Int64?
+    /**
+     * Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
+     * location: GCJ-02).
+     */
+    public let place: GeoPoint?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the photo was taken, ms since the Unix epoch.
+         */takenAtMs: Int64? = nil, 
+        /**
+         * Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
+         * location: GCJ-02).
+         */place: GeoPoint? = nil) {
+        self.takenAtMs = takenAtMs
+        self.place = place
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoCapture: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoCapture: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoCapture {
+        return
+            try PhotoCapture(
+                takenAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                place: FfiConverterOptionTypeGeoPoint.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoCapture, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.takenAtMs, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.place, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoCapture_lift(_ buf: RustBuffer) throws -> PhotoCapture {
+    return try FfiConverterTypePhotoCapture.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoCapture_lower(_ value: PhotoCapture) -> RustBuffer {
+    return FfiConverterTypePhotoCapture.lower(value)
+}
+
+
+/**
  * A photo attached to a case; the bytes live outside the document, named by their hash.
  */
 public struct PhotoRef: Equatable, Hashable {
@@ -6410,9 +6635,14 @@ public struct PhotoRef: Equatable, Hashable {
      */
     public let bytes: UInt64
     /**
-     * When it was taken, from its metadata (ms), if known.
+     * When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
      */
     public let capturedAtMs: Int64?
+    /**
+     * Where it was taken, in the device's map datum, if known: the camera's record the app
+     * passed, else the EXIF GPS position.
+     */
+    public let place: GeoPoint?
     /**
      * Who attached it.
      */
@@ -6438,8 +6668,12 @@ public struct PhotoRef: Equatable, Hashable {
          * Size of the processed photo in bytes.
          */bytes: UInt64, 
         /**
-         * When it was taken, from its metadata (ms), if known.
+         * When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
          */capturedAtMs: Int64?, 
+        /**
+         * Where it was taken, in the device's map datum, if known: the camera's record the app
+         * passed, else the EXIF GPS position.
+         */place: GeoPoint?, 
         /**
          * Who attached it.
          */addedBy: String, 
@@ -6451,6 +6685,7 @@ public struct PhotoRef: Equatable, Hashable {
         self.stage = stage
         self.bytes = bytes
         self.capturedAtMs = capturedAtMs
+        self.place = place
         self.addedBy = addedBy
         self.addedAtMs = addedAtMs
     }
@@ -6476,6 +6711,7 @@ public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
                 stage: FfiConverterTypePhotoStage.read(from: &buf), 
                 bytes: FfiConverterUInt64.read(from: &buf), 
                 capturedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                place: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
                 addedBy: FfiConverterString.read(from: &buf), 
                 addedAtMs: FfiConverterInt64.read(from: &buf)
         )
@@ -6487,6 +6723,7 @@ public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
         FfiConverterTypePhotoStage.write(value.stage, into: &buf)
         FfiConverterUInt64.write(value.bytes, into: &buf)
         FfiConverterOptionInt64.write(value.capturedAtMs, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.place, into: &buf)
         FfiConverterString.write(value.addedBy, into: &buf)
         FfiConverterInt64.write(value.addedAtMs, into: &buf)
     }
@@ -7510,11 +7747,11 @@ public struct TrackPoint: Equatable, Hashable {
      */
     public let atMs: Int64
     /**
-     * Longitude, WGS-84 degrees east.
+     * Longitude, degrees east, in `datum`.
      */
     public let lon: Double
     /**
-     * Latitude, WGS-84 degrees north.
+     * Latitude, degrees north, in `datum`.
      */
     public let lat: Double
     /**
@@ -7522,6 +7759,12 @@ public struct TrackPoint: Equatable, Hashable {
      * to whole metres.
      */
     public let accuracyM: Double
+    /**
+     * The datum of the fix: WGS-84 from the platform's location service (Android fused
+     * provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+     * from Baidu's. Fixes the API returns are in the device's map datum.
+     */
+    public let datum: Datum
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7531,19 +7774,25 @@ public struct TrackPoint: Equatable, Hashable {
          * the patrol's start.
          */atMs: Int64, 
         /**
-         * Longitude, WGS-84 degrees east.
+         * Longitude, degrees east, in `datum`.
          */lon: Double, 
         /**
-         * Latitude, WGS-84 degrees north.
+         * Latitude, degrees north, in `datum`.
          */lat: Double, 
         /**
          * The horizontal accuracy the phone reported, metres (0 when unknown). Stored rounded
          * to whole metres.
-         */accuracyM: Double) {
+         */accuracyM: Double, 
+        /**
+         * The datum of the fix: WGS-84 from the platform's location service (Android fused
+         * provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+         * from Baidu's. Fixes the API returns are in the device's map datum.
+         */datum: Datum) {
         self.atMs = atMs
         self.lon = lon
         self.lat = lat
         self.accuracyM = accuracyM
+        self.datum = datum
     }
 
     
@@ -7565,7 +7814,8 @@ public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
                 atMs: FfiConverterInt64.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
-                accuracyM: FfiConverterDouble.read(from: &buf)
+                accuracyM: FfiConverterDouble.read(from: &buf), 
+                datum: FfiConverterTypeDatum.read(from: &buf)
         )
     }
 
@@ -7574,6 +7824,7 @@ public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.accuracyM, into: &buf)
+        FfiConverterTypeDatum.write(value.datum, into: &buf)
     }
 }
 
@@ -9077,6 +9328,95 @@ public func FfiConverterTypeCompanionKind_lift(_ buf: RustBuffer) throws -> Comp
 #endif
 public func FfiConverterTypeCompanionKind_lower(_ value: CompanionKind) -> RustBuffer {
     return FfiConverterTypeCompanionKind.lower(value)
+}
+
+
+
+/**
+ * The datum (坐标系) a position is expressed in. Chinese map SDKs do not use GPS
+ * coordinates: give each position in the datum its source uses, and the core converts.
+ */
+
+public enum Datum: Equatable, Hashable {
+    
+    /**
+     * WGS-84: GPS; Android `LocationManager` and the fused location provider, iOS Core
+     * Location (`CLLocation`), EXIF GPS tags, maps outside China (OpenStreetMap, Google Maps
+     * outside China). What the core stores.
+     */
+    case wgs84
+    /**
+     * GCJ-02 (国测局, "Mars coordinates"): AMap (高德) and Tencent (腾讯) maps and their
+     * location SDKs, Apple MapKit's map display (taps, annotations) inside China.
+     */
+    case gcj02
+    /**
+     * BD-09 (百度): Baidu maps and the Baidu location SDK in its default `bd09ll`.
+     */
+    case bd09
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Datum: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDatum: FfiConverterRustBuffer {
+    typealias SwiftType = Datum
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Datum {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .wgs84
+        
+        case 2: return .gcj02
+        
+        case 3: return .bd09
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Datum, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .wgs84:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .gcj02:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .bd09:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatum_lift(_ buf: RustBuffer) throws -> Datum {
+    return try FfiConverterTypeDatum.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatum_lower(_ value: Datum) -> RustBuffer {
+    return FfiConverterTypeDatum.lower(value)
 }
 
 
@@ -11513,6 +11853,30 @@ fileprivate struct FfiConverterOptionTypeClaim: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
+    typealias SwiftType = GeoPoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGeoPoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGeoPoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePatrolSummary: FfiConverterRustBuffer {
     typealias SwiftType = PatrolSummary?
 
@@ -11529,6 +11893,30 @@ fileprivate struct FfiConverterOptionTypePatrolSummary: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePatrolSummary.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePhotoCapture: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoCapture?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePhotoCapture.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePhotoCapture.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -11610,23 +11998,23 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
-    typealias SwiftType = [Data]
+fileprivate struct FfiConverterSequenceTypeCameraPhoto: FfiConverterRustBuffer {
+    typealias SwiftType = [CameraPhoto]
 
-    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+    public static func write(_ value: [CameraPhoto], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterData.write(item, into: &buf)
+            FfiConverterTypeCameraPhoto.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CameraPhoto] {
         let len: Int32 = try readInt(&buf)
-        var seq = [Data]()
+        var seq = [CameraPhoto]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterData.read(from: &buf))
+            seq.append(try FfiConverterTypeCameraPhoto.read(from: &buf))
         }
         return seq
     }
@@ -12195,7 +12583,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() != 7284) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 19571) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 5935) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() != 43048) {
@@ -12261,6 +12649,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org() != 19711) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() != 39817) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate() != 23479) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -12291,10 +12682,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() != 65064) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() != 59045) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() != 61844) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 54342) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 12124) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() != 29882) {
@@ -12307,6 +12698,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() != 24771) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() != 12571) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
@@ -12327,7 +12721,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() != 58549) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 55232) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 17099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() != 55157) {
@@ -12342,7 +12736,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() != 26001) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 20672) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 36768) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() != 61798) {

@@ -30,7 +30,7 @@ enum Sample {
     }
 
     /// A point inside grid g1 on segment s1.
-    static let inG1 = GeoPoint(lon: 0.05, lat: 0.05)
+    static let inG1 = GeoPoint(lon: 0.05, lat: 0.05, datum: .wgs84)
 
     /// 垃圾满溢: an event handled in the grid within 4 h.
     static let litter = "020101"

@@ -82,7 +82,7 @@ impl<'a> Judging<'a> {
 }
 
 /// What an accepted push adds.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Additions {
     /// New events, in document order.
     pub events: Vec<Event>,

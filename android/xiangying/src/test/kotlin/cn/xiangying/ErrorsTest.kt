@@ -4,6 +4,7 @@
 // Internal is for bugs and unmapped core errors.
 package cn.xiangying
 
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.ErrorCode
 import cn.xiangying.ffi.GeoPoint
@@ -53,7 +54,7 @@ class ErrorsTest {
         val e = assertThrows<ApiException.InvalidInput> { runBlocking { d.report(Sample.LITTER, Sample.IN_G1, "   ") } }
         assertEquals("description", e.field)
         val l = assertThrows<ApiException.InvalidInput> {
-            runBlocking { d.report(Sample.LITTER, GeoPoint(lon = 500.0, lat = 0.0), "x") }
+            runBlocking { d.report(Sample.LITTER, GeoPoint(lon = 500.0, lat = 0.0, datum = Datum.WGS84), "x") }
         }
         assertEquals("location", l.field)
         val b = assertThrows<ApiException.InvalidInput> { runBlocking { d.applyRemote("x", byteArrayOf(1, 2, 3)) } }

@@ -47,6 +47,7 @@ import cn.xiangying.android.SyncWiring
 import cn.xiangying.android.XiangyingProcess
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.CaseSummary
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.PatrolPlace
 import cn.xiangying.ffi.PatrolSummary
@@ -139,7 +140,7 @@ fun Screen(x: Xiangying?, enrolled: Boolean, engine: SyncEngine?, enrol: suspend
         Button(enabled = x != null && enrolled, onClick = {
             scope.launch {
                 status = try {
-                    x!!.report("020101", GeoPoint(lon = 0.05, lat = 0.05), text)
+                    x!!.report("020101", GeoPoint(lon = 0.05, lat = 0.05, datum = Datum.WGS84), text)
                     text = ""
                     "已上报"
                 } catch (e: ApiException.InvalidInput) {

@@ -856,6 +856,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_me(
@@ -887,6 +889,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rework(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(
     ): Int
@@ -1007,7 +1011,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_apply_remote(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,`stage`: RustBuffer.ByValue,
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,`stage`: RustBuffer.ByValue,`capture`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_by_community(`ptr`: Long,`community`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1051,6 +1055,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_install_org(`ptr`: Long,`rosterJson`: RustBuffer.ByValue,`catalogueJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_mark_duplicate(`ptr`: Long,`caseId`: RustBuffer.ByValue,`of`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_me(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1082,6 +1088,8 @@ internal object UniffiLib {
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_rework(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(`ptr`: Long,`appVersion`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(`ptr`: Long,`datum`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(`ptr`: Long,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1360,7 +1368,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() and 0xFFFF) != 7284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 19571) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 5935) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() and 0xFFFF) != 43048) {
@@ -1426,6 +1434,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org() and 0xFFFF) != 19711) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() and 0xFFFF) != 39817) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate() and 0xFFFF) != 23479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1456,10 +1467,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() and 0xFFFF) != 65064) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() and 0xFFFF) != 59045) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() and 0xFFFF) != 61844) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 54342) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 12124) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() and 0xFFFF) != 29882) {
@@ -1472,6 +1483,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() and 0xFFFF) != 24771) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() and 0xFFFF) != 12571) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
@@ -1492,7 +1506,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() and 0xFFFF) != 58549) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 55232) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 17099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() and 0xFFFF) != 55157) {
@@ -1507,7 +1521,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() and 0xFFFF) != 26001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 20672) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 36768) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() and 0xFFFF) != 61798) {
@@ -4109,11 +4123,14 @@ public interface XiangyingDeviceInterface {
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
-    suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage): PhotoRef
+    suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage, `capture`: PhotoCapture? = null): PhotoRef
     
     /**
      * The cases in a community.
@@ -4246,6 +4263,11 @@ public interface XiangyingDeviceInterface {
     fun `installOrg`(`rosterJson`: kotlin.String, `catalogueJson`: kotlin.String)
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+    fun `mapDatum`(): Datum
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -4303,19 +4325,26 @@ public interface XiangyingDeviceInterface {
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
     fun `report`(`report`: NewReport): kotlin.String
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
-    suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<kotlin.ByteArray>): kotlin.String
+    suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<CameraPhoto>): kotlin.String
     
     /**
      * Raises a resident request (群众点单) and returns its case id; it goes to the community
@@ -4340,6 +4369,14 @@ public interface XiangyingDeviceInterface {
      * after [`XiangyingDevice::open`].
      */
     fun `setAppVersion`(`appVersion`: kotlin.String)
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+    fun `setMapDatum`(`datum`: Datum)
     
     /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
@@ -4448,7 +4485,8 @@ public interface XiangyingDeviceInterface {
     fun `reportRouted`(`report`: NewReport): RoutedReport
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -4781,13 +4819,16 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
     @Throws(ApiException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage) : PhotoRef {
+    override suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage, `capture`: PhotoCapture?) : PhotoRef {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(
@@ -4796,6 +4837,7 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         FfiConverterString.lower(`caseId`),
         FfiConverterByteArray.lower(`bytes`),
         FfiConverterTypePhotoStage.lower(`stage`),
+        FfiConverterOptionalTypePhotoCapture.lower(`capture`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5248,6 +5290,22 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */override fun `mapDatum`(): Datum {
+            return FfiConverterTypeDatum.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -5431,8 +5489,9 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
     @Throws(ApiException::class)override fun `report`(`report`: NewReport): kotlin.String {
             return FfiConverterString.lift(
@@ -5451,21 +5510,27 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
     @Throws(ApiException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<kotlin.ByteArray>) : kotlin.String {
+    override suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<CameraPhoto>) : kotlin.String {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(
                 uniffiHandle,
                 
         FfiConverterTypeNewReport.lower(`report`),
-        FfiConverterSequenceByteArray.lower(`photos`),
+        FfiConverterSequenceTypeCameraPhoto.lower(`photos`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5550,6 +5615,25 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         it,
         
         FfiConverterString.lower(`appVersion`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */override fun `setMapDatum`(`datum`: Datum)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
+        it,
+        
+        FfiConverterTypeDatum.lower(`datum`),_status)
 }
     }
     
@@ -5827,7 +5911,8 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -6592,6 +6677,54 @@ public object FfiConverterTypeXiangyingSyncEngine: FfiConverter<XiangyingSyncEng
 
 
 /**
+ * A photo as the camera gave it: JPEG, PNG or WebP bytes (HEIC converted by the platform
+ * first) and, when the app has it, the camera's record of time and place.
+ */
+data class CameraPhoto (
+    /**
+     * The encoded photo.
+     */
+    val `bytes`: kotlin.ByteArray
+    , 
+    /**
+     * What the camera API said; winning over the EXIF.
+     */
+    val `capture`: PhotoCapture? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCameraPhoto: FfiConverterRustBuffer<CameraPhoto> {
+    override fun read(buf: ByteBuffer): CameraPhoto {
+        return CameraPhoto(
+            FfiConverterByteArray.read(buf),
+            FfiConverterOptionalTypePhotoCapture.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CameraPhoto) = (
+            FfiConverterByteArray.allocationSize(value.`bytes`) +
+            FfiConverterOptionalTypePhotoCapture.allocationSize(value.`capture`)
+    )
+
+    override fun write(value: CameraPhoto, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`bytes`, buf)
+            FfiConverterOptionalTypePhotoCapture.write(value.`capture`, buf)
+    }
+}
+
+
+
+/**
  * Everything a case's detail screen shows: its facts, number, state and photos.
  */
 data class CaseDetail (
@@ -6642,7 +6775,7 @@ data class CaseDetail (
     val `createdAtMs`: kotlin.Long
     , 
     /**
-     * Where.
+     * Where, in the device's map datum.
      */
     val `location`: GeoPoint
     , 
@@ -7497,7 +7630,9 @@ public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus>
 
 
 /**
- * A WGS-84 position in degrees.
+ * A position in degrees, in the datum it says. Positions given to the API are converted to
+ * WGS-84 from their `datum`; positions the API returns are in the device's map datum
+ * ([`crate::XiangyingDevice::set_map_datum`]) and say so.
  */
 data class GeoPoint (
     /**
@@ -7509,6 +7644,11 @@ data class GeoPoint (
      * Latitude, degrees north.
      */
     val `lat`: kotlin.Double
+    , 
+    /**
+     * The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+     */
+    val `datum`: Datum
     
 ){
     
@@ -7527,17 +7667,20 @@ public object FfiConverterTypeGeoPoint: FfiConverterRustBuffer<GeoPoint> {
         return GeoPoint(
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
+            FfiConverterTypeDatum.read(buf),
         )
     }
 
     override fun allocationSize(value: GeoPoint) = (
             FfiConverterDouble.allocationSize(value.`lon`) +
-            FfiConverterDouble.allocationSize(value.`lat`)
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterTypeDatum.allocationSize(value.`datum`)
     )
 
     override fun write(value: GeoPoint, buf: ByteBuffer) {
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterTypeDatum.write(value.`datum`, buf)
     }
 }
 
@@ -7802,9 +7945,11 @@ data class NewReport (
     val `category`: kotlin.String
     , 
     /**
-     * Where the problem is.
+     * Where the problem is, in the datum it says. `None` (only with photos, in
+     * `report_with_photos`) places the report where its first photo with a known place was
+     * taken: the camera's record, else the EXIF GPS position.
      */
-    val `location`: GeoPoint
+    val `location`: GeoPoint?
     , 
     /**
      * A few words.
@@ -7837,7 +7982,7 @@ public object FfiConverterTypeNewReport: FfiConverterRustBuffer<NewReport> {
     override fun read(buf: ByteBuffer): NewReport {
         return NewReport(
             FfiConverterString.read(buf),
-            FfiConverterTypeGeoPoint.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -7846,7 +7991,7 @@ public object FfiConverterTypeNewReport: FfiConverterRustBuffer<NewReport> {
 
     override fun allocationSize(value: NewReport) = (
             FfiConverterString.allocationSize(value.`category`) +
-            FfiConverterTypeGeoPoint.allocationSize(value.`location`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
             FfiConverterString.allocationSize(value.`description`) +
             FfiConverterOptionalString.allocationSize(value.`grid`) +
             FfiConverterOptionalString.allocationSize(value.`segment`)
@@ -7854,7 +7999,7 @@ public object FfiConverterTypeNewReport: FfiConverterRustBuffer<NewReport> {
 
     override fun write(value: NewReport, buf: ByteBuffer) {
             FfiConverterString.write(value.`category`, buf)
-            FfiConverterTypeGeoPoint.write(value.`location`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`location`, buf)
             FfiConverterString.write(value.`description`, buf)
             FfiConverterOptionalString.write(value.`grid`, buf)
             FfiConverterOptionalString.write(value.`segment`, buf)
@@ -7873,7 +8018,7 @@ data class NewRequest (
     val `category`: kotlin.String
     , 
     /**
-     * Where help is needed.
+     * Where help is needed, in the datum it says.
      */
     val `location`: GeoPoint
     , 
@@ -8314,8 +8459,9 @@ data class PatrolView (
     val `durationMs`: kotlin.Long
     , 
     /**
-     * Every fix in time order: the packed track, then those still buffered on this device.
-     * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+     * Every fix in time order: the packed track, then those still buffered on this device,
+     * in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+     * to whole metres.
      */
     val `track`: List<TrackPoint>
     
@@ -8441,6 +8587,58 @@ public object FfiConverterTypePendingUpload: FfiConverterRustBuffer<PendingUploa
 
 
 /**
+ * The camera API's record of one photo, handed over beside its bytes. It wins over the
+ * bytes' EXIF, which a platform re-encode (iOS `UIImage`, a HEIC converted to JPEG) drops:
+ * read it from the camera API before any re-encode (Android CameraX + `ExifInterface`
+ * `TAG_DATETIME_ORIGINAL` / `getLatLong`, or the location at capture time; iOS
+ * `PHAsset.creationDate` / `location`, or `AVCapturePhoto.metadata`).
+ */
+data class PhotoCapture (
+    /**
+     * When the photo was taken, ms since the Unix epoch.
+     */
+    val `takenAtMs`: kotlin.Long? = null 
+    , 
+    /**
+     * Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
+     * location: GCJ-02).
+     */
+    val `place`: GeoPoint? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoCapture: FfiConverterRustBuffer<PhotoCapture> {
+    override fun read(buf: ByteBuffer): PhotoCapture {
+        return PhotoCapture(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PhotoCapture) = (
+            FfiConverterOptionalLong.allocationSize(value.`takenAtMs`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`place`)
+    )
+
+    override fun write(value: PhotoCapture, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`takenAtMs`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`place`, buf)
+    }
+}
+
+
+
+/**
  * A photo attached to a case; the bytes live outside the document, named by their hash.
  */
 data class PhotoRef (
@@ -8465,9 +8663,15 @@ data class PhotoRef (
     val `bytes`: kotlin.ULong
     , 
     /**
-     * When it was taken, from its metadata (ms), if known.
+     * When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
      */
     val `capturedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Where it was taken, in the device's map datum, if known: the camera's record the app
+     * passed, else the EXIF GPS position.
+     */
+    val `place`: GeoPoint?
     , 
     /**
      * Who attached it.
@@ -8499,6 +8703,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterTypePhotoStage.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
         )
@@ -8510,6 +8715,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterTypePhotoStage.allocationSize(value.`stage`) +
             FfiConverterULong.allocationSize(value.`bytes`) +
             FfiConverterOptionalLong.allocationSize(value.`capturedAtMs`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`place`) +
             FfiConverterString.allocationSize(value.`addedBy`) +
             FfiConverterLong.allocationSize(value.`addedAtMs`)
     )
@@ -8520,6 +8726,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterTypePhotoStage.write(value.`stage`, buf)
             FfiConverterULong.write(value.`bytes`, buf)
             FfiConverterOptionalLong.write(value.`capturedAtMs`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`place`, buf)
             FfiConverterString.write(value.`addedBy`, buf)
             FfiConverterLong.write(value.`addedAtMs`, buf)
     }
@@ -9260,12 +9467,12 @@ data class TrackPoint (
     val `atMs`: kotlin.Long
     , 
     /**
-     * Longitude, WGS-84 degrees east.
+     * Longitude, degrees east, in `datum`.
      */
     val `lon`: kotlin.Double
     , 
     /**
-     * Latitude, WGS-84 degrees north.
+     * Latitude, degrees north, in `datum`.
      */
     val `lat`: kotlin.Double
     , 
@@ -9274,6 +9481,13 @@ data class TrackPoint (
      * to whole metres.
      */
     val `accuracyM`: kotlin.Double
+    , 
+    /**
+     * The datum of the fix: WGS-84 from the platform's location service (Android fused
+     * provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+     * from Baidu's. Fixes the API returns are in the device's map datum.
+     */
+    val `datum`: Datum
     
 ){
     
@@ -9294,6 +9508,7 @@ public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
+            FfiConverterTypeDatum.read(buf),
         )
     }
 
@@ -9301,7 +9516,8 @@ public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
             FfiConverterLong.allocationSize(value.`atMs`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
             FfiConverterDouble.allocationSize(value.`lat`) +
-            FfiConverterDouble.allocationSize(value.`accuracyM`)
+            FfiConverterDouble.allocationSize(value.`accuracyM`) +
+            FfiConverterTypeDatum.allocationSize(value.`datum`)
     )
 
     override fun write(value: TrackPoint, buf: ByteBuffer) {
@@ -9309,6 +9525,7 @@ public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`accuracyM`, buf)
+            FfiConverterTypeDatum.write(value.`datum`, buf)
     }
 }
 
@@ -10985,6 +11202,57 @@ public object FfiConverterTypeCompanionKind: FfiConverterRustBuffer<CompanionKin
     override fun allocationSize(value: CompanionKind) = 4UL
 
     override fun write(value: CompanionKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The datum (坐标系) a position is expressed in. Chinese map SDKs do not use GPS
+ * coordinates: give each position in the datum its source uses, and the core converts.
+ */
+
+enum class Datum {
+    
+    /**
+     * WGS-84: GPS; Android `LocationManager` and the fused location provider, iOS Core
+     * Location (`CLLocation`), EXIF GPS tags, maps outside China (OpenStreetMap, Google Maps
+     * outside China). What the core stores.
+     */
+    WGS84,
+    /**
+     * GCJ-02 (国测局, "Mars coordinates"): AMap (高德) and Tencent (腾讯) maps and their
+     * location SDKs, Apple MapKit's map display (taps, annotations) inside China.
+     */
+    GCJ02,
+    /**
+     * BD-09 (百度): Baidu maps and the Baidu location SDK in its default `bd09ll`.
+     */
+    BD09;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDatum: FfiConverterRustBuffer<Datum> {
+    override fun read(buf: ByteBuffer) = try {
+        Datum.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Datum) = 4UL
+
+    override fun write(value: Datum, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -12780,6 +13048,38 @@ public object FfiConverterOptionalTypeClaim: FfiConverterRustBuffer<Claim?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?> {
+    override fun read(buf: ByteBuffer): GeoPoint? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeGeoPoint.read(buf)
+    }
+
+    override fun allocationSize(value: GeoPoint?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeGeoPoint.allocationSize(value)
+        }
+    }
+
+    override fun write(value: GeoPoint?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeGeoPoint.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePatrolSummary: FfiConverterRustBuffer<PatrolSummary?> {
     override fun read(buf: ByteBuffer): PatrolSummary? {
         if (buf.get().toInt() == 0) {
@@ -12802,6 +13102,38 @@ public object FfiConverterOptionalTypePatrolSummary: FfiConverterRustBuffer<Patr
         } else {
             buf.put(1)
             FfiConverterTypePatrolSummary.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePhotoCapture: FfiConverterRustBuffer<PhotoCapture?> {
+    override fun read(buf: ByteBuffer): PhotoCapture? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePhotoCapture.read(buf)
+    }
+
+    override fun allocationSize(value: PhotoCapture?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePhotoCapture.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PhotoCapture?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePhotoCapture.write(value, buf)
         }
     }
 }
@@ -12904,24 +13236,24 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
-public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
-    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+public object FfiConverterSequenceTypeCameraPhoto: FfiConverterRustBuffer<List<CameraPhoto>> {
+    override fun read(buf: ByteBuffer): List<CameraPhoto> {
         val len = buf.getInt()
-        return List<kotlin.ByteArray>(len) {
-            FfiConverterByteArray.read(buf)
+        return List<CameraPhoto>(len) {
+            FfiConverterTypeCameraPhoto.read(buf)
         }
     }
 
-    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+    override fun allocationSize(value: List<CameraPhoto>): ULong {
         val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        val sizeForItems = value.map { FfiConverterTypeCameraPhoto.allocationSize(it) }.sum()
         return sizeForLength + sizeForItems
     }
 
-    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+    override fun write(value: List<CameraPhoto>, buf: ByteBuffer) {
         buf.putInt(value.size)
         value.iterator().forEach {
-            FfiConverterByteArray.write(it, buf)
+            FfiConverterTypeCameraPhoto.write(it, buf)
         }
     }
 }

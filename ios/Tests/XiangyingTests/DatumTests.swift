@@ -202,8 +202,9 @@ final class DatumTests: XCTestCase {
             _ = try await d.reportWithPhotos(category: DatumPlaces.manhole, location: DatumPlaces.g05, description: "HEIC",
                                              photos: [CameraPhoto(bytes: heic, capture: PhotoCapture(takenAtMs: nil, place: DatumPlaces.g05Gcj))])
             XCTFail("HEIC was accepted")
-        } catch ApiError.PhotoRejected(let reason) {
+        } catch ApiError.PhotoRejected(let reason, let code) {
             XCTAssertTrue(reason.contains("HEIC"), reason)
+            XCTAssertEqual(code, .photoHeic)
         }
         XCTAssertTrue(try d.device.allCases(limit: 10).isEmpty)
     }

@@ -5,11 +5,13 @@
 //!   (with photos), list them, sync, exchange documents, listen for changes (`device.rs`);
 //!   route by place, report and forward by route, suggest duplicates, list review meetings
 //!   (`field.rs`); rankings and notice boards (`reports.rs`); patrols with their tracks,
-//!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
+//!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`); the roster as the
+//!   person may see it, people search by name and pinyin, places with their shapes,
+//!   category deadlines and the working calendar (`roster.rs`);
 //! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
 //!   (`engine.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
-//!   [`report_types`], [`patrol_types`]);
+//!   [`report_types`], [`patrol_types`], [`roster_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
 //! - callbacks: [`CaseListener`] (which cases and patrols changed), [`ProgressListener`], [`SyncListener`] and
 //!   [`CancelToken`] (long work).
@@ -29,6 +31,8 @@ mod patrol;
 pub mod patrol_types;
 pub mod report_types;
 mod reports;
+mod roster;
+pub mod roster_types;
 pub mod types;
 mod work;
 
@@ -42,6 +46,7 @@ pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
 pub use patrol_types::*;
 pub use report_types::*;
+pub use roster_types::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!();

@@ -163,7 +163,8 @@ class RosterTest {
         val now = System.currentTimeMillis()
         val fromNow = d.categoryDeadlines().first { it.category.code == "010102" }.deadlineMs
         assertTrue(fromNow >= now + 2 * 3_600_000L)
-        assertThrows<ApiException.InvalidInput> { runBlocking { d.categoryDeadlines(-1L) } }
+        val bad = assertThrows<ApiException.InvalidInput> { runBlocking { d.categoryDeadlines(-1L) } }
+        assertEquals("at_ms", bad.field)
     }
 
     @Test
@@ -187,7 +188,8 @@ class RosterTest {
         assertFalse(d.isWorkingTime(bj(2026, 12, 6, 9, 0)), "a Sunday")
         assertFalse(d.isWorkingTime(bj(2026, 10, 5, 9, 0)), "National Day, a Monday")
         assertTrue(d.isWorkingTime(bj(2026, 10, 10, 9, 0)), "the Saturday worked for it")
-        assertThrows<ApiException.InvalidInput> { runBlocking { d.isWorkingTime(Long.MAX_VALUE) } }
+        val bad = assertThrows<ApiException.InvalidInput> { runBlocking { d.isWorkingTime(Long.MAX_VALUE) } }
+        assertEquals("at_ms", bad.field)
     }
 
     @Test

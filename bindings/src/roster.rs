@@ -249,3 +249,6 @@ impl XiangyingDevice {
             .is_working_time(at))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -17,8 +17,20 @@ use xiangying_core::Device;
 use xiangying_core::org::{PeopleIndex, zhenxing};
 
 const QUERIES: [&str; 14] = [
-    "z", "zh", "zha", "zhang", "zhangc", "zhangchao", "zc", "zs", "ceng", "zeng", "曾", "张超",
-    "chao", "xyz",
+    "z",
+    "zh",
+    "zha",
+    "zhang",
+    "zhangc",
+    "zhangchao",
+    "zc",
+    "zs",
+    "ceng",
+    "zeng",
+    "曾",
+    "张超",
+    "chao",
+    "xyz",
 ];
 
 fn device() -> (tempfile::TempDir, Device) {

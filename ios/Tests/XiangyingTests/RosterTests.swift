@@ -178,7 +178,7 @@ final class RosterTests: XCTestCase {
         }
     }
 
-    func testTheWorkingCalendarHasItsPeriodsWeekdaysHolidaysAndMakeUpDays() async throws {
+    func testTheWorkingCalendarHasItsPeriodsWeekdaysHolidaysAndMakeupDays() async throws {
         let d = try await zhenxingDeviceOf("gw-g01")
         let cal = try await d.workingCalendar()
         XCTAssertEqual(cal.utcOffsetMinutes, 480)
@@ -281,7 +281,8 @@ final class RosterTests: XCTestCase {
         XCTAssertTrue(people.allSatisfy { $0.phone == nil })
     }
 
-    func testTheZhenxingStreetIsSearchedByEveryReadingOfZengAndAResidentSeesLess() async throws {
+    // Mirrors "… every reading of 曾 …" (the naming rule drops CJK characters).
+    func testTheZhenxingStreetIsSearchedByEveryReadingOfAndAResidentSeesLess() async throws {
         let centre = try await zhenxingDeviceOf("center-01")
         let everybody = try await centre.people()
         XCTAssertEqual(everybody.count, 1676)

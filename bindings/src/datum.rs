@@ -88,6 +88,31 @@ pub fn map_point(p: Point, datum: Datum) -> GeoPoint {
     }
 }
 
+/// `point` in the datum `to`: for an app that draws positions from another source (a GPS fix
+/// in WGS-84 on an AMap map in GCJ-02, a Baidu position on OpenStreetMap) without a device
+/// object. Points outside China are returned unchanged but for their datum; a value that is
+/// not a position (NaN, out of range) comes back as it went in, since there is nothing to
+/// convert. No store is touched.
+#[uniffi::export]
+pub fn convert_datum(point: GeoPoint, to: Datum) -> GeoPoint {
+    if point.datum == to || !point.lon.is_finite() || !point.lat.is_finite() {
+        return GeoPoint { datum: to, ..point };
+    }
+    let q = core_datum::convert(
+        Point {
+            lon: point.lon,
+            lat: point.lat,
+        },
+        point.datum.into(),
+        to.into(),
+    );
+    GeoPoint {
+        lon: q.lon,
+        lat: q.lat,
+        datum: to,
+    }
+}
+
 /// The datum the app's map asks for, kept by the device object (WGS-84 until set).
 #[derive(Debug, Default)]
 pub(crate) struct MapDatum(AtomicU8);
@@ -126,5 +151,33 @@ mod tests {
         }
         let out = map_point(Point::new(0.05, 0.05), Datum::Bd09);
         assert_eq!((out.lon, out.lat), (0.05, 0.05), "outside China: unchanged");
+    }
+
+    #[test]
+    fn convert_datum_gives_the_published_pairs_and_passes_non_positions_through() {
+        let wgs = GeoPoint {
+            lon: 116.404,
+            lat: 39.915,
+            datum: Datum::Wgs84,
+        };
+        let bd = convert_datum(wgs, Datum::Bd09);
+        assert_eq!(bd.datum, Datum::Bd09);
+        assert!((bd.lon - 116.41662724378733).abs() < 1e-12, "{bd:?}");
+        assert!((bd.lat - 39.922699552216216).abs() < 1e-12, "{bd:?}");
+        let back = convert_datum(bd, Datum::Wgs84);
+        let off = xiangying_core::org::distance_m(
+            Point::new(back.lon, back.lat),
+            Point::new(116.404, 39.915),
+        );
+        assert!(off < 0.5, "{back:?} {off} m");
+        let nan = convert_datum(
+            GeoPoint {
+                lon: f64::NAN,
+                lat: 39.9,
+                datum: Datum::Gcj02,
+            },
+            Datum::Wgs84,
+        );
+        assert!(nan.lon.is_nan() && nan.lat == 39.9 && nan.datum == Datum::Wgs84);
     }
 }

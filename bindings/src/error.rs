@@ -251,6 +251,12 @@ impl ApiError {
     }
 }
 
+/// The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
+#[uniffi::export]
+pub fn api_error_code(error: ApiError) -> ErrorCode {
+    error.code()
+}
+
 /// Shorthand for results of exported functions.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -50,14 +50,14 @@ pub mod types;
 mod work;
 
 pub use capture::{CameraPhoto, PhotoCapture};
-pub use codes::{ErrorCode, api_error_code, error_code_name};
-pub use datum::{Datum, GeoPoint, map_point};
+pub use codes::{ErrorCode, error_code_name};
+pub use datum::{Datum, GeoPoint, convert_datum, map_point};
 pub use device::XiangyingDevice;
 pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,
     default_engine_config,
 };
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, api_error_code};
 pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
 pub use logging::{LogLevel, LogSink, clear_log_sink, set_log_sink};
@@ -69,5 +69,7 @@ pub use types::*;
 
 uniffi::setup_scaffolding!();
 
+#[cfg(test)]
+mod codes_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! The crate's error type: one enum whose variants an app can act on.
 
-use xiangying_model::denied::Denied;
+use xiangying_model::case::Denied;
 use xiangying_model::sync::refusal::Refusal;
 
 /// Everything that can go wrong in the core.

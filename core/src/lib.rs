@@ -33,4 +33,4 @@ pub use device::{
     system_clock,
 };
 pub use error::{Error, Result};
-pub use xiangying_model::denied::Denied;
+pub use xiangying_model::case::Denied;

@@ -518,7 +518,13 @@ const MODEL_LAYERS: &[&[&str]] = &[
 const TEST_SUPPORT: &[&str] = &["testkit"];
 
 /// The layers of `xiangying-core`, the device shell over the model, lowest first.
-const CORE_LAYERS: &[&[&str]] = &[&["photo"], &["error"], &["sync"], &["store"], &["device"]];
+const CORE_LAYERS: &[&[&str]] = &[
+    &["logs", "photo"],
+    &["error"],
+    &["sync"],
+    &["store"],
+    &["device"],
+];
 
 /// The import edges between top-level modules that point up (or sideways within a layer)
 /// through `layers`, and the top-level modules the table does not place.

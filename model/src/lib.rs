@@ -8,9 +8,9 @@
 //! - [`document`]: what every synced document is, whatever its kind (the [`document::Document`]
 //!   trait, errors, the automerge plumbing).
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
-//!   that computes a case's state from them, and the rules of who may do what.
-//! - [`denied`]: why the rules refuse an action ([`denied::Denied`]), with a stable code and
-//!   an English and a Chinese sentence.
+//!   that computes a case's state from them, the rules of who may do what, and why they
+//!   refuse an action ([`case::Denied`], with a stable code and an English and a Chinese
+//!   sentence).
 //! - [`patrol`]: patrols: the track, who walked along (三陪同), the weekly accompaniment count.
 //! - [`report`]: rankings of grids, communities, departments and people, and the street
 //!   chiefs' notice boards.
@@ -19,7 +19,6 @@
 
 pub mod case;
 mod codec;
-pub mod denied;
 pub mod document;
 pub mod ids;
 pub mod org;

@@ -899,20 +899,25 @@ void uniffi_xiangying_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCall
 void uniffi_xiangying_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer level, RustBuffer target, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
-#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
-RustBuffer uniffi_xiangying_ffi_fn_func_api_error_code(RustBuffer error, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_ERROR_CODE_NAME
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_ERROR_CODE_NAME
 RustBuffer uniffi_xiangying_ffi_fn_func_error_code_name(RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_CONVERT_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_CONVERT_DATUM
+RustBuffer uniffi_xiangying_ffi_fn_func_convert_datum(RustBuffer point, RustBuffer to, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_DEFAULT_ENGINE_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_DEFAULT_ENGINE_CONFIG
 RustBuffer uniffi_xiangying_ffi_fn_func_default_engine_config(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
+RustBuffer uniffi_xiangying_ffi_fn_func_api_error_code(RustBuffer error, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_CLEAR_LOG_SINK
@@ -1191,21 +1196,27 @@ void ffi_xiangying_ffi_rust_future_free_void(uint64_t handle
 void ffi_xiangying_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_CODE
-#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_CODE
-uint16_t uniffi_xiangying_ffi_checksum_func_api_error_code(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_ERROR_CODE_NAME
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_ERROR_CODE_NAME
 uint16_t uniffi_xiangying_ffi_checksum_func_error_code_name(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_CONVERT_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_CONVERT_DATUM
+uint16_t uniffi_xiangying_ffi_checksum_func_convert_datum(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 uint16_t uniffi_xiangying_ffi_checksum_func_default_engine_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_CODE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_CODE
+uint16_t uniffi_xiangying_ffi_checksum_func_api_error_code(void
     
 );
 #endif

@@ -14041,17 +14041,6 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
- * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
- */
-public func apiErrorCode(error: ApiError) -> ErrorCode  {
-    return try!  FfiConverterTypeErrorCode_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_xiangying_ffi_fn_func_api_error_code(
-        FfiConverterTypeApiError_lower(error),uniffiCallStatus
-    )
-})
-}
-/**
  * The stable snake_case name of a code (e.g. `not_holder`), for logs and reports.
  */
 public func errorCodeName(code: ErrorCode) -> String  {
@@ -14063,6 +14052,22 @@ public func errorCodeName(code: ErrorCode) -> String  {
 })
 }
 /**
+ * `point` in the datum `to`: for an app that draws positions from another source (a GPS fix
+ * in WGS-84 on an AMap map in GCJ-02, a Baidu position on OpenStreetMap) without a device
+ * object. Points outside China are returned unchanged but for their datum; a value that is
+ * not a position (NaN, out of range) comes back as it went in, since there is nothing to
+ * convert. No store is touched.
+ */
+public func convertDatum(point: GeoPoint, to: Datum) -> GeoPoint  {
+    return try!  FfiConverterTypeGeoPoint_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_convert_datum(
+        FfiConverterTypeGeoPoint_lower(point),
+        FfiConverterTypeDatum_lower(to),uniffiCallStatus
+    )
+})
+}
+/**
  * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
  * 5 min, waiting on the server's wake-up channel in the foreground.
  */
@@ -14070,6 +14075,17 @@ public func defaultEngineConfig() -> EngineConfig  {
     return try!  FfiConverterTypeEngineConfig_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_xiangying_ffi_fn_func_default_engine_config(uniffiCallStatus
+    )
+})
+}
+/**
+ * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
+ */
+public func apiErrorCode(error: ApiError) -> ErrorCode  {
+    return try!  FfiConverterTypeErrorCode_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_api_error_code(
+        FfiConverterTypeApiError_lower(error),uniffiCallStatus
     )
 })
 }
@@ -14126,13 +14142,16 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_func_api_error_code() != 58149) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_xiangying_ffi_checksum_func_error_code_name() != 59280) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_func_convert_datum() != 27711) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 23679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_api_error_code() != 38084) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_func_clear_log_sink() != 3107) {

@@ -118,6 +118,42 @@ final class DatumTests: XCTestCase {
         XCTAssertEqual(control.grid, "g33")
     }
 
+    func testThePublishedReferencePairsConvertThroughTheBindingsAndPointsOutsideChinaStay() {
+        // Tiananmen as wandergis/coordtransform's README prints it (wgs84togcj02, wgs84tobd09).
+        let wgs = GeoPoint(lon: 116.404, lat: 39.915, datum: .wgs84)
+        assertAt(GeoPoint(lon: 116.41024449916938, lat: 39.91640428150164, datum: .gcj02), convertDatum(point: wgs, to: .gcj02), 1e-9)
+        assertAt(GeoPoint(lon: 116.41662724378733, lat: 39.922699552216216, datum: .bd09), convertDatum(point: wgs, to: .bd09), 1e-9)
+        // Back from each, within a metre (1e-5° is about a metre here).
+        for d in [Datum.gcj02, Datum.bd09] {
+            assertAt(wgs, convertDatum(point: convertDatum(point: wgs, to: d), to: .wgs84), 1e-5)
+        }
+        // Paris is outside China: the same numbers in every datum.
+        let paris = GeoPoint(lon: 2.3522, lat: 48.8566, datum: .gcj02)
+        assertAt(GeoPoint(lon: 2.3522, lat: 48.8566, datum: .bd09), convertDatum(point: paris, to: .bd09), 1e-12)
+    }
+
+    func testGridPolygonsAndRoadLinesComeInTheMapsDatum() async throws {
+        let plain = try await datumDevice(DatumPlaces.official, mapDatum: .wgs84)
+        let amap = try await datumDevice(DatumPlaces.official, mapDatum: .gcj02)
+        let wgsGrids = Dictionary(uniqueKeysWithValues: try await plain.grids().map { ($0.id, $0) })
+        let gcjGrids = try await amap.grids()
+        XCTAssertEqual(wgsGrids.count, gcjGrids.count)
+        for g in gcjGrids {
+            let want = try XCTUnwrap(wgsGrids[g.id]).polygon
+            XCTAssertEqual(want.count, g.polygon.count)
+            for (w, q) in zip(want, g.polygon) {
+                XCTAssertEqual(q.datum, .gcj02)
+                // Hundreds of metres off in degrees, the same place once converted back.
+                XCTAssertTrue(abs(q.lon - w.lon) > 1e-3, "\(q) vs \(w): not converted")
+                assertAt(w, convertDatum(point: q, to: .wgs84), 1e-6)
+            }
+        }
+        let line = try XCTUnwrap(try await amap.roadSegments().first?.polyline.first)
+        XCTAssertEqual(line.datum, .gcj02)
+        let wantLine = try XCTUnwrap(try await plain.roadSegments().first?.polyline.first)
+        assertAt(wantLine, convertDatum(point: line, to: .wgs84), 1e-6)
+    }
+
     func testPositionsAreReadBackInTheMapsDatum() async throws {
         let d = try await datumDevice(DatumPlaces.official, mapDatum: .gcj02)
         let datum = try await d.mapDatum()

@@ -11,12 +11,13 @@
 //! `docs/decisions/0011-working-hours-deadlines.md`). Documents and events made before
 //! deadlines were recorded count natural hours, as they always did.
 
+use super::denied::Denied;
 use super::event::{Action, Author, Event};
 use super::facts::Facts;
 use super::rules;
-use super::state::{CaseState, FoldedEvent, HOUR_MS, Outcome, Status};
+use super::state::{CaseState, FoldedEvent, HOUR_MS, Outcome};
+use super::status::Status;
 use super::transitions as t;
-use crate::denied::Denied;
 use crate::org::Level;
 use std::collections::HashMap;
 

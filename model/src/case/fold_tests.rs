@@ -1,10 +1,10 @@
 //! Every role against every action, on cases in the states the flows pass through. Each table
 //! row lists exactly who may act; everybody else must be refused with a reason.
 
+use super::denied::Denied;
 use crate::case::{
     Action, Assignee, Author, CaseKind, Claim, Event, Facts, Outcome, Status, check, fold,
 };
-use crate::denied::Denied;
 use crate::org::{Level, sample};
 
 const T0: i64 = 1_795_939_200_000;

@@ -9,6 +9,7 @@
 //! - [`InboxKey`]: what a case waits on and what a person's inbox is made of.
 
 pub use crate::document::chunks;
+pub mod denied;
 pub(crate) mod doc;
 mod event;
 mod facts;
@@ -16,13 +17,15 @@ mod fold;
 mod inbox;
 pub mod rules;
 mod state;
+mod status;
 pub(crate) mod tolerant;
 mod transitions;
 
-pub use crate::denied::Denied;
+pub use denied::Denied;
 pub use doc::{CaseDoc, DocError, LAYOUT, RawChange};
 pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};
 pub use fold::{check, fold};
 pub use inbox::{BadInboxKey, InboxKey, inbox_keys_for};
-pub use state::{CaseState, FoldedEvent, Outcome, Status};
+pub use state::{CaseState, FoldedEvent, Outcome};
+pub use status::Status;

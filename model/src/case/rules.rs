@@ -1,10 +1,11 @@
 //! Who may do what, and when. These predicates read only the case's facts, its folded state
 //! and the author's recorded [`Claim`]: never the roster, so every replica judges alike.
 
+use super::denied::Denied;
 use super::event::{Assignee, Claim};
 use super::facts::{CaseKind, Facts};
-use super::state::{CaseState, Status};
-use crate::denied::Denied;
+use super::state::CaseState;
+use super::status::Status;
 use crate::org::{Reach, Role, Scope};
 
 /// True when the claim is the case's current assignee.

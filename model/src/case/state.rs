@@ -1,94 +1,18 @@
-//! What a case's state is made of: its [`Status`], the [`CaseState`] the fold computes, and
+//! What a case's state is made of: its [`Status`] (`status.rs`), the [`CaseState`] the fold computes, and
 //! what the fold made of each event ([`Outcome`], [`FoldedEvent`]). Plain data; the fold
 //! ([`super::fold()`]), the rules ([`super::rules`]) and the transitions all read it, and it
 //! reads none of them.
 
+use super::denied::Denied;
 use super::event::{Assignee, Event};
 use super::facts::Facts;
 use super::inbox::InboxKey;
-use crate::denied::Denied;
+use super::status::Status;
 use crate::org::Level;
 use serde::{Deserialize, Serialize};
 
 /// One hour in ms.
 pub(super) const HOUR_MS: i64 = 3_600_000;
-
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Raised by a street chief, who still holds it (handle or forward).
-    Reported,
-    /// Sent to a person who has not accepted it yet.
-    Forwarded,
-    /// A resident request waiting for the community.
-    Requested,
-    /// Somebody is working on it.
-    InProgress,
-    /// Sent up a level, not yet accepted there.
-    Escalated,
-    /// Sent to departments, or to the community's volunteers.
-    Dispatched,
-    /// The handler reports it done; waiting for verification.
-    Resolved,
-    /// The reporter's side confirmed the work; waiting to be closed.
-    Verified,
-    /// Finished.
-    Closed,
-    /// Withdrawn as invalid.
-    Voided,
-    /// Folded into another case.
-    Duplicate,
-}
-
-impl Status {
-    /// Every status, in a stable order.
-    pub const ALL: [Status; 11] = [
-        Status::Reported,
-        Status::Forwarded,
-        Status::Requested,
-        Status::InProgress,
-        Status::Escalated,
-        Status::Dispatched,
-        Status::Resolved,
-        Status::Verified,
-        Status::Closed,
-        Status::Voided,
-        Status::Duplicate,
-    ];
-
-    /// The stable identifier used in index tables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Reported => "reported",
-            Status::Forwarded => "forwarded",
-            Status::Requested => "requested",
-            Status::InProgress => "in_progress",
-            Status::Escalated => "escalated",
-            Status::Dispatched => "dispatched",
-            Status::Resolved => "resolved",
-            Status::Verified => "verified",
-            Status::Closed => "closed",
-            Status::Voided => "voided",
-            Status::Duplicate => "duplicate",
-        }
-    }
-
-    /// Parses [`Status::as_str`] back.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// True once nothing more will happen to the case.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Status::Closed | Status::Voided | Status::Duplicate)
-    }
-
-    /// True while somebody still has work to do (not resolved, verified or terminal).
-    pub fn is_open(self) -> bool {
-        !self.is_terminal() && !matches!(self, Status::Resolved | Status::Verified)
-    }
-}
 
 /// What the fold made of one event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,11 +6,12 @@
 //! action's own fields) and then changes the state, or returns the reason it cannot, leaving
 //! the state as it was. Role checks come from [`super::rules`].
 
+use super::denied::Denied;
 use super::event::{Action, Assignee, Claim};
 use super::facts::{CaseKind, Facts};
 use super::rules;
-use super::state::{CaseState, HOUR_MS, Status};
-use crate::denied::Denied;
+use super::state::{CaseState, HOUR_MS};
+use super::status::Status;
 use crate::org::{Level, Role, Scope};
 
 /// Who takes an action on a case, and what the gates already worked out about them.

@@ -15,8 +15,8 @@
 
 use super::track::{TrackPoint, length_m};
 use super::{CompanionKind, PatrolAction, PatrolEvent, PatrolFacts, PatrolPlace};
+use crate::case::Denied;
 use crate::case::{Author, Claim, Outcome};
-use crate::denied::Denied;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

@@ -17,6 +17,7 @@ import cn.xiangying.ffi.PatrolPlace
 import cn.xiangying.ffi.PhotoCapture
 import cn.xiangying.ffi.PhotoStage
 import cn.xiangying.ffi.TrackPoint
+import cn.xiangying.ffi.convertDatum
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -134,6 +135,45 @@ class DatumTest {
         // control point says so, so a regression cannot hide behind "outside".
         assertEquals("g33", d.route(DatumPlaces.G05_GCJ.copy(datum = Datum.WGS84)).grid)
         d.close()
+    }
+
+    @Test
+    fun `the published reference pairs convert through the bindings, and points outside China stay`() {
+        // Tiananmen as wandergis/coordtransform's README prints it (wgs84togcj02, wgs84tobd09).
+        val wgs = GeoPoint(lon = 116.404, lat = 39.915, datum = Datum.WGS84)
+        assertAt(GeoPoint(116.41024449916938, 39.91640428150164, Datum.GCJ02), convertDatum(wgs, Datum.GCJ02), 1e-9)
+        assertAt(GeoPoint(116.41662724378733, 39.922699552216216, Datum.BD09), convertDatum(wgs, Datum.BD09), 1e-9)
+        // Back from each, within a metre (1e-5° is about a metre here).
+        for (d in listOf(Datum.GCJ02, Datum.BD09)) {
+            assertAt(wgs, convertDatum(convertDatum(wgs, d), Datum.WGS84), 1e-5)
+        }
+        // Paris is outside China: the same numbers in every datum.
+        val paris = GeoPoint(lon = 2.3522, lat = 48.8566, datum = Datum.GCJ02)
+        assertAt(GeoPoint(2.3522, 48.8566, Datum.BD09), convertDatum(paris, Datum.BD09), 1e-12)
+    }
+
+    @Test
+    fun `grid polygons and road lines come in the map's datum`() = runBlocking {
+        val plain = datumDevice(DatumPlaces.OFFICIAL, Datum.WGS84)
+        val amap = datumDevice(DatumPlaces.OFFICIAL, Datum.GCJ02)
+        val wgsGrids = plain.grids().associateBy { it.id }
+        val gcjGrids = amap.grids()
+        assertEquals(wgsGrids.size, gcjGrids.size)
+        for (g in gcjGrids) {
+            val want = wgsGrids.getValue(g.id).polygon
+            assertEquals(want.size, g.polygon.size)
+            for ((w, q) in want.zip(g.polygon)) {
+                assertEquals(Datum.GCJ02, q.datum)
+                // Hundreds of metres off in degrees, the same place once converted back.
+                assertTrue(abs(q.lon - w.lon) > 1e-3, "$q vs $w: not converted")
+                assertAt(w, convertDatum(q, Datum.WGS84), 1e-6)
+            }
+        }
+        val line = amap.roadSegments().first().polyline.first()
+        assertEquals(Datum.GCJ02, line.datum)
+        assertAt(plain.roadSegments().first().polyline.first(), convertDatum(line, Datum.WGS84), 1e-6)
+        plain.close()
+        amap.close()
     }
 
     @Test

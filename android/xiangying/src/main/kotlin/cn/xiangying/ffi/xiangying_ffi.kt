@@ -792,11 +792,13 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
-    external fun uniffi_xiangying_ffi_checksum_func_api_error_code(
-    ): Int
     external fun uniffi_xiangying_ffi_checksum_func_error_code_name(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_convert_datum(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_func_default_engine_config(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_api_error_code(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_func_clear_log_sink(
     ): Int
@@ -1247,11 +1249,13 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_xiangying_ffi_fn_func_api_error_code(`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_error_code_name(`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_func_convert_datum(`point`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_default_engine_config(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_func_api_error_code(`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_clear_log_sink(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1378,13 +1382,16 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_xiangying_ffi_checksum_func_api_error_code() and 0xFFFF) != 58149) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_xiangying_ffi_checksum_func_error_code_name() and 0xFFFF) != 59280) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_convert_datum() and 0xFFFF) != 27711) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 23679) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_api_error_code() and 0xFFFF) != 38084) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_func_clear_log_sink() and 0xFFFF) != 3107) {
@@ -15127,20 +15134,6 @@ public object FfiConverterSequenceTypeWeekday: FfiConverterRustBuffer<List<Weekd
 
 
         /**
-         * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
-         */ fun `apiErrorCode`(`error`: ApiException): ErrorCode {
-            return FfiConverterTypeErrorCode.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_xiangying_ffi_fn_func_api_error_code(
-    
-        
-        FfiConverterTypeApiError.lower(`error`),_status)
-}
-    )
-    }
-    
-
-        /**
          * The stable snake_case name of a code (e.g. `not_holder`), for logs and reports.
          */ fun `errorCodeName`(`code`: ErrorCode): kotlin.String {
             return FfiConverterString.lift(
@@ -15155,6 +15148,25 @@ public object FfiConverterSequenceTypeWeekday: FfiConverterRustBuffer<List<Weekd
     
 
         /**
+         * `point` in the datum `to`: for an app that draws positions from another source (a GPS fix
+         * in WGS-84 on an AMap map in GCJ-02, a Baidu position on OpenStreetMap) without a device
+         * object. Points outside China are returned unchanged but for their datum; a value that is
+         * not a position (NaN, out of range) comes back as it went in, since there is nothing to
+         * convert. No store is touched.
+         */ fun `convertDatum`(`point`: GeoPoint, `to`: Datum): GeoPoint {
+            return FfiConverterTypeGeoPoint.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_convert_datum(
+    
+        
+        FfiConverterTypeGeoPoint.lower(`point`),
+        FfiConverterTypeDatum.lower(`to`),_status)
+}
+    )
+    }
+    
+
+        /**
          * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
          * 5 min, waiting on the server's wake-up channel in the foreground.
          */ fun `defaultEngineConfig`(): EngineConfig {
@@ -15163,6 +15175,20 @@ public object FfiConverterSequenceTypeWeekday: FfiConverterRustBuffer<List<Weekd
     UniffiLib.uniffi_xiangying_ffi_fn_func_default_engine_config(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
+         */ fun `apiErrorCode`(`error`: ApiException): ErrorCode {
+            return FfiConverterTypeErrorCode.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_api_error_code(
+    
+        
+        FfiConverterTypeApiError.lower(`error`),_status)
 }
     )
     }

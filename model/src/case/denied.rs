@@ -12,7 +12,8 @@
 //! as its English sentence, as the reason always was; a sentence read back is
 //! [`Denied::Recorded`], which keeps the words but no longer knows the reason.
 
-use crate::case::{CaseKind, Status};
+use super::facts::CaseKind;
+use super::status::Status;
 use crate::org::{Level, Role, ScopeKind};
 use serde::{Deserialize, Serialize};
 

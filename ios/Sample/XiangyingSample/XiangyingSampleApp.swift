@@ -29,6 +29,8 @@ struct XiangyingSampleApp: App {
     @StateObject private var model = Model()
 
     init() {
+        // The core's log lines in the unified log (Console.app, subsystem cn.xiangying).
+        XiangyingLog.installSystemLog(level: .info)
         // Before launch finishes, or iOS never hands the app its refresh task.
         refresh.register()
     }
@@ -75,7 +77,7 @@ final class Model: ObservableObject {
         } catch ApiError.NotSetUp {
             status = "请输入服务器地址和注册码"
         } catch {
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 
@@ -95,7 +97,7 @@ final class Model: ObservableObject {
         } catch ApiError.Network(let detail) {
             status = "无法连接服务器：\(detail)"
         } catch {
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 
@@ -127,7 +129,7 @@ final class Model: ObservableObject {
                 }
             }
         } catch {
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 
@@ -169,7 +171,7 @@ final class Model: ObservableObject {
             recording = recorder.recording
             status = "巡查已开始"
         } catch {
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 
@@ -182,7 +184,7 @@ final class Model: ObservableObject {
             _ = try await store.endPatrol(patrol.id)
             status = "巡查已结束"
         } catch {
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 
@@ -198,7 +200,7 @@ final class Model: ObservableObject {
         } catch ApiError.PhotoRejected(let reason, _) {
             status = "照片无法使用：\(reason)"
         } catch {
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 
@@ -219,7 +221,7 @@ final class Model: ObservableObject {
             status = "本机已被停用，请重新注册"
         } catch {
             syncing = nil
-            status = "\(error)"
+            status = (error as? ApiError)?.message(locale: .current) ?? "\(error)"
         }
     }
 }

@@ -44,14 +44,17 @@ import cn.xiangying.SyncActivity
 import cn.xiangying.SyncEngine
 import cn.xiangying.Xiangying
 import cn.xiangying.android.SyncWiring
+import cn.xiangying.android.XiangyingLogcat
 import cn.xiangying.android.XiangyingProcess
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.CaseSummary
 import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.GeoPoint
+import cn.xiangying.ffi.LogLevel
 import cn.xiangying.ffi.PatrolPlace
 import cn.xiangying.ffi.PatrolSummary
 import cn.xiangying.ffi.Scope
+import cn.xiangying.message
 import cn.xiangying.toDisplay
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.emptyFlow
@@ -80,6 +83,8 @@ class MainActivity : ComponentActivity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
+        // The core's log lines in Logcat (`adb logcat -s Xiangying`); once per process.
+        XiangyingLogcat.install(LogLevel.INFO)
         lifecycleScope.launch {
             val x = XiangyingProcess.store(applicationContext)
             store.value = x
@@ -104,7 +109,7 @@ class MainActivity : ComponentActivity() {
                     } catch (e: ApiException.Network) {
                         "无法连接服务器：${e.detail}"
                     } catch (e: ApiException) {
-                        e.message ?: e.toString()
+                        e.message()
                     }
                 }
             }
@@ -146,7 +151,7 @@ fun Screen(x: Xiangying?, enrolled: Boolean, engine: SyncEngine?, enrol: suspend
                 } catch (e: ApiException.InvalidInput) {
                     "${e.field}: ${e.problem}"
                 } catch (e: ApiException) {
-                    e.message ?: e.toString()
+                    e.message()
                 }
             }
         }) { Text("上报") }
@@ -218,7 +223,7 @@ fun PatrolCard(x: Xiangying, say: (String) -> Unit) {
             PatrolTrackingService.start(context, id, x.patrol(id).startedAtMs)
             say("巡查已开始")
         } catch (e: ApiException) {
-            say(e.message ?: e.toString())
+            say(e.message())
         }
     }
 
@@ -261,7 +266,7 @@ fun PatrolCard(x: Xiangying, say: (String) -> Unit) {
                             PatrolTrackingService.end(context) // records the last fixes, then ends it
                         } else {
                             scope.launch {
-                                say(try { x.endPatrol(p.id); "巡查已结束" } catch (e: ApiException) { e.message ?: e.toString() })
+                                say(try { x.endPatrol(p.id); "巡查已结束" } catch (e: ApiException) { e.message() })
                             }
                         }
                     }) { Text("结束巡查") }

@@ -1,7 +1,7 @@
 //! Every role against every action, on cases in the states the flows pass through. Each table
 //! row lists exactly who may act; everybody else must be refused with a reason.
 
-use super::denied::Denied;
+use crate::case::Denied;
 use crate::case::{
     Action, Assignee, Author, CaseKind, Claim, Event, Facts, Outcome, Status, check, fold,
 };

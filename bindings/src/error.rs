@@ -52,6 +52,17 @@ pub enum ApiError {
         /// What failed.
         detail: String,
     },
+    /// The server's certificate was refused (decision 0030): `failure` says which check
+    /// failed. Nothing was sent, and retrying will not help until the server's certificate or
+    /// the enrolment's TLS options (`TlsOptions`: the private CA, the pins) change; show it to
+    /// the user as a security problem, not as "offline".
+    #[error("TLS refused ({failure:?}): {detail}")]
+    TlsRefused {
+        /// Which check failed.
+        failure: crate::tls_types::TlsFailure,
+        /// What the TLS library said.
+        detail: String,
+    },
     /// The server refused this device (token revoked, or never enrolled), or refused an
     /// enrolment code (unknown, revoked or already used): enrol again with a new code.
     #[error("unauthorised: {detail}")]
@@ -178,6 +189,10 @@ impl From<CoreError> for ApiError {
             CoreError::CorruptCase { case_id, reason } => ApiError::CorruptCase { case_id, reason },
             CoreError::Photo(e) => e.into(),
             CoreError::Network(detail) => ApiError::Network { detail },
+            CoreError::Tls { failure, detail } => ApiError::TlsRefused {
+                failure: failure.into(),
+                detail,
+            },
             CoreError::Unauthorised(detail) => ApiError::Unauthorised { detail },
             CoreError::Rejected {
                 status,
@@ -264,6 +279,18 @@ mod tests {
             e,
             ApiError::Network {
                 detail: "refused".into()
+            }
+        );
+        let e: ApiError = CoreError::Tls {
+            failure: xiangying_core::sync::tls::TlsFailure::PinMismatch,
+            detail: "no pin".into(),
+        }
+        .into();
+        assert_eq!(
+            e,
+            ApiError::TlsRefused {
+                failure: crate::tls_types::TlsFailure::PinMismatch,
+                detail: "no pin".into()
             }
         );
         let e: ApiError = CoreError::Unauthorised("revoked".into()).into();

@@ -9,7 +9,7 @@
 //! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
 //!   (`engine.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
-//!   [`report_types`], [`patrol_types`]);
+//!   [`report_types`], [`patrol_types`], [`tls_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on;
 //! - callbacks: [`CaseListener`] (which cases and patrols changed), [`ProgressListener`], [`SyncListener`] and
 //!   [`CancelToken`] (long work).
@@ -29,6 +29,7 @@ mod patrol;
 pub mod patrol_types;
 pub mod report_types;
 mod reports;
+pub mod tls_types;
 pub mod types;
 mod work;
 

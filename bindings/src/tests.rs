@@ -298,7 +298,7 @@ impl Server {
     fn enrol(&self, dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
         let d = XiangyingDevice::open(dir.display().to_string()).unwrap();
         let claim =
-            block_on(d.enrol(self.running.url(), self.code(person), "test".into())).unwrap();
+            block_on(d.enrol(self.running.url(), self.code(person), "test".into(), None)).unwrap();
         assert_eq!(claim.person, person);
         d
     }
@@ -427,11 +427,11 @@ fn photo_and_sync_errors_are_typed() {
         Err(ApiError::NotSetUp { .. })
     ));
     assert!(matches!(
-        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into())),
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into(), None)),
         Err(ApiError::Unauthorised { .. })
     ));
     assert!(matches!(
-        block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into())),
+        block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into(), None)),
         Err(ApiError::InvalidInput { field, .. }) if field == "server_url"
     ));
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::sync::refusal::Refusal;
+use crate::sync::tls::{self, TlsOptions};
 use crate::sync::version::{self, Protocol};
 use crate::sync::wire::{self, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
@@ -58,8 +59,10 @@ pub struct OrgDoc {
     pub catalogue: Box<serde_json::value::RawValue>,
 }
 
+/// A failed request's error: [`Error::Tls`] when TLS refused the server's certificate (not
+/// retried: [`next_attempt`] retries network errors only), else [`Error::Network`].
 fn network(e: reqwest::Error) -> Error {
-    Error::Network(e.to_string())
+    tls::request_error(e)
 }
 
 /// What a sync push delivers.
@@ -188,8 +191,20 @@ impl SyncClient {
     }
 
     /// A client whose every request says `protocol`, the app version `app` and the core's
-    /// version (in the protocol and client headers and in the User-Agent).
+    /// version (in the protocol and client headers and in the User-Agent), trusting the
+    /// bundled roots only.
     pub fn with_identity(base: &str, app: &str, protocol: Protocol) -> Result<SyncClient> {
+        SyncClient::with_tls(base, app, protocol, &TlsOptions::default())
+    }
+
+    /// [`SyncClient::with_identity`] under the TLS options of an enrolment (a private CA,
+    /// pins; decision 0030): [`Error::InvalidInput`] when they do not parse.
+    pub fn with_tls(
+        base: &str,
+        app: &str,
+        protocol: Protocol,
+        tls: &TlsOptions,
+    ) -> Result<SyncClient> {
         let mut headers = reqwest::header::HeaderMap::new();
         let value = |v: String| {
             reqwest::header::HeaderValue::from_str(&v).map_err(|e| Error::InvalidInput {
@@ -200,6 +215,7 @@ impl SyncClient {
         headers.insert(version::PROTOCOL_HEADER, value(protocol.to_string())?);
         headers.insert(version::CLIENT_HEADER, value(version::client_header(app))?);
         let http = Client::builder()
+            .tls_backend_preconfigured(tls::client_config(tls)?)
             .user_agent(version::user_agent(app, protocol))
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))

@@ -70,15 +70,16 @@ final class TestServer {
     private let data: URL
     private let process: Process
 
-    private init(binary: URL, data: URL, process: Process, port: Int) {
+    private init(binary: URL, data: URL, process: Process, port: Int, https: Bool) {
         self.binary = binary
         self.data = data
         self.process = process
-        self.url = "http://127.0.0.1:\(port)"
+        self.url = "\(https ? "https" : "http")://127.0.0.1:\(port)"
     }
 
-    /// Starts a server from the binary XIANGYING_SERVER names; skips the test without it.
-    static func start() throws -> TestServer {
+    /// Starts a server from the binary XIANGYING_SERVER names, over HTTPS with `tlsCert` and
+    /// `tlsKey` (PEM files) when given; skips the test without the binary.
+    static func start(tlsCert: URL? = nil, tlsKey: URL? = nil) throws -> TestServer {
         guard let path = ProcessInfo.processInfo.environment["XIANGYING_SERVER"] else {
             throw XCTSkip("set XIANGYING_SERVER to the xiangying-server binary to run the server tests")
         }
@@ -90,12 +91,16 @@ final class TestServer {
         let port = Int.random(in: 20_000...60_000)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--data", data.path, "serve", "--listen", "127.0.0.1:\(port)"]
+        var tls: [String] = []
+        if let tlsCert, let tlsKey {
+            tls = ["--tls-cert", tlsCert.path, "--tls-key", tlsKey.path]
+        }
+        process.arguments = ["--data", data.path, "serve", "--listen", "127.0.0.1:\(port)"] + tls
         process.environment = ProcessInfo.processInfo.environment.merging(["XIANGYING_LOG": "warn"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        return TestServer(binary: binary, data: data, process: process, port: port)
+        return TestServer(binary: binary, data: data, process: process, port: port, https: !tls.isEmpty)
     }
 
     /// Issues a one-time enrolment code for `person` (`admin issue-code`).
@@ -108,14 +113,15 @@ final class TestServer {
         _ = try Self.admin(binary, data, ["revoke-device", deviceId])
     }
 
-    /// A store in a fresh folder enrolled as `person`, waiting (bounded) for the server to listen.
-    func enrolled(_ person: String) async throws -> Xiangying {
+    /// A store in a fresh folder enrolled as `person` (under `tls`, when given), waiting
+    /// (bounded) for the server to listen.
+    func enrolled(_ person: String, tls: TlsOptions? = nil) async throws -> Xiangying {
         let d = try await Xiangying.open(dir: tempDir("\(person)-synced"))
         let code = try issueCode(person)
         for _ in 0..<600 {
             guard process.isRunning else { break }
             do {
-                _ = try await d.enrol(serverUrl: url, code: code, deviceName: "\(person)'s test phone")
+                _ = try await d.enrol(serverUrl: url, code: code, deviceName: "\(person)'s test phone", tls: tls)
                 return d
             } catch ApiError.Network {
                 try await Task.sleep(nanoseconds: 50_000_000) // not listening yet

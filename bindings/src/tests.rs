@@ -434,6 +434,23 @@ fn photo_and_sync_errors_are_typed() {
         block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into(), None)),
         Err(ApiError::InvalidInput { field, .. }) if field == "server_url"
     ));
+    // TLS options are checked first, by field (decision 0030).
+    let bad_pem = crate::tls_types::TlsOptions {
+        private_ca_pem: Some("not a certificate".into()),
+        pins: vec![],
+    };
+    assert!(matches!(
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into(), Some(bad_pem))),
+        Err(ApiError::InvalidInput { field, .. }) if field == "private_ca_pem"
+    ));
+    let bad_pin = crate::tls_types::TlsOptions {
+        private_ca_pem: None,
+        pins: vec!["sha256/short".into()],
+    };
+    assert!(matches!(
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into(), Some(bad_pin))),
+        Err(ApiError::InvalidInput { field, .. }) if field == "pins"
+    ));
 }
 
 // ---- field operations and reports, on a store of the sample street ----------------------

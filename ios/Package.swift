@@ -5,9 +5,15 @@
 // (to build and run the tests with a Swift toolchain) XiangyingFFIC is the generated C header
 // and module map over the host-built library: `cargo build -p xiangying-ffi --lib`, then
 // `swift test --package-path ios`; XIANGYING_FFI_LIB_DIR (an absolute path) names the folder
-// holding libxiangying_ffi.so when it is not ../target/debug. Not built on the project's
-// machines (no Swift toolchain there): see README.md.
+// holding libxiangying_ffi.so when it is not ../target/debug. For distribution, the Apple
+// branch takes the versioned XCFramework zip from releaseBinaryURL instead. Not built on the
+// project's machines (no Swift toolchain there): see README.md.
 import PackageDescription
+
+// The distributed XCFramework (see ios/README.md, "Packaging"): nil and empty for development;
+// build-xcframework.sh --write-package sets both on a release commit.
+let releaseBinaryURL: String? = nil
+let releaseBinaryChecksum = ""
 
 #if os(Linux)
 let ffiLibDir = Context.environment["XIANGYING_FFI_LIB_DIR"] ?? (Context.packageDirectory + "/../target/debug")
@@ -17,7 +23,12 @@ let ffiLinking: [LinkerSetting] = [
     .linkedLibrary("xiangying_ffi"),
 ]
 #else
-let ffiTarget: Target = .binaryTarget(name: "XiangyingFFIC", path: "XiangyingFFIC.xcframework")
+// On Apple platforms: the local XCFramework that build-xcframework.sh makes (development), or,
+// on a release commit, the zip at releaseBinaryURL with its SHA-256 (set by
+// `build-xcframework.sh --url-base URL --write-package`; nil here on main).
+let ffiTarget: Target = releaseBinaryURL.map {
+    Target.binaryTarget(name: "XiangyingFFIC", url: $0, checksum: releaseBinaryChecksum)
+} ?? .binaryTarget(name: "XiangyingFFIC", path: "XiangyingFFIC.xcframework")
 let ffiLinking: [LinkerSetting] = []
 #endif
 

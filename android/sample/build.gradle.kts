@@ -1,5 +1,7 @@
 // A small sample app: enrolment, the sync engine's state with the outbox and upload counts,
-// a report screen and the inbox. WorkManager and lifecycle-process come with :xiangying.
+// a report screen, the inbox, and a patrol recorded by a location foreground service
+// (PatrolTrackingService). WorkManager and lifecycle-process come with :xiangying; androidx.core
+// brings ServiceCompat, NotificationCompat and the location compat classes.
 plugins {
     id("com.android.application")
     id("org.jetbrains.kotlin.android")
@@ -29,5 +31,6 @@ dependencies {
     implementation(platform("androidx.compose:compose-bom:2024.12.01"))
     implementation("androidx.compose.material3:material3")
     implementation("androidx.activity:activity-compose:1.9.3")
+    implementation("androidx.core:core-ktx:1.13.1")
     implementation("androidx.lifecycle:lifecycle-runtime-compose:2.8.7")
 }

@@ -26,7 +26,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use xiangying_core::org::sample;
-use xiangying_ffi::{NewReport, PatrolPlace, TrackPoint, XiangyingDevice};
+use xiangying_ffi::{
+    CameraPhoto, Datum, GeoPoint, NewReport, PatrolPlace, TrackPoint, XiangyingDevice,
+};
 
 fn device(dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
     let d = XiangyingDevice::open(dir.display().to_string()).expect("open");
@@ -46,7 +48,11 @@ fn report(i: usize) -> NewReport {
         } else {
             sample::MANHOLE.into()
         },
-        location: sample::IN_G1.into(),
+        location: Some(GeoPoint {
+            lon: sample::IN_G1.lon,
+            lat: sample::IN_G1.lat,
+            datum: Datum::Wgs84,
+        }),
         description: format!("第{i}号问题：井盖破损，需要更换"),
         grid: None,
         segment: None,
@@ -134,7 +140,14 @@ fn photo_bench() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = device(dir.path(), "gw1");
     for i in 0..3 {
-        block_on(d.report_with_photos(report(i), vec![photo.clone()])).expect("warm-up");
+        block_on(d.report_with_photos(
+            report(i),
+            vec![CameraPhoto {
+                bytes: photo.clone(),
+                capture: None,
+            }],
+        ))
+        .expect("warm-up");
     }
     stats(
         "rust report_with_photos 3MB (async FFI method)",
@@ -142,7 +155,16 @@ fn photo_bench() {
             .map(|i| {
                 let bytes = photo.clone();
                 let t = Instant::now();
-                black_box(block_on(d.report_with_photos(report(i), vec![bytes])).expect("report"));
+                black_box(
+                    block_on(d.report_with_photos(
+                        report(i),
+                        vec![CameraPhoto {
+                            bytes,
+                            capture: None,
+                        }],
+                    ))
+                    .expect("report"),
+                );
                 t.elapsed()
             })
             .collect(),
@@ -183,6 +205,7 @@ fn patrol_bench() {
                 lon: 0.05 + 0.00003 * (i as f64 * 0.37).sin(),
                 lat: 0.02 + 0.00004 * i as f64,
                 accuracy_m: 5.0,
+                datum: Datum::Wgs84,
             })
             .collect();
         d.add_companion(id.clone(), "official".into())

@@ -13,6 +13,8 @@
 //! exported from `field.rs`, the reports (rankings, notice boards) from `reports.rs` and the
 //! patrols from `patrol.rs`, as further `#[uniffi::export]` blocks of the same object.
 
+use crate::capture::{CameraPhoto, PhotoCapture, capture_of};
+use crate::datum::{Datum, MapDatum};
 use crate::error::{ApiError, ApiResult};
 use crate::listener::{
     CancelToken, CaseListener, Listeners, ProgressListener, SyncListener, report_progress,
@@ -36,6 +38,8 @@ use xiangying_core::photo::is_sha256_hex;
 pub struct XiangyingDevice {
     pub(crate) device: Arc<Device>,
     pub(crate) listeners: Arc<Listeners>,
+    /// The datum every returned position is converted to (`set_map_datum`).
+    pub(crate) map_datum: MapDatum,
 }
 
 fn list(
@@ -118,6 +122,7 @@ impl XiangyingDevice {
         Ok(Arc::new(XiangyingDevice {
             device: Arc::new(device),
             listeners: Arc::new(Listeners::default()),
+            map_datum: MapDatum::default(),
         }))
     }
 
@@ -156,6 +161,19 @@ impl XiangyingDevice {
             .collect())
     }
 
+    /// Sets the datum of the app's map: every position this object returns from now on
+    /// (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+    /// WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+    /// to this object say their own datum, whatever this one is.
+    pub fn set_map_datum(&self, datum: Datum) {
+        self.map_datum.set(datum);
+    }
+
+    /// The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+    pub fn map_datum(&self) -> Datum {
+        self.map_datum.get()
+    }
+
     // ---- sync ---------------------------------------------------------------------------
 
     /// Sets the app's version as the platform knows it (Android `versionName`, iOS
@@ -164,6 +182,16 @@ impl XiangyingDevice {
     /// after [`XiangyingDevice::open`].
     pub fn set_app_version(&self, app_version: String) {
         self.device.set_app_version(&app_version);
+    }
+
+    /// Sets the platform the app runs on, its name and version (`Android 14` from
+    /// `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+    /// names it after the app and core versions, for the operator. Empty (the default) names
+    /// none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+    /// header (printable ASCII without parentheses, at most 64 characters); the platform is
+    /// then left as it was.
+    pub fn set_platform(&self, platform: String) -> ApiResult<()> {
+        Ok(self.device.set_platform(&platform)?)
     }
 
     /// The protocol version this build speaks (`MAJOR.MINOR`, e.g. `1.2`), for an about
@@ -274,10 +302,11 @@ impl XiangyingDevice {
     // ---- raising cases ----------------------------------------------------------------
 
     /// Raises a problem report and returns its case id. Checked in full before anything is
-    /// written: an unknown category (`NotFound`), a place outside the street or an empty
-    /// description (`InvalidInput`), a role that may not report (`NotAllowed`).
+    /// written: an unknown category (`NotFound`), a place outside the street, no location or
+    /// an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+    /// location is converted from its datum to WGS-84 before the grid is looked up.
     pub fn report(&self, report: NewReport) -> ApiResult<String> {
-        let id = self.device.report(&report.into())?;
+        let id = self.device.report(&report.located()?)?;
         self.listeners.notify(vec![id.clone()]);
         Ok(id)
     }
@@ -291,20 +320,44 @@ impl XiangyingDevice {
     }
 
     /// Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-    /// converted by the platform first) in one step, on a worker thread (processing a 12 MP
-    /// photo takes a few hundred ms). Every photo is processed first: a rejected photo
-    /// (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-    /// started it runs to its end even if the caller stops waiting.
+    /// is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+    /// record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+    /// ms). Each photo may carry the camera's record of its time and place, which win over
+    /// its EXIF and are kept with the photo (the place in WGS-84). A report without a
+    /// location is placed where its first photo with a place was taken (camera record, else
+    /// EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+    /// processed first: a rejected photo (`PhotoRejected`), a bad capture record
+    /// (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+    /// [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+    /// the caller stops waiting.
     pub async fn report_with_photos(
         &self,
         report: NewReport,
-        photos: Vec<Vec<u8>>,
+        photos: Vec<CameraPhoto>,
     ) -> ApiResult<String> {
+        let captures = photos
+            .iter()
+            .map(|p| capture_of(p.capture))
+            .collect::<ApiResult<Vec<_>>>()?;
         let device = Arc::clone(&self.device);
         let listeners = Arc::clone(&self.listeners);
         on_worker("xiangying-photo", move |_| {
-            let refs: Vec<&[u8]> = photos.iter().map(Vec::as_slice).collect();
-            let id = device.report_with_photos(&report.into(), &refs)?;
+            let camera: Vec<xiangying_core::photo::CameraPhoto<'_>> = photos
+                .iter()
+                .zip(captures)
+                .map(|(p, capture)| xiangying_core::photo::CameraPhoto {
+                    bytes: &p.bytes,
+                    capture,
+                })
+                .collect();
+            let report = match report.location {
+                Some(_) => report.located()?,
+                None => match camera.iter().find_map(|c| c.place()) {
+                    Some(place) => report.at(place),
+                    None => report.located()?,
+                },
+            };
+            let id = device.report_with_camera_photos(&report, &camera)?;
             listeners.notify(vec![id.clone()]);
             Ok(id)
         })
@@ -313,21 +366,32 @@ impl XiangyingDevice {
 
     /// Attaches a photo to a case this person is involved in, on a worker thread: processed
     /// (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-    /// Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-    /// `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-    /// involved). Attaching the same photo at the same stage again returns the first one.
+    /// `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+    /// returned reference has them (its place in the map datum). Pass the returned hash to
+    /// `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+    /// too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+    /// such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+    /// again returns the first one.
+    #[uniffi::method(default(capture = None))]
     pub async fn attach_photo(
         &self,
         case_id: String,
         bytes: Vec<u8>,
         stage: PhotoStage,
+        capture: Option<PhotoCapture>,
     ) -> ApiResult<PhotoRef> {
+        let capture = capture_of(capture)?;
+        let datum = self.map_datum.get();
         let device = Arc::clone(&self.device);
         let listeners = Arc::clone(&self.listeners);
         on_worker("xiangying-photo", move |_| {
-            let photo = device.attach_photo(&case_id, &bytes, stage.into())?;
+            let camera = xiangying_core::photo::CameraPhoto {
+                bytes: &bytes,
+                capture,
+            };
+            let photo = device.attach_camera_photo(&case_id, &camera, stage.into())?;
             listeners.notify(vec![case_id]);
-            Ok(photo.into())
+            Ok(PhotoRef::of(photo, datum))
         })
         .await
     }
@@ -475,7 +539,7 @@ impl XiangyingDevice {
             .device
             .case(&case_id)
             .map_err(|e| self.case_error(&case_id, e))?;
-        Ok(view.into())
+        Ok(CaseDetail::of(view, self.map_datum.get()))
     }
 
     /// The cases waiting on me (by name, or on my centre, department or volunteer pool).

@@ -5,6 +5,8 @@
 //! Fields that carry free text are called `detail`, not `message`: Kotlin exceptions already
 //! have a `message` property, and uniffi 0.32 would generate a clashing one.
 
+use crate::codes::ErrorCode;
+use crate::tls_types::TlsFailure;
 use xiangying_core::Error as CoreError;
 use xiangying_core::photo::PhotoError;
 
@@ -12,13 +14,19 @@ use xiangying_core::photo::PhotoError;
 /// `ApiException` (one subclass per variant); in Swift the enum `ApiError`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum ApiError {
-    /// This person may not do this to this case now; nothing was written. Show `reason`.
+    /// This person may not do this to this case now; nothing was written. Show `reason`
+    /// (English) or `reason_zh` (Chinese); branch on `code`, one per refusal of the rules.
     #[error("cannot {action}: {reason}")]
     NotAllowed {
         /// The action tried, e.g. `escalate`.
         action: String,
-        /// Why not, in words a user can read.
+        /// Why not, in English words a user can read.
         reason: String,
+        /// Which refusal ([`ErrorCode`]'s rule codes, e.g. `NotHolder`; `NotAllowed` when
+        /// the reason was read back from stored words).
+        code: ErrorCode,
+        /// Why not, in Simplified Chinese.
+        reason_zh: String,
     },
     /// Something named does not exist on this device (a case, person, category, grid, …).
     #[error("{what} {id:?} not found")]
@@ -59,7 +67,7 @@ pub enum ApiError {
     #[error("TLS refused ({failure:?}): {detail}")]
     TlsRefused {
         /// Which check failed.
-        failure: crate::tls_types::TlsFailure,
+        failure: TlsFailure,
         /// What the TLS library said.
         detail: String,
     },
@@ -76,6 +84,9 @@ pub enum ApiError {
     PhotoRejected {
         /// Why, in words a user can read.
         reason: String,
+        /// Which problem: `PhotoTooLarge`, `PhotoTooManyPixels`, `PhotoUnsupportedFormat`,
+        /// `PhotoHeic`, `PhotoCorrupt` or `PhotoEncode`.
+        code: ErrorCode,
     },
     /// The server answered but refused the request (HTTP `status`): 403 a write outside this
     /// person's scope or a tampered change, 404 a photo or case the server does not show
@@ -131,6 +142,8 @@ pub enum ApiError {
         /// What is missing.
         detail: String,
     },
+    // TlsRefused { failure, detail } (another part of issue 15) goes here; its codes are
+    // reserved in `ErrorCode` and mapped in `ApiError::code` and the messages (`messages.rs`).
     /// A condition this version of the bindings does not map yet, or a bug. Show `detail`
     /// and report it.
     #[error("internal error: {detail}")]
@@ -142,14 +155,19 @@ pub enum ApiError {
 
 impl From<PhotoError> for ApiError {
     fn from(e: PhotoError) -> ApiError {
+        let rejected = |code: ErrorCode, e: &PhotoError| ApiError::PhotoRejected {
+            reason: e.to_string(),
+            code,
+        };
         match e {
-            PhotoError::TooLarge { .. }
-            | PhotoError::TooManyPixels { .. }
-            | PhotoError::UnsupportedFormat(_)
-            | PhotoError::Corrupt(_)
-            | PhotoError::Encode(_) => ApiError::PhotoRejected {
-                reason: e.to_string(),
-            },
+            PhotoError::TooLarge { .. } => rejected(ErrorCode::PhotoTooLarge, &e),
+            PhotoError::TooManyPixels { .. } => rejected(ErrorCode::PhotoTooManyPixels, &e),
+            PhotoError::UnsupportedFormat(ref what) if what.starts_with("HEIC") => {
+                rejected(ErrorCode::PhotoHeic, &e)
+            }
+            PhotoError::UnsupportedFormat(_) => rejected(ErrorCode::PhotoUnsupportedFormat, &e),
+            PhotoError::Corrupt(_) => rejected(ErrorCode::PhotoCorrupt, &e),
+            PhotoError::Encode(_) => rejected(ErrorCode::PhotoEncode, &e),
             PhotoError::BadHash(h) => ApiError::InvalidInput {
                 field: "hash".to_string(),
                 problem: format!("{h:?} is not a SHA-256 hex digest"),
@@ -173,7 +191,12 @@ impl From<CoreError> for ApiError {
     #[allow(unreachable_patterns)]
     fn from(e: CoreError) -> ApiError {
         match e {
-            CoreError::NotAllowed { action, reason } => ApiError::NotAllowed { action, reason },
+            CoreError::NotAllowed { action, reason } => ApiError::NotAllowed {
+                action,
+                code: ErrorCode::from(&reason),
+                reason_zh: reason.zh(),
+                reason: reason.to_string(),
+            },
             CoreError::NotFound { what, id } => ApiError::NotFound {
                 what: what.to_string(),
                 id,
@@ -222,6 +245,35 @@ impl From<CoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The error's stable code: the rule's refusal, the photo's problem, the server's
+    /// refusal code, else the variant's own code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::NotAllowed { code, .. } | ApiError::PhotoRejected { code, .. } => *code,
+            ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::InvalidInput { .. } => ErrorCode::InvalidInput,
+            ApiError::Storage { .. } => ErrorCode::Storage,
+            ApiError::Network { .. } => ErrorCode::Network,
+            ApiError::Unauthorised { .. } => ErrorCode::Unauthorised,
+            ApiError::ServerRejected { code, .. } => ErrorCode::of_server(code),
+            ApiError::Cancelled { .. } => ErrorCode::Cancelled,
+            ApiError::UpgradeRequired { .. } => ErrorCode::UpgradeRequired,
+            ApiError::ServerTooOld { .. } => ErrorCode::ServerTooOld,
+            ApiError::CorruptCase { .. } => ErrorCode::CorruptCase,
+            ApiError::NotSetUp { .. } => ErrorCode::NotSetUp,
+            ApiError::Internal { .. } => ErrorCode::Internal,
+            ApiError::TlsRefused { failure, .. } => match failure {
+                TlsFailure::UnknownIssuer => ErrorCode::TlsUnknownIssuer,
+                TlsFailure::PinMismatch => ErrorCode::TlsPinMismatch,
+                TlsFailure::Expired => ErrorCode::TlsExpired,
+                TlsFailure::NameMismatch => ErrorCode::TlsNameMismatch,
+                TlsFailure::Other => ErrorCode::TlsOther,
+            },
+        }
+    }
+}
+
 /// Shorthand for results of exported functions.
 pub type ApiResult<T> = Result<T, ApiError>;
 
@@ -259,7 +311,9 @@ mod tests {
     #[test]
     fn photo_and_sync_errors_map_to_their_variants() {
         let e: ApiError = CoreError::Photo(PhotoError::Corrupt("truncated".into())).into();
-        assert!(matches!(e, ApiError::PhotoRejected { reason } if reason.contains("truncated")));
+        assert!(
+            matches!(&e, ApiError::PhotoRejected { reason, code: ErrorCode::PhotoCorrupt } if reason.contains("truncated"))
+        );
         let e: ApiError = CoreError::Photo(PhotoError::BadHash("x".into())).into();
         assert!(matches!(e, ApiError::InvalidInput { field, .. } if field == "hash"));
         let e: ApiError = CoreError::Photo(PhotoError::Io {
@@ -289,7 +343,7 @@ mod tests {
         assert_eq!(
             e,
             ApiError::TlsRefused {
-                failure: crate::tls_types::TlsFailure::PinMismatch,
+                failure: TlsFailure::PinMismatch,
                 detail: "no pin".into()
             }
         );

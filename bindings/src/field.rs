@@ -4,12 +4,13 @@
 //! so they are blocking calls of a few milliseconds like the other queries; only
 //! [`XiangyingDevice::reindex_places`], which loads documents, runs on a worker thread.
 
+use crate::datum::GeoPoint;
 use crate::device::{XiangyingDevice, on_worker};
 use crate::error::{ApiError, ApiResult};
 use crate::field_types::{
     DuplicateCandidate, MeetingList, ReviewPeriod, Route, RoutedForward, RoutedReport,
 };
-use crate::types::{GeoPoint, NewReport};
+use crate::types::NewReport;
 use std::sync::Arc;
 use xiangying_core::store::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS};
 
@@ -40,7 +41,8 @@ impl XiangyingDevice {
 impl XiangyingDevice {
     // ---- routing by place -------------------------------------------------------------
 
-    /// Where `location` falls and who answers for it, from the device's roster copy, offline
+    /// Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+    /// from the device's roster copy, offline
     /// and in microseconds: its grid (a point on a border shared by two grids goes to the grid
     /// listed first), its community, the road segment within 30 m, the grid worker, the
     /// community grid chief and the segment's street chiefs. A location outside every grid
@@ -49,7 +51,7 @@ impl XiangyingDevice {
     /// Errors: `InvalidInput` with field `location` (not a position: NaN, out of range),
     /// `NotSetUp` (no roster installed, or a roster without grids).
     pub fn route(&self, location: GeoPoint) -> ApiResult<Route> {
-        Ok(self.device.route(location.into())?.into())
+        Ok(self.device.route(location.to_wgs84())?.into())
     }
 
     /// Raises a problem report placed by the router: the grid and segment left empty in
@@ -62,7 +64,7 @@ impl XiangyingDevice {
     /// Errors as [`XiangyingDevice::report`]: `NotFound` (unknown category), `InvalidInput`
     /// (an empty description, a location that is not a position), `NotAllowed`.
     pub fn report_routed(&self, report: NewReport) -> ApiResult<RoutedReport> {
-        let (case_id, route) = self.device.report_routed(&report.into())?;
+        let (case_id, route) = self.device.report_routed(&report.located()?)?;
         self.listeners.notify(vec![case_id.clone()]);
         Ok(RoutedReport {
             case_id,
@@ -105,7 +107,7 @@ impl XiangyingDevice {
         let now = self.now_or_clock(now_ms)?;
         let found = self.device.duplicate_candidates_within(
             &category,
-            location.into(),
+            location.to_wgs84(),
             now,
             radius_m.unwrap_or(DUPLICATE_RADIUS_M),
             days.unwrap_or(DUPLICATE_WINDOW_DAYS),

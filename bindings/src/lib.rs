@@ -8,9 +8,17 @@
 //!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
 //! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
 //!   (`engine.rs`);
+//! - map datums at the edge (`datum.rs`, decision 0031): every position in says its
+//!   [`Datum`] and is converted to WGS-84 for the core; every position out goes through
+//!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`]
+//!   (`capture.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`], [`tls_types`]);
-//! - one error, [`ApiError`], whose variants an app can act on;
+//! - one error, [`ApiError`], whose variants an app can act on, each with a stable
+//!   [`ErrorCode`] (`codes.rs`) and a message in Chinese or English ([`api_error_message`],
+//!   `messages.rs`);
+//! - the logging hook: the core's log lines to the app's [`LogSink`] ([`set_log_sink`],
+//!   `logging.rs`);
 //! - callbacks: [`CaseListener`] (which cases and patrols changed), [`ProgressListener`], [`SyncListener`] and
 //!   [`CancelToken`] (long work).
 //!
@@ -19,12 +27,17 @@
 //! Bindings are generated from the built library by the pinned `uniffi-bindgen` binary of
 //! this crate (`scripts/bindings`).
 
+mod capture;
+mod codes;
+mod datum;
 mod device;
 mod engine;
 mod error;
 mod field;
 pub mod field_types;
 mod listener;
+mod logging;
+mod messages;
 mod patrol;
 pub mod patrol_types;
 pub mod report_types;
@@ -33,6 +46,9 @@ pub mod tls_types;
 pub mod types;
 mod work;
 
+pub use capture::{CameraPhoto, PhotoCapture};
+pub use codes::{ErrorCode, api_error_code, error_code_name};
+pub use datum::{Datum, GeoPoint, map_point};
 pub use device::XiangyingDevice;
 pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,
@@ -41,6 +57,8 @@ pub use engine::{
 pub use error::{ApiError, ApiResult};
 pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};
+pub use logging::{LogLevel, LogSink, clear_log_sink, set_log_sink};
+pub use messages::{api_error_message, message};
 pub use patrol_types::*;
 pub use report_types::*;
 pub use types::*;

@@ -28,7 +28,7 @@ impl XiangyingDevice {
     /// One patrol as the app sees it, people named from the roster copy.
     fn patrol_view(&self, v: xiangying_core::PatrolView) -> PatrolView {
         let roster = self.device.roster().ok();
-        PatrolView::of(v, roster.as_ref())
+        PatrolView::of(v, roster.as_ref(), self.map_datum.get())
     }
 
     /// Maps a core error of a call on `patrol_id`: the store's "case not found" names a

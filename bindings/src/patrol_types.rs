@@ -6,6 +6,7 @@
 //! People are named from the device's roster copy (the id when the roster does not know them,
 //! e.g. somebody who left the street), so a patrol screen needs no roster of its own.
 
+use crate::datum::{Datum, map_point};
 use crate::types::{Claim, Role};
 use xiangying_core::PatrolView as CoreView;
 use xiangying_core::org::Roster;
@@ -60,32 +61,51 @@ pub struct TrackPoint {
     /// When the fix was taken, device clock (ms). Fixes go forward in time, never before
     /// the patrol's start.
     pub at_ms: i64,
-    /// Longitude, WGS-84 degrees east.
+    /// Longitude, degrees east, in `datum`.
     pub lon: f64,
-    /// Latitude, WGS-84 degrees north.
+    /// Latitude, degrees north, in `datum`.
     pub lat: f64,
     /// The horizontal accuracy the phone reported, metres (0 when unknown). Stored rounded
     /// to whole metres.
     pub accuracy_m: f64,
+    /// The datum of the fix: WGS-84 from the platform's location service (Android fused
+    /// provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+    /// from Baidu's. Fixes the API returns are in the device's map datum.
+    pub datum: Datum,
 }
 
-impl From<core_patrol::TrackPoint> for TrackPoint {
-    fn from(p: core_patrol::TrackPoint) -> TrackPoint {
+impl TrackPoint {
+    /// The core's fix (WGS-84) as the app's map wants it.
+    pub(crate) fn of(p: core_patrol::TrackPoint, datum: Datum) -> TrackPoint {
+        let g = map_point(
+            xiangying_core::org::Point {
+                lon: p.lon,
+                lat: p.lat,
+            },
+            datum,
+        );
         TrackPoint {
             at_ms: p.at,
-            lon: p.lon,
-            lat: p.lat,
+            lon: g.lon,
+            lat: g.lat,
             accuracy_m: p.accuracy_m,
+            datum,
         }
     }
 }
 
 impl From<TrackPoint> for core_patrol::TrackPoint {
     fn from(p: TrackPoint) -> core_patrol::TrackPoint {
-        core_patrol::TrackPoint {
-            at: p.at_ms,
+        let w = crate::datum::GeoPoint {
             lon: p.lon,
             lat: p.lat,
+            datum: p.datum,
+        }
+        .to_wgs84();
+        core_patrol::TrackPoint {
+            at: p.at_ms,
+            lon: w.lon,
+            lat: w.lat,
             accuracy_m: p.accuracy_m,
         }
     }
@@ -174,14 +194,16 @@ pub struct PatrolView {
     /// The patrol time that counts (巡查时长): end − start of an ended, valid patrol; 0 while
     /// under way (show now − `started_at_ms` then) and for a voided patrol.
     pub duration_ms: i64,
-    /// Every fix in time order: the packed track, then those still buffered on this device.
-    /// Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+    /// Every fix in time order: the packed track, then those still buffered on this device,
+    /// in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+    /// to whole metres.
     pub track: Vec<TrackPoint>,
 }
 
 impl PatrolView {
-    /// Converts the core's view, naming people from `roster` when there is one.
-    pub(crate) fn of(v: CoreView, roster: Option<&Roster>) -> PatrolView {
+    /// Converts the core's view, naming people from `roster` when there is one, the track in
+    /// the map datum `datum`.
+    pub(crate) fn of(v: CoreView, roster: Option<&Roster>, datum: Datum) -> PatrolView {
         let CoreView {
             facts,
             state,
@@ -207,7 +229,10 @@ impl PatrolView {
             // core's `state.distance_m` covers the packed ones).
             distance_m: length_m(&track),
             duration_ms,
-            track: track.into_iter().map(Into::into).collect(),
+            track: track
+                .into_iter()
+                .map(|p| TrackPoint::of(p, datum))
+                .collect(),
         }
     }
 }

@@ -21,7 +21,7 @@ fn device(dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
 fn litter() -> NewReport {
     NewReport {
         category: sample::LITTER.into(),
-        location: sample::IN_G1.into(),
+        location: Some(wgs(sample::IN_G1)),
         description: "垃圾满溢".into(),
         grid: None,
         segment: None,
@@ -253,6 +253,23 @@ fn sample_testdata_matches_the_core_sample() {
 // ---- photos and sync, against a real server on loopback ----------------------------------
 
 /// A small real JPEG.
+/// Camera bytes without a capture record.
+fn shot(bytes: Vec<u8>) -> CameraPhoto {
+    CameraPhoto {
+        bytes,
+        capture: None,
+    }
+}
+
+/// A WGS-84 position of the core as the API takes it.
+fn wgs(p: xiangying_core::org::Point) -> GeoPoint {
+    GeoPoint {
+        lon: p.lon,
+        lat: p.lat,
+        datum: Datum::Wgs84,
+    }
+}
+
 fn jpeg(seed: u8) -> Vec<u8> {
     let mut img = image::RgbImage::new(320, 240);
     for (x, y, p) in img.enumerate_pixels_mut() {
@@ -328,7 +345,7 @@ fn a_report_with_a_photo_syncs_to_the_grid_worker_and_listeners_hear_of_it() {
             .any(|c| c.code == sample::LITTER)
     );
 
-    let id = block_on(chief.report_with_photos(litter(), vec![jpeg(1)])).unwrap();
+    let id = block_on(chief.report_with_photos(litter(), vec![shot(jpeg(1))])).unwrap();
     chief.forward(id.clone(), "请处理".into()).unwrap();
     let hash = chief.case(id.clone()).unwrap().photos[0].hash.clone();
     assert_eq!(chief.pending_uploads(10).unwrap().len(), 2);
@@ -372,11 +389,11 @@ fn photo_and_sync_errors_are_typed() {
     let d = server.enrol(a.path(), "gw1");
     let id = d.report(litter()).unwrap();
     assert!(matches!(
-        block_on(d.attach_photo(id.clone(), b"not a photo".to_vec(), PhotoStage::After)),
+        block_on(d.attach_photo(id.clone(), b"not a photo".to_vec(), PhotoStage::After, None)),
         Err(ApiError::PhotoRejected { .. })
     ));
     assert!(matches!(
-        block_on(d.report_with_photos(litter(), vec![jpeg(2)[..200].to_vec()])),
+        block_on(d.report_with_photos(litter(), vec![shot(jpeg(2)[..200].to_vec())])),
         Err(ApiError::PhotoRejected { .. })
     ));
     assert_eq!(
@@ -388,7 +405,7 @@ fn photo_and_sync_errors_are_typed() {
         d.photo("xyz".into()),
         Err(ApiError::InvalidInput { field, .. }) if field == "hash"
     ));
-    let p = block_on(d.attach_photo(id, jpeg(3), PhotoStage::After)).unwrap();
+    let p = block_on(d.attach_photo(id, jpeg(3), PhotoStage::After, None)).unwrap();
     assert_eq!(d.photo(p.hash).unwrap()[..2], [0xff, 0xd8]);
 
     // A token cancelled before the call: no sync at all.
@@ -463,7 +480,11 @@ fn deg(m: f64) -> f64 {
 fn report_at(category: &str, lon: f64, lat: f64) -> NewReport {
     NewReport {
         category: category.into(),
-        location: GeoPoint { lon, lat },
+        location: Some(GeoPoint {
+            lon,
+            lat,
+            datum: Datum::Wgs84,
+        }),
         description: "井盖破损".into(),
         grid: None,
         segment: None,
@@ -476,7 +497,7 @@ const HOUR_MS: i64 = 3_600_000;
 fn a_point_is_routed_inside_a_grid_and_outside_the_street() {
     let dir = tempfile::tempdir().unwrap();
     let d = device(dir.path(), "psc1");
-    let r = d.route(sample::IN_G1.into()).unwrap();
+    let r = d.route(wgs(sample::IN_G1)).unwrap();
     assert_eq!(
         r,
         Route {
@@ -496,6 +517,7 @@ fn a_point_is_routed_inside_a_grid_and_outside_the_street() {
         .route(GeoPoint {
             lon: 0.3 + deg(120.0),
             lat: 0.05,
+            datum: Datum::Wgs84,
         })
         .unwrap();
     assert_eq!((out.grid.as_str(), out.community.as_str()), ("g3", "c2"));
@@ -504,12 +526,16 @@ fn a_point_is_routed_inside_a_grid_and_outside_the_street() {
     assert!((out.distance_to_street_m - 120.0).abs() < 0.01);
     assert_eq!((out.segment, out.street_chiefs.len()), (None, 0));
     assert!(matches!(
-        d.route(GeoPoint { lon: f64::NAN, lat: 0.0 }),
+        d.route(GeoPoint {
+            lon: f64::NAN,
+            lat: 0.0,
+            datum: Datum::Gcj02,
+        }),
         Err(ApiError::InvalidInput { field, .. }) if field == "location"
     ));
     let bare = XiangyingDevice::open(dir.path().join("bare").display().to_string()).unwrap();
     assert!(matches!(
-        bare.route(sample::IN_G1.into()),
+        bare.route(wgs(sample::IN_G1)),
         Err(ApiError::NotSetUp { .. })
     ));
 }
@@ -582,6 +608,7 @@ fn a_second_nearby_report_of_the_same_category_finds_the_first() {
     let here = GeoPoint {
         lon: 0.05 + deg(50.0),
         lat: 0.05,
+        datum: Datum::Wgs84,
     };
     let got = d
         .duplicate_candidates(sample::MANHOLE.into(), here, None, None, None)
@@ -654,14 +681,14 @@ fn the_weekly_meeting_list_holds_the_overdue_case() {
             Err(ApiError::InvalidInput { field, .. }) if field == "now_ms"
         ));
         assert!(matches!(
-            d.duplicate_candidates(sample::LITTER.into(), sample::IN_G1.into(), None, Some(u32::MAX), Some(bad)),
+            d.duplicate_candidates(sample::LITTER.into(), wgs(sample::IN_G1), None, Some(u32::MAX), Some(bad)),
             Err(ApiError::InvalidInput { field, .. }) if field == "now_ms"
         ));
     }
     // The widest window from the earliest time is fine.
     let widest = d.duplicate_candidates(
         sample::LITTER.into(),
-        sample::IN_G1.into(),
+        wgs(sample::IN_G1),
         None,
         Some(u32::MAX),
         Some(0),
@@ -835,6 +862,7 @@ fn clocked(
     let d = Arc::new(XiangyingDevice {
         device: Arc::new(core),
         listeners: Default::default(),
+        map_datum: Default::default(),
     });
     d.install_org(
         sample::roster_json().unwrap(),
@@ -853,6 +881,7 @@ fn fixes(n: usize, start: i64) -> Vec<TrackPoint> {
             lon: 0.05 + deg(3.0) * (i as f64 * 0.3).sin(),
             lat: 0.02 + deg(4.0) * i as f64,
             accuracy_m: 5.0,
+            datum: Datum::Wgs84,
         })
         .collect()
 }

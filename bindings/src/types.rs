@@ -6,37 +6,11 @@
 //! mapped here on purpose (the build says so). Actions fall back to [`CaseAction::Other`], so
 //! a case that carries an action this layer does not know yet still shows.
 
+use crate::datum::{Datum, GeoPoint, map_point};
 use xiangying_core::case as core_case;
 use xiangying_core::org as core_org;
 use xiangying_core::store::CaseSummary as CoreSummary;
 use xiangying_core::{CaseView, NewReport as CoreNewReport, NewRequest as CoreNewRequest};
-
-/// A WGS-84 position in degrees.
-#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
-pub struct GeoPoint {
-    /// Longitude, degrees east.
-    pub lon: f64,
-    /// Latitude, degrees north.
-    pub lat: f64,
-}
-
-impl From<core_org::Point> for GeoPoint {
-    fn from(p: core_org::Point) -> GeoPoint {
-        GeoPoint {
-            lon: p.lon,
-            lat: p.lat,
-        }
-    }
-}
-
-impl From<GeoPoint> for core_org::Point {
-    fn from(p: GeoPoint) -> core_org::Point {
-        core_org::Point {
-            lon: p.lon,
-            lat: p.lat,
-        }
-    }
-}
 
 /// A problem report (问题上报) or a resident request (群众点单).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -466,8 +440,12 @@ pub enum EventOutcome {
     Applied,
     /// It lost or was not allowed (e.g. a second volunteer's claim); `reason` says why.
     Rejected {
-        /// Why, in words a user can read.
+        /// Why, in English words a user can read.
         reason: String,
+        /// Which refusal of the rules (e.g. `AlreadyTaken`).
+        code: crate::codes::ErrorCode,
+        /// Why, in Simplified Chinese.
+        reason_zh: String,
     },
     /// The server voided it.
     VoidedByServer {
@@ -483,7 +461,11 @@ impl From<core_case::Outcome> for EventOutcome {
     fn from(o: core_case::Outcome) -> EventOutcome {
         match o {
             core_case::Outcome::Applied => EventOutcome::Applied,
-            core_case::Outcome::Rejected(reason) => EventOutcome::Rejected { reason },
+            core_case::Outcome::Rejected(reason) => EventOutcome::Rejected {
+                code: crate::codes::ErrorCode::from(&reason),
+                reason_zh: reason.zh(),
+                reason: reason.to_string(),
+            },
             core_case::Outcome::VoidedByServer(reason) => EventOutcome::VoidedByServer { reason },
             core_case::Outcome::NotUnderstood => EventOutcome::NotUnderstood,
         }
@@ -596,7 +578,7 @@ impl From<core_case::PhotoStage> for PhotoStage {
 }
 
 /// A photo attached to a case; the bytes live outside the document, named by their hash.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct PhotoRef {
     /// Lowercase hex SHA-256 of the processed photo's bytes.
     pub hash: String,
@@ -606,22 +588,27 @@ pub struct PhotoRef {
     pub stage: PhotoStage,
     /// Size of the processed photo in bytes.
     pub bytes: u64,
-    /// When it was taken, from its metadata (ms), if known.
+    /// When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
     pub captured_at_ms: Option<i64>,
+    /// Where it was taken, in the device's map datum, if known: the camera's record the app
+    /// passed, else the EXIF GPS position.
+    pub place: Option<GeoPoint>,
     /// Who attached it.
     pub added_by: String,
     /// When it was attached (ms).
     pub added_at_ms: i64,
 }
 
-impl From<core_case::PhotoRef> for PhotoRef {
-    fn from(p: core_case::PhotoRef) -> PhotoRef {
+impl PhotoRef {
+    /// Converts the core's reference, its place in the map datum `datum`.
+    pub(crate) fn of(p: core_case::PhotoRef, datum: Datum) -> PhotoRef {
         PhotoRef {
             hash: p.hash,
             thumb: p.thumb,
             stage: p.stage.into(),
             bytes: p.bytes,
             captured_at_ms: p.captured_at,
+            place: p.place.map(|q| map_point(q, datum)),
             added_by: p.added_by,
             added_at_ms: p.added_at,
         }
@@ -650,7 +637,7 @@ pub struct CaseDetail {
     pub reporter: String,
     /// When it was raised (ms).
     pub created_at_ms: i64,
-    /// Where.
+    /// Where, in the device's map datum.
     pub location: GeoPoint,
     /// The grid it lies in.
     pub grid: String,
@@ -666,8 +653,9 @@ pub struct CaseDetail {
     pub photos: Vec<PhotoRef>,
 }
 
-impl From<CaseView> for CaseDetail {
-    fn from(v: CaseView) -> CaseDetail {
+impl CaseDetail {
+    /// Converts the core's view, positions in the map datum `datum`.
+    pub(crate) fn of(v: CaseView, datum: Datum) -> CaseDetail {
         let f = v.facts;
         CaseDetail {
             id: f.id,
@@ -679,13 +667,17 @@ impl From<CaseView> for CaseDetail {
             limit_clock: f.clock.unwrap_or(core_org::LimitClock::Natural).into(),
             reporter: f.reporter,
             created_at_ms: f.created_at,
-            location: f.location.into(),
+            location: map_point(f.location, datum),
             grid: f.grid,
             community: f.community,
             segment: f.segment,
             description: f.description,
             state: v.state.into(),
-            photos: v.photos.into_iter().map(Into::into).collect(),
+            photos: v
+                .photos
+                .into_iter()
+                .map(|p| PhotoRef::of(p, datum))
+                .collect(),
         }
     }
 }
@@ -759,8 +751,10 @@ impl From<CoreSummary> for CaseSummary {
 pub struct NewReport {
     /// The small category code from the catalogue.
     pub category: String,
-    /// Where the problem is.
-    pub location: GeoPoint,
+    /// Where the problem is, in the datum it says. `None` (only with photos, in
+    /// `report_with_photos`) places the report where its first photo with a known place was
+    /// taken: the camera's record, else the EXIF GPS position.
+    pub location: Option<GeoPoint>,
     /// A few words.
     pub description: String,
     /// The grid, when the reporter chose one; otherwise found from the location.
@@ -771,14 +765,30 @@ pub struct NewReport {
     pub segment: Option<String>,
 }
 
-impl From<NewReport> for CoreNewReport {
-    fn from(r: NewReport) -> CoreNewReport {
+impl NewReport {
+    /// The core's report, at `location` (WGS-84).
+    pub(crate) fn at(self, location: core_org::Point) -> CoreNewReport {
         CoreNewReport {
-            category: r.category,
-            location: r.location.into(),
-            grid: r.grid,
-            segment: r.segment,
-            description: r.description,
+            category: self.category,
+            location,
+            grid: self.grid,
+            segment: self.segment,
+            description: self.description,
+        }
+    }
+
+    /// The core's report at its own location converted to WGS-84; `InvalidInput` with field
+    /// `location` when it has none (only a report with photos may leave it out).
+    pub(crate) fn located(self) -> crate::ApiResult<CoreNewReport> {
+        match self.location {
+            Some(g) => {
+                let p = g.to_wgs84();
+                Ok(self.at(p))
+            }
+            None => Err(crate::ApiError::InvalidInput {
+                field: "location".into(),
+                problem: "no location: give one (or report with photos that carry a place)".into(),
+            }),
         }
     }
 }
@@ -788,7 +798,7 @@ impl From<NewReport> for CoreNewReport {
 pub struct NewRequest {
     /// The small category code from the catalogue.
     pub category: String,
-    /// Where help is needed.
+    /// Where help is needed, in the datum it says.
     pub location: GeoPoint,
     /// What is asked for.
     pub description: String,
@@ -801,7 +811,7 @@ impl From<NewRequest> for CoreNewRequest {
     fn from(r: NewRequest) -> CoreNewRequest {
         CoreNewRequest {
             category: r.category,
-            location: r.location.into(),
+            location: r.location.to_wgs84(),
             grid: r.grid,
             description: r.description,
         }

@@ -87,6 +87,7 @@ fn largest_case() -> CaseDoc {
             stage: PhotoStage::Before,
             bytes: 1,
             captured_at: None,
+            place: None,
             added_by: "gw1".into(),
             added_at: 1,
         })

@@ -1,5 +1,6 @@
 //! The crate's error type: one enum whose variants an app can act on.
 
+use xiangying_model::denied::Denied;
 use xiangying_model::sync::refusal::Refusal;
 
 /// Everything that can go wrong in the core.
@@ -13,8 +14,9 @@ pub enum Error {
     NotAllowed {
         /// The action tried, e.g. `escalate`.
         action: String,
-        /// Why not, in words a user can read.
-        reason: String,
+        /// Why not: a typed refusal with a stable code, read in English (`Display`) or in
+        /// Chinese ([`Denied::zh`]).
+        reason: Denied,
     },
     /// Something named does not exist.
     #[error("{what} {id:?} not found")]

@@ -14,9 +14,12 @@
 //! - [`patrol`]: patrols: the track, who walked along (三陪同), the weekly accompaniment count.
 //! - [`sync`]: the sync protocol's wire types and the push checks shared with the server.
 //! - [`Device`]: the façade the bindings wrap.
+//! - [`logs`]: the targets of the core's log lines (the `log` facade).
+//! - [`Denied`]: why the rules refuse an action, with a stable code (from the model).
 
 mod device;
 mod error;
+pub mod logs;
 pub mod photo;
 pub mod store;
 pub mod sync;
@@ -29,3 +32,4 @@ pub use device::{
     NewReport, NewRequest, PatrolView, SyncEngine, SyncPhase, SyncReport, system_clock,
 };
 pub use error::{Error, Result};
+pub use xiangying_model::denied::Denied;

@@ -137,6 +137,7 @@ pub fn automerge(bases: Option<(&[u8], &[u8])>) -> Result<Vec<Seed>, SeedError> 
         stage: PhotoStage::Before,
         bytes: 120_000,
         captured_at: Some(T0 - 1_000),
+        place: None,
         added_by: crate::automerge::PUSHER.into(),
         added_at: T0 + 61_000,
     })?;

@@ -9,6 +9,8 @@
 //!   trait, errors, the automerge plumbing).
 //! - [`case`]: the case document (one automerge document per case), its events, the fold
 //!   that computes a case's state from them, and the rules of who may do what.
+//! - [`denied`]: why the rules refuse an action ([`denied::Denied`]), with a stable code and
+//!   an English and a Chinese sentence.
 //! - [`patrol`]: patrols: the track, who walked along (三陪同), the weekly accompaniment count.
 //! - [`report`]: rankings of grids, communities, departments and people, and the street
 //!   chiefs' notice boards.
@@ -17,6 +19,7 @@
 
 pub mod case;
 mod codec;
+pub mod denied;
 pub mod document;
 pub mod ids;
 pub mod org;

@@ -72,6 +72,7 @@ fn list_hashes(f: &Field, attacker: &str, case: &str, hashes: &[(String, String)
                 stage: PhotoStage::Evidence,
                 bytes: 1000,
                 captured_at: None,
+                place: None,
                 added_by: attacker.to_string(),
                 added_at: 1_760_000_000_000,
             };

@@ -3,7 +3,7 @@
 //! and says why.
 
 use super::{Device, Org};
-use crate::case::{Action, Assignee, CaseState, Claim, Event, Facts, check, fold};
+use crate::case::{Action, Assignee, CaseState, Claim, Denied, Event, Facts, check, fold};
 use crate::error::{Error, Result};
 use crate::org::{Level, LimitClock};
 use crate::store::{DocBytes, Origin};
@@ -29,9 +29,16 @@ impl Device {
         let name = action.name();
         let now = self.now();
         let event = Event::new(now, claim, action);
-        check(&facts, &state, &event).map_err(|reason| Error::NotAllowed {
-            action: name.to_string(),
-            reason,
+        check(&facts, &state, &event).map_err(|reason| {
+            log::info!(
+                target: crate::logs::RULES,
+                "refused {name} on case {case_id}: {}",
+                reason.code()
+            );
+            Error::NotAllowed {
+                action: name.to_string(),
+                reason,
+            }
         })?;
         let change = doc.append_event(&event).map_err(corrupt)?;
         events.push(event);
@@ -80,7 +87,7 @@ impl Device {
                 Level::Street | Level::JointEnforcement => {
                     return Err(Error::NotAllowed {
                         action: "escalate".into(),
-                        reason: "the street level dispatches to departments instead".into(),
+                        reason: Denied::StreetLevelDispatches,
                     });
                 }
             };

@@ -294,6 +294,7 @@ impl Shared {
         let uploads = self.device.uploads_len().unwrap_or(0);
         let status = {
             let mut s = self.status();
+            log_change(&s.state, &state);
             s.state = state;
             s.outbox = outbox;
             s.uploads = uploads;
@@ -481,6 +482,36 @@ impl Shared {
                 Some(wait),
             ),
         }
+    }
+}
+
+/// Logs a change of the engine's state (not each step of a sync's progress).
+fn log_change(old: &EngineState, new: &EngineState) {
+    if std::mem::discriminant(old) == std::mem::discriminant(new) {
+        return;
+    }
+    let target = crate::logs::ENGINE;
+    match new {
+        EngineState::Idle => log::info!(target: target, "idle"),
+        EngineState::Syncing(_) => log::info!(target: target, "syncing"),
+        EngineState::Offline { retry_in, reason } => log::warn!(
+            target: target,
+            "offline ({reason}); next try in {} ms",
+            retry_in.as_millis()
+        ),
+        EngineState::WaitingToRetry {
+            retry_in,
+            code,
+            reason,
+        } => log::warn!(
+            target: target,
+            "the server refused ({code}: {reason}); next try in {} ms",
+            retry_in.as_millis()
+        ),
+        EngineState::UpgradeRequired(r) => {
+            log::error!(target: target, "stopped until upgraded: {}", r.code())
+        }
+        EngineState::Stopped => log::info!(target: target, "stopped"),
     }
 }
 

@@ -80,8 +80,9 @@ pub struct Device {
     clock: Clock,
     org: RwLock<Option<Arc<Org>>>,
     me: RwLock<Option<Claim>>,
-    /// The app's version and the protocol every request says ([`Device::set_app_version`]).
-    identity: RwLock<(String, crate::sync::version::Protocol)>,
+    /// The app's version, the protocol and the platform every request says
+    /// ([`Device::set_app_version`], [`Device::set_platform`]).
+    identity: RwLock<(String, crate::sync::version::Protocol, String)>,
     /// The one HTTP client of the device's life (its connections are kept alive and reused),
     /// with the server URL and identity it was made for ([`sync::CachedClient`]).
     http: std::sync::Mutex<Option<sync::CachedClient>>,
@@ -126,6 +127,7 @@ impl Device {
             identity: RwLock::new((
                 crate::sync::version::DEFAULT_APP_VERSION.to_string(),
                 crate::sync::version::CURRENT,
+                String::new(),
             )),
             http: std::sync::Mutex::new(None),
             syncing: std::sync::Mutex::new(()),

@@ -8,6 +8,7 @@
 //! 5 s costs about a dozen small document changes.
 
 use super::Device;
+use crate::case::Denied;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{Role, Scope};
@@ -38,7 +39,7 @@ impl Device {
     /// id. Refused while another of my patrols is under way.
     pub fn start_patrol(&self, place: PatrolPlace) -> Result<String> {
         let me = self.claim()?;
-        let refuse = |reason: String| Error::NotAllowed {
+        let refuse = |reason: Denied| Error::NotAllowed {
             action: "start a patrol".into(),
             reason,
         };
@@ -52,13 +53,12 @@ impl Device {
                 _ => false,
             };
         if !allowed {
-            return Err(refuse(format!(
-                "a {} of {:?} does not patrol {} {}",
-                me.role.label_zh(),
-                me.scope,
-                place.kind_str(),
-                place.id()
-            )));
+            return Err(refuse(Denied::DoesNotPatrol {
+                role: me.role,
+                scope: format!("{:?}", me.scope),
+                place_kind: place.kind_str().to_string(),
+                place: place.id().to_string(),
+            }));
         }
         if let Some(open) = self
             .store
@@ -66,10 +66,7 @@ impl Device {
             .into_iter()
             .next()
         {
-            return Err(refuse(format!(
-                "patrol {} is still under way; end it first",
-                open.id
-            )));
+            return Err(refuse(Denied::PatrolUnderWay { patrol: open.id }));
         }
         let org = self.org()?;
         let community = match &place {
@@ -104,7 +101,9 @@ impl Device {
         if state.is_ended() {
             return Err(Error::NotAllowed {
                 action: "record a track".into(),
-                reason: format!("patrol {patrol_id} has ended"),
+                reason: Denied::PatrolEnded {
+                    patrol: patrol_id.to_string(),
+                },
             });
         }
         // The last fix is the newest buffered one, else the last of the packed track (only
@@ -147,10 +146,10 @@ impl Device {
             .map(|c| c.event.clone())
             .ok_or_else(|| Error::NotAllowed {
                 action: what.into(),
-                reason: format!(
-                    "patrol {patrol_id} names no accompaniment by {} awaiting confirmation",
-                    me.person
-                ),
+                reason: Denied::NothingToConfirm {
+                    patrol: patrol_id.to_string(),
+                    person: me.person.clone(),
+                },
             })?;
         let event = PatrolEvent::new(self.now(), me, PatrolAction::Confirmed { accompaniment });
         self.append_entry(patrol_id, &mut doc, &facts, event, what)
@@ -283,10 +282,10 @@ impl Device {
         if facts.walker.person != me.person {
             return Err(Error::NotAllowed {
                 action: action.into(),
-                reason: format!(
-                    "patrol {patrol_id} is walked by {}; only the walker records it",
-                    facts.walker.person
-                ),
+                reason: Denied::WalkedByOther {
+                    patrol: patrol_id.to_string(),
+                    walker: facts.walker.person.clone(),
+                },
             });
         }
         Ok((doc, facts, state))

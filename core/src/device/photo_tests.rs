@@ -77,3 +77,63 @@ fn after_photos_attach_once_and_prove_the_work() {
         .attach_photo(&id, &photo(300), PhotoStage::Evidence);
     assert!(matches!(r, Err(Error::NotAllowed { .. })), "{r:?}");
 }
+
+#[test]
+fn the_camera_record_wins_over_the_exif_and_is_kept_with_the_photo() {
+    use crate::org::Point;
+    use crate::photo::test_support::{ExifSpec, exif_tiff, splice_exif};
+    use crate::photo::{CameraPhoto, Capture};
+    let w = World::new(&["psc1"]);
+    let d = w.dev("psc1");
+    let exif = splice_exif(
+        &photo(320),
+        &exif_tiff(&ExifSpec {
+            date_time_original: Some("2024:05:01 08:30:15"),
+            offset_time_original: Some("+08:00"),
+            gps: Some((0.09, 0.29)),
+            ..ExifSpec::default()
+        }),
+    );
+    // The EXIF alone: its time and place are kept.
+    let id = d.report_with_photos(&report(), &[&exif]).unwrap();
+    let p = &d.case(&id).unwrap().photos[0];
+    assert_eq!(p.captured_at, Some(1_714_523_415_000));
+    let at = p.place.unwrap();
+    assert!(
+        (at.lon - 0.29).abs() < 1e-6 && (at.lat - 0.09).abs() < 1e-6,
+        "{at:?}"
+    );
+    // The camera's record wins over both.
+    let camera = Capture {
+        taken_at: Some(1_700_000_000_123),
+        place: Some(Point::new(0.051, 0.052)),
+    };
+    let shot = CameraPhoto {
+        bytes: &exif,
+        capture: camera,
+    };
+    let id = d.report_with_camera_photos(&report(), &[shot]).unwrap();
+    let p = &d.case(&id).unwrap().photos[0];
+    assert_eq!(p.captured_at, camera.taken_at);
+    assert_eq!(p.place, camera.place);
+    let after = d
+        .attach_camera_photo(
+            &id,
+            &CameraPhoto {
+                bytes: &photo(200),
+                capture: camera,
+            },
+            PhotoStage::After,
+        )
+        .unwrap();
+    assert_eq!(
+        (after.captured_at, after.place),
+        (camera.taken_at, camera.place)
+    );
+    // Without either, nothing is made up; the JSON of such a reference has no `place` key.
+    let plain = d
+        .attach_photo(&id, &photo(240), PhotoStage::Evidence)
+        .unwrap();
+    assert_eq!((plain.captured_at, plain.place), (None, None));
+    assert!(!serde_json::to_string(&plain).unwrap().contains("place"));
+}

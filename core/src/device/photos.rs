@@ -5,7 +5,7 @@
 use super::Device;
 use crate::case::{PhotoRef, PhotoStage, fold, rules};
 use crate::error::{Error, Result};
-use crate::photo::{PhotoFiles, PhotoOptions, process};
+use crate::photo::{CameraPhoto, PhotoFiles, PhotoOptions, place_or, process};
 use crate::store::{DocBytes, Origin, Upload};
 
 /// Minutes east of UTC assumed for a capture time that carries no offset: the street's zone.
@@ -17,18 +17,19 @@ impl Device {
         PhotoFiles::new(self.dir.join("photos"))
     }
 
-    /// Processes camera bytes (JPEG, PNG or WebP; HEIC must be converted by the platform
+    /// Processes a camera photo (JPEG, PNG or WebP; HEIC must be converted by the platform
     /// first), stores photo and thumbnail, and returns the reference and the files to upload.
+    /// The camera's record of time and place wins over the EXIF's.
     pub(super) fn prepare_photo(
         &self,
-        bytes: &[u8],
+        camera: &CameraPhoto<'_>,
         stage: PhotoStage,
         person: &str,
         now: i64,
     ) -> Result<(PhotoRef, Vec<(String, u64)>)> {
-        let processed = process(bytes, &PhotoOptions::default())?;
+        let processed = process(camera.bytes, &PhotoOptions::default())?;
         let stored = self.photo_files().store(&processed)?;
-        let captured_at = processed
+        let exif_time = processed
             .meta
             .captured_at
             .as_ref()
@@ -36,12 +37,15 @@ impl Device {
                 Some(s) => s * 1000,
                 None => (t.local.and_utc().timestamp() - LOCAL_OFFSET_MINUTES * 60) * 1000,
             });
+        let captured_at = camera.capture.taken_at.or(exif_time);
+        let place = place_or(&camera.capture, processed.meta.gps);
         let photo = PhotoRef {
             hash: stored.photo.sha256.clone(),
             thumb: stored.thumbnail.sha256.clone(),
             stage,
             bytes: stored.photo.bytes,
             captured_at,
+            place,
             added_by: person.to_string(),
             added_at: now,
         };
@@ -55,6 +59,17 @@ impl Device {
     /// Attaches a photo to a case the person is involved in. The bytes are processed and stored
     /// first; a rejected photo ([`Error::Photo`]) writes nothing.
     pub fn attach_photo(&self, case_id: &str, bytes: &[u8], stage: PhotoStage) -> Result<PhotoRef> {
+        self.attach_camera_photo(case_id, &CameraPhoto::bytes(bytes), stage)
+    }
+
+    /// Attaches a photo with the camera's record of its time and place (WGS-84), which win
+    /// over the EXIF's; otherwise as [`Device::attach_photo`].
+    pub fn attach_camera_photo(
+        &self,
+        case_id: &str,
+        camera: &CameraPhoto<'_>,
+        stage: PhotoStage,
+    ) -> Result<PhotoRef> {
         let claim = self.claim()?;
         let mut doc = self.store.load_case(case_id, &self.actor)?;
         let corrupt = |e: crate::case::DocError| Error::CorruptCase {
@@ -66,11 +81,13 @@ impl Device {
         if !rules::involved(&facts, &state, &claim) {
             return Err(Error::NotAllowed {
                 action: "attach a photo".into(),
-                reason: format!("{} is not involved in this case", claim.person),
+                reason: crate::case::Denied::NotInvolved {
+                    person: claim.person.clone(),
+                },
             });
         }
         let now = self.now();
-        let (photo, files) = self.prepare_photo(bytes, stage, &claim.person, now)?;
+        let (photo, files) = self.prepare_photo(camera, stage, &claim.person, now)?;
         // The same photo attached again at the same stage is already there.
         if let Some(existing) = doc
             .photos()

@@ -10,6 +10,7 @@ use crate::case::{
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{FirstHolder, Point, Role, Scope};
+use crate::photo::CameraPhoto;
 use crate::store::{DocBytes, Origin};
 
 /// What a reporter enters for a problem.
@@ -53,6 +54,19 @@ impl Device {
     /// one step: every photo is processed first, so a rejected photo writes nothing, and the
     /// report never exists without the photos it was sent with.
     pub fn report_with_photos(&self, r: &NewReport, photos: &[&[u8]]) -> Result<String> {
+        let photos: Vec<CameraPhoto<'_>> = photos.iter().map(|b| CameraPhoto::bytes(b)).collect();
+        self.report_with_camera_photos(r, &photos)
+    }
+
+    /// Raises a problem report with its before photos and the camera's record of each (time
+    /// and place, WGS-84, winning over the EXIF's); otherwise as
+    /// [`Device::report_with_photos`]. To place the report where a photo was taken, give
+    /// `r.location` from [`CameraPhoto::place`].
+    pub fn report_with_camera_photos(
+        &self,
+        r: &NewReport,
+        photos: &[CameraPhoto<'_>],
+    ) -> Result<String> {
         let claim = self.claim()?;
         let org = self.org()?;
         let segment = match (&r.segment, &claim.scope) {
@@ -121,14 +135,22 @@ impl Device {
         facts: Facts,
         claim: Claim,
         assignee: Assignee,
-        photos: &[&[u8]],
+        photos: &[CameraPhoto<'_>],
     ) -> Result<String> {
         let person = claim.person.clone();
         let event = Event::new(facts.created_at, claim, Action::Reported { assignee });
         let empty = fold(&facts, &[]);
-        check(&facts, &empty, &event).map_err(|reason| Error::NotAllowed {
-            action: format!("raise a {}", facts.kind.as_str()),
-            reason,
+        check(&facts, &empty, &event).map_err(|reason| {
+            log::info!(
+                target: crate::logs::RULES,
+                "refused raising a {}: {}",
+                facts.kind.as_str(),
+                reason.code()
+            );
+            Error::NotAllowed {
+                action: format!("raise a {}", facts.kind.as_str()),
+                reason,
+            }
         })?;
         let mut doc =
             CaseDoc::create(&self.actor, &facts, &event).map_err(|e| Error::InvalidInput {
@@ -136,9 +158,9 @@ impl Device {
                 problem: e.to_string(),
             })?;
         let mut uploads = Vec::new();
-        for bytes in photos {
+        for camera in photos {
             let (photo, files) =
-                self.prepare_photo(bytes, PhotoStage::Before, &person, facts.created_at)?;
+                self.prepare_photo(camera, PhotoStage::Before, &person, facts.created_at)?;
             doc.add_photo(&photo).map_err(|e| Error::InvalidInput {
                 field: "photo",
                 problem: e.to_string(),

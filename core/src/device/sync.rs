@@ -78,6 +78,7 @@ pub(super) struct CachedClient {
     url: String,
     app: String,
     protocol: crate::sync::version::Protocol,
+    platform: String,
     tls: TlsOptions,
     client: SyncClient,
 }
@@ -123,12 +124,12 @@ impl Device {
         }
     }
 
-    /// The client for `url` under `tls` that says this app's version and protocol: the
-    /// device's one client, made again only when the server URL, the TLS options or the
+    /// The client for `url` under `tls` that says this app's version, platform and protocol:
+    /// the device's one client, made again only when the server URL, the TLS options or the
     /// identity changed, so that every sync, upload and photo fetch reuses its kept-alive
     /// connections.
     fn sync_client(&self, url: &str, tls: &TlsOptions) -> Result<SyncClient> {
-        let (app, protocol) = self
+        let (app, protocol, platform) = self
             .identity
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -138,15 +139,17 @@ impl Device {
             && c.url == url
             && c.app == app
             && c.protocol == protocol
+            && c.platform == platform
             && &c.tls == tls
         {
             return Ok(c.client.clone());
         }
-        let client = SyncClient::with_tls(url, &app, protocol, tls)?;
+        let client = SyncClient::with_tls(url, &app, &platform, protocol, tls)?;
         *cached = Some(CachedClient {
             url: url.to_string(),
             app,
             protocol,
+            platform,
             tls: tls.clone(),
             client: client.clone(),
         });
@@ -158,6 +161,22 @@ impl Device {
     pub fn set_app_version(&self, app_version: &str) {
         self.identity.write().unwrap_or_else(|e| e.into_inner()).0 =
             crate::sync::version::clean(app_version);
+    }
+
+    /// Sets the platform the app runs on, its name and version (`Android 14`, `iOS 18.1`),
+    /// sent in the User-Agent of every request from now on; empty (the default) sends none.
+    /// A value that cannot go in an HTTP header ([`crate::sync::version::check_platform`]:
+    /// printable ASCII without parentheses, at most 64 characters) is `InvalidInput`
+    /// naming `platform`, and the platform is left as it was.
+    pub fn set_platform(&self, platform: &str) -> Result<()> {
+        let checked = crate::sync::version::check_platform(platform).map_err(|problem| {
+            Error::InvalidInput {
+                field: "platform",
+                problem,
+            }
+        })?;
+        self.identity.write().unwrap_or_else(|e| e.into_inner()).2 = checked;
+        Ok(())
     }
 
     /// Makes every request say `protocol` instead of this build's: the mixed-version tests
@@ -243,6 +262,41 @@ impl Device {
     /// [`Device::sync_now`], stopping with [`Error::Cancelled`] as soon as `cancelled` says so
     /// between two steps (a round trip, a photo upload). Everything done before stays done.
     pub fn sync_now_until(
+        &self,
+        progress: &dyn Fn(&SyncReport),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<SyncReport> {
+        log::info!(
+            target: crate::logs::SYNC,
+            "sync started: {} changes and {} photo files waiting",
+            self.store.outbox_len().unwrap_or(0),
+            self.store.uploads_len().unwrap_or(0)
+        );
+        let result = self.sync_steps(progress, cancelled);
+        match &result {
+            Ok(r) => log::info!(
+                target: crate::logs::SYNC,
+                "sync finished: {} round trips, {} changes pushed, {} pulled, {} photo files \
+                 uploaded, {} bytes sent, {} received{}{}",
+                r.round_trips,
+                r.pushed,
+                r.pulled,
+                r.photos_uploaded,
+                r.bytes_sent + r.photo_bytes_sent,
+                r.bytes_received,
+                if r.org_changed { ", roster updated" } else { "" },
+                if r.server_restored { ", server restored from a backup" } else { "" }
+            ),
+            Err(Error::Cancelled(what)) => {
+                log::info!(target: crate::logs::SYNC, "sync cancelled: {what}")
+            }
+            Err(e) => log::warn!(target: crate::logs::SYNC, "sync failed: {e}"),
+        }
+        result
+    }
+
+    /// The steps of [`Device::sync_now_until`], which logs their start and end.
+    fn sync_steps(
         &self,
         progress: &dyn Fn(&SyncReport),
         cancelled: &dyn Fn() -> bool,

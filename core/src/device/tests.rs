@@ -1,5 +1,5 @@
-//! The flows of DOMAIN.md through the façade, each person on their own device, syncing by
-//! exchanging documents.
+//! The flows of `docs/DOMAIN.md` through the façade, each person on their own device, syncing
+//! by exchanging documents.
 
 use crate::case::{Assignee, Outcome, Status};
 use crate::org::{Level, Point, sample};
@@ -18,7 +18,7 @@ fn report(category: &str) -> NewReport {
 
 fn not_allowed<T: std::fmt::Debug>(r: crate::Result<T>) -> String {
     match r {
-        Err(Error::NotAllowed { reason, .. }) => reason,
+        Err(Error::NotAllowed { reason, .. }) => reason.to_string(),
         other => panic!("expected NotAllowed, got {other:?}"),
     }
 }

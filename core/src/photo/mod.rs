@@ -18,6 +18,7 @@
 //! [`PhotoFiles`] stores the outputs content-addressed and atomically, separately from the
 //! pure processing.
 
+mod capture;
 mod decode;
 mod encode;
 mod error;
@@ -30,6 +31,8 @@ mod raster;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub(crate) use capture::place_or;
+pub use capture::{CameraPhoto, Capture, exif_place};
 pub use encode::{Encoded, sha256_hex};
 pub use error::PhotoError;
 pub use files::{PhotoFiles, StoredFile, StoredPhoto, is_sha256_hex};

@@ -161,6 +161,12 @@ fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
         match op() {
             Err(e) if attempt < ATTEMPTS => match next_attempt(&e, cap, &mut budget) {
                 Some(wait) => {
+                    log::warn!(
+                        target: crate::logs::HTTP,
+                        "attempt {attempt} of {ATTEMPTS} failed ({}); retrying in {} ms",
+                        retry_reason(&e),
+                        wait.as_millis()
+                    );
                     std::thread::sleep(wait);
                     cap = (cap * 2).min(Duration::from_secs(5));
                     attempt += 1;
@@ -169,6 +175,15 @@ fn retry<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
             },
             other => return other,
         }
+    }
+}
+
+/// Why a request is retried, for the log: the server's status and code, or the network
+/// error's kind (never a body, never a token).
+fn retry_reason(e: &Error) -> String {
+    match e {
+        Error::Rejected { status, code, .. } => format!("the server answered {status} {code}"),
+        other => other.to_string(),
     }
 }
 
@@ -187,14 +202,21 @@ impl SyncClient {
     /// A client for the server at `base` (e.g. `https://sync.example/`), for an app that
     /// gives no version of its own, speaking this build's protocol.
     pub fn new(base: &str) -> Result<SyncClient> {
-        SyncClient::with_identity(base, version::DEFAULT_APP_VERSION, version::CURRENT)
+        SyncClient::with_identity(base, version::DEFAULT_APP_VERSION, "", version::CURRENT)
     }
 
     /// A client whose every request says `protocol`, the app version `app` and the core's
-    /// version (in the protocol and client headers and in the User-Agent), trusting the
-    /// bundled roots only.
-    pub fn with_identity(base: &str, app: &str, protocol: Protocol) -> Result<SyncClient> {
-        SyncClient::with_tls(base, app, protocol, &TlsOptions::default())
+    /// version (in the protocol and client headers and in the User-Agent), and the `platform`
+    /// the app runs on (e.g. `Android 14`; empty when unknown) in the User-Agent, trusting the
+    /// bundled roots only. A platform that cannot go in a header ([`version::check_platform`])
+    /// is `InvalidInput` (`platform`).
+    pub fn with_identity(
+        base: &str,
+        app: &str,
+        platform: &str,
+        protocol: Protocol,
+    ) -> Result<SyncClient> {
+        SyncClient::with_tls(base, app, platform, protocol, &TlsOptions::default())
     }
 
     /// [`SyncClient::with_identity`] under the TLS options of an enrolment (a private CA,
@@ -202,9 +224,15 @@ impl SyncClient {
     pub fn with_tls(
         base: &str,
         app: &str,
+        platform: &str,
         protocol: Protocol,
         tls: &TlsOptions,
     ) -> Result<SyncClient> {
+        let platform =
+            version::check_platform(platform).map_err(|problem| Error::InvalidInput {
+                field: "platform",
+                problem,
+            })?;
         let mut headers = reqwest::header::HeaderMap::new();
         let value = |v: String| {
             reqwest::header::HeaderValue::from_str(&v).map_err(|e| Error::InvalidInput {
@@ -216,7 +244,7 @@ impl SyncClient {
         headers.insert(version::CLIENT_HEADER, value(version::client_header(app))?);
         let http = Client::builder()
             .tls_backend_preconfigured(tls::client_config(tls)?)
-            .user_agent(version::user_agent(app, protocol))
+            .user_agent(version::user_agent(app, &platform, protocol))
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -568,7 +596,8 @@ mod tests {
     #[test]
     fn every_request_says_its_versions_and_426_is_named() {
         let (url, server) = one_shot(UPGRADE);
-        let client = SyncClient::with_identity(&url, "2.3.0", version::CURRENT).unwrap();
+        let client =
+            SyncClient::with_identity(&url, "2.3.0", "Android 14", version::CURRENT).unwrap();
         let err = client.org("t").unwrap_err();
         assert!(
             matches!(&err, Error::UpgradeRequired(m) if m == "too old!!"),
@@ -585,7 +614,7 @@ mod tests {
         );
         assert!(
             head.contains(&format!(
-                "\r\nuser-agent: xiangying/2.3.0 core/{} protocol/1.2\r\n",
+                "\r\nuser-agent: xiangying/2.3.0 core/{} protocol/1.2 (android 14)\r\n",
                 version::CORE_VERSION
             )),
             "{head}"

@@ -271,6 +271,13 @@ typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer,
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ENGINE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ENGINE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceEngineListener {
@@ -305,6 +312,15 @@ typedef struct UniffiVTableCallbackInterfaceSyncListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceSyncListenerMethod0 _Nonnull progress;
 } UniffiVTableCallbackInterfaceSyncListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+typedef struct UniffiVTableCallbackInterfaceLogSink {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLogSinkMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfaceLogSink;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_XIANGYINGDEVICE
@@ -344,7 +360,7 @@ void uniffi_xiangying_ffi_fn_method_xiangyingdevice_apply_remote(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ATTACH_PHOTO
-uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustBuffer stage
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(uint64_t ptr, RustBuffer case_id, RustBuffer bytes, RustBuffer stage, RustBuffer capture
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_BY_COMMUNITY
@@ -452,6 +468,11 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_inbox(uint64_t ptr, ui
 void uniffi_xiangying_ffi_fn_method_xiangyingdevice_install_org(uint64_t ptr, RustBuffer roster_json, RustBuffer catalogue_json, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_MAP_DATUM
+RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_MARK_DUPLICATE
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_MARK_DUPLICATE
 RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_mark_duplicate(uint64_t ptr, RustBuffer case_id, RustBuffer of, RustCallStatus *_Nonnull out_status
@@ -532,9 +553,19 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_rework(uint64_t ptr, R
 void uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(uint64_t ptr, RustBuffer app_version, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+void uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(uint64_t ptr, RustBuffer datum, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_PERSON
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_PERSON
 void uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(uint64_t ptr, RustBuffer person_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_PLATFORM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SET_PLATFORM
+void uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_platform(uint64_t ptr, RustBuffer platform, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_SYNC_NOW
@@ -798,10 +829,56 @@ void uniffi_xiangying_ffi_fn_init_callback_vtable_synclistener(const UniffiVTabl
 void uniffi_xiangying_ffi_fn_method_synclistener_progress(uint64_t ptr, RustBuffer report, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_CLONE_LOGSINK
+uint64_t uniffi_xiangying_ffi_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FREE_LOGSINK
+void uniffi_xiangying_ffi_fn_free_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+void uniffi_xiangying_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_LOGSINK_LOG
+void uniffi_xiangying_ffi_fn_method_logsink_log(uint64_t ptr, RustBuffer level, RustBuffer target, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
+RustBuffer uniffi_xiangying_ffi_fn_func_api_error_code(RustBuffer error, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_ERROR_CODE_NAME
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_ERROR_CODE_NAME
+RustBuffer uniffi_xiangying_ffi_fn_func_error_code_name(RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_DEFAULT_ENGINE_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_DEFAULT_ENGINE_CONFIG
 RustBuffer uniffi_xiangying_ffi_fn_func_default_engine_config(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_CLEAR_LOG_SINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_CLEAR_LOG_SINK
+void uniffi_xiangying_ffi_fn_func_clear_log_sink(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_SET_LOG_SINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_SET_LOG_SINK
+void uniffi_xiangying_ffi_fn_func_set_log_sink(uint64_t sink, RustBuffer max_level, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_MESSAGE
+RustBuffer uniffi_xiangying_ffi_fn_func_api_error_message(RustBuffer error, RustBuffer locale, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_XIANGYING_FFI_RUSTBUFFER_ALLOC
@@ -1064,9 +1141,39 @@ void ffi_xiangying_ffi_rust_future_free_void(uint64_t handle
 void ffi_xiangying_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_CODE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_CODE
+uint16_t uniffi_xiangying_ffi_checksum_func_api_error_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_ERROR_CODE_NAME
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_ERROR_CODE_NAME
+uint16_t uniffi_xiangying_ffi_checksum_func_error_code_name(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 uint16_t uniffi_xiangying_ffi_checksum_func_default_engine_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_CLEAR_LOG_SINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_CLEAR_LOG_SINK
+uint16_t uniffi_xiangying_ffi_checksum_func_clear_log_sink(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_SET_LOG_SINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_SET_LOG_SINK
+uint16_t uniffi_xiangying_ffi_checksum_func_set_log_sink(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_API_ERROR_MESSAGE
+uint16_t uniffi_xiangying_ffi_checksum_func_api_error_message(void
     
 );
 #endif
@@ -1226,6 +1333,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_MAP_DATUM
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_MARK_DUPLICATE
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_MARK_DUPLICATE
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate(void
@@ -1322,9 +1435,21 @@ uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version(vo
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_MAP_DATUM
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_PERSON
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_PERSON
 uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_PLATFORM
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_XIANGYINGDEVICE_SET_PLATFORM
+uint16_t uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_platform(void
     
 );
 #endif
@@ -1535,6 +1660,12 @@ uint16_t uniffi_xiangying_ffi_checksum_method_progresslistener_progress(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_SYNCLISTENER_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_SYNCLISTENER_PROGRESS
 uint16_t uniffi_xiangying_ffi_checksum_method_synclistener_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+uint16_t uniffi_xiangying_ffi_checksum_method_logsink_log(void
     
 );
 #endif

@@ -2,9 +2,11 @@
 // the sync engine with its iOS wiring (NWPathMonitor, scene phase, BGAppRefreshTask), show the
 // engine's state with the outbox and upload counts and the last success, pick a category from
 // the catalogue, report a problem with a photo, watch the inbox refresh, and sync by hand with
-// progress. Add it to an Xcode iOS app target that depends on the Xiangying package, with
-// `cn.xiangying.sample.refresh` under BGTaskSchedulerPermittedIdentifiers in its Info.plist and
-// the "Background fetch" background mode on (see ../../README.md).
+// progress, and walk a patrol whose track PatrolRecorder.swift records with the screen off. Add
+// both files to an Xcode iOS 17 app target that depends on the Xiangying package, with
+// `cn.xiangying.sample.refresh` under BGTaskSchedulerPermittedIdentifiers in its Info.plist,
+// NSLocationWhenInUseUsageDescription, and the "Background fetch" and "Location updates"
+// background modes on (see ../../README.md). Checked for syntax here, not compiled.
 import PhotosUI
 import SwiftUI
 import Xiangying
@@ -46,6 +48,11 @@ final class Model: ObservableObject {
     @Published var syncing: SyncReport?
     /// The engine's state as the screen shows it; nil until the engine runs.
     @Published var sync: SyncDisplay?
+    /// My patrol under way, if any, refreshed after every change.
+    @Published var patrol: PatrolSummary?
+    /// The patrol whose fixes are being recorded in this process, or nil.
+    @Published var recording: String?
+    private let recorder = PatrolRecorder()
     private(set) var store: Xiangying?
     private var engine: SyncEngine?
     private var network: NetworkWatcher?
@@ -110,6 +117,15 @@ final class Model: ObservableObject {
                     self?.sync = s.display
                 }
             }
+            // Each batch of fixes names the patrol: follow it for the patrol section.
+            Task { [weak self] in
+                let first = try? await store.activePatrol()
+                self?.patrol = first
+                for await _ in store.changes() {
+                    let now = try? await store.activePatrol()
+                    self?.patrol = now
+                }
+            }
         } catch {
             status = "\(error)"
         }
@@ -124,11 +140,58 @@ final class Model: ObservableObject {
         engine?.syncSoon()
     }
 
+    /// Stops the sync in flight between two steps; what it did stays, the engine carries on.
+    func cancelSync() {
+        engine?.cancelSync()
+    }
+
+    /// Starts a patrol on my grid or segment, or resumes recording the one still under way
+    /// (after the app was killed), and records its track.
+    func startPatrol() async {
+        guard let store else { return }
+        do {
+            if let current = try await store.activePatrol() {
+                recorder.start(store: store, patrolId: current.id, startedAtMs: current.startedAtMs)
+                recording = recorder.recording
+                return
+            }
+            let place: PatrolPlace
+            switch try await store.me()?.scope {
+            case .some(.grid(let id)): place = .grid(id: id)
+            case .some(.segment(let id)): place = .segment(id: id)
+            default:
+                status = "只有网格员和街长可以巡查"
+                return
+            }
+            let id = try await store.startPatrol(place)
+            let startedAtMs = try await store.patrol(id).startedAtMs
+            recorder.start(store: store, patrolId: id, startedAtMs: startedAtMs)
+            recording = recorder.recording
+            status = "巡查已开始"
+        } catch {
+            status = "\(error)"
+        }
+    }
+
+    /// Records the last fixes, then ends the patrol.
+    func endPatrol() async {
+        guard let store, let patrol else { return }
+        await recorder.stop()
+        recording = nil
+        do {
+            _ = try await store.endPatrol(patrol.id)
+            status = "巡查已结束"
+        } catch {
+            status = "\(error)"
+        }
+    }
+
     func report(_ text: String, category: String, photo: Data?) async {
         guard let store else { return }
         do {
-            _ = try await store.reportWithPhotos(category: category, location: GeoPoint(lon: 0.05, lat: 0.05),
-                                                 description: text, photos: photo.map { [$0] } ?? [])
+            _ = try await store.reportWithPhotos(category: category, location: GeoPoint(lon: 0.05, lat: 0.05, datum: .wgs84),
+                                                 description: text,
+                                                 photos: photo.map { [CameraPhoto(bytes: $0, capture: nil)] } ?? [])
             status = "已上报"
         } catch ApiError.InvalidInput(let field, let problem) {
             status = "\(field): \(problem)"
@@ -165,19 +228,47 @@ final class Model: ObservableObject {
 struct SyncSection: View {
     let display: SyncDisplay
     let syncSoon: () -> Void
+    let cancel: () -> Void
 
     var body: some View {
         Section("同步") {
             HStack {
                 Text(display.label).font(.headline)
                 Spacer()
-                Button("立即同步", action: syncSoon)
+                if display.activity == .syncing {
+                    Button("取消", action: cancel)
+                } else {
+                    Button("立即同步", action: syncSoon)
+                }
             }
             if let detail = display.detail {
                 Text(detail).font(.caption)
             }
             Text("待上传 \(display.outbox) · 待传照片 \(display.uploads)")
             Text(display.lastSuccessText())
+        }
+    }
+}
+
+/// My patrol: start it, see its fixes and distance grow, end it; resume recording after a kill.
+struct PatrolSection: View {
+    let patrol: PatrolSummary?
+    let recording: Bool
+    let start: () -> Void
+    let end: () -> Void
+
+    var body: some View {
+        Section("巡查") {
+            if let patrol {
+                Text(recording ? "巡查中" : "巡查未结束（未在记录）").font(.headline)
+                Text("\(patrol.points) 个定位点 · \(Int(patrol.distanceM)) 米")
+                if !recording {
+                    Button("继续记录", action: start)
+                }
+                Button("结束巡查", role: .destructive, action: end)
+            } else {
+                Button("开始巡查", action: start)
+            }
         }
     }
 }
@@ -202,7 +293,12 @@ struct ContentView: View {
                     }
                 }
                 if let display = model.sync {
-                    SyncSection(display: display) { model.syncSoon() }
+                    SyncSection(display: display, syncSoon: { model.syncSoon() }, cancel: { model.cancelSync() })
+                }
+                if model.enrolled {
+                    PatrolSection(patrol: model.patrol, recording: model.recording != nil && model.recording == model.patrol?.id,
+                                  start: { Task { await model.startPatrol() } },
+                                  end: { Task { await model.endPatrol() } })
                 }
                 Section("上报问题") {
                     Picker("类别", selection: $category) {

@@ -8,7 +8,9 @@ import Foundation
 /// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
 /// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorised`,
 /// `.UpgradeRequired`, `.ServerTooOld`, `.ServerRejected`, `.Cancelled`, `.Internal`); see
-/// `upgradeNeeded` for the two answers that say one side must be upgraded.
+/// its `code` (a stable `ErrorCode`) and `message(locale:)` (Chinese or English) in
+/// Xiangying+Errors.swift, and `upgradeNeeded` for the two answers that say one side must be
+/// upgraded.
 public final class Xiangying: @unchecked Sendable {
     /// The generated object, for anything this layer does not wrap.
     public let device: XiangyingDevice
@@ -29,11 +31,22 @@ public final class Xiangying: @unchecked Sendable {
 
     /// Opens (creating if needed) the store in `dir`. `appVersion` (the app's
     /// `CFBundleShortVersionString`) goes with every request to the server, beside the core
-    /// and protocol versions.
-    public static func open(dir: URL, appVersion: String = "dev") async throws -> Xiangying {
+    /// and protocol versions, and `platform` (by default `XiangyingPlatform.current`, e.g. `iOS 18.1`
+    /// from `ProcessInfo`) in the User-Agent; a `platform` that cannot go in an HTTP header
+    /// throws `ApiError.InvalidInput` (field `platform`).
+    ///
+    /// `mapDatum` is the datum of the app's map (MapKit inside China, AMap, Tencent: `.gcj02`;
+    /// Baidu: `.bd09`; none: `.wgs84`): every position read back is in it (see `setMapDatum`);
+    /// positions given say their own datum.
+    public static func open(
+        dir: URL, appVersion: String = "dev", platform: String = XiangyingPlatform.current,
+        mapDatum: Datum = .wgs84
+    ) async throws -> Xiangying {
         try await Task.detached(priority: .userInitiated) {
             let device = try XiangyingDevice.open(dir: dir.path)
             device.setAppVersion(appVersion: appVersion)
+            try device.setPlatform(platform: platform)
+            device.setMapDatum(datum: mapDatum)
             return Xiangying(device: device)
         }.value
     }
@@ -150,18 +163,22 @@ public final class Xiangying: @unchecked Sendable {
 
     // MARK: photos
 
-    /// Raises a problem report with its before photos (JPEG, PNG or WebP bytes: convert HEIC
-    /// with `UIImage.jpegData` first), processed on the core's worker thread. A rejected
+    /// Raises a problem report with its before photos (JPEG, PNG or WebP bytes; HEIC is
+    /// refused naming HEIC: convert it with `UIImage.jpegData` first and pass the capture time
+    /// and place read before the re-encode), processed on the core's worker thread. Each
+    /// `CameraPhoto` may carry the camera's `PhotoCapture`, which wins over the EXIF; a nil
+    /// `location` places the report where the first photo with a place was taken. A rejected
     /// photo (`ApiError.PhotoRejected`) writes nothing.
-    public func reportWithPhotos(category: String, location: GeoPoint, description: String, photos: [Data],
+    public func reportWithPhotos(category: String, location: GeoPoint?, description: String, photos: [CameraPhoto],
                                  grid: String? = nil, segment: String? = nil) async throws -> String {
         let r = NewReport(category: category, location: location, description: description, grid: grid, segment: segment)
         return try await device.reportWithPhotos(report: r, photos: photos)
     }
 
-    /// Attaches a photo to a case I am involved in; pass the returned hash to `handleOnSpot` or `resolve`.
-    public func attachPhoto(_ caseId: String, bytes: Data, stage: PhotoStage) async throws -> PhotoRef {
-        try await device.attachPhoto(caseId: caseId, bytes: bytes, stage: stage)
+    /// Attaches a photo to a case I am involved in; pass the returned hash to `handleOnSpot` or
+    /// `resolve`. `capture`, the camera's record of time and place, wins over the EXIF.
+    public func attachPhoto(_ caseId: String, bytes: Data, stage: PhotoStage, capture: PhotoCapture? = nil) async throws -> PhotoRef {
+        try await device.attachPhoto(caseId: caseId, bytes: bytes, stage: stage, capture: capture)
     }
 
     /// A photo or thumbnail stored on this device (JPEG bytes); `ApiError.NotFound` when it is not here.
@@ -206,6 +223,51 @@ public final class Xiangying: @unchecked Sendable {
         try await run { try $0.resolve(caseId: caseId, note: note, photos: photos) }
     }
 
+    /// The centre sends the case to departments.
+    public func dispatch(_ caseId: String, departments: [String], note: String = "") async throws -> CaseState {
+        try await run { try $0.dispatch(caseId: caseId, departments: departments, note: note) }
+    }
+
+    /// A community chief publishes a request to the community's volunteers.
+    public func dispatchToVolunteers(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.dispatchToVolunteers(caseId: caseId, note: note) }
+    }
+
+    /// A volunteer takes a dispatched request.
+    public func claimRequest(_ caseId: String) async throws -> CaseState {
+        try await run { try $0.claimRequest(caseId: caseId) }
+    }
+
+    /// Confirms the work.
+    public func verify(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.verify(caseId: caseId, note: note) }
+    }
+
+    /// Sends the work back.
+    public func rework(_ caseId: String, reason: String) async throws -> CaseState {
+        try await run { try $0.rework(caseId: caseId, reason: reason) }
+    }
+
+    /// Moves the deadline by `hours`.
+    public func extend(_ caseId: String, hours: UInt32, reason: String) async throws -> CaseState {
+        try await run { try $0.extend(caseId: caseId, hours: hours, reason: reason) }
+    }
+
+    /// Closes a verified case.
+    public func close(_ caseId: String, note: String = "") async throws -> CaseState {
+        try await run { try $0.close(caseId: caseId, note: note) }
+    }
+
+    /// Withdraws a case as invalid.
+    public func void(_ caseId: String, reason: String) async throws -> CaseState {
+        try await run { try $0.void(caseId: caseId, reason: reason) }
+    }
+
+    /// Marks the case as a duplicate of `of`.
+    public func markDuplicate(_ caseId: String, of: String) async throws -> CaseState {
+        try await run { try $0.markDuplicate(caseId: caseId, of: of) }
+    }
+
     /// Adds a note.
     public func note(_ caseId: String, text: String) async throws -> CaseState {
         try await run { try $0.note(caseId: caseId, text: text) }
@@ -226,6 +288,36 @@ public final class Xiangying: @unchecked Sendable {
     /// The cases I raised.
     public func myReports(limit: UInt32 = 50) async throws -> [CaseSummary] {
         try await run { try $0.myReports(limit: limit) }
+    }
+
+    /// The cases in a status.
+    public func byStatus(_ status: CaseStatus, limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.byStatus(status: status, limit: limit) }
+    }
+
+    /// Open cases past their deadline, most overdue first.
+    public func overdue(limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.overdue(limit: limit) }
+    }
+
+    /// The cases in a grid.
+    public func byGrid(_ grid: String, limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.byGrid(grid: grid, limit: limit) }
+    }
+
+    /// The cases in a community.
+    public func byCommunity(_ community: String, limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.byCommunity(community: community, limit: limit) }
+    }
+
+    /// Every case the device holds.
+    public func allCases(limit: UInt32 = 50) async throws -> [CaseSummary] {
+        try await run { try $0.allCases(limit: limit) }
+    }
+
+    /// Changes waiting for a server.
+    public func outboxLen() async throws -> UInt64 {
+        try await run { try $0.outboxLen() }
     }
 
     // MARK: field operations (offline, from the roster copy and the index)
@@ -382,6 +474,11 @@ public final class Xiangying: @unchecked Sendable {
         updates { _ in true } query: { try $0.inbox(limit: limit) }
     }
 
+    /// My reports now, and again after every change.
+    public func myReportsUpdates(limit: UInt32 = 50) -> AsyncThrowingStream<[CaseSummary], Error> {
+        updates { _ in true } query: { try $0.myReports(limit: limit) }
+    }
+
     /// One case now, and again whenever it changes.
     public func caseUpdates(_ caseId: String) -> AsyncThrowingStream<CaseDetail, Error> {
         updates { $0.isEmpty || $0.contains(caseId) } query: { try $0.`case`(caseId: caseId) }
@@ -428,6 +525,11 @@ public final class Xiangying: @unchecked Sendable {
         } onCancel: {
             token.cancel()
         }
+    }
+
+    /// Compacts documents; call when idle. Returns how many were compacted.
+    public func compact() async throws -> UInt64 {
+        try await run { try $0.compact() }
     }
 }
 

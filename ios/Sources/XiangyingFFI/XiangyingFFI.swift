@@ -1228,6 +1228,228 @@ public func FfiConverterTypeEngineListener_lower(_ value: EngineListener) -> UIn
 
 
 /**
+ * Where the core's log lines go: the app implements it (Kotlin `XiangyingLog`, Swift
+ * `XiangyingLog`) and installs it with [`set_log_sink`].
+ */
+public protocol LogSink: AnyObject, Sendable {
+    
+    /**
+     * One line: its `level`, its `target` (e.g. `xiangying::sync`) and its text. Called on
+     * the core's logging thread, one line at a time, in order. Lines carry ids, counts and
+     * codes, never tokens or what people wrote.
+     */
+    func log(level: LogLevel, target: String, message: String) 
+    
+}
+/**
+ * Where the core's log lines go: the app implements it (Kotlin `XiangyingLog`, Swift
+ * `XiangyingLog`) and installs it with [`set_log_sink`].
+ */
+open class LogSinkImpl: LogSink, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_xiangying_ffi_fn_clone_logsink(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_xiangying_ffi_fn_free_logsink(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One line: its `level`, its `target` (e.g. `xiangying::sync`) and its text. Called on
+     * the core's logging thread, one line at a time, in order. Lines carry ids, counts and
+     * codes, never tokens or what people wrote.
+     */
+open func log(level: LogLevel, target: String, message: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_logsink_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLogLevel_lower(level),
+        FfiConverterString.lower(target),
+        FfiConverterString.lower(message),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLogSink {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLogSink = UniffiVTableCallbackInterfaceLogSink(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeLogSink.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LogSink: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeLogSink.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LogSink: handle missing in uniffiClone")
+            }
+        },
+        log: { (
+            uniffiHandle: UInt64,
+            level: RustBuffer,
+            target: RustBuffer,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeLogSink.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.log(
+                     level: try FfiConverterTypeLogLevel_lift(level),
+                     target: try FfiConverterString.lift(target),
+                     message: try FfiConverterString.lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogSink> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogSink>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLogSink() {
+    uniffi_xiangying_ffi_fn_init_callback_vtable_logsink(UniffiCallbackInterfaceLogSink.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogSink: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LogSink>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = LogSink
+
+    public static func lift(_ handle: UInt64) throws -> LogSink {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogSinkImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: LogSink) -> UInt64 {
+         if let rustImpl = value as? LogSinkImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogSink {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LogSink, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogSink_lift(_ handle: UInt64) throws -> LogSink {
+    return try FfiConverterTypeLogSink.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
+    return FfiConverterTypeLogSink.lower(value)
+}
+
+
+
+
+
+
+/**
  * Told how far long work (a bulk import) has got.
  */
 public protocol ProgressListener: AnyObject, Sendable {
@@ -1686,11 +1908,14 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
-    func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage) async throws  -> PhotoRef
+    func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage, capture: PhotoCapture?) async throws  -> PhotoRef
     
     /**
      * The cases in a community.
@@ -1830,6 +2055,11 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func installOrg(rosterJson: String, catalogueJson: String) throws 
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+    func mapDatum()  -> Datum
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -1887,19 +2117,26 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
     func report(report: NewReport) throws  -> String
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
-    func reportWithPhotos(report: NewReport, photos: [Data]) async throws  -> String
+    func reportWithPhotos(report: NewReport, photos: [CameraPhoto]) async throws  -> String
     
     /**
      * Raises a resident request (群众点单) and returns its case id; it goes to the community
@@ -1926,10 +2163,28 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func setAppVersion(appVersion: String) 
     
     /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+    func setMapDatum(datum: Datum) 
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
     func setPerson(personId: String) throws 
+    
+    /**
+     * Sets the platform the app runs on, its name and version (`Android 14` from
+     * `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+     * names it after the app and core versions, for the operator. Empty (the default) names
+     * none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+     * header (printable ASCII without parentheses, at most 64 characters); the platform is
+     * then left as it was.
+     */
+    func setPlatform(platform: String) throws 
     
     /**
      * Syncs now on a worker thread: pushes every change of cases and patrols not yet
@@ -2022,7 +2277,8 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     func reportRouted(report: NewReport) throws  -> RoutedReport
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -2298,16 +2554,19 @@ open func applyRemote(caseId: String, bytes: Data)throws   {try rustCallWithErro
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
-open func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage)async throws  -> PhotoRef  {
+open func attachPhoto(caseId: String, bytes: Data, stage: PhotoStage, capture: PhotoCapture? = nil)async throws  -> PhotoRef  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterData.lower(bytes),FfiConverterTypePhotoStage_lower(stage)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(caseId),FfiConverterData.lower(bytes),FfiConverterTypePhotoStage_lower(stage),FfiConverterOptionTypePhotoCapture.lower(capture)
                 )
             },
             pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
@@ -2652,6 +2911,18 @@ open func installOrg(rosterJson: String, catalogueJson: String)throws   {try rus
 }
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+open func mapDatum() -> Datum  {
+    return try!  FfiConverterTypeDatum_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -2788,8 +3059,9 @@ open func removeCaseListener(handle: UInt64) -> Bool  {
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
 open func report(report: NewReport)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
@@ -2803,17 +3075,23 @@ open func report(report: NewReport)throws  -> String  {
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
-open func reportWithPhotos(report: NewReport, photos: [Data])async throws  -> String  {
+open func reportWithPhotos(report: NewReport, photos: [CameraPhoto])async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(
-                        self.uniffiCloneHandle(),FfiConverterTypeNewReport_lower(report),FfiConverterSequenceData.lower(photos)
+                        self.uniffiCloneHandle(),FfiConverterTypeNewReport_lower(report),FfiConverterSequenceTypeCameraPhoto.lower(photos)
                 )
             },
             pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
@@ -2883,6 +3161,21 @@ open func setAppVersion(appVersion: String)  {try! rustCall() {
 }
     
     /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+open func setMapDatum(datum: Datum)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDatum_lower(datum),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
@@ -2891,6 +3184,23 @@ open func setPerson(personId: String)throws   {try rustCallWithError(FfiConverte
     uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(personId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets the platform the app runs on, its name and version (`Android 14` from
+     * `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+     * names it after the app and core versions, for the operator. Empty (the default) names
+     * none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+     * header (printable ASCII without parentheses, at most 64 characters); the platform is
+     * then left as it was.
+     */
+open func setPlatform(platform: String)throws   {try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_platform(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(platform),uniffiCallStatus
     )
 }
 }
@@ -3079,7 +3389,8 @@ open func reportRouted(report: NewReport)throws  -> RoutedReport  {
 }
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -3607,6 +3918,76 @@ public func FfiConverterTypeXiangyingSyncEngine_lower(_ value: XiangyingSyncEngi
 
 
 /**
+ * A photo as the camera gave it: JPEG, PNG or WebP bytes (HEIC converted by the platform
+ * first) and, when the app has it, the camera's record of time and place.
+ */
+public struct CameraPhoto: Equatable, Hashable {
+    /**
+     * The encoded photo.
+     */
+    public let bytes: Data
+    /**
+     * What the camera API said; winning over the EXIF.
+     */
+    public let capture: PhotoCapture?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The encoded photo.
+         */bytes: Data, 
+        /**
+         * What the camera API said; winning over the EXIF.
+         */capture: PhotoCapture? = nil) {
+        self.bytes = bytes
+        self.capture = capture
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CameraPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCameraPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CameraPhoto {
+        return
+            try CameraPhoto(
+                bytes: FfiConverterData.read(from: &buf), 
+                capture: FfiConverterOptionTypePhotoCapture.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CameraPhoto, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.bytes, into: &buf)
+        FfiConverterOptionTypePhotoCapture.write(value.capture, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCameraPhoto_lift(_ buf: RustBuffer) throws -> CameraPhoto {
+    return try FfiConverterTypeCameraPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCameraPhoto_lower(_ value: CameraPhoto) -> RustBuffer {
+    return FfiConverterTypeCameraPhoto.lower(value)
+}
+
+
+/**
  * Everything a case's detail screen shows: its facts, number, state and photos.
  */
 public struct CaseDetail: Equatable, Hashable {
@@ -3648,7 +4029,7 @@ public struct CaseDetail: Equatable, Hashable {
      */
     public let createdAtMs: Int64
     /**
-     * Where.
+     * Where, in the device's map datum.
      */
     public let location: GeoPoint
     /**
@@ -3708,7 +4089,7 @@ public struct CaseDetail: Equatable, Hashable {
          * When it was raised (ms).
          */createdAtMs: Int64, 
         /**
-         * Where.
+         * Where, in the device's map datum.
          */location: GeoPoint, 
         /**
          * The grid it lies in.
@@ -4836,7 +5217,9 @@ public func FfiConverterTypeEngineStatus_lower(_ value: EngineStatus) -> RustBuf
 
 
 /**
- * A WGS-84 position in degrees.
+ * A position in degrees, in the datum it says. Positions given to the API are converted to
+ * WGS-84 from their `datum`; positions the API returns are in the device's map datum
+ * ([`crate::XiangyingDevice::set_map_datum`]) and say so.
  */
 public struct GeoPoint: Equatable, Hashable {
     /**
@@ -4847,6 +5230,10 @@ public struct GeoPoint: Equatable, Hashable {
      * Latitude, degrees north.
      */
     public let lat: Double
+    /**
+     * The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+     */
+    public let datum: Datum
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4856,9 +5243,13 @@ public struct GeoPoint: Equatable, Hashable {
          */lon: Double, 
         /**
          * Latitude, degrees north.
-         */lat: Double) {
+         */lat: Double, 
+        /**
+         * The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+         */datum: Datum) {
         self.lon = lon
         self.lat = lat
+        self.datum = datum
     }
 
     
@@ -4878,13 +5269,15 @@ public struct FfiConverterTypeGeoPoint: FfiConverterRustBuffer {
         return
             try GeoPoint(
                 lon: FfiConverterDouble.read(from: &buf), 
-                lat: FfiConverterDouble.read(from: &buf)
+                lat: FfiConverterDouble.read(from: &buf), 
+                datum: FfiConverterTypeDatum.read(from: &buf)
         )
     }
 
     public static func write(_ value: GeoPoint, into buf: inout [UInt8]) {
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterTypeDatum.write(value.datum, into: &buf)
     }
 }
 
@@ -5266,9 +5659,11 @@ public struct NewReport: Equatable, Hashable {
      */
     public let category: String
     /**
-     * Where the problem is.
+     * Where the problem is, in the datum it says. `None` (only with photos, in
+     * `report_with_photos`) places the report where its first photo with a known place was
+     * taken: the camera's record, else the EXIF GPS position.
      */
-    public let location: GeoPoint
+    public let location: GeoPoint?
     /**
      * A few words.
      */
@@ -5289,8 +5684,10 @@ public struct NewReport: Equatable, Hashable {
          * The small category code from the catalogue.
          */category: String, 
         /**
-         * Where the problem is.
-         */location: GeoPoint, 
+         * Where the problem is, in the datum it says. `None` (only with photos, in
+         * `report_with_photos`) places the report where its first photo with a known place was
+         * taken: the camera's record, else the EXIF GPS position.
+         */location: GeoPoint?, 
         /**
          * A few words.
          */description: String, 
@@ -5324,7 +5721,7 @@ public struct FfiConverterTypeNewReport: FfiConverterRustBuffer {
         return
             try NewReport(
                 category: FfiConverterString.read(from: &buf), 
-                location: FfiConverterTypeGeoPoint.read(from: &buf), 
+                location: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
                 description: FfiConverterString.read(from: &buf), 
                 grid: FfiConverterOptionString.read(from: &buf), 
                 segment: FfiConverterOptionString.read(from: &buf)
@@ -5333,7 +5730,7 @@ public struct FfiConverterTypeNewReport: FfiConverterRustBuffer {
 
     public static func write(_ value: NewReport, into buf: inout [UInt8]) {
         FfiConverterString.write(value.category, into: &buf)
-        FfiConverterTypeGeoPoint.write(value.location, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.location, into: &buf)
         FfiConverterString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.grid, into: &buf)
         FfiConverterOptionString.write(value.segment, into: &buf)
@@ -5365,7 +5762,7 @@ public struct NewRequest: Equatable, Hashable {
      */
     public let category: String
     /**
-     * Where help is needed.
+     * Where help is needed, in the datum it says.
      */
     public let location: GeoPoint
     /**
@@ -5384,7 +5781,7 @@ public struct NewRequest: Equatable, Hashable {
          * The small category code from the catalogue.
          */category: String, 
         /**
-         * Where help is needed.
+         * Where help is needed, in the datum it says.
          */location: GeoPoint, 
         /**
          * What is asked for.
@@ -5944,8 +6341,9 @@ public struct PatrolView: Equatable, Hashable {
      */
     public let durationMs: Int64
     /**
-     * Every fix in time order: the packed track, then those still buffered on this device.
-     * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+     * Every fix in time order: the packed track, then those still buffered on this device,
+     * in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+     * to whole metres.
      */
     public let track: [TrackPoint]
 
@@ -5992,8 +6390,9 @@ public struct PatrolView: Equatable, Hashable {
          * under way (show now − `started_at_ms` then) and for a voided patrol.
          */durationMs: Int64, 
         /**
-         * Every fix in time order: the packed track, then those still buffered on this device.
-         * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+         * Every fix in time order: the packed track, then those still buffered on this device,
+         * in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+         * to whole metres.
          */track: [TrackPoint]) {
         self.id = id
         self.walker = walker
@@ -6155,6 +6554,81 @@ public func FfiConverterTypePendingUpload_lower(_ value: PendingUpload) -> RustB
 
 
 /**
+ * The camera API's record of one photo, handed over beside its bytes. It wins over the
+ * bytes' EXIF, which a platform re-encode (iOS `UIImage`, a HEIC converted to JPEG) drops:
+ * read it from the camera API before any re-encode (Android CameraX + `ExifInterface`
+ * `TAG_DATETIME_ORIGINAL` / `getLatLong`, or the location at capture time; iOS
+ * `PHAsset.creationDate` / `location`, or `AVCapturePhoto.metadata`).
+ */
+public struct PhotoCapture: Equatable, Hashable {
+    /**
+     * When the photo was taken, ms since the Unix epoch.
+     */
+    public let takenAtMs: Int64?
+    /**
+     * Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
+     * location: GCJ-02).
+     */
+    public let place: GeoPoint?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the photo was taken, ms since the Unix epoch.
+         */takenAtMs: Int64? = nil, 
+        /**
+         * Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
+         * location: GCJ-02).
+         */place: GeoPoint? = nil) {
+        self.takenAtMs = takenAtMs
+        self.place = place
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PhotoCapture: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoCapture: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoCapture {
+        return
+            try PhotoCapture(
+                takenAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                place: FfiConverterOptionTypeGeoPoint.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PhotoCapture, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.takenAtMs, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.place, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoCapture_lift(_ buf: RustBuffer) throws -> PhotoCapture {
+    return try FfiConverterTypePhotoCapture.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoCapture_lower(_ value: PhotoCapture) -> RustBuffer {
+    return FfiConverterTypePhotoCapture.lower(value)
+}
+
+
+/**
  * A photo attached to a case; the bytes live outside the document, named by their hash.
  */
 public struct PhotoRef: Equatable, Hashable {
@@ -6175,9 +6649,14 @@ public struct PhotoRef: Equatable, Hashable {
      */
     public let bytes: UInt64
     /**
-     * When it was taken, from its metadata (ms), if known.
+     * When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
      */
     public let capturedAtMs: Int64?
+    /**
+     * Where it was taken, in the device's map datum, if known: the camera's record the app
+     * passed, else the EXIF GPS position.
+     */
+    public let place: GeoPoint?
     /**
      * Who attached it.
      */
@@ -6203,8 +6682,12 @@ public struct PhotoRef: Equatable, Hashable {
          * Size of the processed photo in bytes.
          */bytes: UInt64, 
         /**
-         * When it was taken, from its metadata (ms), if known.
+         * When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
          */capturedAtMs: Int64?, 
+        /**
+         * Where it was taken, in the device's map datum, if known: the camera's record the app
+         * passed, else the EXIF GPS position.
+         */place: GeoPoint?, 
         /**
          * Who attached it.
          */addedBy: String, 
@@ -6216,6 +6699,7 @@ public struct PhotoRef: Equatable, Hashable {
         self.stage = stage
         self.bytes = bytes
         self.capturedAtMs = capturedAtMs
+        self.place = place
         self.addedBy = addedBy
         self.addedAtMs = addedAtMs
     }
@@ -6241,6 +6725,7 @@ public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
                 stage: FfiConverterTypePhotoStage.read(from: &buf), 
                 bytes: FfiConverterUInt64.read(from: &buf), 
                 capturedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                place: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
                 addedBy: FfiConverterString.read(from: &buf), 
                 addedAtMs: FfiConverterInt64.read(from: &buf)
         )
@@ -6252,6 +6737,7 @@ public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
         FfiConverterTypePhotoStage.write(value.stage, into: &buf)
         FfiConverterUInt64.write(value.bytes, into: &buf)
         FfiConverterOptionInt64.write(value.capturedAtMs, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.place, into: &buf)
         FfiConverterString.write(value.addedBy, into: &buf)
         FfiConverterInt64.write(value.addedAtMs, into: &buf)
     }
@@ -7354,11 +7840,11 @@ public struct TrackPoint: Equatable, Hashable {
      */
     public let atMs: Int64
     /**
-     * Longitude, WGS-84 degrees east.
+     * Longitude, degrees east, in `datum`.
      */
     public let lon: Double
     /**
-     * Latitude, WGS-84 degrees north.
+     * Latitude, degrees north, in `datum`.
      */
     public let lat: Double
     /**
@@ -7366,6 +7852,12 @@ public struct TrackPoint: Equatable, Hashable {
      * to whole metres.
      */
     public let accuracyM: Double
+    /**
+     * The datum of the fix: WGS-84 from the platform's location service (Android fused
+     * provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+     * from Baidu's. Fixes the API returns are in the device's map datum.
+     */
+    public let datum: Datum
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7375,19 +7867,25 @@ public struct TrackPoint: Equatable, Hashable {
          * the patrol's start.
          */atMs: Int64, 
         /**
-         * Longitude, WGS-84 degrees east.
+         * Longitude, degrees east, in `datum`.
          */lon: Double, 
         /**
-         * Latitude, WGS-84 degrees north.
+         * Latitude, degrees north, in `datum`.
          */lat: Double, 
         /**
          * The horizontal accuracy the phone reported, metres (0 when unknown). Stored rounded
          * to whole metres.
-         */accuracyM: Double) {
+         */accuracyM: Double, 
+        /**
+         * The datum of the fix: WGS-84 from the platform's location service (Android fused
+         * provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+         * from Baidu's. Fixes the API returns are in the device's map datum.
+         */datum: Datum) {
         self.atMs = atMs
         self.lon = lon
         self.lat = lat
         self.accuracyM = accuracyM
+        self.datum = datum
     }
 
     
@@ -7409,7 +7907,8 @@ public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
                 atMs: FfiConverterInt64.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
                 lat: FfiConverterDouble.read(from: &buf), 
-                accuracyM: FfiConverterDouble.read(from: &buf)
+                accuracyM: FfiConverterDouble.read(from: &buf), 
+                datum: FfiConverterTypeDatum.read(from: &buf)
         )
     }
 
@@ -7418,6 +7917,7 @@ public struct FfiConverterTypeTrackPoint: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.accuracyM, into: &buf)
+        FfiConverterTypeDatum.write(value.datum, into: &buf)
     }
 }
 
@@ -7672,15 +8172,23 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * This person may not do this to this case now; nothing was written. Show `reason`.
+     * This person may not do this to this case now; nothing was written. Show `reason`
+     * (English) or `reason_zh` (Chinese); branch on `code`, one per refusal of the rules.
      */
     case NotAllowed(
         /**
          * The action tried, e.g. `escalate`.
          */action: String, 
         /**
-         * Why not, in words a user can read.
-         */reason: String
+         * Why not, in English words a user can read.
+         */reason: String, 
+        /**
+         * Which refusal ([`ErrorCode`]'s rule codes, e.g. `NotHolder`; `NotAllowed` when
+         * the reason was read back from stored words).
+         */code: ErrorCode, 
+        /**
+         * Why not, in Simplified Chinese.
+         */reasonZh: String
     )
     /**
      * Something named does not exist on this device (a case, person, category, grid, …).
@@ -7754,7 +8262,11 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case PhotoRejected(
         /**
          * Why, in words a user can read.
-         */reason: String
+         */reason: String, 
+        /**
+         * Which problem: `PhotoTooLarge`, `PhotoTooManyPixels`, `PhotoUnsupportedFormat`,
+         * `PhotoHeic`, `PhotoCorrupt` or `PhotoEncode`.
+         */code: ErrorCode
     )
     /**
      * The server answered but refused the request (HTTP `status`): 403 a write outside this
@@ -7865,7 +8377,9 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         
         case 1: return .NotAllowed(
             action: try FfiConverterString.read(from: &buf), 
-            reason: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf), 
+            code: try FfiConverterTypeErrorCode.read(from: &buf), 
+            reasonZh: try FfiConverterString.read(from: &buf)
             )
         case 2: return .NotFound(
             what: try FfiConverterString.read(from: &buf), 
@@ -7889,7 +8403,8 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 8: return .PhotoRejected(
-            reason: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf), 
+            code: try FfiConverterTypeErrorCode.read(from: &buf)
             )
         case 9: return .ServerRejected(
             status: try FfiConverterUInt16.read(from: &buf), 
@@ -7927,10 +8442,12 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
 
         
         
-        case let .NotAllowed(action,reason):
+        case let .NotAllowed(action,reason,code,reasonZh):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(action, into: &buf)
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
+            FfiConverterString.write(reasonZh, into: &buf)
             
         
         case let .NotFound(what,id):
@@ -7966,9 +8483,10 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .PhotoRejected(reason):
+        case let .PhotoRejected(reason,code):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
             
         
         case let .ServerRejected(status,code,detail):
@@ -8932,6 +9450,95 @@ public func FfiConverterTypeCompanionKind_lower(_ value: CompanionKind) -> RustB
 
 
 /**
+ * The datum (坐标系) a position is expressed in. Chinese map SDKs do not use GPS
+ * coordinates: give each position in the datum its source uses, and the core converts.
+ */
+
+public enum Datum: Equatable, Hashable {
+    
+    /**
+     * WGS-84: GPS; Android `LocationManager` and the fused location provider, iOS Core
+     * Location (`CLLocation`), EXIF GPS tags, maps outside China (OpenStreetMap, Google Maps
+     * outside China). What the core stores.
+     */
+    case wgs84
+    /**
+     * GCJ-02 (国测局, "Mars coordinates"): AMap (高德) and Tencent (腾讯) maps and their
+     * location SDKs, Apple MapKit's map display (taps, annotations) inside China.
+     */
+    case gcj02
+    /**
+     * BD-09 (百度): Baidu maps and the Baidu location SDK in its default `bd09ll`.
+     */
+    case bd09
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Datum: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDatum: FfiConverterRustBuffer {
+    typealias SwiftType = Datum
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Datum {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .wgs84
+        
+        case 2: return .gcj02
+        
+        case 3: return .bd09
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Datum, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .wgs84:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .gcj02:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .bd09:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatum_lift(_ buf: RustBuffer) throws -> Datum {
+    return try FfiConverterTypeDatum.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatum_lower(_ value: Datum) -> RustBuffer {
+    return FfiConverterTypeDatum.lower(value)
+}
+
+
+
+/**
  * What the engine is doing.
  */
 
@@ -9088,6 +9695,1012 @@ public func FfiConverterTypeEngineState_lower(_ value: EngineState) -> RustBuffe
 
 
 /**
+ * The stable code of an error. Its snake_case form ([`error_code_name`]) is what logs and
+ * the server use (`ServerRejected.code` carries the server's codes in that form).
+ */
+
+public enum ErrorCode: Equatable, Hashable {
+    
+    /**
+     * `not_allowed`: A rule refused the action; the reason was read back from its stored words (no finer code known).
+     */
+    case notAllowed
+    /**
+     * `not_found`: Something named does not exist on this device, or the server does not show it to this device.
+     */
+    case notFound
+    /**
+     * `invalid_input`: An input (or a roster or catalogue file) is invalid; the error names the field.
+     */
+    case invalidInput
+    /**
+     * `storage`: The device store failed (disk full, an unwritable file, a store from a newer app).
+     */
+    case storage
+    /**
+     * `network`: The server could not be reached, or the connection broke.
+     */
+    case network
+    /**
+     * `unauthorised`: The server refused this device's token, or an enrolment code.
+     */
+    case unauthorised
+    /**
+     * `cancelled`: The caller cancelled the work.
+     */
+    case cancelled
+    /**
+     * `upgrade_required`: The server no longer answers this app's protocol: upgrade the app.
+     */
+    case upgradeRequired
+    /**
+     * `server_too_old`: The server is older than this app's protocol: upgrade the server.
+     */
+    case serverTooOld
+    /**
+     * `corrupt_case`: One case's stored document cannot be read.
+     */
+    case corruptCase
+    /**
+     * `not_set_up`: The device has no roster or no enrolled person yet.
+     */
+    case notSetUp
+    /**
+     * `internal`: A bug, or a failure inside the server (with an id for its log).
+     */
+    case `internal`
+    /**
+     * `photo_too_large`: A photo's file is larger than the limit.
+     */
+    case photoTooLarge
+    /**
+     * `photo_too_many_pixels`: A photo has more pixels than the limit.
+     */
+    case photoTooManyPixels
+    /**
+     * `photo_unsupported_format`: A photo is not JPEG, PNG or WebP.
+     */
+    case photoUnsupportedFormat
+    /**
+     * `photo_heic`: A photo is HEIC/HEIF: the platform must convert it to JPEG first.
+     */
+    case photoHeic
+    /**
+     * `photo_corrupt`: A photo's bytes are damaged.
+     */
+    case photoCorrupt
+    /**
+     * `photo_encode`: A photo could not be encoded as JPEG.
+     */
+    case photoEncode
+    /**
+     * `server_rejected`: The server refused with a code this build does not know (or none): act on the HTTP status.
+     */
+    case serverRejected
+    /**
+     * `quarantined`: The server quarantined this device for tampering.
+     */
+    case quarantined
+    /**
+     * `tampering`: A push tried to rewrite history or forge an author.
+     */
+    case tampering
+    /**
+     * `forbidden`: The server does not let this person do this (e.g. a write outside their scope).
+     */
+    case forbidden
+    /**
+     * `bad_request`: The server could not read the request.
+     */
+    case badRequest
+    /**
+     * `too_large`: A request body is larger than the server allows.
+     */
+    case tooLarge
+    /**
+     * `over_limit`: A push crosses a limit the server names.
+     */
+    case overLimit
+    /**
+     * `overloaded`: The server is serving as much as it may; retry later.
+     */
+    case overloaded
+    /**
+     * `device_busy`: This device already has requests in flight.
+     */
+    case deviceBusy
+    /**
+     * `too_many_requests`: Too many attempts (enrolment codes).
+     */
+    case tooManyRequests
+    /**
+     * `expired`: Something expired, e.g. an enrolment code.
+     */
+    case expired
+    /**
+     * `conflict`: The request conflicts with what the server holds (e.g. an upload offset).
+     */
+    case conflict
+    /**
+     * `no_org`: The server has no roster yet.
+     */
+    case noOrg
+    /**
+     * `server_only_voids`: A server event that is not a void.
+     */
+    case serverOnlyVoids
+    /**
+     * `only_server_voids`: A person's event that is a server void.
+     */
+    case onlyServerVoids
+    /**
+     * `unknown_action`: An action type this build does not know (a newer app wrote it).
+     */
+    case unknownAction
+    /**
+     * `no_valid_report`: Any action before the case's report took effect.
+     */
+    case noValidReport
+    /**
+     * `wrong_status`: The action cannot start from the case's status.
+     */
+    case wrongStatus
+    /**
+     * `already_taken`: A claim on a request another volunteer took first.
+     */
+    case alreadyTaken
+    /**
+     * `already_reported`: A second report.
+     */
+    case alreadyReported
+    /**
+     * `not_the_reporter`: The report's author is not the reporter the facts name.
+     */
+    case notTheReporter
+    /**
+     * `outside_own_place`: The role raises this kind of case only in its own place.
+     */
+    case outsideOwnPlace
+    /**
+     * `role_may_not_raise`: The role never raises this kind of case.
+     */
+    case roleMayNotRaise
+    /**
+     * `new_case_assignee`: A new case sent to a pool or departments.
+     */
+    case newCaseAssignee
+    /**
+     * `note_needs_text`: A note without text.
+     */
+    case noteNeedsText
+    /**
+     * `not_involved`: The person has nothing to do with the case.
+     */
+    case notInvolved
+    /**
+     * `not_holder`: The action needs the case's holder.
+     */
+    case notHolder
+    /**
+     * `on_spot_not_allowed`: On-the-spot handling by a role or at a level that may not.
+     */
+    case onSpotNotAllowed
+    /**
+     * `after_photo_required`: On-the-spot handling without an after photo.
+     */
+    case afterPhotoRequired
+    /**
+     * `forward_only_grid_level`: Forwarding above the grid level.
+     */
+    case forwardOnlyGridLevel
+    /**
+     * `forward_to_self`: Forwarding to oneself.
+     */
+    case forwardToSelf
+    /**
+     * `request_not_escalated`: Escalating a resident request.
+     */
+    case requestNotEscalated
+    /**
+     * `street_level_dispatches`: Escalating a street-level case.
+     */
+    case streetLevelDispatches
+    /**
+     * `escalate_wrong_role`: Escalating by a role that does not escalate from this level.
+     */
+    case escalateWrongRole
+    /**
+     * `escalate_wrong_target`: Escalating to a level (or an assignee) other than the next one.
+     */
+    case escalateWrongTarget
+    /**
+     * `escalation_needs_reason`: Escalating without a reason.
+     */
+    case escalationNeedsReason
+    /**
+     * `request_to_volunteers`: Dispatching a resident request to departments.
+     */
+    case requestToVolunteers
+    /**
+     * `dispatch_only_centre`: Dispatching to departments by anyone but the centre.
+     */
+    case dispatchOnlyCentre
+    /**
+     * `dispatch_only_street_level`: Dispatching a case below the street level to departments.
+     */
+    case dispatchOnlyStreetLevel
+    /**
+     * `no_department`: Dispatching to no department.
+     */
+    case noDepartment
+    /**
+     * `volunteers_only_requests`: A problem sent to the volunteers' pool.
+     */
+    case volunteersOnlyRequests
+    /**
+     * `volunteers_only_chief`: The volunteers' pool filled by anyone but the community's chief.
+     */
+    case volunteersOnlyChief
+    /**
+     * `claim_only_volunteer`: A claim by someone other than a volunteer of the pool's community.
+     */
+    case claimOnlyVolunteer
+    /**
+     * `evidence_required`: Resolving without a photo or a note.
+     */
+    case evidenceRequired
+    /**
+     * `may_not_verify`: Verifying by someone who may not (the handler, or someone unrelated).
+     */
+    case mayNotVerify
+    /**
+     * `may_not_rework`: Sending work back by someone who may not.
+     */
+    case mayNotRework
+    /**
+     * `rework_needs_reason`: Sending work back without saying why.
+     */
+    case reworkNeedsReason
+    /**
+     * `extension_hours`: An extension outside 1 to 720 hours.
+     */
+    case extensionHours
+    /**
+     * `extend_only_supervisor`: Extending by anyone but a supervisor.
+     */
+    case extendOnlySupervisor
+    /**
+     * `deadline_already_later`: An extension that would not move the deadline later (another one gave more already).
+     */
+    case deadlineAlreadyLater
+    /**
+     * `may_not_close`: Closing by someone who may not.
+     */
+    case mayNotClose
+    /**
+     * `may_not_void`: Voiding by someone who may not.
+     */
+    case mayNotVoid
+    /**
+     * `void_needs_reason`: Voiding without a reason.
+     */
+    case voidNeedsReason
+    /**
+     * `duplicate_of_itself`: Marking a case a duplicate of itself.
+     */
+    case duplicateOfItself
+    /**
+     * `may_not_mark_duplicate`: Marking a duplicate by someone who may not.
+     */
+    case mayNotMarkDuplicate
+    /**
+     * `unknown_patrol_entry`: A patrol entry type this build does not know.
+     */
+    case unknownPatrolEntry
+    /**
+     * `patrol_only_server_voids`: A person's patrol entry that is a server void.
+     */
+    case patrolOnlyServerVoids
+    /**
+     * `patrol_server_only_voids`: A server patrol entry that is not a void.
+     */
+    case patrolServerOnlyVoids
+    /**
+     * `not_the_walker`: A patrol entry by someone other than its walker.
+     */
+    case notTheWalker
+    /**
+     * `role_does_not_accompany`: A companion whose role does not accompany patrols.
+     */
+    case roleDoesNotAccompany
+    /**
+     * `walker_accompanies_self`: The walker named as their own companion.
+     */
+    case walkerAccompaniesSelf
+    /**
+     * `grid_worker_on_segments_only`: A grid worker named on a grid patrol.
+     */
+    case gridWorkerOnSegmentsOnly
+    /**
+     * `companion_already_recorded`: The same companion twice.
+     */
+    case companionAlreadyRecorded
+    /**
+     * `patrol_already_ended`: A second end.
+     */
+    case patrolAlreadyEnded
+    /**
+     * `no_such_accompaniment`: A confirmation of an accompaniment the patrol does not record.
+     */
+    case noSuchAccompaniment
+    /**
+     * `not_the_companion`: A confirmation by someone other than the companion it names.
+     */
+    case notTheCompanion
+    /**
+     * `already_confirmed`: A second confirmation.
+     */
+    case alreadyConfirmed
+    /**
+     * `does_not_patrol`: Starting a patrol of a place the person does not patrol.
+     */
+    case doesNotPatrol
+    /**
+     * `patrol_under_way`: Starting a patrol while another is under way.
+     */
+    case patrolUnderWay
+    /**
+     * `patrol_ended`: Recording a track on an ended patrol.
+     */
+    case patrolEnded
+    /**
+     * `nothing_to_confirm`: Confirming on a patrol that awaits no confirmation by this person.
+     */
+    case nothingToConfirm
+    /**
+     * `walked_by_other`: Writing to another walker's patrol.
+     */
+    case walkedByOther
+    /**
+     * `tls_unknown_issuer`: The server's certificate leads to no authority this device trusts (a wrong or missing private CA, or someone in the middle).
+     */
+    case tlsUnknownIssuer
+    /**
+     * `tls_pin_mismatch`: The server's certificate verified, but no certificate in its chain has one of the enrolment's pins.
+     */
+    case tlsPinMismatch
+    /**
+     * `tls_expired`: A certificate of the server's chain has expired or is not valid yet (check the phone's clock).
+     */
+    case tlsExpired
+    /**
+     * `tls_name_mismatch`: The server's certificate is not for the host in the server URL.
+     */
+    case tlsNameMismatch
+    /**
+     * `tls_other`: The server's certificate or the TLS handshake's terms were refused otherwise.
+     */
+    case tlsOther
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ErrorCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ErrorCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErrorCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notAllowed
+        
+        case 2: return .notFound
+        
+        case 3: return .invalidInput
+        
+        case 4: return .storage
+        
+        case 5: return .network
+        
+        case 6: return .unauthorised
+        
+        case 7: return .cancelled
+        
+        case 8: return .upgradeRequired
+        
+        case 9: return .serverTooOld
+        
+        case 10: return .corruptCase
+        
+        case 11: return .notSetUp
+        
+        case 12: return .`internal`
+        
+        case 13: return .photoTooLarge
+        
+        case 14: return .photoTooManyPixels
+        
+        case 15: return .photoUnsupportedFormat
+        
+        case 16: return .photoHeic
+        
+        case 17: return .photoCorrupt
+        
+        case 18: return .photoEncode
+        
+        case 19: return .serverRejected
+        
+        case 20: return .quarantined
+        
+        case 21: return .tampering
+        
+        case 22: return .forbidden
+        
+        case 23: return .badRequest
+        
+        case 24: return .tooLarge
+        
+        case 25: return .overLimit
+        
+        case 26: return .overloaded
+        
+        case 27: return .deviceBusy
+        
+        case 28: return .tooManyRequests
+        
+        case 29: return .expired
+        
+        case 30: return .conflict
+        
+        case 31: return .noOrg
+        
+        case 32: return .serverOnlyVoids
+        
+        case 33: return .onlyServerVoids
+        
+        case 34: return .unknownAction
+        
+        case 35: return .noValidReport
+        
+        case 36: return .wrongStatus
+        
+        case 37: return .alreadyTaken
+        
+        case 38: return .alreadyReported
+        
+        case 39: return .notTheReporter
+        
+        case 40: return .outsideOwnPlace
+        
+        case 41: return .roleMayNotRaise
+        
+        case 42: return .newCaseAssignee
+        
+        case 43: return .noteNeedsText
+        
+        case 44: return .notInvolved
+        
+        case 45: return .notHolder
+        
+        case 46: return .onSpotNotAllowed
+        
+        case 47: return .afterPhotoRequired
+        
+        case 48: return .forwardOnlyGridLevel
+        
+        case 49: return .forwardToSelf
+        
+        case 50: return .requestNotEscalated
+        
+        case 51: return .streetLevelDispatches
+        
+        case 52: return .escalateWrongRole
+        
+        case 53: return .escalateWrongTarget
+        
+        case 54: return .escalationNeedsReason
+        
+        case 55: return .requestToVolunteers
+        
+        case 56: return .dispatchOnlyCentre
+        
+        case 57: return .dispatchOnlyStreetLevel
+        
+        case 58: return .noDepartment
+        
+        case 59: return .volunteersOnlyRequests
+        
+        case 60: return .volunteersOnlyChief
+        
+        case 61: return .claimOnlyVolunteer
+        
+        case 62: return .evidenceRequired
+        
+        case 63: return .mayNotVerify
+        
+        case 64: return .mayNotRework
+        
+        case 65: return .reworkNeedsReason
+        
+        case 66: return .extensionHours
+        
+        case 67: return .extendOnlySupervisor
+        
+        case 68: return .deadlineAlreadyLater
+        
+        case 69: return .mayNotClose
+        
+        case 70: return .mayNotVoid
+        
+        case 71: return .voidNeedsReason
+        
+        case 72: return .duplicateOfItself
+        
+        case 73: return .mayNotMarkDuplicate
+        
+        case 74: return .unknownPatrolEntry
+        
+        case 75: return .patrolOnlyServerVoids
+        
+        case 76: return .patrolServerOnlyVoids
+        
+        case 77: return .notTheWalker
+        
+        case 78: return .roleDoesNotAccompany
+        
+        case 79: return .walkerAccompaniesSelf
+        
+        case 80: return .gridWorkerOnSegmentsOnly
+        
+        case 81: return .companionAlreadyRecorded
+        
+        case 82: return .patrolAlreadyEnded
+        
+        case 83: return .noSuchAccompaniment
+        
+        case 84: return .notTheCompanion
+        
+        case 85: return .alreadyConfirmed
+        
+        case 86: return .doesNotPatrol
+        
+        case 87: return .patrolUnderWay
+        
+        case 88: return .patrolEnded
+        
+        case 89: return .nothingToConfirm
+        
+        case 90: return .walkedByOther
+        
+        case 91: return .tlsUnknownIssuer
+        
+        case 92: return .tlsPinMismatch
+        
+        case 93: return .tlsExpired
+        
+        case 94: return .tlsNameMismatch
+        
+        case 95: return .tlsOther
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErrorCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notAllowed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notFound:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .invalidInput:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .storage:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .network:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .unauthorised:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .upgradeRequired:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .serverTooOld:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .corruptCase:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .notSetUp:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .photoTooLarge:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .photoTooManyPixels:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .photoUnsupportedFormat:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .photoHeic:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .photoCorrupt:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .photoEncode:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .serverRejected:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .quarantined:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .tampering:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .forbidden:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .badRequest:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .tooLarge:
+            writeInt(&buf, Int32(24))
+        
+        
+        case .overLimit:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .overloaded:
+            writeInt(&buf, Int32(26))
+        
+        
+        case .deviceBusy:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .tooManyRequests:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .conflict:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .noOrg:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .serverOnlyVoids:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .onlyServerVoids:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .unknownAction:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .noValidReport:
+            writeInt(&buf, Int32(35))
+        
+        
+        case .wrongStatus:
+            writeInt(&buf, Int32(36))
+        
+        
+        case .alreadyTaken:
+            writeInt(&buf, Int32(37))
+        
+        
+        case .alreadyReported:
+            writeInt(&buf, Int32(38))
+        
+        
+        case .notTheReporter:
+            writeInt(&buf, Int32(39))
+        
+        
+        case .outsideOwnPlace:
+            writeInt(&buf, Int32(40))
+        
+        
+        case .roleMayNotRaise:
+            writeInt(&buf, Int32(41))
+        
+        
+        case .newCaseAssignee:
+            writeInt(&buf, Int32(42))
+        
+        
+        case .noteNeedsText:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .notInvolved:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .notHolder:
+            writeInt(&buf, Int32(45))
+        
+        
+        case .onSpotNotAllowed:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .afterPhotoRequired:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .forwardOnlyGridLevel:
+            writeInt(&buf, Int32(48))
+        
+        
+        case .forwardToSelf:
+            writeInt(&buf, Int32(49))
+        
+        
+        case .requestNotEscalated:
+            writeInt(&buf, Int32(50))
+        
+        
+        case .streetLevelDispatches:
+            writeInt(&buf, Int32(51))
+        
+        
+        case .escalateWrongRole:
+            writeInt(&buf, Int32(52))
+        
+        
+        case .escalateWrongTarget:
+            writeInt(&buf, Int32(53))
+        
+        
+        case .escalationNeedsReason:
+            writeInt(&buf, Int32(54))
+        
+        
+        case .requestToVolunteers:
+            writeInt(&buf, Int32(55))
+        
+        
+        case .dispatchOnlyCentre:
+            writeInt(&buf, Int32(56))
+        
+        
+        case .dispatchOnlyStreetLevel:
+            writeInt(&buf, Int32(57))
+        
+        
+        case .noDepartment:
+            writeInt(&buf, Int32(58))
+        
+        
+        case .volunteersOnlyRequests:
+            writeInt(&buf, Int32(59))
+        
+        
+        case .volunteersOnlyChief:
+            writeInt(&buf, Int32(60))
+        
+        
+        case .claimOnlyVolunteer:
+            writeInt(&buf, Int32(61))
+        
+        
+        case .evidenceRequired:
+            writeInt(&buf, Int32(62))
+        
+        
+        case .mayNotVerify:
+            writeInt(&buf, Int32(63))
+        
+        
+        case .mayNotRework:
+            writeInt(&buf, Int32(64))
+        
+        
+        case .reworkNeedsReason:
+            writeInt(&buf, Int32(65))
+        
+        
+        case .extensionHours:
+            writeInt(&buf, Int32(66))
+        
+        
+        case .extendOnlySupervisor:
+            writeInt(&buf, Int32(67))
+        
+        
+        case .deadlineAlreadyLater:
+            writeInt(&buf, Int32(68))
+        
+        
+        case .mayNotClose:
+            writeInt(&buf, Int32(69))
+        
+        
+        case .mayNotVoid:
+            writeInt(&buf, Int32(70))
+        
+        
+        case .voidNeedsReason:
+            writeInt(&buf, Int32(71))
+        
+        
+        case .duplicateOfItself:
+            writeInt(&buf, Int32(72))
+        
+        
+        case .mayNotMarkDuplicate:
+            writeInt(&buf, Int32(73))
+        
+        
+        case .unknownPatrolEntry:
+            writeInt(&buf, Int32(74))
+        
+        
+        case .patrolOnlyServerVoids:
+            writeInt(&buf, Int32(75))
+        
+        
+        case .patrolServerOnlyVoids:
+            writeInt(&buf, Int32(76))
+        
+        
+        case .notTheWalker:
+            writeInt(&buf, Int32(77))
+        
+        
+        case .roleDoesNotAccompany:
+            writeInt(&buf, Int32(78))
+        
+        
+        case .walkerAccompaniesSelf:
+            writeInt(&buf, Int32(79))
+        
+        
+        case .gridWorkerOnSegmentsOnly:
+            writeInt(&buf, Int32(80))
+        
+        
+        case .companionAlreadyRecorded:
+            writeInt(&buf, Int32(81))
+        
+        
+        case .patrolAlreadyEnded:
+            writeInt(&buf, Int32(82))
+        
+        
+        case .noSuchAccompaniment:
+            writeInt(&buf, Int32(83))
+        
+        
+        case .notTheCompanion:
+            writeInt(&buf, Int32(84))
+        
+        
+        case .alreadyConfirmed:
+            writeInt(&buf, Int32(85))
+        
+        
+        case .doesNotPatrol:
+            writeInt(&buf, Int32(86))
+        
+        
+        case .patrolUnderWay:
+            writeInt(&buf, Int32(87))
+        
+        
+        case .patrolEnded:
+            writeInt(&buf, Int32(88))
+        
+        
+        case .nothingToConfirm:
+            writeInt(&buf, Int32(89))
+        
+        
+        case .walkedByOther:
+            writeInt(&buf, Int32(90))
+        
+        
+        case .tlsUnknownIssuer:
+            writeInt(&buf, Int32(91))
+        
+        
+        case .tlsPinMismatch:
+            writeInt(&buf, Int32(92))
+        
+        
+        case .tlsExpired:
+            writeInt(&buf, Int32(93))
+        
+        
+        case .tlsNameMismatch:
+            writeInt(&buf, Int32(94))
+        
+        
+        case .tlsOther:
+            writeInt(&buf, Int32(95))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorCode_lift(_ buf: RustBuffer) throws -> ErrorCode {
+    return try FfiConverterTypeErrorCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErrorCode_lower(_ value: ErrorCode) -> RustBuffer {
+    return FfiConverterTypeErrorCode.lower(value)
+}
+
+
+
+/**
  * The author of an event.
  */
 
@@ -9189,8 +10802,14 @@ public enum EventOutcome: Equatable, Hashable {
      */
     case rejected(
         /**
-         * Why, in words a user can read.
-         */reason: String
+         * Why, in English words a user can read.
+         */reason: String, 
+        /**
+         * Which refusal of the rules (e.g. `AlreadyTaken`).
+         */code: ErrorCode, 
+        /**
+         * Why, in Simplified Chinese.
+         */reasonZh: String
     )
     /**
      * The server voided it.
@@ -9228,7 +10847,7 @@ public struct FfiConverterTypeEventOutcome: FfiConverterRustBuffer {
         
         case 1: return .applied
         
-        case 2: return .rejected(reason: try FfiConverterString.read(from: &buf)
+        case 2: return .rejected(reason: try FfiConverterString.read(from: &buf), code: try FfiConverterTypeErrorCode.read(from: &buf), reasonZh: try FfiConverterString.read(from: &buf)
         )
         
         case 3: return .voidedByServer(reason: try FfiConverterString.read(from: &buf)
@@ -9248,9 +10867,11 @@ public struct FfiConverterTypeEventOutcome: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case let .rejected(reason):
+        case let .rejected(reason,code,reasonZh):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypeErrorCode.write(code, into: &buf)
+            FfiConverterString.write(reasonZh, into: &buf)
             
         
         case let .voidedByServer(reason):
@@ -9448,6 +11069,111 @@ public func FfiConverterTypeLimitClock_lift(_ buf: RustBuffer) throws -> LimitCl
 #endif
 public func FfiConverterTypeLimitClock_lower(_ value: LimitClock) -> RustBuffer {
     return FfiConverterTypeLimitClock.lower(value)
+}
+
+
+
+/**
+ * How important a log line is, most important first.
+ */
+
+public enum LogLevel: Equatable, Hashable {
+    
+    /**
+     * Something failed and was given up.
+     */
+    case error
+    /**
+     * Something failed and will be retried, or was refused.
+     */
+    case warn
+    /**
+     * What the core did: a sync's start and end, the engine's state changes.
+     */
+    case info
+    /**
+     * More detail, for debugging.
+     */
+    case debug
+    /**
+     * Everything.
+     */
+    case trace
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LogLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .error
+        
+        case 2: return .warn
+        
+        case 3: return .info
+        
+        case 4: return .debug
+        
+        case 5: return .trace
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .error:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .warn:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .info:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .debug:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .trace:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel {
+    return try FfiConverterTypeLogLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+    return FfiConverterTypeLogLevel.lower(value)
 }
 
 
@@ -10406,6 +12132,30 @@ fileprivate struct FfiConverterOptionTypeClaim: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
+    typealias SwiftType = GeoPoint?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeGeoPoint.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeGeoPoint.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePatrolSummary: FfiConverterRustBuffer {
     typealias SwiftType = PatrolSummary?
 
@@ -10422,6 +12172,30 @@ fileprivate struct FfiConverterOptionTypePatrolSummary: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePatrolSummary.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePhotoCapture: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoCapture?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePhotoCapture.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePhotoCapture.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10527,23 +12301,23 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
-    typealias SwiftType = [Data]
+fileprivate struct FfiConverterSequenceTypeCameraPhoto: FfiConverterRustBuffer {
+    typealias SwiftType = [CameraPhoto]
 
-    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+    public static func write(_ value: [CameraPhoto], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterData.write(item, into: &buf)
+            FfiConverterTypeCameraPhoto.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CameraPhoto] {
         let len: Int32 = try readInt(&buf)
-        var seq = [Data]()
+        var seq = [CameraPhoto]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterData.read(from: &buf))
+            seq.append(try FfiConverterTypeCameraPhoto.read(from: &buf))
         }
         return seq
     }
@@ -10997,6 +12771,28 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
+ */
+public func apiErrorCode(error: ApiError) -> ErrorCode  {
+    return try!  FfiConverterTypeErrorCode_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_api_error_code(
+        FfiConverterTypeApiError_lower(error),uniffiCallStatus
+    )
+})
+}
+/**
+ * The stable snake_case name of a code (e.g. `not_holder`), for logs and reports.
+ */
+public func errorCodeName(code: ErrorCode) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_error_code_name(
+        FfiConverterTypeErrorCode_lower(code),uniffiCallStatus
+    )
+})
+}
+/**
  * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
  * 5 min, waiting on the server's wake-up channel in the foreground.
  */
@@ -11004,6 +12800,43 @@ public func defaultEngineConfig() -> EngineConfig  {
     return try!  FfiConverterTypeEngineConfig_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_xiangying_ffi_fn_func_default_engine_config(uniffiCallStatus
+    )
+})
+}
+/**
+ * Stops sending log lines to the sink (lines already queued are dropped); logging then
+ * costs the core next to nothing.
+ */
+public func clearLogSink()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_clear_log_sink(uniffiCallStatus
+    )
+}
+}
+/**
+ * Sends the core's log lines up to `max_level` to `sink` from now on, replacing the sink set
+ * before (one per process). Lines are delivered in order on a background thread; the core
+ * never waits for the sink. Other libraries' lines pass only at `Warn` and above.
+ */
+public func setLogSink(sink: LogSink, maxLevel: LogLevel)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_set_log_sink(
+        FfiConverterTypeLogSink_lower(sink),
+        FfiConverterTypeLogLevel_lower(maxLevel),uniffiCallStatus
+    )
+}
+}
+/**
+ * The message of `error` for a person to read, in the language of `locale` (a BCP 47 tag
+ * such as `zh-Hans-CN` or `en-US`, as the platform gives the device's locale): Simplified
+ * Chinese for any `zh` tag, English otherwise.
+ */
+public func apiErrorMessage(error: ApiError, locale: String) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_api_error_message(
+        FfiConverterTypeApiError_lower(error),
+        FfiConverterString.lower(locale),uniffiCallStatus
     )
 })
 }
@@ -11023,7 +12856,22 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_func_api_error_code() != 58149) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_error_code_name() != 59280) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 23679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_clear_log_sink() != 3107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_set_log_sink() != 57243) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_api_error_message() != 14515) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() != 24635) {
@@ -11038,7 +12886,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() != 7284) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 19571) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() != 5935) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() != 43048) {
@@ -11104,6 +12952,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org() != 19711) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() != 39817) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate() != 23479) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11134,10 +12985,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() != 65064) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() != 59045) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() != 61844) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 54342) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() != 12124) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() != 29882) {
@@ -11152,7 +13003,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() != 24771) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() != 12571) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() != 37393) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_platform() != 26576) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() != 7921) {
@@ -11167,7 +13024,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() != 58549) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 55232) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() != 17099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() != 55157) {
@@ -11182,7 +13039,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() != 26001) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 20672) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() != 36768) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() != 61798) {
@@ -11260,6 +13117,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_synclistener_progress() != 12156) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_xiangying_ffi_checksum_method_logsink_log() != 13529) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open() != 50878) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11269,6 +13129,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitCaseListener()
     uniffiCallbackInitEngineListener()
+    uniffiCallbackInitLogSink()
     uniffiCallbackInitProgressListener()
     uniffiCallbackInitSyncListener()
     return InitializationResult.ok

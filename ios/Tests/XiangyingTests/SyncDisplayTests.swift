@@ -1,11 +1,12 @@
-// The engine's status as a screen shows it (SyncDisplay) for every state, the last success as
-// text, what a background sync tells its scheduler for every kind of error, and the
-// connectivity edge NetworkWatcher acts on. Values only: no store, no server.
+// The engine's status as a screen shows it (SyncDisplay): every state's label from values, the
+// last success as text, and the labels a real engine's status goes through: offline on a device
+// that has no server yet, idle with a last success against a real server (skipped unless
+// XIANGYING_SERVER names its binary), waiting to retry (unauthorised) once the server revoked
+// the device, stopped after stop(). The mirror of the Kotlin SyncDisplayTest; besides, the
+// connectivity edge NetworkWatcher acts on (Swift only).
 import Foundation
 import XCTest
 @testable import Xiangying
-
-private struct NotAnApiError: Error {}
 
 final class SyncDisplayTests: XCTestCase {
     private func status(_ state: EngineState, last: Int64? = nil) -> EngineStatus {
@@ -59,36 +60,48 @@ final class SyncDisplayTests: XCTestCase {
         XCTAssertEqual(d.lastSuccessText(timeZone: shanghai, now: atDate.addingTimeInterval(86_400)), "已同步 5月29日 04:26")
     }
 
-    func testPassingFailuresRetryLastingOnesFail() {
-        XCTAssertEqual(backgroundSyncOutcome(nil), .success)
-        let retry: [any Error] = [
-            ApiError.Network(detail: "connection refused"),
-            ApiError.Cancelled(detail: "expired"),
-            ApiError.Storage(detail: "disk full"),
-            CancellationError(),
-            ApiError.ServerRejected(status: 503, code: "overloaded", detail: ""),
-            ApiError.ServerRejected(status: 429, code: "device_busy", detail: ""),
-            ApiError.ServerRejected(status: 500, code: "internal", detail: ""),
-            ApiError.ServerRejected(status: 502, code: "", detail: "a proxy's answer"),
-            ApiError.ServerRejected(status: 504, code: "a_code_from_a_newer_server", detail: ""),
-        ]
-        for e in retry {
-            XCTAssertEqual(backgroundSyncOutcome(e), .retry, "\(e)")
-        }
-        let fail: [any Error] = [
-            ApiError.UpgradeRequired(detail: "update the app"),
-            ApiError.ServerTooOld(detail: "upgrade the server"),
-            ApiError.Unauthorised(detail: "revoked"),
-            ApiError.NotSetUp(detail: "no roster"),
-            ApiError.Internal(detail: "bug"),
-            ApiError.ServerRejected(status: 403, code: "tampering", detail: ""),
-            ApiError.ServerRejected(status: 413, code: "over_limit", detail: ""),
-            ApiError.ServerRejected(status: 418, code: "", detail: ""),
-            NotAnApiError(),
-        ]
-        for e in fail {
-            XCTAssertEqual(backgroundSyncOutcome(e), .failure, "\(e)")
-        }
+    func testAnEngineWithoutAServerIsOfflineAndCountsTheOutbox() async throws {
+        let d = try await deviceOf("psc1") // the sample street, no server
+        _ = try await d.report(category: Sample.litter, location: Sample.inG1, description: "路口垃圾桶满溢")
+        let engine = try d.startSyncEngine(config: fastEngine)
+        let updates = engine.statusUpdates() // for the end of the stream, below
+        // Not enrolled: every try fails without reaching a server, and the engine retries.
+        let offline = try await awaitStatus(engine, within: 60) {
+            if case .offline = $0.state { return true } else { return false }
+        }.display
+        XCTAssertEqual(offline.label, "离线")
+        XCTAssertNotNil(offline.retryInMs)
+        XCTAssertGreaterThanOrEqual(offline.outbox, 1, "\(offline)")
+        XCTAssertNil(offline.lastSuccessMs)
+
+        engine.stop()
+        XCTAssertEqual(engine.status.display.label, "已停止")
+        // Swift only: the status stream finishes once the engine stops.
+        _ = try await collect(updates, within: 10)
+    }
+
+    func testARealEngineIsIdleAfterASuccessAndWaitsToRetryOnceRevoked() async throws {
+        let server = try TestServer.start()
+        defer { server.stop() }
+        let d = try await server.enrolled("psc1")
+        _ = try await d.report(category: Sample.litter, location: Sample.inG1, description: "路口垃圾桶满溢")
+        let engine = try d.startSyncEngine(config: fastEngine)
+        let idle = try await awaitStatus(engine, within: 60) {
+            $0.state == .idle && $0.lastSuccessMs != nil && $0.outbox == 0
+        }.display
+        XCTAssertEqual(idle.label, "空闲")
+        XCTAssertTrue(idle.lastSuccessText().hasPrefix("已同步 "), idle.lastSuccessText())
+
+        let deviceId = try await d.deviceId()
+        try server.revokeDevice(try XCTUnwrap(deviceId))
+        engine.syncSoon()
+        let refused = try await awaitStatus(engine, within: 60) {
+            if case .waitingToRetry = $0.state { return true } else { return false }
+        }.display
+        XCTAssertEqual(refused.activity, .waitingToRetry)
+        XCTAssertEqual(refused.label, "等待重试 (unauthorised)")
+        XCTAssertEqual(refused.lastSuccessMs, idle.lastSuccessMs, "the last success stays")
+        engine.stop()
     }
 
     func testConnectivityIsRegainedOnlyWhenAnUnsatisfiedPathBecomesSatisfied() {

@@ -77,7 +77,7 @@ final class TlsTests: XCTestCase {
         return (server, pki, ours, cert)
     }
 
-    func testADeviceGivenThePrivateCaEnrolsAndSyncsOverHttps() async throws {
+    func testADeviceGivenThePrivateCAEnrolsAndSyncsOverHTTPS() async throws {
         let (server, _, ours, _) = try httpsServer()
         defer { server.stop() }
         XCTAssertTrue(server.url.hasPrefix("https://"))
@@ -92,7 +92,7 @@ final class TlsTests: XCTestCase {
         XCTAssertEqual(inbox.map(\.id), [id])
     }
 
-    func testTheWrongCaIsRefusedAsTlsRefusedWithUnknownIssuer() async throws {
+    func testTheWrongCAIsRefusedAsTlsRefusedWithUnknownIssuer() async throws {
         let (server, pki, ours, _) = try httpsServer()
         defer { server.stop() }
         let theirs = try pki.ca("theirs")
@@ -102,8 +102,11 @@ final class TlsTests: XCTestCase {
             _ = try await d.enrol(serverUrl: server.url, code: try server.issueCode("cc1"), deviceName: "phone",
                                   tls: TlsOptions(privateCaPem: try theirs.pem))
             XCTFail("a certificate from another CA was accepted")
-        } catch ApiError.TlsRefused(let failure, _) {
+        } catch let e as ApiError {
+            guard case .TlsRefused(let failure, _) = e else { throw e }
             XCTAssertEqual(failure, .unknownIssuer)
+            XCTAssertEqual(e.code, .tlsUnknownIssuer)
+            XCTAssertTrue(e.message(locale: Locale(identifier: "zh-Hans")).contains("证书"))
         }
         let deviceId = try await d.deviceId()
         XCTAssertNil(deviceId)
@@ -136,14 +139,16 @@ final class TlsTests: XCTestCase {
             _ = try await d.enrol(serverUrl: server.url, code: try server.issueCode("cc2"), deviceName: "phone",
                                   tls: TlsOptions(privateCaPem: try ours.pem, pins: [try pki.pin(of: theirs.cert)]))
             XCTFail("a chain without the pinned key was accepted")
-        } catch ApiError.TlsRefused(let failure, _) {
+        } catch let e as ApiError {
+            guard case .TlsRefused(let failure, _) = e else { throw e }
             XCTAssertEqual(failure, .pinMismatch)
+            XCTAssertEqual(e.code, .tlsPinMismatch)
         }
         let deviceId = try await d.deviceId()
         XCTAssertNil(deviceId)
     }
 
-    func testBadPemAndAMalformedPinAreInvalidInputNamingTheirField() async throws {
+    func testBadPEMAndAMalformedPinAreInvalidInputNamingTheirField() async throws {
         let (server, _, ours, _) = try httpsServer()
         defer { server.stop() }
         let d = try await Xiangying.open(dir: tempDir("gw2-tls"))

@@ -108,7 +108,7 @@ impl PhotoStage {
 }
 
 /// A photo attached to a case. The bytes live outside the document, named by their hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhotoRef {
     /// Lowercase hex SHA-256 of the processed photo's bytes.
     pub hash: String,
@@ -118,8 +118,15 @@ pub struct PhotoRef {
     pub stage: PhotoStage,
     /// Size of the processed photo in bytes.
     pub bytes: u64,
-    /// When it was taken, from its metadata, ms since the epoch, if known.
+    /// When it was taken, ms since the epoch, if known: the camera API's record when the app
+    /// passed one, else the photo's EXIF.
     pub captured_at: Option<i64>,
+    /// Where it was taken, WGS-84, if known: the camera API's record (converted from its
+    /// datum) when the app passed one, else the EXIF GPS position. Absent from references
+    /// written before it existed, and left out of the JSON when unknown, so such references
+    /// keep their bytes; older builds ignore the field (decision 0031).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<Point>,
     /// Who attached it.
     pub added_by: String,
     /// When it was attached, device wall clock, ms since the epoch.

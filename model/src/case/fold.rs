@@ -16,6 +16,7 @@ use super::facts::Facts;
 use super::rules;
 use super::state::{CaseState, FoldedEvent, HOUR_MS, Outcome, Status};
 use super::transitions as t;
+use crate::denied::Denied;
 use crate::org::Level;
 use std::collections::HashMap;
 
@@ -75,7 +76,7 @@ pub fn fold(facts: &Facts, events: &[Event]) -> CaseState {
 }
 
 /// Checks whether `event` is allowed on a case in `state`, without changing anything.
-pub fn check(facts: &Facts, state: &CaseState, event: &Event) -> Result<(), String> {
+pub fn check(facts: &Facts, state: &CaseState, event: &Event) -> Result<(), Denied> {
     let mut scratch = state.clone();
     scratch.history = Vec::new();
     apply(facts, &mut scratch, event)
@@ -87,7 +88,7 @@ pub fn check(facts: &Facts, state: &CaseState, event: &Event) -> Result<(), Stri
 /// an action this build does not know is refused; a note is judged on its own (allowed on a
 /// finished case); nothing else happens to a finished case. Then each action has its own
 /// transition in [`super::transitions`].
-fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> {
+fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), Denied> {
     let claim = match &event.by {
         Author::Server { .. } => return t::by_server(&event.action),
         Author::Person(c) => c,
@@ -97,7 +98,7 @@ fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> 
         return t::report(facts, s, claim, assignee);
     }
     if !s.raised {
-        return Err("the case has no valid report".into());
+        return Err(Denied::NoValidReport);
     }
     if let Action::Unknown { type_name, .. } = action {
         return Err(t::unknown(type_name));
@@ -135,7 +136,7 @@ fn apply(facts: &Facts, s: &mut CaseState, event: &Event) -> Result<(), String> 
         Action::Closed { .. } => t::closed(&by, s),
         Action::Voided { reason } => t::voided(&by, s, reason),
         Action::MarkedDuplicate { of } => t::marked_duplicate(&by, s, of),
-        Action::ServerVoid { .. } => Err("only a server may void events".into()),
+        Action::ServerVoid { .. } => Err(Denied::OnlyServerVoids),
         Action::Unknown { type_name, .. } => Err(t::unknown(type_name)),
     }
 }

@@ -4,6 +4,7 @@
 use crate::case::{
     Action, Assignee, Author, CaseKind, Claim, Event, Facts, Outcome, Status, check, fold,
 };
+use crate::denied::Denied;
 use crate::org::{Level, sample};
 
 const T0: i64 = 1_795_939_200_000;
@@ -130,7 +131,7 @@ fn assert_table(f: &Facts, history: &[Event], table: &[(&str, &[&str])]) {
                 state.status.as_str()
             );
             if let Err(reason) = got {
-                assert!(!reason.is_empty());
+                assert!(!reason.to_string().is_empty());
             }
         }
     }
@@ -298,7 +299,7 @@ fn two_claims_first_in_document_order_wins() {
     assert_eq!(s.claimed_by.as_deref(), Some("vol2"));
     assert_eq!(
         s.history[3].outcome,
-        Outcome::Rejected("already taken by vol2".into())
+        Outcome::Rejected(Denied::AlreadyTaken { by: "vol2".into() })
     );
 }
 
@@ -357,7 +358,9 @@ fn a_report_by_someone_else_than_the_reporter_is_rejected() {
         },
     )];
     let s = fold(&facts("psc1"), &h);
-    assert!(matches!(&s.history[0].outcome, Outcome::Rejected(r) if r.contains("reporter")));
+    assert!(
+        matches!(&s.history[0].outcome, Outcome::Rejected(r) if r.to_string().contains("reporter"))
+    );
 }
 
 // ---- deadlines ----------------------------------------------------------------------------
@@ -409,7 +412,7 @@ fn the_recorded_deadline_and_extensions_are_folded_as_recorded() {
     assert_eq!((s.deadline, s.extensions), (T0 + 80 * H, 1));
     assert_eq!(
         s.history[2].outcome,
-        Outcome::Rejected("the deadline is already later than this extension would make it".into())
+        Outcome::Rejected(Denied::DeadlineAlreadyLater)
     );
     // The other order: both apply.
     let s = fold(

@@ -19,6 +19,7 @@ mod state;
 pub(crate) mod tolerant;
 mod transitions;
 
+pub use crate::denied::Denied;
 pub use doc::{CaseDoc, DocError, LAYOUT, RawChange};
 pub use event::{ACTION_TYPES, Action, Assignee, Author, Claim, Event};
 pub use facts::{CaseKind, Facts, PhotoRef, PhotoStage};

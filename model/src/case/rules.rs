@@ -4,6 +4,7 @@
 use super::event::{Assignee, Claim};
 use super::facts::{CaseKind, Facts};
 use super::state::{CaseState, Status};
+use crate::denied::Denied;
 use crate::org::{Reach, Role, Scope};
 
 /// True when the claim is the case's current assignee.
@@ -71,7 +72,7 @@ pub fn involved(facts: &Facts, state: &CaseState, claim: &Claim) -> bool {
 
 /// Whether a role may raise a case of this kind here, and why not (the role's
 /// [`crate::org::Capabilities::reports`] and [`crate::org::Capabilities::requests`]).
-pub fn may_report(facts: &Facts, claim: &Claim) -> Result<(), String> {
+pub fn may_report(facts: &Facts, claim: &Claim) -> Result<(), Denied> {
     let caps = claim.role.capabilities();
     let reach = match facts.kind {
         CaseKind::Problem => caps.reports,
@@ -83,27 +84,27 @@ pub fn may_report(facts: &Facts, claim: &Claim) -> Result<(), String> {
     match reach {
         Reach::Anywhere => Ok(()),
         Reach::OwnPlace if here => Ok(()),
-        Reach::OwnPlace => Err(format!(
-            "a {} may only raise a {} in their own {}",
-            claim.role.as_str(),
-            facts.kind.as_str(),
-            caps.scope.as_str()
-        )),
-        Reach::Never => Err(format!(
-            "a {} ({}) may not raise a {}",
-            claim.role.as_str(),
-            claim.role.label_zh(),
-            facts.kind.as_str()
-        )),
+        Reach::OwnPlace => Err(Denied::OutsideOwnPlace {
+            role: claim.role,
+            kind: facts.kind,
+            scope: caps.scope,
+        }),
+        Reach::Never => Err(Denied::RoleMayNotRaise {
+            role: claim.role,
+            kind: facts.kind,
+        }),
     }
 }
 
-/// The error text for an action refused because of the case's status.
-pub fn wrong_status(action: &str, status: Status, state: &CaseState) -> String {
+/// The refusal of an action because of the case's status.
+pub fn wrong_status(action: &str, status: Status, state: &CaseState) -> Denied {
     match (status, &state.claimed_by) {
         (Status::InProgress, Some(who)) if action == "claim" => {
-            format!("already taken by {who}")
+            Denied::AlreadyTaken { by: who.clone() }
         }
-        _ => format!("cannot {action} a case that is {}", status.as_str()),
+        _ => Denied::WrongStatus {
+            action: action.to_string(),
+            status,
+        },
     }
 }

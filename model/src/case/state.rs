@@ -6,6 +6,7 @@
 use super::event::{Assignee, Event};
 use super::facts::Facts;
 use super::inbox::InboxKey;
+use crate::denied::Denied;
 use crate::org::Level;
 use serde::{Deserialize, Serialize};
 
@@ -95,8 +96,8 @@ impl Status {
 pub enum Outcome {
     /// It took effect.
     Applied,
-    /// It lost or was not allowed; the reason says why.
-    Rejected(String),
+    /// It lost or was not allowed; the reason says why (stored as its English sentence).
+    Rejected(Denied),
     /// The server voided it; the reason says why.
     VoidedByServer(String),
     /// An action of a type this build does not know (a newer layout wrote it): shown with

@@ -10,6 +10,7 @@ use super::event::{Action, Assignee, Claim};
 use super::facts::{CaseKind, Facts};
 use super::rules;
 use super::state::{CaseState, HOUR_MS, Status};
+use crate::denied::Denied;
 use crate::org::{Level, Role, Scope};
 
 /// Who takes an action on a case, and what the gates already worked out about them.
@@ -28,7 +29,7 @@ pub(super) struct By<'a> {
 
 impl By<'_> {
     /// Refuses unless the case is in one of `allowed`.
-    fn need_status(&self, s: &CaseState, allowed: &[Status]) -> Result<(), String> {
+    fn need_status(&self, s: &CaseState, allowed: &[Status]) -> Result<(), Denied> {
         if allowed.contains(&s.status) {
             Ok(())
         } else {
@@ -37,24 +38,23 @@ impl By<'_> {
     }
 
     /// Refuses unless the author holds the case.
-    fn need_holder(&self, s: &CaseState) -> Result<(), String> {
+    fn need_holder(&self, s: &CaseState) -> Result<(), Denied> {
         if self.holds {
             return Ok(());
         }
-        Err(format!(
-            "{} does not hold this case{}",
-            self.claim.person,
-            match &s.assignee {
-                Some(Assignee::Person(p)) => format!(" ({p} does)"),
-                _ => String::new(),
-            }
-        ))
+        Err(Denied::NotHolder {
+            person: self.claim.person.clone(),
+            holder: match &s.assignee {
+                Some(Assignee::Person(p)) => Some(p.clone()),
+                _ => None,
+            },
+        })
     }
 }
 
 /// An event written by the server: only a void of another event (it takes effect by being
 /// skipped in the fold), nothing else.
-pub(super) fn by_server(action: &Action) -> Result<(), String> {
+pub(super) fn by_server(action: &Action) -> Result<(), Denied> {
     match action {
         Action::ServerVoid { .. } => Ok(()),
         Action::Reported { .. }
@@ -73,13 +73,15 @@ pub(super) fn by_server(action: &Action) -> Result<(), String> {
         | Action::Closed { .. }
         | Action::Voided { .. }
         | Action::MarkedDuplicate { .. }
-        | Action::Unknown { .. } => Err("a server may only void events".into()),
+        | Action::Unknown { .. } => Err(Denied::ServerOnlyVoids),
     }
 }
 
 /// The refusal of an action type this build does not know.
-pub(super) fn unknown(type_name: &str) -> String {
-    format!("this app does not know the action `{type_name}`; an update shows it")
+pub(super) fn unknown(type_name: &str) -> Denied {
+    Denied::UnknownAction {
+        type_name: type_name.to_string(),
+    }
 }
 
 /// 上报 / 申请: raises the case. Only once, only by the reporter the facts name, and only by a
@@ -92,15 +94,15 @@ pub(super) fn report(
     s: &mut CaseState,
     claim: &Claim,
     assignee: &Assignee,
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     if s.raised {
-        return Err("the case was already reported".into());
+        return Err(Denied::AlreadyReported);
     }
     if claim.person != facts.reporter {
-        return Err(format!(
-            "the report must be by the reporter {}, not {}",
-            facts.reporter, claim.person
-        ));
+        return Err(Denied::NotTheReporter {
+            reporter: facts.reporter.clone(),
+            person: claim.person.clone(),
+        });
     }
     rules::may_report(facts, claim)?;
     let to_self = matches!(assignee, Assignee::Person(p) if *p == claim.person)
@@ -110,7 +112,7 @@ pub(super) fn report(
         CaseKind::Request => matches!(assignee, Assignee::Person(_)),
     };
     if !shape_ok {
-        return Err("a new case goes to one person (or the centre)".into());
+        return Err(Denied::NewCaseAssignee);
     }
     s.raised = true;
     s.holders.push(claim.person.clone());
@@ -131,14 +133,16 @@ pub(super) fn report(
 
 /// 备注: changes nothing; allowed in any status (finished cases included) to anyone involved
 /// in the case ([`rules::involved`]), with some text.
-pub(super) fn note(facts: &Facts, s: &CaseState, claim: &Claim, text: &str) -> Result<(), String> {
+pub(super) fn note(facts: &Facts, s: &CaseState, claim: &Claim, text: &str) -> Result<(), Denied> {
     if text.trim().is_empty() {
-        return Err("a note needs text".into());
+        return Err(Denied::NoteNeedsText);
     }
     if rules::involved(facts, s, claim) {
         Ok(())
     } else {
-        Err(format!("{} is not involved in this case", claim.person))
+        Err(Denied::NotInvolved {
+            person: claim.person.clone(),
+        })
     }
 }
 
@@ -148,16 +152,14 @@ pub(super) fn handled_on_spot(
     by: &By<'_>,
     s: &mut CaseState,
     photos: &[String],
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     by.need_status(s, &[Status::Reported, Status::InProgress])?;
     by.need_holder(s)?;
     if s.level != Level::Grid || !by.claim.role.capabilities().handles_on_spot {
-        return Err(
-            "only a grid worker or street chief may handle a grid-level case on the spot".into(),
-        );
+        return Err(Denied::OnSpotNotAllowed);
     }
     if photos.is_empty() {
-        return Err("an after photo is required to handle on the spot".into());
+        return Err(Denied::AfterPhotoRequired);
     }
     s.status = Status::Closed;
     s.handled_on_spot = true;
@@ -168,17 +170,17 @@ pub(super) fn handled_on_spot(
 
 /// 转交: hands a grid-level case to another person, who must accept it. The holder, from
 /// reported, in progress or forwarded; never to themselves.
-pub(super) fn forwarded(by: &By<'_>, s: &mut CaseState, to: &str) -> Result<(), String> {
+pub(super) fn forwarded(by: &By<'_>, s: &mut CaseState, to: &str) -> Result<(), Denied> {
     by.need_status(
         s,
         &[Status::Reported, Status::InProgress, Status::Forwarded],
     )?;
     by.need_holder(s)?;
     if s.level != Level::Grid {
-        return Err("only a grid-level case can be forwarded; escalate instead".into());
+        return Err(Denied::ForwardOnlyGridLevel);
     }
     if to == by.claim.person {
-        return Err("cannot forward a case to oneself".into());
+        return Err(Denied::ForwardToSelf);
     }
     s.status = Status::Forwarded;
     s.hold(Assignee::Person(to.to_string()));
@@ -187,7 +189,7 @@ pub(super) fn forwarded(by: &By<'_>, s: &mut CaseState, to: &str) -> Result<(), 
 
 /// 受理: the person (or pool) it was sent to takes it on; it is then in progress. When it
 /// waited on the centre, the accepting person holds it by name from now on.
-pub(super) fn accepted(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
+pub(super) fn accepted(by: &By<'_>, s: &mut CaseState) -> Result<(), Denied> {
     by.need_status(
         s,
         &[
@@ -214,7 +216,7 @@ pub(super) fn escalated(
     to_level: Level,
     to: &Assignee,
     reason: &str,
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     by.need_status(
         s,
         &[
@@ -225,7 +227,7 @@ pub(super) fn escalated(
         ],
     )?;
     if by.facts.kind != CaseKind::Problem {
-        return Err("resident requests are dispatched, not escalated".into());
+        return Err(Denied::RequestNotEscalated);
     }
     by.need_holder(s)?;
     let (needed_role, next, shape_ok) = match s.level {
@@ -240,25 +242,23 @@ pub(super) fn escalated(
             matches!(to, Assignee::Center),
         ),
         Level::Street | Level::JointEnforcement => {
-            return Err("the street level dispatches to departments instead of escalating".into());
+            return Err(Denied::StreetLevelDispatches);
         }
     };
     if by.claim.role != needed_role {
-        return Err(format!(
-            "only the {} may escalate a {}-level case",
-            needed_role.as_str(),
-            s.level.as_str()
-        ));
+        return Err(Denied::EscalateWrongRole {
+            role: needed_role,
+            level: s.level,
+        });
     }
     if to_level != next || !shape_ok {
-        return Err(format!(
-            "a {}-level case escalates to the {} level",
-            s.level.as_str(),
-            next.as_str()
-        ));
+        return Err(Denied::EscalateWrongTarget {
+            level: s.level,
+            next,
+        });
     }
     if reason.trim().is_empty() {
-        return Err("an escalation needs a reason".into());
+        return Err(Denied::EscalationNeedsReason);
     }
     s.status = Status::Escalated;
     s.level = next;
@@ -272,22 +272,22 @@ pub(super) fn dispatched(
     by: &By<'_>,
     s: &mut CaseState,
     departments: &[String],
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     by.need_status(
         s,
         &[Status::Escalated, Status::InProgress, Status::Dispatched],
     )?;
     if by.facts.kind != CaseKind::Problem {
-        return Err("resident requests are dispatched to volunteers".into());
+        return Err(Denied::RequestToVolunteers);
     }
     if !rules::is_center(by.claim) {
-        return Err("only the street grid centre may dispatch to departments".into());
+        return Err(Denied::DispatchOnlyCentre);
     }
     if s.level < Level::Street {
-        return Err("only a street-level case can be dispatched to departments".into());
+        return Err(Denied::DispatchOnlyStreetLevel);
     }
     if departments.is_empty() {
-        return Err("name at least one department".into());
+        return Err(Denied::NoDepartment);
     }
     s.status = Status::Dispatched;
     s.level = if departments.len() > 1 {
@@ -301,15 +301,13 @@ pub(super) fn dispatched(
 
 /// 派给志愿者: the community chief of the request's community puts a resident request in the
 /// community's volunteer pool.
-pub(super) fn dispatched_to_volunteers(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
+pub(super) fn dispatched_to_volunteers(by: &By<'_>, s: &mut CaseState) -> Result<(), Denied> {
     by.need_status(s, &[Status::Requested, Status::InProgress])?;
     if by.facts.kind != CaseKind::Request {
-        return Err("only resident requests go to volunteers".into());
+        return Err(Denied::VolunteersOnlyRequests);
     }
     if !rules::is_community_chief(by.facts, by.claim) {
-        return Err(
-            "only the community grid chief of this community may dispatch to volunteers".into(),
-        );
+        return Err(Denied::VolunteersOnlyChief);
     }
     s.status = Status::Dispatched;
     s.hold(Assignee::Volunteers(by.facts.community.clone()));
@@ -318,9 +316,9 @@ pub(super) fn dispatched_to_volunteers(by: &By<'_>, s: &mut CaseState) -> Result
 
 /// 认领: a volunteer of the pool's community takes a dispatched request; the first claim in
 /// document order wins, later ones lose.
-pub(super) fn claimed(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
+pub(super) fn claimed(by: &By<'_>, s: &mut CaseState) -> Result<(), Denied> {
     if let Some(who) = &s.claimed_by {
-        return Err(format!("already taken by {who}"));
+        return Err(Denied::AlreadyTaken { by: who.clone() });
     }
     by.need_status(s, &[Status::Dispatched])?;
     let claim = by.claim;
@@ -328,7 +326,7 @@ pub(super) fn claimed(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
         if claim.role == Role::Volunteer
             && matches!(&claim.scope, Scope::Community(mine) if mine == c));
     if !pool_ok {
-        return Err("only a volunteer of this community may claim a dispatched request".into());
+        return Err(Denied::ClaimOnlyVolunteer);
     }
     s.status = Status::InProgress;
     s.claimed_by = Some(claim.person.clone());
@@ -343,7 +341,7 @@ pub(super) fn resolved(
     s: &mut CaseState,
     note: &str,
     photos: &[String],
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     by.need_status(
         s,
         &[
@@ -356,7 +354,7 @@ pub(super) fn resolved(
     )?;
     by.need_holder(s)?;
     if note.trim().is_empty() && photos.is_empty() {
-        return Err("evidence is required: a photo or a note".into());
+        return Err(Denied::EvidenceRequired);
     }
     s.status = Status::Resolved;
     s.resolved_by = Some(by.claim.person.clone());
@@ -366,13 +364,12 @@ pub(super) fn resolved(
 
 /// 核查: the reporter's side or a supervisor (never the handler, [`rules::can_verify`])
 /// confirms resolved work.
-pub(super) fn verified(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
+pub(super) fn verified(by: &By<'_>, s: &mut CaseState) -> Result<(), Denied> {
     by.need_status(s, &[Status::Resolved])?;
     if !rules::can_verify(by.facts, s, by.claim) {
-        return Err(format!(
-            "{} may not verify this work (the reporter's side or a supervisor verifies, never the handler)",
-            by.claim.person
-        ));
+        return Err(Denied::MayNotVerify {
+            person: by.claim.person.clone(),
+        });
     }
     s.status = Status::Verified;
     Ok(())
@@ -380,13 +377,15 @@ pub(super) fn verified(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
 
 /// 返工: whoever may verify sends resolved or verified work back, saying what is still
 /// wrong; it is in progress again with the same holder, and counts one more rework.
-pub(super) fn reworked(by: &By<'_>, s: &mut CaseState, reason: &str) -> Result<(), String> {
+pub(super) fn reworked(by: &By<'_>, s: &mut CaseState, reason: &str) -> Result<(), Denied> {
     by.need_status(s, &[Status::Resolved, Status::Verified])?;
     if !rules::can_verify(by.facts, s, by.claim) {
-        return Err(format!("{} may not send this work back", by.claim.person));
+        return Err(Denied::MayNotRework {
+            person: by.claim.person.clone(),
+        });
     }
     if reason.trim().is_empty() {
-        return Err("say what is still wrong".into());
+        return Err(Denied::ReworkNeedsReason);
     }
     s.status = Status::InProgress;
     s.resolved_by = None;
@@ -402,18 +401,18 @@ pub(super) fn extended(
     s: &mut CaseState,
     hours: u32,
     until: Option<i64>,
-) -> Result<(), String> {
+) -> Result<(), Denied> {
     if !(1..=720).contains(&hours) {
-        return Err("an extension is 1 to 720 hours".into());
+        return Err(Denied::ExtensionHours);
     }
     if !rules::supervises(by.facts, by.claim) {
-        return Err("only the community grid chief or the centre may extend a deadline".into());
+        return Err(Denied::ExtendOnlySupervisor);
     }
     let moved = until.unwrap_or(s.deadline + i64::from(hours) * HOUR_MS);
     if moved <= s.deadline {
         // Two extensions made offline from the same deadline: one earlier in document
         // order already gives more time than this one would.
-        return Err("the deadline is already later than this extension would make it".into());
+        return Err(Denied::DeadlineAlreadyLater);
     }
     s.deadline = moved;
     s.extensions += 1;
@@ -421,10 +420,12 @@ pub(super) fn extended(
 }
 
 /// 结案: whoever may verify closes verified work.
-pub(super) fn closed(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
+pub(super) fn closed(by: &By<'_>, s: &mut CaseState) -> Result<(), Denied> {
     by.need_status(s, &[Status::Verified])?;
     if !rules::can_verify(by.facts, s, by.claim) {
-        return Err(format!("{} may not close this case", by.claim.person));
+        return Err(Denied::MayNotClose {
+            person: by.claim.person.clone(),
+        });
     }
     s.status = Status::Closed;
     s.closed_at = Some(by.at);
@@ -434,7 +435,7 @@ pub(super) fn closed(by: &By<'_>, s: &mut CaseState) -> Result<(), String> {
 /// 作废: withdraws the case as invalid, with a reason. The centre at any level; the community
 /// chief while it is at the grid or community level; the reporter while nobody has accepted
 /// it yet.
-pub(super) fn voided(by: &By<'_>, s: &mut CaseState, reason: &str) -> Result<(), String> {
+pub(super) fn voided(by: &By<'_>, s: &mut CaseState, reason: &str) -> Result<(), Denied> {
     let (facts, claim) = (by.facts, by.claim);
     let own_unaccepted = claim.person == facts.reporter
         && matches!(
@@ -444,10 +445,10 @@ pub(super) fn voided(by: &By<'_>, s: &mut CaseState, reason: &str) -> Result<(),
     let community_level = rules::is_community_chief(facts, claim)
         && matches!(s.level, Level::Grid | Level::Community);
     if !(rules::is_center(claim) || own_unaccepted || community_level) {
-        return Err("only the centre, the community chief, or the reporter before anyone accepted it may void a case".into());
+        return Err(Denied::MayNotVoid);
     }
     if reason.trim().is_empty() {
-        return Err("a void needs a reason".into());
+        return Err(Denied::VoidNeedsReason);
     }
     s.status = Status::Voided;
     s.closed_at = Some(by.at);
@@ -456,14 +457,12 @@ pub(super) fn voided(by: &By<'_>, s: &mut CaseState, reason: &str) -> Result<(),
 
 /// 重复案件: folds the case into another one (never itself). The grid worker of its grid,
 /// the community chief or the centre.
-pub(super) fn marked_duplicate(by: &By<'_>, s: &mut CaseState, of: &str) -> Result<(), String> {
+pub(super) fn marked_duplicate(by: &By<'_>, s: &mut CaseState, of: &str) -> Result<(), Denied> {
     if of == by.facts.id {
-        return Err("a case cannot duplicate itself".into());
+        return Err(Denied::DuplicateOfItself);
     }
     if !(rules::supervises(by.facts, by.claim) || rules::is_grid_worker(by.facts, by.claim)) {
-        return Err(
-            "only the grid worker, the community chief or the centre may mark a duplicate".into(),
-        );
+        return Err(Denied::MayNotMarkDuplicate);
     }
     s.status = Status::Duplicate;
     s.duplicate_of = Some(of.to_string());

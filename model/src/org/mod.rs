@@ -10,6 +10,7 @@ mod calendar;
 mod capability;
 mod catalogue;
 mod catalogue_data;
+pub mod datum;
 mod geo;
 mod load;
 mod lookup;
@@ -24,6 +25,7 @@ pub use calendar::{
 };
 pub use capability::{Audience, Capabilities, FirstHolder, Reach, ScopeKind};
 pub use catalogue::{Catalogue, Category, CategoryKind};
+pub use datum::Datum;
 pub use geo::{
     EARTH_RADIUS_M, Point, distance_m, distance_to_polyline_m, point_in_polygon, polygon_area_m2,
     polygon_centroid, polyline_length_m,

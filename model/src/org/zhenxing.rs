@@ -1,14 +1,14 @@
 //! The Zhenxing sub-district example (振兴街道) as generated data on synthetic geometry.
 //!
-//! The numbers are those of `DOMAIN.md`: 12 communities, 64 grids with one grid worker each,
-//! 42 road segments along 16 roads, 44 party-member and 32 merchant street chiefs, 20 grid
-//! informants per grid, six departments. The places are synthetic: 8 × 8 rectangular grids of
-//! 106.25 m × 100 m tile an 850 m × 800 m block (680,000 m²) centred near Panjin
-//! ([`CENTRE`]); grid rows run north to south, columns west to east. The communities are four
-//! strips of two columns, each cut into three contiguous blocks of 6, 5 and 5 grids; the roads
-//! follow grid borders. People's names and phone numbers come from a fixed pseudo-random
-//! sequence, so every run produces the same roster. `data/zhenxing/` holds the same data as
-//! files (written by `cargo run -p xiangying-core --example gen_zhenxing -- data/zhenxing`).
+//! The numbers are those of `docs/DOMAIN.md` ("Places", "People and roles"): 12 communities, 64
+//! grids with one grid worker each, 42 road segments along 16 roads, 44 party-member and 32
+//! merchant street chiefs, 20 grid informants per grid, six departments. The places are synthetic:
+//! 8 × 8 rectangular grids of 106.25 m × 100 m tile an 850 m × 800 m block (680,000 m²) centred
+//! near Panjin ([`CENTRE`]); grid rows run north to south, columns west to east. The communities
+//! are four strips of two columns, each cut into three contiguous blocks of 6, 5 and 5 grids; the
+//! roads follow grid borders. People's names and phone numbers come from a fixed pseudo-random
+//! sequence, so every run produces the same roster. `data/zhenxing/` holds the same data as files
+//! (written by `cargo run -p xiangying-core --example gen_zhenxing -- data/zhenxing`).
 
 use super::geo::EARTH_RADIUS_M;
 use super::{

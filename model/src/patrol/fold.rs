@@ -16,6 +16,7 @@
 use super::track::{TrackPoint, length_m};
 use super::{CompanionKind, PatrolAction, PatrolEvent, PatrolFacts, PatrolPlace};
 use crate::case::{Author, Claim, Outcome};
+use crate::denied::Denied;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -130,14 +131,14 @@ pub fn fold_patrol(
 /// Checks one entry against the state and applies it, or says why it cannot apply: a server
 /// entry goes to [`by_server`], a person's to the transition of its action (the walker
 /// writes every entry but a companion's own confirmation).
-fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<(), String> {
+fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<(), Denied> {
     let claim = match &e.by {
         Author::Server { .. } => return by_server(&e.action),
         Author::Person(c) => c,
     };
     match &e.action {
         PatrolAction::Unknown { type_name, .. } => Err(unknown(type_name)),
-        PatrolAction::ServerVoid { .. } => Err("only a server voids".into()),
+        PatrolAction::ServerVoid { .. } => Err(Denied::PatrolOnlyServerVoids),
         PatrolAction::Confirmed { accompaniment } => confirm(s, &claim.person, accompaniment, e.at),
         PatrolAction::Accompanied { companion } => {
             walker_only(facts, claim)?;
@@ -151,31 +152,32 @@ fn apply(facts: &PatrolFacts, s: &mut PatrolState, e: &PatrolEvent) -> Result<()
 }
 
 /// The refusal of an entry type this build does not know.
-fn unknown(type_name: &str) -> String {
-    format!("this app does not know the entry `{type_name}`; an update shows it")
+fn unknown(type_name: &str) -> Denied {
+    Denied::UnknownPatrolEntry {
+        type_name: type_name.to_string(),
+    }
 }
 
 /// An entry written by the server: only a void (it takes effect by being skipped in the
 /// fold), nothing else.
-fn by_server(action: &PatrolAction) -> Result<(), String> {
+fn by_server(action: &PatrolAction) -> Result<(), Denied> {
     match action {
         PatrolAction::Unknown { type_name, .. } => Err(unknown(type_name)),
         PatrolAction::ServerVoid { .. } => Ok(()),
         PatrolAction::Accompanied { .. } | PatrolAction::Ended | PatrolAction::Confirmed { .. } => {
-            Err("a server writes only voids".into())
+            Err(Denied::PatrolServerOnlyVoids)
         }
     }
 }
 
 /// Refuses an entry by anybody but the patrol's walker.
-fn walker_only(facts: &PatrolFacts, claim: &Claim) -> Result<(), String> {
+fn walker_only(facts: &PatrolFacts, claim: &Claim) -> Result<(), Denied> {
     if claim.person == facts.walker.person {
         Ok(())
     } else {
-        Err(format!(
-            "only the walker {} records this patrol",
-            facts.walker.person
-        ))
+        Err(Denied::NotTheWalker {
+            walker: facts.walker.person.clone(),
+        })
     }
 }
 
@@ -188,20 +190,23 @@ fn accompanied(
     s: &mut PatrolState,
     companion: &Claim,
     e: &PatrolEvent,
-) -> Result<(), String> {
-    let kind = CompanionKind::of(companion.role)
-        .ok_or_else(|| format!("a {} does not accompany patrols", companion.role.label_zh()))?;
+) -> Result<(), Denied> {
+    let kind = CompanionKind::of(companion.role).ok_or(Denied::RoleDoesNotAccompany {
+        role: companion.role,
+    })?;
     if companion.person == facts.walker.person {
-        return Err("the walker cannot accompany their own patrol".into());
+        return Err(Denied::WalkerAccompaniesSelf);
     }
     if kind == CompanionKind::GridWorker && !matches!(facts.place, PatrolPlace::Segment(_)) {
-        return Err("a grid worker accompanies street chiefs on their segments".into());
+        return Err(Denied::GridWorkerOnSegmentsOnly);
     }
     if s.companions
         .iter()
         .any(|c| c.claim.person == companion.person)
     {
-        return Err(format!("{} is already recorded", companion.person));
+        return Err(Denied::CompanionAlreadyRecorded {
+            person: companion.person.clone(),
+        });
     }
     s.companions.push(Companion {
         claim: companion.clone(),
@@ -214,9 +219,9 @@ fn accompanied(
 }
 
 /// 结束: the walker ends the patrol; the first end counts, later ones are refused.
-fn ended(s: &mut PatrolState, at: i64) -> Result<(), String> {
+fn ended(s: &mut PatrolState, at: i64) -> Result<(), Denied> {
     match s.ended_at {
-        Some(t) => Err(format!("the patrol already ended at {t}")),
+        Some(t) => Err(Denied::PatrolAlreadyEnded { at: t }),
         None => {
             s.ended_at = Some(at);
             Ok(())
@@ -226,22 +231,25 @@ fn ended(s: &mut PatrolState, at: i64) -> Result<(), String> {
 
 /// 确认陪同: a companion's confirmation of the accompaniment recorded by entry
 /// `accompaniment`; only by the person it names, once.
-fn confirm(s: &mut PatrolState, by: &str, accompaniment: &str, at: i64) -> Result<(), String> {
+fn confirm(s: &mut PatrolState, by: &str, accompaniment: &str, at: i64) -> Result<(), Denied> {
     let c = s
         .companions
         .iter_mut()
         .find(|c| c.event == accompaniment)
-        .ok_or_else(|| format!("no accompaniment {accompaniment} to confirm"))?;
+        .ok_or_else(|| Denied::NoSuchAccompaniment {
+            accompaniment: accompaniment.to_string(),
+        })?;
     if c.claim.person != by {
-        return Err(format!(
-            "only {} confirms accompaniment {accompaniment}",
-            c.claim.person
-        ));
+        return Err(Denied::NotTheCompanion {
+            person: c.claim.person.clone(),
+            accompaniment: accompaniment.to_string(),
+        });
     }
     if let Some(t) = c.confirmed_at {
-        return Err(format!(
-            "accompaniment {accompaniment} was confirmed at {t}"
-        ));
+        return Err(Denied::AlreadyConfirmed {
+            accompaniment: accompaniment.to_string(),
+            at: t,
+        });
     }
     c.confirmed_at = Some(at);
     Ok(())

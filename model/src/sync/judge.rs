@@ -5,8 +5,8 @@
 //! append to the `events` and `photos` lists ([`super::append_only`]); the new elements are
 //! then found by element id (not by comparing contents, which cannot see a reordering) and must
 //! be signed by the pushing person. Anything else, or raising a new case as somebody else, is
-//! tampering: refused outright (see DESIGN.md, Sharp edges). Every step is linear in the size
-//! of the document and the push.
+//! tampering: refused outright (see `docs/ARCHITECTURE.md`, "Sharp edges"). Every step is
+//! linear in the size of the document and the push.
 //! A device whose protocol says it writes a newer layout ([`Judging::newer`]) may add what
 //! this build cannot judge: scalars under root keys it does not know and events of action
 //! types it does not know (still appended, still signed by the pusher). From any other device
@@ -82,7 +82,7 @@ impl<'a> Judging<'a> {
 }
 
 /// What an accepted push adds.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Additions {
     /// New events, in document order.
     pub events: Vec<Event>,

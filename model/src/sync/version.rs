@@ -122,12 +122,45 @@ pub fn client_header(app: &str) -> String {
     format!("app={}; core={CORE_VERSION}", clean(app))
 }
 
-/// The User-Agent for an app version, e.g. `xiangying/2.3.0 core/0.1.0 protocol/1.2`.
-pub fn user_agent(app: &str, protocol: Protocol) -> String {
-    format!(
+/// The User-Agent for an app version on a platform, e.g.
+/// `xiangying/2.3.0 core/0.1.0 protocol/1.2 (Android 14)`; without the comment when the
+/// platform is empty (unknown). `platform` must have passed [`check_platform`].
+pub fn user_agent(app: &str, platform: &str, protocol: Protocol) -> String {
+    let ua = format!(
         "xiangying/{} core/{CORE_VERSION} protocol/{protocol}",
         clean(app)
-    )
+    );
+    if platform.is_empty() {
+        ua
+    } else {
+        format!("{ua} ({platform})")
+    }
+}
+
+/// The longest platform name and version a User-Agent carries.
+pub const MAX_PLATFORM_LEN: usize = 64;
+
+/// Checks a platform name and version as the app gives it (e.g. `Android 14`, `iOS 18.1`)
+/// for the User-Agent's comment: printable ASCII and spaces, no parentheses or backslash
+/// (they would end or escape the comment), at most [`MAX_PLATFORM_LEN`] characters. Returns it
+/// trimmed, or what is wrong with it.
+pub fn check_platform(platform: &str) -> Result<String, String> {
+    let p = platform.trim();
+    if p.len() > MAX_PLATFORM_LEN {
+        return Err(format!(
+            "{} characters, more than {MAX_PLATFORM_LEN}",
+            p.chars().count()
+        ));
+    }
+    match p
+        .chars()
+        .find(|c| !(c.is_ascii_graphic() || *c == ' ') || matches!(c, '(' | ')' | '\\'))
+    {
+        Some(c) => Err(format!(
+            "{c:?} cannot go in an HTTP header's comment (printable ASCII without parentheses)"
+        )),
+        None => Ok(p.to_string()),
+    }
 }
 
 /// An app version made safe for a header: printable ASCII without separators, at most 64
@@ -199,9 +232,18 @@ mod tests {
     #[test]
     fn the_client_headers_carry_app_core_and_protocol() {
         assert_eq!(
-            user_agent("2.3.0", CURRENT),
+            user_agent("2.3.0", "", CURRENT),
             format!("xiangying/2.3.0 core/{CORE_VERSION} protocol/1.2")
         );
+        assert_eq!(
+            user_agent("2.3.0", "Android 14", CURRENT),
+            format!("xiangying/2.3.0 core/{CORE_VERSION} protocol/1.2 (Android 14)")
+        );
+        assert_eq!(check_platform(" iOS 18.1 ").as_deref(), Ok("iOS 18.1"));
+        assert!(check_platform("Android 14\r\nX-Evil: 1").is_err());
+        assert!(check_platform("鸿蒙 4").is_err());
+        assert!(check_platform("Android (14)").is_err());
+        assert!(check_platform(&"x".repeat(65)).is_err());
         assert_eq!(client_header(""), format!("app=dev; core={CORE_VERSION}"));
         assert_eq!(clean("1.0; evil\r\n"), "1.0evil");
         assert!(!CURRENT.is_newer_layout());

@@ -638,6 +638,7 @@ mod tests {
             stage: PhotoStage::Before,
             bytes: 10,
             captured_at: None,
+            place: None,
             added_by: "gw1".into(),
             added_at: T0,
         }

@@ -1,4 +1,5 @@
-//! Tests of the Zhenxing example: the shipped files, the numbers of `DOMAIN.md`, the geometry.
+//! Tests of the Zhenxing example: the shipped files, the numbers of `docs/DOMAIN.md`, the
+//! geometry.
 
 use super::*;
 use crate::org::{

@@ -6,6 +6,7 @@
 package cn.xiangying
 
 import cn.xiangying.ffi.ApiException
+import cn.xiangying.ffi.CameraPhoto
 import cn.xiangying.ffi.CancelToken
 import cn.xiangying.ffi.CaseDetail
 import cn.xiangying.ffi.CaseListener
@@ -14,6 +15,7 @@ import cn.xiangying.ffi.CaseStatus
 import cn.xiangying.ffi.CaseSummary
 import cn.xiangying.ffi.Category
 import cn.xiangying.ffi.Claim
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.DuplicateCandidate
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.ImportReport
@@ -25,6 +27,7 @@ import cn.xiangying.ffi.PatrolPlace
 import cn.xiangying.ffi.PatrolSummary
 import cn.xiangying.ffi.PatrolView
 import cn.xiangying.ffi.PendingUpload
+import cn.xiangying.ffi.PhotoCapture
 import cn.xiangying.ffi.PhotoRef
 import cn.xiangying.ffi.PhotoStage
 import cn.xiangying.ffi.ProgressListener
@@ -75,8 +78,9 @@ import java.io.File
  * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
  * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`,
  * `Unauthorised`, `UpgradeRequired`, `ServerTooOld`, `ServerRejected`, `Cancelled`,
- * `Internal`); see `ApiException` in the generated bindings, and [upgradeNeeded] for the two
- * answers that say one side must be upgraded.
+ * `Internal`); see `ApiException` in the generated bindings, [code] for its stable code and
+ * [message] for its message in Chinese or English (Errors.kt), and [upgradeNeeded] for the
+ * two answers that say one side must be upgraded.
  */
 class Xiangying private constructor(
     /** The generated object, for anything this layer does not wrap. */
@@ -109,16 +113,26 @@ class Xiangying private constructor(
     companion object {
         /**
          * Opens (creating if needed) the store in [dir]. [appVersion] (the app's `versionName`)
-         * goes with every request to the server, beside the core and protocol versions.
+         * goes with every request to the server, beside the core and protocol versions, and
+         * [platform] (e.g. `Android 14`; the Android layer fills it from `Build.VERSION.RELEASE`)
+         * in the User-Agent; a [platform] that cannot go in an HTTP header is
+         * [ApiException.InvalidInput] (field `platform`).
+         * [mapDatum] is the datum of the app's map (AMap, Tencent: `GCJ02`; Baidu: `BD09`;
+         * OpenStreetMap or none: `WGS84`): every position read back is in it (see
+         * [setMapDatum]); positions given say their own datum.
          */
         suspend fun open(
             dir: File,
             io: CoroutineDispatcher = Dispatchers.IO,
             appVersion: String = "dev",
+            platform: String = "",
+            mapDatum: Datum = Datum.WGS84,
         ): Xiangying =
             withContext(io) {
                 val device = XiangyingDevice.open(dir.absolutePath)
                 device.setAppVersion(appVersion)
+                device.setPlatform(platform)
+                device.setMapDatum(mapDatum)
                 Xiangying(device, io)
             }
     }
@@ -232,22 +246,28 @@ class Xiangying private constructor(
         onIo { request(NewRequest(category, location, description, grid)) }
 
     /**
-     * Raises a problem report with its before photos (camera JPEG, PNG or WebP bytes; convert
-     * HEIC with `ImageDecoder` first), processed on the core's worker thread. A rejected
+     * Raises a problem report with its before photos (camera JPEG, PNG or WebP bytes; HEIC is
+     * refused naming HEIC: convert it with `ImageDecoder` first, keeping the capture record),
+     * processed on the core's worker thread. Each [CameraPhoto] may carry the camera's
+     * [PhotoCapture] (time, place with its datum), which wins over the EXIF. A null
+     * [location] places the report where the first photo with a place was taken. A rejected
      * photo (`PhotoRejected`) writes nothing.
      */
     suspend fun reportWithPhotos(
         category: String,
-        location: GeoPoint,
+        location: GeoPoint?,
         description: String,
-        photos: List<ByteArray>,
+        photos: List<CameraPhoto>,
         grid: String? = null,
         segment: String? = null,
     ): String = device.reportWithPhotos(NewReport(category, location, description, grid, segment), photos)
 
-    /** Attaches a photo to a case I am involved in; pass the returned hash to [handleOnSpot] or [resolve]. */
-    suspend fun attachPhoto(caseId: String, bytes: ByteArray, stage: PhotoStage): PhotoRef =
-        device.attachPhoto(caseId, bytes, stage)
+    /**
+     * Attaches a photo to a case I am involved in; pass the returned hash to [handleOnSpot] or
+     * [resolve]. [capture], the camera's record of time and place, wins over the EXIF.
+     */
+    suspend fun attachPhoto(caseId: String, bytes: ByteArray, stage: PhotoStage, capture: PhotoCapture? = null): PhotoRef =
+        device.attachPhoto(caseId, bytes, stage, capture)
 
     /** A photo or thumbnail stored on this device (JPEG bytes); `NotFound` when it is not here. */
     suspend fun photo(hash: String): ByteArray = onIo { photo(hash) }
@@ -325,8 +345,18 @@ class Xiangying private constructor(
     suspend fun byStatus(status: CaseStatus, limit: Int = 50): List<CaseSummary> =
         onIo { byStatus(status, limit.toUInt()) }
 
-    /** Open cases past their deadline. */
+    /** Open cases past their deadline, most overdue first. */
     suspend fun overdue(limit: Int = 50): List<CaseSummary> = onIo { overdue(limit.toUInt()) }
+
+    /** The cases in a grid. */
+    suspend fun byGrid(grid: String, limit: Int = 50): List<CaseSummary> = onIo { byGrid(grid, limit.toUInt()) }
+
+    /** The cases in a community. */
+    suspend fun byCommunity(community: String, limit: Int = 50): List<CaseSummary> =
+        onIo { byCommunity(community, limit.toUInt()) }
+
+    /** Every case the device holds. */
+    suspend fun allCases(limit: Int = 50): List<CaseSummary> = onIo { allCases(limit.toUInt()) }
 
     /** Changes waiting for a server. */
     suspend fun outboxLen(): Long = onIo { outboxLen().toLong() }
@@ -550,8 +580,8 @@ val Throwable.upgradeNeeded: Upgrade?
  * A running sync engine ([Xiangying.startSyncEngine]). [status] is its state (idle, syncing
  * with progress, offline or waiting to retry with when and why, upgrade required, stopped)
  * with the outbox and upload queue sizes and the time of the last success; wire
- * [connectivityRegained] to `ConnectivityManager.NetworkCallback.onAvailable` and
- * [setForeground] to the app's lifecycle.
+ * [connectivityRegained] to the default network gaining validated internet access and
+ * [setForeground] to the app's lifecycle (`cn.xiangying.android.SyncWiring` does both).
  */
 class SyncEngine internal constructor(
     /** The generated object, for anything this layer does not wrap. */

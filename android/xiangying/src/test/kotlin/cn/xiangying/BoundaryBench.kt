@@ -4,6 +4,7 @@
 //   mvn -B test -Dtest=BoundaryBench -Dxiangying.bench=true
 package cn.xiangying
 
+import cn.xiangying.ffi.CameraPhoto
 import cn.xiangying.ffi.NewReport
 import cn.xiangying.ffi.XiangyingDevice
 import kotlinx.coroutines.runBlocking
@@ -59,8 +60,8 @@ class BoundaryBench {
         val photo = if (path.isNotBlank()) java.io.File(path).readBytes() else jpeg(1, 4000, 3000)
         println("photo: ${photo.size} bytes${if (path.isBlank()) " (made with javax.imageio)" else " from $path"}")
         val d = device("gw1")
-        runBlocking { repeat(3) { d.reportWithPhotos(report(it), listOf(photo)) } }
-        stats("kotlin report_with_photos 3MB (suspend, generated)", timed(20) { i -> runBlocking { d.reportWithPhotos(report(i), listOf(photo)) } })
+        runBlocking { repeat(3) { d.reportWithPhotos(report(it), listOf(CameraPhoto(photo))) } }
+        stats("kotlin report_with_photos 3MB (suspend, generated)", timed(20) { i -> runBlocking { d.reportWithPhotos(report(i), listOf(CameraPhoto(photo))) } })
         d.close()
     }
 

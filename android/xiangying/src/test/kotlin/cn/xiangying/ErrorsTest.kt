@@ -1,10 +1,12 @@
 // Every ApiException variant an app can meet today, caught as its Kotlin type from the real
-// library. Not reachable yet: Network and Unauthorised (sync server), PhotoRejected (photo
+// library (their stable codes and messages: ErrorCodesTest). Not reachable yet: Network and Unauthorised (sync server), PhotoRejected (photo
 // attachment); CorruptCase needs a damaged store file (the core's own tests cover it);
 // Internal is for bugs and unmapped core errors.
 package cn.xiangying
 
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.ApiException
+import cn.xiangying.ffi.ErrorCode
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.XiangyingDevice
 import kotlinx.coroutines.runBlocking
@@ -23,6 +25,9 @@ class ErrorsTest {
         val e = assertThrows<ApiException.NotAllowed> { runBlocking { chief.close(id, "想直接结案") } }
         assertEquals("close", e.action)
         assertTrue(e.reason.isNotBlank())
+        // The refusal's own code and Chinese words travel with it (ErrorCodesTest checks them all).
+        assertEquals(ErrorCode.WRONG_STATUS, e.code)
+        assertTrue(e.reasonZh.isNotBlank())
         assertEquals(before, chief.outboxLen())
 
         // A volunteer may not escalate a problem report.
@@ -49,7 +54,7 @@ class ErrorsTest {
         val e = assertThrows<ApiException.InvalidInput> { runBlocking { d.report(Sample.LITTER, Sample.IN_G1, "   ") } }
         assertEquals("description", e.field)
         val l = assertThrows<ApiException.InvalidInput> {
-            runBlocking { d.report(Sample.LITTER, GeoPoint(lon = 500.0, lat = 0.0), "x") }
+            runBlocking { d.report(Sample.LITTER, GeoPoint(lon = 500.0, lat = 0.0, datum = Datum.WGS84), "x") }
         }
         assertEquals("location", l.field)
         val b = assertThrows<ApiException.InvalidInput> { runBlocking { d.applyRemote("x", byteArrayOf(1, 2, 3)) } }

@@ -6,6 +6,7 @@
 // through a real server.)
 package cn.xiangying
 
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.Assignee
 import cn.xiangying.ffi.CaseStatus
@@ -51,7 +52,7 @@ class FieldTest {
             d.route(Sample.IN_G1),
         )
         // 120 m east of the last grid: filed in g3, flagged, no segment in reach.
-        val out = d.route(GeoPoint(lon = 0.3 + deg(120.0), lat = 0.05))
+        val out = d.route(GeoPoint(lon = 0.3 + deg(120.0), lat = 0.05, datum = Datum.WGS84))
         assertEquals("g3", out.grid)
         assertEquals("c2", out.community)
         assertEquals("gw3", out.gridWorker)
@@ -60,7 +61,7 @@ class FieldTest {
         assertNull(out.segment)
         assertTrue(out.streetChiefs.isEmpty())
 
-        val bad = assertThrows<ApiException.InvalidInput> { runBlocking { d.route(GeoPoint(lon = Double.NaN, lat = 0.0)) } }
+        val bad = assertThrows<ApiException.InvalidInput> { runBlocking { d.route(GeoPoint(lon = Double.NaN, lat = 0.0, datum = Datum.WGS84)) } }
         assertEquals("location", bad.field)
         val bare = Xiangying.open(tempDir("bare"))
         assertThrows<ApiException.NotSetUp> { runBlocking { bare.route(Sample.IN_G1) } }
@@ -78,7 +79,7 @@ class FieldTest {
         withTimeout(5_000) { chief.collectors.first { it > 0 } }
 
         // In g2, 10 m off the segment: the street chief chooses neither grid nor segment.
-        val r = chief.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05 + deg(10.0)), "井盖破损")
+        val r = chief.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05 + deg(10.0), datum = Datum.WGS84), "井盖破损")
         assertEquals(listOf(r.caseId), withTimeout(5_000) { heard.await() })
         watcher.cancel()
         assertEquals("g2", r.route.grid)
@@ -101,7 +102,7 @@ class FieldTest {
         assertTrue(other.inbox().isEmpty(), "not the worker of g1")
 
         // Outside the street: the plain report refuses it, the routed one files it in g3.
-        val far = GeoPoint(lon = 0.3 + deg(120.0), lat = 0.05)
+        val far = GeoPoint(lon = 0.3 + deg(120.0), lat = 0.05, datum = Datum.WGS84)
         assertThrows<ApiException.InvalidInput> { runBlocking { chief.report(Sample.MANHOLE, far, "井盖破损") } }
         val outside = chief.reportRouted(Sample.MANHOLE, far, "井盖破损")
         assertTrue(outside.route.outsideStreet)
@@ -114,7 +115,7 @@ class FieldTest {
         val d = deviceOf("gw1")
         val first = d.report(Sample.MANHOLE, Sample.IN_G1, "井盖破损")
         d.report(Sample.LITTER, Sample.IN_G1, "垃圾满溢") // another category: never suggested
-        val here = GeoPoint(lon = 0.05 + deg(50.0), lat = 0.05)
+        val here = GeoPoint(lon = 0.05 + deg(50.0), lat = 0.05, datum = Datum.WGS84)
 
         val found = d.duplicateCandidates(Sample.MANHOLE, here)
         assertEquals(listOf(first), found.map { it.summary.id })
@@ -171,7 +172,7 @@ class FieldTest {
         val a = d.report(Sample.LITTER, Sample.IN_G1, "垃圾满溢")
         d.handleOnSpot(a, "清理完毕", listOf("ab".repeat(32)))
         // g2: forwarded to gw2 and still open, due within 24 h.
-        val b = d.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05), "井盖破损")
+        val b = d.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05, datum = Datum.WGS84), "井盖破损")
         d.forwardRouted(b.caseId, "请处理")
 
         val r = d.rankings(from, to)

@@ -2,6 +2,7 @@
 // res1, …) loaded from the repository's test data, and stores in temporary folders.
 package cn.xiangying
 
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.GeoPoint
 import java.io.File
 import java.nio.file.Files
@@ -21,7 +22,7 @@ object Sample {
     val catalogueJson: String by lazy { File(dir, "sample-catalogue.json").readText() }
 
     /** A point inside grid g1 on segment s1. */
-    val IN_G1 = GeoPoint(lon = 0.05, lat = 0.05)
+    val IN_G1 = GeoPoint(lon = 0.05, lat = 0.05, datum = Datum.WGS84)
 
     /** 垃圾满溢: an event handled in the grid within 4 h. */
     const val LITTER = "020101"

@@ -6,6 +6,7 @@
 // figures of the rankings. (SyncTest sends a patrol through a real server.)
 package cn.xiangying
 
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.CompanionKind
 import cn.xiangying.ffi.PatrolPlace
@@ -35,6 +36,7 @@ fun fixes(n: Int, startMs: Long): List<TrackPoint> = (0 until n).map { i ->
         lon = 0.05 + deg(3.0) * sin(i * 0.3),
         lat = 0.02 + deg(4.0) * i,
         accuracyM = 5.0,
+        datum = Datum.WGS84,
     )
 }
 

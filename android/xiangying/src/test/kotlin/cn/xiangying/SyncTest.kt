@@ -7,6 +7,8 @@
 // community chief.
 package cn.xiangying
 
+import cn.xiangying.ffi.CameraPhoto
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.Assignee
 import cn.xiangying.ffi.CancelToken
@@ -50,7 +52,7 @@ class SyncTest : WithServer() {
         assertNotNull(chief.deviceId())
 
         val photo = jpeg(7)
-        val id = chief.reportWithPhotos(Sample.LITTER, Sample.IN_G1, "路口垃圾桶满溢", listOf(photo))
+        val id = chief.reportWithPhotos(Sample.LITTER, Sample.IN_G1, "路口垃圾桶满溢", listOf(CameraPhoto(photo)))
         val reported = chief.case(id)
         assertEquals(1, reported.photos.size)
         assertEquals(PhotoStage.BEFORE, reported.photos[0].stage)
@@ -117,7 +119,7 @@ class SyncTest : WithServer() {
         val g2 = enrolled(server, "gw2")
         val g1 = enrolled(server, "gw1")
         // In g2 on the segment: the street chief chooses nothing, the route says who answers.
-        val r = chief.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05), "井盖破损")
+        val r = chief.reportRouted(Sample.MANHOLE, GeoPoint(lon = 0.15, lat = 0.05, datum = Datum.WGS84), "井盖破损")
         assertEquals("g2", r.route.grid)
         assertEquals("gw2", r.route.gridWorker)
         val f = chief.forwardRouted(r.caseId, "请处理")
@@ -132,7 +134,7 @@ class SyncTest : WithServer() {
         g1.syncNow()
         assertTrue(g1.inbox().none { it.id == r.caseId }, "the worker of g1 does not get it")
         // The grid worker's device suggests it as a duplicate of a second report nearby.
-        val dup = g2.duplicateCandidates(Sample.MANHOLE, GeoPoint(lon = 0.15 + deg(30.0), lat = 0.05))
+        val dup = g2.duplicateCandidates(Sample.MANHOLE, GeoPoint(lon = 0.15 + deg(30.0), lat = 0.05, datum = Datum.WGS84))
         assertEquals(listOf(r.caseId), dup.map { it.summary.id })
         listOf(chief, g2, g1).forEach { it.close() }
     }
@@ -223,7 +225,7 @@ class SyncTest : WithServer() {
     @Test
     fun `syncFlow emits every step and ends with DONE`() = runBlocking {
         val d = enrolled(server, "gw1")
-        val id = d.reportWithPhotos(Sample.MANHOLE, Sample.IN_G1, "井盖破损", listOf(jpeg(11)))
+        val id = d.reportWithPhotos(Sample.MANHOLE, Sample.IN_G1, "井盖破损", listOf(CameraPhoto(jpeg(11))))
         val after = d.attachPhoto(id, jpeg(12), PhotoStage.AFTER)
         d.handleOnSpot(id, "已更换", listOf(after.hash))
         assertEquals(4, d.pendingUploads().size)
@@ -311,7 +313,7 @@ class SyncTest : WithServer() {
         val good = jpeg(3)
         val truncated = good.copyOf(good.size / 3)
         val e = assertThrows<ApiException.PhotoRejected> {
-            runBlocking { d.reportWithPhotos(Sample.LITTER, Sample.IN_G1, "坏照片", listOf(good, truncated)) }
+            runBlocking { d.reportWithPhotos(Sample.LITTER, Sample.IN_G1, "坏照片", listOf(CameraPhoto(good), CameraPhoto(truncated))) }
         }
         assertTrue(e.reason.isNotBlank())
         assertEquals(before, d.myReports().size)

@@ -1,15 +1,22 @@
-// The sample app: enrols with a sync server (set up with the sample street of
-// bindings/testdata, a code from `admin issue-code psc1`), starts the sync engine with its
-// Android wiring (connectivity, app foreground, WorkManager), shows the engine's state, the
-// outbox and upload counts and the last success, reports a problem and shows the inbox
-// (refreshed through Xiangying.inboxFlow, which also hears what the engine's syncs changed).
+// The sample app: enrols with a sync server (a URL and a one-time code typed in; the server set
+// up with the sample street of bindings/testdata, the code from `admin issue-code psc1`),
+// starts the sync engine with its Android wiring (connectivity, app foreground, WorkManager:
+// SyncWiring), shows the engine's state line (SyncDisplay), the outbox and upload counts and
+// the last success, with "sync now" (the engine's syncSoon) and "cancel" (cancelSync) buttons;
+// reports a problem and shows the inbox (Xiangying.inboxFlow, which also hears what the
+// engine's syncs changed); starts and ends a patrol whose track PatrolTrackingService records
+// with the screen off. Written against the Android, Compose and androidx APIs; not compiled
+// here (no Android SDK on the project's machines).
 package cn.xiangying.sample
 
+import android.Manifest
 import android.content.Context
 import android.os.Build
 import android.os.Bundle
 import androidx.activity.ComponentActivity
+import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.compose.setContent
+import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
@@ -30,18 +37,26 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.lifecycleScope
+import cn.xiangying.SyncActivity
 import cn.xiangying.SyncEngine
 import cn.xiangying.Xiangying
 import cn.xiangying.android.SyncWiring
 import cn.xiangying.android.XiangyingProcess
 import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.CaseSummary
+import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.GeoPoint
+import cn.xiangying.ffi.PatrolPlace
+import cn.xiangying.ffi.PatrolSummary
+import cn.xiangying.ffi.Scope
 import cn.xiangying.toDisplay
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.emptyFlow
+import kotlinx.coroutines.flow.map
+import kotlinx.coroutines.flow.onSubscription
 import kotlinx.coroutines.launch
 
 /** The process's engine and its wiring: started once after enrolment, kept across activities. */
@@ -119,12 +134,13 @@ fun Screen(x: Xiangying?, enrolled: Boolean, engine: SyncEngine?, enrol: suspend
             }
         }
         if (engine != null) SyncCard(engine)
+        if (enrolled && x != null) PatrolCard(x) { status = it }
         Text("上报问题", style = MaterialTheme.typography.titleMedium)
         OutlinedTextField(value = text, onValueChange = { text = it }, label = { Text("几句话说明问题") })
         Button(enabled = x != null && enrolled, onClick = {
             scope.launch {
                 status = try {
-                    x!!.report("020101", GeoPoint(lon = 0.05, lat = 0.05), text)
+                    x!!.report("020101", GeoPoint(lon = 0.05, lat = 0.05, datum = Datum.WGS84), text)
                     text = ""
                     "已上报"
                 } catch (e: ApiException.InvalidInput) {
@@ -156,11 +172,102 @@ fun SyncCard(engine: SyncEngine) {
         Column(Modifier.padding(12.dp)) {
             Row {
                 Text(d.label, style = MaterialTheme.typography.titleMedium, modifier = Modifier.weight(1f))
-                Button(onClick = { engine.syncSoon() }) { Text("立即同步") }
+                if (d.activity == SyncActivity.SYNCING) {
+                    // Stops the sync between two steps; what it did stays, the engine carries on.
+                    Button(onClick = { engine.cancelSync() }) { Text("取消") }
+                } else {
+                    // The engine syncs by itself; this asks it to sync now (backoff included).
+                    Button(onClick = { engine.syncSoon() }) { Text("立即同步") }
+                }
             }
             d.detail?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
             Text("待上传 ${d.outbox} · 待传照片 ${d.uploads}")
             Text(d.lastSuccessText())
+        }
+    }
+}
+
+/**
+ * My patrol: start one on my grid or segment (a grid worker or a street chief), see its fixes
+ * and distance grow while PatrolTrackingService records them (screen off included), end it;
+ * after the process was killed, resume recording the patrol still under way.
+ */
+@Composable
+fun PatrolCard(x: Xiangying, say: (String) -> Unit) {
+    val context = LocalContext.current
+    val scope = rememberCoroutineScope()
+    val recording by PatrolTrackingService.running.collectAsState()
+    // activePatrol() again after every change (each batch of fixes names the patrol).
+    val active by remember(x) {
+        x.changes.onSubscription { emit(emptyList()) }.map { x.activePatrol() }
+    }.collectAsState(initial = null)
+
+    suspend fun startOrResume() {
+        try {
+            val current = x.activePatrol()
+            if (current != null) {
+                PatrolTrackingService.start(context, current.id, current.startedAtMs)
+                return
+            }
+            val place = when (val mine = x.me()?.scope) {
+                is Scope.Grid -> PatrolPlace.Grid(mine.id)
+                is Scope.Segment -> PatrolPlace.Segment(mine.id)
+                else -> return say("只有网格员和街长可以巡查")
+            }
+            val id = x.startPatrol(place)
+            PatrolTrackingService.start(context, id, x.patrol(id).startedAtMs)
+            say("巡查已开始")
+        } catch (e: ApiException) {
+            say(e.message ?: e.toString())
+        }
+    }
+
+    // Fine location for the track; on Android 13+ the notification permission too (without
+    // it the service still runs, its notification only shows in the task manager).
+    val permissions = buildList {
+        add(Manifest.permission.ACCESS_FINE_LOCATION)
+        add(Manifest.permission.ACCESS_COARSE_LOCATION)
+        if (Build.VERSION.SDK_INT >= 33) add(Manifest.permission.POST_NOTIFICATIONS)
+    }.toTypedArray()
+    val ask = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) { granted ->
+        if (granted[Manifest.permission.ACCESS_FINE_LOCATION] == true) {
+            scope.launch { startOrResume() }
+        } else {
+            say("需要“精确位置”权限才能记录巡查轨迹")
+        }
+    }
+
+    Card(Modifier.fillMaxWidth().padding(vertical = 8.dp)) {
+        Column(Modifier.padding(12.dp)) {
+            val p: PatrolSummary? = active
+            Row {
+                Text(
+                    when {
+                        p == null -> "巡查"
+                        recording == p.id -> "巡查中"
+                        else -> "巡查未结束（未在记录）"
+                    },
+                    style = MaterialTheme.typography.titleMedium,
+                    modifier = Modifier.weight(1f),
+                )
+                when {
+                    p == null -> Button(onClick = { ask.launch(permissions) }) { Text("开始巡查") }
+                    recording != p.id -> Button(onClick = { ask.launch(permissions) }) { Text("继续记录") }
+                    else -> {}
+                }
+                if (p != null) {
+                    Button(onClick = {
+                        if (recording == p.id) {
+                            PatrolTrackingService.end(context) // records the last fixes, then ends it
+                        } else {
+                            scope.launch {
+                                say(try { x.endPatrol(p.id); "巡查已结束" } catch (e: ApiException) { e.message ?: e.toString() })
+                            }
+                        }
+                    }) { Text("结束巡查") }
+                }
+            }
+            if (p != null) Text("${p.points} 个定位点 · ${p.distanceM.toInt()} 米")
         }
     }
 }

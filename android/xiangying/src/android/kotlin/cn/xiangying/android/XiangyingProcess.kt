@@ -23,13 +23,26 @@ object XiangyingProcess {
 
     /**
      * The process's store, opened on first use in [dataDir] with the app's `versionName` as
-     * its app version. Kept open for the life of the process.
+     * its app version and `Android <release>` as its platform (both in the User-Agent). Kept
+     * open for the life of the process.
      */
     suspend fun store(context: Context): Xiangying {
         store?.let { return it }
         return lock.withLock {
-            store ?: Xiangying.open(dataDir(context), appVersion = versionName(context)).also { store = it }
+            store ?: Xiangying.open(
+                dataDir(context),
+                appVersion = versionName(context),
+                platform = platform(),
+            ).also { store = it }
         }
+    }
+
+    /** `Android <release>`, kept to what an HTTP header's comment may carry. */
+    fun platform(): String {
+        val release = Build.VERSION.RELEASE.orEmpty()
+            .filter { it in ' '..'~' && it != '(' && it != ')' && it != '\\' }
+            .take(48)
+        return "Android $release".trim()
     }
 
     private fun versionName(context: Context): String {

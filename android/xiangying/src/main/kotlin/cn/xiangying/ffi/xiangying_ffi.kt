@@ -669,6 +669,9 @@ internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.
 internal interface UniffiCallbackInterfaceSyncListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`report`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "statusChanged")
 internal open class UniffiVTableCallbackInterfaceEngineListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -745,6 +748,25 @@ internal open class UniffiVTableCallbackInterfaceSyncListener(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
+internal open class UniffiVTableCallbackInterfaceLogSink(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `log`: UniffiCallbackInterfaceLogSinkMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `log`: UniffiCallbackInterfaceLogSinkMethod0? = null,
+    ): UniffiVTableCallbackInterfaceLogSink(`uniffiFree`,`uniffiClone`,`log`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLogSink) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `log` = other.`log`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -770,7 +792,17 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_xiangying_ffi_checksum_func_api_error_code(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_error_code_name(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_func_default_engine_config(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_clear_log_sink(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_set_log_sink(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_api_error_message(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept(
     ): Int
@@ -824,6 +856,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_me(
@@ -856,7 +890,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_platform(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now(
     ): Int
@@ -928,6 +966,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_synclistener_progress(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_logsink_log(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_constructor_canceltoken_new(
@@ -950,6 +990,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "xiangying_ffi"))
         uniffiCallbackInterfaceCaseListener.register(this)
         uniffiCallbackInterfaceEngineListener.register(this)
+        uniffiCallbackInterfaceLogSink.register(this)
         uniffiCallbackInterfaceProgressListener.register(this)
         uniffiCallbackInterfaceSyncListener.register(this)
         
@@ -970,7 +1011,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_apply_remote(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,`stage`: RustBuffer.ByValue,
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(`ptr`: Long,`caseId`: RustBuffer.ByValue,`bytes`: RustBuffer.ByValue,`stage`: RustBuffer.ByValue,`capture`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_by_community(`ptr`: Long,`community`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1014,6 +1055,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_install_org(`ptr`: Long,`rosterJson`: RustBuffer.ByValue,`catalogueJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_mark_duplicate(`ptr`: Long,`caseId`: RustBuffer.ByValue,`of`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_me(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1046,7 +1089,11 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_app_version(`ptr`: Long,`appVersion`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(`ptr`: Long,`datum`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_person(`ptr`: Long,`personId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_platform(`ptr`: Long,`platform`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_sync_now(`ptr`: Long,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,
     ): Long
@@ -1152,7 +1199,25 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_xiangying_ffi_fn_method_synclistener_progress(`ptr`: Long,`report`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_xiangying_ffi_fn_clone_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_xiangying_ffi_fn_free_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_init_callback_vtable_logsink(`vtable`: UniffiVTableCallbackInterfaceLogSink,
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_func_api_error_code(`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_func_error_code_name(`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_default_engine_config(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_func_clear_log_sink(uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_func_set_log_sink(`sink`: Long,`maxLevel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_xiangying_ffi_fn_func_api_error_message(`error`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_xiangying_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1273,7 +1338,22 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_xiangying_ffi_checksum_func_api_error_code() and 0xFFFF) != 58149) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_error_code_name() and 0xFFFF) != 59280) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 23679) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_clear_log_sink() and 0xFFFF) != 3107) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_set_log_sink() and 0xFFFF) != 57243) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_api_error_message() and 0xFFFF) != 14515) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accept() and 0xFFFF) != 24635) {
@@ -1288,7 +1368,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_apply_remote() and 0xFFFF) != 7284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 19571) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_attach_photo() and 0xFFFF) != 5935) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_by_community() and 0xFFFF) != 43048) {
@@ -1354,6 +1434,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_install_org() and 0xFFFF) != 19711) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_map_datum() and 0xFFFF) != 39817) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_mark_duplicate() and 0xFFFF) != 23479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1384,10 +1467,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_remove_case_listener() and 0xFFFF) != 65064) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() and 0xFFFF) != 59045) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report() and 0xFFFF) != 61844) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 54342) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_with_photos() and 0xFFFF) != 12124) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_request() and 0xFFFF) != 29882) {
@@ -1402,7 +1485,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_app_version() and 0xFFFF) != 24771) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_map_datum() and 0xFFFF) != 12571) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_person() and 0xFFFF) != 37393) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_set_platform() and 0xFFFF) != 26576) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_sync_now() and 0xFFFF) != 7921) {
@@ -1417,7 +1506,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_start_sync_engine() and 0xFFFF) != 58549) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 55232) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_duplicate_candidates() and 0xFFFF) != 17099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward_routed() and 0xFFFF) != 55157) {
@@ -1432,7 +1521,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_report_routed() and 0xFFFF) != 26001) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 20672) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_route() and 0xFFFF) != 36768) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_accompaniments_awaiting_me() and 0xFFFF) != 61798) {
@@ -1508,6 +1597,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_synclistener_progress() and 0xFFFF) != 12156) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_logsink_log() and 0xFFFF) != 13529) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_constructor_xiangyingdevice_open() and 0xFFFF) != 50878) {
@@ -3015,6 +3107,339 @@ public object FfiConverterTypeEngineListener: FfiConverter<EngineListener, Long>
 
 
 /**
+ * Where the core's log lines go: the app implements it (Kotlin `XiangyingLog`, Swift
+ * `XiangyingLog`) and installs it with [`set_log_sink`].
+ */
+public interface LogSink {
+    
+    /**
+     * One line: its `level`, its `target` (e.g. `xiangying::sync`) and its text. Called on
+     * the core's logging thread, one line at a time, in order. Lines carry ids, counts and
+     * codes, never tokens or what people wrote.
+     */
+    fun `log`(`level`: LogLevel, `target`: kotlin.String, `message`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * Where the core's log lines go: the app implements it (Kotlin `XiangyingLog`, Swift
+ * `XiangyingLog`) and installs it with [`set_log_sink`].
+ */
+open class LogSinkImpl: Disposable, AutoCloseable, LogSink
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_xiangying_ffi_fn_free_logsink(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_xiangying_ffi_fn_clone_logsink(handle, status)
+        }
+    }
+
+    
+    /**
+     * One line: its `level`, its `target` (e.g. `xiangying::sync`) and its text. Called on
+     * the core's logging thread, one line at a time, in order. Lines carry ids, counts and
+     * codes, never tokens or what people wrote.
+     */override fun `log`(`level`: LogLevel, `target`: kotlin.String, `message`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_logsink_log(
+        it,
+        
+        FfiConverterTypeLogLevel.lower(`level`),
+        FfiConverterString.lower(`target`),
+        FfiConverterString.lower(`message`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceLogSink {
+    internal object `log`: UniffiCallbackInterfaceLogSinkMethod0 {
+        override fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeLogSink.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`log`(
+                    FfiConverterTypeLogLevel.lift(`level`),
+                    FfiConverterString.lift(`target`),
+                    FfiConverterString.lift(`message`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeLogSink.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeLogSink.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceLogSink.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `log`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_xiangying_ffi_fn_init_callback_vtable_logsink(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogSink: FfiConverter<LogSink, Long> {
+    internal val handleMap = UniffiHandleMap<LogSink>()
+
+    override fun lower(value: LogSink): Long {
+        if (value is LogSinkImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): LogSink {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogSinkImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): LogSink {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: LogSink) = 8UL
+
+    override fun write(value: LogSink, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Told how far long work (a bulk import) has got.
  */
 public interface ProgressListener {
@@ -3698,11 +4123,14 @@ public interface XiangyingDeviceInterface {
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
-    suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage): PhotoRef
+    suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage, `capture`: PhotoCapture? = null): PhotoRef
     
     /**
      * The cases in a community.
@@ -3842,6 +4270,11 @@ public interface XiangyingDeviceInterface {
     fun `installOrg`(`rosterJson`: kotlin.String, `catalogueJson`: kotlin.String)
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */
+    fun `mapDatum`(): Datum
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -3899,19 +4332,26 @@ public interface XiangyingDeviceInterface {
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
     fun `report`(`report`: NewReport): kotlin.String
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
-    suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<kotlin.ByteArray>): kotlin.String
+    suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<CameraPhoto>): kotlin.String
     
     /**
      * Raises a resident request (群众点单) and returns its case id; it goes to the community
@@ -3938,10 +4378,28 @@ public interface XiangyingDeviceInterface {
     fun `setAppVersion`(`appVersion`: kotlin.String)
     
     /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */
+    fun `setMapDatum`(`datum`: Datum)
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
     fun `setPerson`(`personId`: kotlin.String)
+    
+    /**
+     * Sets the platform the app runs on, its name and version (`Android 14` from
+     * `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+     * names it after the app and core versions, for the operator. Empty (the default) names
+     * none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+     * header (printable ASCII without parentheses, at most 64 characters); the platform is
+     * then left as it was.
+     */
+    fun `setPlatform`(`platform`: kotlin.String)
     
     /**
      * Syncs now on a worker thread: pushes every change of cases and patrols not yet
@@ -4034,7 +4492,8 @@ public interface XiangyingDeviceInterface {
     fun `reportRouted`(`report`: NewReport): RoutedReport
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -4367,13 +4826,16 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     /**
      * Attaches a photo to a case this person is involved in, on a worker thread: processed
      * (resized, re-encoded, stripped of metadata), stored by hash and queued for upload.
-     * Pass the returned hash to `handle_on_spot` or `resolve` as evidence. Errors:
-     * `PhotoRejected` (nothing written), `NotFound` (no such case), `NotAllowed` (not
-     * involved). Attaching the same photo at the same stage again returns the first one.
+     * `capture`, the camera's record of time and place, wins over the bytes' EXIF; the
+     * returned reference has them (its place in the map datum). Pass the returned hash to
+     * `handle_on_spot` or `resolve` as evidence. Errors: `PhotoRejected` (HEIC, damaged,
+     * too large; nothing written), `InvalidInput` (a bad capture record), `NotFound` (no
+     * such case), `NotAllowed` (not involved). Attaching the same photo at the same stage
+     * again returns the first one.
      */
     @Throws(ApiException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage) : PhotoRef {
+    override suspend fun `attachPhoto`(`caseId`: kotlin.String, `bytes`: kotlin.ByteArray, `stage`: PhotoStage, `capture`: PhotoCapture?) : PhotoRef {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_attach_photo(
@@ -4382,6 +4844,7 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         FfiConverterString.lower(`caseId`),
         FfiConverterByteArray.lower(`bytes`),
         FfiConverterTypePhotoStage.lower(`stage`),
+        FfiConverterOptionalTypePhotoCapture.lower(`capture`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -4842,6 +5305,22 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * The datum positions are returned in ([`XiangyingDevice::set_map_datum`]).
+     */override fun `mapDatum`(): Datum {
+            return FfiConverterTypeDatum.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_map_datum(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Marks the case as a duplicate of another the device holds; both keep their reporters
      * and photos. Both cases are reported to the listeners.
      */
@@ -5025,8 +5504,9 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * Raises a problem report and returns its case id. Checked in full before anything is
-     * written: an unknown category (`NotFound`), a place outside the street or an empty
-     * description (`InvalidInput`), a role that may not report (`NotAllowed`).
+     * written: an unknown category (`NotFound`), a place outside the street, no location or
+     * an empty description (`InvalidInput`), a role that may not report (`NotAllowed`). The
+     * location is converted from its datum to WGS-84 before the grid is looked up.
      */
     @Throws(ApiException::class)override fun `report`(`report`: NewReport): kotlin.String {
             return FfiConverterString.lift(
@@ -5045,21 +5525,27 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * Raises a problem report with its before photos (camera bytes: JPEG, PNG or WebP; HEIC
-     * converted by the platform first) in one step, on a worker thread (processing a 12 MP
-     * photo takes a few hundred ms). Every photo is processed first: a rejected photo
-     * (`PhotoRejected`) or any error of [`XiangyingDevice::report`] writes nothing. Once
-     * started it runs to its end even if the caller stops waiting.
+     * is refused with `PhotoRejected` naming HEIC: convert it first, keeping the capture
+     * record) in one step, on a worker thread (processing a 12 MP photo takes a few hundred
+     * ms). Each photo may carry the camera's record of its time and place, which win over
+     * its EXIF and are kept with the photo (the place in WGS-84). A report without a
+     * location is placed where its first photo with a place was taken (camera record, else
+     * EXIF GPS); `InvalidInput` with field `location` when none has one. Every photo is
+     * processed first: a rejected photo (`PhotoRejected`), a bad capture record
+     * (`InvalidInput` with field `taken_at_ms` or `place`) or any error of
+     * [`XiangyingDevice::report`] writes nothing. Once started it runs to its end even if
+     * the caller stops waiting.
      */
     @Throws(ApiException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<kotlin.ByteArray>) : kotlin.String {
+    override suspend fun `reportWithPhotos`(`report`: NewReport, `photos`: List<CameraPhoto>) : kotlin.String {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_report_with_photos(
                 uniffiHandle,
                 
         FfiConverterTypeNewReport.lower(`report`),
-        FfiConverterSequenceByteArray.lower(`photos`),
+        FfiConverterSequenceTypeCameraPhoto.lower(`photos`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5151,6 +5637,25 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
+     * Sets the datum of the app's map: every position this object returns from now on
+     * (a case's location, a photo's place, a patrol's track) is converted to it and says so.
+     * WGS-84 until set; the Kotlin and Swift `open` pass it (`mapDatum`). Positions given
+     * to this object say their own datum, whatever this one is.
+     */override fun `setMapDatum`(`datum`: Datum)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_map_datum(
+        it,
+        
+        FfiConverterTypeDatum.lower(`datum`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Sets who uses this device; the person must be in the roster (`NotFound` otherwise).
      * [`XiangyingDevice::enrol`] does this; call it directly only without a server.
      */
@@ -5162,6 +5667,28 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         it,
         
         FfiConverterString.lower(`personId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Sets the platform the app runs on, its name and version (`Android 14` from
+     * `Build.VERSION.RELEASE`, `iOS 18.1` from `ProcessInfo`): every request's User-Agent
+     * names it after the app and core versions, for the operator. Empty (the default) names
+     * none. Errors: `InvalidInput` (field `platform`) for a value that cannot go in an HTTP
+     * header (printable ASCII without parentheses, at most 64 characters); the platform is
+     * then left as it was.
+     */
+    @Throws(ApiException::class)override fun `setPlatform`(`platform`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_set_platform(
+        it,
+        
+        FfiConverterString.lower(`platform`),_status)
 }
     }
     
@@ -5399,7 +5926,8 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
 
     
     /**
-     * Where `location` falls and who answers for it, from the device's roster copy, offline
+     * Where `location` (converted from its datum to WGS-84) falls and who answers for it,
+     * from the device's roster copy, offline
      * and in microseconds: its grid (a point on a border shared by two grids goes to the grid
      * listed first), its community, the road segment within 30 m, the grid worker, the
      * community grid chief and the segment's street chiefs. A location outside every grid
@@ -6164,6 +6692,54 @@ public object FfiConverterTypeXiangyingSyncEngine: FfiConverter<XiangyingSyncEng
 
 
 /**
+ * A photo as the camera gave it: JPEG, PNG or WebP bytes (HEIC converted by the platform
+ * first) and, when the app has it, the camera's record of time and place.
+ */
+data class CameraPhoto (
+    /**
+     * The encoded photo.
+     */
+    val `bytes`: kotlin.ByteArray
+    , 
+    /**
+     * What the camera API said; winning over the EXIF.
+     */
+    val `capture`: PhotoCapture? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCameraPhoto: FfiConverterRustBuffer<CameraPhoto> {
+    override fun read(buf: ByteBuffer): CameraPhoto {
+        return CameraPhoto(
+            FfiConverterByteArray.read(buf),
+            FfiConverterOptionalTypePhotoCapture.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CameraPhoto) = (
+            FfiConverterByteArray.allocationSize(value.`bytes`) +
+            FfiConverterOptionalTypePhotoCapture.allocationSize(value.`capture`)
+    )
+
+    override fun write(value: CameraPhoto, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`bytes`, buf)
+            FfiConverterOptionalTypePhotoCapture.write(value.`capture`, buf)
+    }
+}
+
+
+
+/**
  * Everything a case's detail screen shows: its facts, number, state and photos.
  */
 data class CaseDetail (
@@ -6214,7 +6790,7 @@ data class CaseDetail (
     val `createdAtMs`: kotlin.Long
     , 
     /**
-     * Where.
+     * Where, in the device's map datum.
      */
     val `location`: GeoPoint
     , 
@@ -7069,7 +7645,9 @@ public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus>
 
 
 /**
- * A WGS-84 position in degrees.
+ * A position in degrees, in the datum it says. Positions given to the API are converted to
+ * WGS-84 from their `datum`; positions the API returns are in the device's map datum
+ * ([`crate::XiangyingDevice::set_map_datum`]) and say so.
  */
 data class GeoPoint (
     /**
@@ -7081,6 +7659,11 @@ data class GeoPoint (
      * Latitude, degrees north.
      */
     val `lat`: kotlin.Double
+    , 
+    /**
+     * The datum of `lon` and `lat`: WGS-84 (GPS), GCJ-02 (AMap, Tencent) or BD-09 (Baidu).
+     */
+    val `datum`: Datum
     
 ){
     
@@ -7099,17 +7682,20 @@ public object FfiConverterTypeGeoPoint: FfiConverterRustBuffer<GeoPoint> {
         return GeoPoint(
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
+            FfiConverterTypeDatum.read(buf),
         )
     }
 
     override fun allocationSize(value: GeoPoint) = (
             FfiConverterDouble.allocationSize(value.`lon`) +
-            FfiConverterDouble.allocationSize(value.`lat`)
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterTypeDatum.allocationSize(value.`datum`)
     )
 
     override fun write(value: GeoPoint, buf: ByteBuffer) {
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterTypeDatum.write(value.`datum`, buf)
     }
 }
 
@@ -7374,9 +7960,11 @@ data class NewReport (
     val `category`: kotlin.String
     , 
     /**
-     * Where the problem is.
+     * Where the problem is, in the datum it says. `None` (only with photos, in
+     * `report_with_photos`) places the report where its first photo with a known place was
+     * taken: the camera's record, else the EXIF GPS position.
      */
-    val `location`: GeoPoint
+    val `location`: GeoPoint?
     , 
     /**
      * A few words.
@@ -7409,7 +7997,7 @@ public object FfiConverterTypeNewReport: FfiConverterRustBuffer<NewReport> {
     override fun read(buf: ByteBuffer): NewReport {
         return NewReport(
             FfiConverterString.read(buf),
-            FfiConverterTypeGeoPoint.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -7418,7 +8006,7 @@ public object FfiConverterTypeNewReport: FfiConverterRustBuffer<NewReport> {
 
     override fun allocationSize(value: NewReport) = (
             FfiConverterString.allocationSize(value.`category`) +
-            FfiConverterTypeGeoPoint.allocationSize(value.`location`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`location`) +
             FfiConverterString.allocationSize(value.`description`) +
             FfiConverterOptionalString.allocationSize(value.`grid`) +
             FfiConverterOptionalString.allocationSize(value.`segment`)
@@ -7426,7 +8014,7 @@ public object FfiConverterTypeNewReport: FfiConverterRustBuffer<NewReport> {
 
     override fun write(value: NewReport, buf: ByteBuffer) {
             FfiConverterString.write(value.`category`, buf)
-            FfiConverterTypeGeoPoint.write(value.`location`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`location`, buf)
             FfiConverterString.write(value.`description`, buf)
             FfiConverterOptionalString.write(value.`grid`, buf)
             FfiConverterOptionalString.write(value.`segment`, buf)
@@ -7445,7 +8033,7 @@ data class NewRequest (
     val `category`: kotlin.String
     , 
     /**
-     * Where help is needed.
+     * Where help is needed, in the datum it says.
      */
     val `location`: GeoPoint
     , 
@@ -7886,8 +8474,9 @@ data class PatrolView (
     val `durationMs`: kotlin.Long
     , 
     /**
-     * Every fix in time order: the packed track, then those still buffered on this device.
-     * Coordinates come back to 1e-6° (about 0.1 m), accuracies to whole metres.
+     * Every fix in time order: the packed track, then those still buffered on this device,
+     * in the device's map datum. Coordinates are stored to 1e-6° (about 0.1 m), accuracies
+     * to whole metres.
      */
     val `track`: List<TrackPoint>
     
@@ -8013,6 +8602,58 @@ public object FfiConverterTypePendingUpload: FfiConverterRustBuffer<PendingUploa
 
 
 /**
+ * The camera API's record of one photo, handed over beside its bytes. It wins over the
+ * bytes' EXIF, which a platform re-encode (iOS `UIImage`, a HEIC converted to JPEG) drops:
+ * read it from the camera API before any re-encode (Android CameraX + `ExifInterface`
+ * `TAG_DATETIME_ORIGINAL` / `getLatLong`, or the location at capture time; iOS
+ * `PHAsset.creationDate` / `location`, or `AVCapturePhoto.metadata`).
+ */
+data class PhotoCapture (
+    /**
+     * When the photo was taken, ms since the Unix epoch.
+     */
+    val `takenAtMs`: kotlin.Long? = null 
+    , 
+    /**
+     * Where it was taken, in the datum it says (EXIF and Core Location: WGS-84; an AMap
+     * location: GCJ-02).
+     */
+    val `place`: GeoPoint? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoCapture: FfiConverterRustBuffer<PhotoCapture> {
+    override fun read(buf: ByteBuffer): PhotoCapture {
+        return PhotoCapture(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PhotoCapture) = (
+            FfiConverterOptionalLong.allocationSize(value.`takenAtMs`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`place`)
+    )
+
+    override fun write(value: PhotoCapture, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`takenAtMs`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`place`, buf)
+    }
+}
+
+
+
+/**
  * A photo attached to a case; the bytes live outside the document, named by their hash.
  */
 data class PhotoRef (
@@ -8037,9 +8678,15 @@ data class PhotoRef (
     val `bytes`: kotlin.ULong
     , 
     /**
-     * When it was taken, from its metadata (ms), if known.
+     * When it was taken (ms), if known: the camera's record the app passed, else the EXIF.
      */
     val `capturedAtMs`: kotlin.Long?
+    , 
+    /**
+     * Where it was taken, in the device's map datum, if known: the camera's record the app
+     * passed, else the EXIF GPS position.
+     */
+    val `place`: GeoPoint?
     , 
     /**
      * Who attached it.
@@ -8071,6 +8718,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterTypePhotoStage.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
         )
@@ -8082,6 +8730,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterTypePhotoStage.allocationSize(value.`stage`) +
             FfiConverterULong.allocationSize(value.`bytes`) +
             FfiConverterOptionalLong.allocationSize(value.`capturedAtMs`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`place`) +
             FfiConverterString.allocationSize(value.`addedBy`) +
             FfiConverterLong.allocationSize(value.`addedAtMs`)
     )
@@ -8092,6 +8741,7 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
             FfiConverterTypePhotoStage.write(value.`stage`, buf)
             FfiConverterULong.write(value.`bytes`, buf)
             FfiConverterOptionalLong.write(value.`capturedAtMs`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`place`, buf)
             FfiConverterString.write(value.`addedBy`, buf)
             FfiConverterLong.write(value.`addedAtMs`, buf)
     }
@@ -8885,12 +9535,12 @@ data class TrackPoint (
     val `atMs`: kotlin.Long
     , 
     /**
-     * Longitude, WGS-84 degrees east.
+     * Longitude, degrees east, in `datum`.
      */
     val `lon`: kotlin.Double
     , 
     /**
-     * Latitude, WGS-84 degrees north.
+     * Latitude, degrees north, in `datum`.
      */
     val `lat`: kotlin.Double
     , 
@@ -8899,6 +9549,13 @@ data class TrackPoint (
      * to whole metres.
      */
     val `accuracyM`: kotlin.Double
+    , 
+    /**
+     * The datum of the fix: WGS-84 from the platform's location service (Android fused
+     * provider, iOS Core Location), GCJ-02 from AMap's or Tencent's location SDK, BD-09
+     * from Baidu's. Fixes the API returns are in the device's map datum.
+     */
+    val `datum`: Datum
     
 ){
     
@@ -8919,6 +9576,7 @@ public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
+            FfiConverterTypeDatum.read(buf),
         )
     }
 
@@ -8926,7 +9584,8 @@ public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
             FfiConverterLong.allocationSize(value.`atMs`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
             FfiConverterDouble.allocationSize(value.`lat`) +
-            FfiConverterDouble.allocationSize(value.`accuracyM`)
+            FfiConverterDouble.allocationSize(value.`accuracyM`) +
+            FfiConverterTypeDatum.allocationSize(value.`datum`)
     )
 
     override fun write(value: TrackPoint, buf: ByteBuffer) {
@@ -8934,6 +9593,7 @@ public object FfiConverterTypeTrackPoint: FfiConverterRustBuffer<TrackPoint> {
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`accuracyM`, buf)
+            FfiConverterTypeDatum.write(value.`datum`, buf)
     }
 }
 
@@ -9110,7 +9770,8 @@ public object FfiConverterTypeWeeklyAccompaniments: FfiConverterRustBuffer<Weekl
 sealed class ApiException: kotlin.Exception() {
     
     /**
-     * This person may not do this to this case now; nothing was written. Show `reason`.
+     * This person may not do this to this case now; nothing was written. Show `reason`
+     * (English) or `reason_zh` (Chinese); branch on `code`, one per refusal of the rules.
      */
     class NotAllowed(
         
@@ -9120,12 +9781,23 @@ sealed class ApiException: kotlin.Exception() {
         val `action`: kotlin.String, 
         
         /**
-         * Why not, in words a user can read.
+         * Why not, in English words a user can read.
          */
-        val `reason`: kotlin.String
+        val `reason`: kotlin.String, 
+        
+        /**
+         * Which refusal ([`ErrorCode`]'s rule codes, e.g. `NotHolder`; `NotAllowed` when
+         * the reason was read back from stored words).
+         */
+        val `code`: ErrorCode, 
+        
+        /**
+         * Why not, in Simplified Chinese.
+         */
+        val `reasonZh`: kotlin.String
         ) : ApiException() {
         override val message
-            get() = "action=${ `action` }, reason=${ `reason` }"
+            get() = "action=${ `action` }, reason=${ `reason` }, code=${ `code` }, reasonZh=${ `reasonZh` }"
     }
     
     /**
@@ -9244,10 +9916,16 @@ sealed class ApiException: kotlin.Exception() {
         /**
          * Why, in words a user can read.
          */
-        val `reason`: kotlin.String
+        val `reason`: kotlin.String, 
+        
+        /**
+         * Which problem: `PhotoTooLarge`, `PhotoTooManyPixels`, `PhotoUnsupportedFormat`,
+         * `PhotoHeic`, `PhotoCorrupt` or `PhotoEncode`.
+         */
+        val `code`: ErrorCode
         ) : ApiException() {
         override val message
-            get() = "reason=${ `reason` }"
+            get() = "reason=${ `reason` }, code=${ `code` }"
     }
     
     /**
@@ -9398,6 +10076,8 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             1 -> ApiException.NotAllowed(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorCode.read(buf),
+                FfiConverterString.read(buf),
                 )
             2 -> ApiException.NotFound(
                 FfiConverterString.read(buf),
@@ -9422,6 +10102,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 )
             8 -> ApiException.PhotoRejected(
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorCode.read(buf),
                 )
             9 -> ApiException.ServerRejected(
                 FfiConverterUShort.read(buf),
@@ -9458,6 +10139,8 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 4UL
                 + FfiConverterString.allocationSize(value.`action`)
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorCode.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`reasonZh`)
             )
             is ApiException.NotFound -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -9496,6 +10179,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorCode.allocationSize(value.`code`)
             )
             is ApiException.ServerRejected -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -9544,6 +10228,8 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 buf.putInt(1)
                 FfiConverterString.write(value.`action`, buf)
                 FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeErrorCode.write(value.`code`, buf)
+                FfiConverterString.write(value.`reasonZh`, buf)
                 Unit
             }
             is ApiException.NotFound -> {
@@ -9582,6 +10268,7 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             is ApiException.PhotoRejected -> {
                 buf.putInt(8)
                 FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeErrorCode.write(value.`code`, buf)
                 Unit
             }
             is ApiException.ServerRejected -> {
@@ -10630,6 +11317,57 @@ public object FfiConverterTypeCompanionKind: FfiConverterRustBuffer<CompanionKin
 
 
 /**
+ * The datum (坐标系) a position is expressed in. Chinese map SDKs do not use GPS
+ * coordinates: give each position in the datum its source uses, and the core converts.
+ */
+
+enum class Datum {
+    
+    /**
+     * WGS-84: GPS; Android `LocationManager` and the fused location provider, iOS Core
+     * Location (`CLLocation`), EXIF GPS tags, maps outside China (OpenStreetMap, Google Maps
+     * outside China). What the core stores.
+     */
+    WGS84,
+    /**
+     * GCJ-02 (国测局, "Mars coordinates"): AMap (高德) and Tencent (腾讯) maps and their
+     * location SDKs, Apple MapKit's map display (taps, annotations) inside China.
+     */
+    GCJ02,
+    /**
+     * BD-09 (百度): Baidu maps and the Baidu location SDK in its default `bd09ll`.
+     */
+    BD09;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDatum: FfiConverterRustBuffer<Datum> {
+    override fun read(buf: ByteBuffer) = try {
+        Datum.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Datum) = 4UL
+
+    override fun write(value: Datum, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What the engine is doing.
  */
 sealed class EngineState {
@@ -10848,6 +11586,422 @@ public object FfiConverterTypeEngineState : FfiConverterRustBuffer<EngineState>{
 
 
 /**
+ * The stable code of an error. Its snake_case form ([`error_code_name`]) is what logs and
+ * the server use (`ServerRejected.code` carries the server's codes in that form).
+ */
+
+enum class ErrorCode {
+    
+    /**
+     * `not_allowed`: A rule refused the action; the reason was read back from its stored words (no finer code known).
+     */
+    NOT_ALLOWED,
+    /**
+     * `not_found`: Something named does not exist on this device, or the server does not show it to this device.
+     */
+    NOT_FOUND,
+    /**
+     * `invalid_input`: An input (or a roster or catalogue file) is invalid; the error names the field.
+     */
+    INVALID_INPUT,
+    /**
+     * `storage`: The device store failed (disk full, an unwritable file, a store from a newer app).
+     */
+    STORAGE,
+    /**
+     * `network`: The server could not be reached, or the connection broke.
+     */
+    NETWORK,
+    /**
+     * `unauthorised`: The server refused this device's token, or an enrolment code.
+     */
+    UNAUTHORISED,
+    /**
+     * `cancelled`: The caller cancelled the work.
+     */
+    CANCELLED,
+    /**
+     * `upgrade_required`: The server no longer answers this app's protocol: upgrade the app.
+     */
+    UPGRADE_REQUIRED,
+    /**
+     * `server_too_old`: The server is older than this app's protocol: upgrade the server.
+     */
+    SERVER_TOO_OLD,
+    /**
+     * `corrupt_case`: One case's stored document cannot be read.
+     */
+    CORRUPT_CASE,
+    /**
+     * `not_set_up`: The device has no roster or no enrolled person yet.
+     */
+    NOT_SET_UP,
+    /**
+     * `internal`: A bug, or a failure inside the server (with an id for its log).
+     */
+    INTERNAL,
+    /**
+     * `photo_too_large`: A photo's file is larger than the limit.
+     */
+    PHOTO_TOO_LARGE,
+    /**
+     * `photo_too_many_pixels`: A photo has more pixels than the limit.
+     */
+    PHOTO_TOO_MANY_PIXELS,
+    /**
+     * `photo_unsupported_format`: A photo is not JPEG, PNG or WebP.
+     */
+    PHOTO_UNSUPPORTED_FORMAT,
+    /**
+     * `photo_heic`: A photo is HEIC/HEIF: the platform must convert it to JPEG first.
+     */
+    PHOTO_HEIC,
+    /**
+     * `photo_corrupt`: A photo's bytes are damaged.
+     */
+    PHOTO_CORRUPT,
+    /**
+     * `photo_encode`: A photo could not be encoded as JPEG.
+     */
+    PHOTO_ENCODE,
+    /**
+     * `server_rejected`: The server refused with a code this build does not know (or none): act on the HTTP status.
+     */
+    SERVER_REJECTED,
+    /**
+     * `quarantined`: The server quarantined this device for tampering.
+     */
+    QUARANTINED,
+    /**
+     * `tampering`: A push tried to rewrite history or forge an author.
+     */
+    TAMPERING,
+    /**
+     * `forbidden`: The server does not let this person do this (e.g. a write outside their scope).
+     */
+    FORBIDDEN,
+    /**
+     * `bad_request`: The server could not read the request.
+     */
+    BAD_REQUEST,
+    /**
+     * `too_large`: A request body is larger than the server allows.
+     */
+    TOO_LARGE,
+    /**
+     * `over_limit`: A push crosses a limit the server names.
+     */
+    OVER_LIMIT,
+    /**
+     * `overloaded`: The server is serving as much as it may; retry later.
+     */
+    OVERLOADED,
+    /**
+     * `device_busy`: This device already has requests in flight.
+     */
+    DEVICE_BUSY,
+    /**
+     * `too_many_requests`: Too many attempts (enrolment codes).
+     */
+    TOO_MANY_REQUESTS,
+    /**
+     * `expired`: Something expired, e.g. an enrolment code.
+     */
+    EXPIRED,
+    /**
+     * `conflict`: The request conflicts with what the server holds (e.g. an upload offset).
+     */
+    CONFLICT,
+    /**
+     * `no_org`: The server has no roster yet.
+     */
+    NO_ORG,
+    /**
+     * `server_only_voids`: A server event that is not a void.
+     */
+    SERVER_ONLY_VOIDS,
+    /**
+     * `only_server_voids`: A person's event that is a server void.
+     */
+    ONLY_SERVER_VOIDS,
+    /**
+     * `unknown_action`: An action type this build does not know (a newer app wrote it).
+     */
+    UNKNOWN_ACTION,
+    /**
+     * `no_valid_report`: Any action before the case's report took effect.
+     */
+    NO_VALID_REPORT,
+    /**
+     * `wrong_status`: The action cannot start from the case's status.
+     */
+    WRONG_STATUS,
+    /**
+     * `already_taken`: A claim on a request another volunteer took first.
+     */
+    ALREADY_TAKEN,
+    /**
+     * `already_reported`: A second report.
+     */
+    ALREADY_REPORTED,
+    /**
+     * `not_the_reporter`: The report's author is not the reporter the facts name.
+     */
+    NOT_THE_REPORTER,
+    /**
+     * `outside_own_place`: The role raises this kind of case only in its own place.
+     */
+    OUTSIDE_OWN_PLACE,
+    /**
+     * `role_may_not_raise`: The role never raises this kind of case.
+     */
+    ROLE_MAY_NOT_RAISE,
+    /**
+     * `new_case_assignee`: A new case sent to a pool or departments.
+     */
+    NEW_CASE_ASSIGNEE,
+    /**
+     * `note_needs_text`: A note without text.
+     */
+    NOTE_NEEDS_TEXT,
+    /**
+     * `not_involved`: The person has nothing to do with the case.
+     */
+    NOT_INVOLVED,
+    /**
+     * `not_holder`: The action needs the case's holder.
+     */
+    NOT_HOLDER,
+    /**
+     * `on_spot_not_allowed`: On-the-spot handling by a role or at a level that may not.
+     */
+    ON_SPOT_NOT_ALLOWED,
+    /**
+     * `after_photo_required`: On-the-spot handling without an after photo.
+     */
+    AFTER_PHOTO_REQUIRED,
+    /**
+     * `forward_only_grid_level`: Forwarding above the grid level.
+     */
+    FORWARD_ONLY_GRID_LEVEL,
+    /**
+     * `forward_to_self`: Forwarding to oneself.
+     */
+    FORWARD_TO_SELF,
+    /**
+     * `request_not_escalated`: Escalating a resident request.
+     */
+    REQUEST_NOT_ESCALATED,
+    /**
+     * `street_level_dispatches`: Escalating a street-level case.
+     */
+    STREET_LEVEL_DISPATCHES,
+    /**
+     * `escalate_wrong_role`: Escalating by a role that does not escalate from this level.
+     */
+    ESCALATE_WRONG_ROLE,
+    /**
+     * `escalate_wrong_target`: Escalating to a level (or an assignee) other than the next one.
+     */
+    ESCALATE_WRONG_TARGET,
+    /**
+     * `escalation_needs_reason`: Escalating without a reason.
+     */
+    ESCALATION_NEEDS_REASON,
+    /**
+     * `request_to_volunteers`: Dispatching a resident request to departments.
+     */
+    REQUEST_TO_VOLUNTEERS,
+    /**
+     * `dispatch_only_centre`: Dispatching to departments by anyone but the centre.
+     */
+    DISPATCH_ONLY_CENTRE,
+    /**
+     * `dispatch_only_street_level`: Dispatching a case below the street level to departments.
+     */
+    DISPATCH_ONLY_STREET_LEVEL,
+    /**
+     * `no_department`: Dispatching to no department.
+     */
+    NO_DEPARTMENT,
+    /**
+     * `volunteers_only_requests`: A problem sent to the volunteers' pool.
+     */
+    VOLUNTEERS_ONLY_REQUESTS,
+    /**
+     * `volunteers_only_chief`: The volunteers' pool filled by anyone but the community's chief.
+     */
+    VOLUNTEERS_ONLY_CHIEF,
+    /**
+     * `claim_only_volunteer`: A claim by someone other than a volunteer of the pool's community.
+     */
+    CLAIM_ONLY_VOLUNTEER,
+    /**
+     * `evidence_required`: Resolving without a photo or a note.
+     */
+    EVIDENCE_REQUIRED,
+    /**
+     * `may_not_verify`: Verifying by someone who may not (the handler, or someone unrelated).
+     */
+    MAY_NOT_VERIFY,
+    /**
+     * `may_not_rework`: Sending work back by someone who may not.
+     */
+    MAY_NOT_REWORK,
+    /**
+     * `rework_needs_reason`: Sending work back without saying why.
+     */
+    REWORK_NEEDS_REASON,
+    /**
+     * `extension_hours`: An extension outside 1 to 720 hours.
+     */
+    EXTENSION_HOURS,
+    /**
+     * `extend_only_supervisor`: Extending by anyone but a supervisor.
+     */
+    EXTEND_ONLY_SUPERVISOR,
+    /**
+     * `deadline_already_later`: An extension that would not move the deadline later (another one gave more already).
+     */
+    DEADLINE_ALREADY_LATER,
+    /**
+     * `may_not_close`: Closing by someone who may not.
+     */
+    MAY_NOT_CLOSE,
+    /**
+     * `may_not_void`: Voiding by someone who may not.
+     */
+    MAY_NOT_VOID,
+    /**
+     * `void_needs_reason`: Voiding without a reason.
+     */
+    VOID_NEEDS_REASON,
+    /**
+     * `duplicate_of_itself`: Marking a case a duplicate of itself.
+     */
+    DUPLICATE_OF_ITSELF,
+    /**
+     * `may_not_mark_duplicate`: Marking a duplicate by someone who may not.
+     */
+    MAY_NOT_MARK_DUPLICATE,
+    /**
+     * `unknown_patrol_entry`: A patrol entry type this build does not know.
+     */
+    UNKNOWN_PATROL_ENTRY,
+    /**
+     * `patrol_only_server_voids`: A person's patrol entry that is a server void.
+     */
+    PATROL_ONLY_SERVER_VOIDS,
+    /**
+     * `patrol_server_only_voids`: A server patrol entry that is not a void.
+     */
+    PATROL_SERVER_ONLY_VOIDS,
+    /**
+     * `not_the_walker`: A patrol entry by someone other than its walker.
+     */
+    NOT_THE_WALKER,
+    /**
+     * `role_does_not_accompany`: A companion whose role does not accompany patrols.
+     */
+    ROLE_DOES_NOT_ACCOMPANY,
+    /**
+     * `walker_accompanies_self`: The walker named as their own companion.
+     */
+    WALKER_ACCOMPANIES_SELF,
+    /**
+     * `grid_worker_on_segments_only`: A grid worker named on a grid patrol.
+     */
+    GRID_WORKER_ON_SEGMENTS_ONLY,
+    /**
+     * `companion_already_recorded`: The same companion twice.
+     */
+    COMPANION_ALREADY_RECORDED,
+    /**
+     * `patrol_already_ended`: A second end.
+     */
+    PATROL_ALREADY_ENDED,
+    /**
+     * `no_such_accompaniment`: A confirmation of an accompaniment the patrol does not record.
+     */
+    NO_SUCH_ACCOMPANIMENT,
+    /**
+     * `not_the_companion`: A confirmation by someone other than the companion it names.
+     */
+    NOT_THE_COMPANION,
+    /**
+     * `already_confirmed`: A second confirmation.
+     */
+    ALREADY_CONFIRMED,
+    /**
+     * `does_not_patrol`: Starting a patrol of a place the person does not patrol.
+     */
+    DOES_NOT_PATROL,
+    /**
+     * `patrol_under_way`: Starting a patrol while another is under way.
+     */
+    PATROL_UNDER_WAY,
+    /**
+     * `patrol_ended`: Recording a track on an ended patrol.
+     */
+    PATROL_ENDED,
+    /**
+     * `nothing_to_confirm`: Confirming on a patrol that awaits no confirmation by this person.
+     */
+    NOTHING_TO_CONFIRM,
+    /**
+     * `walked_by_other`: Writing to another walker's patrol.
+     */
+    WALKED_BY_OTHER,
+    /**
+     * `tls_unknown_issuer`: The server's certificate leads to no authority this device trusts (a wrong or missing private CA, or someone in the middle).
+     */
+    TLS_UNKNOWN_ISSUER,
+    /**
+     * `tls_pin_mismatch`: The server's certificate verified, but no certificate in its chain has one of the enrolment's pins.
+     */
+    TLS_PIN_MISMATCH,
+    /**
+     * `tls_expired`: A certificate of the server's chain has expired or is not valid yet (check the phone's clock).
+     */
+    TLS_EXPIRED,
+    /**
+     * `tls_name_mismatch`: The server's certificate is not for the host in the server URL.
+     */
+    TLS_NAME_MISMATCH,
+    /**
+     * `tls_other`: The server's certificate or the TLS handshake's terms were refused otherwise.
+     */
+    TLS_OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeErrorCode: FfiConverterRustBuffer<ErrorCode> {
+    override fun read(buf: ByteBuffer) = try {
+        ErrorCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ErrorCode) = 4UL
+
+    override fun write(value: ErrorCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The author of an event.
  */
 sealed class EventAuthor {
@@ -10961,9 +12115,17 @@ sealed class EventOutcome {
      */
     data class Rejected(
         /**
-         * Why, in words a user can read.
+         * Why, in English words a user can read.
          */
-        val `reason`: kotlin.String) : EventOutcome()
+        val `reason`: kotlin.String, 
+        /**
+         * Which refusal of the rules (e.g. `AlreadyTaken`).
+         */
+        val `code`: cn.xiangying.ffi.ErrorCode, 
+        /**
+         * Why, in Simplified Chinese.
+         */
+        val `reasonZh`: kotlin.String) : EventOutcome()
         
     {
         
@@ -11012,6 +12174,8 @@ public object FfiConverterTypeEventOutcome : FfiConverterRustBuffer<EventOutcome
             1 -> EventOutcome.Applied
             2 -> EventOutcome.Rejected(
                 FfiConverterString.read(buf),
+                FfiConverterTypeErrorCode.read(buf),
+                FfiConverterString.read(buf),
                 )
             3 -> EventOutcome.VoidedByServer(
                 FfiConverterString.read(buf),
@@ -11033,6 +12197,8 @@ public object FfiConverterTypeEventOutcome : FfiConverterRustBuffer<EventOutcome
             (
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypeErrorCode.allocationSize(value.`code`)
+                + FfiConverterString.allocationSize(value.`reasonZh`)
             )
         }
         is EventOutcome.VoidedByServer -> {
@@ -11059,6 +12225,8 @@ public object FfiConverterTypeEventOutcome : FfiConverterRustBuffer<EventOutcome
             is EventOutcome.Rejected -> {
                 buf.putInt(2)
                 FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypeErrorCode.write(value.`code`, buf)
+                FfiConverterString.write(value.`reasonZh`, buf)
                 Unit
             }
             is EventOutcome.VoidedByServer -> {
@@ -11164,6 +12332,61 @@ public object FfiConverterTypeLimitClock: FfiConverterRustBuffer<LimitClock> {
     override fun allocationSize(value: LimitClock) = 4UL
 
     override fun write(value: LimitClock, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How important a log line is, most important first.
+ */
+
+enum class LogLevel {
+    
+    /**
+     * Something failed and was given up.
+     */
+    ERROR,
+    /**
+     * Something failed and will be retried, or was refused.
+     */
+    WARN,
+    /**
+     * What the core did: a sync's start and end, the engine's state changes.
+     */
+    INFO,
+    /**
+     * More detail, for debugging.
+     */
+    DEBUG,
+    /**
+     * Everything.
+     */
+    TRACE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        LogLevel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LogLevel) = 4UL
+
+    override fun write(value: LogLevel, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -12013,6 +13236,38 @@ public object FfiConverterOptionalTypeClaim: FfiConverterRustBuffer<Claim?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeGeoPoint: FfiConverterRustBuffer<GeoPoint?> {
+    override fun read(buf: ByteBuffer): GeoPoint? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeGeoPoint.read(buf)
+    }
+
+    override fun allocationSize(value: GeoPoint?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeGeoPoint.allocationSize(value)
+        }
+    }
+
+    override fun write(value: GeoPoint?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeGeoPoint.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePatrolSummary: FfiConverterRustBuffer<PatrolSummary?> {
     override fun read(buf: ByteBuffer): PatrolSummary? {
         if (buf.get().toInt() == 0) {
@@ -12035,6 +13290,38 @@ public object FfiConverterOptionalTypePatrolSummary: FfiConverterRustBuffer<Patr
         } else {
             buf.put(1)
             FfiConverterTypePatrolSummary.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePhotoCapture: FfiConverterRustBuffer<PhotoCapture?> {
+    override fun read(buf: ByteBuffer): PhotoCapture? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePhotoCapture.read(buf)
+    }
+
+    override fun allocationSize(value: PhotoCapture?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePhotoCapture.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PhotoCapture?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePhotoCapture.write(value, buf)
         }
     }
 }
@@ -12169,24 +13456,24 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
-public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
-    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+public object FfiConverterSequenceTypeCameraPhoto: FfiConverterRustBuffer<List<CameraPhoto>> {
+    override fun read(buf: ByteBuffer): List<CameraPhoto> {
         val len = buf.getInt()
-        return List<kotlin.ByteArray>(len) {
-            FfiConverterByteArray.read(buf)
+        return List<CameraPhoto>(len) {
+            FfiConverterTypeCameraPhoto.read(buf)
         }
     }
 
-    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+    override fun allocationSize(value: List<CameraPhoto>): ULong {
         val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        val sizeForItems = value.map { FfiConverterTypeCameraPhoto.allocationSize(it) }.sum()
         return sizeForLength + sizeForItems
     }
 
-    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+    override fun write(value: List<CameraPhoto>, buf: ByteBuffer) {
         buf.putInt(value.size)
         value.iterator().forEach {
-            FfiConverterByteArray.write(it, buf)
+            FfiConverterTypeCameraPhoto.write(it, buf)
         }
     }
 }
@@ -12647,6 +13934,34 @@ public object FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffe
 
 
         /**
+         * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
+         */ fun `apiErrorCode`(`error`: ApiException): ErrorCode {
+            return FfiConverterTypeErrorCode.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_api_error_code(
+    
+        
+        FfiConverterTypeApiError.lower(`error`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The stable snake_case name of a code (e.g. `not_holder`), for logs and reports.
+         */ fun `errorCodeName`(`code`: ErrorCode): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_error_code_name(
+    
+        
+        FfiConverterTypeErrorCode.lower(`code`),_status)
+}
+    )
+    }
+    
+
+        /**
          * The engine's defaults: 1 s debounce, a sync a minute in the foreground, backoff from 2 s to
          * 5 min, waiting on the server's wake-up channel in the foreground.
          */ fun `defaultEngineConfig`(): EngineConfig {
@@ -12655,6 +13970,52 @@ public object FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffe
     UniffiLib.uniffi_xiangying_ffi_fn_func_default_engine_config(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * Stops sending log lines to the sink (lines already queued are dropped); logging then
+         * costs the core next to nothing.
+         */ fun `clearLogSink`()
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_clear_log_sink(
+    
+        _status)
+}
+    
+    
+
+        /**
+         * Sends the core's log lines up to `max_level` to `sink` from now on, replacing the sink set
+         * before (one per process). Lines are delivered in order on a background thread; the core
+         * never waits for the sink. Other libraries' lines pass only at `Warn` and above.
+         */ fun `setLogSink`(`sink`: LogSink, `maxLevel`: LogLevel)
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_set_log_sink(
+    
+        
+        FfiConverterTypeLogSink.lower(`sink`),
+        FfiConverterTypeLogLevel.lower(`maxLevel`),_status)
+}
+    
+    
+
+        /**
+         * The message of `error` for a person to read, in the language of `locale` (a BCP 47 tag
+         * such as `zh-Hans-CN` or `en-US`, as the platform gives the device's locale): Simplified
+         * Chinese for any `zh` tag, English otherwise.
+         */ fun `apiErrorMessage`(`error`: ApiException, `locale`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_api_error_message(
+    
+        
+        FfiConverterTypeApiError.lower(`error`),
+        FfiConverterString.lower(`locale`),_status)
 }
     )
     }

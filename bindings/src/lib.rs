@@ -5,7 +5,9 @@
 //!   (with photos), list them, sync, exchange documents, listen for changes (`device.rs`);
 //!   route by place, report and forward by route, suggest duplicates, list review meetings
 //!   (`field.rs`); rankings and notice boards (`reports.rs`); patrols with their tracks,
-//!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`);
+//!   companions (三陪同) and the weekly accompaniment count (`patrol.rs`); the roster as the
+//!   person may see it, people search by name and pinyin, places with their shapes,
+//!   category deadlines and the working calendar (`roster.rs`);
 //! - [`XiangyingSyncEngine`]: the sync engine that syncs by itself and reports its state
 //!   (`engine.rs`);
 //! - map datums at the edge (`datum.rs`, decision 0031): every position in says its
@@ -13,7 +15,7 @@
 //!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`]
 //!   (`capture.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
-//!   [`report_types`], [`patrol_types`], [`tls_types`]);
+//!   [`report_types`], [`patrol_types`], [`roster_types`], [`tls_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on, each with a stable
 //!   [`ErrorCode`] (`codes.rs`) and a message in Chinese or English ([`api_error_message`],
 //!   `messages.rs`);
@@ -42,6 +44,8 @@ mod patrol;
 pub mod patrol_types;
 pub mod report_types;
 mod reports;
+mod roster;
+pub mod roster_types;
 pub mod tls_types;
 pub mod types;
 mod work;
@@ -61,6 +65,7 @@ pub use logging::{LogLevel, LogSink, clear_log_sink, set_log_sink};
 pub use messages::{api_error_message, message};
 pub use patrol_types::*;
 pub use report_types::*;
+pub use roster_types::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!();

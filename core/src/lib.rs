@@ -28,8 +28,9 @@ pub use xiangying_model::{case, document, ids, org, patrol, report};
 mod testkit;
 
 pub use device::{
-    CHUNK_POINTS, CaseView, Clock, Device, EngineConfig, EngineListener, EngineState, EngineStatus,
-    NewReport, NewRequest, PatrolView, SyncEngine, SyncPhase, SyncReport, system_clock,
+    CHUNK_POINTS, CaseView, Clock, Device, Directory, EngineConfig, EngineListener, EngineState,
+    EngineStatus, Membership, NewReport, NewRequest, PatrolView, SyncEngine, SyncPhase, SyncReport,
+    system_clock,
 };
 pub use error::{Error, Result};
 pub use xiangying_model::denied::Denied;

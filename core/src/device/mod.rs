@@ -22,6 +22,7 @@ mod photos;
 mod raise;
 mod reports;
 mod restore;
+mod roster;
 mod sync;
 #[cfg(any(test, feature = "test-hooks"))]
 mod test_hooks;
@@ -31,6 +32,7 @@ mod tests;
 pub use engine::{EngineConfig, EngineListener, EngineState, EngineStatus, SyncEngine};
 pub use patrols::{CHUNK_POINTS, PatrolView};
 pub use raise::{NewReport, NewRequest};
+pub use roster::{Directory, Membership};
 pub use sync::{SyncPhase, SyncReport};
 
 use crate::case::{CaseDoc, CaseState, Claim, Facts, PhotoRef, Status, fold, inbox_keys_for};
@@ -88,6 +90,9 @@ pub struct Device {
     http: std::sync::Mutex<Option<sync::CachedClient>>,
     /// Held while a sync runs: two syncs of one device never run at once.
     syncing: std::sync::Mutex<()>,
+    /// The roster as the person may see it, with its search index, built on first use after
+    /// a roster install or a change of person ([`Device::directory`]).
+    directory: std::sync::Mutex<Option<Arc<Directory>>>,
 }
 
 const META_ACTOR: &str = "actor";
@@ -131,6 +136,7 @@ impl Device {
             )),
             http: std::sync::Mutex::new(None),
             syncing: std::sync::Mutex::new(()),
+            directory: std::sync::Mutex::new(None),
         };
         device.load_setup()?;
         Ok(device)

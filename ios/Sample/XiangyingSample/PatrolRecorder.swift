@@ -80,7 +80,7 @@ final class PatrolRecorder {
                 if let last = lastKeptMs, atMs < last + Int64(fixInterval * 1000) { continue }
                 lastKeptMs = atMs
                 batch.append(TrackPoint(atMs: atMs, lon: location.coordinate.longitude,
-                                        lat: location.coordinate.latitude, accuracyM: accuracy))
+                                        lat: location.coordinate.latitude, accuracyM: accuracy, datum: .wgs84))
                 if batch.count >= batchFixes || Date() >= flushAt {
                     await flush(store, patrolId, &batch)
                     flushAt = Date().addingTimeInterval(batchInterval)

@@ -195,7 +195,7 @@ final class Model: ObservableObject {
             status = "已上报"
         } catch ApiError.InvalidInput(let field, let problem) {
             status = "\(field): \(problem)"
-        } catch ApiError.PhotoRejected(let reason) {
+        } catch ApiError.PhotoRejected(let reason, _) {
             status = "照片无法使用：\(reason)"
         } catch {
             status = "\(error)"

@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -2423,6 +2439,78 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      */
     func rankings(fromMs: Int64, toMs: Int64) async throws  -> Rankings
     
+    /**
+     * Every category in catalogue order with the deadline a report of it raised at `at_ms`
+     * (default: now, the device clock) would get, counted as the report counts it: working
+     * hours of the working calendar, or natural hours for urgent categories; and the name of
+     * its department. `InvalidInput { field: "at_ms" }` for a time before 1970 or after
+     * 9999.
+     */
+    func categoryDeadlines(atMs: Int64?) throws  -> [CategoryDeadline]
+    
+    /**
+     * The communities, in roster order, with their chief, grids and road segments.
+     */
+    func communities() throws  -> [RosterCommunity]
+    
+    /**
+     * The departments stationed in the street, in roster order (a dispatch picker).
+     */
+    func departments() throws  -> [RosterDepartment]
+    
+    /**
+     * The grids with their polygons (a map overlay), in roster order, each with its label
+     * point, area and grid worker.
+     */
+    func grids() throws  -> [RosterGrid]
+    
+    /**
+     * True when `at_ms` (default: now) falls in working time: a working period of a working
+     * day (a working weekday that is not a holiday, or a make-up working day).
+     * `InvalidInput { field: "at_ms" }` for a time before 1970 or after 9999.
+     */
+    func isWorkingTime(atMs: Int64?) throws  -> Bool
+    
+    /**
+     * The people this device's person may see, in roster order, with role, places and the
+     * phone numbers they may see (decision 0016: the centre sees everybody; other staff all
+     * staff and the volunteers or residents of their own place; volunteers and residents
+     * only the people cases route to, and no phone numbers). Before a person is set, the
+     * public view. `NotSetUp` without a roster.
+     */
+    func people() throws  -> [RosterPerson]
+    
+    /**
+     * One person, if this device's person may see them (`None` otherwise, or for an unknown
+     * id): what a case or patrol screen shows for an author's id.
+     */
+    func person(id: String) throws  -> RosterPerson?
+    
+    /**
+     * The road segments of the street chiefs (街长) with their lines, in roster order, each
+     * with its road, length and street chiefs.
+     */
+    func roadSegments() throws  -> [RosterSegment]
+    
+    /**
+     * The people this device may see whose name matches `query`, as Chinese users look a
+     * colleague up: the name or its start (张三, 张), pinyin initials (`zs`), full pinyin
+     * (`zhangsan`) or its prefix (`zhangs`), case-insensitive, spaces and apostrophes
+     * ignored, any reading of a character with several (曾 `zeng`/`ceng`, 单 `shan`/`dan`),
+     * `ü` typed `v` or `u`. Best first: the exact name, then initials of the whole name,
+     * full pinyin of the whole name, the typed start of the name, initials of its start,
+     * other splits, then matches inside the name (the given name); ties in roster order.
+     * At most `limit` (default 20); an empty query finds nobody. The pinyin of every name is
+     * computed once per roster install, not per call.
+     */
+    func searchPeople(query: String, limit: UInt32) throws  -> [RosterPerson]
+    
+    /**
+     * The street's working calendar: UTC offset, daily working periods, working weekdays,
+     * public holidays with their make-up working days (published with the catalogue).
+     */
+    func workingCalendar() throws  -> WorkingCalendar
+    
 }
 /**
  * One phone's view of the system: its store in a data folder, the person using it, and its
@@ -3657,6 +3745,153 @@ open func rankings(fromMs: Int64, toMs: Int64)async throws  -> Rankings  {
         )
 }
     
+    /**
+     * Every category in catalogue order with the deadline a report of it raised at `at_ms`
+     * (default: now, the device clock) would get, counted as the report counts it: working
+     * hours of the working calendar, or natural hours for urgent categories; and the name of
+     * its department. `InvalidInput { field: "at_ms" }` for a time before 1970 or after
+     * 9999.
+     */
+open func categoryDeadlines(atMs: Int64? = nil)throws  -> [CategoryDeadline]  {
+    return try  FfiConverterSequenceTypeCategoryDeadline.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_category_deadlines(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionInt64.lower(atMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The communities, in roster order, with their chief, grids and road segments.
+     */
+open func communities()throws  -> [RosterCommunity]  {
+    return try  FfiConverterSequenceTypeRosterCommunity.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_communities(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The departments stationed in the street, in roster order (a dispatch picker).
+     */
+open func departments()throws  -> [RosterDepartment]  {
+    return try  FfiConverterSequenceTypeRosterDepartment.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_departments(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The grids with their polygons (a map overlay), in roster order, each with its label
+     * point, area and grid worker.
+     */
+open func grids()throws  -> [RosterGrid]  {
+    return try  FfiConverterSequenceTypeRosterGrid.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_grids(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * True when `at_ms` (default: now) falls in working time: a working period of a working
+     * day (a working weekday that is not a holiday, or a make-up working day).
+     * `InvalidInput { field: "at_ms" }` for a time before 1970 or after 9999.
+     */
+open func isWorkingTime(atMs: Int64? = nil)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_is_working_time(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionInt64.lower(atMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The people this device's person may see, in roster order, with role, places and the
+     * phone numbers they may see (decision 0016: the centre sees everybody; other staff all
+     * staff and the volunteers or residents of their own place; volunteers and residents
+     * only the people cases route to, and no phone numbers). Before a person is set, the
+     * public view. `NotSetUp` without a roster.
+     */
+open func people()throws  -> [RosterPerson]  {
+    return try  FfiConverterSequenceTypeRosterPerson.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_people(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One person, if this device's person may see them (`None` otherwise, or for an unknown
+     * id): what a case or patrol screen shows for an author's id.
+     */
+open func person(id: String)throws  -> RosterPerson?  {
+    return try  FfiConverterOptionTypeRosterPerson.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_person(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The road segments of the street chiefs (街长) with their lines, in roster order, each
+     * with its road, length and street chiefs.
+     */
+open func roadSegments()throws  -> [RosterSegment]  {
+    return try  FfiConverterSequenceTypeRosterSegment.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_road_segments(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The people this device may see whose name matches `query`, as Chinese users look a
+     * colleague up: the name or its start (张三, 张), pinyin initials (`zs`), full pinyin
+     * (`zhangsan`) or its prefix (`zhangs`), case-insensitive, spaces and apostrophes
+     * ignored, any reading of a character with several (曾 `zeng`/`ceng`, 单 `shan`/`dan`),
+     * `ü` typed `v` or `u`. Best first: the exact name, then initials of the whole name,
+     * full pinyin of the whole name, the typed start of the name, initials of its start,
+     * other splits, then matches inside the name (the given name); ties in roster order.
+     * At most `limit` (default 20); an empty query finds nobody. The pinyin of every name is
+     * computed once per roster install, not per call.
+     */
+open func searchPeople(query: String, limit: UInt32 = UInt32(20))throws  -> [RosterPerson]  {
+    return try  FfiConverterSequenceTypeRosterPerson.lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_search_people(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(query),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The street's working calendar: UTC offset, daily working periods, working weekdays,
+     * public holidays with their make-up working days (published with the catalogue).
+     */
+open func workingCalendar()throws  -> WorkingCalendar  {
+    return try  FfiConverterTypeWorkingCalendar_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_method_xiangyingdevice_working_calendar(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -4857,6 +5092,87 @@ public func FfiConverterTypeCategory_lift(_ buf: RustBuffer) throws -> Category 
 #endif
 public func FfiConverterTypeCategory_lower(_ value: Category) -> RustBuffer {
     return FfiConverterTypeCategory.lower(value)
+}
+
+
+/**
+ * A category with the deadline a report of it raised at a given time would get.
+ */
+public struct CategoryDeadline: Equatable, Hashable {
+    /**
+     * The category, with its limit in hours and the clock they count on.
+     */
+    public let category: Category
+    /**
+     * The name of the department that answers for it, if any.
+     */
+    public let departmentName: String?
+    /**
+     * When a case of it raised at the asked time would be due: the limit counted on its
+     * clock (working hours of the working calendar, or natural hours), as the report records.
+     */
+    public let deadlineMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The category, with its limit in hours and the clock they count on.
+         */category: Category, 
+        /**
+         * The name of the department that answers for it, if any.
+         */departmentName: String?, 
+        /**
+         * When a case of it raised at the asked time would be due: the limit counted on its
+         * clock (working hours of the working calendar, or natural hours), as the report records.
+         */deadlineMs: Int64) {
+        self.category = category
+        self.departmentName = departmentName
+        self.deadlineMs = deadlineMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CategoryDeadline: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCategoryDeadline: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CategoryDeadline {
+        return
+            try CategoryDeadline(
+                category: FfiConverterTypeCategory.read(from: &buf), 
+                departmentName: FfiConverterOptionString.read(from: &buf), 
+                deadlineMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CategoryDeadline, into buf: inout [UInt8]) {
+        FfiConverterTypeCategory.write(value.category, into: &buf)
+        FfiConverterOptionString.write(value.departmentName, into: &buf)
+        FfiConverterInt64.write(value.deadlineMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategoryDeadline_lift(_ buf: RustBuffer) throws -> CategoryDeadline {
+    return try FfiConverterTypeCategoryDeadline.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCategoryDeadline_lower(_ value: CategoryDeadline) -> RustBuffer {
+    return FfiConverterTypeCategoryDeadline.lower(value)
 }
 
 
@@ -6760,6 +7076,96 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
 
 
 /**
+ * A public holiday as published (放假调休): days off and the make-up working days that go
+ * with it. Dates are the street's local dates, `YYYY-MM-DD`.
+ */
+public struct PublicHoliday: Equatable, Hashable {
+    /**
+     * Its name, e.g. 国庆节.
+     */
+    public let name: String
+    /**
+     * The first day off.
+     */
+    public let from: String
+    /**
+     * The last day off (the same as `from` for one day).
+     */
+    public let to: String
+    /**
+     * Weekend days worked for it (调休上班).
+     */
+    public let workdays: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its name, e.g. 国庆节.
+         */name: String, 
+        /**
+         * The first day off.
+         */from: String, 
+        /**
+         * The last day off (the same as `from` for one day).
+         */to: String, 
+        /**
+         * Weekend days worked for it (调休上班).
+         */workdays: [String]) {
+        self.name = name
+        self.from = from
+        self.to = to
+        self.workdays = workdays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PublicHoliday: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePublicHoliday: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PublicHoliday {
+        return
+            try PublicHoliday(
+                name: FfiConverterString.read(from: &buf), 
+                from: FfiConverterString.read(from: &buf), 
+                to: FfiConverterString.read(from: &buf), 
+                workdays: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PublicHoliday, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.from, into: &buf)
+        FfiConverterString.write(value.to, into: &buf)
+        FfiConverterSequenceString.write(value.workdays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublicHoliday_lift(_ buf: RustBuffer) throws -> PublicHoliday {
+    return try FfiConverterTypePublicHoliday.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublicHoliday_lower(_ value: PublicHoliday) -> RustBuffer {
+    return FfiConverterTypePublicHoliday.lower(value)
+}
+
+
+/**
  * One unit's line of a ranking, with every figure of the period. See
  * [`crate::XiangyingDevice::rankings`] for which cases and patrols count and how.
  */
@@ -7218,6 +7624,586 @@ public func FfiConverterTypeRemoteCase_lift(_ buf: RustBuffer) throws -> RemoteC
 #endif
 public func FfiConverterTypeRemoteCase_lower(_ value: RemoteCase) -> RustBuffer {
     return FfiConverterTypeRemoteCase.lower(value)
+}
+
+
+/**
+ * A community (社区) with what it holds.
+ */
+public struct RosterCommunity: Equatable, Hashable {
+    /**
+     * The community's id.
+     */
+    public let id: String
+    /**
+     * Its name, e.g. 兴隆社区.
+     */
+    public let name: String
+    /**
+     * Its community grid chief (社区网格长), a person id.
+     */
+    public let chief: String?
+    /**
+     * Its grids' ids, in roster order.
+     */
+    public let grids: [String]
+    /**
+     * The ids of the road segments it answers for, in roster order.
+     */
+    public let segments: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community's id.
+         */id: String, 
+        /**
+         * Its name, e.g. 兴隆社区.
+         */name: String, 
+        /**
+         * Its community grid chief (社区网格长), a person id.
+         */chief: String?, 
+        /**
+         * Its grids' ids, in roster order.
+         */grids: [String], 
+        /**
+         * The ids of the road segments it answers for, in roster order.
+         */segments: [String]) {
+        self.id = id
+        self.name = name
+        self.chief = chief
+        self.grids = grids
+        self.segments = segments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RosterCommunity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRosterCommunity: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RosterCommunity {
+        return
+            try RosterCommunity(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                chief: FfiConverterOptionString.read(from: &buf), 
+                grids: FfiConverterSequenceString.read(from: &buf), 
+                segments: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RosterCommunity, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.chief, into: &buf)
+        FfiConverterSequenceString.write(value.grids, into: &buf)
+        FfiConverterSequenceString.write(value.segments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterCommunity_lift(_ buf: RustBuffer) throws -> RosterCommunity {
+    return try FfiConverterTypeRosterCommunity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterCommunity_lower(_ value: RosterCommunity) -> RustBuffer {
+    return FfiConverterTypeRosterCommunity.lower(value)
+}
+
+
+/**
+ * An enforcement department stationed in the street (驻街执法部门).
+ */
+public struct RosterDepartment: Equatable, Hashable {
+    /**
+     * The department's id, e.g. `police` (what `dispatch` takes).
+     */
+    public let id: String
+    /**
+     * Its name, e.g. 派出所.
+     */
+    public let name: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The department's id, e.g. `police` (what `dispatch` takes).
+         */id: String, 
+        /**
+         * Its name, e.g. 派出所.
+         */name: String) {
+        self.id = id
+        self.name = name
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RosterDepartment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRosterDepartment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RosterDepartment {
+        return
+            try RosterDepartment(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RosterDepartment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterDepartment_lift(_ buf: RustBuffer) throws -> RosterDepartment {
+    return try FfiConverterTypeRosterDepartment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterDepartment_lower(_ value: RosterDepartment) -> RustBuffer {
+    return FfiConverterTypeRosterDepartment.lower(value)
+}
+
+
+/**
+ * A grid (网格) with its boundary, for a map overlay.
+ */
+public struct RosterGrid: Equatable, Hashable {
+    /**
+     * The grid's id.
+     */
+    public let id: String
+    /**
+     * Its name.
+     */
+    public let name: String
+    /**
+     * The community it belongs to.
+     */
+    public let community: String
+    /**
+     * Its boundary, a closed ring (the last point does not repeat the first).
+     */
+    public let polygon: [GeoPoint]
+    /**
+     * Where to put its label: the polygon's centroid (none for a degenerate polygon).
+     */
+    public let centroid: GeoPoint?
+    /**
+     * Its area in square metres.
+     */
+    public let areaM2: Double
+    /**
+     * Its grid worker (网格员), a person id.
+     */
+    public let gridWorker: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grid's id.
+         */id: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * The community it belongs to.
+         */community: String, 
+        /**
+         * Its boundary, a closed ring (the last point does not repeat the first).
+         */polygon: [GeoPoint], 
+        /**
+         * Where to put its label: the polygon's centroid (none for a degenerate polygon).
+         */centroid: GeoPoint?, 
+        /**
+         * Its area in square metres.
+         */areaM2: Double, 
+        /**
+         * Its grid worker (网格员), a person id.
+         */gridWorker: String?) {
+        self.id = id
+        self.name = name
+        self.community = community
+        self.polygon = polygon
+        self.centroid = centroid
+        self.areaM2 = areaM2
+        self.gridWorker = gridWorker
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RosterGrid: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRosterGrid: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RosterGrid {
+        return
+            try RosterGrid(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                community: FfiConverterString.read(from: &buf), 
+                polygon: FfiConverterSequenceTypeGeoPoint.read(from: &buf), 
+                centroid: FfiConverterOptionTypeGeoPoint.read(from: &buf), 
+                areaM2: FfiConverterDouble.read(from: &buf), 
+                gridWorker: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RosterGrid, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.community, into: &buf)
+        FfiConverterSequenceTypeGeoPoint.write(value.polygon, into: &buf)
+        FfiConverterOptionTypeGeoPoint.write(value.centroid, into: &buf)
+        FfiConverterDouble.write(value.areaM2, into: &buf)
+        FfiConverterOptionString.write(value.gridWorker, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterGrid_lift(_ buf: RustBuffer) throws -> RosterGrid {
+    return try FfiConverterTypeRosterGrid.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterGrid_lower(_ value: RosterGrid) -> RustBuffer {
+    return FfiConverterTypeRosterGrid.lower(value)
+}
+
+
+/**
+ * A person as this device's person may see them (decision 0016): staff see all staff, the
+ * centre everybody, volunteers and residents only the people cases route to.
+ */
+public struct RosterPerson: Equatable, Hashable {
+    /**
+     * The person's id in the roster.
+     */
+    public let id: String
+    /**
+     * Their name, e.g. 张三.
+     */
+    public let name: String
+    /**
+     * Their one role.
+     */
+    public let role: Role
+    /**
+     * The role's Chinese name, e.g. 网格员, for a list's second line.
+     */
+    public let roleLabel: String
+    /**
+     * Where their role applies.
+     */
+    public let scope: Scope
+    /**
+     * Their community: the scope's own, or that of their grid or road segment.
+     */
+    public let community: String?
+    /**
+     * Their grid (grid workers, grid informants, residents).
+     */
+    public let grid: String?
+    /**
+     * Their road segment (street chiefs).
+     */
+    public let segment: String?
+    /**
+     * Their department (department staff).
+     */
+    public let department: String?
+    /**
+     * Their phone number, when this device may see it (staff duty phones for staff; a
+     * volunteer's or resident's only for the centre and the head of their place); never
+     * on a volunteer's or resident's device.
+     */
+    public let phone: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The person's id in the roster.
+         */id: String, 
+        /**
+         * Their name, e.g. 张三.
+         */name: String, 
+        /**
+         * Their one role.
+         */role: Role, 
+        /**
+         * The role's Chinese name, e.g. 网格员, for a list's second line.
+         */roleLabel: String, 
+        /**
+         * Where their role applies.
+         */scope: Scope, 
+        /**
+         * Their community: the scope's own, or that of their grid or road segment.
+         */community: String?, 
+        /**
+         * Their grid (grid workers, grid informants, residents).
+         */grid: String?, 
+        /**
+         * Their road segment (street chiefs).
+         */segment: String?, 
+        /**
+         * Their department (department staff).
+         */department: String?, 
+        /**
+         * Their phone number, when this device may see it (staff duty phones for staff; a
+         * volunteer's or resident's only for the centre and the head of their place); never
+         * on a volunteer's or resident's device.
+         */phone: String?) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.roleLabel = roleLabel
+        self.scope = scope
+        self.community = community
+        self.grid = grid
+        self.segment = segment
+        self.department = department
+        self.phone = phone
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RosterPerson: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRosterPerson: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RosterPerson {
+        return
+            try RosterPerson(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                role: FfiConverterTypeRole.read(from: &buf), 
+                roleLabel: FfiConverterString.read(from: &buf), 
+                scope: FfiConverterTypeScope.read(from: &buf), 
+                community: FfiConverterOptionString.read(from: &buf), 
+                grid: FfiConverterOptionString.read(from: &buf), 
+                segment: FfiConverterOptionString.read(from: &buf), 
+                department: FfiConverterOptionString.read(from: &buf), 
+                phone: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RosterPerson, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTypeRole.write(value.role, into: &buf)
+        FfiConverterString.write(value.roleLabel, into: &buf)
+        FfiConverterTypeScope.write(value.scope, into: &buf)
+        FfiConverterOptionString.write(value.community, into: &buf)
+        FfiConverterOptionString.write(value.grid, into: &buf)
+        FfiConverterOptionString.write(value.segment, into: &buf)
+        FfiConverterOptionString.write(value.department, into: &buf)
+        FfiConverterOptionString.write(value.phone, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterPerson_lift(_ buf: RustBuffer) throws -> RosterPerson {
+    return try FfiConverterTypeRosterPerson.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterPerson_lower(_ value: RosterPerson) -> RustBuffer {
+    return FfiConverterTypeRosterPerson.lower(value)
+}
+
+
+/**
+ * A responsibility road segment (责任路段) of the street chiefs (街长), with its centre line.
+ */
+public struct RosterSegment: Equatable, Hashable {
+    /**
+     * The segment's id.
+     */
+    public let id: String
+    /**
+     * Its name, e.g. 兴隆街（一段）.
+     */
+    public let name: String
+    /**
+     * The road it runs along (id).
+     */
+    public let road: String
+    /**
+     * That road's name, e.g. 兴隆街.
+     */
+    public let roadName: String
+    /**
+     * True on a main street (主街), false on a secondary one (次街).
+     */
+    public let mainRoad: Bool
+    /**
+     * The community that answers for it.
+     */
+    public let community: String
+    /**
+     * Its centre line.
+     */
+    public let polyline: [GeoPoint]
+    /**
+     * Its length in metres.
+     */
+    public let lengthM: Double
+    /**
+     * Its street chiefs (party-member, then merchant, in roster order), person ids.
+     */
+    public let streetChiefs: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The segment's id.
+         */id: String, 
+        /**
+         * Its name, e.g. 兴隆街（一段）.
+         */name: String, 
+        /**
+         * The road it runs along (id).
+         */road: String, 
+        /**
+         * That road's name, e.g. 兴隆街.
+         */roadName: String, 
+        /**
+         * True on a main street (主街), false on a secondary one (次街).
+         */mainRoad: Bool, 
+        /**
+         * The community that answers for it.
+         */community: String, 
+        /**
+         * Its centre line.
+         */polyline: [GeoPoint], 
+        /**
+         * Its length in metres.
+         */lengthM: Double, 
+        /**
+         * Its street chiefs (party-member, then merchant, in roster order), person ids.
+         */streetChiefs: [String]) {
+        self.id = id
+        self.name = name
+        self.road = road
+        self.roadName = roadName
+        self.mainRoad = mainRoad
+        self.community = community
+        self.polyline = polyline
+        self.lengthM = lengthM
+        self.streetChiefs = streetChiefs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RosterSegment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRosterSegment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RosterSegment {
+        return
+            try RosterSegment(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                road: FfiConverterString.read(from: &buf), 
+                roadName: FfiConverterString.read(from: &buf), 
+                mainRoad: FfiConverterBool.read(from: &buf), 
+                community: FfiConverterString.read(from: &buf), 
+                polyline: FfiConverterSequenceTypeGeoPoint.read(from: &buf), 
+                lengthM: FfiConverterDouble.read(from: &buf), 
+                streetChiefs: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RosterSegment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.road, into: &buf)
+        FfiConverterString.write(value.roadName, into: &buf)
+        FfiConverterBool.write(value.mainRoad, into: &buf)
+        FfiConverterString.write(value.community, into: &buf)
+        FfiConverterSequenceTypeGeoPoint.write(value.polyline, into: &buf)
+        FfiConverterDouble.write(value.lengthM, into: &buf)
+        FfiConverterSequenceString.write(value.streetChiefs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterSegment_lift(_ buf: RustBuffer) throws -> RosterSegment {
+    return try FfiConverterTypeRosterSegment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRosterSegment_lower(_ value: RosterSegment) -> RustBuffer {
+    return FfiConverterTypeRosterSegment.lower(value)
 }
 
 
@@ -8159,6 +9145,194 @@ public func FfiConverterTypeWeeklyAccompaniments_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeWeeklyAccompaniments_lower(_ value: WeeklyAccompaniments) -> RustBuffer {
     return FfiConverterTypeWeeklyAccompaniments.lower(value)
+}
+
+
+/**
+ * The street's working calendar (decision 0011), in which working-hour limits count.
+ */
+public struct WorkingCalendar: Equatable, Hashable {
+    /**
+     * The street's offset from UTC in minutes (China: 480).
+     */
+    public let utcOffsetMinutes: Int32
+    /**
+     * The daily working periods, in order.
+     */
+    public let periods: [WorkingPeriod]
+    /**
+     * The working time of an ordinary working day, in minutes (450 for 7.5 h).
+     */
+    public let minutesPerDay: UInt32
+    /**
+     * The working weekdays, Monday first.
+     */
+    public let weekdays: [Weekday]
+    /**
+     * The public holidays and their make-up working days, as published.
+     */
+    public let holidays: [PublicHoliday]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The street's offset from UTC in minutes (China: 480).
+         */utcOffsetMinutes: Int32, 
+        /**
+         * The daily working periods, in order.
+         */periods: [WorkingPeriod], 
+        /**
+         * The working time of an ordinary working day, in minutes (450 for 7.5 h).
+         */minutesPerDay: UInt32, 
+        /**
+         * The working weekdays, Monday first.
+         */weekdays: [Weekday], 
+        /**
+         * The public holidays and their make-up working days, as published.
+         */holidays: [PublicHoliday]) {
+        self.utcOffsetMinutes = utcOffsetMinutes
+        self.periods = periods
+        self.minutesPerDay = minutesPerDay
+        self.weekdays = weekdays
+        self.holidays = holidays
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkingCalendar: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkingCalendar: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkingCalendar {
+        return
+            try WorkingCalendar(
+                utcOffsetMinutes: FfiConverterInt32.read(from: &buf), 
+                periods: FfiConverterSequenceTypeWorkingPeriod.read(from: &buf), 
+                minutesPerDay: FfiConverterUInt32.read(from: &buf), 
+                weekdays: FfiConverterSequenceTypeWeekday.read(from: &buf), 
+                holidays: FfiConverterSequenceTypePublicHoliday.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkingCalendar, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
+        FfiConverterSequenceTypeWorkingPeriod.write(value.periods, into: &buf)
+        FfiConverterUInt32.write(value.minutesPerDay, into: &buf)
+        FfiConverterSequenceTypeWeekday.write(value.weekdays, into: &buf)
+        FfiConverterSequenceTypePublicHoliday.write(value.holidays, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkingCalendar_lift(_ buf: RustBuffer) throws -> WorkingCalendar {
+    return try FfiConverterTypeWorkingCalendar.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkingCalendar_lower(_ value: WorkingCalendar) -> RustBuffer {
+    return FfiConverterTypeWorkingCalendar.lower(value)
+}
+
+
+/**
+ * One daily working period, local time.
+ */
+public struct WorkingPeriod: Equatable, Hashable {
+    /**
+     * When it starts, `HH:MM`.
+     */
+    public let start: String
+    /**
+     * When it ends, `HH:MM` (`24:00` for midnight).
+     */
+    public let end: String
+    /**
+     * Its start in minutes after local midnight.
+     */
+    public let startMinute: UInt32
+    /**
+     * Its end in minutes after local midnight.
+     */
+    public let endMinute: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When it starts, `HH:MM`.
+         */start: String, 
+        /**
+         * When it ends, `HH:MM` (`24:00` for midnight).
+         */end: String, 
+        /**
+         * Its start in minutes after local midnight.
+         */startMinute: UInt32, 
+        /**
+         * Its end in minutes after local midnight.
+         */endMinute: UInt32) {
+        self.start = start
+        self.end = end
+        self.startMinute = startMinute
+        self.endMinute = endMinute
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WorkingPeriod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkingPeriod: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkingPeriod {
+        return
+            try WorkingPeriod(
+                start: FfiConverterString.read(from: &buf), 
+                end: FfiConverterString.read(from: &buf), 
+                startMinute: FfiConverterUInt32.read(from: &buf), 
+                endMinute: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkingPeriod, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.start, into: &buf)
+        FfiConverterString.write(value.end, into: &buf)
+        FfiConverterUInt32.write(value.startMinute, into: &buf)
+        FfiConverterUInt32.write(value.endMinute, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkingPeriod_lift(_ buf: RustBuffer) throws -> WorkingPeriod {
+    return try FfiConverterTypeWorkingPeriod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkingPeriod_lower(_ value: WorkingPeriod) -> RustBuffer {
+    return FfiConverterTypeWorkingPeriod.lower(value)
 }
 
 
@@ -11913,6 +13087,131 @@ public func FfiConverterTypeTlsFailure_lower(_ value: TlsFailure) -> RustBuffer 
 }
 
 
+
+/**
+ * A day of the week.
+ */
+
+public enum Weekday: Equatable, Hashable {
+    
+    /**
+     * 星期一.
+     */
+    case monday
+    /**
+     * 星期二.
+     */
+    case tuesday
+    /**
+     * 星期三.
+     */
+    case wednesday
+    /**
+     * 星期四.
+     */
+    case thursday
+    /**
+     * 星期五.
+     */
+    case friday
+    /**
+     * 星期六.
+     */
+    case saturday
+    /**
+     * 星期日.
+     */
+    case sunday
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Weekday: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWeekday: FfiConverterRustBuffer {
+    typealias SwiftType = Weekday
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Weekday {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .monday
+        
+        case 2: return .tuesday
+        
+        case 3: return .wednesday
+        
+        case 4: return .thursday
+        
+        case 5: return .friday
+        
+        case 6: return .saturday
+        
+        case 7: return .sunday
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Weekday, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .monday:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .tuesday:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .wednesday:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .thursday:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .friday:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .saturday:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .sunday:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeekday_lift(_ buf: RustBuffer) throws -> Weekday {
+    return try FfiConverterTypeWeekday.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWeekday_lower(_ value: Weekday) -> RustBuffer {
+    return FfiConverterTypeWeekday.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -12204,6 +13503,30 @@ fileprivate struct FfiConverterOptionTypePhotoCapture: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRosterPerson: FfiConverterRustBuffer {
+    typealias SwiftType = RosterPerson?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRosterPerson.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRosterPerson.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTlsOptions: FfiConverterRustBuffer {
     typealias SwiftType = TlsOptions?
 
@@ -12401,6 +13724,31 @@ fileprivate struct FfiConverterSequenceTypeCategory: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCategoryDeadline: FfiConverterRustBuffer {
+    typealias SwiftType = [CategoryDeadline]
+
+    public static func write(_ value: [CategoryDeadline], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCategoryDeadline.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CategoryDeadline] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CategoryDeadline]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCategoryDeadline.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDuplicateCandidate: FfiConverterRustBuffer {
     typealias SwiftType = [DuplicateCandidate]
 
@@ -12418,6 +13766,31 @@ fileprivate struct FfiConverterSequenceTypeDuplicateCandidate: FfiConverterRustB
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDuplicateCandidate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGeoPoint: FfiConverterRustBuffer {
+    typealias SwiftType = [GeoPoint]
+
+    public static func write(_ value: [GeoPoint], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGeoPoint.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GeoPoint] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GeoPoint]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGeoPoint.read(from: &buf))
         }
         return seq
     }
@@ -12601,6 +13974,31 @@ fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePublicHoliday: FfiConverterRustBuffer {
+    typealias SwiftType = [PublicHoliday]
+
+    public static func write(_ value: [PublicHoliday], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePublicHoliday.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PublicHoliday] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PublicHoliday]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePublicHoliday.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRankedUnit: FfiConverterRustBuffer {
     typealias SwiftType = [RankedUnit]
 
@@ -12643,6 +14041,131 @@ fileprivate struct FfiConverterSequenceTypeRemoteCase: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRemoteCase.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRosterCommunity: FfiConverterRustBuffer {
+    typealias SwiftType = [RosterCommunity]
+
+    public static func write(_ value: [RosterCommunity], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRosterCommunity.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RosterCommunity] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RosterCommunity]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRosterCommunity.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRosterDepartment: FfiConverterRustBuffer {
+    typealias SwiftType = [RosterDepartment]
+
+    public static func write(_ value: [RosterDepartment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRosterDepartment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RosterDepartment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RosterDepartment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRosterDepartment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRosterGrid: FfiConverterRustBuffer {
+    typealias SwiftType = [RosterGrid]
+
+    public static func write(_ value: [RosterGrid], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRosterGrid.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RosterGrid] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RosterGrid]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRosterGrid.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRosterPerson: FfiConverterRustBuffer {
+    typealias SwiftType = [RosterPerson]
+
+    public static func write(_ value: [RosterPerson], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRosterPerson.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RosterPerson] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RosterPerson]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRosterPerson.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRosterSegment: FfiConverterRustBuffer {
+    typealias SwiftType = [RosterSegment]
+
+    public static func write(_ value: [RosterSegment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRosterSegment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RosterSegment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RosterSegment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRosterSegment.read(from: &buf))
         }
         return seq
     }
@@ -12718,6 +14241,56 @@ fileprivate struct FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRust
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeWeeklyAccompaniment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWorkingPeriod: FfiConverterRustBuffer {
+    typealias SwiftType = [WorkingPeriod]
+
+    public static func write(_ value: [WorkingPeriod], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWorkingPeriod.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WorkingPeriod] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WorkingPeriod]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWorkingPeriod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWeekday: FfiConverterRustBuffer {
+    typealias SwiftType = [Weekday]
+
+    public static func write(_ value: [Weekday], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWeekday.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Weekday] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Weekday]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWeekday.read(from: &buf))
         }
         return seq
     }
@@ -13079,6 +14652,36 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() != 6009) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_category_deadlines() != 20249) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_communities() != 25726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_departments() != 48672) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_grids() != 3425) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_is_working_time() != 15188) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_people() != 34882) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_person() != 49960) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_road_segments() != 37893) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_search_people() != 36253) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_working_calendar() != 18553) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed() != 44215) {

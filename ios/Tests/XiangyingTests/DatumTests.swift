@@ -89,7 +89,7 @@ func assertAt(_ want: GeoPoint, _ p: GeoPoint?, _ tol: Double = 1e-6, file: Stat
 }
 
 final class DatumTests: XCTestCase {
-    func testAGcj02AndABd09MapTapInG05LandThereAndGoToItsGridWorker() async throws {
+    func testAGCJ02AndABD09MapTapInGridG05LandThereAndGoToItsGridWorker() async throws {
         let d = try await datumDevice(DatumPlaces.official, mapDatum: .wgs84)
         for tap in [DatumPlaces.g05Gcj, DatumPlaces.g05Bd] {
             // The same numbers taken as WGS-84 fall elsewhere: without the conversion this test
@@ -152,7 +152,7 @@ final class DatumTests: XCTestCase {
         XCTAssertEqual(walked, 22.2, accuracy: 1.0)
     }
 
-    func testAPhotoPlacedByTheCamerasGcj02RecordLandsInG05WhateverItsExifSays() async throws {
+    func testAPhotoPlacedByTheCamerasGCJ02RecordLandsInG05WhateverItsEXIFSays() async throws {
         let d = try await datumDevice(DatumPlaces.official, mapDatum: .gcj02)
         let takenAt: Int64 = 1_700_000_000_123
         let camera = PhotoCapture(takenAtMs: takenAt, place: DatumPlaces.g05Gcj)
@@ -195,15 +195,16 @@ final class DatumTests: XCTestCase {
         }
     }
 
-    func testHeicIsRefusedNamingHeicAndNothingIsWritten() async throws {
+    func testHEICIsRefusedNamingHEICAndNothingIsWritten() async throws {
         let d = try await datumDevice(DatumPlaces.official, mapDatum: .wgs84)
         let heic = Data([0, 0, 0, 0x18] + Array("ftypheic".utf8) + [0, 0, 0, 0] + Array("mif1heic".utf8))
         do {
             _ = try await d.reportWithPhotos(category: DatumPlaces.manhole, location: DatumPlaces.g05, description: "HEIC",
                                              photos: [CameraPhoto(bytes: heic, capture: PhotoCapture(takenAtMs: nil, place: DatumPlaces.g05Gcj))])
             XCTFail("HEIC was accepted")
-        } catch ApiError.PhotoRejected(let reason) {
+        } catch ApiError.PhotoRejected(let reason, let code) {
             XCTAssertTrue(reason.contains("HEIC"), reason)
+            XCTAssertEqual(code, .photoHeic)
         }
         XCTAssertTrue(try d.device.allCases(limit: 10).isEmpty)
     }

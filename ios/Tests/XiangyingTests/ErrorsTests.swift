@@ -41,7 +41,7 @@ final class ErrorsTests: XCTestCase {
         }
         XCTAssertEqual(e.field, "description")
         let l = try await assertThrows(\.invalidInput) {
-            try await d.report(category: Sample.litter, location: GeoPoint(lon: 500.0, lat: 0.0), description: "x")
+            try await d.report(category: Sample.litter, location: GeoPoint(lon: 500.0, lat: 0.0, datum: .wgs84), description: "x")
         }
         XCTAssertEqual(l.field, "location")
         let b = try await assertThrows(\.invalidInput) { try await d.applyRemote("x", bytes: Data([1, 2, 3])) }

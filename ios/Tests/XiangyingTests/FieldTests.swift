@@ -16,7 +16,7 @@ final class FieldTests: XCTestCase {
                                     communityChief: "cc1", streetChiefs: ["psc1", "msc1"], outsideStreet: false,
                                     distanceToStreetM: 0.0))
         // 120 m east of the last grid: filed in g3, flagged, no segment in reach.
-        let out = try await d.route(GeoPoint(lon: 0.3 + deg(120.0), lat: 0.05))
+        let out = try await d.route(GeoPoint(lon: 0.3 + deg(120.0), lat: 0.05, datum: .wgs84))
         XCTAssertEqual(out.grid, "g3")
         XCTAssertEqual(out.community, "c2")
         XCTAssertEqual(out.gridWorker, "gw3")
@@ -25,7 +25,7 @@ final class FieldTests: XCTestCase {
         XCTAssertNil(out.segment)
         XCTAssertTrue(out.streetChiefs.isEmpty)
 
-        let bad = try await assertThrows(\.invalidInput) { try await d.route(GeoPoint(lon: Double.nan, lat: 0.0)) }
+        let bad = try await assertThrows(\.invalidInput) { try await d.route(GeoPoint(lon: Double.nan, lat: 0.0, datum: .wgs84)) }
         XCTAssertEqual(bad.field, "location")
         let bare = try await Xiangying.open(dir: tempDir("bare"))
         _ = try await assertThrows(\.notSetUp) { try await bare.route(Sample.inG1) }
@@ -40,7 +40,7 @@ final class FieldTests: XCTestCase {
         let changes = chief.changes()
 
         // In g2, 10 m off the segment: the street chief chooses neither grid nor segment.
-        let r = try await chief.reportRouted(category: Sample.manhole, location: GeoPoint(lon: 0.15, lat: 0.05 + deg(10.0)),
+        let r = try await chief.reportRouted(category: Sample.manhole, location: GeoPoint(lon: 0.15, lat: 0.05 + deg(10.0), datum: .wgs84),
                                              description: "井盖破损")
         let heard = try await firstElement(changes, within: 5) { _ in true }
         XCTAssertEqual(heard, [r.caseId])
@@ -66,7 +66,7 @@ final class FieldTests: XCTestCase {
         XCTAssertTrue(otherInbox.isEmpty, "not the worker of g1")
 
         // Outside the street: the plain report refuses it, the routed one files it in g3.
-        let far = GeoPoint(lon: 0.3 + deg(120.0), lat: 0.05)
+        let far = GeoPoint(lon: 0.3 + deg(120.0), lat: 0.05, datum: .wgs84)
         _ = try await assertThrows(\.invalidInput) {
             try await chief.report(category: Sample.manhole, location: far, description: "井盖破损")
         }
@@ -81,7 +81,7 @@ final class FieldTests: XCTestCase {
         let first = try await d.report(category: Sample.manhole, location: Sample.inG1, description: "井盖破损")
         // Another category: never suggested.
         _ = try await d.report(category: Sample.litter, location: Sample.inG1, description: "垃圾满溢")
-        let here = GeoPoint(lon: 0.05 + deg(50.0), lat: 0.05)
+        let here = GeoPoint(lon: 0.05 + deg(50.0), lat: 0.05, datum: .wgs84)
 
         let found = try await d.duplicateCandidates(category: Sample.manhole, location: here)
         XCTAssertEqual(found.map(\.summary.id), [first])
@@ -143,7 +143,7 @@ final class FieldTests: XCTestCase {
         let a = try await d.report(category: Sample.litter, location: Sample.inG1, description: "垃圾满溢")
         _ = try await d.handleOnSpot(a, note: "清理完毕", photos: [String(repeating: "ab", count: 32)])
         // g2: forwarded to gw2 and still open, due within 24 h.
-        let b = try await d.reportRouted(category: Sample.manhole, location: GeoPoint(lon: 0.15, lat: 0.05), description: "井盖破损")
+        let b = try await d.reportRouted(category: Sample.manhole, location: GeoPoint(lon: 0.15, lat: 0.05, datum: .wgs84), description: "井盖破损")
         _ = try await d.forwardRouted(b.caseId, note: "请处理")
 
         let r = try await d.rankings(fromMs: from, toMs: to)

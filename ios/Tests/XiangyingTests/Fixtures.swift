@@ -64,7 +64,7 @@ func fixes(_ n: Int, startMs: Int64) -> [TrackPoint] {
         TrackPoint(atMs: startMs + Int64(i) * 5_000,
                    lon: 0.05 + deg(3.0) * sin(Double(i) * 0.3),
                    lat: 0.02 + deg(4.0) * Double(i),
-                   accuracyM: 5.0)
+                   accuracyM: 5.0, datum: .wgs84)
     }
 }
 
@@ -364,7 +364,7 @@ func assertThrows<T, Fields>(_ variant: KeyPath<ApiError, Fields?>, file: Static
 // The fields of each variant (the only place that spells out their shapes).
 extension ApiError {
     var notAllowed: (action: String, reason: String)? {
-        if case let .NotAllowed(action, reason) = self { return (action, reason) }
+        if case let .NotAllowed(action, reason, _, _) = self { return (action, reason) }
         return nil
     }
 
@@ -394,7 +394,7 @@ extension ApiError {
     }
 
     var photoRejected: String? {
-        if case let .PhotoRejected(reason) = self { return reason }
+        if case let .PhotoRejected(reason, _) = self { return reason }
         return nil
     }
 

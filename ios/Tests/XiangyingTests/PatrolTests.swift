@@ -83,13 +83,13 @@ final class PatrolTests: XCTestCase {
         let outbox = try await d.outboxLen()
 
         var bad = Array(points.dropFirst(20))
-        bad[7] = TrackPoint(atMs: bad[7].atMs, lon: bad[7].lon, lat: 91.0, accuracyM: bad[7].accuracyM)
+        bad[7] = TrackPoint(atMs: bad[7].atMs, lon: bad[7].lon, lat: 91.0, accuracyM: bad[7].accuracyM, datum: .wgs84)
         let refusedBatch = bad
         let e = try await assertThrows(\.invalidInput) { try await d.recordTrack(id, points: refusedBatch) }
         XCTAssertEqual(e.field, "track")
         XCTAssertTrue(e.problem.hasPrefix("track point #7"), e.problem)
         var back = Array(points.dropFirst(20))
-        back[0] = TrackPoint(atMs: points[3].atMs, lon: back[0].lon, lat: back[0].lat, accuracyM: back[0].accuracyM)
+        back[0] = TrackPoint(atMs: points[3].atMs, lon: back[0].lon, lat: back[0].lat, accuracyM: back[0].accuracyM, datum: .wgs84)
         let backwards = back
         let e2 = try await assertThrows(\.invalidInput) { try await d.recordTrack(id, points: backwards) }
         XCTAssertTrue(e2.problem.hasPrefix("track point #0"), e2.problem)

@@ -23,7 +23,7 @@ final class SyncTests: XCTestCase {
 
         let photo = testPhoto(7)
         let id = try await chief.reportWithPhotos(category: Sample.litter, location: Sample.inG1,
-                                                  description: "路口垃圾桶满溢", photos: [photo])
+                                                  description: "路口垃圾桶满溢", photos: [CameraPhoto(bytes: photo, capture: nil)])
         let reported = try await chief.detail(id)
         let before = try reported.photos.single()
         XCTAssertEqual(before.stage, .before)
@@ -94,7 +94,7 @@ final class SyncTests: XCTestCase {
         let g2 = try await server.enrolled("gw2")
         let worker1 = try await server.enrolled("gw1")
         // In g2 on the segment: the street chief chooses nothing, the route says who answers.
-        let r = try await chief.reportRouted(category: Sample.manhole, location: GeoPoint(lon: 0.15, lat: 0.05),
+        let r = try await chief.reportRouted(category: Sample.manhole, location: GeoPoint(lon: 0.15, lat: 0.05, datum: .wgs84),
                                              description: "井盖破损")
         XCTAssertEqual(r.route.grid, "g2")
         XCTAssertEqual(r.route.gridWorker, "gw2")
@@ -111,7 +111,7 @@ final class SyncTests: XCTestCase {
         let theirs = try await worker1.inbox()
         XCTAssertFalse(theirs.contains { $0.id == r.caseId }, "the worker of g1 does not get it")
         // The grid worker's device suggests it as a duplicate of a second report nearby.
-        let dup = try await g2.duplicateCandidates(category: Sample.manhole, location: GeoPoint(lon: 0.15 + deg(30.0), lat: 0.05))
+        let dup = try await g2.duplicateCandidates(category: Sample.manhole, location: GeoPoint(lon: 0.15 + deg(30.0), lat: 0.05, datum: .wgs84))
         XCTAssertEqual(dup.map(\.summary.id), [r.caseId])
     }
 
@@ -201,7 +201,7 @@ final class SyncTests: XCTestCase {
         defer { server.stop() }
         let d = try await server.enrolled("gw1")
         let id = try await d.reportWithPhotos(category: Sample.manhole, location: Sample.inG1, description: "井盖破损",
-                                              photos: [testPhoto(11)])
+                                              photos: [CameraPhoto(bytes: testPhoto(11), capture: nil)])
         let after = try await d.attachPhoto(id, bytes: testPhoto(12), stage: .after)
         _ = try await d.handleOnSpot(id, note: "已更换", photos: [after.hash])
         let pending = try await d.pendingUploads()
@@ -308,7 +308,7 @@ final class SyncTests: XCTestCase {
         let truncated = good.prefix(good.count / 3)
         let e = try await assertThrows(\.photoRejected) {
             try await d.reportWithPhotos(category: Sample.litter, location: Sample.inG1, description: "坏照片",
-                                         photos: [good, Data(truncated)])
+                                         photos: [CameraPhoto(bytes: good, capture: nil), CameraPhoto(bytes: Data(truncated), capture: nil)])
         }
         XCTAssertFalse(e.isBlank)
         let after = try await d.myReports().count

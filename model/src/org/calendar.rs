@@ -264,6 +264,19 @@ impl Calendar {
         self.offset_ms / MINUTE_MS
     }
 
+    /// The daily working periods as (start, end) minutes after local midnight, in order.
+    pub fn period_minutes(&self) -> Vec<(i64, i64)> {
+        self.periods
+            .iter()
+            .map(|&(a, b)| (a / MINUTE_MS, b / MINUTE_MS))
+            .collect()
+    }
+
+    /// Which weekdays are working days when no holiday says otherwise, Monday first.
+    pub fn working_weekdays(&self) -> [bool; 7] {
+        self.weekdays
+    }
+
     /// The working time of one ordinary working day, in minutes.
     pub fn minutes_per_day(&self) -> i64 {
         self.periods.iter().map(|(a, b)| b - a).sum::<i64>() / MINUTE_MS

@@ -16,6 +16,7 @@ mod load;
 mod lookup;
 mod route;
 pub mod sample;
+mod search;
 mod view;
 pub mod zhenxing;
 
@@ -32,6 +33,7 @@ pub use geo::{
 };
 pub use load::OrgError;
 pub use route::{DEFAULT_SEGMENT_RADIUS_M, Route, Router};
+pub use search::{Found, MatchKind, PeopleIndex};
 pub use view::is_private;
 
 use serde::{Deserialize, Serialize};

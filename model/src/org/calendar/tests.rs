@@ -46,6 +46,11 @@ fn the_2026_calendar_is_valid_and_matches_the_state_council_notice() {
     let c = cn();
     assert_eq!(c, Calendar::default());
     assert_eq!((c.utc_offset_minutes(), c.minutes_per_day()), (480, 450));
+    assert_eq!(c.period_minutes(), [(510, 720), (810, 1050)]);
+    assert_eq!(
+        c.working_weekdays(),
+        [true, true, true, true, true, false, false]
+    );
     // Days off, including the weekend days inside each holiday.
     for (from, days) in [
         (date(2026, 1, 1), 3),

@@ -11,6 +11,7 @@ import cn.xiangying.ffi.ApiException
 import cn.xiangying.ffi.Assignee
 import cn.xiangying.ffi.CameraPhoto
 import cn.xiangying.ffi.Datum
+import cn.xiangying.ffi.ErrorCode
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.PatrolPlace
 import cn.xiangying.ffi.PhotoCapture
@@ -220,6 +221,7 @@ class DatumTest {
             }
         }
         assertTrue(e.reason.contains("HEIC"), e.reason)
+        assertEquals(ErrorCode.PHOTO_HEIC, e.code)
         assertTrue(d.device.allCases(10u).isEmpty())
         d.close()
     }

@@ -942,6 +942,26 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_category_deadlines(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_communities(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_departments(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_grids(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_is_working_time(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_people(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_person(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_road_segments(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_search_people(
+    ): Int
+    external fun uniffi_xiangying_ffi_checksum_method_xiangyingdevice_working_calendar(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_method_xiangyingsyncengine_cancel_sync(
@@ -1141,6 +1161,26 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_rankings(`ptr`: Long,`fromMs`: Long,`toMs`: Long,
     ): Long
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_category_deadlines(`ptr`: Long,`atMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_communities(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_departments(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_grids(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_is_working_time(`ptr`: Long,`atMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_people(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_person(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_road_segments(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_search_people(`ptr`: Long,`query`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_working_calendar(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_clone_enginelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_xiangying_ffi_fn_free_enginelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1563,6 +1603,36 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_rankings() and 0xFFFF) != 6009) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_category_deadlines() and 0xFFFF) != 20249) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_communities() and 0xFFFF) != 25726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_departments() and 0xFFFF) != 48672) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_grids() and 0xFFFF) != 3425) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_is_working_time() and 0xFFFF) != 15188) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_people() and 0xFFFF) != 34882) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_person() and 0xFFFF) != 49960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_road_segments() and 0xFFFF) != 37893) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_search_people() and 0xFFFF) != 36253) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_working_calendar() and 0xFFFF) != 18553) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_xiangying_ffi_checksum_method_enginelistener_status_changed() and 0xFFFF) != 44215) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1883,6 +1953,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 
     override fun write(value: UInt, buf: ByteBuffer) {
         buf.putInt(value.toInt())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterInt: FfiConverter<Int, Int> {
+    override fun lift(value: Int): Int {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Int {
+        return buf.getInt()
+    }
+
+    override fun lower(value: Int): Int {
+        return value
+    }
+
+    override fun allocationSize(value: Int) = 4UL
+
+    override fun write(value: Int, buf: ByteBuffer) {
+        buf.putInt(value)
     }
 }
 
@@ -4638,6 +4731,78 @@ public interface XiangyingDeviceInterface {
      */
     suspend fun `rankings`(`fromMs`: kotlin.Long, `toMs`: kotlin.Long): Rankings
     
+    /**
+     * Every category in catalogue order with the deadline a report of it raised at `at_ms`
+     * (default: now, the device clock) would get, counted as the report counts it: working
+     * hours of the working calendar, or natural hours for urgent categories; and the name of
+     * its department. `InvalidInput { field: "at_ms" }` for a time before 1970 or after
+     * 9999.
+     */
+    fun `categoryDeadlines`(`atMs`: kotlin.Long? = null): List<CategoryDeadline>
+    
+    /**
+     * The communities, in roster order, with their chief, grids and road segments.
+     */
+    fun `communities`(): List<RosterCommunity>
+    
+    /**
+     * The departments stationed in the street, in roster order (a dispatch picker).
+     */
+    fun `departments`(): List<RosterDepartment>
+    
+    /**
+     * The grids with their polygons (a map overlay), in roster order, each with its label
+     * point, area and grid worker.
+     */
+    fun `grids`(): List<RosterGrid>
+    
+    /**
+     * True when `at_ms` (default: now) falls in working time: a working period of a working
+     * day (a working weekday that is not a holiday, or a make-up working day).
+     * `InvalidInput { field: "at_ms" }` for a time before 1970 or after 9999.
+     */
+    fun `isWorkingTime`(`atMs`: kotlin.Long? = null): kotlin.Boolean
+    
+    /**
+     * The people this device's person may see, in roster order, with role, places and the
+     * phone numbers they may see (decision 0016: the centre sees everybody; other staff all
+     * staff and the volunteers or residents of their own place; volunteers and residents
+     * only the people cases route to, and no phone numbers). Before a person is set, the
+     * public view. `NotSetUp` without a roster.
+     */
+    fun `people`(): List<RosterPerson>
+    
+    /**
+     * One person, if this device's person may see them (`None` otherwise, or for an unknown
+     * id): what a case or patrol screen shows for an author's id.
+     */
+    fun `person`(`id`: kotlin.String): RosterPerson?
+    
+    /**
+     * The road segments of the street chiefs (街长) with their lines, in roster order, each
+     * with its road, length and street chiefs.
+     */
+    fun `roadSegments`(): List<RosterSegment>
+    
+    /**
+     * The people this device may see whose name matches `query`, as Chinese users look a
+     * colleague up: the name or its start (张三, 张), pinyin initials (`zs`), full pinyin
+     * (`zhangsan`) or its prefix (`zhangs`), case-insensitive, spaces and apostrophes
+     * ignored, any reading of a character with several (曾 `zeng`/`ceng`, 单 `shan`/`dan`),
+     * `ü` typed `v` or `u`. Best first: the exact name, then initials of the whole name,
+     * full pinyin of the whole name, the typed start of the name, initials of its start,
+     * other splits, then matches inside the name (the given name); ties in roster order.
+     * At most `limit` (default 20); an empty query finds nobody. The pinyin of every name is
+     * computed once per roster install, not per call.
+     */
+    fun `searchPeople`(`query`: kotlin.String, `limit`: kotlin.UInt = 20u): List<RosterPerson>
+    
+    /**
+     * The street's working calendar: UTC offset, daily working periods, working weekdays,
+     * public holidays with their make-up working days (published with the catalogue).
+     */
+    fun `workingCalendar`(): WorkingCalendar
+    
     companion object
 }
 
@@ -6267,6 +6432,203 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     }
 
     
+    /**
+     * Every category in catalogue order with the deadline a report of it raised at `at_ms`
+     * (default: now, the device clock) would get, counted as the report counts it: working
+     * hours of the working calendar, or natural hours for urgent categories; and the name of
+     * its department. `InvalidInput { field: "at_ms" }` for a time before 1970 or after
+     * 9999.
+     */
+    @Throws(ApiException::class)override fun `categoryDeadlines`(`atMs`: kotlin.Long?): List<CategoryDeadline> {
+            return FfiConverterSequenceTypeCategoryDeadline.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_category_deadlines(
+        it,
+        
+        FfiConverterOptionalLong.lower(`atMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The communities, in roster order, with their chief, grids and road segments.
+     */
+    @Throws(ApiException::class)override fun `communities`(): List<RosterCommunity> {
+            return FfiConverterSequenceTypeRosterCommunity.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_communities(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The departments stationed in the street, in roster order (a dispatch picker).
+     */
+    @Throws(ApiException::class)override fun `departments`(): List<RosterDepartment> {
+            return FfiConverterSequenceTypeRosterDepartment.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_departments(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The grids with their polygons (a map overlay), in roster order, each with its label
+     * point, area and grid worker.
+     */
+    @Throws(ApiException::class)override fun `grids`(): List<RosterGrid> {
+            return FfiConverterSequenceTypeRosterGrid.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_grids(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * True when `at_ms` (default: now) falls in working time: a working period of a working
+     * day (a working weekday that is not a holiday, or a make-up working day).
+     * `InvalidInput { field: "at_ms" }` for a time before 1970 or after 9999.
+     */
+    @Throws(ApiException::class)override fun `isWorkingTime`(`atMs`: kotlin.Long?): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_is_working_time(
+        it,
+        
+        FfiConverterOptionalLong.lower(`atMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The people this device's person may see, in roster order, with role, places and the
+     * phone numbers they may see (decision 0016: the centre sees everybody; other staff all
+     * staff and the volunteers or residents of their own place; volunteers and residents
+     * only the people cases route to, and no phone numbers). Before a person is set, the
+     * public view. `NotSetUp` without a roster.
+     */
+    @Throws(ApiException::class)override fun `people`(): List<RosterPerson> {
+            return FfiConverterSequenceTypeRosterPerson.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_people(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One person, if this device's person may see them (`None` otherwise, or for an unknown
+     * id): what a case or patrol screen shows for an author's id.
+     */
+    @Throws(ApiException::class)override fun `person`(`id`: kotlin.String): RosterPerson? {
+            return FfiConverterOptionalTypeRosterPerson.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_person(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The road segments of the street chiefs (街长) with their lines, in roster order, each
+     * with its road, length and street chiefs.
+     */
+    @Throws(ApiException::class)override fun `roadSegments`(): List<RosterSegment> {
+            return FfiConverterSequenceTypeRosterSegment.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_road_segments(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The people this device may see whose name matches `query`, as Chinese users look a
+     * colleague up: the name or its start (张三, 张), pinyin initials (`zs`), full pinyin
+     * (`zhangsan`) or its prefix (`zhangs`), case-insensitive, spaces and apostrophes
+     * ignored, any reading of a character with several (曾 `zeng`/`ceng`, 单 `shan`/`dan`),
+     * `ü` typed `v` or `u`. Best first: the exact name, then initials of the whole name,
+     * full pinyin of the whole name, the typed start of the name, initials of its start,
+     * other splits, then matches inside the name (the given name); ties in roster order.
+     * At most `limit` (default 20); an empty query finds nobody. The pinyin of every name is
+     * computed once per roster install, not per call.
+     */
+    @Throws(ApiException::class)override fun `searchPeople`(`query`: kotlin.String, `limit`: kotlin.UInt): List<RosterPerson> {
+            return FfiConverterSequenceTypeRosterPerson.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_search_people(
+        it,
+        
+        FfiConverterString.lower(`query`),
+        FfiConverterUInt.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The street's working calendar: UTC offset, daily working periods, working weekdays,
+     * public holidays with their make-up working days (published with the catalogue).
+     */
+    @Throws(ApiException::class)override fun `workingCalendar`(): WorkingCalendar {
+            return FfiConverterTypeWorkingCalendar.lift(
+    callWithHandle {
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_working_calendar(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -7390,6 +7752,62 @@ public object FfiConverterTypeCategory: FfiConverterRustBuffer<Category> {
             FfiConverterUInt.write(value.`limitHours`, buf)
             FfiConverterTypeLimitClock.write(value.`limitClock`, buf)
             FfiConverterOptionalString.write(value.`department`, buf)
+    }
+}
+
+
+
+/**
+ * A category with the deadline a report of it raised at a given time would get.
+ */
+data class CategoryDeadline (
+    /**
+     * The category, with its limit in hours and the clock they count on.
+     */
+    val `category`: Category
+    , 
+    /**
+     * The name of the department that answers for it, if any.
+     */
+    val `departmentName`: kotlin.String?
+    , 
+    /**
+     * When a case of it raised at the asked time would be due: the limit counted on its
+     * clock (working hours of the working calendar, or natural hours), as the report records.
+     */
+    val `deadlineMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCategoryDeadline: FfiConverterRustBuffer<CategoryDeadline> {
+    override fun read(buf: ByteBuffer): CategoryDeadline {
+        return CategoryDeadline(
+            FfiConverterTypeCategory.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CategoryDeadline) = (
+            FfiConverterTypeCategory.allocationSize(value.`category`) +
+            FfiConverterOptionalString.allocationSize(value.`departmentName`) +
+            FfiConverterLong.allocationSize(value.`deadlineMs`)
+    )
+
+    override fun write(value: CategoryDeadline, buf: ByteBuffer) {
+            FfiConverterTypeCategory.write(value.`category`, buf)
+            FfiConverterOptionalString.write(value.`departmentName`, buf)
+            FfiConverterLong.write(value.`deadlineMs`, buf)
     }
 }
 
@@ -8750,6 +9168,70 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
 
 
 /**
+ * A public holiday as published (放假调休): days off and the make-up working days that go
+ * with it. Dates are the street's local dates, `YYYY-MM-DD`.
+ */
+data class PublicHoliday (
+    /**
+     * Its name, e.g. 国庆节.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The first day off.
+     */
+    val `from`: kotlin.String
+    , 
+    /**
+     * The last day off (the same as `from` for one day).
+     */
+    val `to`: kotlin.String
+    , 
+    /**
+     * Weekend days worked for it (调休上班).
+     */
+    val `workdays`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePublicHoliday: FfiConverterRustBuffer<PublicHoliday> {
+    override fun read(buf: ByteBuffer): PublicHoliday {
+        return PublicHoliday(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PublicHoliday) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`from`) +
+            FfiConverterString.allocationSize(value.`to`) +
+            FfiConverterSequenceString.allocationSize(value.`workdays`)
+    )
+
+    override fun write(value: PublicHoliday, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`from`, buf)
+            FfiConverterString.write(value.`to`, buf)
+            FfiConverterSequenceString.write(value.`workdays`, buf)
+    }
+}
+
+
+
+/**
  * One unit's line of a ranking, with every figure of the period. See
  * [`crate::XiangyingDevice::rankings`] for which cases and patrols count and how.
  */
@@ -9086,6 +9568,428 @@ public object FfiConverterTypeRemoteCase: FfiConverterRustBuffer<RemoteCase> {
     override fun write(value: RemoteCase, buf: ByteBuffer) {
             FfiConverterString.write(value.`caseId`, buf)
             FfiConverterByteArray.write(value.`bytes`, buf)
+    }
+}
+
+
+
+/**
+ * A community (社区) with what it holds.
+ */
+data class RosterCommunity (
+    /**
+     * The community's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its name, e.g. 兴隆社区.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Its community grid chief (社区网格长), a person id.
+     */
+    val `chief`: kotlin.String?
+    , 
+    /**
+     * Its grids' ids, in roster order.
+     */
+    val `grids`: List<kotlin.String>
+    , 
+    /**
+     * The ids of the road segments it answers for, in roster order.
+     */
+    val `segments`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRosterCommunity: FfiConverterRustBuffer<RosterCommunity> {
+    override fun read(buf: ByteBuffer): RosterCommunity {
+        return RosterCommunity(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RosterCommunity) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`chief`) +
+            FfiConverterSequenceString.allocationSize(value.`grids`) +
+            FfiConverterSequenceString.allocationSize(value.`segments`)
+    )
+
+    override fun write(value: RosterCommunity, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`chief`, buf)
+            FfiConverterSequenceString.write(value.`grids`, buf)
+            FfiConverterSequenceString.write(value.`segments`, buf)
+    }
+}
+
+
+
+/**
+ * An enforcement department stationed in the street (驻街执法部门).
+ */
+data class RosterDepartment (
+    /**
+     * The department's id, e.g. `police` (what `dispatch` takes).
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its name, e.g. 派出所.
+     */
+    val `name`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRosterDepartment: FfiConverterRustBuffer<RosterDepartment> {
+    override fun read(buf: ByteBuffer): RosterDepartment {
+        return RosterDepartment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RosterDepartment) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`)
+    )
+
+    override fun write(value: RosterDepartment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+    }
+}
+
+
+
+/**
+ * A grid (网格) with its boundary, for a map overlay.
+ */
+data class RosterGrid (
+    /**
+     * The grid's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The community it belongs to.
+     */
+    val `community`: kotlin.String
+    , 
+    /**
+     * Its boundary, a closed ring (the last point does not repeat the first).
+     */
+    val `polygon`: List<GeoPoint>
+    , 
+    /**
+     * Where to put its label: the polygon's centroid (none for a degenerate polygon).
+     */
+    val `centroid`: GeoPoint?
+    , 
+    /**
+     * Its area in square metres.
+     */
+    val `areaM2`: kotlin.Double
+    , 
+    /**
+     * Its grid worker (网格员), a person id.
+     */
+    val `gridWorker`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRosterGrid: FfiConverterRustBuffer<RosterGrid> {
+    override fun read(buf: ByteBuffer): RosterGrid {
+        return RosterGrid(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeGeoPoint.read(buf),
+            FfiConverterOptionalTypeGeoPoint.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RosterGrid) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`community`) +
+            FfiConverterSequenceTypeGeoPoint.allocationSize(value.`polygon`) +
+            FfiConverterOptionalTypeGeoPoint.allocationSize(value.`centroid`) +
+            FfiConverterDouble.allocationSize(value.`areaM2`) +
+            FfiConverterOptionalString.allocationSize(value.`gridWorker`)
+    )
+
+    override fun write(value: RosterGrid, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`community`, buf)
+            FfiConverterSequenceTypeGeoPoint.write(value.`polygon`, buf)
+            FfiConverterOptionalTypeGeoPoint.write(value.`centroid`, buf)
+            FfiConverterDouble.write(value.`areaM2`, buf)
+            FfiConverterOptionalString.write(value.`gridWorker`, buf)
+    }
+}
+
+
+
+/**
+ * A person as this device's person may see them (decision 0016): staff see all staff, the
+ * centre everybody, volunteers and residents only the people cases route to.
+ */
+data class RosterPerson (
+    /**
+     * The person's id in the roster.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Their name, e.g. 张三.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Their one role.
+     */
+    val `role`: Role
+    , 
+    /**
+     * The role's Chinese name, e.g. 网格员, for a list's second line.
+     */
+    val `roleLabel`: kotlin.String
+    , 
+    /**
+     * Where their role applies.
+     */
+    val `scope`: Scope
+    , 
+    /**
+     * Their community: the scope's own, or that of their grid or road segment.
+     */
+    val `community`: kotlin.String?
+    , 
+    /**
+     * Their grid (grid workers, grid informants, residents).
+     */
+    val `grid`: kotlin.String?
+    , 
+    /**
+     * Their road segment (street chiefs).
+     */
+    val `segment`: kotlin.String?
+    , 
+    /**
+     * Their department (department staff).
+     */
+    val `department`: kotlin.String?
+    , 
+    /**
+     * Their phone number, when this device may see it (staff duty phones for staff; a
+     * volunteer's or resident's only for the centre and the head of their place); never
+     * on a volunteer's or resident's device.
+     */
+    val `phone`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRosterPerson: FfiConverterRustBuffer<RosterPerson> {
+    override fun read(buf: ByteBuffer): RosterPerson {
+        return RosterPerson(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeRole.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeScope.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RosterPerson) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTypeRole.allocationSize(value.`role`) +
+            FfiConverterString.allocationSize(value.`roleLabel`) +
+            FfiConverterTypeScope.allocationSize(value.`scope`) +
+            FfiConverterOptionalString.allocationSize(value.`community`) +
+            FfiConverterOptionalString.allocationSize(value.`grid`) +
+            FfiConverterOptionalString.allocationSize(value.`segment`) +
+            FfiConverterOptionalString.allocationSize(value.`department`) +
+            FfiConverterOptionalString.allocationSize(value.`phone`)
+    )
+
+    override fun write(value: RosterPerson, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTypeRole.write(value.`role`, buf)
+            FfiConverterString.write(value.`roleLabel`, buf)
+            FfiConverterTypeScope.write(value.`scope`, buf)
+            FfiConverterOptionalString.write(value.`community`, buf)
+            FfiConverterOptionalString.write(value.`grid`, buf)
+            FfiConverterOptionalString.write(value.`segment`, buf)
+            FfiConverterOptionalString.write(value.`department`, buf)
+            FfiConverterOptionalString.write(value.`phone`, buf)
+    }
+}
+
+
+
+/**
+ * A responsibility road segment (责任路段) of the street chiefs (街长), with its centre line.
+ */
+data class RosterSegment (
+    /**
+     * The segment's id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Its name, e.g. 兴隆街（一段）.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The road it runs along (id).
+     */
+    val `road`: kotlin.String
+    , 
+    /**
+     * That road's name, e.g. 兴隆街.
+     */
+    val `roadName`: kotlin.String
+    , 
+    /**
+     * True on a main street (主街), false on a secondary one (次街).
+     */
+    val `mainRoad`: kotlin.Boolean
+    , 
+    /**
+     * The community that answers for it.
+     */
+    val `community`: kotlin.String
+    , 
+    /**
+     * Its centre line.
+     */
+    val `polyline`: List<GeoPoint>
+    , 
+    /**
+     * Its length in metres.
+     */
+    val `lengthM`: kotlin.Double
+    , 
+    /**
+     * Its street chiefs (party-member, then merchant, in roster order), person ids.
+     */
+    val `streetChiefs`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRosterSegment: FfiConverterRustBuffer<RosterSegment> {
+    override fun read(buf: ByteBuffer): RosterSegment {
+        return RosterSegment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeGeoPoint.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RosterSegment) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`road`) +
+            FfiConverterString.allocationSize(value.`roadName`) +
+            FfiConverterBoolean.allocationSize(value.`mainRoad`) +
+            FfiConverterString.allocationSize(value.`community`) +
+            FfiConverterSequenceTypeGeoPoint.allocationSize(value.`polyline`) +
+            FfiConverterDouble.allocationSize(value.`lengthM`) +
+            FfiConverterSequenceString.allocationSize(value.`streetChiefs`)
+    )
+
+    override fun write(value: RosterSegment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`road`, buf)
+            FfiConverterString.write(value.`roadName`, buf)
+            FfiConverterBoolean.write(value.`mainRoad`, buf)
+            FfiConverterString.write(value.`community`, buf)
+            FfiConverterSequenceTypeGeoPoint.write(value.`polyline`, buf)
+            FfiConverterDouble.write(value.`lengthM`, buf)
+            FfiConverterSequenceString.write(value.`streetChiefs`, buf)
     }
 }
 
@@ -9756,6 +10660,140 @@ public object FfiConverterTypeWeeklyAccompaniments: FfiConverterRustBuffer<Weekl
     override fun write(value: WeeklyAccompaniments, buf: ByteBuffer) {
             FfiConverterLong.write(value.`weekStartMs`, buf)
             FfiConverterSequenceTypeWeeklyAccompaniment.write(value.`people`, buf)
+    }
+}
+
+
+
+/**
+ * The street's working calendar (decision 0011), in which working-hour limits count.
+ */
+data class WorkingCalendar (
+    /**
+     * The street's offset from UTC in minutes (China: 480).
+     */
+    val `utcOffsetMinutes`: kotlin.Int
+    , 
+    /**
+     * The daily working periods, in order.
+     */
+    val `periods`: List<WorkingPeriod>
+    , 
+    /**
+     * The working time of an ordinary working day, in minutes (450 for 7.5 h).
+     */
+    val `minutesPerDay`: kotlin.UInt
+    , 
+    /**
+     * The working weekdays, Monday first.
+     */
+    val `weekdays`: List<Weekday>
+    , 
+    /**
+     * The public holidays and their make-up working days, as published.
+     */
+    val `holidays`: List<PublicHoliday>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWorkingCalendar: FfiConverterRustBuffer<WorkingCalendar> {
+    override fun read(buf: ByteBuffer): WorkingCalendar {
+        return WorkingCalendar(
+            FfiConverterInt.read(buf),
+            FfiConverterSequenceTypeWorkingPeriod.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeWeekday.read(buf),
+            FfiConverterSequenceTypePublicHoliday.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WorkingCalendar) = (
+            FfiConverterInt.allocationSize(value.`utcOffsetMinutes`) +
+            FfiConverterSequenceTypeWorkingPeriod.allocationSize(value.`periods`) +
+            FfiConverterUInt.allocationSize(value.`minutesPerDay`) +
+            FfiConverterSequenceTypeWeekday.allocationSize(value.`weekdays`) +
+            FfiConverterSequenceTypePublicHoliday.allocationSize(value.`holidays`)
+    )
+
+    override fun write(value: WorkingCalendar, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`utcOffsetMinutes`, buf)
+            FfiConverterSequenceTypeWorkingPeriod.write(value.`periods`, buf)
+            FfiConverterUInt.write(value.`minutesPerDay`, buf)
+            FfiConverterSequenceTypeWeekday.write(value.`weekdays`, buf)
+            FfiConverterSequenceTypePublicHoliday.write(value.`holidays`, buf)
+    }
+}
+
+
+
+/**
+ * One daily working period, local time.
+ */
+data class WorkingPeriod (
+    /**
+     * When it starts, `HH:MM`.
+     */
+    val `start`: kotlin.String
+    , 
+    /**
+     * When it ends, `HH:MM` (`24:00` for midnight).
+     */
+    val `end`: kotlin.String
+    , 
+    /**
+     * Its start in minutes after local midnight.
+     */
+    val `startMinute`: kotlin.UInt
+    , 
+    /**
+     * Its end in minutes after local midnight.
+     */
+    val `endMinute`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWorkingPeriod: FfiConverterRustBuffer<WorkingPeriod> {
+    override fun read(buf: ByteBuffer): WorkingPeriod {
+        return WorkingPeriod(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WorkingPeriod) = (
+            FfiConverterString.allocationSize(value.`start`) +
+            FfiConverterString.allocationSize(value.`end`) +
+            FfiConverterUInt.allocationSize(value.`startMinute`) +
+            FfiConverterUInt.allocationSize(value.`endMinute`)
+    )
+
+    override fun write(value: WorkingPeriod, buf: ByteBuffer) {
+            FfiConverterString.write(value.`start`, buf)
+            FfiConverterString.write(value.`end`, buf)
+            FfiConverterUInt.write(value.`startMinute`, buf)
+            FfiConverterUInt.write(value.`endMinute`, buf)
     }
 }
 
@@ -12944,6 +13982,69 @@ public object FfiConverterTypeTlsFailure: FfiConverterRustBuffer<TlsFailure> {
 
 
 
+/**
+ * A day of the week.
+ */
+
+enum class Weekday {
+    
+    /**
+     * 星期一.
+     */
+    MONDAY,
+    /**
+     * 星期二.
+     */
+    TUESDAY,
+    /**
+     * 星期三.
+     */
+    WEDNESDAY,
+    /**
+     * 星期四.
+     */
+    THURSDAY,
+    /**
+     * 星期五.
+     */
+    FRIDAY,
+    /**
+     * 星期六.
+     */
+    SATURDAY,
+    /**
+     * 星期日.
+     */
+    SUNDAY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWeekday: FfiConverterRustBuffer<Weekday> {
+    override fun read(buf: ByteBuffer) = try {
+        Weekday.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Weekday) = 4UL
+
+    override fun write(value: Weekday, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -13332,6 +14433,38 @@ public object FfiConverterOptionalTypePhotoCapture: FfiConverterRustBuffer<Photo
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeRosterPerson: FfiConverterRustBuffer<RosterPerson?> {
+    override fun read(buf: ByteBuffer): RosterPerson? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRosterPerson.read(buf)
+    }
+
+    override fun allocationSize(value: RosterPerson?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRosterPerson.allocationSize(value)
+        }
+    }
+
+    override fun write(value: RosterPerson?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRosterPerson.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTlsOptions: FfiConverterRustBuffer<TlsOptions?> {
     override fun read(buf: ByteBuffer): TlsOptions? {
         if (buf.get().toInt() == 0) {
@@ -13568,6 +14701,34 @@ public object FfiConverterSequenceTypeCategory: FfiConverterRustBuffer<List<Cate
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCategoryDeadline: FfiConverterRustBuffer<List<CategoryDeadline>> {
+    override fun read(buf: ByteBuffer): List<CategoryDeadline> {
+        val len = buf.getInt()
+        return List<CategoryDeadline>(len) {
+            FfiConverterTypeCategoryDeadline.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CategoryDeadline>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCategoryDeadline.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CategoryDeadline>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCategoryDeadline.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeDuplicateCandidate: FfiConverterRustBuffer<List<DuplicateCandidate>> {
     override fun read(buf: ByteBuffer): List<DuplicateCandidate> {
         val len = buf.getInt()
@@ -13586,6 +14747,34 @@ public object FfiConverterSequenceTypeDuplicateCandidate: FfiConverterRustBuffer
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDuplicateCandidate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeGeoPoint: FfiConverterRustBuffer<List<GeoPoint>> {
+    override fun read(buf: ByteBuffer): List<GeoPoint> {
+        val len = buf.getInt()
+        return List<GeoPoint>(len) {
+            FfiConverterTypeGeoPoint.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<GeoPoint>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeGeoPoint.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<GeoPoint>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeGeoPoint.write(it, buf)
         }
     }
 }
@@ -13792,6 +14981,34 @@ public object FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer<List<Phot
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePublicHoliday: FfiConverterRustBuffer<List<PublicHoliday>> {
+    override fun read(buf: ByteBuffer): List<PublicHoliday> {
+        val len = buf.getInt()
+        return List<PublicHoliday>(len) {
+            FfiConverterTypePublicHoliday.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PublicHoliday>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePublicHoliday.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PublicHoliday>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePublicHoliday.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeRankedUnit: FfiConverterRustBuffer<List<RankedUnit>> {
     override fun read(buf: ByteBuffer): List<RankedUnit> {
         val len = buf.getInt()
@@ -13838,6 +15055,146 @@ public object FfiConverterSequenceTypeRemoteCase: FfiConverterRustBuffer<List<Re
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRemoteCase.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRosterCommunity: FfiConverterRustBuffer<List<RosterCommunity>> {
+    override fun read(buf: ByteBuffer): List<RosterCommunity> {
+        val len = buf.getInt()
+        return List<RosterCommunity>(len) {
+            FfiConverterTypeRosterCommunity.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RosterCommunity>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRosterCommunity.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RosterCommunity>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRosterCommunity.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRosterDepartment: FfiConverterRustBuffer<List<RosterDepartment>> {
+    override fun read(buf: ByteBuffer): List<RosterDepartment> {
+        val len = buf.getInt()
+        return List<RosterDepartment>(len) {
+            FfiConverterTypeRosterDepartment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RosterDepartment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRosterDepartment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RosterDepartment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRosterDepartment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRosterGrid: FfiConverterRustBuffer<List<RosterGrid>> {
+    override fun read(buf: ByteBuffer): List<RosterGrid> {
+        val len = buf.getInt()
+        return List<RosterGrid>(len) {
+            FfiConverterTypeRosterGrid.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RosterGrid>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRosterGrid.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RosterGrid>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRosterGrid.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRosterPerson: FfiConverterRustBuffer<List<RosterPerson>> {
+    override fun read(buf: ByteBuffer): List<RosterPerson> {
+        val len = buf.getInt()
+        return List<RosterPerson>(len) {
+            FfiConverterTypeRosterPerson.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RosterPerson>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRosterPerson.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RosterPerson>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRosterPerson.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRosterSegment: FfiConverterRustBuffer<List<RosterSegment>> {
+    override fun read(buf: ByteBuffer): List<RosterSegment> {
+        val len = buf.getInt()
+        return List<RosterSegment>(len) {
+            FfiConverterTypeRosterSegment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RosterSegment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRosterSegment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RosterSegment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRosterSegment.write(it, buf)
         }
     }
 }
@@ -13922,6 +15279,62 @@ public object FfiConverterSequenceTypeWeeklyAccompaniment: FfiConverterRustBuffe
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeWeeklyAccompaniment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWorkingPeriod: FfiConverterRustBuffer<List<WorkingPeriod>> {
+    override fun read(buf: ByteBuffer): List<WorkingPeriod> {
+        val len = buf.getInt()
+        return List<WorkingPeriod>(len) {
+            FfiConverterTypeWorkingPeriod.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<WorkingPeriod>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWorkingPeriod.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<WorkingPeriod>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWorkingPeriod.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWeekday: FfiConverterRustBuffer<List<Weekday>> {
+    override fun read(buf: ByteBuffer): List<Weekday> {
+        val len = buf.getInt()
+        return List<Weekday>(len) {
+            FfiConverterTypeWeekday.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Weekday>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWeekday.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Weekday>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWeekday.write(it, buf)
         }
     }
 }

@@ -197,13 +197,22 @@ pub enum ErrorCode {
     NothingToConfirm,
     /// `walked_by_other`: Writing to another walker's patrol.
     WalkedByOther,
-    // ---- reserved: the TLS codes of ApiError::TlsRefused (another part of issue 15) go
-    // here, mapped in `ApiError::code` ----
+    // ---- the server's certificate refused (ApiError::TlsRefused, decision 0030) ----
+    /// `tls_unknown_issuer`: The server's certificate leads to no authority this device trusts (a wrong or missing private CA, or someone in the middle).
+    TlsUnknownIssuer,
+    /// `tls_pin_mismatch`: The server's certificate verified, but no certificate in its chain has one of the enrolment's pins.
+    TlsPinMismatch,
+    /// `tls_expired`: A certificate of the server's chain has expired or is not valid yet (check the phone's clock).
+    TlsExpired,
+    /// `tls_name_mismatch`: The server's certificate is not for the host in the server URL.
+    TlsNameMismatch,
+    /// `tls_other`: The server's certificate or the TLS handshake's terms were refused otherwise.
+    TlsOther,
 }
 
 impl ErrorCode {
     /// Every code, in the order of `docs/ERRORS.md`.
-    pub const ALL: [ErrorCode; 90] = [
+    pub const ALL: [ErrorCode; 95] = [
         ErrorCode::NotAllowed,
         ErrorCode::NotFound,
         ErrorCode::InvalidInput,
@@ -294,6 +303,11 @@ impl ErrorCode {
         ErrorCode::PatrolEnded,
         ErrorCode::NothingToConfirm,
         ErrorCode::WalkedByOther,
+        ErrorCode::TlsUnknownIssuer,
+        ErrorCode::TlsPinMismatch,
+        ErrorCode::TlsExpired,
+        ErrorCode::TlsNameMismatch,
+        ErrorCode::TlsOther,
     ];
 
     /// The stable snake_case name: never renamed, never reused.
@@ -389,6 +403,11 @@ impl ErrorCode {
             ErrorCode::PatrolEnded => "patrol_ended",
             ErrorCode::NothingToConfirm => "nothing_to_confirm",
             ErrorCode::WalkedByOther => "walked_by_other",
+            ErrorCode::TlsUnknownIssuer => "tls_unknown_issuer",
+            ErrorCode::TlsPinMismatch => "tls_pin_mismatch",
+            ErrorCode::TlsExpired => "tls_expired",
+            ErrorCode::TlsNameMismatch => "tls_name_mismatch",
+            ErrorCode::TlsOther => "tls_other",
         }
     }
 

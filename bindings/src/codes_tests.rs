@@ -5,6 +5,7 @@
 use crate::codes::*;
 use crate::error::ApiError;
 use crate::messages::message;
+use crate::tls_types::TlsFailure;
 use std::collections::HashSet;
 use xiangying_core::Denied;
 use xiangying_core::case::{CaseKind, Status};
@@ -164,6 +165,18 @@ fn samples() -> Vec<ApiError> {
         ApiError::NotSetUp { detail: d("x") },
         ApiError::Internal { detail: d("x") },
     ]);
+    for failure in [
+        TlsFailure::UnknownIssuer,
+        TlsFailure::PinMismatch,
+        TlsFailure::Expired,
+        TlsFailure::NameMismatch,
+        TlsFailure::Other,
+    ] {
+        all.push(ApiError::TlsRefused {
+            failure,
+            detail: d("invalid peer certificate"),
+        });
+    }
     for code in [
         ErrorCode::PhotoTooLarge,
         ErrorCode::PhotoTooManyPixels,
@@ -290,6 +303,7 @@ fn variant(e: &ApiError) -> &'static str {
         ApiError::CorruptCase { .. } => "CorruptCase",
         ApiError::NotSetUp { .. } => "NotSetUp",
         ApiError::Internal { .. } => "Internal",
+        ApiError::TlsRefused { .. } => "TlsRefused",
     }
 }
 

@@ -20,6 +20,7 @@ use crate::listener::{
     CancelToken, CaseListener, Listeners, ProgressListener, SyncListener, report_progress,
     report_sync,
 };
+use crate::tls_types::TlsOptions;
 use crate::types::{
     CaseDetail, CaseState, CaseStatus, CaseSummary, Category, Claim, ImportFailure, ImportReport,
     NewReport, NewRequest, PendingUpload, PhotoRef, PhotoStage, RemoteCase, SyncReport,
@@ -204,21 +205,31 @@ impl XiangyingDevice {
     /// the server's roster and catalogue and sets the person. Returns who uses the device
     /// now; the listeners are told to reload everything.
     ///
+    /// `tls` (optional): a private certificate authority and certificate pins for this server
+    /// (decision 0030), kept with the enrolment for every later request; without it the
+    /// bundled Mozilla roots are trusted.
+    ///
     /// Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
     /// protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
     /// server there, after retries for about 3 s), `InvalidInput` with field `server_url`
-    /// (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+    /// (not an http(s) URL), `private_ca_pem` (no PEM certificate, or one that does not parse)
+    /// or `pins` (not `sha256/<base64>` of 32 bytes), checked first with nothing stored,
+    /// `TlsRefused` (the server's certificate was refused: not retried),
+    /// `ServerRejected` (the server refused otherwise). Retrying after
     /// a lost answer is safe: the device brings the same token and finds the same enrolment.
+    #[uniffi::method(default(tls = None))]
     pub async fn enrol(
         &self,
         server_url: String,
         code: String,
         device_name: String,
+        tls: Option<TlsOptions>,
     ) -> ApiResult<Claim> {
         let device = Arc::clone(&self.device);
         let listeners = Arc::clone(&self.listeners);
+        let tls = tls.unwrap_or_default().into();
         on_worker("xiangying-enrol", move |_| {
-            device.enrol(&server_url, code.trim(), &device_name)?;
+            device.enrol_with_tls(&server_url, code.trim(), &device_name, &tls)?;
             listeners.notify(Vec::new());
             device.me().map(Into::into).ok_or(ApiError::Internal {
                 detail: "enrolment set no person".into(),

@@ -99,11 +99,14 @@ pub enum EngineState {
         /// What failed.
         reason: String,
     },
-    /// The server refused or failed; the next try is in `retry_in_ms`.
+    /// The server refused or failed, or its certificate was refused; the next try is in
+    /// `retry_in_ms`.
     WaitingToRetry {
         /// Until the next try.
         retry_in_ms: u64,
-        /// The refusal's stable code (decision 0025).
+        /// The refusal's stable code (decision 0025), or for a refused certificate the TLS
+        /// failure's (`tls_unknown_issuer`, `tls_pin_mismatch`, `tls_expired`,
+        /// `tls_name_mismatch`, `tls_other`; decision 0030).
         code: String,
         /// What the server said.
         reason: String,

@@ -6,6 +6,7 @@
 //! have a `message` property, and uniffi 0.32 would generate a clashing one.
 
 use crate::codes::ErrorCode;
+use crate::tls_types::TlsFailure;
 use xiangying_core::Error as CoreError;
 use xiangying_core::photo::PhotoError;
 
@@ -57,6 +58,17 @@ pub enum ApiError {
     #[error("network: {detail}")]
     Network {
         /// What failed.
+        detail: String,
+    },
+    /// The server's certificate was refused (decision 0030): `failure` says which check
+    /// failed. Nothing was sent, and retrying will not help until the server's certificate or
+    /// the enrolment's TLS options (`TlsOptions`: the private CA, the pins) change; show it to
+    /// the user as a security problem, not as "offline".
+    #[error("TLS refused ({failure:?}): {detail}")]
+    TlsRefused {
+        /// Which check failed.
+        failure: TlsFailure,
+        /// What the TLS library said.
         detail: String,
     },
     /// The server refused this device (token revoked, or never enrolled), or refused an
@@ -200,6 +212,10 @@ impl From<CoreError> for ApiError {
             CoreError::CorruptCase { case_id, reason } => ApiError::CorruptCase { case_id, reason },
             CoreError::Photo(e) => e.into(),
             CoreError::Network(detail) => ApiError::Network { detail },
+            CoreError::Tls { failure, detail } => ApiError::TlsRefused {
+                failure: failure.into(),
+                detail,
+            },
             CoreError::Unauthorised(detail) => ApiError::Unauthorised { detail },
             CoreError::Rejected {
                 status,
@@ -247,6 +263,13 @@ impl ApiError {
             ApiError::CorruptCase { .. } => ErrorCode::CorruptCase,
             ApiError::NotSetUp { .. } => ErrorCode::NotSetUp,
             ApiError::Internal { .. } => ErrorCode::Internal,
+            ApiError::TlsRefused { failure, .. } => match failure {
+                TlsFailure::UnknownIssuer => ErrorCode::TlsUnknownIssuer,
+                TlsFailure::PinMismatch => ErrorCode::TlsPinMismatch,
+                TlsFailure::Expired => ErrorCode::TlsExpired,
+                TlsFailure::NameMismatch => ErrorCode::TlsNameMismatch,
+                TlsFailure::Other => ErrorCode::TlsOther,
+            },
         }
     }
 }
@@ -316,6 +339,18 @@ mod tests {
             e,
             ApiError::Network {
                 detail: "refused".into()
+            }
+        );
+        let e: ApiError = CoreError::Tls {
+            failure: xiangying_core::sync::tls::TlsFailure::PinMismatch,
+            detail: "no pin".into(),
+        }
+        .into();
+        assert_eq!(
+            e,
+            ApiError::TlsRefused {
+                failure: TlsFailure::PinMismatch,
+                detail: "no pin".into()
             }
         );
         let e: ApiError = CoreError::Unauthorised("revoked".into()).into();

@@ -15,7 +15,7 @@
 //!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`]
 //!   (`capture.rs`);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
-//!   [`report_types`], [`patrol_types`], [`roster_types`]);
+//!   [`report_types`], [`patrol_types`], [`roster_types`], [`tls_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on, each with a stable
 //!   [`ErrorCode`] (`codes.rs`) and a message in Chinese or English ([`api_error_message`],
 //!   `messages.rs`);
@@ -46,6 +46,7 @@ pub mod report_types;
 mod reports;
 mod roster;
 pub mod roster_types;
+pub mod tls_types;
 pub mod types;
 mod work;
 

@@ -126,6 +126,26 @@ fn fixed(code: ErrorCode, lang: Lang) -> &'static str {
             "The photo could not be processed. Take it again.",
             "照片处理失败，请重拍。",
         ),
+        ErrorCode::TlsUnknownIssuer => (
+            "The server's certificate is not from an authority this phone trusts. Nothing was sent; ask your administrator to check the server address and the enrolment's certificate settings.",
+            "服务器证书不是本机信任的机构签发的，没有发送任何数据。请让管理员检查服务器地址和登记时的证书设置。",
+        ),
+        ErrorCode::TlsPinMismatch => (
+            "The server's certificate does not match the one this phone was enrolled with. Nothing was sent; tell your administrator.",
+            "服务器证书与登记时绑定的证书不符，没有发送任何数据，请告诉管理员。",
+        ),
+        ErrorCode::TlsExpired => (
+            "The server's certificate has expired or is not valid yet. Check the phone's date and time; if they are right, tell your administrator.",
+            "服务器证书已过期或尚未生效。请检查手机的日期和时间；如果无误，请告诉管理员。",
+        ),
+        ErrorCode::TlsNameMismatch => (
+            "The server's certificate is for another address. Nothing was sent; check the server address with your administrator.",
+            "服务器证书与服务器地址不符，没有发送任何数据，请和管理员核对服务器地址。",
+        ),
+        ErrorCode::TlsOther => (
+            "The secure connection to the server was refused. Nothing was sent; tell your administrator.",
+            "与服务器的安全连接被拒绝，没有发送任何数据，请告诉管理员。",
+        ),
         // Internal, and the codes whose messages need the error's data (a wrong call here
         // still says something useful).
         _ => (

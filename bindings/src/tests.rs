@@ -315,7 +315,7 @@ impl Server {
     fn enrol(&self, dir: &std::path::Path, person: &str) -> Arc<XiangyingDevice> {
         let d = XiangyingDevice::open(dir.display().to_string()).unwrap();
         let claim =
-            block_on(d.enrol(self.running.url(), self.code(person), "test".into())).unwrap();
+            block_on(d.enrol(self.running.url(), self.code(person), "test".into(), None)).unwrap();
         assert_eq!(claim.person, person);
         d
     }
@@ -444,12 +444,29 @@ fn photo_and_sync_errors_are_typed() {
         Err(ApiError::NotSetUp { .. })
     ));
     assert!(matches!(
-        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into())),
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into(), None)),
         Err(ApiError::Unauthorised { .. })
     ));
     assert!(matches!(
-        block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into())),
+        block_on(fresh.enrol("ftp://x".into(), "ABCD-EFGH".into(), "x".into(), None)),
         Err(ApiError::InvalidInput { field, .. }) if field == "server_url"
+    ));
+    // TLS options are checked first, by field (decision 0030).
+    let bad_pem = crate::tls_types::TlsOptions {
+        private_ca_pem: Some("not a certificate".into()),
+        pins: vec![],
+    };
+    assert!(matches!(
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into(), Some(bad_pem))),
+        Err(ApiError::InvalidInput { field, .. }) if field == "private_ca_pem"
+    ));
+    let bad_pin = crate::tls_types::TlsOptions {
+        private_ca_pem: None,
+        pins: vec!["sha256/short".into()],
+    };
+    assert!(matches!(
+        block_on(fresh.enrol(server.running.url(), "ABCD-EFGH".into(), "x".into(), Some(bad_pin))),
+        Err(ApiError::InvalidInput { field, .. }) if field == "pins"
     ));
 }
 

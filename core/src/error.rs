@@ -48,6 +48,17 @@ pub enum Error {
     /// The server could not be reached, or the connection broke; retrying later is safe.
     #[error("network: {0}")]
     Network(String),
+    /// The server's certificate was refused (decision 0030): an issuer this device does not
+    /// trust, a chain without any of the enrolment's pins, a certificate out of its validity
+    /// period or for another name. Retrying cannot help until the server's certificate or the
+    /// device's TLS options change; nothing was sent.
+    #[error("TLS refused ({}): {detail}", failure.code())]
+    Tls {
+        /// Which check failed.
+        failure: TlsFailure,
+        /// What the TLS library said.
+        detail: String,
+    },
     /// The server does not accept this device's token (revoked, or never enrolled).
     #[error("unauthorised: {0}")]
     Unauthorised(String),
@@ -131,11 +142,44 @@ impl Error {
             | Error::CorruptCase { .. }
             | Error::Photo(_)
             | Error::Network(_)
+            | Error::Tls { .. }
             | Error::Cancelled(_)
             | Error::NotSetUp(_)
             | Error::SchemaTooNew { .. }
             | Error::Storage(_)
             | Error::Io { .. } => None,
+        }
+    }
+}
+
+/// Which check of the server's certificate failed (`Error::Tls`); defined here, below `sync`,
+/// so that the error type needs nothing above it, and re-exported by `sync::tls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlsFailure {
+    /// The chain leads to no certificate authority this device trusts (the bundled Mozilla
+    /// roots and the enrolment's private CA): a wrong or missing private CA, or someone in
+    /// the middle.
+    UnknownIssuer,
+    /// The chain verified, but no certificate in it has one of the enrolment's pins.
+    PinMismatch,
+    /// A certificate is outside its validity period: expired, or not valid yet (check the
+    /// phone's clock).
+    Expired,
+    /// The server's certificate is not for the host name (or IP address) in the server URL.
+    NameMismatch,
+    /// Any other refusal of the certificate or of the TLS handshake's terms.
+    Other,
+}
+
+impl TlsFailure {
+    /// The stable code of this failure, e.g. `tls_unknown_issuer` (never renamed or reused).
+    pub fn code(self) -> &'static str {
+        match self {
+            TlsFailure::UnknownIssuer => "tls_unknown_issuer",
+            TlsFailure::PinMismatch => "tls_pin_mismatch",
+            TlsFailure::Expired => "tls_expired",
+            TlsFailure::NameMismatch => "tls_name_mismatch",
+            TlsFailure::Other => "tls_other",
         }
     }
 }

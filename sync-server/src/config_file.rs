@@ -7,6 +7,8 @@
 //! metrics_token = "…"                         # /metrics asks for this bearer token; without
 //!                                             # it, only loopback clients get /metrics
 //! recovery_window_days = 30                   # days after a restore counted as recovery
+//! tls_cert = "/etc/xiangying/cert.pem"        # optional: serve HTTPS itself, with this
+//! tls_key = "/etc/xiangying/key.pem"          # chain and key (both or neither)
 //!
 //! [limits]
 //! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
@@ -44,6 +46,10 @@ pub struct FileConfig {
     pub metrics_token: Option<String>,
     /// Days after a restore during which the server counts as recovering (default 30).
     pub recovery_window_days: Option<u64>,
+    /// The PEM certificate chain to serve HTTPS with (with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
     pub limits: Limits,
@@ -78,6 +84,11 @@ impl FileConfig {
                 "metrics_token must have at least 16 characters; leave it out to answer \
                  /metrics to loopback clients only"
                     .into(),
+            );
+        }
+        if cfg.tls_cert.is_some() != cfg.tls_key.is_some() {
+            return Err(
+                "tls_cert and tls_key go together: give both to serve HTTPS, or neither".into(),
             );
         }
         if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
@@ -176,6 +187,16 @@ mod tests {
         assert!(e.contains("metrics_token"), "{e}");
         let e = FileConfig::parse("[limits]\ncode_ttl = 1").unwrap_err();
         assert!(e.contains("code_ttl"), "{e}");
+    }
+
+    #[test]
+    fn tls_files_are_read_and_go_together() {
+        let cfg = FileConfig::parse("tls_cert = \"/e/c.pem\"\ntls_key = \"/e/k.pem\"\n").unwrap();
+        assert_eq!(cfg.tls_cert.as_deref(), Some(Path::new("/e/c.pem")));
+        assert_eq!(cfg.tls_key.as_deref(), Some(Path::new("/e/k.pem")));
+        let e = FileConfig::parse("tls_cert = \"/e/c.pem\"").unwrap_err();
+        assert!(e.contains("tls_cert and tls_key"), "{e}");
+        assert!(FileConfig::parse("tls_key = \"/e/k.pem\"").is_err());
     }
 
     #[test]

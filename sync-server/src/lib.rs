@@ -29,6 +29,7 @@ pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod throttle;
+pub mod tls;
 pub mod wake;
 
 use crate::blobs::BlobStore;
@@ -86,6 +87,17 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_tls(listener, state, None, shutdown).await
+}
+
+/// [`serve`], over HTTPS with `tls` (the server's own TLS, for small deployments: decision
+/// 0030).
+pub async fn serve_with_tls(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    tls: Option<tls::TlsAcceptor>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let limits = state.limits.clone();
     let epoch = state.epoch.clone();
     // Waits on the wake-up channel end as soon as the stop begins, not a heartbeat later.
@@ -94,7 +106,7 @@ pub async fn serve(
         shutdown.await;
         wake.close();
     };
-    listen::serve(listener, api::router(state), &limits, &epoch, shutdown).await
+    listen::serve(listener, api::router(state), &limits, &epoch, tls, shutdown).await
 }
 
 /// A server running on its own threads (for tests, the demo and tools).
@@ -103,14 +115,16 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Its state.
     pub state: Arc<AppState>,
+    /// `http`, or `https` when it serves TLS.
+    scheme: &'static str,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
-    /// The base URL, e.g. `http://127.0.0.1:40123`.
+    /// The base URL, e.g. `http://127.0.0.1:40123` (`https://…` over TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stops the server and waits for it.
@@ -136,6 +150,16 @@ impl Drop for Running {
 
 /// Starts a server on `addr` (port 0 picks one) on a runtime of its own.
 pub fn spawn(state: Arc<AppState>, addr: SocketAddr) -> Result<Running, ServerError> {
+    spawn_with_tls(state, addr, None)
+}
+
+/// [`spawn`], over HTTPS with `tls` ([`Running::url`] then says `https`).
+pub fn spawn_with_tls(
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    tls: Option<tls::TlsAcceptor>,
+) -> Result<Running, ServerError> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let std_listener = std::net::TcpListener::bind(addr)
         .map_err(|e| ServerError::Internal(format!("bind {addr}: {e}")))?;
     std_listener
@@ -166,7 +190,7 @@ pub fn spawn(state: Arc<AppState>, addr: SocketAddr) -> Result<Running, ServerEr
                         let stop = async {
                             let _ = rx.await;
                         };
-                        if let Err(e) = serve(listener, st, stop).await {
+                        if let Err(e) = serve_with_tls(listener, st, tls, stop).await {
                             tracing::error!(error = %e, "server stopped");
                         }
                     }
@@ -177,6 +201,7 @@ pub fn spawn(state: Arc<AppState>, addr: SocketAddr) -> Result<Running, ServerEr
         .map_err(|e| ServerError::Internal(e.to_string()))?;
     Ok(Running {
         addr,
+        scheme,
         state,
         stop: Some(tx),
         thread: Some(thread),

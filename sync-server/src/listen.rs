@@ -6,8 +6,14 @@
 //! beyond [`Limits::max_connections`] is answered `503` with `Retry-After` and closed at once, so
 //! an honest device learns when to come back instead of hanging. Each request also carries the
 //! client's address as axum's [`ConnectInfo`], for rate limits and audit lines.
+//!
+//! With a [`TlsAcceptor`] (the server's own HTTPS, decision 0030) each connection's TLS
+//! handshake runs on the connection's own task, under the same deadline as a request's headers:
+//! a client that opens a connection and never finishes its handshake (a slow-loris handshake)
+//! holds its connection slot no longer than one that never sends its headers.
 
 use crate::state::Limits;
+use crate::tls::TlsAcceptor;
 use axum::Router;
 use axum::extract::connect_info::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -15,7 +21,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
@@ -27,12 +33,14 @@ const RETRY_AFTER_SECS: u64 = 5;
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves `router` on `listener` until `shutdown` resolves, within `limits`; `epoch` is the
-/// store's epoch, sent on the answer to a connection refused for being over the cap.
+/// store's epoch, sent on the answer to a connection refused for being over the cap. With
+/// `tls`, every connection is HTTPS.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,
     epoch: &str,
+    tls: Option<TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     if let Some(warning) = descriptor_shortfall(limits.max_connections, open_files_limit()) {
@@ -62,24 +70,49 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream, epoch.clone()));
+            tokio::spawn(refuse(stream, epoch.clone(), tls.clone()));
             continue;
         };
-        let service =
-            router
-                .clone()
-                .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo(remote));
-                    req
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(remote));
+                req
+            },
+        ));
+        match &tls {
+            None => {
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, %remote, "connection ended");
+                    }
+                    drop(permit);
                 });
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %remote, "connection ended");
             }
-            drop(permit);
-        });
+            Some(acceptor) => {
+                let handshake = acceptor.accept(stream);
+                let http = http.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let stream = match tokio::time::timeout(header_timeout, handshake).await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%remote, "TLS handshake past the header deadline");
+                            return;
+                        }
+                    };
+                    let conn = http.serve_connection(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(error = %e, %remote, "connection ended");
+                    }
+                    drop(permit);
+                });
+            }
+        }
     }
     drop(listener);
     if tokio::time::timeout(STOP_GRACE, graceful.shutdown())
@@ -127,8 +160,22 @@ fn descriptor_shortfall(max_connections: usize, limit: Option<u64>) -> Option<St
     })
 }
 
-/// Answers a connection over the cap with 503 and closes it.
-async fn refuse(mut stream: tokio::net::TcpStream, epoch: Arc<str>) {
+/// How long the answer to a connection over the cap may take, a TLS handshake included.
+const REFUSAL_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Answers a connection over the cap with 503 (over TLS with `tls`) and closes it.
+async fn refuse(stream: tokio::net::TcpStream, epoch: Arc<str>, tls: Option<TlsAcceptor>) {
+    let answer = async {
+        match tls {
+            None => write_refusal(stream, &epoch).await,
+            Some(acceptor) => write_refusal(acceptor.accept(stream).await?, &epoch).await,
+        }
+    };
+    let _ = tokio::time::timeout(REFUSAL_DEADLINE, answer).await;
+}
+
+/// Writes the over-capacity answer and shuts the stream down.
+async fn write_refusal(mut stream: impl AsyncWrite + Unpin, epoch: &str) -> std::io::Result<()> {
     let body = format!(
         "{{\"error\":\"the server has as many connections as it may; try again in {RETRY_AFTER_SECS} s\",\"code\":\"overloaded\"}}"
     );
@@ -137,12 +184,9 @@ async fn refuse(mut stream: tokio::net::TcpStream, epoch: Arc<str>) {
         crate::api::EPOCH_HEADER,
         body.len()
     );
-    let write = async {
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body.as_bytes()).await?;
-        stream.shutdown().await
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(2), write).await;
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown().await
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! Configuration comes from flags, the environment or a TOML file (`--config`, see
 //! [`xiangying_server::config_file`]), in that order of precedence: `XIANGYING_CONFIG` (the
 //! file), `XIANGYING_DATA` (data folder), `XIANGYING_LISTEN` (address), `XIANGYING_POSTGRES`
-//! (PostgreSQL URL; SQLite otherwise), `XIANGYING_LOG` (log filter, e.g. `info`),
+//! (PostgreSQL URL; SQLite otherwise), `XIANGYING_TLS_CERT` and `XIANGYING_TLS_KEY` (serve
+//! HTTPS itself with this PEM chain and key), `XIANGYING_LOG` (log filter, e.g. `info`),
 //! `XIANGYING_LOG_JSON=1` (JSON logs).
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,13 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8470].
         #[arg(long, env = "XIANGYING_LISTEN")]
         listen: Option<SocketAddr>,
+        /// Serve HTTPS with this PEM certificate chain (the server's certificate first); needs
+        /// --tls-key. For small deployments: most terminate TLS at a reverse proxy.
+        #[arg(long, env = "XIANGYING_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, env = "XIANGYING_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Administer the street.
     Admin {
@@ -168,8 +176,7 @@ fn main() -> ExitCode {
         metrics_token: file.metrics_token.clone(),
         recovery_window_days: file.recovery_window_days(),
     };
-    let listen = file.listen;
-    match run(cfg, listen, cli.command) {
+    match run(cfg, &file, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // Errors may quote stored, device-supplied text.
@@ -190,20 +197,30 @@ fn init_logs() {
     }
 }
 
-fn run(
-    cfg: Config,
-    file_listen: Option<SocketAddr>,
-    command: Command,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn std::error::Error>> {
     match command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
             let listen = listen
-                .or(file_listen)
+                .or(file.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8470)));
+            // Flags (both, as clap checks) win over the file (both, as the file check says).
+            let tls = match tls_cert
+                .zip(tls_key)
+                .or_else(|| file.tls_cert.clone().zip(file.tls_key.clone()))
+            {
+                Some((cert, key)) => Some(xiangying_server::tls::acceptor(&cert, &key)?),
+                None => None,
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
             let state = app_state(&cfg)?;
             let m = state.storage.migrated();
             tracing::info!(
                 %listen,
+                scheme,
                 storage = state.storage.kind(),
                 instance = %state.instance,
                 schema_from = m.from,
@@ -217,7 +234,7 @@ fn run(
                 let stop = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                xiangying_server::serve(listener, state, stop).await
+                xiangying_server::serve_with_tls(listener, state, tls, stop).await
             })?;
         }
         Command::Admin {

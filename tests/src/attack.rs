@@ -31,7 +31,7 @@ impl HealthWatch {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
-            let client = reqwest::blocking::Client::builder()
+            let client = crate::http_builder()
                 .timeout(Duration::from_secs(5))
                 .build()
                 .expect("client");
@@ -75,7 +75,7 @@ impl HealthWatch {
 /// Asserts the server is up: `/health` answers 200 within 1 s (three tries, so that one hiccup
 /// of a noisy machine does not fail a test; a server that is down or stuck fails all three).
 pub fn assert_healthy(f: &Field) {
-    let client = reqwest::blocking::Client::builder()
+    let client = crate::http_builder()
         .timeout(Duration::from_secs(1))
         .build()
         .expect("client");

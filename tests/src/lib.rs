@@ -31,6 +31,19 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// A reqwest client for the suites' own requests. The workspace's reqwest has no crypto
+/// provider of its own (decision 0030): a client gets the core's TLS set-up (bundled roots,
+/// `ring`), as the device's does; `reqwest::blocking::Client::new()` would panic.
+pub fn http() -> reqwest::blocking::Client {
+    http_builder().build().expect("http client")
+}
+
+/// [`http`]'s builder, for a client with settings of its own.
+pub fn http_builder() -> reqwest::blocking::ClientBuilder {
+    let tls = xiangying_core::sync::tls::client_config(&Default::default()).expect("TLS set-up");
+    reqwest::blocking::Client::builder().tls_backend_preconfigured(tls)
+}
+
 /// The PostgreSQL URL the test command provides (`XY_PG_URL`). Without it the PostgreSQL
 /// suites fail with a hint: silently skipping them would hide breakage.
 pub fn pg_url() -> String {
@@ -227,7 +240,7 @@ pub fn token_of(f: &Field, person: &str) -> String {
 
 /// Posts raw bytes to `/v1/sync` with a token; returns the status and body.
 pub fn post_sync(f: &Field, token: Option<&str>, body: Vec<u8>) -> (u16, Vec<u8>) {
-    let client = reqwest::blocking::Client::new();
+    let client = crate::http();
     let mut req = client
         .post(format!("{}/v1/sync", f.server.url()))
         .body(body);
@@ -270,7 +283,7 @@ pub fn push_raw_with(
         org_version: 0,
     })
     .expect("encode");
-    let mut req = reqwest::blocking::Client::new()
+    let mut req = crate::http()
         .post(format!("{}/v1/sync", f.server.url()))
         .bearer_auth(token_of(f, person))
         .body(body);

@@ -79,7 +79,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 }
 
 fn health(f: &Field) -> u16 {
-    reqwest::blocking::Client::builder()
+    xiangying_tests::http_builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client")
@@ -219,7 +219,7 @@ fn a_flood_is_shed_with_retry_after_and_health_still_answers() {
     });
     let slow = slow_sync(&f, &token_of(&f, "gw1"));
     std::thread::sleep(Duration::from_millis(300));
-    let resp = reqwest::blocking::Client::new()
+    let resp = xiangying_tests::http()
         .post(format!("{}/v1/sync", f.server.url()))
         .bearer_auth(token_of(&f, "gw2"))
         .body(vec![1, 2, 3])
@@ -230,7 +230,7 @@ fn a_flood_is_shed_with_retry_after_and_health_still_answers() {
     let (code, _) = refusal(&resp.text().unwrap());
     assert_eq!(code, "overloaded");
     // The photo routes share the same pool.
-    let photo = reqwest::blocking::Client::new()
+    let photo = xiangying_tests::http()
         .get(format!("{}/v1/photos/{}", f.server.url(), "a".repeat(64)))
         .bearer_auth(token_of(&f, "gw2"))
         .send()

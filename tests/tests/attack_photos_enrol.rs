@@ -42,7 +42,7 @@ fn report(f: &Field, person: &str, at: xiangying_core::org::Point) -> String {
 }
 
 fn client_from(ip: &str) -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
+    xiangying_tests::http_builder()
         .local_address(ip.parse::<IpAddr>().unwrap())
         .build()
         .unwrap()
@@ -85,7 +85,7 @@ fn list_hashes(f: &Field, attacker: &str, case: &str, hashes: &[(String, String)
 }
 
 fn head(f: &Field, token: &str, hash: &str) -> (u16, Option<String>) {
-    let r = reqwest::blocking::Client::new()
+    let r = xiangying_tests::http()
         .head(photo_url(f, hash))
         .bearer_auth(token)
         .send()
@@ -98,7 +98,7 @@ fn head(f: &Field, token: &str, hash: &str) -> (u16, Option<String>) {
 }
 
 fn get(f: &Field, token: &str, hash: &str) -> reqwest::blocking::Response {
-    reqwest::blocking::Client::new()
+    xiangying_tests::http()
         .get(photo_url(f, hash))
         .bearer_auth(token)
         .send()
@@ -113,7 +113,7 @@ fn patch(
     total: u64,
     bytes: Vec<u8>,
 ) -> (u16, String) {
-    let r = reqwest::blocking::Client::new()
+    let r = xiangying_tests::http()
         .patch(photo_url(f, hash))
         .bearer_auth(token)
         .header("upload-offset", offset.to_string())
@@ -463,7 +463,7 @@ fn code_attacks(mut f: Field) {
         .unwrap();
 
     // Device names a terminal would obey are refused at enrolment.
-    let client = reqwest::blocking::Client::new();
+    let client = xiangying_tests::http();
     let fresh = admin::issue_code(storage.as_ref(), "gw1").unwrap();
     for bad in ["\u{1b}[2J", "evil\rname", &"长".repeat(65)] {
         let r = enrol_raw(&client, &f, &fresh, bad);
@@ -516,7 +516,7 @@ fn metrics_ask_for_their_token() {
     );
     let server = xiangying_server::spawn(state, "127.0.0.1:0".parse().unwrap()).unwrap();
     let url = format!("{}/metrics", server.url());
-    let client = reqwest::blocking::Client::new();
+    let client = xiangying_tests::http();
     assert_eq!(client.get(&url).send().unwrap().status().as_u16(), 401);
     let wrong = client
         .get(&url)

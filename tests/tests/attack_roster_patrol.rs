@@ -230,7 +230,7 @@ fn the_walker_forging_the_officials_confirmation_is_refused_as_tampering() {
 
 /// `GET /v1/org` with `person`'s token: the status and, on 200, the roster view.
 fn org_of(f: &Field, person: &str) -> (u16, Option<Roster>) {
-    let resp = reqwest::blocking::Client::new()
+    let resp = xiangying_tests::http()
         .get(format!("{}/v1/org", f.server.url()))
         .bearer_auth(token_of(f, person))
         .send()
@@ -403,7 +403,7 @@ fn removed_person_is_revoked(mut f: Field) {
     );
     // The late code enrols a device that gets no roster (and so cannot set up).
     let late = "f".repeat(40);
-    let client = reqwest::blocking::Client::new();
+    let client = xiangying_tests::http();
     let enrolled = client
         .post(format!("{}/v1/enrol", f.server.url()))
         .json(&serde_json::json!({"code": code, "token": late, "device_name": "late"}))

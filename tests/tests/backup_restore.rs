@@ -220,7 +220,10 @@ fn backup_while_pushing_then_restore(site: &Site) {
     // Devices enrolled before the backup keep their tokens; answers carry the new epoch.
     let devices = with_tx(st.storage.as_ref(), |tx| tx.devices()).unwrap();
     assert_eq!(devices, devices_before);
-    let resp = reqwest::blocking::get(format!("{}/health", server.url())).unwrap();
+    let resp = xiangying_tests::http()
+        .get(format!("{}/health", server.url()))
+        .send()
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers()[EPOCH_HEADER].to_str().unwrap(),

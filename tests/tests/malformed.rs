@@ -73,7 +73,7 @@ fn bad_bodies_are_refused_and_change_nothing() {
     assert_eq!((status, body.len()), (401, 0));
 
     // Photos: no headers, a length over the limit, an unknown hash.
-    let client = reqwest::blocking::Client::new();
+    let client = xiangying_tests::http();
     let url = |h: &str| format!("{}/v1/photos/{h}", f.server.url());
     let r = client
         .patch(url(&id))

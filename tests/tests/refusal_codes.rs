@@ -78,7 +78,7 @@ fn the_server_answers_each_refusal_with_its_code_and_status() {
     f.enrol("gw1");
     let url = f.server.url();
     let token = token_of(&f, "gw1");
-    let http = reqwest::blocking::Client::new();
+    let http = xiangying_tests::http();
 
     // Damaged sync bytes: bad_request.
     let (status, body) = post_sync(&f, Some(&token), b"not postcard".to_vec());

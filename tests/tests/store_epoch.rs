@@ -54,7 +54,7 @@ fn every_answer_carries_the_store_epoch() {
     assert_eq!(state.restored_at, None);
     let url = f.server.url();
     let token = token_of(&f, "gw1");
-    let client = reqwest::blocking::Client::new();
+    let client = xiangying_tests::http();
     let answers = [
         (client.get(format!("{url}/health")), 200),
         (client.get(format!("{url}/v1/org")).bearer_auth(&token), 200),

@@ -80,11 +80,13 @@ pub enum EngineState {
         /// What failed.
         reason: String,
     },
-    /// The server refused or failed; the next try is in `retry_in`.
+    /// The server refused or failed, or its certificate was refused; the next try is in
+    /// `retry_in`.
     WaitingToRetry {
         /// Until the next try.
         retry_in: Duration,
-        /// The refusal's stable code ([`Refusal::code`]).
+        /// The refusal's stable code ([`Refusal::code`]), or the TLS failure's
+        /// ([`crate::error::TlsFailure::code`], `tls_…`).
         code: &'static str,
         /// What the server said.
         reason: String,
@@ -448,6 +450,18 @@ impl Shared {
     fn after_failure(&self, e: &Error, failures: &mut u32) -> (EngineState, Option<Duration>) {
         *failures = failures.saturating_add(1);
         let wait = backoff(self.config, *failures, e);
+        // A refused certificate is not "offline": the server answered, and only new TLS
+        // options or a new server certificate can help. Wait with its code.
+        if let Error::Tls { failure, .. } = e {
+            return (
+                EngineState::WaitingToRetry {
+                    retry_in: wait,
+                    code: failure.code(),
+                    reason: e.to_string(),
+                },
+                Some(wait),
+            );
+        }
         match e.refusal() {
             Some(r @ (Refusal::UpgradeRequired | Refusal::ServerTooOld)) => {
                 (EngineState::UpgradeRequired(r), None)

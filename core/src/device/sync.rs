@@ -10,6 +10,7 @@ use super::Device;
 use super::restore::Epoch;
 use crate::error::{Error, Result};
 use crate::sync::client::{Delivery, SyncClient};
+use crate::sync::tls::TlsOptions;
 use crate::sync::wire::{PushedChange, SyncRequest};
 
 const META_SERVER: &str = "server_url";
@@ -17,6 +18,8 @@ const META_TOKEN: &str = "token";
 const META_DEVICE: &str = "device_id";
 const META_CURSOR: &str = "cursor";
 const META_ORG_VERSION: &str = "org_version";
+/// The enrolment's TLS options ([`TlsOptions`] as JSON; absent: the defaults).
+const META_TLS: &str = "tls";
 
 /// Most outbox entries per round trip.
 const PUSH_ENTRIES: u32 = 500;
@@ -76,6 +79,7 @@ pub(super) struct CachedClient {
     app: String,
     protocol: crate::sync::version::Protocol,
     platform: String,
+    tls: TlsOptions,
     client: SyncClient,
 }
 
@@ -101,13 +105,30 @@ impl Device {
         let token = self
             .meta_str(META_TOKEN)?
             .ok_or(Error::NotSetUp("this device is not enrolled with a server"))?;
-        Ok((self.sync_client(&url)?, token))
+        Ok((self.sync_client(&url, &self.tls_options()?)?, token))
     }
 
-    /// The client for `url` that says this app's version and protocol: the device's one
-    /// client, made again only when the server URL or the identity changed, so that every
-    /// sync, upload and photo fetch reuses its kept-alive connections.
-    fn sync_client(&self, url: &str) -> Result<SyncClient> {
+    /// The TLS options stored with the enrolment (the defaults before one, or for an
+    /// enrolment that gave none).
+    pub fn tls_options(&self) -> Result<TlsOptions> {
+        match self.store.meta_get(META_TLS)? {
+            None => Ok(TlsOptions::default()),
+            // Unreadable options are an error, never the defaults: pins must not fall away.
+            Some(json) => serde_json::from_slice(&json).map_err(|e| {
+                Error::Storage(rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Blob,
+                    Box::new(e),
+                ))
+            }),
+        }
+    }
+
+    /// The client for `url` under `tls` that says this app's version, platform and protocol:
+    /// the device's one client, made again only when the server URL, the TLS options or the
+    /// identity changed, so that every sync, upload and photo fetch reuses its kept-alive
+    /// connections.
+    fn sync_client(&self, url: &str, tls: &TlsOptions) -> Result<SyncClient> {
         let (app, protocol, platform) = self
             .identity
             .read()
@@ -119,15 +140,17 @@ impl Device {
             && c.app == app
             && c.protocol == protocol
             && c.platform == platform
+            && &c.tls == tls
         {
             return Ok(c.client.clone());
         }
-        let client = SyncClient::with_identity(url, &app, &platform, protocol)?;
+        let client = SyncClient::with_tls(url, &app, &platform, protocol, tls)?;
         *cached = Some(CachedClient {
             url: url.to_string(),
             app,
             protocol,
             platform,
+            tls: tls.clone(),
             client: client.clone(),
         });
         Ok(client)
@@ -167,7 +190,22 @@ impl Device {
     /// stores the token, installs the server's roster and catalogue, and sets the person.
     /// Returns the person's id.
     pub fn enrol(&self, server_url: &str, code: &str, device_name: &str) -> Result<String> {
-        let client = self.sync_client(server_url)?;
+        self.enrol_with_tls(server_url, code, device_name, &TlsOptions::default())
+    }
+
+    /// [`Device::enrol`] under TLS options (a private CA, pins; decision 0030), checked before
+    /// anything else ([`Error::InvalidInput`] naming `private_ca_pem` or `pins`, nothing
+    /// stored) and kept with the enrolment for every later request. A server whose
+    /// certificate they refuse is [`Error::Tls`], and the device stays unenrolled.
+    pub fn enrol_with_tls(
+        &self,
+        server_url: &str,
+        code: &str,
+        device_name: &str,
+        tls: &TlsOptions,
+    ) -> Result<String> {
+        tls.check()?;
+        let client = self.sync_client(server_url, tls)?;
         // The token is made and kept before the first attempt, so that a retry after a lost
         // answer (or a restart) presents the same token and finds the same device.
         let token = match self.meta_str(META_TOKEN)? {
@@ -183,6 +221,11 @@ impl Device {
         let enrolled = client.enrol(code, &token, device_name)?;
         let org = client.org(&token)?;
         self.install_org(org.roster.get(), org.catalogue.get())?;
+        let tls_json = serde_json::to_vec(tls).map_err(|e| Error::InvalidInput {
+            field: "tls",
+            problem: e.to_string(),
+        })?;
+        self.store.meta_set(META_TLS, &tls_json)?;
         self.store.meta_set(META_SERVER, server_url.as_bytes())?;
         self.store
             .meta_set(META_DEVICE, enrolled.device_id.as_bytes())?;
@@ -193,7 +236,8 @@ impl Device {
     }
 
     /// Points an enrolled device at another address of its server (a new host name, another
-    /// instance behind a load balancer). The token stays the same.
+    /// instance behind a load balancer). The token and the enrolment's TLS options stay the
+    /// same.
     pub fn set_server_url(&self, server_url: &str) -> Result<()> {
         SyncClient::new(server_url)?;
         if self.meta_str(META_TOKEN)?.is_none() {

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::sync::refusal::Refusal;
+use crate::sync::tls::{self, TlsOptions};
 use crate::sync::version::{self, Protocol};
 use crate::sync::wire::{self, SyncRequest, SyncResponse};
 use reqwest::StatusCode;
@@ -58,8 +59,10 @@ pub struct OrgDoc {
     pub catalogue: Box<serde_json::value::RawValue>,
 }
 
+/// A failed request's error: [`Error::Tls`] when TLS refused the server's certificate (not
+/// retried: [`next_attempt`] retries network errors only), else [`Error::Network`].
 fn network(e: reqwest::Error) -> Error {
-    Error::Network(e.to_string())
+    tls::request_error(e)
 }
 
 /// What a sync push delivers.
@@ -204,13 +207,26 @@ impl SyncClient {
 
     /// A client whose every request says `protocol`, the app version `app` and the core's
     /// version (in the protocol and client headers and in the User-Agent), and the `platform`
-    /// the app runs on (e.g. `Android 14`; empty when unknown) in the User-Agent. A platform
-    /// that cannot go in a header ([`version::check_platform`]) is `InvalidInput` (`platform`).
+    /// the app runs on (e.g. `Android 14`; empty when unknown) in the User-Agent, trusting the
+    /// bundled roots only. A platform that cannot go in a header ([`version::check_platform`])
+    /// is `InvalidInput` (`platform`).
     pub fn with_identity(
         base: &str,
         app: &str,
         platform: &str,
         protocol: Protocol,
+    ) -> Result<SyncClient> {
+        SyncClient::with_tls(base, app, platform, protocol, &TlsOptions::default())
+    }
+
+    /// [`SyncClient::with_identity`] under the TLS options of an enrolment (a private CA,
+    /// pins; decision 0030): [`Error::InvalidInput`] when they do not parse.
+    pub fn with_tls(
+        base: &str,
+        app: &str,
+        platform: &str,
+        protocol: Protocol,
+        tls: &TlsOptions,
     ) -> Result<SyncClient> {
         let platform =
             version::check_platform(platform).map_err(|problem| Error::InvalidInput {
@@ -227,6 +243,7 @@ impl SyncClient {
         headers.insert(version::PROTOCOL_HEADER, value(protocol.to_string())?);
         headers.insert(version::CLIENT_HEADER, value(version::client_header(app))?);
         let http = Client::builder()
+            .tls_backend_preconfigured(tls::client_config(tls)?)
             .user_agent(version::user_agent(app, &platform, protocol))
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))

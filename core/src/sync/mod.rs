@@ -5,3 +5,4 @@ pub use xiangying_model::sync::{
     append_only, intake, judge, keys, kind, patrol_judge, refusal, scope, synced, version, wire,
 };
 pub mod client;
+pub mod tls;

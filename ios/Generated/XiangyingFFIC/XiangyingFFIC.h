@@ -420,7 +420,7 @@ RustBuffer uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch_to_volunteers
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ENROL
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ENROL
-uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_name
+uint64_t uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(uint64_t ptr, RustBuffer server_url, RustBuffer code, RustBuffer device_name, RustBuffer tls
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_METHOD_XIANGYINGDEVICE_ESCALATE

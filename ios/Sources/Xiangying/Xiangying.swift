@@ -86,10 +86,17 @@ public final class Xiangying: @unchecked Sendable {
     // MARK: sync
 
     /// Enrols with the server at `serverUrl` using an administrator's one-time `code`; installs
-    /// the server's roster and catalogue and sets the person. Throws `ApiError.Unauthorised`
-    /// (bad, used or revoked code), `.Network` (no server there), `.InvalidInput` (bad URL).
-    public func enrol(serverUrl: String, code: String, deviceName: String) async throws -> Claim {
-        try await device.enrol(serverUrl: serverUrl, code: code, deviceName: deviceName)
+    /// the server's roster and catalogue and sets the person. `tls` (optional) gives a private
+    /// certificate authority (PEM) and `sha256/<base64>` pins, kept with the enrolment for
+    /// every later request; without it the Mozilla roots bundled with the core are trusted
+    /// (decision 0030). Throws `ApiError.Unauthorised` (bad, used or revoked code), `.Network`
+    /// (no server there), `.InvalidInput` (bad URL; field `private_ca_pem` or `pins`: bad TLS
+    /// options, nothing stored), `.TlsRefused` (the server's certificate was refused: see its
+    /// `failure`).
+    public func enrol(
+        serverUrl: String, code: String, deviceName: String, tls: TlsOptions? = nil
+    ) async throws -> Claim {
+        try await device.enrol(serverUrl: serverUrl, code: code, deviceName: deviceName, tls: tls)
     }
 
     /// The id the server gave this device, once enrolled.

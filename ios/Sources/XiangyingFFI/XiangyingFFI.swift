@@ -1998,13 +1998,20 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
+     * `tls` (optional): a private certificate authority and certificate pins for this server
+     * (decision 0030), kept with the enrolment for every later request; without it the
+     * bundled Mozilla roots are trusted.
+     *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
      * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
-     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * (not an http(s) URL), `private_ca_pem` (no PEM certificate, or one that does not parse)
+     * or `pins` (not `sha256/<base64>` of 32 bytes), checked first with nothing stored,
+     * `TlsRefused` (the server's certificate was refused: not retried),
+     * `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
      */
-    func enrol(serverUrl: String, code: String, deviceName: String) async throws  -> Claim
+    func enrol(serverUrl: String, code: String, deviceName: String, tls: TlsOptions?) async throws  -> Claim
     
     /**
      * Sends the case up one level: grid → community chief, community → street centre.
@@ -2815,18 +2822,25 @@ open func dispatchToVolunteers(caseId: String, note: String)throws  -> CaseState
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
+     * `tls` (optional): a private certificate authority and certificate pins for this server
+     * (decision 0030), kept with the enrolment for every later request; without it the
+     * bundled Mozilla roots are trusted.
+     *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
      * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
-     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * (not an http(s) URL), `private_ca_pem` (no PEM certificate, or one that does not parse)
+     * or `pins` (not `sha256/<base64>` of 32 bytes), checked first with nothing stored,
+     * `TlsRefused` (the server's certificate was refused: not retried),
+     * `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
      */
-open func enrol(serverUrl: String, code: String, deviceName: String)async throws  -> Claim  {
+open func enrol(serverUrl: String, code: String, deviceName: String, tls: TlsOptions? = nil)async throws  -> Claim  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterString.lower(code),FfiConverterString.lower(deviceName)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(serverUrl),FfiConverterString.lower(code),FfiConverterString.lower(deviceName),FfiConverterOptionTypeTlsOptions.lower(tls)
                 )
             },
             pollFunc: ffi_xiangying_ffi_rust_future_poll_rust_buffer,
@@ -8724,6 +8738,85 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
 
 
 /**
+ * How this device checks the server's certificate, given at enrolment and kept with it for
+ * every later request (sync, photos, the wake-up wait, the sync engine). Without it the
+ * device trusts the Mozilla roots bundled with the core, the same on both phones.
+ */
+public struct TlsOptions: Equatable, Hashable {
+    /**
+     * A private certificate authority to trust besides the bundled roots: one or more PEM
+     * `-----BEGIN CERTIFICATE-----` blocks (government networks, 政务外网, run their own).
+     */
+    public let privateCaPem: String?
+    /**
+     * Certificate pins in OkHttp's form, `sha256/<base64>`: the SHA-256 of a certificate's
+     * SubjectPublicKeyInfo. When any are given, the server's chain must also hold one of
+     * them (on the server's certificate, an intermediate or the trust anchor). Pin the CA or
+     * a backup key too, so that a renewed server certificate still connects.
+     */
+    public let pins: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A private certificate authority to trust besides the bundled roots: one or more PEM
+         * `-----BEGIN CERTIFICATE-----` blocks (government networks, 政务外网, run their own).
+         */privateCaPem: String? = nil, 
+        /**
+         * Certificate pins in OkHttp's form, `sha256/<base64>`: the SHA-256 of a certificate's
+         * SubjectPublicKeyInfo. When any are given, the server's chain must also hold one of
+         * them (on the server's certificate, an intermediate or the trust anchor). Pin the CA or
+         * a backup key too, so that a renewed server certificate still connects.
+         */pins: [String] = []) {
+        self.privateCaPem = privateCaPem
+        self.pins = pins
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TlsOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTlsOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TlsOptions {
+        return
+            try TlsOptions(
+                privateCaPem: FfiConverterOptionString.read(from: &buf), 
+                pins: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TlsOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.privateCaPem, into: &buf)
+        FfiConverterSequenceString.write(value.pins, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsOptions_lift(_ buf: RustBuffer) throws -> TlsOptions {
+    return try FfiConverterTypeTlsOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsOptions_lower(_ value: TlsOptions) -> RustBuffer {
+    return FfiConverterTypeTlsOptions.lower(value)
+}
+
+
+/**
  * One location fix of a patrol's track, as the phone's location service gave it.
  */
 public struct TrackPoint: Equatable, Hashable {
@@ -9314,6 +9407,20 @@ enum ApiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */detail: String
     )
     /**
+     * The server's certificate was refused (decision 0030): `failure` says which check
+     * failed. Nothing was sent, and retrying will not help until the server's certificate or
+     * the enrolment's TLS options (`TlsOptions`: the private CA, the pins) change; show it to
+     * the user as a security problem, not as "offline".
+     */
+    case TlsRefused(
+        /**
+         * Which check failed.
+         */failure: TlsFailure, 
+        /**
+         * What the TLS library said.
+         */detail: String
+    )
+    /**
      * The server refused this device (token revoked, or never enrolled), or refused an
      * enrolment code (unknown, revoked or already used): enrol again with a new code.
      */
@@ -9462,35 +9569,39 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
         case 5: return .Network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .Unauthorised(
+        case 6: return .TlsRefused(
+            failure: try FfiConverterTypeTlsFailure.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .PhotoRejected(
+        case 7: return .Unauthorised(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .PhotoRejected(
             reason: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterTypeErrorCode.read(from: &buf)
             )
-        case 8: return .ServerRejected(
+        case 9: return .ServerRejected(
             status: try FfiConverterUInt16.read(from: &buf), 
             code: try FfiConverterString.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .Cancelled(
+        case 10: return .Cancelled(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .UpgradeRequired(
+        case 11: return .UpgradeRequired(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .ServerTooOld(
+        case 12: return .ServerTooOld(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .CorruptCase(
+        case 13: return .CorruptCase(
             caseId: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .NotSetUp(
+        case 14: return .NotSetUp(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Internal(
+        case 15: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -9535,52 +9646,58 @@ public struct FfiConverterTypeApiError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Unauthorised(detail):
+        case let .TlsRefused(failure,detail):
             writeInt(&buf, Int32(6))
+            FfiConverterTypeTlsFailure.write(failure, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Unauthorised(detail):
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .PhotoRejected(reason,code):
-            writeInt(&buf, Int32(7))
+            writeInt(&buf, Int32(8))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterTypeErrorCode.write(code, into: &buf)
             
         
         case let .ServerRejected(status,code,detail):
-            writeInt(&buf, Int32(8))
+            writeInt(&buf, Int32(9))
             FfiConverterUInt16.write(status, into: &buf)
             FfiConverterString.write(code, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Cancelled(detail):
-            writeInt(&buf, Int32(9))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .UpgradeRequired(detail):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .ServerTooOld(detail):
+        case let .UpgradeRequired(detail):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .CorruptCase(caseId,reason):
+        case let .ServerTooOld(detail):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .CorruptCase(caseId,reason):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(caseId, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .NotSetUp(detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -10626,14 +10743,17 @@ public enum EngineState: Equatable, Hashable {
          */reason: String
     )
     /**
-     * The server refused or failed; the next try is in `retry_in_ms`.
+     * The server refused or failed, or its certificate was refused; the next try is in
+     * `retry_in_ms`.
      */
     case waitingToRetry(
         /**
          * Until the next try.
          */retryInMs: UInt64, 
         /**
-         * The refusal's stable code (decision 0025).
+         * The refusal's stable code (decision 0025), or for a refused certificate the TLS
+         * failure's (`tls_unknown_issuer`, `tls_pin_mismatch`, `tls_expired`,
+         * `tls_name_mismatch`, `tls_other`; decision 0030).
          */code: String, 
         /**
          * What the server said.
@@ -11115,6 +11235,26 @@ public enum ErrorCode: Equatable, Hashable {
      * `walked_by_other`: Writing to another walker's patrol.
      */
     case walkedByOther
+    /**
+     * `tls_unknown_issuer`: The server's certificate leads to no authority this device trusts (a wrong or missing private CA, or someone in the middle).
+     */
+    case tlsUnknownIssuer
+    /**
+     * `tls_pin_mismatch`: The server's certificate verified, but no certificate in its chain has one of the enrolment's pins.
+     */
+    case tlsPinMismatch
+    /**
+     * `tls_expired`: A certificate of the server's chain has expired or is not valid yet (check the phone's clock).
+     */
+    case tlsExpired
+    /**
+     * `tls_name_mismatch`: The server's certificate is not for the host in the server URL.
+     */
+    case tlsNameMismatch
+    /**
+     * `tls_other`: The server's certificate or the TLS handshake's terms were refused otherwise.
+     */
+    case tlsOther
 
 
 
@@ -11315,6 +11455,16 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         case 89: return .nothingToConfirm
         
         case 90: return .walkedByOther
+        
+        case 91: return .tlsUnknownIssuer
+        
+        case 92: return .tlsPinMismatch
+        
+        case 93: return .tlsExpired
+        
+        case 94: return .tlsNameMismatch
+        
+        case 95: return .tlsOther
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -11682,6 +11832,26 @@ public struct FfiConverterTypeErrorCode: FfiConverterRustBuffer {
         
         case .walkedByOther:
             writeInt(&buf, Int32(90))
+        
+        
+        case .tlsUnknownIssuer:
+            writeInt(&buf, Int32(91))
+        
+        
+        case .tlsPinMismatch:
+            writeInt(&buf, Int32(92))
+        
+        
+        case .tlsExpired:
+            writeInt(&buf, Int32(93))
+        
+        
+        case .tlsNameMismatch:
+            writeInt(&buf, Int32(94))
+        
+        
+        case .tlsOther:
+            writeInt(&buf, Int32(95))
         
         }
     }
@@ -12810,6 +12980,115 @@ public func FfiConverterTypeSyncPhase_lower(_ value: SyncPhase) -> RustBuffer {
 
 
 /**
+ * Which check of the server's certificate failed (`ApiError::TlsRefused`). Retrying does not
+ * help until the server's certificate or the enrolment's TLS options change.
+ */
+
+public enum TlsFailure: Equatable, Hashable {
+    
+    /**
+     * The certificate leads to no authority this device trusts: a wrong or missing private
+     * CA, or someone in the middle (code `tls_unknown_issuer`).
+     */
+    case unknownIssuer
+    /**
+     * The certificate verified, but no certificate in its chain has one of the pins
+     * (`tls_pin_mismatch`).
+     */
+    case pinMismatch
+    /**
+     * A certificate has expired or is not valid yet: check the phone's clock
+     * (`tls_expired`).
+     */
+    case expired
+    /**
+     * The certificate is not for the host in the server URL (`tls_name_mismatch`).
+     */
+    case nameMismatch
+    /**
+     * Any other refusal of the certificate or of the handshake's terms (`tls_other`).
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TlsFailure: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTlsFailure: FfiConverterRustBuffer {
+    typealias SwiftType = TlsFailure
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TlsFailure {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unknownIssuer
+        
+        case 2: return .pinMismatch
+        
+        case 3: return .expired
+        
+        case 4: return .nameMismatch
+        
+        case 5: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TlsFailure, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unknownIssuer:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .pinMismatch:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .nameMismatch:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsFailure_lift(_ buf: RustBuffer) throws -> TlsFailure {
+    return try FfiConverterTypeTlsFailure.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTlsFailure_lower(_ value: TlsFailure) -> RustBuffer {
+    return FfiConverterTypeTlsFailure.lower(value)
+}
+
+
+
+/**
  * A day of the week.
  */
 
@@ -13240,6 +13519,30 @@ fileprivate struct FfiConverterOptionTypeRosterPerson: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRosterPerson.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTlsOptions: FfiConverterRustBuffer {
+    typealias SwiftType = TlsOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTlsOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTlsOptions.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -14211,7 +14514,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() != 20827) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 23150) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() != 6789) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() != 14210) {

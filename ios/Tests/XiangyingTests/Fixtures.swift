@@ -516,17 +516,18 @@ final class TestServer {
     private let process: Process
     private let logFile: URL
 
-    private init(binary: URL, data: URL, process: Process, port: Int, logFile: URL) {
+    private init(binary: URL, data: URL, process: Process, port: Int, logFile: URL, https: Bool) {
         self.binary = binary
         self.data = data
         self.process = process
         self.port = port
         self.logFile = logFile
-        self.url = "http://127.0.0.1:\(port)"
+        self.url = "\(https ? "https" : "http")://127.0.0.1:\(port)"
     }
 
-    /// Starts a server from the binary XIANGYING_SERVER names; skips the test without it.
-    static func start() throws -> TestServer {
+    /// Starts a server from the binary XIANGYING_SERVER names, over HTTPS with `tlsCert` and
+    /// `tlsKey` (PEM files) when given; skips the test without the binary.
+    static func start(tlsCert: URL? = nil, tlsKey: URL? = nil) throws -> TestServer {
         guard let path = ProcessInfo.processInfo.environment["XIANGYING_SERVER"] else {
             throw XCTSkip("set XIANGYING_SERVER to the xiangying-server binary to run the server tests")
         }
@@ -540,12 +541,17 @@ final class TestServer {
         let port = try freePort()
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--data", data.path, "serve", "--listen", "127.0.0.1:\(port)"]
+        var tls: [String] = []
+        if let tlsCert, let tlsKey {
+            tls = ["--tls-cert", tlsCert.path, "--tls-key", tlsKey.path]
+        }
+        process.arguments = ["--data", data.path, "serve", "--listen", "127.0.0.1:\(port)"] + tls
         process.environment = ProcessInfo.processInfo.environment.merging(["XIANGYING_LOG": "warn"]) { $1 }
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        let server = TestServer(binary: binary, data: data, process: process, port: port, logFile: logFile)
+        let server = TestServer(binary: binary, data: data, process: process, port: port, logFile: logFile,
+                                https: !tls.isEmpty)
         do {
             try server.awaitListening()
         } catch {
@@ -590,10 +596,12 @@ final class TestServer {
         _ = try Self.admin(binary, data, ["revoke-device", deviceId])
     }
 
-    /// A store in a fresh folder enrolled as `person` (Kotlin's `enrolled(server, person)`).
-    func enrolled(_ person: String) async throws -> Xiangying {
+    /// A store in a fresh folder enrolled as `person` (Kotlin's `enrolled(server, person)`),
+    /// under `tls` when given.
+    func enrolled(_ person: String, tls: TlsOptions? = nil) async throws -> Xiangying {
         let d = try await Xiangying.open(dir: tempDir("\(person)-synced"))
-        let claim = try await d.enrol(serverUrl: url, code: issueCode(person), deviceName: "\(person)'s test phone")
+        let claim = try await d.enrol(serverUrl: url, code: issueCode(person), deviceName: "\(person)'s test phone",
+                                      tls: tls)
         guard claim.person == person else {
             throw TestServerError(message: "enrolled as \(claim.person), not \(person)")
         }

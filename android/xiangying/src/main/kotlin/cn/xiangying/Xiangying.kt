@@ -39,6 +39,7 @@ import cn.xiangying.ffi.RoutedForward
 import cn.xiangying.ffi.RoutedReport
 import cn.xiangying.ffi.SyncListener
 import cn.xiangying.ffi.SyncReport
+import cn.xiangying.ffi.TlsOptions
 import cn.xiangying.ffi.TrackPoint
 import cn.xiangying.ffi.WeeklyAccompaniments
 import cn.xiangying.ffi.XiangyingDevice
@@ -160,11 +161,15 @@ class Xiangying private constructor(
 
     /**
      * Enrols with the server at [serverUrl] using an administrator's one-time [code]; installs
-     * the server's roster and catalogue and sets the person. Throws `Unauthorised` (bad, used
-     * or revoked code), `Network` (no server there), `InvalidInput` (not an http(s) URL).
+     * the server's roster and catalogue and sets the person. [tls] (optional) gives a private
+     * certificate authority (PEM) and `sha256/<base64>` pins, kept with the enrolment for every
+     * later request; without it the Mozilla roots bundled with the core are trusted (decision
+     * 0030). Throws `Unauthorised` (bad, used or revoked code), `Network` (no server there),
+     * `InvalidInput` (not an http(s) URL; field `private_ca_pem` or `pins`: bad TLS options,
+     * nothing stored), `TlsRefused` (the server's certificate was refused: see its `failure`).
      */
-    suspend fun enrol(serverUrl: String, code: String, deviceName: String): Claim =
-        device.enrol(serverUrl, code, deviceName)
+    suspend fun enrol(serverUrl: String, code: String, deviceName: String, tls: TlsOptions? = null): Claim =
+        device.enrol(serverUrl, code, deviceName, tls)
 
     /** The id the server gave this device, once enrolled. */
     suspend fun deviceId(): String? = onIo { deviceId() }

@@ -3,7 +3,8 @@
 // `serve` on a free loopback port, waited for on GET /health. The binary comes from the
 // system property `xiangying.server` (scripts/test-jvm builds it with
 // `cargo build -p xiangying-server` and the POM passes target/debug/xiangying-server).
-// close() stops it; a JVM shutdown hook stops it too if a test run dies.
+// close() stops it; a JVM shutdown hook stops it too if a test run dies. Given a PEM
+// certificate chain and key, it serves HTTPS (`serve --tls-cert --tls-key`) and [url] says so.
 package cn.xiangying
 
 import org.junit.jupiter.api.AfterAll
@@ -21,9 +22,10 @@ class SyncServer private constructor(
     private val process: Process,
     val port: Int,
     private val log: File,
+    private val https: Boolean,
 ) : AutoCloseable {
     /** The base URL devices enrol with. */
-    val url = "http://127.0.0.1:$port"
+    val url = "${if (https) "https" else "http"}://127.0.0.1:$port"
 
     private val hook = Thread { process.destroyForcibly() }.also { Runtime.getRuntime().addShutdownHook(it) }
 
@@ -76,8 +78,11 @@ class SyncServer private constructor(
         /** A port nobody listens on now (for the server, or for a "server unreachable" test). */
         fun freePort(): Int = ServerSocket(0).use { it.localPort }
 
-        /** Publishes the sample street in a new data folder and serves it. */
-        fun start(): SyncServer {
+        /**
+         * Publishes the sample street in a new data folder and serves it, over HTTPS with
+         * [tlsCert] and [tlsKey] (PEM files) when given.
+         */
+        fun start(tlsCert: File? = null, tlsKey: File? = null): SyncServer {
             val binary = binary()
             val data = tempDir("server")
             admin(
@@ -87,12 +92,13 @@ class SyncServer private constructor(
             )
             val log = File(data, "server.log")
             val port = freePort()
-            val process = ProcessBuilder(binary.path, "--data", data.path, "serve", "--listen", "127.0.0.1:$port")
+            val tls = if (tlsCert != null && tlsKey != null) listOf("--tls-cert", tlsCert.path, "--tls-key", tlsKey.path) else emptyList()
+            val process = ProcessBuilder(listOf(binary.path, "--data", data.path, "serve", "--listen", "127.0.0.1:$port") + tls)
                 .redirectErrorStream(true)
                 .redirectOutput(log)
                 .also { it.environment()["XIANGYING_LOG"] = "warn" }
                 .start()
-            val server = SyncServer(binary, data, process, port, log)
+            val server = SyncServer(binary, data, process, port, log, tls.isNotEmpty())
             try {
                 server.awaitHealthy()
             } catch (e: Throwable) {
@@ -107,7 +113,8 @@ class SyncServer private constructor(
         val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
         while (System.nanoTime() < deadline) {
             check(process.isAlive) { "xiangying-server exited (${process.exitValue()}): ${log()}" }
-            val ok = runCatching {
+            // Over HTTPS the JDK does not trust the test's CA: a listening port is enough.
+            val ok = if (https) listening() else runCatching {
                 val c = URI("$url/health").toURL().openConnection() as HttpURLConnection
                 c.connectTimeout = 500
                 c.readTimeout = 2000
@@ -122,6 +129,8 @@ class SyncServer private constructor(
         }
         error("xiangying-server did not answer /health within 30 s: ${log()}")
     }
+
+    private fun listening(): Boolean = runCatching { java.net.Socket("127.0.0.1", port).close() }.isSuccess
 }
 
 /** A test class whose tests share one real sync server, started before them and stopped after. */

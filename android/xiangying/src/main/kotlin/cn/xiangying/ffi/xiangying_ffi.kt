@@ -1057,7 +1057,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_dispatch_to_volunteers(`ptr`: Long,`caseId`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,
+    external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(`ptr`: Long,`serverUrl`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`deviceName`: RustBuffer.ByValue,`tls`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_xiangying_ffi_fn_method_xiangyingdevice_escalate(`ptr`: Long,`caseId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1451,7 +1451,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_dispatch_to_volunteers() and 0xFFFF) != 20827) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 23150) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_enrol() and 0xFFFF) != 6789) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_escalate() and 0xFFFF) != 14210) {
@@ -4297,13 +4297,20 @@ public interface XiangyingDeviceInterface {
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
+     * `tls` (optional): a private certificate authority and certificate pins for this server
+     * (decision 0030), kept with the enrolment for every later request; without it the
+     * bundled Mozilla roots are trusted.
+     *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
      * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
-     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * (not an http(s) URL), `private_ca_pem` (no PEM certificate, or one that does not parse)
+     * or `pins` (not `sha256/<base64>` of 32 bytes), checked first with nothing stored,
+     * `TlsRefused` (the server's certificate was refused: not retried),
+     * `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
      */
-    suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String): Claim
+    suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String, `tls`: TlsOptions? = null): Claim
     
     /**
      * Sends the case up one level: grid → community chief, community → street centre.
@@ -5235,15 +5242,22 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
      * the server's roster and catalogue and sets the person. Returns who uses the device
      * now; the listeners are told to reload everything.
      *
+     * `tls` (optional): a private certificate authority and certificate pins for this server
+     * (decision 0030), kept with the enrolment for every later request; without it the
+     * bundled Mozilla roots are trusted.
+     *
      * Errors: `UpgradeRequired` / `ServerTooOld` (the server does not answer this app's
      * protocol version), `Unauthorised` (the code is unknown, revoked or already used), `Network` (no
      * server there, after retries for about 3 s), `InvalidInput` with field `server_url`
-     * (not an http(s) URL), `ServerRejected` (the server refused otherwise). Retrying after
+     * (not an http(s) URL), `private_ca_pem` (no PEM certificate, or one that does not parse)
+     * or `pins` (not `sha256/<base64>` of 32 bytes), checked first with nothing stored,
+     * `TlsRefused` (the server's certificate was refused: not retried),
+     * `ServerRejected` (the server refused otherwise). Retrying after
      * a lost answer is safe: the device brings the same token and finds the same enrolment.
      */
     @Throws(ApiException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String) : Claim {
+    override suspend fun `enrol`(`serverUrl`: kotlin.String, `code`: kotlin.String, `deviceName`: kotlin.String, `tls`: TlsOptions?) : Claim {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_xiangying_ffi_fn_method_xiangyingdevice_enrol(
@@ -5252,6 +5266,7 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
         FfiConverterString.lower(`serverUrl`),
         FfiConverterString.lower(`code`),
         FfiConverterString.lower(`deviceName`),
+        FfiConverterOptionalTypeTlsOptions.lower(`tls`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_xiangying_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -10368,6 +10383,59 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
 
 
 /**
+ * How this device checks the server's certificate, given at enrolment and kept with it for
+ * every later request (sync, photos, the wake-up wait, the sync engine). Without it the
+ * device trusts the Mozilla roots bundled with the core, the same on both phones.
+ */
+data class TlsOptions (
+    /**
+     * A private certificate authority to trust besides the bundled roots: one or more PEM
+     * `-----BEGIN CERTIFICATE-----` blocks (government networks, 政务外网, run their own).
+     */
+    val `privateCaPem`: kotlin.String? = null 
+    , 
+    /**
+     * Certificate pins in OkHttp's form, `sha256/<base64>`: the SHA-256 of a certificate's
+     * SubjectPublicKeyInfo. When any are given, the server's chain must also hold one of
+     * them (on the server's certificate, an intermediate or the trust anchor). Pin the CA or
+     * a backup key too, so that a renewed server certificate still connects.
+     */
+    val `pins`: List<kotlin.String> = listOf() 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTlsOptions: FfiConverterRustBuffer<TlsOptions> {
+    override fun read(buf: ByteBuffer): TlsOptions {
+        return TlsOptions(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TlsOptions) = (
+            FfiConverterOptionalString.allocationSize(value.`privateCaPem`) +
+            FfiConverterSequenceString.allocationSize(value.`pins`)
+    )
+
+    override fun write(value: TlsOptions, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`privateCaPem`, buf)
+            FfiConverterSequenceString.write(value.`pins`, buf)
+    }
+}
+
+
+
+/**
  * One location fix of a patrol's track, as the phone's location service gave it.
  */
 data class TrackPoint (
@@ -10848,6 +10916,28 @@ sealed class ApiException: kotlin.Exception() {
     }
     
     /**
+     * The server's certificate was refused (decision 0030): `failure` says which check
+     * failed. Nothing was sent, and retrying will not help until the server's certificate or
+     * the enrolment's TLS options (`TlsOptions`: the private CA, the pins) change; show it to
+     * the user as a security problem, not as "offline".
+     */
+    class TlsRefused(
+        
+        /**
+         * Which check failed.
+         */
+        val `failure`: TlsFailure, 
+        
+        /**
+         * What the TLS library said.
+         */
+        val `detail`: kotlin.String
+        ) : ApiException() {
+        override val message
+            get() = "failure=${ `failure` }, detail=${ `detail` }"
+    }
+    
+    /**
      * The server refused this device (token revoked, or never enrolled), or refused an
      * enrolment code (unknown, revoked or already used): enrol again with a new code.
      */
@@ -11048,35 +11138,39 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             5 -> ApiException.Network(
                 FfiConverterString.read(buf),
                 )
-            6 -> ApiException.Unauthorised(
+            6 -> ApiException.TlsRefused(
+                FfiConverterTypeTlsFailure.read(buf),
                 FfiConverterString.read(buf),
                 )
-            7 -> ApiException.PhotoRejected(
+            7 -> ApiException.Unauthorised(
+                FfiConverterString.read(buf),
+                )
+            8 -> ApiException.PhotoRejected(
                 FfiConverterString.read(buf),
                 FfiConverterTypeErrorCode.read(buf),
                 )
-            8 -> ApiException.ServerRejected(
+            9 -> ApiException.ServerRejected(
                 FfiConverterUShort.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            9 -> ApiException.Cancelled(
+            10 -> ApiException.Cancelled(
                 FfiConverterString.read(buf),
                 )
-            10 -> ApiException.UpgradeRequired(
+            11 -> ApiException.UpgradeRequired(
                 FfiConverterString.read(buf),
                 )
-            11 -> ApiException.ServerTooOld(
+            12 -> ApiException.ServerTooOld(
                 FfiConverterString.read(buf),
                 )
-            12 -> ApiException.CorruptCase(
+            13 -> ApiException.CorruptCase(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            13 -> ApiException.NotSetUp(
+            14 -> ApiException.NotSetUp(
                 FfiConverterString.read(buf),
                 )
-            14 -> ApiException.Internal(
+            15 -> ApiException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -11113,6 +11207,12 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
             is ApiException.Network -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is ApiException.TlsRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterTypeTlsFailure.allocationSize(value.`failure`)
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is ApiException.Unauthorised -> (
@@ -11199,52 +11299,58 @@ public object FfiConverterTypeApiError : FfiConverterRustBuffer<ApiException> {
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.Unauthorised -> {
+            is ApiException.TlsRefused -> {
                 buf.putInt(6)
+                FfiConverterTypeTlsFailure.write(value.`failure`, buf)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is ApiException.Unauthorised -> {
+                buf.putInt(7)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is ApiException.PhotoRejected -> {
-                buf.putInt(7)
+                buf.putInt(8)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterTypeErrorCode.write(value.`code`, buf)
                 Unit
             }
             is ApiException.ServerRejected -> {
-                buf.putInt(8)
+                buf.putInt(9)
                 FfiConverterUShort.write(value.`status`, buf)
                 FfiConverterString.write(value.`code`, buf)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is ApiException.Cancelled -> {
-                buf.putInt(9)
-                FfiConverterString.write(value.`detail`, buf)
-                Unit
-            }
-            is ApiException.UpgradeRequired -> {
                 buf.putInt(10)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.ServerTooOld -> {
+            is ApiException.UpgradeRequired -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is ApiException.CorruptCase -> {
+            is ApiException.ServerTooOld -> {
                 buf.putInt(12)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is ApiException.CorruptCase -> {
+                buf.putInt(13)
                 FfiConverterString.write(value.`caseId`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is ApiException.NotSetUp -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is ApiException.Internal -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -12353,7 +12459,8 @@ sealed class EngineState {
     }
     
     /**
-     * The server refused or failed; the next try is in `retry_in_ms`.
+     * The server refused or failed, or its certificate was refused; the next try is in
+     * `retry_in_ms`.
      */
     data class WaitingToRetry(
         /**
@@ -12361,7 +12468,9 @@ sealed class EngineState {
          */
         val `retryInMs`: kotlin.ULong, 
         /**
-         * The refusal's stable code (decision 0025).
+         * The refusal's stable code (decision 0025), or for a refused certificate the TLS
+         * failure's (`tls_unknown_issuer`, `tls_pin_mismatch`, `tls_expired`,
+         * `tls_name_mismatch`, `tls_other`; decision 0030).
          */
         val `code`: kotlin.String, 
         /**
@@ -12887,7 +12996,27 @@ enum class ErrorCode {
     /**
      * `walked_by_other`: Writing to another walker's patrol.
      */
-    WALKED_BY_OTHER;
+    WALKED_BY_OTHER,
+    /**
+     * `tls_unknown_issuer`: The server's certificate leads to no authority this device trusts (a wrong or missing private CA, or someone in the middle).
+     */
+    TLS_UNKNOWN_ISSUER,
+    /**
+     * `tls_pin_mismatch`: The server's certificate verified, but no certificate in its chain has one of the enrolment's pins.
+     */
+    TLS_PIN_MISMATCH,
+    /**
+     * `tls_expired`: A certificate of the server's chain has expired or is not valid yet (check the phone's clock).
+     */
+    TLS_EXPIRED,
+    /**
+     * `tls_name_mismatch`: The server's certificate is not for the host in the server URL.
+     */
+    TLS_NAME_MISMATCH,
+    /**
+     * `tls_other`: The server's certificate or the TLS handshake's terms were refused otherwise.
+     */
+    TLS_OTHER;
 
     
 
@@ -13802,6 +13931,65 @@ public object FfiConverterTypeSyncPhase: FfiConverterRustBuffer<SyncPhase> {
 
 
 /**
+ * Which check of the server's certificate failed (`ApiError::TlsRefused`). Retrying does not
+ * help until the server's certificate or the enrolment's TLS options change.
+ */
+
+enum class TlsFailure {
+    
+    /**
+     * The certificate leads to no authority this device trusts: a wrong or missing private
+     * CA, or someone in the middle (code `tls_unknown_issuer`).
+     */
+    UNKNOWN_ISSUER,
+    /**
+     * The certificate verified, but no certificate in its chain has one of the pins
+     * (`tls_pin_mismatch`).
+     */
+    PIN_MISMATCH,
+    /**
+     * A certificate has expired or is not valid yet: check the phone's clock
+     * (`tls_expired`).
+     */
+    EXPIRED,
+    /**
+     * The certificate is not for the host in the server URL (`tls_name_mismatch`).
+     */
+    NAME_MISMATCH,
+    /**
+     * Any other refusal of the certificate or of the handshake's terms (`tls_other`).
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTlsFailure: FfiConverterRustBuffer<TlsFailure> {
+    override fun read(buf: ByteBuffer) = try {
+        TlsFailure.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TlsFailure) = 4UL
+
+    override fun write(value: TlsFailure, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * A day of the week.
  */
 
@@ -14274,6 +14462,38 @@ public object FfiConverterOptionalTypeRosterPerson: FfiConverterRustBuffer<Roste
         } else {
             buf.put(1)
             FfiConverterTypeRosterPerson.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTlsOptions: FfiConverterRustBuffer<TlsOptions?> {
+    override fun read(buf: ByteBuffer): TlsOptions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTlsOptions.read(buf)
+    }
+
+    override fun allocationSize(value: TlsOptions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTlsOptions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TlsOptions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTlsOptions.write(value, buf)
         }
     }
 }

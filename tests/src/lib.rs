@@ -317,3 +317,36 @@ pub fn hand_change(
     doc.commit();
     doc.save_after(&heads)
 }
+
+/// A small real JPEG of `width` × `height` pixels whose colours depend on `seed` (different
+/// seeds, different bytes and hashes), as a camera would hand one over.
+pub fn jpeg(seed: u8, width: u32, height: u32) -> Vec<u8> {
+    let mut img = image::RgbImage::new(width, height);
+    for (x, y, p) in img.enumerate_pixels_mut() {
+        *p = image::Rgb([(x as u8).wrapping_add(seed), y as u8, seed]);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("an in-memory JPEG encodes");
+    out.into_inner()
+}
+
+/// Whether the server closes the connection `s` (end of stream or reset) within the stream's
+/// read timeout, reading and dropping whatever it sends first.
+pub fn closed_by_server(s: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 1024];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use xiangying_server::state::Limits;
 use xiangying_tests::attack::refusal;
-use xiangying_tests::{Field, post_sync, sample_org, token_of};
+use xiangying_tests::{Field, closed_by_server, post_sync, sample_org, token_of};
 
 fn field(limits: Limits) -> Field {
     let mut f = Field::with_backend(sample_org(), None, limits);
@@ -35,24 +35,6 @@ fn read_head(s: &mut TcpStream) -> String {
         }
     }
     String::from_utf8_lossy(&buf).into_owned()
-}
-
-/// Whether the server closes the connection (EOF or reset) within the read timeout, reading
-/// and dropping whatever it sends first.
-fn closed_by_server(s: &mut TcpStream) -> bool {
-    let mut buf = [0u8; 1024];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) => {
-                return !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                );
-            }
-        }
-    }
 }
 
 /// A sync request whose body never finishes: it holds its place until dropped.

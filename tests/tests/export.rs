@@ -18,7 +18,7 @@ use xiangying_core::sync::synced::SyncedDoc;
 use xiangying_server::export::{self, CASES, MANIFEST, PATROLS, PHOTOS};
 use xiangying_server::state::Limits;
 use xiangying_server::storage::{CaseMeta, NewChange, StoredCase, with_tx};
-use xiangying_tests::{Field, pg_url, sample_org};
+use xiangying_tests::{Field, jpeg, pg_url, sample_org};
 
 fn report(description: &str) -> NewReport {
     NewReport {
@@ -30,19 +30,6 @@ fn report(description: &str) -> NewReport {
     }
 }
 
-/// A small real JPEG.
-fn photo(seed: u8) -> Vec<u8> {
-    let mut img = image::RgbImage::new(320, 240);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        *p = image::Rgb([(x as u8).wrapping_add(seed), y as u8, seed]);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
-
 /// A field day: reports with photos, a forward and an escalation, a report settled on the
 /// spot with an after photo, and a patrol with a companion and a track.
 fn field_day(f: &mut Field) {
@@ -51,7 +38,10 @@ fn field_day(f: &mut Field) {
     }
     let psc1 = f.dev("psc1");
     let a = psc1
-        .report_with_photos(&report("井盖缺失"), &[&photo(1), &photo(2)])
+        .report_with_photos(
+            &report("井盖缺失"),
+            &[&jpeg(1, 320, 240), &jpeg(2, 320, 240)],
+        )
         .unwrap();
     psc1.forward(&a, "请网格员处理").unwrap();
     f.settle();
@@ -59,7 +49,9 @@ fn field_day(f: &mut Field) {
     gw1.accept(&a).unwrap();
     gw1.escalate(&a, "需要社区协调").unwrap();
     let b = gw1.report(&report("垃圾堆放")).unwrap();
-    let after = gw1.attach_photo(&b, &photo(3), PhotoStage::After).unwrap();
+    let after = gw1
+        .attach_photo(&b, &jpeg(3, 320, 240), PhotoStage::After)
+        .unwrap();
     gw1.handle_on_spot(&b, "已清理", std::slice::from_ref(&after.hash))
         .unwrap();
     let p = gw1.start_patrol(PatrolPlace::Grid("g1".into())).unwrap();

@@ -6,7 +6,7 @@ use xiangying_core::document::Document;
 use xiangying_core::org::sample;
 use xiangying_core::{Error, NewReport};
 use xiangying_server::admin;
-use xiangying_tests::{Field, sample_org};
+use xiangying_tests::{Field, jpeg, sample_org};
 
 fn report() -> NewReport {
     NewReport {
@@ -18,26 +18,13 @@ fn report() -> NewReport {
     }
 }
 
-/// A small real JPEG.
-fn photo(seed: u8) -> Vec<u8> {
-    let mut img = image::RgbImage::new(400, 300);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        *p = image::Rgb([(x as u8).wrapping_add(seed), y as u8, seed]);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
-
 #[test]
 fn a_forwarded_report_reaches_the_grid_worker_with_its_photo_and_number() {
     let mut f = Field::new(sample_org());
     for p in ["psc1", "gw1", "cc1", "gw3", "center"] {
         f.enrol(p);
     }
-    let before = photo(1);
+    let before = jpeg(1, 400, 300);
     let id = f
         .dev("psc1")
         .report_with_photos(&report(), &[&before])
@@ -108,7 +95,9 @@ fn an_after_photo_attached_offline_arrives_and_a_quiet_sync_is_one_small_round_t
     let d = f.dev("gw1");
     let id = d.report(&report()).unwrap();
     d.sync_now(&|_| {}).unwrap();
-    let p = d.attach_photo(&id, &photo(9), PhotoStage::After).unwrap();
+    let p = d
+        .attach_photo(&id, &jpeg(9, 400, 300), PhotoStage::After)
+        .unwrap();
     d.handle_on_spot(&id, "已处置", std::slice::from_ref(&p.hash))
         .unwrap();
     let r = d.sync_now(&|_| {}).unwrap();

@@ -10,7 +10,7 @@
 //! finishes its handshake is cut off at the header deadline.
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +22,7 @@ use xiangying_core::{
 use xiangying_server::state::Limits;
 use xiangying_server::{Running, admin, spawn_with_tls, tls::acceptor};
 use xiangying_tests::counting_proxy::CountingProxy;
-use xiangying_tests::{Field, sample_org};
+use xiangying_tests::{Field, closed_by_server, jpeg, sample_org};
 
 /// A certificate authority made for one test.
 struct Ca {
@@ -108,19 +108,6 @@ fn report(d: &Device, words: &str) -> String {
     .unwrap()
 }
 
-/// A small real JPEG.
-fn photo(seed: u8) -> Vec<u8> {
-    let mut img = image::RgbImage::new(200, 150);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        *p = image::Rgb([(x as u8).wrapping_add(seed), y as u8, seed]);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
-
 fn tls_failure(e: &Error) -> Option<TlsFailure> {
     match e {
         Error::Tls { failure, .. } => Some(*failure),
@@ -137,7 +124,7 @@ fn a_device_trusting_the_private_ca_enrols_syncs_and_keeps_its_options() {
     let worker = enrol(&f, "gw1", &server.url(), &ca.options(&[])).expect("enrol over HTTPS");
     assert_eq!(chief.tls_options().unwrap(), ca.options(&[]));
 
-    let before = photo(3);
+    let before = jpeg(3, 200, 150);
     let id = chief
         .report_with_photos(
             &NewReport {
@@ -382,24 +369,6 @@ fn a_handshake_that_never_finishes_is_cut_off_at_the_header_deadline() {
     // The server still serves.
     let d = enrol(&f, "gw1", &server.url(), &ca.options(&[])).unwrap();
     d.sync_now(&|_| {}).unwrap();
-}
-
-/// True when the server closes the connection (end of stream or reset) before the read
-/// timeout.
-fn closed_by_server(s: &mut TcpStream) -> bool {
-    let mut buf = [0u8; 1024];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) => {
-                return !matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                );
-            }
-        }
-    }
 }
 
 /// Waits until `done` holds, failing after a minute (a stuck engine, not a slow one).

@@ -6,7 +6,7 @@ import Foundation
 
 /// One phone's Xiangying store: open it once per data folder and keep it for the app's life.
 /// Every call may throw `ApiError` (`.NotAllowed`, `.NotFound`, `.InvalidInput`, `.Storage`,
-/// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.Unauthorised`,
+/// `.CorruptCase`, `.NotSetUp`, `.PhotoRejected`, `.Network`, `.TlsRefused`, `.Unauthorised`,
 /// `.UpgradeRequired`, `.ServerTooOld`, `.ServerRejected`, `.Cancelled`, `.Internal`); see
 /// its `code` (a stable `ErrorCode`) and `message(locale:)` (Chinese or English) in
 /// Xiangying+Errors.swift, and `upgradeNeeded` for the two answers that say one side must be

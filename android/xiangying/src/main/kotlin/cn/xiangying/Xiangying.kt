@@ -76,7 +76,7 @@ import java.io.File
  * One phone's Xiangying store: open it once per data folder and keep it for the app's life.
  *
  * Every call may throw one of the [ApiException] subclasses (`NotAllowed`, `NotFound`,
- * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`,
+ * `InvalidInput`, `Storage`, `CorruptCase`, `NotSetUp`, `PhotoRejected`, `Network`, `TlsRefused`,
  * `Unauthorised`, `UpgradeRequired`, `ServerTooOld`, `ServerRejected`, `Cancelled`,
  * `Internal`); see `ApiException` in the generated bindings, [code] for its stable code and
  * [message] for its message in Chinese or English (Errors.kt), and [upgradeNeeded] for the

@@ -106,6 +106,7 @@ pub fn router(state: Shared) -> Router {
         .route_layer(middleware::from_fn(crate::protocol::check));
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .merge(v1)
         .layer(RequestBodyTimeoutLayer::new(timeout))
@@ -208,6 +209,36 @@ fn bearer(headers: &HeaderMap) -> Result<String, ServerError> {
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .ok_or(ServerError::Unauthorised)
+}
+
+/// `GET /ready`, for a load balancer: 200 while this instance takes traffic (its store
+/// answers; its migrations ran before it began serving), 503 once it is stopping (a SIGTERM
+/// or SIGINT: the requests in flight finish, new ones should go elsewhere) or while its store
+/// does not answer. `/health` says the store answers, stopping or not.
+async fn ready(State(state): State<Shared>) -> Response {
+    let unavailable = |why: &str| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": why, "instance": state.instance })),
+        )
+            .into_response()
+    };
+    if state.wake.is_closed() {
+        return unavailable("stopping");
+    }
+    let st = state.clone();
+    match blocking(move || st.storage.ping()).await {
+        Ok(()) => Json(serde_json::json!({
+            "status": "ready",
+            "instance": state.instance,
+            "schema": state.storage.migrated().to,
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the store does not answer");
+            unavailable("store unreachable")
+        }
+    }
 }
 
 async fn health(State(state): State<Shared>) -> Result<Json<serde_json::Value>, ServerError> {

@@ -81,6 +81,32 @@ pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
     Ok(Arc::new(state))
 }
 
+/// A future that resolves when the process is asked to stop: SIGTERM (systemd, container
+/// runtimes) or SIGINT (Ctrl-C). The handlers are installed by this call, before it returns,
+/// so a signal that comes later never kills the process outright: [`serve`] given this
+/// future stops accepting, lets the requests in flight finish (up to a grace period) and
+/// returns. Call it inside a Tokio runtime.
+pub fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping"),
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async move {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
 /// Serves until `shutdown` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -230,10 +230,10 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             );
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
+                // SIGTERM and SIGINT stop the server gracefully (before binding, so a stop
+                // that comes early is never the default "terminate at once").
+                let stop = xiangying_server::stop_signal()?;
                 let listener = tokio::net::TcpListener::bind(listen).await?;
-                let stop = async {
-                    let _ = tokio::signal::ctrl_c().await;
-                };
                 xiangying_server::serve_with_tls(listener, state, tls, stop).await
             })?;
         }

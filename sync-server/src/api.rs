@@ -50,7 +50,9 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use xiangying_model::ids::PhotoHash;
 use xiangying_model::org::Roster;
 use xiangying_model::sync::version::Protocol;
@@ -112,7 +114,38 @@ pub fn router(state: Shared) -> Router {
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))
+        // Outermost: every request gets an id of the server's own (one a client sent is
+        // dropped first), logged with the request (method, path, status, time; no bodies,
+        // no query strings) and returned in `x-request-id`, which a device's error then names.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::map_request(drop_client_request_id))
         .with_state(state)
+}
+
+/// The log span of one request: its method, path (without the query) and id.
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+}
+
+/// The request id header (`x-request-id`).
+const REQUEST_ID: &str = "x-request-id";
+
+/// Drops a request id the client sent: ids are the server's, unique, and safe to log.
+async fn drop_client_request_id(mut req: Request) -> Request {
+    req.headers_mut().remove(REQUEST_ID);
+    req
 }
 
 /// The wake-up channel's route.

@@ -224,3 +224,31 @@ fn a_flood_is_shed_with_retry_after_and_health_still_answers() {
         f.dev("gw2").sync_now(&|_| {}).is_ok()
     });
 }
+
+/// Every answer carries a request id of the server's own: unique per request, and one a
+/// client sends (to forge or inject log lines) is replaced.
+#[test]
+fn every_answer_has_a_fresh_request_id_of_the_servers_own() {
+    let f = Field::new(sample_org());
+    let client = xiangying_tests::http();
+    let id_of = |forged: Option<&str>| {
+        let mut req = client.get(format!("{}/health", f.server.url()));
+        if let Some(v) = forged {
+            req = req.header("x-request-id", v);
+        }
+        let resp = req.send().unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.headers()
+            .get("x-request-id")
+            .expect("an x-request-id answer header")
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (id_of(None), id_of(None));
+    assert_ne!(a, b);
+    assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a:?}");
+    let c = id_of(Some("forged id"));
+    assert_ne!(c, "forged id");
+    assert!(uuid::Uuid::parse_str(&c).is_ok(), "{c:?}");
+}

@@ -115,10 +115,20 @@ fn tampering_is_refused_and_quarantines_the_device() {
         body.contains("does not only append") || body.contains("not a case"),
         "{body}"
     );
+    let refused = f.dev("gw1").sync_now(&|_| {});
     assert!(matches!(
-        f.dev("gw1").sync_now(&|_| {}),
+        refused,
         Err(Error::Rejected { status: 403, ref code, ref message, .. }) if code == "quarantined" && message.contains("quarantined")
     ));
+    // The refusal names the server's id for the request, which its request log also has.
+    let Err(Error::Rejected { message, .. }) = refused else {
+        unreachable!()
+    };
+    let id = message
+        .rsplit_once("(request ")
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no request id in {message:?}"));
+    assert_eq!(id.len(), 36, "a UUID: {id:?}");
     // Nobody else is affected.
     f.dev("cc1").sync_now(&|_| {}).unwrap();
 }

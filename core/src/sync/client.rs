@@ -74,16 +74,37 @@ pub enum Delivery {
     Redelivery,
 }
 
+/// The id the server gave a request (its `x-request-id` answer header, also in the server's
+/// request log), when it is a short printable token: a refusal's message ends with it, so a
+/// user's screenshot or bug report leads the operator to the server's log line.
+fn request_id(resp: &Response) -> Option<String> {
+    let id = resp.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
+    (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| id.to_string())
+}
+
+/// The answer header naming the server's id for a request.
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
 /// The error a refused request stands for, from the body's `code` ([`Refusal`], decision
-/// 0025) when present and the status otherwise; [`Error::refusal`] reads it back typed.
-fn refused(status: StatusCode, retry_after: Option<Duration>, body: String) -> Error {
+/// 0025) when present and the status otherwise; [`Error::refusal`] reads it back typed. The
+/// message ends with the server's request id when it gave one.
+fn refused(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    request_id: Option<String>,
+    body: String,
+) -> Error {
     let json = serde_json::from_str::<serde_json::Value>(&body).ok();
     let field = |k: &str| {
         json.as_ref()
             .and_then(|v| v.get(k).and_then(|e| e.as_str()).map(String::from))
     };
     let code = field("code").unwrap_or_default();
-    let message = field("error").unwrap_or(body);
+    let mut message = field("error").unwrap_or(body);
+    if let Some(id) = request_id {
+        message = format!("{message} (request {id})");
+    }
     let refusal = (!code.is_empty()).then(|| Refusal::read(&code));
     match (status, refusal) {
         (StatusCode::UPGRADE_REQUIRED, Some(Refusal::UpgradeRequired)) => {
@@ -193,8 +214,9 @@ fn ok(resp: Response) -> Result<Response> {
         Ok(resp)
     } else {
         let wait = retry_after(&resp);
+        let id = request_id(&resp);
         let body = resp.text().unwrap_or_default();
-        Err(refused(status, wait, body))
+        Err(refused(status, wait, id, body))
     }
 }
 
@@ -380,7 +402,12 @@ impl SyncClient {
                         retry_after: None,
                     }),
                 },
-                s => Err(refused(s, retry_after(&resp), String::new())),
+                s => Err(refused(
+                    s,
+                    retry_after(&resp),
+                    request_id(&resp),
+                    String::new(),
+                )),
             }
         })
     }
@@ -470,6 +497,7 @@ mod tests {
         let read = |status: u16, body: &str| {
             refused(
                 StatusCode::from_u16(status).unwrap(),
+                None,
                 None,
                 body.to_string(),
             )

@@ -617,18 +617,25 @@ final class TestServer {
     }
 
     private static func admin(_ binary: URL, _ data: URL, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = ["--data", data.path, "admin"] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let bytes = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw TestServerError(message: "admin \(args) failed with status \(p.terminationStatus)")
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        try runProcess(binary, ["--data", data.path, "admin"] + args)
     }
+}
+
+/// Runs `executable` with `arguments` (in `dir` when given) to its end; its standard output.
+/// Throws when it exits with a failure.
+func runProcess(_ executable: URL, _ arguments: [String], in dir: URL? = nil) throws -> String {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    if let dir { p.currentDirectoryURL = dir }
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let bytes = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else {
+        throw TestServerError(message: "\(executable.lastPathComponent) \(arguments) failed with status \(p.terminationStatus)")
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

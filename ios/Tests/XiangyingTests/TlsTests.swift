@@ -23,20 +23,7 @@ struct TestPki {
     /// Runs `command` through the shell in `dir`; its standard output.
     @discardableResult
     private func sh(_ command: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.currentDirectoryURL = dir
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let bytes = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw TestServerError(message: "`\(command)` failed with status \(p.terminationStatus)")
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", command], in: dir)
     }
 
     /// A self-signed CA (P-256, valid two days) named `name`.

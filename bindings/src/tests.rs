@@ -296,6 +296,7 @@ impl Server {
             limits: xiangying_server::state::Limits::default(),
             metrics_token: None,
             recovery_window_days: 30,
+            store: Default::default(),
         };
         let state = xiangying_server::app_state(&cfg).unwrap();
         xiangying_server::admin::publish(

@@ -598,6 +598,7 @@ pub fn run(
         limits: cfg.limits.clone(),
         metrics_token: cfg.metrics_token.clone(),
         recovery_window_days: cfg.recovery_window_days,
+        store: cfg.store.clone(),
     };
     let state = app_state(&demo_cfg)?;
     let roster = serde_json::to_string(&zhenxing::roster())?;

@@ -61,6 +61,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         limits: file.limits(),
         metrics_token: file.metrics_token.clone(),
         recovery_window_days: file.recovery_window_days(),
+        store: file.pg_options(),
     };
     xiangying_demo::run(&cfg, cli.listen, cli.reports, cli.grids, cli.no_serve)
 }

@@ -71,6 +71,7 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         limits: Default::default(),
         metrics_token: None,
         recovery_window_days: 30,
+        store: Default::default(),
     };
     let storage = xiangying_server::open_storage(&cfg).unwrap();
     let table = xiangying_server::reports::accompaniments_table(storage.as_ref(), &today).unwrap();

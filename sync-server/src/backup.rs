@@ -582,7 +582,7 @@ fn short_name(base: &str, suffix: &str) -> String {
 }
 
 fn connect(url: &str) -> Result<::postgres::Client> {
-    Ok(::postgres::Client::connect(url, ::postgres::NoTls)?)
+    crate::storage::postgres::connect_client(url)
 }
 
 fn current_schema(url: &str) -> Result<String> {

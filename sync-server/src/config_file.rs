@@ -17,19 +17,28 @@
 //! request_timeout_secs = 60                   # whole-request deadline
 //! wait_secs = 75                              # wake-up channel heartbeat (at most 120)
 //! code_ttl_hours = 72                         # enrolment codes expire this long after issue
+//!
+//! [store]                                     # PostgreSQL only (docs/OPERATIONS.md)
+//! pool_size = 8                               # most connections this instance opens
+//! pool_wait_secs = 30                         # longest wait for a free connection
+//! statement_timeout_secs = 30                 # longest one statement may run
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
-//! defaults); none may be 0.
+//! defaults); none may be 0. `[store]` takes [`StoreSettings`]; none may be 0 either.
 //!
 //! Every key is optional. A flag or an environment variable wins over the file, the file over
 //! the built-in default. Unknown keys and bad values are errors that name the file, the key and
 //! the problem, so a typo never silently falls back to a default.
 
 use crate::state::Limits;
+use crate::storage::postgres::{
+    DEFAULT_POOL_SIZE, DEFAULT_POOL_WAIT_SECS, DEFAULT_STATEMENT_TIMEOUT_SECS, PgOptions,
+};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use xiangying_model::sync::version::MAX_WAIT_SECS;
 
 /// The settings a configuration file may hold.
@@ -53,6 +62,51 @@ pub struct FileConfig {
     /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
     pub limits: Limits,
+    /// The PostgreSQL pool and timeouts (the defaults for keys left out).
+    #[serde(default)]
+    pub store: StoreSettings,
+}
+
+/// The `[store]` table: the PostgreSQL connection pool and timeouts of this instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// The most connections this instance opens (default 8).
+    pub pool_size: Option<u32>,
+    /// How long a request waits for a free connection before failing, seconds (default 30).
+    pub pool_wait_secs: Option<u64>,
+    /// The longest one statement may run, seconds (default 30); also the longest a
+    /// transaction may sit idle.
+    pub statement_timeout_secs: Option<u64>,
+}
+
+impl StoreSettings {
+    /// The first key set to 0, if any.
+    fn first_zero(&self) -> Option<&'static str> {
+        [
+            ("pool_size", self.pool_size.map(u64::from)),
+            ("pool_wait_secs", self.pool_wait_secs),
+            ("statement_timeout_secs", self.statement_timeout_secs),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == Some(0))
+        .map(|(k, _)| k)
+    }
+
+    /// The PostgreSQL options: the file's where given, the defaults otherwise.
+    pub fn pg_options(&self) -> PgOptions {
+        PgOptions {
+            schema: None,
+            pool_size: self.pool_size.map_or(DEFAULT_POOL_SIZE, |n| {
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }),
+            pool_wait: Duration::from_secs(self.pool_wait_secs.unwrap_or(DEFAULT_POOL_WAIT_SECS)),
+            statement_timeout: Duration::from_secs(
+                self.statement_timeout_secs
+                    .unwrap_or(DEFAULT_STATEMENT_TIMEOUT_SECS),
+            ),
+        }
+    }
 }
 
 impl FileConfig {
@@ -67,6 +121,9 @@ impl FileConfig {
         let cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
         if let Some(key) = cfg.limits.first_zero() {
             return Err(format!("limits.{key} must be more than 0"));
+        }
+        if let Some(key) = cfg.store.first_zero() {
+            return Err(format!("store.{key} must be more than 0"));
         }
         if cfg.limits.wait_secs > MAX_WAIT_SECS {
             return Err(format!(
@@ -101,6 +158,11 @@ impl FileConfig {
     pub fn recovery_window_days(&self) -> u64 {
         self.recovery_window_days
             .unwrap_or(crate::state::DEFAULT_RECOVERY_WINDOW_DAYS)
+    }
+
+    /// The PostgreSQL options of `[store]`: the file's where given, the defaults otherwise.
+    pub fn pg_options(&self) -> PgOptions {
+        self.store.pg_options()
     }
 
     /// The limits: the file's where given, the defaults otherwise.
@@ -197,6 +259,29 @@ mod tests {
         let e = FileConfig::parse("tls_cert = \"/e/c.pem\"").unwrap_err();
         assert!(e.contains("tls_cert and tls_key"), "{e}");
         assert!(FileConfig::parse("tls_key = \"/e/k.pem\"").is_err());
+    }
+
+    #[test]
+    fn the_store_table_sets_the_pool_and_timeouts_with_defaults_for_the_rest() {
+        let d = FileConfig::parse("").unwrap().pg_options();
+        assert_eq!(d.pool_size, 8);
+        assert_eq!(d.pool_wait, Duration::from_secs(30));
+        assert_eq!(d.statement_timeout, Duration::from_secs(30));
+        let o = FileConfig::parse("[store]\npool_size = 20\nstatement_timeout_secs = 5\n")
+            .unwrap()
+            .pg_options();
+        assert_eq!(o.pool_size, 20);
+        assert_eq!(o.pool_wait, Duration::from_secs(30));
+        assert_eq!(o.statement_timeout, Duration::from_secs(5));
+        assert_eq!(o.schema, None);
+        for key in ["pool_size", "pool_wait_secs", "statement_timeout_secs"] {
+            let e = FileConfig::parse(&format!("[store]\n{key} = 0")).unwrap_err();
+            assert!(e.contains(&format!("store.{key}")), "{e}");
+        }
+        let e = FileConfig::parse("[store]\npool_sise = 3").unwrap_err();
+        assert!(e.contains("pool_sise"), "{e}");
+        let e = FileConfig::parse("[store]\npool_size = -1").unwrap_err();
+        assert!(e.contains("pool_size"), "{e}");
     }
 
     #[test]

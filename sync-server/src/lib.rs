@@ -54,12 +54,16 @@ pub struct Config {
     /// Days after a restore during which the server counts as recovering
     /// ([`AppState::in_recovery`]).
     pub recovery_window_days: u64,
+    /// The PostgreSQL pool and timeouts (`[store]`); unused with SQLite.
+    pub store: storage::postgres::PgOptions,
 }
 
 /// Opens the configured storage backend.
 pub fn open_storage(cfg: &Config) -> Result<Arc<dyn Storage>, ServerError> {
     Ok(match &cfg.postgres {
-        Some(url) => Arc::new(storage::postgres::PostgresStorage::connect(url)?),
+        Some(url) => Arc::new(storage::postgres::PostgresStorage::connect_with(
+            url, &cfg.store,
+        )?),
         None => Arc::new(storage::sqlite::SqliteStorage::open(&cfg.data)?),
     })
 }

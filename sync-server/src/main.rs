@@ -21,7 +21,7 @@ use xiangying_server::{Config, admin, app_state, backup};
     about = "The Xiangying (响应) sync server"
 )]
 struct Cli {
-    /// A TOML configuration file (data, postgres, listen, [limits]); flags and environment
+    /// A TOML configuration file (data, postgres, listen, [limits], [store]); flags and environment
     /// variables win over it.
     #[arg(long, env = "XIANGYING_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -175,6 +175,7 @@ fn main() -> ExitCode {
         limits: file.limits(),
         metrics_token: file.metrics_token.clone(),
         recovery_window_days: file.recovery_window_days(),
+        store: file.pg_options(),
     };
     match run(cfg, &file, cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -64,6 +64,7 @@ fn child_main(path: &Path) -> Result<(), String> {
         limits: file.limits(),
         metrics_token: None,
         recovery_window_days: file.recovery_window_days(),
+        store: file.pg_options(),
     };
     let state = xiangying_server::app_state(&config).map_err(|e| e.to_string())?;
     if let Ok(spec) = std::env::var(ENROL_ENV) {

@@ -44,7 +44,8 @@ impl StorageError {
 fn postgres_message(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("PostgreSQL {}: {}", db.code().code(), db.message()),
-        None => e.to_string(),
+        // The driver's text leaves out its cause ("error performing TLS handshake"): add it.
+        None => chain(e),
     }
 }
 

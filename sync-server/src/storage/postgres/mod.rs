@@ -1,11 +1,13 @@
 //! The PostgreSQL backend: the scale-out path, several stateless server instances over one
 //! database (docs/decisions/0006-postgres-backend.md).
 //!
-//! - A small pool of blocking connections ([`pool`]); `transact` is called from tokio's
-//!   `spawn_blocking` threads.
+//! - A pool of blocking connections (`r2d2`, [`pool`]); `transact` is called from tokio's
+//!   `spawn_blocking` threads. TLS follows libpq's `sslmode` and `sslrootcert` ([`tls`]);
+//!   every statement runs under `statement_timeout` (docs/decisions/0036-postgres-pool-and-tls.md).
 //! - Every transaction runs at READ COMMITTED. Serialization failures, deadlocks and a
 //!   connection lost before the commit re-run the whole closure (it is `FnMut` and has no
-//!   effect outside the transaction), a few times, with a short randomised back-off.
+//!   effect outside the transaction), a few times, with a short randomised back-off; each
+//!   retry counts in `xiangying_store_retries_total{reason}`.
 //! - Feed positions come from a counter row updated inside the writing transaction, whose row
 //!   lock is held until commit, so positions become visible in the order handed out; see
 //!   [`FeedTx::max_position`](crate::storage::FeedTx::max_position) and `feed_cases` in [`tx`].
@@ -13,13 +15,17 @@
 
 mod pool;
 mod schema;
+#[cfg(test)]
+mod tests;
+pub mod tls;
 mod tx;
 
 use super::{Migrated, Result, Storage, StoreIdentity, Tx, meta, with_tx};
-use crate::error::{ServerError, StorageError};
+use crate::error::ServerError;
+use ::postgres::error::SqlState;
 use ::postgres::fallible_iterator::FallibleIterator;
-use ::postgres::{Config, IsolationLevel, NoTls};
-use pool::Pool;
+use ::postgres::{Client, IsolationLevel};
+use pool::{Connector, Pool};
 use std::sync::Weak;
 use std::time::Duration;
 use tx::{Failure, PgTx};
@@ -47,29 +53,48 @@ pub struct PgOptions {
     pub pool_size: usize,
     /// How long `transact` waits for a free connection before failing.
     pub pool_wait: Duration,
+    /// The longest one statement may run (PostgreSQL's `statement_timeout`, also used as
+    /// `idle_in_transaction_session_timeout`); one that runs over fails.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
             schema: None,
-            pool_size: 8,
-            pool_wait: Duration::from_secs(30),
+            pool_size: DEFAULT_POOL_SIZE,
+            pool_wait: Duration::from_secs(DEFAULT_POOL_WAIT_SECS),
+            statement_timeout: Duration::from_secs(DEFAULT_STATEMENT_TIMEOUT_SECS),
         }
     }
+}
+
+/// The default of [`PgOptions::pool_size`] (`[store] pool_size`).
+pub const DEFAULT_POOL_SIZE: usize = 8;
+/// The default of [`PgOptions::pool_wait`], seconds (`[store] pool_wait_secs`).
+pub const DEFAULT_POOL_WAIT_SECS: u64 = 30;
+/// The default of [`PgOptions::statement_timeout`], seconds (`[store] statement_timeout_secs`).
+pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 30;
+
+/// A single connection to `url` with its TLS settings (`sslmode`, `sslrootcert`) applied, for
+/// tools outside the pool (backup and restore).
+pub fn connect_client(url: &str) -> Result<Client> {
+    let (config, tls) = tls::split(url)?;
+    Ok(config.connect(tls.connector()?)?)
 }
 
 /// The PostgreSQL backend.
 pub struct PostgresStorage {
     pool: Pool,
     schema: Option<String>,
+    statement_timeout: Duration,
     identity: StoreIdentity,
     migrated: Migrated,
 }
 
 impl PostgresStorage {
-    /// Connects to `url` (`postgres://user:password@host:port/db`, or key=value form; no TLS),
-    /// creating the tables if missing.
+    /// Connects to `url` (`postgres://user:password@host:port/db?sslmode=…&sslrootcert=…`, or
+    /// key=value form; TLS as [`tls`] says), creating the tables if missing.
     pub fn connect(url: &str) -> Result<PostgresStorage> {
         Self::connect_with(url, &PgOptions::default())
     }
@@ -87,9 +112,7 @@ impl PostgresStorage {
 
     /// Connects with explicit [`PgOptions`].
     pub fn connect_with(url: &str, options: &PgOptions) -> Result<PostgresStorage> {
-        let mut config: Config = url
-            .parse()
-            .map_err(|e| ServerError::from(StorageError::driver("PostgreSQL URL", e)))?;
+        let (mut config, tls) = tls::split(url)?;
         if config.get_application_name().is_none() {
             config.application_name("xiangying-server");
         }
@@ -98,12 +121,15 @@ impl PostgresStorage {
             .as_deref()
             .map(schema::quote_schema)
             .transpose()?;
-        let pool = Pool::new(config, quoted.clone(), options.pool_size, options.pool_wait);
+        let connector = Connector::new(config, &tls, quoted.as_deref(), options.statement_timeout)?;
+        let max = u32::try_from(options.pool_size).unwrap_or(u32::MAX);
+        let pool = Pool::new(connector, max, options.pool_wait)?;
         let mut client = pool.open()?;
         let migrated = schema::create(&mut client, quoted.as_deref())?;
         let mut storage = PostgresStorage {
             pool,
             schema: options.schema.clone(),
+            statement_timeout: options.statement_timeout,
             identity: StoreIdentity::default(),
             migrated,
         };
@@ -124,13 +150,52 @@ impl PostgresStorage {
         name.ok_or_else(|| ServerError::storage_state("the connection has no current schema"))
     }
 
-    /// Runs `f` once in a transaction; on failure says whether a retry may succeed.
+    /// Runs `f` in a transaction, again (after a short pause) while it fails in a way a retry
+    /// may mend, at most [`MAX_ATTEMPTS`] times; each retry is counted in
+    /// `xiangying_store_retries_total{reason}`.
+    fn transact_pg(&self, f: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>) -> Result<()> {
+        let mut attempt = 1;
+        loop {
+            match self.attempt(f) {
+                Ok(()) => return Ok(()),
+                Err((e, Some(reason))) if attempt < MAX_ATTEMPTS => {
+                    metrics::counter!("xiangying_store_retries_total", "reason" => reason)
+                        .increment(1);
+                    tracing::debug!(attempt, reason, error = %e, "retrying a PostgreSQL transaction");
+                    std::thread::sleep(backoff(attempt));
+                    attempt += 1;
+                }
+                Err((e, _)) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs `f` once in a transaction; on failure says why a retry may succeed (the
+    /// `reason` of `xiangying_store_retries_total`), or `None` when it may not.
     fn attempt(
         &self,
-        f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
-    ) -> std::result::Result<(), (ServerError, bool)> {
-        let mut pooled = self.pool.get().map_err(|e| (e, false))?;
-        let conn = pooled.conn().map_err(|e| (e, false))?;
+        f: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>,
+    ) -> std::result::Result<(), (ServerError, Option<&'static str>)> {
+        self.attempt_once(f).map_err(|(e, failure)| match failure {
+            Some(Failure::Code(c)) if c == SqlState::QUERY_CANCELED => (
+                ServerError::storage_state(format!(
+                    "a PostgreSQL statement ran over the statement timeout ({} s, [store] \
+                         statement_timeout_secs) and was cancelled: {e}",
+                    self.statement_timeout.as_secs_f64()
+                )),
+                None,
+            ),
+            failure => (e, failure.as_ref().and_then(Failure::retry_reason)),
+        })
+    }
+
+    /// [`attempt`](Self::attempt)'s work; on failure, the database's failure if there was one.
+    fn attempt_once(
+        &self,
+        f: &mut dyn FnMut(&mut PgTx<'_>) -> Result<()>,
+    ) -> std::result::Result<(), (ServerError, Option<Failure>)> {
+        let mut pooled = self.pool.get().map_err(|e| (e, None))?;
+        let conn = pooled.conn().map_err(|e| (e, None))?;
         let started = conn
             .client
             .build_transaction()
@@ -139,8 +204,8 @@ impl PostgresStorage {
         let tx = match started {
             Ok(tx) => tx,
             Err(e) => {
-                let retry = Failure::of(&e).retryable();
-                return Err((e.into(), retry));
+                let failure = Failure::of(&e);
+                return Err((e.into(), Some(failure)));
             }
         };
         let mut t = PgTx {
@@ -158,8 +223,8 @@ impl PostgresStorage {
                     // A lost connection during COMMIT leaves the outcome unknown: no retry.
                     // A serialization failure at commit rolled everything back: retry.
                     let failure = Failure::of(&e);
-                    let retry = failure != Failure::Closed && failure.retryable();
-                    Err((e.into(), retry))
+                    let failure = (failure != Failure::Closed).then_some(failure);
+                    Err((e.into(), failure))
                 }
             },
             (Ok(()), Some(failure)) => {
@@ -170,13 +235,12 @@ impl PostgresStorage {
                     ServerError::storage_state(format!(
                         "transaction failed ({failure:?}) but its error was ignored"
                     )),
-                    failure.retryable(),
+                    Some(failure),
                 ))
             }
             (Err(e), failure) => {
                 let _ = tx.rollback();
-                let retry = failure.as_ref().is_some_and(Failure::retryable);
-                Err((e, retry))
+                Err((e, failure))
             }
         }
     }
@@ -222,10 +286,10 @@ fn ring_for_payload(wake: &crate::wake::Wake, payload: &str) {
 
 /// Listens for [`NOTIFY_FEED`]'s notifications on a connection of its own and rings `wake` as
 /// each arrives, until the wake is dropped (checked every second); reconnects after a failure.
-fn listen_for_feed(config: Config, wake: Weak<crate::wake::Wake>) {
+fn listen_for_feed(connector: Connector, wake: Weak<crate::wake::Wake>) {
     while wake.strong_count() > 0 {
         let listened = (|| -> std::result::Result<(), ::postgres::Error> {
-            let mut client = config.connect(NoTls)?;
+            let mut client = connector.connect_plain()?;
             client.batch_execute(LISTEN_FEED)?;
             loop {
                 let mut notes = client.notifications();
@@ -247,18 +311,7 @@ fn listen_for_feed(config: Config, wake: Weak<crate::wake::Wake>) {
 
 impl Storage for PostgresStorage {
     fn transact(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let mut attempt = 1;
-        loop {
-            match self.attempt(f) {
-                Ok(()) => return Ok(()),
-                Err((e, true)) if attempt < MAX_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %e, "retrying a PostgreSQL transaction");
-                    std::thread::sleep(backoff(attempt));
-                    attempt += 1;
-                }
-                Err((e, _)) => return Err(e),
-            }
-        }
+        self.transact_pg(&mut |t| f(t))
     }
 
     fn kind(&self) -> &'static str {
@@ -274,10 +327,10 @@ impl Storage for PostgresStorage {
     }
 
     fn watch_feed(&self, wake: Weak<crate::wake::Wake>) -> Result<()> {
-        let config = self.pool.config();
+        let connector = self.pool.connector().clone();
         std::thread::Builder::new()
             .name("xiangying-feed-listener".into())
-            .spawn(move || listen_for_feed(config, wake))
+            .spawn(move || listen_for_feed(connector, wake))
             .map_err(|e| {
                 ServerError::storage_state(format!("cannot start the feed listener: {e}"))
             })?;

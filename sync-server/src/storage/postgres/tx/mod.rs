@@ -42,15 +42,15 @@ pub(super) enum Failure {
 }
 
 impl Failure {
-    /// Whether re-running the whole transaction may succeed: a serialization failure, a
-    /// deadlock, or a connection lost before the commit.
-    pub(super) fn retryable(&self) -> bool {
+    /// Whether re-running the whole transaction may succeed (a serialization failure, a
+    /// deadlock, or a connection lost before the commit), and then why, as `xiangying_store_retries_total` names it
+    /// (`serialization`, `deadlock`, `connection`); `None` when it may not.
+    pub(super) fn retry_reason(&self) -> Option<&'static str> {
         match self {
-            Failure::Code(c) => {
-                *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
-            }
-            Failure::Closed => true,
-            Failure::Other => false,
+            Failure::Code(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => Some("serialization"),
+            Failure::Code(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => Some("deadlock"),
+            Failure::Code(_) | Failure::Other => None,
+            Failure::Closed => Some("connection"),
         }
     }
 
@@ -86,7 +86,7 @@ fn first_i64(r: &Row) -> Result<i64> {
 
 impl PgTx<'_> {
     /// Remembers the first failure and converts the error.
-    fn check<T>(&mut self, r: std::result::Result<T, ::postgres::Error>) -> Result<T> {
+    pub(super) fn check<T>(&mut self, r: std::result::Result<T, ::postgres::Error>) -> Result<T> {
         r.map_err(|e| {
             if self.failure.is_none() {
                 self.failure = Some(Failure::of(&e));

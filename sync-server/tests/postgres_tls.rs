@@ -4,7 +4,7 @@
 //! encrypted is read from the server's own `pg_stat_ssl`.
 //!
 //! Without `XY_PG_URL` these tests fail, unless `XY_SKIP_PG=1`, like the other PostgreSQL
-//! suites.
+//! suites. Without `XY_PG_CA` they use the one `/etc/postgresql/*/*/xiangying-ca.crt`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,12 +23,32 @@ fn server() -> Option<(String, PathBuf)> {
              to skip them knowingly."
         ),
     };
-    let ca = std::env::var("XY_PG_CA").unwrap_or_default();
-    assert!(
-        !ca.is_empty(),
-        "XY_PG_CA is not set: scripts/postgres prints it (XY_PG_CA=…) on the line before the URL"
-    );
-    Some((url, PathBuf::from(ca)))
+    let ca = match std::env::var("XY_PG_CA") {
+        Ok(ca) if !ca.is_empty() => PathBuf::from(ca),
+        _ => local_ca().expect(
+            "XY_PG_CA is not set and no /etc/postgresql/*/*/xiangying-ca.crt was found: \
+             scripts/postgres prints XY_PG_CA=… on the line before the URL",
+        ),
+    };
+    Some((url, ca))
+}
+
+/// The CA `scripts/postgres` keeps in the cluster's config folder, when there is exactly one.
+fn local_ca() -> Option<PathBuf> {
+    let mut found = Vec::new();
+    for version in std::fs::read_dir("/etc/postgresql").ok()?.flatten() {
+        for cluster in std::fs::read_dir(version.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let ca = cluster.path().join("xiangying-ca.crt");
+            if ca.is_file() {
+                found.push(ca);
+            }
+        }
+    }
+    (found.len() == 1).then(|| found.remove(0))
 }
 
 /// `url` with more query parameters.

@@ -21,6 +21,7 @@ pub mod device_slots;
 pub mod error;
 pub mod export;
 pub mod listen;
+pub mod metrics;
 pub mod photo_access;
 pub mod printable;
 pub mod protocol;

@@ -30,8 +30,8 @@
 use crate::auth;
 use crate::blobs::BlobStatus;
 use crate::error::ServerError;
-use crate::photo_access;
 use crate::metrics::{self as m, InFlight, Phase};
+use crate::photo_access;
 use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, Tx, with_tx};
 use crate::sync::{self, Ctx};
@@ -239,8 +239,8 @@ async fn blocking<T: Send + 'static>(
         let _queued = queued;
         f()
     })
-        .await
-        .map_err(|e| ServerError::Internal(format!("worker: {e}")))?
+    .await
+    .map_err(|e| ServerError::Internal(format!("worker: {e}")))?
 }
 
 fn now() -> i64 {

@@ -74,8 +74,7 @@ pub const LATENCY_BUCKETS: &[f64] = &[
 /// Buckets of sync phases and store transactions, seconds: 0.1 ms to 5 s (most are short; a
 /// phase is part of a request).
 pub const PHASE_BUCKETS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 /// Buckets of waits for a pooled connection, seconds: 0.1 ms to 30 s (the longest
 /// `pool_wait_secs` an operator is likely to set).
@@ -402,11 +401,11 @@ mod tests {
         assert_eq!(a, b);
         changes_refused(2, "tampering");
         let text = render();
+        assert!(text.contains("# HELP xiangying_changes_total "), "{text}");
         assert!(
-            text.contains("# HELP xiangying_changes_total "),
+            text.contains("# TYPE xiangying_changes_total counter"),
             "{text}"
         );
-        assert!(text.contains("# TYPE xiangying_changes_total counter"), "{text}");
         assert!(
             text.contains(&format!(
                 "xiangying_build_info{{version=\"{}\"}} 1",
@@ -443,9 +442,6 @@ mod tests {
     #[test]
     fn odd_methods_are_one_label() {
         assert_eq!(method_of(&Method::GET), "GET");
-        assert_eq!(
-            method_of(&Method::from_bytes(b"BREW").unwrap()),
-            "other"
-        );
+        assert_eq!(method_of(&Method::from_bytes(b"BREW").unwrap()), "other");
     }
 }

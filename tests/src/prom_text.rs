@@ -87,7 +87,10 @@ pub fn parse(text: &str) -> Result<Scrape, String> {
         if let Some(rest) = line.strip_prefix("# HELP ") {
             let (name, doc) = rest.split_once(' ').unwrap_or((rest, ""));
             check_name(name).map_err(at)?;
-            if help.insert(name.to_string(), unescape(doc, false).map_err(at)?).is_some() {
+            if help
+                .insert(name.to_string(), unescape(doc, false).map_err(at)?)
+                .is_some()
+            {
                 return Err(at(format!("a second HELP for {name}")));
             }
             continue;
@@ -282,13 +285,12 @@ fn sample(line: &str) -> Result<Sample, String> {
         }
         rest = s;
     }
-    let rest = rest
-        .strip_prefix(' ')
-        .ok_or("no space before the value")?;
+    let rest = rest.strip_prefix(' ').ok_or("no space before the value")?;
     let mut parts = rest.split(' ');
     let value = parse_value(parts.next().unwrap_or(""))?;
     if let Some(ts) = parts.next() {
-        ts.parse::<i64>().map_err(|_| format!("bad timestamp {ts:?}"))?;
+        ts.parse::<i64>()
+            .map_err(|_| format!("bad timestamp {ts:?}"))?;
     }
     if parts.next().is_some() {
         return Err("more after the timestamp".into());

@@ -99,11 +99,7 @@ fn the_exporter_serves_prometheus_text_that_counts_real_traffic() {
     assert_eq!(r.status().as_u16(), 404);
 
     let after = scrape(&f);
-    let sync_ok = [
-        ("route", "/v1/sync"),
-        ("method", "POST"),
-        ("status", "200"),
-    ];
+    let sync_ok = [("route", "/v1/sync"), ("method", "POST"), ("status", "200")];
     assert!(delta(&after, "xiangying_http_requests_total", &sync_ok) >= 2.0);
     assert_eq!(
         delta(
@@ -131,10 +127,12 @@ fn the_exporter_serves_prometheus_text_that_counts_real_traffic() {
         "xiangying_http_requests_total",
         &[("route", "/no/such/route")]
     ));
-    assert!(!after.families["xiangying_http_requests_total"]
-        .samples
-        .iter()
-        .any(|s| s.labels["route"].contains(&photo.hash)));
+    assert!(
+        !after.families["xiangying_http_requests_total"]
+            .samples
+            .iter()
+            .any(|s| s.labels["route"].contains(&photo.hash))
+    );
 
     // Latency buckets from 1 ms to 10 s.
     let buckets: Vec<&str> = after.families["xiangying_http_request_duration_seconds"]
@@ -143,7 +141,10 @@ fn the_exporter_serves_prometheus_text_that_counts_real_traffic() {
         .filter(|s| s.name.ends_with("_bucket") && s.labels["route"] == "/v1/sync")
         .map(|s| s.labels["le"].as_str())
         .collect();
-    assert!(buckets.contains(&"0.001") && buckets.contains(&"10"), "{buckets:?}");
+    assert!(
+        buckets.contains(&"0.001") && buckets.contains(&"10"),
+        "{buckets:?}"
+    );
 
     for phase in ["decode", "check", "push", "pull", "encode"] {
         assert!(
@@ -179,15 +180,28 @@ fn the_exporter_serves_prometheus_text_that_counts_real_traffic() {
     );
     // Photo bytes: at least the photo went in; exactly the download went out.
     assert!(
-        delta(&after, "xiangying_photo_bytes_total", &[("direction", "in")])
-            >= downloaded.len() as f64
+        delta(
+            &after,
+            "xiangying_photo_bytes_total",
+            &[("direction", "in")]
+        ) >= downloaded.len() as f64
     );
     assert_eq!(
-        delta(&after, "xiangying_photo_bytes_total", &[("direction", "out")]),
+        delta(
+            &after,
+            "xiangying_photo_bytes_total",
+            &[("direction", "out")]
+        ),
         downloaded.len() as f64
     );
     assert!(delta(&after, "xiangying_sync_bytes_total", &[("direction", "in")]) > 0.0);
-    assert!(delta(&after, "xiangying_sync_bytes_total", &[("direction", "out")]) > 0.0);
+    assert!(
+        delta(
+            &after,
+            "xiangying_sync_bytes_total",
+            &[("direction", "out")]
+        ) > 0.0
+    );
     assert!(delta(&after, "xiangying_wait_checks_total", &[]) >= 1.0);
     // The queues: nothing in flight once the traffic is over; the limit as configured.
     assert_eq!(after.sum("xiangying_heavy_requests_in_flight", &[]), 0.0);

@@ -184,11 +184,13 @@ fn close(f: Family, scrape: &mut Scrape, closed: &mut BTreeSet<String>) -> Resul
     Ok(())
 }
 
+/// One histogram series: its buckets (`le`, count), `_sum` and `_count`.
+type Series = (Vec<(f64, f64)>, Option<f64>, Option<f64>);
+
 /// Each series of a histogram: buckets by `le` never falling, `+Inf` present and equal to
 /// `_count`, a `_sum`.
 fn check_histogram(f: &Family) -> Result<(), String> {
-    let mut by_series: BTreeMap<String, (Vec<(f64, f64)>, Option<f64>, Option<f64>)> =
-        BTreeMap::new();
+    let mut by_series: BTreeMap<String, Series> = BTreeMap::new();
     for s in &f.samples {
         let mut labels = s.labels.clone();
         let le = labels.remove("le");

@@ -216,7 +216,8 @@ fn init_logs(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().init(),
+        // The request's span (method, path, request id) on each line, once.
+        LogFormat::Json => builder.json().with_span_list(false).init(),
         LogFormat::Plain => builder.init(),
     }
 }

@@ -220,3 +220,37 @@ fn json_logs_at_the_default_level_carry_no_personal_data() {
         }
     }
 }
+
+#[test]
+fn the_config_files_log_format_reaches_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("server.toml");
+    std::fs::write(&config, "log_format = \"json\"\n").unwrap();
+    // Migrating a new store logs each migration at info, on standard error; the answer stays
+    // alone on standard output.
+    let out = Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
+        .arg("--data")
+        .arg(dir.path().join("server"))
+        .arg("--config")
+        .arg(&config)
+        .args(["admin", "migrate"])
+        .env_remove("XIANGYING_POSTGRES")
+        .env_remove("XIANGYING_LOG")
+        .env_remove("XIANGYING_LOG_JSON")
+        .env_remove("XIANGYING_LOG_FORMAT")
+        .output()
+        .unwrap();
+    let stdout = common::ok(&out);
+    assert!(stdout.starts_with("schema version"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        lines.iter().any(|l| l.contains("store migrated")),
+        "{stderr}"
+    );
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert_eq!(v["level"], "INFO", "{line}");
+    }
+}

@@ -4,7 +4,7 @@
 //! - [`storage`]: the storage trait and its SQLite and PostgreSQL backends;
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`protocol`]: the protocol version check; [`auth`]: codes and
-//!   tokens; [`blobs`]: photo files;
+//!   tokens; [`blobs`]: photo files; [`metrics`]: the figures `GET /metrics` serves;
 //! - [`admin`]: street set-up and enrolment codes;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`export`]: the whole street as JSON Lines plus photo files;
@@ -21,6 +21,7 @@ pub mod device_slots;
 pub mod error;
 pub mod export;
 pub mod listen;
+pub mod metrics;
 pub mod photo_access;
 pub mod printable;
 pub mod protocol;

@@ -159,7 +159,7 @@ impl PostgresStorage {
             match self.attempt(f) {
                 Ok(()) => return Ok(()),
                 Err((e, Some(reason))) if attempt < MAX_ATTEMPTS => {
-                    metrics::counter!("xiangying_store_retries_total", "reason" => reason)
+                    metrics::counter!(crate::metrics::STORE_RETRIES, "reason" => reason)
                         .increment(1);
                     tracing::debug!(attempt, reason, error = %e, "retrying a PostgreSQL transaction");
                     std::thread::sleep(backoff(attempt));

@@ -130,7 +130,7 @@ impl Pool {
             .test_on_check_out(true)
             .error_handler(Box::new(LogErrors))
             .build_unchecked(connector.clone());
-        metrics::gauge!("xiangying_store_pool_size_max").set(f64::from(max));
+        metrics::gauge!(crate::metrics::STORE_POOL_SIZE_MAX).set(f64::from(max));
         Ok(Pool {
             pool,
             connector,
@@ -153,7 +153,7 @@ impl Pool {
     pub(super) fn get(&self) -> Result<Pooled<'_>> {
         let started = Instant::now();
         let got = self.pool.get();
-        metrics::histogram!("xiangying_store_pool_wait_seconds")
+        metrics::histogram!(crate::metrics::STORE_POOL_WAIT)
             .record(started.elapsed().as_secs_f64());
         let conn = got.map_err(|e| {
             ServerError::storage_state(format!(
@@ -173,8 +173,9 @@ impl Pool {
         let state = self.pool.state();
         let idle = state.idle_connections;
         let in_use = state.connections.saturating_sub(idle);
-        metrics::gauge!("xiangying_store_pool_connections", "state" => "idle").set(f64::from(idle));
-        metrics::gauge!("xiangying_store_pool_connections", "state" => "in_use")
+        metrics::gauge!(crate::metrics::STORE_POOL_CONNECTIONS, "state" => "idle")
+            .set(f64::from(idle));
+        metrics::gauge!(crate::metrics::STORE_POOL_CONNECTIONS, "state" => "in_use")
             .set(f64::from(in_use));
     }
 }

@@ -273,19 +273,29 @@ async fn ready(State(state): State<Shared>) -> Response {
         return unavailable("stopping");
     }
     let st = state.clone();
-    match blocking(move || st.storage.ping()).await {
-        Ok(()) => Json(serde_json::json!({
+    // A store that does not answer soon is as good as down for a load balancer, whose probe
+    // gives up after a few seconds: the pool's own wait (up to `pool_wait_secs`) is too long.
+    let ping = blocking(move || st.storage.ping());
+    match tokio::time::timeout(READY_DEADLINE, ping).await {
+        Ok(Ok(())) => Json(serde_json::json!({
             "status": "ready",
             "instance": state.instance,
             "schema": state.storage.migrated().to,
         }))
         .into_response(),
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready: the store does not answer");
+            unavailable("store unreachable")
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the store did not answer within {READY_DEADLINE:?}");
             unavailable("store unreachable")
         }
     }
 }
+
+/// How long `/ready` waits for the store before answering 503.
+const READY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn health(State(state): State<Shared>) -> Result<Json<serde_json::Value>, ServerError> {
     let st = state.clone();

@@ -768,11 +768,12 @@ async fn photo_get(
         st.blobs.open(hash.as_str())
     })
     .await?;
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(blob.file));
+    let len = blob.len;
+    let stream = blob.into_stream();
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
-            (header::CONTENT_LENGTH, HeaderValue::from(blob.len)),
+            (header::CONTENT_LENGTH, HeaderValue::from(len)),
         ],
         Body::from_stream(stream),
     )

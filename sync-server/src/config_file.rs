@@ -17,6 +17,20 @@
 //! request_timeout_secs = 60                   # whole-request deadline
 //! wait_secs = 75                              # wake-up channel heartbeat (at most 120)
 //! code_ttl_hours = 72                         # enrolment codes expire this long after issue
+//!
+//!
+//! [photos]                                    # where photo files live (decision 0037)
+//! backend = "s3"                              # "folder" (default: <data>/photos) or "s3"
+//! bucket = "xiangying-photos"                 # S3: the bucket (needed)
+//! endpoint = "https://s3.example.net"         # S3: an S3-compatible server (default AWS)
+//! region = "us-east-1"                        # S3: the region
+//! prefix = "street-1/"                        # S3: a key prefix inside the bucket
+//! access_key_id = "…"                         # S3: else AWS_ACCESS_KEY_ID
+//! secret_access_key = "…"                     # S3: else AWS_SECRET_ACCESS_KEY
+//! allow_http = false                          # S3: allow a plain http:// endpoint
+//! partial_ttl_hours = 24                      # idle partial uploads expire (default: limits)
+//! orphan_grace_days = 7                       # unreferenced files kept this long
+//! sweep_every_minutes = 60                    # clean-up period inside `serve`
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
@@ -26,6 +40,7 @@
 //! the built-in default. Unknown keys and bad values are errors that name the file, the key and
 //! the problem, so a typo never silently falls back to a default.
 
+use crate::blobs::PhotosConfig;
 use crate::state::Limits;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -53,6 +68,9 @@ pub struct FileConfig {
     /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
     pub limits: Limits,
+    /// Where photo files live and how they are cleaned up (the folder when left out).
+    #[serde(default)]
+    pub photos: PhotosConfig,
 }
 
 impl FileConfig {
@@ -94,6 +112,7 @@ impl FileConfig {
         if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
+        cfg.photos.check()?;
         Ok(cfg)
     }
 
@@ -197,6 +216,37 @@ mod tests {
         let e = FileConfig::parse("tls_cert = \"/e/c.pem\"").unwrap_err();
         assert!(e.contains("tls_cert and tls_key"), "{e}");
         assert!(FileConfig::parse("tls_key = \"/e/k.pem\"").is_err());
+    }
+
+    #[test]
+    fn the_photos_table_is_read_and_checked() {
+        let cfg = FileConfig::parse("").unwrap();
+        assert_eq!(cfg.photos.backend, crate::blobs::BackendKind::Folder);
+        assert_eq!(cfg.photos.orphan_grace().as_secs(), 7 * 86_400);
+        assert_eq!(cfg.photos.sweep_every().as_secs(), 3600);
+        let cfg = FileConfig::parse(
+            "[photos]\nbackend = \"s3\"\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+             region = \"r\"\nprefix = \"p/\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n\
+             allow_http = true\npartial_ttl_hours = 2\norphan_grace_days = 3\n\
+             sweep_every_minutes = 5\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.photos.backend, crate::blobs::BackendKind::S3);
+        assert_eq!(cfg.photos.bucket.as_deref(), Some("b"));
+        assert!(cfg.photos.allow_http);
+        assert_eq!(cfg.photos.partial_ttl_hours, Some(2));
+        assert_eq!(cfg.photos.orphan_grace().as_secs(), 3 * 86_400);
+        assert_eq!(cfg.photos.sweep_every().as_secs(), 300);
+        let e = FileConfig::parse("[photos]\nbackend = \"s3\"").unwrap_err();
+        assert!(e.contains("photos.bucket"), "{e}");
+        let e = FileConfig::parse("[photos]\nbucket = \"b\"").unwrap_err();
+        assert!(e.contains("photos.bucket"), "{e}");
+        let e = FileConfig::parse("[photos]\nbackend = \"ftp\"").unwrap_err();
+        assert!(e.contains("ftp"), "{e}");
+        let e = FileConfig::parse("[photos]\nsweep_every_minutes = 0").unwrap_err();
+        assert!(e.contains("photos.sweep_every_minutes"), "{e}");
+        let e = FileConfig::parse("[photos]\nbuckt = \"b\"").unwrap_err();
+        assert!(e.contains("buckt"), "{e}");
     }
 
     #[test]

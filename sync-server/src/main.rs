@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xiangying_server::config_file::FileConfig;
-use xiangying_server::{Config, admin, app_state, backup};
+use xiangying_server::{Config, admin, backup};
 
 #[derive(Parser)]
 #[command(
@@ -154,6 +154,41 @@ enum AdminCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Remove expired partial photo uploads and orphaned photo files (no case refers to them
+    /// and they are older than photos.orphan_grace_days), on the configured photo backend;
+    /// prints counts and bytes.
+    SweepPhotos {
+        /// Count only: remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The clean-up policy the configuration file gives (`[photos]`, `[limits]`).
+fn sweep_policy(file: &FileConfig, dry_run: bool) -> xiangying_server::photo_sweep::SweepPolicy {
+    let hours = file
+        .photos
+        .partial_ttl_hours
+        .unwrap_or(file.limits.partial_upload_ttl_hours);
+    xiangying_server::photo_sweep::SweepPolicy {
+        partial_ttl: std::time::Duration::from_secs(hours.saturating_mul(3600)),
+        orphan_grace: file.photos.orphan_grace(),
+        dry_run,
+    }
+}
+
+/// Backup and restore copy photo files from and into `<data>/photos`: refused with the S3
+/// backend, whose bucket is backed up by the object store's own means (docs/OPERATIONS.md).
+fn refuse_backup_with_s3(file: &FileConfig, what: &str) -> Result<(), String> {
+    if file.photos.backend == xiangying_server::blobs::BackendKind::S3 {
+        return Err(format!(
+            "admin {what} copies photo files from and into <data>/photos, but photos.backend is \
+             \"s3\": not supported yet. Back up the bucket with the object store's own means \
+             (versioning, replication) and the database with pg_dump or a copy of the SQLite \
+             file; see docs/OPERATIONS.md, \"Photos: folder or object storage\""
+        ));
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -216,7 +251,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                 None => None,
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
-            let state = app_state(&cfg)?;
+            let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
             let m = state.storage.migrated();
             tracing::info!(
                 %listen,
@@ -234,7 +269,20 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                 // that comes early is never the default "terminate at once").
                 let stop = xiangying_server::stop_signal()?;
                 let listener = tokio::net::TcpListener::bind(listen).await?;
-                xiangying_server::serve_with_tls(listener, state, tls, stop).await
+                // The photo clean-up runs on a schedule and stops with the server.
+                let (sweep_stop, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
+                let sweeper = tokio::spawn(xiangying_server::photo_sweep::run_every(
+                    state.clone(),
+                    sweep_policy(file, false),
+                    file.photos.sweep_every(),
+                    async move {
+                        let _ = sweep_stopped.await;
+                    },
+                ));
+                let served = xiangying_server::serve_with_tls(listener, state, tls, stop).await;
+                let _ = sweep_stop.send(());
+                let _ = sweeper.await;
+                served
             })?;
         }
         Command::Admin {
@@ -250,6 +298,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         Command::Admin {
             action: AdminCommand::Backup { out },
         } => {
+            refuse_backup_with_s3(file, "backup")?;
             let m = backup::backup(&backup::Location::of(&cfg), &out)?;
             println!(
                 "backed up {} store {} (schema version {}, epoch {}): {} files into {}",
@@ -264,6 +313,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         Command::Admin {
             action: AdminCommand::Restore { from },
         } => {
+            refuse_backup_with_s3(file, "restore")?;
             let r = backup::restore(&backup::Location::of(&cfg), &from)?;
             println!(
                 "restored the backup of {} ({} files, schema version {}); new epoch {}; \
@@ -347,12 +397,27 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                     }
                 }
                 AdminCommand::Export { out } => {
-                    let blobs = xiangying_server::blobs::BlobStore::new(
-                        cfg.data.join("photos"),
+                    let blobs = xiangying_server::blobs::BlobStore::open_configured(
+                        &file.photos,
+                        &cfg.data,
                         cfg.limits.max_photo,
-                    );
+                    )?;
                     let m = xiangying_server::export::export(s, &blobs, &out)?;
                     println!("{}", xiangying_server::export::summary(&m, &out));
+                }
+                AdminCommand::SweepPhotos { dry_run } => {
+                    let blobs = xiangying_server::blobs::BlobStore::open_configured(
+                        &file.photos,
+                        &cfg.data,
+                        cfg.limits.max_photo,
+                    )?;
+                    let r = xiangying_server::photo_sweep::sweep(
+                        s,
+                        &blobs,
+                        sweep_policy(file, dry_run),
+                    )?;
+                    let verb = if dry_run { "would remove" } else { "removed" };
+                    println!("{verb}: {r}");
                 }
             }
         }

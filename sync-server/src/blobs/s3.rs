@@ -31,6 +31,10 @@ use std::time::{Duration, SystemTime};
 /// The size of each part of a multipart upload: S3's smallest part (every part but the last
 /// must have at least 5 MiB), so a whole upload buffers no more than this per part.
 pub const PART_BYTES: usize = 5 << 20;
+/// The bytes of one ranged read of a download.
+const RANGE_BYTES: u64 = 128 << 10;
+/// The largest piece of a download handed to the response at once.
+const FORWARD_BYTES: usize = 16 << 10;
 /// Parts uploaded at once while a file is completed.
 pub const PARTS_IN_FLIGHT: usize = 2;
 
@@ -335,16 +339,36 @@ impl Backend for S3Backend {
     }
 
     fn open(&self, hash: &str) -> Result<OpenBlob, ServerError> {
-        let got = match block_on(self.store.get(&self.final_key(hash))) {
-            Ok(g) => g,
+        let key = self.final_key(hash);
+        let len = match block_on(self.store.head(&key)) {
+            Ok(meta) => meta.size,
             Err(object_store::Error::NotFound { .. }) => return Err(ServerError::NotFound),
-            Err(e) => return Err(s3_err("get", e)),
+            Err(e) => return Err(s3_err("head", e)),
         };
-        let len = got.meta.size;
-        let stream = got
-            .into_stream()
-            .map_err(|e| std::io::Error::other(e.to_string()))
-            .boxed();
-        Ok(OpenBlob::new(len, BlobBody::Stream(stream)))
+        // Read in ranges, one at a time: with a whole object in one response, the HTTP client
+        // reads ahead as fast as the bucket sends (two read buffers of ~400 KiB each while a
+        // slow device downloads), whereas a range bounds what it can hold. Each range is
+        // handed on in small copies, so the response never queues a whole range.
+        let store = self.store.clone();
+        let ranges = futures::stream::iter((0..len).step_by(RANGE_BYTES as usize)).then(
+            move |at| {
+                let (store, key) = (store.clone(), key.clone());
+                async move {
+                    let range = at..(at + RANGE_BYTES).min(len);
+                    // The request runs on the S3 runtime, whichever runtime polls the stream.
+                    let got = runtime()
+                        .spawn(async move { store.get_range(&key, range).await })
+                        .await
+                        .map_err(std::io::Error::other)?
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    let pieces = (0..got.len()).step_by(FORWARD_BYTES).map(move |at| {
+                        let end = (at + FORWARD_BYTES).min(got.len());
+                        Ok(bytes::Bytes::copy_from_slice(&got[at..end]))
+                    });
+                    Ok::<_, std::io::Error>(futures::stream::iter(pieces))
+                }
+            },
+        );
+        Ok(OpenBlob::new(len, BlobBody::Stream(ranges.try_flatten().boxed())))
     }
 }

@@ -442,11 +442,14 @@ impl BlobStore {
             return Ok(BlobStatus::Partial(end));
         }
         let mut verified = Some(verified);
-        self.backend
-            .finish(device.as_str(), hash.as_str(), &mut || match verified.take() {
+        self.backend.finish(
+            device.as_str(),
+            hash.as_str(),
+            &mut || match verified.take() {
                 Some(f) => f(),
                 None => Ok(()),
-            })?;
+            },
+        )?;
         Ok(BlobStatus::Complete)
     }
 

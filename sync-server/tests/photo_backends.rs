@@ -125,7 +125,13 @@ fn upload(store: &BlobStore, device: &str, hash: &PhotoHash, data: &[u8], step: 
     while at < data.len() {
         let end = (at + step).min(data.len());
         let status = store
-            .append(&dev(device), hash, ck(at, data.len(), &data[at..end]), DAY, ok)
+            .append(
+                &dev(device),
+                hash,
+                ck(at, data.len(), &data[at..end]),
+                DAY,
+                ok,
+            )
             .unwrap();
         if end == data.len() {
             assert_eq!(status, BlobStatus::Complete);
@@ -159,14 +165,26 @@ fn resumable_upload_at_offsets(f: &Fixture) {
     );
     assert_eq!(s.partial_len(&dev("dev-a"), &hash, DAY).unwrap(), 3000);
     assert_eq!(
-        s.append(&dev("dev-a"), &hash, ck(3000, 10_000, &data[3000..7000]), DAY, ok)
-            .unwrap(),
+        s.append(
+            &dev("dev-a"),
+            &hash,
+            ck(3000, 10_000, &data[3000..7000]),
+            DAY,
+            ok
+        )
+        .unwrap(),
         BlobStatus::Partial(7000)
     );
     assert!(!s.is_complete(hash.as_str()).unwrap());
     assert_eq!(
-        s.append(&dev("dev-a"), &hash, ck(7000, 10_000, &data[7000..]), DAY, ok)
-            .unwrap(),
+        s.append(
+            &dev("dev-a"),
+            &hash,
+            ck(7000, 10_000, &data[7000..]),
+            DAY,
+            ok
+        )
+        .unwrap(),
         BlobStatus::Complete
     );
     assert!(s.is_complete(hash.as_str()).unwrap());
@@ -182,7 +200,13 @@ fn a_wrong_offset_is_refused_naming_the_right_one(f: &Fixture) {
     s.append(&dev("dev-a"), &hash, ck(0, 100, &data[..40]), DAY, ok)
         .unwrap();
     for wrong in [0, 20, 41, 90] {
-        let r = s.append(&dev("dev-a"), &hash, ck(wrong, 100, &data[wrong..]), DAY, ok);
+        let r = s.append(
+            &dev("dev-a"),
+            &hash,
+            ck(wrong, 100, &data[wrong..]),
+            DAY,
+            ok,
+        );
         assert!(
             matches!(&r, Err(ServerError::Conflict(m)) if m.contains("40")),
             "{wrong}: {r:?}"
@@ -203,7 +227,13 @@ fn a_hash_mismatch_is_refused_and_nothing_is_stored(f: &Fixture) {
     let s = &f.store;
     s.append(&dev("dev-a"), &other, ck(0, 6000, &data[..2500]), DAY, ok)
         .unwrap();
-    let r = s.append(&dev("dev-a"), &other, ck(2500, 6000, &data[2500..]), DAY, ok);
+    let r = s.append(
+        &dev("dev-a"),
+        &other,
+        ck(2500, 6000, &data[2500..]),
+        DAY,
+        ok,
+    );
     assert!(
         matches!(&r, Err(ServerError::BadRequest(m)) if m.contains("do not match")),
         "{r:?}"
@@ -218,10 +248,22 @@ fn a_hash_mismatch_is_refused_and_nothing_is_stored(f: &Fixture) {
 fn size_limits_hold(f: &Fixture) {
     let (data, hash) = photo(5, 100);
     let s = &f.store;
-    let r = s.append(&dev("dev-a"), &hash, ck(0, MAX as usize + 1, &data), DAY, ok);
-    assert!(matches!(&r, Err(ServerError::TooLarge(m)) if m.contains("max_photo")), "{r:?}");
+    let r = s.append(
+        &dev("dev-a"),
+        &hash,
+        ck(0, MAX as usize + 1, &data),
+        DAY,
+        ok,
+    );
+    assert!(
+        matches!(&r, Err(ServerError::TooLarge(m)) if m.contains("max_photo")),
+        "{r:?}"
+    );
     let r = s.append(&dev("dev-a"), &hash, ck(0, 50, &data), DAY, ok);
-    assert!(matches!(&r, Err(ServerError::BadRequest(m)) if m.contains("past")), "{r:?}");
+    assert!(
+        matches!(&r, Err(ServerError::BadRequest(m)) if m.contains("past")),
+        "{r:?}"
+    );
     assert_eq!(s.partial_len(&dev("dev-a"), &hash, DAY).unwrap(), 0);
     assert!(s.is_complete("../../etc/passwd").is_err());
     assert!(s.partial_len(&dev("../x"), &hash, DAY).is_err());
@@ -302,8 +344,14 @@ fn a_partial_upload_is_never_downloadable(f: &Fixture) {
         .append(&dev("dev-a"), &hash, ck(0, 1000, &data[..999]), DAY, ok)
         .unwrap();
     assert!(!f.store.is_complete(hash.as_str()).unwrap());
-    assert!(matches!(f.store.open(hash.as_str()), Err(ServerError::NotFound)));
-    assert!(matches!(f.store.read(hash.as_str()), Err(ServerError::NotFound)));
+    assert!(matches!(
+        f.store.open(hash.as_str()),
+        Err(ServerError::NotFound)
+    ));
+    assert!(matches!(
+        f.store.read(hash.as_str()),
+        Err(ServerError::NotFound)
+    ));
     assert!(f.store.complete_hashes().unwrap().is_empty());
 }
 
@@ -325,8 +373,14 @@ fn expired_partial_uploads_are_swept(f: &Fixture) {
     let s = &f.store;
     s.append(&dev("dev-a"), &hash, ck(0, 1000, &data[..400]), DAY, ok)
         .unwrap();
-    s.append(&dev("dev-a"), &hash, ck(400, 1000, &data[400..500]), DAY, ok)
-        .unwrap();
+    s.append(
+        &dev("dev-a"),
+        &hash,
+        ck(400, 1000, &data[400..500]),
+        DAY,
+        ok,
+    )
+    .unwrap();
     s.append(&dev("dev-b"), &hash, ck(0, 1000, &data[..200]), DAY, ok)
         .unwrap();
     assert_eq!(s.sweep(DAY).unwrap(), 0);
@@ -406,8 +460,13 @@ fn orphans_are_swept_after_the_grace_period_and_referenced_files_never(f: &Fixtu
     wait_until_older_than_now(SystemTime::now());
     let r = photo_sweep::sweep(f.storage.as_ref(), &f.store, policy(Duration::ZERO, true)).unwrap();
     assert_eq!((r.orphan.count, r.orphan.bytes), (1, 3000));
-    assert_eq!(f.store.complete_hashes().unwrap().len(), 2, "a dry run removes nothing");
-    let r = photo_sweep::sweep(f.storage.as_ref(), &f.store, policy(Duration::ZERO, false)).unwrap();
+    assert_eq!(
+        f.store.complete_hashes().unwrap().len(),
+        2,
+        "a dry run removes nothing"
+    );
+    let r =
+        photo_sweep::sweep(f.storage.as_ref(), &f.store, policy(Duration::ZERO, false)).unwrap();
     assert_eq!((r.orphan.count, r.orphan.bytes), (1, 3000));
     assert_eq!(
         f.store.complete_hashes().unwrap(),
@@ -420,23 +479,50 @@ fn orphans_are_swept_after_the_grace_period_and_referenced_files_never(f: &Fixtu
 fn an_upload_begun_on_one_instance_finishes_on_another(f: &Fixture) {
     let (data, hash) = photo(15, 50_000);
     f.store
-        .append(&dev("dev-a"), &hash, ck(0, 50_000, &data[..20_000]), DAY, ok)
+        .append(
+            &dev("dev-a"),
+            &hash,
+            ck(0, 50_000, &data[..20_000]),
+            DAY,
+            ok,
+        )
         .unwrap();
     let other = (f.second)();
-    assert_eq!(other.partial_len(&dev("dev-a"), &hash, DAY).unwrap(), 20_000);
+    assert_eq!(
+        other.partial_len(&dev("dev-a"), &hash, DAY).unwrap(),
+        20_000
+    );
     let r = other.append(&dev("dev-a"), &hash, ck(0, 50_000, &data), DAY, ok);
-    assert!(matches!(&r, Err(ServerError::Conflict(m)) if m.contains("20000")), "{r:?}");
+    assert!(
+        matches!(&r, Err(ServerError::Conflict(m)) if m.contains("20000")),
+        "{r:?}"
+    );
     assert_eq!(
         other
-            .append(&dev("dev-a"), &hash, ck(20_000, 50_000, &data[20_000..35_000]), DAY, ok)
+            .append(
+                &dev("dev-a"),
+                &hash,
+                ck(20_000, 50_000, &data[20_000..35_000]),
+                DAY,
+                ok
+            )
             .unwrap(),
         BlobStatus::Partial(35_000)
     );
     // Back on the first instance, then done.
-    assert_eq!(f.store.partial_len(&dev("dev-a"), &hash, DAY).unwrap(), 35_000);
+    assert_eq!(
+        f.store.partial_len(&dev("dev-a"), &hash, DAY).unwrap(),
+        35_000
+    );
     assert_eq!(
         f.store
-            .append(&dev("dev-a"), &hash, ck(35_000, 50_000, &data[35_000..]), DAY, ok)
+            .append(
+                &dev("dev-a"),
+                &hash,
+                ck(35_000, 50_000, &data[35_000..]),
+                DAY,
+                ok
+            )
             .unwrap(),
         BlobStatus::Complete
     );

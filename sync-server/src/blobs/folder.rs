@@ -387,10 +387,7 @@ mod tests {
         fs::write(&legacy, b"old").unwrap();
         assert_eq!(store.sweep(DAY).unwrap(), 0);
         let old = SystemTime::now() - 2 * DAY;
-        for p in [
-            backend.partial_path("dev-a", &hash),
-            legacy.clone(),
-        ] {
+        for p in [backend.partial_path("dev-a", &hash), legacy.clone()] {
             File::options()
                 .write(true)
                 .open(&p)

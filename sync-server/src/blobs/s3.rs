@@ -136,7 +136,11 @@ impl S3Backend {
 
     /// A device's upload: its chunks in offset order, and the bytes that follow each other
     /// from 0 (what is stored).
-    fn upload(&self, device: &str, hash: &str) -> Result<(Vec<(u64, ObjectMeta)>, u64), ServerError> {
+    fn upload(
+        &self,
+        device: &str,
+        hash: &str,
+    ) -> Result<(Vec<(u64, ObjectMeta)>, u64), ServerError> {
         let mut parts: Vec<(u64, ObjectMeta)> = self
             .list(&self.upload_prefix(device, hash))?
             .into_iter()
@@ -315,7 +319,8 @@ impl Backend for S3Backend {
                 let mut parts = o.location.parts().collect::<Vec<_>>().into_iter().rev();
                 let hash = parts.next()?.as_ref().to_owned();
                 let shard = parts.next()?;
-                (super::valid_hash(&hash) && hash.starts_with(shard.as_ref())
+                (super::valid_hash(&hash)
+                    && hash.starts_with(shard.as_ref())
                     && shard.as_ref().len() == 2)
                     .then(|| BlobInfo {
                         hash,
@@ -350,8 +355,8 @@ impl Backend for S3Backend {
         // slow device downloads), whereas a range bounds what it can hold. Each range is
         // handed on in small copies, so the response never queues a whole range.
         let store = self.store.clone();
-        let ranges = futures::stream::iter((0..len).step_by(RANGE_BYTES as usize)).then(
-            move |at| {
+        let ranges =
+            futures::stream::iter((0..len).step_by(RANGE_BYTES as usize)).then(move |at| {
                 let (store, key) = (store.clone(), key.clone());
                 async move {
                     let range = at..(at + RANGE_BYTES).min(len);
@@ -367,8 +372,10 @@ impl Backend for S3Backend {
                     });
                     Ok::<_, std::io::Error>(futures::stream::iter(pieces))
                 }
-            },
-        );
-        Ok(OpenBlob::new(len, BlobBody::Stream(ranges.try_flatten().boxed())))
+            });
+        Ok(OpenBlob::new(
+            len,
+            BlobBody::Stream(ranges.try_flatten().boxed()),
+        ))
     }
 }

@@ -78,6 +78,10 @@ pub fn s3_config(url: &str, bucket: &str) -> PhotosConfig {
 
 /// A store on `bucket` at `url` (a new one per call: a second server instance).
 pub fn s3_store(url: &str, bucket: &str, max_bytes: u64) -> BlobStore {
-    BlobStore::open_configured(&s3_config(url, bucket), std::path::Path::new("/nonexistent"), max_bytes)
-        .unwrap()
+    BlobStore::open_configured(
+        &s3_config(url, bucket),
+        std::path::Path::new("/nonexistent"),
+        max_bytes,
+    )
+    .unwrap()
 }

@@ -1,0 +1,176 @@
+//! The real `xiangying-server` binary and the photo clean-up: `admin sweep-photos` with and
+//! without `--dry-run` on the folder backend and on an S3 bucket (`XY_S3_URL`; without it the
+//! S3 half fails unless `XY_SKIP_S3=1`), backup refused with the S3 backend, and the clean-up
+//! schedule that `serve` runs, stopping with it.
+
+mod common;
+mod photo_common;
+
+use common::{failed, ok};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use xiangying_server::blobs::BlobStore;
+use xiangying_server::photo_sweep::{self, SweepPolicy};
+use xiangying_server::state::{AppState, Limits};
+use xiangying_server::storage::sqlite::SqliteStorage;
+
+/// Runs the binary with `--config config --data data` and `args`.
+fn with_config(config: &Path, data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
+        .arg("--config")
+        .arg(config)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("XIANGYING_POSTGRES")
+        .env_remove("XIANGYING_CONFIG")
+        .env("XIANGYING_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Writes a file stored 30 days ago.
+fn old_file(path: &Path, bytes: &[u8]) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(SystemTime::now() - Duration::from_secs(30 * 86_400))
+        .unwrap();
+}
+
+fn hash_of(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[test]
+fn sweep_photos_counts_in_a_dry_run_and_removes_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let orphan = hash_of(b"orphan photo");
+    let photo = data.join("photos").join(&orphan[..2]).join(&orphan);
+    old_file(&photo, b"orphan photo");
+    let partial = data.join("photos/partial/dev-a").join(hash_of(b"x"));
+    old_file(&partial, b"half");
+    let config = dir.path().join("xy.toml");
+    fs::write(&config, "[photos]\norphan_grace_days = 7\n").unwrap();
+    let out = ok(&with_config(
+        &config,
+        &data,
+        &["admin", "sweep-photos", "--dry-run"],
+    ));
+    assert_eq!(
+        out.trim(),
+        "would remove: expired partial uploads: 1 (4 bytes); orphaned photos: 1 (12 bytes)"
+    );
+    assert!(photo.exists() && partial.exists());
+    // A longer grace period keeps the 30-day-old file.
+    fs::write(&config, "[photos]\norphan_grace_days = 60\n").unwrap();
+    let out = ok(&with_config(&config, &data, &["admin", "sweep-photos"]));
+    assert_eq!(
+        out.trim(),
+        "removed: expired partial uploads: 1 (4 bytes); orphaned photos: 0 (0 bytes)"
+    );
+    assert!(photo.exists() && !partial.exists());
+    fs::write(&config, "[photos]\norphan_grace_days = 7\n").unwrap();
+    let out = ok(&with_config(&config, &data, &["admin", "sweep-photos"]));
+    assert!(out.contains("orphaned photos: 1 (12 bytes)"), "{out}");
+    assert!(!photo.exists());
+}
+
+#[test]
+fn sweep_photos_on_a_bucket_and_backup_refused_with_s3() {
+    let Some(url) = photo_common::s3_url() else {
+        return;
+    };
+    let bucket = photo_common::unique_bucket("cli");
+    photo_common::create_bucket(&url, &bucket);
+    let store = photo_common::s3_store(&url, &bucket, 1 << 20);
+    let bytes = b"a young photo".to_vec();
+    let hash = hash_of(&bytes);
+    store
+        .append(
+            &"dev-a".into(),
+            &hash.clone().into(),
+            xiangying_server::blobs::Chunk {
+                offset: 0,
+                total: bytes.len() as u64,
+                bytes: &bytes,
+            },
+            Duration::from_secs(3600),
+            || Ok(()),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("xy.toml");
+    fs::write(
+        &config,
+        format!(
+            "[photos]\nbackend = \"s3\"\nbucket = \"{bucket}\"\nendpoint = \"{url}\"\n\
+             prefix = \"photos/\"\naccess_key_id = \"test\"\nsecret_access_key = \"test\"\n\
+             allow_http = true\n"
+        ),
+    )
+    .unwrap();
+    let out = ok(&with_config(
+        &config,
+        &data,
+        &["admin", "sweep-photos", "--dry-run"],
+    ));
+    // Unreferenced, but younger than the grace period: kept.
+    assert_eq!(
+        out.trim(),
+        "would remove: expired partial uploads: 0 (0 bytes); orphaned photos: 0 (0 bytes)"
+    );
+    assert!(store.is_complete(&hash).unwrap());
+    let backup = dir.path().join("backup");
+    let e = failed(&with_config(
+        &config,
+        &data,
+        &["admin", "backup", "--out", backup.to_str().unwrap()],
+    ));
+    assert!(e.contains("photos.backend is \"s3\""), "{e}");
+    assert!(!backup.exists());
+}
+
+#[test]
+fn the_scheduled_clean_up_runs_and_stops_with_its_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::new(dir.path().join("photos"), 1 << 20);
+    let orphan = hash_of(b"orphan photo");
+    let photo = dir.path().join("photos").join(&orphan[..2]).join(&orphan);
+    old_file(&photo, b"orphan photo");
+    let state = Arc::new(AppState::new(
+        Arc::new(SqliteStorage::open(dir.path()).unwrap()),
+        blobs,
+        Limits::default(),
+    ));
+    let policy = SweepPolicy {
+        partial_ttl: Duration::from_secs(3600),
+        orphan_grace: Duration::from_secs(86_400),
+        dry_run: false,
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sweeper = rt.spawn(photo_sweep::run_every(
+        state,
+        policy,
+        Duration::from_millis(20),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    // Waits for the condition: the orphan is gone.
+    while photo.exists() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.send(()).unwrap();
+    rt.block_on(sweeper).unwrap();
+}

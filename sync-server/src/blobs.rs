@@ -371,6 +371,20 @@ impl BlobStore {
         self.backend.folder()
     }
 
+    /// The folder the files live in; empty for the S3 backend (see [`BlobStore::folder`]).
+    pub fn root(&self) -> &Path {
+        self.backend.folder().unwrap_or(Path::new(""))
+    }
+
+    /// Where a device's partial upload of a file lives with the folder backend (for tests and
+    /// tools).
+    pub fn partial_path(&self, device: &DeviceId, hash: &PhotoHash) -> PathBuf {
+        self.root()
+            .join("partial")
+            .join(device.as_str())
+            .join(hash.as_str())
+    }
+
     /// Whether the server holds the whole file.
     pub fn is_complete(&self, hash: &str) -> Result<bool, ServerError> {
         check_hash(hash)?;

@@ -646,7 +646,7 @@ mod tests {
 
     /// Puts a file into the blob store under `name` (normally its hash).
     fn put_blob(blobs: &BlobStore, name: &str, bytes: &[u8]) {
-        let dir = blobs.folder().unwrap().join(&name[..2]);
+        let dir = blobs.root().join(&name[..2]);
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(name), bytes).unwrap();
     }

@@ -122,7 +122,9 @@ impl Read for OpenBlob {
             BlobBody::File(f) => f.read(buf),
             BlobBody::Stream(s) => {
                 while self.pending.is_empty() {
-                    match s3::block_on(futures::StreamExt::next(s)) {
+                    let next = s3::block_on(futures::StreamExt::next(s))
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    match next {
                         Some(chunk) => self.pending = chunk?,
                         None => return Ok(0),
                     }

@@ -39,22 +39,24 @@ const FORWARD_BYTES: usize = 16 << 10;
 pub const PARTS_IN_FLIGHT: usize = 2;
 
 /// The runtime the S3 requests run on (two threads; built on first use, never dropped).
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+fn runtime() -> Result<&'static tokio::runtime::Runtime, ServerError> {
+    static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("xiangying-s3")
             .enable_all()
             .build()
-            .unwrap_or_else(|e| panic!("cannot start the S3 runtime: {e}"))
+            .map_err(|e| e.to_string())
     })
+    .as_ref()
+    .map_err(|e| ServerError::Internal(format!("cannot start the S3 runtime: {e}")))
 }
 
 /// Runs `fut` to completion on the S3 runtime. Call from blocking code only (a Tokio
 /// blocking thread, a plain thread), never from inside an async task.
-pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    runtime().block_on(fut)
+pub(crate) fn block_on<F: std::future::Future>(fut: F) -> Result<F::Output, ServerError> {
+    Ok(runtime()?.block_on(fut))
 }
 
 fn s3_err(what: &str, e: object_store::Error) -> ServerError {
@@ -118,7 +120,7 @@ impl S3Backend {
     }
 
     fn list(&self, prefix: &Key) -> Result<Vec<ObjectMeta>, ServerError> {
-        block_on(self.store.list(Some(prefix)).try_collect::<Vec<_>>())
+        block_on(self.store.list(Some(prefix)).try_collect::<Vec<_>>())?
             .map_err(|e| s3_err("list", e))
     }
 
@@ -131,7 +133,7 @@ impl S3Backend {
                 }
             }
             Ok(())
-        })
+        })?
     }
 
     /// A device's upload: its chunks in offset order, and the bytes that follow each other
@@ -198,7 +200,7 @@ fn age(o: &ObjectMeta, now: SystemTime) -> Duration {
 
 impl Backend for S3Backend {
     fn is_complete(&self, hash: &str) -> Result<bool, ServerError> {
-        match block_on(self.store.head(&self.final_key(hash))) {
+        match block_on(self.store.head(&self.final_key(hash)))? {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(s3_err("head", e)),
@@ -234,7 +236,7 @@ impl Backend for S3Backend {
     ) -> Result<(), ServerError> {
         let key = self.key(&format!("partial/{device}/{hash}/{offset:020}"));
         let payload = PutPayload::from(bytes::Bytes::copy_from_slice(bytes));
-        block_on(self.store.put(&key, payload))
+        block_on(self.store.put(&key, payload))?
             .map(|_| ())
             .map_err(|e| s3_err("store a chunk", e))
     }
@@ -253,11 +255,12 @@ impl Backend for S3Backend {
         let mut write = if held {
             None
         } else {
-            let upload = block_on(self.store.put_multipart(&dest))
+            let upload = block_on(self.store.put_multipart(&dest))?
                 .map_err(|e| s3_err("start an upload", e))?;
             Some(WriteMultipart::new_with_chunk_size(upload, PART_BYTES))
         };
-        let streamed = block_on(self.stream_parts(&parts, |b| hasher.update(b), write.as_mut()));
+        let streamed = block_on(self.stream_parts(&parts, |b| hasher.update(b), write.as_mut()))
+            .and_then(|r| r);
         let abort = |write: Option<WriteMultipart>| {
             if let Some(w) = write {
                 let _ = block_on(w.abort());
@@ -278,7 +281,7 @@ impl Backend for S3Backend {
             return Err(e);
         }
         if let Some(w) = write {
-            block_on(w.finish()).map_err(|e| s3_err("complete an upload", e))?;
+            block_on(w.finish())?.map_err(|e| s3_err("complete an upload", e))?;
         }
         self.delete_all(&objects)
     }
@@ -311,7 +314,7 @@ impl Backend for S3Backend {
         } else {
             Some(Key::from(self.prefix.as_str()))
         };
-        let all = block_on(self.store.list(root.as_ref()).try_collect::<Vec<_>>())
+        let all = block_on(self.store.list(root.as_ref()).try_collect::<Vec<_>>())?
             .map_err(|e| s3_err("list", e))?;
         let mut out: Vec<BlobInfo> = all
             .into_iter()
@@ -337,7 +340,7 @@ impl Backend for S3Backend {
     }
 
     fn remove_complete(&self, hash: &str) -> Result<(), ServerError> {
-        match block_on(self.store.delete(&self.final_key(hash))) {
+        match block_on(self.store.delete(&self.final_key(hash)))? {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(s3_err("delete", e)),
         }
@@ -345,7 +348,7 @@ impl Backend for S3Backend {
 
     fn open(&self, hash: &str) -> Result<OpenBlob, ServerError> {
         let key = self.final_key(hash);
-        let len = match block_on(self.store.head(&key)) {
+        let len = match block_on(self.store.head(&key))? {
             Ok(meta) => meta.size,
             Err(object_store::Error::NotFound { .. }) => return Err(ServerError::NotFound),
             Err(e) => return Err(s3_err("head", e)),
@@ -362,6 +365,7 @@ impl Backend for S3Backend {
                     let range = at..(at + RANGE_BYTES).min(len);
                     // The request runs on the S3 runtime, whichever runtime polls the stream.
                     let got = runtime()
+                        .map_err(|e| std::io::Error::other(e.to_string()))?
                         .spawn(async move { store.get_range(&key, range).await })
                         .await
                         .map_err(std::io::Error::other)?

@@ -6,7 +6,8 @@
 //! Resumable uploads at offsets, a wrong offset, a hash mismatch, the size limits, the
 //! per-device partial bytes the quota counts, two devices uploading the same file at once, a
 //! download, a partial upload never downloadable, the expiry sweep, the orphan sweep with its
-//! grace period, and an upload begun on one server instance and finished on another.
+//! grace period, and an upload begun on one server instance and finished on another (through
+//! the real HTTP server: `photo_http.rs`).
 
 mod photo_common;
 

@@ -18,7 +18,6 @@
 //! wait_secs = 75                              # wake-up channel heartbeat (at most 120)
 //! code_ttl_hours = 72                         # enrolment codes expire this long after issue
 //!
-//!
 //! [photos]                                    # where photo files live (decision 0037)
 //! backend = "s3"                              # "folder" (default: <data>/photos) or "s3"
 //! bucket = "xiangying-photos"                 # S3: the bucket (needed)

@@ -174,3 +174,68 @@ fn the_scheduled_clean_up_runs_and_stops_with_its_server() {
     stop.send(()).unwrap();
     rt.block_on(sweeper).unwrap();
 }
+
+/// Runs `serve` with `photos` as the `[photos]` table, waits for `/health`, stops it with
+/// SIGTERM and checks that it ends cleanly (the clean-up schedule stops with the server).
+fn serve_and_stop(photos: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = dir.path().join("xiangying.toml");
+    fs::write(
+        &cfg,
+        format!(
+            "data = {:?}\nlisten = \"127.0.0.1:{port}\"\n[photos]\nsweep_every_minutes = 1\n{photos}",
+            dir.path().join("data").display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
+        .args(["--config", cfg.to_str().unwrap(), "serve"])
+        .env_remove("XIANGYING_POSTGRES")
+        .env_remove("XIANGYING_DATA")
+        .env_remove("XIANGYING_LISTEN")
+        .env("XIANGYING_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let mut answer = String::new();
+    while answer.is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "serve ended early");
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            s.read_to_string(&mut answer).unwrap();
+        } else {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn serve_with_the_folder_stops_cleanly_with_its_clean_up() {
+    serve_and_stop("");
+}
+
+#[test]
+fn serve_with_a_bucket_stops_cleanly_with_its_clean_up() {
+    let Some(url) = photo_common::s3_url() else {
+        return;
+    };
+    let bucket = photo_common::unique_bucket("serve");
+    photo_common::create_bucket(&url, &bucket);
+    serve_and_stop(&format!(
+        "backend = \"s3\"\nbucket = \"{bucket}\"\nendpoint = \"{url}\"\n\
+         access_key_id = \"test\"\nsecret_access_key = \"test\"\nallow_http = true\n"
+    ));
+}

@@ -3,7 +3,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /health` | `{"status":"ok"}` once the storage answers |
-//! | `GET /metrics` | counters in the Prometheus text format, for `Authorization: Bearer <metrics_token>` (or, with no token configured, loopback clients only) |
+//! | `GET /metrics` | the server's metrics ([`crate::metrics`]) in the Prometheus text format, for `Authorization: Bearer <metrics_token>` (or, with no token configured, loopback clients only) |
 //! | `POST /v1/enrol` | JSON `{code, token, device_name}` → `{device_id, person}`; a bad code is 401, an expired one 410, too many failures 429 |
 //! | `GET /v1/org` | the roster as the caller's role sees it, and the catalogue: `{version, roster, catalogue}` |
 //! | `POST /v1/sync` | postcard [`SyncRequest`] → [`SyncResponse`] |
@@ -30,6 +30,7 @@
 use crate::auth;
 use crate::blobs::BlobStatus;
 use crate::error::ServerError;
+use crate::metrics::{self as m, InFlight, Phase};
 use crate::photo_access;
 use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, Tx, with_tx};
@@ -72,6 +73,8 @@ pub fn router(state: Shared) -> Router {
     let sync_limit = limits.max_sync_body;
     let photo_limit = usize::try_from(limits.max_photo).unwrap_or(usize::MAX);
     let timeout = Duration::from_secs(limits.request_timeout_secs);
+    m::install();
+    metrics::gauge!(m::HEAVY_LIMIT).set(limits.max_inflight as f64);
     // Sync and photos share one pool of requests served at once (one semaphore for every
     // route the layer wraps); a full pool sheds at once.
     let shed = ServiceBuilder::new()
@@ -79,7 +82,8 @@ pub fn router(state: Shared) -> Router {
             ServerError::Overloaded(OVERLOADED_RETRY_SECS)
         }))
         .load_shed()
-        .layer(GlobalConcurrencyLimitLayer::new(limits.max_inflight));
+        .layer(GlobalConcurrencyLimitLayer::new(limits.max_inflight))
+        .layer(middleware::from_fn(m::track_heavy));
     // A `Content-Length` over the limit is refused before reading; a body without one is cut
     // off at the limit. Either way the answer is a `too_large` refusal with its code.
     let sync_route = Router::new()
@@ -114,6 +118,9 @@ pub fn router(state: Shared) -> Router {
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))
+        // Every request counted and timed by its route template (a layer on the router wraps
+        // each route, so the template is known; the fallback is "unmatched").
+        .layer(middleware::from_fn(m::track_http))
         // Outermost: every request gets an id of the server's own (one a client sent is
         // dropped first), logged with the request (method, path, status, time; no bodies,
         // no query strings) and returned in `x-request-id`, which a device's error then names.
@@ -225,9 +232,15 @@ async fn authenticate(
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ServerError::Internal(format!("worker: {e}")))?
+    // Counted from now until the work ends, queued or running (a dropped request's work
+    // still runs to its end).
+    let queued = InFlight::enter(m::BLOCKING_TASKS);
+    tokio::task::spawn_blocking(move || {
+        let _queued = queued;
+        f()
+    })
+    .await
+    .map_err(|e| ServerError::Internal(format!("worker: {e}")))?
 }
 
 fn now() -> i64 {
@@ -295,27 +308,23 @@ fn metrics_allowed(state: &AppState, client: ClientIp, headers: &HeaderMap) -> b
     }
 }
 
+/// `GET /metrics`: the process's metrics in the Prometheus text format (version 0.0.4).
 async fn metrics(
     State(state): State<Shared>,
     client: ClientIp,
     headers: HeaderMap,
-) -> Result<String, ServerError> {
-    use std::sync::atomic::Ordering::Relaxed;
+) -> Result<Response, ServerError> {
     if !metrics_allowed(&state, client, &headers) {
         return Err(ServerError::Unauthorised);
     }
-    let m: &Metrics = &state.metrics;
-    Ok(format!(
-        "xiangying_syncs_total {}\nxiangying_pushed_changes_total {}\nxiangying_sync_bytes_in_total {}\nxiangying_sync_bytes_out_total {}\nxiangying_photo_bytes_in_total {}\nxiangying_tampering_total {}\nxiangying_waiting_devices {}\nxiangying_wait_checks_total {}\n",
-        m.syncs.load(Relaxed),
-        m.pushed.load(Relaxed),
-        m.bytes_in.load(Relaxed),
-        m.bytes_out.load(Relaxed),
-        m.photo_bytes_in.load(Relaxed),
-        m.tampering.load(Relaxed),
-        state.wake.waiting(),
-        m.wait_checks.load(Relaxed),
-    ))
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        m::render(),
+    )
+        .into_response())
 }
 
 /// The body of `POST /v1/enrol`.
@@ -449,9 +458,11 @@ async fn sync_handler(
         .get(REDELIVERY_HEADER)
         .is_some_and(|v| v.as_bytes() == b"1")
         && state.in_recovery(now());
+    let decoding = Phase::start("decode");
     let req: SyncRequest = wire::decode(&body)
         .map_err(|e| ServerError::BadRequest(format!("not a sync request: {e}")))?;
-    Metrics::add(&state.metrics.bytes_in, body.len() as u64);
+    drop(decoding);
+    m::sync_bytes("in", body.len() as u64);
     drop(body);
     let st = state.clone();
     let how = Pushing {
@@ -459,9 +470,10 @@ async fn sync_handler(
         redelivery,
     };
     let resp = blocking(move || sync_blocking(&st, &device, how, &req)).await?;
+    let encoding = Phase::start("encode");
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
-    Metrics::add(&state.metrics.syncs, 1);
-    Metrics::add(&state.metrics.bytes_out, bytes.len() as u64);
+    drop(encoding);
+    m::sync_bytes("out", bytes.len() as u64);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -486,6 +498,7 @@ async fn wait(
     Query(q): Query<WaitQuery>,
 ) -> Result<Response, ServerError> {
     let mut rung = state.wake.subscribe();
+    let _waiting = InFlight::enter(m::WAITING_DEVICES);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
     let mut seen = *rung.borrow_and_update();
     if state.wake.is_closed() {
@@ -494,6 +507,7 @@ async fn wait(
     // The first look asks the store, and learns the person's read scope for the rings.
     let (st, person) = (state.clone(), device.person.clone());
     Metrics::add(&state.metrics.wait_checks, 1);
+    metrics::counter!(m::WAIT_CHECKS).increment(1);
     let (mut news, scope) = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
             let roster = st.roster(tx)?;
@@ -518,6 +532,7 @@ async fn wait(
         if state.wake.concerns(seen, now, &scope) {
             let (st, person) = (state.clone(), device.person.clone());
             Metrics::add(&state.metrics.wait_checks, 1);
+            metrics::counter!(m::WAIT_CHECKS).increment(1);
             news = blocking(move || {
                 with_tx(st.storage.as_ref(), |tx| {
                     let roster = st.roster(tx)?;
@@ -555,8 +570,16 @@ fn sync_blocking(
     req: &SyncRequest,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
+    let changes = req.push.len() as u64;
+    let refused = |e: ServerError| {
+        m::changes_refused(changes, e.code());
+        e
+    };
     // Every pushed byte is sized up and parsed before any lock is taken.
-    let checked = sync::check_push(&state.limits, &req.push)?;
+    let checking = Phase::start("check");
+    let checked = sync::check_push(&state.limits, &req.push).map_err(refused)?;
+    drop(checking);
+    let pushing = Phase::start("push");
     let pushed = with_tx(storage, |tx| {
         let roster = state.roster(tx)?;
         let ctx = Ctx {
@@ -574,18 +597,20 @@ fn sync_blocking(
         Err(ServerError::Tamper { case_id, reason }) => {
             let why = format!("case {case_id}: {reason}");
             tracing::warn!(device = %device.id, person = %device.person, %why, "tampering: device quarantined");
-            Metrics::add(&state.metrics.tampering, 1);
+            metrics::counter!(m::QUARANTINED).increment(1);
             with_tx(storage, |tx| tx.quarantine_device(&device.id, &why))?;
-            return Err(ServerError::Tamper { case_id, reason });
+            return Err(refused(ServerError::Tamper { case_id, reason }));
         }
-        other => other?,
+        other => other.map_err(refused)?,
     };
+    drop(pushing);
+    m::changes_accepted(changes);
     if !pushed.keys.is_empty() {
         // Committed: whoever waits on the wake-up channel and may read one of these checks.
         state.wake.ring_for(pushed.keys);
     }
     let acked_through = pushed.max_seq;
-    Metrics::add(&state.metrics.pushed, req.push.len() as u64);
+    let _pulling = Phase::start("pull");
     let max_bytes = usize::try_from(req.max_feed_bytes)
         .unwrap_or(usize::MAX)
         .min(state.limits.max_feed_bytes);
@@ -746,6 +771,7 @@ async fn photo_patch(
     })
     .await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
+    m::photo_bytes("in", len);
     Ok(match status {
         BlobStatus::Complete => StatusCode::CREATED.into_response(),
         BlobStatus::Partial(n) => {
@@ -775,7 +801,7 @@ async fn photo_get(
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
             (header::CONTENT_LENGTH, HeaderValue::from(len)),
         ],
-        Body::from_stream(stream),
+        m::counted_body(Body::from_stream(stream)),
     )
         .into_response())
 }

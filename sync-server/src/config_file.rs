@@ -9,6 +9,8 @@
 //! recovery_window_days = 30                   # days after a restore counted as recovery
 //! tls_cert = "/etc/xiangying/cert.pem"        # optional: serve HTTPS itself, with this
 //! tls_key = "/etc/xiangying/key.pem"          # chain and key (both or neither)
+//! log_format = "json"                         # "plain" (default) or "json": one JSON object
+//!                                             # per line (`serve --log-format` wins)
 //!
 //! [limits]
 //! max_sync_body = 16777216                    # largest POST /v1/sync body, bytes
@@ -64,12 +66,25 @@ pub struct FileConfig {
     pub tls_cert: Option<PathBuf>,
     /// The PEM private key of `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// How log lines are written (`plain` when left out).
+    pub log_format: Option<LogFormat>,
     /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
     pub limits: Limits,
     /// Where photo files live and how they are cleaned up (the folder when left out).
     #[serde(default)]
     pub photos: PhotosConfig,
+}
+
+/// How the server writes its log lines (to standard error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Plain,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 impl FileConfig {
@@ -246,6 +261,17 @@ mod tests {
         assert!(e.contains("photos.sweep_every_minutes"), "{e}");
         let e = FileConfig::parse("[photos]\nbuckt = \"b\"").unwrap_err();
         assert!(e.contains("buckt"), "{e}");
+    }
+
+    #[test]
+    fn the_log_format_is_plain_or_json() {
+        assert_eq!(FileConfig::parse("").unwrap().log_format, None);
+        let cfg = FileConfig::parse("log_format = \"json\"").unwrap();
+        assert_eq!(cfg.log_format, Some(LogFormat::Json));
+        let cfg = FileConfig::parse("log_format = \"plain\"").unwrap();
+        assert_eq!(cfg.log_format, Some(LogFormat::Plain));
+        let e = FileConfig::parse("log_format = \"xml\"").unwrap_err();
+        assert!(e.contains("log_format") || e.contains("xml"), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`protocol`]: the protocol version check; [`auth`]: codes and
 //!   tokens; [`blobs`]: photo files (a folder or an S3 bucket); [`photo_sweep`]: their clean-up;
+//!   [`metrics`]: the figures `GET /metrics` serves;
 //! - [`admin`]: street set-up and enrolment codes;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`export`]: the whole street as JSON Lines plus photo files;
@@ -21,6 +22,7 @@ pub mod device_slots;
 pub mod error;
 pub mod export;
 pub mod listen;
+pub mod metrics;
 pub mod photo_access;
 pub mod photo_sweep;
 pub mod printable;

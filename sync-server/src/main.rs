@@ -5,13 +5,14 @@
 //! file), `XIANGYING_DATA` (data folder), `XIANGYING_LISTEN` (address), `XIANGYING_POSTGRES`
 //! (PostgreSQL URL; SQLite otherwise), `XIANGYING_TLS_CERT` and `XIANGYING_TLS_KEY` (serve
 //! HTTPS itself with this PEM chain and key), `XIANGYING_LOG` (log filter, e.g. `info`),
-//! `XIANGYING_LOG_JSON=1` (JSON logs).
+//! `XIANGYING_LOG_FORMAT` (`plain` or `json`, as `serve --log-format`; the older
+//! `XIANGYING_LOG_JSON=1` still means `json`).
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xiangying_server::config_file::FileConfig;
+use xiangying_server::config_file::{FileConfig, LogFormat};
 use xiangying_server::{Config, admin, backup};
 
 #[derive(Parser)]
@@ -49,6 +50,10 @@ enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, env = "XIANGYING_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// How log lines are written to standard error: plain text, or one JSON object per
+        /// line for a log collector [default: the config file's log_format, else plain].
+        #[arg(long, value_enum, env = "XIANGYING_LOG_FORMAT")]
+        log_format: Option<LogFormat>,
     },
     /// Administer the street.
     Admin {
@@ -192,7 +197,6 @@ fn refuse_backup_with_s3(file: &FileConfig, what: &str) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    init_logs();
     let cli = Cli::parse();
     let file = match cli.config.as_deref().map(FileConfig::load).transpose() {
         Ok(f) => f.unwrap_or_default(),
@@ -201,6 +205,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let flag = match &cli.command {
+        Command::Serve { log_format, .. } => *log_format,
+        Command::Admin { .. } => None,
+    };
+    init_logs(log_format(flag, &file));
     let cfg = Config {
         data: cli
             .data
@@ -221,14 +230,30 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logs() {
+/// The log format: the flag (or `XIANGYING_LOG_FORMAT`), else `XIANGYING_LOG_JSON=1`, else
+/// the config file's, else plain.
+fn log_format(flag: Option<LogFormat>, file: &FileConfig) -> LogFormat {
+    flag.or_else(|| {
+        std::env::var("XIANGYING_LOG_JSON")
+            .is_ok_and(|v| v == "1")
+            .then_some(LogFormat::Json)
+    })
+    .or(file.log_format)
+    .unwrap_or_default()
+}
+
+/// Log lines go to standard error (standard output is the admin commands' answer), filtered by
+/// `XIANGYING_LOG` (default `info`).
+fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("XIANGYING_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if std::env::var("XIANGYING_LOG_JSON").is_ok_and(|v| v == "1") {
-        builder.json().init();
-    } else {
-        builder.init();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        // The request's span (method, path, request id) on each line, once.
+        LogFormat::Json => builder.json().with_span_list(false).init(),
+        LogFormat::Plain => builder.init(),
     }
 }
 
@@ -238,6 +263,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             listen,
             tls_cert,
             tls_key,
+            log_format: _,
         } => {
             let listen = listen
                 .or(file.listen)

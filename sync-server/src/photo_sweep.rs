@@ -74,9 +74,9 @@ pub fn sweep(
         orphan.bytes += blob.len;
     }
     if !policy.dry_run {
-        metrics::counter!("xiangying_photo_sweep_removed_total", "kind" => "partial")
+        metrics::counter!(crate::metrics::PHOTO_SWEEP_REMOVED, "kind" => "partial")
             .increment(partial.count);
-        metrics::counter!("xiangying_photo_sweep_removed_total", "kind" => "orphan")
+        metrics::counter!(crate::metrics::PHOTO_SWEEP_REMOVED, "kind" => "orphan")
             .increment(orphan.count);
     }
     Ok(SweepReport { partial, orphan })

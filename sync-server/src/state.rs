@@ -164,21 +164,13 @@ impl Limits {
     }
 }
 
-/// Counters served at `/metrics`.
+/// This instance's own tallies, for the demo's summary and for tests that run several servers
+/// in one process. `/metrics` serves the process-wide figures ([`crate::metrics`]), which
+/// count the same things and more.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Sync requests answered.
-    pub syncs: AtomicU64,
-    /// Changes pushed (outbox entries).
-    pub pushed: AtomicU64,
-    /// Request body bytes of sync requests.
-    pub bytes_in: AtomicU64,
-    /// Response body bytes of sync responses.
-    pub bytes_out: AtomicU64,
     /// Photo bytes received.
     pub photo_bytes_in: AtomicU64,
-    /// Requests refused as tampering.
-    pub tampering: AtomicU64,
     /// Looks at the store by waits on the wake-up channel (one when a wait starts, one per
     /// ring that may concern it).
     pub wait_checks: AtomicU64,
@@ -206,7 +198,7 @@ pub struct AppState {
     pub instance: String,
     /// Limits.
     pub limits: Limits,
-    /// Counters.
+    /// This instance's own tallies (the exporter's figures are process-wide).
     pub metrics: Metrics,
     /// Requests in flight per device.
     pub device_slots: DeviceSlots,

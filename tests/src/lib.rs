@@ -7,6 +7,7 @@ pub mod child_server;
 pub mod counting_proxy;
 pub mod fixtures;
 pub mod link;
+pub mod prom_text;
 pub mod proxy;
 pub mod world;
 

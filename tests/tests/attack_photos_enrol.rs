@@ -526,7 +526,12 @@ fn metrics_ask_for_their_token() {
     assert_eq!(wrong.status().as_u16(), 401);
     let right = client.get(&url).bearer_auth(token).send().unwrap();
     assert_eq!(right.status().as_u16(), 200);
-    assert!(right.text().unwrap().contains("xiangying_syncs_total"));
+    assert!(
+        right
+            .text()
+            .unwrap()
+            .contains("# TYPE xiangying_build_info gauge")
+    );
     // Without a token configured, loopback clients are answered.
     let f = Field::new(sample_org());
     let open = client

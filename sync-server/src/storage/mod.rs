@@ -354,13 +354,17 @@ pub trait Storage: Send + Sync + 'static {
     }
 }
 
-/// Runs `f` in a transaction and returns its value.
+/// Runs `f` in a transaction and returns its value; the time it took (committed or not) goes to
+/// `xiangying_store_transaction_duration_seconds` ([`crate::metrics`]).
 pub fn with_tx<T>(storage: &dyn Storage, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let mut out = None;
-    storage.transact(&mut |tx| {
+    let started = std::time::Instant::now();
+    let done = storage.transact(&mut |tx| {
         out = Some(f(tx)?);
         Ok(())
-    })?;
+    });
+    crate::metrics::store_transaction(storage.kind(), started.elapsed());
+    done?;
     out.ok_or_else(|| ServerError::Internal("transaction returned nothing".into()))
 }
 

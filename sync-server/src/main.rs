@@ -182,18 +182,21 @@ fn sweep_policy(file: &FileConfig, dry_run: bool) -> xiangying_server::photo_swe
     }
 }
 
-/// Backup and restore copy photo files from and into `<data>/photos`: refused with the S3
-/// backend, whose bucket is backed up by the object store's own means (docs/OPERATIONS.md).
-fn refuse_backup_with_s3(file: &FileConfig, what: &str) -> Result<(), String> {
+/// The bucket photos live in, for backup and restore: `None` for the data folder.
+fn photo_bucket(
+    file: &FileConfig,
+    cfg: &Config,
+) -> Result<Option<xiangying_server::blobs::BlobStore>, xiangying_server::error::ServerError> {
     if file.photos.backend == xiangying_server::blobs::BackendKind::S3 {
-        return Err(format!(
-            "admin {what} copies photo files from and into <data>/photos, but photos.backend is \
-             \"s3\": not supported yet. Back up the bucket with the object store's own means \
-             (versioning, replication) and the database with pg_dump or a copy of the SQLite \
-             file; see docs/OPERATIONS.md, \"Photos: folder or object storage\""
-        ));
+        xiangying_server::blobs::BlobStore::open_configured(
+            &file.photos,
+            &cfg.data,
+            cfg.limits.max_photo,
+        )
+        .map(Some)
+    } else {
+        Ok(None)
     }
-    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -324,8 +327,8 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         Command::Admin {
             action: AdminCommand::Backup { out },
         } => {
-            refuse_backup_with_s3(file, "backup")?;
-            let m = backup::backup(&backup::Location::of(&cfg), &out)?;
+            let bucket = photo_bucket(file, &cfg)?;
+            let m = backup::backup_with(&backup::Location::of(&cfg), bucket.as_ref(), &out)?;
             println!(
                 "backed up {} store {} (schema version {}, epoch {}): {} files into {}",
                 m.backend,
@@ -339,8 +342,8 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         Command::Admin {
             action: AdminCommand::Restore { from },
         } => {
-            refuse_backup_with_s3(file, "restore")?;
-            let r = backup::restore(&backup::Location::of(&cfg), &from)?;
+            let bucket = photo_bucket(file, &cfg)?;
+            let r = backup::restore_with(&backup::Location::of(&cfg), bucket.as_ref(), &from)?;
             println!(
                 "restored the backup of {} ({} files, schema version {}); new epoch {}; \
                  the replaced store is kept: {}",

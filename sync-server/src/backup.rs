@@ -4,8 +4,9 @@
 //! A backup folder holds the database (`server.db`, an SQLite copy made with `VACUUM INTO`, or
 //! `postgres.sql`, a plain `pg_dump` of the server's schema), the photo files under
 //! `photos/<2 hex>/<sha-256>`, and `manifest.json` ([`Manifest`]), written last, naming every
-//! file with its size and SHA-256. The database copy is taken first: photos are only ever
-//! added, so every photo the copy knows is on disk by then.
+//! file with its size and SHA-256. The database copy is taken first: a photo a case cites is
+//! never removed (the clean-up removes only photos no case cites, [`crate::photo_sweep`]), so
+//! every photo the copy knows is on disk by then.
 //!
 //! A restore verifies the whole backup before touching anything (a missing, damaged or extra
 //! large file, a backup from a newer schema or of the other backend is refused, naming the

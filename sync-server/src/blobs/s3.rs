@@ -12,7 +12,7 @@
 //!
 //! object_store is async; this module's calls are blocking (the photo routes run them on
 //! Tokio's blocking threads, the admin commands on the main thread), so they run the requests
-//! on a small runtime of their own ([`block_on`]). Downloads are forwarded chunk by chunk as
+//! on a small runtime of their own (`block_on`). Downloads are forwarded chunk by chunk as
 //! they arrive; completing an upload streams the chunks through the hash and into the
 //! multipart upload, at most [`PART_BYTES`] buffered per part and [`PARTS_IN_FLIGHT`] parts in
 //! flight.

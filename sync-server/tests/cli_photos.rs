@@ -187,6 +187,7 @@ fn the_scheduled_clean_up_runs_and_stops_with_its_server() {
         orphan_grace: Duration::from_secs(86_400),
         dry_run: false,
     };
+    xiangying_server::metrics::install();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let sweeper = rt.spawn(photo_sweep::run_every(
@@ -203,6 +204,11 @@ fn the_scheduled_clean_up_runs_and_stops_with_its_server() {
     }
     stop.send(()).unwrap();
     rt.block_on(sweeper).unwrap();
+    let text = xiangying_server::metrics::render();
+    assert!(
+        text.contains("xiangying_photo_sweep_removed_total{kind=\"orphan\"} 1"),
+        "{text}"
+    );
 }
 
 /// Runs `serve` with `photos` as the `[photos]` table, waits for `/health`, stops it with

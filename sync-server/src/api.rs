@@ -757,7 +757,9 @@ async fn photo_patch(
             return Err(ServerError::NotFound);
         }
         let ttl = st.limits.partial_upload_ttl();
-        if offset == 0 {
+        // A new upload sweeps the folder's expired uploads; a bucket is listed only by the
+        // scheduled clean-up (a listing of every partial upload per photo would cost requests).
+        if offset == 0 && st.blobs.folder().is_some() {
             let swept = st.blobs.sweep(ttl)?;
             if swept > 0 {
                 tracing::info!(swept, "expired partial photo uploads removed");
@@ -804,11 +806,12 @@ async fn photo_get(
         st.blobs.open(hash.as_str())
     })
     .await?;
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(blob.file));
+    let len = blob.len;
+    let stream = blob.into_stream();
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
-            (header::CONTENT_LENGTH, HeaderValue::from(blob.len)),
+            (header::CONTENT_LENGTH, HeaderValue::from(len)),
         ],
         m::counted_body(Body::from_stream(stream)),
     )

@@ -4,8 +4,9 @@
 //! A backup folder holds the database (`server.db`, an SQLite copy made with `VACUUM INTO`, or
 //! `postgres.sql`, a plain `pg_dump` of the server's schema), the photo files under
 //! `photos/<2 hex>/<sha-256>`, and `manifest.json` ([`Manifest`]), written last, naming every
-//! file with its size and SHA-256. The database copy is taken first: photos are only ever
-//! added, so every photo the copy knows is on disk by then.
+//! file with its size and SHA-256. The database copy is taken first: a photo a case cites is
+//! never removed (the clean-up removes only photos no case cites, [`crate::photo_sweep`]), so
+//! every photo the copy knows is on disk by then.
 //!
 //! A restore verifies the whole backup before touching anything (a missing, damaged or extra
 //! large file, a backup from a newer schema or of the other backend is refused, naming the
@@ -13,7 +14,14 @@
 //! the data folder; PostgreSQL: a staging schema), migrates it, writes a new epoch and
 //! `restored_at`, and only then swaps it in. The replaced store is kept, not deleted:
 //! `before-restore-<time>/` in the data folder, or the schema `<schema>_before_<time>`.
+//!
+//! With photos in an S3 bucket (decision 0037) the backup streams each photo object into the
+//! same `photos/<2 hex>/<sha-256>` files, and a restore puts into the bucket every photo of the
+//! backup it lacks (before the store is swapped; photos already there stay, being named by
+//! their content) and leaves the data folder's photos alone ([`backup_with`],
+//! [`restore_with`]).
 
+use crate::blobs::BlobStore;
 use crate::error::{ServerError, StorageError};
 use crate::storage::migrations::{self, LATEST};
 use crate::storage::postgres::{PgOptions, PostgresStorage};
@@ -166,6 +174,68 @@ fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String)> {
     Ok((size, hex::encode(hasher.finalize())))
 }
 
+/// Streams a whole photo from the store into `to`; returns its size and SHA-256.
+fn copy_blob(blobs: &BlobStore, hash: &str, to: &Path) -> Result<(u64, String)> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    }
+    let mut src = blobs.open(hash)?;
+    let mut dst = fs::File::create(to).map_err(|e| io(to, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = src
+            .read(&mut buf)
+            .map_err(|e| ServerError::Internal(format!("photo {hash}: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n]).map_err(|e| io(to, e))?;
+        size += n as u64;
+    }
+    dst.sync_all().map_err(|e| io(to, e))?;
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// The device id a restore's photo uploads are stored under.
+const RESTORE_DEVICE: &str = "restore";
+
+/// Puts every photo of the backup that `bucket` lacks into it, in pieces of at most
+/// [`crate::blobs::s3::PART_BYTES`], each checked against its hash as any upload.
+fn upload_photos(from: &Path, manifest: &Manifest, bucket: &BlobStore) -> Result<()> {
+    let device = xiangying_model::ids::DeviceId::from(RESTORE_DEVICE);
+    let mut buf = vec![0u8; crate::blobs::s3::PART_BYTES];
+    for f in manifest.files.iter().skip(1) {
+        if bucket.is_complete(&f.sha256)? {
+            continue;
+        }
+        let hash = xiangying_model::ids::PhotoHash::from(f.sha256.as_str());
+        let path = from.join(&f.path);
+        let mut src = fs::File::open(&path).map_err(|e| io(&path, e))?;
+        let mut offset = 0u64;
+        loop {
+            let n = src.read(&mut buf).map_err(|e| io(&path, e))?;
+            if n == 0 && offset > 0 {
+                break;
+            }
+            let chunk = crate::blobs::Chunk {
+                offset,
+                total: f.size,
+                bytes: &buf[..n],
+            };
+            let day = std::time::Duration::from_secs(86_400);
+            let done = bucket.append(&device, &hash, chunk, day, || Ok(()))?;
+            offset += n as u64;
+            if done == crate::blobs::BlobStatus::Complete {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The size and SHA-256 of a file.
 fn hash_file(path: &Path) -> Result<(u64, String)> {
     let mut f = fs::File::open(path).map_err(|e| io(path, e))?;
@@ -197,6 +267,12 @@ fn photo_paths(photos: &Path) -> Vec<String> {
 /// Writes a backup of the store at `loc` into `out` (which must not exist, or be empty) while
 /// the server may keep serving; returns the manifest written.
 pub fn backup(loc: &Location, out: &Path) -> Result<Manifest> {
+    backup_with(loc, None, out)
+}
+
+/// [`backup`], the photos read from `bucket` when given (the S3 backend) instead of the data
+/// folder.
+pub fn backup_with(loc: &Location, bucket: Option<&BlobStore>, out: &Path) -> Result<Manifest> {
     if out.exists() {
         let mut entries = fs::read_dir(out).map_err(|e| io(out, e))?;
         if entries.next().is_some() {
@@ -250,13 +326,33 @@ pub fn backup(loc: &Location, out: &Path) -> Result<Manifest> {
             identity.schema_version
         )));
     }
-    for rel in photo_paths(&loc.photos()) {
-        let (size, sha256) = copy_hashed(&loc.data.join(&rel), &out.join(&rel))?;
-        files.push(FileEntry {
-            path: rel,
-            size,
-            sha256,
-        });
+    match bucket {
+        None => {
+            for rel in photo_paths(&loc.photos()) {
+                let (size, sha256) = copy_hashed(&loc.data.join(&rel), &out.join(&rel))?;
+                files.push(FileEntry {
+                    path: rel,
+                    size,
+                    sha256,
+                });
+            }
+        }
+        Some(blobs) => {
+            for hash in blobs.complete_hashes()? {
+                let rel = format!("photos/{}/{hash}", &hash[..2]);
+                let (size, sha256) = copy_blob(blobs, &hash, &out.join(&rel))?;
+                if sha256 != hash {
+                    return Err(ServerError::Internal(format!(
+                        "the photo object {hash} does not match its name (its SHA-256 is {sha256})"
+                    )));
+                }
+                files.push(FileEntry {
+                    path: rel,
+                    size,
+                    sha256,
+                });
+            }
+        }
     }
     let manifest = Manifest {
         format: FORMAT,
@@ -388,11 +484,22 @@ pub fn verify(from: &Path, backend: Option<&str>) -> Result<Manifest> {
 /// verifies it, builds the restored store beside the live one, migrates it, gives it a new
 /// epoch and `restored_at`, and swaps it in, keeping the replaced store aside.
 pub fn restore(loc: &Location, from: &Path) -> Result<Restored> {
+    restore_with(loc, None, from)
+}
+
+/// [`restore`], the photos put into `bucket` when given (the S3 backend) instead of the data
+/// folder: every photo of the backup the bucket lacks is uploaded before the store is swapped,
+/// and the data folder's photos are left alone.
+pub fn restore_with(loc: &Location, bucket: Option<&BlobStore>, from: &Path) -> Result<Restored> {
     let manifest = verify(from, Some(loc.backend()))?;
+    if let Some(b) = bucket {
+        upload_photos(from, &manifest, b)?;
+    }
+    let folder = bucket.is_none();
     let now = now_ms();
     let (identity, kept) = match &loc.postgres {
-        None => restore_sqlite(loc, from, &manifest, now)?,
-        Some(pg) => restore_postgres(loc, pg, from, &manifest, now)?,
+        None => restore_sqlite(loc, from, &manifest, now, folder)?,
+        Some(pg) => restore_postgres(loc, pg, from, &manifest, now, folder)?,
     };
     Ok(Restored {
         manifest,
@@ -427,6 +534,7 @@ fn restore_sqlite(
     from: &Path,
     manifest: &Manifest,
     now: i64,
+    folder: bool,
 ) -> Result<(StoreIdentity, String)> {
     fs::create_dir_all(&loc.data).map_err(|e| io(&loc.data, e))?;
     let staging = loc.data.join(format!("restoring-{}", stamp(now)));
@@ -449,7 +557,9 @@ fn restore_sqlite(
             })?
         };
         sqlite::checkpoint(&db)?;
-        stage_photos(from, manifest, &staging.join("photos"))?;
+        if folder {
+            stage_photos(from, manifest, &staging.join("photos"))?;
+        }
         Ok(identity)
     })();
     let identity = match built {
@@ -468,6 +578,9 @@ fn restore_sqlite(
         format!("{}-shm", sqlite::DB_FILE),
         "photos".to_owned(),
     ] {
+        if name == "photos" && !folder {
+            continue;
+        }
         move_if_present(&loc.data.join(&name), &kept.join(&name))?;
     }
     fs::rename(
@@ -475,7 +588,9 @@ fn restore_sqlite(
         loc.data.join(sqlite::DB_FILE),
     )
     .map_err(|e| io(&staging, e))?;
-    fs::rename(staging.join("photos"), loc.photos()).map_err(|e| io(&staging, e))?;
+    if folder {
+        fs::rename(staging.join("photos"), loc.photos()).map_err(|e| io(&staging, e))?;
+    }
     let _ = fs::remove_dir_all(&staging);
     Ok((identity, kept.display().to_string()))
 }
@@ -497,6 +612,7 @@ fn restore_postgres(
     from: &Path,
     manifest: &Manifest,
     now: i64,
+    folder: bool,
 ) -> Result<(StoreIdentity, String)> {
     let dump = fs::read_to_string(from.join(PG_DUMP_FILE))
         .map_err(|e| bad(format!("{PG_DUMP_FILE}: {e}")))?;
@@ -528,7 +644,7 @@ fn restore_postgres(
         })?;
         drop(storage);
         let photos = loc.data.join(format!("restoring-{suffix}-photos"));
-        if let Err(e) = stage_photos(from, manifest, &photos) {
+        if folder && let Err(e) = stage_photos(from, manifest, &photos) {
             let _ = fs::remove_dir_all(&photos);
             return Err(e);
         }
@@ -563,14 +679,20 @@ fn restore_postgres(
     tx.batch_execute(&format!("ALTER SCHEMA \"{staging}\" RENAME TO \"{live}\""))?;
     tx.commit()?;
     let kept_photos = loc.data.join(format!("before-restore-{suffix}-photos"));
-    move_if_present(&loc.photos(), &kept_photos)?;
-    fs::rename(&photos, loc.photos()).map_err(|e| io(&photos, e))?;
+    if folder {
+        move_if_present(&loc.photos(), &kept_photos)?;
+        fs::rename(&photos, loc.photos()).map_err(|e| io(&photos, e))?;
+    }
     Ok((
         identity,
         format!(
-            "schema {kept}{}, photos in {}",
+            "schema {kept}{}{}",
             if exists { "" } else { " (there was none)" },
-            kept_photos.display()
+            if folder {
+                format!(", photos in {}", kept_photos.display())
+            } else {
+                String::new()
+            }
         ),
     ))
 }

@@ -1,18 +1,26 @@
-//! Photo files on the server's file system, named by SHA-256, uploaded resumably.
+//! Photo files, named by SHA-256 and uploaded resumably, in one of two places: a folder on the
+//! server's file system ([`folder`], the default) or an S3-compatible bucket ([`s3`], for
+//! several server instances; decision 0037).
 //!
-//! A partial upload belongs to the device that started it: it lives in
-//! `partial/<device>/<hash>` and grows chunk by chunk at the offset the server reports to that
-//! device, so no device can block another's upload of the same file. Once whole and matching
-//! its hash it moves to `<2 hex>/<hash>` (stored once, however many devices upload it). A
-//! partial upload not written to for the configured time expires: it is ignored and removed
-//! when its device asks again, and [`BlobStore::sweep`] removes every expired one.
+//! A partial upload belongs to the device that started it and grows chunk by chunk at the
+//! offset the server reports to that device, so no device can block another's upload of the
+//! same file. Once whole and matching its hash it becomes the file `<2 hex>/<hash>` (stored
+//! once, however many devices upload it). A partial upload not written to for the configured
+//! time expires: it is ignored and removed when its device asks again, and
+//! [`BlobStore::sweep`] removes every expired one. [`BlobStore`] holds what both backends
+//! share (the checks, the size limit, the order of an upload's steps); a [`Backend`] only
+//! stores bytes.
+
+pub mod folder;
+pub mod s3;
 
 use crate::error::ServerError;
-use sha2::{Digest, Sha256};
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use serde::Deserialize;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use xiangying_model::ids::{DeviceId, PhotoHash};
 
@@ -25,17 +33,269 @@ pub enum BlobStatus {
     Partial(u64),
 }
 
-/// The blob store.
-pub struct BlobStore {
-    root: PathBuf,
-    max_bytes: u64,
-    /// Uploads of the same file are serialised; different files go in parallel (the lock is
-    /// picked by the hash's first byte).
-    locks: Vec<Mutex<()>>,
+/// A piece of an upload: `bytes` at `offset` of a file of `total` bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// Where the bytes go.
+    pub offset: u64,
+    /// The whole file's length.
+    pub total: u64,
+    /// The bytes.
+    pub bytes: &'a [u8],
 }
 
-fn io(path: &Path, e: std::io::Error) -> ServerError {
-    ServerError::Internal(format!("{}: {e}", path.display()))
+/// A whole file held, as the clean-up sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Its SHA-256.
+    pub hash: String,
+    /// Its length in bytes.
+    pub len: u64,
+    /// When it was stored (the folder: last written; S3: last modified).
+    pub stored: SystemTime,
+}
+
+/// What a clean-up removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// How many partial uploads or files.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// The bytes of a whole file opened for reading.
+pub enum BlobBody {
+    /// A file of the folder backend.
+    File(std::fs::File),
+    /// An object's bytes as they arrive from the bucket.
+    Stream(BoxStream<'static, std::io::Result<Bytes>>),
+}
+
+/// A whole photo file opened for reading: [`Read`] it (blocking code only), or turn it into a
+/// stream of chunks for an HTTP body ([`OpenBlob::into_stream`]). Neither holds the file in
+/// memory.
+pub struct OpenBlob {
+    /// Its length in bytes.
+    pub len: u64,
+    /// Its bytes.
+    pub body: BlobBody,
+    /// The chunk being read from a stream.
+    pending: Bytes,
+}
+
+impl std::fmt::Debug for OpenBlob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenBlob").field("len", &self.len).finish()
+    }
+}
+
+impl OpenBlob {
+    /// A file of `len` bytes read from `body`.
+    pub fn new(len: u64, body: BlobBody) -> OpenBlob {
+        OpenBlob {
+            len,
+            body,
+            pending: Bytes::new(),
+        }
+    }
+
+    /// The bytes as a stream of chunks (64 KiB from a file, as received from a bucket), for a
+    /// response body. Call inside a Tokio runtime.
+    pub fn into_stream(self) -> BoxStream<'static, std::io::Result<Bytes>> {
+        use futures::StreamExt;
+        let first = futures::stream::iter((!self.pending.is_empty()).then(|| Ok(self.pending)));
+        match self.body {
+            BlobBody::File(f) => first
+                .chain(tokio_util::io::ReaderStream::new(
+                    tokio::fs::File::from_std(f),
+                ))
+                .boxed(),
+            BlobBody::Stream(s) => first.chain(s).boxed(),
+        }
+    }
+}
+
+impl Read for OpenBlob {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match &mut self.body {
+            BlobBody::File(f) => f.read(buf),
+            BlobBody::Stream(s) => {
+                while self.pending.is_empty() {
+                    let next = s3::block_on(futures::StreamExt::next(s))
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    match next {
+                        Some(chunk) => self.pending = chunk?,
+                        None => return Ok(0),
+                    }
+                }
+                let n = buf.len().min(self.pending.len());
+                buf[..n].copy_from_slice(&self.pending.split_to(n));
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// Where photo files are kept: the `[photos]` table of the configuration file (decision 0037;
+/// docs/OPERATIONS.md, "Photos: folder or object storage").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotosConfig {
+    /// `folder` (the default: `<data>/photos`) or `s3`.
+    #[serde(default)]
+    pub backend: BackendKind,
+    /// The bucket (S3).
+    pub bucket: Option<String>,
+    /// The S3 endpoint URL, for S3-compatible servers (MinIO, Ceph, a cloud's OSS); left out:
+    /// AWS.
+    pub endpoint: Option<String>,
+    /// The region (S3; default `us-east-1`).
+    pub region: Option<String>,
+    /// A key prefix inside the bucket, e.g. `xiangying/` (S3; default none).
+    pub prefix: Option<String>,
+    /// The access key (S3); left out: the environment's `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: Option<String>,
+    /// The secret key (S3); left out: the environment's `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Option<String>,
+    /// Whether a plain `http://` endpoint is allowed (S3; default false).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Hours after which an idle partial upload expires; left out: `limits.
+    /// partial_upload_ttl_hours`.
+    pub partial_ttl_hours: Option<u64>,
+    /// Days a whole file no case refers to is kept before the clean-up removes it (default 7).
+    pub orphan_grace_days: Option<u64>,
+    /// Minutes between two clean-ups inside `serve` (default 60).
+    pub sweep_every_minutes: Option<u64>,
+}
+
+/// The photo backends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// A folder on the server's file system.
+    #[default]
+    Folder,
+    /// An S3-compatible bucket.
+    S3,
+}
+
+/// Default days an unreferenced file is kept.
+pub const DEFAULT_ORPHAN_GRACE_DAYS: u64 = 7;
+/// Default minutes between clean-ups inside `serve`.
+pub const DEFAULT_SWEEP_EVERY_MINUTES: u64 = 60;
+
+impl PhotosConfig {
+    /// Checks the table: S3 needs a bucket, the folder takes no S3 keys, no period is 0.
+    pub fn check(&self) -> Result<(), String> {
+        match self.backend {
+            BackendKind::S3 if self.bucket.as_deref().is_none_or(|b| b.trim().is_empty()) => {
+                return Err("photos.bucket is needed with photos.backend = \"s3\"".into());
+            }
+            BackendKind::Folder
+                if self.bucket.is_some()
+                    || self.endpoint.is_some()
+                    || self.access_key_id.is_some()
+                    || self.secret_access_key.is_some() =>
+            {
+                return Err(
+                    "photos.bucket, endpoint and keys are for photos.backend = \"s3\"; the \
+                     folder backend keeps photos in <data>/photos"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        for (key, v) in [
+            ("partial_ttl_hours", self.partial_ttl_hours),
+            ("orphan_grace_days", self.orphan_grace_days),
+            ("sweep_every_minutes", self.sweep_every_minutes),
+        ] {
+            if v == Some(0) {
+                return Err(format!("photos.{key} must be more than 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// How long an unreferenced whole file is kept.
+    pub fn orphan_grace(&self) -> Duration {
+        Duration::from_secs(
+            self.orphan_grace_days
+                .unwrap_or(DEFAULT_ORPHAN_GRACE_DAYS)
+                .saturating_mul(86_400),
+        )
+    }
+
+    /// The time between two clean-ups inside `serve`.
+    pub fn sweep_every(&self) -> Duration {
+        Duration::from_secs(
+            self.sweep_every_minutes
+                .unwrap_or(DEFAULT_SWEEP_EVERY_MINUTES)
+                .saturating_mul(60),
+        )
+    }
+}
+
+/// What a photo backend does: store and read bytes. The hash and the device are checked by
+/// [`BlobStore`] before any call; calls for one file are serialised by its lock.
+pub trait Backend: Send + Sync {
+    /// Whether the whole file is held.
+    fn is_complete(&self, hash: &str) -> Result<bool, ServerError>;
+    /// How many bytes of the device's upload are stored; an upload idle for longer than `ttl`
+    /// is removed and counts as 0.
+    fn partial_len(&self, device: &str, hash: &str, ttl: Duration) -> Result<u64, ServerError>;
+    /// The bytes of all of a device's partial uploads.
+    fn device_partial_bytes(&self, device: &str) -> Result<u64, ServerError>;
+    /// Stores `bytes` at `offset` (which is what [`Backend::partial_len`] just said).
+    fn write_chunk(
+        &self,
+        device: &str,
+        hash: &str,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<(), ServerError>;
+    /// The upload is whole: checks its bytes against the hash (a mismatch removes it and is
+    /// refused), runs `verified` (its error removes the upload too), then makes it the file
+    /// unless it is held already, and removes the upload.
+    fn finish(
+        &self,
+        device: &str,
+        hash: &str,
+        verified: &mut dyn FnMut() -> Result<(), ServerError>,
+    ) -> Result<(), ServerError>;
+    /// Removes (unless `dry_run`) every partial upload idle for longer than `ttl`.
+    fn sweep_partials(&self, ttl: Duration, dry_run: bool) -> Result<Removed, ServerError>;
+    /// Every whole file held, sorted by hash.
+    fn complete_blobs(&self) -> Result<Vec<BlobInfo>, ServerError>;
+    /// Removes a whole file.
+    fn remove_complete(&self, hash: &str) -> Result<(), ServerError>;
+    /// Opens a whole file; a missing one is [`ServerError::NotFound`].
+    fn open(&self, hash: &str) -> Result<OpenBlob, ServerError>;
+    /// The folder, for the folder backend.
+    fn folder(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// The blob store: the checks and steps both backends share, over one [`Backend`].
+#[derive(Clone)]
+pub struct BlobStore {
+    backend: Arc<dyn Backend>,
+    max_bytes: u64,
+    /// Uploads of the same file are serialised in this process; different files go in
+    /// parallel (the lock is picked by the hash's first byte).
+    locks: Arc<Vec<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobStore")
+            .field("folder", &self.backend.folder())
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
 }
 
 /// True for 64 lowercase hex digits.
@@ -46,7 +306,8 @@ pub fn valid_hash(hash: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// True for a device id that is safe as a folder name (the server makes them: `dev-<hex>`).
+/// True for a device id that is safe as a folder or key name (the server makes them:
+/// `dev-<hex>`).
 fn valid_device(device: &str) -> bool {
     !device.is_empty()
         && device.len() <= 64
@@ -73,66 +334,63 @@ fn check_device(device: &str) -> Result<(), ServerError> {
     }
 }
 
-/// Whether a file was last written longer than `ttl` ago.
-fn expired(meta: &fs::Metadata, ttl: Duration, now: SystemTime) -> bool {
-    meta.modified()
-        .ok()
-        .and_then(|m| now.duration_since(m).ok())
-        .is_some_and(|age| age > ttl)
-}
-
-/// A piece of an upload: `bytes` at `offset` of a file of `total` bytes.
-#[derive(Debug, Clone, Copy)]
-pub struct Chunk<'a> {
-    /// Where the bytes go.
-    pub offset: u64,
-    /// The whole file's length.
-    pub total: u64,
-    /// The bytes.
-    pub bytes: &'a [u8],
-}
-
-/// A whole photo file opened for reading.
-#[derive(Debug)]
-pub struct OpenBlob {
-    /// The open file.
-    pub file: File,
-    /// Its length in bytes.
-    pub len: u64,
+/// The refusal of an upload whose bytes do not match its hash.
+pub(crate) fn mismatch() -> ServerError {
+    ServerError::BadRequest("the uploaded bytes do not match the hash; upload again from 0".into())
 }
 
 impl BlobStore {
-    /// A store under `root`, refusing files over `max_bytes`.
+    /// A store in the folder `root`, refusing files over `max_bytes`.
     pub fn new(root: PathBuf, max_bytes: u64) -> BlobStore {
+        BlobStore::with_backend(Arc::new(folder::FolderBackend::new(root)), max_bytes)
+    }
+
+    /// A store over `backend`, refusing files over `max_bytes`.
+    pub fn with_backend(backend: Arc<dyn Backend>, max_bytes: u64) -> BlobStore {
         BlobStore {
-            root,
+            backend,
             max_bytes,
-            locks: (0..256).map(|_| Mutex::new(())).collect(),
+            locks: Arc::new((0..256).map(|_| Mutex::new(())).collect()),
         }
     }
 
-    /// The folder the files live in.
+    /// The store `cfg` names: the folder `<data>/photos` or a bucket.
+    pub fn open_configured(
+        cfg: &PhotosConfig,
+        data: &Path,
+        max_bytes: u64,
+    ) -> Result<BlobStore, ServerError> {
+        Ok(match cfg.backend {
+            BackendKind::Folder => BlobStore::new(data.join("photos"), max_bytes),
+            BackendKind::S3 => {
+                BlobStore::with_backend(Arc::new(s3::S3Backend::connect(cfg)?), max_bytes)
+            }
+        })
+    }
+
+    /// The folder the files live in, for the folder backend.
+    pub fn folder(&self) -> Option<&Path> {
+        self.backend.folder()
+    }
+
+    /// The folder the files live in; empty for the S3 backend (see [`BlobStore::folder`]).
     pub fn root(&self) -> &Path {
-        &self.root
+        self.backend.folder().unwrap_or(Path::new(""))
     }
 
-    fn final_path(&self, hash: &str) -> PathBuf {
-        self.root.join(&hash[..2]).join(hash)
-    }
-
-    fn partial_dir(&self) -> PathBuf {
-        self.root.join("partial")
-    }
-
-    /// Where a device's partial upload of a file lives (for tests and tools).
+    /// Where a device's partial upload of a file lives with the folder backend (for tests and
+    /// tools).
     pub fn partial_path(&self, device: &DeviceId, hash: &PhotoHash) -> PathBuf {
-        self.partial_dir().join(device.as_str()).join(hash.as_str())
+        self.root()
+            .join("partial")
+            .join(device.as_str())
+            .join(hash.as_str())
     }
 
     /// Whether the server holds the whole file.
     pub fn is_complete(&self, hash: &str) -> Result<bool, ServerError> {
         check_hash(hash)?;
-        Ok(self.final_path(hash).exists())
+        self.backend.is_complete(hash)
     }
 
     /// How many bytes of a file `device` has uploaded so far; an upload idle for longer than
@@ -145,29 +403,14 @@ impl BlobStore {
     ) -> Result<u64, ServerError> {
         check_hash(hash.as_str())?;
         check_device(device.as_str())?;
-        let p = self.partial_path(device, hash);
-        match fs::metadata(&p) {
-            Ok(m) if expired(&m, ttl, SystemTime::now()) => {
-                fs::remove_file(&p).map_err(|e| io(&p, e))?;
-                Ok(0)
-            }
-            Ok(m) => Ok(m.len()),
-            Err(_) => Ok(0),
-        }
+        self.backend
+            .partial_len(device.as_str(), hash.as_str(), ttl)
     }
 
     /// The bytes of all of a device's partial uploads (towards its quota).
     pub fn device_partial_bytes(&self, device: &DeviceId) -> Result<u64, ServerError> {
         check_device(device.as_str())?;
-        let dir = self.partial_dir().join(device.as_str());
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Ok(0);
-        };
-        Ok(entries
-            .filter_map(|e| e.ok()?.metadata().ok())
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .sum())
+        self.backend.device_partial_bytes(device.as_str())
     }
 
     /// Appends a chunk to `device`'s upload of a file. A wrong
@@ -209,319 +452,71 @@ impl BlobStore {
                 "chunk ends at {end}, past the declared length {total}"
             )));
         }
-        let part = self.partial_path(device, hash);
-        if let Some(dir) = part.parent() {
-            fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&part)
-            .map_err(|e| io(&part, e))?;
-        f.write_all(chunk).map_err(|e| io(&part, e))?;
-        f.sync_all().map_err(|e| io(&part, e))?;
-        drop(f);
+        self.backend
+            .write_chunk(device.as_str(), hash.as_str(), offset, chunk)?;
         if end < total {
             return Ok(BlobStatus::Partial(end));
         }
-        if hash_file(&part)? != hash.as_str() {
-            fs::remove_file(&part).map_err(|e| io(&part, e))?;
-            return Err(ServerError::BadRequest(
-                "the uploaded bytes do not match the hash; upload again from 0".into(),
-            ));
-        }
-        if let Err(e) = verified() {
-            fs::remove_file(&part).map_err(|e| io(&part, e))?;
-            return Err(e);
-        }
-        let dest = self.final_path(hash.as_str());
-        if dest.exists() {
-            fs::remove_file(&part).map_err(|e| io(&part, e))?;
-        } else if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-            fs::rename(&part, &dest).map_err(|e| io(&dest, e))?;
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| io(dir, e))?;
-        }
-        self.remove_empty_device_dir(device);
+        let mut verified = Some(verified);
+        self.backend.finish(
+            device.as_str(),
+            hash.as_str(),
+            &mut || match verified.take() {
+                Some(f) => f(),
+                None => Ok(()),
+            },
+        )?;
         Ok(BlobStatus::Complete)
     }
 
-    fn remove_empty_device_dir(&self, device: &DeviceId) {
-        // Fails harmlessly while the folder still holds uploads.
-        let _ = fs::remove_dir(self.partial_dir().join(device.as_str()));
+    /// Removes every partial upload idle for longer than `ttl`; returns how many were
+    /// removed.
+    pub fn sweep(&self, ttl: Duration) -> Result<usize, ServerError> {
+        let r = self.backend.sweep_partials(ttl, false)?;
+        Ok(usize::try_from(r.count).unwrap_or(usize::MAX))
     }
 
-    /// Removes every partial upload idle for longer than `ttl` (and the folders left empty);
-    /// returns how many were removed. Files of the earlier layout (`partial/<hash>`) expire the
-    /// same way.
-    pub fn sweep(&self, ttl: Duration) -> Result<usize, ServerError> {
-        let now = SystemTime::now();
-        let dir = self.partial_dir();
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Ok(0);
-        };
-        let mut removed = 0;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                if let Ok(files) = fs::read_dir(&path) {
-                    for f in files.flatten() {
-                        if f.metadata()
-                            .is_ok_and(|m| m.is_file() && expired(&m, ttl, now))
-                        {
-                            fs::remove_file(f.path()).map_err(|e| io(&f.path(), e))?;
-                            removed += 1;
-                        }
-                    }
-                }
-                let _ = fs::remove_dir(&path);
-            } else if expired(&meta, ttl, now) {
-                fs::remove_file(&path).map_err(|e| io(&path, e))?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+    /// Removes (unless `dry_run`) every partial upload idle for longer than `ttl`.
+    pub fn sweep_partials(&self, ttl: Duration, dry_run: bool) -> Result<Removed, ServerError> {
+        self.backend.sweep_partials(ttl, dry_run)
     }
 
     /// The hashes of every whole file held.
     pub fn complete_hashes(&self) -> Result<Vec<String>, ServerError> {
-        let mut out = Vec::new();
-        let Ok(shards) = fs::read_dir(&self.root) else {
-            return Ok(out);
-        };
-        for shard in shards.flatten() {
-            let name = shard.file_name();
-            let name = name.to_string_lossy();
-            if name.len() != 2 || !shard.path().is_dir() {
-                continue;
-            }
-            let Ok(files) = fs::read_dir(shard.path()) else {
-                continue;
-            };
-            for f in files.flatten() {
-                let hash = f.file_name().to_string_lossy().into_owned();
-                if valid_hash(&hash) && hash.starts_with(name.as_ref()) {
-                    out.push(hash);
-                }
-            }
-        }
-        out.sort();
-        Ok(out)
+        Ok(self
+            .backend
+            .complete_blobs()?
+            .into_iter()
+            .map(|b| b.hash)
+            .collect())
+    }
+
+    /// Every whole file held, with its length and when it was stored.
+    pub fn complete_blobs(&self) -> Result<Vec<BlobInfo>, ServerError> {
+        self.backend.complete_blobs()
+    }
+
+    /// Removes a whole file (the orphan clean-up, [`crate::photo_sweep`]).
+    pub fn remove_complete(&self, hash: &str) -> Result<(), ServerError> {
+        check_hash(hash)?;
+        let shard = usize::from(u8::from_str_radix(hash.get(..2).unwrap_or(""), 16).unwrap_or(0));
+        let _guard = self.locks[shard].lock().unwrap_or_else(|e| e.into_inner());
+        self.backend.remove_complete(hash)
     }
 
     /// Opens a whole file for streaming. A missing file is [`ServerError::NotFound`]; one that
     /// cannot be read is an internal error.
     pub fn open(&self, hash: &str) -> Result<OpenBlob, ServerError> {
         check_hash(hash)?;
-        let p = self.final_path(hash);
-        let file = match File::open(&p) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ServerError::NotFound);
-            }
-            Err(e) => return Err(io(&p, e)),
-        };
-        let meta = file.metadata().map_err(|e| io(&p, e))?;
-        if !meta.is_file() {
-            return Err(ServerError::Internal(format!(
-                "{}: not a regular file",
-                p.display()
-            )));
-        }
-        Ok(OpenBlob {
-            file,
-            len: meta.len(),
-        })
+        self.backend.open(hash)
     }
 
     /// A whole file's bytes.
     pub fn read(&self, hash: &str) -> Result<Vec<u8>, ServerError> {
         let mut blob = self.open(hash)?;
         let mut bytes = Vec::new();
-        blob.file
-            .read_to_end(&mut bytes)
-            .map_err(|e| io(&self.final_path(hash), e))?;
+        blob.read_to_end(&mut bytes)
+            .map_err(|e| ServerError::Internal(format!("photo {hash}: {e}")))?;
         Ok(bytes)
-    }
-}
-
-/// SHA-256 of a file, read in pieces.
-fn hash_file(path: &Path) -> Result<String, ServerError> {
-    let mut f = File::open(path).map_err(|e| io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DAY: Duration = Duration::from_secs(86_400);
-
-    fn ck(offset: u64, total: u64, bytes: &[u8]) -> Chunk<'_> {
-        Chunk {
-            offset,
-            total,
-            bytes,
-        }
-    }
-
-    fn dev(id: &str) -> DeviceId {
-        DeviceId::from(id)
-    }
-
-    fn ph(hash: &str) -> PhotoHash {
-        PhotoHash::from(hash)
-    }
-
-    fn ok() -> Result<(), ServerError> {
-        Ok(())
-    }
-
-    #[test]
-    fn resumable_upload_with_offsets_and_hash_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::new(dir.path().to_path_buf(), 1000);
-        let data = b"hello photo bytes".to_vec();
-        let hash = hex::encode(Sha256::digest(&data));
-        assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(
-            store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
-            0
-        );
-        let n = data.len() as u64;
-        assert_eq!(
-            store
-                .append(&dev("dev-a"), &ph(&hash), ck(0, n, &data[..5]), DAY, ok)
-                .unwrap(),
-            BlobStatus::Partial(5)
-        );
-        assert_eq!(store.device_partial_bytes(&dev("dev-a")).unwrap(), 5);
-        assert!(matches!(
-            store.append(&dev("dev-a"), &ph(&hash), ck(3, n, &data[3..]), DAY, ok),
-            Err(ServerError::Conflict(m)) if m.contains('5')
-        ));
-        // Another device's upload of the same file starts at 0: nothing blocks it.
-        assert_eq!(
-            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
-            0
-        );
-        let mut recorded = false;
-        assert_eq!(
-            store
-                .append(&dev("dev-b"), &ph(&hash), ck(0, n, &data), DAY, || {
-                    recorded = true;
-                    Ok(())
-                })
-                .unwrap(),
-            BlobStatus::Complete
-        );
-        assert!(recorded);
-        assert_eq!(store.read(&hash).unwrap(), data);
-        // dev-a finishes too: a proof of possession, the file stays stored once.
-        assert_eq!(
-            store
-                .append(&dev("dev-a"), &ph(&hash), ck(5, n, &data[5..]), DAY, ok)
-                .unwrap(),
-            BlobStatus::Complete
-        );
-        assert_eq!(store.device_partial_bytes(&dev("dev-a")).unwrap(), 0);
-        assert_eq!(store.open(&hash).unwrap().len, n);
-        assert_eq!(store.complete_hashes().unwrap(), vec![hash.clone()]);
-        let wrong = hex::encode(Sha256::digest(b"other"));
-        assert!(
-            store
-                .append(&dev("dev-a"), &ph(&wrong), ck(0, n, &data), DAY, ok)
-                .is_err()
-        );
-        assert_eq!(
-            store.partial_len(&dev("dev-a"), &ph(&wrong), DAY).unwrap(),
-            0
-        );
-        assert!(!store.is_complete(&wrong).unwrap());
-        assert!(matches!(
-            store.append(&dev("dev-a"), &ph(&wrong), ck(0, 5000, &data), DAY, ok),
-            Err(ServerError::TooLarge(_))
-        ));
-        assert!(store.is_complete("../etc/passwd").is_err());
-        assert!(store.partial_len(&dev("../x"), &ph(&hash), DAY).is_err());
-    }
-
-    #[test]
-    fn a_failed_record_keeps_the_file_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::new(dir.path().to_path_buf(), 1000);
-        let data = b"bytes".to_vec();
-        let hash = hex::encode(Sha256::digest(&data));
-        let r = store.append(&dev("dev-a"), &ph(&hash), ck(0, 5, &data), DAY, || {
-            Err(ServerError::storage_state("down"))
-        });
-        assert!(matches!(r, Err(ServerError::Storage(_))));
-        assert!(!store.is_complete(&hash).unwrap());
-        assert_eq!(
-            store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
-            0
-        );
-    }
-
-    #[test]
-    fn idle_partial_uploads_expire_and_are_swept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::new(dir.path().to_path_buf(), 1000);
-        let data = b"0123456789".to_vec();
-        let hash = hex::encode(Sha256::digest(&data));
-        store
-            .append(&dev("dev-a"), &ph(&hash), ck(0, 10, &data[..4]), DAY, ok)
-            .unwrap();
-        store
-            .append(&dev("dev-b"), &ph(&hash), ck(0, 10, &data[..2]), DAY, ok)
-            .unwrap();
-        let legacy = dir.path().join("partial").join(&hash);
-        fs::write(&legacy, b"old").unwrap();
-        assert_eq!(store.sweep(DAY).unwrap(), 0);
-        let old = SystemTime::now() - 2 * DAY;
-        for p in [
-            store.partial_path(&dev("dev-a"), &ph(&hash)),
-            legacy.clone(),
-        ] {
-            File::options()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
-        }
-        assert_eq!(store.sweep(DAY).unwrap(), 2);
-        assert!(!store.partial_path(&dev("dev-a"), &ph(&hash)).exists());
-        assert!(!dir.path().join("partial").join("dev-a").exists());
-        assert!(!legacy.exists());
-        assert_eq!(
-            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
-            2
-        );
-        // An expired upload of the asking device counts as 0 and is removed.
-        let p = store.partial_path(&dev("dev-b"), &ph(&hash));
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-        assert_eq!(
-            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
-            0
-        );
-        assert!(!p.exists());
     }
 }

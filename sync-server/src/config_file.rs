@@ -20,6 +20,19 @@
 //! wait_secs = 75                              # wake-up channel heartbeat (at most 120)
 //! code_ttl_hours = 72                         # enrolment codes expire this long after issue
 //!
+//! [photos]                                    # where photo files live (decision 0037)
+//! backend = "s3"                              # "folder" (default: <data>/photos) or "s3"
+//! bucket = "xiangying-photos"                 # S3: the bucket (needed)
+//! endpoint = "https://s3.example.net"         # S3: an S3-compatible server (default AWS)
+//! region = "us-east-1"                        # S3: the region
+//! prefix = "street-1/"                        # S3: a key prefix inside the bucket
+//! access_key_id = "…"                         # S3: else AWS_ACCESS_KEY_ID
+//! secret_access_key = "…"                     # S3: else AWS_SECRET_ACCESS_KEY
+//! allow_http = false                          # S3: allow a plain http:// endpoint
+//! partial_ttl_hours = 24                      # idle partial uploads expire (default: limits)
+//! orphan_grace_days = 7                       # unreferenced files kept this long
+//! sweep_every_minutes = 60                    # clean-up period inside `serve`
+//!
 //! [store]                                     # PostgreSQL only (docs/OPERATIONS.md)
 //! pool_size = 8                               # most connections this instance opens
 //! pool_wait_secs = 30                         # longest wait for a free connection
@@ -33,6 +46,7 @@
 //! the built-in default. Unknown keys and bad values are errors that name the file, the key and
 //! the problem, so a typo never silently falls back to a default.
 
+use crate::blobs::PhotosConfig;
 use crate::state::Limits;
 use crate::storage::postgres::{
     DEFAULT_POOL_SIZE, DEFAULT_POOL_WAIT_SECS, DEFAULT_STATEMENT_TIMEOUT_SECS, PgOptions,
@@ -66,6 +80,9 @@ pub struct FileConfig {
     /// Request and response limits (the defaults for keys left out).
     #[serde(default)]
     pub limits: Limits,
+    /// Where photo files live and how they are cleaned up (the folder when left out).
+    #[serde(default)]
+    pub photos: PhotosConfig,
     /// The PostgreSQL pool and timeouts (the defaults for keys left out).
     #[serde(default)]
     pub store: StoreSettings,
@@ -166,6 +183,7 @@ impl FileConfig {
         if cfg.postgres.as_deref().is_some_and(|u| u.trim().is_empty()) {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
+        cfg.photos.check()?;
         Ok(cfg)
     }
 
@@ -297,6 +315,37 @@ mod tests {
         assert!(e.contains("pool_sise"), "{e}");
         let e = FileConfig::parse("[store]\npool_size = -1").unwrap_err();
         assert!(e.contains("pool_size"), "{e}");
+    }
+
+    #[test]
+    fn the_photos_table_is_read_and_checked() {
+        let cfg = FileConfig::parse("").unwrap();
+        assert_eq!(cfg.photos.backend, crate::blobs::BackendKind::Folder);
+        assert_eq!(cfg.photos.orphan_grace().as_secs(), 7 * 86_400);
+        assert_eq!(cfg.photos.sweep_every().as_secs(), 3600);
+        let cfg = FileConfig::parse(
+            "[photos]\nbackend = \"s3\"\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:9000\"\n\
+             region = \"r\"\nprefix = \"p/\"\naccess_key_id = \"k\"\nsecret_access_key = \"s\"\n\
+             allow_http = true\npartial_ttl_hours = 2\norphan_grace_days = 3\n\
+             sweep_every_minutes = 5\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.photos.backend, crate::blobs::BackendKind::S3);
+        assert_eq!(cfg.photos.bucket.as_deref(), Some("b"));
+        assert!(cfg.photos.allow_http);
+        assert_eq!(cfg.photos.partial_ttl_hours, Some(2));
+        assert_eq!(cfg.photos.orphan_grace().as_secs(), 3 * 86_400);
+        assert_eq!(cfg.photos.sweep_every().as_secs(), 300);
+        let e = FileConfig::parse("[photos]\nbackend = \"s3\"").unwrap_err();
+        assert!(e.contains("photos.bucket"), "{e}");
+        let e = FileConfig::parse("[photos]\nbucket = \"b\"").unwrap_err();
+        assert!(e.contains("photos.bucket"), "{e}");
+        let e = FileConfig::parse("[photos]\nbackend = \"ftp\"").unwrap_err();
+        assert!(e.contains("ftp"), "{e}");
+        let e = FileConfig::parse("[photos]\nsweep_every_minutes = 0").unwrap_err();
+        assert!(e.contains("photos.sweep_every_minutes"), "{e}");
+        let e = FileConfig::parse("[photos]\nbuckt = \"b\"").unwrap_err();
+        assert!(e.contains("buckt"), "{e}");
     }
 
     #[test]

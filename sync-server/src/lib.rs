@@ -4,7 +4,8 @@
 //! - [`storage`]: the storage trait and its SQLite and PostgreSQL backends;
 //! - [`sync`]: push (judge, void, number) and pull (the feed), over any backend;
 //! - [`api`]: the HTTP routes; [`protocol`]: the protocol version check; [`auth`]: codes and
-//!   tokens; [`blobs`]: photo files; [`metrics`]: the figures `GET /metrics` serves;
+//!   tokens; [`blobs`]: photo files (a folder or an S3 bucket); [`photo_sweep`]: their clean-up;
+//!   [`metrics`]: the figures `GET /metrics` serves;
 //! - [`admin`]: street set-up and enrolment codes;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`export`]: the whole street as JSON Lines plus photo files;
@@ -23,6 +24,7 @@ pub mod export;
 pub mod listen;
 pub mod metrics;
 pub mod photo_access;
+pub mod photo_sweep;
 pub mod printable;
 pub mod protocol;
 pub mod reports;
@@ -33,7 +35,7 @@ pub mod throttle;
 pub mod tls;
 pub mod wake;
 
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, PhotosConfig};
 use crate::error::ServerError;
 use crate::state::{AppState, Limits};
 use crate::storage::Storage;
@@ -69,11 +71,21 @@ pub fn open_storage(cfg: &Config) -> Result<Arc<dyn Storage>, ServerError> {
     })
 }
 
-/// The shared state of one server process.
+/// The shared state of one server process, its photos in `<data>/photos`.
 pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
+    app_state_with(cfg, &PhotosConfig::default())
+}
+
+/// The shared state of one server process, its photos where `photos` says (the `[photos]`
+/// table; its `partial_ttl_hours`, when given, wins over `limits.partial_upload_ttl_hours`).
+pub fn app_state_with(cfg: &Config, photos: &PhotosConfig) -> Result<Arc<AppState>, ServerError> {
     let storage = open_storage(cfg)?;
-    let blobs = BlobStore::new(cfg.data.join("photos"), cfg.limits.max_photo);
-    let state = AppState::new(storage, blobs, cfg.limits.clone())
+    let mut limits = cfg.limits.clone();
+    if let Some(hours) = photos.partial_ttl_hours {
+        limits.partial_upload_ttl_hours = hours;
+    }
+    let blobs = BlobStore::open_configured(photos, &cfg.data, limits.max_photo)?;
+    let state = AppState::new(storage, blobs, limits)
         .with_metrics_token(cfg.metrics_token.clone())
         .with_recovery_window_days(cfg.recovery_window_days);
     let adopted = photo_access::adopt_legacy_files(&state)?;

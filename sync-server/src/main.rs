@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xiangying_server::config_file::{FileConfig, LogFormat};
-use xiangying_server::{Config, admin, app_state, backup};
+use xiangying_server::{Config, admin, backup};
 
 #[derive(Parser)]
 #[command(
@@ -159,6 +159,44 @@ enum AdminCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Remove expired partial photo uploads and orphaned photo files (no case refers to them
+    /// and they are older than photos.orphan_grace_days), on the configured photo backend;
+    /// prints counts and bytes.
+    SweepPhotos {
+        /// Count only: remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The clean-up policy the configuration file gives (`[photos]`, `[limits]`).
+fn sweep_policy(file: &FileConfig, dry_run: bool) -> xiangying_server::photo_sweep::SweepPolicy {
+    let hours = file
+        .photos
+        .partial_ttl_hours
+        .unwrap_or(file.limits.partial_upload_ttl_hours);
+    xiangying_server::photo_sweep::SweepPolicy {
+        partial_ttl: std::time::Duration::from_secs(hours.saturating_mul(3600)),
+        orphan_grace: file.photos.orphan_grace(),
+        dry_run,
+    }
+}
+
+/// The bucket photos live in, for backup and restore: `None` for the data folder.
+fn photo_bucket(
+    file: &FileConfig,
+    cfg: &Config,
+) -> Result<Option<xiangying_server::blobs::BlobStore>, xiangying_server::error::ServerError> {
+    if file.photos.backend == xiangying_server::blobs::BackendKind::S3 {
+        xiangying_server::blobs::BlobStore::open_configured(
+            &file.photos,
+            &cfg.data,
+            cfg.limits.max_photo,
+        )
+        .map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 fn main() -> ExitCode {
@@ -243,7 +281,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                 None => None,
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
-            let state = app_state(&cfg)?;
+            let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
             let m = state.storage.migrated();
             tracing::info!(
                 %listen,
@@ -261,7 +299,20 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                 // that comes early is never the default "terminate at once").
                 let stop = xiangying_server::stop_signal()?;
                 let listener = tokio::net::TcpListener::bind(listen).await?;
-                xiangying_server::serve_with_tls(listener, state, tls, stop).await
+                // The photo clean-up runs on a schedule and stops with the server.
+                let (sweep_stop, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
+                let sweeper = tokio::spawn(xiangying_server::photo_sweep::run_every(
+                    state.clone(),
+                    sweep_policy(file, false),
+                    file.photos.sweep_every(),
+                    async move {
+                        let _ = sweep_stopped.await;
+                    },
+                ));
+                let served = xiangying_server::serve_with_tls(listener, state, tls, stop).await;
+                let _ = sweep_stop.send(());
+                let _ = sweeper.await;
+                served
             })?;
         }
         Command::Admin {
@@ -277,7 +328,8 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         Command::Admin {
             action: AdminCommand::Backup { out },
         } => {
-            let m = backup::backup(&backup::Location::of(&cfg), &out)?;
+            let bucket = photo_bucket(file, &cfg)?;
+            let m = backup::backup_with(&backup::Location::of(&cfg), bucket.as_ref(), &out)?;
             println!(
                 "backed up {} store {} (schema version {}, epoch {}): {} files into {}",
                 m.backend,
@@ -291,7 +343,8 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         Command::Admin {
             action: AdminCommand::Restore { from },
         } => {
-            let r = backup::restore(&backup::Location::of(&cfg), &from)?;
+            let bucket = photo_bucket(file, &cfg)?;
+            let r = backup::restore_with(&backup::Location::of(&cfg), bucket.as_ref(), &from)?;
             println!(
                 "restored the backup of {} ({} files, schema version {}); new epoch {}; \
                  the replaced store is kept: {}",
@@ -374,12 +427,27 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                     }
                 }
                 AdminCommand::Export { out } => {
-                    let blobs = xiangying_server::blobs::BlobStore::new(
-                        cfg.data.join("photos"),
+                    let blobs = xiangying_server::blobs::BlobStore::open_configured(
+                        &file.photos,
+                        &cfg.data,
                         cfg.limits.max_photo,
-                    );
+                    )?;
                     let m = xiangying_server::export::export(s, &blobs, &out)?;
                     println!("{}", xiangying_server::export::summary(&m, &out));
+                }
+                AdminCommand::SweepPhotos { dry_run } => {
+                    let blobs = xiangying_server::blobs::BlobStore::open_configured(
+                        &file.photos,
+                        &cfg.data,
+                        cfg.limits.max_photo,
+                    )?;
+                    let r = xiangying_server::photo_sweep::sweep(
+                        s,
+                        &blobs,
+                        sweep_policy(file, dry_run),
+                    )?;
+                    let verb = if dry_run { "would remove" } else { "removed" };
+                    println!("{verb}: {r}");
                 }
             }
         }

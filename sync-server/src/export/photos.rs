@@ -204,7 +204,7 @@ pub(super) fn photo_line(
     let path = out.join(PHOTO_DIR).join(hash);
     let mut dest = create_new(&path)?;
     let mut tee = Tee {
-        from: &mut blob.file,
+        from: &mut blob,
         to: &mut dest,
     };
     // Not synced one by one (a sync per file would triple the time of a large export): the
@@ -227,7 +227,7 @@ pub(super) fn photo_line(
 
 /// Reads from `from`, writing everything read to `to`.
 struct Tee<'a> {
-    from: &'a mut File,
+    from: &'a mut dyn Read,
     to: &'a mut File,
 }
 

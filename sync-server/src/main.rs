@@ -247,13 +247,16 @@ fn log_format(flag: Option<LogFormat>, file: &FileConfig) -> LogFormat {
 }
 
 /// Log lines go to standard error (standard output is the admin commands' answer), filtered by
-/// `XIANGYING_LOG` (default `info`).
+/// `XIANGYING_LOG` (default `info`), with terminal colours only when standard error is a
+/// terminal (never in the journal or a container's log).
 fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("XIANGYING_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         // The request's span (method, path, request id) on each line, once.
         LogFormat::Json => builder.json().with_span_list(false).init(),

@@ -153,33 +153,22 @@ fn stamp(ms: i64) -> String {
 
 /// Copies `from` to `to` (creating folders), returning the size and SHA-256 of what was copied.
 fn copy_hashed(from: &Path, to: &Path) -> Result<(u64, String)> {
-    if let Some(parent) = to.parent() {
-        fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-    }
     let mut src = fs::File::open(from).map_err(|e| io(from, e))?;
-    let mut dst = fs::File::create(to).map_err(|e| io(to, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = src.read(&mut buf).map_err(|e| io(from, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        dst.write_all(&buf[..n]).map_err(|e| io(to, e))?;
-        size += n as u64;
-    }
-    dst.sync_all().map_err(|e| io(to, e))?;
-    Ok((size, hex::encode(hasher.finalize())))
+    copy_read(&mut src, &from.display().to_string(), to)
 }
 
 /// Streams a whole photo from the store into `to`; returns its size and SHA-256.
 fn copy_blob(blobs: &BlobStore, hash: &str, to: &Path) -> Result<(u64, String)> {
+    let mut src = blobs.open(hash)?;
+    copy_read(&mut src, &format!("photo {hash}"), to)
+}
+
+/// Streams `src` (named `what` in errors) into a new file `to` (creating folders), synced;
+/// returns the size and SHA-256 of what was copied.
+fn copy_read(src: &mut dyn Read, what: &str, to: &Path) -> Result<(u64, String)> {
     if let Some(parent) = to.parent() {
         fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
     }
-    let mut src = blobs.open(hash)?;
     let mut dst = fs::File::create(to).map_err(|e| io(to, e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -187,7 +176,7 @@ fn copy_blob(blobs: &BlobStore, hash: &str, to: &Path) -> Result<(u64, String)> 
     loop {
         let n = src
             .read(&mut buf)
-            .map_err(|e| ServerError::Internal(format!("photo {hash}: {e}")))?;
+            .map_err(|e| ServerError::Internal(format!("{what}: {e}")))?;
         if n == 0 {
             break;
         }

@@ -250,11 +250,7 @@ fn serve_and_stop(photos: &str) {
         }
     }
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    common::sigterm(&child);
     assert!(child.wait().unwrap().success());
 }
 

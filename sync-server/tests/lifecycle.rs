@@ -15,11 +15,8 @@ use xiangying_core::{Device, NewReport};
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::with_tx;
 
-/// A loopback port free a moment ago.
-fn free_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
+mod common;
+use common::{free_port, http_get, sigterm, status_of, wait_until};
 
 /// Starts `serve` on `addr` over a fresh data folder.
 fn start(data: &std::path::Path, addr: SocketAddr) -> Child {
@@ -37,39 +34,14 @@ fn start(data: &std::path::Path, addr: SocketAddr) -> Child {
         .unwrap()
 }
 
-/// One HTTP/1.1 exchange on a new connection; the status line's code.
-fn get(addr: SocketAddr, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    status_of(&out)
-}
-
-fn status_of(response: &str) -> Option<u16> {
-    response.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Waits (bounded) until `check` holds.
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let addr = free_port();
     let mut child = start(dir.path(), addr);
-    wait_until("the server is ready", || get(addr, "/ready") == Some(200));
+    wait_until("the server is ready", || {
+        http_get(addr, "/ready", "") == Some(200)
+    });
 
     // A request in flight: an enrolment whose body has only half arrived.
     let body = br#"{"code":"NO-SUCH-CODE","token":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","device_name":"test"}"#;
@@ -88,14 +60,10 @@ fn sigterm_lets_the_request_in_flight_finish_and_exits_cleanly() {
     s.flush().unwrap();
     // Let the server read the headers and start on the body.
     wait_until("the server is still ready with a request in flight", || {
-        get(addr, "/ready") == Some(200)
+        http_get(addr, "/ready", "") == Some(200)
     });
 
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    sigterm(&child);
     // It stops accepting: new connections are refused once the listener is closed.
     wait_until("new connections are refused after SIGTERM", || {
         TcpStream::connect(addr).is_err()
@@ -212,16 +180,6 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, hold: Option<Hold>) {
     let _ = to.shutdown(std::net::Shutdown::Write);
 }
 
-/// A small JPEG of its own per seed, as a phone's camera would give.
-fn jpeg(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| {
-        image::Rgb([seed, (x * 4) as u8, (y * 5) as u8])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
-
 /// Waits (bounded) for the child to exit; its status.
 fn exited(child: &mut Child) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -232,14 +190,6 @@ fn exited(child: &mut Child) -> std::process::ExitStatus {
         assert!(Instant::now() < deadline, "the server did not exit");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn sigterm(child: &Child) {
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
 }
 
 /// The sample street published into `data` with the real binary's `admin setup`.
@@ -285,7 +235,9 @@ fn sigterm_during_a_push_loses_nothing_and_the_retry_completes() {
     setup_sample_street(&data);
     let addr = free_port();
     let mut child = start(&data, addr);
-    wait_until("the server is ready", || get(addr, "/ready") == Some(200));
+    wait_until("the server is ready", || {
+        http_get(addr, "/ready", "") == Some(200)
+    });
 
     // A grid worker's phone, reaching the server through the gate, with a morning of reports.
     let gate = Gate::start(addr);
@@ -307,7 +259,7 @@ fn sigterm_during_a_push_loses_nothing_and_the_retry_completes() {
         };
         if i % 20 == 0 {
             phone
-                .report_with_photos(&report, &[&jpeg(i as u8)])
+                .report_with_photos(&report, &[&common::jpeg(i as u8)])
                 .unwrap();
         } else {
             phone.report(&report).unwrap();
@@ -345,7 +297,7 @@ fn sigterm_during_a_push_loses_nothing_and_the_retry_completes() {
     // The server comes back (a restart by systemd); the phone's retry completes.
     let mut child = start(&data, addr);
     wait_until("the server is ready again", || {
-        get(addr, "/ready") == Some(200)
+        http_get(addr, "/ready", "") == Some(200)
     });
     let report = phone.sync_now(&|_| {}).unwrap();
     assert_eq!(phone.outbox_len().unwrap(), 0, "{report:?}");

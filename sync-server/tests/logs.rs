@@ -4,13 +4,12 @@
 //! (xiangying-core) with a name, a phone number, case text, an enrolment code, a device name
 //! and a bearer token that each carry a marker of their own; no marker may appear in any line.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 mod common;
+use common::{free_port, http_get, sigterm, wait_until};
 
 /// A person's name in the roster.
 const NAME: &str = "标记姓名Marker";
@@ -26,35 +25,6 @@ const DEVICE_NAME: &str = "设备名MARKER-DEVICE";
 const WRONG_CODE: &str = "WRONG-MARKER-CODE";
 /// A bearer token the server never saw.
 const WRONG_TOKEN: &str = "bad-marker-token-0123456789abcdef0123456789abcdef";
-
-/// A loopback port free a moment ago.
-fn free_port() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
-/// One HTTP/1.1 exchange on a new connection, with optional extra header lines; the status.
-fn get(addr: SocketAddr, path: &str, extra: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    out.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Waits (bounded) until `check` holds.
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !check() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// The sample street with the markers as one person's name and phone number.
 fn publish(data: &Path, dir: &Path) {
@@ -90,19 +60,6 @@ fn token_of(device_dir: &Path) -> String {
         })
         .unwrap();
     String::from_utf8(v).unwrap()
-}
-
-/// A small real JPEG, as a camera would hand one over.
-fn jpeg() -> Vec<u8> {
-    let mut img = image::RgbImage::new(48, 32);
-    for (x, y, p) in img.enumerate_pixels_mut() {
-        *p = image::Rgb([x as u8 * 5, y as u8 * 7, 90]);
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
 }
 
 #[test]
@@ -144,7 +101,7 @@ fn json_logs_at_the_default_level_carry_no_personal_data() {
     let out = drain(Box::new(child.stdout.take().unwrap()));
     let err = drain(Box::new(child.stderr.take().unwrap()));
     wait_until("the server is ready", || {
-        get(addr, "/ready", "") == Some(200)
+        http_get(addr, "/ready", "") == Some(200)
     });
 
     // Enrolment: a wrong code first, then the right one; a report with a photo; syncs.
@@ -163,7 +120,11 @@ fn json_logs_at_the_default_level_carry_no_personal_data() {
         })
         .unwrap();
     device
-        .attach_photo(&case, &jpeg(), xiangying_core::case::PhotoStage::Before)
+        .attach_photo(
+            &case,
+            &common::jpeg(1),
+            xiangying_core::case::PhotoStage::Before,
+        )
         .unwrap();
     let report = device.sync_now(&|_| {}).unwrap();
     assert!(report.photos_uploaded >= 1, "{report:?}");
@@ -174,13 +135,9 @@ fn json_logs_at_the_default_level_carry_no_personal_data() {
         "Authorization: Bearer {WRONG_TOKEN}\r\nxiangying-protocol: {}\r\n",
         xiangying_model::sync::version::CURRENT
     );
-    assert_eq!(get(addr, "/v1/org", &auth), Some(401));
+    assert_eq!(http_get(addr, "/v1/org", &auth), Some(401));
 
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    sigterm(&child);
     assert!(child.wait().unwrap().success());
     let (out, err) = (out.join().unwrap(), err.join().unwrap());
 

@@ -1,7 +1,9 @@
 //! A network link that a test can cut and restore: a TCP forwarder on 127.0.0.1 in front of a
 //! server. While it is down, every open connection through it is closed and new ones are
 //! closed as soon as they are accepted, as when a phone walks into a basement; once it is up
-//! again, connections go through as before.
+//! again, connections go through as before. While it is stalled, connections stay open and new
+//! ones are accepted, but no byte crosses (a black-holed route: the far end never answers,
+//! nothing is refused) until it is up again.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -21,6 +23,7 @@ pub struct Link {
 #[derive(Default)]
 struct Shared {
     down: AtomicBool,
+    stalled: AtomicBool,
     stop: AtomicBool,
     /// Connections refused while the link was down.
     refused: AtomicU64,
@@ -46,7 +49,7 @@ impl Link {
                     Ok((client, _)) => {
                         let _ = client.set_nonblocking(false);
                         let sh = sh.clone();
-                        std::thread::spawn(move || relay(client, target, &sh));
+                        std::thread::spawn(move || relay(client, target, sh));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
@@ -74,9 +77,15 @@ impl Link {
         }
     }
 
-    /// Restores the link.
+    /// Restores the link (from down or stalled).
     pub fn up(&self) {
         self.shared.down.store(false, Ordering::SeqCst);
+        self.shared.stalled.store(false, Ordering::SeqCst);
+    }
+
+    /// Stalls the link: every byte is held, nothing is closed or refused.
+    pub fn stall(&self) {
+        self.shared.stalled.store(true, Ordering::SeqCst);
     }
 
     /// Connections refused while the link was down.
@@ -95,7 +104,7 @@ impl Drop for Link {
     }
 }
 
-fn relay(client: TcpStream, target: SocketAddr, shared: &Shared) {
+fn relay(client: TcpStream, target: SocketAddr, shared: Arc<Shared>) {
     let Ok(server) = TcpStream::connect(target) else {
         let _ = client.shutdown(Shutdown::Both);
         return;
@@ -111,18 +120,22 @@ fn relay(client: TcpStream, target: SocketAddr, shared: &Shared) {
             .unwrap_or_else(|e| e.into_inner())
             .push((c3, s3));
     }
-    let up = std::thread::spawn(move || pump(client, server));
-    pump(s2, c2);
+    let sh = shared.clone();
+    let up = std::thread::spawn(move || pump(client, server, &sh));
+    pump(s2, c2, &shared);
     let _ = up.join();
 }
 
-/// Copies `from` to `to` until either end closes.
-fn pump(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` to `to` until either end closes, holding bytes while the link is stalled.
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                while shared.stalled.load(Ordering::SeqCst) && !shared.stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }

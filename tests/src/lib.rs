@@ -8,6 +8,7 @@ pub mod counting_proxy;
 pub mod fixtures;
 pub mod link;
 pub mod proxy;
+pub mod street_year;
 pub mod world;
 
 use std::collections::BTreeMap;

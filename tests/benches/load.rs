@@ -73,6 +73,7 @@ struct Knobs {
     server_bin: PathBuf,
 }
 
+/// A comma-separated list from the environment, or `default`.
 fn list(name: &str, default: &str) -> Vec<String> {
     std::env::var(name)
         .unwrap_or_else(|_| default.into())
@@ -82,6 +83,7 @@ fn list(name: &str, default: &str) -> Vec<String> {
         .collect()
 }
 
+/// The knobs as the environment sets them.
 fn knobs() -> Knobs {
     let server_bin = std::env::var("XY_LOAD_SERVER_BIN")
         .map(PathBuf::from)
@@ -252,6 +254,8 @@ fn person(i: usize) -> String {
     )
 }
 
+/// Seeds a store, starts the scenario's server instances and devices, runs the sweep (and the
+/// soak, on SQLite, when asked), and prints each point.
 fn run_scenario(k: &Knobs, scenario: &str, cases: &[street_year::Case]) {
     let instances = match scenario {
         "sqlite" | "postgres" => 1,
@@ -388,11 +392,16 @@ fn run_scenario(k: &Knobs, scenario: &str, cases: &[street_year::Case]) {
         p.print(&format!("{scenario} soak"), n);
         for (i, rss) in p.rss.iter().enumerate() {
             let at = |secs: f64| {
-                rss.iter()
-                    .find(|(t, _)| *t >= secs)
-                    .or(rss.last())
-                    .map(|(t, v)| format!("{v} KiB at {t:.0} s"))
-                    .unwrap_or_default()
+                let j = rss
+                    .iter()
+                    .position(|(t, _)| *t >= secs)
+                    .unwrap_or(rss.len().saturating_sub(1));
+                match (rss.get(j), p.parts[i].get(j)) {
+                    (Some((t, v)), Some((a, f, m))) => {
+                        format!("{v} KiB at {t:.0} s (anon {a}, file {f}, shmem {m})")
+                    }
+                    _ => String::new(),
+                }
             };
             println!(
                 "  instance {}: RSS {}; {}; max {} KiB; samples (s, KiB): {:?}",
@@ -406,6 +415,28 @@ fn run_scenario(k: &Knobs, scenario: &str, cases: &[street_year::Case]) {
             );
         }
     }
+    if scenario == "sqlite" {
+        let data = root.path().join("server-1");
+        let sizes: Vec<String> = std::fs::read_dir(&data)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        let len = e.metadata().ok()?.len();
+                        Some(format!(
+                            "{} {} KiB",
+                            e.file_name().to_string_lossy(),
+                            len / 1024
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        println!(
+            "load [{scenario}]: data folder at the end: {}",
+            sizes.join(", ")
+        );
+    }
     drop(members);
     for s in servers {
         s.stop();
@@ -414,7 +445,10 @@ fn run_scenario(k: &Knobs, scenario: &str, cases: &[street_year::Case]) {
 
 /// What one point of the sweep measured.
 struct Point {
+    /// The measured window (after the warm-up), seconds.
     secs: f64,
+    /// The whole point, warm-up included (what CPU shares are of), seconds.
+    wall: f64,
     syncs: usize,
     errors: usize,
     first_errors: Vec<String>,
@@ -424,8 +458,15 @@ struct Point {
     worst_ms: f64,
     /// Per instance: (seconds from the start, VmRSS KiB) samples.
     rss: Vec<Vec<(f64, u64)>>,
+    /// Per instance, beside each `rss` sample: `RssAnon`, `RssFile`, `RssShmem` (KiB): the heap
+    /// apart from mapped files (SQLite's WAL index is shared memory).
+    parts: Vec<Vec<(u64, u64, u64)>>,
     hwm: Vec<u64>,
     cpu: Vec<f64>,
+    /// CPU time of this process (the devices), seconds.
+    devices_cpu: f64,
+    /// `/proc/loadavg` at the end.
+    load: String,
 }
 
 impl Point {
@@ -447,20 +488,31 @@ impl Point {
                 format!(" (first: {:?})", self.first_errors)
             }
         );
+        println!(
+            "  devices (this process): CPU {:.1} s ({:.0}% of one core); load average {}",
+            self.devices_cpu,
+            100.0 * self.devices_cpu / self.wall,
+            self.load
+        );
         for (i, rss) in self.rss.iter().enumerate() {
             let values: Vec<u64> = rss.iter().map(|(_, v)| *v).collect();
+            let end = self.parts[i].last().copied().unwrap_or_default();
             println!(
-                "  instance {}: RSS start {} KiB, max {} KiB, end {} KiB, slope {:+.0} KiB/min \
-                 ({} samples); VmHWM {} KiB; CPU {:.1} s ({:.0}% of one core)",
+                "  instance {}: RSS start {} KiB, max {} KiB, end {} KiB (anon {}, file {}, shmem \
+                 {}), slope {:+.0} KiB/min ({} samples); VmHWM {} KiB; CPU {:.1} s ({:.0}% of \
+                 one core)",
                 i + 1,
                 values.first().copied().unwrap_or(0),
                 values.iter().max().copied().unwrap_or(0),
                 values.last().copied().unwrap_or(0),
+                end.0,
+                end.1,
+                end.2,
                 slope_per_minute(rss),
                 rss.len(),
                 self.hwm[i],
                 self.cpu[i],
-                100.0 * self.cpu[i] / self.secs
+                100.0 * self.cpu[i] / self.wall
             );
         }
     }
@@ -487,11 +539,13 @@ fn slope_per_minute(samples: &[(f64, u64)]) -> f64 {
 fn run_point(k: &Knobs, servers: &[Server], members: &[Member], secs: u64, soak: bool) -> Point {
     let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
     let cpu0: Vec<f64> = pids.iter().map(|p| cpu_secs(*p)).collect();
+    let devices_cpu0 = cpu_secs(std::process::id());
     let start = Instant::now();
     let end = start + Duration::from_secs(secs);
     let warmup = Duration::from_secs(k.warmup.min(secs / 2));
     let done = AtomicBool::new(false);
     let rss: Mutex<Vec<Vec<(f64, u64)>>> = Mutex::new(vec![Vec::new(); pids.len()]);
+    let parts: Mutex<Vec<Vec<(u64, u64, u64)>>> = Mutex::new(vec![Vec::new(); pids.len()]);
     // (latency ms) of syncs started after the warm-up; errors.
     let timings: Mutex<Vec<f64>> = Mutex::new(Vec::new());
     let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -502,11 +556,24 @@ fn run_point(k: &Knobs, servers: &[Server], members: &[Member], secs: u64, soak:
                 if Instant::now() >= next {
                     let t = start.elapsed().as_secs_f64();
                     let mut rss = rss.lock().expect("lock");
+                    let mut parts = parts.lock().expect("lock");
                     for (i, p) in pids.iter().enumerate() {
                         let v = proc_status_kib(*p, "VmRSS");
+                        let part = (
+                            proc_status_kib(*p, "RssAnon"),
+                            proc_status_kib(*p, "RssFile"),
+                            proc_status_kib(*p, "RssShmem"),
+                        );
                         rss[i].push((t, v));
+                        parts[i].push(part);
                         if soak {
-                            println!("  {t:.0} s: instance {} RSS {v} KiB", i + 1);
+                            println!(
+                                "  {t:.0} s: instance {} RSS {v} KiB (anon {}, file {}, shmem {})",
+                                i + 1,
+                                part.0,
+                                part.1,
+                                part.2
+                            );
                         }
                     }
                     next += k.sample;
@@ -569,7 +636,8 @@ fn run_point(k: &Knobs, servers: &[Server], members: &[Member], secs: u64, soak:
         }
         done.store(true, Ordering::SeqCst);
     });
-    let took = start.elapsed().as_secs_f64() - warmup.as_secs_f64();
+    let wall = start.elapsed().as_secs_f64();
+    let took = wall - warmup.as_secs_f64();
     let cpu: Vec<f64> = pids
         .iter()
         .zip(&cpu0)
@@ -587,6 +655,7 @@ fn run_point(k: &Knobs, servers: &[Server], members: &[Member], secs: u64, soak:
     let errors = errors.into_inner().expect("lock");
     Point {
         secs: took,
+        wall,
         syncs: v.len(),
         errors: errors.len(),
         first_errors: errors.iter().take(3).cloned().collect(),
@@ -595,7 +664,12 @@ fn run_point(k: &Knobs, servers: &[Server], members: &[Member], secs: u64, soak:
         p99_ms: at(0.99),
         worst_ms: v.last().copied().unwrap_or(0.0),
         rss: rss.into_inner().expect("lock"),
+        parts: parts.into_inner().expect("lock"),
         hwm: pids.iter().map(|p| proc_status_kib(*p, "VmHWM")).collect(),
         cpu,
+        devices_cpu: cpu_secs(std::process::id()) - devices_cpu0,
+        load: std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
     }
 }

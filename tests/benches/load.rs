@@ -595,7 +595,7 @@ fn run_point(k: &Knobs, servers: &[Server], members: &[Member], secs: u64, soak:
                     let mut local = Vec::new();
                     let mut round = 0usize;
                     while Instant::now() < end {
-                        let changed = if mine.is_empty() || round % 3 == 0 {
+                        let changed = if mine.is_empty() || round.is_multiple_of(3) {
                             m.device
                                 .report(&NewReport {
                                     category: "010101".into(),

@@ -55,3 +55,5 @@ pub fn g1_patrol_facts(id: &str, started_at: i64) -> crate::patrol::PatrolFacts 
         started_at,
     }
 }
+
+pub mod street_year;

@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod link;
 pub mod prom_text;
 pub mod proxy;
+pub mod street_year;
 pub mod world;
 
 use std::collections::BTreeMap;

@@ -12,63 +12,23 @@
 //!
 //! `cargo bench -p xiangying-server --bench rankings`.
 
-use automerge::ActorId;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use xiangying_model::case::{CaseDoc, CaseState, Event, Facts};
-use xiangying_model::document::Document;
-use xiangying_model::report::{RankingRow, rankings};
-use xiangying_model::sync::scope::access_keys;
-use xiangying_model::sync::wire;
+use xiangying_model::report::rankings;
 use xiangying_model::testkit::street_year::{H, YEAR, YEAR_START, cases as generate};
 use xiangying_server::reports;
 use xiangying_server::storage::sqlite::SqliteStorage;
-use xiangying_server::storage::{CaseMeta, NewChange, with_tx};
+
+/// The load test's seeding (the tests crate, which this crate cannot depend on), shared as
+/// source so both benchmarks store the street the same way.
+#[path = "../../tests/src/street_year.rs"]
+mod street_year;
 
 /// A server store holding every case as a push leaves it.
-fn server_store(cases: &[(Facts, Vec<Event>, CaseState)]) -> (tempfile::TempDir, SqliteStorage) {
+fn server_store(cases: &[street_year::Case]) -> (tempfile::TempDir, SqliteStorage) {
     let dir = tempfile::tempdir().unwrap();
     let storage = SqliteStorage::open(dir.path()).unwrap();
-    let actor = ActorId::random();
-    for batch in cases.chunks(1_000) {
-        with_tx(&storage, |tx| {
-            for (facts, events, state) in batch {
-                let mut doc = CaseDoc::create(&actor, facts, &events[0]).unwrap();
-                for e in &events[1..] {
-                    doc.append_event(e).unwrap();
-                }
-                let snapshot = doc.save();
-                let meta = CaseMeta {
-                    case_id: facts.id.clone().into(),
-                    number: None,
-                    status: state.status.as_str().into(),
-                    level: state.level.as_str().into(),
-                    grid: facts.grid.clone(),
-                    community: facts.community.clone(),
-                    reporter: facts.reporter.clone(),
-                    category: facts.category.clone(),
-                    created_at: facts.created_at,
-                    received_at: facts.created_at,
-                    ranking: RankingRow::of_case(facts, state).map(|r| wire::encode(&r).unwrap()),
-                };
-                let change = NewChange {
-                    bytes: snapshot.clone(),
-                    device: None,
-                };
-                let pos = tx.allocate_positions(1)?;
-                tx.save_case(
-                    &meta,
-                    &snapshot,
-                    &[change],
-                    pos,
-                    &access_keys(facts, state),
-                    &[],
-                )?;
-            }
-            Ok(())
-        })
-        .unwrap();
-    }
+    street_year::seed(&storage, cases);
     (dir, storage)
 }
 

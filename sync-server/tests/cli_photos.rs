@@ -237,19 +237,11 @@ fn serve_and_stop(photos: &str) {
         .env("XIANGYING_LOG", "warn")
         .spawn()
         .unwrap();
-    let mut answer = String::new();
-    while answer.is_empty() {
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    common::wait_until("serve answers /health", || {
         assert!(child.try_wait().unwrap().is_none(), "serve ended early");
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            use std::io::{Read, Write};
-            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .unwrap();
-            s.read_to_string(&mut answer).unwrap();
-        } else {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        common::http_get(addr, "/health", "") == Some(200)
+    });
     common::sigterm(&child);
     assert!(child.wait().unwrap().success());
 }

@@ -1,7 +1,8 @@
 //! A server store seeded with a year of the Zhenxing street
 //! (`xiangying_model::testkit::street_year`): every case stored as a push leaves it (snapshot,
 //! change at its own feed position, access keys, ranking row), in transactions of a thousand,
-//! on either backend. For the load test (`benches/load.rs`).
+//! on either backend. For the load test (`benches/load.rs`) and, included as source, the
+//! rankings benchmark (`sync-server/benches/rankings.rs`).
 
 use automerge::ActorId;
 use xiangying_model::case::{CaseDoc, CaseState, Event, Facts};

@@ -115,6 +115,7 @@ pub fn router(state: Shared) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .merge(v1)
+        .merge(crate::desk::routes())
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))
@@ -229,7 +230,7 @@ async fn authenticate(
 }
 
 /// Runs storage work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
 ) -> Result<T, ServerError> {
     // Counted from now until the work ends, queued or running (a dropped request's work

@@ -9,7 +9,8 @@
 //! - [`admin`]: street set-up and enrolment codes;
 //! - [`backup`]: backup, restore and migrate of the store (docs/OPERATIONS.md);
 //! - [`export`]: the whole street as JSON Lines plus photo files;
-//! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF.
+//! - [`reports`]: rankings and notice boards; [`board`]: the notice boards as PNG and PDF;
+//! - [`desk`]: the street centre's web desk, served under `/desk/`.
 
 pub mod admin;
 pub mod api;
@@ -18,6 +19,7 @@ pub mod backup;
 pub mod blobs;
 pub mod board;
 pub mod config_file;
+pub mod desk;
 pub mod device_slots;
 pub mod error;
 pub mod export;

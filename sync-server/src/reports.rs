@@ -153,6 +153,34 @@ pub fn accompaniments(
     ))
 }
 
+/// The accompaniment count (三陪同) of every week overlapping `[from, to)` (ms), oldest first,
+/// each as its Monday (ms, see [`week_start`]) and one line per grid worker of the published
+/// roster; the patrols are loaded once for all weeks. At most `max_weeks` weeks (the newest
+/// are dropped beyond that).
+pub fn accompaniment_weeks(
+    storage: &dyn Storage,
+    from: i64,
+    to: i64,
+    max_weeks: usize,
+) -> Result<Vec<(i64, Vec<WeeklyAccompaniment>)>, ServerError> {
+    const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+    let people: Vec<String> = roster(storage)?
+        .people_with_role(Role::GridWorker)
+        .map(|p| p.id.clone())
+        .collect();
+    let patrols = with_tx(storage, |tx| counted_patrols(tx))?;
+    let mut weeks = Vec::new();
+    let mut week = week_start(from);
+    while week < to && weeks.len() < max_weeks {
+        weeks.push((
+            week,
+            weekly_accompaniments(&people, patrols.iter().map(|(f, s)| (f, s)), week),
+        ));
+        week += WEEK_MS;
+    }
+    Ok(weeks)
+}
+
 /// The weekly accompaniment count as a tab-separated table with a Chinese header, for the week
 /// holding `date` (`YYYY-MM-DD`, China time). Confirmed and unconfirmed accompaniments are
 /// separate columns; the rule counts confirmed ones only.
@@ -200,16 +228,18 @@ pub fn rankings_table(
         Err(ServerError::NoOrg) => None,
         Err(e) => return Err(e),
     };
-    let name = |id: &str| -> Option<String> {
-        let roster = roster.as_ref()?;
-        match kind {
-            UnitKind::Grid => roster.grid(id).map(|g| g.name.clone()),
-            UnitKind::Community => roster.community(id).map(|c| c.name.clone()),
-            UnitKind::Department => roster.department(id).map(|d| d.name.clone()),
-            UnitKind::Person => roster.person(id).map(|p| p.name.clone()),
-        }
-    };
+    let name = |id: &str| -> Option<String> { unit_name(roster.as_ref()?, kind, id) };
     Ok(r.table(kind, &name))
+}
+
+/// The name of a ranked unit (grid, community, department or person) in `roster`.
+pub fn unit_name(roster: &Roster, kind: UnitKind, id: &str) -> Option<String> {
+    match kind {
+        UnitKind::Grid => roster.grid(id).map(|g| g.name.clone()),
+        UnitKind::Community => roster.community(id).map(|c| c.name.clone()),
+        UnitKind::Department => roster.department(id).map(|d| d.name.clone()),
+        UnitKind::Person => roster.person(id).map(|p| p.name.clone()),
+    }
 }
 
 /// The notice boards (街长公示栏) of the published roster.

@@ -24,9 +24,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use cache::RankingsCache;
 use chrono::{Datelike, NaiveDate, Utc};
 use maud::{Markup, html};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use std::sync::Arc;
 use xiangying_model::org::Roster;
 use xiangying_model::patrol::weekly::{OFFICIAL_PER_WEEK, WeeklyAccompaniment};
 use xiangying_model::report::{RankedUnit, Rankings, UnitKind};
@@ -180,7 +182,8 @@ pub struct Loaded {
     pub weeks: Vec<(i64, Vec<WeeklyAccompaniment>)>,
 }
 
-/// The rankings and accompaniments of `period`, from every stored case and patrol.
+/// The rankings and accompaniments of `period`, from every stored case and patrol (the
+/// handlers go through [`cache::RankingsCache`]).
 pub fn load(storage: &dyn Storage, period: &Period) -> Result<Loaded, ServerError> {
     let (from, to) = period.ms()?;
     Ok(Loaded {
@@ -543,11 +546,11 @@ fn checked(q: Result<Query<Params>, QueryRejection>) -> Result<Checked, DeskErro
     p.check(today_china(Utc::now().timestamp_millis()))
 }
 
-/// Loads the period off the async threads.
-async fn load_async(st: &Shared, q: &Checked) -> Result<Loaded, DeskError> {
+/// Loads the period off the async threads, through the process's cache.
+async fn load_async(st: &Shared, q: &Checked) -> Result<Arc<Loaded>, DeskError> {
     let st = st.clone();
     let period = q.period;
-    Ok(blocking(move || load(st.storage.as_ref(), &period)).await?)
+    Ok(blocking(move || RankingsCache::global().get(st.storage.as_ref(), &period)).await?)
 }
 
 async fn page(
@@ -613,6 +616,8 @@ pub fn routes() -> Router<Shared> {
         .route("/desk/rankings.csv", get(csv_download))
         .route("/desk/rankings.xlsx", get(xlsx_download))
 }
+
+pub mod cache;
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use std::io::Read;
 use std::sync::Arc;
-use xiangying_model::case::{CaseDoc, Claim};
+use xiangying_model::case::{CaseDoc, CaseState, Claim, Event, Facts};
 use xiangying_model::document::Document;
 use xiangying_model::org::zhenxing;
 use xiangying_model::report::RankingRow;
@@ -48,9 +48,26 @@ fn fixture(n: usize) -> Fixture {
     let json = serde_json::to_string(&roster).unwrap();
     let catalogue = serde_json::to_string(&zhenxing::catalogue()).unwrap();
     crate::admin::publish(storage.as_ref(), &json, &catalogue).unwrap();
+    store(storage.as_ref(), &cases_upto(n));
+    let roster = Arc::new(reports::roster(storage.as_ref()).unwrap());
+    let state = Arc::new(AppState::new(
+        storage,
+        BlobStore::new(dir.path().join("photos"), 1 << 20),
+        Limits::default(),
+    ));
+    Fixture {
+        _dir: dir,
+        state,
+        roster,
+    }
+}
+
+/// Stores `cases` as a push leaves them (snapshot, change at its own feed position, access
+/// keys, ranking row).
+fn store(storage: &dyn crate::storage::Storage, cases: &[(Facts, Vec<Event>, CaseState)]) {
     let actor = ActorId::random();
-    with_tx(storage.as_ref(), |tx| {
-        for (facts, events, state) in cases_upto(n) {
+    with_tx(storage, |tx| {
+        for (facts, events, state) in cases {
             let mut doc = CaseDoc::create(&actor, &facts, &events[0]).unwrap();
             for e in &events[1..] {
                 doc.append_event(e).unwrap();
@@ -67,7 +84,7 @@ fn fixture(n: usize) -> Fixture {
                 category: facts.category.clone(),
                 created_at: facts.created_at,
                 received_at: facts.created_at,
-                ranking: RankingRow::of_case(&facts, &state).map(|r| wire::encode(&r).unwrap()),
+                ranking: RankingRow::of_case(facts, state).map(|r| wire::encode(&r).unwrap()),
             };
             let change = NewChange {
                 bytes: snapshot.clone(),
@@ -79,24 +96,13 @@ fn fixture(n: usize) -> Fixture {
                 &snapshot,
                 &[change],
                 pos,
-                &access_keys(&facts, &state),
+                &access_keys(facts, state),
                 &[],
             )?;
         }
         Ok(())
     })
     .unwrap();
-    let roster = Arc::new(reports::roster(storage.as_ref()).unwrap());
-    let state = Arc::new(AppState::new(
-        storage,
-        BlobStore::new(dir.path().join("photos"), 1 << 20),
-        Limits::default(),
-    ));
-    Fixture {
-        _dir: dir,
-        state,
-        roster,
-    }
 }
 
 /// The centre's first staff member, signed in.
@@ -325,7 +331,14 @@ async fn the_workbook_is_a_zip_with_a_sheet_per_kind() {
         .unwrap();
     assert!(!grid.contains("<f>"), "no formulas");
     assert!(grid.contains("<c r=\"D2\""), "{grid}");
-    assert!(grid.contains("<b/>") || workbook.len() > 0);
+    // Headings bold (the one bold font of the styles), widths set.
+    let mut styles = String::new();
+    zip.by_name("xl/styles.xml")
+        .unwrap()
+        .read_to_string(&mut styles)
+        .unwrap();
+    assert!(styles.contains("<b/>"), "{styles}");
+    assert!(grid.contains("<cols>"), "{grid}");
 }
 
 #[test]
@@ -340,4 +353,43 @@ fn an_empty_period_renders_an_empty_table() {
     let csv = csv(&q, &data, &f.roster);
     assert_eq!(parse_csv(csv.strip_prefix(BOM).unwrap()).len(), 1);
     assert!(xlsx(&data, &f.roster).unwrap().starts_with(b"PK"));
+}
+
+#[test]
+fn kept_figures_are_used_until_something_is_stored() {
+    let f = fixture(64);
+    let storage = f.state.storage.as_ref();
+    let cache = cache::RankingsCache::new(2);
+    let jan = params("2026-01-01", "2026-01-31", "grid")
+        .check(day("2026-12-06"))
+        .unwrap();
+    let a = cache.get(storage, &jan.period).unwrap();
+    let b = cache.get(storage, &jan.period).unwrap();
+    assert!(
+        Arc::ptr_eq(&a, &b),
+        "the second request is served from the cache"
+    );
+    let raised = |d: &Loaded| {
+        d.rankings
+            .grids
+            .iter()
+            .map(|u| u.figures.raised)
+            .sum::<u64>()
+    };
+    assert_eq!(raised(&a), 64);
+    // One more case stored: the next request sees it.
+    let more = cases_upto(65);
+    store(storage, &more[64..]);
+    let c = cache.get(storage, &jan.period).unwrap();
+    assert!(!Arc::ptr_eq(&a, &c));
+    assert_eq!(raised(&c), 65);
+    assert_eq!(*c, load(storage, &jan.period).unwrap());
+    // Bounded: a third period pushes out the least recently used.
+    for (from, to) in [("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31")] {
+        let q = params(from, to, "grid").check(day("2026-12-06")).unwrap();
+        cache.get(storage, &q.period).unwrap();
+    }
+    assert_eq!(cache.len(), 2);
+    let d = cache.get(storage, &jan.period).unwrap();
+    assert!(!Arc::ptr_eq(&c, &d), "January was pushed out");
 }

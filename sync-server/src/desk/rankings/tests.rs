@@ -68,7 +68,7 @@ fn store(storage: &dyn crate::storage::Storage, cases: &[(Facts, Vec<Event>, Cas
     let actor = ActorId::random();
     with_tx(storage, |tx| {
         for (facts, events, state) in cases {
-            let mut doc = CaseDoc::create(&actor, &facts, &events[0]).unwrap();
+            let mut doc = CaseDoc::create(&actor, facts, &events[0]).unwrap();
             for e in &events[1..] {
                 doc.append_event(e).unwrap();
             }

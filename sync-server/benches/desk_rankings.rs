@@ -65,17 +65,10 @@ fn bench(c: &mut Criterion) {
             black_box(rankings::body(&year, &data, &roster).into_string())
         })
     });
-    // The two scans of a computed page, apart.
+    // The scan alone, as `admin rankings` does it (one scan, no accompaniments).
     let (from, to) = year.period.ms().unwrap();
     g.bench_function("scan_rankings_year", |b| {
         b.iter(|| black_box(xiangying_server::reports::rankings(&storage, from, to).unwrap()))
-    });
-    g.bench_function("scan_accompaniments_year", |b| {
-        b.iter(|| {
-            black_box(
-                xiangying_server::reports::accompaniment_weeks(&storage, from, to, 54).unwrap(),
-            )
-        })
     });
     let cache = rankings::cache::RankingsCache::new(4);
     g.bench_function("page_month_100k_cases_cached", |b| {

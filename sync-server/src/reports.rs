@@ -153,22 +153,23 @@ pub fn accompaniments(
     ))
 }
 
-/// The accompaniment count (三陪同) of every week overlapping `[from, to)` (ms), oldest first,
-/// each as its Monday (ms, see [`week_start`]) and one line per grid worker of the published
-/// roster; the patrols are loaded once for all weeks. At most `max_weeks` weeks (the newest
-/// are dropped beyond that).
-pub fn accompaniment_weeks(
+/// The rankings over `[from, to)` (ms) and the accompaniment count (三陪同) of every week
+/// overlapping it, oldest first (each week as its Monday, see [`week_start`], with one line
+/// per grid worker of the published roster; at most `max_weeks` weeks, the newest dropped
+/// beyond that), from one scan of the ranking rows in one transaction: the same figures as
+/// [`rankings`] and [`accompaniments`], for the desk's rankings page.
+pub fn rankings_with_weeks(
     storage: &dyn Storage,
     from: i64,
     to: i64,
     max_weeks: usize,
-) -> Result<Vec<(i64, Vec<WeeklyAccompaniment>)>, ServerError> {
+) -> Result<(Rankings, Vec<(i64, Vec<WeeklyAccompaniment>)>), ServerError> {
     const WEEK_MS: i64 = 7 * 24 * 3_600_000;
     let people: Vec<String> = roster(storage)?
         .people_with_role(Role::GridWorker)
         .map(|p| p.id.clone())
         .collect();
-    let patrols = with_tx(storage, |tx| counted_patrols(tx))?;
+    let (rankings, patrols) = with_tx(storage, |tx| rankings_and_patrols_in(tx, from, to))?;
     let mut weeks = Vec::new();
     let mut week = week_start(from);
     while week < to && weeks.len() < max_weeks {
@@ -178,7 +179,51 @@ pub fn accompaniment_weeks(
         ));
         week += WEEK_MS;
     }
-    Ok(weeks)
+    Ok((rankings, weeks))
+}
+
+/// [`rankings_in`] and [`counted_patrols`] from one scan of the ranking rows.
+fn rankings_and_patrols_in(
+    tx: &mut dyn DocTx,
+    from: i64,
+    to: i64,
+) -> Result<(Rankings, Vec<(PatrolFacts, PatrolState)>), ServerError> {
+    let mut b = RankingsBuilder::new(from, to);
+    let mut patrol_ids = Vec::new();
+    let mut patrols = Vec::new();
+    for RankingEntry {
+        case_id: id,
+        row,
+        kept,
+    } in tx.ranking_rows()?
+    {
+        match (row, kept) {
+            (Some(bytes), _) => {
+                let row = decode_row(&id, &bytes)?;
+                b.add_row(&row);
+                if matches!(row, RankingRow::Patrol(_)) {
+                    patrol_ids.push(id);
+                }
+            }
+            // Never counts.
+            (None, true) => {}
+            // Stored before rows were kept: fold the document.
+            (None, false) => match load_folded(tx, &id)? {
+                Some(Folded::Case(facts, state)) => b.add(&facts, &state),
+                Some(Folded::Patrol(facts, state)) => {
+                    b.add_patrol(&facts, &state);
+                    patrols.push((facts, state));
+                }
+                None => {}
+            },
+        }
+    }
+    for id in patrol_ids {
+        if let Some(Folded::Patrol(facts, state)) = load_folded(tx, &id)? {
+            patrols.push((facts, state));
+        }
+    }
+    Ok((b.finish(), patrols))
 }
 
 /// The weekly accompaniment count as a tab-separated table with a Chinese header, for the week

@@ -186,10 +186,8 @@ pub struct Loaded {
 /// handlers go through [`cache::RankingsCache`]).
 pub fn load(storage: &dyn Storage, period: &Period) -> Result<Loaded, ServerError> {
     let (from, to) = period.ms()?;
-    Ok(Loaded {
-        rankings: reports::rankings(storage, from, to)?,
-        weeks: reports::accompaniment_weeks(storage, from, to, MAX_WEEKS)?,
-    })
+    let (rankings, weeks) = reports::rankings_with_weeks(storage, from, to, MAX_WEEKS)?;
+    Ok(Loaded { rankings, weeks })
 }
 
 // ------------------------------------------------------------------ the table's cells

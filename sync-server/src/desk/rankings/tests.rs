@@ -134,6 +134,10 @@ async fn body_of(r: Response) -> Vec<u8> {
     to_bytes(r.into_body(), 64 << 20).await.unwrap().to_vec()
 }
 
+fn day_period(from: &str, to: &str) -> (i64, i64) {
+    reports::period(from, to).unwrap()
+}
+
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
@@ -230,6 +234,19 @@ async fn the_page_ranks_names_and_escapes() {
     assert!(page.contains("aria-hidden=\"true\""));
     // The accompaniment table has a line per grid worker and a column per week.
     assert_eq!(data.weeks.len(), 5, "weeks touching January 2026");
+    // One scan gives what the admin CLI's two functions give.
+    let (from, to) = day_period("2026-01-01", "2026-01-31");
+    let storage = f.state.storage.as_ref();
+    assert_eq!(data.rankings, reports::rankings(storage, from, to).unwrap());
+    for (week, lines) in &data.weeks {
+        assert_eq!(*lines, reports::accompaniments(storage, *week).unwrap());
+    }
+    assert_eq!(
+        data.weeks[0].1.len(),
+        f.roster
+            .people_with_role(xiangying_model::org::Role::GridWorker)
+            .count()
+    );
     assert!(page.contains("陪巡情况"));
     // Downloads keep the period.
     assert!(page.contains("/desk/rankings.csv?from=2026-01-01&amp;to=2026-01-31&amp;by=grid"));

@@ -153,6 +153,10 @@ pub fn accompaniments(
     ))
 }
 
+/// One week's accompaniment count: its Monday (ms, see [`week_start`]) and a line per grid
+/// worker.
+pub type AccompanimentWeek = (i64, Vec<WeeklyAccompaniment>);
+
 /// The rankings over `[from, to)` (ms) and the accompaniment count (三陪同) of every week
 /// overlapping it, oldest first (each week as its Monday, see [`week_start`], with one line
 /// per grid worker of the published roster; at most `max_weeks` weeks, the newest dropped
@@ -163,7 +167,7 @@ pub fn rankings_with_weeks(
     from: i64,
     to: i64,
     max_weeks: usize,
-) -> Result<(Rankings, Vec<(i64, Vec<WeeklyAccompaniment>)>), ServerError> {
+) -> Result<(Rankings, Vec<AccompanimentWeek>), ServerError> {
     const WEEK_MS: i64 = 7 * 24 * 3_600_000;
     let people: Vec<String> = roster(storage)?
         .people_with_role(Role::GridWorker)

@@ -30,7 +30,7 @@ use maud::{Markup, html};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::sync::Arc;
 use xiangying_model::org::Roster;
-use xiangying_model::patrol::weekly::{OFFICIAL_PER_WEEK, WeeklyAccompaniment};
+use xiangying_model::patrol::weekly::OFFICIAL_PER_WEEK;
 use xiangying_model::report::{RankedUnit, Rankings, UnitKind};
 
 /// The longest period shown, in days (both ends included).
@@ -179,7 +179,7 @@ pub struct Loaded {
     /// Every kind's ranking over the period.
     pub rankings: Rankings,
     /// The accompaniment count of each week overlapping the period, oldest first.
-    pub weeks: Vec<(i64, Vec<WeeklyAccompaniment>)>,
+    pub weeks: Vec<reports::AccompanimentWeek>,
 }
 
 /// The rankings and accompaniments of `period`, from every stored case and patrol (the
@@ -387,7 +387,7 @@ pub fn body(q: &Checked, data: &Loaded, roster: &Roster) -> Markup {
 
 /// The weekly accompaniment table: a grid worker a line, a week a column, confirmed patrols
 /// walked along by a sub-district official in each cell (达标 when at least the rule's).
-fn accompaniment_table(weeks: &[(i64, Vec<WeeklyAccompaniment>)], roster: &Roster) -> Markup {
+fn accompaniment_table(weeks: &[reports::AccompanimentWeek], roster: &Roster) -> Markup {
     let people: Vec<&str> = weeks
         .first()
         .map(|(_, rows)| rows.iter().map(|r| r.person.as_str()).collect())

@@ -21,14 +21,16 @@ use maud::{Markup, html};
 use std::sync::OnceLock;
 use xiangying_model::report::NoticeBoard;
 
-/// The CJK font boards are drawn with: the first of the well-known system fonts, loaded once
-/// and kept (a failure is not kept: installing a font fixes the next request).
+/// The CJK font boards are drawn with, as `admin notice-board` finds it: the file named by
+/// `XIANGYING_FONT`, else the first of the well-known system fonts; loaded once and kept (a
+/// failure is not kept: installing a font fixes the next request).
 pub fn font() -> Result<&'static BoardFont, ServerError> {
     static FONT: OnceLock<BoardFont> = OnceLock::new();
     if let Some(f) = FONT.get() {
         return Ok(f);
     }
-    let loaded = BoardFont::find(None)
+    let explicit = std::env::var_os("XIANGYING_FONT").map(std::path::PathBuf::from);
+    let loaded = BoardFont::find(explicit.as_deref())
         .map_err(|e| ServerError::Internal(format!("notice board PDF: {e}")))?;
     // Another request may have loaded it meanwhile: either copy will do.
     let _ = FONT.set(loaded);

@@ -299,6 +299,12 @@ fn week_day(week_ms: i64) -> NaiveDate {
 
 // ------------------------------------------------------------------ the page
 
+/// A cell as the page shows it: `-` for an undefined figure (no due or resolved cases).
+fn shown(c: &Cell) -> String {
+    let t = c.text();
+    if t.is_empty() { "-".to_string() } else { t }
+}
+
 /// The score as a bar (0–100 → 0–120 px), for the eye only: the number is in the cell.
 fn bar(score: Option<f64>) -> Markup {
     let w = score.unwrap_or(0.0).clamp(0.0, 100.0) * 1.2;
@@ -367,13 +373,13 @@ pub fn body(q: &Checked, data: &Loaded, roster: &Roster) -> Markup {
                         tr {
                             @for (i, c) in line.iter().enumerate() {
                                 @if i + 1 == line.len() {
-                                    td.num.score { (bar(unit.score)) " " (c.text()) }
+                                    td.num.score { (bar(unit.score)) " " (shown(c)) }
                                 } @else if i == 2 {
-                                    th scope="row" { (c.text()) }
+                                    th scope="row" { (shown(c)) }
                                 } @else if c.numeric() {
-                                    td.num { (c.text()) }
+                                    td.num { (shown(c)) }
                                 } @else {
-                                    td { (c.text()) }
+                                    td { (shown(c)) }
                                 }
                             }
                         }

@@ -410,3 +410,26 @@ fn kept_figures_are_used_until_something_is_stored() {
     let d = cache.get(storage, &jan.period).unwrap();
     assert!(!Arc::ptr_eq(&c, &d), "January was pushed out");
 }
+
+#[tokio::test]
+async fn the_pages_and_downloads_are_behind_sign_in() {
+    use tower::ServiceExt;
+    let f = fixture(0);
+    let app = crate::desk::routes().with_state(f.state.clone());
+    for path in [
+        "/desk/rankings",
+        "/desk/rankings.csv?by=person",
+        "/desk/rankings.xlsx",
+        "/desk/boards",
+        "/desk/boards.pdf",
+    ] {
+        let req = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = app.clone().oneshot(req).await.unwrap();
+        assert!(r.status().is_redirection(), "{path}: {}", r.status());
+        let to = r.headers()[header::LOCATION].to_str().unwrap();
+        assert!(to.starts_with("/desk/login?next="), "{path}: {to}");
+        assert!(r.headers().get(header::CONTENT_DISPOSITION).is_none());
+    }
+}

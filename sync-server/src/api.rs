@@ -116,6 +116,8 @@ pub fn router(state: Shared) -> Router {
         .route("/metrics", get(metrics))
         .merge(v1)
         .merge(crate::desk::routes())
+        // Desk form posts from another origin are refused before any handler (decision 0039).
+        .layer(middleware::from_fn(crate::desk::session::same_origin))
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))

@@ -72,6 +72,59 @@ pub struct Limits {
     /// Most photo bytes one device may hold on the server, partial and completed uploads
     /// together (`device_photo_quota_bytes`).
     pub device_photo_quota_bytes: u64,
+    /// The desk's sessions and sign-in limits: the configuration file's `[desk]` table, not
+    /// `[limits]` (see [`DeskSettings`]).
+    #[serde(skip)]
+    pub desk: DeskSettings,
+}
+
+/// The desk's sessions and sign-in limits (the configuration file's `[desk]` table, each key
+/// optional; decision 0039).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeskSettings {
+    /// A desk session unused for this long ends, minutes (`session_idle_minutes`).
+    pub session_idle_minutes: u64,
+    /// A desk session ends this long after sign-in however much it is used, hours
+    /// (`session_max_hours`).
+    pub session_max_hours: u64,
+    /// Sign-in attempts (right or wrong) one client address may make per minute, also the
+    /// burst, before 429 (`sign_in_per_minute`).
+    pub sign_in_per_minute: u32,
+}
+
+impl Default for DeskSettings {
+    fn default() -> Self {
+        DeskSettings {
+            session_idle_minutes: 120,
+            session_max_hours: 12,
+            sign_in_per_minute: 10,
+        }
+    }
+}
+
+impl DeskSettings {
+    /// [`DeskSettings::session_idle_minutes`] in milliseconds.
+    pub fn idle_ms(&self) -> i64 {
+        i64::try_from(self.session_idle_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX)
+    }
+
+    /// [`DeskSettings::session_max_hours`] in milliseconds.
+    pub fn max_ms(&self) -> i64 {
+        i64::try_from(self.session_max_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX)
+    }
+
+    /// The name of the first key that is zero (none may be), if any.
+    pub fn first_zero(&self) -> Option<&'static str> {
+        [
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_max_hours", self.session_max_hours),
+            ("sign_in_per_minute", u64::from(self.sign_in_per_minute)),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == 0)
+        .map(|(k, _)| k)
+    }
 }
 
 impl Default for Limits {
@@ -101,6 +154,7 @@ impl Default for Limits {
             enrol_overall_per_minute: 60,
             partial_upload_ttl_hours: 24,
             device_photo_quota_bytes: 2 << 30,
+            desk: DeskSettings::default(),
         }
     }
 }
@@ -206,6 +260,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Enrolment attempt limits.
     pub enrol_throttle: EnrolThrottle,
+    /// Desk sign-in attempt limits and the bound on concurrent password hashing.
+    pub desk_sign_in: crate::desk::password::SignInGuard,
     /// The store's id (see [`crate::storage::meta`]).
     pub store_id: String,
     /// The store's epoch, replaced by every restore; every answer carries it in the
@@ -245,6 +301,7 @@ impl AppState {
                 limits.enrol_client_per_minute,
                 limits.enrol_overall_per_minute,
             ),
+            desk_sign_in: crate::desk::password::SignInGuard::new(&limits.desk),
             limits,
             store_id: identity.store_id,
             epoch: identity.epoch,

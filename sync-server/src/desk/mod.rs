@@ -16,6 +16,8 @@
 pub mod actions;
 pub mod error;
 pub mod layout;
+pub mod login;
+pub mod password;
 pub mod session;
 
 use crate::state::AppState;

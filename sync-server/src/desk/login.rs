@@ -1,5 +1,6 @@
 //! The sign-in page (`GET/POST /desk/login`), sign-out (`POST /desk/logout`, and everywhere:
-//! `POST /desk/logout-all`) and one-time sign-in links (`GET /desk/link/{token}`); decision
+//! `POST /desk/logout-all`), the signed-in person's account page with both buttons
+//! (`GET /desk/account`) and one-time sign-in links (`GET /desk/link/{token}`); decision
 //! 0039.
 //!
 //! The sign-in form has no session to draw a CSRF token from, so it carries a nonce that must
@@ -48,6 +49,7 @@ pub fn routes() -> Router<Shared> {
         .route("/desk/login", get(login_page).post(login_post))
         .route("/desk/logout", post(logout))
         .route("/desk/logout-all", post(logout_all))
+        .route("/desk/account", get(account))
         .route("/desk/link/{token}", get(link))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
@@ -335,6 +337,36 @@ async fn logout_all(
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, DeskError> {
     sign_out(st, user, client, headers, form, true).await
+}
+
+/// The account page: who is signed in, and the two ways to sign out.
+pub fn account_page(user: &DeskUser) -> Markup {
+    layout::bare(
+        "账号",
+        html! {
+            h1 { "账号与登录" }
+            dl {
+                dt { "姓名" } dd #account-name { (user.name) }
+                dt { "人员编号" } dd { (user.person.as_str()) }
+                dt { "角色" } dd { (user.role_label()) }
+            }
+            form method="post" action="/desk/logout" {
+                (layout::csrf_field(user))
+                button type="submit" { "退出登录" }
+            }
+            form method="post" action="/desk/logout-all" {
+                (layout::csrf_field(user))
+                button.secondary type="submit" { "在所有浏览器上退出" }
+            }
+            p { a href=(HOME) { "返回工作台" } }
+        },
+    )
+}
+
+async fn account(user: DeskUser) -> Response {
+    let mut r = account_page(&user).into_response();
+    no_store(&mut r);
+    r
 }
 
 /// Issues a one-time sign-in link for a person who works at a desk: returns its token (the

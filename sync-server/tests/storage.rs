@@ -277,7 +277,10 @@ fn desk_passwords_sessions_lockouts_and_links(b: &Backend) {
     assert!(with_tx(s, |t| t.insert_desk_session("s1", &row(&bob, 1))).is_err());
     tx(s, |t| t.touch_desk_session("s1", 99));
     let s1 = tx(s, |t| t.desk_session("s1")).unwrap();
-    assert_eq!((s1.person.as_str(), s1.created_at, s1.last_seen), ("alice", 10, 99));
+    assert_eq!(
+        (s1.person.as_str(), s1.created_at, s1.last_seen),
+        ("alice", 10, 99)
+    );
     assert_eq!(s1.user_agent.as_deref(), Some("浏览器"));
     assert!(tx(s, |t| t.delete_desk_session("s2")));
     assert!(!tx(s, |t| t.delete_desk_session("s2")));
@@ -307,7 +310,11 @@ fn desk_passwords_sessions_lockouts_and_links(b: &Backend) {
     // Concurrent failures on both instances are all counted.
     let threads: Vec<_> = (0..4)
         .map(|i| {
-            let st = if i % 2 == 0 { b.storage.clone() } else { b.second.clone() };
+            let st = if i % 2 == 0 {
+                b.storage.clone()
+            } else {
+                b.second.clone()
+            };
             std::thread::spawn(move || {
                 for _ in 0..5 {
                     with_tx(st.as_ref(), |t| t.add_desk_failure("busy")).unwrap();
@@ -331,8 +338,15 @@ fn desk_passwords_sessions_lockouts_and_links(b: &Backend) {
         })
         .is_err()
     );
-    assert_eq!(tx(s, |t| t.take_desk_link("l1", 2_000, 1_000)), None, "too old");
-    assert_eq!(tx(s, |t| t.take_desk_link("l1", 2_000, 999)), Some(alice.clone()));
+    assert_eq!(
+        tx(s, |t| t.take_desk_link("l1", 2_000, 1_000)),
+        None,
+        "too old"
+    );
+    assert_eq!(
+        tx(s, |t| t.take_desk_link("l1", 2_000, 999)),
+        Some(alice.clone())
+    );
     assert_eq!(tx(s, |t| t.take_desk_link("l1", 3_000, 0)), None, "spent");
     assert_eq!(tx(s, |t| t.take_desk_link("nope", 3_000, 0)), None);
     assert_eq!(tx(s, |t| t.take_desk_link("l2", 3_000, 0)), Some(bob));

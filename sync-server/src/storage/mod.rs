@@ -5,8 +5,9 @@
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
 //! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
 //! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`], [`DocTx`],
-//! [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`]; decision 0024): a function that needs one concern
-//! takes that trait, and each backend implements each concern in a module of its own.
+//! [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`]; decision 0024): a function that needs
+//! one concern takes that trait, and each backend implements each concern in a module of its
+//! own.
 //!
 //! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
 //! with a counter row updated inside the writing transaction: the row stays locked until

@@ -17,6 +17,7 @@ pub mod actions;
 pub mod case_page;
 pub mod error;
 pub mod layout;
+pub mod live;
 pub mod session;
 pub mod time;
 
@@ -48,6 +49,7 @@ pub fn routes() -> Router<Shared> {
         .merge(layout::routes())
         .merge(session::routes())
         .merge(case_page::routes())
+        .merge(live::routes())
 }
 
 /// The server clock, ms since the epoch.

@@ -510,46 +510,74 @@ async fn wait(
     Extension(device): Extension<DeviceRow>,
     Query(q): Query<WaitQuery>,
 ) -> Result<Response, ServerError> {
-    let mut rung = state.wake.subscribe();
     let _waiting = InFlight::enter(m::WAITING_DEVICES);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
+    Ok(
+        match wait_for_news(&state, device.person.clone(), q.cursor, deadline).await? {
+            Waited::News => StatusCode::OK.into_response(),
+            Waited::Nothing => StatusCode::NO_CONTENT.into_response(),
+            Waited::Stopping => stopping(),
+        },
+    )
+}
+
+/// How a wait for news ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The feed holds a change after the cursor that the person may read.
+    News,
+    /// Nothing by the deadline.
+    Nothing,
+    /// The server is stopping.
+    Stopping,
+}
+
+/// Waits until the feed holds a change after `cursor` to a document `person` may read, or
+/// until `deadline` ([`crate::wake`]): what a device's wait and the desk's live updates share.
+pub(crate) async fn wait_for_news(
+    state: &Shared,
+    person: xiangying_model::ids::PersonId,
+    cursor: u64,
+    deadline: tokio::time::Instant,
+) -> Result<Waited, ServerError> {
+    let mut rung = state.wake.subscribe();
     let mut seen = *rung.borrow_and_update();
     if state.wake.is_closed() {
-        return Ok(stopping());
+        return Ok(Waited::Stopping);
     }
     // The first look asks the store, and learns the person's read scope for the rings.
-    let (st, person) = (state.clone(), device.person.clone());
+    let (st, p) = (state.clone(), person.clone());
     Metrics::add(&state.metrics.wait_checks, 1);
     metrics::counter!(m::WAIT_CHECKS).increment(1);
     let (mut news, scope) = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
             let roster = st.roster(tx)?;
-            let scope = sync::scope_of(&roster, &person);
-            Ok((sync::has_news(tx, &roster, &person, q.cursor)?, scope))
+            let scope = sync::scope_of(&roster, &p);
+            Ok((sync::has_news(tx, &roster, &p, cursor)?, scope))
         })
     })
     .await?;
     loop {
         if news {
-            return Ok(StatusCode::OK.into_response());
+            return Ok(Waited::News);
         }
         match tokio::time::timeout_at(deadline, rung.changed()).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT.into_response()),
+            Ok(Err(_)) | Err(_) => return Ok(Waited::Nothing),
         }
         let now = *rung.borrow_and_update();
         if state.wake.is_closed() {
-            return Ok(stopping());
+            return Ok(Waited::Stopping);
         }
         // Only a ring that may concern this person costs a look at the store.
         if state.wake.concerns(seen, now, &scope) {
-            let (st, person) = (state.clone(), device.person.clone());
+            let (st, p) = (state.clone(), person.clone());
             Metrics::add(&state.metrics.wait_checks, 1);
             metrics::counter!(m::WAIT_CHECKS).increment(1);
             news = blocking(move || {
                 with_tx(st.storage.as_ref(), |tx| {
                     let roster = st.roster(tx)?;
-                    sync::has_news(tx, &roster, &person, q.cursor)
+                    sync::has_news(tx, &roster, &p, cursor)
                 })
             })
             .await?;

@@ -469,6 +469,23 @@ mod tests {
     }
 
     #[test]
+    fn hashing_is_bounded_to_its_slots() {
+        let guard = SignInGuard::new(&DeskSettings::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let held: Vec<_> = (0..HASHING_SLOTS)
+            .map(|_| rt.block_on(guard.hashing_slot()).unwrap())
+            .collect();
+        assert!(
+            guard.hashing.clone().try_acquire_owned().is_err(),
+            "a further sign-in waits for a slot"
+        );
+        drop(held);
+        assert!(guard.hashing.clone().try_acquire_owned().is_ok());
+    }
+
+    #[test]
     fn refusals_read_the_same_and_name_the_wait() {
         assert_eq!(refusal_message(None), "登录名或密码不正确。");
         let m = refusal_message(Some(61_000));

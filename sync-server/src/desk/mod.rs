@@ -18,6 +18,7 @@ pub mod case_page;
 pub mod error;
 pub mod layout;
 pub mod live;
+pub mod password;
 pub mod session;
 pub mod time;
 

@@ -106,3 +106,20 @@ pub fn routes() -> Router<Shared> {
         get(|| async { layout::bare("登录", html! { h1 { "登录" } p { "尚未开放" } }) }),
     )
 }
+
+// TEMPORARY STUB (browser part): the sign-in part provides the real `SESSION_COOKIE` and
+// `open_session`; the integrator keeps theirs and drops this block.
+
+/// CONTRACT: the session cookie's name. STUB value.
+pub const SESSION_COOKIE: &str = "xy_desk_session";
+
+/// CONTRACT: opens a session for `person` and returns the cookie's value. STUB: returns a value
+/// no session matches.
+pub fn open_session(
+    storage: &dyn crate::storage::Storage,
+    person: &str,
+    now_ms: i64,
+) -> Result<String, crate::error::ServerError> {
+    let _ = (storage, person, now_ms);
+    Ok("stub".to_string())
+}

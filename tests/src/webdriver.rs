@@ -117,6 +117,8 @@ pub struct Browser {
     http: reqwest::blocking::Client,
     /// The browser's profile folder and chromedriver's log.
     dir: tempfile::TempDir,
+    /// The room the window takes around the page (width, height), measured at the start.
+    chrome: (u32, u32),
     /// Console messages read from the driver but not yet handed out.
     console: std::cell::RefCell<Vec<LogEntry>>,
 }
@@ -134,12 +136,13 @@ pub fn skip_requested() -> bool {
     std::env::var("XY_SKIP_BROWSER").as_deref() == Ok("1")
 }
 
-/// The first of `names` on `PATH` (or the program an environment variable names).
+/// The program the environment variable `env` names, or else the first of `names` on `PATH`;
+/// `None` when that is not a file.
 fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Ok(p) = std::env::var(env)
         && !p.is_empty()
     {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -237,6 +240,7 @@ impl Browser {
             session: String::new(),
             http,
             dir,
+            chrome: (0, 0),
             console: Default::default(),
         };
         b.wait_ready()?;
@@ -257,6 +261,28 @@ impl Browser {
             .as_str()
             .ok_or_else(|| WebDriverError::Start(format!("no session id in {answer}")))?;
         b.session = format!("{}/session/{id}", b.endpoint);
+        // `--window-size` is the outer window: headless Chromium still takes room for its
+        // (invisible) toolbars. Measure that room once, so the page gets the whole screen.
+        let room = b.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+                "args": [],
+            })),
+        )?;
+        let room = |i: usize| {
+            room[i]
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0)
+        };
+        b.chrome = (room(0), room(1));
+        b.command(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": SCREEN.0 + b.chrome.0, "height": SCREEN.1 + b.chrome.1 })),
+        )?;
         Ok(b)
     }
 
@@ -499,7 +525,7 @@ impl Browser {
             .collect()
     }
 
-    /// A PNG of the window as it is (1366×768 unless resized).
+    /// A PNG of the page as shown (1366×768 unless resized).
     pub fn screenshot_png(&self) -> Vec<u8> {
         use base64::Engine;
         let v = self.must("GET", "/screenshot", None);
@@ -508,13 +534,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("the screenshot is not base64: {e}"))
     }
 
-    /// Sets the window's size.
-    pub fn set_window_size(&self, width: u32, height: u32) {
+    /// Makes the page (the viewport, what a screenshot shows) `width` × `height` pixels.
+    pub fn set_viewport_size(&self, width: u32, height: u32) {
         self.must(
             "POST",
             "/window/rect",
-            Some(json!({ "width": width, "height": height })),
+            Some(json!({ "width": width + self.chrome.0, "height": height + self.chrome.1 })),
         );
+    }
+
+    /// The page's size now (`innerWidth` × `innerHeight`).
+    pub fn viewport_size(&self) -> (u32, u32) {
+        let v = self.execute("return [window.innerWidth, window.innerHeight];", vec![]);
+        let side = |i: usize| {
+            v[i].as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        (side(0), side(1))
     }
 
     /// The height of the whole page, in CSS pixels.
@@ -528,12 +565,12 @@ impl Browser {
             .unwrap_or(SCREEN.1)
     }
 
-    /// A PNG of the page `height` pixels high at the screen's width (the window is made that
+    /// A PNG of the page `height` pixels high at the screen's width (the page is made that
     /// tall for the shot, then put back to the screen's size).
     pub fn screenshot_png_at_height(&self, height: u32) -> Vec<u8> {
-        self.set_window_size(SCREEN.0, height);
+        self.set_viewport_size(SCREEN.0, height);
         let png = self.screenshot_png();
-        self.set_window_size(SCREEN.0, SCREEN.1);
+        self.set_viewport_size(SCREEN.0, SCREEN.1);
         png
     }
 

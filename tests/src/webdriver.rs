@@ -580,13 +580,17 @@ impl Browser {
         self.screenshot_png_at_height(h)
     }
 
-    /// Sets a cookie for the current page's site (go to a page of the site first), for path `/`.
+    /// Sets a cookie for the current page's site (go to a page of the site first), for path
+    /// `/`, HTTP only, `SameSite=Lax`; `Secure` when its name asks for it (`__Host-`,
+    /// `__Secure-`: Chromium takes secure cookies on 127.0.0.1).
     pub fn set_cookie(&self, name: &str, value: &str) {
+        let secure = name.starts_with("__Host-") || name.starts_with("__Secure-");
         self.must(
             "POST",
             "/cookie",
             Some(json!({ "cookie": {
                 "name": name, "value": value, "path": "/", "httpOnly": true, "sameSite": "Lax",
+                "secure": secure,
             }})),
         );
     }

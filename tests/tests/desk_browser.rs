@@ -77,8 +77,11 @@ fn the_harness_reports_script_errors_and_missing_elements() {
     // A cookie set for the site is kept, and deleted with the others.
     b.set_cookie("xy_probe", "1");
     assert_eq!(b.cookie("xy_probe").as_deref(), Some("1"));
+    b.set_cookie("__Host-xy_probe", "2");
+    assert_eq!(b.cookie("__Host-xy_probe").as_deref(), Some("2"));
     b.delete_cookies();
     assert_eq!(b.cookie("xy_probe"), None);
+    assert_eq!(b.cookie("__Host-xy_probe"), None);
 
     // The page is the office screen's size; a taller shot is as tall as asked, and the page
     // goes back to the screen's size after it.

@@ -90,3 +90,41 @@ fn the_harness_reports_script_errors_and_missing_elements() {
     assert_eq!((tall.width(), tall.height()), (SCREEN.0, 1200));
     assert_eq!(b.viewport_size(), SCREEN);
 }
+
+#[test]
+fn the_harness_types_clicks_and_waits_for_what_a_script_adds() {
+    let Some(b) = Browser::for_test() else { return };
+    let f = Field::new(sample_org());
+    b.goto(&format!("{}/desk/login", f.server.url()));
+
+    // A form a script adds after the page has loaded: wait_for finds it.
+    b.execute(
+        "setTimeout(function () {
+           var f = document.createElement('form');
+           f.innerHTML = '<label for=q>名称</label><input id=q name=q data-kind=probe>' +
+             '<button type=button id=go>确定</button><output id=out></output>';
+           document.querySelector('main').appendChild(f);
+           f.querySelector('#go').addEventListener('click', function () {
+             f.querySelector('#out').textContent = '收到：' + f.querySelector('#q').value;
+           });
+         }, 0);
+         return null;",
+        vec![],
+    );
+    let input = b.wait_for("#q");
+    assert_eq!(input.tag(), "input");
+    assert_eq!(input.attr("data-kind").as_deref(), Some("probe"));
+    assert_eq!(input.attr("no-such-attribute"), None);
+    input.send_keys("井盖");
+    assert_eq!(input.property("value"), serde_json::json!("井盖"));
+    input.clear();
+    input.send_keys("路灯");
+    b.find("#go").click();
+    assert_eq!(b.find("#out").text(), "收到：路灯");
+    assert!(
+        b.find("form")
+            .try_find("#go")
+            .is_some_and(|e| e.displayed())
+    );
+    assert!(b.console_errors().is_empty());
+}

@@ -152,6 +152,32 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A short stable code for this error as a sync failure, reported to the server in the
+    /// next sync's `xiangying-last-error` header (decision 0041): the refusal's code for a
+    /// server's answer, `tls_*` for a refused certificate, else the kind of failure. Never
+    /// personal data (no ids, no messages).
+    pub fn sync_code(&self) -> &'static str {
+        if let Some(refusal) = self.refusal() {
+            return match refusal {
+                Refusal::Unknown => "refused",
+                known => known.code(),
+            };
+        }
+        match self {
+            Error::Tls { failure, .. } => failure.code(),
+            Error::Network(_) => "network",
+            Error::Cancelled(_) => "cancelled",
+            Error::NotSetUp(_) => "not_set_up",
+            Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Io { .. } => "device_storage",
+            Error::CorruptCase { .. } => "corrupt_case",
+            Error::Photo(_) => "photo",
+            Error::Org(_) => "roster",
+            _ => "other",
+        }
+    }
+}
+
 /// Which check of the server's certificate failed (`Error::Tls`); defined here, below `sync`,
 /// so that the error type needs nothing above it, and re-exported by `sync::tls`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -37,6 +37,11 @@
 //! pool_size = 8                               # most connections this instance opens
 //! pool_wait_secs = 30                         # longest wait for a free connection
 //! statement_timeout_secs = 30                 # longest one statement may run
+//!
+//! [desk]                                      # the web desk (docs/DESK.md)
+//! public_url = "https://xy.example.gov.cn"    # the address phones reach this server at, put
+//!                                             # in printed enrolment QR codes (default: the
+//!                                             # request's Host header, over http)
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
@@ -86,6 +91,42 @@ pub struct FileConfig {
     /// The PostgreSQL pool and timeouts (the defaults for keys left out).
     #[serde(default)]
     pub store: StoreSettings,
+    /// The web desk's settings.
+    #[serde(default)]
+    pub desk: DeskConfig,
+}
+
+/// The `[desk]` table: the web desk's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskConfig {
+    /// The address phones reach this server at (`http://` or `https://`, a host, an optional
+    /// port and path; no query), put in enrolment QR codes.
+    pub public_url: Option<String>,
+}
+
+impl DeskConfig {
+    /// Checks the keys (a bad public address names the key and the problem).
+    fn check(&self) -> Result<(), String> {
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .ok_or("desk.public_url must start with http:// or https://")?;
+            let host = rest.split('/').next().unwrap_or("");
+            if host.is_empty()
+                || url.len() > 200
+                || !url.bytes().all(|b| b.is_ascii_graphic())
+                || url.contains(['?', '#', '@', '"', '<', '>', '\\'])
+            {
+                return Err(format!(
+                    "desk.public_url {url:?} is not a plain address (a host, an optional port \
+                     and path; no query, fragment or credentials)"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The `[store]` table: the PostgreSQL connection pool and timeouts of this instance.
@@ -184,6 +225,7 @@ impl FileConfig {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
         cfg.photos.check()?;
+        cfg.desk.check()?;
         Ok(cfg)
     }
 
@@ -221,6 +263,26 @@ mod tests {
         assert_eq!(limits.max_photo, 1000);
         assert_eq!(limits.max_sync_body, Limits::default().max_sync_body);
         assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());
+    }
+
+    #[test]
+    fn the_desk_public_address_is_checked() {
+        let cfg =
+            FileConfig::parse("[desk]\npublic_url = \"https://xy.gov.cn:8470/xy\"\n").unwrap();
+        assert_eq!(
+            cfg.desk.public_url.as_deref(),
+            Some("https://xy.gov.cn:8470/xy")
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a?b=1",
+            "https://u:p@a",
+            "https://a b",
+        ] {
+            let e = FileConfig::parse(&format!("[desk]\npublic_url = \"{bad}\"\n")).unwrap_err();
+            assert!(e.contains("desk.public_url"), "{bad}: {e}");
+        }
     }
 
     #[test]

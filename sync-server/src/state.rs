@@ -220,6 +220,8 @@ pub struct AppState {
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
+    /// The desk's public address for enrolment links (`[desk] public_url`), set once at start.
+    desk_public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -252,7 +254,22 @@ impl AppState {
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             wake,
             roster: RwLock::new(None),
+            desk_public_url: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets the desk's public address for enrolment links (`[desk] public_url`); false when
+    /// it was set already (the first stays).
+    pub fn set_desk_public_url(&self, url: &str) -> bool {
+        self.desk_public_url
+            .set(url.trim_end_matches('/').to_string())
+            .is_ok()
+    }
+
+    /// The desk's configured public address, if any (the desk falls back to the request's
+    /// `Host` header).
+    pub fn desk_public_url(&self) -> Option<&str> {
+        self.desk_public_url.get().map(String::as_str)
     }
 
     /// The same state with another recovery window, days.

@@ -14,8 +14,11 @@
 //! - one module per page.
 
 pub mod actions;
+pub mod devices;
+pub mod enrol_qr;
 pub mod error;
 pub mod layout;
+pub mod people;
 pub mod session;
 
 use crate::state::AppState;
@@ -36,4 +39,6 @@ pub fn routes() -> Router<Shared> {
         .route("/", get(|| async { Redirect::to("/desk/") }))
         .merge(layout::routes())
         .merge(session::routes())
+        .merge(devices::routes())
+        .merge(people::routes())
 }

@@ -166,6 +166,20 @@ pub const MIGRATIONS: &[Migration] = &[
         ),
         seeds_identity: false,
     },
+    Migration {
+        // CONTRACT (issue 17): the devices part's migration, 6 once sign-in (4) and the case
+        // index (5) are merged before it.
+        version: 4,
+        name: "device_status",
+        // What the desk's devices page shows (decision 0041): one row per device that has
+        // made an authenticated request, written at most once per sync request.
+        sql: Sql::Shared(
+            "CREATE TABLE IF NOT EXISTS device_status (device TEXT PRIMARY KEY,
+                last_seen BIGINT NOT NULL, app_version TEXT, outbox BIGINT, last_error TEXT,
+                refusal TEXT, refused_at BIGINT);",
+        ),
+        seeds_identity: false,
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -229,7 +243,7 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "{}", m.name);
         }
-        assert_eq!(LATEST, 3);
+        assert_eq!(LATEST, 4);
     }
 
     #[test]

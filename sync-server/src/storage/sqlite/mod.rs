@@ -7,6 +7,7 @@
 //! [`crate::storage`] on `SqliteTx`.
 
 mod codes;
+mod device_status;
 mod devices;
 mod docs;
 mod feed;

@@ -6,6 +6,7 @@
 //! the sync logic has turned it into a [`ServerError`].
 
 mod codes;
+mod device_status;
 mod devices;
 mod docs;
 mod feed;

@@ -212,3 +212,37 @@ impl TlsFailure {
 
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_failure_has_a_short_stable_code_without_its_message() {
+        let rejected = |status, code: &str| Error::Rejected {
+            status,
+            code: code.into(),
+            message: "person gw1 (13800001234) may not".into(),
+            retry_after: None,
+        };
+        assert_eq!(rejected(413, "over_limit").sync_code(), "over_limit");
+        assert_eq!(rejected(403, "").sync_code(), "forbidden");
+        assert_eq!(rejected(418, "brand_new_code").sync_code(), "refused");
+        assert_eq!(
+            Error::Network("dns: xy.gov.cn".into()).sync_code(),
+            "network"
+        );
+        assert_eq!(Error::Unauthorised("x".into()).sync_code(), "unauthorised");
+        let tls = Error::Tls {
+            failure: TlsFailure::PinMismatch,
+            detail: "x".into(),
+        };
+        assert_eq!(tls.sync_code(), "tls_pin_mismatch");
+        for e in [rejected(403, "forbidden"), Error::Network("x".into()), tls] {
+            assert!(
+                xiangying_model::sync::version::check_error_code(e.sync_code()).is_some(),
+                "{e}"
+            );
+        }
+    }
+}

@@ -58,10 +58,85 @@ pub fn record_refused(state: &AppState, device: &DeviceRow, report: &SyncReport,
     }
 }
 
+/// Exercises [`crate::storage::DeviceStatusTx`] on a store (both backends run it): last seen
+/// moves outside syncs only by a step, a sync's report replaces the previous one, a refusal
+/// keeps the report.
+#[cfg(test)]
+pub(crate) fn exercise_storage(storage: &dyn crate::storage::Storage) {
+    use xiangying_model::ids::DeviceId;
+    let (a, b) = (DeviceId::from("dev-a"), DeviceId::from("dev-b"));
+    let step = TOUCH_STEP_MS;
+    let read = |id: &DeviceId| {
+        with_tx(storage, |tx| tx.device_statuses())
+            .unwrap()
+            .into_iter()
+            .find(|s| &s.device == id)
+    };
+    assert_eq!(read(&a), None);
+    with_tx(storage, |tx| tx.touch_device(&a, 1_000_000, step)).unwrap();
+    assert_eq!(read(&a).unwrap().last_seen, 1_000_000);
+    // Within the step: nothing written.
+    with_tx(storage, |tx| {
+        tx.touch_device(&a, 1_000_000 + step - 1, step)
+    })
+    .unwrap();
+    assert_eq!(read(&a).unwrap().last_seen, 1_000_000);
+    with_tx(storage, |tx| tx.touch_device(&a, 1_000_000 + step, step)).unwrap();
+    assert_eq!(read(&a).unwrap().last_seen, 1_000_000 + step);
+    let report = SyncReport {
+        app_version: Some("app=2.3.0; core=0.1.0".into()),
+        outbox: Some(u64::MAX),
+        last_error: Some("network".into()),
+    };
+    // A sync writes last seen at once, whatever the step.
+    with_tx(storage, |tx| {
+        tx.record_sync(&a, 1_000_000 + step + 1, &report)
+    })
+    .unwrap();
+    let s = read(&a).unwrap();
+    assert_eq!(s.last_seen, 1_000_000 + step + 1);
+    assert_eq!(s.app_version, report.app_version);
+    assert_eq!(s.outbox, Some(i64::MAX as u64));
+    assert_eq!(s.last_error.as_deref(), Some("network"));
+    with_tx(storage, |tx| tx.record_refusal(&a, "over_limit", 5_000_000)).unwrap();
+    let s = read(&a).unwrap();
+    assert_eq!(s.refusal, Some(("over_limit".to_string(), 5_000_000)));
+    assert_eq!(
+        s.outbox,
+        Some(i64::MAX as u64),
+        "a refusal keeps the report"
+    );
+    // A report without fields clears the old ones; the refusal stays.
+    with_tx(storage, |tx| {
+        tx.record_sync(&a, 6_000_000, &SyncReport::default())
+    })
+    .unwrap();
+    let s = read(&a).unwrap();
+    assert_eq!((s.app_version, s.outbox, s.last_error), (None, None, None));
+    assert_eq!(s.refusal, Some(("over_limit".to_string(), 5_000_000)));
+    // A refusal for a device never seen makes its row.
+    with_tx(storage, |tx| {
+        tx.record_refusal(&b, "bad_request", 7_000_000)
+    })
+    .unwrap();
+    assert_eq!(read(&b).unwrap().last_seen, 7_000_000);
+    assert_eq!(
+        with_tx(storage, |tx| tx.device_statuses()).unwrap().len(),
+        2
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn device_status_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = crate::storage::sqlite::SqliteStorage::open(dir.path()).unwrap();
+        exercise_storage(&storage);
+    }
 
     fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -458,6 +458,7 @@ async fn revoke(
     if id.len() > 100 {
         return Err(DeskError::NotFound("没有这台设备".into()));
     }
+    let id_for_log = id.clone();
     let (st, roster) = (state.clone(), user.roster.clone());
     let found =
         blocking(move || revoke_in_reach(st.storage.as_ref(), &roster, &reach, &id)).await?;
@@ -466,7 +467,7 @@ async fn revoke(
             "没有这台设备，或不在您的管理范围内".into(),
         ));
     }
-    tracing::warn!(by = %user.person, "device revoked at the desk");
+    tracing::warn!(by = %user.person, device = %id_for_log, "device revoked at the desk");
     Ok(Redirect::to("/desk/devices").into_response())
 }
 

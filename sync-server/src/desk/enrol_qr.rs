@@ -119,7 +119,7 @@ pub fn cards_page(title: &str, cards: &[Card], back: &str) -> Markup {
                                 }
                                 p.code { "激活码：" strong { (c.code) } }
                                 p.link { "链接：" code { (c.link) } }
-                                p.expiry { "有效期至 " (c.expires) }
+                                p.expiry { "有效期至 " (c.expires) "（北京时间）" }
                             }
                         }
                     }

@@ -143,7 +143,7 @@ pub fn load(
     Ok(tx
         .devices()?
         .into_iter()
-        .filter(|d| reach.covers(roster, d.person.as_str()))
+        .filter(|d| is_phone(d) && reach.covers(roster, d.person.as_str()))
         .map(|d| {
             let person = roster.person(d.person.as_str());
             DeviceLine {
@@ -162,6 +162,14 @@ pub fn load(
             }
         })
         .collect())
+}
+
+/// Whether a device row is a phone: not a person's desk (the desk's actions part stores one
+/// device row per desk person, token hash `desk:<person>`, id `desk-<person>`; no bearer token
+/// hashes to it). Desk rows are left off the devices page and out of the device counts.
+// CONTRACT (merge): the same as `desk::actions::is_desk_device` on main, negated.
+pub fn is_phone(d: &crate::storage::DeviceRow) -> bool {
+    !d.token_hash.starts_with("desk:")
 }
 
 /// Beijing time (UTC+8), where the street is.
@@ -435,7 +443,7 @@ pub fn revoke_in_reach(
         Ok(tx.devices()?.into_iter().find(|d| d.id.as_str() == id))
     })?;
     match device {
-        Some(d) if reach.covers(roster, d.person.as_str()) => {
+        Some(d) if is_phone(&d) && reach.covers(roster, d.person.as_str()) => {
             admin::revoke_device(storage, d.id.as_str())
         }
         _ => Ok(false),
@@ -563,7 +571,7 @@ pub fn live_people(
 ) -> Result<std::collections::HashSet<String>, ServerError> {
     Ok(admin::devices(storage)?
         .into_iter()
-        .filter(|d| !d.revoked && d.quarantined.is_none())
+        .filter(|d| is_phone(d) && !d.revoked && d.quarantined.is_none())
         .map(|d| d.person.to_string())
         .collect())
 }
@@ -657,12 +665,17 @@ pub(crate) mod tests {
                 ("d-gw1", "gw1", "<script>alert(1)</script>"),
                 ("d-gw3", "gw3", "gw3's phone"),
                 ("d-center", "center", "centre phone"),
+                ("desk-cc1", "cc1", "网页工作台"),
             ] {
                 tx.insert_device(&DeviceRow {
                     id: id.into(),
                     person: person.into(),
                     name: name.into(),
-                    token_hash: format!("hash-{id}"),
+                    token_hash: if id.starts_with("desk-") {
+                        format!("desk:{person}")
+                    } else {
+                        format!("hash-{id}")
+                    },
                     created_at: 1_000,
                     revoked: false,
                     quarantined: None,
@@ -750,7 +763,9 @@ pub(crate) mod tests {
             load(tx, &centre.roster, &Reach::All)
         })
         .unwrap();
+        // The centre sees the three phones; cc1's desk row is no phone.
         assert_eq!(lines.len(), 3);
+        assert!(lines.iter().all(|l| l.id != "desk-cc1"));
         let page = render(&centre, &Reach::All, &lines, now).into_string();
         assert!(page.contains("title=\"设备未报告\""));
     }
@@ -831,10 +846,13 @@ pub(crate) mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, DeskError::NotFound(_)), "{e:?}");
-        let e = go("center", "nope", "token-of-this-session", true)
-            .await
-            .unwrap_err();
-        assert!(matches!(e, DeskError::NotFound(_)), "{e:?}");
+        for id in ["nope", "desk-cc1"] {
+            let e = go("center", id, "token-of-this-session", true)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, DeskError::NotFound(_)), "{e:?}");
+        }
+        assert!(!revoked(&state, "desk-cc1"));
         assert!(!revoked(&state, "d-gw1") && !revoked(&state, "d-gw3"));
         let ok = go("cc1", "d-gw1", "token-of-this-session", true)
             .await

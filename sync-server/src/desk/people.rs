@@ -76,7 +76,7 @@ pub fn mask_phone(phone: &str) -> String {
 pub fn load(storage: &dyn Storage) -> Result<HashMap<String, usize>, ServerError> {
     let mut counts = HashMap::new();
     for d in crate::admin::devices(storage)? {
-        if !d.revoked && d.quarantined.is_none() {
+        if super::devices::is_phone(&d) && !d.revoked && d.quarantined.is_none() {
             *counts.entry(d.person.to_string()).or_insert(0) += 1;
         }
     }
@@ -204,6 +204,8 @@ mod tests {
         let (_dir, state) = street();
         let devices = load(state.storage.as_ref()).unwrap();
         assert_eq!(devices.get("gw1"), Some(&1));
+        // cc1 has a desk row only: no phone.
+        assert_eq!(devices.get("cc1"), None);
         let chief = user("cc1");
         let gw1 = chief.roster.person("gw1").unwrap().clone();
         let page = render(&chief, &Filter::default(), &devices).into_string();

@@ -29,11 +29,12 @@
 
 use crate::auth;
 use crate::blobs::BlobStatus;
+use crate::device_status;
 use crate::error::ServerError;
 use crate::metrics::{self as m, InFlight, Phase};
 use crate::photo_access;
 use crate::state::{AppState, Metrics};
-use crate::storage::{DeviceRow, Tx, with_tx};
+use crate::storage::{DeviceRow, SyncReport, Tx, with_tx};
 use crate::sync::{self, Ctx};
 use crate::throttle::ClientIp;
 use axum::body::{Body, Bytes};
@@ -221,8 +222,18 @@ async fn authenticate(
 ) -> Result<Response, ServerError> {
     let token = bearer(req.headers())?;
     let st = state.clone();
-    let device =
-        blocking(move || with_tx(st.storage.as_ref(), |tx| auth::device_for(tx, &token))).await?;
+    // Last seen for the desk (decision 0041); a sync records it with the device's report.
+    let touch = req.uri().path() != "/v1/sync";
+    let device = blocking(move || {
+        with_tx(st.storage.as_ref(), |tx| {
+            let device = auth::device_for(tx, &token)?;
+            if touch {
+                tx.touch_device(&device.id, now(), device_status::TOUCH_STEP_MS)?;
+            }
+            Ok(device)
+        })
+    })
+    .await?;
     let _slot = state
         .device_slots
         .take(device.id.as_str())
@@ -464,6 +475,30 @@ async fn sync_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    let report = device_status::report_from(&headers);
+    let answer = sync_answer(&state, &device, protocol, &headers, body, &report).await;
+    if let Err(e) = &answer
+        && !matches!(e, ServerError::Storage(_) | ServerError::Internal(_))
+    {
+        let (st, code) = (state.clone(), e.code());
+        let _ = blocking(move || {
+            device_status::record_refused(&st, &device, &report, code);
+            Ok(())
+        })
+        .await;
+    }
+    answer
+}
+
+/// The sync handler's work, its refusals recorded by [`sync_handler`].
+async fn sync_answer(
+    state: &Shared,
+    device: &DeviceRow,
+    protocol: Protocol,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    report: &SyncReport,
+) -> Result<Response, ServerError> {
     let body = body?;
     // Other people's changes are taken back only within the window after a restore
     // (docs/decisions/0021-recovery-after-a-restore.md); elsewhere the header changes nothing.
@@ -482,7 +517,8 @@ async fn sync_handler(
         layout: protocol.layout(),
         redelivery,
     };
-    let resp = blocking(move || sync_blocking(&st, &device, how, &req)).await?;
+    let (device, report) = (device.clone(), report.clone());
+    let resp = blocking(move || sync_blocking(&st, &device, how, &req, &report)).await?;
     let encoding = Phase::start("encode");
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     drop(encoding);
@@ -609,6 +645,7 @@ fn sync_blocking(
     device: &DeviceRow,
     how: Pushing,
     req: &SyncRequest,
+    report: &SyncReport,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
     let changes = req.push.len() as u64;
@@ -632,7 +669,10 @@ fn sync_blocking(
             layout: how.layout,
             redelivery: how.redelivery,
         };
-        sync::push(tx, &ctx, &checked)
+        let pushed = sync::push(tx, &ctx, &checked)?;
+        // What the device reported, with its push: one upsert (decision 0041).
+        tx.record_sync(&device.id, ctx.now, report)?;
+        Ok(pushed)
     });
     let pushed = match pushed {
         Err(ServerError::Tamper { case_id, reason }) => {

@@ -42,6 +42,11 @@
 //! pool_size = 8                               # most connections this instance opens
 //! pool_wait_secs = 30                         # longest wait for a free connection
 //! statement_timeout_secs = 30                 # longest one statement may run
+//!
+//! [desk]                                      # the web desk (docs/DESK.md)
+//! public_url = "https://xy.example.gov.cn"    # the address phones reach this server at, put
+//!                                             # in printed enrolment QR codes (default: the
+//!                                             # request's Host header, over http)
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
@@ -195,6 +200,7 @@ impl FileConfig {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
         cfg.photos.check()?;
+        cfg.desk.check()?;
         Ok(cfg)
     }
 
@@ -236,6 +242,26 @@ mod tests {
         assert_eq!(limits.max_photo, 1000);
         assert_eq!(limits.max_sync_body, Limits::default().max_sync_body);
         assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());
+    }
+
+    #[test]
+    fn the_desk_public_address_is_checked() {
+        let cfg =
+            FileConfig::parse("[desk]\npublic_url = \"https://xy.gov.cn:8470/xy\"\n").unwrap();
+        assert_eq!(
+            cfg.desk.public_url.as_deref(),
+            Some("https://xy.gov.cn:8470/xy")
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a?b=1",
+            "https://u:p@a",
+            "https://a b",
+        ] {
+            let e = FileConfig::parse(&format!("[desk]\npublic_url = \"{bad}\"\n")).unwrap_err();
+            assert!(e.contains("desk.public_url"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -302,6 +302,9 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
+            if let Some(url) = &file.desk.public_url {
+                state.set_desk_public_url(url);
+            }
             let m = state.storage.migrated();
             tracing::info!(
                 %listen,

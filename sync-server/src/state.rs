@@ -91,6 +91,9 @@ pub struct DeskSettings {
     /// Sign-in attempts (right or wrong) one client address may make per minute, also the
     /// burst, before 429 (`sign_in_per_minute`).
     pub sign_in_per_minute: u32,
+    /// The address phones reach this server at (`http://` or `https://`, a host, an optional
+    /// port and path; no query), put in enrolment QR codes (`public_url`).
+    pub public_url: Option<String>,
 }
 
 impl Default for DeskSettings {
@@ -99,11 +102,33 @@ impl Default for DeskSettings {
             session_idle_minutes: 120,
             session_max_hours: 12,
             sign_in_per_minute: 10,
+            public_url: None,
         }
     }
 }
 
 impl DeskSettings {
+    /// Checks the keys (a bad public address names the key and the problem).
+    fn check(&self) -> Result<(), String> {
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .ok_or("desk.public_url must start with http:// or https://")?;
+            let host = rest.split('/').next().unwrap_or("");
+            if host.is_empty()
+                || url.len() > 200
+                || !url.bytes().all(|b| b.is_ascii_graphic())
+                || url.contains(['?', '#', '@', '"', '<', '>', '\\'])
+            {
+                return Err(format!(
+                    "desk.public_url {url:?} is not a plain address (a host, an optional port \
+                     and path; no query, fragment or credentials)"
+                ));
+            }
+        }
+        Ok(())
+
     /// [`DeskSettings::session_idle_minutes`] in milliseconds.
     pub fn idle_ms(&self) -> i64 {
         i64::try_from(self.session_idle_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX)
@@ -276,6 +301,8 @@ pub struct AppState {
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
+    /// The desk's public address for enrolment links (`[desk] public_url`), set once at start.
+    desk_public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -309,7 +336,22 @@ impl AppState {
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             wake,
             roster: RwLock::new(None),
+            desk_public_url: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets the desk's public address for enrolment links (`[desk] public_url`); false when
+    /// it was set already (the first stays).
+    pub fn set_desk_public_url(&self, url: &str) -> bool {
+        self.desk_public_url
+            .set(url.trim_end_matches('/').to_string())
+            .is_ok()
+    }
+
+    /// The desk's configured public address, if any (the desk falls back to the request's
+    /// `Host` header).
+    pub fn desk_public_url(&self) -> Option<&str> {
+        self.desk_public_url.get().map(String::as_str)
     }
 
     /// The same state with another recovery window, days.

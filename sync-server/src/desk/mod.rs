@@ -15,11 +15,14 @@
 
 pub mod actions;
 pub mod case_page;
+pub mod devices;
+pub mod enrol_qr;
 pub mod error;
 pub mod layout;
 pub mod live;
 pub mod login;
 pub mod password;
+pub mod people;
 pub mod session;
 pub mod time;
 
@@ -80,6 +83,8 @@ pub fn routes() -> Router<Shared> {
         .merge(session::routes())
         .merge(case_page::routes())
         .merge(live::routes())
+        .merge(devices::routes())
+        .merge(people::routes())
         // Desk forms are small: a bigger body is refused before it is read.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::map_response(security_headers));

@@ -185,6 +185,18 @@ pub const MIGRATIONS: &[Migration] = &[
         ),
         seeds_identity: false,
     },
+    Migration {
+        version: 5,
+        name: "device_status",
+        // What the desk's devices page shows (decision 0041): one row per device that has
+        // made an authenticated request, written at most once per sync request.
+        sql: Sql::Shared(
+            "CREATE TABLE IF NOT EXISTS device_status (device TEXT PRIMARY KEY,
+                last_seen BIGINT NOT NULL, app_version TEXT, outbox BIGINT, last_error TEXT,
+                refusal TEXT, refused_at BIGINT);",
+        ),
+        seeds_identity: false,
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -248,7 +260,7 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "{}", m.name);
         }
-        assert_eq!(LATEST, 4);
+        assert_eq!(LATEST, 5);
     }
 
     #[test]

@@ -4,10 +4,10 @@
 //!
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
 //! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
-//! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`], [`DocTx`],
-//! [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`]; decision 0024): a function that needs
-//! one concern takes that trait, and each backend implements each concern in a module of its
-//! own.
+//! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`],
+//! [`DeviceStatusTx`], [`DocTx`], [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`]; decision
+//! 0024): a function that needs one concern takes that trait, and each backend implements each
+//! concern in a module of its own.
 //!
 //! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
 //! with a counter row updated inside the writing transaction: the row stays locked until
@@ -76,6 +76,37 @@ pub struct DeviceRow {
     pub revoked: bool,
     /// Why the device was quarantined for tampering, if it was.
     pub quarantined: Option<String>,
+}
+
+/// What a device last reported with a sync and what the server last refused it (table
+/// `device_status`, decision 0041). `None` where nothing was reported (an old device, a
+/// malformed header) or nothing refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceStatus {
+    /// The device.
+    pub device: DeviceId,
+    /// Server clock at its last authenticated request (ms), kept to within a minute outside
+    /// syncs.
+    pub last_seen: i64,
+    /// Its `xiangying-client` header (printable, bounded).
+    pub app_version: Option<String>,
+    /// Its outbox length when its last sync left.
+    pub outbox: Option<u64>,
+    /// The stable code of its last failed sync, as it reported it.
+    pub last_error: Option<String>,
+    /// The stable code of the last refusal the server gave it, and when (ms).
+    pub refusal: Option<(String, i64)>,
+}
+
+/// What a device reports with one sync request (read from its headers, already checked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Its `xiangying-client` header.
+    pub app_version: Option<String>,
+    /// Its outbox length.
+    pub outbox: Option<u64>,
+    /// Its last sync failure's code.
+    pub last_error: Option<String>,
 }
 
 /// A case as the server stores it.
@@ -208,6 +239,25 @@ pub trait DeviceTx {
     fn actor_owner(&mut self, actor: &ActorHex) -> Result<Option<DeviceId>>;
     /// Records the device that writes with an actor id (the first one recorded stays).
     fn set_actor_owner(&mut self, actor: &ActorHex, device: &DeviceId) -> Result<()>;
+}
+
+/// Device status for the desk (table `device_status`, decision 0041): when each device was
+/// last seen, what it reported with its last sync, the last refusal it got.
+///
+/// Invariant: a row only exists for a device that made an authenticated request; writes are
+/// cheap (one upsert, and [`DeviceStatusTx::touch_device`] writes nothing unless last seen
+/// moved by at least `step` ms).
+pub trait DeviceStatusTx {
+    /// Records that a device made an authenticated request at `now`, when its last seen is
+    /// older than `now - step` (or unknown).
+    fn touch_device(&mut self, device: &DeviceId, now: i64, step: i64) -> Result<()>;
+    /// Records a sync request: last seen `now` and what the device reported (replacing what
+    /// it reported before; `None` clears).
+    fn record_sync(&mut self, device: &DeviceId, now: i64, report: &SyncReport) -> Result<()>;
+    /// Records a refusal the server gave a device (its stable code) at `now`.
+    fn record_refusal(&mut self, device: &DeviceId, code: &str, now: i64) -> Result<()>;
+    /// Every device's status, by device id.
+    fn device_statuses(&mut self) -> Result<Vec<DeviceStatus>>;
 }
 
 /// Stored documents (cases and patrols): their snapshots, index columns, ranking rows, access
@@ -396,9 +446,23 @@ pub trait DeskAuthTx {
 /// Everything a transaction offers: the concerns together. The sync logic, the API, the admin
 /// commands, backup and export take `&mut dyn Tx`; a function that needs one concern only may
 /// take the narrower trait. Every type that implements all the concerns is a `Tx`.
-pub trait Tx: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskAuthTx {}
+pub trait Tx:
+    OrgTx + EnrolTx + DeviceTx + DeviceStatusTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskAuthTx
+{
+}
 
-impl<T: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskAuthTx + ?Sized> Tx
+impl<
+    T: OrgTx
+        + EnrolTx
+        + DeviceTx
+        + DeviceStatusTx
+        + DocTx
+        + FeedTx
+        + PhotoTx
+        + MetaTx
+        + DeskAuthTx
+        + ?Sized,
+> Tx
     for T
 {
 }

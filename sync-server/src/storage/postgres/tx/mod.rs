@@ -8,6 +8,7 @@
 
 mod codes;
 mod desk_auth;
+mod device_status;
 mod devices;
 mod docs;
 mod feed;

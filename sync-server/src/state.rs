@@ -109,7 +109,7 @@ impl Default for DeskSettings {
 
 impl DeskSettings {
     /// Checks the keys (a bad public address names the key and the problem).
-    fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> std::result::Result<(), String> {
         if let Some(url) = &self.public_url {
             let rest = url
                 .strip_prefix("https://")
@@ -128,6 +128,7 @@ impl DeskSettings {
             }
         }
         Ok(())
+    }
 
     /// [`DeskSettings::session_idle_minutes`] in milliseconds.
     pub fn idle_ms(&self) -> i64 {

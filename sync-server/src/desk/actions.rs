@@ -195,9 +195,10 @@ pub fn desk_device_id(person: &str) -> DeviceId {
     DeviceId::from(format!("desk-{person}"))
 }
 
-/// Whether a device row is a person's desk rather than a phone.
-pub fn is_desk_device(id: &DeviceId) -> bool {
-    id.as_str().starts_with("desk-")
+/// Whether a device row is a person's desk rather than a phone (by its token hash, which no
+/// enrolment can write).
+pub fn is_desk_device(d: &DeviceRow) -> bool {
+    d.token_hash.starts_with("desk:")
 }
 
 /// The token hash stored for a desk device: not 64 hex digits, so no bearer token hashes to
@@ -569,7 +570,7 @@ mod tests {
     fn no_bearer_token_hashes_to_a_desk_device() {
         let h = desk_token_hash("c1");
         assert!(h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()));
-        assert!(is_desk_device(&desk_device_id("c1")));
+        assert!(desk_device_id("c1").as_str().starts_with("desk-"));
     }
 
     #[test]

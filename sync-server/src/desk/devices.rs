@@ -167,9 +167,8 @@ pub fn load(
 /// Whether a device row is a phone: not a person's desk (the desk's actions part stores one
 /// device row per desk person, token hash `desk:<person>`, id `desk-<person>`; no bearer token
 /// hashes to it). Desk rows are left off the devices page and out of the device counts.
-// CONTRACT (merge): the same as `desk::actions::is_desk_device` on main, negated.
 pub fn is_phone(d: &crate::storage::DeviceRow) -> bool {
-    !d.token_hash.starts_with("desk:")
+    !super::actions::is_desk_device(d)
 }
 
 /// Beijing time (UTC+8), where the street is.

@@ -152,6 +152,32 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A short stable code for this error as a sync failure, reported to the server in the
+    /// next sync's `xiangying-last-error` header (decision 0041): the refusal's code for a
+    /// server's answer, `tls_*` for a refused certificate, else the kind of failure. Never
+    /// personal data (no ids, no messages).
+    pub fn sync_code(&self) -> &'static str {
+        if let Some(refusal) = self.refusal() {
+            return match refusal {
+                Refusal::Unknown => "refused",
+                known => known.code(),
+            };
+        }
+        match self {
+            Error::Tls { failure, .. } => failure.code(),
+            Error::Network(_) => "network",
+            Error::Cancelled(_) => "cancelled",
+            Error::NotSetUp(_) => "not_set_up",
+            Error::Storage(_) | Error::SchemaTooNew { .. } | Error::Io { .. } => "device_storage",
+            Error::CorruptCase { .. } => "corrupt_case",
+            Error::Photo(_) => "photo",
+            Error::Org(_) => "roster",
+            _ => "other",
+        }
+    }
+}
+
 /// Which check of the server's certificate failed (`Error::Tls`); defined here, below `sync`,
 /// so that the error type needs nothing above it, and re-exported by `sync::tls`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,3 +212,37 @@ impl TlsFailure {
 
 /// Shorthand for results in this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_failure_has_a_short_stable_code_without_its_message() {
+        let rejected = |status, code: &str| Error::Rejected {
+            status,
+            code: code.into(),
+            message: "person gw1 (13800001234) may not".into(),
+            retry_after: None,
+        };
+        assert_eq!(rejected(413, "over_limit").sync_code(), "over_limit");
+        assert_eq!(rejected(403, "").sync_code(), "forbidden");
+        assert_eq!(rejected(418, "brand_new_code").sync_code(), "refused");
+        assert_eq!(
+            Error::Network("dns: xy.gov.cn".into()).sync_code(),
+            "network"
+        );
+        assert_eq!(Error::Unauthorised("x".into()).sync_code(), "unauthorised");
+        let tls = Error::Tls {
+            failure: TlsFailure::PinMismatch,
+            detail: "x".into(),
+        };
+        assert_eq!(tls.sync_code(), "tls_pin_mismatch");
+        for e in [rejected(403, "forbidden"), Error::Network("x".into()), tls] {
+            assert!(
+                xiangying_model::sync::version::check_error_code(e.sync_code()).is_some(),
+                "{e}"
+            );
+        }
+    }
+}

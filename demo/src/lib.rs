@@ -581,6 +581,53 @@ fn live_hour(
     Ok(times)
 }
 
+/// A desk sign-in the demo hands out: a street centre staff member and a fresh password.
+#[derive(Debug, Clone)]
+pub struct DeskSignIn {
+    /// Their roster id (the sign-in form also takes their phone number).
+    pub person: String,
+    /// Their name.
+    pub name: String,
+    /// The password just set, random for every run.
+    pub password: String,
+}
+
+/// Gives the first street centre staff member of `roster` a fresh random desk password.
+pub fn desk_sign_in(state: &AppState, roster: &Roster) -> Result<DeskSignIn, BoxError> {
+    let p = roster
+        .people
+        .iter()
+        .find(|p| p.role == Role::StreetCenter)
+        .ok_or("the roster has no street centre staff member")?;
+    let password = random_password();
+    xiangying_server::desk::password::set_password(
+        state.storage.as_ref(),
+        &p.id,
+        &password,
+        chrono::Utc::now().timestamp_millis(),
+    )?;
+    Ok(DeskSignIn {
+        person: p.id.clone(),
+        name: p.name.clone(),
+        password,
+    })
+}
+
+/// Twelve letters and digits in three groups (`abcd-efgh-jkmn`), without look-alikes (0/o, 1/l/i).
+fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    (0..12)
+        .map(|i| {
+            let c = char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]);
+            if i > 0 && i % 4 == 0 {
+                format!("-{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `xiangying-demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
 /// day, the summary, then serving until Ctrl-C (unless `no_serve`).
 pub fn run(
@@ -644,8 +691,22 @@ pub fn run(
         "checked: {} device copies of cases and patrols are byte-identical to the server's, and every device holds exactly the cases and patrols its person may see",
         s.compared
     );
+    let desk = desk_sign_in(&state, &zhenxing::roster())?;
+    println!(
+        "desk: {}/desk/ — sign in as {} (roster id {}) with password {}",
+        running.url(),
+        desk.name,
+        desk.person,
+        desk.password
+    );
     if no_serve {
+        let url = running.url();
         running.stop();
+        println!(
+            "to bring the desk up again: xiangying-server --data {} serve --listen {}",
+            data.join("server").display(),
+            url.trim_start_matches("http://")
+        );
         return Ok(());
     }
     println!("still serving on {}; Ctrl-C to stop", running.url());

@@ -50,6 +50,22 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         "{live}"
     );
 
+    // The desk's address and a centre staff member's sign-in, then how to bring the desk up
+    // again on the demo's data folder (this run does not keep serving).
+    let desk = out
+        .lines()
+        .find(|l| l.starts_with("desk: http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no desk line: {out}"));
+    assert!(
+        desk.contains("/desk/ — sign in as ") && desk.contains(" with password "),
+        "{desk}"
+    );
+    let again = out
+        .lines()
+        .find(|l| l.starts_with("to bring the desk up again: xiangying-server --data "))
+        .unwrap_or_else(|| panic!("no serve command: {out}"));
+    assert!(again.contains(" serve --listen 127.0.0.1:"), "{again}");
+
     // The accompaniment count of the demo's week: one of the two grid workers had the
     // official along.
     let data = std::fs::read_dir(dir.path())

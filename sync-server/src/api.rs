@@ -29,11 +29,12 @@
 
 use crate::auth;
 use crate::blobs::BlobStatus;
+use crate::device_status;
 use crate::error::ServerError;
 use crate::metrics::{self as m, InFlight, Phase};
 use crate::photo_access;
 use crate::state::{AppState, Metrics};
-use crate::storage::{DeviceRow, Tx, with_tx};
+use crate::storage::{DeviceRow, SyncReport, Tx, with_tx};
 use crate::sync::{self, Ctx};
 use crate::throttle::ClientIp;
 use axum::body::{Body, Bytes};
@@ -116,6 +117,8 @@ pub fn router(state: Shared) -> Router {
         .route("/metrics", get(metrics))
         .merge(v1)
         .merge(crate::desk::routes())
+        // Desk form posts from another origin are refused before any handler (decision 0039).
+        .layer(middleware::from_fn(crate::desk::session::same_origin))
         .layer(RequestBodyTimeoutLayer::new(timeout))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::map_response(stamp_epoch(&state.epoch)))
@@ -219,8 +222,18 @@ async fn authenticate(
 ) -> Result<Response, ServerError> {
     let token = bearer(req.headers())?;
     let st = state.clone();
-    let device =
-        blocking(move || with_tx(st.storage.as_ref(), |tx| auth::device_for(tx, &token))).await?;
+    // Last seen for the desk (decision 0041); a sync records it with the device's report.
+    let touch = req.uri().path() != "/v1/sync";
+    let device = blocking(move || {
+        with_tx(st.storage.as_ref(), |tx| {
+            let device = auth::device_for(tx, &token)?;
+            if touch {
+                tx.touch_device(&device.id, now(), device_status::TOUCH_STEP_MS)?;
+            }
+            Ok(device)
+        })
+    })
+    .await?;
     let _slot = state
         .device_slots
         .take(device.id.as_str())
@@ -462,6 +475,30 @@ async fn sync_handler(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ServerError> {
+    let report = device_status::report_from(&headers);
+    let answer = sync_answer(&state, &device, protocol, &headers, body, &report).await;
+    if let Err(e) = &answer
+        && !matches!(e, ServerError::Storage(_) | ServerError::Internal(_))
+    {
+        let (st, code) = (state.clone(), e.code());
+        let _ = blocking(move || {
+            device_status::record_refused(&st, &device, &report, code);
+            Ok(())
+        })
+        .await;
+    }
+    answer
+}
+
+/// The sync handler's work, its refusals recorded by [`sync_handler`].
+async fn sync_answer(
+    state: &Shared,
+    device: &DeviceRow,
+    protocol: Protocol,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    report: &SyncReport,
+) -> Result<Response, ServerError> {
     let body = body?;
     // Other people's changes are taken back only within the window after a restore
     // (docs/decisions/0021-recovery-after-a-restore.md); elsewhere the header changes nothing.
@@ -480,7 +517,8 @@ async fn sync_handler(
         layout: protocol.layout(),
         redelivery,
     };
-    let resp = blocking(move || sync_blocking(&st, &device, how, &req)).await?;
+    let (device, report) = (device.clone(), report.clone());
+    let resp = blocking(move || sync_blocking(&st, &device, how, &req, &report)).await?;
     let encoding = Phase::start("encode");
     let bytes = wire::encode(&resp).map_err(|e| ServerError::Internal(e.to_string()))?;
     drop(encoding);
@@ -508,46 +546,74 @@ async fn wait(
     Extension(device): Extension<DeviceRow>,
     Query(q): Query<WaitQuery>,
 ) -> Result<Response, ServerError> {
-    let mut rung = state.wake.subscribe();
     let _waiting = InFlight::enter(m::WAITING_DEVICES);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(state.limits.wait_secs);
+    Ok(
+        match wait_for_news(&state, device.person.clone(), q.cursor, deadline).await? {
+            Waited::News => StatusCode::OK.into_response(),
+            Waited::Nothing => StatusCode::NO_CONTENT.into_response(),
+            Waited::Stopping => stopping(),
+        },
+    )
+}
+
+/// How a wait for news ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// The feed holds a change after the cursor that the person may read.
+    News,
+    /// Nothing by the deadline.
+    Nothing,
+    /// The server is stopping.
+    Stopping,
+}
+
+/// Waits until the feed holds a change after `cursor` to a document `person` may read, or
+/// until `deadline` ([`crate::wake`]): what a device's wait and the desk's live updates share.
+pub(crate) async fn wait_for_news(
+    state: &Shared,
+    person: xiangying_model::ids::PersonId,
+    cursor: u64,
+    deadline: tokio::time::Instant,
+) -> Result<Waited, ServerError> {
+    let mut rung = state.wake.subscribe();
     let mut seen = *rung.borrow_and_update();
     if state.wake.is_closed() {
-        return Ok(stopping());
+        return Ok(Waited::Stopping);
     }
     // The first look asks the store, and learns the person's read scope for the rings.
-    let (st, person) = (state.clone(), device.person.clone());
+    let (st, p) = (state.clone(), person.clone());
     Metrics::add(&state.metrics.wait_checks, 1);
     metrics::counter!(m::WAIT_CHECKS).increment(1);
     let (mut news, scope) = blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
             let roster = st.roster(tx)?;
-            let scope = sync::scope_of(&roster, &person);
-            Ok((sync::has_news(tx, &roster, &person, q.cursor)?, scope))
+            let scope = sync::scope_of(&roster, &p);
+            Ok((sync::has_news(tx, &roster, &p, cursor)?, scope))
         })
     })
     .await?;
     loop {
         if news {
-            return Ok(StatusCode::OK.into_response());
+            return Ok(Waited::News);
         }
         match tokio::time::timeout_at(deadline, rung.changed()).await {
             Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => return Ok(StatusCode::NO_CONTENT.into_response()),
+            Ok(Err(_)) | Err(_) => return Ok(Waited::Nothing),
         }
         let now = *rung.borrow_and_update();
         if state.wake.is_closed() {
-            return Ok(stopping());
+            return Ok(Waited::Stopping);
         }
         // Only a ring that may concern this person costs a look at the store.
         if state.wake.concerns(seen, now, &scope) {
-            let (st, person) = (state.clone(), device.person.clone());
+            let (st, p) = (state.clone(), person.clone());
             Metrics::add(&state.metrics.wait_checks, 1);
             metrics::counter!(m::WAIT_CHECKS).increment(1);
             news = blocking(move || {
                 with_tx(st.storage.as_ref(), |tx| {
                     let roster = st.roster(tx)?;
-                    sync::has_news(tx, &roster, &person, q.cursor)
+                    sync::has_news(tx, &roster, &p, cursor)
                 })
             })
             .await?;
@@ -579,6 +645,7 @@ fn sync_blocking(
     device: &DeviceRow,
     how: Pushing,
     req: &SyncRequest,
+    report: &SyncReport,
 ) -> Result<SyncResponse, ServerError> {
     let storage = state.storage.as_ref();
     let changes = req.push.len() as u64;
@@ -602,7 +669,10 @@ fn sync_blocking(
             layout: how.layout,
             redelivery: how.redelivery,
         };
-        sync::push(tx, &ctx, &checked)
+        let pushed = sync::push(tx, &ctx, &checked)?;
+        // What the device reported, with its push: one upsert (decision 0041).
+        tx.record_sync(&device.id, ctx.now, report)?;
+        Ok(pushed)
     });
     let pushed = match pushed {
         Err(ServerError::Tamper { case_id, reason }) => {

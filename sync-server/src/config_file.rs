@@ -33,21 +33,31 @@
 //! orphan_grace_days = 7                       # unreferenced files kept this long
 //! sweep_every_minutes = 60                    # clean-up period inside `serve`
 //!
+//! [desk]                                      # the web desk's sessions (decision 0039)
+//! session_idle_minutes = 120                  # a session unused this long ends
+//! session_max_hours = 12                      # a session ends this long after sign-in
+//! sign_in_per_minute = 10                     # sign-in attempts per client address
+//!
 //! [store]                                     # PostgreSQL only (docs/OPERATIONS.md)
 //! pool_size = 8                               # most connections this instance opens
 //! pool_wait_secs = 30                         # longest wait for a free connection
 //! statement_timeout_secs = 30                 # longest one statement may run
+//!
+//! [desk]                                      # the web desk (docs/DESK.md)
+//! public_url = "https://xy.example.gov.cn"    # the address phones reach this server at, put
+//!                                             # in printed enrolment QR codes (default: the
+//!                                             # request's Host header, over http)
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
-//! defaults); none may be 0. `[store]` takes [`StoreSettings`]; none may be 0 either.
+//! defaults); none may be 0. `[desk]` takes [`DeskSettings`]; none may be 0. `[store]` takes [`StoreSettings`]; none may be 0 either.
 //!
 //! Every key is optional. A flag or an environment variable wins over the file, the file over
 //! the built-in default. Unknown keys and bad values are errors that name the file, the key and
 //! the problem, so a typo never silently falls back to a default.
 
 use crate::blobs::PhotosConfig;
-use crate::state::Limits;
+use crate::state::{DeskSettings, Limits};
 use crate::storage::postgres::{
     DEFAULT_POOL_SIZE, DEFAULT_POOL_WAIT_SECS, DEFAULT_STATEMENT_TIMEOUT_SECS, PgOptions,
 };
@@ -86,6 +96,9 @@ pub struct FileConfig {
     /// The PostgreSQL pool and timeouts (the defaults for keys left out).
     #[serde(default)]
     pub store: StoreSettings,
+    /// The web desk's sessions and sign-in limits (the defaults for keys left out).
+    #[serde(default)]
+    pub desk: DeskSettings,
 }
 
 /// The `[store]` table: the PostgreSQL connection pool and timeouts of this instance.
@@ -154,6 +167,9 @@ impl FileConfig {
         if let Some(key) = cfg.limits.first_zero() {
             return Err(format!("limits.{key} must be more than 0"));
         }
+        if let Some(key) = cfg.desk.first_zero() {
+            return Err(format!("desk.{key} must be more than 0"));
+        }
         if let Some(key) = cfg.store.first_zero() {
             return Err(format!("store.{key} must be more than 0"));
         }
@@ -184,6 +200,7 @@ impl FileConfig {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
         cfg.photos.check()?;
+        cfg.desk.check()?;
         Ok(cfg)
     }
 
@@ -198,9 +215,13 @@ impl FileConfig {
         self.store.pg_options()
     }
 
-    /// The limits: the file's where given, the defaults otherwise.
+    /// The limits: the file's where given, the defaults otherwise; the `[desk]` table's
+    /// settings ride along in [`Limits::desk`].
     pub fn limits(&self) -> Limits {
-        self.limits.clone()
+        Limits {
+            desk: self.desk.clone(),
+            ..self.limits.clone()
+        }
     }
 }
 
@@ -221,6 +242,26 @@ mod tests {
         assert_eq!(limits.max_photo, 1000);
         assert_eq!(limits.max_sync_body, Limits::default().max_sync_body);
         assert_eq!(FileConfig::parse("").unwrap(), FileConfig::default());
+    }
+
+    #[test]
+    fn the_desk_public_address_is_checked() {
+        let cfg =
+            FileConfig::parse("[desk]\npublic_url = \"https://xy.gov.cn:8470/xy\"\n").unwrap();
+        assert_eq!(
+            cfg.desk.public_url.as_deref(),
+            Some("https://xy.gov.cn:8470/xy")
+        );
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a?b=1",
+            "https://u:p@a",
+            "https://a b",
+        ] {
+            let e = FileConfig::parse(&format!("[desk]\npublic_url = \"{bad}\"\n")).unwrap_err();
+            assert!(e.contains("desk.public_url"), "{bad}: {e}");
+        }
     }
 
     #[test]
@@ -366,5 +407,23 @@ mod tests {
         assert_eq!(cfg.recovery_window_days(), 7);
         let e = FileConfig::parse("recovery_window_days = -1").unwrap_err();
         assert!(e.contains("recovery_window_days"), "{e}");
+    }
+
+    #[test]
+    fn the_desk_table_sets_session_lifetimes_with_defaults_and_refuses_zero() {
+        let d = FileConfig::parse("").unwrap().limits().desk;
+        assert_eq!(d, DeskSettings::default());
+        assert_eq!((d.session_idle_minutes, d.session_max_hours), (120, 12));
+        let cfg =
+            FileConfig::parse("[desk]\nsession_idle_minutes = 5\nsession_max_hours = 1\n").unwrap();
+        let d = cfg.limits().desk;
+        assert_eq!((d.session_idle_minutes, d.session_max_hours), (5, 1));
+        assert_eq!((d.idle_ms(), d.max_ms()), (300_000, 3_600_000));
+        let e = FileConfig::parse("[desk]\nsession_idle_minutes = 0").unwrap_err();
+        assert!(e.contains("desk.session_idle_minutes"), "{e}");
+        let e = FileConfig::parse("[desk]\nsession_idle = 5").unwrap_err();
+        assert!(e.contains("session_idle"), "{e}");
+        // The desk's keys belong to [desk], not [limits].
+        assert!(FileConfig::parse("[limits]\nsession_max_hours = 1").is_err());
     }
 }

@@ -21,6 +21,7 @@ pub mod board;
 pub mod config_file;
 pub mod desk;
 pub mod device_slots;
+pub mod device_status;
 pub mod error;
 pub mod export;
 pub mod listen;

@@ -88,6 +88,23 @@ enum AdminCommand {
         /// The device id.
         device: String,
     },
+    /// Set (or reset) a desk password for a person who works at a desk (street centre staff,
+    /// street officials, department staff, community chiefs). The password is read from
+    /// standard input, one line (not echoed at a terminal); at least 8 characters. Ends the
+    /// person's desk sessions.
+    SetPassword {
+        /// The person's id in the roster.
+        person: String,
+    },
+    /// Issue a one-time desk sign-in link for a person who works at a desk (valid 24 hours,
+    /// spent by its first use); prints its path, or the whole URL with --base-url.
+    SignInLink {
+        /// The person's id in the roster.
+        person: String,
+        /// The desk's public address, e.g. https://desk.example.cn, to print a whole URL.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
     /// List enrolled devices.
     Devices,
     /// Show the server's status.
@@ -285,6 +302,9 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
+            if let Some(url) = &file.desk.public_url {
+                state.set_desk_public_url(url);
+            }
             let m = state.storage.migrated();
             tracing::info!(
                 %listen,
@@ -386,6 +406,27 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
                     }
                     println!("revoked {device}");
                 }
+                AdminCommand::SetPassword { person } => {
+                    let password = read_password(&person)?;
+                    xiangying_server::desk::password::set_password(
+                        s,
+                        &person,
+                        &password,
+                        chrono::Utc::now().timestamp_millis(),
+                    )?;
+                    println!("desk password set for {person}; their desk sessions ended");
+                }
+                AdminCommand::SignInLink { person, base_url } => {
+                    use xiangying_server::desk::login;
+                    let token =
+                        login::issue_link(s, &person, chrono::Utc::now().timestamp_millis())?;
+                    let path = login::link_path(&token);
+                    match base_url {
+                        Some(base) => println!("{}{path}", base.trim_end_matches('/')),
+                        None => println!("{path}"),
+                    }
+                    eprintln!("valid 24 hours, once");
+                }
                 AdminCommand::Devices => print!("{}", admin::devices_table(s)?),
                 AdminCommand::Status => println!("{}", admin::status(s)?),
                 AdminCommand::Migrate
@@ -456,4 +497,38 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
         }
     }
     Ok(())
+}
+
+/// Reads a desk password: one line of standard input, its line ending dropped. At a terminal
+/// it asks on standard error and turns echo off while reading (`stty`), so the password is
+/// never shown; it is never taken from an argument (arguments are visible to other users).
+fn read_password(person: &str) -> Result<String, Box<dyn std::error::Error>> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    let terminal = stdin.is_terminal();
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    let hidden = terminal && stty("-echo");
+    if terminal {
+        eprint!("desk password for {person}: ");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if hidden {
+        stty("echo");
+        eprintln!();
+    }
+    read?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err("no password on standard input (one line)".into());
+    }
+    Ok(password.to_string())
 }

@@ -72,6 +72,85 @@ pub struct Limits {
     /// Most photo bytes one device may hold on the server, partial and completed uploads
     /// together (`device_photo_quota_bytes`).
     pub device_photo_quota_bytes: u64,
+    /// The desk's sessions and sign-in limits: the configuration file's `[desk]` table, not
+    /// `[limits]` (see [`DeskSettings`]).
+    #[serde(skip)]
+    pub desk: DeskSettings,
+}
+
+/// The desk's sessions and sign-in limits (the configuration file's `[desk]` table, each key
+/// optional; decision 0039).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeskSettings {
+    /// A desk session unused for this long ends, minutes (`session_idle_minutes`).
+    pub session_idle_minutes: u64,
+    /// A desk session ends this long after sign-in however much it is used, hours
+    /// (`session_max_hours`).
+    pub session_max_hours: u64,
+    /// Sign-in attempts (right or wrong) one client address may make per minute, also the
+    /// burst, before 429 (`sign_in_per_minute`).
+    pub sign_in_per_minute: u32,
+    /// The address phones reach this server at (`http://` or `https://`, a host, an optional
+    /// port and path; no query), put in enrolment QR codes (`public_url`).
+    pub public_url: Option<String>,
+}
+
+impl Default for DeskSettings {
+    fn default() -> Self {
+        DeskSettings {
+            session_idle_minutes: 120,
+            session_max_hours: 12,
+            sign_in_per_minute: 10,
+            public_url: None,
+        }
+    }
+}
+
+impl DeskSettings {
+    /// Checks the keys (a bad public address names the key and the problem).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .ok_or("desk.public_url must start with http:// or https://")?;
+            let host = rest.split('/').next().unwrap_or("");
+            if host.is_empty()
+                || url.len() > 200
+                || !url.bytes().all(|b| b.is_ascii_graphic())
+                || url.contains(['?', '#', '@', '"', '<', '>', '\\'])
+            {
+                return Err(format!(
+                    "desk.public_url {url:?} is not a plain address (a host, an optional port \
+                     and path; no query, fragment or credentials)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`DeskSettings::session_idle_minutes`] in milliseconds.
+    pub fn idle_ms(&self) -> i64 {
+        i64::try_from(self.session_idle_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX)
+    }
+
+    /// [`DeskSettings::session_max_hours`] in milliseconds.
+    pub fn max_ms(&self) -> i64 {
+        i64::try_from(self.session_max_hours.saturating_mul(3_600_000)).unwrap_or(i64::MAX)
+    }
+
+    /// The name of the first key that is zero (none may be), if any.
+    pub fn first_zero(&self) -> Option<&'static str> {
+        [
+            ("session_idle_minutes", self.session_idle_minutes),
+            ("session_max_hours", self.session_max_hours),
+            ("sign_in_per_minute", u64::from(self.sign_in_per_minute)),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == 0)
+        .map(|(k, _)| k)
+    }
 }
 
 impl Default for Limits {
@@ -101,6 +180,7 @@ impl Default for Limits {
             enrol_overall_per_minute: 60,
             partial_upload_ttl_hours: 24,
             device_photo_quota_bytes: 2 << 30,
+            desk: DeskSettings::default(),
         }
     }
 }
@@ -206,6 +286,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Enrolment attempt limits.
     pub enrol_throttle: EnrolThrottle,
+    /// Desk sign-in attempt limits and the bound on concurrent password hashing.
+    pub desk_sign_in: crate::desk::password::SignInGuard,
     /// The store's id (see [`crate::storage::meta`]).
     pub store_id: String,
     /// The store's epoch, replaced by every restore; every answer carries it in the
@@ -220,6 +302,8 @@ pub struct AppState {
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
+    /// The desk's public address for enrolment links (`[desk] public_url`), set once at start.
+    desk_public_url: std::sync::OnceLock<String>,
 }
 
 impl AppState {
@@ -245,6 +329,7 @@ impl AppState {
                 limits.enrol_client_per_minute,
                 limits.enrol_overall_per_minute,
             ),
+            desk_sign_in: crate::desk::password::SignInGuard::new(&limits.desk),
             limits,
             store_id: identity.store_id,
             epoch: identity.epoch,
@@ -252,7 +337,22 @@ impl AppState {
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             wake,
             roster: RwLock::new(None),
+            desk_public_url: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Sets the desk's public address for enrolment links (`[desk] public_url`); false when
+    /// it was set already (the first stays).
+    pub fn set_desk_public_url(&self, url: &str) -> bool {
+        self.desk_public_url
+            .set(url.trim_end_matches('/').to_string())
+            .is_ok()
+    }
+
+    /// The desk's configured public address, if any (the desk falls back to the request's
+    /// `Host` header).
+    pub fn desk_public_url(&self) -> Option<&str> {
+        self.desk_public_url.get().map(String::as_str)
     }
 
     /// The same state with another recovery window, days.

@@ -1,4 +1,4 @@
-//! Enrolment attempt limits and the client's address.
+//! Enrolment and desk sign-in attempt limits, and the client's address.
 //!
 //! Guessing enrolment codes must be slow: every failed attempt costs a cell of a GCRA rate
 //! limiter ([`governor`]) keyed by the client's IP address, and one of an overall limiter
@@ -178,6 +178,33 @@ impl EnrolThrottle {
     }
 }
 
+/// Desk sign-in attempts per client address: every attempt counts, right or wrong (one
+/// office's browsers share an address, so the limit is per minute and generous; the
+/// per-person lockout of `desk::password` is what stops guessing one person's password).
+pub struct SignInThrottle {
+    per_client: DefaultKeyedRateLimiter<Option<IpAddr>>,
+}
+
+impl SignInThrottle {
+    /// A limit of `per_minute` attempts per minute per client address (also the burst).
+    pub fn new(per_minute: u32) -> SignInThrottle {
+        SignInThrottle {
+            per_client: RateLimiter::keyed(quota(per_minute)),
+        }
+    }
+
+    /// Counts an attempt from `client`; over the limit, the seconds to wait instead.
+    pub fn attempt(&self, client: ClientIp) -> Result<(), u64> {
+        if self.per_client.len() > MAX_TRACKED_CLIENTS {
+            self.per_client.retain_recent();
+        }
+        let clock = DefaultClock::default();
+        self.per_client
+            .check_key(&client.0)
+            .map_err(|nu| nu.wait_time_from(clock.now()).as_secs() + 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +245,19 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(t.check(ip("10.0.0.9")).is_err());
+    }
+
+    #[test]
+    fn sign_in_attempts_are_limited_per_client_address() {
+        let t = SignInThrottle::new(3);
+        let a = ip("10.0.0.1");
+        for _ in 0..3 {
+            t.attempt(a).unwrap();
+        }
+        let wait = t.attempt(a).unwrap_err();
+        assert!((1..=61).contains(&wait), "{wait}");
+        // Another address is not slowed down.
+        t.attempt(ip("10.0.0.2")).unwrap();
     }
 
     #[test]

@@ -9,13 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
-use xiangying_model::ids::{DeviceId, DocId};
+use xiangying_model::ids::{DeviceId, DocId, PersonId};
 use xiangying_model::sync::keys::AccessKey;
 use xiangying_server::error::ServerError;
 use xiangying_server::storage::postgres::PostgresStorage;
 use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::{
-    CaseMeta, DeviceRow, FeedScope, NewChange, RankingEntry, Storage, Tx, with_tx,
+    CaseMeta, DeskLockout, DeskSessionRow, DeviceRow, FeedScope, NewChange, RankingEntry, Storage,
+    Tx, with_tx,
 };
 
 type R<T> = Result<T, ServerError>;
@@ -131,6 +132,7 @@ conformance!(
     ranking_rows_follow_the_last_save,
     reader_never_skips_a_late_commit,
     cases_after_pages_in_id_order,
+    desk_passwords_sessions_lockouts_and_links,
 );
 
 // ---------------------------------------------------------------- helpers
@@ -244,6 +246,110 @@ fn codes_are_single_use(b: &Backend) {
     assert_eq!(tx(s, |t| t.take_code("h2", 40)), None);
     // A duplicate code is an error.
     assert!(with_tx(s, |t| t.insert_code("h1", &"carol".into(), 50)).is_err());
+}
+
+fn desk_passwords_sessions_lockouts_and_links(b: &Backend) {
+    let s = &*b.storage;
+    let alice = PersonId::from("alice");
+    let bob = PersonId::from("bob");
+    // Passwords: set, replaced, per person.
+    assert_eq!(tx(s, |t| t.desk_password(&alice)), None);
+    tx(s, |t| t.set_desk_password(&alice, "$argon2id$one", 1));
+    tx(s, |t| t.set_desk_password(&alice, "$argon2id$two", 2));
+    assert_eq!(
+        tx(s, |t| t.desk_password(&alice)).as_deref(),
+        Some("$argon2id$two")
+    );
+    assert_eq!(tx(s, |t| t.desk_password(&bob)), None);
+    // Sessions: stored by hash, touched, ended one, all of a person, or stale.
+    let row = |person: &PersonId, at: i64| DeskSessionRow {
+        person: person.clone(),
+        created_at: at,
+        last_seen: at,
+        user_agent: Some("浏览器".into()),
+    };
+    tx(s, |t| {
+        t.insert_desk_session("s1", &row(&alice, 10))?;
+        t.insert_desk_session("s2", &row(&alice, 20))?;
+        t.insert_desk_session("s3", &row(&bob, 30))?;
+        t.insert_desk_session("s4", &row(&bob, 5))
+    });
+    assert!(with_tx(s, |t| t.insert_desk_session("s1", &row(&bob, 1))).is_err());
+    tx(s, |t| t.touch_desk_session("s1", 99));
+    let s1 = tx(s, |t| t.desk_session("s1")).unwrap();
+    assert_eq!(
+        (s1.person.as_str(), s1.created_at, s1.last_seen),
+        ("alice", 10, 99)
+    );
+    assert_eq!(s1.user_agent.as_deref(), Some("浏览器"));
+    assert!(tx(s, |t| t.delete_desk_session("s2")));
+    assert!(!tx(s, |t| t.delete_desk_session("s2")));
+    // Stale: s4 opened before 6; s3 last used before 31 (s1 was touched at 99).
+    assert_eq!(tx(s, |t| t.delete_stale_desk_sessions(31, 6)), 2);
+    assert!(tx(s, |t| t.desk_session("s3")).is_none());
+    assert!(tx(s, |t| t.desk_session("s1")).is_some());
+    tx(s, |t| t.insert_desk_session("s5", &row(&alice, 100)));
+    assert_eq!(tx(s, |t| t.delete_desk_sessions_of(&alice)), 2);
+    assert!(tx(s, |t| t.desk_session("s5")).is_none());
+    // Lockouts: counted atomically, locked, cleared.
+    assert_eq!(tx(s, |t| t.desk_lockout("alice")), DeskLockout::default());
+    assert_eq!(tx(s, |t| t.add_desk_failure("alice")), 1);
+    assert_eq!(tx(s, |t| t.add_desk_failure("alice")), 2);
+    tx(s, |t| t.lock_desk_subject("alice", 500));
+    assert_eq!(
+        tx(s, |t| t.desk_lockout("alice")),
+        DeskLockout {
+            failures: 2,
+            locked_until: 500
+        }
+    );
+    assert_eq!(tx(s, |t| t.add_desk_failure("?nobody")), 1);
+    tx(s, |t| t.clear_desk_lockout("alice"));
+    assert_eq!(tx(s, |t| t.desk_lockout("alice")), DeskLockout::default());
+    assert_eq!(tx(s, |t| t.desk_lockout("?nobody")).failures, 1);
+    // Concurrent failures on both instances are all counted.
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let st = if i % 2 == 0 {
+                b.storage.clone()
+            } else {
+                b.second.clone()
+            };
+            std::thread::spawn(move || {
+                for _ in 0..5 {
+                    with_tx(st.as_ref(), |t| t.add_desk_failure("busy")).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(tx(s, |t| t.desk_lockout("busy")).failures, 20);
+    // Links: spent once, only while fresh; a rolled-back spend leaves the link unspent.
+    tx(s, |t| {
+        t.insert_desk_link("l1", &alice, 1_000)?;
+        t.insert_desk_link("l2", &bob, 1_000)
+    });
+    assert!(
+        with_tx(s, |t| {
+            t.take_desk_link("l1", 2_000, 0)?;
+            Err::<(), _>(ServerError::Internal("roll back".into()))
+        })
+        .is_err()
+    );
+    assert_eq!(
+        tx(s, |t| t.take_desk_link("l1", 2_000, 1_000)),
+        None,
+        "too old"
+    );
+    assert_eq!(
+        tx(s, |t| t.take_desk_link("l1", 2_000, 999)),
+        Some(alice.clone())
+    );
+    assert_eq!(tx(s, |t| t.take_desk_link("l1", 3_000, 0)), None, "spent");
+    assert_eq!(tx(s, |t| t.take_desk_link("nope", 3_000, 0)), None);
+    assert_eq!(tx(s, |t| t.take_desk_link("l2", 3_000, 0)), Some(bob));
 }
 
 fn devices_tokens_revoke_quarantine(b: &Backend) {

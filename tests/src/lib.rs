@@ -10,6 +10,7 @@ pub mod link;
 pub mod prom_text;
 pub mod proxy;
 pub mod street_year;
+pub mod webdriver;
 pub mod world;
 
 use std::collections::BTreeMap;

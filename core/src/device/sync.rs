@@ -9,7 +9,7 @@
 use super::Device;
 use super::restore::Epoch;
 use crate::error::{Error, Result};
-use crate::sync::client::{Delivery, SyncClient};
+use crate::sync::client::{Delivery, DeviceReport, SyncClient};
 use crate::sync::tls::TlsOptions;
 use crate::sync::wire::{PushedChange, SyncRequest};
 
@@ -18,6 +18,8 @@ const META_TOKEN: &str = "token";
 const META_DEVICE: &str = "device_id";
 const META_CURSOR: &str = "cursor";
 const META_ORG_VERSION: &str = "org_version";
+/// The stable code of the last sync's failure ([`Error::sync_code`]); empty after a success.
+const META_LAST_ERROR: &str = "last_sync_error";
 /// The enrolment's TLS options ([`TlsOptions`] as JSON; absent: the defaults).
 const META_TLS: &str = "tls";
 
@@ -273,6 +275,14 @@ impl Device {
             self.store.uploads_len().unwrap_or(0)
         );
         let result = self.sync_steps(progress, cancelled);
+        // Reported to the server with the next sync (decision 0041); a cancel is no failure.
+        match &result {
+            Ok(_) => self.store.meta_set(META_LAST_ERROR, b"")?,
+            Err(Error::Cancelled(_)) => {}
+            Err(e) => self
+                .store
+                .meta_set(META_LAST_ERROR, e.sync_code().as_bytes())?,
+        }
         match &result {
             Ok(r) => log::info!(
                 target: crate::logs::SYNC,
@@ -358,7 +368,11 @@ impl Device {
             } else {
                 Delivery::Ordinary
             };
-            let answer = match client.sync(&token, &req, delivery) {
+            let device_report = DeviceReport {
+                outbox: Some(self.store.outbox_len()?),
+                last_error: self.meta_str(META_LAST_ERROR)?.filter(|c| !c.is_empty()),
+            };
+            let answer = match client.sync_reporting(&token, &req, delivery, &device_report) {
                 Ok(answer) => answer,
                 // A push refused because the server was restored and lost what it depends on:
                 // the refusal names the new epoch; re-deliver and go on.

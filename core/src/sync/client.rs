@@ -24,7 +24,17 @@ pub struct SyncClient {
     last_epoch: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
-pub use crate::sync::version::{EPOCH_HEADER, REDELIVERY_HEADER};
+pub use crate::sync::version::{EPOCH_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, REDELIVERY_HEADER};
+
+/// What a device tells the server about itself with a sync (decision 0041).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceReport {
+    /// Changes waiting in the outbox when the request left.
+    pub outbox: Option<u64>,
+    /// The stable code of the last sync's failure ([`Error::sync_code`]); `None` after a
+    /// success.
+    pub last_error: Option<String>,
+}
 
 /// One sync round trip's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,6 +356,19 @@ impl SyncClient {
     /// One sync round trip. [`Delivery::Redelivery`] marks a push that brings back, after a
     /// server restore, documents the server may have lost (other people's changes included).
     pub fn sync(&self, token: &str, req: &SyncRequest, delivery: Delivery) -> Result<SyncAnswer> {
+        self.sync_reporting(token, req, delivery, &DeviceReport::default())
+    }
+
+    /// [`SyncClient::sync`], telling the server the device's outbox length and last sync
+    /// failure in the [`OUTBOX_HEADER`] and [`LAST_ERROR_HEADER`] headers (decision 0041): the
+    /// desk shows them on its devices page. A code that is not a stable one is left out.
+    pub fn sync_reporting(
+        &self,
+        token: &str,
+        req: &SyncRequest,
+        delivery: Delivery,
+        report: &DeviceReport,
+    ) -> Result<SyncAnswer> {
         let body = wire::encode(req).map_err(|e| Error::InvalidInput {
             field: "sync request",
             problem: e.to_string(),
@@ -358,6 +381,16 @@ impl SyncClient {
                 .header("content-type", "application/x-xiangying-sync");
             if delivery == Delivery::Redelivery {
                 request = request.header(REDELIVERY_HEADER, "1");
+            }
+            if let Some(n) = report.outbox {
+                request = request.header(OUTBOX_HEADER, n.min(version::MAX_OUTBOX_REPORT));
+            }
+            if let Some(code) = report
+                .last_error
+                .as_deref()
+                .and_then(version::check_error_code)
+            {
+                request = request.header(LAST_ERROR_HEADER, code);
             }
             let resp = request.body(body.clone()).send().map_err(network)?;
             let epoch = resp

@@ -5,4 +5,5 @@ pub use xiangying_model::sync::{
     append_only, intake, judge, keys, kind, patrol_judge, refusal, scope, synced, version, wire,
 };
 pub mod client;
+pub mod enrol_link;
 pub mod tls;

@@ -16,6 +16,16 @@ use std::ops::RangeInclusive;
 pub const PROTOCOL_HEADER: &str = "xiangying-protocol";
 /// The header that carries the app and core versions, e.g. `app=2.3.0; core=0.1.0`.
 pub const CLIENT_HEADER: &str = "xiangying-client";
+/// The header a device reports its outbox length in on `/v1/sync`: the changes still waiting
+/// to go out when the request left, a decimal number (decision 0041). Absent from old devices.
+pub const OUTBOX_HEADER: &str = "xiangying-outbox";
+/// The header a device reports its last sync failure in on `/v1/sync`: a short stable code
+/// ([`check_error_code`]), never personal data; absent when the last sync succeeded.
+pub const LAST_ERROR_HEADER: &str = "xiangying-last-error";
+/// The longest error code [`LAST_ERROR_HEADER`] carries.
+pub const MAX_ERROR_CODE_LEN: usize = 40;
+/// The largest outbox length [`OUTBOX_HEADER`] carries (a device with more says this much).
+pub const MAX_OUTBOX_REPORT: u64 = 1_000_000_000;
 /// The response header naming the server store's epoch: it changes when the store is
 /// restored from a backup (docs/decisions/0021-recovery-after-a-restore.md).
 pub const EPOCH_HEADER: &str = "xiangying-epoch";
@@ -178,6 +188,26 @@ pub fn clean(app: &str) -> String {
     }
 }
 
+/// Reads an outbox length as [`OUTBOX_HEADER`] carries it: 1 to 10 ASCII digits, at most
+/// [`MAX_OUTBOX_REPORT`]; anything else is `None` (ignored, never refused).
+pub fn parse_outbox(value: &str) -> Option<u64> {
+    if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok().filter(|n| *n <= MAX_OUTBOX_REPORT)
+}
+
+/// Checks an error code as [`LAST_ERROR_HEADER`] carries it: 1 to [`MAX_ERROR_CODE_LEN`]
+/// characters of `a-z`, `0-9` and `_`; anything else is `None` (ignored, never refused).
+pub fn check_error_code(value: &str) -> Option<&str> {
+    (!value.is_empty()
+        && value.len() <= MAX_ERROR_CODE_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+    .then_some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +278,42 @@ mod tests {
         assert_eq!(clean("1.0; evil\r\n"), "1.0evil");
         assert!(!CURRENT.is_newer_layout());
         assert!(Protocol { major: 1, minor: 3 }.is_newer_layout());
+    }
+
+    #[test]
+    fn device_reports_parse_strictly_and_refuse_nothing() {
+        assert_eq!(parse_outbox("0"), Some(0));
+        assert_eq!(parse_outbox("42"), Some(42));
+        assert_eq!(parse_outbox("1000000000"), Some(MAX_OUTBOX_REPORT));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1e3",
+            "0x10",
+            "4294967296",
+            "9999999999",
+            "１",
+        ] {
+            assert_eq!(parse_outbox(bad), None, "{bad:?}");
+        }
+        assert_eq!(check_error_code("network"), Some("network"));
+        assert_eq!(
+            check_error_code("tls_pin_mismatch"),
+            Some("tls_pin_mismatch")
+        );
+        for bad in [
+            "",
+            "Network",
+            "a b",
+            "a\u{1b}[2J",
+            "网络",
+            &"x".repeat(41),
+            "a-b",
+        ] {
+            assert_eq!(check_error_code(bad), None, "{bad:?}");
+        }
     }
 }

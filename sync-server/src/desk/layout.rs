@@ -17,6 +17,10 @@ const JS: &str = include_str!("assets/desk.js");
 pub const CSS_PATH: &str = concat!("/desk/assets/desk.css?v=", env!("CARGO_PKG_VERSION"));
 /// Where the script is served.
 pub const JS_PATH: &str = concat!("/desk/assets/desk.js?v=", env!("CARGO_PKG_VERSION"));
+/// The desk's icon, embedded (without one every page logs a failed `/favicon.ico` load).
+const ICON: &str = include_str!("assets/icon.svg");
+/// Where the icon is served.
+pub const ICON_PATH: &str = concat!("/desk/assets/icon.svg?v=", env!("CARGO_PKG_VERSION"));
 
 /// The pages of the navigation bar, in its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +105,7 @@ pub fn page(user: &DeskUser, active: Nav, title: &str, body: Markup) -> Markup {
                 meta name="csrf-token" content=(user.csrf);
                 title { (title) " · 响应工作台" }
                 link rel="stylesheet" href=(CSS_PATH);
+                link rel="icon" type="image/svg+xml" href=(ICON_PATH);
                 script src=(JS_PATH) defer {}
             }
             body data-page=(active.href()) {
@@ -152,6 +157,7 @@ pub fn bare(title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · 响应工作台" }
                 link rel="stylesheet" href=(CSS_PATH);
+                link rel="icon" type="image/svg+xml" href=(ICON_PATH);
             }
             body.bare {
                 main #main { (body) }
@@ -180,6 +186,10 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/desk/assets/desk.js",
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
+        .route(
+            "/desk/assets/icon.svg",
+            get(|| async { asset("image/svg+xml", ICON) }),
         )
 }
 

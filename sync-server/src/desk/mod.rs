@@ -15,17 +15,30 @@
 
 pub mod actions;
 pub mod boards;
+pub mod case_page;
+pub mod devices;
 pub mod download;
+pub mod enrol_qr;
 pub mod error;
 pub mod layout;
+pub mod live;
+pub mod login;
+pub mod password;
+pub mod people;
 pub mod rankings;
 pub mod session;
+pub mod time;
 
+use crate::error::ServerError;
 use crate::state::AppState;
 use axum::Router;
-use axum::response::Redirect;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 use std::sync::Arc;
+use xiangying_model::org::{Catalogue, Roster};
 
 /// Shorthand for the router's state.
 pub type Shared = Arc<AppState>;
@@ -33,12 +46,79 @@ pub type Shared = Arc<AppState>;
 /// Where the desk lives.
 pub const BASE: &str = "/desk";
 
+/// The largest form body the desk reads.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The Content-Security-Policy of every desk response: only the desk's own scripts, styles,
+/// images and forms; no framing. Inline style attributes are allowed (bars drawn by width);
+/// inline scripts are not.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+base-uri 'none'; object-src 'none'";
+
+/// Adds the desk's security headers to a response (without replacing one a handler set).
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    res
+}
+
+/// The published catalogue (categories, time limits, the working calendar).
+pub fn catalogue(tx: &mut dyn crate::storage::Tx) -> Result<Catalogue, ServerError> {
+    let org = tx.org()?.ok_or(ServerError::NoOrg)?;
+    Catalogue::from_json("catalogue", &org.catalogue)
+        .map_err(|e| ServerError::Internal(format!("published catalogue: {e}")))
+}
+
 /// The desk's routes, merged into the server's router. `/` sends a browser to the desk.
 pub fn routes() -> Router<Shared> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/desk/") }))
+    let desk = Router::new()
         .merge(layout::routes())
         .merge(session::routes())
+        .merge(case_page::routes())
+        .merge(live::routes())
+        .merge(devices::routes())
+        .merge(people::routes())
         .merge(rankings::routes())
         .merge(boards::routes())
+        // Desk forms are small: a bigger body is refused before it is read.
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(middleware::map_response(security_headers));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/desk/") }))
+        .merge(desk)
+}
+
+/// The server clock, ms since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The case a person names in a form (its number, or its id), as a case id.
+pub fn resolve_case_ref(
+    _state: &AppState,
+    _user: &session::DeskUser,
+    text: &str,
+) -> Result<String, ServerError> {
+    let text = text.trim();
+    if uuid::Uuid::parse_str(text).is_ok() {
+        return Ok(text.to_string());
+    }
+    Err(ServerError::BadRequest(format!("没有编号为 {text} 的案件")))
+}
+
+/// A small map of the case's place (the map module draws it).
+pub fn place_map(_roster: &Roster, point: Option<(f64, f64)>, _grid: &str) -> maud::Markup {
+    maud::html! {
+        @if let Some((lat, lon)) = point { p.muted { (format!("{lat:.6}, {lon:.6}")) } }
+    }
 }

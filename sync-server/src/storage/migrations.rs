@@ -166,6 +166,37 @@ pub const MIGRATIONS: &[Migration] = &[
         ),
         seeds_identity: false,
     },
+    Migration {
+        version: 4,
+        name: "desk_sign_in",
+        // Desk passwords, sessions, failure counts and one-time sign-in links (decision 0039).
+        // Tokens are kept only as SHA-256 hashes; BIGINT is an integer in SQLite too.
+        sql: Sql::Shared(
+            "CREATE TABLE IF NOT EXISTS desk_passwords (person TEXT PRIMARY KEY,
+                phc TEXT NOT NULL, updated_at BIGINT NOT NULL);
+             CREATE TABLE IF NOT EXISTS desk_sessions (token_hash TEXT PRIMARY KEY,
+                person TEXT NOT NULL, created_at BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+                user_agent TEXT);
+             CREATE INDEX IF NOT EXISTS desk_sessions_by_person ON desk_sessions (person);
+             CREATE TABLE IF NOT EXISTS desk_lockouts (subject TEXT PRIMARY KEY,
+                failures BIGINT NOT NULL, locked_until BIGINT NOT NULL);
+             CREATE TABLE IF NOT EXISTS desk_links (token_hash TEXT PRIMARY KEY,
+                person TEXT NOT NULL, created_at BIGINT NOT NULL, used_at BIGINT);",
+        ),
+        seeds_identity: false,
+    },
+    Migration {
+        version: 5,
+        name: "device_status",
+        // What the desk's devices page shows (decision 0041): one row per device that has
+        // made an authenticated request, written at most once per sync request.
+        sql: Sql::Shared(
+            "CREATE TABLE IF NOT EXISTS device_status (device TEXT PRIMARY KEY,
+                last_seen BIGINT NOT NULL, app_version TEXT, outbox BIGINT, last_error TEXT,
+                refusal TEXT, refused_at BIGINT);",
+        ),
+        seeds_identity: false,
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -229,7 +260,7 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "{}", m.name);
         }
-        assert_eq!(LATEST, 3);
+        assert_eq!(LATEST, 5);
     }
 
     #[test]

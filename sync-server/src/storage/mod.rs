@@ -4,9 +4,10 @@
 //!
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
 //! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
-//! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`], [`DocTx`],
-//! [`FeedTx`], [`PhotoTx`], [`MetaTx`]; decision 0024): a function that needs one concern
-//! takes that trait, and each backend implements each concern in a module of its own.
+//! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`],
+//! [`DeviceStatusTx`], [`DocTx`], [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`]; decision
+//! 0024): a function that needs one concern takes that trait, and each backend implements each
+//! concern in a module of its own.
 //!
 //! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
 //! with a counter row updated inside the writing transaction: the row stays locked until
@@ -75,6 +76,37 @@ pub struct DeviceRow {
     pub revoked: bool,
     /// Why the device was quarantined for tampering, if it was.
     pub quarantined: Option<String>,
+}
+
+/// What a device last reported with a sync and what the server last refused it (table
+/// `device_status`, decision 0041). `None` where nothing was reported (an old device, a
+/// malformed header) or nothing refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceStatus {
+    /// The device.
+    pub device: DeviceId,
+    /// Server clock at its last authenticated request (ms), kept to within a minute outside
+    /// syncs.
+    pub last_seen: i64,
+    /// Its `xiangying-client` header (printable, bounded).
+    pub app_version: Option<String>,
+    /// Its outbox length when its last sync left.
+    pub outbox: Option<u64>,
+    /// The stable code of its last failed sync, as it reported it.
+    pub last_error: Option<String>,
+    /// The stable code of the last refusal the server gave it, and when (ms).
+    pub refusal: Option<(String, i64)>,
+}
+
+/// What a device reports with one sync request (read from its headers, already checked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Its `xiangying-client` header.
+    pub app_version: Option<String>,
+    /// Its outbox length.
+    pub outbox: Option<u64>,
+    /// Its last sync failure's code.
+    pub last_error: Option<String>,
 }
 
 /// A case as the server stores it.
@@ -209,6 +241,25 @@ pub trait DeviceTx {
     fn set_actor_owner(&mut self, actor: &ActorHex, device: &DeviceId) -> Result<()>;
 }
 
+/// Device status for the desk (table `device_status`, decision 0041): when each device was
+/// last seen, what it reported with its last sync, the last refusal it got.
+///
+/// Invariant: a row only exists for a device that made an authenticated request; writes are
+/// cheap (one upsert, and [`DeviceStatusTx::touch_device`] writes nothing unless last seen
+/// moved by at least `step` ms).
+pub trait DeviceStatusTx {
+    /// Records that a device made an authenticated request at `now`, when its last seen is
+    /// older than `now - step` (or unknown).
+    fn touch_device(&mut self, device: &DeviceId, now: i64, step: i64) -> Result<()>;
+    /// Records a sync request: last seen `now` and what the device reported (replacing what
+    /// it reported before; `None` clears).
+    fn record_sync(&mut self, device: &DeviceId, now: i64, report: &SyncReport) -> Result<()>;
+    /// Records a refusal the server gave a device (its stable code) at `now`.
+    fn record_refusal(&mut self, device: &DeviceId, code: &str, now: i64) -> Result<()>;
+    /// Every device's status, by device id.
+    fn device_statuses(&mut self) -> Result<Vec<DeviceStatus>>;
+}
+
 /// Stored documents (cases and patrols): their snapshots, index columns, ranking rows, access
 /// keys and photo references, the case-number counters, and which device holds which document
 /// whole (tables `cases`, `case_rankings`, `case_access`, `photo_refs`, `counters` for numbers,
@@ -324,12 +375,97 @@ pub trait MetaTx {
     fn counts(&mut self) -> Result<(u64, u64, u64)>;
 }
 
+/// A desk session as stored (by the SHA-256 of its cookie's token; decision 0039).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskSessionRow {
+    /// Who is signed in.
+    pub person: PersonId,
+    /// When the session was opened (ms): it ends a configured time later whatever happens.
+    pub created_at: i64,
+    /// When it was last used (ms): it ends a configured time after that.
+    pub last_seen: i64,
+    /// The browser's `User-Agent`, shortened, to tell sessions apart.
+    pub user_agent: Option<String>,
+}
+
+/// Failed desk sign-ins in a row of one sign-in subject (a person, or a name no person has).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeskLockout {
+    /// Failures in a row since the last success.
+    pub failures: u32,
+    /// Until when (ms) every attempt is refused (0: not locked).
+    pub locked_until: i64,
+}
+
+/// Desk sign-in: passwords (argon2id PHC strings), sessions and one-time sign-in links by the
+/// SHA-256 of their tokens, failure counts (tables `desk_passwords`, `desk_sessions`,
+/// `desk_lockouts`, `desk_links`; decision 0039).
+///
+/// Invariants: no secret is stored in clear (a session or link is found by its token's hash);
+/// a link is spent at most once ([`DeskAuthTx::take_desk_link`] marks it in the statement that
+/// reads it); [`DeskAuthTx::add_desk_failure`] counts atomically, so concurrent failures are
+/// all counted.
+pub trait DeskAuthTx {
+    /// A person's password hash (PHC string), if they have one.
+    fn desk_password(&mut self, person: &PersonId) -> Result<Option<String>>;
+    /// Sets (or replaces) a person's password hash.
+    fn set_desk_password(&mut self, person: &PersonId, phc: &str, now: i64) -> Result<()>;
+    /// Stores a new session.
+    fn insert_desk_session(&mut self, token_hash: &str, row: &DeskSessionRow) -> Result<()>;
+    /// A session by its token's hash.
+    fn desk_session(&mut self, token_hash: &str) -> Result<Option<DeskSessionRow>>;
+    /// Records that a session was used at `now`.
+    fn touch_desk_session(&mut self, token_hash: &str, now: i64) -> Result<()>;
+    /// Ends a session; false when there was none.
+    fn delete_desk_session(&mut self, token_hash: &str) -> Result<bool>;
+    /// Ends every session of a person; returns how many there were.
+    fn delete_desk_sessions_of(&mut self, person: &PersonId) -> Result<u64>;
+    /// Ends every session last used before `idle_before` or opened before `opened_before`;
+    /// returns how many.
+    fn delete_stale_desk_sessions(&mut self, idle_before: i64, opened_before: i64) -> Result<u64>;
+    /// The failure count and lock of a sign-in subject (zeros when none is recorded).
+    fn desk_lockout(&mut self, subject: &str) -> Result<DeskLockout>;
+    /// Counts one more failure of a subject; returns the count now.
+    fn add_desk_failure(&mut self, subject: &str) -> Result<u32>;
+    /// Locks a subject until `until` (ms).
+    fn lock_desk_subject(&mut self, subject: &str, until: i64) -> Result<()>;
+    /// Forgets a subject's failures (a success).
+    fn clear_desk_lockout(&mut self, subject: &str) -> Result<()>;
+    /// Stores a one-time sign-in link (by its token's hash) for a person.
+    fn insert_desk_link(&mut self, token_hash: &str, person: &PersonId, now: i64) -> Result<()>;
+    /// Spends an unspent link created after `created_after`: returns its person and marks it
+    /// used at `now`, or `None`.
+    fn take_desk_link(
+        &mut self,
+        token_hash: &str,
+        now: i64,
+        created_after: i64,
+    ) -> Result<Option<PersonId>>;
+}
+
 /// Everything a transaction offers: the concerns together. The sync logic, the API, the admin
 /// commands, backup and export take `&mut dyn Tx`; a function that needs one concern only may
 /// take the narrower trait. Every type that implements all the concerns is a `Tx`.
-pub trait Tx: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx {}
+pub trait Tx:
+    OrgTx + EnrolTx + DeviceTx + DeviceStatusTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskAuthTx
+{
+}
 
-impl<T: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + ?Sized> Tx for T {}
+impl<
+    T: OrgTx
+        + EnrolTx
+        + DeviceTx
+        + DeviceStatusTx
+        + DocTx
+        + FeedTx
+        + PhotoTx
+        + MetaTx
+        + DeskAuthTx
+        + ?Sized,
+> Tx
+    for T
+{
+}
 
 /// A storage backend: runs closures in transactions.
 pub trait Storage: Send + Sync + 'static {

@@ -284,3 +284,11 @@ fn the_pool_reports_its_size_and_connections() {
         "{metrics}"
     );
 }
+
+#[test]
+fn device_status_is_kept_as_on_sqlite() {
+    let Some(f) = Fixture::new("device_status", Duration::from_secs(30)) else {
+        return;
+    };
+    crate::device_status::exercise_storage(&f.storage);
+}

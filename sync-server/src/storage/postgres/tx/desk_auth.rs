@@ -1,0 +1,154 @@
+//! Desk sign-in: [`crate::storage::DeskAuthTx`] on a PostgreSQL transaction.
+
+use super::PgTx;
+use crate::storage::{DeskAuthTx, DeskLockout, DeskSessionRow, Result};
+use xiangying_model::ids::PersonId;
+
+impl DeskAuthTx for PgTx<'_> {
+    fn desk_password(&mut self, person: &PersonId) -> Result<Option<String>> {
+        let person = person.as_str();
+        self.query_opt(
+            "SELECT phc FROM desk_passwords WHERE person = $1",
+            &[&person],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn set_desk_password(&mut self, person: &PersonId, phc: &str, now: i64) -> Result<()> {
+        let person = person.as_str();
+        self.execute(
+            "INSERT INTO desk_passwords (person, phc, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (person) DO UPDATE SET phc = excluded.phc,
+                updated_at = excluded.updated_at",
+            &[&person, &phc, &now],
+        )?;
+        Ok(())
+    }
+
+    fn insert_desk_session(&mut self, token_hash: &str, row: &DeskSessionRow) -> Result<()> {
+        let person = row.person.as_str();
+        self.execute(
+            "INSERT INTO desk_sessions (token_hash, person, created_at, last_seen, user_agent)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &token_hash,
+                &person,
+                &row.created_at,
+                &row.last_seen,
+                &row.user_agent,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn desk_session(&mut self, token_hash: &str) -> Result<Option<DeskSessionRow>> {
+        self.query_opt(
+            "SELECT person, created_at, last_seen, user_agent FROM desk_sessions
+             WHERE token_hash = $1",
+            &[&token_hash],
+        )?
+        .map(|r| {
+            Ok(DeskSessionRow {
+                person: r.try_get::<_, String>(0)?.into(),
+                created_at: r.try_get(1)?,
+                last_seen: r.try_get(2)?,
+                user_agent: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn touch_desk_session(&mut self, token_hash: &str, now: i64) -> Result<()> {
+        self.execute(
+            "UPDATE desk_sessions SET last_seen = $2 WHERE token_hash = $1",
+            &[&token_hash, &now],
+        )?;
+        Ok(())
+    }
+
+    fn delete_desk_session(&mut self, token_hash: &str) -> Result<bool> {
+        Ok(self.execute(
+            "DELETE FROM desk_sessions WHERE token_hash = $1",
+            &[&token_hash],
+        )? > 0)
+    }
+
+    fn delete_desk_sessions_of(&mut self, person: &PersonId) -> Result<u64> {
+        let person = person.as_str();
+        self.execute("DELETE FROM desk_sessions WHERE person = $1", &[&person])
+    }
+
+    fn delete_stale_desk_sessions(&mut self, idle_before: i64, opened_before: i64) -> Result<u64> {
+        self.execute(
+            "DELETE FROM desk_sessions WHERE last_seen < $1 OR created_at < $2",
+            &[&idle_before, &opened_before],
+        )
+    }
+
+    fn desk_lockout(&mut self, subject: &str) -> Result<DeskLockout> {
+        Ok(self
+            .query_opt(
+                "SELECT failures, locked_until FROM desk_lockouts WHERE subject = $1",
+                &[&subject],
+            )?
+            .map(|r| -> Result<DeskLockout> {
+                Ok(DeskLockout {
+                    failures: u32::try_from(r.try_get::<_, i64>(0)?.max(0)).unwrap_or(u32::MAX),
+                    locked_until: r.try_get(1)?,
+                })
+            })
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    fn add_desk_failure(&mut self, subject: &str) -> Result<u32> {
+        let n: i64 = self
+            .query_one(
+                "INSERT INTO desk_lockouts (subject, failures, locked_until) VALUES ($1, 1, 0)
+                 ON CONFLICT (subject) DO UPDATE SET failures = desk_lockouts.failures + 1
+                 RETURNING failures",
+                &[&subject],
+            )?
+            .try_get(0)?;
+        Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
+    }
+
+    fn lock_desk_subject(&mut self, subject: &str, until: i64) -> Result<()> {
+        self.execute(
+            "UPDATE desk_lockouts SET locked_until = $2 WHERE subject = $1",
+            &[&subject, &until],
+        )?;
+        Ok(())
+    }
+
+    fn clear_desk_lockout(&mut self, subject: &str) -> Result<()> {
+        self.execute("DELETE FROM desk_lockouts WHERE subject = $1", &[&subject])?;
+        Ok(())
+    }
+
+    fn insert_desk_link(&mut self, token_hash: &str, person: &PersonId, now: i64) -> Result<()> {
+        let person = person.as_str();
+        self.execute(
+            "INSERT INTO desk_links (token_hash, person, created_at) VALUES ($1, $2, $3)",
+            &[&token_hash, &person, &now],
+        )?;
+        Ok(())
+    }
+
+    fn take_desk_link(
+        &mut self,
+        token_hash: &str,
+        now: i64,
+        created_after: i64,
+    ) -> Result<Option<PersonId>> {
+        self.query_opt(
+            "UPDATE desk_links SET used_at = $2
+             WHERE token_hash = $1 AND used_at IS NULL AND created_at > $3
+             RETURNING person",
+            &[&token_hash, &now, &created_after],
+        )?
+        .map(|r| Ok(r.try_get::<_, String>(0)?.into()))
+        .transpose()
+    }
+}

@@ -92,7 +92,9 @@ fn the_centre_dispatches_a_case_found_by_number_and_the_department_sees_it_on_de
     form.try_find("input[name=note]")
         .expect("note")
         .send_keys("请派出所现场处置");
-    form.try_find("button[type=submit]").expect("button").click();
+    form.try_find("button[type=submit]")
+        .expect("button")
+        .click();
     b.wait_for(".flash.ok");
     assert!(b.find("ol.timeline").text().contains("派遣"));
     assert!(b.find("main").text().contains("已派遣"));
@@ -132,7 +134,11 @@ fn a_wrong_password_an_expired_session_and_a_forged_post_are_refused() {
     b.find("#password").send_keys("not-the-password");
     b.find("form button[type=submit]").click();
     b.wait_for("#person");
-    assert!(b.current_url().contains("/desk/login"), "{}", b.current_url());
+    assert!(
+        b.current_url().contains("/desk/login"),
+        "{}",
+        b.current_url()
+    );
     assert!(b.page_source().contains("不正确"), "no refusal shown");
     assert!(b.try_find("header.top").is_none());
 
@@ -142,7 +148,11 @@ fn a_wrong_password_an_expired_session_and_a_forged_post_are_refused() {
     b.set_cookie(session::SESSION_COOKIE, &token);
     b.goto(&format!("{base}/desk/cases/{id}"));
     b.wait_for("#person");
-    assert!(b.current_url().contains("/desk/login"), "{}", b.current_url());
+    assert!(
+        b.current_url().contains("/desk/login"),
+        "{}",
+        b.current_url()
+    );
 
     // A live session, and a form post with a forged CSRF token: refused, nothing stored.
     let token = session::open_session(
@@ -175,8 +185,12 @@ fn a_wrong_password_an_expired_session_and_a_forged_post_are_refused() {
     form.try_find("input[name=department][value=police]")
         .expect("police checkbox")
         .click();
-    form.try_find("button[type=submit]").expect("button").click();
-    b.wait_until("the refusal page", |b| b.page_source().contains("表单已过期"));
+    form.try_find("button[type=submit]")
+        .expect("button")
+        .click();
+    b.wait_until("the refusal page", |b| {
+        b.page_source().contains("表单已过期")
+    });
     assert_eq!(server_counts(&f), before, "a refused post stored something");
     assert_eq!(
         f.dev("gw1").case(&id).unwrap().state.status,

@@ -79,6 +79,12 @@ impl Nav {
         }
     }
 
+    /// Whether the page reloads itself when cases change (rankings and notice boards are
+    /// read for meetings and cost a computation: they stay as they are until asked).
+    pub fn live(self) -> bool {
+        !matches!(self, Nav::Rankings | Nav::Boards)
+    }
+
     /// The access key (Alt+key in Chromium) that opens the page from the keyboard.
     pub fn access_key(self) -> &'static str {
         match self {
@@ -108,7 +114,7 @@ pub fn page(user: &DeskUser, active: Nav, title: &str, body: Markup) -> Markup {
                 link rel="icon" type="image/svg+xml" href=(ICON_PATH);
                 script src=(JS_PATH) defer {}
             }
-            body data-page=(active.href()) {
+            body data-page=(active.href()) data-live=(if active.live() { "on" } else { "off" }) {
                 a.skip href="#main" { "跳到正文" }
                 header.top {
                     span.brand { "响应 · " (user.roster.street.name) "网格化管理中心" }

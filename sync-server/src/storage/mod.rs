@@ -462,8 +462,7 @@ impl<
         + MetaTx
         + DeskAuthTx
         + ?Sized,
-> Tx
-    for T
+> Tx for T
 {
 }
 

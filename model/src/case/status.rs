@@ -78,4 +78,21 @@ impl Status {
     pub fn is_open(self) -> bool {
         !self.is_terminal() && !matches!(self, Status::Resolved | Status::Verified)
     }
+
+    /// The Chinese name shown to users (the desk's lists and filters).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Reported => "已上报",
+            Status::Forwarded => "已转交",
+            Status::Requested => "待受理",
+            Status::InProgress => "处置中",
+            Status::Escalated => "已上报上级",
+            Status::Dispatched => "已派遣",
+            Status::Resolved => "待核查",
+            Status::Verified => "已核查",
+            Status::Closed => "已结案",
+            Status::Voided => "已作废",
+            Status::Duplicate => "重复案件",
+        }
+    }
 }

@@ -81,6 +81,16 @@ impl Level {
             _ => return None,
         })
     }
+
+    /// The Chinese name shown to users.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Level::Grid => "网格",
+            Level::Community => "社区",
+            Level::Street => "街道",
+            Level::JointEnforcement => "联合执法",
+        }
+    }
 }
 
 /// A person's role. One person holds exactly one role.

@@ -14,8 +14,12 @@
 //! - one module per page.
 
 pub mod actions;
+pub mod cases;
+pub mod charts;
 pub mod error;
+pub mod index;
 pub mod layout;
+pub mod overview;
 pub mod session;
 
 use crate::state::AppState;
@@ -36,4 +40,6 @@ pub fn routes() -> Router<Shared> {
         .route("/", get(|| async { Redirect::to("/desk/") }))
         .merge(layout::routes())
         .merge(session::routes())
+        .merge(cases::routes())
+        .merge(overview::routes())
 }

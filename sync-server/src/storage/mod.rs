@@ -5,7 +5,7 @@
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
 //! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
 //! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`], [`DocTx`],
-//! [`FeedTx`], [`PhotoTx`], [`MetaTx`]; decision 0024): a function that needs one concern
+//! [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskIndexTx`]; decision 0024): a function that needs one concern
 //! takes that trait, and each backend implements each concern in a module of its own.
 //!
 //! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
@@ -13,12 +13,14 @@
 //! commit, so positions become visible in the order they were handed out and a reader that
 //! stops at [`FeedTx::max_position`] never skips a change that commits late.
 
+pub mod desk_index;
 pub mod meta;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
 use crate::error::{ServerError, StorageError};
+pub use desk_index::DeskIndexTx;
 pub use meta::StoreIdentity;
 pub use migrations::Migrated;
 use xiangying_model::ids::{ActorHex, DeviceId, DocId, PersonId, PhotoHash};
@@ -327,9 +329,12 @@ pub trait MetaTx {
 /// Everything a transaction offers: the concerns together. The sync logic, the API, the admin
 /// commands, backup and export take `&mut dyn Tx`; a function that needs one concern only may
 /// take the narrower trait. Every type that implements all the concerns is a `Tx`.
-pub trait Tx: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx {}
+pub trait Tx: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskIndexTx {}
 
-impl<T: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + ?Sized> Tx for T {}
+impl<T: OrgTx + EnrolTx + DeviceTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskIndexTx + ?Sized> Tx
+    for T
+{
+}
 
 /// A storage backend: runs closures in transactions.
 pub trait Storage: Send + Sync + 'static {

@@ -3,10 +3,11 @@
 //! writer, so feed positions are handed out in commit order).
 //!
 //! The statements of each storage concern sit in a module of their own (`org`, `codes`,
-//! `devices`, `docs`, `feed`, `photos`, `server_meta`), each implementing one trait of
+//! `devices`, `docs`, `feed`, `photos`, `server_meta`, `desk_index`), each implementing one trait of
 //! [`crate::storage`] on `SqliteTx`.
 
 mod codes;
+mod desk_index;
 mod devices;
 mod docs;
 mod feed;

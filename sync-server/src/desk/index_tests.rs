@@ -538,3 +538,67 @@ fn every_status_and_level_has_a_distinct_chinese_label() {
     l.dedup();
     assert_eq!(l.len(), 4);
 }
+
+#[test]
+fn the_overview_counts_today_and_draws_the_trends_within_the_scope() {
+    use crate::desk::overview;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Arc::new(SqliteStorage::open(&dir.path().join("server")).unwrap());
+    let s = Street::new(storage, tempfile::tempdir().unwrap());
+    let (a, _b) = raise(&s);
+    let roster = crate::reports::roster(s.storage()).unwrap();
+    // The devices' clocks are real: the cases were raised today.
+    let now = s.row(&a).created_at + 60_000;
+    let of = |p: &str| {
+        let scope = crate::sync::scope_of(&roster, &PersonId::from(p.to_string()));
+        overview::load(s.storage(), &roster, &scope, now).unwrap()
+    };
+    let o = of("center");
+    assert_eq!(
+        (o.today_new, o.open, o.overdue, o.closed_today),
+        (2, 2, 0, 0),
+        "{o:?}"
+    );
+    assert_eq!(o.days.len(), overview::DAYS);
+    assert_eq!(o.by_category.len(), 2, "{o:?}");
+    assert!(
+        o.by_category
+            .iter()
+            .all(|(_, v)| v.len() == overview::DAYS && v[overview::DAYS - 1] == 1)
+    );
+    let mut grids: Vec<&str> = o.by_grid.iter().map(|(g, _)| g.as_str()).collect();
+    grids.sort();
+    assert_eq!(grids, vec!["第g1网格", "第g3网格"]);
+    // A community chief counts only their community's.
+    let c = of("cc1");
+    assert_eq!((c.today_new, c.open), (1, 1));
+    assert_eq!(c.by_grid, vec![("第g1网格".to_string(), 1)]);
+    // Tomorrow nothing is new today, and the deadlines may have passed.
+    let later = overview::load(
+        s.storage(),
+        &roster,
+        &ReadScope {
+            all: true,
+            keys: vec![],
+        },
+        now + 40 * 86_400_000,
+    )
+    .unwrap();
+    assert_eq!((later.today_new, later.overdue), (0, 2));
+    assert!(later.by_grid.is_empty(), "older than 30 days: {later:?}");
+    let user = crate::desk::session::DeskUser {
+        person: PersonId::from("center".to_string()),
+        name: "中心".into(),
+        claim: xiangying_model::case::Claim {
+            person: "center".into(),
+            role: xiangying_model::org::Role::StreetCenter,
+            scope: Scope::Street,
+        },
+        csrf: "t".into(),
+        roster: Arc::new(roster.clone()),
+    };
+    let html = overview::render(&user, &o, now).into_string();
+    assert!(html.contains("今日新增") && html.contains("超期案件"));
+    assert_eq!(html.matches("role=\"img\"").count(), 2, "{html}");
+    assert!(html.contains("href=\"/desk/cases?status=overdue\""));
+}

@@ -107,7 +107,7 @@ pub enum IndexSort {
     Created,
     /// Last change.
     Updated,
-    /// Deadline (cases without one last).
+    /// Deadline.
     Deadline,
     /// Number (cases without one last).
     Number,
@@ -269,16 +269,16 @@ pub fn where_clause(f: &IndexFilter, dialect: Dialect, args: &mut Vec<Arg>) -> S
     }
 }
 
-/// The `ORDER BY` clause of a sort (rows without a deadline or number last either way; the
-/// case id breaks ties so pages never overlap).
+/// The `ORDER BY` clause of a sort (rows without a number last either way; the case id breaks
+/// ties so pages never overlap).
 pub fn order_clause(sort: IndexSort, desc: bool) -> String {
     let dir = if desc { "DESC" } else { "ASC" };
     match sort {
         IndexSort::Created => format!(" ORDER BY d.created_at {dir}, d.case_id {dir}"),
         IndexSort::Updated => format!(" ORDER BY d.updated_at {dir}, d.case_id {dir}"),
-        IndexSort::Deadline => format!(
-            " ORDER BY (CASE WHEN d.deadline IS NULL THEN 1 ELSE 0 END), d.deadline {dir}, d.case_id {dir}"
-        ),
+        // The index always writes a deadline (the fold computes one for every case), so the
+        // plain column sorts, and its index serves the order.
+        IndexSort::Deadline => format!(" ORDER BY d.deadline {dir}, d.case_id {dir}"),
         IndexSort::Number => format!(
             " ORDER BY (CASE WHEN d.number IS NULL THEN 1 ELSE 0 END), d.number {dir}, d.case_id {dir}"
         ),

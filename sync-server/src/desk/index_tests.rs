@@ -158,7 +158,7 @@ fn index_follows_pushes_and_answers_filters(storage: Arc<dyn Storage>, dir: temp
     // The rows follow the pushes.
     let ra = s.row(&a);
     assert_eq!(ra.status, "forwarded");
-    assert_eq!(ra.status_label, "已转交");
+    assert_eq!(ra.status_label, Status::Forwarded.label_zh());
     assert_eq!((ra.grid.as_str(), ra.community.as_str()), ("g1", "c1"));
     assert_eq!(ra.reporter, "psc1");
     assert_eq!(ra.category, sample::MANHOLE);

@@ -83,6 +83,7 @@ pub fn app_state(cfg: &Config) -> Result<Arc<AppState>, ServerError> {
 /// table; its `partial_ttl_hours`, when given, wins over `limits.partial_upload_ttl_hours`).
 pub fn app_state_with(cfg: &Config, photos: &PhotosConfig) -> Result<Arc<AppState>, ServerError> {
     let storage = open_storage(cfg)?;
+    desk::index::catch_up(&*storage)?;
     let mut limits = cfg.limits.clone();
     if let Some(hours) = photos.partial_ttl_hours {
         limits.partial_upload_ttl_hours = hours;

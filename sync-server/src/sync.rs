@@ -268,6 +268,7 @@ fn push_case(
         &accepted.access,
         &accepted.photos,
     )?;
+    crate::desk::index::update(tx, Some(ctx.roster), &after)?;
     tx.set_device_case(&ctx.device.id, case_id, 0)?;
     Ok(accepted.access)
 }

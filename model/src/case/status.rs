@@ -64,23 +64,6 @@ impl Status {
         }
     }
 
-    /// The Chinese name shown at the desk and on phones.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Status::Reported => "已上报",
-            Status::Forwarded => "待受理",
-            Status::Requested => "待受理（点单）",
-            Status::InProgress => "办理中",
-            Status::Escalated => "已上报上级",
-            Status::Dispatched => "已派遣",
-            Status::Resolved => "已办结待核查",
-            Status::Verified => "已核查待结案",
-            Status::Closed => "已结案",
-            Status::Voided => "已作废",
-            Status::Duplicate => "重复案件",
-        }
-    }
-
     /// Parses [`Status::as_str`] back.
     pub fn parse(s: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|st| st.as_str() == s)
@@ -94,5 +77,22 @@ impl Status {
     /// True while somebody still has work to do (not resolved, verified or terminal).
     pub fn is_open(self) -> bool {
         !self.is_terminal() && !matches!(self, Status::Resolved | Status::Verified)
+    }
+
+    /// The Chinese name shown to users (the desk's lists and filters).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Reported => "已上报",
+            Status::Forwarded => "已转交",
+            Status::Requested => "待受理",
+            Status::InProgress => "处置中",
+            Status::Escalated => "已上报上级",
+            Status::Dispatched => "已派遣",
+            Status::Resolved => "待核查",
+            Status::Verified => "已核查",
+            Status::Closed => "已结案",
+            Status::Voided => "已作废",
+            Status::Duplicate => "重复案件",
+        }
     }
 }

@@ -71,16 +71,6 @@ impl Level {
         }
     }
 
-    /// The Chinese name shown at the desk and on phones.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Level::Grid => "网格",
-            Level::Community => "社区",
-            Level::Street => "街道",
-            Level::JointEnforcement => "联合执法",
-        }
-    }
-
     /// Parses [`Level::as_str`] back.
     pub fn parse(s: &str) -> Option<Level> {
         Some(match s {
@@ -90,6 +80,16 @@ impl Level {
             "joint_enforcement" => Level::JointEnforcement,
             _ => return None,
         })
+    }
+
+    /// The Chinese name shown to users.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Level::Grid => "网格",
+            Level::Community => "社区",
+            Level::Street => "街道",
+            Level::JointEnforcement => "联合执法",
+        }
     }
 }
 

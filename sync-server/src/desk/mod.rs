@@ -16,13 +16,17 @@
 pub mod actions;
 pub mod boards;
 pub mod case_page;
+pub mod cases;
+pub mod charts;
 pub mod devices;
 pub mod download;
 pub mod enrol_qr;
 pub mod error;
+pub mod index;
 pub mod layout;
 pub mod live;
 pub mod login;
+pub mod overview;
 pub mod password;
 pub mod people;
 pub mod rankings;
@@ -90,6 +94,8 @@ pub fn routes() -> Router<Shared> {
         .merge(people::routes())
         .merge(rankings::routes())
         .merge(boards::routes())
+        .merge(cases::routes())
+        .merge(overview::routes())
         // Desk forms are small: a bigger body is refused before it is read.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::map_response(security_headers));

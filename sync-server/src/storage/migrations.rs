@@ -197,7 +197,38 @@ pub const MIGRATIONS: &[Migration] = &[
         ),
         seeds_identity: false,
     },
+    Migration {
+        version: 6,
+        name: "desk_index",
+        // Filled from the folded cases by `desk::index` (and, for a store written before,
+        // by its catch-up when the server opens the store).
+        sql: Sql::Shared(DESK_INDEX),
+        seeds_identity: false,
+    },
 ];
+
+/// The desk's case index (decision 0040); the same text on both backends.
+const DESK_INDEX: &str = "
+CREATE TABLE IF NOT EXISTS desk_cases (case_id TEXT PRIMARY KEY, number TEXT,
+    status TEXT NOT NULL, level TEXT NOT NULL, category TEXT NOT NULL,
+    category_name TEXT NOT NULL, grid TEXT NOT NULL, community TEXT NOT NULL,
+    reporter TEXT NOT NULL, assignee TEXT NOT NULL, departments TEXT NOT NULL,
+    deadline BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, closed_at BIGINT,
+    lat DOUBLE PRECISION, lon DOUBLE PRECISION, summary TEXT NOT NULL, search TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS desk_cases_by_created ON desk_cases (created_at);
+CREATE INDEX IF NOT EXISTS desk_cases_by_updated ON desk_cases (updated_at);
+CREATE INDEX IF NOT EXISTS desk_cases_by_deadline ON desk_cases (deadline);
+CREATE INDEX IF NOT EXISTS desk_cases_by_number ON desk_cases (number);
+CREATE INDEX IF NOT EXISTS desk_cases_by_closed ON desk_cases (closed_at);
+CREATE INDEX IF NOT EXISTS desk_cases_by_status ON desk_cases (status, deadline);
+CREATE INDEX IF NOT EXISTS desk_cases_by_community ON desk_cases (community, created_at);
+CREATE INDEX IF NOT EXISTS desk_cases_by_grid ON desk_cases (grid, created_at);
+CREATE INDEX IF NOT EXISTS desk_cases_by_category ON desk_cases (category, created_at);
+CREATE INDEX IF NOT EXISTS desk_cases_by_reporter ON desk_cases (reporter);
+CREATE TABLE IF NOT EXISTS desk_case_departments (department TEXT NOT NULL,
+    case_id TEXT NOT NULL, PRIMARY KEY (department, case_id));
+CREATE INDEX IF NOT EXISTS desk_case_departments_by_case ON desk_case_departments (case_id);
+";
 
 /// The newest schema version this build knows.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;
@@ -260,7 +291,7 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "{}", m.name);
         }
-        assert_eq!(LATEST, 5);
+        assert_eq!(LATEST, 6);
     }
 
     #[test]

@@ -5,21 +5,23 @@
 //! The sync logic ([`crate::sync`]) runs inside [`Storage::transact`] against the [`Tx`]
 //! trait, so both backends share it. A transaction either commits whole or not at all. `Tx` is
 //! the sum of one trait per concern ([`OrgTx`], [`EnrolTx`], [`DeviceTx`],
-//! [`DeviceStatusTx`], [`DocTx`], [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`]; decision
-//! 0024): a function that needs one concern takes that trait, and each backend implements each
-//! concern in a module of its own.
+//! [`DeviceStatusTx`], [`DocTx`], [`FeedTx`], [`PhotoTx`], [`MetaTx`], [`DeskAuthTx`],
+//! [`DeskIndexTx`]; decision 0024): a function that needs one concern takes that trait, and
+//! each backend implements each concern in a module of its own.
 //!
 //! Feed positions are handed out by [`FeedTx::allocate_positions`], which both backends implement
 //! with a counter row updated inside the writing transaction: the row stays locked until
 //! commit, so positions become visible in the order they were handed out and a reader that
 //! stops at [`FeedTx::max_position`] never skips a change that commits late.
 
+pub mod desk_index;
 pub mod meta;
 pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
 use crate::error::{ServerError, StorageError};
+pub use desk_index::DeskIndexTx;
 pub use meta::StoreIdentity;
 pub use migrations::Migrated;
 use xiangying_model::ids::{ActorHex, DeviceId, DocId, PersonId, PhotoHash};
@@ -448,6 +450,7 @@ pub trait DeskAuthTx {
 /// take the narrower trait. Every type that implements all the concerns is a `Tx`.
 pub trait Tx:
     OrgTx + EnrolTx + DeviceTx + DeviceStatusTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskAuthTx
+    + DeskIndexTx
 {
 }
 
@@ -461,6 +464,7 @@ impl<
         + PhotoTx
         + MetaTx
         + DeskAuthTx
+        + DeskIndexTx
         + ?Sized,
 > Tx for T
 {

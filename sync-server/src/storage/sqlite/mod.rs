@@ -3,11 +3,13 @@
 //! writer, so feed positions are handed out in commit order).
 //!
 //! The statements of each storage concern sit in a module of their own (`org`, `codes`,
-//! `devices`, `docs`, `feed`, `photos`, `server_meta`, `desk_auth`), each implementing one
+//! `devices`, `docs`, `feed`, `photos`, `server_meta`, `desk_auth`,
+//! `desk_index`), each implementing one
 //! trait of [`crate::storage`] on `SqliteTx`.
 
 mod codes;
 mod desk_auth;
+mod desk_index;
 mod device_status;
 mod devices;
 mod docs;

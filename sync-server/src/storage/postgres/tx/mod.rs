@@ -1,13 +1,14 @@
 //! [`Tx`](crate::storage::Tx) on a PostgreSQL transaction: the SQLite backend's statements
 //! in PostgreSQL's dialect, prepared once per connection, each storage concern's in a module
 //! of its own (`org`, `codes`, `devices`, `docs`, `feed`, `photos`, `server_meta`,
-//! `desk_auth`). Every database error's SQLSTATE is remembered so that
+//! `desk_auth`, `desk_index`). Every database error's SQLSTATE is remembered so that
 //! [`super::PostgresStorage`] can tell a
 //! serialization failure or deadlock (retry the whole closure) from anything else, even after
 //! the sync logic has turned it into a [`ServerError`].
 
 mod codes;
 mod desk_auth;
+mod desk_index;
 mod device_status;
 mod devices;
 mod docs;

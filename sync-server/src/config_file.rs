@@ -37,6 +37,11 @@
 //! pool_size = 8                               # most connections this instance opens
 //! pool_wait_secs = 30                         # longest wait for a free connection
 //! statement_timeout_secs = 30                 # longest one statement may run
+//!
+//! [desk]                                      # the street centre's desk (`/desk/`)
+//! tile_url = "https://tiles.example/{z}/{x}/{y}.png" # optional map tiles under the desk's
+//!                                             # map (Web Mercator XYZ); none: no tile asked
+//! tile_datum = "gcj02"                        # the tiles' datum: "wgs84" (default) or "gcj02"
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
@@ -86,6 +91,44 @@ pub struct FileConfig {
     /// The PostgreSQL pool and timeouts (the defaults for keys left out).
     #[serde(default)]
     pub store: StoreSettings,
+    /// The desk's settings (`[desk]`).
+    #[serde(default)]
+    pub desk: DeskSettings,
+}
+
+/// The `[desk]` table: settings of the street centre's desk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSettings {
+    /// The map's tile layer, an XYZ address with `{z}`, `{x}` and `{y}` (decision 0042); no
+    /// tile is requested without it.
+    pub tile_url: Option<String>,
+    /// The datum the tiles are drawn in (`wgs84` when left out).
+    pub tile_datum: Option<TileDatum>,
+}
+
+/// The datums a tile layer may be drawn in (BD-09 tiles use their own tiling, not XYZ).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TileDatum {
+    /// WGS-84 (OpenStreetMap and most tile servers outside China, Tianditu's `_w` layers).
+    #[default]
+    Wgs84,
+    /// GCJ-02 (AMap/高德, Tencent/腾讯 tiles).
+    Gcj02,
+}
+
+impl DeskSettings {
+    /// Checks the tile address: http(s), a host, all three placeholders, no space or quote.
+    fn check(&self) -> Result<(), String> {
+        if let Some(url) = &self.tile_url {
+            crate::desk::map::TileLayer::new(url, self.tile_datum.unwrap_or_default())
+                .map_err(|e| format!("desk.tile_url: {e}"))?;
+        } else if self.tile_datum.is_some() {
+            return Err("desk.tile_datum is set but desk.tile_url is not".into());
+        }
+        Ok(())
+    }
 }
 
 /// The `[store]` table: the PostgreSQL connection pool and timeouts of this instance.
@@ -184,6 +227,7 @@ impl FileConfig {
             return Err("postgres is empty; leave it out to use the embedded SQLite store".into());
         }
         cfg.photos.check()?;
+        cfg.desk.check()?;
         Ok(cfg)
     }
 
@@ -357,6 +401,36 @@ mod tests {
         assert_eq!(cfg.log_format, Some(LogFormat::Plain));
         let e = FileConfig::parse("log_format = \"xml\"").unwrap_err();
         assert!(e.contains("log_format") || e.contains("xml"), "{e}");
+    }
+
+    #[test]
+    fn the_desk_tile_layer_is_read_and_checked() {
+        let cfg = FileConfig::parse("").unwrap();
+        assert_eq!(cfg.desk, DeskSettings::default());
+        let cfg = FileConfig::parse(
+            "[desk]\ntile_url = \"https://t.example/{z}/{x}/{y}.png\"\ntile_datum = \"gcj02\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.desk.tile_datum, Some(TileDatum::Gcj02));
+        assert_eq!(
+            cfg.desk.tile_url.as_deref(),
+            Some("https://t.example/{z}/{x}/{y}.png")
+        );
+        for bad in [
+            "ftp://t.example/{z}/{x}/{y}.png",
+            "https://t.example/{z}/{x}.png",
+            "https://t.example/{z}/{x}/{y}.png\\\" onload=\\\"x",
+            "https:///{z}/{x}/{y}",
+        ] {
+            let e = FileConfig::parse(&format!("[desk]\ntile_url = \"{bad}\"")).unwrap_err();
+            assert!(e.contains("desk.tile_url"), "{bad}: {e}");
+        }
+        let e = FileConfig::parse("[desk]\ntile_datum = \"bd09\"").unwrap_err();
+        assert!(e.contains("bd09") || e.contains("tile_datum"), "{e}");
+        let e = FileConfig::parse("[desk]\ntile_datum = \"gcj02\"").unwrap_err();
+        assert!(e.contains("desk.tile_datum"), "{e}");
+        let e = FileConfig::parse("[desk]\ntile_ur = \"x\"").unwrap_err();
+        assert!(e.contains("tile_ur"), "{e}");
     }
 
     #[test]

@@ -285,6 +285,10 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
+            if let Some(tiles) = xiangying_server::desk::map::TileLayer::from_settings(&file.desk)?
+            {
+                let _ = state.desk_tiles.set(tiles);
+            }
             let m = state.storage.migrated();
             tracing::info!(
                 %listen,

@@ -219,6 +219,8 @@ pub struct AppState {
     /// Rings the requests waiting on the wake-up channel (and, over PostgreSQL, is rung by
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
+    /// The desk map's tile layer (`[desk] tile_url`), set once at start; unset: no tiles.
+    pub desk_tiles: std::sync::OnceLock<crate::desk::map::TileLayer>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
 }
 
@@ -251,6 +253,7 @@ impl AppState {
             restored_at: identity.restored_at,
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             wake,
+            desk_tiles: std::sync::OnceLock::new(),
             roster: RwLock::new(None),
         }
     }

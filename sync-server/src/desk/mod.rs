@@ -15,7 +15,9 @@
 
 pub mod actions;
 pub mod error;
+pub mod index;
 pub mod layout;
+pub mod map;
 pub mod session;
 
 use crate::state::AppState;
@@ -36,4 +38,5 @@ pub fn routes() -> Router<Shared> {
         .route("/", get(|| async { Redirect::to("/desk/") }))
         .merge(layout::routes())
         .merge(session::routes())
+        .merge(map::routes())
 }

@@ -26,7 +26,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use std::f64::consts::PI;
 use xiangying_model::case::Status;
-use xiangying_model::org::{Catalogue, Datum, Grid, Point, Roster, polygon_centroid};
+use xiangying_model::org::{Catalogue, Datum, Grid, Point, Roster, distance_m, polygon_centroid};
 use xiangying_model::sync::scope::ReadScope;
 
 /// The view box's width, in SVG units (the map is drawn at about this many pixels).
@@ -47,6 +47,8 @@ const MIN_SPAN: f64 = 3e-6;
 const DAY_MS: i64 = 86_400_000;
 /// The longest value a filter field may have, bytes.
 const MAX_FIELD: usize = 64;
+/// How far from its grid's centre a case's point may lie and still widen the mini map, m.
+const MINI_REACH_M: f64 = 1_500.0;
 /// Community fill classes (`c0`…`c7` in the stylesheet), in roster order.
 const COMMUNITY_COLOURS: usize = 8;
 
@@ -398,17 +400,22 @@ impl PinKind {
     }
 }
 
-/// A case's address, its id percent-encoded as one path segment.
-pub fn case_href(case_id: &str) -> String {
-    let mut s = String::from("/desk/cases/");
-    for b in case_id.bytes() {
+/// `s` percent-encoded but for unreserved characters (a path segment or a query value).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            s.push(char::from(b));
+            out.push(char::from(b));
         } else {
-            s.push_str(&format!("%{b:02X}"));
+            out.push_str(&format!("%{b:02X}"));
         }
     }
-    s
+    out
+}
+
+/// A case's address, its id percent-encoded as one path segment.
+pub fn case_href(case_id: &str) -> String {
+    format!("/desk/cases/{}", percent_encode(case_id))
 }
 
 /// A pin's tooltip: number, category, status.
@@ -922,7 +929,7 @@ pub fn render(
                                 rect class={ "g c" (i % COMMUNITY_COLOURS) } x="1" y="1" width="12" height="12" {}
                             }
                             " "
-                            a href={ "/desk/map?community=" (c.id) } { (c.name) }
+                            a href={ "/desk/map?community=" (percent_encode(&c.id)) } { (c.name) }
                         }
                     }
                 }
@@ -945,8 +952,17 @@ pub fn mini_map(roster: &Roster, point: Option<(f64, f64)>, grid: &str) -> Marku
         .map(|(lon, lat)| Point::new(lon, lat))
         .filter(|p| p.is_valid());
     let own = roster.grid(grid);
+    // A point far from its grid (a bad fix) does not stretch the map over the country.
+    let near = |g: &Grid, p: Point| {
+        polygon_centroid(&g.polygon).is_none_or(|c| distance_m(c, p) <= MINI_REACH_M)
+    };
     let focus: Vec<Point> = match own {
-        Some(g) => g.polygon.iter().copied().chain(point).collect(),
+        Some(g) => g
+            .polygon
+            .iter()
+            .copied()
+            .chain(point.filter(|&p| near(g, p)))
+            .collect(),
         None => point.into_iter().collect(),
     };
     if focus.is_empty() {
@@ -969,8 +985,13 @@ pub fn mini_map(roster: &Roster, point: Option<(f64, f64)>, grid: &str) -> Marku
             }
             @if let Some(p) = point {
                 @let (x, y) = frame.at(p);
-                circle.k-late cx=(num(x)) cy=(num(y)) r="6" {}
+                @if frame.shows((x, y)) {
+                    circle.k-late cx=(num(x)) cy=(num(y)) r="6" {}
+                }
             }
+        }
+        @if point.is_some_and(|p| !frame.shows(frame.at(p))) {
+            p.muted { "案件位置在所属网格以外较远处" }
         }
     }
 }
@@ -1020,7 +1041,7 @@ mod tests {
     use std::sync::Arc;
     use xiangying_model::case::Claim;
     use xiangying_model::ids::PersonId;
-    use xiangying_model::org::{Role, Scope, distance_m, sample, zhenxing};
+    use xiangying_model::org::{Role, Scope, sample, zhenxing};
 
     const NOW: i64 = 1_790_000_000_000;
 
@@ -1300,7 +1321,11 @@ mod tests {
         );
         let mini = mini_map(&roster, Some((0.0, 0.0)), &roster.grids[0].id).into_string();
         assert!(!mini.contains("<script"));
-        well_formed(&mini);
+        assert!(
+            mini.contains("较远处"),
+            "a far point is said, not drawn: {mini}"
+        );
+        well_formed(&mini.replace("<p class=\"muted\">案件位置在所属网格以外较远处</p>", ""));
         // The whole page too, with a hostile person name.
         let page = render(
             &user(roster),

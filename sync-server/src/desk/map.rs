@@ -720,6 +720,16 @@ fn pin_point(c: &DeskCase) -> Option<Point> {
     p.is_valid().then_some(p)
 }
 
+/// A grid's label: its name without its community's name in front (the colour and the
+/// tooltip say the community), so that it fits inside the grid.
+fn short_name<'a>(roster: &Roster, g: &'a Grid) -> &'a str {
+    roster
+        .community(&g.community)
+        .and_then(|c| g.name.strip_prefix(c.name.as_str()))
+        .filter(|rest| !rest.trim().is_empty())
+        .unwrap_or(&g.name)
+}
+
 /// The fill class of a grid: its community's colour, dimmed outside the focus.
 fn grid_class(roster: &Roster, g: &Grid, focus: &MapFilter) -> String {
     let idx = roster
@@ -807,7 +817,7 @@ pub fn map_svg(
                     @if let Some(c) = polygon_centroid(&g.polygon) {
                         @let (x, y) = frame.at(c);
                         @if frame.shows((x, y)) {
-                            text x=(num(x)) y=(num(y)) { (g.name) }
+                            text x=(num(x)) y=(num(y)) { (short_name(roster, g)) }
                         }
                     }
                 }
@@ -1248,6 +1258,13 @@ mod tests {
             roster.segments.len()
         );
         assert!(svg.contains(&roster.grids[0].name));
+        // Labels leave out the community's name the colour already shows.
+        let community = &roster.community(&roster.grids[0].community).unwrap().name;
+        let short = roster.grids[0]
+            .name
+            .strip_prefix(community.as_str())
+            .unwrap();
+        assert!(svg.contains(&format!(">{short}</text>")), "{short}");
         // The pin sits where its point projects, inside the view.
         let f = Frame::fit(
             focus_points(&roster, &MapFilter::default(), &[]).into_iter(),

@@ -8,9 +8,10 @@
 //!   holding the 100,000 cases as a push stores them, and the whole page rendered. Until the
 //!   case index lands (branch wip-map carries a stub that returns no pin) this measures the
 //!   empty map only: rerun it after the merge.
-//! - `render_one_community_capped`: the page rendered with the community's busiest
-//!   `MAX_PINS` cases made into pins straight from the generated documents (no store): the
-//!   page's weight and rendering time at the cap, whatever the index does.
+//! - `render_one_community_capped`: the page rendered with the community's first `MAX_PINS`
+//!   cases made into pins straight from the generated documents (no store), each placed in
+//!   its grid (the generated cases all sit at the street's centre): the page's weight and
+//!   rendering time at the cap, whatever the index does.
 //!
 //! Prints each page's size in bytes. `cargo bench -p xiangying-server --bench desk_map`.
 
@@ -19,7 +20,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use xiangying_model::case::Claim;
 use xiangying_model::ids::PersonId;
-use xiangying_model::org::{Role, Scope, zhenxing};
+use xiangying_model::org::{Point, Role, Roster, Scope, polygon_centroid, zhenxing};
 use xiangying_model::sync::scope::ReadScope;
 use xiangying_model::testkit::street_year::{YEAR_START, cases as generate};
 use xiangying_server::desk::index::DeskCase;
@@ -32,6 +33,17 @@ use xiangying_server::storage::with_tx;
 /// source so every benchmark stores the street the same way.
 #[path = "../../tests/src/street_year.rs"]
 mod street_year;
+
+/// A place spread over the case's grid (the generated cases all sit at the street's centre):
+/// its centroid moved by up to about 40 m, differently for each case.
+fn place(roster: &Roster, grid: &str, i: usize) -> Point {
+    let c = roster
+        .grid(grid)
+        .and_then(|g| polygon_centroid(&g.polygon))
+        .unwrap_or(zhenxing::CENTRE);
+    let (a, b) = ((i % 17) as f64 - 8.0, ((i / 17) % 13) as f64 - 6.0);
+    Point::new(c.lon + a * 0.00006, c.lat + b * 0.00005)
+}
 
 fn bench(c: &mut Criterion) {
     let roster = zhenxing::roster();
@@ -46,7 +58,11 @@ fn bench(c: &mut Criterion) {
     })
     .unwrap();
 
-    let community = roster.communities[0].id.clone();
+    // The generated cases all sit at the street's centre: take the community there, so that
+    // the store's pins fall inside the map once the case index lands.
+    let community = roster
+        .grid_at(zhenxing::CENTRE)
+        .map_or_else(|| roster.communities[0].id.clone(), |g| g.community.clone());
     let params = MapParams {
         community: Some(community.clone()),
         state: Some("all".into()),
@@ -83,7 +99,9 @@ fn bench(c: &mut Criterion) {
         .iter()
         .filter(|(f, _, _)| f.community == community)
         .take(MAX_PINS)
-        .map(|(f, _, s)| DeskCase {
+        .enumerate()
+        .map(|(i, (f, _, s))| (place(&roster, &f.grid, i), f, s))
+        .map(|(at, f, s)| DeskCase {
             case_id: f.id.clone(),
             number: Some(format!("ZX-20260101-{:04}", f.created_at % 10_000)),
             status: s.status.as_str().into(),
@@ -101,8 +119,8 @@ fn bench(c: &mut Criterion) {
             created_at: f.created_at,
             updated_at: s.updated_at,
             closed_at: s.closed_at,
-            lat: Some(f.location.lat),
-            lon: Some(f.location.lon),
+            lat: Some(at.lat),
+            lon: Some(at.lon),
             summary: f.description.clone(),
         })
         .collect();

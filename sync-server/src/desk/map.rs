@@ -955,11 +955,11 @@ pub fn render(
 // ---------------------------------------------------------------------------------------
 
 /// A small SVG of a case's grid (its neighbours faintly) with the case's pin at `point`
-/// (`(lon, lat)`, WGS-84), for the case page. Without a known grid it centres on the point;
+/// (`(lat, lon)`, WGS-84, as the case page passes it), for the case page. Without a known grid it centres on the point;
 /// without either it says there is no place.
 pub fn mini_map(roster: &Roster, point: Option<(f64, f64)>, grid: &str) -> Markup {
     let point = point
-        .map(|(lon, lat)| Point::new(lon, lat))
+        .map(|(lat, lon)| Point::new(lon, lat))
         .filter(|p| p.is_valid());
     let own = roster.grid(grid);
     // A point far from its grid (a bad fix) does not stretch the map over the country.
@@ -1624,7 +1624,7 @@ mod tests {
         let roster = zhenxing::roster();
         let g = &roster.grids[10];
         let c = centre_of(&roster, 10);
-        let svg = mini_map(&roster, Some((c.lon, c.lat)), &g.id).into_string();
+        let svg = mini_map(&roster, Some((c.lat, c.lon)), &g.id).into_string();
         well_formed(&svg);
         assert_eq!(svg.matches("class=\"g hl\"").count(), 1);
         assert!(
@@ -1640,11 +1640,14 @@ mod tests {
         let (x, y) = pins[0];
         assert!((0.0..=320.0).contains(&x) && (0.0..=240.0).contains(&y));
         // Unknown grid: centred on the point; no place at all: said so.
-        let lone = mini_map(&roster, Some((c.lon, c.lat)), "nowhere").into_string();
+        let lone = mini_map(&roster, Some((c.lat, c.lon)), "nowhere").into_string();
         assert_eq!(pin_positions(&lone).len(), 1);
         let none = mini_map(&roster, None, "nowhere").into_string();
         assert!(none.contains("无位置信息"));
-        let nan = mini_map(&roster, Some((f64::NAN, 1.0)), "nowhere").into_string();
+        let nan = mini_map(&roster, Some((1.0, f64::NAN)), "nowhere").into_string();
+        // (lat, lon): a latitude over 90 is no place.
+        let swapped = mini_map(&roster, Some((c.lon, c.lat)), "nowhere").into_string();
+        assert!(swapped.contains("无位置信息"), "{swapped}");
         assert!(nan.contains("无位置信息"));
     }
 }

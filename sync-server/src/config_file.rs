@@ -47,6 +47,9 @@
 //! public_url = "https://xy.example.gov.cn"    # the address phones reach this server at, put
 //!                                             # in printed enrolment QR codes (default: the
 //!                                             # request's Host header, over http)
+//! tile_url = "https://tiles.example/{z}/{x}/{y}.png" # optional map tiles under the desk's
+//!                                             # map (Web Mercator XYZ); none: no tile asked
+//! tile_datum = "gcj02"                        # the tiles' datum: "wgs84" (default) or "gcj02"
 //! ```
 //!
 //! `[limits]` takes every field of [`Limits`] (see `docs/SECURITY.md` for the whole list with
@@ -398,6 +401,36 @@ mod tests {
         assert_eq!(cfg.log_format, Some(LogFormat::Plain));
         let e = FileConfig::parse("log_format = \"xml\"").unwrap_err();
         assert!(e.contains("log_format") || e.contains("xml"), "{e}");
+    }
+
+    #[test]
+    fn the_desk_tile_layer_is_read_and_checked() {
+        let cfg = FileConfig::parse("").unwrap();
+        assert_eq!(cfg.desk, DeskSettings::default());
+        let cfg = FileConfig::parse(
+            "[desk]\ntile_url = \"https://t.example/{z}/{x}/{y}.png\"\ntile_datum = \"gcj02\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.desk.tile_datum, Some(crate::state::TileDatum::Gcj02));
+        assert_eq!(
+            cfg.desk.tile_url.as_deref(),
+            Some("https://t.example/{z}/{x}/{y}.png")
+        );
+        for bad in [
+            "ftp://t.example/{z}/{x}/{y}.png",
+            "https://t.example/{z}/{x}.png",
+            "https://t.example/{z}/{x}/{y}.png\\\" onload=\\\"x",
+            "https:///{z}/{x}/{y}",
+        ] {
+            let e = FileConfig::parse(&format!("[desk]\ntile_url = \"{bad}\"")).unwrap_err();
+            assert!(e.contains("desk.tile_url"), "{bad}: {e}");
+        }
+        let e = FileConfig::parse("[desk]\ntile_datum = \"bd09\"").unwrap_err();
+        assert!(e.contains("bd09") || e.contains("tile_datum"), "{e}");
+        let e = FileConfig::parse("[desk]\ntile_datum = \"gcj02\"").unwrap_err();
+        assert!(e.contains("desk.tile_datum"), "{e}");
+        let e = FileConfig::parse("[desk]\ntile_ur = \"x\"").unwrap_err();
+        assert!(e.contains("tile_ur"), "{e}");
     }
 
     #[test]

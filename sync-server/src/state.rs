@@ -94,6 +94,22 @@ pub struct DeskSettings {
     /// The address phones reach this server at (`http://` or `https://`, a host, an optional
     /// port and path; no query), put in enrolment QR codes (`public_url`).
     pub public_url: Option<String>,
+    /// The map's tile layer, an XYZ address with `{z}`, `{x}` and `{y}` (decision 0042); no
+    /// tile is requested without it (`tile_url`).
+    pub tile_url: Option<String>,
+    /// The datum the tiles are drawn in, `wgs84` when left out (`tile_datum`).
+    pub tile_datum: Option<TileDatum>,
+}
+
+/// The datums a tile layer may be drawn in (BD-09 tiles use their own tiling, not XYZ).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TileDatum {
+    /// WGS-84 (OpenStreetMap and most tile servers outside China, Tianditu's `_w` layers).
+    #[default]
+    Wgs84,
+    /// GCJ-02 (AMap/高德, Tencent/腾讯 tiles).
+    Gcj02,
 }
 
 impl Default for DeskSettings {
@@ -103,6 +119,8 @@ impl Default for DeskSettings {
             session_max_hours: 12,
             sign_in_per_minute: 10,
             public_url: None,
+            tile_url: None,
+            tile_datum: None,
         }
     }
 }
@@ -126,6 +144,12 @@ impl DeskSettings {
                      and path; no query, fragment or credentials)"
                 ));
             }
+        }
+        if let Some(url) = &self.tile_url {
+            crate::desk::map::TileLayer::new(url, self.tile_datum.unwrap_or_default())
+                .map_err(|e| format!("desk.tile_url: {e}"))?;
+        } else if self.tile_datum.is_some() {
+            return Err("desk.tile_datum is set but desk.tile_url is not".into());
         }
         Ok(())
     }
@@ -301,6 +325,8 @@ pub struct AppState {
     /// Rings the requests waiting on the wake-up channel (and, over PostgreSQL, is rung by
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
+    /// The desk map's tile layer (`[desk] tile_url`), set once at start; unset: no tiles.
+    pub desk_tiles: std::sync::OnceLock<crate::desk::map::TileLayer>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
     /// The desk's public address for enrolment links (`[desk] public_url`), set once at start.
     desk_public_url: std::sync::OnceLock<String>,
@@ -336,6 +362,7 @@ impl AppState {
             restored_at: identity.restored_at,
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             wake,
+            desk_tiles: std::sync::OnceLock::new(),
             roster: RwLock::new(None),
             desk_public_url: std::sync::OnceLock::new(),
         }

@@ -127,6 +127,10 @@ pub enum StatusFilter {
     Finished,
     /// 超期: open work past its deadline.
     Overdue,
+    /// 办理中: at work (not finished, not awaiting verification or closing).
+    Open,
+    /// 待核查: resolved or verified, awaiting the next step.
+    Awaiting,
 }
 
 impl StatusFilter {
@@ -136,6 +140,8 @@ impl StatusFilter {
             "unfinished" => Some(StatusFilter::Unfinished),
             "finished" => Some(StatusFilter::Finished),
             "overdue" => Some(StatusFilter::Overdue),
+            "open" => Some(StatusFilter::Open),
+            "awaiting" => Some(StatusFilter::Awaiting),
             other => Status::parse(other).map(StatusFilter::One),
         }
     }
@@ -147,6 +153,8 @@ impl StatusFilter {
             StatusFilter::Unfinished => "unfinished",
             StatusFilter::Finished => "finished",
             StatusFilter::Overdue => "overdue",
+            StatusFilter::Open => "open",
+            StatusFilter::Awaiting => "awaiting",
         }
     }
 
@@ -157,6 +165,8 @@ impl StatusFilter {
             StatusFilter::Unfinished => "未结（全部）",
             StatusFilter::Finished => "已结（全部）",
             StatusFilter::Overdue => "超期",
+            StatusFilter::Open => "办理中（全部）",
+            StatusFilter::Awaiting => "待核查（全部）",
         }
     }
 }
@@ -334,6 +344,10 @@ impl CaseQuery {
             Some(StatusFilter::Unfinished) => f.statuses = statuses(|s| !s.is_terminal()),
             Some(StatusFilter::Finished) => f.statuses = statuses(Status::is_terminal),
             Some(StatusFilter::Overdue) => f.overdue = Some(overdue()),
+            Some(StatusFilter::Open) => f.statuses = statuses(Status::is_open),
+            Some(StatusFilter::Awaiting) => {
+                f.statuses = statuses(|s| matches!(s, Status::Resolved | Status::Verified));
+            }
         }
         f
     }

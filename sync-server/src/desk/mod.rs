@@ -26,6 +26,7 @@ pub mod index;
 pub mod layout;
 pub mod live;
 pub mod login;
+pub mod map;
 pub mod overview;
 pub mod password;
 pub mod people;
@@ -96,6 +97,7 @@ pub fn routes() -> Router<Shared> {
         .merge(boards::routes())
         .merge(cases::routes())
         .merge(overview::routes())
+        .merge(map::routes())
         // Desk forms are small: a bigger body is refused before it is read.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::map_response(security_headers));
@@ -122,9 +124,7 @@ pub fn resolve_case_ref(
     Err(ServerError::BadRequest(format!("没有编号为 {text} 的案件")))
 }
 
-/// A small map of the case's place (the map module draws it).
-pub fn place_map(_roster: &Roster, point: Option<(f64, f64)>, _grid: &str) -> maud::Markup {
-    maud::html! {
-        @if let Some((lat, lon)) = point { p.muted { (format!("{lat:.6}, {lon:.6}")) } }
-    }
+/// A small map of the case's place: its grid, the neighbours faintly, and the pin.
+pub fn place_map(roster: &Roster, point: Option<(f64, f64)>, grid: &str) -> maud::Markup {
+    map::mini_map(roster, point, grid)
 }

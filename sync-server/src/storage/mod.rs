@@ -449,7 +449,15 @@ pub trait DeskAuthTx {
 /// commands, backup and export take `&mut dyn Tx`; a function that needs one concern only may
 /// take the narrower trait. Every type that implements all the concerns is a `Tx`.
 pub trait Tx:
-    OrgTx + EnrolTx + DeviceTx + DeviceStatusTx + DocTx + FeedTx + PhotoTx + MetaTx + DeskAuthTx
+    OrgTx
+    + EnrolTx
+    + DeviceTx
+    + DeviceStatusTx
+    + DocTx
+    + FeedTx
+    + PhotoTx
+    + MetaTx
+    + DeskAuthTx
     + DeskIndexTx
 {
 }

@@ -222,7 +222,11 @@ async fn post_action(
     let (st, u, case_id) = (state.clone(), user.clone(), id.clone());
     let result = blocking(move || {
         if let DeskAction::MarkDuplicate { of } = &mut action {
-            *of = super::resolve_case_ref(&st, &u, of)?;
+            match super::resolve_case_ref(&st, &u, of) {
+                Ok(id) => *of = id,
+                Err(ServerError::BadRequest(m)) => return Ok(Err(DeskError::BadRequest(m))),
+                Err(e) => return Err(e),
+            }
         }
         Ok(actions::act(&st, &u, &case_id, &action, super::now_ms()).map(|_| action.key()))
     })

@@ -111,17 +111,35 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// The case a person names in a form (its number, or its id), as a case id.
+/// The case a person names in a form (its number, or its id), as a case id; only a case the
+/// person may see is found.
 pub fn resolve_case_ref(
-    _state: &AppState,
-    _user: &session::DeskUser,
+    state: &AppState,
+    user: &session::DeskUser,
     text: &str,
 ) -> Result<String, ServerError> {
     let text = text.trim();
     if uuid::Uuid::parse_str(text).is_ok() {
         return Ok(text.to_string());
     }
-    Err(ServerError::BadRequest(format!("没有编号为 {text} 的案件")))
+    let not_found = || ServerError::BadRequest(format!("没有编号为 {text} 的案件"));
+    if text.is_empty() || text.chars().count() > 64 {
+        return Err(not_found());
+    }
+    let scope = crate::sync::scope_of(&user.roster, &user.person);
+    let query = index::CaseQuery {
+        number: Some(text.to_string()),
+        ..index::CaseQuery::default()
+    };
+    let found = crate::storage::with_tx(state.storage.as_ref(), |tx| {
+        index::list(tx, &scope, &query, now_ms())
+    })?;
+    found
+        .rows
+        .into_iter()
+        .find(|c| c.number.as_deref() == Some(text))
+        .map(|c| c.case_id)
+        .ok_or_else(not_found)
 }
 
 /// A small map of the case's place: its grid, the neighbours faintly, and the pin.

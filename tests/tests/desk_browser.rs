@@ -6,10 +6,9 @@
 use xiangying_tests::webdriver::{Browser, SCREEN};
 use xiangying_tests::{Field, sample_org};
 
-/// Where a signed-out browser starts. Until the overview page (`/desk/`) is merged only the
-/// sign-in page is routed; after the merge this becomes `/desk/`, which must send the browser
-/// to the sign-in page (the check below).
-const START: &str = "/desk/login?next=%2Fdesk%2F";
+/// Where a signed-out browser starts: the overview, which sends it to the sign-in page (the
+/// check below).
+const START: &str = "/desk/";
 
 /// Whether `s` holds a CJK ideograph.
 fn has_chinese(s: &str) -> bool {

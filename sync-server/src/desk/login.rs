@@ -115,14 +115,16 @@ fn append_cookie(r: &mut Response, cookie: &str) {
     }
 }
 
-/// Nothing about signing in is cached or framed by another site, nor leaks in a `Referer`.
+/// Nothing about signing in is cached or framed by another site, nor leaks in a `Referer` to
+/// another site. (Not `no-referrer`: under it browsers send `Origin: null` with the page's own
+/// form posts, which the same-origin check must refuse.)
 fn no_store(r: &mut Response) {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
 }
 

@@ -121,7 +121,7 @@ fn the_harness_types_clicks_and_waits_for_what_a_script_adds() {
     b.find("#go").click();
     assert_eq!(b.find("#out").text(), "收到：路灯");
     assert!(
-        b.find("form")
+        b.find("main > form:last-child")
             .try_find("#go")
             .is_some_and(|e| e.displayed())
     );

@@ -15,7 +15,6 @@ use crate::storage::{Storage, with_tx};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::{FixedOffset, TimeZone};
 use maud::{Markup, html};
 use xiangying_model::case::Status;
 use xiangying_model::org::{Catalogue, Roster};
@@ -25,22 +24,7 @@ use xiangying_model::sync::scope::ReadScope;
 pub const MAX_QUERY: usize = 2_048;
 /// A day, in ms.
 const DAY_MS: i64 = 86_400_000;
-/// China Standard Time, seconds east of UTC.
-const CHINA_S: i32 = 8 * 3600;
-
-/// A time (ms) in China time, formatted (`chrono` format).
-pub fn china_time(ms: i64, fmt: &str) -> String {
-    FixedOffset::east_opt(CHINA_S)
-        .and_then(|tz| tz.timestamp_millis_opt(ms).single())
-        .map(|t| t.format(fmt).to_string())
-        .unwrap_or_default()
-}
-
-/// The start (ms) of the China day holding `ms`.
-pub fn china_day_start(ms: i64) -> i64 {
-    let shift = i64::from(CHINA_S) * 1000;
-    (ms + shift).div_euclid(DAY_MS) * DAY_MS - shift
-}
+pub use super::time::{china_day_start, china_time};
 
 /// Reads the list's query string; unknown keys are ignored, empty values mean "any".
 pub fn parse_query(pairs: &[(String, String)]) -> Result<CaseQuery, DeskError> {

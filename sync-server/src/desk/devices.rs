@@ -22,7 +22,6 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{FixedOffset, TimeZone};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -171,31 +170,12 @@ pub fn is_phone(d: &crate::storage::DeviceRow) -> bool {
     !super::actions::is_desk_device(d)
 }
 
-/// Beijing time (UTC+8), where the street is.
-const BEIJING: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+8 is a valid offset"),
-};
-
-/// A time as `2026-12-06 16:02` (Beijing time).
+/// A time as `2026-12-06 16:02` (China time).
 pub fn absolute(ms: i64) -> String {
-    BEIJING
-        .timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| ms.to_string())
+    super::time::china_time(ms, "%Y-%m-%d %H:%M")
 }
 
-/// How long ago `ms` was at `now`, in Chinese: 刚刚, 3 分钟前, 2 小时前, 5 天前.
-pub fn relative(now: i64, ms: i64) -> String {
-    let secs = (now - ms).max(0) / 1000;
-    match secs {
-        0..60 => "刚刚".to_string(),
-        60..3600 => format!("{} 分钟前", secs / 60),
-        3600..86_400 => format!("{} 小时前", secs / 3600),
-        _ => format!("{} 天前", secs / 86_400),
-    }
-}
+pub use super::time::relative;
 
 /// The app version to show from a `xiangying-client` header: `2.3.0（内核 0.1.0）` when it
 /// has that form, else the header as it came (it was checked printable when stored).

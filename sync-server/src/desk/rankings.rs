@@ -39,8 +39,6 @@ pub const MAX_DAYS: i64 = 366;
 const MAX_FIELD: usize = 32;
 /// The most weeks of the accompaniment table (a period of [`MAX_DAYS`] touches 54).
 const MAX_WEEKS: usize = 54;
-/// The offset of China Standard Time.
-const CHINA_OFFSET_S: i32 = 8 * 3600;
 /// The four kinds, in the tabs' order.
 pub const KINDS: [UnitKind; 4] = [
     UnitKind::Grid,
@@ -104,7 +102,7 @@ impl Checked {
 
 /// Today in China time.
 pub fn today_china(now_ms: i64) -> NaiveDate {
-    let local = now_ms.saturating_add(i64::from(CHINA_OFFSET_S) * 1000);
+    let local = now_ms.saturating_add(i64::from(super::time::CHINA_OFFSET_S) * 1000);
     chrono::DateTime::from_timestamp_millis(local)
         .map_or_else(|| Utc::now().date_naive(), |t| t.date_naive())
 }

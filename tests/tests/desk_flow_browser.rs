@@ -229,3 +229,40 @@ fn every_desk_page_loads_with_no_console_error() {
     assert!(!b.title().contains("出错了"), "{}", b.title());
     no_console_errors(&b, "/desk/account");
 }
+
+#[test]
+fn an_open_page_shows_a_phones_new_report_without_a_reload() {
+    let Some(b) = Browser::for_test() else { return };
+    let mut f = Field::new(sample_org());
+    let (_, _) = street(&mut f);
+    let base = f.server.url();
+    sign_in(&b, &base, "/desk/cases", "center", CENTRE_PASSWORD);
+    b.wait_for("main h1");
+    // The live poll has started (it first learns the feed's position).
+    b.wait_until("the live poll to start", |b| {
+        b.execute(
+            "return performance.getEntriesByType('resource')\
+               .filter(e => e.name.includes('/desk/live')).length;",
+            vec![],
+        )
+        .as_u64()
+        .unwrap_or(0)
+            > 0
+    });
+    // Mark this page: a reload would lose the mark, an in-place update keeps it.
+    b.execute("window.__stayed = true; return null;", vec![]);
+    let mut later = report();
+    later.description = "路灯不亮，夜间通行危险".into();
+    let id = f.dev("gw1").report(&later).unwrap();
+    f.dev("gw1").sync_now(&|_| {}).unwrap();
+    b.wait_until("the new case in the open list", |b| {
+        b.page_source().contains(&format!("/desk/cases/{id}"))
+    });
+    assert_eq!(
+        b.execute("return window.__stayed === true;", vec![]),
+        serde_json::json!(true),
+        "the page was reloaded instead of updated in place"
+    );
+    assert!(b.find("#live-status").text().contains("已更新"));
+    no_console_errors(&b, "the live case list");
+}

@@ -5,6 +5,7 @@
 pub mod attack;
 pub mod child_server;
 pub mod counting_proxy;
+pub mod desk;
 pub mod fixtures;
 pub mod link;
 pub mod prom_text;

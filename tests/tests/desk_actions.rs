@@ -2,58 +2,17 @@
 //! at the desk by the centre reaches the department's phone, is authored as the centre staff
 //! member, and is refused for someone the rules do not allow, with nothing stored.
 
-use std::sync::Arc;
-use xiangying_core::NewReport;
 use xiangying_core::case::{Action, Author, Status};
-use xiangying_core::org::sample;
 use xiangying_server::desk::actions::{DeskAction, act, allowed, load_case};
 use xiangying_server::desk::error::DeskError;
-use xiangying_server::desk::session::DeskUser;
 use xiangying_server::storage::with_tx;
+use xiangying_tests::desk::{desk_user, escalated_case};
 use xiangying_tests::{Field, sample_org, server_counts};
-
-fn report() -> NewReport {
-    NewReport {
-        category: sample::MANHOLE.into(),
-        location: sample::IN_G1,
-        grid: None,
-        segment: None,
-        description: "井盖缺失".into(),
-    }
-}
-
-/// The person at the desk, as the sign-in would make them.
-fn desk_user(f: &Field, person: &str) -> DeskUser {
-    let state = f.state();
-    let roster = with_tx(state.storage.as_ref(), |tx| state.roster(tx)).unwrap();
-    let claim = xiangying_server::sync::claim_of(&roster, person).unwrap();
-    DeskUser {
-        person: person.into(),
-        name: roster.person(person).unwrap().name.clone(),
-        claim,
-        csrf: "test".into(),
-        roster: Arc::clone(&roster),
-    }
-}
-
-/// A case escalated to the street: reported by gw1, escalated by gw1 and cc1.
-fn street_case(f: &mut Field) -> String {
-    for p in ["gw1", "cc1", "police1", "center"] {
-        f.enrol(p);
-    }
-    let id = f.dev("gw1").report(&report()).unwrap();
-    f.dev("gw1").escalate(&id, "需要社区协调").unwrap();
-    f.settle();
-    f.dev("cc1").accept(&id).unwrap();
-    f.dev("cc1").escalate(&id, "需要执法").unwrap();
-    f.settle();
-    id
-}
 
 #[test]
 fn a_desk_dispatch_reaches_the_departments_phone_authored_as_the_centre() {
     let mut f = Field::new(sample_org());
-    let id = street_case(&mut f);
+    let id = escalated_case(&mut f);
     let state = f.state();
     let center = desk_user(&f, "center");
 
@@ -98,7 +57,7 @@ fn a_desk_dispatch_reaches_the_departments_phone_authored_as_the_centre() {
 #[test]
 fn the_rules_refuse_a_desk_action_and_nothing_is_stored() {
     let mut f = Field::new(sample_org());
-    let id = street_case(&mut f);
+    let id = escalated_case(&mut f);
     let state = f.state();
     let before = server_counts(&f);
     // A community chief cannot dispatch, nor close an unverified case.
@@ -151,7 +110,7 @@ fn the_rules_refuse_a_desk_action_and_nothing_is_stored() {
 #[test]
 fn a_case_outside_the_persons_scope_is_not_found_and_actions_follow_the_rules() {
     let mut f = Field::new(sample_org());
-    let id = street_case(&mut f);
+    let id = escalated_case(&mut f);
     let state = f.state();
     // Before dispatch the police department may not see the case at all.
     let police = desk_user(&f, "police1");

@@ -4,38 +4,19 @@
 //! has the event. Then the refusals: a wrong password, an expired session, a forged form post.
 //! And every page of the desk loads with no console error.
 
-use xiangying_core::NewReport;
 use xiangying_core::case::{Action, Author, Status};
-use xiangying_core::org::sample;
 use xiangying_server::desk::{password, session};
+use xiangying_tests::desk::{escalated_case, report};
 use xiangying_tests::webdriver::Browser;
 use xiangying_tests::{Field, sample_org, server_counts};
 
 const CENTRE_PASSWORD: &str = "centre-pass-2026";
 const POLICE_PASSWORD: &str = "police-pass-2026";
 
-fn report() -> NewReport {
-    NewReport {
-        category: sample::MANHOLE.into(),
-        location: sample::IN_G1,
-        grid: None,
-        segment: None,
-        description: "井盖缺失，需要执法".into(),
-    }
-}
-
 /// A street with a case escalated to the street centre, and desk passwords; returns the case
 /// id and number.
 fn street(f: &mut Field) -> (String, String) {
-    for p in ["gw1", "cc1", "police1", "center"] {
-        f.enrol(p);
-    }
-    let id = f.dev("gw1").report(&report()).unwrap();
-    f.dev("gw1").escalate(&id, "需要社区协调").unwrap();
-    f.settle();
-    f.dev("cc1").accept(&id).unwrap();
-    f.dev("cc1").escalate(&id, "需要执法").unwrap();
-    f.settle();
+    let id = escalated_case(f);
     let number = f.dev("gw1").case(&id).unwrap().number.unwrap();
     let state = f.state();
     let now = xiangying_server::desk::now_ms();
@@ -251,9 +232,10 @@ fn an_open_page_shows_a_phones_new_report_without_a_reload() {
     });
     // Mark this page: a reload would lose the mark, an in-place update keeps it.
     b.execute("window.__stayed = true; return null;", vec![]);
-    let mut later = report();
-    later.description = "路灯不亮，夜间通行危险".into();
-    let id = f.dev("gw1").report(&later).unwrap();
+    let id = f
+        .dev("gw1")
+        .report(&report("路灯不亮，夜间通行危险"))
+        .unwrap();
     f.dev("gw1").sync_now(&|_| {}).unwrap();
     b.wait_until("the new case in the open list", |b| {
         b.page_source().contains(&format!("/desk/cases/{id}"))

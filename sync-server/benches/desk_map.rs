@@ -57,6 +57,9 @@ fn bench(c: &mut Criterion) {
         tx.set_org(&roster_json, &catalogue_json).map(|_| ())
     })
     .unwrap();
+    // The seed writes the documents as a store written before the desk: index them, as the
+    // server does when it opens such a store.
+    xiangying_server::desk::index::catch_up(&storage).unwrap();
 
     // The generated cases all sit at the street's centre: take the community there, so that
     // the store's pins fall inside the map once the case index lands.

@@ -414,7 +414,7 @@ impl Denied {
             Denied::NoValidReport => "这个案件没有有效的上报记录".into(),
             Denied::WrongStatus { action, status } => format!(
                 "案件现在是“{}”，不能{}",
-                status_zh(*status),
+                status.label_zh(),
                 action_zh(action)
             ),
             Denied::AlreadyTaken { by } => format!("已被{by}认领"),
@@ -504,23 +504,6 @@ impl Denied {
             }
             Denied::Recorded(text) => format!("不允许此操作：{text}"),
         }
-    }
-}
-
-/// A case's status in Chinese.
-fn status_zh(s: Status) -> &'static str {
-    match s {
-        Status::Reported => "已上报",
-        Status::Forwarded => "已转交",
-        Status::Requested => "已申请",
-        Status::InProgress => "处理中",
-        Status::Escalated => "已上报上级",
-        Status::Dispatched => "已派遣",
-        Status::Resolved => "已处置",
-        Status::Verified => "已核查",
-        Status::Closed => "已结案",
-        Status::Voided => "已作废",
-        Status::Duplicate => "重复案件",
     }
 }
 

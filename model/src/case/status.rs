@@ -79,16 +79,16 @@ impl Status {
         !self.is_terminal() && !matches!(self, Status::Resolved | Status::Verified)
     }
 
-    /// The Chinese name shown to users (the desk's lists and filters).
+    /// The Chinese name shown to users: in the phones' refusals and at the desk.
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::Reported => "已上报",
             Status::Forwarded => "已转交",
-            Status::Requested => "待受理",
-            Status::InProgress => "处置中",
+            Status::Requested => "已申请",
+            Status::InProgress => "处理中",
             Status::Escalated => "已上报上级",
             Status::Dispatched => "已派遣",
-            Status::Resolved => "待核查",
+            Status::Resolved => "已处置",
             Status::Verified => "已核查",
             Status::Closed => "已结案",
             Status::Voided => "已作废",

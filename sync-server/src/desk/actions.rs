@@ -518,40 +518,13 @@ pub fn allowed(roster: &Roster, case: &LoadedCase, claim: &Claim, now: i64) -> V
         .collect()
 }
 
-/// A refusal by the case rules, in Chinese, with the rule's stable code.
+/// A refusal by the case rules, in Chinese (the sentence phones show), with the rule's
+/// stable code.
 pub fn refusal(key: &str, reason: &Denied) -> DeskError {
-    let why = match reason {
-        Denied::WrongStatus { .. } => "案件当前状态不允许此操作",
-        Denied::AlreadyTaken { .. } => "已被他人领取",
-        Denied::NotInvolved { .. } => "您未参与此案件",
-        Denied::NotHolder { .. } => "此案件不在您手中",
-        Denied::StreetLevelDispatches => "街道层级的案件应派遣部门，不能再上报",
-        Denied::EscalateWrongRole { .. } => "您的角色不能上报此案件",
-        Denied::EscalationNeedsReason => "上报须说明理由",
-        Denied::RequestToVolunteers => "居民点单应派给志愿者，不能派遣部门",
-        Denied::DispatchOnlyCentre => "只有街道网格中心可以派遣部门",
-        Denied::DispatchOnlyStreetLevel => "案件须先上报到街道，才能派遣部门",
-        Denied::NoDepartment => "请至少选择一个部门",
-        Denied::VolunteersOnlyRequests => "只有居民点单可以派给志愿者",
-        Denied::VolunteersOnlyChief => "只有本社区网格长可以派给志愿者",
-        Denied::EvidenceRequired => "办结须有说明或照片",
-        Denied::MayNotVerify { .. } => "您不能核查此案件",
-        Denied::MayNotRework { .. } => "您不能退回此案件",
-        Denied::ReworkNeedsReason => "退回须说明理由",
-        Denied::ExtensionHours => "延期须在 1 到 720 小时之间",
-        Denied::ExtendOnlySupervisor => "只有社区网格长或街道网格中心可以延期",
-        Denied::DeadlineAlreadyLater => "办理时限已晚于延期后的时间",
-        Denied::MayNotClose { .. } => "您不能结案",
-        Denied::MayNotVoid => "您不能作废此案件",
-        Denied::VoidNeedsReason => "作废须说明理由",
-        Denied::DuplicateOfItself => "不能标为与自身重复",
-        Denied::MayNotMarkDuplicate => "您不能标记重复案件",
-        Denied::NoteNeedsText => "备注不能为空",
-        _ => "案件规则不允许此操作",
-    };
     DeskError::Forbidden(format!(
-        "不能{}：{why}（规则 {}）",
+        "不能{}：{}（规则 {}）",
         label_of(key),
+        reason.zh(),
         reason.code()
     ))
 }

@@ -542,7 +542,7 @@ fn assignee_label(roster: Option<&Roster>, a: Option<&Assignee>) -> String {
 }
 
 /// Indexes every stored case when the store's index is behind (written before the index
-/// existed, or by an older index version): in batches of [`BATCH`] cases, one transaction
+/// existed, or by an older index version): in batches of `BATCH` cases, one transaction
 /// each, logging progress; then records [`VERSION`]. Returns how many cases it indexed (0
 /// when the index was current).
 pub fn catch_up(storage: &dyn Storage) -> Result<u64> {

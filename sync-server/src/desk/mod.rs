@@ -7,11 +7,16 @@
 //! Every action on a case goes through the same rules and push judgement as a phone's
 //! ([`actions`]), authored as the signed-in person.
 //!
-//! - [`session`]: sign-in, sessions, CSRF, the signed-in person ([`session::DeskUser`]);
-//! - [`layout`]: the page shell, navigation and the embedded assets;
-//! - [`error`]: error pages;
-//! - [`actions`]: desk actions on cases, through the push judgement;
-//! - one module per page.
+//! - [`session`], [`login`], [`password`]: sessions, CSRF and the signed-in person
+//!   ([`session::DeskUser`]); the sign-in pages; argon2id passwords and lockout (decision 0039);
+//! - [`layout`], [`error`], [`time`]: the page shell, navigation and embedded assets; error
+//!   pages; times in China time;
+//! - [`actions`]: desk actions on cases, through the push judgement (decision 0044);
+//! - [`index`]: the case index the lists, map and overview read (decision 0040);
+//! - pages: [`overview`] (总览, with [`charts`]), [`map`] (地图, decision 0042), [`cases`]
+//!   (案件) and [`case_page`], [`rankings`] (考核, with [`download`]), [`boards`] (公示栏),
+//!   [`devices`] (设备, with [`enrol_qr`]; decision 0041), [`people`] (人员);
+//! - [`live`]: live updates over the wake-up channel.
 
 pub mod actions;
 pub mod boards;

@@ -42,12 +42,22 @@ pub enum Reach {
 impl Reach {
     /// The reach of a desk person, or 403 naming who may manage devices.
     pub fn of(user: &DeskUser) -> Result<Reach, DeskError> {
-        match (&user.claim.role, &user.claim.scope) {
-            (Role::StreetCenter, _) => Ok(Reach::All),
-            (Role::CommunityChief, Scope::Community(c)) => Ok(Reach::Community(c.clone())),
-            _ => Err(DeskError::Forbidden(
-                "只有街道网格中心人员和社区网格长可以查看和管理设备".into(),
-            )),
+        let refused =
+            || DeskError::Forbidden("只有街道网格中心人员和社区网格长可以查看和管理设备".into());
+        match user.claim.role {
+            Role::StreetCenter => Ok(Reach::All),
+            Role::CommunityChief => match &user.claim.scope {
+                Scope::Community(c) => Ok(Reach::Community(c.clone())),
+                _ => Err(refused()),
+            },
+            Role::GridWorker
+            | Role::GridInformant
+            | Role::PartyStreetChief
+            | Role::MerchantStreetChief
+            | Role::StreetOfficial
+            | Role::DepartmentStaff
+            | Role::Volunteer
+            | Role::Resident => Err(refused()),
         }
     }
 

@@ -36,7 +36,9 @@ use crate::photo_access;
 use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, SyncReport, Tx, with_tx};
 use crate::sync::{self, Ctx};
+use crate::tasks::blocking;
 use crate::throttle::ClientIp;
+use crate::waiting::{Waited, wait_for_news};
 use axum::body::{Body, Bytes};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::BytesRejection;
@@ -240,21 +242,6 @@ async fn authenticate(
         .ok_or(ServerError::DeviceBusy(1))?;
     req.extensions_mut().insert(device);
     Ok(next.run(req).await)
-}
-
-/// Runs storage work off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
-) -> Result<T, ServerError> {
-    // Counted from now until the work ends, queued or running (a dropped request's work
-    // still runs to its end).
-    let queued = InFlight::enter(m::BLOCKING_TASKS);
-    tokio::task::spawn_blocking(move || {
-        let _queued = queued;
-        f()
-    })
-    .await
-    .map_err(|e| ServerError::Internal(format!("worker: {e}")))?
 }
 
 fn now() -> i64 {
@@ -555,71 +542,6 @@ async fn wait(
             Waited::Stopping => stopping(),
         },
     )
-}
-
-/// How a wait for news ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Waited {
-    /// The feed holds a change after the cursor that the person may read.
-    News,
-    /// Nothing by the deadline.
-    Nothing,
-    /// The server is stopping.
-    Stopping,
-}
-
-/// Waits until the feed holds a change after `cursor` to a document `person` may read, or
-/// until `deadline` ([`crate::wake`]): what a device's wait and the desk's live updates share.
-pub(crate) async fn wait_for_news(
-    state: &Shared,
-    person: xiangying_model::ids::PersonId,
-    cursor: u64,
-    deadline: tokio::time::Instant,
-) -> Result<Waited, ServerError> {
-    let mut rung = state.wake.subscribe();
-    let mut seen = *rung.borrow_and_update();
-    if state.wake.is_closed() {
-        return Ok(Waited::Stopping);
-    }
-    // The first look asks the store, and learns the person's read scope for the rings.
-    let (st, p) = (state.clone(), person.clone());
-    Metrics::add(&state.metrics.wait_checks, 1);
-    metrics::counter!(m::WAIT_CHECKS).increment(1);
-    let (mut news, scope) = blocking(move || {
-        with_tx(st.storage.as_ref(), |tx| {
-            let roster = st.roster(tx)?;
-            let scope = sync::scope_of(&roster, &p);
-            Ok((sync::has_news(tx, &roster, &p, cursor)?, scope))
-        })
-    })
-    .await?;
-    loop {
-        if news {
-            return Ok(Waited::News);
-        }
-        match tokio::time::timeout_at(deadline, rung.changed()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => return Ok(Waited::Nothing),
-        }
-        let now = *rung.borrow_and_update();
-        if state.wake.is_closed() {
-            return Ok(Waited::Stopping);
-        }
-        // Only a ring that may concern this person costs a look at the store.
-        if state.wake.concerns(seen, now, &scope) {
-            let (st, p) = (state.clone(), person.clone());
-            Metrics::add(&state.metrics.wait_checks, 1);
-            metrics::counter!(m::WAIT_CHECKS).increment(1);
-            news = blocking(move || {
-                with_tx(st.storage.as_ref(), |tx| {
-                    let roster = st.roster(tx)?;
-                    sync::has_news(tx, &roster, &p, cursor)
-                })
-            })
-            .await?;
-        }
-        seen = now;
-    }
 }
 
 /// The answer to a wait while the server stops: nothing new, ask again (elsewhere, or once it

@@ -34,8 +34,11 @@ pub mod reports;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod tasks;
 pub mod throttle;
+pub mod tiles;
 pub mod tls;
+pub mod waiting;
 pub mod wake;
 
 use crate::blobs::{BlobStore, PhotosConfig};

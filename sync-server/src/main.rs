@@ -305,8 +305,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             if let Some(url) = &file.desk.public_url {
                 state.set_desk_public_url(url);
             }
-            if let Some(tiles) = xiangying_server::desk::map::TileLayer::from_settings(&file.desk)?
-            {
+            if let Some(tiles) = xiangying_server::desk::map::tile_layer(&file.desk)? {
                 let _ = state.desk_tiles.set(tiles);
             }
             let m = state.storage.migrated();

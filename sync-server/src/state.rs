@@ -101,16 +101,7 @@ pub struct DeskSettings {
     pub tile_datum: Option<TileDatum>,
 }
 
-/// The datums a tile layer may be drawn in (BD-09 tiles use their own tiling, not XYZ).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TileDatum {
-    /// WGS-84 (OpenStreetMap and most tile servers outside China, Tianditu's `_w` layers).
-    #[default]
-    Wgs84,
-    /// GCJ-02 (AMap/高德, Tencent/腾讯 tiles).
-    Gcj02,
-}
+pub use crate::tiles::TileDatum;
 
 impl Default for DeskSettings {
     fn default() -> Self {
@@ -146,7 +137,7 @@ impl DeskSettings {
             }
         }
         if let Some(url) = &self.tile_url {
-            crate::desk::map::TileLayer::new(url, self.tile_datum.unwrap_or_default())
+            crate::tiles::TileLayer::new(url, self.tile_datum.unwrap_or_default())
                 .map_err(|e| format!("desk.tile_url: {e}"))?;
         } else if self.tile_datum.is_some() {
             return Err("desk.tile_datum is set but desk.tile_url is not".into());
@@ -311,7 +302,7 @@ pub struct AppState {
     /// Enrolment attempt limits.
     pub enrol_throttle: EnrolThrottle,
     /// Desk sign-in attempt limits and the bound on concurrent password hashing.
-    pub desk_sign_in: crate::desk::password::SignInGuard,
+    pub desk_sign_in: crate::throttle::SignInGuard,
     /// The store's id (see [`crate::storage::meta`]).
     pub store_id: String,
     /// The store's epoch, replaced by every restore; every answer carries it in the
@@ -326,7 +317,7 @@ pub struct AppState {
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
     /// The desk map's tile layer (`[desk] tile_url`), set once at start; unset: no tiles.
-    pub desk_tiles: std::sync::OnceLock<crate::desk::map::TileLayer>,
+    pub desk_tiles: std::sync::OnceLock<crate::tiles::TileLayer>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
     /// The desk's public address for enrolment links (`[desk] public_url`), set once at start.
     desk_public_url: std::sync::OnceLock<String>,
@@ -355,7 +346,7 @@ impl AppState {
                 limits.enrol_client_per_minute,
                 limits.enrol_overall_per_minute,
             ),
-            desk_sign_in: crate::desk::password::SignInGuard::new(&limits.desk),
+            desk_sign_in: crate::throttle::SignInGuard::new(limits.desk.sign_in_per_minute),
             limits,
             store_id: identity.store_id,
             epoch: identity.epoch,

@@ -21,8 +21,9 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The client's IP address from the connection, `None` when the server was not served with
 /// connection info (then the client is treated as remote and unknown).
@@ -205,9 +206,66 @@ impl SignInThrottle {
     }
 }
 
+/// Password hashes computed at once, at most (each takes 19 MiB and a core for a while); more
+/// sign-ins wait for a slot, so a flood cannot take every blocking thread.
+pub const HASHING_SLOTS: usize = 2;
+
+/// What bounds sign-in work on one server: attempts per client address, and password hashes
+/// computed at once.
+pub struct SignInGuard {
+    throttle: SignInThrottle,
+    hashing: Arc<Semaphore>,
+}
+
+impl SignInGuard {
+    /// The guard for `per_minute` attempts a client address (`desk.sign_in_per_minute`).
+    pub fn new(per_minute: u32) -> SignInGuard {
+        SignInGuard {
+            throttle: SignInThrottle::new(per_minute),
+            hashing: Arc::new(Semaphore::new(HASHING_SLOTS)),
+        }
+    }
+
+    /// Counts an attempt from `client`; over the limit, the refusal (429) naming the wait.
+    pub fn attempt(&self, client: ClientIp) -> Result<(), ServerError> {
+        self.throttle
+            .attempt(client)
+            .map_err(|secs| ServerError::TooManyRequests {
+                what: "登录尝试过于频繁（desk.sign_in_per_minute）".into(),
+                retry_after_secs: secs,
+            })
+    }
+
+    /// Waits for a hashing slot; hold it while hashing.
+    pub async fn hashing_slot(&self) -> Result<OwnedSemaphorePermit, ServerError> {
+        self.hashing
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ServerError::Internal(format!("hashing slots: {e}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashing_is_bounded_to_its_slots() {
+        let guard = SignInGuard::new(10);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let held: Vec<_> = (0..HASHING_SLOTS)
+            .map(|_| rt.block_on(guard.hashing_slot()).unwrap())
+            .collect();
+        assert!(
+            guard.hashing.clone().try_acquire_owned().is_err(),
+            "a further sign-in waits for a slot"
+        );
+        drop(held);
+        assert!(guard.hashing.clone().try_acquire_owned().is_ok());
+    }
 
     fn ip(s: &str) -> ClientIp {
         ClientIp(Some(s.parse().unwrap()))

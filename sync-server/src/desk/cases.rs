@@ -408,7 +408,7 @@ async fn cases_page(
     let now = chrono::Utc::now().timestamp_millis();
     let loaded = {
         let q = q.clone();
-        crate::api::blocking(move || load(&*storage, &scope, &q, now)).await?
+        crate::tasks::blocking(move || load(&*storage, &scope, &q, now)).await?
     };
     Ok(render(&user, &q, &loaded, now))
 }

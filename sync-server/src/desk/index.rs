@@ -594,4 +594,4 @@ fn index_batch(
 
 #[cfg(test)]
 #[path = "index_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -12,7 +12,6 @@ use crate::storage::sqlite::SqliteStorage;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use xiangying_core::{Device, NewReport};
-use xiangying_model::ids::PersonId;
 use xiangying_model::org::{Scope, sample};
 use xiangying_model::patrol::PatrolPlace;
 
@@ -21,14 +20,14 @@ const PEOPLE: [&str; 9] = [
 ];
 
 /// A server on loopback over `storage` with the sample street, and devices for [`PEOPLE`].
-struct Street {
+pub(crate) struct Street {
     dir: tempfile::TempDir,
     server: crate::Running,
     devices: BTreeMap<&'static str, Device>,
 }
 
 impl Street {
-    fn new(storage: Arc<dyn Storage>, dir: tempfile::TempDir) -> Street {
+    pub(crate) fn new(storage: Arc<dyn Storage>, dir: tempfile::TempDir) -> Street {
         let limits = Limits::default();
         let state = AppState::new(
             storage,
@@ -72,14 +71,16 @@ impl Street {
         }
     }
 
-    fn storage(&self) -> &dyn Storage {
+    pub(crate) fn storage(&self) -> &dyn Storage {
         self.server.state.storage.as_ref()
     }
 
     /// The list `person` reads for `q`.
     fn list(&self, person: &str, q: &CaseQuery) -> CaseList {
         let roster = crate::reports::roster(self.storage()).unwrap();
-        let scope = crate::sync::scope_of(&roster, &PersonId::from(person.to_string()));
+        let scope = xiangying_model::sync::scope::read_scope(
+            &xiangying_model::sync::kind::claim_of(&roster, person).unwrap(),
+        );
         with_tx(self.storage(), |tx| list(tx, &scope, q, NOW)).unwrap()
     }
 
@@ -95,7 +96,7 @@ impl Street {
         ids
     }
 
-    fn row(&self, id: &str) -> DeskCase {
+    pub(crate) fn row(&self, id: &str) -> DeskCase {
         self.list("center", &CaseQuery::default())
             .rows
             .into_iter()
@@ -123,7 +124,7 @@ fn q() -> CaseQuery {
 
 /// A: psc1's report in g1, forwarded to gw1. B: gw3's report in g3, escalated to cc2, then to
 /// the centre, dispatched to the police.
-fn raise(s: &Street) -> (String, String) {
+pub(crate) fn raise(s: &Street) -> (String, String) {
     let a = s
         .dev("psc1")
         .report(&report(
@@ -350,7 +351,9 @@ fn index_follows_pushes_and_answers_filters(storage: Arc<dyn Storage>, dir: temp
     );
     let pins_of = |p: &str| {
         let roster = crate::reports::roster(s.storage()).unwrap();
-        let scope = crate::sync::scope_of(&roster, &PersonId::from(p.to_string()));
+        let scope = xiangying_model::sync::scope::read_scope(
+            &xiangying_model::sync::kind::claim_of(&roster, p).unwrap(),
+        );
         with_tx(s.storage(), |tx| pins(tx, &scope, &q(), NOW, 10)).unwrap()
     };
     assert_eq!(pins_of("center").len(), 2);
@@ -537,73 +540,4 @@ fn every_status_and_level_has_a_distinct_chinese_label() {
     l.sort();
     l.dedup();
     assert_eq!(l.len(), 4);
-}
-
-#[test]
-fn the_overview_counts_today_and_draws_the_trends_within_the_scope() {
-    use crate::desk::overview;
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Arc::new(SqliteStorage::open(&dir.path().join("server")).unwrap());
-    let s = Street::new(storage, tempfile::tempdir().unwrap());
-    let (a, b) = raise(&s);
-    let roster = crate::reports::roster(s.storage()).unwrap();
-    // The devices' clocks are real: the cases were raised moments ago (today, unless the
-    // China day turned in between).
-    let (ca, cb) = (s.row(&a).created_at, s.row(&b).created_at);
-    let now = ca.max(cb);
-    let today = crate::desk::cases::china_day_start(now);
-    let new_today = |t: i64| u64::from(t >= today);
-    let of = |p: &str| {
-        let scope = crate::sync::scope_of(&roster, &PersonId::from(p.to_string()));
-        overview::load(s.storage(), &roster, &scope, now).unwrap()
-    };
-    let o = of("center");
-    assert_eq!(
-        (o.today_new, o.open, o.overdue, o.closed_today),
-        (new_today(ca) + new_today(cb), 2, 0, 0),
-        "{o:?}"
-    );
-    assert_eq!(o.days.len(), overview::DAYS);
-    assert_eq!(o.by_category.len(), 2, "{o:?}");
-    assert!(
-        o.by_category
-            .iter()
-            .all(|(_, v)| v.len() == overview::DAYS && v.iter().sum::<u64>() == 1),
-        "{o:?}"
-    );
-    let mut grids: Vec<&str> = o.by_grid.iter().map(|(g, _)| g.as_str()).collect();
-    grids.sort();
-    assert_eq!(grids, vec!["第g1网格", "第g3网格"]);
-    // A community chief counts only their community's.
-    let c = of("cc1");
-    assert_eq!((c.today_new, c.open), (new_today(ca), 1));
-    assert_eq!(c.by_grid, vec![("第g1网格".to_string(), 1)]);
-    // Tomorrow nothing is new today, and the deadlines may have passed.
-    let later = overview::load(
-        s.storage(),
-        &roster,
-        &ReadScope {
-            all: true,
-            keys: vec![],
-        },
-        now + 40 * 86_400_000,
-    )
-    .unwrap();
-    assert_eq!((later.today_new, later.overdue), (0, 2));
-    assert!(later.by_grid.is_empty(), "older than 30 days: {later:?}");
-    let user = crate::desk::session::DeskUser {
-        person: PersonId::from("center".to_string()),
-        name: "中心".into(),
-        claim: xiangying_model::case::Claim {
-            person: "center".into(),
-            role: xiangying_model::org::Role::StreetCenter,
-            scope: Scope::Street,
-        },
-        csrf: "t".into(),
-        roster: Arc::new(roster.clone()),
-    };
-    let html = overview::render(&user, &o, now).into_string();
-    assert!(html.contains("今日新增") && html.contains("超期案件"));
-    assert_eq!(html.matches("role=\"img\"").count(), 2, "{html}");
-    assert!(html.contains("href=\"/desk/cases?status=overdue\""));
 }

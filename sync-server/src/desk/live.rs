@@ -7,9 +7,10 @@
 
 use super::Shared;
 use super::session::DeskUser;
-use crate::api::{Waited, blocking, wait_for_news};
 use crate::error::ServerError;
 use crate::storage::with_tx;
+use crate::tasks::blocking;
+use crate::waiting::{Waited, wait_for_news};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -262,7 +262,7 @@ async fn sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    crate::api::blocking(move || {
+    crate::tasks::blocking(move || {
         let storage = st.storage.as_ref();
         let roster = with_tx(storage, |tx| st.roster(tx))?;
         let now = chrono::Utc::now().timestamp_millis();
@@ -305,7 +305,7 @@ async fn sign_out(
     check_csrf(&user, &token)?;
     let hash = cookie(&headers, SESSION_COOKIE).map(token_hash);
     let person = user.person.clone();
-    crate::api::blocking(move || {
+    crate::tasks::blocking(move || {
         with_tx(st.storage.as_ref(), |tx| {
             if everywhere {
                 let n = tx.delete_desk_sessions_of(&person)?;
@@ -414,7 +414,7 @@ async fn link(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let st2 = st.clone();
-    let opened = crate::api::blocking(move || {
+    let opened = crate::tasks::blocking(move || {
         let now = chrono::Utc::now().timestamp_millis();
         with_tx(st2.storage.as_ref(), |tx| {
             let roster = st2.roster(tx)?;

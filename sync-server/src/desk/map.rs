@@ -16,8 +16,9 @@ use super::index::{self, CaseQuery, DeskCase, StatusFilter};
 use super::layout::{self, Nav};
 use super::session::DeskUser;
 use crate::error::ServerError;
-use crate::state::{DeskSettings, TileDatum};
+use crate::state::DeskSettings;
 use crate::storage::{Tx, with_tx};
+pub use crate::tiles::{TileDatum, TileLayer};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -58,93 +59,22 @@ const COMMUNITY_COLOURS: usize = 8;
 // Tile layer
 // ---------------------------------------------------------------------------------------
 
-/// A tile layer from the configuration file: an XYZ address template and its datum.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TileLayer {
-    template: String,
-    origin: String,
-    datum: Datum,
-}
-
-impl TileLayer {
-    /// Checks a template (`http(s)://host/…{z}…{x}…{y}…`, at most 512 bytes, no space, quote,
-    /// angle bracket or backslash) and keeps it with its datum.
-    pub fn new(template: &str, datum: TileDatum) -> Result<TileLayer, String> {
-        if template.len() > 512 {
-            return Err("longer than 512 bytes".into());
-        }
-        if let Some(c) = template
-            .chars()
-            .find(|c| c.is_whitespace() || c.is_control() || "\"'<>\\`".contains(*c))
-        {
-            return Err(format!("{c:?} is not allowed in a tile address"));
-        }
-        let rest = template
-            .strip_prefix("https://")
-            .map(|r| ("https://", r))
-            .or_else(|| template.strip_prefix("http://").map(|r| ("http://", r)));
-        let Some((scheme, rest)) = rest else {
-            return Err("must begin with https:// or http://".into());
-        };
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if host.is_empty()
-            || host.contains(['{', '}', '@'])
-            || !host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        {
-            return Err("needs a plain host name after the scheme".into());
-        }
-        for p in ["{z}", "{x}", "{y}"] {
-            if !template.contains(p) {
-                return Err(format!("needs the placeholder {p}"));
-            }
-        }
-        Ok(TileLayer {
-            template: template.to_string(),
-            origin: format!("{scheme}{host}"),
-            datum: match datum {
-                TileDatum::Wgs84 => Datum::Wgs84,
-                TileDatum::Gcj02 => Datum::Gcj02,
-            },
-        })
-    }
-
-    /// The layer the `[desk]` table configures, if any.
-    pub fn from_settings(cfg: &DeskSettings) -> Result<Option<TileLayer>, String> {
-        cfg.tile_url
-            .as_deref()
-            .map(|url| TileLayer::new(url, cfg.tile_datum.unwrap_or_default()))
-            .transpose()
-            .map_err(|e| format!("desk.tile_url: {e}"))
-    }
-
-    /// The scheme and host the tiles come from (for a Content-Security-Policy `img-src`).
-    pub fn origin(&self) -> &str {
-        &self.origin
-    }
-
-    /// The datum the tiles are drawn in.
-    pub fn datum(&self) -> Datum {
-        self.datum
-    }
-
-    /// The address of one tile.
-    pub fn url(&self, z: u8, x: u32, y: u32) -> String {
-        self.template
-            .replace("{z}", &z.to_string())
-            .replace("{x}", &x.to_string())
-            .replace("{y}", &y.to_string())
-    }
+/// The tile layer the `[desk]` table configures, if any.
+pub fn tile_layer(cfg: &DeskSettings) -> Result<Option<TileLayer>, String> {
+    cfg.tile_url
+        .as_deref()
+        .map(|url| TileLayer::new(url, cfg.tile_datum.unwrap_or_default()))
+        .transpose()
+        .map_err(|e| format!("desk.tile_url: {e}"))
 }
 
 /// The origin (scheme and host) of the configured tile layer, for the page's
 /// Content-Security-Policy; `None` without a (valid) tile address.
 pub fn tile_origin(cfg: &DeskSettings) -> Option<String> {
-    TileLayer::from_settings(cfg)
+    tile_layer(cfg)
         .ok()
         .flatten()
-        .map(|t| t.origin)
+        .map(|t| t.origin().to_string())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1017,13 +947,14 @@ async fn map_page(
     let now = super::now_ms();
     let st = state.clone();
     let f = filter.clone();
-    let data =
-        crate::api::blocking(move || with_tx(st.storage.as_ref(), |tx| load(tx, &scope, &f, now)))
-            .await
-            .map_err(|e| match e {
-                ServerError::BadRequest(m) => DeskError::BadRequest(m),
-                e => DeskError::Server(e),
-            })?;
+    let data = crate::tasks::blocking(move || {
+        with_tx(st.storage.as_ref(), |tx| load(tx, &scope, &f, now))
+    })
+    .await
+    .map_err(|e| match e {
+        ServerError::BadRequest(m) => DeskError::BadRequest(m),
+        e => DeskError::Server(e),
+    })?;
     let tiles = state.desk_tiles.get();
     let page = render(&user, &filter, &data, tiles, now);
     Ok(match tiles.map(TileLayer::origin) {
@@ -1452,14 +1383,14 @@ mod tests {
             tile_origin(&ok).as_deref(),
             Some("https://t1.example.cn:8443")
         );
-        let layer = TileLayer::from_settings(&ok).unwrap().unwrap();
+        let layer = tile_layer(&ok).unwrap().unwrap();
         assert_eq!(layer.datum(), Datum::Gcj02);
         assert_eq!(
             layer.url(16, 54_001, 24_000),
             "https://t1.example.cn:8443/maps/16/54001/24000.png?style=7"
         );
         assert_eq!(tile_origin(&DeskSettings::default()), None);
-        assert_eq!(TileLayer::from_settings(&DeskSettings::default()), Ok(None));
+        assert_eq!(tile_layer(&DeskSettings::default()), Ok(None));
         for bad in [
             "javascript:alert(1)//{z}{x}{y}",
             "https://{z}.example/{x}/{y}",

@@ -93,7 +93,7 @@ pub fn catalogue(tx: &mut dyn crate::storage::Tx) -> Result<Catalogue, ServerErr
 pub fn routes() -> Router<Shared> {
     let desk = Router::new()
         .merge(layout::routes())
-        .merge(session::routes())
+        .merge(login::routes())
         .merge(case_page::routes())
         .merge(live::routes())
         .merge(devices::routes())

@@ -211,11 +211,90 @@ async fn overview_page(user: DeskUser, State(state): State<Shared>) -> Result<Ma
     let storage = state.storage.clone();
     let roster = user.roster.clone();
     let now = chrono::Utc::now().timestamp_millis();
-    let o = crate::api::blocking(move || load(&*storage, &roster, &scope, now)).await?;
+    let o = crate::tasks::blocking(move || load(&*storage, &roster, &scope, now)).await?;
     Ok(render(&user, &o, now))
 }
 
 /// The overview's route.
 pub fn routes() -> Router<Shared> {
     Router::new().route("/desk/", get(overview_page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::index::tests::{Street, raise};
+    use crate::storage::sqlite::SqliteStorage;
+    use std::sync::Arc;
+    use xiangying_model::ids::PersonId;
+    use xiangying_model::org::Scope;
+    use xiangying_model::sync::scope::ReadScope;
+
+    #[test]
+    fn the_overview_counts_today_and_draws_the_trends_within_the_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(SqliteStorage::open(&dir.path().join("server")).unwrap());
+        let s = Street::new(storage, tempfile::tempdir().unwrap());
+        let (a, b) = raise(&s);
+        let roster = crate::reports::roster(s.storage()).unwrap();
+        // The devices' clocks are real: the cases were raised moments ago (today, unless the
+        // China day turned in between).
+        let (ca, cb) = (s.row(&a).created_at, s.row(&b).created_at);
+        let now = ca.max(cb);
+        let today = crate::desk::cases::china_day_start(now);
+        let new_today = |t: i64| u64::from(t >= today);
+        let of = |p: &str| {
+            let scope = crate::sync::scope_of(&roster, &PersonId::from(p.to_string()));
+            load(s.storage(), &roster, &scope, now).unwrap()
+        };
+        let o = of("center");
+        assert_eq!(
+            (o.today_new, o.open, o.overdue, o.closed_today),
+            (new_today(ca) + new_today(cb), 2, 0, 0),
+            "{o:?}"
+        );
+        assert_eq!(o.days.len(), DAYS);
+        assert_eq!(o.by_category.len(), 2, "{o:?}");
+        assert!(
+            o.by_category
+                .iter()
+                .all(|(_, v)| v.len() == DAYS && v.iter().sum::<u64>() == 1),
+            "{o:?}"
+        );
+        let mut grids: Vec<&str> = o.by_grid.iter().map(|(g, _)| g.as_str()).collect();
+        grids.sort();
+        assert_eq!(grids, vec!["第g1网格", "第g3网格"]);
+        // A community chief counts only their community's.
+        let c = of("cc1");
+        assert_eq!((c.today_new, c.open), (new_today(ca), 1));
+        assert_eq!(c.by_grid, vec![("第g1网格".to_string(), 1)]);
+        // Tomorrow nothing is new today, and the deadlines may have passed.
+        let later = load(
+            s.storage(),
+            &roster,
+            &ReadScope {
+                all: true,
+                keys: vec![],
+            },
+            now + 40 * 86_400_000,
+        )
+        .unwrap();
+        assert_eq!((later.today_new, later.overdue), (0, 2));
+        assert!(later.by_grid.is_empty(), "older than 30 days: {later:?}");
+        let user = crate::desk::session::DeskUser {
+            person: PersonId::from("center".to_string()),
+            name: "中心".into(),
+            claim: xiangying_model::case::Claim {
+                person: "center".into(),
+                role: xiangying_model::org::Role::StreetCenter,
+                scope: Scope::Street,
+            },
+            csrf: "t".into(),
+            roster: Arc::new(roster.clone()),
+        };
+        let html = render(&user, &o, now).into_string();
+        assert!(html.contains("今日新增") && html.contains("超期案件"));
+        assert_eq!(html.matches("role=\"img\"").count(), 2, "{html}");
+        assert!(html.contains("href=\"/desk/cases?status=overdue\""));
+    }
 }

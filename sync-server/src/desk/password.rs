@@ -9,14 +9,11 @@
 //! lockout tells an outsider whether a person exists.
 
 use crate::error::ServerError;
-use crate::state::DeskSettings;
 use crate::storage::{DeskAuthTx, Storage, with_tx};
-use crate::throttle::{ClientIp, SignInThrottle};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use std::sync::OnceLock;
 use xiangying_model::ids::PersonId;
 use xiangying_model::org::{Person, Role, Roster};
 
@@ -38,10 +35,6 @@ pub const FIRST_LOCK_MS: i64 = 60_000;
 
 /// The longest lock, ms.
 pub const MAX_LOCK_MS: i64 = 3_600_000;
-
-/// Password hashes computed at once, at most (each takes 19 MiB and a core for a while); more
-/// sign-ins wait for a slot, so a flood cannot take every blocking thread.
-pub const HASHING_SLOTS: usize = 2;
 
 /// Whether a role works at a desk (and so may have a desk password and sign in).
 pub fn works_at_desk(role: Role) -> bool {
@@ -281,42 +274,6 @@ pub fn refusal_message(wait_ms: Option<i64>) -> String {
     }
 }
 
-/// What bounds sign-in work on one server: attempts per client address, and password hashes
-/// computed at once.
-pub struct SignInGuard {
-    throttle: SignInThrottle,
-    hashing: Arc<Semaphore>,
-}
-
-impl SignInGuard {
-    /// The guard for these settings.
-    pub fn new(settings: &DeskSettings) -> SignInGuard {
-        SignInGuard {
-            throttle: SignInThrottle::new(settings.sign_in_per_minute),
-            hashing: Arc::new(Semaphore::new(HASHING_SLOTS)),
-        }
-    }
-
-    /// Counts an attempt from `client`; over the limit, the refusal (429) naming the wait.
-    pub fn attempt(&self, client: ClientIp) -> Result<(), ServerError> {
-        self.throttle
-            .attempt(client)
-            .map_err(|secs| ServerError::TooManyRequests {
-                what: "登录尝试过于频繁（desk.sign_in_per_minute）".into(),
-                retry_after_secs: secs,
-            })
-    }
-
-    /// Waits for a hashing slot; hold it while hashing.
-    pub async fn hashing_slot(&self) -> Result<OwnedSemaphorePermit, ServerError> {
-        self.hashing
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| ServerError::Internal(format!("hashing slots: {e}")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,23 +423,6 @@ mod tests {
                 wait_ms: Some(60_000)
             }
         );
-    }
-
-    #[test]
-    fn hashing_is_bounded_to_its_slots() {
-        let guard = SignInGuard::new(&DeskSettings::default());
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let held: Vec<_> = (0..HASHING_SLOTS)
-            .map(|_| rt.block_on(guard.hashing_slot()).unwrap())
-            .collect();
-        assert!(
-            guard.hashing.clone().try_acquire_owned().is_err(),
-            "a further sign-in waits for a slot"
-        );
-        drop(held);
-        assert!(guard.hashing.clone().try_acquire_owned().is_ok());
     }
 
     #[test]

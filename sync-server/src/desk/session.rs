@@ -158,7 +158,7 @@ pub fn resolve(
         tx.delete_desk_session(&hash)?;
         return Ok(None);
     }
-    let claim = crate::sync::claim_of(roster, row.person.as_str());
+    let claim = xiangying_model::sync::kind::claim_of(roster, row.person.as_str());
     let Some(claim) = claim.filter(|c| works_at_desk(c.role)) else {
         tx.delete_desk_sessions_of(&row.person)?;
         return Ok(None);
@@ -317,7 +317,7 @@ impl FromRequestParts<Shared> for DeskUser {
         };
         let st = state.clone();
         let now = chrono::Utc::now().timestamp_millis();
-        let found = crate::api::blocking(move || {
+        let found = crate::tasks::blocking(move || {
             with_tx(st.storage.as_ref(), |tx| {
                 let roster = st.roster(tx)?;
                 resolve(tx, &roster, &token, now, &st.limits.desk)
@@ -377,11 +377,6 @@ fn origin_authority(url: &str) -> Option<(String, Option<u16>)> {
 /// the scheme of the browser's origin is not compared).
 fn without_default_port((host, port): (String, Option<u16>)) -> (String, Option<u16>) {
     (host, port.filter(|p| *p != 80 && *p != 443))
-}
-
-/// The sign-in routes.
-pub fn routes() -> axum::Router<Shared> {
-    super::login::routes()
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 //!   [`Datum`] and is converted to WGS-84 for the core; every position out goes through
 //!   [`map_point`] into the device's map datum; photos carry the camera's [`PhotoCapture`]
 //!   (`capture.rs`);
+//! - the desk's enrolment QR codes read with [`parse_enrol_link`] into an [`EnrolLink`]
+//!   (`enrol_link.rs`, decision 0041);
 //! - plain records and enums for what crosses the boundary ([`types`], [`field_types`],
 //!   [`report_types`], [`patrol_types`], [`roster_types`], [`tls_types`]);
 //! - one error, [`ApiError`], whose variants an app can act on, each with a stable
@@ -34,6 +36,7 @@ mod codes;
 mod datum;
 mod device;
 mod engine;
+mod enrol_link;
 mod error;
 mod field;
 pub mod field_types;
@@ -58,6 +61,7 @@ pub use engine::{
     EngineConfig, EngineListener, EngineState, EngineStatus, XiangyingSyncEngine,
     default_engine_config,
 };
+pub use enrol_link::{EnrolLink, parse_enrol_link};
 pub use error::{ApiError, ApiResult, api_error_code};
 pub use field_types::*;
 pub use listener::{CancelToken, CaseListener, ProgressListener, SyncListener};

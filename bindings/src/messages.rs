@@ -264,6 +264,7 @@ fn field_zh(field: &str) -> &str {
         "category" => "类别",
         "server_url" => "服务器地址",
         "code" => "登记码",
+        "enrolment link" => "登记二维码",
         "platform" => "平台",
         "app_version" => "应用版本",
         "hash" => "照片编号",

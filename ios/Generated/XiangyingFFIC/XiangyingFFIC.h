@@ -915,6 +915,11 @@ RustBuffer uniffi_xiangying_ffi_fn_func_default_engine_config(RustCallStatus *_N
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_PARSE_ENROL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_PARSE_ENROL_LINK
+RustBuffer uniffi_xiangying_ffi_fn_func_parse_enrol_link(RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_FN_FUNC_API_ERROR_CODE
 RustBuffer uniffi_xiangying_ffi_fn_func_api_error_code(RustBuffer error, RustCallStatus *_Nonnull out_status
@@ -1211,6 +1216,12 @@ uint16_t uniffi_xiangying_ffi_checksum_func_convert_datum(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_DEFAULT_ENGINE_CONFIG
 uint16_t uniffi_xiangying_ffi_checksum_func_default_engine_config(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_PARSE_ENROL_LINK
+#define UNIFFI_FFIDEF_UNIFFI_XIANGYING_FFI_CHECKSUM_FUNC_PARSE_ENROL_LINK
+uint16_t uniffi_xiangying_ffi_checksum_func_parse_enrol_link(void
     
 );
 #endif

@@ -5533,6 +5533,76 @@ public func FfiConverterTypeEngineStatus_lower(_ value: EngineStatus) -> RustBuf
 
 
 /**
+ * An enrolment link's parts, as the desk's QR code gives them: what
+ * `XiangyingDevice::enrol` takes as its server URL and code.
+ */
+public struct EnrolLink: Equatable, Hashable {
+    /**
+     * The server's base URL, e.g. `https://xy.example.gov.cn` (no trailing slash).
+     */
+    public let server: String
+    /**
+     * The enrolment code, as printed (e.g. `K7QMX-4XWDA-9PLRT`).
+     */
+    public let code: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server's base URL, e.g. `https://xy.example.gov.cn` (no trailing slash).
+         */server: String, 
+        /**
+         * The enrolment code, as printed (e.g. `K7QMX-4XWDA-9PLRT`).
+         */code: String) {
+        self.server = server
+        self.code = code
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EnrolLink: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolLink: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnrolLink {
+        return
+            try EnrolLink(
+                server: FfiConverterString.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnrolLink, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.server, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolLink_lift(_ buf: RustBuffer) throws -> EnrolLink {
+    return try FfiConverterTypeEnrolLink.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolLink_lower(_ value: EnrolLink) -> RustBuffer {
+    return FfiConverterTypeEnrolLink.lower(value)
+}
+
+
+/**
  * A position in degrees, in the datum it says. Positions given to the API are converted to
  * WGS-84 from their `datum`; positions the API returns are in the device's map datum
  * ([`crate::XiangyingDevice::set_map_datum`]) and say so.
@@ -14382,6 +14452,22 @@ public func defaultEngineConfig() -> EngineConfig  {
 })
 }
 /**
+ * Reads the text of a scanned enrolment QR code (`xiangying://enrol?server=…&code=…`),
+ * strictly: anything else (another scheme or path, a missing, repeated or unknown parameter,
+ * a server that is not a plain `http`/`https` base URL, a code outside the enrolment
+ * alphabet) is [`crate::ApiError::InvalidInput`] with field `enrolment link` (code
+ * `InvalidInput`), naming the problem, so a QR code from elsewhere never points the phone at
+ * an unknown server.
+ */
+public func parseEnrolLink(text: String)throws  -> EnrolLink  {
+    return try  FfiConverterTypeEnrolLink_lift(try rustCallWithError(FfiConverterTypeApiError_lift) {
+        uniffiCallStatus in
+    uniffi_xiangying_ffi_fn_func_parse_enrol_link(
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+/**
  * The stable code of an error (in Kotlin `ApiException.code`, in Swift `ApiError.code`).
  */
 public func apiErrorCode(error: ApiError) -> ErrorCode  {
@@ -14452,6 +14538,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_func_default_engine_config() != 23679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_xiangying_ffi_checksum_func_parse_enrol_link() != 57455) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_func_api_error_code() != 38084) {

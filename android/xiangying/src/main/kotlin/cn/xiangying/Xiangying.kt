@@ -17,6 +17,7 @@ import cn.xiangying.ffi.Category
 import cn.xiangying.ffi.Claim
 import cn.xiangying.ffi.Datum
 import cn.xiangying.ffi.DuplicateCandidate
+import cn.xiangying.ffi.EnrolLink
 import cn.xiangying.ffi.GeoPoint
 import cn.xiangying.ffi.ImportReport
 import cn.xiangying.ffi.MeetingList
@@ -135,6 +136,15 @@ class Xiangying private constructor(
                 device.setMapDatum(mapDatum)
                 Xiangying(device, io)
             }
+
+        /**
+         * Reads the text of a scanned enrolment QR code from the street centre's desk
+         * (`xiangying://enrol?server=…&code=…`, decision 0041) into the [EnrolLink.server] and
+         * [EnrolLink.code] that [enrol] takes. Strict: anything else is
+         * [ApiException.InvalidInput] (field `enrolment link`, code `INVALID_INPUT`) naming
+         * the problem. Touches no store; safe on any thread.
+         */
+        fun parseEnrolLink(text: String): EnrolLink = cn.xiangying.ffi.parseEnrolLink(text)
     }
 
     /** The protocol version this build speaks (`MAJOR.MINOR`), for an about screen. */

@@ -798,6 +798,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_xiangying_ffi_checksum_func_default_engine_config(
     ): Int
+    external fun uniffi_xiangying_ffi_checksum_func_parse_enrol_link(
+    ): Int
     external fun uniffi_xiangying_ffi_checksum_func_api_error_code(
     ): Int
     external fun uniffi_xiangying_ffi_checksum_func_clear_log_sink(
@@ -1255,6 +1257,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_default_engine_config(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_xiangying_ffi_fn_func_parse_enrol_link(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_api_error_code(`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_xiangying_ffi_fn_func_clear_log_sink(uniffi_out_err: UniffiRustCallStatus, 
@@ -1389,6 +1393,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_func_default_engine_config() and 0xFFFF) != 23679) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_xiangying_ffi_checksum_func_parse_enrol_link() and 0xFFFF) != 57455) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_func_api_error_code() and 0xFFFF) != 38084) {
@@ -8064,6 +8071,54 @@ public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus>
             FfiConverterULong.write(value.`outbox`, buf)
             FfiConverterULong.write(value.`uploads`, buf)
             FfiConverterOptionalLong.write(value.`lastSuccessMs`, buf)
+    }
+}
+
+
+
+/**
+ * An enrolment link's parts, as the desk's QR code gives them: what
+ * `XiangyingDevice::enrol` takes as its server URL and code.
+ */
+data class EnrolLink (
+    /**
+     * The server's base URL, e.g. `https://xy.example.gov.cn` (no trailing slash).
+     */
+    val `server`: kotlin.String
+    , 
+    /**
+     * The enrolment code, as printed (e.g. `K7QMX-4XWDA-9PLRT`).
+     */
+    val `code`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnrolLink: FfiConverterRustBuffer<EnrolLink> {
+    override fun read(buf: ByteBuffer): EnrolLink {
+        return EnrolLink(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EnrolLink) = (
+            FfiConverterString.allocationSize(value.`server`) +
+            FfiConverterString.allocationSize(value.`code`)
+    )
+
+    override fun write(value: EnrolLink, buf: ByteBuffer) {
+            FfiConverterString.write(value.`server`, buf)
+            FfiConverterString.write(value.`code`, buf)
     }
 }
 
@@ -15395,6 +15450,26 @@ public object FfiConverterSequenceTypeWeekday: FfiConverterRustBuffer<List<Weekd
     UniffiLib.uniffi_xiangying_ffi_fn_func_default_engine_config(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * Reads the text of a scanned enrolment QR code (`xiangying://enrol?server=…&code=…`),
+         * strictly: anything else (another scheme or path, a missing, repeated or unknown parameter,
+         * a server that is not a plain `http`/`https` base URL, a code outside the enrolment
+         * alphabet) is [`crate::ApiError::InvalidInput`] with field `enrolment link` (code
+         * `InvalidInput`), naming the problem, so a QR code from elsewhere never points the phone at
+         * an unknown server.
+         */
+    @Throws(ApiException::class) fun `parseEnrolLink`(`text`: kotlin.String): EnrolLink {
+            return FfiConverterTypeEnrolLink.lift(
+    uniffiRustCallWithError(ApiException) { _status ->
+    UniffiLib.uniffi_xiangying_ffi_fn_func_parse_enrol_link(
+    
+        
+        FfiConverterString.lower(`text`),_status)
 }
     )
     }

@@ -57,6 +57,7 @@ fn the_centre_dispatches_a_case_found_by_number_and_the_department_sees_it_on_de
     let search = b.wait_for("input[name=q]");
     search.send_keys(&number);
     search.send_keys(xiangying_tests::webdriver::keys::ENTER);
+    b.wait_until("the search's answer", |b| b.current_url().contains("q="));
     b.wait_until("the case in the list", |b| {
         b.page_source().contains(&format!("/desk/cases/{id}"))
     });
@@ -114,13 +115,15 @@ fn a_wrong_password_an_expired_session_and_a_forged_post_are_refused() {
     b.wait_for("#person").send_keys("center");
     b.find("#password").send_keys("not-the-password");
     b.find("form button[type=submit]").click();
-    b.wait_for("#person");
+    // The answer is a new page: wait for its refusal, not for the old page's field.
+    b.wait_until("the refusal of the wrong password", |b| {
+        b.page_source().contains("不正确")
+    });
     assert!(
         b.current_url().contains("/desk/login"),
         "{}",
         b.current_url()
     );
-    assert!(b.page_source().contains("不正确"), "no refusal shown");
     assert!(b.try_find("header.top").is_none());
 
     // An expired session (opened 13 hours ago: past the 12-hour limit) goes to sign-in.

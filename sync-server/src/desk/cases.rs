@@ -198,9 +198,7 @@ pub fn load(
 ) -> Result<CasesPage, ServerError> {
     with_tx(storage, |tx| {
         let list = index::list(tx, scope, q, now)?;
-        let catalogue = tx
-            .org()?
-            .and_then(|o| Catalogue::from_json("catalogue", &o.catalogue).ok());
+        let catalogue = super::published_catalogue(tx)?;
         Ok(CasesPage { list, catalogue })
     })
 }

@@ -29,7 +29,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use std::f64::consts::PI;
 use xiangying_model::case::Status;
-use xiangying_model::org::{Catalogue, Datum, Grid, Point, Roster, distance_m, polygon_centroid};
+use xiangying_model::org::{Datum, Grid, Point, Roster, distance_m, polygon_centroid};
 use xiangying_model::sync::scope::ReadScope;
 
 /// The view box's width, in SVG units (the map is drawn at about this many pixels).
@@ -561,16 +561,6 @@ pub struct MapData {
     pub categories: Vec<(String, String)>,
 }
 
-/// The published catalogue, if any.
-fn catalogue(tx: &mut dyn Tx) -> Result<Option<Catalogue>, ServerError> {
-    let Some(org) = tx.org()? else {
-        return Ok(None);
-    };
-    Catalogue::from_json("catalogue", &org.catalogue)
-        .map(Some)
-        .map_err(|e| ServerError::Internal(e.to_string()))
-}
-
 /// Loads the pins the person may see under `filter` (a category not in the catalogue is
 /// refused), and the catalogue's categories for the form.
 pub fn load(
@@ -579,7 +569,7 @@ pub fn load(
     filter: &MapFilter,
     now: i64,
 ) -> Result<MapData, ServerError> {
-    let categories: Vec<(String, String)> = catalogue(tx)?
+    let categories: Vec<(String, String)> = super::published_catalogue(tx)?
         .map(|cat| {
             cat.big_categories(xiangying_model::org::CategoryKind::Event)
                 .into_iter()

@@ -82,11 +82,23 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// The published catalogue (categories, time limits, the working calendar).
-pub fn catalogue(tx: &mut dyn crate::storage::Tx) -> Result<Catalogue, ServerError> {
-    let org = tx.org()?.ok_or(ServerError::NoOrg)?;
+/// The published catalogue (categories, time limits, the working calendar), if an org is
+/// published (it was checked when it was published: a catalogue that no longer parses is an
+/// internal error).
+pub fn published_catalogue(
+    tx: &mut dyn crate::storage::Tx,
+) -> Result<Option<Catalogue>, ServerError> {
+    let Some(org) = tx.org()? else {
+        return Ok(None);
+    };
     Catalogue::from_json("catalogue", &org.catalogue)
+        .map(Some)
         .map_err(|e| ServerError::Internal(format!("published catalogue: {e}")))
+}
+
+/// The published catalogue; no org published is [`ServerError::NoOrg`].
+pub fn catalogue(tx: &mut dyn crate::storage::Tx) -> Result<Catalogue, ServerError> {
+    published_catalogue(tx)?.ok_or(ServerError::NoOrg)
 }
 
 /// The desk's routes, merged into the server's router. `/` sends a browser to the desk.

@@ -20,7 +20,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use std::collections::HashMap;
 use xiangying_model::case::Status;
-use xiangying_model::org::{Catalogue, Roster};
+use xiangying_model::org::Roster;
 use xiangying_model::sync::scope::ReadScope;
 
 /// How many days the trends cover.
@@ -98,9 +98,7 @@ pub fn load(
         };
         let cats = index::daily(tx, &recent, GroupBy::Category)?;
         let grids = index::daily(tx, &recent, GroupBy::Grid)?;
-        let catalogue = tx
-            .org()?
-            .and_then(|o| Catalogue::from_json("catalogue", &o.catalogue).ok());
+        let catalogue = super::published_catalogue(tx)?;
         Ok((
             [today_new, open, overdue, closed_today],
             cats,

@@ -5,9 +5,8 @@
 //! - `page_one_community`: what `GET /desk/map?community=…&state=all` does on the server,
 //!   end to end below HTTP: the pins loaded through the case index
 //!   (`desk::index::pins`, capped at `desk::map::MAX_PINS`) from the embedded SQLite store
-//!   holding the 100,000 cases as a push stores them, and the whole page rendered. Until the
-//!   case index lands (branch wip-map carries a stub that returns no pin) this measures the
-//!   empty map only: rerun it after the merge.
+//!   holding the 100,000 cases as a push stores them (indexed as the server indexes a store
+//!   written before the desk), and the whole page rendered.
 //! - `render_one_community_capped`: the page rendered with the community's first `MAX_PINS`
 //!   cases made into pins straight from the generated documents (no store), each placed in
 //!   its grid (the generated cases all sit at the street's centre): the page's weight and

@@ -436,7 +436,7 @@ fn a_store_written_before_the_index_is_indexed_when_opened() {
     let (a, b) = raise(&s);
     let before = s.list("center", &q());
     assert_eq!(before.total, 2);
-    // What a store written before migration 4 (5 after the merge) holds: no index rows and
+    // What a store written before migration 6 (the desk index) holds: no index rows and
     // no recorded index version.
     let db = rusqlite::Connection::open(data.join(crate::storage::sqlite::DB_FILE)).unwrap();
     db.execute_batch(

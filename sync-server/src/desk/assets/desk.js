@@ -84,7 +84,7 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// ---- 地图 (map part): pan and zoom the map by its viewBox; pins stay links (Tab, Enter) ----
+// ---- 地图 (map): pan and zoom the map by its viewBox; pins stay links (Tab, Enter) ----
 (function () {
   const svg = document.getElementById("desk-map");
   if (!svg) return;

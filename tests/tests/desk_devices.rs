@@ -1,7 +1,8 @@
 //! The desk's devices page and device status reports (decision 0041) end to end: what real
-//! devices report with their syncs lands in the server's device status on both backends; hostile report headers are
-//! ignored without refusing the sync; a desk revoke shuts a real device out; a community's
-//! printed enrolment cards each enrol a real device through the core's link parser.
+//! devices report with their syncs lands in the server's device status on both backends;
+//! hostile report headers are ignored without refusing the sync; a desk revoke shuts a real
+//! device out; a community's printed enrolment cards each enrol a real device through the
+//! core's link parser.
 
 use xiangying_core::NewReport;
 use xiangying_core::org::sample;

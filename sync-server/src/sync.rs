@@ -204,7 +204,7 @@ fn push_case(
             "case {case_id}: the changes depend on changes the server does not hold; push the whole document"
         )));
     }
-    let incoming = after.changes_since(&heads_before);
+    let incoming = after.actors_since(&heads_before);
     if incoming.is_empty() {
         // A retry of changes the server already holds: nothing new in the feed.
         tx.set_device_case(&ctx.device.id, case_id, 0)?;
@@ -218,8 +218,12 @@ fn push_case(
         case_id: case_id.to_string(),
         reason,
     };
-    for c in &incoming {
-        let actor = ActorHex::from(c.actor.to_hex_string());
+    let mut owners_checked = std::collections::HashSet::new();
+    for actor in &incoming {
+        if !owners_checked.insert(actor) {
+            continue;
+        }
+        let actor = ActorHex::from(actor.to_hex_string());
         match tx.actor_owner(&actor)? {
             // A re-delivery brings back other devices' changes: their actors stay theirs.
             Some(owner) if owner != ctx.device.id && !ctx.redelivery => {
@@ -268,7 +272,7 @@ fn push_case(
         &accepted.access,
         &accepted.photos,
     )?;
-    crate::desk::index::update(tx, Some(ctx.roster), &after)?;
+    crate::desk::index::update(tx, Some(ctx.roster), &after, accepted.case.as_deref())?;
     tx.set_device_case(&ctx.device.id, case_id, 0)?;
     Ok(accepted.access)
 }

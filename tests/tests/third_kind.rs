@@ -107,6 +107,7 @@ impl SyncedKind for Notice {
             },
             access: keys,
             photos: Vec::new(),
+            case: None,
         })
     }
 }

@@ -6,12 +6,16 @@
 //! registered without a device index is stored as its document alone and read back whole with
 //! [`Device::document`].
 
+use super::CaseView;
 use super::Device;
+use super::patrols::patrol_state;
+use super::view_of;
 use crate::case::CaseDoc;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::patrol::PatrolDoc;
-use crate::store::{DocBytes, DocWrite, Origin};
+use crate::patrol::{PatrolFacts, PatrolState};
+use crate::store::{CaseWrite, DocBytes, DocWrite, Origin, PatrolWrite, RemoteWrite};
 use crate::sync::kind::SyncedKind;
 use crate::sync::synced::SyncedDoc;
 
@@ -20,20 +24,53 @@ impl Device {
     /// document of any kind. Known changes are ignored, so applying the same bytes twice
     /// changes nothing.
     pub fn apply_remote(&self, id: &str, bytes: &[u8]) -> Result<()> {
+        self.apply_remote_page(&[(id, bytes)])
+    }
+
+    /// [`Device::apply_remote`] for every document of one answer of the server, stored in
+    /// one transaction (all of them or, on the first bad one, none), so a page of the feed
+    /// costs one commit. A document named twice (the server sends each once) starts another
+    /// transaction, so that its second bytes apply to what its first stored.
+    pub(crate) fn apply_remote_page(&self, items: &[(&str, &[u8])]) -> Result<()> {
+        let mut taken = Vec::with_capacity(items.len());
+        let mut ids = std::collections::HashSet::new();
+        for (id, bytes) in items {
+            if !ids.insert(*id) {
+                self.store_taken(&taken)?;
+                taken.clear();
+                ids.clear();
+                ids.insert(*id);
+            }
+            if let Some(t) = self.take_in(id, bytes)? {
+                taken.push(t);
+            }
+        }
+        self.store_taken(&taken)
+    }
+
+    fn store_taken(&self, taken: &[Taken]) -> Result<()> {
+        let now = self.now();
+        let writes: Vec<RemoteWrite<'_>> = taken.iter().map(|t| t.write(now)).collect();
+        self.store.write_remote(&writes)
+    }
+
+    /// Loads or builds the document `bytes` belong to and applies them; `None` when they
+    /// bring nothing new.
+    fn take_in(&self, id: &str, bytes: &[u8]) -> Result<Option<Taken>> {
         let corrupt = |e: crate::document::DocError| Error::InvalidInput {
             field: "bytes",
             problem: format!("not a valid change for document {id}: {e}"),
         };
-        if self.store.has_case(id)? {
+        let (doc, bytes, kind) = if self.store.has_case(id)? {
             let mut doc = self.store.load_synced(id, &self.actor)?;
             let before = doc.heads();
             doc.apply(bytes).map_err(corrupt)?;
             // Changes whose dependencies have not arrived yet are queued by automerge; the raw
             // bytes are kept so that they apply once the rest arrives, even after a restart.
             if doc.heads() == before && doc.missing_deps().is_empty() {
-                return Ok(());
+                return Ok(None);
             }
-            self.store_synced(id, &doc, bytes, DocBytes::Changes, Origin::Remote)
+            (doc, bytes.to_vec(), DocBytes::Changes)
         } else {
             let mut doc = SyncedDoc::from_remote(bytes, &self.actor).map_err(corrupt)?;
             let doc_id = doc.id().map_err(corrupt)?;
@@ -44,33 +81,17 @@ impl Device {
                 });
             }
             let snapshot = doc.save();
-            self.store_synced(id, &doc, &snapshot, DocBytes::Whole, Origin::Remote)
-        }
-    }
-
-    /// Stores a document write with the index rows of its kind: cases and patrols have
-    /// their own; any other kind is its document alone.
-    fn store_synced(
-        &self,
-        id: &str,
-        doc: &SyncedDoc,
-        bytes: &[u8],
-        kind: DocBytes,
-        origin: Origin,
-    ) -> Result<()> {
-        if let Some(case) = doc.downcast_ref::<CaseDoc>() {
-            return self.write(case, bytes, kind, origin, &[], self.now());
-        }
-        if let Some(patrol) = doc.downcast_ref::<PatrolDoc>() {
-            return self.store_patrol(patrol, bytes, kind, origin, None);
-        }
-        self.store.write_doc(&DocWrite {
-            id,
-            bytes,
-            kind,
-            origin,
-            now: self.now(),
-        })
+            (doc, snapshot, DocBytes::Whole)
+        };
+        let what = if let Some(case) = doc.downcast_ref::<CaseDoc>() {
+            Kind::Case(view_of(case)?)
+        } else if let Some(patrol) = doc.downcast_ref::<PatrolDoc>() {
+            let (facts, state) = patrol_state(patrol)?;
+            Kind::Patrol(facts, state)
+        } else {
+            Kind::Doc(id.to_string())
+        };
+        Ok(Some(Taken { what, bytes, kind }))
     }
 
     /// Stores a new document of a kind with no device index (made here with
@@ -111,5 +132,49 @@ impl Device {
     /// A stored document of any kind, whole.
     pub fn document(&self, id: &str) -> Result<SyncedDoc> {
         self.store.load_synced(id, &self.actor)
+    }
+}
+
+/// A document taken in from the server, ready to store.
+struct Taken {
+    what: Kind,
+    /// The bytes to store: the received changes, or the whole document when it is new here.
+    bytes: Vec<u8>,
+    kind: DocBytes,
+}
+
+/// What a taken-in document indexes as.
+enum Kind {
+    Case(CaseView),
+    Patrol(PatrolFacts, PatrolState),
+    Doc(String),
+}
+
+impl Taken {
+    /// Its write, for [`crate::store::Store::write_remote`].
+    fn write(&self, now: i64) -> RemoteWrite<'_> {
+        let doc = |id| DocWrite {
+            id,
+            bytes: &self.bytes,
+            kind: self.kind,
+            origin: Origin::Remote,
+            now,
+        };
+        match &self.what {
+            Kind::Case(view) => RemoteWrite::Case(CaseWrite {
+                doc: doc(&view.facts.id),
+                facts: &view.facts,
+                state: &view.state,
+                number: view.number.as_deref(),
+                uploads: &[],
+            }),
+            Kind::Patrol(facts, state) => RemoteWrite::Patrol(PatrolWrite {
+                doc: doc(&facts.id),
+                facts,
+                state,
+                packed_upto: None,
+            }),
+            Kind::Doc(id) => RemoteWrite::Doc(doc(id)),
+        }
     }
 }

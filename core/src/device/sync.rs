@@ -398,9 +398,14 @@ impl Device {
                 report.pushed += entries.iter().filter(|e| e.seq <= seq).count() as u64;
             }
             self.redelivery_done_if_drained()?;
-            for item in &resp.feed {
-                let id = item.case_id.to_string();
-                self.apply_remote(&id, &item.bytes)?;
+            let ids: Vec<String> = resp.feed.iter().map(|i| i.case_id.to_string()).collect();
+            let page: Vec<(&str, &[u8])> = ids
+                .iter()
+                .zip(&resp.feed)
+                .map(|(id, item)| (id.as_str(), item.bytes.as_slice()))
+                .collect();
+            self.apply_remote_page(&page)?;
+            for id in ids {
                 report.pulled += 1;
                 if changed.insert(id.clone()) {
                     report.changed.push(id);

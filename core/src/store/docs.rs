@@ -1,6 +1,7 @@
 //! Synced documents (cases and patrols) on disk: a compacted snapshot per document plus the
 //! incremental changes written since, folded into a new snapshot by compaction.
 
+use super::Cached;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::sync::synced::SyncedDoc;
@@ -117,10 +118,10 @@ pub fn compact(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<bool
         Err(e) => return Err(e),
     };
     let snapshot = doc.save();
-    conn.execute(
+    conn.exec(
         "UPDATE docs SET snapshot = ?2, pending_changes = 0 WHERE case_id = ?1",
         params![case_id, snapshot],
     )?;
-    conn.execute("DELETE FROM doc_changes WHERE case_id = ?1", [case_id])?;
+    conn.exec("DELETE FROM doc_changes WHERE case_id = ?1", [case_id])?;
     Ok(true)
 }

@@ -1,5 +1,6 @@
 //! Small device settings in the `meta` table.
 
+use super::Cached;
 use crate::error::Result;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -12,7 +13,7 @@ pub fn get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
 
 /// Writes one setting.
 pub fn set(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         params![key, value],

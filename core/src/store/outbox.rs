@@ -1,6 +1,7 @@
 //! The outbox: change bytes made on this device that no server has acknowledged yet. An entry
 //! is written in the same transaction as the change itself and removed only on acknowledgement.
 
+use super::Cached;
 use crate::error::Result;
 use rusqlite::{Connection, params};
 
@@ -47,12 +48,12 @@ pub fn ack(conn: &Connection, seqs: &[i64]) -> Result<()> {
 
 /// Removes every entry up to and including `seq`.
 pub fn ack_through(conn: &Connection, seq: i64) -> Result<()> {
-    conn.execute("DELETE FROM outbox WHERE seq <= ?1", [seq])?;
+    conn.exec("DELETE FROM outbox WHERE seq <= ?1", [seq])?;
     Ok(())
 }
 
 /// How many entries wait.
 pub fn len(conn: &Connection) -> Result<u64> {
-    let n: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+    let n: i64 = conn.row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
     Ok(n.unsigned_abs())
 }

@@ -2,6 +2,7 @@
 //! written in the transaction that adds the reference, and removed only when the server
 //! confirms it has the whole file, so a photo is never left behind.
 
+use super::Cached;
 use crate::error::Result;
 use rusqlite::{Connection, params};
 
@@ -47,12 +48,12 @@ pub fn pending(conn: &Connection, limit: u32) -> Result<Vec<Upload>> {
 
 /// How many photo files wait to upload.
 pub fn len(conn: &Connection) -> Result<u64> {
-    let n: i64 = conn.query_row("SELECT COUNT(*) FROM uploads", [], |r| r.get(0))?;
+    let n: i64 = conn.row("SELECT COUNT(*) FROM uploads", [], |r| r.get(0))?;
     Ok(n.unsigned_abs())
 }
 
 /// Removes an entry.
 pub fn done(conn: &Connection, hash: &str) -> Result<()> {
-    conn.execute("DELETE FROM uploads WHERE hash = ?1", [hash])?;
+    conn.exec("DELETE FROM uploads WHERE hash = ?1", [hash])?;
     Ok(())
 }

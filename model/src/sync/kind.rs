@@ -105,6 +105,10 @@ pub struct Accepted {
     pub access: Vec<AccessKey>,
     /// The photo files (and thumbnails) it references, by hash.
     pub photos: Vec<PhotoHash>,
+    /// For a case, its facts and the state they fold to, as judged: the server's other
+    /// indexes (the desk's) take them from here instead of reading and folding the
+    /// document again.
+    pub case: Option<Box<(crate::case::Facts, crate::case::CaseState)>>,
 }
 
 /// The columns the server lists and ranks a document by.

@@ -424,11 +424,21 @@ pub fn daily(
 }
 
 /// Re-indexes a pushed document if it is a case (patrols and other kinds are not listed at
-/// the desk). Called by `sync::push_case` right after `save_case`, in the same transaction.
-pub fn update(tx: &mut dyn Tx, roster: Option<&Roster>, doc: &SyncedDoc) -> Result<()> {
+/// the desk). Called by `sync::push_case` right after `save_case`, in the same transaction,
+/// with the facts and state the push was judged on (`folded`); without them the document is
+/// read and folded here.
+pub fn update(
+    tx: &mut dyn Tx,
+    roster: Option<&Roster>,
+    doc: &SyncedDoc,
+    folded: Option<&(Facts, CaseState)>,
+) -> Result<()> {
     let Some(case) = doc.downcast_ref::<CaseDoc>() else {
         return Ok(());
     };
+    if let Some((facts, state)) = folded {
+        return tx.put_desk_case(&row_of(roster, facts, state, case.number()));
+    }
     let corrupt =
         |e: xiangying_model::case::DocError| ServerError::Internal(format!("case index: {e}"));
     let facts = case.facts().map_err(corrupt)?;
@@ -585,7 +595,7 @@ fn index_batch(
         let doc = SyncedDoc::load(&stored.row.snapshot, &actor)
             .map_err(|e| ServerError::Internal(format!("stored case {}: {e}", stored.case_id)))?;
         if doc.downcast_ref::<CaseDoc>().is_some() {
-            update(tx, roster, &doc)?;
+            update(tx, roster, &doc, None)?;
             n += 1;
         }
     }

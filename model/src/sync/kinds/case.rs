@@ -92,6 +92,7 @@ impl SyncedKind for CaseDoc {
             },
             access: access_keys(&facts, &state),
             photos,
+            case: Some(Box::new((facts, state))),
         })
     }
 }

@@ -89,6 +89,7 @@ impl SyncedKind for PatrolDoc {
             },
             access: patrol_access_keys(&facts, &state),
             photos: Vec::new(),
+            case: None,
         })
     }
 }

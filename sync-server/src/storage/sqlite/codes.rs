@@ -1,13 +1,13 @@
 //! Enrolment codes: [`crate::storage::EnrolTx`] on the SQLite transaction.
 
-use super::SqliteTx;
+use super::{Cached, SqliteTx};
 use crate::storage::{CodeRow, EnrolTx, Result};
 use rusqlite::{OptionalExtension, params};
 use xiangying_model::ids::PersonId;
 
 impl EnrolTx for SqliteTx<'_> {
     fn insert_code(&mut self, code_hash: &str, person: &PersonId, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO codes (code_hash, person, created_at) VALUES (?1, ?2, ?3)",
             params![code_hash, person.as_str(), now],
         )?;
@@ -45,7 +45,7 @@ impl EnrolTx for SqliteTx<'_> {
     }
 
     fn revoke_code(&mut self, code_hash: &str) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.tx.exec(
             "DELETE FROM codes WHERE code_hash = ?1 AND used_at IS NULL",
             [code_hash],
         )? > 0)

@@ -1,6 +1,6 @@
 //! Desk sign-in: [`crate::storage::DeskAuthTx`] on the SQLite transaction.
 
-use super::SqliteTx;
+use super::{Cached, SqliteTx};
 use crate::storage::{DeskAuthTx, DeskLockout, DeskSessionRow, Result};
 use rusqlite::{OptionalExtension, params};
 use xiangying_model::ids::PersonId;
@@ -18,7 +18,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn set_desk_password(&mut self, person: &PersonId, phc: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO desk_passwords (person, phc, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (person) DO UPDATE SET phc = excluded.phc,
                 updated_at = excluded.updated_at",
@@ -28,7 +28,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn insert_desk_session(&mut self, token_hash: &str, row: &DeskSessionRow) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO desk_sessions (token_hash, person, created_at, last_seen, user_agent)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -62,7 +62,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn touch_desk_session(&mut self, token_hash: &str, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "UPDATE desk_sessions SET last_seen = ?2 WHERE token_hash = ?1",
             params![token_hash, now],
         )?;
@@ -70,14 +70,14 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn delete_desk_session(&mut self, token_hash: &str) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.tx.exec(
             "DELETE FROM desk_sessions WHERE token_hash = ?1",
             [token_hash],
         )? > 0)
     }
 
     fn delete_desk_sessions_of(&mut self, person: &PersonId) -> Result<u64> {
-        let n = self.tx.execute(
+        let n = self.tx.exec(
             "DELETE FROM desk_sessions WHERE person = ?1",
             [person.as_str()],
         )?;
@@ -85,7 +85,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn delete_stale_desk_sessions(&mut self, idle_before: i64, opened_before: i64) -> Result<u64> {
-        let n = self.tx.execute(
+        let n = self.tx.exec(
             "DELETE FROM desk_sessions WHERE last_seen < ?1 OR created_at < ?2",
             params![idle_before, opened_before],
         )?;
@@ -110,7 +110,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn add_desk_failure(&mut self, subject: &str) -> Result<u32> {
-        let n: i64 = self.tx.query_row(
+        let n: i64 = self.tx.row(
             "INSERT INTO desk_lockouts (subject, failures, locked_until) VALUES (?1, 1, 0)
              ON CONFLICT (subject) DO UPDATE SET failures = desk_lockouts.failures + 1
              RETURNING failures",
@@ -121,7 +121,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn lock_desk_subject(&mut self, subject: &str, until: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "UPDATE desk_lockouts SET locked_until = ?2 WHERE subject = ?1",
             params![subject, until],
         )?;
@@ -135,7 +135,7 @@ impl DeskAuthTx for SqliteTx<'_> {
     }
 
     fn insert_desk_link(&mut self, token_hash: &str, person: &PersonId, now: i64) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO desk_links (token_hash, person, created_at) VALUES (?1, ?2, ?3)",
             params![token_hash, person.as_str(), now],
         )?;

@@ -1,7 +1,7 @@
 //! The desk's case index: [`crate::storage::DeskIndexTx`] on the SQLite transaction, with the
 //! filters and orders built in [`crate::storage::desk_index`].
 
-use super::{SqliteTx, pos};
+use super::{Cached, SqliteTx, pos};
 use crate::storage::Result;
 use crate::storage::desk_index::{
     Arg, COLUMNS, DAY_EXPR, DeskIndexTx, DeskRow, GroupBy, IndexFilter, IndexSort, group_column,
@@ -49,7 +49,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeskRow> {
 
 impl DeskIndexTx for SqliteTx<'_> {
     fn put_desk_case(&mut self, d: &DeskRow) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO desk_cases (case_id, number, status, level, category, category_name,
                 grid, community, reporter, assignee, departments, deadline, created_at,
                 updated_at, closed_at, lat, lon, summary, search)
@@ -86,12 +86,12 @@ impl DeskIndexTx for SqliteTx<'_> {
                 d.search,
             ],
         )?;
-        self.tx.execute(
+        self.tx.exec(
             "DELETE FROM desk_case_departments WHERE case_id = ?1",
             [&d.case_id],
         )?;
         for dep in &d.departments {
-            self.tx.execute(
+            self.tx.exec(
                 "INSERT INTO desk_case_departments (department, case_id) VALUES (?1, ?2)
                  ON CONFLICT DO NOTHING",
                 params![dep, d.case_id],

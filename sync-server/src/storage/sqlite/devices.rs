@@ -1,6 +1,6 @@
 //! Devices and actor owners: [`crate::storage::DeviceTx`] on the SQLite transaction.
 
-use super::SqliteTx;
+use super::{Cached, SqliteTx};
 use crate::storage::{DeviceRow, DeviceTx, Result};
 use rusqlite::{OptionalExtension, params};
 use xiangying_model::ids::{ActorHex, DeviceId};
@@ -23,7 +23,7 @@ const DEVICE_COLS: &str = "id, person, name, token_hash, created_at, revoked, qu
 
 impl DeviceTx for SqliteTx<'_> {
     fn insert_device(&mut self, d: &DeviceRow) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             &format!("INSERT INTO devices ({DEVICE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
             params![
                 d.id.as_str(),
@@ -57,14 +57,14 @@ impl DeviceTx for SqliteTx<'_> {
     }
 
     fn revoke_device(&mut self, device_id: &DeviceId) -> Result<bool> {
-        Ok(self.tx.execute(
+        Ok(self.tx.exec(
             "UPDATE devices SET revoked = 1 WHERE id = ?1",
             [device_id.as_str()],
         )? > 0)
     }
 
     fn quarantine_device(&mut self, device_id: &DeviceId, reason: &str) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "UPDATE devices SET quarantined = ?2 WHERE id = ?1",
             params![device_id.as_str(), reason],
         )?;

@@ -1,7 +1,7 @@
 //! Stored documents, numbering and device holdings: [`crate::storage::DocTx`] on
 //! the SQLite transaction.
 
-use super::{SqliteTx, pos, sql_pos};
+use super::{Cached, SqliteTx, pos, sql_pos};
 use crate::storage::{
     CaseMeta, CaseRow, DocTx, NewChange, RankingEntry, Result, StoredCase, stored_access_key,
 };
@@ -136,7 +136,7 @@ impl DocTx for SqliteTx<'_> {
     }
 
     fn next_number(&mut self, key: &str) -> Result<u64> {
-        let v: i64 = self.tx.query_row(
+        let v: i64 = self.tx.row(
             "INSERT INTO counters (name, next) VALUES (?1, 2)
              ON CONFLICT (name) DO UPDATE SET next = next + 1
              RETURNING next - 1",
@@ -147,7 +147,7 @@ impl DocTx for SqliteTx<'_> {
     }
 
     fn number_taken(&mut self, key: &str, taken: u64) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO counters (name, next) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET next = max(next, excluded.next)",
             params![key, sql_pos(taken.saturating_add(1))],

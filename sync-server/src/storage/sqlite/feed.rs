@@ -1,14 +1,13 @@
 //! The change feed: [`crate::storage::FeedTx`] on the SQLite transaction.
 
-use super::{SqliteTx, pos, sql_pos};
-use crate::error::ServerError;
+use super::{Cached, SqliteTx, pos, sql_pos};
 use crate::storage::{FeedScope, FeedTx, Result};
 use rusqlite::params;
 use xiangying_model::ids::{DeviceId, DocId};
 
 impl FeedTx for SqliteTx<'_> {
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {
-        let next: i64 = self.tx.query_row(
+        let next: i64 = self.tx.row(
             "UPDATE counters SET next = next + ?1 WHERE name = 'feed' RETURNING next - ?1",
             [sql_pos(n)],
             |r| r.get(0),
@@ -45,16 +44,47 @@ impl FeedTx for SqliteTx<'_> {
             }
             FeedScope::Keys(keys) => {
                 let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-                let keys = serde_json::to_string(&keys)
-                    .map_err(|e| ServerError::Internal(e.to_string()))?;
-                let mut stmt = self.tx.prepare_cached(
-                    "SELECT ch.case_id, MIN(ch.pos) AS p FROM changes ch
-                     WHERE ch.pos > ?1 AND ch.pos <= ?2 AND EXISTS (
-                        SELECT 1 FROM case_access a, json_each(?3) k
-                        WHERE a.key = k.value AND a.case_id = ch.case_id)
-                     GROUP BY ch.case_id ORDER BY p LIMIT ?4",
-                )?;
-                let rows = stmt.query_map(params![after, upto, keys, limit], map)?;
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // Two ways to the same answer; the cheaper one is O(min(range, scope)):
+                // walking the positions in the range (a device that synced recently), or
+                // walking the cases in the scope (a device's first sync, cursor 0).
+                let any_key = (0..keys.len())
+                    .map(|i| format!("?{}", i + 4))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let range = upto.saturating_sub(after);
+                let in_scope: i64 = {
+                    let mut stmt = self.tx.prepare_cached(&format!(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM case_access
+                         WHERE key IN ({any_key}) LIMIT ?1)"
+                    ))?;
+                    let mut args: Vec<&dyn rusqlite::ToSql> = vec![&range, &range, &range];
+                    args.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
+                    stmt.query_row(args.as_slice(), |r| r.get(0))?
+                };
+                let sql = if in_scope < range {
+                    format!(
+                        "SELECT case_id, p FROM (
+                            SELECT DISTINCT a.case_id, (SELECT MIN(ch.pos) FROM changes ch
+                                WHERE ch.case_id = a.case_id AND ch.pos > ?1 AND ch.pos <= ?2) AS p
+                            FROM case_access a WHERE a.key IN ({any_key}))
+                         WHERE p IS NOT NULL ORDER BY p LIMIT ?3"
+                    )
+                } else {
+                    format!(
+                        "SELECT ch.case_id, MIN(ch.pos) AS p FROM changes ch
+                         WHERE ch.pos > ?1 AND ch.pos <= ?2 AND EXISTS (
+                            SELECT 1 FROM case_access a
+                            WHERE a.key IN ({any_key}) AND a.case_id = ch.case_id)
+                         GROUP BY ch.case_id ORDER BY p LIMIT ?3"
+                    )
+                };
+                let mut stmt = self.tx.prepare_cached(&sql)?;
+                let mut args: Vec<&dyn rusqlite::ToSql> = vec![&after, &upto, &limit];
+                args.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
+                let rows = stmt.query_map(args.as_slice(), map)?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
         }

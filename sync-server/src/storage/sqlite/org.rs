@@ -1,6 +1,6 @@
 //! The published roster and catalogue: [`crate::storage::OrgTx`] on the SQLite transaction.
 
-use super::{SqliteTx, pos};
+use super::{Cached, SqliteTx, pos};
 use crate::storage::{OrgRow, OrgTx, Result};
 use rusqlite::{OptionalExtension, params};
 
@@ -31,7 +31,7 @@ impl OrgTx for SqliteTx<'_> {
     }
 
     fn set_org(&mut self, roster: &str, catalogue: &str) -> Result<u64> {
-        let v: i64 = self.tx.query_row(
+        let v: i64 = self.tx.row(
             "INSERT INTO org (id, version, roster, catalogue) VALUES (1, 1, ?1, ?2)
              ON CONFLICT (id) DO UPDATE SET version = version + 1, roster = excluded.roster,
                 catalogue = excluded.catalogue

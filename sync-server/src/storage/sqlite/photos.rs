@@ -1,6 +1,6 @@
 //! Photo uploaders and quotas: [`crate::storage::PhotoTx`] on the SQLite transaction.
 
-use super::{SqliteTx, pos, sql_pos};
+use super::{Cached, SqliteTx, pos, sql_pos};
 use crate::storage::{PhotoTx, PhotoUploader, Result};
 use rusqlite::params;
 use xiangying_model::ids::{DeviceId, DocId, PersonId, PhotoHash};
@@ -22,7 +22,7 @@ impl PhotoTx for SqliteTx<'_> {
         bytes: u64,
         now: i64,
     ) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT OR IGNORE INTO photo_uploaders (hash, device, person, bytes, uploaded_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -50,7 +50,7 @@ impl PhotoTx for SqliteTx<'_> {
     }
 
     fn device_photo_bytes(&mut self, device: &DeviceId) -> Result<u64> {
-        let n: i64 = self.tx.query_row(
+        let n: i64 = self.tx.row(
             "SELECT COALESCE(SUM(bytes), 0) FROM photo_uploaders WHERE device = ?1",
             [device.as_str()],
             |r| r.get(0),

@@ -1,6 +1,6 @@
 //! `server_meta` and the store's counts: [`crate::storage::MetaTx`] on the SQLite transaction.
 
-use super::{SqliteTx, pos};
+use super::{Cached, SqliteTx, pos};
 use crate::storage::{MetaTx, Result};
 use rusqlite::{OptionalExtension, params};
 
@@ -15,7 +15,7 @@ impl MetaTx for SqliteTx<'_> {
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.tx.execute(
+        self.tx.exec(
             "INSERT INTO server_meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![key, value],

@@ -1,0 +1,222 @@
+//! Benchmark: the anchors' street day (`scripts/bench-anchors` runs it beside PouchDB and
+//! automerge-repo on the same machine): 150 grid workers, each the only device of its grid,
+//! record 30 reports offline with 2.33 edits each (`xiangying_tests::street_day`); then, over
+//! loopback through a counting proxy (HTTP requests and bytes both ways, heads included) to the
+//! real server on its SQLite store:
+//!
+//! 1. **push**: every device syncs once, 8 at a time (`c8`, as the anchors' fastest mode);
+//! 2. **no-op**: every device syncs again, one after another, with nothing new;
+//! 3. **pull**: a fresh second device of grid 17's worker syncs its grid (30 cases), then
+//!    fetches every photo and thumbnail of them (with photos only);
+//! 4. with `XY_BENCH_PHOTOS=1`, the same day again on a fresh server with two photos of about
+//!    250 KiB a report (each with its thumbnail), pushed the same way, and the same files sent
+//!    with curl to a sink over the same loopback (the transport's own cost).
+//!
+//! `cargo bench -p xiangying-tests --bench street_day`. Knobs: `XY_BENCH_RUNS` (default 3,
+//! medians printed), `XY_BENCH_DEVICES` (150), `XY_BENCH_REPORTS` (30), `XY_BENCH_PHOTOS`
+//! (0), `XY_BENCH_JSON` (a file the medians are written to, for `scripts/bench-anchors`).
+
+use std::sync::Mutex;
+use std::time::Instant;
+use xiangying_core::Device;
+use xiangying_server::admin;
+use xiangying_tests::counting_proxy::{CountingProxy, Counts};
+use xiangying_tests::street_day::{record_day, street, worker_id};
+use xiangying_tests::{Field, env_or};
+
+/// The device whose grid a fresh device pulls, as the anchors pull `G-17`.
+const PULLED_GRID: usize = 17;
+
+/// What one phase moved.
+#[derive(Debug, Clone, Default)]
+struct Phase {
+    wall_s: f64,
+    requests: u64,
+    up: u64,
+    down: u64,
+}
+
+impl Phase {
+    fn of(wall_s: f64, c: &Counts) -> Phase {
+        Phase {
+            wall_s,
+            requests: c.requests,
+            up: c.bytes_up,
+            down: c.bytes_down,
+        }
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "wall_s": self.wall_s,
+            "requests": self.requests,
+            "bytes_up": self.up,
+            "bytes_down": self.down,
+        })
+    }
+}
+
+/// One run's figures.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    push: Phase,
+    /// Automerge change bytes the push carried.
+    change_bytes: u64,
+    /// The no-op sync of one device: requests, bytes, and the median time over all devices.
+    noop: Phase,
+    pull: Phase,
+    pull_cases: usize,
+}
+
+/// Runs `f` for every device, `threads` at a time.
+fn each(devices: &[(usize, Device)], threads: usize, f: &(dyn Fn(usize, &Device) + Sync)) {
+    let next = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let k = {
+                        let mut n = next.lock().expect("lock");
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some((i, d)) = devices.get(k) else { break };
+                    f(*i, d);
+                }
+            });
+        }
+    });
+}
+
+/// A street of `n` devices with their day recorded offline, enrolled through `proxy`.
+fn street_with_day(
+    n: usize,
+    reports: usize,
+    photos: &(dyn Fn(usize, usize) -> Vec<Vec<u8>> + Sync),
+) -> (Field, CountingProxy, Vec<(usize, Device)>) {
+    let f = Field::new(street(n));
+    let proxy = CountingProxy::start(f.server.addr);
+    let url = proxy.url();
+    let devices: Vec<(usize, Device)> = (1..=n)
+        .map(|i| (i, enrol(&f, &worker_id(i), &url, &format!("d{i}"))))
+        .collect();
+    each(&devices, 2, &|i, d| {
+        record_day(d, i, reports, &|k| photos(i, k))
+    });
+    (f, proxy, devices)
+}
+
+/// A new device of `person` in its own folder under the field's, enrolled through `url`.
+fn enrol(f: &Field, person: &str, url: &str, folder: &str) -> Device {
+    let code = admin::issue_code(f.server.state.storage.as_ref(), person).expect("code");
+    let d = Device::open(&f.root.path().join("devices").join(folder)).expect("open");
+    d.enrol(url, &code, &format!("{person}'s phone"))
+        .expect("enrol");
+    d
+}
+
+fn run(n: usize, reports: usize) -> Run {
+    let (f, proxy, devices) = street_with_day(n, reports, &|_, _| Vec::new());
+    let change_bytes = Mutex::new(0u64);
+    eprintln!("the day is recorded on {n} devices; pushing");
+    let c0 = proxy.counts();
+    let t = Instant::now();
+    each(&devices, 8, &|_, d| {
+        let r = d.sync_now(&|_| {}).expect("push");
+        *change_bytes.lock().expect("lock") += r.change_bytes_sent;
+    });
+    let push = Phase::of(t.elapsed().as_secs_f64(), &proxy.counts().since(&c0));
+    // Nothing new: each device in turn; the figures are one device's, the time a median.
+    let mut times = Vec::new();
+    let mut quiet = Counts::default();
+    for (_, d) in &devices {
+        let c = proxy.counts();
+        let t = Instant::now();
+        d.sync_now(&|_| {}).expect("no-op");
+        times.push(t.elapsed().as_secs_f64());
+        quiet = proxy.counts().since(&c);
+    }
+    let noop = Phase {
+        wall_s: median(times),
+        ..Phase::of(0.0, &quiet)
+    };
+    // A fresh device of grid 17's worker pulls its grid.
+    let fresh = enrol(&f, &worker_id(PULLED_GRID), &proxy.url(), "fresh");
+    let c = proxy.counts();
+    let t = Instant::now();
+    fresh.sync_now(&|_| {}).expect("pull");
+    let pull = Phase::of(t.elapsed().as_secs_f64(), &proxy.counts().since(&c));
+    let pull_cases = fresh.all_cases(10_000).expect("cases").len();
+    Run {
+        push,
+        change_bytes: change_bytes.into_inner().expect("lock"),
+        noop,
+        pull,
+        pull_cases,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The run whose push wall time is the median.
+fn median_run(mut runs: Vec<Run>) -> Run {
+    runs.sort_by(|a, b| a.push.wall_s.total_cmp(&b.push.wall_s));
+    runs.swap_remove(runs.len() / 2)
+}
+
+fn main() {
+    let runs: usize = env_or("XY_BENCH_RUNS", 3);
+    let n: usize = env_or("XY_BENCH_DEVICES", 150);
+    let reports: usize = env_or("XY_BENCH_REPORTS", 30);
+    let mut all = Vec::new();
+    for k in 0..runs {
+        let r = run(n, reports);
+        println!(
+            "run {k}: push {:.3} s, {} requests, {} B up, {} B down ({} automerge B, {:.3}x); \
+             no-op {} requests, {} B, {:.1} ms; pull {} cases {:.3} s, {} requests, {} B",
+            r.push.wall_s,
+            r.push.requests,
+            r.push.up,
+            r.push.down,
+            r.change_bytes,
+            (r.push.up + r.push.down) as f64 / r.change_bytes as f64,
+            r.noop.requests,
+            r.noop.up + r.noop.down,
+            r.noop.wall_s * 1e3,
+            r.pull_cases,
+            r.pull.wall_s,
+            r.pull.requests,
+            r.pull.up + r.pull.down,
+        );
+        all.push(r);
+    }
+    let push_times: Vec<f64> = all.iter().map(|r| r.push.wall_s).collect();
+    let (lo, hi) = (
+        push_times.iter().copied().fold(f64::MAX, f64::min),
+        push_times.iter().copied().fold(0.0, f64::max),
+    );
+    let pull_median = median(all.iter().map(|r| r.pull.wall_s).collect());
+    let m = median_run(all);
+    println!(
+        "median of {runs}: push {:.3} s ({lo:.3}–{hi:.3}); pull {pull_median:.3} s",
+        m.push.wall_s
+    );
+    if let Ok(path) = std::env::var("XY_BENCH_JSON") {
+        let out = serde_json::json!({
+            "devices": n,
+            "reports_per_device": reports,
+            "runs": runs,
+            "push": m.push.json(),
+            "push_min_s": lo,
+            "push_max_s": hi,
+            "change_bytes": m.change_bytes,
+            "noop": m.noop.json(),
+            "pull": m.pull.json(),
+            "pull_cases": m.pull_cases,
+            "pull_median_s": pull_median,
+        });
+        std::fs::write(&path, serde_json::to_vec_pretty(&out).expect("json")).expect("write");
+    }
+}

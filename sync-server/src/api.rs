@@ -696,17 +696,16 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ServerError> {
         .ok_or_else(|| ServerError::BadRequest(format!("missing or invalid {name} header")))
 }
 
-/// Refuses an upload that would take the device over its photo quota.
+/// Refuses an upload that would take the device over its photo quota (`stored`: the bytes of
+/// the files it uploaded).
 fn check_quota(
     state: &AppState,
     device: &DeviceRow,
     hash: &PhotoHash,
     total: u64,
+    stored: u64,
 ) -> Result<(), ServerError> {
     let quota = state.limits.device_photo_quota_bytes;
-    let stored = with_tx(state.storage.as_ref(), |tx| {
-        tx.device_photo_bytes(&device.id)
-    })?;
     let ttl = state.limits.partial_upload_ttl();
     let this = state.blobs.partial_len(&device.id, hash, ttl)?;
     let partial = state.blobs.device_partial_bytes(&device.id)?;
@@ -733,7 +732,17 @@ async fn photo_patch(
     let st = state.clone();
     let len = body.len() as u64;
     let status = blocking(move || {
-        let may_read = authorised_photo(&st, &device, &hash)?;
+        // What the upload is checked against, read in one transaction.
+        let (may_read, referenced, stored) = with_tx(st.storage.as_ref(), |tx| {
+            if !crate::blobs::valid_hash(hash.as_str()) {
+                return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
+            }
+            Ok((
+                may_see_photo(&st, tx, &device, &hash)?,
+                photo_access::referenced_for(&st, tx, &device, &hash)?,
+                tx.device_photo_bytes(&device.id)?,
+            ))
+        })?;
         if total > st.limits.max_photo {
             return Err(ServerError::TooLarge(format!(
                 "a photo may have at most {} bytes (limit max_photo)",
@@ -743,22 +752,20 @@ async fn photo_patch(
         if may_read && st.blobs.is_complete(hash.as_str())? {
             return Ok(BlobStatus::Complete);
         }
-        let referenced = with_tx(st.storage.as_ref(), |tx| {
-            photo_access::referenced_for(&st, tx, &device, &hash)
-        })?;
         if !referenced {
             return Err(ServerError::NotFound);
         }
         let ttl = st.limits.partial_upload_ttl();
-        // A new upload sweeps the folder's expired uploads; a bucket is listed only by the
-        // scheduled clean-up (a listing of every partial upload per photo would cost requests).
+        // A new upload sweeps the folder's expired uploads, at most once a minute; a bucket
+        // is listed only by the scheduled clean-up (a listing of every partial upload per
+        // photo would cost requests).
         if offset == 0 && st.blobs.folder().is_some() {
-            let swept = st.blobs.sweep(ttl)?;
+            let swept = st.blobs.sweep_if_due(ttl)?;
             if swept > 0 {
                 tracing::info!(swept, "expired partial photo uploads removed");
             }
         }
-        check_quota(&st, &device, &hash, total)?;
+        check_quota(&st, &device, &hash, total, stored)?;
         let chunk = crate::blobs::Chunk {
             offset,
             total,

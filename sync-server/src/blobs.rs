@@ -18,6 +18,7 @@ use crate::error::ServerError;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use serde::Deserialize;
+use sha2::Digest;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -265,6 +266,19 @@ pub trait Backend: Send + Sync {
         hash: &str,
         verified: &mut dyn FnMut() -> Result<(), ServerError>,
     ) -> Result<(), ServerError>;
+    /// Stores a whole file that arrived in one chunk, its bytes already checked against the
+    /// hash: as [`Backend::write_chunk`] then [`Backend::finish`] (what this default does),
+    /// which a backend may do in fewer steps.
+    fn put_whole(
+        &self,
+        device: &str,
+        hash: &str,
+        bytes: &[u8],
+        verified: &mut dyn FnMut() -> Result<(), ServerError>,
+    ) -> Result<(), ServerError> {
+        self.write_chunk(device, hash, 0, bytes)?;
+        self.finish(device, hash, verified)
+    }
     /// Removes (unless `dry_run`) every partial upload idle for longer than `ttl`.
     fn sweep_partials(&self, ttl: Duration, dry_run: bool) -> Result<Removed, ServerError>;
     /// Every whole file held, sorted by hash.
@@ -279,6 +293,9 @@ pub trait Backend: Send + Sync {
     }
 }
 
+/// The least time between two sweeps started by uploads ([`BlobStore::sweep_if_due`]).
+const SWEEP_EVERY_SECS: u64 = 60;
+
 /// The blob store: the checks and steps both backends share, over one [`Backend`].
 #[derive(Clone)]
 pub struct BlobStore {
@@ -287,6 +304,8 @@ pub struct BlobStore {
     /// Uploads of the same file are serialised in this process; different files go in
     /// parallel (the lock is picked by the hash's first byte).
     locks: Arc<Vec<Mutex<()>>>,
+    /// When [`BlobStore::sweep_if_due`] last swept, in seconds since the epoch.
+    last_sweep: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -351,6 +370,7 @@ impl BlobStore {
             backend,
             max_bytes,
             locks: Arc::new((0..256).map(|_| Mutex::new(())).collect()),
+            last_sweep: Arc::default(),
         }
     }
 
@@ -452,20 +472,28 @@ impl BlobStore {
                 "chunk ends at {end}, past the declared length {total}"
             )));
         }
+        let mut verified = Some(verified);
+        let mut verified = || match verified.take() {
+            Some(f) => f(),
+            None => Ok(()),
+        };
+        if offset == 0 && end == total {
+            // The whole file in one chunk (most photos): checked in memory, so damaged bytes
+            // are refused before anything is written.
+            if hex::encode(sha2::Sha256::digest(chunk)) != hash.as_str() {
+                return Err(mismatch());
+            }
+            self.backend
+                .put_whole(device.as_str(), hash.as_str(), chunk, &mut verified)?;
+            return Ok(BlobStatus::Complete);
+        }
         self.backend
             .write_chunk(device.as_str(), hash.as_str(), offset, chunk)?;
         if end < total {
             return Ok(BlobStatus::Partial(end));
         }
-        let mut verified = Some(verified);
-        self.backend.finish(
-            device.as_str(),
-            hash.as_str(),
-            &mut || match verified.take() {
-                Some(f) => f(),
-                None => Ok(()),
-            },
-        )?;
+        self.backend
+            .finish(device.as_str(), hash.as_str(), &mut verified)?;
         Ok(BlobStatus::Complete)
     }
 
@@ -474,6 +502,27 @@ impl BlobStore {
     pub fn sweep(&self, ttl: Duration) -> Result<usize, ServerError> {
         let r = self.backend.sweep_partials(ttl, false)?;
         Ok(usize::try_from(r.count).unwrap_or(usize::MAX))
+    }
+
+    /// [`BlobStore::sweep`], at most once a minute (a new upload calls it: sweeping on every
+    /// one walked every device's folder for each file of a busy street's sync). Returns how
+    /// many were removed, 0 when it was not due.
+    pub fn sweep_if_due(&self, ttl: Duration) -> Result<usize, ServerError> {
+        use std::sync::atomic::Ordering;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        if now < last.saturating_add(SWEEP_EVERY_SECS)
+            || self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return Ok(0);
+        }
+        self.sweep(ttl)
     }
 
     /// Removes (unless `dry_run`) every partial upload idle for longer than `ttl`.

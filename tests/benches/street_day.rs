@@ -14,14 +14,15 @@
 //!
 //! `cargo bench -p xiangying-tests --bench street_day`. Knobs: `XY_BENCH_RUNS` (default 3,
 //! medians printed), `XY_BENCH_DEVICES` (150), `XY_BENCH_REPORTS` (30), `XY_BENCH_PHOTOS`
-//! (0), `XY_BENCH_JSON` (a file the medians are written to, for `scripts/bench-anchors`).
+//! (`1` adds the photo phase), `XY_BENCH_JSON` (a file the medians are written to, for `scripts/bench-anchors`).
 
 use std::sync::Mutex;
 use std::time::Instant;
 use xiangying_core::Device;
+use xiangying_core::photo::ProcessedPhoto;
 use xiangying_server::admin;
 use xiangying_tests::counting_proxy::{CountingProxy, Counts};
-use xiangying_tests::street_day::{record_day, street, worker_id};
+use xiangying_tests::street_day::{PhotoMaker, record_day, street, worker_id};
 use xiangying_tests::{Field, env_or};
 
 /// The device whose grid a fresh device pulls, as the anchors pull `G-17`.
@@ -91,7 +92,7 @@ fn each(devices: &[(usize, Device)], threads: usize, f: &(dyn Fn(usize, &Device)
 fn street_with_day(
     n: usize,
     reports: usize,
-    photos: &(dyn Fn(usize, usize) -> Vec<Vec<u8>> + Sync),
+    photos: &(dyn Fn(usize, usize) -> Vec<ProcessedPhoto> + Sync),
 ) -> (Field, CountingProxy, Vec<(usize, Device)>) {
     let f = Field::new(street(n));
     let proxy = CountingProxy::start(f.server.addr);
@@ -155,6 +156,100 @@ fn run(n: usize, reports: usize) -> Run {
     }
 }
 
+/// The photo phase's figures.
+#[derive(Debug, Clone, Default)]
+struct PhotoRun {
+    push: Phase,
+    photo_bytes: u64,
+    files: u64,
+    curl_wall_s: f64,
+    pull: Phase,
+    pull_files: usize,
+    /// The push's answers by HTTP status.
+    statuses: std::collections::BTreeMap<u16, u64>,
+}
+
+/// The day with two photos of about 250 KiB a report (and their thumbnails), pushed 8 at a
+/// time; the same files sent with curl; a fresh device pulling grid 17 with every file.
+fn photo_run(n: usize, reports: usize) -> PhotoRun {
+    let maker = PhotoMaker::new(256_000);
+    let (f, proxy, devices) = street_with_day(n, reports, &|i, k| {
+        vec![maker.photo(i, k, 0), maker.photo(i, k, 1)]
+    });
+    eprintln!("the day with photos is recorded on {n} devices; pushing");
+    let totals = Mutex::new((0u64, 0u64));
+    let c0 = proxy.counts();
+    let t = Instant::now();
+    each(&devices, 8, &|_, d| {
+        let r = d.sync_now(&|_| {}).expect("push with photos");
+        let mut t = totals.lock().expect("lock");
+        t.0 += r.photo_bytes_sent;
+        t.1 += r.photos_uploaded;
+    });
+    let pushed = proxy.counts().since(&c0);
+    let push = Phase::of(t.elapsed().as_secs_f64(), &pushed);
+    let (photo_bytes, files) = totals.into_inner().expect("lock");
+    let curl_wall_s = curl_baseline(&f, &devices);
+    let fresh = enrol(&f, &worker_id(PULLED_GRID), &proxy.url(), "fresh");
+    let c = proxy.counts();
+    let t = Instant::now();
+    fresh.sync_now(&|_| {}).expect("pull");
+    let mut pull_files = 0;
+    for s in fresh.all_cases(10_000).expect("cases") {
+        for p in fresh.case(&s.id).expect("case").photos {
+            fresh.fetch_photo(&p.hash).expect("photo");
+            fresh.fetch_photo(&p.thumb).expect("thumbnail");
+            pull_files += 2;
+        }
+    }
+    let pull = Phase::of(t.elapsed().as_secs_f64(), &proxy.counts().since(&c));
+    PhotoRun {
+        push,
+        photo_bytes,
+        files,
+        curl_wall_s,
+        pull,
+        pull_files,
+        statuses: pushed.statuses,
+    }
+}
+
+/// Sends every device's photo files with curl, one curl per device (its files over one
+/// connection, as PUTs), 8 devices at a time, to a sink on loopback that writes each body to
+/// a file; returns the wall time.
+fn curl_baseline(f: &Field, devices: &[(usize, Device)]) -> f64 {
+    let out = f.root.path().join("curl-sink");
+    std::fs::create_dir_all(&out).expect("sink folder");
+    let sink = xiangying_tests::sink::Sink::start(&out);
+    let t = Instant::now();
+    each(devices, 8, &|i, d| {
+        let mut cmd = std::process::Command::new("curl");
+        cmd.args(["-s", "-f", "-o", "/dev/null", "-H", "Expect:"]);
+        for file in std::fs::read_dir(d.dir().join("photos")).expect("photos") {
+            let path = file.expect("entry").path();
+            for p in walk(&path) {
+                cmd.arg("-T").arg(&p).arg(format!("{}/{i}/", sink.url()));
+            }
+        }
+        let status = cmd.status().expect("curl runs");
+        assert!(status.success(), "curl: {status}");
+    });
+    let wall = t.elapsed().as_secs_f64();
+    std::fs::remove_dir_all(&out).expect("clean sink");
+    wall
+}
+
+/// Every file under `path` (itself when it is a file).
+fn walk(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    std::fs::read_dir(path)
+        .expect("dir")
+        .flat_map(|e| walk(&e.expect("entry").path()))
+        .collect()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -203,8 +298,37 @@ fn main() {
         "median of {runs}: push {:.3} s ({lo:.3}–{hi:.3}); pull {pull_median:.3} s",
         m.push.wall_s
     );
+    let photos = (env_or("XY_BENCH_PHOTOS", 0) == 1).then(|| {
+        let p = photo_run(n, reports);
+        println!(
+            "photos: push {:.2} s, {} requests, {} B up, {} B down for {} files of {} B \
+             ({:.4}x); curl {:.2} s ({:.2}x); pull {} files {:.3} s, {} requests",
+            p.push.wall_s,
+            p.push.requests,
+            p.push.up,
+            p.push.down,
+            p.files,
+            p.photo_bytes,
+            (p.push.up + p.push.down) as f64 / p.photo_bytes as f64,
+            p.curl_wall_s,
+            p.push.wall_s / p.curl_wall_s,
+            p.pull_files,
+            p.pull.wall_s,
+            p.pull.requests,
+        );
+        println!("photos: answers by status {:?}", p.statuses);
+        serde_json::json!({
+            "push": p.push.json(),
+            "photo_bytes": p.photo_bytes,
+            "files": p.files,
+            "curl_wall_s": p.curl_wall_s,
+            "pull": p.pull.json(),
+            "pull_files": p.pull_files,
+        })
+    });
     if let Ok(path) = std::env::var("XY_BENCH_JSON") {
         let out = serde_json::json!({
+            "photos": photos,
             "devices": n,
             "reports_per_device": reports,
             "runs": runs,

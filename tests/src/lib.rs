@@ -10,6 +10,7 @@ pub mod fixtures;
 pub mod link;
 pub mod prom_text;
 pub mod proxy;
+pub mod sink;
 pub mod street_day;
 pub mod street_year;
 pub mod webdriver;

@@ -8,6 +8,7 @@
 //! docs/BENCHMARKS.md ("Against PouchDB and automerge-repo") describes the mapping.
 
 use xiangying_core::org::{Grid, Point, Roster, Scope, zhenxing};
+use xiangying_core::photo::{Encoded, ProcessedPhoto};
 use xiangying_core::{Device, NewReport};
 
 /// The grid's edge, in degrees (about 220 m north–south).
@@ -33,12 +34,16 @@ pub fn worker_id(i: usize) -> String {
 pub fn street(grids: usize) -> (String, String) {
     let mut roster = zhenxing::roster();
     let communities: Vec<String> = roster.communities.iter().map(|c| c.id.clone()).collect();
-    let per_community = grids.div_ceil(communities.len()).max(1);
+    assert!(
+        grids >= communities.len(),
+        "a street of at least {} grids (one a community)",
+        communities.len()
+    );
     roster.grids = (1..=grids)
         .map(|i| Grid {
             id: grid_id(i),
             name: format!("网格{i}"),
-            community: communities[(i - 1) / per_community].clone(),
+            community: communities[(i - 1) * communities.len() / grids].clone(),
             polygon: square(i),
         })
         .collect();
@@ -146,13 +151,16 @@ pub fn description(seed: usize, n: usize) -> String {
 }
 
 /// Records grid worker `i`'s day on `d`, offline: `reports` reports, each raised (with the
-/// photos `photos(n)` gives, camera bytes), given a note, and every third escalated.
-pub fn record_day(d: &Device, i: usize, reports: usize, photos: &dyn Fn(usize) -> Vec<Vec<u8>>) {
+/// photos `photos(n)` gives, already processed), given a note, and every third escalated.
+pub fn record_day(
+    d: &Device,
+    i: usize,
+    reports: usize,
+    photos: &dyn Fn(usize) -> Vec<ProcessedPhoto>,
+) {
     for n in 0..reports {
-        let files = photos(n);
-        let refs: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
         let id = d
-            .report_with_photos(
+            .report_with_processed_photos_for_tests(
                 &NewReport {
                     category: CATEGORY.to_string(),
                     location: inside(i, n),
@@ -160,13 +168,84 @@ pub fn record_day(d: &Device, i: usize, reports: usize, photos: &dyn Fn(usize) -
                     segment: None,
                     description: description(i, n),
                 },
-                &refs,
+                &photos(n),
             )
             .expect("report");
         d.note(&id, "已到现场查看，正在联系处理").expect("note");
         if n % 3 == 2 {
             d.escalate(&id, "需社区协调处理").expect("escalate");
         }
+    }
+}
+
+/// Distinct photos of one size, made without encoding each: a real photo and thumbnail from
+/// the photo pipeline, and copies of them that differ by a JPEG comment segment naming their
+/// device, report and place, so every file has its own hash as every camera photo does.
+pub struct PhotoMaker {
+    base: ProcessedPhoto,
+}
+
+impl PhotoMaker {
+    /// A maker whose photos are about `bytes` long (the thumbnails a few KiB): the pipeline's
+    /// output for a noise image of the size that gives it.
+    pub fn new(bytes: usize) -> PhotoMaker {
+        use xiangying_core::photo::{PhotoOptions, process};
+        // Noise comes out of the pipeline at about half a byte a pixel; two corrections
+        // bring the size within a few per cent of the target.
+        let mut pixels = bytes as f64 * 2.0;
+        let mut base = None;
+        for _ in 0..3 {
+            let width = (pixels * 4.0 / 3.0).sqrt().max(8.0) as u32;
+            let height = width * 3 / 4;
+            let mut img = image::RgbImage::new(width, height);
+            let mut state = 0x2545_f491_u32;
+            for p in img.pixels_mut() {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let b = state.to_le_bytes();
+                *p = image::Rgb([b[0], b[1], b[2]]);
+            }
+            let mut camera = std::io::Cursor::new(Vec::new());
+            image::DynamicImage::ImageRgb8(img)
+                .write_to(&mut camera, image::ImageFormat::Jpeg)
+                .expect("encode");
+            let p = process(camera.get_ref(), &PhotoOptions::default()).expect("process");
+            pixels *= bytes as f64 / p.photo.bytes.len() as f64;
+            base = Some(p);
+        }
+        PhotoMaker {
+            base: base.expect("made"),
+        }
+    }
+
+    /// Photo `k` of report `n` of device `i`.
+    pub fn photo(&self, i: usize, n: usize, k: usize) -> ProcessedPhoto {
+        let tag = format!("xiangying bench photo {i}/{n}/{k}");
+        let mut p = self.base.clone();
+        p.photo = tagged(&self.base.photo, &tag);
+        p.thumbnail = tagged(&self.base.thumbnail, &tag);
+        p
+    }
+}
+
+/// `file` with a comment segment holding `tag` right after its start-of-image marker.
+fn tagged(file: &Encoded, tag: &str) -> Encoded {
+    use sha2::{Digest, Sha256};
+    let mut bytes = Vec::with_capacity(file.bytes.len() + tag.len() + 4);
+    bytes.extend_from_slice(&file.bytes[..2]);
+    bytes.extend_from_slice(&[0xFF, 0xFE]);
+    bytes.extend_from_slice(&((tag.len() + 2) as u16).to_be_bytes());
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes.extend_from_slice(&file.bytes[2..]);
+    let sha256 = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Encoded {
+        bytes,
+        sha256,
+        ..file.clone()
     }
 }
 
@@ -181,6 +260,18 @@ mod tests {
             assert!((100..=140).contains(&len), "{len}");
         }
         assert_ne!(description(1, 1), description(1, 2));
+    }
+
+    #[test]
+    fn made_photos_are_distinct_jpegs_of_the_asked_size() {
+        let maker = PhotoMaker::new(60_000);
+        let (a, b) = (maker.photo(1, 1, 0), maker.photo(1, 1, 1));
+        assert_ne!(a.photo.sha256, b.photo.sha256);
+        assert_ne!(a.thumbnail.sha256, b.thumbnail.sha256);
+        let len = a.photo.bytes.len();
+        assert!((54_000..66_000).contains(&len), "{len}");
+        let decoded = image::load_from_memory(&a.photo.bytes).unwrap();
+        assert_eq!(decoded.width(), a.photo.width);
     }
 
     #[test]

@@ -84,10 +84,10 @@ impl Device {
             (doc, snapshot, DocBytes::Whole)
         };
         let what = if let Some(case) = doc.downcast_ref::<CaseDoc>() {
-            Kind::Case(view_of(case)?)
+            Kind::Case(Box::new(view_of(case)?))
         } else if let Some(patrol) = doc.downcast_ref::<PatrolDoc>() {
             let (facts, state) = patrol_state(patrol)?;
-            Kind::Patrol(facts, state)
+            Kind::Patrol(Box::new((facts, state)))
         } else {
             Kind::Doc(id.to_string())
         };
@@ -145,8 +145,8 @@ struct Taken {
 
 /// What a taken-in document indexes as.
 enum Kind {
-    Case(CaseView),
-    Patrol(PatrolFacts, PatrolState),
+    Case(Box<CaseView>),
+    Patrol(Box<(PatrolFacts, PatrolState)>),
     Doc(String),
 }
 
@@ -168,10 +168,10 @@ impl Taken {
                 number: view.number.as_deref(),
                 uploads: &[],
             }),
-            Kind::Patrol(facts, state) => RemoteWrite::Patrol(PatrolWrite {
-                doc: doc(&facts.id),
-                facts,
-                state,
+            Kind::Patrol(patrol) => RemoteWrite::Patrol(PatrolWrite {
+                doc: doc(&patrol.0.id),
+                facts: &patrol.0,
+                state: &patrol.1,
                 packed_upto: None,
             }),
             Kind::Doc(id) => RemoteWrite::Doc(doc(id)),

@@ -5,7 +5,9 @@
 use super::Device;
 use crate::case::{PhotoRef, PhotoStage, fold, rules};
 use crate::error::{Error, Result};
-use crate::photo::{CameraPhoto, PhotoFiles, PhotoOptions, place_or, process};
+use crate::photo::{
+    CameraPhoto, Capture, PhotoFiles, PhotoOptions, ProcessedPhoto, place_or, process,
+};
 use crate::store::{DocBytes, Origin, Upload};
 
 /// Minutes east of UTC assumed for a capture time that carries no offset: the street's zone.
@@ -28,7 +30,19 @@ impl Device {
         now: i64,
     ) -> Result<(PhotoRef, Vec<(String, u64)>)> {
         let processed = process(camera.bytes, &PhotoOptions::default())?;
-        let stored = self.photo_files().store(&processed)?;
+        self.prepare_processed(&processed, &camera.capture, stage, person, now)
+    }
+
+    /// [`Device::prepare_photo`] for a photo already processed.
+    pub(super) fn prepare_processed(
+        &self,
+        processed: &ProcessedPhoto,
+        capture: &Capture,
+        stage: PhotoStage,
+        person: &str,
+        now: i64,
+    ) -> Result<(PhotoRef, Vec<(String, u64)>)> {
+        let stored = self.photo_files().store(processed)?;
         let exif_time = processed
             .meta
             .captured_at
@@ -37,8 +51,8 @@ impl Device {
                 Some(s) => s * 1000,
                 None => (t.local.and_utc().timestamp() - LOCAL_OFFSET_MINUTES * 60) * 1000,
             });
-        let captured_at = camera.capture.taken_at.or(exif_time);
-        let place = place_or(&camera.capture, processed.meta.gps);
+        let captured_at = capture.taken_at.or(exif_time);
+        let place = place_or(capture, processed.meta.gps);
         let photo = PhotoRef {
             hash: stored.photo.sha256.clone(),
             thumb: stored.thumbnail.sha256.clone(),

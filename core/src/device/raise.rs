@@ -5,7 +5,7 @@
 
 use super::{Device, Org};
 use crate::case::{
-    Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoStage, check, fold,
+    Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoRef, PhotoStage, check, fold,
 };
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -43,6 +43,10 @@ pub struct NewRequest {
 
 const MAX_DESCRIPTION: usize = 2_000;
 
+/// Makes a report's photos, given the reporter and the report's time: each reference with the
+/// files (hash, size) to queue for upload.
+pub(super) type Photos<'a> = dyn Fn(&str, i64) -> Result<Vec<(PhotoRef, Vec<(String, u64)>)>> + 'a;
+
 impl Device {
     /// Raises a problem report and returns its case id. Checked in full before anything is
     /// written: an unknown category, a place outside the street, a role that may not report.
@@ -67,6 +71,17 @@ impl Device {
         r: &NewReport,
         photos: &[CameraPhoto<'_>],
     ) -> Result<String> {
+        self.report_prepared(r, &|person, at| {
+            photos
+                .iter()
+                .map(|camera| self.prepare_photo(camera, PhotoStage::Before, person, at))
+                .collect()
+        })
+    }
+
+    /// [`Device::report_with_camera_photos`], with the photos' references and files made by
+    /// `photos` (given the reporter and the report's time) once the report is checked.
+    pub(super) fn report_prepared(&self, r: &NewReport, photos: &Photos<'_>) -> Result<String> {
         let claim = self.claim()?;
         let org = self.org()?;
         let segment = match (&r.segment, &claim.scope) {
@@ -127,7 +142,7 @@ impl Device {
                 })?;
             Assignee::Person(chief.id.clone())
         };
-        self.raise(facts, claim, assignee, &[])
+        self.raise(facts, claim, assignee, &|_, _| Ok(Vec::new()))
     }
 
     fn raise(
@@ -135,7 +150,7 @@ impl Device {
         facts: Facts,
         claim: Claim,
         assignee: Assignee,
-        photos: &[CameraPhoto<'_>],
+        photos: &Photos<'_>,
     ) -> Result<String> {
         let person = claim.person.clone();
         let event = Event::new(facts.created_at, claim, Action::Reported { assignee });
@@ -158,9 +173,7 @@ impl Device {
                 problem: e.to_string(),
             })?;
         let mut uploads = Vec::new();
-        for camera in photos {
-            let (photo, files) =
-                self.prepare_photo(camera, PhotoStage::Before, &person, facts.created_at)?;
+        for (photo, files) in photos(&person, facts.created_at)? {
             doc.add_photo(&photo).map_err(|e| Error::InvalidInput {
                 field: "photo",
                 problem: e.to_string(),

@@ -11,6 +11,31 @@ use crate::store::{DocBytes, Origin};
 use automerge::ScalarValue;
 
 impl Device {
+    /// Raises a report with photos that were processed elsewhere (the benchmarks make
+    /// thousands of distinct files of a chosen size without decoding and encoding each one):
+    /// stored, referenced and queued for upload exactly as [`Device::report_with_photos`]
+    /// does with what the photo pipeline returns.
+    pub fn report_with_processed_photos_for_tests(
+        &self,
+        r: &crate::NewReport,
+        photos: &[crate::photo::ProcessedPhoto],
+    ) -> Result<String> {
+        self.report_prepared(r, &|person, at| {
+            photos
+                .iter()
+                .map(|p| {
+                    self.prepare_processed(
+                        p,
+                        &crate::photo::Capture::default(),
+                        crate::case::PhotoStage::Before,
+                        person,
+                        at,
+                    )
+                })
+                .collect()
+        })
+    }
+
     /// Appends an event whose action is the JSON object `action_json` (any `type`, known or
     /// not), signed by this device's person, unchecked, and queues it for sync. Returns the
     /// event id.

@@ -445,15 +445,24 @@ impl SyncClient {
         })
     }
 
-    /// Uploads `bytes` from where the server left off, chunk by chunk; returns bytes sent.
-    /// The server is asked first, so a file it already holds (the same photo on two cases, a
-    /// repeated upload) costs one small request instead of the whole file on a data plan.
+    /// Uploads `bytes` chunk by chunk; returns bytes sent. The first chunk goes without
+    /// asking, and each answer says where the server stands (done, or the offset it holds),
+    /// so a file of one chunk costs one request. When the server holds a different offset
+    /// (an upload cut off earlier, or a file it already has) it refuses the chunk with 409,
+    /// and the client asks where it stands and goes on from there
+    /// (docs/decisions/0046-photo-upload-requests.md).
     pub fn upload(&self, token: &str, hash: &str, bytes: &[u8]) -> Result<u64> {
+        /// Where the server stands after a chunk.
+        enum Stands {
+            Whole,
+            At(Option<u64>),
+        }
+        /// Times the server may say it holds no more than before before the upload gives up.
+        const MAX_ASKS: u32 = 3;
         let mut sent = 0u64;
+        let mut offset = 0u64;
+        let mut asked = 0u32;
         loop {
-            let Some(offset) = self.upload_offset(token, hash)? else {
-                return Ok(sent);
-            };
             let start = usize::try_from(offset)
                 .unwrap_or(usize::MAX)
                 .min(bytes.len());
@@ -469,14 +478,44 @@ impl SyncClient {
                     .body(chunk.clone())
                     .send()
                     .map_err(network)?;
-                ok(resp).map(|_| ())
+                let resp = ok(resp)?;
+                Ok(match resp.status() {
+                    StatusCode::ACCEPTED => Stands::At(
+                        resp.headers()
+                            .get("upload-offset")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse::<u64>().ok()),
+                    ),
+                    _ => Stands::Whole,
+                })
             });
-            match result {
-                Ok(()) => sent += chunk.len() as u64,
-                // Another attempt got further than we knew: ask again.
-                Err(Error::Rejected { status: 409, .. }) => {}
+            let next = match result {
+                Ok(stands) => {
+                    sent += chunk.len() as u64;
+                    stands
+                }
+                // The server holds another offset: ask which below.
+                Err(Error::Rejected { status: 409, .. }) => Stands::At(None),
                 Err(e) => return Err(e),
-            }
+            };
+            offset = match next {
+                Stands::Whole => return Ok(sent),
+                Stands::At(Some(n)) if n > offset => n,
+                // No offset given, or no progress: ask where the server stands.
+                Stands::At(_) => match self.upload_offset(token, hash)? {
+                    None => return Ok(sent),
+                    Some(n) if n > offset => n,
+                    Some(n) if asked < MAX_ASKS => {
+                        asked += 1;
+                        n
+                    }
+                    Some(n) => {
+                        return Err(Error::Network(format!(
+                            "the upload of photo {hash} makes no progress at byte {n}"
+                        )));
+                    }
+                },
+            };
         }
     }
 

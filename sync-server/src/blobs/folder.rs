@@ -97,14 +97,20 @@ impl Backend for FolderBackend {
         bytes: &[u8],
     ) -> Result<(), ServerError> {
         let part = self.partial_path(device, hash);
-        if let Some(dir) = part.parent() {
-            fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&part)
-            .map_err(|e| io(&part, e))?;
+        // The device's folder may be removed between making it and opening the file (a sweep
+        // removes empty folders, as the end of another upload of the device does): make it
+        // again and retry.
+        let mut tries = 0;
+        let mut f = loop {
+            if let Some(dir) = part.parent() {
+                fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+            }
+            match OpenOptions::new().create(true).append(true).open(&part) {
+                Ok(f) => break f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 3 => tries += 1,
+                Err(e) => return Err(io(&part, e)),
+            }
+        };
         f.write_all(bytes).map_err(|e| io(&part, e))?;
         f.sync_all().map_err(|e| io(&part, e))
     }
@@ -136,6 +142,44 @@ impl Backend for FolderBackend {
         }
         self.remove_empty_device_dir(device);
         Ok(())
+    }
+
+    /// Written beside the partial uploads as `<device>.<hash>` (swept like them if the
+    /// process stops half way), synced, recorded by `verified`, then renamed into place and
+    /// the folder synced: one new file and two syncs, where the chunked path makes a device
+    /// folder, syncs the chunk, reads the file back to hash it and removes the folder.
+    fn put_whole(
+        &self,
+        device: &str,
+        hash: &str,
+        bytes: &[u8],
+        verified: &mut dyn FnMut() -> Result<(), ServerError>,
+    ) -> Result<(), ServerError> {
+        let dest = self.final_path(hash);
+        if dest.exists() {
+            return verified();
+        }
+        let dir = self.partial_dir();
+        fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        let tmp = dir.join(format!("{device}.{hash}"));
+        let written = File::create(&tmp)
+            .and_then(|mut f| {
+                f.write_all(bytes)?;
+                f.sync_all()
+            })
+            .map_err(|e| io(&tmp, e));
+        if let Err(e) = written.and_then(|()| verified()) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let Some(shard) = dest.parent() else {
+            return Err(io(&dest, std::io::ErrorKind::InvalidInput.into()));
+        };
+        fs::create_dir_all(shard).map_err(|e| io(shard, e))?;
+        fs::rename(&tmp, &dest).map_err(|e| io(&dest, e))?;
+        File::open(shard)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(shard, e))
     }
 
     fn sweep_partials(&self, ttl: Duration, dry_run: bool) -> Result<Removed, ServerError> {

@@ -34,11 +34,23 @@ pub fn street(grids: usize) -> (String, String) {
     let mut roster = zhenxing::roster();
     let communities: Vec<String> = roster.communities.iter().map(|c| c.id.clone()).collect();
     let per_community = grids.div_ceil(communities.len()).max(1);
+    // Blocks of `per_community` grids a community, as the 150-grid street has always been;
+    // when blocks would leave the last communities without a grid (20 grids: blocks of 2
+    // fill 10 of 12), the grids are spread evenly instead. Every community needs a grid, so
+    // the street has at least as many grids as Zhenxing has communities.
+    let blocks_fill = (grids.max(1) - 1) / per_community + 1 == communities.len();
+    let community_of = |i: usize| {
+        if blocks_fill {
+            (i - 1) / per_community
+        } else {
+            (i - 1) * communities.len() / grids
+        }
+    };
     roster.grids = (1..=grids)
         .map(|i| Grid {
             id: grid_id(i),
             name: format!("网格{i}"),
-            community: communities[(i - 1) / per_community].clone(),
+            community: communities[community_of(i)].clone(),
             polygon: square(i),
         })
         .collect();
@@ -195,5 +207,14 @@ mod tests {
                 .count(),
             2_000
         );
+    }
+
+    #[test]
+    fn smoke_sized_streets_are_valid() {
+        for grids in [12, 20, 30, 100, 150] {
+            let (roster, _) = street(grids);
+            let r = Roster::from_json("t", &roster).unwrap();
+            assert_eq!(r.grids.len(), grids);
+        }
     }
 }

@@ -287,4 +287,13 @@ mod tests {
             2_000
         );
     }
+
+    #[test]
+    fn smoke_sized_streets_are_valid() {
+        for grids in [12, 20, 30, 100, 150] {
+            let (roster, _) = street(grids);
+            let r = Roster::from_json("t", &roster).unwrap();
+            assert_eq!(r.grids.len(), grids);
+        }
+    }
 }

@@ -180,7 +180,9 @@ def section(a, ours):
     if photos:
         p_bytes = photos["push"]["bytes_up"] + photos["push"]["bytes_down"]
         row("push with photos: wall", secs(att_seq.push_s), secs(att_c8.push_s), "(photo refs only)",
-            secs(photos["push"]["wall_s"], 2) + f"; curl {photos['curl_wall_s']:,.2f} s",
+            secs(photos["push"]["wall_s"], 2) + f"; curl {photos['curl_wall_s']:,.2f} s"
+            + (f", curl to a syncing sink {photos['curl_durable_wall_s']:,.2f} s"
+               if photos.get("curl_durable_wall_s") else ""),
             ratio(att_c8.push_s, photos["push"]["wall_s"], *faster), DASH)
         row("push with photos: wire bytes / photo bytes", num(div(att_seq.push_bytes, photo_bytes_anchor), 3),
             num(div(att_c8.push_bytes, photo_bytes_anchor), 3), DASH,
@@ -248,7 +250,15 @@ def section(a, ours):
         p_wall, curl = photos["push"]["wall_s"], photos["curl_wall_s"]
         goals += [
             goal(f"push with photos ≤ 1.2× curl's wall time ({p_wall:.2f} s vs {curl:.2f} s, "
-                 f"{p_wall / curl:.2f}×)", p_wall <= 1.2 * curl),
+                 f"{p_wall / curl:.2f}×; curl to a sink that writes without syncing)", p_wall <= 1.2 * curl),
+        ]
+        durable = photos.get("curl_durable_wall_s")
+        if durable:
+            goals.append(goal(
+                f"push with photos ≤ 1.2× curl's wall time to a sink that syncs each file, as the "
+                f"server does ({p_wall:.2f} s vs {durable:.2f} s, {p_wall / durable:.2f}×)",
+                p_wall <= 1.2 * durable))
+        goals += [
             goal(f"photo push bytes (up+down) ≤ 1.01× the photo bytes ({p_bytes / photos['photo_bytes']:.4f}×)",
                  p_bytes <= 1.01 * photos["photo_bytes"]),
         ]

@@ -10,7 +10,8 @@
 //!    fetches every photo and thumbnail of them (with photos only);
 //! 4. with `XY_BENCH_PHOTOS=1`, the same day again on a fresh server with two photos of about
 //!    250 KiB a report (each with its thumbnail), pushed the same way, and the same files sent
-//!    with curl to a sink over the same loopback (the transport's own cost).
+//!    with curl to a sink over the same loopback (the transport's own cost), once writing
+//!    each file and once also syncing each to disk, as the server does before it answers.
 //!
 //! `cargo bench -p xiangying-tests --bench street_day`. Knobs: `XY_BENCH_RUNS` (default 3,
 //! medians printed), `XY_BENCH_DEVICES` (150), `XY_BENCH_REPORTS` (30), `XY_BENCH_PHOTOS`
@@ -119,22 +120,22 @@ fn run(n: usize, reports: usize) -> Run {
     let (f, proxy, devices) = street_with_day(n, reports, &|_, _| Vec::new());
     let change_bytes = Mutex::new(0u64);
     eprintln!("the day is recorded on {n} devices; pushing");
-    let c0 = proxy.counts();
+    let c0 = settled(&proxy);
     let t = Instant::now();
     each(&devices, 8, &|_, d| {
         let r = d.sync_now(&|_| {}).expect("push");
         *change_bytes.lock().expect("lock") += r.change_bytes_sent;
     });
-    let push = Phase::of(t.elapsed().as_secs_f64(), &proxy.counts().since(&c0));
+    let push = Phase::of(t.elapsed().as_secs_f64(), &settled(&proxy).since(&c0));
     // Nothing new: each device in turn; the figures are one device's, the time a median.
     let mut times = Vec::new();
     let mut quiet = Counts::default();
     for (_, d) in &devices {
-        let c = proxy.counts();
+        let c = settled(&proxy);
         let t = Instant::now();
         d.sync_now(&|_| {}).expect("no-op");
         times.push(t.elapsed().as_secs_f64());
-        quiet = proxy.counts().since(&c);
+        quiet = settled(&proxy).since(&c);
     }
     let noop = Phase {
         wall_s: median(times),
@@ -142,10 +143,10 @@ fn run(n: usize, reports: usize) -> Run {
     };
     // A fresh device of grid 17's worker pulls its grid.
     let fresh = enrol(&f, &worker_id(PULLED_GRID), &proxy.url(), "fresh");
-    let c = proxy.counts();
+    let c = settled(&proxy);
     let t = Instant::now();
     fresh.sync_now(&|_| {}).expect("pull");
-    let pull = Phase::of(t.elapsed().as_secs_f64(), &proxy.counts().since(&c));
+    let pull = Phase::of(t.elapsed().as_secs_f64(), &settled(&proxy).since(&c));
     let pull_cases = fresh.all_cases(10_000).expect("cases").len();
     Run {
         push,
@@ -163,6 +164,8 @@ struct PhotoRun {
     photo_bytes: u64,
     files: u64,
     curl_wall_s: f64,
+    /// The same to a sink that syncs each file before answering, as the server does.
+    curl_durable_wall_s: f64,
     pull: Phase,
     pull_files: usize,
     /// The push's answers by HTTP status.
@@ -178,7 +181,7 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
     });
     eprintln!("the day with photos is recorded on {n} devices; pushing");
     let totals = Mutex::new((0u64, 0u64));
-    let c0 = proxy.counts();
+    let c0 = settled(&proxy);
     let t = Instant::now();
     each(&devices, 8, &|_, d| {
         let r = d.sync_now(&|_| {}).expect("push with photos");
@@ -186,12 +189,13 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
         t.0 += r.photo_bytes_sent;
         t.1 += r.photos_uploaded;
     });
-    let pushed = proxy.counts().since(&c0);
+    let pushed = settled(&proxy).since(&c0);
     let push = Phase::of(t.elapsed().as_secs_f64(), &pushed);
     let (photo_bytes, files) = totals.into_inner().expect("lock");
-    let curl_wall_s = curl_baseline(&f, &devices);
+    let curl_wall_s = curl_baseline(&f, &devices, false);
+    let curl_durable_wall_s = curl_baseline(&f, &devices, true);
     let fresh = enrol(&f, &worker_id(PULLED_GRID), &proxy.url(), "fresh");
-    let c = proxy.counts();
+    let c = settled(&proxy);
     let t = Instant::now();
     fresh.sync_now(&|_| {}).expect("pull");
     let mut pull_files = 0;
@@ -202,12 +206,13 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
             pull_files += 2;
         }
     }
-    let pull = Phase::of(t.elapsed().as_secs_f64(), &proxy.counts().since(&c));
+    let pull = Phase::of(t.elapsed().as_secs_f64(), &settled(&proxy).since(&c));
     PhotoRun {
         push,
         photo_bytes,
         files,
         curl_wall_s,
+        curl_durable_wall_s,
         pull,
         pull_files,
         statuses: pushed.statuses,
@@ -216,11 +221,11 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
 
 /// Sends every device's photo files with curl, one curl per device (its files over one
 /// connection, as PUTs), 8 devices at a time, to a sink on loopback that writes each body to
-/// a file; returns the wall time.
-fn curl_baseline(f: &Field, devices: &[(usize, Device)]) -> f64 {
+/// a file (and syncs it, when `durable`); returns the wall time.
+fn curl_baseline(f: &Field, devices: &[(usize, Device)], durable: bool) -> f64 {
     let out = f.root.path().join("curl-sink");
     std::fs::create_dir_all(&out).expect("sink folder");
-    let sink = xiangying_tests::sink::Sink::start(&out);
+    let sink = xiangying_tests::sink::Sink::start(&out, durable);
     let t = Instant::now();
     each(devices, 8, &|i, d| {
         let mut cmd = std::process::Command::new("curl");
@@ -248,6 +253,14 @@ fn walk(path: &std::path::Path) -> Vec<std::path::PathBuf> {
         .expect("dir")
         .flat_map(|e| walk(&e.expect("entry").path()))
         .collect()
+}
+
+/// The proxy's counts once the bytes of the last exchange are tallied (it counts a piece
+/// after relaying it, so a device may be done before its last bytes are counted); the wait
+/// is outside every timed span.
+fn settled(proxy: &CountingProxy) -> Counts {
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    proxy.counts()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -316,12 +329,18 @@ fn main() {
             p.pull.wall_s,
             p.pull.requests,
         );
-        println!("photos: answers by status {:?}", p.statuses);
+        println!(
+            "photos: curl to a sink that syncs each file {:.2} s ({:.2}x); answers by status {:?}",
+            p.curl_durable_wall_s,
+            p.push.wall_s / p.curl_durable_wall_s,
+            p.statuses
+        );
         serde_json::json!({
             "push": p.push.json(),
             "photo_bytes": p.photo_bytes,
             "files": p.files,
             "curl_wall_s": p.curl_wall_s,
+            "curl_durable_wall_s": p.curl_durable_wall_s,
             "pull": p.pull.json(),
             "pull_files": p.pull_files,
         })

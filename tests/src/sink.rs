@@ -1,8 +1,8 @@
 //! A plain HTTP/1.1 upload sink on 127.0.0.1, the other end of the benchmarks' curl baseline
 //! (`benches/street_day.rs`): each request's body (by `Content-Length`) is written to a file
-//! of its own in a folder, without checking, hashing or syncing it, and answered `201` on
-//! the same connection. What sending the files costs with nothing but the transport and a
-//! write.
+//! of its own in a folder, without checking or hashing it, and answered `201` on the same
+//! connection; a durable sink also syncs each file (`fsync`) before answering. What sending
+//! the files costs with nothing but the transport and a write.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -16,8 +16,8 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Starts a sink writing bodies into `folder`.
-    pub fn start(folder: &Path) -> Sink {
+    /// Starts a sink writing bodies into `folder`, each synced to disk first when `durable`.
+    pub fn start(folder: &Path, durable: bool) -> Sink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the sink");
         let addr = listener.local_addr().expect("sink address");
         let folder = folder.to_path_buf();
@@ -25,7 +25,7 @@ impl Sink {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (folder, next) = (folder.clone(), next.clone());
-                std::thread::spawn(move || serve(stream, &folder, &next));
+                std::thread::spawn(move || serve(stream, &folder, &next, durable));
             }
         });
         Sink { addr }
@@ -38,7 +38,7 @@ impl Sink {
 }
 
 /// Serves one connection until the client closes it.
-fn serve(stream: TcpStream, folder: &Path, next: &AtomicU64) {
+fn serve(stream: TcpStream, folder: &Path, next: &AtomicU64, durable: bool) {
     let mut out = stream.try_clone().expect("clone the stream");
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
     loop {
@@ -66,7 +66,11 @@ fn serve(stream: TcpStream, folder: &Path, next: &AtomicU64) {
             return;
         }
         let path: PathBuf = folder.join(next.fetch_add(1, Ordering::Relaxed).to_string());
-        std::fs::write(&path, &body).expect("write the body");
+        let mut file = std::fs::File::create(&path).expect("create the file");
+        file.write_all(&body).expect("write the body");
+        if durable {
+            file.sync_all().expect("sync the body");
+        }
         if out
             .write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 0\r\n\r\n")
             .is_err()

@@ -293,9 +293,6 @@ pub trait Backend: Send + Sync {
     }
 }
 
-/// The least time between two sweeps started by uploads ([`BlobStore::sweep_if_due`]).
-const SWEEP_EVERY_SECS: u64 = 60;
-
 /// The blob store: the checks and steps both backends share, over one [`Backend`].
 #[derive(Clone)]
 pub struct BlobStore {
@@ -304,8 +301,6 @@ pub struct BlobStore {
     /// Uploads of the same file are serialised in this process; different files go in
     /// parallel (the lock is picked by the hash's first byte).
     locks: Arc<Vec<Mutex<()>>>,
-    /// When [`BlobStore::sweep_if_due`] last swept, in seconds since the epoch.
-    last_sweep: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for BlobStore {
@@ -370,7 +365,6 @@ impl BlobStore {
             backend,
             max_bytes,
             locks: Arc::new((0..256).map(|_| Mutex::new(())).collect()),
-            last_sweep: Arc::default(),
         }
     }
 
@@ -502,27 +496,6 @@ impl BlobStore {
     pub fn sweep(&self, ttl: Duration) -> Result<usize, ServerError> {
         let r = self.backend.sweep_partials(ttl, false)?;
         Ok(usize::try_from(r.count).unwrap_or(usize::MAX))
-    }
-
-    /// [`BlobStore::sweep`], at most once a minute (a new upload calls it: sweeping on every
-    /// one walked every device's folder for each file of a busy street's sync). Returns how
-    /// many were removed, 0 when it was not due.
-    pub fn sweep_if_due(&self, ttl: Duration) -> Result<usize, ServerError> {
-        use std::sync::atomic::Ordering;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let last = self.last_sweep.load(Ordering::Relaxed);
-        if now < last.saturating_add(SWEEP_EVERY_SECS)
-            || self
-                .last_sweep
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return Ok(0);
-        }
-        self.sweep(ttl)
     }
 
     /// Removes (unless `dry_run`) every partial upload idle for longer than `ttl`.

@@ -246,7 +246,21 @@ fn push_case(
     };
     let meta = index_meta(case_id, ctx.now, &accepted)?;
 
-    let all_new = after.changes_since(&heads_before);
+    // A pushed part that is one change chunk is stored as it came (its hash names the same
+    // change); the rest (a whole document for a new case, the server's own change) is
+    // encoded from the document.
+    let pushed: std::collections::HashMap<automerge::ChangeHash, &[u8]> = parts
+        .iter()
+        .filter_map(|p| {
+            // The bytes were applied already; a panic inside automerge's parser (crafted
+            // changes have caused some) only means the part is encoded again.
+            std::panic::catch_unwind(|| automerge::Change::from_bytes(p.to_vec()))
+                .ok()?
+                .ok()
+                .map(|c| (c.hash(), *p))
+        })
+        .collect();
+    let all_new = after.changes_since_known(&heads_before, &|h| pushed.get(h).map(|b| b.to_vec()));
     if all_new.iter().any(|c| c.actor == *ctx.actor) {
         // Once this instance has written with its actor, that actor is taken: a device that
         // read it in a document and pushes with it is refused like any other actor thief.

@@ -146,7 +146,18 @@ pub trait Document: Sized + Send + 'static {
     /// The changes not reachable from `heads` (all of them for empty heads), in causal order,
     /// each with its author actor and its raw bytes.
     fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<RawChange> {
-        changes_since(self.automerge_mut(), heads)
+        changes_since(self.automerge_mut(), heads, &|_| None)
+    }
+
+    /// [`Document::changes_since`], taking a change's bytes from `known` (by its hash) when it
+    /// has them: the server stores a pushed change as it arrived instead of encoding (and
+    /// compressing) it again.
+    fn changes_since_known(
+        &mut self,
+        heads: &[ChangeHash],
+        known: &dyn Fn(&ChangeHash) -> Option<Vec<u8>>,
+    ) -> Vec<RawChange> {
+        changes_since(self.automerge_mut(), heads, known)
     }
 
     /// The actor of each change not reachable from `heads`, in order, repeats kept: what

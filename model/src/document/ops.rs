@@ -54,12 +54,16 @@ pub(crate) fn canonical_save(doc: &mut AutoCommit) -> Result<Vec<u8>, DocError> 
 }
 
 /// The changes of `doc` not reachable from `heads`, in causal order, with their actors.
-pub(crate) fn changes_since(doc: &mut AutoCommit, heads: &[ChangeHash]) -> Vec<RawChange> {
+pub(crate) fn changes_since(
+    doc: &mut AutoCommit,
+    heads: &[ChangeHash],
+    known: &dyn Fn(&ChangeHash) -> Option<Vec<u8>>,
+) -> Vec<RawChange> {
     doc.get_changes(heads)
         .into_iter()
         .map(|mut c| RawChange {
             actor: c.actor_id().clone(),
-            bytes: c.bytes().to_vec(),
+            bytes: known(&c.hash()).unwrap_or_else(|| c.bytes().to_vec()),
         })
         .collect()
 }

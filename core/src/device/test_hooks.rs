@@ -1,7 +1,8 @@
-//! Hooks for the mixed-version suites (cargo feature `test-hooks`, never in the app): this
-//! build plays a device of the next layout, which writes actions and root keys this build
-//! does not know. Everything goes through the ordinary write path: the store, its index
-//! tables and the outbox.
+//! Hooks for the mixed-version suites and the benchmarks (cargo feature `test-hooks`, never
+//! in the app): this build plays a device of the next layout, which writes actions and root
+//! keys this build does not know, and raises reports with photos processed elsewhere.
+//! Everything goes through the ordinary write path: the store, its index tables and the
+//! outbox.
 
 use super::Device;
 use crate::case::{Action, Event};

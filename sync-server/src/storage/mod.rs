@@ -561,23 +561,28 @@ mod tests {
         );
     }
 
-    #[test]
-    fn feed_scope_all_lists_every_document_and_empty_keys_none() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        let meta = CaseMeta {
-            case_id: "c".into(),
+    /// The index columns of a reported case in `grid`.
+    fn test_meta(case_id: &str, grid: &str) -> CaseMeta {
+        CaseMeta {
+            case_id: case_id.into(),
             number: None,
             status: "reported".into(),
             level: "grid".into(),
-            grid: "g".into(),
+            grid: grid.into(),
             community: "cm".into(),
             reporter: "p".into(),
             category: "x".into(),
             created_at: 0,
             received_at: 0,
             ranking: None,
-        };
+        }
+    }
+
+    #[test]
+    fn feed_scope_all_lists_every_document_and_empty_keys_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let meta = test_meta("c", "g");
         let change = NewChange {
             bytes: vec![1],
             device: None,
@@ -618,19 +623,7 @@ mod tests {
         with_tx(&storage, |tx| {
             for round in 0..3 {
                 for i in 0..40 {
-                    let meta = CaseMeta {
-                        case_id: format!("c{i:02}").into(),
-                        number: None,
-                        status: "reported".into(),
-                        level: "grid".into(),
-                        grid: grid(i),
-                        community: "cm".into(),
-                        reporter: "p".into(),
-                        category: "x".into(),
-                        created_at: 0,
-                        received_at: 0,
-                        ranking: None,
-                    };
+                    let meta = test_meta(&format!("c{i:02}"), &grid(i));
                     let change = NewChange {
                         bytes: vec![round],
                         device: None,

@@ -54,16 +54,20 @@ impl FeedTx for SqliteTx<'_> {
                     .map(|i| format!("?{}", i + 4))
                     .collect::<Vec<_>>()
                     .join(", ");
+                // One set of arguments for both statements: ?1 after, ?2 upto, ?3 limit, then
+                // the keys (the count leaves ?3 unused). The count stops at the range's length
+                // (?2 - ?1), so choosing costs no more than the cheaper walk.
+                let mut args: Vec<&dyn rusqlite::ToSql> = vec![&after, &upto, &limit];
+                args.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
                 let range = upto.saturating_sub(after);
-                let in_scope: i64 = {
-                    let mut stmt = self.tx.prepare_cached(&format!(
+                let in_scope: i64 = self.tx.row(
+                    &format!(
                         "SELECT COUNT(*) FROM (SELECT 1 FROM case_access
-                         WHERE key IN ({any_key}) LIMIT ?1)"
-                    ))?;
-                    let mut args: Vec<&dyn rusqlite::ToSql> = vec![&range, &range, &range];
-                    args.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
-                    stmt.query_row(args.as_slice(), |r| r.get(0))?
-                };
+                         WHERE key IN ({any_key}) LIMIT ?2 - ?1)"
+                    ),
+                    args.as_slice(),
+                    |r| r.get(0),
+                )?;
                 let sql = if in_scope < range {
                     format!(
                         "SELECT case_id, p FROM (
@@ -82,8 +86,6 @@ impl FeedTx for SqliteTx<'_> {
                     )
                 };
                 let mut stmt = self.tx.prepare_cached(&sql)?;
-                let mut args: Vec<&dyn rusqlite::ToSql> = vec![&after, &upto, &limit];
-                args.extend(keys.iter().map(|k| k as &dyn rusqlite::ToSql));
                 let rows = stmt.query_map(args.as_slice(), map)?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }

@@ -1,8 +1,9 @@
 //! Target `automerge`: automerge bytes a device pushes, as the server decodes and reads them.
 //!
 //! The bytes go through what `sync-server/src/sync.rs` does with one pushed entry: the bounded
-//! scan and the strict chunk check ([`decode_check`]; the server refuses there), then either a
-//! new document built from them (`SyncedDoc::from_checked`) or the bytes applied to a fork of
+//! scan and the strict read ([`decode_check`], `received::read`; the server refuses there),
+//! then either a new document built from them (`SyncedDoc::from_preloaded` for one whole
+//! document, as the server does, else `SyncedDoc::from_checked`) or the bytes applied to a fork of
 //! a stored case and patrol (`apply_checked`), then the push judgement (facts, events,
 //! photos; patrol facts, events, track chunks), the kind's acceptance as the server runs it
 //! (`SyncedDoc::accept`: judgement, voids, number, index row), the fold, and the saved
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 use xiangying_core::case::{CaseDoc, DocError, chunks, fold};
 use xiangying_core::document::Document;
+use xiangying_core::document::received::{self, Received};
 use xiangying_core::org::{Roster, sample};
 use xiangying_core::patrol::{PatrolDoc, fold_patrol_doc};
 use xiangying_core::sync::intake::{self, Tally};
@@ -55,21 +57,25 @@ pub fn run(data: &[u8]) {
 
 /// What the server checks pushed bytes with before any lock is taken (`check_push`): the
 /// bounded scan with the default limits (inflated bytes, ops, changes), then the strict
-/// chunk check.
-pub fn decode_check(bytes: &[u8]) -> Result<(), String> {
+/// read, which loads a whole document and parses a change.
+pub fn decode_check(bytes: &[u8]) -> Result<Received<'_>, String> {
     let limits = xiangying_server::state::Limits::default().intake();
     intake::scan(bytes, &limits, &mut Tally::default()).map_err(|e| e.to_string())?;
-    chunks::check(bytes)
+    received::read(bytes)
 }
 
 fn push(bytes: &[u8]) {
     let _ = chunks::split(bytes);
-    if decode_check(bytes).is_err() {
+    let Ok(checked) = decode_check(bytes) else {
         // The server refuses the push here, before automerge builds anything.
         return;
-    }
+    };
     let actor = server_actor();
-    if let Ok(mut doc) = SyncedDoc::from_checked(bytes, &actor) {
+    let new = match checked.preloaded {
+        Some(p) => SyncedDoc::from_preloaded(*p, &actor).map(|(doc, _)| doc),
+        None => SyncedDoc::from_checked(bytes, &actor),
+    };
+    if let Ok(mut doc) = new {
         read(None, &mut doc);
     }
     for base in BASES.iter() {

@@ -5,9 +5,10 @@
 use crate::error::ServerError;
 use crate::state::Limits;
 use crate::storage::{CaseMeta, DeviceRow, FeedScope, NewChange, Result, Tx};
-use automerge::ActorId;
-use std::collections::BTreeMap;
-use xiangying_model::case::chunks;
+use automerge::{ActorId, ChangeHash};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use xiangying_model::document::received::{self, Preloaded};
 use xiangying_model::document::{DocError, Document};
 use xiangying_model::ids::{ActorHex, DeviceId, DocId, PersonId};
 use xiangying_model::org::Roster;
@@ -75,12 +76,22 @@ fn feed_scope(scope: &ReadScope) -> FeedScope<'_> {
 
 /// A push whose bytes were sized up and parsed before any lock was taken.
 pub struct CheckedPush<'a> {
-    /// The pushed bytes by document id, in push order.
-    by_case: BTreeMap<DocId, Vec<&'a [u8]>>,
+    /// The pushed parts by document id, in push order.
+    by_case: BTreeMap<DocId, Vec<Part<'a>>>,
     /// The highest outbox sequence number pushed.
     max_seq: Option<i64>,
     /// The bounds on a document's lists.
     limits: DocLimits,
+}
+
+/// One pushed part, with what reading it before the lock found (decision 0048).
+struct Part<'a> {
+    bytes: &'a [u8],
+    /// Each change chunk of the part, by its change's hash.
+    changes: Vec<(ChangeHash, &'a [u8])>,
+    /// The part loaded as a whole document, when it is one; taken by the first attempt of
+    /// the write (a retried transaction loads the bytes again).
+    preloaded: Mutex<Option<Box<Preloaded>>>,
 }
 
 /// The bounds on a document's lists, from [`Limits`].
@@ -93,18 +104,24 @@ struct DocLimits {
 
 /// Sizes up every pushed byte against the limits ([`intake::scan`]) and parses it strictly,
 /// outside any transaction: a bomb or damaged bytes are refused before anything is locked.
+/// A part that is a whole document is loaded here, and a change chunk's hash kept
+/// ([`received::read`]), so the write under the lock does not do that work again.
 pub fn check_push<'a>(limits: &Limits, changes: &'a [PushedChange]) -> Result<CheckedPush<'a>> {
     let bounds = limits.intake();
     let mut tally = Tally::default();
-    let mut by_case: BTreeMap<DocId, Vec<&[u8]>> = BTreeMap::new();
+    let mut by_case: BTreeMap<DocId, Vec<Part<'_>>> = BTreeMap::new();
     for c in changes {
         let case_id = DocId::from(c.case_id.to_string());
         intake::scan(&c.bytes, &bounds, &mut tally).map_err(|e| match e {
             IntakeError::OverLimit { limit, max } => ServerError::OverLimit { limit, max },
             IntakeError::Malformed(m) => bad(&case_id, m),
         })?;
-        chunks::check(&c.bytes).map_err(|e| bad(&case_id, e))?;
-        by_case.entry(case_id).or_default().push(&c.bytes);
+        let read = received::read(&c.bytes).map_err(|e| bad(&case_id, e))?;
+        by_case.entry(case_id).or_default().push(Part {
+            bytes: &c.bytes,
+            changes: read.changes,
+            preloaded: Mutex::new(read.preloaded),
+        });
     }
     Ok(CheckedPush {
         by_case,
@@ -169,7 +186,7 @@ fn push_case(
     tx: &mut dyn Tx,
     ctx: &Ctx<'_>,
     case_id: &DocId,
-    parts: &[&[u8]],
+    parts: &[Part<'_>],
     limits: DocLimits,
 ) -> Result<Vec<AccessKey>> {
     let row = tx.lock_case(case_id)?;
@@ -185,18 +202,37 @@ fn push_case(
         .map(|r| SyncedDoc::load(&r.snapshot, ctx.actor).map_err(stored))
         .transpose()?;
     let heads_before = before.as_mut().map(|b| b.heads()).unwrap_or_default();
+    // The new changes found so far, and the heads the rest are counted from.
+    let mut incoming = Vec::new();
+    let mut counted_from = heads_before.clone();
     let (mut after, rest) = match before.as_mut() {
         Some(b) => (b.fork(ctx.actor).map_err(stored)?, parts),
         None => {
             let (first, rest) = parts
                 .split_first()
                 .ok_or_else(|| bad(case_id, "no bytes"))?;
-            let doc = SyncedDoc::from_checked(first, ctx.actor).map_err(|e| bad(case_id, e))?;
+            let preloaded = first
+                .preloaded
+                .lock()
+                .map_err(|_| ServerError::Internal("a pushed part's lock is poisoned".into()))?
+                .take();
+            let doc = match preloaded {
+                Some(p) => {
+                    let (mut doc, changes) =
+                        SyncedDoc::from_preloaded(*p, ctx.actor).map_err(|e| bad(case_id, e))?;
+                    incoming = changes;
+                    counted_from = doc.heads();
+                    doc
+                }
+                None => {
+                    SyncedDoc::from_checked(first.bytes, ctx.actor).map_err(|e| bad(case_id, e))?
+                }
+            };
             (doc, rest)
         }
     };
     for p in rest {
-        after.apply_checked(p).map_err(|e| bad(case_id, e))?;
+        after.apply_checked(p.bytes).map_err(|e| bad(case_id, e))?;
     }
     check_lengths(&after, limits)?;
     if !after.missing_deps().is_empty() {
@@ -204,7 +240,14 @@ fn push_case(
             "case {case_id}: the changes depend on changes the server does not hold; push the whole document"
         )));
     }
-    let incoming = after.actors_since(&heads_before);
+    // A pushed change chunk is stored as it came (its hash names the same change); the rest
+    // (the changes of a whole document, the server's own) are encoded from the document.
+    let pushed: HashMap<ChangeHash, &[u8]> = parts
+        .iter()
+        .flat_map(|p| p.changes.iter().copied())
+        .collect();
+    incoming
+        .extend(after.changes_since_known(&counted_from, &|h| pushed.get(h).map(|b| b.to_vec())));
     if incoming.is_empty() {
         // A retry of changes the server already holds: nothing new in the feed.
         tx.set_device_case(&ctx.device.id, case_id, 0)?;
@@ -218,8 +261,9 @@ fn push_case(
         case_id: case_id.to_string(),
         reason,
     };
-    let mut owners_checked = std::collections::HashSet::new();
-    for actor in &incoming {
+    let mut owners_checked = HashSet::new();
+    for change in &incoming {
+        let actor = &change.actor;
         if !owners_checked.insert(actor) {
             continue;
         }
@@ -238,6 +282,7 @@ fn push_case(
             None => tx.set_actor_owner(&actor, &ctx.device.id)?,
         }
     }
+    let judged_at = after.heads();
     let accepted = {
         let mut host = ServerHost { tx: &mut *tx, ctx };
         after
@@ -245,22 +290,9 @@ fn push_case(
             .map_err(|r| refused(case_id, r))?
     };
     let meta = index_meta(case_id, ctx.now, &accepted)?;
-
-    // A pushed part that is one change chunk is stored as it came (its hash names the same
-    // change); the rest (a whole document for a new case, the server's own change) is
-    // encoded from the document.
-    let pushed: std::collections::HashMap<automerge::ChangeHash, &[u8]> = parts
-        .iter()
-        .filter_map(|p| {
-            // The bytes were applied already; a panic inside automerge's parser (crafted
-            // changes have caused some) only means the part is encoded again.
-            std::panic::catch_unwind(|| automerge::Change::from_bytes(p.to_vec()))
-                .ok()?
-                .ok()
-                .map(|c| (c.hash(), *p))
-        })
-        .collect();
-    let all_new = after.changes_since_known(&heads_before, &|h| pushed.get(h).map(|b| b.to_vec()));
+    // What the server wrote while accepting (the case number, voids).
+    let own = after.changes_since(&judged_at);
+    let all_new: Vec<_> = incoming.into_iter().chain(own).collect();
     if all_new.iter().any(|c| c.actor == *ctx.actor) {
         // Once this instance has written with its actor, that actor is taken: a device that
         // read it in a document and pushes with it is refused like any other actor thief.
@@ -269,6 +301,7 @@ fn push_case(
             tx.set_actor_owner(&actor, &DeviceId::from(format!("server:{}", ctx.instance)))?;
         }
     }
+    let snapshot = after.save();
     let changes: Vec<NewChange> = all_new
         .into_iter()
         .map(|c| NewChange {
@@ -276,7 +309,6 @@ fn push_case(
             bytes: c.bytes,
         })
         .collect();
-    let snapshot = after.save();
     let first = tx.allocate_positions(changes.len() as u64)?;
     tx.save_case(
         &meta,

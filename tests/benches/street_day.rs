@@ -57,10 +57,26 @@ impl Phase {
     }
 }
 
+/// The CPU time this process (devices, server and proxy alike) has used so far, in seconds,
+/// from `/proc/self/stat` (10 ms ticks): steadier than the wall time on a shared machine.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+}
+
 /// One run's figures.
 #[derive(Debug, Clone, Default)]
 struct Run {
     push: Phase,
+    /// CPU seconds the push used, devices, server and proxy together.
+    push_cpu_s: f64,
     /// Automerge change bytes the push carried.
     change_bytes: u64,
     /// The no-op sync of one device: requests, bytes, and the median time over all devices.
@@ -121,12 +137,15 @@ fn run(n: usize, reports: usize) -> Run {
     let change_bytes = Mutex::new(0u64);
     eprintln!("the day is recorded on {n} devices; pushing");
     let c0 = settled(&proxy);
+    let cpu = cpu_seconds();
     let t = Instant::now();
     each(&devices, 8, &|_, d| {
         let r = d.sync_now(&|_| {}).expect("push");
         *change_bytes.lock().expect("lock") += r.change_bytes_sent;
     });
-    let push = Phase::of(t.elapsed().as_secs_f64(), &settled(&proxy).since(&c0));
+    let wall = t.elapsed().as_secs_f64();
+    let push_cpu_s = cpu_seconds() - cpu;
+    let push = Phase::of(wall, &settled(&proxy).since(&c0));
     // Nothing new: each device in turn; the figures are one device's, the time a median.
     let mut times = Vec::new();
     let mut quiet = Counts::default();
@@ -150,6 +169,7 @@ fn run(n: usize, reports: usize) -> Run {
     let pull_cases = fresh.all_cases(10_000).expect("cases").len();
     Run {
         push,
+        push_cpu_s,
         change_bytes: change_bytes.into_inner().expect("lock"),
         noop,
         pull,
@@ -282,9 +302,10 @@ fn main() {
     for k in 0..runs {
         let r = run(n, reports);
         println!(
-            "run {k}: push {:.3} s, {} requests, {} B up, {} B down ({} automerge B, {:.3}x); \
+            "run {k}: push {:.3} s ({:.2} CPU s), {} requests, {} B up, {} B down ({} automerge B, {:.3}x); \
              no-op {} requests, {} B, {:.1} ms; pull {} cases {:.3} s, {} requests, {} B",
             r.push.wall_s,
+            r.push_cpu_s,
             r.push.requests,
             r.push.up,
             r.push.down,
@@ -306,9 +327,10 @@ fn main() {
         push_times.iter().copied().fold(0.0, f64::max),
     );
     let pull_median = median(all.iter().map(|r| r.pull.wall_s).collect());
+    let cpu_median = median(all.iter().map(|r| r.push_cpu_s).collect());
     let m = median_run(all);
     println!(
-        "median of {runs}: push {:.3} s ({lo:.3}–{hi:.3}); pull {pull_median:.3} s",
+        "median of {runs}: push {:.3} s ({lo:.3}–{hi:.3}), {cpu_median:.2} CPU s; pull {pull_median:.3} s",
         m.push.wall_s
     );
     let photos = (env_or("XY_BENCH_PHOTOS", 0) == 1).then(|| {
@@ -352,6 +374,7 @@ fn main() {
             "reports_per_device": reports,
             "runs": runs,
             "push": m.push.json(),
+            "push_cpu_s": m.push_cpu_s,
             "push_min_s": lo,
             "push_max_s": hi,
             "change_bytes": m.change_bytes,

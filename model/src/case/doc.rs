@@ -22,7 +22,7 @@
 use super::event::Event;
 use super::facts::{CaseKind, Facts, PhotoRef};
 use crate::document::ops::{
-    append, element_ids, entries, f64_at, new_entries, scalar_at, str_at, to_json,
+    RootScalars, append, element_ids, entries, new_entries, str_at, to_json,
 };
 pub use crate::document::{DocError, LAYOUT, RawChange};
 use crate::org::LimitClock;
@@ -88,12 +88,12 @@ impl CaseDoc {
         append(&mut self.doc, &self.photos, to_json(photo)?)
     }
 
-    /// Writes the human case number (the server does this once) and returns the change bytes.
-    pub fn set_number(&mut self, number: &str) -> Result<Vec<u8>, DocError> {
-        let heads = self.doc.get_heads();
+    /// Writes the human case number (the server does this once) as one change. The server
+    /// reads the change's bytes with the rest of what it stores, so none are made here.
+    pub fn set_number(&mut self, number: &str) -> Result<(), DocError> {
         self.doc.put(ROOT, "number", number)?;
         self.doc.commit();
-        Ok(self.doc.save_after(&heads))
+        Ok(())
     }
 
     /// The underlying automerge document, for tests that must tamper with it.
@@ -109,44 +109,44 @@ impl CaseDoc {
 
     /// The immutable facts.
     pub fn facts(&self) -> Result<Facts, DocError> {
-        let d = &self.doc;
-        let s = |k: &'static str| str_at(d, k).ok_or(DocError::Field(k));
+        let d = RootScalars::read(&self.doc);
+        let s = |k: &'static str| d.str(k).ok_or(DocError::Field(k));
         Ok(Facts {
             id: s("id")?,
             kind: CaseKind::parse(&s("kind")?).ok_or(DocError::Field("kind"))?,
             category: s("category")?,
             category_name: s("category_name")?,
-            limit_hours: match scalar_at(d, "limit_hours") {
-                Some(ScalarValue::Uint(h)) => u32::try_from(h).ok(),
-                Some(ScalarValue::Int(h)) => u32::try_from(h).ok(),
+            limit_hours: match d.scalar("limit_hours") {
+                Some(ScalarValue::Uint(h)) => u32::try_from(*h).ok(),
+                Some(ScalarValue::Int(h)) => u32::try_from(*h).ok(),
                 _ => None,
             }
             .ok_or(DocError::Field("limit_hours"))?,
-            clock: match scalar_at(d, "clock") {
+            clock: match d.scalar("clock") {
                 None => None,
                 Some(ScalarValue::Str(c)) => {
-                    Some(LimitClock::parse(&c).ok_or(DocError::Field("clock"))?)
+                    Some(LimitClock::parse(c).ok_or(DocError::Field("clock"))?)
                 }
                 Some(_) => return Err(DocError::Field("clock")),
             },
             reporter: s("reporter")?,
-            created_at: match scalar_at(d, "created_at") {
-                Some(ScalarValue::Int(t)) => Some(t),
+            created_at: match d.scalar("created_at") {
+                Some(ScalarValue::Int(t)) => Some(*t),
                 _ => None,
             }
             .ok_or(DocError::Field("created_at"))?,
-            deadline: match scalar_at(d, "deadline") {
+            deadline: match d.scalar("deadline") {
                 None => None,
-                Some(ScalarValue::Int(t)) => Some(t),
+                Some(ScalarValue::Int(t)) => Some(*t),
                 Some(_) => return Err(DocError::Field("deadline")),
             },
             location: Point {
-                lon: f64_at(d, "lon").ok_or(DocError::Field("lon"))?,
-                lat: f64_at(d, "lat").ok_or(DocError::Field("lat"))?,
+                lon: d.f64("lon").ok_or(DocError::Field("lon"))?,
+                lat: d.f64("lat").ok_or(DocError::Field("lat"))?,
             },
             grid: s("grid")?,
             community: s("community")?,
-            segment: str_at(d, "segment"),
+            segment: d.str("segment"),
             description: s("description")?,
         })
     }

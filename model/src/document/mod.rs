@@ -5,10 +5,12 @@
 //! an automerge document of the kind, and (provided for every kind alike) loading, applying
 //! received bytes, saving, forking and reading the changes since some heads. A kind says what
 //! the server does with a push to it through [`crate::sync::kind::SyncedKind`].
-//! [`ops`] holds the automerge plumbing the kinds share; [`chunks`] checks received bytes.
+//! [`ops`] holds the automerge plumbing the kinds share; [`chunks`] checks received bytes and
+//! [`received`] reads a pushed part once, before the server takes its lock.
 
 pub mod chunks;
 pub mod ops;
+pub mod received;
 
 use automerge::{ActorId, AutoCommit, AutomergeError, ChangeHash, ROOT, ReadDoc};
 use ops::{
@@ -95,6 +97,16 @@ pub trait Document: Sized + Send + 'static {
         let mut doc = AutoCommit::new().with_actor(actor.clone());
         load_received(&mut doc, bytes)?;
         Self::wrap(doc)
+    }
+
+    /// Wraps a document [`received::read`] loaded, writing with `actor`; also gives its
+    /// changes, which were read back and encoded when it was loaded.
+    fn from_preloaded(
+        preloaded: received::Preloaded,
+        actor: &ActorId,
+    ) -> Result<(Self, Vec<RawChange>), DocError> {
+        let received::Preloaded { doc, changes } = preloaded;
+        Ok((Self::wrap(doc.with_actor(actor.clone()))?, changes))
     }
 
     /// Applies saved changes or documents received from elsewhere. Unknown changes are added,

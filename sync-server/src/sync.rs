@@ -89,8 +89,8 @@ struct Part<'a> {
     bytes: &'a [u8],
     /// Each change chunk of the part, by its change's hash.
     changes: Vec<(ChangeHash, &'a [u8])>,
-    /// The part loaded as a whole document, when it is one; taken by the first attempt of
-    /// the write (a retried transaction loads the bytes again).
+    /// The part built into a document, when it can start one (a new case's push); taken by
+    /// the first attempt of the write (a retried transaction builds it from the bytes).
     preloaded: Mutex<Option<Box<Preloaded>>>,
 }
 
@@ -104,8 +104,8 @@ struct DocLimits {
 
 /// Sizes up every pushed byte against the limits ([`intake::scan`]) and parses it strictly,
 /// outside any transaction: a bomb or damaged bytes are refused before anything is locked.
-/// A part that is a whole document is loaded here, and a change chunk's hash kept
-/// ([`received::read`]), so the write under the lock does not do that work again.
+/// Each change chunk's hash is kept, and a part that can start a document is built into one
+/// here ([`received::read`]), so the write under the lock does not do that work again.
 pub fn check_push<'a>(limits: &Limits, changes: &'a [PushedChange]) -> Result<CheckedPush<'a>> {
     let bounds = limits.intake();
     let mut tally = Tally::default();
@@ -495,4 +495,100 @@ pub fn pull(
         cursor: next,
         more,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStorage;
+    use crate::storage::{Storage, with_tx};
+    use xiangying_model::case::{Action, Assignee, CaseDoc, CaseKind, Event, Facts};
+    use xiangying_model::org::sample;
+    use xiangying_model::testkit::g1_claim;
+
+    /// gw1's new report in g1, as its phone pushes it: one whole document.
+    fn new_case() -> (uuid::Uuid, Vec<u8>) {
+        let id = uuid::Uuid::now_v7();
+        let facts = Facts {
+            id: id.to_string(),
+            kind: CaseKind::Problem,
+            category: sample::LITTER.into(),
+            category_name: "垃圾满溢".into(),
+            limit_hours: 4,
+            clock: None,
+            deadline: None,
+            reporter: "gw1".into(),
+            created_at: 1,
+            location: sample::IN_G1,
+            grid: "g1".into(),
+            community: "c1".into(),
+            segment: None,
+            description: "d".into(),
+        };
+        let first = Event::new(
+            1,
+            g1_claim("gw1"),
+            Action::Reported {
+                assignee: Assignee::Person("gw1".into()),
+            },
+        );
+        let mut doc = CaseDoc::create(&ActorId::random(), &facts, &first).unwrap();
+        (id, doc.save())
+    }
+
+    #[test]
+    fn a_retried_transaction_builds_the_preloaded_document_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let roster = sample::roster().unwrap();
+        let device = DeviceRow {
+            id: DeviceId::from("dev-1"),
+            person: PersonId::from("gw1"),
+            name: "gw1's phone".into(),
+            token_hash: "00".into(),
+            created_at: 0,
+            revoked: false,
+            quarantined: None,
+        };
+        with_tx(&storage, |tx| tx.insert_device(&device)).unwrap();
+        let actor = ActorId::random();
+        let ctx = Ctx {
+            roster: &roster,
+            device: &device,
+            actor: &actor,
+            instance: "test",
+            now: 2,
+            layout: LAYOUT,
+            redelivery: false,
+        };
+        let (id, bytes) = new_case();
+        let pushed = [PushedChange {
+            seq: 1,
+            case_id: id,
+            bytes,
+        }];
+        let checked = check_push(&Limits::default(), &pushed).unwrap();
+        let case_id = DocId::from(id.to_string());
+        let preloaded =
+            |c: &CheckedPush<'_>| c.by_case[&case_id][0].preloaded.lock().unwrap().is_some();
+        assert!(preloaded(&checked), "the new case is built before the lock");
+        // The first attempt takes the preloaded document, then fails and rolls back (as a
+        // PostgreSQL serialisation failure would).
+        let failed = storage.transact(&mut |tx| {
+            push(tx, &ctx, &checked)?;
+            Err(ServerError::Conflict("serialisation failure".into()))
+        });
+        assert!(failed.is_err());
+        assert!(!preloaded(&checked));
+        assert!(with_tx(&storage, |tx| tx.case(&case_id)).unwrap().is_none());
+        // The retry builds the document from the bytes and stores the same case.
+        let stored = with_tx(&storage, |tx| push(tx, &ctx, &checked)).unwrap();
+        assert_eq!(stored.max_seq, Some(1));
+        let row = with_tx(&storage, |tx| tx.case(&case_id)).unwrap().unwrap();
+        let mut doc = SyncedDoc::load(&row.snapshot, &actor).unwrap();
+        let case = doc.downcast_ref::<CaseDoc>().unwrap();
+        assert!(case.number().is_some(), "numbered by the retry");
+        // The phone's change and the server's number, each once.
+        assert_eq!(doc.changes_since(&[]).len(), 2);
+    }
 }

@@ -172,16 +172,6 @@ pub trait Document: Sized + Send + 'static {
         changes_since(self.automerge_mut(), heads, known)
     }
 
-    /// The actor of each change not reachable from `heads`, in order, repeats kept: what
-    /// [`Document::changes_since`] gives without encoding (and compressing) every change.
-    fn actors_since(&mut self, heads: &[ChangeHash]) -> Vec<ActorId> {
-        self.automerge_mut()
-            .get_changes(heads)
-            .into_iter()
-            .map(|c| c.actor_id().clone())
-            .collect()
-    }
-
     /// A copy of the document at its current state, writing with `actor` from now on.
     fn fork(&mut self, actor: &ActorId) -> Result<Self, DocError> {
         Self::wrap(self.automerge_mut().fork().with_actor(actor.clone()))

@@ -3,18 +3,19 @@
 //!
 //! Every change chunk is parsed here and keeps its hash, so the writer stores it as it came
 //! without parsing or encoding it again. A part that can start a document (one whole
-//! document, as older phones push a new case, or changes the first of which depends on
-//! nothing, as a phone makes a new case) is also built into a document here and its changes
-//! read back, so the writer only wraps it when the case turns out to be new. Anything else
+//! document, as phones push a new case, or changes the first of which depends on nothing, a
+//! new case pushed as its changes) is also built into a document here and its changes read
+//! back, so the writer only wraps it when the case turns out to be new. Anything else
 //! (a bundle, a document among changes) is checked chunk by chunk
 //! ([`super::chunks::check`]) and applied by the writer as before.
 
 use super::RawChange;
 use super::chunks::{self, ChunkKind};
 use automerge::{AutoCommit, Change, ChangeHash, LoadOptions, OnPartialLoad, VerificationMode};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// A whole document loaded from received bytes, with its changes read back.
+/// A document built from received bytes, with its changes read back.
 pub struct Preloaded {
     /// The document, loaded strictly.
     pub(crate) doc: AutoCommit,
@@ -98,13 +99,13 @@ pub fn read(bytes: &[u8]) -> Result<Received<'_>, String> {
 /// panics on when reading them back, found by fuzzing), each change's bytes taken from
 /// `known` when it arrived as a chunk of its own, else encoded.
 fn read_back(mut doc: AutoCommit, known: &[(ChangeHash, &[u8])]) -> Result<Preloaded, String> {
+    let known: HashMap<ChangeHash, &[u8]> = known.iter().copied().collect();
     let changes = doc
         .get_changes(&[])
         .into_iter()
         .map(|mut c| {
-            let hash = c.hash();
-            let bytes = match known.iter().find(|(h, _)| *h == hash) {
-                Some((_, b)) => b.to_vec(),
+            let bytes = match known.get(&c.hash()) {
+                Some(b) => b.to_vec(),
                 None => c.bytes().to_vec(),
             };
             RawChange {

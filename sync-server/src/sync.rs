@@ -502,37 +502,15 @@ mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteStorage;
     use crate::storage::{Storage, with_tx};
-    use xiangying_model::case::{Action, Assignee, CaseDoc, CaseKind, Event, Facts};
+    use xiangying_model::case::CaseDoc;
     use xiangying_model::org::sample;
-    use xiangying_model::testkit::g1_claim;
+    use xiangying_model::testkit::{g1_facts, g1_reported};
 
     /// gw1's new report in g1, as its phone pushes it: one whole document.
     fn new_case() -> (uuid::Uuid, Vec<u8>) {
         let id = uuid::Uuid::now_v7();
-        let facts = Facts {
-            id: id.to_string(),
-            kind: CaseKind::Problem,
-            category: sample::LITTER.into(),
-            category_name: "垃圾满溢".into(),
-            limit_hours: 4,
-            clock: None,
-            deadline: None,
-            reporter: "gw1".into(),
-            created_at: 1,
-            location: sample::IN_G1,
-            grid: "g1".into(),
-            community: "c1".into(),
-            segment: None,
-            description: "d".into(),
-        };
-        let first = Event::new(
-            1,
-            g1_claim("gw1"),
-            Action::Reported {
-                assignee: Assignee::Person("gw1".into()),
-            },
-        );
-        let mut doc = CaseDoc::create(&ActorId::random(), &facts, &first).unwrap();
+        let facts = g1_facts(&id.to_string());
+        let mut doc = CaseDoc::create(&ActorId::random(), &facts, &g1_reported()).unwrap();
         (id, doc.save())
     }
 

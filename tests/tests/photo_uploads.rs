@@ -25,11 +25,17 @@ fn settled(proxy: &CountingProxy) -> Counts {
     proxy.counts()
 }
 
-#[test]
-fn a_photo_of_one_chunk_costs_one_request() {
+/// The sample street with gw1's phone enrolled through a counting proxy.
+fn gw1_behind_proxy() -> (Field, CountingProxy) {
     let mut f = Field::new(sample_org());
     let proxy = CountingProxy::start(f.server.addr);
     f.enrol_via("gw1", &proxy.url());
+    (f, proxy)
+}
+
+#[test]
+fn a_photo_of_one_chunk_costs_one_request() {
+    let (f, proxy) = gw1_behind_proxy();
     let d = f.dev("gw1");
     let id = d
         .report_with_photos(&new_report(), &[&tiny_photo(7)])
@@ -49,9 +55,7 @@ fn a_photo_of_one_chunk_costs_one_request() {
 
 #[test]
 fn an_upload_cut_off_earlier_resumes_from_what_the_server_holds() {
-    let mut f = Field::new(sample_org());
-    let proxy = CountingProxy::start(f.server.addr);
-    f.enrol_via("gw1", &proxy.url());
+    let (f, proxy) = gw1_behind_proxy();
     let d = f.dev("gw1");
     // A photo of three chunks (about 600 KB), so that part of it can be on the server.
     let maker = PhotoMaker::new(600_000);

@@ -157,7 +157,7 @@ pub(crate) fn put_root_scalar(
 
 /// The root map's scalars, read in one pass: reading many keys one `get` at a time costs a
 /// seek through the document's columns for each key, which showed in the server's push
-/// profile (decision 0047).
+/// profile (decision 0048).
 pub struct RootScalars(HashMap<String, ScalarValue>);
 
 impl RootScalars {
@@ -180,13 +180,10 @@ impl RootScalars {
 
     /// The string under `key`, as [`str_at`] reads it.
     pub fn str(&self, key: &str) -> Option<String> {
-        match self.0.get(key) {
-            Some(ScalarValue::Str(s)) => Some(s.to_string()),
-            _ => None,
-        }
+        as_string(self.0.get(key))
     }
 
-    /// The float under `key`, as [`f64_at`] reads it.
+    /// The float under `key`, if there is one.
     pub fn f64(&self, key: &str) -> Option<f64> {
         match self.0.get(key) {
             Some(ScalarValue::F64(f)) => Some(*f),
@@ -205,16 +202,13 @@ pub fn scalar_at(doc: &AutoCommit, key: &str) -> Option<ScalarValue> {
 
 /// The string under a root key, if there is one.
 pub fn str_at(doc: &AutoCommit, key: &str) -> Option<String> {
-    match scalar_at(doc, key) {
-        Some(ScalarValue::Str(s)) => Some(s.to_string()),
-        _ => None,
-    }
+    as_string(scalar_at(doc, key).as_ref())
 }
 
-/// The float under a root key, if there is one.
-pub fn f64_at(doc: &AutoCommit, key: &str) -> Option<f64> {
-    match scalar_at(doc, key) {
-        Some(ScalarValue::F64(f)) => Some(f),
+/// A scalar's text, when it is a string.
+fn as_string(value: Option<&ScalarValue>) -> Option<String> {
+    match value {
+        Some(ScalarValue::Str(s)) => Some(s.to_string()),
         _ => None,
     }
 }
@@ -227,26 +221,22 @@ pub fn entries<T: serde::de::DeserializeOwned>(
 ) -> Result<Vec<T>, DocError> {
     // One pass over the list: a `get` by index seeks from the list's start each time.
     doc.list_range(list, ..)
-        .map(|item| {
-            let text = match item.value.into_value() {
-                Value::Scalar(v) => match v.as_ref() {
-                    ScalarValue::Str(s) => s.to_string(),
-                    _ => String::new(),
-                },
-                Value::Object(_) => String::new(),
-            };
-            parse_entry(&text, item.index, what)
-        })
+        .map(|item| parse_entry(Some(item.value.into_value()), item.index, what))
         .collect()
 }
 
-/// A list entry's JSON text, parsed; `index` and `what` name it in errors.
+/// A list entry parsed from its JSON string (an entry that is not a string parses as empty
+/// text, and fails); `index` and `what` name it in errors.
 fn parse_entry<T: serde::de::DeserializeOwned>(
-    text: &str,
+    value: Option<Value<'_>>,
     index: usize,
     what: &'static str,
 ) -> Result<T, DocError> {
-    serde_json::from_str(text).map_err(|e| DocError::Entry {
+    let text = match value {
+        Some(Value::Scalar(v)) => as_string(Some(v.as_ref())).unwrap_or_default(),
+        _ => String::new(),
+    };
+    serde_json::from_str(&text).map_err(|e| DocError::Entry {
         what,
         index,
         message: e.to_string(),
@@ -260,14 +250,7 @@ fn entry_at<T: serde::de::DeserializeOwned>(
     index: usize,
     what: &'static str,
 ) -> Result<T, DocError> {
-    let text = match doc.get(list, index)? {
-        Some((Value::Scalar(v), _)) => match v.as_ref() {
-            ScalarValue::Str(s) => s.to_string(),
-            _ => String::new(),
-        },
-        _ => String::new(),
-    };
-    parse_entry(&text, index, what)
+    parse_entry(doc.get(list, index)?.map(|(v, _)| v), index, what)
 }
 
 /// The ids of a list's elements (the ops that inserted them).

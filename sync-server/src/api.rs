@@ -733,13 +733,12 @@ async fn photo_patch(
     let len = body.len() as u64;
     let status = blocking(move || {
         // What the upload is checked against, read in one transaction.
-        let (may_read, referenced, stored) = with_tx(st.storage.as_ref(), |tx| {
+        let ((may_read, referenced), stored) = with_tx(st.storage.as_ref(), |tx| {
             if !crate::blobs::valid_hash(hash.as_str()) {
                 return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
             }
             Ok((
-                may_see_photo(&st, tx, &device, &hash)?,
-                photo_access::referenced_for(&st, tx, &device, &hash)?,
+                photo_access::upload_access(&st, tx, &device, &hash)?,
                 tx.device_photo_bytes(&device.id)?,
             ))
         })?;
@@ -771,12 +770,19 @@ async fn photo_patch(
             bytes: &body,
         };
         st.blobs.append(&device.id, &hash, chunk, ttl, || {
-            let complete = st.blobs.is_complete(hash.as_str())?;
-            with_tx(st.storage.as_ref(), |tx| {
-                if complete {
-                    photo_access::adopt_legacy(tx, &hash, now())?;
-                }
-                tx.add_photo_uploader(&hash, &device.id, &device.person, total, now())
+            let uploader = photo_access::Uploader {
+                hash: hash.clone(),
+                device: device.id.clone(),
+                person: device.person.clone(),
+                bytes: total,
+                at: now(),
+                held_before: st.blobs.is_complete(hash.as_str())?,
+            };
+            // Concurrent uploads share one commit (decision 0049).
+            st.uploaders.commit(uploader, |group| {
+                with_tx(st.storage.as_ref(), |tx| {
+                    photo_access::record_uploaders(tx, group)
+                })
             })
         })
     })

@@ -24,6 +24,7 @@ pub mod device_slots;
 pub mod device_status;
 pub mod error;
 pub mod export;
+pub mod group_commit;
 pub mod listen;
 pub mod metrics;
 pub mod photo_access;

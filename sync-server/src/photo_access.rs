@@ -69,6 +69,36 @@ fn adders(
         .collect())
 }
 
+/// Who uploaded a photo file whole: recorded once the file is stored, before the device is
+/// told so. Written in groups ([`record_uploaders`] through [`crate::group_commit`]).
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    /// The file.
+    pub hash: PhotoHash,
+    /// The device that uploaded it.
+    pub device: DeviceId,
+    /// Its person.
+    pub person: PersonId,
+    /// The file's length (towards the device's quota).
+    pub bytes: u64,
+    /// When (ms).
+    pub at: i64,
+    /// Whether the server held the file before this upload: a file held without uploaders is
+    /// first given its legacy ones ([`adopt_legacy`]).
+    pub held_before: bool,
+}
+
+/// Records a group of uploaders in one transaction.
+pub fn record_uploaders(tx: &mut dyn Tx, group: &[Uploader]) -> Result<(), ServerError> {
+    for u in group {
+        if u.held_before {
+            adopt_legacy(tx, &u.hash, u.at)?;
+        }
+        tx.add_photo_uploader(&u.hash, &u.device, &u.person, u.bytes, u.at)?;
+    }
+    Ok(())
+}
+
 /// Whether some case the device may see references the file (the upload precondition, and
 /// the read rule for files stored before uploaders were recorded).
 pub fn referenced_for(
@@ -87,20 +117,50 @@ pub fn may_read(
     device: &DeviceRow,
     hash: &PhotoHash,
 ) -> Result<bool, ServerError> {
+    may_read_seeing(state, tx, device, hash, &mut None)
+}
+
+/// [`may_read`], keeping in `visible` the cases it looked up (when it did).
+fn may_read_seeing(
+    state: &AppState,
+    tx: &mut dyn Tx,
+    device: &DeviceRow,
+    hash: &PhotoHash,
+    visible: &mut Option<Vec<DocId>>,
+) -> Result<bool, ServerError> {
     let uploaders = tx.photo_uploaders(hash)?;
     if uploaders.iter().any(|u| u.device == device.id) {
         return Ok(true);
     }
+    let cases = visible.insert(visible_cases(state, tx, device, hash)?);
     if uploaders.is_empty() {
-        return referenced_for(state, tx, device, hash);
+        return Ok(!cases.is_empty());
     }
     let persons: BTreeSet<&PersonId> = uploaders.iter().map(|u| &u.person).collect();
-    for case in visible_cases(state, tx, device, hash)? {
-        if adders(tx, &case, hash)?.iter().any(|p| persons.contains(p)) {
+    for case in cases.iter() {
+        if adders(tx, case, hash)?.iter().any(|p| persons.contains(p)) {
             return Ok(true);
         }
     }
     Ok(false)
+}
+
+/// What an upload is checked against, with the cases looked up once: whether the device may
+/// read the file ([`may_read`]), and whether a case it may see references it
+/// ([`referenced_for`]).
+pub fn upload_access(
+    state: &AppState,
+    tx: &mut dyn Tx,
+    device: &DeviceRow,
+    hash: &PhotoHash,
+) -> Result<(bool, bool), ServerError> {
+    let mut visible = None;
+    let may_read = may_read_seeing(state, tx, device, hash, &mut visible)?;
+    let referenced = match visible {
+        Some(cases) => !cases.is_empty(),
+        None => referenced_for(state, tx, device, hash)?,
+    };
+    Ok((may_read, referenced))
 }
 
 /// Before the first uploader of a file stored without any is recorded: records every person

@@ -316,6 +316,9 @@ pub struct AppState {
     /// Rings the requests waiting on the wake-up channel (and, over PostgreSQL, is rung by
     /// the other instances' writes too).
     pub wake: Arc<crate::wake::Wake>,
+    /// Who uploaded which photo, written for concurrent uploads in one transaction
+    /// ([`crate::group_commit`], decision 0049).
+    pub uploaders: crate::group_commit::GroupCommit<crate::photo_access::Uploader>,
     /// The desk map's tile layer (`[desk] tile_url`), set once at start; unset: no tiles.
     pub desk_tiles: std::sync::OnceLock<crate::tiles::TileLayer>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,
@@ -353,6 +356,7 @@ impl AppState {
             restored_at: identity.restored_at,
             recovery_window_days: DEFAULT_RECOVERY_WINDOW_DAYS,
             wake,
+            uploaders: Default::default(),
             desk_tiles: std::sync::OnceLock::new(),
             roster: RwLock::new(None),
             desk_public_url: std::sync::OnceLock::new(),

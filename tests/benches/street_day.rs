@@ -10,8 +10,9 @@
 //!    fetches every photo and thumbnail of them (with photos only);
 //! 4. with `XY_BENCH_PHOTOS=1`, the same day again on a fresh server with two photos of about
 //!    250 KiB a report (each with its thumbnail), pushed the same way, and the same files sent
-//!    with curl to a sink over the same loopback (the transport's own cost), once writing
-//!    each file and once also syncing each to disk, as the server does before it answers.
+//!    with curl to a sink over the same loopback and through the same kind of counting proxy
+//!    (the transport's own cost), once writing each file and once also syncing each to disk,
+//!    as the server does before it answers.
 //!
 //! `cargo bench -p xiangying-tests --bench street_day`. Knobs: `XY_BENCH_RUNS` (default 3,
 //! medians printed), `XY_BENCH_DEVICES` (150), `XY_BENCH_REPORTS` (30), `XY_BENCH_PHOTOS`
@@ -241,11 +242,14 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
 
 /// Sends every device's photo files with curl, one curl per device (its files over one
 /// connection, as PUTs), 8 devices at a time, to a sink on loopback that writes each body to
-/// a file (and syncs it, when `durable`); returns the wall time.
+/// a file (and syncs it, when `durable`); returns the wall time. The files go through a
+/// counting proxy as the devices' do, so that both sides of the ratio pay the bench's own
+/// hop (decision 0049).
 fn curl_baseline(f: &Field, devices: &[(usize, Device)], durable: bool) -> f64 {
     let out = f.root.path().join("curl-sink");
     std::fs::create_dir_all(&out).expect("sink folder");
     let sink = xiangying_tests::sink::Sink::start(&out, durable);
+    let sink = CountingProxy::start(sink.addr());
     let t = Instant::now();
     each(devices, 8, &|i, d| {
         let mut cmd = std::process::Command::new("curl");

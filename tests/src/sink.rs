@@ -31,6 +31,11 @@ impl Sink {
         Sink { addr }
     }
 
+    /// Its address (to put a counting proxy in front of it, as the server has).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// Its base URL.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

@@ -91,3 +91,32 @@ fn an_upload_cut_off_earlier_resumes_from_what_the_server_holds() {
     assert_eq!(blobs.read(&photo.hash).unwrap(), bytes);
     assert!(blobs.is_complete(&photo.thumb).unwrap());
 }
+
+#[test]
+fn a_sync_stopped_part_way_keeps_the_files_the_server_confirmed() {
+    // The device marks uploaded files in one commit a second (decision 0049); a sync that
+    // stops sooner still marks what the server confirmed, so nothing is sent twice.
+    let (f, proxy) = gw1_behind_proxy();
+    let d = f.dev("gw1");
+    for seed in [7, 8] {
+        d.report_with_photos(&new_report(), &[&tiny_photo(seed)])
+            .unwrap();
+    }
+    assert_eq!(d.uploads_len().unwrap(), 4);
+    let uploaded = std::cell::Cell::new(0);
+    let stopped = d.sync_now_until(&|r| uploaded.set(r.photos_uploaded), &|| {
+        uploaded.get() >= 3
+    });
+    assert!(
+        matches!(stopped, Err(xiangying_core::Error::Cancelled(_))),
+        "{stopped:?}"
+    );
+    assert_eq!(d.uploads_len().unwrap(), 1, "three confirmed, one left");
+    let before = settled(&proxy);
+    let done = d.sync_now(&|_| {}).unwrap();
+    let c = settled(&proxy).since(&before);
+    assert_eq!(done.photos_uploaded, 1);
+    // The sync and one PATCH: the three confirmed files are not sent again.
+    assert_eq!(c.requests, 2, "{c:?}");
+    assert_eq!(d.uploads_len().unwrap(), 0);
+}

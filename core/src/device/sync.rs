@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::sync::client::{Delivery, DeviceReport, SyncClient};
 use crate::sync::tls::TlsOptions;
 use crate::sync::wire::{PushedChange, SyncRequest};
+use std::time::{Duration, Instant};
 
 const META_SERVER: &str = "server_url";
 const META_TOKEN: &str = "token";
@@ -30,6 +31,10 @@ const PUSH_ENTRIES: u32 = 500;
 const PUSH_BYTES: usize = 2 << 20;
 /// Feed bytes asked for per round trip.
 const FEED_BYTES: u32 = 4 << 20;
+/// Photo files read from the upload queue at a time.
+const UPLOAD_BATCH: u32 = 50;
+/// How long uploaded files may wait to be marked in the store (decision 0049).
+const MARK_UPLOADS_EVERY: Duration = Duration::from_secs(1);
 
 /// Which part of a sync is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -441,20 +446,38 @@ impl Device {
         }
         report.phase = Some(SyncPhase::UploadingPhotos);
         progress(&report);
-        loop {
-            let uploads = self.store.uploads_pending(50)?;
-            if uploads.is_empty() {
-                break;
+        // Files the server holds whole, not yet marked in the store: marked in one commit
+        // once a second of uploads has passed, at the end of each batch and before an error
+        // returns (decision 0049). A crash loses at most a second's marks: those files are sent
+        // again and the server answers that it holds them.
+        let mut held: Vec<String> = Vec::new();
+        let mut marked_at = Instant::now();
+        let uploaded = (|| -> Result<()> {
+            loop {
+                let uploads = self.store.uploads_pending(UPLOAD_BATCH)?;
+                if uploads.is_empty() {
+                    return Ok(());
+                }
+                for u in uploads {
+                    stop(&report)?;
+                    let bytes = self.photo(&u.hash)?;
+                    report.photo_bytes_sent += client.upload(&token, &u.hash, &bytes)?;
+                    held.push(u.hash);
+                    report.photos_uploaded += 1;
+                    if marked_at.elapsed() >= MARK_UPLOADS_EVERY {
+                        self.store.uploads_done(&std::mem::take(&mut held))?;
+                        marked_at = Instant::now();
+                    }
+                    progress(&report);
+                }
+                self.store.uploads_done(&std::mem::take(&mut held))?;
+                marked_at = Instant::now();
             }
-            for u in uploads {
-                stop(&report)?;
-                let bytes = self.photo(&u.hash)?;
-                report.photo_bytes_sent += client.upload(&token, &u.hash, &bytes)?;
-                self.store.upload_done(&u.hash)?;
-                report.photos_uploaded += 1;
-                progress(&report);
-            }
-        }
+        })();
+        // Whatever stopped the uploads, the files the server confirmed are marked.
+        let marked = self.store.uploads_done(&held);
+        uploaded?;
+        marked?;
         report.phase = Some(SyncPhase::Done);
         progress(&report);
         Ok(report)

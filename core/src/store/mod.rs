@@ -383,9 +383,12 @@ impl Store {
         uploads::pending(&self.reader(), limit)
     }
 
-    /// Removes an upload from the queue once the server holds the file.
-    pub fn upload_done(&self, hash: &str) -> Result<()> {
-        uploads::done(&self.writer(), hash)
+    /// Removes uploads from the queue once the server holds their files, in one commit.
+    pub fn uploads_done(&self, hashes: &[String]) -> Result<()> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        uploads::done(&mut self.writer(), hashes)
     }
 
     /// Every stored document's id (cases and patrols).

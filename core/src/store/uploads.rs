@@ -52,8 +52,15 @@ pub fn len(conn: &Connection) -> Result<u64> {
     Ok(n.unsigned_abs())
 }
 
-/// Removes an entry.
-pub fn done(conn: &Connection, hash: &str) -> Result<()> {
-    conn.exec("DELETE FROM uploads WHERE hash = ?1", [hash])?;
+/// Removes entries, in one transaction.
+pub fn done(conn: &mut Connection, hashes: &[String]) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached("DELETE FROM uploads WHERE hash = ?1")?;
+        for hash in hashes {
+            stmt.execute([hash])?;
+        }
+    }
+    tx.commit()?;
     Ok(())
 }

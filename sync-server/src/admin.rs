@@ -47,6 +47,20 @@ pub fn setup(storage: &dyn Storage, roster: &Path, catalogue: &Path) -> Result<u
     publish(storage, &read(roster)?, &read(catalogue)?)
 }
 
+/// Refuses to publish over a store that already holds cases unless `replace` is given: a
+/// roster and catalogue published there by mistake (another street's, the demo's) would
+/// change who may see and act on its cases.
+pub fn check_setup_over(storage: &dyn Storage, replace: bool) -> Result<(), ServerError> {
+    let cases = with_tx(storage, |tx| Ok(tx.counts()?.0))?;
+    if cases > 0 && !replace {
+        return Err(ServerError::BadRequest(format!(
+            "this store already holds {cases} cases: `admin setup` would publish a new roster \
+             and catalogue over its street; add --replace if that is what you mean"
+        )));
+    }
+    Ok(())
+}
+
 /// The `admin devices` listing: one tab-separated line per device (id, person, name, state),
 /// every field through [`printable`].
 pub fn devices_table(storage: &dyn Storage) -> Result<String, ServerError> {

@@ -72,6 +72,10 @@ enum AdminCommand {
         /// Catalogue JSON file.
         #[arg(long)]
         catalogue: PathBuf,
+        /// Publish over a store that already holds cases (a new version of its street's
+        /// roster and catalogue); without it such a store is refused.
+        #[arg(long)]
+        replace: bool,
     },
     /// Issue a one-time enrolment code for a person.
     IssueCode {
@@ -281,7 +285,64 @@ fn init_logs(format: LogFormat) {
     }
 }
 
+/// Whether a command works on a store that must exist already: all but `admin setup`, which
+/// creates one, and `admin restore`, which puts one back.
+fn needs_store(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Admin {
+            action: AdminCommand::Setup { .. } | AdminCommand::Restore { .. }
+        }
+    )
+}
+
+/// The refusal of a data folder or database that holds no store (a mistyped `--data` would
+/// otherwise start an empty server, whose every device looks revoked, or print empty tables).
+fn no_store(cfg: &Config) -> String {
+    let place = match &cfg.postgres {
+        Some(_) => "the PostgreSQL database given (no roster was ever published in it)".to_string(),
+        None => format!(
+            "{} (it has no {})",
+            cfg.data.display(),
+            xiangying_server::storage::sqlite::DB_FILE
+        ),
+    };
+    format!(
+        "no Xiangying store in {place}; create one with `xiangying-server --data {} admin setup \
+         --roster ROSTER.json --catalogue CATALOGUE.json`, or name the folder (or database) \
+         that holds the store",
+        cfg.data.display()
+    )
+}
+
+/// Refuses, before anything is opened, a SQLite data folder without a store (opening would
+/// create one). A PostgreSQL database is checked once open ([`refuse_new_store`]).
+fn require_store(cfg: &Config, command: &Command) -> Result<(), String> {
+    let db = cfg.data.join(xiangying_server::storage::sqlite::DB_FILE);
+    if cfg.postgres.is_none() && needs_store(command) && !db.is_file() {
+        return Err(no_store(cfg));
+    }
+    Ok(())
+}
+
+/// Refuses a PostgreSQL database that held no street: one where no roster was ever published
+/// (opening it has made the empty tables, which is all that was written). A SQLite folder is
+/// checked before opening ([`require_store`]); a store of the first wave, which has no
+/// migration history, has its roster and passes both.
+fn refuse_new_store(
+    cfg: &Config,
+    storage: &dyn xiangying_server::storage::Storage,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if cfg.postgres.is_some()
+        && xiangying_server::storage::with_tx(storage, |tx| tx.org_version())? == 0
+    {
+        return Err(no_store(cfg).into());
+    }
+    Ok(())
+}
+
 fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    require_store(&cfg, &command)?;
     match command {
         Command::Serve {
             listen,
@@ -302,6 +363,7 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
+            refuse_new_store(&cfg, state.storage.as_ref())?;
             if let Some(url) = &file.desk.public_url {
                 state.set_desk_public_url(url);
             }
@@ -385,8 +447,16 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             let code_ttl = cfg.limits.code_ttl();
             let storage = xiangying_server::open_storage(&cfg)?;
             let s = storage.as_ref();
+            if !matches!(action, AdminCommand::Setup { .. }) {
+                refuse_new_store(&cfg, s)?;
+            }
             match action {
-                AdminCommand::Setup { roster, catalogue } => {
+                AdminCommand::Setup {
+                    roster,
+                    catalogue,
+                    replace,
+                } => {
+                    admin::check_setup_over(s, replace)?;
                     let v = admin::setup(s, &roster, &catalogue)?;
                     println!("published roster and catalogue, version {v}");
                 }

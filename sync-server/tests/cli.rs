@@ -1,7 +1,8 @@
 //! The real `xiangying-server` binary, run as an operator would: the notice-board export (the
 //! Zhenxing roster published into a temporary data folder, the board written as HTML, PDF and
 //! PNG; bad extensions and missing fonts fail with clear messages), the configuration file (the data folder and listen address it
-//! sets, flags winning over it, typos named), and the street export (a used folder refused).
+//! sets, flags winning over it, typos named), the street export (a used folder refused), and
+//! a data folder without a store refused by `serve` and the admin commands.
 //!
 //! PDF and PNG need a CJK font from the well-known system paths (`scripts/test` installs
 //! `fonts-wqy-microhei`).
@@ -215,13 +216,17 @@ fn a_configuration_file_sets_the_data_folder_and_flags_win_over_it() {
     let status = ok(&bare(&["--config", cfg, "admin", "status"]));
     assert!(status.contains("storage sqlite"), "{status}");
     assert!(status.contains("roster version 1"), "{status}");
-    // A flag wins over the file: another data folder has no roster yet.
+    // A flag wins over the file: another data folder, which holds no store, is refused by
+    // name.
     let other = dir.path().join("other");
     let other = other.to_str().unwrap();
-    let status = ok(&bare(&[
+    let err = failed(&bare(&[
         "--config", cfg, "--data", other, "admin", "status",
     ]));
-    assert!(status.contains("roster version 0"), "{status}");
+    assert!(
+        err.contains(&format!("no Xiangying store in {other}")),
+        "{err}"
+    );
 
     // A typo is an error naming the file and the key; nothing runs.
     let bad = dir.path().join("bad.toml");
@@ -274,4 +279,41 @@ fn serve_listens_where_the_configuration_file_says() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn serve_and_admin_commands_refuse_a_folder_without_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["admin", "status"][..],
+        &["admin", "issue-code", "gw-g01"][..],
+        &[
+            "admin",
+            "rankings",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-31",
+        ][..],
+        &["admin", "migrate"][..],
+    ] {
+        let err = failed(&server(&empty, args));
+        assert!(
+            err.contains(&format!("no Xiangying store in {}", empty.display()))
+                && err.contains("admin setup"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&empty).unwrap().count(),
+        0,
+        "nothing is made in the folder"
+    );
+    // A mistyped folder is not created.
+    let typo = dir.path().join("xiangying-dta");
+    failed(&server(&typo, &["serve", "--listen", "127.0.0.1:0"]));
+    assert!(!typo.exists());
 }

@@ -53,6 +53,7 @@ fn hash_of(bytes: &[u8]) -> String {
 fn sweep_photos_counts_in_a_dry_run_and_removes_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    common::publish_sample(&data);
     let orphan = hash_of(b"orphan photo");
     let photo = data.join("photos").join(&orphan[..2]).join(&orphan);
     old_file(&photo, b"orphan photo");
@@ -109,6 +110,7 @@ fn sweep_photos_backup_and_restore_on_a_bucket() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    common::publish_sample(&data);
     let config = dir.path().join("xy.toml");
     fs::write(
         &config,
@@ -215,6 +217,7 @@ fn the_scheduled_clean_up_runs_and_stops_with_its_server() {
 /// SIGTERM and checks that it ends cleanly (the clean-up schedule stops with the server).
 fn serve_and_stop(photos: &str) {
     let dir = tempfile::tempdir().unwrap();
+    common::publish_sample(&dir.path().join("data"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

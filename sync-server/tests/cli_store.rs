@@ -1,12 +1,12 @@
-//! The real binary's store commands, as an operator runs them: `admin migrate` (from → to,
-//! then up to date), `admin backup` and `admin restore` (a new epoch; a damaged backup and a
+//! The real binary's store commands, as an operator runs them: `admin migrate` (a folder
+//! without a store refused, a store up to date), `admin backup` and `admin restore` (a new epoch; a damaged backup and a
 //! used output folder refused with a clear message), and a store newer than the binary refused
 //! by every command, untouched.
 
 use std::path::Path;
 
 mod common;
-use common::{failed, ok, server};
+use common::{failed, ok, publish_sample, server};
 use xiangying_server::storage::migrations::LATEST;
 
 fn epoch(data: &Path) -> String {
@@ -24,8 +24,14 @@ fn epoch(data: &Path) -> String {
 fn migrate_backup_and_restore_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = ok(&server(&data, &["admin", "migrate"]));
-    assert_eq!(out.trim(), format!("schema version 0 → {LATEST}"));
+    // A folder without a store is refused (a mistyped --data), and nothing is made in it.
+    let e = failed(&server(&data, &["admin", "migrate"]));
+    assert!(
+        e.contains("no Xiangying store") && e.contains("admin setup"),
+        "{e}"
+    );
+    assert!(!data.join("server.db").exists());
+    publish_sample(&data);
     let out = ok(&server(&data, &["admin", "migrate"]));
     assert_eq!(out.trim(), format!("schema version {LATEST} (up to date)"));
     let before = epoch(&data);
@@ -103,7 +109,7 @@ fn migrate_backup_and_restore_from_the_command_line() {
 fn every_command_refuses_a_newer_store() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    ok(&server(&data, &["admin", "migrate"]));
+    publish_sample(&data);
     let newer = LATEST + 3;
     rusqlite::Connection::open(data.join("server.db"))
         .unwrap()

@@ -2,7 +2,8 @@
 //! answers once it serves; a SIGTERM (systemd, a container runtime) stops it gracefully: it
 //! stops accepting, the request in flight still gets its answer, and the process exits with
 //! success instead of dying by the signal. A SIGTERM in the middle of a phone's push loses
-//! none of its reports, and the phone's retry, once the server is back, completes.
+//! none of its reports, and the phone's retry, once the server is back, completes; `admin
+//! setup` over the street's cases then takes `--replace`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -16,9 +17,9 @@ use xiangying_server::storage::sqlite::SqliteStorage;
 use xiangying_server::storage::with_tx;
 
 mod common;
-use common::{free_port, http_get, sigterm, status_of, wait_until};
+use common::{free_port, http_get, publish_sample, sigterm, status_of, wait_until};
 
-/// Starts `serve` on `addr` over a fresh data folder.
+/// Starts `serve` on `addr` over the store in `data`.
 fn start(data: &std::path::Path, addr: SocketAddr) -> Child {
     Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
         .arg("--data")
@@ -37,8 +38,10 @@ fn start(data: &std::path::Path, addr: SocketAddr) -> Child {
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_and_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    publish_sample(&data);
     let addr = free_port();
-    let mut child = start(dir.path(), addr);
+    let mut child = start(&data, addr);
     wait_until("the server is ready", || {
         http_get(addr, "/ready", "") == Some(200)
     });
@@ -192,27 +195,6 @@ fn exited(child: &mut Child) -> std::process::ExitStatus {
     }
 }
 
-/// The sample street published into `data` with the real binary's `admin setup`.
-fn setup_sample_street(data: &std::path::Path) {
-    let dir = data.parent().unwrap();
-    let roster = dir.join("roster.json");
-    let catalogue = dir.join("catalogue.json");
-    std::fs::write(&roster, sample::roster_json().unwrap()).unwrap();
-    std::fs::write(&catalogue, sample::catalogue_json().unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
-        .arg("--data")
-        .arg(data)
-        .args(["admin", "setup", "--roster"])
-        .arg(&roster)
-        .arg("--catalogue")
-        .arg(&catalogue)
-        .env_remove("XIANGYING_POSTGRES")
-        .env_remove("XIANGYING_CONFIG")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-}
-
 /// A one-time enrolment code for `person`, from the real binary's `admin issue-code`.
 fn issue_code(data: &std::path::Path, person: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
@@ -232,7 +214,7 @@ fn sigterm_during_a_push_loses_nothing_and_the_retry_completes() {
     const REPORTS: usize = 120;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    setup_sample_street(&data);
+    publish_sample(&data);
     let addr = free_port();
     let mut child = start(&data, addr);
     wait_until("the server is ready", || {
@@ -312,4 +294,31 @@ fn sigterm_during_a_push_loses_nothing_and_the_retry_completes() {
     let storage = SqliteStorage::open(&data).unwrap();
     let (cases, _, _) = with_tx(&storage, |tx| tx.counts()).unwrap();
     assert_eq!(cases, REPORTS as u64);
+    let version = || with_tx(&storage, |tx| tx.org_version()).unwrap();
+    let published = version();
+
+    // Publishing over a street that holds cases takes --replace: without it the store is
+    // refused, untouched.
+    let dir_of = data.parent().unwrap();
+    let (roster, catalogue) = (dir_of.join("roster.json"), dir_of.join("catalogue.json"));
+    let setup = |extra: &[&str]| {
+        let mut args = vec![
+            "admin",
+            "setup",
+            "--roster",
+            roster.to_str().unwrap(),
+            "--catalogue",
+            catalogue.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        common::server(&data, &args)
+    };
+    let err = common::failed(&setup(&[]));
+    assert!(
+        err.contains(&format!("already holds {REPORTS} cases")) && err.contains("--replace"),
+        "{err}"
+    );
+    assert_eq!(version(), published);
+    common::ok(&setup(&["--replace"]));
+    assert_eq!(version(), published + 1);
 }

@@ -183,14 +183,27 @@ fn the_config_files_log_format_reaches_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("server.toml");
     std::fs::write(&config, "log_format = \"json\"\n").unwrap();
-    // Migrating a new store logs each migration at info, on standard error; the answer stays
+    let (roster, catalogue) = (
+        dir.path().join("roster.json"),
+        dir.path().join("catalogue.json"),
+    );
+    std::fs::write(&roster, xiangying_core::org::sample::roster_json().unwrap()).unwrap();
+    std::fs::write(
+        &catalogue,
+        xiangying_core::org::sample::catalogue_json().unwrap(),
+    )
+    .unwrap();
+    // Setting up a new store logs each migration at info, on standard error; the answer stays
     // alone on standard output.
     let out = Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
         .arg("--data")
         .arg(dir.path().join("server"))
         .arg("--config")
         .arg(&config)
-        .args(["admin", "migrate"])
+        .args(["admin", "setup", "--roster"])
+        .arg(&roster)
+        .arg("--catalogue")
+        .arg(&catalogue)
         .env_remove("XIANGYING_POSTGRES")
         .env_remove("XIANGYING_LOG")
         .env_remove("XIANGYING_LOG_JSON")
@@ -198,7 +211,10 @@ fn the_config_files_log_format_reaches_every_command() {
         .output()
         .unwrap();
     let stdout = common::ok(&out);
-    assert!(stdout.starts_with("schema version"), "{stdout}");
+    assert!(
+        stdout.starts_with("published roster and catalogue"),
+        "{stdout}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(

@@ -21,6 +21,28 @@ pub fn server(data: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Publishes the sample street into `data` with the real binary's `admin setup` (its roster
+/// and catalogue written beside `data`): the store that every command but `setup` and
+/// `restore` needs.
+pub fn publish_sample(data: &Path) {
+    use xiangying_core::org::sample;
+    let dir = data.parent().expect("a data folder inside a test folder");
+    let (roster, catalogue) = (dir.join("roster.json"), dir.join("catalogue.json"));
+    std::fs::write(&roster, sample::roster_json().unwrap()).unwrap();
+    std::fs::write(&catalogue, sample::catalogue_json().unwrap()).unwrap();
+    ok(&server(
+        data,
+        &[
+            "admin",
+            "setup",
+            "--roster",
+            roster.to_str().unwrap(),
+            "--catalogue",
+            catalogue.to_str().unwrap(),
+        ],
+    ));
+}
+
 /// The standard output of a run that must succeed.
 pub fn ok(out: &Output) -> String {
     assert!(

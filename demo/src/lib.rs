@@ -54,11 +54,14 @@ pub struct Summary {
     pub rejected: usize,
     /// Photo files uploaded.
     pub photos: u64,
-    /// Sync body bytes, both ways.
-    pub sync_bytes: u64,
+    /// Sync body bytes the devices sent.
+    pub sync_bytes_up: u64,
+    /// Sync body bytes the devices received.
+    pub sync_bytes_down: u64,
     /// Photo bytes uploaded.
     pub photo_bytes: u64,
-    /// automerge bytes carried by the sync bodies, both ways.
+    /// automerge bytes carried by the sync bodies, both ways, counted for every device that
+    /// sent or received them (the feed sends a change to each device that may see its case).
     pub change_bytes: u64,
     /// Sync round trips.
     pub round_trips: u64,
@@ -231,16 +234,24 @@ fn midpoint(line: &[Point]) -> Option<Point> {
 }
 
 /// Runs a field day against the server at `url` with devices under `dir`. `reports` is the
-/// number of reports each street chief and grid worker makes.
+/// number of reports each street chief and grid worker makes; `progress` is told each phase
+/// as it starts or ends, with counts.
 pub fn field_day(
     state: &AppState,
     url: &str,
     dir: &Path,
     grids: usize,
     reports: usize,
+    progress: &dyn Fn(&str),
 ) -> Result<Summary, BoxError> {
     let started = Instant::now();
     let storage = state.storage.as_ref();
+    let on_server = || -> Result<String, BoxError> {
+        let (cases, changes, _) = with_tx(storage, |tx| tx.counts())?;
+        Ok(format!(
+            "{cases} cases and patrols, {changes} changes on the server"
+        ))
+    };
     let org = with_tx(storage, |tx| tx.org())?.ok_or(ServerError::NoOrg)?;
     let roster = Roster::from_json("roster", &org.roster)?;
     let catalogue = Catalogue::from_json("catalogue", &org.catalogue)?;
@@ -267,20 +278,20 @@ pub fn field_day(
         d.enrol(url, &code, &format!("{p} 的手机"))?;
         devices.insert(p.clone(), Arc::new(d));
     }
+    progress(&format!(
+        "{} phones enrolled with one-time codes; morning, offline: reports, fixes on the spot, forwards, patrols",
+        devices.len()
+    ));
     let summary = Mutex::new(Summary {
         devices: devices.len(),
         ..Summary::default()
     });
     let sync = |_: &str, d: &Device| -> Result<(), BoxError> {
-        let outbox: u64 = d
-            .outbox(u32::MAX)?
-            .iter()
-            .map(|e| e.bytes.len() as u64)
-            .sum();
         let r = d.sync_now(&|_| {})?;
         let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
-        s.change_bytes += outbox;
-        s.sync_bytes += r.bytes_sent + r.bytes_received;
+        s.change_bytes += r.change_bytes_sent + r.change_bytes_received;
+        s.sync_bytes_up += r.bytes_sent;
+        s.sync_bytes_down += r.bytes_received;
         s.photos += r.photos_uploaded;
         s.round_trips += u64::from(r.round_trips);
         Ok(())
@@ -374,9 +385,15 @@ pub fn field_day(
     })?;
     each(&devices, &sync)?;
     each(&devices, &sync)?;
+    progress(&format!("morning synced: {}", on_server()?));
 
     // Late morning, online: the engines sync by themselves.
+    progress("late morning, online: street chiefs forward cases to grid workers' phones");
     let live_ms = live_hour(&devices, &roster, &problem)?;
+    progress(&format!(
+        "afternoon, offline: {} forwards arrived by themselves; cases handled, escalated, dispatched",
+        live_ms.len()
+    ));
 
     // Afternoon, offline.
     each(&devices, &|_, d| {
@@ -410,6 +427,10 @@ pub fn field_day(
     })?;
     each(&devices, &sync)?;
     each(&devices, &sync)?;
+    progress(&format!(
+        "afternoon synced: {}; evening, offline: conflicting claims and verifications",
+        on_server()?
+    ));
 
     // Evening, offline: conflicting actions.
     each(&devices, &|_, d| {
@@ -433,6 +454,10 @@ pub fn field_day(
     for _ in 0..3 {
         each(&devices, &sync)?;
     }
+    progress(&format!(
+        "evening synced: {}; checking every device against the server",
+        on_server()?
+    ));
 
     // Check every device against the server.
     let mut s = summary.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -628,6 +653,15 @@ fn random_password() -> String {
         .collect()
 }
 
+/// Bytes as a person reads them: B, KB or MB (powers of 1,000).
+fn kb(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} KB", bytes as f64 / 1e3),
+        _ => format!("{:.2} MB", bytes as f64 / 1e6),
+    }
+}
+
 /// `xiangying-demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
 /// day, the summary, then serving until Ctrl-C (unless `no_serve`).
 pub fn run(
@@ -663,18 +697,23 @@ pub fn run(
         &data.join("devices"),
         grids,
         reports,
+        &|line| println!("  {line}"),
     )?;
     println!(
         "field day done in {:.1} s: {} devices, {} cases, {} events ({} lost a conflict and stay in the history), {} photos, {} patrols",
         s.seconds, s.devices, s.cases, s.events, s.rejected, s.photos, s.patrols
     );
+    let per_device = |b: u64| b / s.devices.max(1) as u64;
     println!(
-        "on the wire: {} sync body bytes in {} round trips carrying {} automerge bytes ({:.3}x), plus {} photo bytes",
-        s.sync_bytes,
+        "on the wire: sync bodies {} up and {} down in {} round trips (a device: {} up, {} down on average); the automerge changes in them, counted for every device that sent or received them: {} (the bodies are {:.2}x that); photos {} up",
+        kb(s.sync_bytes_up),
+        kb(s.sync_bytes_down),
         s.round_trips,
-        s.change_bytes,
-        s.sync_bytes as f64 / s.change_bytes.max(1) as f64,
-        s.photo_bytes
+        kb(per_device(s.sync_bytes_up)),
+        kb(per_device(s.sync_bytes_down)),
+        kb(s.change_bytes),
+        (s.sync_bytes_up + s.sync_bytes_down) as f64 / s.change_bytes.max(1) as f64,
+        kb(s.photo_bytes)
     );
     if let (Some(p50), Some(p90), Some(p99), Some(worst)) = (
         s.live_quantile(0.5),
@@ -699,12 +738,26 @@ pub fn run(
         desk.person,
         desk.password
     );
+    let store = data.join("server");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).ok_or("UTC+8")?)
+        .format("%Y-%m-%d");
+    println!("the server's store: {}", store.display());
+    println!(
+        "try: xiangying-server --data {} admin rankings --from {today} --to {today}",
+        store.display()
+    );
+    println!(
+        "try: xiangying-server --data {} admin notice-board --out {}",
+        store.display(),
+        data.join("notice-board.pdf").display()
+    );
     if no_serve {
         let url = running.url();
         running.stop();
         println!(
             "to bring the desk up again: xiangying-server --data {} serve --listen {}",
-            data.join("server").display(),
+            store.display(),
             url.trim_start_matches("http://")
         );
         return Ok(());

@@ -1,7 +1,8 @@
 //! The real `xiangying-demo` binary as a newcomer runs it, kept small: a field day of two grids
 //! through real HTTP, with a live hour of forwards reaching phones by themselves, every device
-//! checked against the server, patrols included; then the
-//! week's accompaniment table read from the store the demo left behind.
+//! checked against the server, patrols included; the summary's figures and the commands it
+//! names; then the rankings those commands print and the week's accompaniment table, read
+//! from the store the demo left behind.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -39,6 +40,10 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
     );
     assert!(run.status.success(), "failed: {out}\n{err}");
     assert!(out.contains(" 2 patrols"), "{out}");
+    // A line per phase while the day runs, with counts.
+    for phase in ["phones enrolled", "morning synced: ", "evening synced: "] {
+        assert!(out.contains(phase), "{phase}: {out}");
+    }
     assert!(out.contains("byte-identical"), "{out}");
     // The live hour: forwards reached their grid workers with nobody syncing by hand.
     let live = out
@@ -66,8 +71,37 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         .unwrap_or_else(|| panic!("no serve command: {out}"));
     assert!(again.contains(" serve --listen 127.0.0.1:"), "{again}");
 
-    // The accompaniment count of the demo's week: one of the two grid workers had the
-    // official along.
+    // The bytes on the wire mean what they say: the automerge changes counted for every
+    // device that sent or received them, and the bodies close to that.
+    let wire = out
+        .lines()
+        .find(|l| l.starts_with("on the wire: "))
+        .unwrap_or_else(|| panic!("no wire line: {out}"));
+    let ratio: f64 = wire
+        .split("(the bodies are ")
+        .nth(1)
+        .and_then(|r| r.split('x').next())
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("no ratio: {wire}"));
+    assert!((1.0..1.5).contains(&ratio), "{wire}");
+
+    // The summary names the server's store and the commands to try on it; the store is the
+    // demo's, and the rankings those commands print have a row for each grid of the day.
+    let store = out
+        .lines()
+        .find_map(|l| l.strip_prefix("the server's store: "))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| panic!("no store line: {out}"));
+    let rankings = out
+        .lines()
+        .find(|l| l.starts_with("try: xiangying-server --data ") && l.contains(" admin rankings "))
+        .unwrap_or_else(|| panic!("no rankings command: {out}"));
+    assert!(
+        rankings.contains(&format!("--data {} ", store.display())),
+        "{rankings}"
+    );
+    let words: Vec<&str> = rankings.split_whitespace().collect();
+    let after = |flag: &str| words[words.iter().position(|w| *w == flag).unwrap() + 1];
     let data = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -77,6 +111,8 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         })
         .expect("the demo's data folder")
         .join("server");
+    assert_eq!(store, data);
+    assert!(store.join("server.db").is_file());
     let today = chrono::Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
         .format("%Y-%m-%d")
@@ -90,6 +126,23 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         store: Default::default(),
     };
     let storage = xiangying_server::open_storage(&cfg).unwrap();
+    let (from, to) = xiangying_server::reports::period(after("--from"), after("--to")).unwrap();
+    let ranked = xiangying_server::reports::rankings_table(
+        storage.as_ref(),
+        from,
+        to,
+        xiangying_model::report::UnitKind::Grid,
+    )
+    .unwrap();
+    for grid in ["g01", "g02"] {
+        assert!(
+            ranked.lines().any(|l| l.split('\t').nth(1) == Some(grid)),
+            "{grid}: {ranked}"
+        );
+    }
+
+    // The accompaniment count of the demo's week: one of the two grid workers had the
+    // official along.
     let table = xiangying_server::reports::accompaniments_table(storage.as_ref(), &today).unwrap();
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 1 + zhenxing::GRIDS, "{table}");

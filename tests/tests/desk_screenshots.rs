@@ -52,6 +52,7 @@ fn desk_screenshots() {
         &f.root.path().join("demo-devices"),
         grids,
         reports,
+        &|_| {},
     )
     .expect("field day");
     println!(

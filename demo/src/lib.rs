@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use xiangying_core::{Device, EngineConfig, NewReport, NewRequest, SyncEngine};
@@ -662,17 +662,23 @@ fn kb(bytes: u64) -> String {
     }
 }
 
-/// `xiangying-demo`: a fresh data folder under `cfg.data`, the Zhenxing roster, a field
-/// day, the summary, then serving until Ctrl-C (unless `no_serve`).
+/// The demo's own data folder under `root`, named by the time: `demo-<YYYYmmdd-HHMMSS>`.
+pub fn demo_folder(root: &Path) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    root.join(format!("demo-{stamp}"))
+}
+
+/// `xiangying-demo`: in the fresh data folder `data` (see [`demo_folder`]), the Zhenxing
+/// roster, a field day, the summary, then serving until Ctrl-C (unless `no_serve`). `cfg`
+/// gives the limits.
 pub fn run(
     cfg: &Config,
+    data: &Path,
     listen: SocketAddr,
     reports: usize,
     grids: usize,
     no_serve: bool,
 ) -> Result<(), BoxError> {
-    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
-    let data = cfg.data.join(format!("demo-{stamp}"));
     let demo_cfg = Config {
         data: data.join("server"),
         postgres: None,

@@ -1,6 +1,7 @@
 //! `xiangying-demo`: set up the Zhenxing example on the embedded store, run a simulated field
-//! day through real HTTP, check every device against the server, print a summary, and keep
-//! serving (see the crate's library for what the day does).
+//! day through real HTTP, check every device against the server, print a line per phase and a
+//! summary, and keep serving (see the crate's library for what the day does). Logs go to
+//! `demo.log` in the demo's data folder, or to the terminal with `-v`.
 //!
 //! The demo is its own crate because it drives real device stores (`xiangying-core`, with its
 //! HTTP client) against a real server: the server itself does not link the device.
@@ -38,6 +39,10 @@ struct Cli {
     /// Exit after the summary instead of serving.
     #[arg(long)]
     no_serve: bool,
+    /// Write the server's and the devices' logs to the terminal (standard error) instead of
+    /// `demo.log` in the demo's data folder. `XIANGYING_LOG` sets the filter (default `info`).
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 fn main() -> ExitCode {
@@ -55,6 +60,22 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
     };
+    let data = xiangying_demo::demo_folder(&cli.data);
+    std::fs::create_dir_all(&data)?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("XIANGYING_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if cli.verbose {
+        logs.with_writer(std::io::stderr).init();
+    } else {
+        // The terminal keeps the progress and the summary; the logs go to a file.
+        let path = data.join("demo.log");
+        let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        logs.with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .init();
+        println!("logs: {} (-v shows them here)", path.display());
+    }
     let cfg = Config {
         data: cli.data,
         postgres: None,
@@ -63,5 +84,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         recovery_window_days: file.recovery_window_days(),
         store: file.pg_options(),
     };
-    xiangying_demo::run(&cfg, cli.listen, cli.reports, cli.grids, cli.no_serve)
+    xiangying_demo::run(
+        &cfg,
+        &data,
+        cli.listen,
+        cli.reports,
+        cli.grids,
+        cli.no_serve,
+    )
 }

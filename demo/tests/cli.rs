@@ -40,6 +40,17 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
     );
     assert!(run.status.success(), "failed: {out}\n{err}");
     assert!(out.contains(" 2 patrols"), "{out}");
+    // The logs go to a file in the demo's folder; the terminal keeps progress and summary.
+    let log = out
+        .lines()
+        .find_map(|l| l.strip_prefix("logs: "))
+        .and_then(|l| l.split(" (").next())
+        .unwrap_or_else(|| panic!("no logs line: {out}"));
+    assert!(Path::new(log).is_file(), "{log}");
+    assert!(
+        !format!("{out}{err}").contains(" WARN ") && !err.contains(" INFO "),
+        "log lines on the terminal: {out}\n{err}"
+    );
     // A line per phase while the day runs, with counts.
     for phase in ["phones enrolled", "morning synced: ", "evening synced: "] {
         assert!(out.contains(phase), "{phase}: {out}");

@@ -299,24 +299,27 @@ fn needs_store(command: &Command) -> bool {
 /// The refusal of a data folder or database that holds no store (a mistyped `--data` would
 /// otherwise start an empty server, whose every device looks revoked, or print empty tables).
 fn no_store(cfg: &Config) -> String {
-    let place = match &cfg.postgres {
-        Some(_) => "the PostgreSQL database given (no roster was ever published in it)".to_string(),
-        None => format!(
-            "{} (it has no {})",
-            cfg.data.display(),
-            xiangying_server::storage::sqlite::DB_FILE
+    let setup = "admin setup --roster ROSTER.json --catalogue CATALOGUE.json";
+    match &cfg.postgres {
+        // The URL may hold a password: it is not repeated.
+        Some(_) => format!(
+            "no Xiangying store in the PostgreSQL database given (no roster was ever published \
+             in it); create one with `xiangying-server --postgres <the same URL> {setup}`, or \
+             name the database that holds the store"
         ),
-    };
-    format!(
-        "no Xiangying store in {place}; create one with `xiangying-server --data {} admin setup \
-         --roster ROSTER.json --catalogue CATALOGUE.json`, or name the folder (or database) \
-         that holds the store",
-        cfg.data.display()
-    )
+        None => format!(
+            "no Xiangying store in {} (it has no {}); create one with `xiangying-server --data \
+             {} {setup}`, or name the folder that holds the store",
+            cfg.data.display(),
+            xiangying_server::storage::sqlite::DB_FILE,
+            cfg.data.display()
+        ),
+    }
 }
 
 /// Refuses, before anything is opened, a SQLite data folder without a store (opening would
-/// create one). A PostgreSQL database is checked once open ([`refuse_new_store`]).
+/// create one). A PostgreSQL database is checked once open ([`refuse_new_store`], before the
+/// command runs).
 fn require_store(cfg: &Config, command: &Command) -> Result<(), String> {
     let db = cfg.data.join(xiangying_server::storage::sqlite::DB_FILE);
     if cfg.postgres.is_none() && needs_store(command) && !db.is_file() {
@@ -343,6 +346,9 @@ fn refuse_new_store(
 
 fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn std::error::Error>> {
     require_store(&cfg, &command)?;
+    if cfg.postgres.is_some() && needs_store(&command) {
+        refuse_new_store(&cfg, xiangying_server::open_storage(&cfg)?.as_ref())?;
+    }
     match command {
         Command::Serve {
             listen,
@@ -363,7 +369,6 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             };
             let scheme = if tls.is_some() { "https" } else { "http" };
             let state = xiangying_server::app_state_with(&cfg, &file.photos)?;
-            refuse_new_store(&cfg, state.storage.as_ref())?;
             if let Some(url) = &file.desk.public_url {
                 state.set_desk_public_url(url);
             }
@@ -447,9 +452,6 @@ fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn s
             let code_ttl = cfg.limits.code_ttl();
             let storage = xiangying_server::open_storage(&cfg)?;
             let s = storage.as_ref();
-            if !matches!(action, AdminCommand::Setup { .. }) {
-                refuse_new_store(&cfg, s)?;
-            }
             match action {
                 AdminCommand::Setup {
                     roster,

@@ -346,7 +346,15 @@ fn refuse_new_store(
 
 fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn std::error::Error>> {
     require_store(&cfg, &command)?;
-    if cfg.postgres.is_some() && needs_store(&command) {
+    // Opening a PostgreSQL store migrates it, and `migrate` reports from which version it
+    // went: it is not checked by opening the store first.
+    let migrate = matches!(
+        command,
+        Command::Admin {
+            action: AdminCommand::Migrate
+        }
+    );
+    if cfg.postgres.is_some() && needs_store(&command) && !migrate {
         refuse_new_store(&cfg, xiangying_server::open_storage(&cfg)?.as_ref())?;
     }
     match command {

@@ -1,8 +1,9 @@
 //! The real `xiangying-demo` binary as a newcomer runs it, kept small: a field day of two grids
 //! through real HTTP, with a live hour of forwards reaching phones by themselves, every device
-//! checked against the server, patrols included; the summary's figures and the commands it
-//! names; then the rankings those commands print and the week's accompaniment table, read
-//! from the store the demo left behind.
+//! checked against the server, patrols included; the summary's figures; then the commands it
+//! names, run as printed with the real `xiangying-server` binary on the store the demo left
+//! behind (rankings with a row per grid of the day, the notice boards as a PDF), and the
+//! week's accompaniment table read from that store.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -111,8 +112,6 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         rankings.contains(&format!("--data {} ", store.display())),
         "{rankings}"
     );
-    let words: Vec<&str> = rankings.split_whitespace().collect();
-    let after = |flag: &str| words[words.iter().position(|w| *w == flag).unwrap() + 1];
     let data = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -137,20 +136,33 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
         store: Default::default(),
     };
     let storage = xiangying_server::open_storage(&cfg).unwrap();
-    let (from, to) = xiangying_server::reports::period(after("--from"), after("--to")).unwrap();
-    let ranked = xiangying_server::reports::rankings_table(
-        storage.as_ref(),
-        from,
-        to,
-        xiangying_model::report::UnitKind::Grid,
-    )
-    .unwrap();
+    // The command as printed, run with the real server binary (built beside the demo's by
+    // `cargo test --workspace`, which builds every package's binaries for its tests).
+    let words: Vec<&str> = rankings
+        .strip_prefix("try: xiangying-server ")
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let ranked = run_server(&words);
     for grid in ["g01", "g02"] {
         assert!(
             ranked.lines().any(|l| l.split('\t').nth(1) == Some(grid)),
             "{grid}: {ranked}"
         );
     }
+
+    // And the notice boards, as printed (a PDF beside the store; `scripts/test` installs the
+    // CJK font it needs).
+    let board: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("try: xiangying-server "))
+        .find(|l| l.contains(" admin notice-board "))
+        .unwrap_or_else(|| panic!("no notice-board command: {out}"))
+        .split_whitespace()
+        .collect();
+    run_server(&board);
+    let pdf = board[board.iter().position(|w| *w == "--out").unwrap() + 1];
+    assert!(std::fs::read(pdf).unwrap().starts_with(b"%PDF"), "{pdf}");
 
     // The accompaniment count of the demo's week: one of the two grid workers had the
     // official along.
@@ -159,4 +171,29 @@ fn the_demo_runs_a_small_field_day_with_patrols() {
     assert_eq!(lines.len(), 1 + zhenxing::GRIDS, "{table}");
     let walked: Vec<&&str> = lines[1..].iter().filter(|l| l.contains("\t1\t")).collect();
     assert_eq!(walked.len(), 2, "{table}");
+}
+
+/// Runs the `xiangying-server` binary that sits beside the demo's with `args`; its standard
+/// output, which must come from a success.
+fn run_server(args: &[&str]) -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_xiangying-demo")).with_file_name("xiangying-server");
+    assert!(
+        bin.is_file(),
+        "no server binary at {}: build it first (cargo build -p xiangying-server)",
+        bin.display()
+    );
+    let out = Command::new(&bin)
+        .args(args)
+        .env_remove("XIANGYING_CONFIG")
+        .env_remove("XIANGYING_POSTGRES")
+        .env("XIANGYING_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?}: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
 }

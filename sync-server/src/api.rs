@@ -770,7 +770,7 @@ async fn photo_patch(
             bytes: &body,
         };
         st.blobs.append(&device.id, &hash, chunk, ttl, || {
-            let uploader = photo_access::Uploader {
+            let uploader = crate::storage::NewUploader {
                 hash: hash.clone(),
                 device: device.id.clone(),
                 person: device.person.clone(),

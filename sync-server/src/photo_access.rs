@@ -17,7 +17,7 @@
 
 use crate::error::ServerError;
 use crate::state::AppState;
-use crate::storage::{DeviceRow, Tx, with_tx};
+use crate::storage::{DeviceRow, NewUploader, Tx, with_tx};
 use crate::sync;
 use automerge::ActorId;
 use std::collections::BTreeSet;
@@ -69,27 +69,8 @@ fn adders(
         .collect())
 }
 
-/// Who uploaded a photo file whole: recorded once the file is stored, before the device is
-/// told so. Written in groups ([`record_uploaders`] through [`crate::group_commit`]).
-#[derive(Debug, Clone)]
-pub struct Uploader {
-    /// The file.
-    pub hash: PhotoHash,
-    /// The device that uploaded it.
-    pub device: DeviceId,
-    /// Its person.
-    pub person: PersonId,
-    /// The file's length (towards the device's quota).
-    pub bytes: u64,
-    /// When (ms).
-    pub at: i64,
-    /// Whether the server held the file before this upload: a file held without uploaders is
-    /// first given its legacy ones ([`adopt_legacy`]).
-    pub held_before: bool,
-}
-
 /// Records a group of uploaders in one transaction.
-pub fn record_uploaders(tx: &mut dyn Tx, group: &[Uploader]) -> Result<(), ServerError> {
+pub fn record_uploaders(tx: &mut dyn Tx, group: &[NewUploader]) -> Result<(), ServerError> {
     for u in group {
         if u.held_before {
             adopt_legacy(tx, &u.hash, u.at)?;

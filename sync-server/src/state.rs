@@ -318,7 +318,7 @@ pub struct AppState {
     pub wake: Arc<crate::wake::Wake>,
     /// Who uploaded which photo, written for concurrent uploads in one transaction
     /// ([`crate::group_commit`], decision 0049).
-    pub uploaders: crate::group_commit::GroupCommit<crate::photo_access::Uploader>,
+    pub uploaders: crate::group_commit::GroupCommit<crate::storage::NewUploader>,
     /// The desk map's tile layer (`[desk] tile_url`), set once at start; unset: no tiles.
     pub desk_tiles: std::sync::OnceLock<crate::tiles::TileLayer>,
     roster: RwLock<Option<(u64, Arc<Roster>)>>,

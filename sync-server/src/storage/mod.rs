@@ -61,6 +61,26 @@ pub struct PhotoUploader {
     pub person: PersonId,
 }
 
+/// Who uploaded a photo file whole: recorded once the file is stored, before the device is
+/// told so. Written in groups (`photo_access::record_uploaders` through
+/// [`crate::group_commit`]).
+#[derive(Debug, Clone)]
+pub struct NewUploader {
+    /// The file.
+    pub hash: PhotoHash,
+    /// The device that uploaded it.
+    pub device: DeviceId,
+    /// Its person.
+    pub person: PersonId,
+    /// The file's length (towards the device's quota).
+    pub bytes: u64,
+    /// When (ms).
+    pub at: i64,
+    /// Whether the server held the file before this upload: a file held without uploaders is
+    /// first given its legacy ones (`photo_access::adopt_legacy`).
+    pub held_before: bool,
+}
+
 /// An enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRow {

@@ -21,17 +21,7 @@ fn street() -> (tempfile::TempDir, PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/zhenxing");
     let roster = root.join("roster.json");
     let catalogue = root.join("catalogue.json");
-    ok(&server(
-        &data,
-        &[
-            "admin",
-            "setup",
-            "--roster",
-            roster.to_str().unwrap(),
-            "--catalogue",
-            catalogue.to_str().unwrap(),
-        ],
-    ));
+    ok(&common::setup(&data, &roster, &catalogue, &[]));
     (dir, data)
 }
 

@@ -301,18 +301,7 @@ fn sigterm_during_a_push_loses_nothing_and_the_retry_completes() {
     // refused, untouched.
     let dir_of = data.parent().unwrap();
     let (roster, catalogue) = (dir_of.join("roster.json"), dir_of.join("catalogue.json"));
-    let setup = |extra: &[&str]| {
-        let mut args = vec![
-            "admin",
-            "setup",
-            "--roster",
-            roster.to_str().unwrap(),
-            "--catalogue",
-            catalogue.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        common::server(&data, &args)
-    };
+    let setup = |extra: &[&str]| common::setup(&data, &roster, &catalogue, extra);
     let err = common::failed(&setup(&[]));
     assert!(
         err.contains(&format!("already holds {REPORTS} cases")) && err.contains("--replace"),

@@ -38,17 +38,7 @@ fn publish(data: &Path, dir: &Path) {
     let (r, c) = (dir.join("roster.json"), dir.join("catalogue.json"));
     std::fs::write(&r, roster.to_string()).unwrap();
     std::fs::write(&c, sample::catalogue_json().unwrap()).unwrap();
-    common::ok(&common::server(
-        data,
-        &[
-            "admin",
-            "setup",
-            "--roster",
-            r.to_str().unwrap(),
-            "--catalogue",
-            c.to_str().unwrap(),
-        ],
-    ));
+    common::ok(&common::setup(data, &r, &c, &[]));
 }
 
 /// The bearer token a device keeps in its store.

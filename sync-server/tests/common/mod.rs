@@ -30,17 +30,22 @@ pub fn publish_sample(data: &Path) {
     let (roster, catalogue) = (dir.join("roster.json"), dir.join("catalogue.json"));
     std::fs::write(&roster, sample::roster_json().unwrap()).unwrap();
     std::fs::write(&catalogue, sample::catalogue_json().unwrap()).unwrap();
-    ok(&server(
-        data,
-        &[
-            "admin",
-            "setup",
-            "--roster",
-            roster.to_str().unwrap(),
-            "--catalogue",
-            catalogue.to_str().unwrap(),
-        ],
-    ));
+    ok(&setup(data, &roster, &catalogue, &[]));
+}
+
+/// Runs the real binary's `admin setup` of `roster` and `catalogue` into `data`, with `extra`
+/// arguments (e.g. `--replace`).
+pub fn setup(data: &Path, roster: &Path, catalogue: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "admin",
+        "setup",
+        "--roster",
+        roster.to_str().unwrap(),
+        "--catalogue",
+        catalogue.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    server(data, &args)
 }
 
 /// The standard output of a run that must succeed.

@@ -317,46 +317,32 @@ fn no_store(cfg: &Config) -> String {
     }
 }
 
-/// Refuses, before anything is opened, a SQLite data folder without a store (opening would
-/// create one). A PostgreSQL database is checked once open ([`refuse_new_store`], before the
-/// command runs).
-fn require_store(cfg: &Config, command: &Command) -> Result<(), String> {
-    let db = cfg.data.join(xiangying_server::storage::sqlite::DB_FILE);
-    if cfg.postgres.is_none() && needs_store(command) && !db.is_file() {
-        return Err(no_store(cfg));
+/// Refuses, before anything is opened (opening creates and migrates a store), a data folder
+/// without `server.db` or a PostgreSQL database where no roster was ever published, for every
+/// command that needs a store ([`needs_store`]). A store of the first wave, which has no
+/// migration history, has its roster and passes.
+fn require_store(cfg: &Config, command: &Command) -> Result<(), Box<dyn std::error::Error>> {
+    if !needs_store(command) {
+        return Ok(());
     }
-    Ok(())
-}
-
-/// Refuses a PostgreSQL database that held no street: one where no roster was ever published
-/// (opening it has made the empty tables, which is all that was written). A SQLite folder is
-/// checked before opening ([`require_store`]); a store of the first wave, which has no
-/// migration history, has its roster and passes both.
-fn refuse_new_store(
-    cfg: &Config,
-    storage: &dyn xiangying_server::storage::Storage,
-) -> Result<(), Box<dyn std::error::Error>> {
-    if cfg.postgres.is_some()
-        && xiangying_server::storage::with_tx(storage, |tx| tx.org_version())? == 0
-    {
-        return Err(no_store(cfg).into());
+    let holds = match &cfg.postgres {
+        Some(url) => {
+            xiangying_server::storage::postgres::holds_store(url, cfg.store.schema.as_deref())?
+        }
+        None => cfg
+            .data
+            .join(xiangying_server::storage::sqlite::DB_FILE)
+            .is_file(),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(no_store(cfg).into())
     }
-    Ok(())
 }
 
 fn run(cfg: Config, file: &FileConfig, command: Command) -> Result<(), Box<dyn std::error::Error>> {
     require_store(&cfg, &command)?;
-    // Opening a PostgreSQL store migrates it, and `migrate` reports from which version it
-    // went: it is not checked by opening the store first.
-    let migrate = matches!(
-        command,
-        Command::Admin {
-            action: AdminCommand::Migrate
-        }
-    );
-    if cfg.postgres.is_some() && needs_store(&command) && !migrate {
-        refuse_new_store(&cfg, xiangying_server::open_storage(&cfg)?.as_ref())?;
-    }
     match command {
         Command::Serve {
             listen,

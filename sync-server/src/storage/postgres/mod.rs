@@ -83,6 +83,29 @@ pub fn connect_client(url: &str) -> Result<Client> {
     Ok(config.connect(tls.connector()?)?)
 }
 
+/// Whether the database at `url` holds a Xiangying store, with its tables in `schema` (else
+/// the URL's current schema, normally `public`): one where a roster was published. It only
+/// reads, unlike [`PostgresStorage::connect_with`], which creates and migrates the tables, so
+/// a mistyped URL or schema can be refused with nothing left behind in it.
+pub fn holds_store(url: &str, schema: Option<&str>) -> Result<bool> {
+    let mut client = connect_client(url)?;
+    let org = match schema {
+        Some(s) => format!("{}.org", schema::quote_schema(s)?),
+        None => "org".to_owned(),
+    };
+    let has: bool = client
+        .query_one("SELECT to_regclass($1::text) IS NOT NULL", &[&org])?
+        .try_get(0)?;
+    if !has {
+        return Ok(false);
+    }
+    let version: Option<i64> = client
+        .query_opt(&format!("SELECT version FROM {org} WHERE id = 1"), &[])?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    Ok(version.is_some_and(|v| v > 0))
+}
+
 /// The PostgreSQL backend.
 pub struct PostgresStorage {
     pool: Pool,

@@ -77,7 +77,7 @@ pub fn exists(conn: &Connection, case_id: &str) -> Result<bool> {
         .is_some())
 }
 
-/// Loads a document: the snapshot, then every change in order.
+/// Loads a document: the snapshot, then every change since, in order.
 pub fn load<D: Document>(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<D> {
     let snapshot: Vec<u8> = conn
         .prepare_cached("SELECT snapshot FROM docs WHERE case_id = ?1")?
@@ -92,12 +92,18 @@ pub fn load<D: Document>(conn: &Connection, case_id: &str, actor: &ActorId) -> R
         reason,
     };
     let mut doc = D::load(&snapshot, actor).map_err(|e| corrupt(e.to_string()))?;
+    // The changes since the snapshot, applied in one go: automerge takes in a run of change
+    // chunks as one batch, and the wrapper re-reads the document once, not once a change.
+    let mut changes = Vec::new();
     let mut stmt =
         conn.prepare_cached("SELECT bytes FROM doc_changes WHERE case_id = ?1 ORDER BY id")?;
     let mut rows = stmt.query([case_id])?;
     while let Some(row) = rows.next()? {
         let bytes: Vec<u8> = row.get(0)?;
-        doc.apply_trusted(&bytes)
+        changes.extend_from_slice(&bytes);
+    }
+    if !changes.is_empty() {
+        doc.apply_trusted(&changes)
             .map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(doc)

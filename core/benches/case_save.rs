@@ -1,0 +1,110 @@
+//! What one street-day case costs automerge, the floor under every push and pull: saving it
+//! compacted as the server stores and sends it (columns over 256 bytes deflated), saving it with
+//! no column deflated (tried for the server's store, not kept: docs/BENCHMARKS.md, "Tried and
+//! not kept"), loading either form, and loading and saving again, as a case kept undeflated
+//! would cost each device it is sent to whole. The case is the anchors' report: a
+//! description of 120 CJK characters, a note and an escalation, in three changes.
+//!
+//! `cargo bench -p xiangying-core --bench case_save`
+
+use automerge::ActorId;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use xiangying_core::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts};
+use xiangying_core::document::Document;
+use xiangying_core::org::{Level, Role, Scope, sample};
+
+fn claim() -> Claim {
+    Claim {
+        person: "gw1".into(),
+        role: Role::GridWorker,
+        scope: Scope::Grid("g1".into()),
+    }
+}
+
+/// A report as the street-day bench records it.
+fn street_day_case() -> CaseDoc {
+    let description: String =
+        "楼道内电动车充电，早高峰时段拥堵严重，已现场提醒相关人员，请相关部门尽快处理，"
+            .chars()
+            .cycle()
+            .take(119)
+            .chain(['。'])
+            .collect();
+    let facts = Facts {
+        id: "0193a4b2-0000-7000-8000-000000000001".into(),
+        kind: CaseKind::Problem,
+        category: sample::LITTER.into(),
+        category_name: "垃圾满溢".into(),
+        limit_hours: 4,
+        clock: None,
+        deadline: None,
+        reporter: "gw1".into(),
+        created_at: 1,
+        location: sample::IN_G1,
+        grid: "g1".into(),
+        community: "c1".into(),
+        segment: None,
+        description,
+    };
+    let first = Event::new(
+        1,
+        claim(),
+        Action::Reported {
+            assignee: Assignee::Person("gw1".into()),
+        },
+    );
+    let mut doc = CaseDoc::create(&ActorId::random(), &facts, &first).unwrap();
+    doc.append_event(&Event::new(
+        2,
+        claim(),
+        Action::Note {
+            text: "已到现场查看，正在联系处理".into(),
+        },
+    ))
+    .unwrap();
+    doc.append_event(&Event::new(
+        3,
+        claim(),
+        Action::Escalated {
+            to_level: Level::Community,
+            to: Assignee::Person("cc1".into()),
+            reason: "需社区协调处理".into(),
+        },
+    ))
+    .unwrap();
+    doc
+}
+
+fn save(c: &mut Criterion) {
+    let mut doc = street_day_case();
+    let deflated = doc.save();
+    let undeflated = doc.automerge_mut().save_nocompress();
+    println!(
+        "a street-day case: {} B saved deflated, {} B undeflated ({:.2}×)",
+        deflated.len(),
+        undeflated.len(),
+        undeflated.len() as f64 / deflated.len() as f64
+    );
+    c.bench_function("save a case, columns deflated", |b| {
+        b.iter(|| black_box(doc.save()))
+    });
+    c.bench_function("save a case, no column deflated", |b| {
+        b.iter(|| black_box(doc.automerge_mut().save_nocompress()))
+    });
+    c.bench_function("load a case saved deflated", |b| {
+        b.iter(|| CaseDoc::load(black_box(&deflated), &ActorId::random()).unwrap())
+    });
+    c.bench_function("load a case saved undeflated", |b| {
+        b.iter(|| CaseDoc::load(black_box(&undeflated), &ActorId::random()).unwrap())
+    });
+    c.bench_function("load a case undeflated undeflated and save it deflated", |b| {
+        b.iter(|| {
+            let mut back = CaseDoc::load(black_box(&undeflated), &ActorId::random()).unwrap();
+            black_box(back.save())
+        })
+    });
+}
+
+criterion_group!(benches, save);
+criterion_main!(benches);

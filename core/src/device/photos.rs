@@ -43,6 +43,11 @@ impl Device {
         now: i64,
     ) -> Result<(PhotoRef, Vec<(String, u64)>)> {
         let stored = self.photo_files().store(processed)?;
+        // What the pipeline could not read (damaged EXIF, an unusable colour profile) reaches
+        // the app's log with the photo's name.
+        for w in &processed.meta.warnings {
+            log::warn!("photo {}: {w}", stored.photo.sha256);
+        }
         let exif_time = processed
             .meta
             .captured_at

@@ -7,8 +7,11 @@
 //! decoder (zune-jpeg) at full size. PNG and WebP use the `image` crate.
 //!
 //! Alpha is composited over white (a transparent screenshot would otherwise turn black),
-//! 16-bit samples are reduced to 8 bits and CMYK becomes RGB.
+//! 16-bit samples are reduced to 8 bits and CMYK becomes sRGB (through its embedded profile
+//! when it has a usable one, see [`super::colour`]). The embedded ICC profile of an RGB
+//! picture is returned for the pipeline to apply after resizing.
 
+use super::colour::{self, Outcome};
 use super::limits::{Header, SourceFormat};
 use super::raster::Raster;
 use super::{PhotoError, PhotoOptions};
@@ -22,6 +25,10 @@ pub(crate) struct Decoded {
     pub raster: Raster,
     /// The TIFF-structured EXIF block, if the file had one.
     pub exif: Option<Vec<u8>>,
+    /// The embedded ICC profile of an RGB picture, still to be applied.
+    pub icc: Option<Vec<u8>>,
+    /// Set when colour was already converted while decoding (CMYK).
+    pub colour: Option<Outcome>,
 }
 
 /// Decodes `input` (already checked by [`super::limits::check`]); `want` is the size the
@@ -104,8 +111,10 @@ fn decode_jpeg(
         let h = u16::try_from(want.1).unwrap_or(u16::MAX);
         dec.scale(w, h).map_err(fail)?;
     }
-    let exif = dec.exif_data().map(<[u8]>::to_vec);
     let pixels = dec.decode().map_err(fail)?;
+    let exif = dec.exif_data().map(<[u8]>::to_vec);
+    let mut icc = dec.icc_profile();
+    let mut colour = None;
     let info = dec.info().ok_or_else(|| {
         JpegFailure::Fatal(PhotoError::Corrupt("JPEG without a frame header".into()))
     })?;
@@ -121,17 +130,13 @@ fn decode_jpeg(
                 .map(|p| (u16::from_ne_bytes([p[0], p[1]]) >> 8) as u8)
                 .collect(),
         ),
-        // The decoder yields ink amounts (0 = no ink); naive conversion to RGB.
-        PixelFormat::CMYK32 => (
-            false,
-            pixels
-                .chunks_exact(4)
-                .flat_map(|p| {
-                    let k = 255 - u16::from(p[3]);
-                    [0, 1, 2].map(|i| ((255 - u16::from(p[i])) * k / 255) as u8)
-                })
-                .collect(),
-        ),
+        // The decoder yields ink amounts (0 = no ink, Adobe's inversion undone), which is
+        // what a CMYK profile expects.
+        PixelFormat::CMYK32 => {
+            let (rgb, outcome) = colour::cmyk_to_srgb(&pixels, icc.take().as_deref());
+            colour = Some(outcome);
+            (false, rgb)
+        }
     };
     let expected = width as usize * height as usize * if gray { 1 } else { 3 };
     if data.len() != expected {
@@ -148,6 +153,8 @@ fn decode_jpeg(
             data,
         },
         exif,
+        icc,
+        colour,
     })
 }
 
@@ -191,10 +198,13 @@ fn decode_with_image(
     }
     // Metadata problems must not lose the photo.
     let exif = decoder.exif_metadata().ok().flatten();
+    let icc = decoder.icc_profile().ok().flatten();
     let img = DynamicImage::from_decoder(decoder).map_err(|e| image_error(e, opts, dims))?;
     Ok(Decoded {
         raster: to_raster(img),
         exif,
+        icc,
+        colour: None,
     })
 }
 

@@ -9,16 +9,21 @@
 //!    images over [`PhotoOptions::max_pixels`] (a 100,000 × 100,000 PNG is refused before
 //!    anything is allocated);
 //! 2. decodes (a large JPEG directly at 1/2, 1/4 or 1/8 scale through DCT scaling);
-//! 3. reads the EXIF orientation, capture time and GPS position into [`PhotoMeta`];
+//! 3. reads the EXIF orientation, capture time and GPS position into [`PhotoMeta`],
+//!    leniently (a damaged block keeps what could be read; what was lost is a
+//!    [`PhotoWarning`]);
 //! 4. resizes so the long edge is at most [`PhotoOptions::max_edge`] (never upscaling),
-//!    applies the orientation (all eight), and encodes a JPEG; then a thumbnail of at most
-//!    [`PhotoOptions::thumb_edge`];
-//! 5. writes no metadata at all into the outputs: no EXIF (so no GPS), XMP, ICC or comment.
+//!    converts the colours to sRGB from the embedded ICC profile or the EXIF colour space
+//!    (an unusable profile is a warning, never a refusal), applies the orientation (all
+//!    eight), and encodes a JPEG; then a thumbnail of at most [`PhotoOptions::thumb_edge`];
+//! 5. writes no metadata at all into the outputs: no EXIF (so no GPS), XMP, ICC or comment
+//!    (the pixels are sRGB, which is what a JPEG without a profile means).
 //!
 //! [`PhotoFiles`] stores the outputs content-addressed and atomically, separately from the
 //! pure processing.
 
 mod capture;
+mod colour;
 mod decode;
 mod encode;
 mod error;
@@ -30,6 +35,7 @@ mod pipeline;
 mod raster;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod warning;
 
 pub(crate) use capture::place_or;
 pub use capture::{CameraPhoto, Capture, exif_place};
@@ -39,6 +45,7 @@ pub use files::{PhotoFiles, StoredFile, StoredPhoto, is_sha256_hex};
 pub use limits::SourceFormat;
 pub use meta::{CaptureTime, GpsPosition, PhotoMeta};
 pub use pipeline::process;
+pub use warning::PhotoWarning;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 
 use super::raster::{self, Raster};
 use super::{PhotoError, PhotoMeta, PhotoOptions, ProcessedPhoto};
-use super::{decode, encode, limits, meta, orient};
+use super::{colour, decode, encode, limits, meta, orient};
 use fast_image_resize::Resizer;
 
 /// Turns a JPEG, PNG or WebP photo into an upright, metadata-free JPEG whose long edge is
@@ -19,14 +19,24 @@ pub fn process(input: &[u8], opts: &PhotoOptions) -> Result<ProcessedPhoto, Phot
     let header = limits::check(input, opts)?;
     let want = raster::fit(header.width, header.height, opts.max_edge);
     let decoded = decode::decode(input, &header, want, opts)?;
-    let exif = meta::read_exif(decoded.exif);
+    let mut exif = meta::read_exif(decoded.exif);
 
     let mut resizer = Resizer::new();
-    let stored: Raster = if (decoded.raster.width, decoded.raster.height) == want {
+    let mut stored: Raster = if (decoded.raster.width, decoded.raster.height) == want {
         decoded.raster
     } else {
-        raster::resize(&decoded.raster, want.0, want.1, &mut resizer)?
+        let resized = raster::resize(&decoded.raster, want.0, want.1, &mut resizer)?;
+        drop(decoded.raster);
+        resized
     };
+    // Colour is converted on the resized raster (at most `max_edge` on the long edge): the
+    // cheapest place, and resampling in the source space instead of sRGB changes nothing
+    // visible at this scale. CMYK was already converted by the decoder.
+    let colour = match decoded.colour {
+        Some(done) => done,
+        None => colour::to_srgb(&mut stored, decoded.icc.as_deref(), exif.colour_space),
+    };
+    exif.warnings.extend(colour.warning);
     let upright = orient::apply(stored, exif.orientation);
     let photo = encode::encode_jpeg(&upright, opts.quality, opts.max_photo_bytes)?;
 
@@ -51,6 +61,8 @@ pub fn process(input: &[u8], opts: &PhotoOptions) -> Result<ProcessedPhoto, Phot
             orientation: exif.orientation,
             captured_at: exif.captured_at,
             gps: exif.gps,
+            converted_from: colour.converted_from,
+            warnings: exif.warnings,
         },
     })
 }

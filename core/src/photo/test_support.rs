@@ -282,6 +282,46 @@ pub fn exif_tiff(spec: &ExifSpec) -> Vec<u8> {
     out
 }
 
+/// A TIFF-structured EXIF blob whose Exif IFD has `ColorSpace` = `colour_space` and an
+/// Interop IFD with `InteroperabilityIndex` = `index` (3 characters, e.g. "R03"): how DCF
+/// cameras mark Adobe RGB.
+pub fn exif_tiff_colour_space(le: bool, colour_space: u16, index: &str) -> Vec<u8> {
+    let u16b = |v: u16| (if le { v.to_le_bytes() } else { v.to_be_bytes() }).to_vec();
+    let u32b = |v: u32| (if le { v.to_le_bytes() } else { v.to_be_bytes() }).to_vec();
+    let pointer = |tag: u16, at: u32| Entry {
+        tag,
+        kind: LONG,
+        count: 1,
+        value: u32b(at),
+    };
+    let interop = vec![Entry {
+        tag: 0x0001,
+        kind: ASCII,
+        count: 4,
+        value: format!("{index}\0").into_bytes(),
+    }];
+    let ifd0_len = ifd_size(&[pointer(0x8769, 0)]);
+    let exif_at = 8 + ifd0_len;
+    let exif_len = ifd_size(&[pointer(0xA005, 0), pointer(0xA001, 0)]);
+    let interop_at = exif_at + exif_len;
+    let exif_ifd = vec![
+        Entry {
+            tag: 0xA001,
+            kind: SHORT,
+            count: 1,
+            value: u16b(colour_space),
+        },
+        pointer(0xA005, interop_at),
+    ];
+    let mut out = if le { b"II".to_vec() } else { b"MM".to_vec() };
+    out.extend(u16b(42));
+    out.extend(u32b(8));
+    write_ifd(&mut out, &[pointer(0x8769, exif_at)], 8, le);
+    write_ifd(&mut out, &exif_ifd, exif_at, le);
+    write_ifd(&mut out, &interop, interop_at, le);
+    out
+}
+
 /// Inserts an APP1 `Exif\0\0` segment carrying `tiff` right after the JPEG's SOI marker.
 pub fn splice_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
     assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
@@ -386,4 +426,200 @@ pub fn jpeg_markers(b: &[u8]) -> Vec<u8> {
 /// True when `needle` occurs in `hay`.
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The published chromaticities of an RGB colour space (D65 white for all used here) and its
+/// tone curve, for building test profiles and for computing reference colours independently
+/// of any colour-management library.
+#[derive(Clone, Copy, Debug)]
+pub struct RgbSpace {
+    /// Name written into the profile's description.
+    pub name: &'static str,
+    /// x, y of the red, green and blue primaries.
+    pub primaries: [(f64, f64); 3],
+    /// Pure gamma, or `None` for the sRGB piecewise curve.
+    pub gamma: Option<f64>,
+}
+
+/// D65 white (x, y).
+pub const D65: (f64, f64) = (0.3127, 0.3290);
+/// sRGB (IEC 61966-2-1).
+pub const SRGB: RgbSpace = RgbSpace {
+    name: "sRGB",
+    primaries: [(0.64, 0.33), (0.30, 0.60), (0.15, 0.06)],
+    gamma: None,
+};
+/// Display P3 (DCI-P3 primaries, D65, the sRGB curve), as iPhones write it.
+pub const DISPLAY_P3: RgbSpace = RgbSpace {
+    name: "Display P3",
+    primaries: [(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)],
+    gamma: None,
+};
+/// Adobe RGB (1998): gamma 563/256.
+pub const ADOBE_RGB: RgbSpace = RgbSpace {
+    name: "Adobe RGB (1998)",
+    primaries: [(0.64, 0.33), (0.21, 0.71), (0.15, 0.06)],
+    gamma: Some(563.0 / 256.0),
+};
+/// Like Apple's "Generic RGB": Apple RGB (Trinitron) primaries, gamma 1.8.
+pub const GENERIC_RGB_18: RgbSpace = RgbSpace {
+    name: "Generic RGB-like (gamma 1.8)",
+    primaries: [(0.625, 0.340), (0.280, 0.595), (0.155, 0.070)],
+    gamma: Some(1.8),
+};
+
+/// An ICC profile (matrix/TRC) for `space`, encoded by moxcms.
+pub fn icc_for(space: &RgbSpace) -> Vec<u8> {
+    use moxcms::{Chromaticity, ColorPrimaries, ColorProfile, ProfileText, XyY};
+    let c = |(x, y): (f64, f64)| Chromaticity {
+        x: x as f32,
+        y: y as f32,
+    };
+    let mut p = ColorProfile::new_srgb();
+    p.update_rgb_colorimetry(
+        XyY {
+            x: D65.0,
+            y: D65.1,
+            yb: 1.0,
+        },
+        ColorPrimaries {
+            red: c(space.primaries[0]),
+            green: c(space.primaries[1]),
+            blue: c(space.primaries[2]),
+        },
+    );
+    if let Some(g) = space.gamma {
+        let curve = moxcms::curve_from_gamma(g as f32);
+        p.red_trc = Some(curve.clone());
+        p.green_trc = Some(curve.clone());
+        p.blue_trc = Some(curve);
+    }
+    p.cicp = None;
+    p.description = Some(ProfileText::PlainString(space.name.into()));
+    p.encode().unwrap()
+}
+
+/// The sRGB colours a test CMYK profile gives the 16 corners of its ink cube, indexed by
+/// `c | m << 1 | y << 2 | k << 3` (each 0 or 1): paper is warm, inks are press-like, not the
+/// naive `(1 − ink) × (1 − black)` colours.
+pub const CMYK_CORNERS: [[u8; 3]; 16] = {
+    let mut t = [[0u8; 3]; 16];
+    t[0] = [242, 236, 222]; // paper
+    t[1] = [0, 158, 224]; // cyan
+    t[2] = [226, 0, 122]; // magenta
+    t[3] = [46, 49, 146]; // cyan + magenta
+    t[4] = [255, 236, 0]; // yellow
+    t[5] = [0, 150, 64]; // cyan + yellow
+    t[6] = [228, 32, 36]; // magenta + yellow (red)
+    t[7] = [40, 36, 38]; // three inks
+    let mut i = 8;
+    while i < 16 {
+        t[i] = [30, 28, 30]; // any ink with full black
+        i += 1;
+    }
+    t
+};
+
+/// Linear-light value of an 8-bit sRGB code.
+pub fn srgb_to_linear(v: u8) -> f64 {
+    let v = f64::from(v) / 255.0;
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// A tiny CMYK output profile (lut16 A2B0, 2-point grid, XYZ connection space) mapping the
+/// ink cube's corners to [`CMYK_CORNERS`], built field by field and encoded by moxcms.
+pub fn icc_cmyk_test() -> Vec<u8> {
+    use moxcms::{
+        ColorProfile, DataColorSpace, LutDataType, LutStore, LutType, LutWarehouse, Matrix3d,
+        ProfileClass, ProfileText,
+    };
+    let srgb_to_xyz_d50 = |rgb: [u8; 3]| -> [f64; 3] {
+        let lin = rgb.map(srgb_to_linear);
+        // sRGB to XYZ (D50, Bradford-adapted), as the ICC sRGB profile's colorants.
+        let m = [
+            [0.436_074_7, 0.385_064_9, 0.143_080_4],
+            [0.222_504_5, 0.716_878_6, 0.060_616_9],
+            [0.013_932_2, 0.097_104_5, 0.714_173_3],
+        ];
+        m.map(|row| row[0] * lin[0] + row[1] * lin[1] + row[2] * lin[2])
+    };
+    // CLUT order: first input (C) varies slowest.
+    let mut clut = Vec::new();
+    for c in 0..2usize {
+        for m in 0..2usize {
+            for y in 0..2usize {
+                for k in 0..2usize {
+                    let xyz = srgb_to_xyz_d50(CMYK_CORNERS[c | m << 1 | y << 2 | k << 3]);
+                    clut.extend(xyz.map(|v| (v * 32768.0).round().clamp(0.0, 65535.0) as u16));
+                }
+            }
+        }
+    }
+    let lut = LutDataType {
+        num_input_channels: 4,
+        num_output_channels: 3,
+        num_clut_grid_points: 2,
+        matrix: Matrix3d::IDENTITY,
+        num_input_table_entries: 2,
+        num_output_table_entries: 2,
+        input_table: LutStore::Store16([0, 65535].repeat(4)),
+        clut_table: LutStore::Store16(clut),
+        output_table: LutStore::Store16([0, 65535].repeat(3)),
+        lut_type: LutType::Lut16,
+    };
+    let mut p = ColorProfile::default();
+    p.profile_class = ProfileClass::OutputDevice;
+    p.color_space = DataColorSpace::Cmyk;
+    p.pcs = DataColorSpace::Xyz;
+    p.white_point = moxcms::WHITE_POINT_D50.to_xyzd();
+    p.lut_a_to_b_perceptual = Some(LutWarehouse::Lut(lut.clone()));
+    p.lut_a_to_b_colorimetric = Some(LutWarehouse::Lut(lut));
+    p.description = Some(ProfileText::PlainString("Xiangying test CMYK".into()));
+    p.encode().unwrap()
+}
+
+/// A PNG with an iCCP chunk carrying `icc`, from the `image` crate's encoder.
+pub fn png_with_icc(img: &RgbImage, icc: &[u8]) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    let mut enc = image::codecs::png::PngEncoder::new(&mut out);
+    enc.set_icc_profile(icc.to_vec()).unwrap();
+    enc.write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    out
+}
+
+/// A JPEG with APP2 ICC_PROFILE segments carrying `icc`, from the `image` crate's encoder.
+pub fn jpeg_with_icc(img: &RgbImage, icc: &[u8], quality: u8) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    enc.set_icc_profile(icc.to_vec()).unwrap();
+    enc.write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    out
+}
+
+/// An Adobe CMYK JPEG (as [`jpeg_cmyk`]) carrying the ICC profile `icc`.
+pub fn jpeg_cmyk_with_icc(cmyk: &[u8], w: u16, h: u16, icc: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 100);
+    enc.add_icc_profile(icc).unwrap();
+    enc.encode(cmyk, w, h, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    out
 }

@@ -3,8 +3,10 @@
 //! The source photo is generated here (sky gradient, buildings with hard edges, textured
 //! ground, sensor-like noise; baseline 4:2:0 JPEG at quality 92, ~4–5 MB like a phone's)
 //! and written to `target/tmp/photo_12mp.jpg` (and `photo_12mp_portrait.jpg`, the same
-//! picture stored sideways with EXIF orientation 6) so that the same files can be fed to
-//! the example and to `vipsthumbnail`; see docs/BENCHMARKS.md.
+//! picture stored sideways with EXIF orientation 6, and `photo_12mp_p3.jpg`, the same pixels
+//! tagged with a Display P3 ICC profile as an iPhone's, which the pipeline converts to sRGB)
+//! so that the same files can be fed to the example and to `vipsthumbnail`; see
+//! docs/BENCHMARKS.md.
 //!
 //! ```text
 //! cargo bench -p xiangying-core --bench photo
@@ -67,9 +69,26 @@ fn synth_photo(w: u32, h: u32) -> Vec<u8> {
 }
 
 fn jpeg(rgb: &[u8], w: u16, h: u16) -> Vec<u8> {
+    jpeg_with_icc(rgb, w, h, None)
+}
+
+/// The Display P3 profile an iPhone photo carries (moxcms's own, encoded).
+fn display_p3_icc() -> Vec<u8> {
+    match moxcms::ColorProfile::new_display_p3().encode() {
+        Ok(icc) => icc,
+        Err(e) => panic!("cannot encode the Display P3 profile: {e}"),
+    }
+}
+
+fn jpeg_with_icc(rgb: &[u8], w: u16, h: u16, icc: Option<&[u8]>) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, 92);
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    if let Some(icc) = icc
+        && let Err(e) = enc.add_icc_profile(icc)
+    {
+        panic!("cannot add the ICC profile: {e}");
+    }
     if let Err(e) = enc.encode(rgb, w, h, jpeg_encoder::ColorType::Rgb) {
         panic!("cannot encode the benchmark photo: {e}");
     }
@@ -122,9 +141,11 @@ fn bench(c: &mut Criterion) {
     let rgb = synth_photo(w.into(), h.into());
     let landscape = jpeg(&rgb, w, h);
     let portrait = with_orientation(&jpeg(&rotate_ccw(&rgb, w.into(), h.into()), h, w), 6);
+    let p3 = jpeg_with_icc(&rgb, w, h, Some(&display_p3_icc()));
     drop(rgb);
     write_input("photo_12mp.jpg", &landscape);
     write_input("photo_12mp_portrait.jpg", &portrait);
+    write_input("photo_12mp_p3.jpg", &p3);
     let opts = PhotoOptions::default();
 
     let mut group = c.benchmark_group("photo");
@@ -134,6 +155,9 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("process_12mp_portrait_orientation6", |b| {
         b.iter(|| process(black_box(&portrait), &opts))
+    });
+    group.bench_function("process_12mp_display_p3_to_srgb", |b| {
+        b.iter(|| process(black_box(&p3), &opts))
     });
     let processed = match process(&landscape, &opts) {
         Ok(p) => p,

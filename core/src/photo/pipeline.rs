@@ -68,6 +68,10 @@ pub fn process(input: &[u8], opts: &PhotoOptions) -> Result<ProcessedPhoto, Phot
 }
 
 #[cfg(test)]
+#[path = "colour_tests.rs"]
+mod colour_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::photo::SourceFormat;
@@ -196,6 +200,27 @@ mod tests {
                 assert!(!contains(out, needle), "output leaks {needle:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_issues_piexif_photo_comes_out_upright_with_place_and_time() {
+        // JFIF APP0, then a big-endian EXIF block written by piexif (orientation 6, GPS,
+        // DateTimeOriginal): the strict EXIF reader lost all of it (issue 20).
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/photo/exif/piexif_be.jpg"
+        );
+        let jpeg = std::fs::read(path).unwrap();
+        assert_eq!(jpeg_markers(&jpeg)[1..3], [0xE0, 0xE1]);
+        let p = process(&jpeg, &opts()).unwrap();
+        assert_eq!(p.meta.orientation, 6);
+        assert_eq!((p.photo.width, p.photo.height), (8, 16), "upright");
+        let g = p.meta.gps.unwrap();
+        assert!((g.lat - 31.217_935_5).abs() < 1e-7 && (g.lon - 121.469_410_139).abs() < 1e-7);
+        let t = p.meta.captured_at.unwrap();
+        assert_eq!(t.local.to_string(), "2025-06-01 09:15:42");
+        assert_eq!(p.meta.warnings, []);
+        no_metadata(&p.photo.bytes);
     }
 
     #[test]

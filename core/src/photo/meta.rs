@@ -175,12 +175,18 @@ pub(crate) fn read_exif(raw: Option<Vec<u8>>) -> ExifInfo {
         )
     });
     if captured_at.is_none() && (original.is_some() || digitized.is_some()) {
-        let shown = original
+        // The value is hostile text: show at most 40 printable characters of it.
+        let shown: String = original
             .or(digitized)
-            .map(|f| f.display_value().to_string());
+            .map(|f| f.display_value().to_string())
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(40)
+            .collect();
         invalid(
             "capture time",
-            format!("{} is not a valid date and time", shown.unwrap_or_default()),
+            format!("{shown} is not a valid date and time"),
         );
     }
 

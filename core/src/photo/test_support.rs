@@ -1,5 +1,6 @@
-//! Test helpers: images the tests make themselves, hand-built EXIF (APP1) segments and
-//! hand-crafted headers. Compiled for tests only.
+//! Test helpers: images the tests make themselves, hand-built EXIF (APP1) segments,
+//! hand-crafted headers, and ICC profiles (RGB colour spaces from their published
+//! primaries, a tiny CMYK one) with images that carry them. Compiled for tests only.
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use std::io::Cursor;

@@ -285,3 +285,34 @@ fn garbage_truncated_or_huge_profiles_give_a_warning_not_a_refusal() {
     let px = decode_rgb(&p.photo.bytes).get_pixel(8, 8).0;
     assert!(px[0] > 200 && px[1] < 60 && px[2] < 60, "{px:?}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 48,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Damaged profiles (RGB in a PNG, CMYK in a JPEG) never panic and never refuse the
+    /// photo: converted, or left as sRGB with a warning. (3,000 cases run once, 48 in CI.)
+    #[test]
+    fn damaged_profiles_never_panic_or_refuse(
+        cmyk in proptest::prelude::any::<bool>(),
+        edits in proptest::collection::vec(
+            (proptest::prelude::any::<u16>(), proptest::prelude::any::<u8>()),
+            1..16,
+        ),
+    ) {
+        let mut icc = if cmyk { icc_cmyk_test() } else { icc_for(&DISPLAY_P3) };
+        for (at, v) in edits {
+            let i = usize::from(at) % icc.len();
+            icc[i] = v;
+        }
+        let input = if cmyk {
+            jpeg_cmyk_with_icc(&[0, 255, 255, 0].repeat(16 * 16), 16, 16, &icc)
+        } else {
+            png_with_icc(&solid(16, 16, [200, 30, 30]), &icc)
+        };
+        let p = process(&input, &PhotoOptions::default());
+        proptest::prop_assert!(p.is_ok(), "{:?}", p.err());
+    }
+}

@@ -21,9 +21,10 @@ use std::sync::Arc;
 /// kilobytes; large press (CMYK) profiles are 1–3 MB.
 pub(crate) const MAX_ICC_BYTES: usize = 4 * 1024 * 1024;
 
-/// The largest colour look-up table accepted, in entries (moxcms's own default is ten
-/// million): 33⁴ × 3 ≈ 3.6 million covers the finest CMYK press profiles.
-const MAX_CLUT_ENTRIES: usize = 4_000_000;
+/// The largest colour look-up table grid accepted (lut8/lut16 tags), in grid points
+/// (moxcms's own default is ten million): 33⁴, the finest CMYK press profiles'. The table's
+/// bytes must also fit in the profile, so [`MAX_ICC_BYTES`] bounds every table's memory.
+const MAX_CLUT_ENTRIES: usize = 33 * 33 * 33 * 33;
 
 /// Rows converted per step, through a small scratch buffer (the whole raster is never
 /// copied).

@@ -2,8 +2,10 @@
 //! compacted as the server stores and sends it (columns over 256 bytes deflated), saving it with
 //! no column deflated (tried for the server's store, not kept: docs/BENCHMARKS.md, "Tried and
 //! not kept"), loading either form, and loading and saving again, as a case kept undeflated
-//! would cost each device it is sent to whole. The case is the anchors' report: a
-//! description of 120 CJK characters, a note and an escalation, in three changes.
+//! would cost each device it is sent to whole; and loading a case as a phone stores it (the
+//! snapshot made when it was raised, then its changes since) with the changes applied one at a
+//! time or in one batch. The case is the anchors' report: a description of 120 CJK
+//! characters, a note and an escalation, in three changes.
 //!
 //! `cargo bench -p xiangying-core --bench case_save`
 
@@ -22,8 +24,9 @@ fn claim() -> Claim {
     }
 }
 
-/// A report as the street-day bench records it.
-fn street_day_case() -> CaseDoc {
+/// A report as the street-day bench records it, with what a phone stores of it: the snapshot
+/// made when it was raised and the change bytes of the note and the escalation.
+fn street_day_case() -> (CaseDoc, Vec<u8>, Vec<Vec<u8>>) {
     let description: String =
         "楼道内电动车充电，早高峰时段拥堵严重，已现场提醒相关人员，请相关部门尽快处理，"
             .chars()
@@ -55,29 +58,32 @@ fn street_day_case() -> CaseDoc {
         },
     );
     let mut doc = CaseDoc::create(&ActorId::random(), &facts, &first).unwrap();
-    doc.append_event(&Event::new(
-        2,
-        claim(),
-        Action::Note {
-            text: "已到现场查看，正在联系处理".into(),
-        },
-    ))
-    .unwrap();
-    doc.append_event(&Event::new(
-        3,
-        claim(),
-        Action::Escalated {
-            to_level: Level::Community,
-            to: Assignee::Person("cc1".into()),
-            reason: "需社区协调处理".into(),
-        },
-    ))
-    .unwrap();
-    doc
+    let raised = doc.save();
+    let note = doc
+        .append_event(&Event::new(
+            2,
+            claim(),
+            Action::Note {
+                text: "已到现场查看，正在联系处理".into(),
+            },
+        ))
+        .unwrap();
+    let escalation = doc
+        .append_event(&Event::new(
+            3,
+            claim(),
+            Action::Escalated {
+                to_level: Level::Community,
+                to: Assignee::Person("cc1".into()),
+                reason: "需社区协调处理".into(),
+            },
+        ))
+        .unwrap();
+    (doc, raised, vec![note, escalation])
 }
 
 fn save(c: &mut Criterion) {
-    let mut doc = street_day_case();
+    let (mut doc, raised, changes) = street_day_case();
     let deflated = doc.save();
     let undeflated = doc.automerge_mut().save_nocompress();
     println!(
@@ -98,10 +104,28 @@ fn save(c: &mut Criterion) {
     c.bench_function("load a case saved undeflated", |b| {
         b.iter(|| CaseDoc::load(black_box(&undeflated), &ActorId::random()).unwrap())
     });
-    c.bench_function("load a case undeflated undeflated and save it deflated", |b| {
+    c.bench_function("load a case saved undeflated and save it deflated", |b| {
         b.iter(|| {
             let mut back = CaseDoc::load(black_box(&undeflated), &ActorId::random()).unwrap();
             black_box(back.save())
+        })
+    });
+    // As a phone stores it (core/src/store/docs.rs): the snapshot, then the changes since.
+    let batch = changes.concat();
+    c.bench_function("load a phone's case, its two changes one at a time", |b| {
+        b.iter(|| {
+            let mut d = CaseDoc::load(black_box(&raised), &ActorId::random()).unwrap();
+            for change in &changes {
+                d.apply_trusted(change).unwrap();
+            }
+            d
+        })
+    });
+    c.bench_function("load a phone's case, its two changes in one batch", |b| {
+        b.iter(|| {
+            let mut d = CaseDoc::load(black_box(&raised), &ActorId::random()).unwrap();
+            d.apply_trusted(&batch).unwrap();
+            d
         })
     });
 }

@@ -260,7 +260,11 @@ fn encoded(img: DynamicImage, format: ImageFormat) -> Result<Vec<u8>, SeedError>
     Ok(out)
 }
 
-/// Photo seeds: small JPEG, PNG (RGB, RGBA, grey, 16-bit) and WebP files.
+/// Photo seeds: small JPEG, PNG (RGB, RGBA, grey, 16-bit) and WebP files. The corpus also
+/// holds seeds not made here (issue 20): `p3_icc.jpg`, `adobe_icc.png` and `cmyk_icc.jpg`,
+/// carrying Display P3, Adobe RGB and a CMYK test profile, written once with the photo tests'
+/// own profile and file helpers (`core/src/photo/test_support.rs`), and `exif_piexif_be.jpg`
+/// and `exif_odd_offsets.jpg`, copies of two EXIF vectors in `core/tests/fixtures/photo/exif/`.
 pub fn photo() -> Result<Vec<Seed>, SeedError> {
     let rgb = RgbImage::from_fn(48, 32, |x, y| {
         if y < 16 {

@@ -512,3 +512,48 @@ fn sqlite_and_postgres_migrate_to_the_same_schema() {
     }
     assert_eq!(lite_indexes, post_indexes, "the same indexes");
 }
+
+/// The uploads a first-wave store recorded: dev-a sent two photos (300 and 1,000 bytes),
+/// dev-b one of them too (300).
+const GEN1_UPLOADS: &str = "
+INSERT INTO photo_uploaders (hash, device, person, bytes, uploaded_at) VALUES
+    ('h1', 'dev-a', 'alice', 300, 1), ('h2', 'dev-a', 'alice', 1000, 2),
+    ('h1', 'dev-b', 'bob', 300, 3);
+";
+
+/// Migration 7 fills each device's running total from the uploads recorded before it, and
+/// later uploads add to it.
+fn running_totals_follow_the_recorded_uploads(s: &dyn Storage) {
+    use xiangying_server::storage::with_tx;
+    let bytes = |d: &str| with_tx(s, |t| t.device_photo_bytes(&d.into())).unwrap();
+    assert_eq!(
+        (bytes("dev-a"), bytes("dev-b"), bytes("dev-c")),
+        (1300, 300, 0)
+    );
+    with_tx(s, |t| {
+        t.add_photo_uploader(&"h3".into(), &"dev-b".into(), &"bob".into(), 50, 4)?;
+        // Already recorded: not counted again.
+        t.add_photo_uploader(&"h1".into(), &"dev-b".into(), &"bob".into(), 300, 5)
+    })
+    .unwrap();
+    assert_eq!((bytes("dev-a"), bytes("dev-b")), (1300, 350));
+}
+
+#[test]
+fn sqlite_first_wave_uploads_fill_the_running_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.path().join(sqlite::DB_FILE)).unwrap();
+        conn.execute_batch(GEN1_SQLITE).unwrap();
+        conn.execute_batch(GEN1_UPLOADS).unwrap();
+    }
+    running_totals_follow_the_recorded_uploads(&SqliteStorage::open(dir.path()).unwrap());
+}
+
+#[test]
+fn postgres_first_wave_uploads_fill_the_running_totals() {
+    let old = Schema::new("uploads");
+    old.run(GEN1_POSTGRES);
+    old.run(GEN1_UPLOADS);
+    running_totals_follow_the_recorded_uploads(&old.open().unwrap());
+}

@@ -205,6 +205,21 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: Sql::Shared(DESK_INDEX),
         seeds_identity: false,
     },
+    Migration {
+        version: 7,
+        name: "device_photo_bytes",
+        // Each device's uploaded photo bytes as a running total, kept by the upload's own
+        // write (photo uploaders are never removed), so an upload's quota check reads one
+        // row instead of summing every photo the device ever sent (decision 0053). Filled
+        // here from the uploads recorded before.
+        sql: Sql::Shared(
+            "CREATE TABLE IF NOT EXISTS device_photo_bytes (device TEXT PRIMARY KEY,
+                bytes BIGINT NOT NULL);
+             INSERT INTO device_photo_bytes (device, bytes)
+                SELECT device, SUM(bytes) FROM photo_uploaders GROUP BY device;",
+        ),
+        seeds_identity: false,
+    },
 ];
 
 /// The desk's case index (decision 0040); the same text on both backends.

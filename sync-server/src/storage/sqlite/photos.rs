@@ -2,7 +2,7 @@
 
 use super::{Cached, SqliteTx, pos, sql_pos};
 use crate::storage::{PhotoTx, PhotoUploader, Result};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use xiangying_model::ids::{DeviceId, DocId, PersonId, PhotoHash};
 
 impl PhotoTx for SqliteTx<'_> {
@@ -22,7 +22,7 @@ impl PhotoTx for SqliteTx<'_> {
         bytes: u64,
         now: i64,
     ) -> Result<()> {
-        self.tx.exec(
+        let added = self.tx.exec(
             "INSERT OR IGNORE INTO photo_uploaders (hash, device, person, bytes, uploaded_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -33,6 +33,14 @@ impl PhotoTx for SqliteTx<'_> {
                 now
             ],
         )?;
+        // The device's running total counts each of its photos once, as the rows do.
+        if added > 0 {
+            self.tx.exec(
+                "INSERT INTO device_photo_bytes (device, bytes) VALUES (?1, ?2)
+                 ON CONFLICT (device) DO UPDATE SET bytes = bytes + excluded.bytes",
+                params![device.as_str(), sql_pos(bytes)],
+            )?;
+        }
         Ok(())
     }
 
@@ -50,11 +58,14 @@ impl PhotoTx for SqliteTx<'_> {
     }
 
     fn device_photo_bytes(&mut self, device: &DeviceId) -> Result<u64> {
-        let n: i64 = self.tx.row(
-            "SELECT COALESCE(SUM(bytes), 0) FROM photo_uploaders WHERE device = ?1",
-            [device.as_str()],
-            |r| r.get(0),
-        )?;
-        Ok(pos(n))
+        let n: Option<i64> = self
+            .tx
+            .row(
+                "SELECT bytes FROM device_photo_bytes WHERE device = ?1",
+                [device.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(pos(n.unwrap_or(0)))
     }
 }

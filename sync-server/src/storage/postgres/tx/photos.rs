@@ -24,11 +24,19 @@ impl PhotoTx for PgTx<'_> {
     ) -> Result<()> {
         let (hash, device, person) = (hash.as_str(), device.as_str(), person.as_str());
         let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
-        self.execute(
+        let added = self.execute(
             "INSERT INTO photo_uploaders (hash, device, person, bytes, uploaded_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash, device) DO NOTHING",
             &[&hash, &device, &person, &bytes, &now],
         )?;
+        // The device's running total counts each of its photos once, as the rows do.
+        if added > 0 {
+            self.execute(
+                "INSERT INTO device_photo_bytes (device, bytes) VALUES ($1, $2)
+                 ON CONFLICT (device) DO UPDATE SET bytes = device_photo_bytes.bytes + EXCLUDED.bytes",
+                &[&device, &bytes],
+            )?;
+        }
         Ok(())
     }
 
@@ -50,10 +58,10 @@ impl PhotoTx for PgTx<'_> {
 
     fn device_photo_bytes(&mut self, device: &DeviceId) -> Result<u64> {
         let device = device.as_str();
-        let r = self.query_one(
-            "SELECT COALESCE(SUM(bytes), 0)::BIGINT FROM photo_uploaders WHERE device = $1",
+        let r = self.query_opt(
+            "SELECT bytes FROM device_photo_bytes WHERE device = $1",
             &[&device],
         )?;
-        Ok(pos(r.try_get(0)?))
+        Ok(pos(r.map(|r| r.try_get(0)).transpose()?.unwrap_or(0)))
     }
 }

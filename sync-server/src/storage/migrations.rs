@@ -306,7 +306,7 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "{}", m.name);
         }
-        assert_eq!(LATEST, 6);
+        assert_eq!(LATEST, 7);
     }
 
     #[test]

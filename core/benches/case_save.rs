@@ -12,17 +12,10 @@
 use automerge::ActorId;
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use xiangying_core::case::{Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts};
+use xiangying_core::case::{Action, Assignee, CaseDoc, Event, Facts};
 use xiangying_core::document::Document;
-use xiangying_core::org::{Level, Role, Scope, sample};
-
-fn claim() -> Claim {
-    Claim {
-        person: "gw1".into(),
-        role: Role::GridWorker,
-        scope: Scope::Grid("g1".into()),
-    }
-}
+use xiangying_core::org::Level;
+use xiangying_model::testkit::{g1_claim, g1_facts, g1_reported};
 
 /// A report as the street-day bench records it, with what a phone stores of it: the snapshot
 /// made when it was raised and the change bytes of the note and the escalation.
@@ -35,34 +28,15 @@ fn street_day_case() -> (CaseDoc, Vec<u8>, Vec<Vec<u8>>) {
             .chain(['。'])
             .collect();
     let facts = Facts {
-        id: "0193a4b2-0000-7000-8000-000000000001".into(),
-        kind: CaseKind::Problem,
-        category: sample::LITTER.into(),
-        category_name: "垃圾满溢".into(),
-        limit_hours: 4,
-        clock: None,
-        deadline: None,
-        reporter: "gw1".into(),
-        created_at: 1,
-        location: sample::IN_G1,
-        grid: "g1".into(),
-        community: "c1".into(),
-        segment: None,
         description,
+        ..g1_facts("0193a4b2-0000-7000-8000-000000000001")
     };
-    let first = Event::new(
-        1,
-        claim(),
-        Action::Reported {
-            assignee: Assignee::Person("gw1".into()),
-        },
-    );
-    let mut doc = CaseDoc::create(&ActorId::random(), &facts, &first).unwrap();
+    let mut doc = CaseDoc::create(&ActorId::random(), &facts, &g1_reported()).unwrap();
     let raised = doc.save();
     let note = doc
         .append_event(&Event::new(
             2,
-            claim(),
+            g1_claim("gw1"),
             Action::Note {
                 text: "已到现场查看，正在联系处理".into(),
             },
@@ -71,7 +45,7 @@ fn street_day_case() -> (CaseDoc, Vec<u8>, Vec<Vec<u8>>) {
     let escalation = doc
         .append_event(&Event::new(
             3,
-            claim(),
+            g1_claim("gw1"),
             Action::Escalated {
                 to_level: Level::Community,
                 to: Assignee::Person("cc1".into()),

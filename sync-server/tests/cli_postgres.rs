@@ -8,10 +8,10 @@
 //! `XY_SKIP_PG=1`, like the other PostgreSQL suites.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 mod common;
-use common::{failed, ok};
+use common::{failed, ok, server};
 use xiangying_server::storage::migrations::LATEST;
 use xiangying_server::storage::postgres::connect_client;
 
@@ -26,20 +26,12 @@ fn pg_url() -> Option<String> {
     }
 }
 
-/// Runs the binary on the store at `url`, its photos and backups under `data`.
+/// Runs the binary (as [`server`] does) on the store at `url`, its photos and backups under
+/// `data`.
 fn server_pg(data: &Path, url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xiangying-server"))
-        .arg("--data")
-        .arg(data)
-        .arg("--postgres")
-        .arg(url)
-        .args(args)
-        .env_remove("XIANGYING_POSTGRES")
-        .env_remove("XIANGYING_CONFIG")
-        .env_remove("XIANGYING_FONT")
-        .env("XIANGYING_LOG", "warn")
-        .output()
-        .unwrap()
+    let mut all = vec!["--postgres", url];
+    all.extend_from_slice(args);
+    server(data, &all)
 }
 
 /// The tables in `schema`.

@@ -583,11 +583,8 @@ pub fn icc_cmyk_test() -> Vec<u8> {
     p.encode().unwrap()
 }
 
-/// A PNG with an iCCP chunk carrying `icc`, from the `image` crate's encoder.
-pub fn png_with_icc(img: &RgbImage, icc: &[u8]) -> Vec<u8> {
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    let mut enc = image::codecs::png::PngEncoder::new(&mut out);
+/// Writes `img` through `enc` with the ICC profile `icc` attached.
+fn write_with_icc(mut enc: impl image::ImageEncoder, img: &RgbImage, icc: &[u8]) {
     enc.set_icc_profile(icc.to_vec()).unwrap();
     enc.write_image(
         img.as_raw(),
@@ -596,22 +593,20 @@ pub fn png_with_icc(img: &RgbImage, icc: &[u8]) -> Vec<u8> {
         image::ExtendedColorType::Rgb8,
     )
     .unwrap();
+}
+
+/// A PNG with an iCCP chunk carrying `icc`, from the `image` crate's encoder.
+pub fn png_with_icc(img: &RgbImage, icc: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_with_icc(image::codecs::png::PngEncoder::new(&mut out), img, icc);
     out
 }
 
 /// A JPEG with APP2 ICC_PROFILE segments carrying `icc`, from the `image` crate's encoder.
 pub fn jpeg_with_icc(img: &RgbImage, icc: &[u8], quality: u8) -> Vec<u8> {
-    use image::ImageEncoder;
     let mut out = Vec::new();
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
-    enc.set_icc_profile(icc.to_vec()).unwrap();
-    enc.write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgb8,
-    )
-    .unwrap();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
+    write_with_icc(enc, img, icc);
     out
 }
 

@@ -77,6 +77,9 @@ pub fn exists(conn: &Connection, case_id: &str) -> Result<bool> {
         .is_some())
 }
 
+/// A stored document's changes since its snapshot, in order.
+const CHANGES_SINCE_SNAPSHOT: &str = "SELECT bytes FROM doc_changes WHERE case_id = ?1 ORDER BY id";
+
 /// Loads a document: the snapshot, then every change since, in order.
 pub fn load<D: Document>(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<D> {
     let snapshot: Vec<u8> = conn
@@ -95,8 +98,7 @@ pub fn load<D: Document>(conn: &Connection, case_id: &str, actor: &ActorId) -> R
     // The changes since the snapshot, applied in one go: automerge takes in a run of change
     // chunks as one batch, and the wrapper re-reads the document once, not once a change.
     let mut changes = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT bytes FROM doc_changes WHERE case_id = ?1 ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(CHANGES_SINCE_SNAPSHOT)?;
     let mut rows = stmt.query([case_id])?;
     while let Some(row) = rows.next()? {
         let bytes: Vec<u8> = row.get(0)?;
@@ -130,4 +132,53 @@ pub fn compact(conn: &Connection, case_id: &str, actor: &ActorId) -> Result<bool
     )?;
     conn.exec("DELETE FROM doc_changes WHERE case_id = ?1", [case_id])?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Action, CaseDoc, Event};
+    use crate::store::Store;
+    use rusqlite::StatementStatus;
+    use xiangying_model::testkit::{g1_claim, g1_facts, g1_reported};
+
+    /// Stores a case, then a change to it, on the writer; returns its id.
+    fn stored_case(store: &Store, n: u32) -> String {
+        let id = format!("0193a4b2-0000-7000-8000-00000000000{n}");
+        let mut doc = CaseDoc::create(&ActorId::random(), &g1_facts(&id), &g1_reported()).unwrap();
+        insert(&store.writer(), &id, &doc.save()).unwrap();
+        let note = Action::Note {
+            text: format!("note {n}"),
+        };
+        let change = doc
+            .append_event(&Event::new(2, g1_claim("gw1"), note))
+            .unwrap();
+        append_change(&store.writer(), &id, &change).unwrap();
+        id
+    }
+
+    #[test]
+    fn loading_documents_compiles_the_change_query_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.db")).unwrap();
+        let ids = [stored_case(&store, 1), stored_case(&store, 2)];
+        let actor = ActorId::random();
+        for _ in 0..3 {
+            for id in &ids {
+                let doc: CaseDoc = load(&store.reader(), id, &actor).unwrap();
+                assert_eq!(
+                    doc.events().unwrap().len(),
+                    2,
+                    "the change since the snapshot"
+                );
+            }
+        }
+        let reader = store.reader();
+        let stmt = reader.prepare_cached(CHANGES_SINCE_SNAPSHOT).unwrap();
+        assert_eq!(
+            stmt.get_status(StatementStatus::RePrepare),
+            0,
+            "the cached statement was compiled again on a later use"
+        );
+    }
 }

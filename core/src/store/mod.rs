@@ -168,6 +168,7 @@ impl Store {
         )?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        stable_plans(&reader)?;
         Ok(Store {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
@@ -178,6 +179,7 @@ impl Store {
     /// A store in memory, for tests and tools: one connection serves reads and writes.
     pub fn open_in_memory() -> Result<Store> {
         let mut writer = Connection::open_in_memory()?;
+        stable_plans(&writer)?;
         schema::migrate(&mut writer)?;
         Ok(Store {
             writer: Mutex::new(writer),
@@ -467,6 +469,19 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    stable_plans(conn)?;
+    Ok(())
+}
+
+/// Turns on SQLite's query planner stability guarantee (decision 0054). Without it, a cached
+/// statement whose plan the planner tied to a bound value (`LIMIT ?`, or `col = ?` on a column
+/// no index covers) is compiled again on every use after rusqlite clears its bindings, which
+/// undoes the statement cache.
+fn stable_plans(conn: &Connection) -> Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
 }
 

@@ -5,6 +5,16 @@ use crate::storage::{FeedScope, FeedTx, Result};
 use rusqlite::params;
 use xiangying_model::ids::{DeviceId, DocId};
 
+/// The cases with changes in a range of positions, for a reader who sees every case.
+const FEED_CASES_ALL: &str =
+    "SELECT case_id, MIN(pos) AS p FROM changes WHERE pos > ?1 AND pos <= ?2
+     GROUP BY case_id ORDER BY p LIMIT ?3";
+
+/// A case's changes in a range of positions, but those a device sent itself.
+const CHANGES_BETWEEN: &str =
+    "SELECT bytes FROM changes WHERE case_id = ?1 AND pos > ?2 AND pos <= ?3
+     AND (device IS NULL OR device <> ?4) ORDER BY pos";
+
 impl FeedTx for SqliteTx<'_> {
     fn allocate_positions(&mut self, n: u64) -> Result<u64> {
         let next: i64 = self.tx.row(
@@ -35,10 +45,7 @@ impl FeedTx for SqliteTx<'_> {
         let (after, upto) = (sql_pos(after), sql_pos(upto));
         match scope {
             FeedScope::All => {
-                let mut stmt = self.tx.prepare_cached(
-                    "SELECT case_id, MIN(pos) AS p FROM changes WHERE pos > ?1 AND pos <= ?2
-                     GROUP BY case_id ORDER BY p LIMIT ?3",
-                )?;
+                let mut stmt = self.tx.prepare_cached(FEED_CASES_ALL)?;
                 let rows = stmt.query_map(params![after, upto, limit], map)?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             }
@@ -99,10 +106,7 @@ impl FeedTx for SqliteTx<'_> {
         upto: u64,
         exclude_device: &DeviceId,
     ) -> Result<Vec<Vec<u8>>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT bytes FROM changes WHERE case_id = ?1 AND pos > ?2 AND pos <= ?3
-             AND (device IS NULL OR device <> ?4) ORDER BY pos",
-        )?;
+        let mut stmt = self.tx.prepare_cached(CHANGES_BETWEEN)?;
         let rows = stmt.query_map(
             params![
                 case_id.as_str(),
@@ -113,5 +117,35 @@ impl FeedTx for SqliteTx<'_> {
             |r| r.get(0),
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::sqlite::SqliteStorage;
+    use crate::storage::with_tx;
+    use rusqlite::StatementStatus;
+
+    /// Every pull runs these with new bounds; compiling them again each time was a few per
+    /// cent of a push (decision 0054).
+    #[test]
+    fn the_feed_queries_are_compiled_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        for after in 0..4u64 {
+            with_tx(&storage, |tx| {
+                let case = DocId::from(format!("case-{after}"));
+                tx.changes_between(&case, after, after + 10, &DeviceId::from("dev-1"))?;
+                tx.feed_cases(FeedScope::All, after, after + 10, 5 + after as u32)?;
+                Ok(())
+            })
+            .unwrap();
+        }
+        let conn = storage.conn.lock().unwrap();
+        for sql in [CHANGES_BETWEEN, FEED_CASES_ALL] {
+            let stmt = conn.prepare_cached(sql).unwrap();
+            assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
+        }
     }
 }

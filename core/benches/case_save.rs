@@ -84,6 +84,10 @@ fn save(c: &mut Criterion) {
             black_box(back.save())
         })
     });
+    // A phone takes a case it holds from the copy its store keeps loaded (decision 0055).
+    c.bench_function("a kept case copied and wrapped", |b| {
+        b.iter(|| CaseDoc::wrap(black_box(doc.automerge().clone())).unwrap())
+    });
     // As a phone stores it (core/src/store/docs.rs): the snapshot, then the changes since.
     let batch = changes.concat();
     c.bench_function("load a phone's case, its two changes one at a time", |b| {

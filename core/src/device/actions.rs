@@ -2,11 +2,11 @@
 //! against the case's current state, and only then appends it: a refused action writes nothing
 //! and says why.
 
-use super::{Device, Org};
-use crate::case::{Action, Assignee, CaseState, Claim, Denied, Event, Facts, check, fold};
+use super::{Device, Made, Org};
+use crate::case::{Action, Assignee, CaseDoc, CaseState, Claim, Denied, Event, Facts, check, fold};
 use crate::error::{Error, Result};
 use crate::org::{Level, LimitClock};
-use crate::store::{DocBytes, Origin};
+use crate::store::Origin;
 
 impl Device {
     /// Appends the event `build` makes, after checking it; returns the new state.
@@ -17,7 +17,8 @@ impl Device {
     ) -> Result<CaseState> {
         let claim = self.claim()?;
         let org = self.org()?;
-        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let _editing = self.editing();
+        let (mut doc, read_at) = self.store.load_tracked::<CaseDoc>(case_id, &self.actor)?;
         let corrupt = |e: crate::case::DocError| Error::CorruptCase {
             case_id: case_id.to_string(),
             reason: e.to_string(),
@@ -42,7 +43,8 @@ impl Device {
         })?;
         let change = doc.append_event(&event).map_err(corrupt)?;
         events.push(event);
-        self.write(&doc, &change, DocBytes::Changes, Origin::Local, &[], now)?;
+        let made = Made::ChangedFrom(read_at);
+        self.write(&doc, &change, made, Origin::Local, &[], now)?;
         Ok(fold(&facts, &events))
     }
 

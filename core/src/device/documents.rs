@@ -15,7 +15,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::patrol::PatrolDoc;
 use crate::patrol::{PatrolFacts, PatrolState};
-use crate::store::{CaseWrite, DocBytes, DocWrite, Origin, PatrolWrite, RemoteWrite};
+use crate::store::{CaseWrite, DocBytes, DocWrite, Keep, Origin, PatrolWrite, ReadAt, RemoteWrite};
 use crate::sync::kind::SyncedKind;
 use crate::sync::synced::SyncedDoc;
 
@@ -32,6 +32,7 @@ impl Device {
     /// costs one commit. A document named twice (the server sends each once) starts another
     /// transaction, so that its second bytes apply to what its first stored.
     pub(crate) fn apply_remote_page(&self, items: &[(&str, &[u8])]) -> Result<()> {
+        let _editing = self.editing();
         let mut taken = Vec::with_capacity(items.len());
         let mut ids = std::collections::HashSet::new();
         for (id, bytes) in items {
@@ -61,8 +62,8 @@ impl Device {
             field: "bytes",
             problem: format!("not a valid change for document {id}: {e}"),
         };
-        let (doc, bytes, kind) = if self.store.has_case(id)? {
-            let mut doc = self.store.load_synced(id, &self.actor)?;
+        let (doc, bytes, kind, read_at) = if self.store.has_case(id)? {
+            let (mut doc, read_at) = self.store.load_tracked::<SyncedDoc>(id, &self.actor)?;
             let before = doc.heads();
             doc.apply(bytes).map_err(corrupt)?;
             // Changes whose dependencies have not arrived yet are queued by automerge; the raw
@@ -70,7 +71,7 @@ impl Device {
             if doc.heads() == before && doc.missing_deps().is_empty() {
                 return Ok(None);
             }
-            (doc, bytes.to_vec(), DocBytes::Changes)
+            (doc, bytes.to_vec(), DocBytes::Changes, Some(read_at))
         } else {
             let mut doc = SyncedDoc::from_remote(bytes, &self.actor).map_err(corrupt)?;
             let doc_id = doc.id().map_err(corrupt)?;
@@ -81,7 +82,7 @@ impl Device {
                 });
             }
             let snapshot = doc.save();
-            (doc, snapshot, DocBytes::Whole)
+            (doc, snapshot, DocBytes::Whole, None)
         };
         let what = if let Some(case) = doc.downcast_ref::<CaseDoc>() {
             Kind::Case(Box::new(view_of(case)?))
@@ -91,7 +92,13 @@ impl Device {
         } else {
             Kind::Doc(id.to_string())
         };
-        Ok(Some(Taken { what, bytes, kind }))
+        Ok(Some(Taken {
+            what,
+            bytes,
+            kind,
+            doc,
+            read_at,
+        }))
     }
 
     /// Stores a new document of a kind with no device index (made here with
@@ -114,6 +121,7 @@ impl Device {
             kind: DocBytes::Whole,
             origin: Origin::Local,
             now: self.now(),
+            keep: None,
         })
     }
 
@@ -126,6 +134,7 @@ impl Device {
             kind: DocBytes::Changes,
             origin: Origin::Local,
             now: self.now(),
+            keep: None,
         })
     }
 
@@ -141,6 +150,10 @@ struct Taken {
     /// The bytes to store: the received changes, or the whole document when it is new here.
     bytes: Vec<u8>,
     kind: DocBytes,
+    /// The document with them applied, kept loaded once stored.
+    doc: SyncedDoc,
+    /// When the document was read, for changes to a stored one.
+    read_at: Option<ReadAt>,
 }
 
 /// What a taken-in document indexes as.
@@ -159,6 +172,10 @@ impl Taken {
             kind: self.kind,
             origin: Origin::Remote,
             now,
+            keep: Some(Keep {
+                doc: self.doc.automerge(),
+                read_at: self.read_at,
+            }),
         };
         match &self.what {
             Kind::Case(view) => RemoteWrite::Case(CaseWrite {

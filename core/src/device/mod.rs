@@ -39,7 +39,9 @@ use crate::case::{CaseDoc, CaseState, Claim, Facts, PhotoRef, Status, fold, inbo
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{Catalogue, Roster};
-use crate::store::{CaseSummary, CaseWrite, DocBytes, DocWrite, Origin, OutboxEntry, Query, Store};
+use crate::store::{
+    CaseSummary, CaseWrite, DocBytes, DocWrite, Keep, Origin, OutboxEntry, Query, ReadAt, Store,
+};
 use automerge::ActorId;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -90,6 +92,8 @@ pub struct Device {
     http: std::sync::Mutex<Option<sync::CachedClient>>,
     /// Held while a sync runs: two syncs of one device never run at once.
     syncing: std::sync::Mutex<()>,
+    /// Held from reading a synced document to storing what was changed in it ([`Device::editing`]).
+    editing: std::sync::Mutex<()>,
     /// The roster as the person may see it, with its search index, built on first use after
     /// a roster install or a change of person ([`Device::directory`]).
     directory: std::sync::Mutex<Option<Arc<Directory>>>,
@@ -136,6 +140,7 @@ impl Device {
             )),
             http: std::sync::Mutex::new(None),
             syncing: std::sync::Mutex::new(()),
+            editing: std::sync::Mutex::new(()),
             directory: std::sync::Mutex::new(None),
         };
         device.load_setup()?;
@@ -335,16 +340,31 @@ impl Device {
         self.store.compact_busy(&self.actor)
     }
 
+    /// Held by every change made to a stored document, from reading it to storing the change
+    /// (and by the taking in of a page of the feed). Two changes made here from the same state
+    /// would carry the same actor and sequence number, and the document would no longer load;
+    /// and an index row folded from a state another write has since moved on from would be
+    /// stale. Public entry points take it; what they call must not.
+    fn editing(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.editing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores a case write: `bytes` as `made` says, with the index rows `doc` folds to; the
+    /// document stays loaded for its next change.
     fn write(
         &self,
         doc: &CaseDoc,
         bytes: &[u8],
-        kind: DocBytes,
+        made: Made,
         origin: Origin,
         uploads: &[(String, u64)],
         now: i64,
     ) -> Result<()> {
         let view = view_of(doc)?;
+        let (kind, read_at) = match made {
+            Made::Whole => (DocBytes::Whole, None),
+            Made::ChangedFrom(at) => (DocBytes::Changes, Some(at)),
+        };
         self.store.write_case(&CaseWrite {
             doc: DocWrite {
                 id: &view.facts.id,
@@ -352,6 +372,10 @@ impl Device {
                 kind,
                 origin,
                 now,
+                keep: Some(Keep {
+                    doc: doc.automerge(),
+                    read_at,
+                }),
             },
             facts: &view.facts,
             state: &view.state,
@@ -359,6 +383,15 @@ impl Device {
             uploads,
         })
     }
+}
+
+/// What the bytes of a case write are, for [`Device::write`].
+#[derive(Debug, Clone, Copy)]
+enum Made {
+    /// The whole document of a case new to this store.
+    Whole,
+    /// Changes to the case as it was read at this count ([`Store::load_tracked`]).
+    ChangedFrom(ReadAt),
 }
 
 fn view_of(doc: &CaseDoc) -> Result<CaseView> {

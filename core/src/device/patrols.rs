@@ -97,6 +97,7 @@ impl Device {
     /// fix). A bad fix refuses the whole batch, naming it; nothing is stored then. Returns how
     /// many fixes wait to be packed.
     pub fn record_track(&self, patrol_id: &str, points: &[TrackPoint]) -> Result<u32> {
+        let _editing = self.editing();
         let (doc, facts, state) = self.my_patrol(patrol_id, "record a track")?;
         if state.is_ended() {
             return Err(Error::NotAllowed {
@@ -130,6 +131,7 @@ impl Device {
     pub fn add_companion(&self, patrol_id: &str, person_id: &str) -> Result<PatrolView> {
         let companion = self.claim_of(person_id)?;
         let action = PatrolAction::Accompanied { companion };
+        let _editing = self.editing();
         self.log_patrol(patrol_id, "record a companion", action)
     }
 
@@ -139,6 +141,7 @@ impl Device {
     pub fn confirm_accompaniment(&self, patrol_id: &str) -> Result<PatrolView> {
         let what = "confirm an accompaniment";
         let me = self.claim()?;
+        let _editing = self.editing();
         let mut doc = self.store.load_patrol(patrol_id, &self.actor)?;
         let (facts, state) = fold_patrol_log(&doc).map_err(|e| corrupt(patrol_id, e))?;
         let accompaniment = state
@@ -174,6 +177,7 @@ impl Device {
 
     /// Ends my patrol: packs the buffered fixes and records the end.
     pub fn end_patrol(&self, patrol_id: &str) -> Result<PatrolView> {
+        let _editing = self.editing();
         let (doc, _, _) = self.my_patrol(patrol_id, "end a patrol")?;
         self.pack_track(doc)?;
         self.log_patrol(patrol_id, "end a patrol", PatrolAction::Ended)
@@ -253,6 +257,7 @@ impl Device {
 
     /// Packs the buffered fixes of every patrol into their tracks (before a sync).
     pub(crate) fn pack_all_tracks(&self) -> Result<()> {
+        let _editing = self.editing();
         for id in self.store.patrols_with_buffered_points()? {
             let doc = self.store.load_patrol(&id, &self.actor)?;
             self.pack_track(doc)?;
@@ -341,6 +346,7 @@ impl Device {
                 kind,
                 origin,
                 now: self.now(),
+                keep: None,
             },
             facts: &facts,
             state: &state,

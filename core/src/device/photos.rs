@@ -2,13 +2,13 @@
 //! data folder's `photos/`, referenced from the case document with their stage, and queued for
 //! upload, all before the reference is committed, so a case never points at a missing file.
 
-use super::Device;
-use crate::case::{PhotoRef, PhotoStage, fold, rules};
+use super::{Device, Made};
+use crate::case::{CaseDoc, PhotoRef, PhotoStage, fold, rules};
 use crate::error::{Error, Result};
 use crate::photo::{
     CameraPhoto, Capture, PhotoFiles, PhotoOptions, ProcessedPhoto, place_or, process,
 };
-use crate::store::{DocBytes, Origin, Upload};
+use crate::store::{Origin, Upload};
 
 /// Minutes east of UTC assumed for a capture time that carries no offset: the street's zone.
 const LOCAL_OFFSET_MINUTES: i64 = 8 * 60;
@@ -90,7 +90,8 @@ impl Device {
         stage: PhotoStage,
     ) -> Result<PhotoRef> {
         let claim = self.claim()?;
-        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let _editing = self.editing();
+        let (mut doc, read_at) = self.store.load_tracked::<CaseDoc>(case_id, &self.actor)?;
         let corrupt = |e: crate::case::DocError| Error::CorruptCase {
             case_id: case_id.to_string(),
             reason: e.to_string(),
@@ -117,7 +118,8 @@ impl Device {
             return Ok(existing);
         }
         let change = doc.add_photo(&photo).map_err(corrupt)?;
-        self.write(&doc, &change, DocBytes::Changes, Origin::Local, &files, now)?;
+        let made = Made::ChangedFrom(read_at);
+        self.write(&doc, &change, made, Origin::Local, &files, now)?;
         Ok(photo)
     }
 

@@ -3,7 +3,7 @@
 //! the deadline from its catalogue copy: the category's limit on its clock, counted in the
 //! catalogue's working calendar from the moment of the report.
 
-use super::{Device, Org};
+use super::{Device, Made, Org};
 use crate::case::{
     Action, Assignee, CaseDoc, CaseKind, Claim, Event, Facts, PhotoRef, PhotoStage, check, fold,
 };
@@ -11,7 +11,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::org::{FirstHolder, Point, Role, Scope};
 use crate::photo::CameraPhoto;
-use crate::store::{DocBytes, Origin};
+use crate::store::Origin;
 
 /// What a reporter enters for a problem.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +184,7 @@ impl Device {
         self.write(
             &doc,
             &snapshot,
-            DocBytes::Whole,
+            Made::Whole,
             Origin::Local,
             &uploads,
             facts.created_at,

@@ -4,11 +4,11 @@
 //! Everything goes through the ordinary write path: the store, its index tables and the
 //! outbox.
 
-use super::Device;
-use crate::case::{Action, Event};
+use super::{Device, Made};
+use crate::case::{Action, CaseDoc, Event};
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::store::{DocBytes, Origin};
+use crate::store::Origin;
 use automerge::ScalarValue;
 
 impl Device {
@@ -47,12 +47,13 @@ impl Device {
                 problem: e.to_string(),
             })?;
         let event = Event::new(self.now(), self.claim()?, action);
-        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let _editing = self.editing();
+        let (mut doc, read_at) = self.store.load_tracked::<CaseDoc>(case_id, &self.actor)?;
         let change = doc.append_event(&event).map_err(|e| corrupt(case_id, e))?;
         self.write(
             &doc,
             &change,
-            DocBytes::Changes,
+            Made::ChangedFrom(read_at),
             Origin::Local,
             &[],
             self.now(),
@@ -68,14 +69,15 @@ impl Device {
         key: &str,
         value: ScalarValue,
     ) -> Result<()> {
-        let mut doc = self.store.load_case(case_id, &self.actor)?;
+        let _editing = self.editing();
+        let (mut doc, read_at) = self.store.load_tracked::<CaseDoc>(case_id, &self.actor)?;
         let change = doc
             .put_root_scalar(key, value)
             .map_err(|e| corrupt(case_id, e))?;
         self.write(
             &doc,
             &change,
-            DocBytes::Changes,
+            Made::ChangedFrom(read_at),
             Origin::Local,
             &[],
             self.now(),

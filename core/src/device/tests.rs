@@ -472,6 +472,9 @@ fn a_corrupt_document_fails_alone() {
         )
         .unwrap();
     }
+    // Damage on disk is found by the next start: the running store keeps what it loaded last
+    // (decision 0055), and only its own writes change the file.
+    let d = crate::Device::open(d.dir()).unwrap();
     assert!(matches!(d.case(&a), Err(Error::CorruptCase { case_id, .. }) if case_id == a));
     assert!(matches!(d.note(&a, "x"), Err(Error::CorruptCase { .. })));
     assert_eq!(d.case(&b).unwrap().facts.id, b);
@@ -491,4 +494,57 @@ fn compaction_keeps_every_event() {
     assert_eq!(d.compact().unwrap(), 1);
     assert_eq!(d.case(&id).unwrap(), before);
     assert_eq!(before.state.history.len(), 41);
+}
+
+/// What a device holds of a case, as its running store gives it (from the copy kept loaded)
+/// and as a store opened afresh on the same file reads it.
+fn held_and_stored(d: &crate::Device, id: &str) -> (Vec<u8>, Vec<u8>) {
+    let fresh = crate::Device::open(d.dir()).unwrap();
+    (
+        d.canonical_case(id).unwrap(),
+        fresh.canonical_case(id).unwrap(),
+    )
+}
+
+#[test]
+fn a_case_kept_loaded_is_what_the_store_holds() {
+    let w = World::new(&["psc1", "gw1"]);
+    let id = w.dev("psc1").report(&report(sample::MANHOLE)).unwrap();
+    w.dev("psc1").forward(&id, "需要更换井盖").unwrap();
+    w.sync_all();
+    w.dev("gw1").accept(&id).unwrap();
+    w.dev("gw1").note(&id, "已到现场").unwrap();
+    // psc1 takes in gw1's changes onto its kept copy, then acts on it again.
+    w.sync_all();
+    w.dev("psc1").note(&id, "请尽快处理").unwrap();
+    w.sync_all();
+    for p in ["psc1", "gw1"] {
+        let (held, stored) = held_and_stored(w.dev(p), &id);
+        assert_eq!(held, stored, "{p}'s kept copy differs from its store");
+    }
+    assert_eq!(
+        held_and_stored(w.dev("psc1"), &id).0,
+        held_and_stored(w.dev("gw1"), &id).0
+    );
+}
+
+#[test]
+fn notes_written_at_once_on_one_device_are_all_kept() {
+    let w = World::new(&["gw1"]);
+    let d = w.dev("gw1");
+    let id = d.report(&report(sample::DISPUTE)).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let id = &id;
+            s.spawn(move || {
+                for i in 0..20 {
+                    d.note(id, &format!("{t}-{i}")).unwrap();
+                }
+            });
+        }
+    });
+    // Each note was made from the case as last read: none lost, in the copy or in the store.
+    assert_eq!(d.case(&id).unwrap().state.history.len(), 41);
+    let (held, stored) = held_and_stored(d, &id);
+    assert_eq!(held, stored);
 }

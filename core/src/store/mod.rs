@@ -2,6 +2,7 @@
 //!
 //! - [`schema`]: numbered migrations;
 //! - `docs`: case documents as a compacted snapshot plus incremental changes;
+//! - `loaded`: the last documents used, kept loaded between uses;
 //! - `index`: the index tables every list of the app is answered from;
 //! - `outbox`: changes not yet acknowledged by a server;
 //! - `patrols`: patrol index rows and fixes not yet packed into the track;
@@ -14,6 +15,7 @@
 
 mod docs;
 mod index;
+mod loaded;
 mod meta;
 mod nearby;
 mod outbox;
@@ -24,12 +26,14 @@ mod uploads;
 
 pub use docs::{DocBytes, Origin};
 pub use index::{CaseSummary, Query};
+pub use loaded::{Keep, ReadAt};
 pub use nearby::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingGroup, MeetingList, Period};
 pub use outbox::OutboxEntry;
 pub use patrols::{Ended, PatrolSummary};
 pub use uploads::Upload;
 
 use crate::case::{CaseDoc, CaseState, Facts};
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::patrol::{PatrolDoc, PatrolFacts, PatrolState, TrackPoint};
 use automerge::ActorId;
@@ -106,6 +110,8 @@ pub struct DocWrite<'a> {
     pub origin: Origin,
     /// Device wall clock, ms since the epoch.
     pub now: i64,
+    /// The document as this write leaves it, to keep loaded once the write commits.
+    pub keep: Option<Keep<'a>>,
 }
 
 /// One case write: the document write and the state it folds to, stored in one transaction.
@@ -154,6 +160,8 @@ pub struct Store {
     writer: Mutex<Connection>,
     reader: Option<Mutex<Connection>>,
     on_local: std::sync::RwLock<Option<WriteHook>>,
+    /// Documents kept loaded; locked after the writer, never before it.
+    loaded: Mutex<loaded::Loaded>,
 }
 
 impl Store {
@@ -173,6 +181,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
             on_local: std::sync::RwLock::new(None),
+            loaded: Mutex::new(loaded::Loaded::new(loaded::KEPT)),
         })
     }
 
@@ -185,11 +194,35 @@ impl Store {
             writer: Mutex::new(writer),
             reader: None,
             on_local: std::sync::RwLock::new(None),
+            loaded: Mutex::new(loaded::Loaded::new(loaded::KEPT)),
         })
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn loaded(&self) -> MutexGuard<'_, loaded::Loaded> {
+        self.loaded.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `body` in one immediate transaction on the writer and commits it; then, still
+    /// holding the writer, tells the kept documents what the write of `docs` did.
+    fn write_docs(
+        &self,
+        docs: &[&DocWrite<'_>],
+        body: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.writer();
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            body(&tx)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        self.loaded().written(docs, result.is_ok());
+        drop(conn);
+        result
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
@@ -230,26 +263,40 @@ impl Store {
 
     /// Loads a case's document; a damaged one gives [`Error::CorruptCase`] for that case only.
     pub fn load_case(&self, case_id: &str, actor: &ActorId) -> Result<CaseDoc> {
-        docs::load(&self.reader(), case_id, actor)
+        Ok(self.load_tracked(case_id, actor)?.0)
     }
 
     /// Loads a document of either kind (case or patrol).
     pub fn load_synced(&self, id: &str, actor: &ActorId) -> Result<crate::sync::synced::SyncedDoc> {
-        docs::load(&self.reader(), id, actor)
+        Ok(self.load_tracked(id, actor)?.0)
     }
 
     /// Loads a patrol's document.
     pub fn load_patrol(&self, patrol_id: &str, actor: &ActorId) -> Result<PatrolDoc> {
-        docs::load(&self.reader(), patrol_id, actor)
+        Ok(self.load_tracked(patrol_id, actor)?.0)
+    }
+
+    /// Loads a document of kind `D`, from its kept copy when it has one, and says when it was
+    /// read: a change made to it and written with that [`ReadAt`] in its [`Keep`] leaves the
+    /// changed document kept loaded.
+    pub fn load_tracked<D: Document>(&self, id: &str, actor: &ActorId) -> Result<(D, ReadAt)> {
+        let (kept, at) = self.loaded().get(id);
+        if let Some(doc) = kept {
+            let doc = D::wrap(doc.with_actor(actor.clone())).map_err(|e| Error::CorruptCase {
+                case_id: id.to_string(),
+                reason: e.to_string(),
+            })?;
+            return Ok((doc, at));
+        }
+        let doc: D = docs::load(&self.reader(), id, actor)?;
+        self.loaded().keep_read(id, doc.automerge(), at);
+        Ok((doc, at))
     }
 
     /// Stores a patrol write: document, index row, outbox entry and the drop of the packed
     /// fixes, atomically.
     pub fn write_patrol(&self, w: &PatrolWrite<'_>) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        patrol_in(&tx, w)?;
-        tx.commit()?;
+        self.write_docs(&[&w.doc], |tx| patrol_in(tx, w))?;
         self.written(w.doc.origin);
         Ok(())
     }
@@ -261,17 +308,24 @@ impl Store {
         if writes.is_empty() {
             return Ok(());
         }
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for w in writes {
-            match w {
-                RemoteWrite::Case(w) => case_in(&tx, w)?,
-                RemoteWrite::Patrol(w) => patrol_in(&tx, w)?,
-                RemoteWrite::Doc(w) => docs::write(&tx, w)?,
+        let docs: Vec<&DocWrite<'_>> = writes
+            .iter()
+            .map(|w| match w {
+                RemoteWrite::Case(w) => &w.doc,
+                RemoteWrite::Patrol(w) => &w.doc,
+                RemoteWrite::Doc(w) => w,
+            })
+            .collect();
+        self.write_docs(&docs, |tx| {
+            for w in writes {
+                match w {
+                    RemoteWrite::Case(w) => case_in(tx, w)?,
+                    RemoteWrite::Patrol(w) => patrol_in(tx, w)?,
+                    RemoteWrite::Doc(w) => docs::write(tx, w)?,
+                }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Buffers fixes of a patrol; returns how many the buffer holds now.
@@ -316,20 +370,14 @@ impl Store {
     /// Stores a write to a document of a kind with no index rows on the device: the document
     /// and (if local) its outbox entry, atomically.
     pub fn write_doc(&self, w: &DocWrite<'_>) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        docs::write(&tx, w)?;
-        tx.commit()?;
+        self.write_docs(&[w], |tx| docs::write(tx, w))?;
         self.written(w.origin);
         Ok(())
     }
 
     /// Stores a case write: document, index rows and (if local) outbox entry, atomically.
     pub fn write_case(&self, w: &CaseWrite<'_>) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        case_in(&tx, w)?;
-        tx.commit()?;
+        self.write_docs(&[&w.doc], |tx| case_in(tx, w))?;
         self.written(w.doc.origin);
         Ok(())
     }
@@ -342,6 +390,9 @@ impl Store {
         let mut done = 0;
         for id in ids {
             let mut conn = self.writer();
+            // The stored document keeps its content, but its copy goes: what is kept is only
+            // ever what a load would give, and this write is counted like any other.
+            self.loaded().rewritten(std::slice::from_ref(&id));
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if docs::compact(&tx, &id, actor)? {
                 done += 1;

@@ -92,6 +92,9 @@ struct Part<'a> {
     /// The part built into a document, when it can start one (a new case's push); taken by
     /// the first attempt of the write (a retried transaction builds it from the bytes).
     preloaded: Mutex<Option<Box<Preloaded>>>,
+    /// How many of the parts after this one the preloaded document already holds (the
+    /// phone's later changes to the case it raised, pushed with it).
+    covers: usize,
 }
 
 /// The bounds on a document's lists, from [`Limits`].
@@ -121,7 +124,11 @@ pub fn check_push<'a>(limits: &Limits, changes: &'a [PushedChange]) -> Result<Ch
             bytes: &c.bytes,
             changes: read.changes,
             preloaded: Mutex::new(read.preloaded),
+            covers: 0,
         });
+    }
+    for (case_id, parts) in by_case.iter_mut() {
+        take_later_parts(case_id, parts)?;
     }
     Ok(CheckedPush {
         by_case,
@@ -158,6 +165,34 @@ pub fn push(tx: &mut dyn Tx, ctx: &Ctx<'_>, push: &CheckedPush<'_>) -> Result<Pu
         max_seq: push.max_seq,
         keys,
     })
+}
+
+/// Applies the parts that follow a part with a preloaded document (a new case's later
+/// changes, as phones push them: the case, then each change since) to that document, before
+/// any lock, so that the writer only wraps it. The run stops at the first part that is not
+/// change chunks.
+fn take_later_parts(case_id: &DocId, parts: &mut [Part<'_>]) -> Result<()> {
+    let Some((first, rest)) = parts.split_first_mut() else {
+        return Ok(());
+    };
+    let preloaded = first
+        .preloaded
+        .get_mut()
+        .map_err(|_| ServerError::Internal("a pushed part's lock is poisoned".into()))?;
+    let Some(preloaded) = preloaded.as_mut() else {
+        return Ok(());
+    };
+    let run = rest.iter().take_while(|p| !p.changes.is_empty()).count();
+    if run == 0 {
+        return Ok(());
+    }
+    let chunks: Vec<(ChangeHash, &[u8])> = rest[..run]
+        .iter()
+        .flat_map(|p| p.changes.iter().copied())
+        .collect();
+    preloaded.take_later(&chunks).map_err(|e| bad(case_id, e))?;
+    first.covers = run;
+    Ok(())
 }
 
 fn bad(case_id: &DocId, e: impl std::fmt::Display) -> ServerError {
@@ -216,19 +251,19 @@ fn push_case(
                 .lock()
                 .map_err(|_| ServerError::Internal("a pushed part's lock is poisoned".into()))?
                 .take();
-            let doc = match preloaded {
+            match preloaded {
                 Some(p) => {
                     let (mut doc, changes) =
                         SyncedDoc::from_preloaded(*p, ctx.actor).map_err(|e| bad(case_id, e))?;
                     incoming = changes;
                     counted_from = doc.heads();
-                    doc
+                    (doc, rest.get(first.covers..).unwrap_or_default())
                 }
-                None => {
-                    SyncedDoc::from_checked(first.bytes, ctx.actor).map_err(|e| bad(case_id, e))?
-                }
-            };
-            (doc, rest)
+                None => (
+                    SyncedDoc::from_checked(first.bytes, ctx.actor).map_err(|e| bad(case_id, e))?,
+                    rest,
+                ),
+            }
         }
     };
     for p in rest {
@@ -502,23 +537,18 @@ mod tests {
     use super::*;
     use crate::storage::sqlite::SqliteStorage;
     use crate::storage::{Storage, with_tx};
-    use xiangying_model::case::CaseDoc;
+    use xiangying_model::case::{Action, CaseDoc, Event};
     use xiangying_model::org::sample;
-    use xiangying_model::testkit::{g1_facts, g1_reported};
+    use xiangying_model::testkit::{g1_claim, g1_facts, g1_reported};
 
-    /// gw1's new report in g1, as its phone pushes it: one whole document.
-    fn new_case() -> (uuid::Uuid, Vec<u8>) {
-        let id = uuid::Uuid::now_v7();
-        let facts = g1_facts(&id.to_string());
-        let mut doc = CaseDoc::create(&ActorId::random(), &facts, &g1_reported()).unwrap();
-        (id, doc.save())
+    /// A new SQLite store in a folder of its own.
+    fn store() -> (SqliteStorage, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        (SqliteStorage::open(dir.path()).unwrap(), dir)
     }
 
-    #[test]
-    fn a_retried_transaction_builds_the_preloaded_document_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        let roster = sample::roster().unwrap();
+    /// gw1's device, enrolled in `storage`, with the sample roster and a server actor.
+    fn gw1(storage: &SqliteStorage) -> (DeviceRow, Roster, ActorId) {
         let device = DeviceRow {
             id: DeviceId::from("dev-1"),
             person: PersonId::from("gw1"),
@@ -528,17 +558,94 @@ mod tests {
             revoked: false,
             quarantined: None,
         };
-        with_tx(&storage, |tx| tx.insert_device(&device)).unwrap();
-        let actor = ActorId::random();
-        let ctx = Ctx {
-            roster: &roster,
-            device: &device,
-            actor: &actor,
+        with_tx(storage, |tx| tx.insert_device(&device)).unwrap();
+        (device, sample::roster().unwrap(), ActorId::random())
+    }
+
+    /// An ordinary push of this build's layout by `device`.
+    fn ctx<'a>(roster: &'a Roster, device: &'a DeviceRow, actor: &'a ActorId) -> Ctx<'a> {
+        Ctx {
+            roster,
+            device,
+            actor,
             instance: "test",
             now: 2,
             layout: LAYOUT,
             redelivery: false,
+        }
+    }
+
+    /// gw1's new report in g1, as its phone pushes it: one whole document.
+    fn new_case() -> (uuid::Uuid, Vec<u8>) {
+        let id = uuid::Uuid::now_v7();
+        let facts = g1_facts(&id.to_string());
+        let mut doc = CaseDoc::create(&ActorId::random(), &facts, &g1_reported()).unwrap();
+        (id, doc.save())
+    }
+
+    /// gw1's new report in g1 with two notes made after it, as its phone pushes them: the
+    /// document as raised, then each note's change.
+    fn new_case_with_notes() -> (uuid::Uuid, Vec<Vec<u8>>) {
+        let id = uuid::Uuid::now_v7();
+        let facts = g1_facts(&id.to_string());
+        let mut doc = CaseDoc::create(&ActorId::random(), &facts, &g1_reported()).unwrap();
+        let mut parts = vec![doc.save()];
+        for (at, text) in [(2, "到场"), (3, "已处理")] {
+            let note = Action::Note { text: text.into() };
+            parts.push(
+                doc.append_event(&Event::new(at, g1_claim("gw1"), note))
+                    .unwrap(),
+            );
+        }
+        (id, parts)
+    }
+
+    #[test]
+    fn a_new_case_and_its_later_changes_are_read_before_the_lock() {
+        let (storage, _dir) = store();
+        let (device, roster, actor) = gw1(&storage);
+        let ctx = ctx(&roster, &device, &actor);
+        let (id, parts) = new_case_with_notes();
+        let pushed: Vec<PushedChange> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, bytes)| PushedChange {
+                seq: i as i64 + 1,
+                case_id: id,
+                bytes,
+            })
+            .collect();
+        let case_id = DocId::from(id.to_string());
+        let stored_changes = |checked: &CheckedPush<'_>, storage: &SqliteStorage| {
+            with_tx(storage, |tx| push(tx, &ctx, checked)).unwrap();
+            let row = with_tx(storage, |tx| tx.case(&case_id)).unwrap().unwrap();
+            let mut doc = SyncedDoc::load(&row.snapshot, &actor).unwrap();
+            let case = doc.downcast_ref::<CaseDoc>().unwrap();
+            assert_eq!(case.events().unwrap().len(), 3, "the report and both notes");
+            assert!(case.number().is_some());
+            doc.changes_since(&[]).len()
         };
+        let checked = check_push(&Limits::default(), &pushed).unwrap();
+        assert_eq!(checked.by_case[&case_id][0].covers, 2);
+        // The phone's three changes and the server's number, each once.
+        assert_eq!(stored_changes(&checked, &storage), 4);
+        // Built from the bytes (as a retried transaction does), the same case is stored.
+        let (other, _dir) = store();
+        gw1(&other);
+        let checked = check_push(&Limits::default(), &pushed).unwrap();
+        checked.by_case[&case_id][0]
+            .preloaded
+            .lock()
+            .unwrap()
+            .take();
+        assert_eq!(stored_changes(&checked, &other), 4);
+    }
+
+    #[test]
+    fn a_retried_transaction_builds_the_preloaded_document_again() {
+        let (storage, _dir) = store();
+        let (device, roster, actor) = gw1(&storage);
+        let ctx = ctx(&roster, &device, &actor);
         let (id, bytes) = new_case();
         let pushed = [PushedChange {
             seq: 1,

@@ -31,6 +31,35 @@ impl std::fmt::Debug for Preloaded {
     }
 }
 
+impl Preloaded {
+    /// Applies the change chunks that later parts of the same push bring (a phone's changes
+    /// to a case it raised, pushed with it), so that the writer does not apply them under its
+    /// lock; the new changes are read back with their bytes as they came. Chunks whose
+    /// dependencies are missing are held back as automerge holds them, for the writer to find.
+    pub fn take_later(&mut self, chunks: &[(ChangeHash, &[u8])]) -> Result<(), String> {
+        let heads = self.doc.get_heads();
+        let bytes: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+        let known: HashMap<ChangeHash, &[u8]> = chunks.iter().copied().collect();
+        let doc = &mut self.doc;
+        let later = guarded(0, || {
+            super::ops::load_received(doc, &bytes).map_err(|e| e.to_string())?;
+            Ok(doc
+                .get_changes(&heads)
+                .into_iter()
+                .map(|mut c| RawChange {
+                    actor: c.actor_id().clone(),
+                    bytes: match known.get(&c.hash()) {
+                        Some(b) => b.to_vec(),
+                        None => c.bytes().to_vec(),
+                    },
+                })
+                .collect::<Vec<_>>())
+        })?;
+        self.changes.extend(later);
+        Ok(())
+    }
+}
+
 /// What reading one received part found.
 #[derive(Debug, Default)]
 pub struct Received<'a> {

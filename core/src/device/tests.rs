@@ -548,3 +548,21 @@ fn notes_written_at_once_on_one_device_are_all_kept() {
     let (held, stored) = held_and_stored(d, &id);
     assert_eq!(held, stored);
 }
+
+#[test]
+fn a_store_opened_twice_on_one_file_sees_the_other_writes() {
+    // Another process (or a second store in this one) writes the same file: the copies this
+    // store keeps loaded are forgotten when SQLite says another connection committed.
+    let w = World::new(&["gw1"]);
+    let a = w.dev("gw1");
+    let id = a.report(&report(sample::DISPUTE)).unwrap();
+    a.note(&id, "from a").unwrap();
+    let b = crate::Device::open(a.dir()).unwrap();
+    b.note(&id, "from b").unwrap();
+    assert_eq!(a.case(&id).unwrap().state.history.len(), 3, "a sees b's note");
+    // a's next change is made from the state holding b's: the case still loads everywhere.
+    a.note(&id, "from a again").unwrap();
+    assert_eq!(b.case(&id).unwrap().state.history.len(), 4);
+    let (held, stored) = held_and_stored(a, &id);
+    assert_eq!(held, stored);
+}

@@ -177,11 +177,12 @@ impl Store {
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
         reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         stable_plans(&reader)?;
+        let version = data_version(&writer)?;
         Ok(Store {
             writer: Mutex::new(writer),
             reader: Some(Mutex::new(reader)),
             on_local: std::sync::RwLock::new(None),
-            loaded: Mutex::new(loaded::Loaded::new(loaded::KEPT)),
+            loaded: Mutex::new(loaded::Loaded::new(loaded::KEPT, version)),
         })
     }
 
@@ -190,11 +191,12 @@ impl Store {
         let mut writer = Connection::open_in_memory()?;
         stable_plans(&writer)?;
         schema::migrate(&mut writer)?;
+        let version = data_version(&writer)?;
         Ok(Store {
             writer: Mutex::new(writer),
             reader: None,
             on_local: std::sync::RwLock::new(None),
-            loaded: Mutex::new(loaded::Loaded::new(loaded::KEPT)),
+            loaded: Mutex::new(loaded::Loaded::new(loaded::KEPT, version)),
         })
     }
 
@@ -220,7 +222,10 @@ impl Store {
             tx.commit()?;
             Ok(())
         })();
-        self.loaded().written(docs, result.is_ok());
+        match data_version(&conn) {
+            Ok(version) => self.loaded().written(docs, result.is_ok(), version),
+            Err(_) => self.loaded().written(docs, false, i64::MIN),
+        }
         drop(conn);
         result
     }
@@ -280,8 +285,9 @@ impl Store {
     /// read: a change made to it and written with that [`ReadAt`] in its [`Keep`] leaves the
     /// changed document kept loaded.
     pub fn load_tracked<D: Document>(&self, id: &str, actor: &ActorId) -> Result<(D, ReadAt)> {
+        let trusted = self.others_seen();
         let (kept, at) = self.loaded().get(id);
-        if let Some(doc) = kept {
+        if trusted && let Some(doc) = kept {
             let doc = D::wrap(doc.with_actor(actor.clone())).map_err(|e| Error::CorruptCase {
                 case_id: id.to_string(),
                 reason: e.to_string(),
@@ -289,8 +295,28 @@ impl Store {
             return Ok((doc, at));
         }
         let doc: D = docs::load(&self.reader(), id, actor)?;
-        self.loaded().keep_read(id, doc.automerge(), at);
+        if trusted {
+            self.loaded().keep_read(id, doc.automerge(), at);
+        }
         Ok((doc, at))
+    }
+
+    /// Looks whether another connection committed since the kept documents were last checked
+    /// (forgetting them if so); false when the writer is busy and nobody can tell now, in which
+    /// case the caller reads from the store.
+    fn others_seen(&self) -> bool {
+        let conn = match self.writer.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        match data_version(&conn) {
+            Ok(version) => {
+                self.loaded().observe(version);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Stores a patrol write: document, index row, outbox entry and the drop of the packed
@@ -522,6 +548,11 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     stable_plans(conn)?;
     Ok(())
+}
+
+/// The connection's `PRAGMA data_version`: it moves when another connection commits.
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 /// Turns on SQLite's query planner stability guarantee (decision 0054). Without it, a cached

@@ -3,8 +3,9 @@
 //! The bytes go through what `sync-server/src/sync.rs` does with one pushed entry: the bounded
 //! scan and the strict read ([`decode_check`], `received::read`; the server refuses there),
 //! then either a new document built from them (`SyncedDoc::from_preloaded` for one whole
-//! document, as the server does, else `SyncedDoc::from_checked`) or the bytes applied to a fork of
-//! a stored case and patrol (`apply_checked`), then the push judgement (facts, events,
+//! document, as the server does, else `SyncedDoc::from_checked`), or the bytes taken in by a
+//! seed case or patrol preloaded as the first part of the same push (`Preloaded::take_later`),
+//! or the bytes applied to a fork of a stored case and patrol (`apply_checked`), then the push judgement (facts, events,
 //! photos; patrol facts, events, track chunks), the kind's acceptance as the server runs it
 //! (`SyncedDoc::accept`: judgement, voids, number, index row), the fold, and the saved
 //! snapshot, which must load again. Each input runs twice: as it is, and with the checksums of its chunks
@@ -77,6 +78,27 @@ fn push(bytes: &[u8]) {
     };
     if let Ok(mut doc) = new {
         read(None, &mut doc);
+    }
+    // A later part of a push that raised a case: applied to the case's preloaded document
+    // before the lock (`Preloaded::take_later`), then accepted as a new case.
+    if !checked.changes.is_empty() {
+        for base in BASES.iter() {
+            let Ok(Received {
+                preloaded: Some(mut raised),
+                ..
+            }) = received::read(base)
+            else {
+                continue;
+            };
+            if raised.take_later(&checked.changes).is_err() {
+                continue;
+            }
+            if let Ok((mut doc, _)) = SyncedDoc::from_preloaded(*raised, &actor)
+                && doc.missing_deps().is_empty()
+            {
+                read(None, &mut doc);
+            }
+        }
     }
     for base in BASES.iter() {
         let Ok(mut before) = SyncedDoc::load(base, &actor) else {

@@ -15,7 +15,9 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::patrol::PatrolDoc;
 use crate::patrol::{PatrolFacts, PatrolState};
-use crate::store::{CaseWrite, DocBytes, DocWrite, Keep, Origin, PatrolWrite, ReadAt, RemoteWrite};
+use crate::store::{
+    CaseWrite, DocBytes, DocWrite, KEPT, Keep, Origin, PatrolWrite, ReadAt, RemoteWrite,
+};
 use crate::sync::kind::SyncedKind;
 use crate::sync::synced::SyncedDoc;
 
@@ -44,6 +46,11 @@ impl Device {
             }
             if let Some(t) = self.take_in(id, bytes)? {
                 taken.push(t);
+                // A page may bring hundreds of documents: only the last few are held loaded
+                // until it is stored, as many as the store keeps.
+                if let Some(older) = taken.len().checked_sub(KEPT + 1) {
+                    taken[older].doc = None;
+                }
             }
         }
         self.store_taken(&taken)
@@ -62,8 +69,13 @@ impl Device {
             field: "bytes",
             problem: format!("not a valid change for document {id}: {e}"),
         };
-        let (doc, bytes, kind, read_at) = if self.store.has_case(id)? {
-            let (mut doc, read_at) = self.store.load_tracked::<SyncedDoc>(id, &self.actor)?;
+        // One read of the store tells whether the document is held and gives it.
+        let held = match self.store.load_tracked::<SyncedDoc>(id, &self.actor) {
+            Ok(held) => Some(held),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let (doc, bytes, kind, read_at) = if let Some((mut doc, read_at)) = held {
             let before = doc.heads();
             doc.apply(bytes).map_err(corrupt)?;
             // Changes whose dependencies have not arrived yet are queued by automerge; the raw
@@ -96,7 +108,7 @@ impl Device {
             what,
             bytes,
             kind,
-            doc,
+            doc: Some(doc),
             read_at,
         }))
     }
@@ -150,8 +162,9 @@ struct Taken {
     /// The bytes to store: the received changes, or the whole document when it is new here.
     bytes: Vec<u8>,
     kind: DocBytes,
-    /// The document with them applied, kept loaded once stored.
-    doc: SyncedDoc,
+    /// The document with them applied, kept loaded once stored (only for the last
+    /// [`KEPT`] documents of a page).
+    doc: Option<SyncedDoc>,
     /// When the document was read, for changes to a stored one.
     read_at: Option<ReadAt>,
 }
@@ -172,8 +185,8 @@ impl Taken {
             kind: self.kind,
             origin: Origin::Remote,
             now,
-            keep: Some(Keep {
-                doc: self.doc.automerge(),
+            keep: self.doc.as_ref().map(|d| Keep {
+                doc: d.automerge(),
                 read_at: self.read_at,
             }),
         };

@@ -559,10 +559,37 @@ fn a_store_opened_twice_on_one_file_sees_the_other_writes() {
     a.note(&id, "from a").unwrap();
     let b = crate::Device::open(a.dir()).unwrap();
     b.note(&id, "from b").unwrap();
-    assert_eq!(a.case(&id).unwrap().state.history.len(), 3, "a sees b's note");
+    assert_eq!(
+        a.case(&id).unwrap().state.history.len(),
+        3,
+        "a sees b's note"
+    );
     // a's next change is made from the state holding b's: the case still loads everywhere.
     a.note(&id, "from a again").unwrap();
     assert_eq!(b.case(&id).unwrap().state.history.len(), 4);
     let (held, stored) = held_and_stored(a, &id);
     assert_eq!(held, stored);
+}
+
+#[test]
+fn a_page_of_more_documents_than_are_kept_is_stored_whole() {
+    let w = World::new(&["gw1", "cc1"]);
+    let from = w.dev("gw1");
+    let ids: Vec<String> = (0..crate::store::KEPT + 6)
+        .map(|_| from.report(&report(sample::LITTER)).unwrap())
+        .collect();
+    let bytes: Vec<Vec<u8>> = ids.iter().map(|id| from.export_case(id).unwrap()).collect();
+    let page: Vec<(&str, &[u8])> = ids
+        .iter()
+        .zip(&bytes)
+        .map(|(id, b)| (id.as_str(), b.as_slice()))
+        .collect();
+    let to = w.dev("cc1");
+    to.apply_remote_page(&page).unwrap();
+    assert_eq!(to.all_cases(u32::MAX).unwrap().len(), ids.len());
+    for id in [&ids[0], &ids[ids.len() - 1]] {
+        let (held, stored) = held_and_stored(to, id);
+        assert_eq!(held, stored);
+        assert_eq!(held, from.canonical_case(id).unwrap());
+    }
 }

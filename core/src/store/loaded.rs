@@ -21,7 +21,7 @@ use hashlink::LruCache;
 
 /// How many documents stay loaded: a grid worker's day of reports and some. Each is bounded
 /// by the document limits the server enforces; the least recently used goes first.
-pub(super) const KEPT: usize = 64;
+pub const KEPT: usize = 64;
 
 /// The store's count of document writes when a document was read: a document changed from
 /// that read is kept loaded after its write only if no write came between.

@@ -26,7 +26,7 @@ mod uploads;
 
 pub use docs::{DocBytes, Origin};
 pub use index::{CaseSummary, Query};
-pub use loaded::{Keep, ReadAt};
+pub use loaded::{KEPT, Keep, ReadAt};
 pub use nearby::{DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, MeetingGroup, MeetingList, Period};
 pub use outbox::OutboxEntry;
 pub use patrols::{Ended, PatrolSummary};

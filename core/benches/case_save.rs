@@ -4,13 +4,15 @@
 //! not kept"), loading either form, and loading and saving again, as a case kept undeflated
 //! would cost each device it is sent to whole; and loading a case as a phone stores it (the
 //! snapshot made when it was raised, then its changes since) with the changes applied one at a
-//! time or in one batch. The case is the anchors' report: a description of 120 CJK
-//! characters, a note and an escalation, in three changes.
+//! time or in one batch; and the server reading back the change of a case pushed whole, with
+//! the change's columns deflated (before decision 0056) or as encoded. The case is the
+//! anchors' report: a description of 120 CJK characters, a note and an escalation, in three
+//! changes.
 //!
 //! `cargo bench -p xiangying-core --bench case_save`
 
 use automerge::ActorId;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use xiangying_core::case::{Action, Assignee, CaseDoc, Event, Facts};
 use xiangying_core::document::Document;
@@ -108,5 +110,44 @@ fn save(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, save);
+/// What the server does with a case a phone pushed whole (the snapshot made when it was
+/// raised): read its change back for the feed (`xiangying_model::document::received`).
+fn read_back(c: &mut Criterion) {
+    let (_, raised, _) = street_day_case();
+    let loaded = || automerge::AutoCommit::load(&raised).unwrap();
+    let (raw, deflated) = loaded()
+        .get_changes(&[])
+        .into_iter()
+        .fold((0, 0), |(r, d), mut ch| {
+            (r + ch.raw_bytes().len(), d + ch.bytes().len())
+        });
+    println!(
+        "the raised case's change: {raw} B as encoded, {deflated} B deflated ({:.2}×)",
+        raw as f64 / deflated as f64
+    );
+    c.bench_function("read back a raised case's change, deflated", |b| {
+        b.iter_batched(
+            loaded,
+            |mut d| {
+                for mut ch in d.get_changes(&[]) {
+                    black_box(ch.bytes().len());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("read back a raised case's change, as encoded", |b| {
+        b.iter_batched(
+            loaded,
+            |mut d| {
+                for ch in d.get_changes(&[]) {
+                    black_box(ch.raw_bytes().len());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, save, read_back);
 criterion_main!(benches);

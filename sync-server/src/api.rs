@@ -755,10 +755,11 @@ async fn photo_patch(
             return Err(ServerError::NotFound);
         }
         let ttl = st.limits.partial_upload_ttl();
-        // A new upload sweeps the folder's expired uploads; a bucket is listed only by the
-        // scheduled clean-up (a listing of every partial upload per photo would cost requests).
+        // A new upload sweeps the folder's expired uploads, at most once a minute; a bucket is
+        // listed only by the scheduled clean-up (a listing of every partial upload per photo
+        // would cost requests).
         if offset == 0 && st.blobs.folder().is_some() {
-            let swept = st.blobs.sweep(ttl)?;
+            let swept = st.blobs.sweep_often(ttl)?;
             if swept > 0 {
                 tracing::info!(swept, "expired partial photo uploads removed");
             }

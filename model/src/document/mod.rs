@@ -54,7 +54,8 @@ pub enum DocError {
 pub struct RawChange {
     /// The actor that made it.
     pub actor: ActorId,
-    /// The change chunk.
+    /// The change chunk: as it arrived when it came as a chunk of its own, else encoded
+    /// without deflating its columns (decision 0056).
     pub bytes: Vec<u8>,
 }
 

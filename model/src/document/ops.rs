@@ -53,7 +53,8 @@ pub(crate) fn canonical_save(doc: &mut AutoCommit) -> Result<Vec<u8>, DocError> 
     Ok(fresh.save())
 }
 
-/// The changes of `doc` not reachable from `heads`, in causal order, with their actors.
+/// The changes of `doc` not reachable from `heads`, in causal order, with their actors; a
+/// change not in `known` is encoded without deflating it (decision 0056).
 pub(crate) fn changes_since(
     doc: &mut AutoCommit,
     heads: &[ChangeHash],
@@ -61,9 +62,9 @@ pub(crate) fn changes_since(
 ) -> Vec<RawChange> {
     doc.get_changes(heads)
         .into_iter()
-        .map(|mut c| RawChange {
+        .map(|c| RawChange {
             actor: c.actor_id().clone(),
-            bytes: known(&c.hash()).unwrap_or_else(|| c.bytes().to_vec()),
+            bytes: known(&c.hash()).unwrap_or_else(|| c.raw_bytes().to_vec()),
         })
         .collect()
 }

@@ -46,11 +46,11 @@ impl Preloaded {
             Ok(doc
                 .get_changes(&heads)
                 .into_iter()
-                .map(|mut c| RawChange {
+                .map(|c| RawChange {
                     actor: c.actor_id().clone(),
                     bytes: match known.get(&c.hash()) {
                         Some(b) => b.to_vec(),
-                        None => c.bytes().to_vec(),
+                        None => c.raw_bytes().to_vec(),
                     },
                 })
                 .collect::<Vec<_>>())
@@ -126,16 +126,16 @@ pub fn read(bytes: &[u8]) -> Result<Received<'_>, String> {
 
 /// The document with its changes read back (automerge 0.12 can load crafted changes that it
 /// panics on when reading them back, found by fuzzing), each change's bytes taken from
-/// `known` when it arrived as a chunk of its own, else encoded.
+/// `known` when it arrived as a chunk of its own, else encoded (not deflated: decision 0056).
 fn read_back(mut doc: AutoCommit, known: &[(ChangeHash, &[u8])]) -> Result<Preloaded, String> {
     let known: HashMap<ChangeHash, &[u8]> = known.iter().copied().collect();
     let changes = doc
         .get_changes(&[])
         .into_iter()
-        .map(|mut c| {
+        .map(|c| {
             let bytes = match known.get(&c.hash()) {
                 Some(b) => b.to_vec(),
-                None => c.bytes().to_vec(),
+                None => c.raw_bytes().to_vec(),
             };
             RawChange {
                 actor: c.actor_id().clone(),

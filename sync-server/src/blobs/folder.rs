@@ -461,4 +461,42 @@ mod tests {
         );
         assert!(!p.exists());
     }
+
+    #[test]
+    fn new_uploads_sweep_at_most_once_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Arc::new(FolderBackend::new(dir.path().to_path_buf()));
+        let store = BlobStore::with_backend(backend.clone(), 1000);
+        let old = SystemTime::now() - 2 * DAY;
+        let expired = |device: &str, data: &[u8]| {
+            let hash = hex::encode(Sha256::digest(data));
+            store
+                .append(&dev(device), &ph(&hash), ck(0, 10, &data[..4]), DAY, ok)
+                .unwrap();
+            let p = backend.partial_path(device, &hash);
+            File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+            (p, hash)
+        };
+        let (first, _) = expired("dev-a", b"0123456789");
+        assert_eq!(store.sweep_often(DAY).unwrap(), 1);
+        assert!(!first.exists());
+        // Within the minute the next upload does not list the folder again.
+        let (second, hash) = expired("dev-b", b"abcdefghij");
+        assert_eq!(store.sweep_often(DAY).unwrap(), 0);
+        assert!(second.exists());
+        // The expired upload still counts as nothing for its device.
+        assert_eq!(
+            store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
+            0
+        );
+        let (third, _) = expired("dev-c", b"ABCDEFGHIJ");
+        // The scheduled clean-up sweeps whenever it runs.
+        assert_eq!(store.sweep(DAY).unwrap(), 1);
+        assert!(!third.exists());
+    }
 }

@@ -258,7 +258,8 @@ fn a_squatted_upload_does_not_block_the_owner_and_expires() {
     assert_eq!(get(&f, &attacker, &photo.hash).status().as_u16(), 404);
 
     // The squatter's partial uploads expire: aged past the TTL, its own is ignored and
-    // removed when it asks, and the other is swept by the next upload anyone starts.
+    // removed when it asks, and the other is swept by the clean-up (new uploads sweep too, at
+    // most once a minute: psc1's uploads above just did; decision 0057).
     let state = f.state();
     let dev = device_id(&f, "gw3");
     let old = SystemTime::now() - Duration::from_secs(25 * 3600);
@@ -282,10 +283,17 @@ fn a_squatted_upload_does_not_block_the_owner_and_expires() {
     assert_eq!(head(&f, &attacker, &photo.hash), (404, Some("0".into())));
     assert!(!squat_photo.exists());
     assert!(squat_thumb.exists());
+    // Within the minute, a new upload leaves it; the server's scheduled clean-up removes it.
     f.dev("psc1")
         .attach_photo(&a, &tiny_photo(3), PhotoStage::Before)
         .unwrap();
     f.dev("psc1").sync_now(&|_| {}).unwrap();
+    assert!(squat_thumb.exists());
+    let swept = state
+        .blobs
+        .sweep(state.limits.partial_upload_ttl())
+        .unwrap();
+    assert_eq!(swept, 1);
     assert!(
         !squat_thumb.exists(),
         "the sweep removed the expired upload"

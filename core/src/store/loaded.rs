@@ -114,11 +114,9 @@ impl Loaded {
         self.writes += 1;
     }
 
-    /// Drops the copies of documents rewritten in place (compaction) and counts a write.
-    pub(super) fn rewritten(&mut self, ids: &[String]) {
-        for id in ids {
-            self.docs.remove(id);
-        }
+    /// Drops the copy of a document rewritten in place (compaction) and counts a write.
+    pub(super) fn rewritten(&mut self, id: &str) {
+        self.docs.remove(id);
         self.writes += 1;
     }
 
@@ -251,7 +249,7 @@ mod tests {
         loaded.keep_read("c", &doc(3), at);
         assert_eq!(loaded.len(), 2);
         assert!(loaded.get("b").0.is_none(), "b was the least recently used");
-        loaded.rewritten(&["a".to_string()]);
+        loaded.rewritten("a");
         assert!(loaded.get("a").0.is_none());
     }
 }

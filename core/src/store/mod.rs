@@ -222,10 +222,11 @@ impl Store {
             tx.commit()?;
             Ok(())
         })();
-        match data_version(&conn) {
-            Ok(version) => self.loaded().written(docs, result.is_ok(), version),
-            Err(_) => self.loaded().written(docs, false, i64::MIN),
-        }
+        // Without the version nobody can tell whether another connection wrote: keep nothing.
+        let version = data_version(&conn);
+        let sure = result.is_ok() && version.is_ok();
+        self.loaded()
+            .written(docs, sure, version.unwrap_or_default());
         drop(conn);
         result
     }
@@ -418,7 +419,7 @@ impl Store {
             let mut conn = self.writer();
             // The stored document keeps its content, but its copy goes: what is kept is only
             // ever what a load would give, and this write is counted like any other.
-            self.loaded().rewritten(std::slice::from_ref(&id));
+            self.loaded().rewritten(&id);
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if docs::compact(&tx, &id, actor)? {
                 done += 1;

@@ -326,6 +326,16 @@ mod tests {
         Ok(())
     }
 
+    /// Sets a file's last-written time, as an upload left idle since then would have it.
+    fn age(path: &Path, when: SystemTime) {
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+
     #[test]
     fn resumable_upload_with_offsets_and_hash_check() {
         let dir = tempfile::tempdir().unwrap();
@@ -432,12 +442,7 @@ mod tests {
         assert_eq!(store.sweep(DAY).unwrap(), 0);
         let old = SystemTime::now() - 2 * DAY;
         for p in [backend.partial_path("dev-a", &hash), legacy.clone()] {
-            File::options()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
+            age(&p, old);
         }
         assert_eq!(store.sweep(DAY).unwrap(), 2);
         assert!(!backend.partial_path("dev-a", &hash).exists());
@@ -449,12 +454,7 @@ mod tests {
         );
         // An expired upload of the asking device counts as 0 and is removed.
         let p = backend.partial_path("dev-b", &hash);
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        age(&p, old);
         assert_eq!(
             store.partial_len(&dev("dev-b"), &ph(&hash), DAY).unwrap(),
             0
@@ -474,12 +474,7 @@ mod tests {
                 .append(&dev(device), &ph(&hash), ck(0, 10, &data[..4]), DAY, ok)
                 .unwrap();
             let p = backend.partial_path(device, &hash);
-            File::options()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_modified(old)
-                .unwrap();
+            age(&p, old);
             (p, hash)
         };
         let (first, _) = expired("dev-a", b"0123456789");

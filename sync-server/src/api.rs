@@ -10,6 +10,7 @@
 //! | `GET /v1/wait?cursor=N` | the wake-up channel ([`crate::wake`]): `200` when something new is in the caller's scope after `N`, `204` after the heartbeat |
 //! | `HEAD /v1/photos/{hash}` | 200 when the server holds the file and this device may read it, else 404 with this device's own `Upload-Offset` |
 //! | `PATCH /v1/photos/{hash}` | a chunk at `Upload-Offset` of a file of `Upload-Length` bytes, into this device's own upload |
+//! | `POST /v1/photos` | postcard [`PhotoBatch`] of small files sent whole → [`PhotoBatchAnswer`], one outcome a file (decision 0059) |
 //! | `GET /v1/photos/{hash}` | the file, streamed, for devices that may read it (see [`crate::photo_access`]) |
 //!
 //! Every `/v1` request is first checked for its protocol version ([`crate::protocol`]: 426
@@ -59,6 +60,9 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use xiangying_model::ids::PhotoHash;
 use xiangying_model::org::Roster;
+use xiangying_model::sync::photo_batch::{
+    BatchOutcome, MAX_BATCH_FILES, PhotoBatch, PhotoBatchAnswer,
+};
 use xiangying_model::sync::version::Protocol;
 use xiangying_model::sync::wire::{self, SyncRequest, SyncResponse};
 
@@ -99,6 +103,7 @@ pub fn router(state: Shared) -> Router {
             "/v1/photos/{hash}",
             get(photo_get).head(photo_head).patch(photo_patch),
         )
+        .route("/v1/photos", post(photo_batch))
         .layer(DefaultBodyLimit::max(photo_limit))
         .layer(RequestBodyLimitLayer::new(photo_limit))
         .layer(middleware::map_response(coded_too_large("max_photo")));
@@ -731,63 +736,7 @@ async fn photo_patch(
     let total = header_u64(&headers, "upload-length")?;
     let st = state.clone();
     let len = body.len() as u64;
-    let status = blocking(move || {
-        // What the upload is checked against, read in one transaction.
-        let ((may_read, referenced), stored) = with_tx(st.storage.as_ref(), |tx| {
-            if !crate::blobs::valid_hash(hash.as_str()) {
-                return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
-            }
-            Ok((
-                photo_access::upload_access(&st, tx, &device, &hash)?,
-                tx.device_photo_bytes(&device.id)?,
-            ))
-        })?;
-        if total > st.limits.max_photo {
-            return Err(ServerError::TooLarge(format!(
-                "a photo may have at most {} bytes (limit max_photo)",
-                st.limits.max_photo
-            )));
-        }
-        if may_read && st.blobs.is_complete(hash.as_str())? {
-            return Ok(BlobStatus::Complete);
-        }
-        if !referenced {
-            return Err(ServerError::NotFound);
-        }
-        let ttl = st.limits.partial_upload_ttl();
-        // A new upload sweeps the folder's expired uploads, at most once a minute; a bucket is
-        // listed only by the scheduled clean-up (a listing of every partial upload per photo
-        // would cost requests).
-        if offset == 0 && st.blobs.folder().is_some() {
-            let swept = st.blobs.sweep_often(ttl)?;
-            if swept > 0 {
-                tracing::info!(swept, "expired partial photo uploads removed");
-            }
-        }
-        check_quota(&st, &device, &hash, total, stored)?;
-        let chunk = crate::blobs::Chunk {
-            offset,
-            total,
-            bytes: &body,
-        };
-        st.blobs.append(&device.id, &hash, chunk, ttl, || {
-            let uploader = crate::storage::NewUploader {
-                hash: hash.clone(),
-                device: device.id.clone(),
-                person: device.person.clone(),
-                bytes: total,
-                at: now(),
-                held_before: st.blobs.is_complete(hash.as_str())?,
-            };
-            // Concurrent uploads share one commit (decision 0049).
-            st.uploaders.commit(uploader, |group| {
-                with_tx(st.storage.as_ref(), |tx| {
-                    photo_access::record_uploaders(tx, group)
-                })
-            })
-        })
-    })
-    .await?;
+    let status = blocking(move || receive_chunk(&st, &device, &hash, offset, total, &body)).await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
     m::photo_bytes("in", len);
     Ok(match status {
@@ -796,6 +745,148 @@ async fn photo_patch(
             (StatusCode::ACCEPTED, [("upload-offset", n.to_string())]).into_response()
         }
     })
+}
+
+/// A chunk at `offset` of a file of `total` bytes, from `device`: checked (the hash's form,
+/// the device's right to the file, its quota) and appended to the device's upload, or the
+/// file stored whole; what `PATCH /v1/photos/{hash}` and each file of a batch do.
+fn receive_chunk(
+    st: &AppState,
+    device: &DeviceRow,
+    hash: &PhotoHash,
+    offset: u64,
+    total: u64,
+    body: &[u8],
+) -> Result<BlobStatus, ServerError> {
+    // What the upload is checked against, read in one transaction.
+    let ((may_read, referenced), stored) = with_tx(st.storage.as_ref(), |tx| {
+        if !crate::blobs::valid_hash(hash.as_str()) {
+            return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
+        }
+        Ok((
+            photo_access::upload_access(st, tx, device, hash)?,
+            tx.device_photo_bytes(&device.id)?,
+        ))
+    })?;
+    if total > st.limits.max_photo {
+        return Err(ServerError::TooLarge(format!(
+            "a photo may have at most {} bytes (limit max_photo)",
+            st.limits.max_photo
+        )));
+    }
+    if may_read && st.blobs.is_complete(hash.as_str())? {
+        return Ok(BlobStatus::Complete);
+    }
+    if !referenced {
+        return Err(ServerError::NotFound);
+    }
+    let ttl = st.limits.partial_upload_ttl();
+    // A new upload sweeps the folder's expired uploads, at most once a minute; a bucket is
+    // listed only by the scheduled clean-up (a listing of every partial upload per photo
+    // would cost requests).
+    if offset == 0 && st.blobs.folder().is_some() {
+        let swept = st.blobs.sweep_often(ttl)?;
+        if swept > 0 {
+            tracing::info!(swept, "expired partial photo uploads removed");
+        }
+    }
+    check_quota(st, device, hash, total, stored)?;
+    let chunk = crate::blobs::Chunk {
+        offset,
+        total,
+        bytes: body,
+    };
+    st.blobs.append(&device.id, hash, chunk, ttl, || {
+        let uploader = crate::storage::NewUploader {
+            hash: hash.clone(),
+            device: device.id.clone(),
+            person: device.person.clone(),
+            bytes: total,
+            at: now(),
+            held_before: st.blobs.is_complete(hash.as_str())?,
+        };
+        // Concurrent uploads share one commit (decision 0049).
+        st.uploaders.commit(uploader, |group| {
+            with_tx(st.storage.as_ref(), |tx| {
+                photo_access::record_uploaders(tx, group)
+            })
+        })
+    })
+}
+
+/// `POST /v1/photos`: small files sent whole in one request, each checked and stored as a
+/// `PATCH` of it alone would be, and answered on its own (decision 0059). A body that is not
+/// a batch, or one of more than [`MAX_BATCH_FILES`] files, is refused before any file is
+/// looked at; a refused file does not stop the others.
+async fn photo_batch(
+    State(state): State<Shared>,
+    Extension(device): Extension<DeviceRow>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ServerError> {
+    let body = body?;
+    let len = body.len() as u64;
+    let batch: PhotoBatch = wire::decode(&body)
+        .map_err(|e| ServerError::BadRequest(format!("the body is not a photo batch: {e}")))?;
+    drop(body);
+    if batch.files.len() > MAX_BATCH_FILES {
+        return Err(ServerError::BadRequest(format!(
+            "a photo batch may carry at most {MAX_BATCH_FILES} files; this one has {}",
+            batch.files.len()
+        )));
+    }
+    let st = state.clone();
+    let outcomes = blocking(move || {
+        Ok(batch
+            .files
+            .into_iter()
+            .map(|f| {
+                let hash = PhotoHash::from(f.hash);
+                let total = f.bytes.len() as u64;
+                outcome_of(receive_chunk(&st, &device, &hash, 0, total, &f.bytes))
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Metrics::add(&state.metrics.photo_bytes_in, len);
+    m::photo_bytes("in", len);
+    let bytes = wire::encode(&PhotoBatchAnswer { outcomes })
+        .map_err(|e| ServerError::Internal(e.to_string()))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-xiangying-photos"),
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// One batch file's outcome: stored, or its refusal's status, code and message (a storage or
+/// internal error logged with an id and answered with the id only, as a whole request's is).
+fn outcome_of(result: Result<BlobStatus, ServerError>) -> BatchOutcome {
+    match result {
+        // A whole file is never partial; were it, the device sends it again by `PATCH`.
+        Ok(BlobStatus::Complete) => BatchOutcome::stored(),
+        Ok(BlobStatus::Partial(n)) => BatchOutcome {
+            status: StatusCode::ACCEPTED.as_u16(),
+            code: String::new(),
+            message: format!("the server holds {n} bytes of it"),
+        },
+        Err(e) => {
+            let message = if matches!(e, ServerError::Storage(_) | ServerError::Internal(_)) {
+                let id = uuid::Uuid::now_v7().to_string();
+                tracing::error!(error_id = %id, error = %e, "a batch's photo failed");
+                format!("internal error {id}")
+            } else {
+                e.to_string()
+            };
+            BatchOutcome {
+                status: e.status().as_u16(),
+                code: e.code().to_string(),
+                message,
+            }
+        }
+    }
 }
 
 async fn photo_get(

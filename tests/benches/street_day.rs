@@ -61,6 +61,16 @@ impl Phase {
 /// The CPU time this process (devices, server and proxy alike) has used so far, in seconds,
 /// from `/proc/self/stat` (10 ms ticks): steadier than the wall time on a shared machine.
 fn cpu_seconds() -> f64 {
+    cpu_fields(false)
+}
+
+/// [`cpu_seconds`] with the CPU time of the child processes waited for (the curl baselines').
+fn cpu_seconds_with_children() -> f64 {
+    cpu_fields(true)
+}
+
+/// utime and stime from `/proc/self/stat`, and cutime and cstime after them when `children`.
+fn cpu_fields(children: bool) -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // The fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
@@ -68,8 +78,10 @@ fn cpu_seconds() -> f64 {
         .split_whitespace()
         .map(|v| v.parse().unwrap_or(0.0))
         .collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; cutime
+    // and cstime follow them.
+    let take = if children { 4 } else { 2 };
+    f.iter().skip(11).take(take).sum::<f64>() / 100.0
 }
 
 /// One run's figures.
@@ -185,6 +197,10 @@ struct PhotoRun {
     photo_bytes: u64,
     files: u64,
     curl_wall_s: f64,
+    /// CPU seconds the push used (devices, server and proxy).
+    push_cpu_s: f64,
+    /// CPU seconds the plain curl baseline used (curl, the proxy and the sink).
+    curl_cpu_s: f64,
     /// The same to a sink that syncs each file before answering, as the server does.
     curl_durable_wall_s: f64,
     pull: Phase,
@@ -203,6 +219,7 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
     eprintln!("the day with photos is recorded on {n} devices; pushing");
     let totals = Mutex::new((0u64, 0u64));
     let c0 = settled(&proxy);
+    let cpu0 = cpu_seconds();
     let t = Instant::now();
     each(&devices, 8, &|_, d| {
         let r = d.sync_now(&|_| {}).expect("push with photos");
@@ -212,8 +229,11 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
     });
     let pushed = settled(&proxy).since(&c0);
     let push = Phase::of(t.elapsed().as_secs_f64(), &pushed);
+    let push_cpu_s = cpu_seconds() - cpu0;
     let (photo_bytes, files) = totals.into_inner().expect("lock");
+    let cpu0 = cpu_seconds_with_children();
     let curl_wall_s = curl_baseline(&f, &devices, false);
+    let curl_cpu_s = cpu_seconds_with_children() - cpu0;
     let curl_durable_wall_s = curl_baseline(&f, &devices, true);
     let fresh = enrol(&f, &worker_id(PULLED_GRID), &proxy.url(), "fresh");
     let c = settled(&proxy);
@@ -233,6 +253,8 @@ fn photo_run(n: usize, reports: usize) -> PhotoRun {
         photo_bytes,
         files,
         curl_wall_s,
+        push_cpu_s,
+        curl_cpu_s,
         curl_durable_wall_s,
         pull,
         pull_files,
@@ -344,9 +366,11 @@ fn main() {
     let photos = (env_or("XY_BENCH_PHOTOS", 0) == 1).then(|| {
         let p = photo_run(n, reports);
         println!(
-            "photos: push {:.2} s, {} requests, {} B up, {} B down for {} files of {} B \
-             ({:.4}x); curl {:.2} s ({:.2}x); pull {} files {:.3} s, {} requests",
+            "photos: push {:.2} s ({:.2} CPU s), {} requests, {} B up, {} B down for {} files \
+             of {} B ({:.4}x); curl {:.2} s ({:.2} CPU s, {:.2}x); pull {} files {:.3} s, {} \
+             requests",
             p.push.wall_s,
+            p.push_cpu_s,
             p.push.requests,
             p.push.up,
             p.push.down,
@@ -354,6 +378,7 @@ fn main() {
             p.photo_bytes,
             (p.push.up + p.push.down) as f64 / p.photo_bytes as f64,
             p.curl_wall_s,
+            p.curl_cpu_s,
             p.push.wall_s / p.curl_wall_s,
             p.pull_files,
             p.pull.wall_s,
@@ -370,6 +395,8 @@ fn main() {
             "photo_bytes": p.photo_bytes,
             "files": p.files,
             "curl_wall_s": p.curl_wall_s,
+            "push_cpu_s": p.push_cpu_s,
+            "curl_cpu_s": p.curl_cpu_s,
             "curl_durable_wall_s": p.curl_durable_wall_s,
             "pull": p.pull.json(),
             "pull_files": p.pull_files,

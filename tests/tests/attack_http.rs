@@ -78,6 +78,7 @@ fn the_token_is_checked_before_the_body_is_read() {
     for (method, path) in [
         ("POST", "/v1/sync".to_string()),
         ("PATCH", format!("/v1/photos/{}", "a".repeat(64))),
+        ("POST", "/v1/photos".to_string()),
     ] {
         for auth in ["", "Authorization: Bearer not-a-token\r\n"] {
             let mut s = connect(&f);
@@ -102,6 +103,15 @@ fn the_token_is_checked_before_the_body_is_read() {
     )
     .unwrap();
     assert!(read_head(&mut s).starts_with("HTTP/1.1 413"));
+    // The same for a batch of photos (decision 0059), against the photo limit.
+    let mut s = connect(&f);
+    write!(
+        s,
+        "POST /v1/photos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 2000000000\r\n\r\n"
+    )
+    .unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
     f.dev("gw1").sync_now(&|_| {}).unwrap();
 }
 

@@ -6,6 +6,10 @@
 //!   and HEAD does not tell it the file exists.
 //! - A squatter's partial upload does not block the real uploader; partial uploads expire and
 //!   are swept; the per-device quota is enforced with 413.
+//! - A batch of small files (`POST /v1/photos`, decision 0059) checks each file as a `PATCH`
+//!   would: a damaged or unreferenced file is refused on its own and stored nowhere; a body
+//!   that is not a batch, or carries too many files, is refused whole before any file is
+//!   looked at.
 //! - Guessing enrolment codes gets 429 after the limit while the server stays up and an honest
 //!   enrolment from another address still works; an expired code is refused with a clear
 //!   message; codes have at least 60 bits.
@@ -342,6 +346,103 @@ fn the_device_photo_quota_is_enforced_with_413() {
         f.dev("gw1").fetch_photo(&photo.hash).unwrap(),
         f.dev("psc1").photo(&photo.hash).unwrap()
     );
+    assert_healthy(&f);
+}
+
+/// Posts `body` to `POST /v1/photos` with `token` (none when empty).
+fn post_batch(f: &Field, token: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    let mut r = xiangying_tests::http()
+        .post(format!("{}/v1/photos", f.server.url()))
+        .body(body);
+    if !token.is_empty() {
+        r = r.bearer_auth(token);
+    }
+    let r = r.send().unwrap();
+    (r.status().as_u16(), r.bytes().unwrap().to_vec())
+}
+
+#[test]
+fn a_photo_batch_checks_each_file_and_refuses_a_bad_body_whole() {
+    use xiangying_core::photo::sha256_hex;
+    use xiangying_core::sync::photo_batch::{BatchFile, PhotoBatch, PhotoBatchAnswer};
+    use xiangying_core::sync::wire::{decode, encode};
+    let mut f = Field::new(sample_org());
+    for p in ["gw1", "gw3"] {
+        f.enrol(p);
+    }
+    let c3 = report(&f, "gw3", sample::IN_G3);
+    f.settle();
+    let file = |text: &str| {
+        let bytes = text.as_bytes().to_vec();
+        (sha256_hex(&bytes), bytes)
+    };
+    let (a, b, c, d) = (
+        file("photo a"),
+        file("photo b"),
+        file("photo c"),
+        file("photo d"),
+    );
+    // gw3's case references a, b and d; c is referenced nowhere.
+    list_hashes(
+        &f,
+        "gw3",
+        &c3,
+        &[(a.0.clone(), b.0.clone()), (d.0.clone(), d.0.clone())],
+    );
+    let token = token_of(&f, "gw3");
+    let batch = |files: Vec<(String, Vec<u8>)>| {
+        encode(&PhotoBatch {
+            files: files
+                .into_iter()
+                .map(|(hash, bytes)| BatchFile { hash, bytes })
+                .collect(),
+        })
+        .unwrap()
+    };
+    let blobs = &f.state().blobs;
+
+    // Not a batch; too many files: refused whole, nothing stored.
+    let (status, body) = post_batch(&f, &token, b"\xff\xff\xff\xff\xff not postcard".to_vec());
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("not a photo batch"));
+    let many = vec![a.clone(); xiangying_core::sync::photo_batch::MAX_BATCH_FILES + 1];
+    let (status, body) = post_batch(&f, &token, batch(many));
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("at most 64 files"));
+    assert!(!blobs.is_complete(&a.0).unwrap());
+
+    // Without a token: 401 (attack_http checks that the body is not read first).
+    let (status, _) = post_batch(&f, "", batch(vec![a.clone()]));
+    assert_eq!(status, 401);
+    assert!(!blobs.is_complete(&a.0).unwrap());
+
+    // Each file on its own: a and d stored; b damaged and c unreferenced refused, not stored.
+    let damaged = (b.0.clone(), b"photo b, altered".to_vec());
+    let (status, body) = post_batch(
+        &f,
+        &token,
+        batch(vec![a.clone(), damaged, c.clone(), d.clone()]),
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let answer: PhotoBatchAnswer = decode(&body).unwrap();
+    let statuses: Vec<u16> = answer.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(statuses, vec![201, 400, 404, 201], "{answer:?}");
+    assert!(answer.outcomes[1].message.contains("do not match the hash"));
+    assert_eq!(answer.outcomes[2].code, "not_found");
+    assert!(blobs.is_complete(&a.0).unwrap());
+    assert!(blobs.is_complete(&d.0).unwrap());
+    assert!(!blobs.is_complete(&b.0).unwrap());
+    assert!(!blobs.is_complete(&c.0).unwrap());
+    // What was stored reads back, to the uploader and the case's other readers alike.
+    assert_eq!(get(&f, &token, &a.0).bytes().unwrap().to_vec(), a.1);
+    // gw1 (another grid) may not read gw3's files, batch or not.
+    assert_eq!(head(&f, &token_of(&f, "gw1"), &a.0).0, 404);
+    // Sent again, a stored file is answered as held, and b, sent right, is stored.
+    let (status, body) = post_batch(&f, &token, batch(vec![a.clone(), b.clone()]));
+    assert_eq!(status, 200);
+    let answer: PhotoBatchAnswer = decode(&body).unwrap();
+    assert!(answer.outcomes.iter().all(|o| o.is_stored()), "{answer:?}");
+    assert!(blobs.is_complete(&b.0).unwrap());
     assert_healthy(&f);
 }
 

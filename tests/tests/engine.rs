@@ -527,9 +527,11 @@ fn a_sync_cancelled_in_flight_keeps_what_it_did_and_the_engine_carries_on() {
     engine_slot.set(Arc::downgrade(&engine)).unwrap();
     eventually("a first sync", || engine.status().last_success.is_some());
 
-    let photos: Vec<Vec<u8>> = (0..4).map(xiangying_demo::synthetic_photo).collect();
-    let refs: Vec<&[u8]> = photos.iter().map(Vec::as_slice).collect();
-    gw1.report_with_photos(
+    // Photos of about 200 KB, each uploaded on its own (their thumbnails wait for a batch at
+    // the end, decision 0059), so that the sync has work left when it is cancelled.
+    let maker = xiangying_tests::street_day::PhotoMaker::new(200_000);
+    let photos: Vec<_> = (0..4).map(|k| maker.photo(1, 1, k)).collect();
+    gw1.report_with_processed_photos_for_tests(
         &NewReport {
             category: sample::LITTER.into(),
             location: sample::IN_G1,
@@ -537,7 +539,7 @@ fn a_sync_cancelled_in_flight_keeps_what_it_did_and_the_engine_carries_on() {
             segment: None,
             description: "四张照片".into(),
         },
-        &refs,
+        &photos,
     )
     .unwrap();
     let total = gw1.uploads_len().unwrap();

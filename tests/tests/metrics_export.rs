@@ -111,7 +111,12 @@ fn the_exporter_serves_prometheus_text_that_counts_real_traffic() {
         "every counted request is timed"
     );
     let photos = [("route", "/v1/photos/{hash}")];
-    let upload = [photos[0], ("method", "PATCH"), ("status", "201")];
+    // A small photo and its thumbnail go up in one batch (decision 0059).
+    let upload = [
+        ("route", "/v1/photos"),
+        ("method", "POST"),
+        ("status", "200"),
+    ];
     assert!(delta(&after, "xiangying_http_requests_total", &upload) >= 1.0);
     let download = [photos[0], ("method", "GET"), ("status", "200")];
     assert!(delta(&after, "xiangying_http_requests_total", &download) >= 1.0);

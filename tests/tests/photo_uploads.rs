@@ -1,7 +1,8 @@
 //! How many requests a photo upload costs (decision 0046): a file of one chunk is one `PATCH`;
 //! an upload that the server already holds part of (cut off in an earlier run of the app)
-//! learns the offset from a `409`, asks once, and sends only the rest. Real server and device
-//! store on loopback, counted by the counting proxy.
+//! learns the offset from a `409`, asks once, and sends only the rest; small files (the
+//! thumbnails) go several to a `POST /v1/photos` (decision 0059). Real server and device store
+//! on loopback, counted by the counting proxy.
 
 use xiangying_core::NewReport;
 use xiangying_core::org::sample;
@@ -34,23 +35,55 @@ fn gw1_behind_proxy() -> (Field, CountingProxy) {
 }
 
 #[test]
-fn a_photo_of_one_chunk_costs_one_request() {
+fn a_photo_of_one_chunk_costs_one_request_and_its_thumbnail_goes_in_a_batch() {
     let (f, proxy) = gw1_behind_proxy();
     let d = f.dev("gw1");
+    // A photo over the batch's file limit (about 200 KB) and its thumbnail (a few KiB).
+    let maker = PhotoMaker::new(200_000);
     let id = d
-        .report_with_photos(&new_report(), &[&tiny_photo(7)])
+        .report_with_processed_photos_for_tests(&new_report(), &[maker.photo(1, 1, 0)])
         .unwrap();
     let photo = d.case(&id).unwrap().photos[0].clone();
+    assert!(d.photo(&photo.hash).unwrap().len() > xiangying_core::sync::client::BATCH_FILE_MAX);
+    assert!(d.photo(&photo.thumb).unwrap().len() <= xiangying_core::sync::client::BATCH_FILE_MAX);
     let before = settled(&proxy);
     let done = d.sync_now(&|_| {}).unwrap();
     let c = settled(&proxy).since(&before);
     assert_eq!(done.photos_uploaded, 2);
-    // One sync, one PATCH for the photo and one for its thumbnail: no HEAD before or after.
+    // One sync, one PATCH for the photo and one batch for its thumbnail: no HEAD before or
+    // after.
     assert_eq!(c.requests, 3, "{c:?}");
-    assert_eq!(c.statuses.get(&201), Some(&2), "{c:?}");
+    assert_eq!(c.statuses.get(&201), Some(&1), "{c:?}");
+    assert_eq!(c.statuses.get(&200), Some(&2), "{c:?}");
     let blobs = &f.state().blobs;
     assert!(blobs.is_complete(&photo.hash).unwrap());
     assert!(blobs.is_complete(&photo.thumb).unwrap());
+    assert_eq!(d.uploads_len().unwrap(), 0);
+}
+
+#[test]
+fn small_files_go_several_to_a_request() {
+    let (f, proxy) = gw1_behind_proxy();
+    let d = f.dev("gw1");
+    let mut files = Vec::new();
+    for seed in 1..=6 {
+        let id = d
+            .report_with_photos(&new_report(), &[&tiny_photo(seed)])
+            .unwrap();
+        let p = d.case(&id).unwrap().photos[0].clone();
+        files.extend([p.hash, p.thumb]);
+    }
+    let before = settled(&proxy);
+    let done = d.sync_now(&|_| {}).unwrap();
+    let c = settled(&proxy).since(&before);
+    assert_eq!(done.photos_uploaded, 12);
+    // One sync and one batch for the twelve small files.
+    assert_eq!(c.requests, 2, "{c:?}");
+    for hash in &files {
+        assert!(f.state().blobs.is_complete(hash).unwrap(), "{hash}");
+        assert_eq!(d.fetch_photo(hash).unwrap(), d.photo(hash).unwrap());
+    }
+    assert_eq!(d.uploads_len().unwrap(), 0);
 }
 
 #[test]
@@ -84,7 +117,7 @@ fn an_upload_cut_off_earlier_resumes_from_what_the_server_holds() {
     let c = settled(&proxy).since(&before);
     assert_eq!(done.photos_uploaded, 2);
     // The sync; the photo's first chunk refused (409), one HEAD, the two chunks left; the
-    // thumbnail's one PATCH.
+    // thumbnail's batch.
     assert_eq!(c.statuses.get(&409), Some(&1), "{c:?}");
     assert_eq!(c.requests, 6, "{c:?}");
     let blobs = &f.state().blobs;
@@ -93,30 +126,72 @@ fn an_upload_cut_off_earlier_resumes_from_what_the_server_holds() {
 }
 
 #[test]
-fn a_sync_stopped_part_way_keeps_the_files_the_server_confirmed() {
-    // The device marks uploaded files in one commit a second (decision 0049); a sync that
-    // stops sooner still marks what the server confirmed, so nothing is sent twice.
+fn a_small_file_the_server_holds_part_of_goes_on_from_there() {
     let (f, proxy) = gw1_behind_proxy();
     let d = f.dev("gw1");
-    for seed in [7, 8] {
-        d.report_with_photos(&new_report(), &[&tiny_photo(seed)])
+    let id = d
+        .report_with_photos(&new_report(), &[&tiny_photo(9)])
+        .unwrap();
+    let photo = d.case(&id).unwrap().photos[0].clone();
+    let thumb = d.photo(&photo.thumb).unwrap();
+    // An upload of the thumbnail cut off after 100 bytes (a device of the release before
+    // batches, or a client sending small chunks).
+    let (status, body) = push_raw(&f, "gw1", &id, d.export_case(&id).unwrap());
+    assert_eq!(status, 200, "{body}");
+    let r = xiangying_tests::http()
+        .patch(format!("{}/v1/photos/{}", f.server.url(), photo.thumb))
+        .bearer_auth(token_of(&f, "gw1"))
+        .header("upload-offset", "0")
+        .header("upload-length", thumb.len().to_string())
+        .body(thumb[..100].to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+
+    let before = settled(&proxy);
+    let done = d.sync_now(&|_| {}).unwrap();
+    let c = settled(&proxy).since(&before);
+    assert_eq!(done.photos_uploaded, 2);
+    // The sync; the batch (the photo stored, the thumbnail's outcome 409); the thumbnail's
+    // PATCH from 0 refused (409), one HEAD, the rest.
+    assert_eq!(c.requests, 5, "{c:?}");
+    let blobs = &f.state().blobs;
+    assert!(blobs.is_complete(&photo.hash).unwrap());
+    assert_eq!(blobs.read(&photo.thumb).unwrap(), thumb);
+    assert_eq!(d.uploads_len().unwrap(), 0);
+}
+
+#[test]
+fn a_sync_stopped_part_way_keeps_the_files_the_server_confirmed() {
+    // The device marks uploaded files in one commit a second (decision 0049); a sync that
+    // stops sooner still marks what the server confirmed, so nothing is sent twice. The
+    // photos go one by one, their thumbnails wait for a batch (decision 0059).
+    let (f, proxy) = gw1_behind_proxy();
+    let d = f.dev("gw1");
+    let maker = PhotoMaker::new(200_000);
+    for k in [1, 2] {
+        d.report_with_processed_photos_for_tests(&new_report(), &[maker.photo(1, k, 0)])
             .unwrap();
     }
     assert_eq!(d.uploads_len().unwrap(), 4);
     let uploaded = std::cell::Cell::new(0);
     let stopped = d.sync_now_until(&|r| uploaded.set(r.photos_uploaded), &|| {
-        uploaded.get() >= 3
+        uploaded.get() >= 2
     });
     assert!(
         matches!(stopped, Err(xiangying_core::Error::Cancelled(_))),
         "{stopped:?}"
     );
-    assert_eq!(d.uploads_len().unwrap(), 1, "three confirmed, one left");
+    assert_eq!(
+        d.uploads_len().unwrap(),
+        2,
+        "both photos confirmed, the thumbnails' batch not sent"
+    );
     let before = settled(&proxy);
     let done = d.sync_now(&|_| {}).unwrap();
     let c = settled(&proxy).since(&before);
-    assert_eq!(done.photos_uploaded, 1);
-    // The sync and one PATCH: the three confirmed files are not sent again.
+    assert_eq!(done.photos_uploaded, 2);
+    // The sync and one batch: the two confirmed photos are not sent again.
     assert_eq!(c.requests, 2, "{c:?}");
     assert_eq!(d.uploads_len().unwrap(), 0);
 }

@@ -2,6 +2,7 @@
 //! failures and server errors, and the mapping of answers to [`Error`]s.
 
 use crate::error::{Error, Result};
+use crate::sync::photo_batch::{BatchFile, BatchOutcome, PhotoBatchAnswer};
 use crate::sync::refusal::Refusal;
 use crate::sync::tls::{self, TlsOptions};
 use crate::sync::version::{self, Protocol};
@@ -14,6 +15,19 @@ use std::time::Duration;
 const ATTEMPTS: u32 = 6;
 /// Chunk size of photo uploads.
 pub const UPLOAD_CHUNK: usize = 256 * 1024;
+/// The largest file a device sends in a batch with others (`POST /v1/photos`, decision 0059):
+/// thumbnails are a few tens of kilobytes, photos several hundred.
+pub const BATCH_FILE_MAX: usize = 64 * 1024;
+/// The most bytes of files one batch carries: one chunk's worth, so that a batch cut off on
+/// a weak link costs no more than a cut-off chunk.
+pub const BATCH_BYTES: usize = UPLOAD_CHUNK;
+
+/// [`crate::sync::photo_batch::PhotoBatch`] over borrowed files: the same postcard bytes
+/// (a sequence of files), without cloning the files first.
+#[derive(serde::Serialize)]
+struct BatchRef<'a> {
+    files: &'a [BatchFile],
+}
 
 /// A connection to one sync server.
 #[derive(Debug, Clone)]
@@ -22,6 +36,9 @@ pub struct SyncClient {
     base: String,
     /// The store epoch the last sync answer named, refusals included.
     last_epoch: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// False once the server answered a batch of photos as an unknown route (a server older
+    /// than decision 0059): files then go one by one for as long as this client lives.
+    takes_batches: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub use crate::sync::version::{EPOCH_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, REDELIVERY_HEADER};
@@ -293,6 +310,7 @@ impl SyncClient {
             http,
             base,
             last_epoch: Default::default(),
+            takes_batches: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 
@@ -519,6 +537,65 @@ impl SyncClient {
         }
     }
 
+    /// Whether a batch of small files is worth trying: true until the server answered one as
+    /// an unknown route.
+    pub fn takes_batches(&self) -> bool {
+        self.takes_batches
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sends small files whole in one request (`POST /v1/photos`, decision 0059); returns one
+    /// outcome a file, in order, or `None` when the server has no such route (a server older
+    /// than the batch: send the files one by one with [`SyncClient::upload`]). A refused file
+    /// is an outcome, not an error; an answer with a different count of outcomes is an error.
+    pub fn upload_batch(
+        &self,
+        token: &str,
+        files: &[BatchFile],
+    ) -> Result<Option<Vec<BatchOutcome>>> {
+        if files.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        // The batch is encoded from borrowed files: the bytes are copied once, into the body.
+        let body = wire::encode(&BatchRef { files }).map_err(|e| Error::InvalidInput {
+            field: "photo batch",
+            problem: e.to_string(),
+        })?;
+        let answer = retry(|| {
+            let resp = self
+                .http
+                .post(format!("{}/v1/photos", self.base))
+                .bearer_auth(token)
+                .header("content-type", "application/x-xiangying-photos")
+                .body(body.clone())
+                .send()
+                .map_err(network)?;
+            if matches!(
+                resp.status(),
+                StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+            ) {
+                return Ok(None);
+            }
+            let bytes = ok(resp)?.bytes().map_err(network)?;
+            let answer: PhotoBatchAnswer = wire::decode(&bytes)
+                .map_err(|e| Error::Network(format!("a photo batch's answer did not read: {e}")))?;
+            Ok(Some(answer.outcomes))
+        })?;
+        match answer {
+            None => {
+                self.takes_batches
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                Ok(None)
+            }
+            Some(outcomes) if outcomes.len() != files.len() => Err(Error::Network(format!(
+                "the server answered {} outcomes for a batch of {} photo files",
+                outcomes.len(),
+                files.len()
+            ))),
+            Some(outcomes) => Ok(Some(outcomes)),
+        }
+    }
+
     /// Downloads a photo or thumbnail by hash.
     pub fn download(&self, token: &str, hash: &str) -> Result<Vec<u8>> {
         retry(|| {
@@ -733,5 +810,54 @@ mod tests {
             Err(Error::ServerTooOld(m)) if m == "old srv"
         ));
         assert!(server.join().unwrap().contains("app=dev;"));
+    }
+
+    /// A server older than photo batches (decision 0059): one request read whole (head and
+    /// body) and answered 404 with nothing, as a router without the route answers.
+    fn without_batches() -> (String, std::thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            let mut body = vec![0u8; len];
+            s.read_exact(&mut body).unwrap();
+            s.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            )
+            .unwrap();
+            head
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn a_server_without_batches_is_told_apart_and_remembered() {
+        use crate::sync::photo_batch::BatchFile;
+        let (url, server) = without_batches();
+        let client = SyncClient::new(&url).unwrap();
+        assert!(client.takes_batches());
+        let files = vec![BatchFile {
+            hash: "ab".repeat(32),
+            bytes: vec![1; 100],
+        }];
+        assert_eq!(client.upload_batch("t", &files).unwrap(), None);
+        assert!(
+            server
+                .join()
+                .unwrap()
+                .starts_with("post /v1/photos http/1.1")
+        );
+        // The clone a device keeps shares what was learnt.
+        assert!(!client.clone().takes_batches());
     }
 }

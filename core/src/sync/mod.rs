@@ -2,7 +2,8 @@
 //! judgement of `xiangying-model` (re-exported here under their old paths).
 
 pub use xiangying_model::sync::{
-    append_only, intake, judge, keys, kind, patrol_judge, refusal, scope, synced, version, wire,
+    append_only, intake, judge, keys, kind, patrol_judge, photo_batch, refusal, scope, synced,
+    version, wire,
 };
 pub mod client;
 pub mod enrol_link;

@@ -12,6 +12,7 @@ mod kinds;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod memory_host;
 pub mod patrol_judge;
+pub mod photo_batch;
 pub mod refusal;
 pub mod scope;
 pub mod synced;

@@ -63,8 +63,9 @@ pub struct FeedItem {
     pub bytes: Vec<u8>,
 }
 
-/// Byte vectors as one length-prefixed run instead of one varint per byte.
-mod serde_bytes_compat {
+/// Byte vectors as one length-prefixed run instead of one varint per byte (also used by
+/// [`crate::sync::photo_batch`]).
+pub(crate) mod serde_bytes_compat {
     use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {

@@ -34,6 +34,21 @@ fn gw1_behind_proxy() -> (Field, CountingProxy) {
     (f, proxy)
 }
 
+/// gw1 sends the first `n` bytes of the file `hash` (`whole`) by `PATCH`, as an upload cut
+/// off after them leaves it; returns the answer's status.
+fn send_first(f: &Field, hash: &str, whole: &[u8], n: usize) -> u16 {
+    xiangying_tests::http()
+        .patch(format!("{}/v1/photos/{hash}", f.server.url()))
+        .bearer_auth(token_of(f, "gw1"))
+        .header("upload-offset", "0")
+        .header("upload-length", whole.len().to_string())
+        .body(whole[..n].to_vec())
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 #[test]
 fn a_photo_of_one_chunk_costs_one_request_and_its_thumbnail_goes_in_a_batch() {
     let (f, proxy) = gw1_behind_proxy();
@@ -102,15 +117,7 @@ fn an_upload_cut_off_earlier_resumes_from_what_the_server_holds() {
     let (status, body) = push_raw(&f, "gw1", &id, d.export_case(&id).unwrap());
     assert_eq!(status, 200, "{body}");
     let first = xiangying_core::sync::client::UPLOAD_CHUNK;
-    let r = xiangying_tests::http()
-        .patch(format!("{}/v1/photos/{}", f.server.url(), photo.hash))
-        .bearer_auth(token_of(&f, "gw1"))
-        .header("upload-offset", "0")
-        .header("upload-length", bytes.len().to_string())
-        .body(bytes[..first].to_vec())
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 202);
+    assert_eq!(send_first(&f, &photo.hash, &bytes, first), 202);
 
     let before = settled(&proxy);
     let done = d.sync_now(&|_| {}).unwrap();
@@ -138,15 +145,7 @@ fn a_small_file_the_server_holds_part_of_goes_on_from_there() {
     // batches, or a client sending small chunks).
     let (status, body) = push_raw(&f, "gw1", &id, d.export_case(&id).unwrap());
     assert_eq!(status, 200, "{body}");
-    let r = xiangying_tests::http()
-        .patch(format!("{}/v1/photos/{}", f.server.url(), photo.thumb))
-        .bearer_auth(token_of(&f, "gw1"))
-        .header("upload-offset", "0")
-        .header("upload-length", thumb.len().to_string())
-        .body(thumb[..100].to_vec())
-        .send()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 202);
+    assert_eq!(send_first(&f, &photo.thumb, &thumb, 100), 202);
 
     let before = settled(&proxy);
     let done = d.sync_now(&|_| {}).unwrap();

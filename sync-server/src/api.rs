@@ -34,6 +34,7 @@ use crate::device_status;
 use crate::error::ServerError;
 use crate::metrics::{self as m, InFlight, Phase};
 use crate::photo_access;
+use crate::photo_intake;
 use crate::state::{AppState, Metrics};
 use crate::storage::{DeviceRow, SyncReport, Tx, with_tx};
 use crate::sync::{self, Ctx};
@@ -60,9 +61,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use xiangying_model::ids::PhotoHash;
 use xiangying_model::org::Roster;
-use xiangying_model::sync::photo_batch::{
-    BatchOutcome, MAX_BATCH_FILES, PhotoBatch, PhotoBatchAnswer,
-};
+use xiangying_model::sync::photo_batch::{MAX_BATCH_FILES, PhotoBatch, PhotoBatchAnswer};
 use xiangying_model::sync::version::Protocol;
 use xiangying_model::sync::wire::{self, SyncRequest, SyncResponse};
 
@@ -701,29 +700,6 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Result<u64, ServerError> {
         .ok_or_else(|| ServerError::BadRequest(format!("missing or invalid {name} header")))
 }
 
-/// Refuses an upload that would take the device over its photo quota (`stored`: the bytes of
-/// the files it uploaded).
-fn check_quota(
-    state: &AppState,
-    device: &DeviceRow,
-    hash: &PhotoHash,
-    total: u64,
-    stored: u64,
-) -> Result<(), ServerError> {
-    let quota = state.limits.device_photo_quota_bytes;
-    let ttl = state.limits.partial_upload_ttl();
-    let this = state.blobs.partial_len(&device.id, hash, ttl)?;
-    let partial = state.blobs.device_partial_bytes(&device.id)?;
-    let used = stored.saturating_add(partial.saturating_sub(this));
-    if used.saturating_add(total) > quota {
-        return Err(ServerError::TooLarge(format!(
-            "this device's photos would exceed its quota of {quota} bytes (limit \
-             device_photo_quota_bytes; {used} bytes used)"
-        )));
-    }
-    Ok(())
-}
-
 async fn photo_patch(
     State(state): State<Shared>,
     Extension(device): Extension<DeviceRow>,
@@ -736,7 +712,8 @@ async fn photo_patch(
     let total = header_u64(&headers, "upload-length")?;
     let st = state.clone();
     let len = body.len() as u64;
-    let status = blocking(move || receive_chunk(&st, &device, &hash, offset, total, &body)).await?;
+    let status =
+        blocking(move || photo_intake::receive(&st, &device, &hash, offset, total, &body)).await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
     m::photo_bytes("in", len);
     Ok(match status {
@@ -744,73 +721,6 @@ async fn photo_patch(
         BlobStatus::Partial(n) => {
             (StatusCode::ACCEPTED, [("upload-offset", n.to_string())]).into_response()
         }
-    })
-}
-
-/// A chunk at `offset` of a file of `total` bytes, from `device`: checked (the hash's form,
-/// the device's right to the file, its quota) and appended to the device's upload, or the
-/// file stored whole; what `PATCH /v1/photos/{hash}` and each file of a batch do.
-fn receive_chunk(
-    st: &AppState,
-    device: &DeviceRow,
-    hash: &PhotoHash,
-    offset: u64,
-    total: u64,
-    body: &[u8],
-) -> Result<BlobStatus, ServerError> {
-    // What the upload is checked against, read in one transaction.
-    let ((may_read, referenced), stored) = with_tx(st.storage.as_ref(), |tx| {
-        if !crate::blobs::valid_hash(hash.as_str()) {
-            return Err(ServerError::BadRequest("not a SHA-256 hash".into()));
-        }
-        Ok((
-            photo_access::upload_access(st, tx, device, hash)?,
-            tx.device_photo_bytes(&device.id)?,
-        ))
-    })?;
-    if total > st.limits.max_photo {
-        return Err(ServerError::TooLarge(format!(
-            "a photo may have at most {} bytes (limit max_photo)",
-            st.limits.max_photo
-        )));
-    }
-    if may_read && st.blobs.is_complete(hash.as_str())? {
-        return Ok(BlobStatus::Complete);
-    }
-    if !referenced {
-        return Err(ServerError::NotFound);
-    }
-    let ttl = st.limits.partial_upload_ttl();
-    // A new upload sweeps the folder's expired uploads, at most once a minute; a bucket is
-    // listed only by the scheduled clean-up (a listing of every partial upload per photo
-    // would cost requests).
-    if offset == 0 && st.blobs.folder().is_some() {
-        let swept = st.blobs.sweep_often(ttl)?;
-        if swept > 0 {
-            tracing::info!(swept, "expired partial photo uploads removed");
-        }
-    }
-    check_quota(st, device, hash, total, stored)?;
-    let chunk = crate::blobs::Chunk {
-        offset,
-        total,
-        bytes: body,
-    };
-    st.blobs.append(&device.id, hash, chunk, ttl, || {
-        let uploader = crate::storage::NewUploader {
-            hash: hash.clone(),
-            device: device.id.clone(),
-            person: device.person.clone(),
-            bytes: total,
-            at: now(),
-            held_before: st.blobs.is_complete(hash.as_str())?,
-        };
-        // Concurrent uploads share one commit (decision 0049).
-        st.uploaders.commit(uploader, |group| {
-            with_tx(st.storage.as_ref(), |tx| {
-                photo_access::record_uploaders(tx, group)
-            })
-        })
     })
 }
 
@@ -835,18 +745,7 @@ async fn photo_batch(
         )));
     }
     let st = state.clone();
-    let outcomes = blocking(move || {
-        Ok(batch
-            .files
-            .into_iter()
-            .map(|f| {
-                let hash = PhotoHash::from(f.hash);
-                let total = f.bytes.len() as u64;
-                outcome_of(receive_chunk(&st, &device, &hash, 0, total, &f.bytes))
-            })
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let outcomes = blocking(move || photo_intake::receive_batch(&st, &device, batch.files)).await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
     m::photo_bytes("in", len);
     let bytes = wire::encode(&PhotoBatchAnswer { outcomes })
@@ -859,34 +758,6 @@ async fn photo_batch(
         bytes,
     )
         .into_response())
-}
-
-/// One batch file's outcome: stored, or its refusal's status, code and message (a storage or
-/// internal error logged with an id and answered with the id only, as a whole request's is).
-fn outcome_of(result: Result<BlobStatus, ServerError>) -> BatchOutcome {
-    match result {
-        // A whole file is never partial; were it, the device sends it again by `PATCH`.
-        Ok(BlobStatus::Complete) => BatchOutcome::stored(),
-        Ok(BlobStatus::Partial(n)) => BatchOutcome {
-            status: StatusCode::ACCEPTED.as_u16(),
-            code: String::new(),
-            message: format!("the server holds {n} bytes of it"),
-        },
-        Err(e) => {
-            let message = if matches!(e, ServerError::Storage(_) | ServerError::Internal(_)) {
-                let id = uuid::Uuid::now_v7().to_string();
-                tracing::error!(error_id = %id, error = %e, "a batch's photo failed");
-                format!("internal error {id}")
-            } else {
-                e.to_string()
-            };
-            BatchOutcome {
-                status: e.status().as_u16(),
-                code: e.code().to_string(),
-                message,
-            }
-        }
-    }
 }
 
 async fn photo_get(

@@ -28,6 +28,7 @@ pub mod group_commit;
 pub mod listen;
 pub mod metrics;
 pub mod photo_access;
+pub mod photo_intake;
 pub mod photo_sweep;
 pub mod printable;
 pub mod protocol;

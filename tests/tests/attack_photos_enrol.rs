@@ -446,6 +446,61 @@ fn a_photo_batch_checks_each_file_and_refuses_a_bad_body_whole() {
     assert_healthy(&f);
 }
 
+#[test]
+fn a_photo_batch_counts_its_own_files_towards_the_quota() {
+    use xiangying_core::photo::sha256_hex;
+    use xiangying_core::sync::photo_batch::{BatchFile, PhotoBatch, PhotoBatchAnswer};
+    use xiangying_core::sync::wire::{decode, encode};
+    let limits = Limits {
+        device_photo_quota_bytes: 40_000,
+        ..Limits::default()
+    };
+    let mut f = Field::with_backend(sample_org(), None, limits);
+    f.enrol("gw3");
+    let c3 = report(&f, "gw3", sample::IN_G3);
+    f.settle();
+    let file = |fill: u8| {
+        let bytes = vec![fill; 15_000];
+        BatchFile {
+            hash: sha256_hex(&bytes),
+            bytes,
+        }
+    };
+    let (x, y, z) = (file(1), file(2), file(3));
+    list_hashes(
+        &f,
+        "gw3",
+        &c3,
+        &[
+            (x.hash.clone(), y.hash.clone()),
+            (z.hash.clone(), z.hash.clone()),
+        ],
+    );
+    let token = token_of(&f, "gw3");
+    // The files are written at once, but each is checked against the quota with the files
+    // before it counted: x and y fit (30,000 bytes), x again adds nothing, z does not fit.
+    let files = vec![x.clone(), y.clone(), x.clone(), z.clone()];
+    let (status, body) = post_batch(&f, &token, encode(&PhotoBatch { files }).unwrap());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let answer: PhotoBatchAnswer = decode(&body).unwrap();
+    let statuses: Vec<u16> = answer.outcomes.iter().map(|o| o.status).collect();
+    assert_eq!(statuses, vec![201, 201, 201, 413], "{answer:?}");
+    assert!(
+        answer.outcomes[3]
+            .message
+            .contains("device_photo_quota_bytes"),
+        "{answer:?}"
+    );
+    let blobs = &f.state().blobs;
+    assert!(blobs.is_complete(&x.hash).unwrap());
+    assert!(blobs.is_complete(&y.hash).unwrap());
+    assert!(!blobs.is_complete(&z.hash).unwrap());
+    // The next request counts what the batch stored.
+    let (status, body) = patch(&f, &token, &z.hash, 0, 15_000, z.bytes.clone());
+    assert_eq!(status, 413, "{body}");
+    assert_healthy(&f);
+}
+
 fn enrol_raw(
     client: &reqwest::blocking::Client,
     f: &Field,

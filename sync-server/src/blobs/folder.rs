@@ -145,9 +145,10 @@ impl Backend for FolderBackend {
     }
 
     /// Written beside the partial uploads as `<device>.<hash>` (swept like them if the
-    /// process stops half way), synced, recorded by `verified`, then renamed into place and
-    /// the folder synced: one new file and two syncs, where the chunked path makes a device
-    /// folder, syncs the chunk, reads the file back to hash it and removes the folder.
+    /// process stops half way), synced while `verified` records it (the two waits overlap:
+    /// decision 0060), then renamed into place once both are done, and the folder synced: one
+    /// new file and two syncs, where the chunked path makes a device folder, syncs the chunk,
+    /// reads the file back to hash it and removes the folder.
     fn put_whole(
         &self,
         device: &str,
@@ -162,13 +163,27 @@ impl Backend for FolderBackend {
         let dir = self.partial_dir();
         fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
         let tmp = dir.join(format!("{device}.{hash}"));
-        let written = File::create(&tmp)
-            .and_then(|mut f| {
-                f.write_all(bytes)?;
-                f.sync_all()
-            })
-            .map_err(|e| io(&tmp, e));
-        if let Err(e) = written.and_then(|()| verified()) {
+        let written = File::create(&tmp).and_then(|mut f| {
+            f.write_all(bytes)?;
+            Ok(f)
+        });
+        let done = match written {
+            // The file reaches the disk on a thread of its own while the uploader is recorded
+            // here; nothing is renamed into place before both are done. A record made for a
+            // file whose sync then fails is what a crash before the rename leaves too: the
+            // device was not answered, sends the file again, and the record is found.
+            Ok(f) => std::thread::scope(|s| {
+                let synced = s.spawn(move || f.sync_all());
+                let recorded = verified();
+                let synced = synced
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the sync's thread panicked")))
+                    .map_err(|e| io(&tmp, e));
+                synced.and(recorded)
+            }),
+            Err(e) => Err(io(&tmp, e)),
+        };
+        if let Err(e) = done {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
@@ -422,6 +437,30 @@ mod tests {
             store.partial_len(&dev("dev-a"), &ph(&hash), DAY).unwrap(),
             0
         );
+        // The file written beside the partial uploads while the record ran is gone too.
+        let left: Vec<_> = fs::read_dir(dir.path().join("partial")).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn a_whole_file_is_put_in_place_only_after_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = Arc::new(FolderBackend::new(dir.path().to_path_buf()));
+        let store = BlobStore::with_backend(backend.clone(), 1000);
+        let data = b"whole bytes".to_vec();
+        let hash = hex::encode(Sha256::digest(&data));
+        let mut recorded = false;
+        let r = store.append(&dev("dev-a"), &ph(&hash), ck(0, 11, &data), DAY, || {
+            // The record runs while the file is synced: nobody can read it yet.
+            assert!(!backend.final_path(&hash).exists());
+            recorded = true;
+            Ok(())
+        });
+        assert!(matches!(r, Ok(BlobStatus::Complete)), "{r:?}");
+        assert!(recorded);
+        assert_eq!(fs::read(backend.final_path(&hash)).unwrap(), data);
+        let left: Vec<_> = fs::read_dir(dir.path().join("partial")).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

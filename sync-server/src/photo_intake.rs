@@ -23,7 +23,6 @@ use crate::storage::{DeviceRow, Tx, with_tx};
 use axum::http::StatusCode;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use xiangying_model::ids::PhotoHash;
 use xiangying_model::sync::photo_batch::{BatchFile, BatchOutcome};
@@ -235,26 +234,30 @@ pub fn receive_batch(
             Err(e) => outcomes[i] = Some(outcome_of(Err(e))),
         }
     }
-    let written: Vec<Mutex<Option<BatchOutcome>>> =
-        admitted.iter().map(|_| Mutex::new(None)).collect();
+    // Each writer takes the next admitted file until none is left; a writer that panicked
+    // leaves its files unanswered, and they are answered as an internal error below.
     let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..BATCH_WRITERS.min(admitted.len()) {
-            s.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = admitted.get(k) else { break };
-                    let (hash, bytes) = &files[i];
-                    let total = bytes.len() as u64;
-                    let outcome = outcome_of(store(st, device, hash, 0, total, bytes));
-                    *written[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
-                }
-            });
-        }
+    let written: Vec<(usize, BatchOutcome)> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..BATCH_WRITERS.min(admitted.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(&i) = admitted.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let (hash, bytes) = &files[i];
+                        let total = bytes.len() as u64;
+                        done.push((i, outcome_of(store(st, device, hash, 0, total, bytes))));
+                    }
+                    done
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
     });
-    for (k, slot) in written.into_iter().enumerate() {
-        let outcome = slot.into_inner().unwrap_or_else(|e| e.into_inner());
-        outcomes[admitted[k]] = outcome;
+    for (i, outcome) in written {
+        outcomes[i] = Some(outcome);
     }
     Ok(outcomes
         .into_iter()

@@ -20,7 +20,9 @@
 //! body is read, so an unauthenticated client cannot make the server buffer anything.
 //!
 //! Around the routes (docs/SECURITY.md has the figures): a deadline on every request, body
-//! included; a cap on the bodies (a `Content-Length` over it is refused before reading); per device, a few requests in flight at once (more get 429);
+//! included; a cap on the bodies (a `Content-Length` over it is refused before reading); per device, a few requests in flight at once (more get 429;
+//! waits on the wake-up channel are counted apart, decision 0061, and every upload's answer
+//! names the allowance in [`IN_FLIGHT_HEADER`]);
 //! for the heavy routes (sync, photos) a cap on requests served at once across all devices,
 //! beyond which the answer is 503 with `Retry-After` rather than a queue.
 //!
@@ -219,8 +221,8 @@ fn stamp_epoch(
 }
 
 /// Checks the bearer token from the headers, before any of the body is read, and takes one of
-/// the device's request slots for as long as the request lasts. The handler finds the device
-/// as an `Extension<DeviceRow>`.
+/// the device's request slots (a wait: one of its wait slots) for as long as the request
+/// lasts. The handler finds the device as an `Extension<DeviceRow>`.
 async fn authenticate(
     State(state): State<Shared>,
     mut req: Request,
@@ -240,8 +242,14 @@ async fn authenticate(
         })
     })
     .await?;
-    let _slot = state
-        .device_slots
+    // The wake-up channel has slots of its own (decision 0061): a device that waits keeps
+    // every one of its slots for syncs and uploads.
+    let slots = if req.uri().path() == WAIT_ROUTE {
+        &state.wait_slots
+    } else {
+        &state.device_slots
+    };
+    let _slot = slots
         .take(device.id.as_str())
         .ok_or(ServerError::DeviceBusy(1))?;
     req.extensions_mut().insert(device);
@@ -457,7 +465,7 @@ async fn org(
 }
 
 /// The request header a device sets on pushes that re-deliver documents after a restore.
-pub use xiangying_model::sync::version::REDELIVERY_HEADER;
+pub use xiangying_model::sync::version::{IN_FLIGHT_HEADER, REDELIVERY_HEADER};
 
 async fn sync_handler(
     State(state): State<Shared>,
@@ -716,12 +724,23 @@ async fn photo_patch(
         blocking(move || photo_intake::receive(&st, &device, &hash, offset, total, &body)).await?;
     Metrics::add(&state.metrics.photo_bytes_in, len);
     m::photo_bytes("in", len);
-    Ok(match status {
+    let mut res = match status {
         BlobStatus::Complete => StatusCode::CREATED.into_response(),
         BlobStatus::Partial(n) => {
             (StatusCode::ACCEPTED, [("upload-offset", n.to_string())]).into_response()
         }
-    })
+    };
+    tell_in_flight(&state, &mut res);
+    Ok(res)
+}
+
+/// Tells a device on an upload's answer how many requests it may have in flight at once
+/// besides its wake-up channel (decision 0061).
+fn tell_in_flight(state: &AppState, res: &mut Response) {
+    res.headers_mut().insert(
+        IN_FLIGHT_HEADER,
+        HeaderValue::from(state.limits.device_concurrency),
+    );
 }
 
 /// `POST /v1/photos`: small files sent whole in one request, each checked and stored as a
@@ -750,14 +769,16 @@ async fn photo_batch(
     m::photo_bytes("in", len);
     let bytes = wire::encode(&PhotoBatchAnswer { outcomes })
         .map_err(|e| ServerError::Internal(e.to_string()))?;
-    Ok((
+    let mut res = (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/x-xiangying-photos"),
         )],
         bytes,
     )
-        .into_response())
+        .into_response();
+    tell_in_flight(&state, &mut res);
+    Ok(res)
 }
 
 async fn photo_get(

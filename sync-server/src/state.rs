@@ -48,6 +48,9 @@ pub struct Limits {
     /// Most sync and photo requests served at once; more are answered 503.
     pub max_inflight: usize,
     /// Most sync and photo requests one device may have in flight; more are answered 429.
+    /// Its waits on the wake-up channel are counted apart, up to as many again (decision
+    /// 0061), and its uploads' answers tell it this number
+    /// ([`IN_FLIGHT_HEADER`](xiangying_model::sync::version::IN_FLIGHT_HEADER)).
     pub device_concurrency: usize,
     /// Seconds a client has to send a request's headers (and an idle connection is kept).
     pub header_timeout_secs: u64,
@@ -295,8 +298,11 @@ pub struct AppState {
     pub limits: Limits,
     /// This instance's own tallies (the exporter's figures are process-wide).
     pub metrics: Metrics,
-    /// Requests in flight per device.
+    /// Requests in flight per device, its waits on the wake-up channel apart.
     pub device_slots: DeviceSlots,
+    /// Waits on the wake-up channel in flight per device: slots of their own, so that a
+    /// waiting device keeps all of [`Limits::device_concurrency`] for its work (decision 0061).
+    pub wait_slots: DeviceSlots,
     /// The bearer token `/metrics` asks for; without one, only loopback clients are answered.
     pub metrics_token: Option<String>,
     /// Enrolment attempt limits.
@@ -344,6 +350,7 @@ impl AppState {
             instance,
             metrics: Metrics::default(),
             device_slots,
+            wait_slots: DeviceSlots::new(limits.device_concurrency),
             metrics_token: None,
             enrol_throttle: EnrolThrottle::new(
                 limits.enrol_client_per_minute,

@@ -81,6 +81,10 @@ struct Tally {
     counts: Counts,
     /// Requests per second since the proxy started.
     per_second: Vec<u64>,
+    /// Requests relayed whose answer has not come yet.
+    unanswered: u64,
+    /// The most of those at once since [`CountingProxy::take_most_in_flight`] was last called.
+    most_unanswered: u64,
 }
 
 struct Shared {
@@ -171,6 +175,15 @@ impl CountingProxy {
     pub fn requests_per_second(&self) -> Vec<u64> {
         self.shared.tally().per_second.clone()
     }
+
+    /// The most requests relayed and not answered yet at once (over all connections) since
+    /// the last call, or since the proxy started; the next window starts now.
+    pub fn take_most_in_flight(&self) -> u64 {
+        let mut t = self.shared.tally();
+        let most = t.most_unanswered;
+        t.most_unanswered = t.unanswered;
+        most
+    }
 }
 
 impl Drop for CountingProxy {
@@ -237,12 +250,15 @@ async fn pump(
                         t.per_second.resize(second + 1, 0);
                     }
                     t.per_second[second] += 1;
+                    t.unanswered += 1;
+                    t.most_unanswered = t.most_unanswered.max(t.unanswered);
                 }
                 Event::Response {
                     status,
                     retry_after,
                 } => {
                     t.counts.responses += 1;
+                    t.unanswered = t.unanswered.saturating_sub(1);
                     *t.counts.statuses.entry(status).or_default() += 1;
                     if status == 503 || status == 429 {
                         t.counts.refused += 1;

@@ -11,6 +11,7 @@ pub mod link;
 pub mod prom_text;
 pub mod proxy;
 pub mod sink;
+pub mod slow_link;
 pub mod street_day;
 pub mod street_year;
 pub mod webdriver;
@@ -256,6 +257,33 @@ pub fn post_sync(f: &Field, token: Option<&str>, body: Vec<u8>) -> (u16, Vec<u8>
     let resp = req.send().expect("send");
     let status = resp.status().as_u16();
     (status, resp.bytes().expect("body").to_vec())
+}
+
+/// A wait on the wake-up channel with `token`, straight to the server, for news after a
+/// cursor the feed will not reach: it holds its place (and a wait slot) until dropped or
+/// until the heartbeat.
+pub fn held_wait(f: &Field, token: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(f.server.addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET /v1/wait?cursor=1000000000000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .expect("write");
+    s
+}
+
+/// The body of a sync that pushes nothing and pulls from the start.
+pub fn empty_sync_body() -> Vec<u8> {
+    xiangying_core::sync::wire::encode(&xiangying_core::sync::wire::SyncRequest {
+        push: vec![],
+        cursor: 0,
+        max_feed_bytes: 1 << 20,
+        org_version: 0,
+    })
+    .expect("encode")
 }
 
 /// How many cases, changes and devices the server holds.

@@ -8,7 +8,9 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 use xiangying_server::state::Limits;
 use xiangying_tests::attack::refusal;
-use xiangying_tests::{Field, closed_by_server, post_sync, sample_org, token_of};
+use xiangying_tests::{
+    Field, closed_by_server, empty_sync_body, held_wait, post_sync, sample_org, token_of,
+};
 
 fn field(limits: Limits) -> Field {
     let mut f = Field::with_backend(sample_org(), None, limits);
@@ -185,13 +187,7 @@ fn one_device_cannot_hog_requests() {
     let token = token_of(&f, "gw1");
     let slow = slow_sync(&f, &token);
     std::thread::sleep(Duration::from_millis(300));
-    let body = xiangying_core::sync::wire::encode(&xiangying_core::sync::wire::SyncRequest {
-        push: vec![],
-        cursor: 0,
-        max_feed_bytes: 1 << 20,
-        org_version: 0,
-    })
-    .unwrap();
+    let body = empty_sync_body();
     let (status, answer) = post_sync(&f, Some(&token), body.clone());
     let (code, _) = refusal(&String::from_utf8_lossy(&answer));
     assert_eq!((status, code.as_str()), (429, "device_busy"));
@@ -201,6 +197,31 @@ fn one_device_cannot_hog_requests() {
     eventually("gw1's slot given back", || {
         post_sync(&f, Some(&token), body.clone()).0 == 200
     });
+}
+
+#[test]
+fn a_devices_waits_have_slots_of_their_own_and_are_bounded_too() {
+    // Decision 0061: waits count apart from the device's other requests, up to as many again.
+    let f = field(Limits {
+        device_concurrency: 1,
+        ..Limits::default()
+    });
+    let token = token_of(&f, "gw1");
+    let body = empty_sync_body();
+    let _waiting = held_wait(&f, &token);
+    std::thread::sleep(Duration::from_millis(300));
+    // The wait holds the device's one wait slot, not its one request slot.
+    assert_eq!(post_sync(&f, Some(&token), body.clone()).0, 200);
+    // A second wait at once is one too many.
+    let mut second = held_wait(&f, &token);
+    let head = read_head(&mut second);
+    assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+    // And a sync that holds the request slot still shuts out another.
+    let _slow = slow_sync(&f, &token);
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, answer) = post_sync(&f, Some(&token), body);
+    let (code, _) = refusal(&String::from_utf8_lossy(&answer));
+    assert_eq!((status, code.as_str()), (429, "device_busy"));
 }
 
 #[test]

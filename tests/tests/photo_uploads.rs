@@ -6,9 +6,10 @@
 
 use xiangying_core::NewReport;
 use xiangying_core::org::sample;
+use xiangying_server::state::Limits;
 use xiangying_tests::counting_proxy::{CountingProxy, Counts};
 use xiangying_tests::street_day::PhotoMaker;
-use xiangying_tests::{Field, push_raw, sample_org, token_of, world::tiny_photo};
+use xiangying_tests::{Field, held_wait, push_raw, sample_org, token_of, world::tiny_photo};
 
 fn new_report() -> NewReport {
     NewReport {
@@ -28,7 +29,12 @@ fn settled(proxy: &CountingProxy) -> Counts {
 
 /// The sample street with gw1's phone enrolled through a counting proxy.
 fn gw1_behind_proxy() -> (Field, CountingProxy) {
-    let mut f = Field::new(sample_org());
+    gw1_behind_proxy_with(Limits::default())
+}
+
+/// [`gw1_behind_proxy`] with the server's `limits`.
+fn gw1_behind_proxy_with(limits: Limits) -> (Field, CountingProxy) {
+    let mut f = Field::with_backend(sample_org(), None, limits);
     let proxy = CountingProxy::start(f.server.addr);
     f.enrol_via("gw1", &proxy.url());
     (f, proxy)
@@ -164,8 +170,14 @@ fn a_small_file_the_server_holds_part_of_goes_on_from_there() {
 fn a_sync_stopped_part_way_keeps_the_files_the_server_confirmed() {
     // The device marks uploaded files in one commit a second (decision 0049); a sync that
     // stops sooner still marks what the server confirmed, so nothing is sent twice. The
-    // photos go one by one, their thumbnails wait for a batch (decision 0059).
-    let (f, proxy) = gw1_behind_proxy();
+    // photos go one by one, their thumbnails wait for a batch (decision 0059). The server
+    // lets the device have one request in flight, so that the step the sync stops after is
+    // known (with two, the batch may already be on its way when the second photo's answer
+    // comes).
+    let (f, proxy) = gw1_behind_proxy_with(Limits {
+        device_concurrency: 1,
+        ..Limits::default()
+    });
     let d = f.dev("gw1");
     let maker = PhotoMaker::new(200_000);
     for k in [1, 2] {
@@ -193,4 +205,73 @@ fn a_sync_stopped_part_way_keeps_the_files_the_server_confirmed() {
     // The sync and one batch: the two confirmed photos are not sent again.
     assert_eq!(c.requests, 2, "{c:?}");
     assert_eq!(d.uploads_len().unwrap(), 0);
+}
+
+#[test]
+fn a_waiting_phone_sends_two_uploads_at_once_and_none_is_refused() {
+    // The wake-up channel has slots of its own (decision 0061): a phone that waits for news
+    // still has both of its request slots for uploads, and the server's answers say so.
+    let (f, proxy) = gw1_behind_proxy();
+    let d = f.dev("gw1");
+    let maker = PhotoMaker::new(200_000);
+    for k in 1..=6 {
+        d.report_with_processed_photos_for_tests(&new_report(), &[maker.photo(1, k, 0)])
+            .unwrap();
+    }
+    assert_eq!(d.uploads_len().unwrap(), 12);
+    let _wait = held_wait(&f, &token_of(&f, "gw1"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let before = settled(&proxy);
+    proxy.take_most_in_flight();
+    let done = d.sync_now(&|_| {}).unwrap();
+    let c = settled(&proxy).since(&before);
+    assert_eq!(done.photos_uploaded, 12);
+    assert_eq!(d.uploads_len().unwrap(), 0);
+    assert_eq!(
+        c.refused, 0,
+        "no upload was refused as too many at once: {c:?}"
+    );
+    assert_eq!(
+        proxy.take_most_in_flight(),
+        2,
+        "after the first answer, two uploads at a time"
+    );
+    let blobs = &f.state().blobs;
+    for s in d.all_cases(10).unwrap() {
+        for p in d.case(&s.id).unwrap().photos {
+            assert!(blobs.is_complete(&p.hash).unwrap());
+            assert!(blobs.is_complete(&p.thumb).unwrap());
+        }
+    }
+}
+
+#[test]
+fn an_upload_answer_names_the_requests_a_device_may_have_in_flight() {
+    let (f, _proxy) = gw1_behind_proxy_with(Limits {
+        device_concurrency: 3,
+        ..Limits::default()
+    });
+    let d = f.dev("gw1");
+    let id = d
+        .report_with_photos(&new_report(), &[&tiny_photo(3)])
+        .unwrap();
+    d.sync_now(&|_| {}).unwrap();
+    // Sent again by hand: the server holds it, and answers with the allowance.
+    let hash = d.case(&id).unwrap().photos[0].hash.clone();
+    let bytes = d.photo(&hash).unwrap();
+    let resp = xiangying_tests::http()
+        .patch(format!("{}/v1/photos/{hash}", f.server.url()))
+        .bearer_auth(token_of(&f, "gw1"))
+        .header("upload-offset", "0")
+        .header("upload-length", bytes.len().to_string())
+        .body(bytes)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(
+        resp.headers()
+            .get(xiangying_core::sync::version::IN_FLIGHT_HEADER)
+            .and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
 }

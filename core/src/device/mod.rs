@@ -28,6 +28,7 @@ mod sync;
 mod test_hooks;
 #[cfg(test)]
 mod tests;
+mod upload;
 
 pub use engine::{EngineConfig, EngineListener, EngineState, EngineStatus, SyncEngine};
 pub use patrols::{CHUNK_POINTS, PatrolView};

@@ -9,11 +9,9 @@
 use super::Device;
 use super::restore::Epoch;
 use crate::error::{Error, Result};
-use crate::sync::client::{BATCH_BYTES, BATCH_FILE_MAX, Delivery, DeviceReport, SyncClient};
-use crate::sync::photo_batch::{BatchFile, MAX_BATCH_FILES};
+use crate::sync::client::{Delivery, DeviceReport, SyncClient};
 use crate::sync::tls::TlsOptions;
 use crate::sync::wire::{PushedChange, SyncRequest};
-use std::time::{Duration, Instant};
 
 const META_SERVER: &str = "server_url";
 const META_TOKEN: &str = "token";
@@ -32,33 +30,6 @@ const PUSH_ENTRIES: u32 = 500;
 const PUSH_BYTES: usize = 2 << 20;
 /// Feed bytes asked for per round trip.
 const FEED_BYTES: u32 = 4 << 20;
-/// Photo files read from the upload queue at a time.
-const UPLOAD_BATCH: u32 = 50;
-/// How long uploaded files may wait to be marked in the store (decision 0049).
-const MARK_UPLOADS_EVERY: Duration = Duration::from_secs(1);
-
-/// Small files waiting to go in one `POST /v1/photos` (decision 0059): at most
-/// [`MAX_BATCH_FILES`] files and [`BATCH_BYTES`] bytes.
-#[derive(Default)]
-struct Batch {
-    files: Vec<BatchFile>,
-    bytes: usize,
-}
-
-impl Batch {
-    /// Whether a file of `len` bytes still fits (an empty batch takes any file).
-    fn fits(&self, len: usize) -> bool {
-        self.files.is_empty()
-            || (self.files.len() < MAX_BATCH_FILES && self.bytes + len <= BATCH_BYTES)
-    }
-
-    /// Adds a file (whether it [`Batch::fits`] is the caller's to ask).
-    fn push(&mut self, hash: String, bytes: Vec<u8>) {
-        self.bytes += bytes.len();
-        self.files.push(BatchFile { hash, bytes });
-    }
-}
-
 /// Which part of a sync is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncPhase {
@@ -469,104 +440,10 @@ impl Device {
         }
         report.phase = Some(SyncPhase::UploadingPhotos);
         progress(&report);
-        // Files the server holds whole, not yet marked in the store: marked in one commit
-        // once a second of uploads has passed, at the end of each batch and before an error
-        // returns (decision 0049). A crash loses at most a second's marks: those files are sent
-        // again and the server answers that it holds them.
-        let mut held: Vec<String> = Vec::new();
-        let mut marked_at = Instant::now();
-        // Small files (thumbnails) wait here to go in one request (decision 0059).
-        let mut batch = Batch::default();
-        let uploaded = (|| -> Result<()> {
-            loop {
-                let uploads = self.store.uploads_pending(UPLOAD_BATCH)?;
-                if uploads.is_empty() {
-                    return Ok(());
-                }
-                for u in uploads {
-                    stop(&report)?;
-                    let bytes = self.photo(&u.hash)?;
-                    if bytes.len() <= BATCH_FILE_MAX && client.takes_batches() {
-                        if !batch.fits(bytes.len()) {
-                            self.send_batch(&client, &token, &mut batch, &mut held, &mut report)?;
-                            if marked_at.elapsed() >= MARK_UPLOADS_EVERY {
-                                self.store.uploads_done(&std::mem::take(&mut held))?;
-                                marked_at = Instant::now();
-                            }
-                            progress(&report);
-                        }
-                        batch.push(u.hash, bytes);
-                        continue;
-                    }
-                    report.photo_bytes_sent += client.upload(&token, &u.hash, &bytes)?;
-                    held.push(u.hash);
-                    report.photos_uploaded += 1;
-                    if marked_at.elapsed() >= MARK_UPLOADS_EVERY {
-                        self.store.uploads_done(&std::mem::take(&mut held))?;
-                        marked_at = Instant::now();
-                    }
-                    progress(&report);
-                }
-                self.send_batch(&client, &token, &mut batch, &mut held, &mut report)?;
-                self.store.uploads_done(&std::mem::take(&mut held))?;
-                marked_at = Instant::now();
-                progress(&report);
-            }
-        })();
-        // Whatever stopped the uploads, the files the server confirmed are marked.
-        let marked = self.store.uploads_done(&held);
-        uploaded?;
-        marked?;
+        self.upload_queued(&client, &token, &mut report, progress, &stop)?;
         report.phase = Some(SyncPhase::Done);
         progress(&report);
         Ok(report)
-    }
-
-    /// Sends the small files waiting in `batch` in one request, or one by one to a server
-    /// that takes no batches; the files the server holds go into `held`. A file the server
-    /// holds part of (`409`: an upload cut off earlier) goes on by `PATCH` from where it
-    /// stands. The first file refused otherwise is the error, after the others' outcomes are
-    /// counted.
-    fn send_batch(
-        &self,
-        client: &SyncClient,
-        token: &str,
-        batch: &mut Batch,
-        held: &mut Vec<String>,
-        report: &mut SyncReport,
-    ) -> Result<()> {
-        let files = std::mem::take(batch).files;
-        if files.is_empty() {
-            return Ok(());
-        }
-        let Some(outcomes) = client.upload_batch(token, &files)? else {
-            for f in files {
-                report.photo_bytes_sent += client.upload(token, &f.hash, &f.bytes)?;
-                held.push(f.hash);
-                report.photos_uploaded += 1;
-            }
-            return Ok(());
-        };
-        let mut refused = None;
-        for (f, o) in files.into_iter().zip(outcomes) {
-            report.photo_bytes_sent += f.bytes.len() as u64;
-            if o.status == 409 {
-                report.photo_bytes_sent += client.upload(token, &f.hash, &f.bytes)?;
-                held.push(f.hash);
-                report.photos_uploaded += 1;
-            } else if o.is_stored() {
-                held.push(f.hash);
-                report.photos_uploaded += 1;
-            } else if refused.is_none() {
-                refused = Some(Error::Rejected {
-                    status: o.status,
-                    code: o.code,
-                    message: format!("photo {}: {}", f.hash, o.message),
-                    retry_after: None,
-                });
-            }
-        }
-        refused.map_or(Ok(()), Err)
     }
 
     /// Waits on the server's wake-up channel (up to its heartbeat, 75 s by default): true when

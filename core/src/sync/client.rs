@@ -21,6 +21,10 @@ pub const BATCH_FILE_MAX: usize = 64 * 1024;
 /// The most bytes of files one batch carries: one chunk's worth, so that a batch cut off on
 /// a weak link costs no more than a cut-off chunk.
 pub const BATCH_BYTES: usize = UPLOAD_CHUNK;
+/// The most uploads a device has in flight at once, whatever the server allows (decision
+/// 0061): a second upload hides the round trip and the server's disk syncs between two files;
+/// more would only split a weak link's bandwidth and the phone's memory further.
+pub const MAX_UPLOADS_AT_ONCE: usize = 2;
 
 /// [`crate::sync::photo_batch::PhotoBatch`] over borrowed files: the same postcard bytes
 /// (a sequence of files), without cloning the files first.
@@ -39,6 +43,10 @@ pub struct SyncClient {
     /// False once the server answered a batch of photos as an unknown route (a server older
     /// than decision 0059): files then go one by one for as long as this client lives.
     takes_batches: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How many uploads to have in flight: 1 until an upload's answer says the server allows
+    /// more ([`version::IN_FLIGHT_HEADER`], decision 0061), never above
+    /// [`MAX_UPLOADS_AT_ONCE`].
+    uploads_at_once: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub use crate::sync::version::{EPOCH_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, REDELIVERY_HEADER};
@@ -311,6 +319,7 @@ impl SyncClient {
             base,
             last_epoch: Default::default(),
             takes_batches: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            uploads_at_once: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1)),
         })
     }
 
@@ -497,6 +506,7 @@ impl SyncClient {
                     .send()
                     .map_err(network)?;
                 let resp = ok(resp)?;
+                self.note_allowance(&resp);
                 Ok(match resp.status() {
                     StatusCode::ACCEPTED => Stands::At(
                         resp.headers()
@@ -534,6 +544,31 @@ impl SyncClient {
                     }
                 },
             };
+        }
+    }
+
+    /// How many uploads the device may have in flight at once: what the last upload's answer
+    /// allowed (at least 1, at most [`MAX_UPLOADS_AT_ONCE`]); 1 before any answer, and for as
+    /// long as the server says nothing (a server older than decision 0061 counts the wake-up
+    /// channel among the device's two requests).
+    pub fn uploads_at_once(&self) -> usize {
+        self.uploads_at_once
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Notes the allowance an upload's answer names ([`version::IN_FLIGHT_HEADER`]); a
+    /// missing or unreadable value leaves what is known.
+    fn note_allowance(&self, resp: &Response) {
+        let allowed = resp
+            .headers()
+            .get(version::IN_FLIGHT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        if let Some(n) = allowed {
+            self.uploads_at_once.store(
+                n.clamp(1, MAX_UPLOADS_AT_ONCE),
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
     }
 
@@ -576,7 +611,9 @@ impl SyncClient {
             ) {
                 return Ok(None);
             }
-            let bytes = ok(resp)?.bytes().map_err(network)?;
+            let resp = ok(resp)?;
+            self.note_allowance(&resp);
+            let bytes = resp.bytes().map_err(network)?;
             let answer: PhotoBatchAnswer = wire::decode(&bytes)
                 .map_err(|e| Error::Network(format!("a photo batch's answer did not read: {e}")))?;
             Ok(Some(answer.outcomes))

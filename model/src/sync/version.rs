@@ -31,6 +31,11 @@ pub const MAX_OUTBOX_REPORT: u64 = 1_000_000_000;
 pub const EPOCH_HEADER: &str = "xiangying-epoch";
 /// The request header marking a push that re-delivers documents after a restore.
 pub const REDELIVERY_HEADER: &str = "xiangying-redelivery";
+/// The response header on a photo upload's answer (`PATCH /v1/photos/{hash}`, `POST
+/// /v1/photos`) naming how many requests the device may have in flight at once besides its
+/// wake-up channel, a decimal number (decision 0061). A device sends that many uploads at once
+/// (up to its own cap); without the header (an older server), one at a time.
+pub const IN_FLIGHT_HEADER: &str = "xiangying-in-flight";
 /// The longest heartbeat a server may give the wake-up channel (`GET /v1/wait`), seconds:
 /// a device gives up on a wait 30 s after it (a wait a NAT silently dropped is noticed then),
 /// so a server configured longer would have every quiet wait end in a timeout.

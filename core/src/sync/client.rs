@@ -396,10 +396,11 @@ impl SyncClient {
         delivery: Delivery,
         report: &DeviceReport,
     ) -> Result<SyncAnswer> {
-        let body = wire::encode(req).map_err(|e| Error::InvalidInput {
+        // Shared, not copied, by every attempt's request.
+        let body = bytes::Bytes::from(wire::encode(req).map_err(|e| Error::InvalidInput {
             field: "sync request",
             problem: e.to_string(),
-        })?;
+        })?);
         retry(|| {
             let mut request = self
                 .http
@@ -494,7 +495,8 @@ impl SyncClient {
                 .unwrap_or(usize::MAX)
                 .min(bytes.len());
             let end = (start + UPLOAD_CHUNK).min(bytes.len());
-            let chunk = bytes[start..end].to_vec();
+            // Copied once; every attempt's request shares the copy.
+            let chunk = bytes::Bytes::copy_from_slice(&bytes[start..end]);
             let result = retry(|| {
                 let resp = self
                     .http
@@ -591,11 +593,14 @@ impl SyncClient {
         if files.is_empty() {
             return Ok(Some(Vec::new()));
         }
-        // The batch is encoded from borrowed files: the bytes are copied once, into the body.
-        let body = wire::encode(&BatchRef { files }).map_err(|e| Error::InvalidInput {
-            field: "photo batch",
-            problem: e.to_string(),
-        })?;
+        // The batch is encoded from borrowed files: the bytes are copied once, into the body,
+        // which every attempt's request shares.
+        let body = bytes::Bytes::from(wire::encode(&BatchRef { files }).map_err(|e| {
+            Error::InvalidInput {
+                field: "photo batch",
+                problem: e.to_string(),
+            }
+        })?);
         let answer = retry(|| {
             let resp = self
                 .http

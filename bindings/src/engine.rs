@@ -132,6 +132,11 @@ pub struct EngineStatus {
     pub uploads: u64,
     /// When the last sync succeeded (ms since the epoch, device clock), if one has.
     pub last_success_ms: Option<i64>,
+    /// Of `uploads`, the files the last finished sync could not send because their copy on
+    /// this phone is missing or damaged: they wait for the copy to be mended, not for the
+    /// network. A screen may say so ([`SyncReport::photos_unreadable`] names the files).
+    #[uniffi(default = 0)]
+    pub uploads_unreadable: u64,
 }
 
 impl From<&xiangying_core::EngineStatus> for EngineStatus {
@@ -163,6 +168,7 @@ impl From<&xiangying_core::EngineStatus> for EngineStatus {
             outbox: s.outbox,
             uploads: s.uploads,
             last_success_ms: s.last_success,
+            uploads_unreadable: s.uploads_unreadable,
         }
     }
 }
@@ -218,6 +224,7 @@ impl XiangyingSyncEngine {
             outbox: 0,
             uploads: 0,
             last_success_ms: None,
+            uploads_unreadable: 0,
         })
     }
 

@@ -1002,6 +1002,11 @@ pub struct SyncReport {
     /// everything it holds and read the server's changes again from the start. Apps may tell
     /// the person ("the server was restored; your work was sent again") — nothing is lost.
     pub server_restored: bool,
+    /// Photo files this sync could not send because their copy on this phone is missing or
+    /// damaged (their hashes). They stay queued and every sync tries them again; the files
+    /// after them were sent. `pending_uploads` names each file's case.
+    #[uniffi(default)]
+    pub photos_unreadable: Vec<String>,
 }
 
 impl From<&xiangying_core::SyncReport> for SyncReport {
@@ -1015,6 +1020,7 @@ impl From<&xiangying_core::SyncReport> for SyncReport {
             bytes_sent: r.bytes_sent,
             bytes_received: r.bytes_received,
             server_restored: r.server_restored,
+            photos_unreadable: r.photos_unreadable.clone(),
         }
     }
 }

@@ -6,7 +6,8 @@
 //! picture stored sideways with EXIF orientation 6, and `photo_12mp_p3.jpg`, the same pixels
 //! tagged with a Display P3 ICC profile as an iPhone's, which the pipeline converts to sRGB)
 //! so that the same files can be fed to the example and to `vipsthumbnail`; see
-//! docs/BENCHMARKS.md.
+//! docs/BENCHMARKS.md. The last two read the processed photo back as an upload does, with
+//! and without the hash check the server makes anyway.
 //!
 //! ```text
 //! cargo bench -p xiangying-core --bench photo
@@ -186,6 +187,23 @@ fn bench(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         )
+    });
+    // Reading a stored photo to upload it: checked against its hash (as the uploader did
+    // before issue 18's change) or as it is, the server checking it instead.
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let files = PhotoFiles::new(dir.path());
+    let stored = match files.store(&processed) {
+        Ok(s) => s.photo.sha256,
+        Err(e) => panic!("store: {e}"),
+    };
+    group.bench_function("read_photo_checked", |b| {
+        b.iter(|| files.read(black_box(&stored)).map(|v| v.len()))
+    });
+    group.bench_function("read_photo_to_send", |b| {
+        b.iter(|| files.read_to_send(black_box(&stored)).map(|v| v.len()))
     });
     group.finish();
 }

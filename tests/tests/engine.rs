@@ -623,3 +623,50 @@ fn a_case_the_centre_dispatches_reaches_the_department_by_itself() {
     );
     engine.stop();
 }
+
+#[test]
+fn a_photo_file_damaged_on_the_phone_is_counted_apart_and_the_engine_stays_idle() {
+    // One photo's file rots on the phone before the engine's first sync: the sync succeeds,
+    // the other files go, and the status says which of the waiting files no sync will send
+    // as they are, instead of a retry loop or a failure.
+    let mut f = Field::new(sample_org());
+    let gw1 = take(&mut f, "gw1");
+    let id = gw1
+        .report_with_photos(
+            &NewReport {
+                category: sample::LITTER.into(),
+                location: sample::IN_G1,
+                grid: None,
+                segment: None,
+                description: "照片损坏".into(),
+            },
+            &[&xiangying_tests::world::tiny_photo(7)],
+        )
+        .unwrap();
+    let photo = gw1.case(&id).unwrap().photos[0].clone();
+    let path = gw1.photo_files().path_of(&photo.hash).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    std::fs::write(&path, b"bit rot").unwrap();
+    let (seen, listener) = recorder();
+    let engine = SyncEngine::start(gw1.clone(), config(), listener).unwrap();
+    eventually("a first sync", || engine.status().last_success.is_some());
+    let status = engine.status();
+    assert_eq!(status.state, EngineState::Idle);
+    assert_eq!((status.uploads, status.uploads_unreadable), (1, 1));
+    assert_eq!(gw1.outbox_len().unwrap(), 0);
+    assert!(f.state().blobs.is_complete(&photo.thumb).unwrap());
+    assert!(!seen.lock().unwrap().iter().any(|s| matches!(
+        s.state,
+        EngineState::Offline { .. } | EngineState::WaitingToRetry { .. }
+    )));
+
+    // Mended (the file put back), the next sync sends it and the count clears.
+    std::fs::write(&path, good).unwrap();
+    engine.sync_soon();
+    eventually("the mended file is sent", || {
+        let s = engine.status();
+        s.state == EngineState::Idle && s.uploads == 0 && s.uploads_unreadable == 0
+    });
+    assert!(f.state().blobs.is_complete(&photo.hash).unwrap());
+    engine.stop();
+}

@@ -1,8 +1,9 @@
 //! How many requests a photo upload costs (decision 0046): a file of one chunk is one `PATCH`;
 //! an upload that the server already holds part of (cut off in an earlier run of the app)
 //! learns the offset from a `409`, asks once, and sends only the rest; small files (the
-//! thumbnails) go several to a `POST /v1/photos` (decision 0059). Real server and device store
-//! on loopback, counted by the counting proxy.
+//! thumbnails) go several to a `POST /v1/photos` (decision 0059); a file damaged or missing on
+//! the phone is set aside and holds back none of the others. Real server and device store on
+//! loopback, counted by the counting proxy.
 
 use xiangying_core::NewReport;
 use xiangying_core::org::sample;
@@ -205,6 +206,91 @@ fn a_sync_stopped_part_way_keeps_the_files_the_server_confirmed() {
     // The sync and one batch: the two confirmed photos are not sent again.
     assert_eq!(c.requests, 2, "{c:?}");
     assert_eq!(d.uploads_len().unwrap(), 0);
+}
+
+/// Flips one byte in the middle of the phone's copy of `hash`, as bit rot on its flash would
+/// (the size stays, so the file goes by the same kind of request as before); returns the
+/// good bytes.
+fn rot(d: &xiangying_core::Device, hash: &str) -> Vec<u8> {
+    let path = d.photo_files().path_of(hash).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let mut bad = good.clone();
+    bad[good.len() / 2] ^= 0x55;
+    std::fs::write(&path, bad).unwrap();
+    good
+}
+
+#[test]
+fn a_damaged_or_missing_file_on_the_phone_holds_back_none_of_the_others() {
+    // The phone reads a file to send without hashing it; the server refuses bytes that do
+    // not match their name, and only then does the phone hash what it sent. A file damaged or
+    // missing here is set aside: queued still, named in the report, and the files after it go.
+    let (f, proxy) = gw1_behind_proxy();
+    let d = f.dev("gw1");
+    let maker = PhotoMaker::new(200_000);
+    let big = d
+        .report_with_processed_photos_for_tests(&new_report(), &[maker.photo(1, 1, 0)])
+        .unwrap();
+    let big = d.case(&big).unwrap().photos[0].clone();
+    let mut tiny = Vec::new();
+    for seed in [1, 2] {
+        let id = d
+            .report_with_photos(&new_report(), &[&tiny_photo(seed)])
+            .unwrap();
+        tiny.push(d.case(&id).unwrap().photos[0].clone());
+    }
+    assert_eq!(d.uploads_len().unwrap(), 6);
+    // The large photo (a PATCH of its own) and a thumbnail (in a batch) rot; a tiny photo's
+    // file is gone altogether.
+    let good_big = rot(d, &big.hash);
+    rot(d, &tiny[0].thumb);
+    std::fs::remove_file(d.photo_files().path_of(&tiny[1].hash).unwrap()).unwrap();
+    let mut bad = vec![
+        big.hash.clone(),
+        tiny[0].thumb.clone(),
+        tiny[1].hash.clone(),
+    ];
+    bad.sort();
+    let good = [&big.thumb, &tiny[0].hash, &tiny[1].thumb];
+
+    let before = settled(&proxy);
+    let done = d.sync_now(&|_| {}).unwrap();
+    let c = settled(&proxy).since(&before);
+    let mut unreadable = done.photos_unreadable.clone();
+    unreadable.sort();
+    assert_eq!(unreadable, bad);
+    assert_eq!(done.photos_uploaded, 3);
+    assert_eq!(
+        d.uploads_len().unwrap(),
+        3,
+        "the three set aside stay queued"
+    );
+    let blobs = &f.state().blobs;
+    for hash in good {
+        assert!(blobs.is_complete(hash).unwrap(), "{hash}");
+    }
+    for hash in &bad {
+        assert!(!blobs.is_complete(hash).unwrap(), "{hash} was stored");
+    }
+    // The large photo's PATCH was refused (400); the batches' answers are 200 with a status
+    // for each file; the missing file was never sent.
+    assert_eq!(c.statuses.get(&400), Some(&1), "{c:?}");
+
+    // The next sync tries them again, and sets them aside again.
+    let again = d.sync_now(&|_| {}).unwrap();
+    let mut unreadable = again.photos_unreadable.clone();
+    unreadable.sort();
+    assert_eq!(unreadable, bad);
+    assert_eq!(again.photos_uploaded, 0);
+    assert_eq!(d.uploads_len().unwrap(), 3);
+
+    // Once the phone's copy is whole again (say, restored from the phone's own backup), it goes.
+    std::fs::write(d.photo_files().path_of(&big.hash).unwrap(), &good_big).unwrap();
+    let mended = d.sync_now(&|_| {}).unwrap();
+    assert_eq!(mended.photos_uploaded, 1);
+    assert_eq!(mended.photos_unreadable.len(), 2);
+    assert!(blobs.is_complete(&big.hash).unwrap());
+    assert_eq!(d.uploads_len().unwrap(), 2);
 }
 
 #[test]

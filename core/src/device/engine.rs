@@ -107,6 +107,10 @@ pub struct EngineStatus {
     pub outbox: u64,
     /// Photo files waiting to upload.
     pub uploads: u64,
+    /// Of `uploads`, the files the last finished sync could not send because their copy on
+    /// this phone is missing or damaged ([`SyncReport::photos_unreadable`]): they wait for
+    /// the copy to be mended, not for the network.
+    pub uploads_unreadable: u64,
     /// When the last sync succeeded (device clock, ms), if one has.
     pub last_success: Option<i64>,
 }
@@ -164,6 +168,7 @@ impl SyncEngine {
             state: EngineState::Idle,
             outbox: device.outbox_len()?,
             uploads: device.uploads_len()?,
+            uploads_unreadable: 0,
             last_success: None,
         };
         let shared = Arc::new(Shared {
@@ -288,8 +293,9 @@ impl Shared {
         });
     }
 
-    /// Publishes a new state with the queues' sizes.
-    fn publish(&self, state: EngineState, success: bool) {
+    /// Publishes a new state with the queues' sizes; `finished` is the report of a sync that
+    /// has just succeeded.
+    fn publish(&self, state: EngineState, finished: Option<&SyncReport>) {
         let outbox = self.device.outbox_len().unwrap_or(0);
         let uploads = self.device.uploads_len().unwrap_or(0);
         let status = {
@@ -298,9 +304,11 @@ impl Shared {
             s.state = state;
             s.outbox = outbox;
             s.uploads = uploads;
-            if success {
+            if let Some(report) = finished {
                 s.last_success = Some(self.device.now());
+                s.uploads_unreadable = report.photos_unreadable.len() as u64;
             }
+            s.uploads_unreadable = s.uploads_unreadable.min(uploads);
             s.clone()
         };
         (self.listener)(&status);
@@ -319,30 +327,30 @@ impl Shared {
             *self.last_sync.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
             self.cancel.store(false, Ordering::SeqCst);
             let result = self.device.sync_now_until(
-                &|r| self.publish(EngineState::Syncing(r.clone()), false),
+                &|r| self.publish(EngineState::Syncing(r.clone()), None),
                 &|| self.stopping.load(Ordering::SeqCst) || self.cancel.load(Ordering::SeqCst),
             );
             self.attempts.fetch_add(1, Ordering::SeqCst);
             self.wake.notify_all();
             match result {
-                Ok(_) => {
+                Ok(report) => {
                     failures = 0;
                     retry_at = None;
-                    self.publish(EngineState::Idle, true);
+                    self.publish(EngineState::Idle, Some(&report));
                 }
                 Err(Error::Cancelled(_)) if self.stopping.load(Ordering::SeqCst) => break,
                 // Cancelled by the app: nothing failed, nothing to retry.
-                Err(Error::Cancelled(_)) => self.publish(EngineState::Idle, false),
+                Err(Error::Cancelled(_)) => self.publish(EngineState::Idle, None),
                 Err(e) => {
                     let (state, wait) = self.after_failure(&e, &mut failures);
                     retry_at = wait.map(|w| Instant::now() + w);
                     // No retry time: only an explicit trigger (news, connectivity) tries again.
                     parked = wait.is_none();
-                    self.publish(state, false);
+                    self.publish(state, None);
                 }
             }
         }
-        self.publish(EngineState::Stopped, false);
+        self.publish(EngineState::Stopped, None);
     }
 
     /// Waits until a sync is due; false when the engine must stop. A `parked` engine (an

@@ -54,6 +54,11 @@ pub struct SyncReport {
     pub pulled: u64,
     /// Photo files uploaded.
     pub photos_uploaded: u64,
+    /// Photo files this sync could not send because this phone's copy is missing, unreadable
+    /// or damaged (their hashes, in the order found). They stay queued: the next sync tries
+    /// them again, and this one sent the files after them. An app may tell the person which
+    /// cases' photos are affected ([`Device::pending_uploads`] names each file's case).
+    pub photos_unreadable: Vec<String>,
     /// Sync request body bytes sent (photos apart).
     pub bytes_sent: u64,
     /// Sync response body bytes received.
@@ -286,13 +291,21 @@ impl Device {
             Ok(r) => log::info!(
                 target: crate::logs::SYNC,
                 "sync finished: {} round trips, {} changes pushed, {} pulled, {} photo files \
-                 uploaded, {} bytes sent, {} received{}{}",
+                 uploaded, {} bytes sent, {} received{}{}{}",
                 r.round_trips,
                 r.pushed,
                 r.pulled,
                 r.photos_uploaded,
                 r.bytes_sent + r.photo_bytes_sent,
                 r.bytes_received,
+                if r.photos_unreadable.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} photo files unreadable on this phone (kept queued)",
+                        r.photos_unreadable.len()
+                    )
+                },
                 if r.org_changed { ", roster updated" } else { "" },
                 if r.server_restored { ", server restored from a backup" } else { "" }
             ),

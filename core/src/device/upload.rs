@@ -11,12 +11,22 @@
 //! list's uploads all finish before the next list is read, since the marks decide what the
 //! next list holds. The first refusal stops the uploads: those in flight finish, every file
 //! the server confirmed is marked, then the refusal is the sync's error.
+//!
+//! A file is read without hashing it: the server checks every byte it takes against the
+//! file's name (its SHA-256) and refuses a mismatch with `400`, so the phone need not do the
+//! same work first (issue 18). Only a `400` makes the worker hash what it sent. A file this
+//! phone cannot read, or whose bytes turned out damaged, is no refusal of the sync: it stays
+//! queued, the uploads go on with the files after it, and the sync's report names it
+//! ([`SyncReport::photos_unreadable`]). One damaged file never holds back the photos queued
+//! after it.
 
 use super::Device;
 use super::sync::SyncReport;
 use crate::error::{Error, Result};
+use crate::photo::sha256_hex;
 use crate::sync::client::{BATCH_BYTES, BATCH_FILE_MAX, MAX_UPLOADS_AT_ONCE, SyncClient};
 use crate::sync::photo_batch::{BatchFile, MAX_BATCH_FILES};
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::time::{Duration, Instant};
@@ -63,8 +73,16 @@ struct Sent {
     held: Vec<String>,
     /// Photo bytes sent.
     bytes: u64,
+    /// Files the server refused whose bytes on this phone do not match their name.
+    damaged: Vec<String>,
     /// The first refusal or failure.
     error: Option<Error>,
+}
+
+/// Whether the server's refusal of a file is this phone's copy's fault: the server answers
+/// bytes that do not match their name with `400`, and the bytes sent do not hash to it.
+fn damaged_here(status: u16, hash: &str, bytes: &[u8]) -> bool {
+    status == 400 && sha256_hex(bytes) != hash
 }
 
 impl Job {
@@ -88,6 +106,9 @@ impl Sent {
                 self.bytes += n;
                 self.held.push(hash);
             }
+            Err(Error::Rejected { status, .. }) if damaged_here(status, &hash, bytes) => {
+                self.damaged.push(hash);
+            }
             Err(e) => {
                 self.error.get_or_insert(e);
             }
@@ -96,7 +117,8 @@ impl Sent {
 
     /// Small files in one request, or one by one to a server that takes no batches. A file
     /// the server holds part of (`409`: an upload cut off earlier) goes on by `PATCH` from
-    /// where it stands; the first file refused otherwise is the error.
+    /// where it stands; a file damaged on this phone is set aside; the first file refused
+    /// otherwise is the error.
     fn batch(&mut self, client: &SyncClient, token: &str, files: Vec<BatchFile>) {
         let outcomes = match client.upload_batch(token, &files) {
             Ok(Some(outcomes)) => outcomes,
@@ -120,6 +142,8 @@ impl Sent {
                 self.whole(client, token, f.hash, &f.bytes);
             } else if o.is_stored() {
                 self.held.push(f.hash);
+            } else if damaged_here(o.status, &f.hash, &f.bytes) {
+                self.damaged.push(f.hash);
             } else if self.error.is_none() {
                 self.error = Some(Error::Rejected {
                     status: o.status,
@@ -170,14 +194,22 @@ struct Flight<'a> {
     marked_at: Instant,
     /// The first refusal: no job is handed out after it.
     refused: Option<Error>,
+    /// Files this sync set aside (unreadable or damaged here): still queued, not read again.
+    skipped: HashSet<String>,
 }
 
 impl Flight<'_> {
     /// Reads the queue list by list and hands each file (or batch of small files) out, until
     /// the queue is empty or a job was refused.
     fn feed(&mut self, report: &mut SyncReport) -> Result<()> {
+        let files = self.device.photo_files();
         loop {
-            let uploads = self.device.store.uploads_pending(UPLOAD_BATCH)?;
+            // The files set aside are still queued: read past them.
+            let limit = u32::try_from(self.skipped.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(UPLOAD_BATCH);
+            let mut uploads = self.device.store.uploads_pending(limit)?;
+            uploads.retain(|u| !self.skipped.contains(&u.hash));
             if uploads.is_empty() {
                 return Ok(());
             }
@@ -187,7 +219,13 @@ impl Flight<'_> {
                 if self.refused.is_some() {
                     return Ok(());
                 }
-                let bytes = self.device.photo(&u.hash)?;
+                let bytes = match files.read_to_send(&u.hash) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        self.set_aside(u.hash, &e.to_string(), report);
+                        continue;
+                    }
+                };
                 if bytes.len() <= BATCH_FILE_MAX && self.client.takes_batches() {
                     if !batch.fits(bytes.len()) {
                         let files = std::mem::take(&mut batch).files;
@@ -254,6 +292,10 @@ impl Flight<'_> {
         report.photo_bytes_sent += sent.bytes;
         report.photos_uploaded += sent.held.len() as u64;
         self.held.extend(sent.held);
+        for hash in sent.damaged {
+            let why = "the bytes stored here no longer match its name";
+            self.set_aside(hash, why, report);
+        }
         if let Some(e) = sent.error {
             self.refused.get_or_insert(e);
         }
@@ -262,6 +304,18 @@ impl Flight<'_> {
         }
         (self.progress)(report);
         Ok(())
+    }
+
+    /// Leaves a file this phone cannot send in the queue and goes on without it: the report
+    /// names it once, and the next sync tries it again.
+    fn set_aside(&mut self, hash: String, why: &str, report: &mut SyncReport) {
+        log::warn!(
+            target: crate::logs::SYNC,
+            "photo file {hash} cannot be sent from this phone ({why}); it stays queued"
+        );
+        if self.skipped.insert(hash.clone()) {
+            report.photos_unreadable.push(hash);
+        }
     }
 
     /// Marks the files the server holds in the store, in one commit.
@@ -315,6 +369,7 @@ impl Device {
                 held: Vec::new(),
                 marked_at: Instant::now(),
                 refused: None,
+                skipped: HashSet::new(),
             };
             let fed = flight.feed(report);
             let settled = flight.settle(report);

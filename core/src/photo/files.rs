@@ -92,6 +92,15 @@ impl PhotoFiles {
         Ok(bytes)
     }
 
+    /// Reads the file named `hash` for an upload, without hashing it: the server checks every
+    /// byte it takes against the hash and refuses a mismatch, so hashing here too would do the
+    /// same work twice (issue 18). Only when the server refuses the bytes does the uploader
+    /// hash them, to tell a damaged copy on this phone from a refusal of another kind.
+    pub fn read_to_send(&self, hash: &str) -> Result<Vec<u8>, PhotoError> {
+        let path = self.path_of(hash)?;
+        fs::read(&path).map_err(|e| PhotoError::io(&path, e))
+    }
+
     /// Stores the photo and its thumbnail. Storing the same photo again writes nothing and
     /// returns the same hashes.
     pub fn store(&self, photo: &ProcessedPhoto) -> Result<StoredPhoto, PhotoError> {
@@ -309,6 +318,16 @@ mod tests {
         assert!(matches!(
             files.read(&s.photo.sha256),
             Err(PhotoError::HashMismatch { .. })
+        ));
+        // Read to send, the same file comes back as it is: the server is the one to check.
+        assert_eq!(files.read_to_send(&s.photo.sha256).unwrap(), b"bit rot");
+        assert!(matches!(
+            files.read_to_send("../../etc/passwd"),
+            Err(PhotoError::BadHash(_))
+        ));
+        assert!(matches!(
+            files.read_to_send(&"0".repeat(64)),
+            Err(PhotoError::Io { .. })
         ));
     }
 

@@ -1,6 +1,6 @@
 // What a screen shows of the sync engine: its EngineStatus turned into a kind, a Chinese label
-// (空闲, 同步中, 离线, 等待重试 (code), 需要升级, 已停止), a line of detail, the queue sizes and
-// the time of the last success. Plain Swift with Foundation: tested by XCTest on Linux too, used
+// (空闲, 同步中, 离线, 等待重试 (code), 需要升级, 已停止), a line of detail, the queue sizes
+// (with the photo files this phone cannot send) and the time of the last success. Plain Swift with Foundation: tested by XCTest on Linux too, used
 // by the sample; the same model as Kotlin's SyncDisplay.
 import Foundation
 
@@ -39,6 +39,9 @@ public struct SyncDisplay: Sendable, Equatable {
     public let uploads: UInt64
     /// When the last sync succeeded (ms since the epoch, device clock), if one has.
     public let lastSuccessMs: Int64?
+    /// Of `uploads`, the files the last sync could not send because their copy on this phone is
+    /// missing or damaged: the idle detail says so, since no sync will send them as they are.
+    public let uploadsUnreadable: UInt64
 
     /// The last success as a `Date`, if one has.
     public var lastSuccess: Date? {
@@ -63,11 +66,12 @@ extension EngineStatus {
     public var display: SyncDisplay {
         func of(_ activity: SyncActivity, _ label: String, _ detail: String?, retryInMs: UInt64? = nil) -> SyncDisplay {
             SyncDisplay(activity: activity, label: label, detail: detail, retryInMs: retryInMs,
-                        outbox: outbox, uploads: uploads, lastSuccessMs: lastSuccessMs)
+                        outbox: outbox, uploads: uploads, lastSuccessMs: lastSuccessMs,
+                        uploadsUnreadable: uploadsUnreadable)
         }
         switch state {
         case .idle:
-            return of(.idle, "空闲", nil)
+            return of(.idle, "空闲", uploadsUnreadable > 0 ? "\(uploadsUnreadable) 个照片文件在本机已损坏或丢失，无法上传" : nil)
         case .syncing(let r):
             let step: String
             switch r.phase {

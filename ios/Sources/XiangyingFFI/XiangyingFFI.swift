@@ -5463,6 +5463,12 @@ public struct EngineStatus: Equatable, Hashable {
      * When the last sync succeeded (ms since the epoch, device clock), if one has.
      */
     public let lastSuccessMs: Int64?
+    /**
+     * Of `uploads`, the files the last finished sync could not send because their copy on
+     * this phone is missing or damaged: they wait for the copy to be mended, not for the
+     * network. A screen may say so ([`SyncReport::photos_unreadable`] names the files).
+     */
+    public let uploadsUnreadable: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5478,11 +5484,17 @@ public struct EngineStatus: Equatable, Hashable {
          */uploads: UInt64, 
         /**
          * When the last sync succeeded (ms since the epoch, device clock), if one has.
-         */lastSuccessMs: Int64?) {
+         */lastSuccessMs: Int64?, 
+        /**
+         * Of `uploads`, the files the last finished sync could not send because their copy on
+         * this phone is missing or damaged: they wait for the copy to be mended, not for the
+         * network. A screen may say so ([`SyncReport::photos_unreadable`] names the files).
+         */uploadsUnreadable: UInt64 = UInt64(0)) {
         self.state = state
         self.outbox = outbox
         self.uploads = uploads
         self.lastSuccessMs = lastSuccessMs
+        self.uploadsUnreadable = uploadsUnreadable
     }
 
     
@@ -5504,7 +5516,8 @@ public struct FfiConverterTypeEngineStatus: FfiConverterRustBuffer {
                 state: FfiConverterTypeEngineState.read(from: &buf), 
                 outbox: FfiConverterUInt64.read(from: &buf), 
                 uploads: FfiConverterUInt64.read(from: &buf), 
-                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf)
+                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf), 
+                uploadsUnreadable: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -5513,6 +5526,7 @@ public struct FfiConverterTypeEngineStatus: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.outbox, into: &buf)
         FfiConverterUInt64.write(value.uploads, into: &buf)
         FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
+        FfiConverterUInt64.write(value.uploadsUnreadable, into: &buf)
     }
 }
 
@@ -8712,6 +8726,12 @@ public struct SyncReport: Equatable, Hashable {
      * the person ("the server was restored; your work was sent again") — nothing is lost.
      */
     public let serverRestored: Bool
+    /**
+     * Photo files this sync could not send because their copy on this phone is missing or
+     * damaged (their hashes). They stay queued and every sync tries them again; the files
+     * after them were sent. `pending_uploads` names each file's case.
+     */
+    public let photosUnreadable: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8741,7 +8761,12 @@ public struct SyncReport: Equatable, Hashable {
          * The server turned out to have been restored from a backup: this phone sent back
          * everything it holds and read the server's changes again from the start. Apps may tell
          * the person ("the server was restored; your work was sent again") — nothing is lost.
-         */serverRestored: Bool) {
+         */serverRestored: Bool, 
+        /**
+         * Photo files this sync could not send because their copy on this phone is missing or
+         * damaged (their hashes). They stay queued and every sync tries them again; the files
+         * after them were sent. `pending_uploads` names each file's case.
+         */photosUnreadable: [String] = []) {
         self.phase = phase
         self.roundTrips = roundTrips
         self.pushed = pushed
@@ -8750,6 +8775,7 @@ public struct SyncReport: Equatable, Hashable {
         self.bytesSent = bytesSent
         self.bytesReceived = bytesReceived
         self.serverRestored = serverRestored
+        self.photosUnreadable = photosUnreadable
     }
 
     
@@ -8775,7 +8801,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 photosUploaded: FfiConverterUInt64.read(from: &buf), 
                 bytesSent: FfiConverterUInt64.read(from: &buf), 
                 bytesReceived: FfiConverterUInt64.read(from: &buf), 
-                serverRestored: FfiConverterBool.read(from: &buf)
+                serverRestored: FfiConverterBool.read(from: &buf), 
+                photosUnreadable: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
@@ -8788,6 +8815,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.bytesSent, into: &buf)
         FfiConverterUInt64.write(value.bytesReceived, into: &buf)
         FfiConverterBool.write(value.serverRestored, into: &buf)
+        FfiConverterSequenceString.write(value.photosUnreadable, into: &buf)
     }
 }
 

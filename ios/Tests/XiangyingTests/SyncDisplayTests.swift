@@ -21,6 +21,12 @@ final class SyncDisplayTests: XCTestCase {
         XCTAssertNil(idle.retryInMs)
         XCTAssertEqual(idle.outbox, 3)
         XCTAssertEqual(idle.uploads, 2)
+        XCTAssertEqual(idle.uploadsUnreadable, 0)
+        // Files this phone cannot send: the idle line says so.
+        let stuck = EngineStatus(state: .idle, outbox: 0, uploads: 2, lastSuccessMs: nil, uploadsUnreadable: 1).display
+        XCTAssertEqual(stuck.label, "空闲")
+        XCTAssertEqual(stuck.detail, "1 个照片文件在本机已损坏或丢失，无法上传")
+        XCTAssertEqual(stuck.uploadsUnreadable, 1)
 
         let report = SyncReport(phase: .uploadingPhotos, roundTrips: 1, pushed: 4, pulled: 5, photosUploaded: 1,
                                 bytesSent: 100, bytesReceived: 200, serverRestored: false)

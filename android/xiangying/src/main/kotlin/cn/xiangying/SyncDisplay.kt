@@ -1,6 +1,6 @@
 // What a screen shows of the sync engine: its EngineStatus turned into a kind, a Chinese label
 // (空闲, 同步中, 离线, 等待重试 (code), 需要升级, 已停止), a line of detail, the queue sizes
-// and the time of the last success. Plain Kotlin, no Android types: tested on the JVM, used by
+// (with the photo files this phone cannot send) and the time of the last success. Plain Kotlin, no Android types: tested on the JVM, used by
 // the sample app's Compose screen.
 package cn.xiangying
 
@@ -55,6 +55,11 @@ data class SyncDisplay(
     val uploads: Long,
     /** When the last sync succeeded (ms since the epoch, device clock), if one has. */
     val lastSuccessMs: Long?,
+    /**
+     * Of [uploads], the files the last sync could not send because their copy on this phone is
+     * missing or damaged: the idle detail says so, since no sync will send them as they are.
+     */
+    val uploadsUnreadable: Long = 0,
 ) {
     /** 已同步 HH:mm:ss (today in [zone]) or 已同步 M月d日 HH:mm, or 尚未同步. */
     fun lastSuccessText(zone: TimeZone = TimeZone.getDefault(), nowMs: Long = System.currentTimeMillis()): String =
@@ -65,10 +70,15 @@ data class SyncDisplay(
 fun EngineStatus.toDisplay(): SyncDisplay {
     val outbox = outbox.toLong()
     val uploads = uploads.toLong()
+    val unreadable = uploadsUnreadable.toLong()
     fun of(activity: SyncActivity, label: String, detail: String?, retryInMs: Long? = null) =
-        SyncDisplay(activity, label, detail, retryInMs, outbox, uploads, lastSuccessMs)
+        SyncDisplay(activity, label, detail, retryInMs, outbox, uploads, lastSuccessMs, unreadable)
     return when (val s = state) {
-        EngineState.Idle -> of(SyncActivity.IDLE, "空闲", null)
+        EngineState.Idle -> of(
+            SyncActivity.IDLE,
+            "空闲",
+            if (unreadable > 0) "$unreadable 个照片文件在本机已损坏或丢失，无法上传" else null,
+        )
         is EngineState.Syncing -> {
             val r = s.report
             val step = when (r.phase) {

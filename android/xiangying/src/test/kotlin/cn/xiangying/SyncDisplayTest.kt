@@ -37,6 +37,12 @@ class SyncDisplayTest : WithServer() {
         assertNull(idle.retryInMs)
         assertEquals(3L, idle.outbox)
         assertEquals(2L, idle.uploads)
+        assertEquals(0L, idle.uploadsUnreadable)
+        // Files this phone cannot send: the idle line says so.
+        val stuck = EngineStatus(EngineState.Idle, 0uL, 2uL, null, uploadsUnreadable = 1uL).toDisplay()
+        assertEquals("空闲", stuck.label)
+        assertEquals("1 个照片文件在本机已损坏或丢失，无法上传", stuck.detail)
+        assertEquals(1L, stuck.uploadsUnreadable)
 
         val report = SyncReport(
             phase = SyncPhase.UPLOADING_PHOTOS, roundTrips = 1u, pushed = 4uL, pulled = 5uL,

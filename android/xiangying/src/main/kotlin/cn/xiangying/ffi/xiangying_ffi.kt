@@ -8036,6 +8036,13 @@ data class EngineStatus (
      * When the last sync succeeded (ms since the epoch, device clock), if one has.
      */
     val `lastSuccessMs`: kotlin.Long?
+    , 
+    /**
+     * Of `uploads`, the files the last finished sync could not send because their copy on
+     * this phone is missing or damaged: they wait for the copy to be mended, not for the
+     * network. A screen may say so ([`SyncReport::photos_unreadable`] names the files).
+     */
+    val `uploadsUnreadable`: kotlin.ULong = 0uL 
     
 ){
     
@@ -8056,6 +8063,7 @@ public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus>
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -8063,7 +8071,8 @@ public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus>
             FfiConverterTypeEngineState.allocationSize(value.`state`) +
             FfiConverterULong.allocationSize(value.`outbox`) +
             FfiConverterULong.allocationSize(value.`uploads`) +
-            FfiConverterOptionalLong.allocationSize(value.`lastSuccessMs`)
+            FfiConverterOptionalLong.allocationSize(value.`lastSuccessMs`) +
+            FfiConverterULong.allocationSize(value.`uploadsUnreadable`)
     )
 
     override fun write(value: EngineStatus, buf: ByteBuffer) {
@@ -8071,6 +8080,7 @@ public object FfiConverterTypeEngineStatus: FfiConverterRustBuffer<EngineStatus>
             FfiConverterULong.write(value.`outbox`, buf)
             FfiConverterULong.write(value.`uploads`, buf)
             FfiConverterOptionalLong.write(value.`lastSuccessMs`, buf)
+            FfiConverterULong.write(value.`uploadsUnreadable`, buf)
     }
 }
 
@@ -10385,6 +10395,13 @@ data class SyncReport (
      * the person ("the server was restored; your work was sent again") — nothing is lost.
      */
     val `serverRestored`: kotlin.Boolean
+    , 
+    /**
+     * Photo files this sync could not send because their copy on this phone is missing or
+     * damaged (their hashes). They stay queued and every sync tries them again; the files
+     * after them were sent. `pending_uploads` names each file's case.
+     */
+    val `photosUnreadable`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -10409,6 +10426,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
@@ -10420,7 +10438,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.allocationSize(value.`photosUploaded`) +
             FfiConverterULong.allocationSize(value.`bytesSent`) +
             FfiConverterULong.allocationSize(value.`bytesReceived`) +
-            FfiConverterBoolean.allocationSize(value.`serverRestored`)
+            FfiConverterBoolean.allocationSize(value.`serverRestored`) +
+            FfiConverterSequenceString.allocationSize(value.`photosUnreadable`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -10432,6 +10451,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.write(value.`bytesSent`, buf)
             FfiConverterULong.write(value.`bytesReceived`, buf)
             FfiConverterBoolean.write(value.`serverRestored`, buf)
+            FfiConverterSequenceString.write(value.`photosUnreadable`, buf)
     }
 }
 

@@ -412,7 +412,8 @@ impl XiangyingDevice {
     }
 
     /// A photo or thumbnail by hash: from this device, or downloaded from the server (and
-    /// kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+    /// kept) on a worker thread; a copy on this device that no longer matches its hash is
+    /// downloaded again and replaced. Errors: `ServerRejected` with status 404 (the server does not
     /// have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
     /// not on the device), `InvalidInput` (malformed hash).
     pub async fn fetch_photo(&self, hash: String) -> ApiResult<Vec<u8>> {

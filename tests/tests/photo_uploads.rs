@@ -2,7 +2,8 @@
 //! an upload that the server already holds part of (cut off in an earlier run of the app)
 //! learns the offset from a `409`, asks once, and sends only the rest; small files (the
 //! thumbnails) go several to a `POST /v1/photos` (decision 0059); a file damaged or missing on
-//! the phone is set aside and holds back none of the others. Real server and device store on
+//! the phone is set aside and holds back none of the others, and a damaged copy the server
+//! holds is fetched again. Real server and device store on
 //! loopback, counted by the counting proxy.
 
 use xiangying_core::NewReport;
@@ -291,6 +292,41 @@ fn a_damaged_or_missing_file_on_the_phone_holds_back_none_of_the_others() {
     assert_eq!(mended.photos_unreadable.len(), 2);
     assert!(blobs.is_complete(&big.hash).unwrap());
     assert_eq!(d.uploads_len().unwrap(), 2);
+}
+
+#[test]
+fn a_copy_damaged_on_the_phone_is_fetched_again_from_the_server_when_it_has_one() {
+    let (f, _proxy) = gw1_behind_proxy();
+    let d = f.dev("gw1");
+    let sent = d
+        .report_with_photos(&new_report(), &[&tiny_photo(4)])
+        .unwrap();
+    let sent = d.case(&sent).unwrap().photos[0].hash.clone();
+    d.sync_now(&|_| {}).unwrap();
+    let good = rot(d, &sent);
+    assert!(d.photo(&sent).is_err(), "the damaged copy is refused");
+    assert_eq!(d.fetch_photo(&sent).unwrap(), good);
+    assert_eq!(
+        d.photo(&sent).unwrap(),
+        good,
+        "the copy on the phone is mended"
+    );
+
+    // A file the server does not have (not synced yet): its refusal is the error, and the
+    // damaged copy is left as it was.
+    let kept = d
+        .report_with_photos(&new_report(), &[&tiny_photo(5)])
+        .unwrap();
+    let kept = d.case(&kept).unwrap().photos[0].hash.clone();
+    rot(d, &kept);
+    let path = d.photo_files().path_of(&kept).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let e = d.fetch_photo(&kept).unwrap_err();
+    assert!(
+        matches!(e, xiangying_core::Error::Rejected { status: 404, .. }),
+        "{e:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[test]

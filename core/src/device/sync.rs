@@ -9,6 +9,7 @@
 use super::Device;
 use super::restore::Epoch;
 use crate::error::{Error, Result};
+use crate::photo::PhotoError;
 use crate::sync::client::{Delivery, DeviceReport, SyncClient};
 use crate::sync::tls::TlsOptions;
 use crate::sync::wire::{PushedChange, SyncRequest};
@@ -468,17 +469,28 @@ impl Device {
     }
 
     /// A photo or thumbnail by hash: from the device's files, or downloaded from the server
-    /// (and kept) when the device does not have it yet.
+    /// (and kept) when the device does not have it yet. A copy here that no longer matches
+    /// its hash is downloaded again and replaced (decision 0062); when the server has none
+    /// either, its refusal is the error and the damaged copy stays as it was.
     pub fn fetch_photo(&self, hash: &str) -> Result<Vec<u8>> {
-        if self.photo_files().contains(hash) {
-            return self.photo(hash);
+        let files = self.photo_files();
+        if files.contains(hash) {
+            match files.read(hash) {
+                Ok(bytes) => return Ok(bytes),
+                // Damaged here: the server's copy mends it, if the server has one.
+                Err(PhotoError::HashMismatch { .. }) => log::warn!(
+                    target: crate::logs::SYNC,
+                    "photo file {hash} is damaged on this phone; fetching it again"
+                ),
+                Err(e) => return Err(e.into()),
+            }
         }
         let (client, token) = self.client()?;
         let bytes = client.download(&token, hash)?;
         if crate::photo::sha256_hex(&bytes) != hash {
             return Err(Error::Network(format!("photo {hash} arrived damaged")));
         }
-        self.photo_files().put_bytes(&bytes)?;
+        files.mend(&bytes)?;
         Ok(bytes)
     }
 }

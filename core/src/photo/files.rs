@@ -117,11 +117,23 @@ impl PhotoFiles {
 
     /// Stores raw bytes (e.g. a photo downloaded from the server) under their SHA-256.
     pub fn put_bytes(&self, data: &[u8]) -> Result<StoredFile, PhotoError> {
+        self.write_named(data, false)
+    }
+
+    /// Stores raw bytes under their SHA-256 even when a file of that name is there: a copy
+    /// that no longer matches its name (what [`PhotoFiles::read`] refuses) is replaced, in
+    /// one rename, by the good bytes, e.g. the same photo downloaded again from the server.
+    pub fn mend(&self, data: &[u8]) -> Result<StoredFile, PhotoError> {
+        self.write_named(data, true)
+    }
+
+    /// Writes `data` under its SHA-256, over a file of that name only when `replace`.
+    fn write_named(&self, data: &[u8], replace: bool) -> Result<StoredFile, PhotoError> {
         // Never trust a given hash for the name: compute it.
         let sha256 = sha256_hex(data);
         let path = self.path_of(&sha256)?;
         let bytes = data.len() as u64;
-        if path.is_file() {
+        if !replace && path.is_file() {
             return Ok(StoredFile {
                 sha256,
                 path,
@@ -319,6 +331,18 @@ mod tests {
             files.read(&s.photo.sha256),
             Err(PhotoError::HashMismatch { .. })
         ));
+        // Put again, the damaged copy stays; mended, the good bytes replace it.
+        let good = sample().photo.bytes;
+        assert!(!files.put_bytes(&good).unwrap().newly_written);
+        assert!(files.read(&s.photo.sha256).is_err());
+        assert!(files.mend(&good).unwrap().newly_written);
+        assert_eq!(files.read(&s.photo.sha256).unwrap(), good);
+        assert!(
+            all_files(dir.path())
+                .iter()
+                .all(|p| p.extension().unwrap() == "jpg")
+        );
+        fs::write(&s.photo.path, b"bit rot").unwrap();
         // Read to send, the same file comes back as it is: the server is the one to check.
         assert_eq!(files.read_to_send(&s.photo.sha256).unwrap(), b"bit rot");
         assert!(matches!(

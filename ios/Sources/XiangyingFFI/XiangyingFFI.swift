@@ -2033,7 +2033,8 @@ public protocol XiangyingDeviceProtocol: AnyObject, Sendable {
     
     /**
      * A photo or thumbnail by hash: from this device, or downloaded from the server (and
-     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * kept) on a worker thread; a copy on this device that no longer matches its hash is
+     * downloaded again and replaced. Errors: `ServerRejected` with status 404 (the server does not
      * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
      * not on the device), `InvalidInput` (malformed hash).
      */
@@ -2898,7 +2899,8 @@ open func extend(caseId: String, hours: UInt32, reason: String)throws  -> CaseSt
     
     /**
      * A photo or thumbnail by hash: from this device, or downloaded from the server (and
-     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * kept) on a worker thread; a copy on this device that no longer matches its hash is
+     * downloaded again and replaced. Errors: `ServerRejected` with status 404 (the server does not
      * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
      * not on the device), `InvalidInput` (malformed hash).
      */
@@ -14643,7 +14645,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() != 49651) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() != 18297) {
+    if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() != 604) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward() != 52204) {

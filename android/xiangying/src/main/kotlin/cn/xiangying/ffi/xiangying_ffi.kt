@@ -1470,7 +1470,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_extend() and 0xFFFF) != 49651) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() and 0xFFFF) != 18297) {
+    if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_fetch_photo() and 0xFFFF) != 604) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_xiangying_ffi_checksum_method_xiangyingdevice_forward() and 0xFFFF) != 52204) {
@@ -4339,7 +4339,8 @@ public interface XiangyingDeviceInterface {
     
     /**
      * A photo or thumbnail by hash: from this device, or downloaded from the server (and
-     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * kept) on a worker thread; a copy on this device that no longer matches its hash is
+     * downloaded again and replaced. Errors: `ServerRejected` with status 404 (the server does not
      * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
      * not on the device), `InvalidInput` (malformed hash).
      */
@@ -5349,7 +5350,8 @@ open class XiangyingDevice: Disposable, AutoCloseable, XiangyingDeviceInterface
     
     /**
      * A photo or thumbnail by hash: from this device, or downloaded from the server (and
-     * kept) on a worker thread. Errors: `ServerRejected` with status 404 (the server does not
+     * kept) on a worker thread; a copy on this device that no longer matches its hash is
+     * downloaded again and replaced. Errors: `ServerRejected` with status 404 (the server does not
      * have it or does not show it to this person), `Network`, `NotSetUp` (not enrolled and
      * not on the device), `InvalidInput` (malformed hash).
      */

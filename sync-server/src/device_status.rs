@@ -1,12 +1,14 @@
 //! What the server records about each device for the desk's devices page (decision 0041):
 //! last seen, and what a device reports with each sync in its headers (app version, outbox
-//! length, last sync failure), read strictly and ignored (never refused) when malformed.
+//! length, last sync failure, photo files it cannot send), read strictly and ignored (never
+//! refused) when malformed.
 
 use crate::state::AppState;
 use crate::storage::{DeviceRow, SyncReport, with_tx};
 use axum::http::HeaderMap;
 use xiangying_model::sync::version::{
-    CLIENT_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, check_error_code, parse_outbox,
+    CLIENT_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, PHOTOS_UNREADABLE_HEADER, check_error_code,
+    parse_outbox,
 };
 
 /// Last seen is written outside syncs only when it moved by at least this much (ms): a
@@ -43,6 +45,7 @@ pub fn report_from(headers: &HeaderMap) -> SyncReport {
         last_error: one(headers, LAST_ERROR_HEADER)
             .and_then(check_error_code)
             .map(str::to_string),
+        photos_unreadable: one(headers, PHOTOS_UNREADABLE_HEADER).and_then(parse_outbox),
     }
 }
 
@@ -87,6 +90,7 @@ pub(crate) fn exercise_storage(storage: &dyn crate::storage::Storage) {
         app_version: Some("app=2.3.0; core=0.1.0".into()),
         outbox: Some(u64::MAX),
         last_error: Some("network".into()),
+        photos_unreadable: Some(3),
     };
     // A sync writes last seen at once, whatever the step.
     with_tx(storage, |tx| {
@@ -98,6 +102,7 @@ pub(crate) fn exercise_storage(storage: &dyn crate::storage::Storage) {
     assert_eq!(s.app_version, report.app_version);
     assert_eq!(s.outbox, Some(i64::MAX as u64));
     assert_eq!(s.last_error.as_deref(), Some("network"));
+    assert_eq!(s.photos_unreadable, Some(3));
     with_tx(storage, |tx| tx.record_refusal(&a, "over_limit", 5_000_000)).unwrap();
     let s = read(&a).unwrap();
     assert_eq!(s.refusal, Some(("over_limit".to_string(), 5_000_000)));
@@ -112,7 +117,10 @@ pub(crate) fn exercise_storage(storage: &dyn crate::storage::Storage) {
     })
     .unwrap();
     let s = read(&a).unwrap();
-    assert_eq!((s.app_version, s.outbox, s.last_error), (None, None, None));
+    assert_eq!(
+        (s.app_version, s.outbox, s.last_error, s.photos_unreadable),
+        (None, None, None, None)
+    );
     assert_eq!(s.refusal, Some(("over_limit".to_string(), 5_000_000)));
     // A refusal for a device never seen makes its row.
     with_tx(storage, |tx| {
@@ -152,10 +160,12 @@ mod tests {
             (CLIENT_HEADER, b"app=2.3.0; core=0.1.0"),
             (OUTBOX_HEADER, b"17"),
             (LAST_ERROR_HEADER, b"network"),
+            (PHOTOS_UNREADABLE_HEADER, b"2"),
         ]));
         assert_eq!(r.app_version.as_deref(), Some("app=2.3.0; core=0.1.0"));
         assert_eq!(r.outbox, Some(17));
         assert_eq!(r.last_error.as_deref(), Some("network"));
+        assert_eq!(r.photos_unreadable, Some(2));
         assert_eq!(report_from(&HeaderMap::new()), SyncReport::default());
     }
 
@@ -166,12 +176,14 @@ mod tests {
             (CLIENT_HEADER, long.as_bytes()),
             (OUTBOX_HEADER, b"-3"),
             (LAST_ERROR_HEADER, b"Name Zhang San 13800000000"),
+            (PHOTOS_UNREADABLE_HEADER, b"1e9"),
         ]));
         assert_eq!(r, SyncReport::default());
         let r = report_from(&headers(&[
             (CLIENT_HEADER, b"app=1\tcore=2"),
             (OUTBOX_HEADER, b"12abc"),
             (LAST_ERROR_HEADER, "网络".as_bytes()),
+            (PHOTOS_UNREADABLE_HEADER, b"99999999999"),
         ]));
         assert_eq!(r, SyncReport::default());
         // Bytes beyond ASCII (hyper lets them through) are no text.

@@ -277,13 +277,28 @@ fn a_damaged_or_missing_file_on_the_phone_holds_back_none_of_the_others() {
     // for each file; the missing file was never sent.
     assert_eq!(c.statuses.get(&400), Some(&1), "{c:?}");
 
-    // The next sync tries them again, and sets them aside again.
+    // The next sync tries them again, and sets them aside again. It told the server how
+    // many the last one set aside, for the desk's devices page.
+    let unreadable_reported = || {
+        let id = d.device_id().unwrap().unwrap();
+        xiangying_server::storage::with_tx(f.state().storage.as_ref(), |tx| tx.device_statuses())
+            .unwrap()
+            .into_iter()
+            .find(|s| s.device.as_str() == id)
+            .and_then(|s| s.photos_unreadable)
+    };
+    assert_eq!(
+        unreadable_reported(),
+        None,
+        "the first sync had nothing to tell"
+    );
     let again = d.sync_now(&|_| {}).unwrap();
     let mut unreadable = again.photos_unreadable.clone();
     unreadable.sort();
     assert_eq!(unreadable, bad);
     assert_eq!(again.photos_uploaded, 0);
     assert_eq!(d.uploads_len().unwrap(), 3);
+    assert_eq!(unreadable_reported(), Some(3));
 
     // Once the phone's copy is whole again (say, restored from the phone's own backup), it goes.
     std::fs::write(d.photo_files().path_of(&big.hash).unwrap(), &good_big).unwrap();
@@ -292,6 +307,8 @@ fn a_damaged_or_missing_file_on_the_phone_holds_back_none_of_the_others() {
     assert_eq!(mended.photos_unreadable.len(), 2);
     assert!(blobs.is_complete(&big.hash).unwrap());
     assert_eq!(d.uploads_len().unwrap(), 2);
+    d.sync_now(&|_| {}).unwrap();
+    assert_eq!(unreadable_reported(), Some(2));
 }
 
 #[test]

@@ -21,6 +21,9 @@ const META_CURSOR: &str = "cursor";
 const META_ORG_VERSION: &str = "org_version";
 /// The stable code of the last sync's failure ([`Error::sync_code`]); empty after a success.
 const META_LAST_ERROR: &str = "last_sync_error";
+/// How many photo files the last successful sync set aside (decision 0062), reported to the
+/// server with the next sync.
+const META_PHOTOS_UNREADABLE: &str = "last_sync_photos_unreadable";
 /// The enrolment's TLS options ([`TlsOptions`] as JSON; absent: the defaults).
 const META_TLS: &str = "tls";
 
@@ -282,7 +285,15 @@ impl Device {
         let result = self.sync_steps(progress, cancelled);
         // Reported to the server with the next sync (decision 0041); a cancel is no failure.
         match &result {
-            Ok(_) => self.store.meta_set(META_LAST_ERROR, b"")?,
+            Ok(r) => {
+                self.store.meta_set(META_LAST_ERROR, b"")?;
+                // Written when it changed only: a sync commits nothing more for it.
+                let unreadable = r.photos_unreadable.len() as u64;
+                if self.meta_u64(META_PHOTOS_UNREADABLE)? != unreadable {
+                    let n = unreadable.to_string();
+                    self.store.meta_set(META_PHOTOS_UNREADABLE, n.as_bytes())?;
+                }
+            }
             Err(Error::Cancelled(_)) => {}
             Err(e) => self
                 .store
@@ -384,6 +395,7 @@ impl Device {
             let device_report = DeviceReport {
                 outbox: Some(self.store.outbox_len()?),
                 last_error: self.meta_str(META_LAST_ERROR)?.filter(|c| !c.is_empty()),
+                photos_unreadable: self.meta_u64(META_PHOTOS_UNREADABLE)?,
             };
             let answer = match client.sync_reporting(&token, &req, delivery, &device_report) {
                 Ok(answer) => answer,

@@ -49,7 +49,9 @@ pub struct SyncClient {
     uploads_at_once: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-pub use crate::sync::version::{EPOCH_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, REDELIVERY_HEADER};
+pub use crate::sync::version::{
+    EPOCH_HEADER, LAST_ERROR_HEADER, OUTBOX_HEADER, PHOTOS_UNREADABLE_HEADER, REDELIVERY_HEADER,
+};
 
 /// What a device tells the server about itself with a sync (decision 0041).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,6 +61,9 @@ pub struct DeviceReport {
     /// The stable code of the last sync's failure ([`Error::sync_code`]); `None` after a
     /// success.
     pub last_error: Option<String>,
+    /// Photo files the last successful sync set aside, their copy on this
+    /// device being missing or damaged (decision 0062); sent only when there were some.
+    pub photos_unreadable: u64,
 }
 
 /// One sync round trip's answer.
@@ -387,8 +392,10 @@ impl SyncClient {
     }
 
     /// [`SyncClient::sync`], telling the server the device's outbox length and last sync
-    /// failure in the [`OUTBOX_HEADER`] and [`LAST_ERROR_HEADER`] headers (decision 0041): the
-    /// desk shows them on its devices page. A code that is not a stable one is left out.
+    /// failure in the [`OUTBOX_HEADER`] and [`LAST_ERROR_HEADER`] headers (decision 0041), and
+    /// the photo files it cannot send in [`PHOTOS_UNREADABLE_HEADER`] when there are any
+    /// (decision 0062): the desk shows them on its devices page. A code that is not a stable
+    /// one is left out.
     pub fn sync_reporting(
         &self,
         token: &str,
@@ -419,6 +426,10 @@ impl SyncClient {
                 .and_then(version::check_error_code)
             {
                 request = request.header(LAST_ERROR_HEADER, code);
+            }
+            if report.photos_unreadable > 0 {
+                let n = report.photos_unreadable.min(version::MAX_OUTBOX_REPORT);
+                request = request.header(PHOTOS_UNREADABLE_HEADER, n);
             }
             let resp = request.body(body.clone()).send().map_err(network)?;
             let epoch = resp

@@ -22,6 +22,10 @@ pub const OUTBOX_HEADER: &str = "xiangying-outbox";
 /// The header a device reports its last sync failure in on `/v1/sync`: a short stable code
 /// ([`check_error_code`]), never personal data; absent when the last sync succeeded.
 pub const LAST_ERROR_HEADER: &str = "xiangying-last-error";
+/// The header a device reports on `/v1/sync` how many photo files its last sync could not
+/// send because its own copy is missing or damaged (decision 0062), in the form of
+/// [`OUTBOX_HEADER`] ([`parse_outbox`]); absent when there were none, and from old devices.
+pub const PHOTOS_UNREADABLE_HEADER: &str = "xiangying-photos-unreadable";
 /// The longest error code [`LAST_ERROR_HEADER`] carries.
 pub const MAX_ERROR_CODE_LEN: usize = 40;
 /// The largest outbox length [`OUTBOX_HEADER`] carries (a device with more says this much).
@@ -193,7 +197,8 @@ pub fn clean(app: &str) -> String {
     }
 }
 
-/// Reads an outbox length as [`OUTBOX_HEADER`] carries it: 1 to 10 ASCII digits, at most
+/// Reads an outbox length as [`OUTBOX_HEADER`] carries it (and a count of unreadable photo
+/// files as [`PHOTOS_UNREADABLE_HEADER`] does): 1 to 10 ASCII digits, at most
 /// [`MAX_OUTBOX_REPORT`]; anything else is `None` (ignored, never refused).
 pub fn parse_outbox(value: &str) -> Option<u64> {
     if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {

@@ -1,7 +1,7 @@
 //! The devices page (设备, decision 0041): every enrolled device in the signed-in person's
-//! reach with its person, app version, last seen, outbox, last error and state; revoking a
-//! device; issuing enrolment codes for one person or a whole community as printable QR cards
-//! ([`super::enrol_qr`]).
+//! reach with its person, app version, last seen, outbox (and photo files it cannot send,
+//! decision 0062), last error and state; revoking a device; issuing enrolment codes for one
+//! person or a whole community as printable QR cards ([`super::enrol_qr`]).
 //!
 //! Reach: street centre staff manage every device; a community chief manages the devices of
 //! the people of their community; anyone else gets 403. Data loading ([`load`]) is apart from
@@ -312,10 +312,21 @@ pub fn render(user: &DeskUser, reach: &Reach, lines: &[DeviceLine], now: i64) ->
                         } }
                         td { time title=(absolute(l.enrolled_at)) { (absolute(l.enrolled_at)) } }
                         td { (when(now, status.map(|s| s.last_seen))) }
-                        td.num { @match status.and_then(|s| s.outbox) {
-                            Some(n) => (n),
-                            None => "—",
-                        } }
+                        td.num {
+                            @match status.and_then(|s| s.outbox) {
+                                Some(n) => (n),
+                                None => "—",
+                            }
+                            // Photos lost on the phone unless its copy is mended (decision
+                            // 0062): the person is worth a call.
+                            @if let Some(n) = status.and_then(|s| s.photos_unreadable)
+                                .filter(|n| *n > 0) {
+                                br;
+                                span.error title="这些照片在手机上已损坏或丢失，同步无法上传" {
+                                    "照片损坏 " (n) " 个"
+                                }
+                            }
+                        }
                         td {
                             @match status.and_then(|s| s.last_error.as_deref()) {
                                 Some(e) => span.error { (error_label(e)) },
@@ -719,6 +730,7 @@ pub(crate) mod tests {
                     app_version: Some("app=2.3.0; core=0.1.0".into()),
                     outbox: Some(7),
                     last_error: Some("network".into()),
+                    photos_unreadable: Some(2),
                 },
             )?;
             tx.record_refusal(&DeviceId::from("d-gw1"), "over_limit", now - 7_200_000)
@@ -735,7 +747,8 @@ pub(crate) mod tests {
         assert!(page.contains("2.3.0（内核 0.1.0）"), "{page}");
         assert!(page.contains(">3 分钟前<"), "{page}");
         assert!(page.contains(&format!("title=\"{}\"", absolute(now - 3 * 60_000))));
-        assert!(page.contains("<td class=\"num\">7</td>"), "{page}");
+        assert!(page.contains("<td class=\"num\">7<br>"), "{page}");
+        assert!(page.contains(">照片损坏 2 个</span>"), "{page}");
         assert!(page.contains("网络不通（network）"));
         assert!(page.contains("服务器拒绝：数据超限（over_limit），2 小时前"));
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));

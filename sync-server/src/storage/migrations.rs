@@ -220,6 +220,14 @@ pub const MIGRATIONS: &[Migration] = &[
         ),
         seeds_identity: false,
     },
+    Migration {
+        version: 8,
+        name: "device_photos_unreadable",
+        // How many photo files a device's last sync could not send, its own copy being
+        // missing or damaged (decision 0062); NULL until a device reports some.
+        sql: Sql::Shared("ALTER TABLE device_status ADD COLUMN photos_unreadable BIGINT;"),
+        seeds_identity: false,
+    },
 ];
 
 /// The desk's case index (decision 0040); the same text on both backends.
@@ -306,7 +314,7 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.version as usize, i + 1, "{}", m.name);
         }
-        assert_eq!(LATEST, 7);
+        assert_eq!(LATEST, 8);
     }
 
     #[test]

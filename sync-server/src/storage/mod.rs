@@ -116,6 +116,9 @@ pub struct DeviceStatus {
     pub outbox: Option<u64>,
     /// The stable code of its last failed sync, as it reported it.
     pub last_error: Option<String>,
+    /// Photo files its last sync could not send, their copy on the phone being missing or
+    /// damaged (decision 0062); `None` when it reported none.
+    pub photos_unreadable: Option<u64>,
     /// The stable code of the last refusal the server gave it, and when (ms).
     pub refusal: Option<(String, i64)>,
 }
@@ -129,6 +132,8 @@ pub struct SyncReport {
     pub outbox: Option<u64>,
     /// Its last sync failure's code.
     pub last_error: Option<String>,
+    /// Its photo files that cannot be sent.
+    pub photos_unreadable: Option<u64>,
 }
 
 /// A case as the server stores it.

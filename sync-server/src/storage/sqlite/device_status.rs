@@ -18,21 +18,24 @@ impl DeviceStatusTx for SqliteTx<'_> {
     }
 
     fn record_sync(&mut self, device: &DeviceId, now: i64, report: &SyncReport) -> Result<()> {
-        let outbox = report.outbox.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let count = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         self.tx
             .prepare_cached(
-                "INSERT INTO device_status (device, last_seen, app_version, outbox, last_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO device_status (device, last_seen, app_version, outbox, last_error,
+                    photos_unreadable)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (device) DO UPDATE SET last_seen = excluded.last_seen,
                  app_version = excluded.app_version, outbox = excluded.outbox,
-                 last_error = excluded.last_error",
+                 last_error = excluded.last_error,
+                 photos_unreadable = excluded.photos_unreadable",
             )?
             .execute(params![
                 device.as_str(),
                 now,
                 report.app_version,
-                outbox,
-                report.last_error
+                count(report.outbox),
+                report.last_error,
+                count(report.photos_unreadable)
             ])?;
         Ok(())
     }
@@ -51,7 +54,8 @@ impl DeviceStatusTx for SqliteTx<'_> {
 
     fn device_statuses(&mut self) -> Result<Vec<DeviceStatus>> {
         let mut stmt = self.tx.prepare(
-            "SELECT device, last_seen, app_version, outbox, last_error, refusal, refused_at
+            "SELECT device, last_seen, app_version, outbox, last_error, refusal, refused_at,
+                photos_unreadable
              FROM device_status ORDER BY device",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -65,6 +69,9 @@ impl DeviceStatusTx for SqliteTx<'_> {
                     .get::<_, Option<i64>>(3)?
                     .map(|n| u64::try_from(n).unwrap_or(0)),
                 last_error: r.get(4)?,
+                photos_unreadable: r
+                    .get::<_, Option<i64>>(7)?
+                    .map(|n| u64::try_from(n).unwrap_or(0)),
                 refusal: refusal.zip(refused_at),
             })
         })?;

@@ -18,19 +18,23 @@ impl DeviceStatusTx for PgTx<'_> {
 
     fn record_sync(&mut self, device: &DeviceId, now: i64, report: &SyncReport) -> Result<()> {
         let device = device.as_str();
-        let outbox = report.outbox.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let count = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let (outbox, unreadable) = (count(report.outbox), count(report.photos_unreadable));
         self.execute(
-            "INSERT INTO device_status (device, last_seen, app_version, outbox, last_error)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO device_status (device, last_seen, app_version, outbox, last_error,
+                photos_unreadable)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (device) DO UPDATE SET last_seen = excluded.last_seen,
              app_version = excluded.app_version, outbox = excluded.outbox,
-             last_error = excluded.last_error",
+             last_error = excluded.last_error,
+             photos_unreadable = excluded.photos_unreadable",
             &[
                 &device,
                 &now,
                 &report.app_version,
                 &outbox,
                 &report.last_error,
+                &unreadable,
             ],
         )?;
         Ok(())
@@ -50,7 +54,8 @@ impl DeviceStatusTx for PgTx<'_> {
 
     fn device_statuses(&mut self) -> Result<Vec<DeviceStatus>> {
         self.query(
-            "SELECT device, last_seen, app_version, outbox, last_error, refusal, refused_at
+            "SELECT device, last_seen, app_version, outbox, last_error, refusal, refused_at,
+                photos_unreadable
              FROM device_status ORDER BY device",
             &[],
         )?
@@ -66,6 +71,9 @@ impl DeviceStatusTx for PgTx<'_> {
                     .try_get::<_, Option<i64>>(3)?
                     .map(|n| u64::try_from(n).unwrap_or(0)),
                 last_error: r.try_get(4)?,
+                photos_unreadable: r
+                    .try_get::<_, Option<i64>>(7)?
+                    .map(|n| u64::try_from(n).unwrap_or(0)),
                 refusal: refusal.zip(refused_at),
             })
         })

@@ -1,7 +1,8 @@
 // What a screen shows of the sync engine: its EngineStatus turned into a kind, a Chinese label
 // (空闲, 同步中, 离线, 等待重试 (code), 需要升级, 已停止), a line of detail, the queue sizes
-// (with the photo files this phone cannot send) and the time of the last success. Plain Swift with Foundation: tested by XCTest on Linux too, used
-// by the sample; the same model as Kotlin's SyncDisplay.
+// (with the photo files this phone cannot send) and the time of the last success. Plain Swift
+// with Foundation: tested by XCTest on Linux too, used by the sample; the same model as
+// Kotlin's SyncDisplay.
 import Foundation
 
 /// What the engine is doing, without its details: for an icon or a colour.

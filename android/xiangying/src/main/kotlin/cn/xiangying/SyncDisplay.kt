@@ -1,7 +1,7 @@
 // What a screen shows of the sync engine: its EngineStatus turned into a kind, a Chinese label
 // (空闲, 同步中, 离线, 等待重试 (code), 需要升级, 已停止), a line of detail, the queue sizes
-// (with the photo files this phone cannot send) and the time of the last success. Plain Kotlin, no Android types: tested on the JVM, used by
-// the sample app's Compose screen.
+// (with the photo files this phone cannot send) and the time of the last success. Plain
+// Kotlin, no Android types: tested on the JVM, used by the sample app's Compose screen.
 package cn.xiangying
 
 import cn.xiangying.ffi.EngineState
